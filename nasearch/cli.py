@@ -1,0 +1,81 @@
+"""The ``nasearch`` command line: run | compare | plot | spaces | query | data.
+
+Each sub-command's work lives in its own module and is imported only when that command runs, so
+``nasearch spaces`` never pays for torch or Ray. Errors of bad input print as one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from nasearch.errors import NasearchError
+
+#: sub-command -> "module:function" taking the parsed argparse namespace, returning an exit code
+COMMANDS: dict[str, str] = {
+    "run": "nasearch.runner:cli_run",
+    "compare": "nasearch.compare:cli_compare",
+    "plot": "nasearch.curves:cli_plot",
+    "spaces": "nasearch.commands:cli_spaces",
+    "query": "nasearch.commands:cli_query",
+    "data": "nasearch.commands:cli_data",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    parser = argparse.ArgumentParser(prog="nasearch", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run (or resume) a search from a YAML config")
+    run.add_argument("config", help="YAML run config, e.g. runs/nb201_cifar10.yaml")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a config key, e.g. --set budget.queries=50 --set seeds=[0]")
+    run.add_argument("--out", help="run folder (default: runs/out/<name>)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    compare = sub.add_parser("compare", help="predictor sample-efficiency curves from a YAML config")
+    compare.add_argument("config", help="YAML compare config, e.g. runs/predictors_nb201.yaml")
+    compare.add_argument("--predictors", help="comma-separated predictor names (default: the config's)")
+    compare.add_argument("--sizes", help="comma-separated training-set sizes, e.g. 156,781")
+    compare.add_argument("--seeds", help="comma-separated seeds, e.g. 0,1,2")
+    compare.add_argument("--protocol", choices=["paper", "random"], help="split protocol")
+    compare.add_argument("--out", help="output folder (default: runs/out/<name>)")
+    compare.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+
+    plot = sub.add_parser("plot", help="search curves (best-so-far vs queries) of run folders")
+    plot.add_argument("run_dirs", nargs="+", help="run folders written by `nasearch run`")
+    plot.add_argument("--out", help="where to write the PNG and CSV (default: the first run folder)")
+
+    spaces = sub.add_parser("spaces", help="list registered search spaces, predictors, optimizers, evaluators")
+    spaces.add_argument("--kind", choices=["search_spaces", "predictors", "optimizers", "evaluators"])
+
+    query = sub.add_parser("query", help="print a cell's benchmark record as JSON")
+    query.add_argument("space", help="search space name, e.g. nasbench201")
+    query.add_argument("arch", help="an arch string, index, module hash or {\"matrix\":..., \"ops\":...} JSON")
+    query.add_argument("--data-dir", help="data folder (default: $NASEARCH_DATA)")
+
+    data = sub.add_parser("data", help="check the data folder: which tables are present and readable")
+    data.add_argument("--data-dir", help="data folder (default: $NASEARCH_DATA)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``nasearch`` console script."""
+    args = build_parser().parse_args(argv)
+    module_name, _, func_name = COMMANDS[args.command].partition(":")
+    try:
+        func = getattr(importlib.import_module(module_name), func_name)
+        return int(func(args) or 0)
+    except NasearchError as exc:
+        print(f"nasearch {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"nasearch {args.command}: interrupted; completed evaluations are saved", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

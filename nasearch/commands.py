@@ -1,0 +1,76 @@
+"""The small CLI commands: ``spaces`` (what is registered), ``query`` (a cell's record), ``data``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+from nasearch.data import data_dir
+from nasearch.errors import ArchError, NasearchError
+from nasearch.options import accepted_options
+from nasearch.registry import ALL_REGISTRIES, SEARCH_SPACES
+
+#: modules whose ``TABLES`` dict (name -> object with ``path`` and ``source``) lists data files
+DATA_MODULES = ("search_spaces.nasbench201.benchmark", "search_spaces.nasbench101.benchmark")
+
+
+def cli_spaces(args: argparse.Namespace) -> int:
+    """Print every registered name of each registry and where it comes from."""
+    kinds = [args.kind] if args.kind else list(ALL_REGISTRIES)
+    for kind in kinds:
+        print(f"{kind}:")
+        for name, source in ALL_REGISTRIES[kind].sources().items():
+            print(f"  {name:<22} {source}")
+    return 0
+
+
+def make_space(name: str, data_dir_arg: str | None = None) -> Any:
+    """Instantiate a registered space, passing the data folder where the space takes one."""
+    factory = SEARCH_SPACES.get(name)
+    named, _ = accepted_options(factory)
+    return factory(data_dir=data_dir_arg) if "data_dir" in named else factory()
+
+
+def cli_query(args: argparse.Namespace) -> int:
+    """Print the benchmark record of one cell as JSON."""
+    space = make_space(args.space, args.data_dir)
+    if not callable(getattr(space, "benchmark", None)):
+        raise NasearchError(f"search space {args.space!r} has no benchmark table to query")
+    arch = space.parse(args.arch)
+    record = space.benchmark().record(arch)
+    print(json.dumps(record, indent=2, default=_json_default))
+    return 0
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def cli_data(args: argparse.Namespace) -> int:
+    """List each known table: present or missing, its size, and where it comes from."""
+    root = data_dir(args.data_dir)
+    print(f"data folder: {root}")
+    missing = 0
+    for module_name in DATA_MODULES:
+        try:
+            tables = importlib.import_module(module_name).TABLES
+        except (ImportError, AttributeError):
+            continue
+        for table in tables.values():
+            path = Path(root) / table.path
+            if path.is_file():
+                print(f"  ok       {table.path}  ({path.stat().st_size / 1e6:.1f} MB)")
+            else:
+                missing += 1
+                print(f"  MISSING  {table.path}  <- {table.source}")
+    if missing:
+        print(f"{missing} table(s) missing: the metrics that need them raise a clear error when asked for.")
+    return 0
+
+
+__all__ = ["cli_spaces", "cli_query", "cli_data", "make_space", "ArchError"]

@@ -1,0 +1,185 @@
+"""YAML configs -> validated, typed dataclasses; errors name the file, the dotted key and its line.
+
+Generic machinery shared by every YAML-driven command (``run``, ``compare``):
+``load_yaml`` reads a file and remembers the line of each key, ``apply_overrides`` applies
+``--set dotted.key=value`` strings, and ``build_dataclass`` checks a mapping against a dataclass
+(unknown keys get a suggestion, wrong types are named) and builds it, recursing into nested
+dataclass fields. Registry-backed blocks (``optimizer: {name: ..., options...}``) are validated
+against the constructor's signature by ``nasearch.options``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from nasearch.errors import ConfigError
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass
+class Source:
+    """Where a config came from: the file and the line of each dotted key."""
+
+    path: str
+    lines: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    def where(self, key: str) -> str:
+        """``'file.yaml', key 'a.b' (line 7)`` — the location used in error messages."""
+        line = self.lines.get(key)
+        while line is None and "." in key:
+            key = key.rsplit(".", 1)[0]
+            line = self.lines.get(key)
+        return f"{self.path}, key {key!r}" + (f" (line {line})" if line else "")
+
+
+def _walk(node: yaml.Node, prefix: str, lines: dict[str, int]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
+            lines[key] = key_node.start_mark.line + 1
+            _walk(value_node, key, lines)
+
+
+def load_yaml(path: str | Path) -> tuple[dict[str, Any], Source]:
+    """Read a YAML mapping and the line numbers of its keys; one ConfigError on any problem."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file {str(p)!r} does not exist")
+    text = p.read_text()
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: not valid YAML: {exc}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: the top level must be a mapping of keys, got {type(data).__name__}")
+    lines: dict[str, int] = {}
+    if node is not None:
+        _walk(node, "", lines)
+    return data, Source(str(p), lines)
+
+
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str], source: Source | None = None) -> dict[str, Any]:
+    """Apply ``dotted.key=value`` overrides (values parsed as YAML) to a copy of ``data``."""
+    import copy
+
+    out = copy.deepcopy(data)
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set budget.queries=50")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"--set {item!r}: the value is not valid YAML: {exc}") from None
+        target = out
+        parts = key.split(".")
+        for part in parts[:-1]:
+            nxt = target.get(part)
+            if nxt is None:
+                nxt = target[part] = {}
+            if not isinstance(nxt, dict):
+                raise ConfigError(f"--set {item!r}: {part!r} is not a mapping, cannot set a key inside it")
+            target = nxt
+        target[parts[-1]] = value
+        if source is not None:
+            source.lines.pop(key, None)
+    return out
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _coerce(value: Any, tp: Any, key: str, source: Source) -> Any:
+    """Check ``value`` against annotation ``tp`` (basic types, unions, lists, dicts, dataclasses)."""
+    origin = typing.get_origin(tp)
+    if tp is Any or tp is object:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, key, source)
+            except ConfigError as exc:
+                errors.append(exc)
+        raise ConfigError(f"{source.where(key)}: expected {_type_name(tp)}, got {value!r}")
+    if origin is typing.Literal:
+        allowed = typing.get_args(tp)
+        if value not in allowed:
+            raise ConfigError(f"{source.where(key)}: must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+        return value
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{source.where(key)}: expected a mapping of keys, got {value!r}")
+        return build_dataclass(tp, value, source, prefix=key)
+    if origin in (list, Sequence, tuple) or tp in (list, tuple):
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{source.where(key)}: expected a list, got {value!r}")
+        args = typing.get_args(tp)
+        inner = args[0] if args else Any
+        return [_coerce(v, inner, f"{key}[{i}]", source) for i, v in enumerate(value)]
+    if origin in (dict, Mapping) or tp is dict:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{source.where(key)}: expected a mapping, got {value!r}")
+        return dict(value)
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{source.where(key)}: expected a number, got {value!r}")
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{source.where(key)}: expected an integer, got {value!r}")
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{source.where(key)}: expected true or false, got {value!r}")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{source.where(key)}: expected a string, got {value!r}")
+        return value
+    return value
+
+
+def build_dataclass(cls: type[T], data: Mapping[str, Any], source: Source, prefix: str = "") -> T:
+    """Validate ``data`` against dataclass ``cls`` and build it; errors point at file and key."""
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{prefix}.{key}" if prefix else str(key)
+        if key not in fields:
+            close = difflib.get_close_matches(str(key), list(fields), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"{source.where(dotted)}: unknown key {key!r}{hint} (known: {', '.join(fields)})")
+        kwargs[key] = _coerce(value, hints[key], dotted, source)
+    missing = [
+        name
+        for name, f in fields.items()
+        if name not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        where = f"{source.path}" + (f", section {prefix!r}" if prefix else "")
+        raise ConfigError(f"{where}: missing required key(s) {', '.join(missing)}")
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{source.where(prefix) if prefix else source.path}: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Evaluators (benchmark lookup, real training, measured latency) and the Ray pool that runs them."""

@@ -1,0 +1,1 @@
+"""Optimizers: ask/tell strategies, some guided by an online-trained predictor."""

@@ -1,0 +1,1 @@
+"""Predictors (surrogates): NN-Former, LeDG-Former and honest baselines behind one interface."""

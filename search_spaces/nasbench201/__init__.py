@@ -1,0 +1,1 @@
+"""NAS-Bench-201: the cell space, its benchmark tables, the official-file reader, the network."""
