@@ -96,10 +96,18 @@ class NasBench201Space(SearchSpace):
 
     name = "nasbench201"
 
-    def __init__(self, prune_graph: bool = False, data_dir: str | None = None) -> None:
-        """``prune_graph``: drop ``none`` nodes and nodes cut off from input or output in ``to_graph``."""
+    def __init__(
+        self, prune_graph: bool = False, data_dir: str | None = None, benchmark_file: str | None = None
+    ) -> None:
+        """NB201 cells.
+
+        ``prune_graph``: drop ``none`` nodes and nodes cut off from input or output in ``to_graph``.
+        ``data_dir``: the data folder (default ``$NASEARCH_DATA``). ``benchmark_file``: an official
+        ``NAS-Bench-201-v1_*.pth`` to answer queries instead of the compact tables.
+        """
         self.prune_graph = bool(prune_graph)
         self.data_dir = data_dir
+        self.benchmark_file = benchmark_file
         self._benchmark: Any = None
 
     # --- required ---------------------------------------------------------------------------
@@ -182,9 +190,14 @@ class NasBench201Space(SearchSpace):
     def benchmark(self) -> Any:
         """The NAS-Bench-201 tables of the data folder (loaded lazily, table by table)."""
         if self._benchmark is None:
-            from search_spaces.nasbench201.benchmark import NasBench201Benchmark
+            if self.benchmark_file:
+                from search_spaces.nasbench201.official import OfficialNasBench201Benchmark
 
-            self._benchmark = NasBench201Benchmark(self.data_dir)
+                self._benchmark = OfficialNasBench201Benchmark(self.benchmark_file)
+            else:
+                from search_spaces.nasbench201.benchmark import NasBench201Benchmark
+
+                self._benchmark = NasBench201Benchmark(self.data_dir)
         return self._benchmark
 
     def index(self, arch: Arch) -> int:
