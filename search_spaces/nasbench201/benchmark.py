@@ -133,6 +133,7 @@ class NasBench201Benchmark(Benchmark):
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = data_dir(root)
         self._columns: dict[str, np.ndarray] = {}
+        self._metric_columns: dict[str, np.ndarray] = {}
         self._loaded: set[str] = set()
         self._archs: list[Arch] | None = None
         self._index: dict[Arch, int] | None = None
@@ -241,9 +242,14 @@ class NasBench201Benchmark(Benchmark):
 
     def column(self, metric: str) -> np.ndarray:
         """``metric`` for all 15,625 cells in official index order (NaN where not recorded)."""
-        spec = self._spec(metric)
-        self._load(spec.table)
-        return self._columns[f"{spec.table}:{spec.column}"] * spec.scale
+        values = self._metric_columns.get(metric)
+        if values is None:
+            spec = self._spec(metric)
+            self._load(spec.table)
+            values = self._columns[f"{spec.table}:{spec.column}"] * spec.scale
+            values.setflags(write=False)
+            self._metric_columns[metric] = values
+        return values
 
     def _spec(self, metric: str) -> Metric:
         try:
