@@ -65,6 +65,8 @@ def cli_data(args: argparse.Namespace) -> int:
             path = Path(root) / table.path
             if path.is_file():
                 print(f"  ok       {table.path}  ({path.stat().st_size / 1e6:.1f} MB)")
+            elif getattr(table, "optional", False):
+                print(f"  optional {table.path}  <- {table.source}")
             else:
                 missing += 1
                 print(f"  MISSING  {table.path}  <- {table.source}")

@@ -1,10 +1,16 @@
-"""The Optimizer contract: ask for candidates, tell results (Optuna-style ask/tell)."""
+"""The Optimizer contract (Optuna-style ask/tell) and the bookkeeping the built-in optimizers share."""
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
+
+from nasearch.errors import ConfigError
 from nasearch.evaluation.base import Result
 
 
@@ -18,3 +24,147 @@ class Optimizer(ABC):
     @abstractmethod
     def tell(self, arch: Hashable, result: Result | None) -> None:
         """Report ``arch``'s result (None when its evaluation failed)."""
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One metric the search optimises, and its direction."""
+
+    metric: str
+    maximize: bool = True
+
+    def score(self, result: Result | None) -> float | None:
+        """The metric as a value to maximise (negated when minimised); None when missing or NaN."""
+        if result is None:
+            return None
+        value = result.metrics.get(self.metric)
+        if value is None or not math.isfinite(float(value)):
+            return None
+        return float(value) if self.maximize else -float(value)
+
+
+def as_objectives(objectives: Any) -> list[Objective]:
+    """Accept ``Objective``s, ``(metric, maximize)`` pairs or metric names (maximised)."""
+    if objectives is None:
+        raise ConfigError("an optimizer needs at least one objective metric")
+    if isinstance(objectives, (str, Objective)) or (
+        isinstance(objectives, tuple) and len(objectives) == 2 and isinstance(objectives[1], bool)
+    ):
+        objectives = [objectives]
+    out = []
+    for obj in objectives:
+        if isinstance(obj, Objective):
+            out.append(obj)
+        elif isinstance(obj, str):
+            out.append(Objective(obj))
+        else:
+            metric, maximize = obj
+            out.append(Objective(str(metric), bool(maximize)))
+    if not out:
+        raise ConfigError("an optimizer needs at least one objective metric")
+    return out
+
+
+class SpaceOptimizer(Optimizer):
+    """Bookkeeping every built-in optimizer shares: the space, a seeded RNG, de-duplication by
+    ``space.key`` over everything asked or told, and the history of scored results.
+
+    Subclasses implement ``_propose(n)`` and may override ``_observe(arch, scores)``. Scores are
+    always "higher is better" (minimised metrics are negated). ``stats`` collects surrogate
+    timings (``fit_seconds``, ``predict_seconds``, ``fits``) for the run's overhead report.
+    """
+
+    #: whether the optimizer handles more than one objective
+    multi_objective: bool = False
+    #: the space capabilities the optimizer needs besides the required ones
+    requires: tuple[str, ...] = ()
+
+    def __init__(self, space: Any, objectives: Any = "objective", seed: int = 0) -> None:
+        self.space = space
+        self.objectives = as_objectives(objectives)
+        if len(self.objectives) > 1 and not self.multi_objective:
+            raise ConfigError(
+                f"optimizer {type(self).__name__} optimises one objective, got "
+                f"{len(self.objectives)} ({', '.join(o.metric for o in self.objectives)}); "
+                "use 'optuna' (sampler nsga2 or tpe) or 'predictor_evolution' for a Pareto front"
+            )
+        missing = [cap for cap in self.requires if not callable(getattr(space, cap, None))]
+        if missing:
+            raise ConfigError(
+                f"optimizer {type(self).__name__} needs the search space to offer "
+                f"{', '.join(missing)}; {type(space).__name__} does not"
+            )
+        self.seed = int(seed)
+        self.rng = np.random.default_rng(self.seed)
+        self.seen: set[str] = set()
+        self.pending: dict[str, Hashable] = {}
+        #: (arch, scores or None for a failure), in the order told
+        self.history: list[tuple[Hashable, tuple[float, ...] | None]] = []
+        self.stats: dict[str, float] = {"fit_seconds": 0.0, "predict_seconds": 0.0, "fits": 0}
+
+    # --- ask/tell -------------------------------------------------------------------------------
+    def ask(self, n: int = 1) -> list[Hashable]:
+        """Up to ``n`` architectures never asked or told before."""
+        if n <= 0:
+            return []
+        out = []
+        for arch in self._propose(n):
+            key = self.space.key(arch)
+            if key in self.seen:
+                continue
+            self.seen.add(key)
+            self.pending[key] = arch
+            out.append(arch)
+            if len(out) == n:
+                break
+        return out
+
+    def tell(self, arch: Hashable, result: Result | None) -> None:
+        key = self.space.key(arch)
+        self.seen.add(key)
+        self.pending.pop(key, None)
+        scores = self.scores(result)
+        self.history.append((arch, scores))
+        self._observe(arch, scores)
+
+    def _propose(self, n: int) -> Sequence[Hashable]:
+        raise NotImplementedError
+
+    def _observe(self, arch: Hashable, scores: tuple[float, ...] | None) -> None:
+        """Hook: react to a told result (``scores`` None for a failure)."""
+
+    # --- helpers --------------------------------------------------------------------------------
+    def scores(self, result: Result | None) -> tuple[float, ...] | None:
+        """Higher-is-better value of each objective, or None if any is missing."""
+        values = [obj.score(result) for obj in self.objectives]
+        if any(v is None for v in values):
+            return None
+        return tuple(values)  # type: ignore[arg-type]
+
+    def is_fresh(self, arch: Hashable) -> bool:
+        """True when ``arch`` (or an isomorph) was never asked or told."""
+        return self.space.key(arch) not in self.seen
+
+    def sample_fresh(self, n: int, max_tries: int = 200) -> list[Hashable]:
+        """Up to ``n`` distinct random architectures never seen (fewer if the space runs dry)."""
+        out: list[Hashable] = []
+        keys: set[str] = set()
+        tries = 0
+        while len(out) < n and tries < max_tries * max(n, 1):
+            tries += 1
+            arch = self.space.sample(self.rng)
+            key = self.space.key(arch)
+            if key in self.seen or key in keys:
+                continue
+            keys.add(key)
+            out.append(arch)
+        return out
+
+    def scored(self) -> list[tuple[Hashable, tuple[float, ...]]]:
+        """Told architectures whose evaluation succeeded."""
+        return [(a, s) for a, s in self.history if s is not None]
+
+    def best(self, k: int = 1) -> list[Hashable]:
+        """The ``k`` best told architectures on the first objective."""
+        items = sorted(self.scored(), key=lambda item: item[1][0], reverse=True)
+        return [a for a, _ in items[:k]]

@@ -1,0 +1,219 @@
+"""``nasearch plot RUN_DIR...``: search curves from tracked runs.
+
+For every study (one optimizer, one seed): the best-so-far objective and the test metric of
+that incumbent after each query, and against cumulative simulated training time; regret
+against the benchmark's optimum where the run recorded it. Curves are averaged over seeds
+(mean ± std), one line per optimizer, written as a tidy CSV beside a PNG.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nasearch.errors import ConfigError
+from nasearch.tracking import COMPLETE, Record, load_study, read_records, study_names
+
+
+@dataclass
+class StudyRun:
+    """One tracked study with what the curves need."""
+
+    run: str
+    label: str
+    seed: int
+    objective: str
+    maximize: bool
+    test_metric: str | None
+    optimum: float | None
+    optimum_key: str | None
+    test_optimum: float | None
+    records: list[Record]
+
+
+def load_run(run_dir: str | Path) -> list[StudyRun]:
+    """Every study of a run folder (read through its ``run.json``), in storage order."""
+    path = Path(run_dir) / "run.json"
+    if not path.is_file():
+        raise ConfigError(f"{str(run_dir)!r} is not a run folder written by `nasearch run` (no run.json)")
+    meta = json.loads(path.read_text())
+    url, name = meta["storage"], meta["name"]
+    out = []
+    for sname in study_names(url):
+        if not sname.startswith(f"{name}/"):
+            continue
+        study = load_study(url, sname)
+        attrs = study.user_attrs
+        objectives = attrs.get("objectives") or meta["objectives"]
+        out.append(
+            StudyRun(
+                run=name, label=str(attrs.get("label", "?")), seed=int(attrs.get("seed", 0)),
+                objective=objectives[0][0], maximize=bool(objectives[0][1]),
+                test_metric=attrs.get("test_metric"), optimum=attrs.get("optimum"),
+                optimum_key=attrs.get("optimum_key"), test_optimum=attrs.get("test_optimum"),
+                records=read_records(study),
+            )
+        )
+    return out
+
+
+def trajectory(study: StudyRun) -> dict[str, np.ndarray]:
+    """Per query: best-so-far objective, the incumbent's test value, cumulative simulated
+    seconds, regret and whether the optimum's cell (or an isomorph) has been evaluated."""
+    n = len(study.records)
+    best = np.full(n, np.nan)
+    test = np.full(n, np.nan)
+    sim = np.zeros(n)
+    found = np.zeros(n, dtype=bool)
+    current: Record | None = None
+    total, hit = 0.0, False
+    sign = 1.0 if study.maximize else -1.0
+    for i, rec in enumerate(study.records):
+        total += rec.simulated_seconds
+        sim[i] = total
+        if rec.state == COMPLETE:
+            value = rec.metrics.get(study.objective, np.nan)
+            if np.isfinite(value) and (current is None or sign * value > sign * current.metrics[study.objective]):
+                current = rec
+            if study.optimum_key and rec.key == study.optimum_key:
+                hit = True
+            elif study.optimum_key is None and study.optimum is not None and sign * value >= sign * study.optimum:
+                hit = True
+        found[i] = hit
+        if current is not None:
+            best[i] = current.metrics[study.objective]
+            if study.test_metric:
+                test[i] = current.metrics.get(study.test_metric, np.nan)
+    regret = sign * (study.optimum - best) if study.optimum is not None else np.full(n, np.nan)
+    return {"query": np.arange(1, n + 1), "best": best, "incumbent_test": test, "simulated_seconds": sim,
+            "regret": regret, "found_optimum": found}
+
+
+def queries_to_optimum(study: StudyRun) -> int | None:
+    """The query at which the optimum's cell was first evaluated (None: not found)."""
+    found = trajectory(study)["found_optimum"]
+    return int(np.argmax(found)) + 1 if found.any() else None
+
+
+def tidy_rows(studies: list[StudyRun], labels: dict[tuple[str, str], str]) -> list[dict[str, Any]]:
+    """One row per (study, query): the per-seed table behind every curve."""
+    rows = []
+    for s in studies:
+        t = trajectory(s)
+        for i in range(len(t["query"])):
+            rows.append({
+                "optimizer": labels[(s.run, s.label)], "seed": s.seed, "query": int(t["query"][i]),
+                "simulated_hours": t["simulated_seconds"][i] / 3600.0, "best": t["best"][i],
+                "incumbent_test": t["incumbent_test"][i], "regret": t["regret"][i],
+                "found_optimum": bool(t["found_optimum"][i]),
+            })
+    return rows
+
+
+def aggregate(frame: Any) -> Any:
+    """Mean and std over seeds per (optimizer, query)."""
+    grouped = frame.groupby(["optimizer", "query"])
+    out = grouped[["best", "incumbent_test", "regret", "simulated_hours"]].agg(["mean", "std"])
+    out.columns = [f"{a}_{b}" for a, b in out.columns]
+    out["found_optimum_fraction"] = grouped["found_optimum"].mean()
+    out["seeds"] = grouped["seed"].nunique()
+    return out.reset_index()
+
+
+def _time_curves(studies: list[StudyRun], labels: dict[tuple[str, str], str], points: int = 100) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Best-so-far vs simulated hours on a common grid, mean and std over seeds."""
+    per_label: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    for s in studies:
+        t = trajectory(s)
+        if len(t["query"]) and t["simulated_seconds"][-1] > 0:
+            per_label.setdefault(labels[(s.run, s.label)], []).append((t["simulated_seconds"] / 3600.0, t["best"]))
+    out = {}
+    for label, curves in per_label.items():
+        end = min(c[0][-1] for c in curves)
+        grid = np.linspace(0, end, points)
+        vals = []
+        for hours, best in curves:
+            idx = np.searchsorted(hours, grid, side="right") - 1
+            vals.append(np.where(idx >= 0, best[np.clip(idx, 0, None)], np.nan))
+        arr = np.array(vals)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN grid points before the first result
+            out[label] = (grid, np.nanmean(arr, axis=0), np.nanstd(arr, axis=0))
+    return out
+
+
+def plot(studies: list[StudyRun], out_dir: Path, title: str = "") -> tuple[Path, Path]:
+    """Write ``search_curves.csv`` (tidy, per seed), ``search_curves_mean.csv`` and the PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    if not studies or not any(s.records for s in studies):
+        raise ConfigError("no evaluated trials found in the given run folder(s)")
+    label_count: dict[str, set[str]] = {}
+    for s in studies:
+        label_count.setdefault(s.label, set()).add(s.run)
+    labels = {(s.run, s.label): s.label if len(label_count[s.label]) == 1 else f"{s.run}:{s.label}" for s in studies}
+    frame = pd.DataFrame(tidy_rows(studies, labels))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv = out_dir / "search_curves.csv"
+    frame.to_csv(csv, index=False)
+    mean = aggregate(frame)
+    mean.to_csv(out_dir / "search_curves_mean.csv", index=False)
+    s0 = studies[0]
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
+    panels = [
+        (axes[0, 0], "best", f"best-so-far {s0.objective}"),
+        (axes[0, 1], "incumbent_test", f"incumbent's {s0.test_metric or 'test metric'}"),
+        (axes[1, 0], "regret", f"regret of {s0.objective} vs the benchmark optimum"),
+    ]
+    for ax, column, ylabel in panels:
+        for label, group in mean.groupby("optimizer", sort=False):
+            m, sd = group[f"{column}_mean"].to_numpy(), group[f"{column}_std"].fillna(0).to_numpy()
+            q = group["query"].to_numpy()
+            ax.plot(q, m, label=f"{label} ({int(group['seeds'].max())} seeds)")
+            ax.fill_between(q, m - sd, m + sd, alpha=0.15)
+        ax.set_xlabel("queries")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+    if (mean["regret_mean"] > 0).any():
+        axes[1, 0].set_yscale("symlog", linthresh=0.01)  # regret 0 (optimum found) stays visible
+    for label, (grid, m, sd) in _time_curves(studies, labels).items():
+        axes[1, 1].plot(grid, m, label=label)
+        axes[1, 1].fill_between(grid, m - sd, m + sd, alpha=0.15)
+    axes[1, 1].set_xlabel("simulated training time (hours)")
+    axes[1, 1].set_ylabel(f"best-so-far {s0.objective}")
+    axes[1, 1].grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle(title or ", ".join(sorted({s.run for s in studies})) + " — mean ± std over seeds")
+    fig.tight_layout()
+    png = out_dir / "search_curves.png"
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return png, csv
+
+
+def cli_plot(args: argparse.Namespace) -> int:
+    """Entry point of ``nasearch plot RUN_DIR... [--out DIR]``."""
+    studies: list[StudyRun] = []
+    for run_dir in args.run_dirs:
+        studies += load_run(run_dir)
+    out_dir = Path(args.out or args.run_dirs[0])
+    png, csv = plot(studies, out_dir)
+    print(f"wrote {png} and {csv}")
+    frame_hits: dict[str, list[int | None]] = {}
+    for s in studies:
+        frame_hits.setdefault(s.label, []).append(queries_to_optimum(s))
+    for label, hits in frame_hits.items():
+        found = [h for h in hits if h is not None]
+        text = f"mean {np.mean(found):.0f} queries" if found else "never"
+        print(f"  {label}: optimum found in {len(found)}/{len(hits)} seeds ({text} when found)")
+    return 0

@@ -1,0 +1,152 @@
+"""Benchmark lookup evaluator: any space with ``benchmark()`` answers from its tables, and the
+simulated cost is the training time the table recorded."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+from nasearch.errors import ConfigError
+from nasearch.evaluation.base import Evaluator, Result
+
+
+def _objective_list(objectives: Any) -> list[tuple[str, bool]]:
+    """``[{metric, direction}]`` / ``[[metric, direction]]`` -> ``[(metric, maximize)]``."""
+    out = []
+    for i, item in enumerate(objectives):
+        if isinstance(item, Mapping):
+            unknown = set(item) - {"metric", "direction"}
+            if unknown or "metric" not in item:
+                raise ConfigError(
+                    f"evaluator objectives[{i}]: expected {{metric: NAME, direction: maximize|minimize}}, got {dict(item)!r}"
+                )
+            metric, direction = item["metric"], item.get("direction", "maximize")
+        elif isinstance(item, (list, tuple)) and len(item) == 2:
+            metric, direction = item
+        else:
+            raise ConfigError(f"evaluator objectives[{i}]: expected {{metric, direction}}, got {item!r}")
+        if direction not in ("maximize", "minimize"):
+            raise ConfigError(f"evaluator objectives[{i}]: direction must be maximize or minimize, got {direction!r}")
+        out.append((str(metric), direction == "maximize"))
+    if not out:
+        raise ConfigError("evaluator objectives: give at least one {metric, direction}")
+    return out
+
+
+class BenchmarkEvaluator(Evaluator):
+    """Look a cell up in its space's benchmark tables.
+
+    ``metric`` is a full benchmark metric name (``cifar10-valid/valid_accuracy``), or a short
+    one (``valid_accuracy``) joined to ``dataset``; ``fidelity`` (epochs, e.g. 12) picks the
+    ``@<fidelity>ep`` column where the table has one. ``objectives`` (a list of
+    ``{metric, direction}``) replaces ``metric``/``maximize`` for multi-objective search.
+    ``test_metric`` is recorded beside the objective (curves report the incumbent's test value;
+    default: the ``test_accuracy`` of the same dataset when the table has it). ``cost_metric``
+    gives the simulated training seconds (default: the dataset's ``train_time``, else the
+    table's only ``*/train_time`` as a proxy, else none); ``extra_metrics`` are recorded too.
+    """
+
+    def __init__(
+        self,
+        space: Any,
+        metric: str = "cifar10-valid/valid_accuracy",
+        dataset: str | None = None,
+        fidelity: int | None = None,
+        maximize: bool = True,
+        objectives: Sequence[Any] | None = None,
+        test_metric: str | None = "auto",
+        cost_metric: str | None = "auto",
+        extra_metrics: Sequence[str] = (),
+    ) -> None:
+        if not callable(getattr(space, "benchmark", None)):
+            raise ConfigError(
+                f"evaluator 'benchmark' needs a search space with benchmark tables; "
+                f"{type(space).__name__} has none (use the real-training evaluator 'train')"
+            )
+        self.space = space
+        known = list(space.benchmark().metrics())
+        self._known = known
+        if objectives:
+            self.objectives = [(self._resolve(m, dataset, fidelity), mx) for m, mx in _objective_list(objectives)]
+        else:
+            self.objectives = [(self._resolve(metric, dataset, fidelity), bool(maximize))]
+        self.objective, self.maximize = self.objectives[0]
+        main_dataset = self.objective.split("/", 1)[0] if "/" in self.objective else (dataset or "")
+        self.test_metric = self._auto(test_metric, [f"{main_dataset}/test_accuracy"], "test_metric")
+        suffix = f"@{fidelity}ep" if fidelity else ""
+        self.cost_metric = self._auto(
+            cost_metric,
+            [f"{main_dataset}/train_time{suffix}", f"{main_dataset}/train_time",
+             *sorted(m for m in known if m.endswith("/train_time"))],
+            "cost_metric",
+        )
+        self.cost_scale = 1.0
+        if fidelity and self.cost_metric and not self.cost_metric.endswith(suffix):
+            per_epoch = self.cost_metric + "_per_epoch"
+            if per_epoch in known:  # a low-fidelity run costs its epochs, not the full schedule
+                self.cost_metric, self.cost_scale = per_epoch, float(fidelity)
+        self.extra_metrics = [self._check(m, "extra_metrics") for m in extra_metrics]
+        names = [m for m, _ in self.objectives] + [self.test_metric, self.cost_metric, *self.extra_metrics]
+        self.metrics = list(dict.fromkeys(m for m in names if m))
+
+    def _check(self, metric: str, what: str) -> str:
+        if metric not in self._known:
+            import difflib
+
+            close = difflib.get_close_matches(metric, self._known, n=3)
+            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            raise ConfigError(
+                f"evaluator {what}: {type(self.space).__name__}'s benchmark has no metric {metric!r}{hint}"
+            )
+        return metric
+
+    def _resolve(self, metric: str, dataset: str | None, fidelity: int | None) -> str:
+        name = metric if "/" in metric or not dataset else f"{dataset}/{metric}"
+        if fidelity:
+            low = f"{name}@{fidelity}ep"
+            if low not in self._known:
+                raise ConfigError(
+                    f"evaluator fidelity {fidelity}: the benchmark has no {low!r} "
+                    f"(low-fidelity metrics: {', '.join(m for m in self._known if '@' in m) or 'none'})"
+                )
+            name = low
+        return self._check(name, "metric")
+
+    def _auto(self, value: str | None, candidates: list[str], what: str) -> str | None:
+        if value is None:
+            return None
+        if value != "auto":
+            return self._check(value, what)
+        return next((c for c in candidates if c in self._known), None)
+
+    def evaluate(self, arch: Hashable) -> Result:
+        start = time.perf_counter()
+        values = self.space.benchmark().query(arch, self.metrics)
+        simulated = float(values.get(self.cost_metric, 0.0)) * self.cost_scale if self.cost_metric else 0.0
+        return Result(metrics=dict(values), cost_seconds=time.perf_counter() - start,
+                      simulated_seconds=simulated if simulated == simulated else 0.0)
+
+    def optimum(self, metric: str | None = None) -> tuple[float, Hashable | None] | None:
+        """Best recorded value of ``metric`` (the objective by default) and the cell that has it,
+        when the benchmark can list the whole column; None otherwise."""
+        import numpy as np
+
+        metric = metric or self.objective
+        maximize = dict(self.objectives).get(metric, True)
+        bench = self.space.benchmark()
+        try:
+            values = np.asarray(bench.column(metric), dtype=float)
+        except (NotImplementedError, AttributeError):
+            return None
+        idx = int(np.nanargmax(values) if maximize else np.nanargmin(values))
+        arch = None
+        for getter in ("arch", "from_index"):
+            fn = getattr(bench, getter, None) or getattr(self.space, getter, None)
+            if callable(fn):
+                try:
+                    arch = fn(idx)
+                    break
+                except Exception:  # noqa: BLE001 - an optional lookup; the value alone still helps
+                    arch = None
+        return float(values[idx]), arch

@@ -1,0 +1,267 @@
+"""Online surrogates for the predictor-guided optimizers, and the round machinery they share.
+
+A surrogate is any registered predictor (``nnformer``, ``mlp``, ... or a ``pkg.mod:Class`` path),
+named in the run YAML as ``surrogate: NAME`` or ``surrogate: {name: NAME, options: {...}}``. It is
+refit on every scored architecture at the start of each round; fit and predict times go to the
+optimizer's ``stats`` so runs can report surrogate overhead per query.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from nasearch.errors import ConfigError
+from nasearch.optimizers.base import SpaceOptimizer
+
+
+def predictor_spec(spec: Any) -> tuple[str, dict[str, Any]] | Any:
+    """Normalise ``NAME`` / ``{name, options, ...}`` to ``(name, options)``; objects pass through."""
+    if spec is None:
+        raise ConfigError(
+            "a predictor-guided optimizer needs a surrogate, e.g. surrogate: {name: nnformer}"
+        )
+    if callable(getattr(spec, "fit", None)) and callable(getattr(spec, "predict", None)):
+        return spec
+    if isinstance(spec, str):
+        return spec, {}
+    if isinstance(spec, Mapping):
+        if "name" not in spec:
+            raise ConfigError(f"surrogate {dict(spec)!r} needs a 'name' (a registered predictor)")
+        options = dict(spec.get("options") or {})
+        extra = {k: v for k, v in spec.items() if k not in ("name", "options")}
+        clash = set(extra) & set(options)
+        if clash:
+            raise ConfigError(f"surrogate option(s) {sorted(clash)} given both inline and under 'options'")
+        options.update(extra)
+        return str(spec["name"]), options
+    raise ConfigError(f"surrogate must be a predictor name or a mapping with 'name', got {spec!r}")
+
+
+def make_predictor(spec: Any, seed: int | None = None) -> Any:
+    """A fresh predictor from a spec; ``seed`` is passed when the predictor takes one."""
+    from nasearch.options import accepted_options
+    from nasearch.registry import PREDICTORS
+
+    norm = predictor_spec(spec)
+    if not isinstance(norm, tuple):
+        return copy.deepcopy(norm)
+    name, options = norm
+    factory = PREDICTORS.get(name)
+    named, var_kw = accepted_options(factory)
+    if seed is not None and "seed" not in options and ("seed" in named or var_kw):
+        try:
+            return PREDICTORS.create(name, **options, seed=seed)
+        except ConfigError:
+            if "seed" in named:
+                raise
+    return PREDICTORS.create(name, **options)
+
+
+def has_uncertainty(spec: Any) -> bool:
+    """Whether the predictor a spec names implements ``predict_std``."""
+    from nasearch.registry import PREDICTORS
+
+    norm = predictor_spec(spec)
+    target = PREDICTORS.get(norm[0]) if isinstance(norm, tuple) else norm
+    return callable(getattr(target, "predict_std", None))
+
+
+class Surrogate:
+    """A predictor (or an ensemble of ``ensemble_size`` differently-seeded copies) over scores.
+
+    Targets are standardised before fitting, so predictions come back on the standardised
+    scale: fine for ranking and for acquisition functions, which compare candidates only.
+    """
+
+    def __init__(self, spec: Any, seed: int = 0, ensemble_size: int = 1) -> None:
+        if ensemble_size < 1:
+            raise ConfigError(f"ensemble_size must be >= 1, got {ensemble_size}")
+        predictor_spec(spec)  # validate early
+        self.spec = spec
+        self.seed = seed
+        self.ensemble_size = ensemble_size
+        self.members: list[Any] = []
+        self.fit_seconds = 0.0
+        self.predict_seconds = 0.0
+        self.fits = 0
+
+    def fit(self, graphs: Sequence[Any], y: Sequence[float]) -> None:
+        """Refit from scratch on ``graphs`` and higher-is-better scores ``y``."""
+        start = time.perf_counter()
+        target = np.asarray(y, dtype=float)
+        sd = float(target.std()) or 1.0
+        z = (target - target.mean()) / sd
+        self.members = [
+            make_predictor(self.spec, seed=self.seed * 1000 + self.fits * 10 + i)
+            for i in range(self.ensemble_size)
+        ]
+        for member in self.members:
+            member.fit(list(graphs), z)
+        self.fit_seconds += time.perf_counter() - start
+        self.fits += 1
+
+    def predict(self, graphs: Sequence[Any]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Mean and (ensemble or model) standard deviation; std is None when unavailable."""
+        start = time.perf_counter()
+        graphs = list(graphs)
+        preds = np.stack([np.asarray(m.predict(graphs), dtype=float).reshape(-1) for m in self.members])
+        if len(self.members) > 1:
+            mean, std = preds.mean(axis=0), preds.std(axis=0)
+        else:
+            mean = preds[0]
+            pstd = getattr(self.members[0], "predict_std", None)
+            std = np.asarray(pstd(graphs), dtype=float).reshape(-1) if callable(pstd) else None
+        self.predict_seconds += time.perf_counter() - start
+        return mean, std
+
+
+class SurrogateOptimizer(SpaceOptimizer):
+    """Rounds of: refit the surrogate(s) on everything scored, grow a candidate pool by mutating
+    the best cells (plus random cells), and queue the ``k`` candidates ``_select`` prefers.
+
+    The first ``num_init`` proposals are random. Proposals are served from the queue, so with
+    N workers up to N are in flight while a round's remaining candidates wait their turn.
+    """
+
+    multi_objective = True
+
+    def __init__(
+        self,
+        space: Any,
+        objectives: Any = "objective",
+        seed: int = 0,
+        surrogate: Any = None,
+        num_init: int = 10,
+        k: int = 10,
+        num_parents: int = 10,
+        pool_size: int = 200,
+        random_candidates: int = 0,
+        max_edits: int = 2,
+        ensemble_size: int = 1,
+    ) -> None:
+        super().__init__(space, objectives, seed)
+        for name, value, low in (("num_init", num_init, 2), ("k", k, 1), ("num_parents", num_parents, 1),
+                                 ("pool_size", pool_size, 1), ("max_edits", max_edits, 1)):
+            if value < low:
+                raise ConfigError(f"{type(self).__name__}: {name} must be >= {low}, got {value}")
+        if random_candidates < 0:
+            raise ConfigError(f"{type(self).__name__}: random_candidates must be >= 0, got {random_candidates}")
+        self.surrogates = [
+            Surrogate(surrogate, seed=seed * 7 + i, ensemble_size=ensemble_size)
+            for i in range(len(self.objectives))
+        ]
+        self.num_init = num_init
+        self.k = k
+        self.num_parents = num_parents
+        self.pool_size = pool_size
+        self.random_candidates = random_candidates
+        self.max_edits = max_edits
+        self.queue: list[Hashable] = []
+        self._graphs: dict[str, Any] = {}
+
+    def _graph(self, arch: Hashable) -> Any:
+        key = self.space.key(arch)
+        graph = self._graphs.get(key)
+        if graph is None:
+            graph = self._graphs[key] = self.space.to_graph(arch)
+        return graph
+
+    def _propose(self, n: int) -> Sequence[Hashable]:
+        out: list[Hashable] = []
+        started = len(self.history) + len(self.pending)
+        if started < self.num_init or len(self.scored()) < 2:
+            return self.sample_fresh(max(0, min(n, self.num_init - started)) or n)
+        while len(out) < n:
+            if not self.queue:
+                self.queue = self._round()
+                if not self.queue:
+                    break
+            arch = self.queue.pop(0)
+            if self.is_fresh(arch):
+                out.append(arch)
+        return out
+
+    def _round(self) -> list[Hashable]:
+        scored = self.scored()
+        graphs = [self._graph(a) for a, _ in scored]
+        for j, surrogate in enumerate(self.surrogates):
+            surrogate.fit(graphs, [s[j] for _, s in scored])
+        pool = self._candidates()
+        if not pool:
+            return []
+        preds = [s.predict([self._graph(a) for a in pool]) for s in self.surrogates]
+        self._sync_stats()
+        chosen = self._select(pool, preds, min(self.k, len(pool)))
+        return [pool[i] for i in chosen]
+
+    def _sync_stats(self) -> None:
+        self.stats["fit_seconds"] = sum(s.fit_seconds for s in self.surrogates)
+        self.stats["predict_seconds"] = sum(s.predict_seconds for s in self.surrogates)
+        self.stats["fits"] = max(s.fits for s in self.surrogates)
+
+    def _candidates(self) -> list[Hashable]:
+        """Unseen, distinct mutations (1..max_edits edits) of the best cells plus random cells."""
+        parents = self._parents()
+        keys: set[str] = set()
+        pool: list[Hashable] = []
+        per_parent = max(1, self.pool_size // max(1, len(parents)))
+        for parent in parents:
+            made = 0
+            for _ in range(per_parent * 3):
+                if made >= per_parent:
+                    break
+                child = parent
+                for _ in range(int(self.rng.integers(1, self.max_edits + 1))):
+                    child = self.space.mutate(child, self.rng)
+                key = self.space.key(child)
+                if key in self.seen or key in keys:
+                    continue
+                keys.add(key)
+                pool.append(child)
+                made += 1
+        for arch in self.sample_fresh(self.random_candidates):
+            key = self.space.key(arch)
+            if key not in keys:
+                keys.add(key)
+                pool.append(arch)
+        if not pool:
+            pool = self.sample_fresh(self.k)
+        return pool
+
+    def _parents(self) -> list[Hashable]:
+        if len(self.objectives) == 1:
+            return self.best(self.num_parents)
+        from nasearch.optimizers.pareto import nondominated_ranks
+
+        scored = self.scored()
+        points = np.array([s for _, s in scored])
+        ranks = nondominated_ranks(points)
+        order = np.lexsort((self.rng.random(len(ranks)), ranks))
+        return [scored[i][0] for i in order[: self.num_parents]]
+
+    def _select(self, pool: list[Hashable], preds: list[tuple[np.ndarray, np.ndarray | None]], k: int) -> list[int]:
+        raise NotImplementedError
+
+
+def select_pareto(values: np.ndarray, k: int, rng: np.random.Generator) -> list[int]:
+    """``k`` indices by non-dominated rank, then crowding distance (NSGA-II survival)."""
+    from nasearch.optimizers.pareto import crowding_distance, nondominated_ranks
+
+    ranks = nondominated_ranks(values)
+    chosen: list[int] = []
+    for front in range(int(ranks.max()) + 1):
+        members = np.flatnonzero(ranks == front)
+        if len(chosen) + len(members) <= k:
+            chosen += members.tolist()
+        else:
+            crowd = crowding_distance(values[members])
+            order = np.lexsort((rng.random(len(members)), -crowd))
+            chosen += members[order[: k - len(chosen)]].tolist()
+        if len(chosen) >= k:
+            break
+    return chosen

@@ -1,0 +1,117 @@
+"""Ensembles: k copies of any registered predictor with different seeds -> mean and std.
+
+``Ensemble(base="nnformer", k=5, **options)`` builds member ``i`` as
+``PREDICTORS.create(base, seed=seed + i, **options)``; ``predict`` is the members' mean and
+``predict_std`` their standard deviation (what Bayesian optimisation and the predictor-guided
+optimisers need). With ``bootstrap=True`` every member also trains on its own bootstrap resample,
+which gives deterministic bases (``params_linear``) a spread too. ``n_jobs > 1`` fits members in
+parallel worker processes (one torch thread each); ``n_jobs=1`` fits them in turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from nasearch.errors import ConfigError
+from nasearch.graph import ArchGraph
+from predictors.base import Hardware, Predictor
+from predictors.training import PredictorError, check_fit_inputs
+
+
+def _fit_member(
+    base: str, options: dict[str, Any], graph_dicts: list[dict[str, Any]], y: np.ndarray,
+    hardware: Hardware, threads: int | None,
+) -> Predictor:
+    """Build and fit one member (runs in a worker process when n_jobs > 1)."""
+    from nasearch.registry import PREDICTORS
+
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+    graphs = [ArchGraph.from_dict(d) for d in graph_dicts]
+    member = PREDICTORS.create(base, **options)
+    return member.fit(graphs, y, hardware=hardware)
+
+
+class Ensemble(Predictor):
+    """k members of one base predictor with seeds ``seed..seed+k-1``; mean and std."""
+
+    def __init__(
+        self,
+        base: str = "nnformer",
+        k: int = 5,
+        seed: int = 0,
+        bootstrap: bool = False,
+        n_jobs: int = 1,
+        **options: Any,
+    ) -> None:
+        from nasearch.options import check_options
+        from nasearch.registry import PREDICTORS
+
+        if k < 2:
+            raise ConfigError(f"ensemble: k must be >= 2 to give a std, got {k}")
+        if n_jobs < 1:
+            raise ConfigError(f"ensemble: n_jobs must be >= 1, got {n_jobs}")
+        if base == "ensemble":
+            raise ConfigError("ensemble: base cannot be 'ensemble' itself")
+        factory = PREDICTORS.get(base)
+        check_options(factory, {**options, "seed": seed}, f"ensemble base predictor {base!r}")
+        self.base, self.k, self.seed = base, int(k), int(seed)
+        self.bootstrap, self.n_jobs = bool(bootstrap), int(n_jobs)
+        self.options = dict(options)
+        self.members: list[Predictor] = []
+
+    def _member_jobs(self, n: int) -> list[tuple[dict[str, Any], np.ndarray]]:
+        rng = np.random.default_rng(self.seed)
+        jobs = []
+        for i in range(self.k):
+            rows = rng.integers(0, n, size=n) if self.bootstrap else np.arange(n)
+            jobs.append(({**self.options, "seed": self.seed + i}, rows))
+        return jobs
+
+    def fit(self, graphs: Sequence[ArchGraph], y: Sequence[float], hardware: Hardware = None) -> Ensemble:
+        """Fit all k members (in parallel processes when ``n_jobs > 1``)."""
+        target = check_fit_inputs(graphs, y, "ensemble")
+        graphs = list(graphs)
+        dicts = [g.to_dict() for g in graphs]
+        hw = None if hardware is None else list(hardware)
+        jobs = self._member_jobs(len(graphs))
+
+        def args(options: dict[str, Any], rows: np.ndarray) -> tuple[Any, ...]:
+            sub_hw = None if hw is None else [hw[r] for r in rows]
+            return (self.base, options, [dicts[r] for r in rows], target[rows], sub_hw)
+
+        if self.n_jobs == 1:
+            self.members = [_fit_member(*args(o, r), None) for o, r in jobs]
+        else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=min(self.n_jobs, self.k), mp_context=ctx) as pool:
+                futures = [pool.submit(_fit_member, *args(o, r), 1) for o, r in jobs]
+                self.members = [f.result() for f in futures]
+        return self
+
+    def member_predictions(self, graphs: Sequence[ArchGraph], hardware: Hardware = None) -> np.ndarray:
+        """(k, M) predictions of every member."""
+        if not self.members:
+            raise PredictorError("ensemble: call fit before predict")
+        return np.stack([m.predict(graphs, hardware=hardware) for m in self.members])
+
+    def predict(self, graphs: Sequence[ArchGraph], hardware: Hardware = None) -> np.ndarray:
+        """Mean of the members."""
+        return self.member_predictions(graphs, hardware).mean(0)
+
+    def predict_std(self, graphs: Sequence[ArchGraph], hardware: Hardware = None) -> np.ndarray:
+        """Standard deviation over the members."""
+        return self.member_predictions(graphs, hardware).std(0)
+
+    def predict_mean_std(self, graphs: Sequence[ArchGraph], hardware: Hardware = None) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and std with one pass over the members."""
+        preds = self.member_predictions(graphs, hardware)
+        return preds.mean(0), preds.std(0)

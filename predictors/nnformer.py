@@ -1,0 +1,249 @@
+"""NN-Former (CVPR 2025, "Rethinking Graph Structure in Neural Architecture Representation").
+
+A transformer over the nodes of a cell, with the graph structure in two places:
+
+- **ASMA** (adjacency-sibling multi-head attention): 4 heads, each masked self-attention with its
+  own mask over the node tokens: ``I+A`` (a node sees its successors), ``I+Aᵀ`` (predecessors),
+  ``I+AᵀA`` (nodes sharing a parent) and ``I+AAᵀ`` (nodes sharing a child). Blocked scores are
+  ``-inf`` before the softmax; projections have no bias.
+- **BGIFFN** (bidirectional graph isomorphism FFN):
+  ``ReLU(X·W1 + [A·X·Wa ‖ Aᵀ·X·Wb])·W2``, hidden ``4·d``, the graph half split into successor
+  and predecessor sums.
+
+Tokens: one-hot op embedded linearly (no positional encoding), a learned CLS token in front and a
+depth token (node count) at the end, LayerNorm over the sequence; pre-norm blocks, final
+LayerNorm, CLS -> linear head.
+
+``sibling_mode`` picks how CLS/depth enter the attention masks:
+
+- ``"paper"`` (default): the sibling products are taken on the node-only adjacency; CLS and the
+  depth token then attend to and are attended by every node in every head (global tokens).
+- ``"official"``: as the authors' released code does, CLS and depth are connected to every node
+  inside the adjacency *before* the products, which makes both sibling masks all-ones (the two
+  sibling heads become global attention).
+
+The BGIFFN always aggregates over the node-only adjacency (CLS/depth take only the ``X·W1`` path).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+from nasearch.errors import ConfigError
+from nasearch.graph import ArchGraph
+from predictors.base import Hardware
+from predictors.encoding import EncodedGraphs, GraphBatch, OpVocab
+from predictors.training import TorchPredictor
+
+SiblingMode = Literal["paper", "official"]
+SIBLING_MODES: tuple[str, ...] = ("paper", "official")
+#: the four structural masks, in head order
+MASK_NAMES: tuple[str, ...] = ("successors", "predecessors", "share_parent", "share_child")
+MAX_DEPTH = 64
+
+
+def node_masks(adjacency: torch.Tensor, node_mask: torch.Tensor) -> torch.Tensor:
+    """(B, 4, N, N) bool masks over nodes only: I+A, I+Aᵀ, I+AᵀA, I+AAᵀ (padding excluded).
+
+    ``mask[b, h, i, j]`` True means token i may attend to token j. Padded nodes keep only
+    their self-loop so that no softmax row is empty.
+    """
+    a = adjacency.float() * (node_mask.unsqueeze(1) & node_mask.unsqueeze(2)).float()
+    at = a.transpose(1, 2)
+    eye = torch.eye(a.shape[-1], dtype=torch.bool, device=a.device).expand_as(a)
+    heads = [a > 0, at > 0, (at @ a) > 0, (a @ at) > 0]
+    valid = node_mask.unsqueeze(1) & node_mask.unsqueeze(2)
+    return torch.stack([(h & valid) | eye for h in heads], dim=1)
+
+
+def sequence_masks(batch: GraphBatch, mode: str = "paper") -> torch.Tensor:
+    """(B, 4, L, L) attention masks over ``[CLS, node_0..node_{N-1}, DEPTH]`` (L = N + 2)."""
+    b, n = batch.mask.shape
+    dev = batch.adjacency.device
+    valid = torch.cat(
+        [torch.ones(b, 1, dtype=torch.bool, device=dev), batch.mask, torch.ones(b, 1, dtype=torch.bool, device=dev)],
+        dim=1,
+    )
+    pair_valid = valid.unsqueeze(1) & valid.unsqueeze(2)
+    if mode == "paper":
+        inner = node_masks(batch.adjacency, batch.mask)
+        masks = torch.zeros(b, 4, n + 2, n + 2, dtype=torch.bool, device=dev)
+        masks[:, :, 1:-1, 1:-1] = inner
+        masks[:, :, 0, :] = True
+        masks[:, :, -1, :] = True
+        masks[:, :, :, 0] = True
+        masks[:, :, :, -1] = True
+        masks = masks & pair_valid.unsqueeze(1)
+    elif mode == "official":
+        ext = torch.zeros(b, n + 2, n + 2, device=dev)
+        ext[:, 1:-1, 1:-1] = batch.adjacency.float()
+        ext[:, 0, :] = 1.0
+        ext[:, :, 0] = 1.0
+        ext[:, -1, :] = 1.0
+        ext[:, :, -1] = 1.0
+        ext = ext * pair_valid.float()
+        ext[:, torch.arange(n + 2), torch.arange(n + 2)] = 0.0
+        masks = node_masks(ext, valid)
+    else:
+        raise ConfigError(f"sibling_mode must be one of {', '.join(SIBLING_MODES)}, got {mode!r}")
+    eye = torch.eye(n + 2, dtype=torch.bool, device=dev)
+    return masks | eye
+
+
+class ASMA(nn.Module):
+    """Multi-head attention where head h uses structural mask ``h % 4``; bias-free projections."""
+
+    def __init__(self, dim: int, heads: int = 4, attn_dropout: float = 0.0) -> None:
+        super().__init__()
+        if heads % 4 or dim % heads:
+            raise ConfigError(f"NN-Former: heads must be a multiple of 4 dividing dim, got heads={heads}, dim={dim}")
+        self.heads = heads
+        self.head_dim = dim // heads
+        self.qkv = nn.Linear(dim, 3 * dim, bias=False)
+        self.proj = nn.Linear(dim, dim, bias=False)
+        self.attn_dropout = nn.Dropout(attn_dropout)
+
+    def forward(self, x: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+        b, length, dim = x.shape
+        q, k, v = self.qkv(x).view(b, length, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        scores = (q @ k.transpose(-1, -2)) / math.sqrt(self.head_dim)
+        head_masks = masks.repeat(1, self.heads // 4, 1, 1)
+        scores = scores.masked_fill(~head_masks, float("-inf"))
+        attn = self.attn_dropout(torch.softmax(scores, dim=-1))
+        out = (attn @ v).transpose(1, 2).reshape(b, length, dim)
+        return self.proj(out)
+
+
+class BGIFFN(nn.Module):
+    """``ReLU(X·W1 + [A·X·Wa ‖ Aᵀ·X·Wb])·W2`` with hidden width ``ratio * dim``."""
+
+    def __init__(self, dim: int, ratio: int = 4, dropout: float = 0.0) -> None:
+        super().__init__()
+        hidden = ratio * dim
+        self.w1 = nn.Linear(dim, hidden)
+        self.wa = nn.Linear(dim, hidden // 2, bias=False)
+        self.wb = nn.Linear(dim, hidden - hidden // 2, bias=False)
+        self.w2 = nn.Linear(hidden, dim)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
+        forward_sum = adjacency @ x  # row i: sum over successors of i
+        backward_sum = adjacency.transpose(1, 2) @ x  # row i: sum over predecessors of i
+        graph = torch.cat([self.wa(forward_sum), self.wb(backward_sum)], dim=-1)
+        return self.w2(self.dropout(torch.relu(self.w1(x) + graph)))
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: x + ASMA(LN(x)), then x + BGIFFN(LN(x))."""
+
+    def __init__(self, dim: int, heads: int, ffn_ratio: int, dropout: float, attn_dropout: float) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = ASMA(dim, heads, attn_dropout)
+        self.norm2 = nn.LayerNorm(dim)
+        self.ffn = BGIFFN(dim, ffn_ratio, dropout)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, masks: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
+        x = x + self.drop(self.attn(self.norm1(x), masks))
+        return x + self.drop(self.ffn(self.norm2(x), adjacency))
+
+
+class NNFormerModule(nn.Module):
+    """The network: tokens -> blocks -> final LayerNorm -> CLS -> scalar."""
+
+    def __init__(
+        self,
+        vocab_size: int,
+        dim: int = 160,
+        layers: int = 12,
+        heads: int = 4,
+        ffn_ratio: int = 4,
+        dropout: float = 0.1,
+        attn_dropout: float = 0.1,
+        sibling_mode: str = "paper",
+    ) -> None:
+        super().__init__()
+        if sibling_mode not in SIBLING_MODES:
+            raise ConfigError(f"NN-Former: sibling_mode must be one of {', '.join(SIBLING_MODES)}, got {sibling_mode!r}")
+        self.sibling_mode = sibling_mode
+        self.embed = nn.Linear(vocab_size, dim, bias=False)
+        self.cls = nn.Parameter(torch.zeros(1, 1, dim))
+        self.depth = nn.Embedding(MAX_DEPTH + 1, dim)
+        self.in_norm = nn.LayerNorm(dim)
+        self.in_drop = nn.Dropout(dropout)
+        self.blocks = nn.ModuleList(Block(dim, heads, ffn_ratio, dropout, attn_dropout) for _ in range(layers))
+        self.out_norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, 1)
+        nn.init.trunc_normal_(self.cls, std=0.02)
+        nn.init.trunc_normal_(self.depth.weight, std=0.02)
+
+    def forward(self, batch: GraphBatch) -> torch.Tensor:
+        b, n = batch.mask.shape
+        nodes = self.embed(batch.onehot)
+        depth = self.depth(batch.n_nodes.clamp(max=MAX_DEPTH)).unsqueeze(1)
+        x = torch.cat([self.cls.expand(b, 1, -1), nodes, depth], dim=1)
+        x = self.in_drop(self.in_norm(x))
+        masks = sequence_masks(batch, self.sibling_mode)
+        adjacency = torch.zeros(b, n + 2, n + 2, device=x.device)
+        adjacency[:, 1:-1, 1:-1] = batch.adjacency
+        for block in self.blocks:
+            x = block(x, masks, adjacency)
+        return self.head(self.out_norm(x)[:, 0]).squeeze(-1)
+
+
+class NNFormer(TorchPredictor):
+    """NN-Former predictor (see module docstring); size and training are options.
+
+    Defaults are the smallest setting that reached the paper's NB201 Kendall tau fastest on CPU
+    in our benchmark (``benchmarks/bench_predictors.py``); the paper's size is ``dim=160,
+    layers=12`` (4.9 M parameters) trained for thousands of epochs on a GPU.
+    """
+
+    display_name = "NN-Former"
+
+    def __init__(
+        self,
+        dim: int = 64,
+        layers: int = 4,
+        heads: int = 4,
+        ffn_ratio: int = 4,
+        dropout: float = 0.1,
+        attn_dropout: float = 0.1,
+        sibling_mode: SiblingMode = "paper",
+        group_by_size: bool = True,
+        log_target: bool = False,
+        epochs: int = 200,
+        rdrop_weight: float = 1.0,
+        **train_options: Any,
+    ) -> None:
+        if dim < 4 or layers < 1:
+            raise ConfigError(f"NN-Former: dim must be >= 4 and layers >= 1, got dim={dim}, layers={layers}")
+        if sibling_mode not in SIBLING_MODES:
+            raise ConfigError(f"NN-Former: sibling_mode must be one of {', '.join(SIBLING_MODES)}, got {sibling_mode!r}")
+        if heads % 4 or dim % heads:
+            raise ConfigError(f"NN-Former: heads must be a multiple of 4 that divides dim, got heads={heads}, dim={dim}")
+        super().__init__(log_target=log_target, epochs=epochs, rdrop_weight=rdrop_weight, **train_options)
+        self.dim, self.layers, self.heads, self.ffn_ratio = dim, layers, heads, ffn_ratio
+        self.dropout, self.attn_dropout = dropout, attn_dropout
+        self.sibling_mode = sibling_mode
+        self.group_by_size = group_by_size
+        self.vocab: OpVocab | None = None
+
+    def _prepare(self, graphs: list[ArchGraph], hardware: Hardware) -> None:
+        self.vocab = OpVocab.from_graphs(graphs)
+
+    def _build_module(self) -> nn.Module:
+        assert self.vocab is not None
+        return NNFormerModule(
+            len(self.vocab), self.dim, self.layers, self.heads, self.ffn_ratio,
+            self.dropout, self.attn_dropout, self.sibling_mode,
+        )
+
+    def _encode(self, graphs: list[ArchGraph], hardware: Hardware) -> EncodedGraphs:
+        assert self.vocab is not None
+        return EncodedGraphs(graphs, self.vocab, group_by_size=self.group_by_size)

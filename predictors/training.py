@@ -1,0 +1,453 @@
+"""The shared training loop of the neural predictors (NN-Former, LeDG-Former, MLP, GIN).
+
+One loop, so that every neural surrogate gets the same budget rules: AdamW, linear warm-up then
+cosine decay to ``min_lr_ratio * lr``, an EMA of the weights (used for prediction), a loss of
+``MSE + rank_weight * L1(pairwise differences) + rdrop_weight * R-Drop consistency``, seeded.
+
+Public API (stable; other modules build on it):
+
+``TrainConfig``
+    A dataclass of the loop's options (epochs, batch_size, lr, weight_decay, warmup, min_lr_ratio,
+    ema_decay, rank_weight, rdrop_weight, grad_clip, max_steps, seed, device, threads). Every neural
+    predictor takes these as constructor kwargs (see ``TorchPredictor``).
+``BatchSource`` (protocol)
+    What the loop iterates: ``len(source)`` items, and ``source.batches(indices, batch_size, rng)``
+    yielding ``(inputs, positions)``: ``inputs`` is whatever the model's ``forward`` takes (a
+    tensor, a dict or a dataclass of tensors; ``move_to`` sends it to the device) and
+    ``positions`` the int array of the item positions it holds (so targets can be gathered).
+    ``rng`` is None for prediction (keep the order), a Generator for training (shuffle).
+    ``predictors.encoding.EncodedGraphs`` is the ready-made one for ArchGraphs.
+``train_regressor(model, source, y, config, forward=None) -> TrainResult``
+    Trains ``model`` (an ``nn.Module`` whose ``forward(inputs)`` returns a ``(B,)`` tensor, or
+    ``forward(model, inputs)`` when given) on the standardised ``y`` and returns it with the EMA
+    weights loaded, plus the loss history.
+``predict_regressor(model, source, batch_size=512, device="cpu", forward=None) -> np.ndarray``
+    Eval-mode predictions in item order.
+``TorchPredictor``
+    A ``Predictor`` base class that does fit/predict/pickling around the loop. A subclass
+    implements three hooks:
+
+    - ``_prepare(graphs, hardware)``: learn anything from the training set (e.g. the op
+      vocabulary) before the module is built;
+    - ``_build_module() -> nn.Module``;
+    - ``_encode(graphs, hardware) -> BatchSource``.
+
+    Targets are standardised (``log_target=True`` first takes the log, for latencies); the model
+    is kept on CPU between calls, so a fitted predictor pickles (Ray ships it) and unpickles
+    anywhere.
+Helpers: ``pairwise_difference_loss``, ``rdrop_consistency``, ``warmup_cosine``, ``EMA``,
+``TargetScaler``, ``seed_everything``, ``resolve_device``, ``move_to``, ``TRAIN_OPTIONS``.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from torch import nn
+
+from nasearch.errors import ConfigError, NasearchError
+from nasearch.graph import ArchGraph
+from predictors.base import Hardware, Predictor
+
+
+class PredictorError(NasearchError, ValueError):
+    """A predictor was used wrongly (predict before fit, mismatched lengths, bad targets)."""
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Options of the training loop (the NN-Former paper's recipe where it gives one)."""
+
+    epochs: int = 200
+    batch_size: int = 128
+    lr: float = 1e-4
+    weight_decay: float = 0.01
+    #: fraction of all steps spent in linear warm-up
+    warmup: float = 0.1
+    #: the cosine ends at ``min_lr_ratio * lr``
+    min_lr_ratio: float = 0.1
+    #: EMA decay of the weights used for prediction (None or 0: no EMA)
+    ema_decay: float | None = 0.99
+    #: weight of the L1 loss between predicted and true pairwise differences in a batch
+    rank_weight: float = 0.2
+    #: weight of the R-Drop consistency term (two dropout passes); 0 = one pass
+    rdrop_weight: float = 0.0
+    #: clip the gradient norm (None: no clipping)
+    grad_clip: float | None = None
+    #: cap on optimizer steps: large training sets then get fewer epochs (None: no cap)
+    max_steps: int | None = None
+    seed: int = 0
+    #: "cpu", "cuda", "cuda:1", "mps" or "auto" (cuda when available)
+    device: str = "cpu"
+    #: torch CPU threads while training (None: leave torch's setting alone)
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.epochs >= 1, "epochs must be >= 1"),
+            (self.batch_size >= 2, "batch_size must be >= 2"),
+            (self.lr > 0, "lr must be > 0"),
+            (self.weight_decay >= 0, "weight_decay must be >= 0"),
+            (0 <= self.warmup < 1, "warmup must be a fraction in [0, 1)"),
+            (0 <= self.min_lr_ratio <= 1, "min_lr_ratio must be in [0, 1]"),
+            (self.ema_decay is None or 0 <= self.ema_decay < 1, "ema_decay must be in [0, 1) or None"),
+            (self.rank_weight >= 0, "rank_weight must be >= 0"),
+            (self.rdrop_weight >= 0, "rdrop_weight must be >= 0"),
+            (self.grad_clip is None or self.grad_clip > 0, "grad_clip must be > 0 or None"),
+            (self.threads is None or self.threads >= 1, "threads must be >= 1 or None"),
+            (self.max_steps is None or self.max_steps >= 1, "max_steps must be >= 1 or None"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(f"training option: {message}")
+
+
+#: names of the training options a TorchPredictor accepts as kwargs
+TRAIN_OPTIONS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(TrainConfig))
+
+
+class BatchSource(Protocol):
+    """A dataset the loop can batch: see the module docstring."""
+
+    def __len__(self) -> int: ...
+
+    def batches(
+        self, indices: np.ndarray, batch_size: int, rng: np.random.Generator | None
+    ) -> Iterator[tuple[Any, np.ndarray]]: ...
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What ``train_regressor`` returns: the trained model (EMA weights) and its history."""
+
+    model: nn.Module
+    losses: list[float]
+    steps: int
+    seconds: float
+
+
+# --- pieces of the loop ---------------------------------------------------------------------------
+
+
+def seed_everything(seed: int) -> None:
+    """Seed torch (CPU and CUDA) so a fit is reproducible for a given seed."""
+    torch.manual_seed(int(seed))
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(int(seed))
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` -> cuda when available else cpu; other names are checked to exist."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ConfigError(f"device {device!r} is not a torch device name (cpu, cuda, cuda:1, mps, auto)") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {device!r}: CUDA is not available on this machine (use cpu or auto)")
+    return dev
+
+
+def move_to(obj: Any, device: torch.device) -> Any:
+    """Send tensors inside ``obj`` (tensor, dict, list/tuple, dataclass, or ``.to``-able) to ``device``."""
+    if isinstance(obj, torch.Tensor):
+        return obj.to(device)
+    if isinstance(obj, dict):
+        return {k: move_to(v, device) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(move_to(v, device) for v in obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.replace(
+            obj, **{f.name: move_to(getattr(obj, f.name), device) for f in dataclasses.fields(obj)}
+        )
+    to = getattr(obj, "to", None)
+    return to(device) if callable(to) else obj
+
+
+def warmup_cosine(step: int, total: int, warmup: float, min_ratio: float) -> float:
+    """LR multiplier: linear 0->1 over ``warmup * total`` steps, then cosine 1->``min_ratio``."""
+    warm = int(round(warmup * total))
+    if step < warm:
+        return (step + 1) / warm
+    span = max(1, total - warm)
+    progress = min(1.0, (step - warm) / span)
+    return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def pairwise_difference_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean L1 between predicted and true differences over all ordered pairs of the batch."""
+    dp = pred.unsqueeze(0) - pred.unsqueeze(1)
+    dt = target.unsqueeze(0) - target.unsqueeze(1)
+    return (dp - dt).abs().mean()
+
+
+def rdrop_consistency(pred_a: torch.Tensor, pred_b: torch.Tensor) -> torch.Tensor:
+    """R-Drop for regression: MSE between two dropout passes of the same inputs."""
+    return torch.mean((pred_a - pred_b) ** 2)
+
+
+class EMA:
+    """Exponential moving average of a module's parameters and buffers.
+
+    The decay warms up as ``min(decay, (1 + t) / (10 + t))`` so that short fits (few steps) are
+    not dominated by the random initial weights.
+    """
+
+    def __init__(self, model: nn.Module, decay: float) -> None:
+        self.decay = float(decay)
+        self.shadow = copy.deepcopy(model).eval()
+        for p in self.shadow.parameters():
+            p.requires_grad_(False)
+        self.updates = 0
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        """Blend the current weights of ``model`` into the average."""
+        self.updates += 1
+        d = min(self.decay, (1.0 + self.updates) / (10.0 + self.updates))
+        for s, p in zip(self.shadow.state_dict().values(), model.state_dict().values()):
+            if s.dtype.is_floating_point:
+                s.mul_(d).add_(p.detach(), alpha=1.0 - d)
+            else:
+                s.copy_(p)
+
+
+def _default_forward(model: nn.Module, inputs: Any) -> torch.Tensor:
+    return model(inputs)
+
+
+def train_regressor(
+    model: nn.Module,
+    source: BatchSource,
+    y: np.ndarray,
+    config: TrainConfig,
+    forward: Callable[[nn.Module, Any], torch.Tensor] | None = None,
+) -> TrainResult:
+    """Train ``model`` to regress ``y`` (already scaled) over ``source``; returns EMA weights."""
+    fwd = forward or _default_forward
+    n = len(source)
+    target = np.asarray(y, dtype=np.float32).ravel()
+    if target.size != n:
+        raise PredictorError(f"train_regressor: {n} training items but {target.size} targets")
+    if n < 2:
+        raise PredictorError(f"train_regressor: needs at least 2 training items, got {n}")
+    device = resolve_device(config.device)
+    old_threads = torch.get_num_threads()
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
+    try:
+        seed_everything(config.seed)
+        rng = np.random.default_rng(config.seed)
+        model.to(device).train()
+        y_all = torch.as_tensor(target, device=device)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        indices = np.arange(n)
+        steps_per_epoch = sum(1 for _ in source.batches(indices, config.batch_size, None))
+        epochs = config.epochs
+        if config.max_steps is not None:
+            epochs = max(1, min(epochs, math.ceil(config.max_steps / steps_per_epoch)))
+        total = max(1, steps_per_epoch * epochs)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda s: warmup_cosine(s, total, config.warmup, config.min_lr_ratio)
+        )
+        ema = EMA(model, config.ema_decay) if config.ema_decay else None
+        losses: list[float] = []
+        step = 0
+        start = time.perf_counter()
+        for _ in range(epochs):
+            epoch_loss, epoch_batches = 0.0, 0
+            for inputs, pos in source.batches(indices, config.batch_size, rng):
+                inputs = move_to(inputs, device)
+                t = y_all[torch.as_tensor(pos, device=device)]
+                pred = fwd(model, inputs).reshape(-1)
+                loss = torch.mean((pred - t) ** 2)
+                if config.rank_weight > 0 and pred.numel() > 1:
+                    loss = loss + config.rank_weight * pairwise_difference_loss(pred, t)
+                if config.rdrop_weight > 0:
+                    pred2 = fwd(model, inputs).reshape(-1)
+                    loss2 = torch.mean((pred2 - t) ** 2)
+                    if config.rank_weight > 0 and pred2.numel() > 1:
+                        loss2 = loss2 + config.rank_weight * pairwise_difference_loss(pred2, t)
+                    loss = 0.5 * (loss + loss2) + config.rdrop_weight * rdrop_consistency(pred, pred2)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if config.grad_clip:
+                    nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+                optimizer.step()
+                scheduler.step()
+                if ema is not None:
+                    ema.update(model)
+                step += 1
+                epoch_loss += float(loss.detach())
+                epoch_batches += 1
+            losses.append(epoch_loss / max(1, epoch_batches))
+        if ema is not None:
+            model.load_state_dict(ema.shadow.state_dict())
+        model.eval()
+        return TrainResult(model, losses, step, time.perf_counter() - start)
+    finally:
+        if config.threads is not None:
+            torch.set_num_threads(old_threads)
+
+
+@torch.no_grad()
+def predict_regressor(
+    model: nn.Module,
+    source: BatchSource,
+    batch_size: int = 512,
+    device: str | torch.device = "cpu",
+    forward: Callable[[nn.Module, Any], torch.Tensor] | None = None,
+) -> np.ndarray:
+    """Eval-mode predictions of ``model`` for every item of ``source``, in item order."""
+    fwd = forward or _default_forward
+    dev = resolve_device(device) if isinstance(device, str) else device
+    model.to(dev).eval()
+    n = len(source)
+    out = np.empty(n, dtype=np.float64)
+    for inputs, pos in source.batches(np.arange(n), batch_size, None):
+        out[pos] = fwd(model, move_to(inputs, dev)).reshape(-1).double().cpu().numpy()
+    return out
+
+
+class TargetScaler:
+    """Standardise targets (optionally after a log, for positive targets such as latency)."""
+
+    def __init__(self, log: bool = False) -> None:
+        self.log = bool(log)
+        self.mean = 0.0
+        self.std = 1.0
+
+    def fit(self, y: np.ndarray) -> TargetScaler:
+        """Learn mean and std of the (logged) targets."""
+        z = self._forward(y)
+        self.mean = float(z.mean())
+        self.std = float(z.std()) or 1.0
+        return self
+
+    def _forward(self, y: np.ndarray) -> np.ndarray:
+        arr = np.asarray(y, dtype=np.float64)
+        if self.log:
+            if (arr <= 0).any():
+                raise PredictorError("log_target=True needs strictly positive targets")
+            arr = np.log(arr)
+        return arr
+
+    def transform(self, y: np.ndarray) -> np.ndarray:
+        """Targets -> standardised training targets."""
+        return (self._forward(y) - self.mean) / self.std
+
+    def inverse(self, z: np.ndarray) -> np.ndarray:
+        """Model outputs -> target units."""
+        out = np.asarray(z, dtype=np.float64) * self.std + self.mean
+        return np.exp(out) if self.log else out
+
+    def inverse_std(self, z_mean: np.ndarray, z_std: np.ndarray) -> np.ndarray:
+        """A std in model units -> target units (delta method through the log)."""
+        std = np.asarray(z_std, dtype=np.float64) * self.std
+        return std * self.inverse(z_mean) if self.log else std
+
+
+def check_fit_inputs(graphs: Sequence[ArchGraph], y: Sequence[float], what: str) -> np.ndarray:
+    """``y`` as a float array after checking it matches ``graphs`` and holds no NaN/inf."""
+    arr = np.asarray(y, dtype=np.float64).ravel()
+    if len(graphs) != arr.size:
+        raise PredictorError(f"{what}.fit: got {len(graphs)} graphs but {arr.size} targets")
+    if arr.size < 2:
+        raise PredictorError(f"{what}.fit: needs at least 2 training graphs, got {arr.size}")
+    if not np.isfinite(arr).all():
+        raise PredictorError(f"{what}.fit: the targets contain NaN or inf")
+    bad = [i for i, g in enumerate(graphs) if not isinstance(g, ArchGraph)]
+    if bad:
+        raise PredictorError(
+            f"{what}.fit: item {bad[0]} is a {type(graphs[bad[0]]).__name__}, not an ArchGraph "
+            "(convert with space.to_graph(arch))"
+        )
+    return arr
+
+
+class TorchPredictor(Predictor):
+    """fit/predict/pickling for a torch model trained by ``train_regressor`` (see module doc)."""
+
+    #: the name used in messages
+    display_name = "predictor"
+
+    def __init__(self, log_target: bool = False, predict_batch_size: int = 1024, **train_options: Any) -> None:
+        unknown = [k for k in train_options if k not in TRAIN_OPTIONS]
+        if unknown:
+            import difflib
+
+            close = difflib.get_close_matches(unknown[0], TRAIN_OPTIONS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"{self.display_name} has no option {unknown[0]!r}{hint}")
+        self.train_config = TrainConfig(**train_options)
+        self.log_target = bool(log_target)
+        self.predict_batch_size = int(predict_batch_size)
+        self.scaler = TargetScaler(log=self.log_target)
+        self.module: nn.Module | None = None
+        self.history: list[float] = []
+        self.fit_seconds = 0.0
+
+    # --- hooks for subclasses -------------------------------------------------------------------
+    def _prepare(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> None:
+        """Learn what the module's shape depends on from the training set (default: nothing)."""
+
+    def _build_module(self) -> nn.Module:
+        raise NotImplementedError
+
+    def _encode(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> BatchSource:
+        raise NotImplementedError
+
+    def _forward(self, model: nn.Module, inputs: Any) -> torch.Tensor:
+        return model(inputs)
+
+    # --- Predictor contract ---------------------------------------------------------------------
+    def fit(self, graphs: Sequence[ArchGraph], y: Sequence[float], hardware: Hardware = None) -> TorchPredictor:
+        """Train a fresh module on ``graphs`` -> ``y`` (refits from scratch on every call)."""
+        target = check_fit_inputs(graphs, y, self.display_name)
+        graphs = list(graphs)
+        self._prepare(graphs, hardware)
+        self.scaler = TargetScaler(log=self.log_target).fit(target)
+        seed_everything(self.train_config.seed)
+        module = self._build_module()
+        source = self._encode(graphs, hardware)
+        result = train_regressor(module, source, self.scaler.transform(target), self.train_config, self._forward)
+        self.module = result.model.cpu()
+        self.history = result.losses
+        self.fit_seconds = result.seconds
+        return self
+
+    def predict(self, graphs: Sequence[ArchGraph], hardware: Hardware = None) -> np.ndarray:
+        """Predicted targets for ``graphs`` (in the units of ``y``)."""
+        return self.scaler.inverse(self._predict_scaled(graphs, hardware))
+
+    def _predict_scaled(self, graphs: Sequence[ArchGraph], hardware: Hardware = None) -> np.ndarray:
+        if self.module is None:
+            raise PredictorError(f"{self.display_name}: call fit before predict")
+        graphs = list(graphs)
+        if not graphs:
+            return np.empty(0)
+        source = self._encode(graphs, hardware)
+        device = resolve_device(self.train_config.device)
+        threads = self.train_config.threads
+        old = torch.get_num_threads()
+        if threads is not None:
+            torch.set_num_threads(threads)
+        try:
+            out = predict_regressor(self.module, source, self.predict_batch_size, device, self._forward)
+        finally:
+            if threads is not None:
+                torch.set_num_threads(old)
+            self.module.cpu()
+        return out
+
+    def n_parameters(self) -> int:
+        """Trainable parameters of the fitted module (0 before fit)."""
+        return 0 if self.module is None else sum(p.numel() for p in self.module.parameters())

@@ -1,0 +1,128 @@
+"""Latency split protocols over many devices: per device, and leave-one-device-out zero-shot.
+
+Both are ``nasearch compare`` split protocols (``protocol(task, size, seed, config)`` yielding
+``Split``s, see :mod:`nasearch.compare`) over the ``latency/<device>`` columns of the NB201
+benchmark, and both hand every training and test cell its device name as ``hardware`` (a
+hardware-conditioned predictor uses it, the others ignore it). Knobs go in the config's
+``protocol_options``:
+
+- ``devices``: the device pool (default: the 27 HELP settings);
+- ``holdout``: the devices to hold out in turn (default: every device of the pool);
+- ``shots``: for leave-one-device-out, k cells of the held-out device added to training (0 =
+  zero-shot: the held-out device is known only by its description).
+
+``per_device``: for each device, ``size`` random cells of it for training, test on the rest (the
+accuracy protocol, once per device). ``leave_one_device_out``: for each held-out device, the same
+``size`` random cells measured on each *other* device of the pool for training (``size x (pool - 1)``
+rows), then the held-out device's latency of cells never seen in training is predicted. The
+``train_size`` column is the number of cells per training device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from nasearch.compare import CompareConfig, Split, Task, _test_cells, register_protocol
+from nasearch.errors import ConfigError
+from predictors.devices import load_devices
+from search_spaces.nasbench201.benchmark import HELP_DEVICES
+
+OPTIONS = ("devices", "holdout", "shots")
+
+
+def _options(config: CompareConfig) -> dict[str, Any]:
+    options: Mapping[str, Any] = config.protocol_options or {}
+    unknown = [k for k in options if k not in OPTIONS]
+    if unknown:
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], OPTIONS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"protocol_options has no key {unknown[0]!r}{hint} (keys: {', '.join(OPTIONS)})")
+    table = load_devices()
+    devices = [str(d).removeprefix("latency/") for d in options.get("devices") or HELP_DEVICES]
+    holdout = [str(d).removeprefix("latency/") for d in options.get("holdout") or devices]
+    for what, names in (("devices", devices), ("holdout", holdout)):
+        bad = [d for d in names if d not in table]
+        if bad:
+            raise ConfigError(f"protocol_options.{what}: unknown device {bad[0]!r} (known: {', '.join(table)})")
+    outside = [d for d in holdout if d not in devices]
+    if outside:
+        raise ConfigError(f"protocol_options.holdout: {outside[0]!r} is not in protocol_options.devices")
+    shots = int(options.get("shots", 0) or 0)
+    if shots < 0:
+        raise ConfigError(f"protocol_options.shots must be >= 0, got {shots}")
+    return {"devices": devices, "holdout": holdout, "shots": shots}
+
+
+def _measured(task: Task, devices: Sequence[str]) -> np.ndarray:
+    """Cells with a finite latency on every device of ``devices``."""
+    keep = np.ones(len(task), dtype=bool)
+    for d in devices:
+        keep &= np.isfinite(task.column(f"latency/{d}"))
+    return np.flatnonzero(keep)
+
+
+def _info(device: str, **extra: Any) -> dict[str, Any]:
+    spec = load_devices()[device]
+    return {"device": device, "family": spec.family, **extra}
+
+
+@register_protocol("per_device")
+def per_device(task: Task, size: int, seed: int, config: CompareConfig) -> Iterator[Split]:
+    """For each held-out device of the pool: ``size`` random cells train, every other cell tests."""
+    opts = _options(config)
+    for device in opts["holdout"]:
+        metric = f"latency/{device}"
+        cells = _measured(task, [device])
+        if size >= cells.size:
+            raise ConfigError(f"training size {size} is not smaller than the {cells.size} cells measured on {device}")
+        rng = np.random.default_rng([seed, HELP_DEVICES.index(device) if device in HELP_DEVICES else 99])
+        train = np.sort(rng.choice(cells, size=size, replace=False))
+        test = _test_cells(task, np.setdiff1d(cells, train), seed, _with_metric(config, metric))
+        y = task.column(metric)
+        yield Split(train, test, y[train], y[test], [device] * train.size, [device] * test.size,
+                    _info(device, test_metric=metric, train_metric=metric))  # fmt: skip
+
+
+@register_protocol("leave_one_device_out")
+def leave_one_device_out(task: Task, size: int, seed: int, config: CompareConfig) -> Iterator[Split]:
+    """For each held-out device: train on ``size`` cells x every other device, test on the held-out one."""
+    opts = _options(config)
+    pool, shots = opts["devices"], opts["shots"]
+    if len(pool) < 2:
+        raise ConfigError("leave_one_device_out needs at least 2 devices in protocol_options.devices")
+    cells = _measured(task, pool)
+    if size + shots >= cells.size:
+        raise ConfigError(f"training size {size} (+{shots} shots) leaves no test cells of {cells.size}")
+    rng = np.random.default_rng(seed)
+    train_cells = np.sort(rng.choice(cells, size=size, replace=False))
+    rest = np.setdiff1d(cells, train_cells)
+    for device in opts["holdout"]:
+        others = [d for d in pool if d != device]
+        train = np.concatenate([train_cells] * len(others))
+        y_train = np.concatenate([task.column(f"latency/{d}")[train_cells] for d in others])
+        hardware = [d for d in others for _ in range(train_cells.size)]
+        metric = f"latency/{device}"
+        test_pool = rest
+        if shots:
+            shot_rng = np.random.default_rng([seed, 7, pool.index(device)])
+            shot_cells = np.sort(shot_rng.choice(rest, size=shots, replace=False))
+            test_pool = np.setdiff1d(rest, shot_cells)
+            train = np.concatenate([train, shot_cells])
+            y_train = np.concatenate([y_train, task.column(metric)[shot_cells]])
+            hardware += [device] * shots
+        test = _test_cells(task, test_pool, seed, _with_metric(config, metric))
+        yield Split(train, test, y_train, task.column(metric)[test], hardware, [device] * test.size,
+                    _info(device, shots=shots, train_devices=len(others), test_metric=metric,
+                          train_metric="latency/<other devices>"))  # fmt: skip
+
+
+def _with_metric(config: CompareConfig, metric: str) -> CompareConfig:
+    """A copy of ``config`` whose target is ``metric`` (``_test_cells`` drops cells it lacks)."""
+    import dataclasses
+
+    return dataclasses.replace(config, train_metric=metric, test_metric=metric)

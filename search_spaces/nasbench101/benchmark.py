@@ -1,0 +1,193 @@
+"""NAS-Bench-101 lookup: the compact all-cells table, or the official tfrecord when the user has it.
+
+Rows are in sorted-module-hash order (row ``i`` is the cell with the ``i``-th smallest hash; see
+``index.py``). Metric names say the dataset and the split, as for NAS-Bench-201:
+
+- ``cifar10/test_accuracy``: mean test accuracy of the 3 runs trained 108 epochs, **in percent**
+  (the source stores fractions; we multiply by 100 as NB201's tables are in percent);
+- ``cifar10/params``: trainable parameters of the CIFAR-10 network, in millions;
+- with the official file (``nasbench_only108.tfrecord`` or ``nasbench_full.tfrecord`` in
+  ``<data>/nasbench101/``, or ``official_file=``), per budget ``E`` in {4, 12, 36, 108} that the
+  file holds: ``cifar10/{train,valid,test}_accuracy@Eep`` (percent, mean over the repeats) and
+  ``cifar10/train_time@Eep`` (seconds of training, mean over the repeats). The official file
+  then also supplies ``cifar10/test_accuracy`` and ``cifar10/params``.
+
+The official file is decoded once (about a minute for the 108-epoch file) and cached as plain
+arrays under the cache directory.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nasearch.data import cache_dir, data_dir, read_csv, require_file
+from nasearch.errors import ArchError, DataError
+from nasearch.graph import ArchGraph
+from search_spaces.base import Benchmark
+from search_spaces.nasbench101.index import CellIndex, load_index
+from search_spaces.nasbench101.spec import NUM_CELLS, Cell, cell_to_json, make_cell, module_hash
+
+_OFFICIAL_SOURCE = "google-research/nasbench (https://storage.googleapis.com/nasbench/{name})"
+
+
+@dataclass(frozen=True)
+class Table:
+    """One file of the data folder and where it comes from (``nasearch data`` lists these)."""
+
+    path: str
+    source: str
+    optional: bool = False
+
+
+TABLES: dict[str, Table] = {
+    "compact": Table(
+        "nasbench101/freerea/nb101_test_acc_params.csv.gz",
+        "NAS-Bench-101 mean 108-epoch test accuracy and params of all 423,624 cells, via "
+        "NiccoloCavagnero/FreeREA (cached_metrics/nasbench101), joined as CSV",
+    ),
+    "official_108": Table(
+        "nasbench101/nasbench_only108.tfrecord", _OFFICIAL_SOURCE.format(name="nasbench_only108.tfrecord"), True
+    ),
+    "official_full": Table(
+        "nasbench101/nasbench_full.tfrecord", _OFFICIAL_SOURCE.format(name="nasbench_full.tfrecord"), True
+    ),
+}
+
+TEST_ACCURACY = "cifar10/test_accuracy"
+PARAMS = "cifar10/params"
+
+
+def official_metric(split: str, epochs: int) -> str:
+    """``cifar10/<split>@<epochs>ep``, the name of a metric of the official file."""
+    return f"cifar10/{split}@{epochs}ep"
+
+
+class NasBench101Benchmark(Benchmark):
+    """Lookup of NB101 metrics by Cell, module hash or row."""
+
+    def __init__(
+        self,
+        root: str | Path | None = None,
+        official_file: str | Path | None = None,
+        index: CellIndex | None = None,
+    ) -> None:
+        self.root = data_dir(root)
+        self._index = index
+        self._columns: dict[str, np.ndarray] | None = None
+        self.official_file = self._find_official(official_file)
+        #: seconds the tables took to load (for the benchmark script)
+        self.load_seconds: float | None = None
+
+    def _find_official(self, explicit: str | Path | None) -> Path | None:
+        if explicit is not None:
+            path = Path(explicit).expanduser()
+            if not path.is_file():
+                raise DataError(f"official NB101 file {str(path)!r} (official_file) does not exist")
+            return path
+        for name in ("official_full", "official_108"):
+            path = self.root / TABLES[name].path
+            if path.is_file():
+                return path
+        return None
+
+    # --- index ----------------------------------------------------------------------------------------
+    @property
+    def index(self) -> CellIndex:
+        """The hash -> row index (built and cached on first use)."""
+        if self._index is None:
+            self._index = load_index()
+        return self._index
+
+    def row(self, arch: Any) -> int:
+        """The row of a Cell, ArchGraph, module hash or row number; an ArchError when not in NB101."""
+        if isinstance(arch, Cell):
+            key = module_hash(arch)
+        elif isinstance(arch, str):
+            key = arch.strip().lower()
+        elif isinstance(arch, (int, np.integer)) and not isinstance(arch, bool):
+            if not 0 <= int(arch) < NUM_CELLS:
+                raise ArchError(f"NB101 row {int(arch)} is out of range 0..{NUM_CELLS - 1}")
+            return int(arch)
+        elif isinstance(arch, ArchGraph):
+            key = module_hash(make_cell(arch.adjacency.tolist(), list(arch.ops)))
+        else:
+            raise ArchError(f"cannot read {arch!r} as an NB101 cell (Cell, ArchGraph, module hash or row)")
+        i = self.index.row(key)
+        if i < 0:
+            raise ArchError(f"no NB101 cell has the module hash {key!r}")
+        return i
+
+    # --- tables ---------------------------------------------------------------------------------------
+    @property
+    def columns(self) -> dict[str, np.ndarray]:
+        """Every metric as a float array in row order (loaded on first use)."""
+        if self._columns is None:
+            start = time.perf_counter()
+            if self.official_file is not None:
+                self._columns = self._load_official(self.official_file)
+            else:
+                self._columns = self._load_compact()
+            self.load_seconds = time.perf_counter() - start
+        return self._columns
+
+    def _load_compact(self) -> dict[str, np.ndarray]:
+        table = TABLES["compact"]
+        path = require_file(self.root, table.path, table.source)
+        frame = read_csv(path, ["index", "test_accuracy_mean_108ep", "params_millions"])
+        idx = frame["index"].to_numpy()
+        if len(idx) != NUM_CELLS or not np.array_equal(idx, np.arange(NUM_CELLS)):
+            raise DataError(
+                f"benchmark table {str(path)!r} must have the rows 0..{NUM_CELLS - 1} in order "
+                f"(has {len(idx)} rows): truncated or reordered file?"
+            )
+        return {
+            TEST_ACCURACY: frame["test_accuracy_mean_108ep"].to_numpy(dtype=float) * 100.0,
+            PARAMS: frame["params_millions"].to_numpy(dtype=float),
+        }
+
+    def _load_official(self, path: Path) -> dict[str, np.ndarray]:
+        from search_spaces.nasbench101.official import load_official
+
+        return load_official(path, self.index, cache_dir())
+
+    # --- Benchmark contract -----------------------------------------------------------------------------
+    def metrics(self) -> list[str]:
+        return list(self.columns)
+
+    def column(self, metric: str) -> np.ndarray:
+        """``metric`` for all 423,624 cells in row (sorted-hash) order."""
+        try:
+            return self.columns[metric]
+        except KeyError:
+            close = difflib.get_close_matches(metric, list(self.columns), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            extra = "" if self.official_file else " (validation accuracy, training time and other budgets need the official tfrecord)"
+            raise ArchError(f"unknown NB101 metric {metric!r}{hint}{extra}") from None
+
+    def query(self, arch: Hashable, metrics: Sequence[str] | None = None) -> dict[str, float]:
+        i = self.row(arch)
+        names = list(self.columns) if metrics is None else metrics
+        return {m: float(self.column(m)[i]) for m in names}
+
+    def record(self, arch: Hashable) -> dict[str, Any]:
+        i = self.row(arch)
+        values = self.query(i)
+        return {
+            "hash": self.index.hash(i),
+            "row": i,
+            "spec": cell_to_json(self.index.cell(i)),  # compact: pastes back as a query argument
+            **{k: (None if np.isnan(v) else v) for k, v in values.items()},
+            "source": str(self.official_file) if self.official_file else TABLES["compact"].path,
+        }
+
+    def lookup(self, metric: str) -> Callable[[int], float]:
+        """A fast ``row -> value`` function for one metric (hot loops)."""
+        values = self.column(metric)
+        return lambda i: float(values[i])

@@ -1,0 +1,140 @@
+"""Test-local parts for the search tests: a tiny ridge surrogate and evaluators that misbehave."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Hashable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nasearch.evaluation.base import Evaluator, Result
+from nasearch.graph import ArchGraph
+
+
+class RidgeSurrogate:
+    """Ridge regression on one-hot ops per node position + adjacency: fast, and good enough to
+    rank NB201 cells far better than chance (what the guided optimizers need)."""
+
+    def __init__(self, alpha: float = 1.0, seed: int = 0) -> None:
+        self.alpha = alpha
+        self.seed = seed
+        self.vocab: dict[str, int] = {}
+        self.n = 0
+        self.w: np.ndarray | None = None
+
+    def _x(self, graphs: Sequence[ArchGraph]) -> np.ndarray:
+        rows = []
+        for g in graphs:
+            onehot = np.zeros((self.n, len(self.vocab)))
+            for i, op in enumerate(g.ops[: self.n]):
+                if op in self.vocab:
+                    onehot[i, self.vocab[op]] = 1
+            adj = np.zeros((self.n, self.n))
+            m = min(self.n, g.n_nodes)
+            adj[:m, :m] = g.adjacency[:m, :m]
+            rows.append(np.concatenate([onehot.ravel(), adj[np.triu_indices(self.n, 1)], [1.0]]))
+        return np.array(rows)
+
+    def fit(self, graphs: Sequence[ArchGraph], y: Sequence[float], hardware: Any = None) -> RidgeSurrogate:
+        self.vocab = {op: i for i, op in enumerate(sorted({op for g in graphs for op in g.ops}))}
+        self.n = max(g.n_nodes for g in graphs)
+        x = self._x(graphs)
+        y = np.asarray(y, dtype=float)
+        self.w = np.linalg.solve(x.T @ x + self.alpha * np.eye(x.shape[1]), x.T @ y)
+        return self
+
+    def predict(self, graphs: Sequence[ArchGraph], hardware: Any = None) -> np.ndarray:
+        assert self.w is not None
+        return self._x(graphs) @ self.w
+
+
+class RidgeEnsembleSurrogate(RidgeSurrogate):
+    """The ridge surrogate with a ``predict_std`` (bootstrap spread), for Bayesian optimisation."""
+
+    def predict_std(self, graphs: Sequence[ArchGraph], hardware: Any = None) -> np.ndarray:
+        return np.full(len(graphs), 0.5)
+
+
+class FlakyEvaluator(Evaluator):
+    """Wraps a benchmark evaluator; raises for cells whose string contains ``fail_op`` on edge 0."""
+
+    def __init__(self, inner: Any, fail_op: str = "avg_pool_3x3") -> None:
+        self.inner = inner
+        self.fail_op = fail_op
+        self.objective, self.maximize = inner.objective, inner.maximize
+        self.objectives = inner.objectives
+        self.test_metric = inner.test_metric
+
+    def evaluate(self, arch: Hashable) -> Result:
+        if arch[0] == self.fail_op:  # type: ignore[index]
+            raise RuntimeError(f"simulated training crash on {arch[0]}")
+        return self.inner.evaluate(arch)
+
+
+class DyingEvaluator(Evaluator):
+    """Kills its own worker process (``os._exit``) the first time it sees each cell, marking it in
+    ``marker_dir``; the retry then succeeds. Only meaningful on Ray workers."""
+
+    objective = "cifar10-valid/valid_accuracy"
+
+    def __init__(self, inner: Any, marker_dir: str, die_times: int = 1) -> None:
+        self.inner = inner
+        self.marker_dir = marker_dir
+        self.die_times = die_times
+
+    def evaluate(self, arch: Hashable) -> Result:
+        marker = Path(self.marker_dir) / ("-".join(arch) + ".died")  # type: ignore[arg-type]
+        count = int(marker.read_text()) if marker.exists() else 0
+        if count < self.die_times:
+            marker.write_text(str(count + 1))
+            os._exit(1)
+        return self.inner.evaluate(arch)
+
+
+class SlowEvaluator(Evaluator):
+    """A benchmark evaluator that sleeps ``delay`` seconds per cell (real-time runs to kill)."""
+
+    def __init__(self, inner: Any, delay: float = 0.05) -> None:
+        self.inner = inner
+        self.delay = delay
+        self.objective, self.maximize = inner.objective, inner.maximize
+
+    def evaluate(self, arch: Hashable) -> Result:
+        time.sleep(self.delay)
+        return self.inner.evaluate(arch)
+
+
+def _bench(space: Any, options: dict[str, Any]) -> Any:
+    from nasearch.evaluation.benchmark import BenchmarkEvaluator
+
+    return BenchmarkEvaluator(space, **options)
+
+
+class FlakyBenchmark(FlakyEvaluator):
+    """YAML-constructible: ``evaluator: {name: "search_helpers:FlakyBenchmark", metric: ...}``."""
+
+    def __init__(self, space: Any, fail_op: str = "avg_pool_3x3", **options: Any) -> None:
+        super().__init__(_bench(space, options), fail_op)
+
+
+class DyingBenchmark(DyingEvaluator):
+    """YAML-constructible worker killer (see DyingEvaluator)."""
+
+    def __init__(self, space: Any, marker_dir: str = "", die_times: int = 1, **options: Any) -> None:
+        inner = _bench(space, options)
+        super().__init__(inner, marker_dir, die_times)
+        self.objectives = inner.objectives
+        self.test_metric = inner.test_metric
+
+
+class SlowBenchmark(SlowEvaluator):
+    """YAML-constructible slow lookup (see SlowEvaluator)."""
+
+    def __init__(self, space: Any, delay: float = 0.05, **options: Any) -> None:
+        inner = _bench(space, options)
+        super().__init__(inner, delay)
+        self.objectives = inner.objectives
+        self.test_metric = inner.test_metric

@@ -1,0 +1,151 @@
+"""``nasearch compare`` end to end on the real NAS-Bench-201 tables, and its split protocols."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nasearch.cli import main
+from nasearch.compare import (
+    CSV_COLUMNS,
+    PROTOCOLS,
+    CompareConfig,
+    Split,
+    Task,
+    paper_protocol,
+    random_protocol,
+    register_protocol,
+    run_compare,
+)
+from nasearch.registry import PREDICTORS
+from predictors.base import Predictor
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def task(nb201_space, nb201_benchmark) -> Task:
+    return Task(nb201_space, nb201_benchmark)
+
+
+def _config(**kw) -> CompareConfig:
+    base = dict(name="t", sizes=[100], predictors={"params_linear": {}}, test_subsample=3000)
+    base.update(kw)
+    return CompareConfig(**base)
+
+
+def test_paper_protocol_trains_on_the_first_cells_and_tests_on_all(task):
+    cfg = _config(test_subsample=None, train_metric="cifar10-valid/valid_accuracy", test_metric="cifar10/test_accuracy")
+    (split,) = list(paper_protocol(task, 156, 0, cfg))
+    assert split.train.tolist() == list(range(156))
+    assert split.test.size == 15625
+    assert np.array_equal(split.y_train, task.column("cifar10-valid/valid_accuracy")[:156])
+    assert np.array_equal(split.y_test, task.column("cifar10/test_accuracy"))
+
+
+def test_random_protocol_is_seeded_and_disjoint(task):
+    cfg = _config(test_subsample=None)
+    (a,), (b,), (c,) = (list(random_protocol(task, 200, s, cfg)) for s in (0, 0, 1))
+    assert np.array_equal(a.train, b.train) and not np.array_equal(a.train, c.train)
+    assert np.intersect1d(a.train, a.test).size == 0
+    assert a.train.size + a.test.size == 15625
+
+
+def test_cli_writes_tidy_csv_and_png(tmp_path):
+    config = tmp_path / "cmp.yaml"
+    config.write_text(
+        "name: cmp\nspace: nasbench201\nprotocol: paper\nsizes: [80, 160]\nseeds: [0]\n"
+        "test_subsample: 3000\ntrain_metric: cifar10-valid/valid_accuracy\ntest_metric: cifar10/test_accuracy\n"
+        "predictors:\n  params_linear: {}\n  forest:\n    name: random_forest\n    n_estimators: 30\n"
+    )
+    out = tmp_path / "out"
+    rc = main(["compare", str(config), "--protocol", "random", "--seeds", "0,1", "--out", str(out)])
+    assert rc == 0
+    with (out / "results.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert set(CSV_COLUMNS) <= set(rows[0])
+    assert len(rows) == 2 * 2 * 2  # sizes x seeds x predictors
+    assert {r["predictor"] for r in rows} == {"params_linear", "forest"}
+    assert {r["protocol"] for r in rows} == {"random"}
+    assert all(r["mape"] == "" and r["acc10"] == "" for r in rows)  # accuracy target: no MAPE
+    assert all(float(r["kendall_tau"]) > 0.2 for r in rows)
+    assert (out / "curves.png").stat().st_size > 5000
+
+
+def test_latency_target_scores_mape_and_acc10(task, tmp_path):
+    cfg = _config(train_metric="latency/1080ti_1", sizes=[300], predictors={"params_linear": {}})
+    rows = run_compare(cfg, {"params_linear": ("params_linear", {})}, tmp_path, task, log=lambda s: None)
+    (row,) = rows
+    assert 0 < row["mape"] < 50 and 0 < row["acc10"] <= 100
+    assert row["kendall_tau"] > 0.5
+
+
+def test_bad_config_names_key_and_line(tmp_path, capsys):
+    config = tmp_path / "bad.yaml"
+    config.write_text("name: bad\nsizes: [50]\npredictors:\n  nnformer:\n    epoch: 3\n")
+    assert main(["compare", str(config), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "predictors.nnformer" in err and "line 4" in err and "epochs" in err
+    config.write_text("name: bad\nsize: [50]\npredictors: {mlp: {}}\n")
+    assert main(["compare", str(config)]) == 2
+    assert "did you mean 'sizes'" in capsys.readouterr().err
+
+
+def test_a_module_can_add_a_hardware_protocol(task, tmp_path):
+    """What the leave-one-device-out protocol of the LeDG-Former module builds on."""
+    seen: dict[str, list] = {}
+
+    class HardwareRecorder(Predictor):
+        def __init__(self, seed: int = 0) -> None:
+            self.mean = 0.0
+
+        def fit(self, graphs, y, hardware=None):
+            seen["fit"] = list(hardware)
+            self.mean = float(np.mean(y))
+            return self
+
+        def predict(self, graphs, hardware=None):
+            seen["predict"] = list(hardware)
+            return np.array([self.mean + g.ops.count("nor_conv_3x3") for g in graphs])
+
+    PREDICTORS.register("hw_recorder_test")(HardwareRecorder)
+
+    @register_protocol("one_device_out_test")
+    def one_device_out(task, size, seed, config):
+        devices = config.protocol_options["devices"]
+        for held_out in devices:
+            train_devices = [d for d in devices if d != held_out]
+            idx = np.arange(size)
+            y = np.concatenate([task.column(f"latency/{d}")[idx] for d in train_devices])
+            test = np.arange(size, 2 * size)
+            yield Split(
+                np.tile(idx, len(train_devices)), test, y, task.column(f"latency/{held_out}")[test],
+                hardware_train=[d for d in train_devices for _ in idx], hardware_test=[held_out] * test.size,
+                info={"device": held_out},
+            )
+
+    try:
+        cfg = _config(
+            protocol="one_device_out_test", protocol_options={"devices": ["pixel3", "raspi4", "1080ti_1"]},
+            train_metric="latency/1080ti_1", sizes=[50],
+        )
+        rows = run_compare(cfg, {"hw": ("hw_recorder_test", {})}, tmp_path, task, log=lambda s: None)
+        assert [r["device"] for r in rows] == ["pixel3", "raspi4", "1080ti_1"]
+        assert set(seen["predict"]) == {"1080ti_1"} and set(seen["fit"]) == {"pixel3", "raspi4"}
+        header = (tmp_path / "results.csv").read_text().splitlines()[0]
+        assert header.endswith(",device")
+    finally:
+        PROTOCOLS.pop("one_device_out_test", None)
+        PREDICTORS._registered.pop("hw_recorder_test", None)
+
+
+def test_shipped_nb201_config_is_valid():
+    from nasearch.compare import load_config, predictor_specs
+
+    cfg, source = load_config(str(REPO / "runs" / "predictors_nb201.yaml"))
+    specs = predictor_specs(cfg, source)
+    assert cfg.protocol == "paper" and cfg.sizes == [156, 469, 781, 1563]
+    assert specs["nnformer_official"] == ("nnformer", {"sibling_mode": "official"})

@@ -1,0 +1,95 @@
+"""The latency protocols on the real HELP table: no leakage of the held-out device, end to end via compare."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nasearch.cli import main
+from nasearch.compare import CompareConfig, Task, get_protocol
+from nasearch.errors import ConfigError
+from search_spaces.nasbench201.space import NasBench201Space
+
+REPO = Path(__file__).resolve().parent.parent
+POOL = ["1080ti_1", "2080ti_1", "titan_rtx_1", "pixel3", "fpga"]
+
+
+@pytest.fixture(scope="module")
+def task(nb201_benchmark):
+    space = NasBench201Space()
+    space._benchmark = nb201_benchmark
+    return Task(space, nb201_benchmark)
+
+
+def _config(protocol: str, **options) -> CompareConfig:
+    return CompareConfig(name="t", sizes=[50], predictors={"x": {}}, train_metric="latency/*",
+                         relative_metrics=True, protocol=protocol, test_subsample=400,
+                         protocol_options={"devices": POOL, **options})  # fmt: skip
+
+
+def test_leave_one_device_out_never_trains_on_the_held_out_device(task):
+    splits = list(get_protocol("leave_one_device_out")(task, 50, 0, _config("leave_one_device_out")))
+    assert [s.info["device"] for s in splits] == POOL
+    for split in splits:
+        held = split.info["device"]
+        assert held not in split.hardware_train
+        assert sorted(set(split.hardware_train)) == sorted(d for d in POOL if d != held)
+        assert split.train.size == 50 * (len(POOL) - 1) == len(split.hardware_train) == split.y_train.size
+        assert not set(split.train) & set(split.test)  # test cells never seen, on any device
+        assert split.hardware_test == [held] * split.test.size and split.test.size == 400
+        np.testing.assert_array_equal(split.y_test, task.column(f"latency/{held}")[split.test])
+        # targets follow their row's device
+        first_other = split.hardware_train[0]
+        np.testing.assert_array_equal(split.y_train[:50], task.column(f"latency/{first_other}")[split.train[:50]])
+
+
+def test_few_shot_adds_k_cells_of_the_held_out_device(task):
+    config = _config("leave_one_device_out", holdout=["pixel3"], shots=7)
+    (split,) = get_protocol("leave_one_device_out")(task, 50, 0, config)
+    shot_rows = [i for i, d in enumerate(split.hardware_train) if d == "pixel3"]
+    assert len(shot_rows) == 7 and split.info["shots"] == 7
+    assert not set(split.train[shot_rows]) & set(split.test)
+
+
+def test_per_device_trains_and_tests_on_one_device(task):
+    splits = list(get_protocol("per_device")(task, 50, 0, _config("per_device", holdout=["2080ti_1", "fpga"])))
+    assert [s.info["device"] for s in splits] == ["2080ti_1", "fpga"]
+    for split in splits:
+        d = split.info["device"]
+        assert set(split.hardware_train) == set(split.hardware_test) == {d}
+        assert split.train.size == 50 and not set(split.train) & set(split.test)
+
+
+def test_bad_protocol_options_are_named(task):
+    with pytest.raises(ConfigError, match="unknown device 'pixel9'"):
+        list(get_protocol("per_device")(task, 50, 0, _config("per_device", holdout=["pixel9"])))
+    with pytest.raises(ConfigError, match="did you mean 'holdout'"):
+        list(get_protocol("per_device")(task, 50, 0, _config("per_device", hold_out=["fpga"])))
+
+
+def test_zero_shot_end_to_end_through_nasearch_compare(tmp_path, data_root):
+    out = tmp_path / "zs"
+    code = main([
+        "compare", str(REPO / "runs" / "latency_nb201.yaml"), "--out", str(out), "--sizes", "40",
+        "--predictors", "ledgformer,params_linear",
+        "--set", f"protocol_options.devices={POOL}".replace("'", ""),
+        "--set", "protocol_options.holdout=[titan_rtx_1,pixel3]",
+        "--set", "test_subsample=300", "--set", "predictors.ledgformer.epochs=8",
+        "--set", "predictors.ledgformer.dim=16", "--set", "threads=1",
+    ])  # fmt: skip
+    assert code == 0
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert [(r["predictor"], r["device"]) for r in rows] == [
+        ("ledgformer", "titan_rtx_1"), ("params_linear", "titan_rtx_1"),
+        ("ledgformer", "pixel3"), ("params_linear", "pixel3"),
+    ]
+    for r in rows:
+        assert r["protocol"] == "leave_one_device_out" and r["test_metric"] == f"latency/{r['device']}"
+        assert float(r["mape"]) > 0 and 0 <= float(r["acc10"]) <= 100 and -1 <= float(r["kendall_tau"]) <= 1
+    # even this tiny fit ranks the unseen GPU's latencies well from its description alone
+    by = {(r["predictor"], r["device"]): r for r in rows}
+    assert float(by["ledgformer", "titan_rtx_1"]["kendall_tau"]) > 0.5
+    assert (out / "curves.png").stat().st_size > 0

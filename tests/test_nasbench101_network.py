@@ -1,0 +1,70 @@
+"""The NB101 torch network: its trainable parameters equal count_params (and so the benchmark's params)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from nasearch.errors import ConfigError
+from search_spaces.nasbench101.index import load_index
+from search_spaces.nasbench101.network import build_network, count_params, vertex_channels
+from search_spaces.nasbench101.spec import NUM_CELLS
+
+
+def _trainable(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def test_channel_split_gives_the_remainder_to_the_first_feeders():
+    # three vertices feed the output: 128 = 43 + 43 + 42; vertex 1 feeds vertex 2 only (takes its 43)
+    matrix = ((0, 1, 0, 1, 1, 0), (0, 0, 1, 0, 0, 0), (0, 0, 0, 0, 0, 1), (0, 0, 0, 0, 0, 1),
+              (0, 0, 0, 0, 0, 1), (0, 0, 0, 0, 0, 0))  # fmt: skip
+    assert vertex_channels(64, 128, matrix) == (64, 43, 43, 43, 42, 128)
+    assert vertex_channels(256, 512, matrix)[2:5] == (171, 171, 170)
+
+
+@pytest.fixture(scope="module")
+def cells():
+    index = load_index()
+    rng = np.random.default_rng(0)
+    rows = rng.choice(NUM_CELLS, size=40, replace=False).tolist()
+    # make sure the remainder case (three vertices feeding the output) is in the sample
+    extra = [r for r in range(0, NUM_CELLS, 997) if sum(row[-1] for row in index.cell(r).matrix[1:-1]) == 3][:5]
+    return [index.cell(r) for r in rows + extra] + [index.cell(0)]
+
+
+def test_torch_parameter_count_equals_the_formula_small(cells):
+    torch.manual_seed(0)
+    for cell in cells:
+        net = build_network(cell, stem_channels=16, num_stacks=2, modules_per_stack=2, num_classes=5)
+        assert _trainable(net) == count_params(cell, stem_channels=16, num_stacks=2, modules_per_stack=2, num_classes=5)
+
+
+def test_torch_parameter_count_equals_the_benchmark_at_full_size(data_root, cells):
+    from search_spaces.nasbench101.benchmark import NasBench101Benchmark
+
+    bench = NasBench101Benchmark(data_root, index=load_index())
+    for cell in cells[-6:]:
+        net = build_network(cell)
+        assert _trainable(net) == round(bench.query(cell, ["cifar10/params"])["cifar10/params"] * 1e6)
+
+
+def test_forward_and_backward_on_a_small_network(cells):
+    torch.manual_seed(0)
+    net = build_network(cells[-1], stem_channels=8, num_stacks=2, modules_per_stack=1)
+    x = torch.randn(2, 3, 16, 16)
+    out = net(x)
+    assert out.shape == (2, 10)
+    out.sum().backward()
+    assert all(p.grad is not None for p in net.parameters())
+
+
+def test_bad_options_are_one_clear_error(cells):
+    with pytest.raises(ConfigError, match="stem_channels must be a positive integer"):
+        build_network(cells[0], stem_channels=0)
+    with pytest.raises(ConfigError, match="cannot build an NB101 network"):
+        build_network([1, 2, 3])
+    net = build_network({"matrix": [[0, 1], [0, 0]], "ops": ["input", "output"]}, stem_channels=8, num_stacks=1)
+    assert _trainable(net) == count_params(cells[0].__class__(((0, 1), (0, 0)), ("input", "output")),
+                                           stem_channels=8, num_stacks=1)  # fmt: skip

@@ -1,0 +1,241 @@
+"""Conformance and behaviour of every built-in optimizer on the real NAS-Bench-201 tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from search_helpers import RidgeEnsembleSurrogate, RidgeSurrogate
+
+from nasearch.errors import ConfigError
+from nasearch.evaluation.base import Result
+from nasearch.evaluation.benchmark import BenchmarkEvaluator
+from nasearch.registry import OPTIMIZERS
+
+METRIC = "cifar10-valid/valid_accuracy"
+OBJ = [(METRIC, True)]
+
+ALL = {
+    "random": {},
+    "evolution": {"population_size": 10, "sample_size": 3},
+    "local_search": {"num_init": 5},
+    "predictor_evolution": {"surrogate": RidgeSurrogate(), "num_init": 10, "k": 5, "pool_size": 60},
+    "bayesian": {"surrogate": RidgeSurrogate(), "ensemble_size": 2, "num_init": 10, "k": 5, "pool_size": 60},
+    "optuna": {"sampler": "tpe"},
+}
+
+
+@pytest.fixture(scope="module")
+def evaluator(nb201_space):
+    return BenchmarkEvaluator(nb201_space, metric=METRIC, test_metric="cifar10/test_accuracy")
+
+
+def drive(opt, evaluator, queries: int, batch: int = 1, fail=lambda arch: False) -> list:
+    """Ask/tell loop with ``batch`` evaluations in flight; returns the evaluated archs in order."""
+    done, in_flight = [], []
+    while len(done) < queries:
+        in_flight += opt.ask(min(batch - len(in_flight), queries - len(done) - len(in_flight)))
+        assert in_flight, "optimizer proposed nothing with nothing in flight"
+        arch = in_flight.pop(0)
+        opt.tell(arch, None if fail(arch) else evaluator.evaluate(arch))
+        done.append(arch)
+    return done
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_never_repeats_a_cell_and_respects_n(name, nb201_space, evaluator):
+    opt = OPTIMIZERS.create(name, space=nb201_space, objectives=OBJ, seed=0, **ALL[name])
+    assert opt.ask(0) == []
+    assert len(opt.ask(3)) <= 3
+    opt2 = OPTIMIZERS.create(name, space=nb201_space, objectives=OBJ, seed=1, **ALL[name])
+    archs = drive(opt2, evaluator, 60, batch=3)
+    keys = [nb201_space.key(a) for a in archs]
+    assert len(set(keys)) == len(keys) == 60
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_same_seed_same_search(name, nb201_space, evaluator):
+    runs = []
+    for _ in range(2):
+        opt = OPTIMIZERS.create(name, space=nb201_space, objectives=OBJ, seed=3, **ALL[name])
+        runs.append([nb201_space.to_str(a) for a in drive(opt, evaluator, 25)])
+    assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_failures_and_replayed_results_are_learned_from(name, nb201_space, evaluator):
+    """Failed evaluations (None) are told without breaking the search; a told cell that was
+    never asked (resume replay) is never proposed again."""
+    opt = OPTIMIZERS.create(name, space=nb201_space, objectives=OBJ, seed=0, **ALL[name])
+    rng = np.random.default_rng(7)
+    replayed = [nb201_space.sample(rng) for _ in range(12)]
+    for arch in replayed:
+        opt.tell(arch, evaluator.evaluate(arch))
+    archs = drive(opt, evaluator, 30, fail=lambda a: a[0] == "none")
+    assert not {nb201_space.key(a) for a in replayed} & {nb201_space.key(a) for a in archs}
+
+
+def _best_after(name, nb201_space, evaluator, seeds, queries):
+    bests = []
+    for seed in seeds:
+        opt = OPTIMIZERS.create(name, space=nb201_space, objectives=OBJ, seed=seed, **ALL[name])
+        archs = drive(opt, evaluator, queries)
+        bests.append(max(evaluator.evaluate(a).metrics[METRIC] for a in archs))
+    return float(np.mean(bests))
+
+
+def test_guided_search_beats_random_search(nb201_space, evaluator):
+    """Over the same seeds and 60 queries, predictor-guided evolution ends on better cells."""
+    seeds = range(4)
+    random_best = _best_after("random", nb201_space, evaluator, seeds, 60)
+    guided_best = _best_after("predictor_evolution", nb201_space, evaluator, seeds, 60)
+    assert guided_best > random_best
+
+
+def test_predictor_evolution_queues_the_predicted_best(nb201_space, evaluator):
+    """A round's proposals are the candidates the surrogate ranks highest: their true mean
+    accuracy beats the mean of the whole candidate pool."""
+    opt = OPTIMIZERS.create("predictor_evolution", space=nb201_space, objectives=OBJ, seed=0,
+                            surrogate=RidgeSurrogate(), num_init=40, k=10, pool_size=200)
+    drive(opt, evaluator, 40)
+    pool = opt._candidates()
+    chosen = opt.ask(10)
+    value = lambda archs: np.mean([evaluator.evaluate(a).metrics[METRIC] for a in archs])  # noqa: E731
+    assert len(chosen) == 10
+    assert value(chosen) > value(pool) + 1.0
+    assert opt.stats["fits"] == 1 and opt.stats["fit_seconds"] > 0
+
+
+@pytest.mark.parametrize("acquisition", ["its", "ucb", "ei"])
+def test_bayesian_acquisitions_run(acquisition, nb201_space, evaluator):
+    opt = OPTIMIZERS.create("bayesian", space=nb201_space, objectives=OBJ, seed=0, surrogate=RidgeEnsembleSurrogate(),
+                            ensemble_size=1, acquisition=acquisition, num_init=10, k=5, pool_size=40)
+    archs = drive(opt, evaluator, 25)
+    assert len({nb201_space.key(a) for a in archs}) == 25
+    assert opt.stats["fits"] >= 2
+
+
+def test_bayesian_refuses_a_surrogate_without_uncertainty(nb201_space):
+    with pytest.raises(ConfigError, match="no uncertainty"):
+        OPTIMIZERS.create("bayesian", space=nb201_space, objectives=OBJ, surrogate=RidgeSurrogate(), ensemble_size=1)
+    with pytest.raises(ConfigError, match="acquisition"):
+        OPTIMIZERS.create("bayesian", space=nb201_space, objectives=OBJ, surrogate=RidgeSurrogate(), acquisition="pi")
+
+
+def test_guided_optimizers_need_a_surrogate(nb201_space):
+    with pytest.raises(ConfigError, match="needs a surrogate"):
+        OPTIMIZERS.create("predictor_evolution", space=nb201_space, objectives=OBJ)
+
+
+def test_registered_predictor_as_surrogate(nb201_space, evaluator):
+    """A surrogate named by registry (with options) is built, seeded and refit each round."""
+    opt = OPTIMIZERS.create("predictor_evolution", space=nb201_space, objectives=OBJ, seed=0,
+                            surrogate={"name": "random_forest", "n_estimators": 20}, num_init=10, k=10, pool_size=50)
+    drive(opt, evaluator, 30)
+    assert opt.stats["fits"] == 2
+
+
+def test_local_search_climbs_and_restarts(nb201_space, evaluator):
+    opt = OPTIMIZERS.create("local_search", space=nb201_space, objectives=OBJ, seed=0, num_init=5)
+    visited = []
+    for _ in range(150):
+        batch = opt.ask(1)
+        opt.tell(batch[0], evaluator.evaluate(batch[0]))
+        if opt.current is not None and (not visited or visited[-1] != opt.current):
+            visited.append(opt.current)
+    scores = [s for _, s in visited]
+    # between restarts the current cell only ever improves
+    assert any(b > a for a, b in zip(scores, scores[1:]))
+    assert opt.restarts >= 1
+
+
+def test_local_search_needs_neighbours(nb201_space):
+    class NoNeighbours:
+        def __getattr__(self, name):
+            if name == "neighbours":
+                raise AttributeError(name)
+            return getattr(nb201_space, name)
+
+    with pytest.raises(ConfigError, match="neighbours"):
+        OPTIMIZERS.create("local_search", space=NoNeighbours(), objectives=OBJ)
+
+
+def test_evolution_ages_out_the_oldest(nb201_space, evaluator):
+    opt = OPTIMIZERS.create("evolution", space=nb201_space, objectives=OBJ, seed=0, population_size=10, sample_size=3)
+    archs = drive(opt, evaluator, 30)
+    assert [a for a, _ in opt.population] == archs[-10:]
+    # after warm-up, children are one mutation from a population member
+    with pytest.raises(ConfigError, match="sample_size"):
+        OPTIMIZERS.create("evolution", space=nb201_space, objectives=OBJ, population_size=5, sample_size=6)
+
+
+def test_single_objective_optimizers_reject_two_objectives(nb201_space):
+    two = [(METRIC, True), ("latency/pixel3", False)]
+    with pytest.raises(ConfigError, match="Pareto front"):
+        OPTIMIZERS.create("evolution", space=nb201_space, objectives=two)
+
+
+@pytest.mark.parametrize("sampler", ["gp", "random"])
+def test_optuna_other_samplers(sampler, nb201_space, evaluator):
+    opt = OPTIMIZERS.create("optuna", space=nb201_space, objectives=OBJ, seed=0, sampler=sampler)
+    archs = drive(opt, evaluator, 12)
+    assert len({nb201_space.key(a) for a in archs}) == 12
+    assert len(opt.study.trials) >= 12
+
+
+def test_optuna_answers_repeats_without_a_query(nb201_space, evaluator):
+    """TPE proposes repeats of cells it has seen (NB201 has 6,466 distinct functions among 15,625
+    cells); those are told from memory, so the study holds more trials than evaluations."""
+    opt = OPTIMIZERS.create("optuna", space=nb201_space, objectives=OBJ, seed=0, sampler="tpe")
+    archs = drive(opt, evaluator, 80)
+    assert len({nb201_space.key(a) for a in archs}) == 80
+    assert len(opt.study.trials) >= 80
+
+
+def test_unknown_optuna_sampler(nb201_space):
+    with pytest.raises(ConfigError, match="unknown sampler 'cma'"):
+        OPTIMIZERS.create("optuna", space=nb201_space, objectives=OBJ, sampler="cma")
+
+
+TWO = [{"metric": METRIC}, {"metric": "latency/pixel3", "direction": "minimize"}]
+
+
+def _mo_hypervolume(name, options, nb201_space, seeds=range(4), queries=60):
+    """Mean hypervolume of (valid accuracy, -Pixel 3 latency) over seeds; the reference point is
+    the median cell of the space in both objectives (what the runner uses by default)."""
+    from nasearch.optimizers.pareto import hypervolume
+
+    ev = BenchmarkEvaluator(nb201_space, objectives=TWO)
+    bench = nb201_space.benchmark()
+    ref = [float(np.nanmedian(bench.column(METRIC))), -float(np.nanmedian(bench.column("latency/pixel3")))]
+    hvs = []
+    for seed in seeds:
+        opt = OPTIMIZERS.create(name, space=nb201_space, objectives=ev.objectives, seed=seed, **options)
+        archs = drive(opt, ev, queries)
+        pts = np.array([[r.metrics[METRIC], -r.metrics["latency/pixel3"]] for r in map(ev.evaluate, archs)])
+        hvs.append(hypervolume(pts, ref))
+    return float(np.mean(hvs)), opt
+
+
+def test_multi_objective_predictor_evolution_beats_random(nb201_space):
+    """One surrogate per objective, candidates by predicted Pareto rank and crowding."""
+    guided, opt = _mo_hypervolume("predictor_evolution", {"surrogate": RidgeSurrogate(), "num_init": 10, "k": 5,
+                                                          "pool_size": 60}, nb201_space)
+    rand, _ = _mo_hypervolume("random", {}, nb201_space)
+    assert len(opt.surrogates) == 2
+    assert guided > rand
+
+
+def test_nsga2_drives_two_objectives_and_beats_random(nb201_space):
+    nsga, opt = _mo_hypervolume("optuna", {"sampler": "nsga2", "sampler_options": {"population_size": 10}},
+                                nb201_space)
+    rand, _ = _mo_hypervolume("random", {}, nb201_space)
+    assert [d.name for d in opt.study.directions] == ["MAXIMIZE", "MINIMIZE"]
+    assert nsga > rand
+
+
+def test_objective_direction_and_nan_are_handled(nb201_space):
+    from nasearch.optimizers.base import Objective
+
+    assert Objective("m", maximize=False).score(Result({"m": 2.0})) == -2.0
+    assert Objective("m").score(Result({"m": float("nan")})) is None
+    assert Objective("m").score(None) is None

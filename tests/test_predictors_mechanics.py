@@ -1,0 +1,240 @@
+"""Predictor mechanics without data: metrics, encoding, the training loop, NN-Former masks and invariances."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from nasearch.errors import ConfigError
+from nasearch.graph import ArchGraph
+from predictors import metrics
+from predictors.encoding import EncodedGraphs, OpVocab, flat_encoding, op_counts
+from predictors.nnformer import MASK_NAMES, NNFormer, NNFormerModule, node_masks, sequence_masks
+from predictors.training import (
+    EMA,
+    PredictorError,
+    TargetScaler,
+    TrainConfig,
+    pairwise_difference_loss,
+    warmup_cosine,
+)
+
+# 0 -> 1, 0 -> 2, 1 -> 3, 2 -> 3, 3 -> 4, 0 -> 4 ("diamond" with a skip to the output)
+DIAMOND = ArchGraph(
+    ["input", "conv3x3", "conv1x1", "pool", "output"],
+    [[0, 1, 1, 0, 1], [0, 0, 0, 1, 0], [0, 0, 0, 1, 0], [0, 0, 0, 0, 1], [0, 0, 0, 0, 0]],
+)
+
+
+def permute(graph: ArchGraph, order: list[int]) -> ArchGraph:
+    """The same cell with node ``order[k]`` moved to position k (must stay topological)."""
+    adj = graph.adjacency[np.ix_(order, order)]
+    return ArchGraph([graph.ops[i] for i in order], adj)
+
+
+def random_dag(rng: np.random.Generator, n: int, ops: list[str]) -> ArchGraph:
+    adj = np.triu(rng.integers(0, 2, size=(n, n)), k=1)
+    adj[np.arange(n - 1), np.arange(1, n)] = 1  # a chain keeps it connected
+    labels = ["input"] + [ops[i] for i in rng.integers(0, len(ops), size=n - 2)] + ["output"]
+    return ArchGraph(labels, adj)
+
+
+# --- metrics --------------------------------------------------------------------------------------
+
+
+def test_kendall_tau_b_hand_value_and_ties():
+    assert metrics.kendall_tau([1, 2, 3, 4], [1, 3, 2, 4]) == pytest.approx(4 / 6)
+    t, p = [1, 1, 2, 3, 3, 4], [2, 1, 1, 3, 4, 4]
+    # tau-b with ties in both rankings: (C - D) / sqrt((n0 - n1)(n0 - n2))
+    n0, n1, n2 = 15, 2, 2
+    c = d = 0
+    for i in range(6):
+        for j in range(i + 1, 6):
+            s = np.sign(t[i] - t[j]) * np.sign(p[i] - p[j])
+            c += s > 0
+            d += s < 0
+    assert metrics.kendall_tau(t, p) == pytest.approx((c - d) / np.sqrt((n0 - n1) * (n0 - n2)))
+    assert metrics.spearman([1, 2, 3], [30, 20, 10]) == pytest.approx(-1.0)
+
+
+def test_mape_and_acc10_are_percent():
+    assert metrics.mape([10, 20], [11, 20]) == pytest.approx(5.0)
+    assert metrics.acc10([10, 20, 30, 40], [10.5, 23, 30, 44.1]) == pytest.approx(50.0)
+    out = metrics.evaluate([1, 2, 3], [1, 2, 4], relative=True)
+    assert set(out) == {"kendall_tau", "spearman", "mape", "acc10"}
+
+
+def test_metric_errors_name_the_problem():
+    with pytest.raises(metrics.MetricError, match="3 values but y_pred has 2"):
+        metrics.kendall_tau([1, 2, 3], [1, 2])
+    with pytest.raises(metrics.MetricError, match="NaN"):
+        metrics.spearman([1, 2, np.nan], [1, 2, 3])
+    with pytest.raises(metrics.MetricError, match="contains 0"):
+        metrics.mape([0, 1], [1, 1])
+
+
+# --- encoding -------------------------------------------------------------------------------------
+
+
+def test_vocab_batches_and_flat_encoding():
+    small = ArchGraph(["input", "conv3x3", "output"], [[0, 1, 1], [0, 0, 1], [0, 0, 0]])
+    vocab = OpVocab.from_graphs([DIAMOND, small])
+    assert vocab.ids(["conv3x3", "never_seen"])[1] == 0 and vocab.ids(["conv3x3"])[0] > 0
+    enc = EncodedGraphs([DIAMOND, small, DIAMOND], vocab, group_by_size=True)
+    sizes = [sorted(batch.n_nodes.tolist()) for batch, _ in enc.batches(np.arange(3), 8, None)]
+    assert sorted(sizes) == [[3], [5, 5]]  # grouped by node count: no padding inside a batch
+    padded = EncodedGraphs([DIAMOND, small], vocab, group_by_size=False)
+    (batch, pos), = list(padded.batches(np.arange(2), 8, None))
+    assert batch.mask.tolist() == [[True] * 5, [True] * 3 + [False] * 2]
+    assert batch.onehot[1, 3:].abs().sum() == 0
+    flat = flat_encoding([DIAMOND, small], vocab, max_nodes=5)
+    assert flat.shape == (2, 10 + 5 * len(vocab))
+    # the small cell's output sits in the last slot: its input->output edge is adjacency[0, 4]
+    tri = list(zip(*np.triu_indices(5, k=1)))
+    assert flat[1, tri.index((0, 4))] == 1 and flat[1, tri.index((0, 2))] == 0
+    assert op_counts([DIAMOND], vocab)[0, vocab.ids(["conv3x3"])[0]] == 1
+
+
+# --- training loop pieces -------------------------------------------------------------------------
+
+
+def test_schedule_warms_up_then_decays_to_min_ratio():
+    lrs = [warmup_cosine(s, 100, 0.1, 0.1) for s in range(100)]
+    assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
+    assert all(a <= b for a, b in zip(lrs[:10], lrs[1:10]))
+    assert all(a >= b for a, b in zip(lrs[10:], lrs[11:]))
+    assert warmup_cosine(100, 100, 0.1, 0.1) == pytest.approx(0.1)
+
+
+def test_pairwise_loss_ignores_a_constant_shift_only():
+    t = torch.tensor([1.0, 2.0, 4.0])
+    assert pairwise_difference_loss(t + 5.0, t).item() == pytest.approx(0.0)
+    assert pairwise_difference_loss(torch.tensor([4.0, 2.0, 1.0]), t).item() > 1.0
+
+
+def test_ema_tracks_weights_and_scaler_round_trips():
+    lin = torch.nn.Linear(2, 1)
+    ema = EMA(lin, decay=0.5)
+    with torch.no_grad():
+        lin.weight.fill_(1.0)
+    for _ in range(30):
+        ema.update(lin)
+    assert torch.allclose(ema.shadow.weight, torch.ones_like(lin.weight), atol=1e-6)
+    y = np.array([1.0, 10.0, 100.0])
+    for log in (False, True):
+        s = TargetScaler(log=log).fit(y)
+        assert np.allclose(s.inverse(s.transform(y)), y)
+    with pytest.raises(PredictorError, match="positive"):
+        TargetScaler(log=True).fit(np.array([0.0, 1.0]))
+
+
+def test_bad_options_are_named():
+    with pytest.raises(ConfigError, match="did you mean 'epochs'"):
+        NNFormer(epoch=3)
+    with pytest.raises(ConfigError, match="sibling_mode"):
+        NNFormer(sibling_mode="global")
+    with pytest.raises(ConfigError, match="warmup"):
+        TrainConfig(warmup=1.5)
+    with pytest.raises(PredictorError, match="call fit before predict"):
+        NNFormer().predict([DIAMOND])
+    with pytest.raises(PredictorError, match="2 graphs but 3 targets"):
+        NNFormer(epochs=1).fit([DIAMOND, DIAMOND], [1.0, 2.0, 3.0])
+
+
+# --- NN-Former masks ------------------------------------------------------------------------------
+
+
+def test_four_masks_on_a_known_cell():
+    enc = EncodedGraphs([DIAMOND], OpVocab.from_graphs([DIAMOND]))
+    batch = enc.batch(np.array([0]))
+    m = node_masks(batch.adjacency, batch.mask)[0]
+    expect = {
+        "successors": {0: {0, 1, 2, 4}, 1: {1, 3}, 3: {3, 4}, 4: {4}},
+        "predecessors": {0: {0}, 3: {1, 2, 3}, 4: {0, 3, 4}},
+        # 1, 2 and 4 share parent 0; 3's parents (1, 2) have no other child
+        "share_parent": {1: {1, 2, 4}, 2: {1, 2, 4}, 4: {1, 2, 4}, 3: {3}, 0: {0}},
+        # 1 and 2 share child 3; 0 and 3 share child 4
+        "share_child": {1: {1, 2}, 0: {0, 3}, 3: {0, 3}, 4: {4}},
+    }
+    for h, name in enumerate(MASK_NAMES):
+        for node, allowed in expect[name].items():
+            assert set(np.flatnonzero(m[h, node].numpy()).tolist()) == allowed, (name, node)
+
+
+def test_paper_masks_keep_siblings_local_official_makes_them_global():
+    batch = EncodedGraphs([DIAMOND], OpVocab.from_graphs([DIAMOND])).batch(np.array([0]))
+    paper = sequence_masks(batch, "paper")[0]
+    official = sequence_masks(batch, "official")[0]
+    assert paper.shape == (4, 7, 7)
+    assert paper[:, 0].all() and paper[:, -1].all() and paper[:, :, 0].all()  # CLS/depth global
+    assert not paper[2].all() and not paper[3].all()
+    assert torch.equal(paper[2, 1:-1, 1:-1], node_masks(batch.adjacency, batch.mask)[0, 2])
+    assert official[2].all() and official[3].all()  # the released code's sibling heads are global
+    assert not official[0].all()
+
+
+def test_padding_never_leaks_into_real_tokens():
+    small = ArchGraph(["input", "conv3x3", "output"], [[0, 1, 1], [0, 0, 1], [0, 0, 0]])
+    enc = EncodedGraphs([DIAMOND, small], OpVocab.from_graphs([DIAMOND, small]), group_by_size=False)
+    masks = sequence_masks(enc.batch(np.array([0, 1])), "paper")[1]
+    # the small cell has tokens CLS, 3 nodes, 2 pads, DEPTH: no real token attends to a pad
+    real = [0, 1, 2, 3, 6]
+    assert not masks[:, real][:, :, [4, 5]].any()
+
+
+# --- NN-Former invariances ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fitted_small_nnformer():
+    rng = np.random.default_rng(0)
+    ops = ["conv3x3", "conv1x1", "pool"]
+    graphs = [random_dag(rng, int(n), ops) for n in rng.integers(4, 8, size=48)]
+    y = np.array([g.n_edges + 2 * g.ops.count("conv3x3") for g in graphs], dtype=float)
+    model = NNFormer(dim=16, layers=2, epochs=3, batch_size=16, threads=1)
+    return model.fit(graphs, y), graphs
+
+
+def test_prediction_is_invariant_to_a_topological_relabelling(fitted_small_nnformer):
+    model, _ = fitted_small_nnformer
+    swapped = permute(DIAMOND, [0, 2, 1, 3, 4])  # 1 and 2 are independent: still topological
+    assert not np.array_equal(swapped.adjacency, DIAMOND.adjacency) or swapped.ops != DIAMOND.ops
+    assert np.allclose(model.predict([DIAMOND]), model.predict([swapped]), atol=1e-5)
+    changed = ArchGraph(DIAMOND.ops, np.triu(np.ones((5, 5), dtype=int), 1))
+    assert not np.allclose(model.predict([DIAMOND]), model.predict([changed]), atol=1e-5)
+
+
+def test_grouped_and_padded_batches_agree(fitted_small_nnformer):
+    model, graphs = fitted_small_nnformer
+    grouped = model.predict(graphs)
+    model.group_by_size = False
+    try:
+        padded = model.predict(graphs)
+    finally:
+        model.group_by_size = True
+    assert np.allclose(grouped, padded, atol=1e-4)
+
+
+def test_fit_is_seeded_and_pickles(fitted_small_nnformer):
+    model, graphs = fitted_small_nnformer
+    again = NNFormer(dim=16, layers=2, epochs=3, batch_size=16, threads=1)
+    y = np.array([g.n_edges + 2 * g.ops.count("conv3x3") for g in graphs], dtype=float)
+    assert np.allclose(again.fit(graphs, y).predict(graphs), model.predict(graphs), atol=1e-5)
+    clone = pickle.loads(pickle.dumps(model))
+    assert np.allclose(clone.predict(graphs[:5]), model.predict(graphs[:5]))
+
+
+def test_paper_size_has_the_papers_parameter_count():
+    module = NNFormerModule(vocab_size=7, dim=160, layers=12)
+    n = sum(p.numel() for p in module.parameters())
+    assert 4.7e6 < n < 5.1e6  # the paper reports 4.9 M
+
+
+def test_scipy_agrees_on_tau_b():
+    rng = np.random.default_rng(1)
+    a, b = rng.integers(0, 5, 50), rng.integers(0, 5, 50)
+    assert metrics.kendall_tau(a, b) == pytest.approx(stats.kendalltau(a, b).statistic)

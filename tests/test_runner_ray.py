@@ -1,0 +1,105 @@
+"""Evaluation on a local Ray cluster: parallel tasks, failures as results, lost workers retried."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import search_helpers
+from search_helpers import DyingEvaluator, FlakyEvaluator
+
+from nasearch.evaluation.benchmark import BenchmarkEvaluator
+from nasearch.evaluation.pool import RayPool, SerialPool, make_pool
+
+METRIC = "cifar10-valid/valid_accuracy"
+
+
+@pytest.fixture(scope="module")
+def ray_session():
+    ray = pytest.importorskip("ray")
+    # workers cannot import the tests folder: ship the helper classes by value
+    ray.cloudpickle.register_pickle_by_value(search_helpers)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def bench(nb201_space):
+    return BenchmarkEvaluator(nb201_space, metric=METRIC)
+
+
+def _archs(space, n, seed=0):
+    rng = np.random.default_rng(seed)
+    return [space.sample(rng) for _ in range(n)]
+
+
+def test_ray_pool_runs_in_parallel_and_returns_failures(ray_session, nb201_space, bench):
+    pool = RayPool(FlakyEvaluator(bench, fail_op="none"), workers=2, num_cpus=1)
+    archs = _archs(nb201_space, 12)
+    tickets = {pool.submit(a): a for a in archs}
+    assert pool.in_flight == 12
+    outcomes = []
+    while pool.in_flight:
+        outcomes += pool.wait()
+    assert sorted(o.ticket for o in outcomes) == sorted(tickets)
+    for o in outcomes:
+        assert o.arch == tickets[o.ticket]
+        if o.arch[0] == "none":
+            assert o.result is None and o.error.startswith("RuntimeError: simulated training crash on none")
+        else:
+            assert o.error is None and o.result.metrics == bench.evaluate(o.arch).metrics
+    assert any(o.result is None for o in outcomes) and any(o.result is not None for o in outcomes)
+    pool.close()
+
+
+def test_a_lost_worker_task_is_retried(ray_session, nb201_space, bench, tmp_path):
+    pool = RayPool(DyingEvaluator(bench, str(tmp_path), die_times=1), workers=2, max_retries=2)
+    arch = _archs(nb201_space, 1, seed=5)[0]
+    pool.submit(arch)
+    (outcome,) = pool.wait()
+    assert outcome.error is None and outcome.result.metrics[METRIC] == bench.evaluate(arch).metrics[METRIC]
+    assert (tmp_path / ("-".join(arch) + ".died")).read_text() == "1"  # it died once, then succeeded
+
+    # without retries the lost worker becomes a failed evaluation, not a crash of the search
+    pool = RayPool(DyingEvaluator(bench, str(tmp_path / "b"), die_times=1), workers=2, max_retries=0)
+    (tmp_path / "b").mkdir()
+    pool.submit(arch)
+    (outcome,) = pool.wait()
+    assert outcome.result is None and "Worker" in outcome.error
+
+
+def test_run_with_ray_backend_records_failures(ray_session, tmp_path):
+    from nasearch.cli import main
+    from nasearch.tracking import FAIL, StudyTracker, storage_url
+
+    cfg = tmp_path / "ray.yaml"
+    cfg.write_text(f"""\
+name: rayrun
+seeds: [0]
+search_space: {{name: nasbench201}}
+evaluator: {{name: "search_helpers:FlakyBenchmark", metric: {METRIC}}}
+optimizer: {{name: evolution, population_size: 10, sample_size: 3}}
+budget: {{queries: 30}}
+parallel: {{backend: ray, workers: 2, resources: {{num_cpus: 1}}}}
+""")
+    out = tmp_path / "out"
+    assert main(["run", str(cfg), "--out", str(out), "--no-progress"]) == 0
+    recs = StudyTracker(storage_url(None, out), "rayrun/seed-0", [(METRIC, True)]).records()
+    assert len(recs) == 30 and len({r.key for r in recs}) == 30
+    assert all(r.state == FAIL for r in recs if r.arch.startswith("|avg_pool_3x3~0|"))
+    assert json.loads(Path(out / "summary.json").read_text())[0]["failures"] > 0
+
+
+def test_serial_pool_and_backend_names(bench, nb201_space):
+    pool = make_pool(FlakyEvaluator(bench, fail_op="none"), "serial")
+    assert isinstance(pool, SerialPool) and pool.capacity == 1
+    arch = ("none",) * 6
+    pool.submit(arch)
+    (o,) = pool.wait()
+    assert o.result is None and "simulated training crash" in o.error
+    from nasearch.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown backend 'dask'"):
+        make_pool(bench, "dask")
