@@ -69,7 +69,8 @@ def main() -> None:
     plot(studies, out)
 
     checkpoints = [q for q in (50, 100, 150) if q <= budget] or [budget]
-    rows = []
+    rows: list[list[object]] = []
+    mo_rows: list[list[object]] = []
     labels = list(dict.fromkeys(r.label for r in reports))
     for label in labels:
         rs = [r for r in reports if r.label == label]
@@ -84,6 +85,11 @@ def main() -> None:
         tracking = sum(r.tracking_seconds for r in rs) / max(1, sum(r.queries - r.replayed for r in rs))
         surrogate_q = sum(r.surrogate_fit_seconds + r.surrogate_predict_seconds for r in rs) / max(
             1, sum(r.queries - r.replayed for r in rs))
+        if any(r.hypervolume is not None for r in rs):
+            hv = [r.hypervolume for r in rs if r.hypervolume is not None]
+            mo_rows.append([label, f"{np.mean(hv):.2f} ± {np.std(hv):.2f}",
+                            f"{np.mean([len(r.pareto_front) for r in rs]):.1f}",
+                            f"{np.mean([r.wall_seconds for r in rs]):.1f}"])
         rows.append([label, found, mean_found, f"≥ {censored:.0f}" if found != f"{len(rs)}/{len(rs)}" else f"{censored:.0f}",
                      *tests, f"{overhead * 1000:.1f} ({tracking * 1000:.1f})",
                      f"{surrogate_q:.3f}" if fits else "-", f"{fit_round:.2f}" if fit_round else "-",
@@ -100,9 +106,19 @@ def main() -> None:
           + (f" --seeds {args.seeds}" if args.seeds else "") + (f" --queries {args.queries}" if args.queries else "")
           + f" --long-queries {args.long_queries}`: {len(cfg.seeds)} seeds × {budget} queries × "
           f"{len(labels)} optimizers in one run ({cfg.parallel.backend} backend, SQLite tracking). Search metric "
-          f"`{s0.objective}` (optimum {s0.optimum:.2f}" + (f", cell `{s0.records and ''}`" if False else "")
-          + f"); the optimum counts as found when its cell or an isomorph (same `space.key`) is evaluated.",
-          "", markdown_table(headers, rows), ""]
+          f"`{s0.objective}`" + (f" (optimum {s0.optimum:.2f}); the optimum counts as found when its cell or an "
+                                  "isomorph (same `space.key`) is evaluated." if s0.optimum is not None else "."),
+          ""]
+    if mo_rows:
+        import json
+
+        meta = json.loads((out / "run.json").read_text())
+        names = ", ".join(f"`{m}` ({'max' if mx else 'min'})" for m, mx in meta["objectives"])
+        md += [f"Objectives {names}; "
+               f"hypervolume reference point {meta['reference_point']} (maximise-space: the median cell of the space).",
+               "", markdown_table(["optimizer", "hypervolume", "Pareto front size", "wall s / seed"], mo_rows), "",
+               "Single-objective view (first objective):", ""]
+    md += [markdown_table(headers, rows), ""]
     surrogate_blocks = [b for b in cfg.optimizers if "surrogate" in b.options]
     if surrogate_blocks:
         md.append(f"Surrogate: `{surrogate_blocks[0].options['surrogate']}`; loop overhead excludes surrogate fit and "

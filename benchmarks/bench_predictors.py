@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,12 @@ PAPER_NB201 = {156: 0.804, 469: 0.860, 781: 0.879, 1563: 0.890}
 PAPER_NB101 = {172: 0.765, 424: 0.809, 4236: 0.877}
 LATENCY_DEVICES = ("1080ti_1", "pixel3", "raspi4")
 
+HEADER = """## Predictors (`python -m benchmarks.bench_predictors`)
+
+Each table below is one part of the script (`--parts paper,latency,random,nb101,sweep`), measured in
+one run side by side; rerunning a part replaces only its table. Defaults of every predictor unless
+the table says otherwise. Kendall tau is tau-b."""
+
 #: the predictors of the accuracy curves: label -> (registry name, options)
 ACCURACY_PREDICTORS: dict[str, tuple[str, dict[str, Any]]] = {
     "nnformer": ("nnformer", {}),
@@ -37,10 +44,11 @@ ACCURACY_PREDICTORS: dict[str, tuple[str, dict[str, Any]]] = {
     "mlp": ("mlp", {}),
     "random_forest": ("random_forest", {}),
 }
+#: latency: every neural model trains on log latency with the same, smaller step cap (CPU time)
 LATENCY_PREDICTORS: dict[str, tuple[str, dict[str, Any]]] = {
-    "nnformer": ("nnformer", {"log_target": True}),
-    "gin": ("gin", {"log_target": True}),
-    "mlp": ("mlp", {"log_target": True}),
+    "nnformer": ("nnformer", {"log_target": True, "max_steps": 1000}),
+    "gin": ("gin", {"log_target": True, "max_steps": 1000}),
+    "mlp": ("mlp", {"log_target": True, "max_steps": 1000}),
     "random_forest": ("random_forest", {"log_target": True}),
     "params_linear": ("params_linear", {}),
 }
@@ -57,7 +65,17 @@ def _log(text: str) -> None:
     print(text, flush=True)
 
 
+#: set by ``--render``: build the tables from the CSVs of an earlier run instead of fitting
+RENDER_ONLY = False
+
+
 def _run(task: Task, name: str, specs: dict[str, tuple[str, dict[str, Any]]], **cfg: Any) -> pd.DataFrame:
+    if RENDER_ONLY:
+        path = OUT / name / "results.csv"
+        if not path.is_file():
+            raise SystemExit(f"--render: no results at {path}; run the part first")
+        frame = pd.read_csv(path)
+        return frame[frame["predictor"].isin(list(specs))]
     config = CompareConfig(name=name, predictors={k: v[1] for k, v in specs.items()}, **cfg)
     _log(f"== {name}: {config.protocol} protocol, sizes {config.sizes}, seeds {config.seeds}")
     rows = run_compare(config, specs, OUT / name, task, log=_log)
@@ -120,7 +138,7 @@ def part_latency(task: Task, sizes: list[int], devices: list[str], specs: dict[s
         frames.append(frame)
     return (
         "### Latency on the HELP tables (random protocol, seed 0, test = all other cells)\n\n"
-        "Neural models and the forest train on log latency. `params_linear` is the ridge model on op "
+        "Neural models and the forest train on log latency (neural: at most 1000 optimizer steps). `params_linear` is the ridge model on op "
         "counts (the cells carry no FLOPs/params attributes). The 341 cells whose output is cut off "
         "from the input have near-zero latency on real devices, which weighs heavily on MAPE.\n\n"
         + _latency_table(pd.concat(frames))
@@ -164,11 +182,15 @@ def part_sweep(task: Task) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="reduced grid (a few minutes)")
-    parser.add_argument("--parts", default="paper,random,latency,nb101",
+    parser.add_argument("--parts", default="paper,latency,random,nb101",
                         help="comma-separated: paper, random, latency, nb101, sweep")
     parser.add_argument("--predictors", help="comma-separated labels to keep (default: all)")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--render", action="store_true",
+                        help="no fits: rebuild the tables from the CSVs in runs/out/bench_predictors (also partial ones)")
     args = parser.parse_args(argv)
+    global RENDER_ONLY
+    RENDER_ONLY = args.render
     import torch
 
     torch.set_num_threads(args.threads)
@@ -179,33 +201,37 @@ def main(argv: list[str] | None = None) -> int:
         return {k: v for k, v in specs.items() if keep is None or k in keep}
 
     nb201 = build_task(CompareConfig(name="nb201", sizes=[2], predictors={"x": {}}))
-    start = time.perf_counter()
-    sections = []
-    if "sweep" in parts:
-        sections.append(part_sweep(nb201))
-    if "paper" in parts:
-        sections.append(part_paper(nb201, [156, 469] if args.quick else [156, 469, 781, 1563], pick(ACCURACY_PREDICTORS)))
-    if "random" in parts:
-        sections.append(part_random(nb201, [156] if args.quick else [156, 469, 781, 1563],
-                                    [0, 1, 2], pick(ACCURACY_PREDICTORS)))
-    if "latency" in parts:
-        sections.append(part_latency(nb201, [156, 781] if args.quick else [156, 781, 1563],
-                                     list(LATENCY_DEVICES[:1] if args.quick else LATENCY_DEVICES), pick(LATENCY_PREDICTORS)))
-    if "nb101" in parts:
-        sections.append(part_nb101([172, 424] if args.quick else [172, 424, 4236], pick(ACCURACY_PREDICTORS)))
-    elapsed = time.perf_counter() - start
+    accuracy = pick({k: v for k, v in ACCURACY_PREDICTORS.items() if not (args.quick and k == "nnformer_official")})
     grid = "reduced grid (`--quick`)" if args.quick else "full grid"
-    markdown = "\n\n".join(
-        [
-            "## Predictors (`python -m benchmarks.bench_predictors`)",
-            machine_line() + f" {grid}, parts {', '.join(parts)}, {args.threads} torch threads, "
-            f"{elapsed / 60:.0f} min in all. The 2 cores were shared with other jobs, so fit times are noisy "
-            "(compare them within a table only).",
-            *sections,
-        ]
-    )
-    print(markdown)
-    write_section("predictors" if not args.quick else "predictors", markdown)
+    write_section("predictors", HEADER)
+
+    steps: dict[str, Callable[[], str]] = {
+        "sweep": lambda: part_sweep(nb201),
+        "paper": lambda: part_paper(nb201, [156, 469] if args.quick else [156, 469, 781, 1563], accuracy),
+        "latency": lambda: part_latency(
+            nb201, [156] if args.quick else [156, 781, 1563],
+            list(LATENCY_DEVICES[:1] if args.quick else LATENCY_DEVICES), pick(LATENCY_PREDICTORS),
+        ),
+        "random": lambda: part_random(
+            nb201, [156] if args.quick else [156, 469], [0, 1, 2],
+            {k: v for k, v in accuracy.items() if k != "nnformer_official"},
+        ),
+        "nb101": lambda: part_nb101([172] if args.quick else [172, 424, 4236], accuracy),
+    }
+    unknown = [p for p in parts if p not in steps]
+    if unknown:
+        parser.error(f"unknown part(s) {', '.join(unknown)} (known: {', '.join(steps)})")
+    for part in parts:
+        part_start = time.perf_counter()
+        table = steps[part]()
+        minutes = (time.perf_counter() - part_start) / 60
+        when = "rendered from the CSVs of the run" if args.render else f"{minutes:.0f} min for this part"
+        markdown = (
+            f"{table}\n\n{machine_line()} {grid}, {args.threads} torch threads, {when}; "
+            "the 2 cores were shared with other jobs, so fit times are noisy (compare them within a table only)."
+        )
+        write_section(f"predictors:{part}", markdown)
+        print(markdown, flush=True)
     return 0
 
 

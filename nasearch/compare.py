@@ -11,7 +11,7 @@ the config can name a ``"package.module:function"``. A
 protocol is called as ``protocol(task, size, seed, config)`` and yields ``Split``s:
 
 - ``task`` is a ``Task``: ``task.graphs`` (every cell of the space as an ArchGraph, in the
-  space's enumeration order), ``task.column(metric)`` (a benchmark column in the same order),
+  space's enumeration order; ``task.graphs_at(indices)`` builds only those), ``task.column(metric)`` (a benchmark column in the same order),
   ``task.space`` and ``task.benchmark``;
 - ``config`` is the whole ``CompareConfig``; ``config.protocol_options`` is a free mapping for the
   protocol's own knobs (e.g. the devices of a leave-one-device-out protocol);
@@ -123,8 +123,20 @@ class Task:
 
     @cached_property
     def graphs(self) -> list[ArchGraph]:
-        """Every cell as an ArchGraph, in enumeration order."""
-        return [self.space.to_graph(a) for a in self.archs]
+        """Every cell as an ArchGraph, in enumeration order (``graphs_at`` builds only some)."""
+        return self.graphs_at(np.arange(len(self)))
+
+    def graphs_at(self, indices: Iterable[int]) -> list[ArchGraph]:
+        """The cells at ``indices`` as ArchGraphs, built on first use and cached."""
+        cache = self.__dict__.setdefault("_graph_cache", {})
+        out = []
+        for i in indices:
+            i = int(i)
+            g = cache.get(i)
+            if g is None:
+                g = cache[i] = self.space.to_graph(self.archs[i])
+            out.append(g)
+        return out
 
     def __len__(self) -> int:
         return len(self.archs)
@@ -313,7 +325,6 @@ def run_compare(
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path = out_dir / "results.csv"
     rows: list[dict[str, Any]] = []
-    graphs = task.graphs
     columns = list(CSV_COLUMNS)
     handle = csv_path.open("w", newline="")
     try:
@@ -324,10 +335,10 @@ def run_compare(
                     for label, (name, options) in specs.items():
                         model = PREDICTORS.create(name, **_with_seed(PREDICTORS.get(name), options, seed))
                         start = time.perf_counter()
-                        model.fit([graphs[i] for i in split.train], split.y_train, hardware=split.hardware_train)
+                        model.fit(task.graphs_at(split.train), split.y_train, hardware=split.hardware_train)
                         fit_s = time.perf_counter() - start
                         start = time.perf_counter()
-                        pred = model.predict([graphs[i] for i in split.test], hardware=split.hardware_test)
+                        pred = model.predict(task.graphs_at(split.test), hardware=split.hardware_test)
                         pred_s = time.perf_counter() - start
                         metrics = score(split.y_test, pred, config.relative)
                         row = {

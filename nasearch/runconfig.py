@@ -177,9 +177,9 @@ def _block(raw: Any, key: str, source: Source, kind: str, allow_label: bool = Fa
         factory = ALL_REGISTRIES[kind].get(name)
     except RegistryError as exc:
         raise ConfigError(f"{source.where(key + '.name')}: {exc}") from None
+    if not isinstance(raw.get("options") or {}, Mapping):
+        raise ConfigError(f"{source.where(key + '.options')}: expected a mapping of options, got {raw['options']!r}")
     options = dict(raw.get("options") or {})
-    if not isinstance(raw.get("options", {}) or {}, Mapping):
-        raise ConfigError(f"{source.where(key + '.options')}: expected a mapping of options")
     label = ""
     locations = {k: f"{key}.options.{k}" for k in options}
     for k, v in raw.items():

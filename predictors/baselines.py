@@ -63,12 +63,16 @@ class MLPPredictor(_FlatMixin, TorchPredictor):
         dropout: float = 0.1,
         log_target: bool = False,
         epochs: int = 300,
+        batch_size: int = 32,
         lr: float = 1e-3,
+        max_steps: int | None = 2000,
         **train_options: Any,
     ) -> None:
         if not hidden or any(int(h) < 1 for h in hidden):
             raise ConfigError(f"MLP: hidden must be a non-empty list of positive widths, got {hidden!r}")
-        super().__init__(log_target=log_target, epochs=epochs, lr=lr, **train_options)
+        super().__init__(
+            log_target=log_target, epochs=epochs, batch_size=batch_size, lr=lr, max_steps=max_steps, **train_options
+        )
         self.hidden = tuple(int(h) for h in hidden)
         self.dropout = float(dropout)
         self.vocab = None
@@ -121,12 +125,16 @@ class GINPredictor(TorchPredictor):
         dropout: float = 0.1,
         log_target: bool = False,
         epochs: int = 300,
+        batch_size: int = 32,
         lr: float = 1e-3,
+        max_steps: int | None = 2000,
         **train_options: Any,
     ) -> None:
         if dim < 1 or layers < 1:
             raise ConfigError(f"GIN: dim and layers must be >= 1, got dim={dim}, layers={layers}")
-        super().__init__(log_target=log_target, epochs=epochs, lr=lr, **train_options)
+        super().__init__(
+            log_target=log_target, epochs=epochs, batch_size=batch_size, lr=lr, max_steps=max_steps, **train_options
+        )
         self.dim, self.layers, self.dropout = int(dim), int(layers), float(dropout)
         self.vocab: OpVocab | None = None
 

@@ -74,7 +74,9 @@ class DeviceSpec:
         if unknown:
             close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ArchError(f"{what} has unknown field {unknown[0]!r}{hint} (fields: {', '.join(sorted(known))})")
+            raise ArchError(
+                f"{what} has unknown field {unknown[0]!r}{hint} (fields: {', '.join(sorted(known))})"
+            )
         values: dict[str, Any] = {k: data[k] for k in data}
         values.setdefault("name", str(data.get("name", "custom")))
         for key, unit in NUMERIC_FIELDS.items():

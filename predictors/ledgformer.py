@@ -106,7 +106,8 @@ class DGSA(nn.Module):
     def branch_weights(self, x: torch.Tensor, fathers_mean: torch.Tensor) -> torch.Tensor:
         """(B, N, 3) per-node weights, each row summing to 1: softmax(W · (x + mean of fathers))."""
         if not self.dynamic:
-            return torch.full((*x.shape[:2], len(BRANCHES)), 1.0 / len(BRANCHES), device=x.device, dtype=x.dtype)
+            shape = (*x.shape[:2], len(BRANCHES))
+            return torch.full(shape, 1.0 / len(BRANCHES), device=x.device, dtype=x.dtype)
         return torch.softmax(self.gate(x + fathers_mean @ x), dim=-1)
 
     def forward(self, x: torch.Tensor, masks: torch.Tensor, fathers_mean: torch.Tensor) -> torch.Tensor:
@@ -125,7 +126,9 @@ class DGSA(nn.Module):
 class LeDGBlock(nn.Module):
     """Pre-norm block: x + DGSA(LN(x)), then x + BGIFFN(LN(x))."""
 
-    def __init__(self, dim: int, heads: int, ffn_ratio: int, dropout: float, attn_dropout: float, dynamic: bool) -> None:
+    def __init__(
+        self, dim: int, heads: int, ffn_ratio: int, dropout: float, attn_dropout: float, dynamic: bool
+    ) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(dim)
         self.attn = DGSA(dim, heads, attn_dropout, dynamic)
@@ -133,7 +136,9 @@ class LeDGBlock(nn.Module):
         self.ffn = BGIFFN(dim, ffn_ratio, dropout)
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, masks: torch.Tensor, fathers_mean: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, masks: torch.Tensor, fathers_mean: torch.Tensor, adjacency: torch.Tensor
+    ) -> torch.Tensor:
         x = x + self.drop(self.attn(self.norm1(x), masks, fathers_mean))
         return x + self.drop(self.ffn(self.norm2(x), adjacency))
 
@@ -184,7 +189,9 @@ class LeDGSource:
     def __len__(self) -> int:
         return len(self.structure)
 
-    def batches(self, indices: np.ndarray, batch_size: int, rng: np.random.Generator | None) -> Iterator[tuple[LeDGBatch, np.ndarray]]:
+    def batches(
+        self, indices: np.ndarray, batch_size: int, rng: np.random.Generator | None
+    ) -> Iterator[tuple[LeDGBatch, np.ndarray]]:
         """The structure's batches (grouped by size), with the language inputs added."""
         for graphs, pos in self.structure.batches(indices, batch_size, rng):
             width = graphs.mask.shape[1]
@@ -306,17 +313,21 @@ class LeDGFormer(TorchPredictor):
         **train_options: Any,
     ) -> None:
         if dim < 4 or layers < 1:
-            raise ConfigError(f"LeDG-Former: dim must be >= 4 and layers >= 1, got dim={dim}, layers={layers}")
+            raise ConfigError(f"LeDG-Former: dim must be >= 4 and layers >= 1, got {dim=}, {layers=}")
         if heads < 1 or dim % heads:
             raise ConfigError(f"LeDG-Former: heads must divide dim, got heads={heads}, dim={dim}")
         unknown = [k for k in train_options if k not in TRAIN_OPTIONS]
         if unknown:
-            own = [k for k in inspect.signature(LeDGFormer.__init__).parameters if k not in ("self", "train_options")]
+            own = [k for k in inspect.signature(LeDGFormer.__init__).parameters
+                   if k not in ("self", "train_options")]  # fmt: skip
             close = difflib.get_close_matches(unknown[0], [*own, *TRAIN_OPTIONS], n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ConfigError(f"LeDG-Former has no option {unknown[0]!r}{hint}")
         if node_encoding not in NODE_ENCODINGS:
-            raise ConfigError(f"LeDG-Former: node_encoding must be one of {', '.join(NODE_ENCODINGS)}, got {node_encoding!r}")
+            raise ConfigError(
+                f"LeDG-Former: node_encoding must be one of {', '.join(NODE_ENCODINGS)}, "
+                f"got {node_encoding!r}"
+            )
         super().__init__(log_target=log_target, epochs=epochs, lr=lr, **train_options)
         self.dim, self.layers, self.heads, self.ffn_ratio = dim, layers, heads, ffn_ratio
         self.dropout, self.attn_dropout = dropout, attn_dropout
@@ -357,7 +368,8 @@ class LeDGFormer(TorchPredictor):
             self.text_norm["node"] = _centering(self._vectors(strings))
         if self.hardware_fitted:
             devices = {resolve_device(h) for h in per_sample_hardware(hardware, len(graphs))}
-            self.text_norm["hardware"] = _centering(self._vectors(sorted(hardware_template(d) for d in devices)))
+            strings = sorted(hardware_template(d) for d in devices)
+            self.text_norm["hardware"] = _centering(self._vectors(strings))
 
     def _build_module(self) -> nn.Module:
         text_dim = len(self.vocab) if self.vocab is not None else TextEncoder.dim
@@ -392,11 +404,15 @@ class LeDGFormer(TorchPredictor):
         ids = np.zeros((len(graphs), width), dtype=np.int64)
         numbers = np.zeros((len(graphs), width, len(NODE_NUMBERS)), dtype=np.float32)
         strings: dict[str, int] = {}
+        seen: dict[str, tuple[int, np.ndarray]] = {}  # node label (op + attrs) -> (string id, numbers)
         for i, g in enumerate(graphs):
             for v, op in enumerate(g.ops):
-                attrs = g.attrs[v] if g.attrs else None
-                ids[i, v] = strings.setdefault(node_template(op, attrs), len(strings))
-                numbers[i, v] = node_numbers(op, attrs)
+                label = g.node_label(v)
+                if label not in seen:
+                    attrs = g.attrs[v] if g.attrs else None
+                    text_id = strings.setdefault(node_template(op, attrs), len(strings))
+                    seen[label] = (text_id, node_numbers(op, attrs))
+                ids[i, v], numbers[i, v] = seen[label]
         return ids, numbers, list(strings)
 
     def _normalised(self, vectors: np.ndarray, kind: str) -> np.ndarray:
@@ -452,5 +468,7 @@ def per_sample_hardware(hardware: Any, n: int) -> list[Any]:
         return [hardware] * n
     items = list(hardware)
     if len(items) != n:
-        raise PredictorError(f"LeDG-Former: got {n} graphs but {len(items)} hardware entries (one per graph, or one for all)")
+        raise PredictorError(
+            f"LeDG-Former: got {n} graphs but {len(items)} hardware entries (one per graph, or one for all)"
+        )
     return items

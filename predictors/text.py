@@ -301,7 +301,9 @@ class TextEncoder:
         with torch.inference_mode():
             for i in range(0, len(todo), self.batch_size):
                 chunk = list(todo[i : i + self.batch_size])
-                batch = self._tokenizer(chunk, padding=True, truncation=True, max_length=64, return_tensors="pt")
+                batch = self._tokenizer(
+                    chunk, padding=True, truncation=True, max_length=64, return_tensors="pt"
+                )
                 states = self._model(**batch).last_hidden_state
                 mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
                 pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)

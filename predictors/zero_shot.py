@@ -48,7 +48,9 @@ def _options(config: CompareConfig) -> dict[str, Any]:
     for what, names in (("devices", devices), ("holdout", holdout)):
         bad = [d for d in names if d not in table]
         if bad:
-            raise ConfigError(f"protocol_options.{what}: unknown device {bad[0]!r} (known: {', '.join(table)})")
+            raise ConfigError(
+                f"protocol_options.{what}: unknown device {bad[0]!r} (known: {', '.join(table)})"
+            )
     outside = [d for d in holdout if d not in devices]
     if outside:
         raise ConfigError(f"protocol_options.holdout: {outside[0]!r} is not in protocol_options.devices")
@@ -79,7 +81,9 @@ def per_device(task: Task, size: int, seed: int, config: CompareConfig) -> Itera
         metric = f"latency/{device}"
         cells = _measured(task, [device])
         if size >= cells.size:
-            raise ConfigError(f"training size {size} is not smaller than the {cells.size} cells measured on {device}")
+            raise ConfigError(
+                f"training size {size} is not smaller than the {cells.size} cells measured on {device}"
+            )
         rng = np.random.default_rng([seed, HELP_DEVICES.index(device) if device in HELP_DEVICES else 99])
         train = np.sort(rng.choice(cells, size=size, replace=False))
         test = _test_cells(task, np.setdiff1d(cells, train), seed, _with_metric(config, metric))

@@ -55,6 +55,7 @@ def test_a_good_config_and_overrides(tmp_path):
     ("  sample_size: 5", "  seed: 5", r"key 'optimizer.seed' \(line 10\): 'seed' is set by the runner"),
     ("seeds: [0, 1]", "seeds: [0, 0]", r"seeds must be distinct"),
     ("name: t", "name: a/b", r"key 'name' \(line 1\): a run name must be non-empty and contain no '/'"),
+    ("  options: {population_size: 20}", "  options: [20]", r"key 'optimizer.options' \(line 9\): expected a mapping of options"),
 ])
 def test_errors_point_at_file_key_and_line(tmp_path, old, new, message):
     assert old in GOOD

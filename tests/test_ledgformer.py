@@ -37,7 +37,8 @@ def test_the_three_masks_on_the_nb201_cell():
     graph = NasBench201Space().to_graph(("nor_conv_3x3",) * 6)
     masks = dgsa_masks(torch.tensor(graph.adjacency, dtype=torch.float32).unsqueeze(0))[0]
     assert masks.shape == (3, 8, 8) and masks.dtype == torch.bool
-    grandfathers = {v: set().union(*(NB201_FATHERS[f] for f in fs)) if fs else set() for v, fs in NB201_FATHERS.items()}
+    grandfathers = {v: set().union(*(NB201_FATHERS[f] for f in fs)) if fs else set()
+                    for v, fs in NB201_FATHERS.items()}  # fmt: skip
     sons = {v: {w for w, fs in NB201_FATHERS.items() if v in fs} for v in NB201_FATHERS}
     assert grandfathers[7] == {0, 1, 2, 3} and grandfathers[6] == {0, 1} and sons[1] == {3, 5}
     for v in range(8):
@@ -71,7 +72,8 @@ def test_fathers_mean_operator_averages_predecessors():
 
 def test_dynamic_weights_sum_to_one_per_node_and_vary():
     torch.manual_seed(0)
-    graph = NasBench201Space().to_graph(("nor_conv_3x3", "skip_connect", "avg_pool_3x3", "none", "nor_conv_1x1", "nor_conv_3x3"))
+    cell = ("nor_conv_3x3", "skip_connect", "avg_pool_3x3", "none", "nor_conv_1x1", "nor_conv_3x3")
+    graph = NasBench201Space().to_graph(cell)
     adj = torch.tensor(graph.adjacency, dtype=torch.float32).unsqueeze(0)
     x = torch.randn(1, 8, 16)
     layer = DGSA(16, heads=4, dynamic=True)
@@ -161,14 +163,19 @@ def test_graphs_of_other_spaces_with_attrs_and_sizes():
     space = ChainSpace()
     graphs = [space.to_graph(space.sample(rng)) for _ in range(40)]
     # a target that depends on the attrs: total width of the conv blocks
-    y = np.array([sum(a.get("width", 0) for op, a in zip(g.ops, g.attrs) if "conv" in op) for g in graphs], float)
-    small = ArchGraph(["input", "conv", "output"], [[0, 1, 0], [0, 0, 1], [0, 0, 0]], [{}, {"kernel": 3, "width": 8}, {}])
+    y = np.array([sum(a.get("width", 0) for op, a in zip(g.ops, g.attrs) if "conv" in op)
+                  for g in graphs], float)  # fmt: skip
+    chain3 = [[0, 1, 0], [0, 0, 1], [0, 0, 0]]
+    small = ArchGraph(["input", "conv", "output"], chain3, [{}, {"kernel": 3, "width": 8}, {}])
     model = LeDGFormer(dim=16, layers=1, epochs=30, seed=0, threads=1).fit(graphs + [small], list(y) + [8.0])
     pred = model.predict(graphs + [small])
     assert pred.shape == (41,) and kendall_tau(list(y) + [8.0], pred) > 0.3
 
 
-@pytest.mark.parametrize("options", [{"dynamic": False}, {"node_encoding": "onehot"}, {"pretrained_text": False}])
+ABLATIONS = [{"dynamic": False}, {"node_encoding": "onehot"}, {"pretrained_text": False}]
+
+
+@pytest.mark.parametrize("options", ABLATIONS)
 def test_ablation_switches_train(nb201_benchmark, nb201_cells, options):
     idx, graphs = nb201_cells
     y = nb201_benchmark.column("cifar10-valid/valid_accuracy")[idx]

@@ -43,7 +43,8 @@ def test_leave_one_device_out_never_trains_on_the_held_out_device(task):
         np.testing.assert_array_equal(split.y_test, task.column(f"latency/{held}")[split.test])
         # targets follow their row's device
         first_other = split.hardware_train[0]
-        np.testing.assert_array_equal(split.y_train[:50], task.column(f"latency/{first_other}")[split.train[:50]])
+        expected = task.column(f"latency/{first_other}")[split.train[:50]]
+        np.testing.assert_array_equal(split.y_train[:50], expected)
 
 
 def test_few_shot_adds_k_cells_of_the_held_out_device(task):
@@ -55,7 +56,8 @@ def test_few_shot_adds_k_cells_of_the_held_out_device(task):
 
 
 def test_per_device_trains_and_tests_on_one_device(task):
-    splits = list(get_protocol("per_device")(task, 50, 0, _config("per_device", holdout=["2080ti_1", "fpga"])))
+    config = _config("per_device", holdout=["2080ti_1", "fpga"])
+    splits = list(get_protocol("per_device")(task, 50, 0, config))
     assert [s.info["device"] for s in splits] == ["2080ti_1", "fpga"]
     for split in splits:
         d = split.info["device"]

@@ -30,7 +30,8 @@ def cells():
     rng = np.random.default_rng(0)
     rows = rng.choice(NUM_CELLS, size=40, replace=False).tolist()
     # make sure the remainder case (three vertices feeding the output) is in the sample
-    extra = [r for r in range(0, NUM_CELLS, 997) if sum(row[-1] for row in index.cell(r).matrix[1:-1]) == 3][:5]
+    three = [r for r in range(0, NUM_CELLS, 997) if sum(row[-1] for row in index.cell(r).matrix[1:-1]) == 3]
+    extra = three[:5]
     return [index.cell(r) for r in rows + extra] + [index.cell(0)]
 
 
@@ -38,7 +39,8 @@ def test_torch_parameter_count_equals_the_formula_small(cells):
     torch.manual_seed(0)
     for cell in cells:
         net = build_network(cell, stem_channels=16, num_stacks=2, modules_per_stack=2, num_classes=5)
-        assert _trainable(net) == count_params(cell, stem_channels=16, num_stacks=2, modules_per_stack=2, num_classes=5)
+        expected = count_params(cell, stem_channels=16, num_stacks=2, modules_per_stack=2, num_classes=5)
+        assert _trainable(net) == expected
 
 
 def test_torch_parameter_count_equals_the_benchmark_at_full_size(data_root, cells):
@@ -65,6 +67,7 @@ def test_bad_options_are_one_clear_error(cells):
         build_network(cells[0], stem_channels=0)
     with pytest.raises(ConfigError, match="cannot build an NB101 network"):
         build_network([1, 2, 3])
-    net = build_network({"matrix": [[0, 1], [0, 0]], "ops": ["input", "output"]}, stem_channels=8, num_stacks=1)
+    spec = {"matrix": [[0, 1], [0, 0]], "ops": ["input", "output"]}
+    net = build_network(spec, stem_channels=8, num_stacks=1)
     assert _trainable(net) == count_params(cells[0].__class__(((0, 1), (0, 0)), ("input", "output")),
                                            stem_channels=8, num_stacks=1)  # fmt: skip

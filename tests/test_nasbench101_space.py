@@ -25,7 +25,8 @@ def space(data_root):
 
 
 def _is_valid(cell: Cell) -> bool:
-    return make_cell(cell.matrix, cell.ops) == cell and cell.n_vertices <= MAX_VERTICES and cell.n_edges <= MAX_EDGES
+    small = cell.n_vertices <= MAX_VERTICES and cell.n_edges <= MAX_EDGES
+    return make_cell(cell.matrix, cell.ops) == cell and small
 
 
 def test_registry_resolves_the_space(space):
@@ -139,6 +140,10 @@ def test_benchmark_query_and_column_in_row_order(space):
     best = int(np.argmax(acc))
     cell = space.from_index(best)
     assert bench.query(cell, ["cifar10/test_accuracy"]) == {"cifar10/test_accuracy": acc[best]}
+    simple = space.parse(SIMPLE)
+    assert bench.row(SIMPLE) == bench.row(simple) == bench.row(space.to_graph(simple))
+    with pytest.raises(ArchError, match="no NB101 cell has the module hash"):
+        bench.row("0" * 32)
     with pytest.raises(ArchError, match="need the official tfrecord"):
         bench.query(cell, ["cifar10/valid_accuracy@108ep"])
 
@@ -164,3 +169,15 @@ def test_cli_query_invalid_spec_is_one_clear_error(capsys, data_root, spec, mess
     assert main(["query", "nasbench101", spec, "--data-dir", str(data_root)]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_key_without_a_cached_index_hashes_and_never_builds(tmp_path, monkeypatch):
+    from search_spaces.nasbench101.space import NasBench101Space
+
+    index = load_index()  # the shared one, read before the cache folder moves
+    monkeypatch.setenv("NASEARCH_CACHE", str(tmp_path))
+    fresh = NasBench101Space(sampling="nasbench")
+    rng = np.random.default_rng(6)
+    cells = [fresh.sample(rng) for _ in range(20)]
+    assert [fresh.key(c) for c in cells] == [index.hash(index.row_of_cell(c)) for c in cells]
+    assert list(tmp_path.iterdir()) == []

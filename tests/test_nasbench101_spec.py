@@ -9,7 +9,9 @@ import pytest
 
 from nasearch.errors import ArchError
 from nasearch.graph import wl_hash
-from search_spaces.nasbench101.enumerate import _hash_vertex_count, adjacency_of_bits, full_dag_bits, op_labels
+from search_spaces.nasbench101.enumerate import (
+    _Hasher, _hash_vertex_count, adjacency_of_bits, canonical_graphs, full_dag_bits, op_labels,
+)
 from search_spaces.nasbench101.spec import (
     OPS, cell_from_json, cell_to_json, decode, encode, labels, make_cell, module_hash, prune,
 )  # fmt: skip
@@ -109,10 +111,52 @@ def test_vectorised_enumeration_equals_the_official_generator(n):
             h = wl_hash(adj[m].astype(np.int8), [-1, *lab, -2])
             first.setdefault(h, (b, code))
     assert op_labels(n)[:, 1:-1].tolist() == [list(p) for p in itertools.product(range(3), repeat=n - 2)]
-    hexes, rep_bits, rep_codes = _hash_vertex_count(n, seed=123)
+    hexes, rep_bits, rep_codes, class_of = _hash_vertex_count(n, seed=123)
     got = {bytes(h).decode(): (int(b), int(c)) for h, b, c in zip(hexes, rep_bits, rep_codes)}
     assert got == first
+    # every labelled graph points at the position of its own hash
+    for m, b in enumerate(bits.tolist()[:40]):
+        for code, lab in enumerate(itertools.product(range(3), repeat=n - 2)):
+            pos = class_of[m * 3 ** (n - 2) + code]
+            assert bytes(hexes[pos]).decode() == wl_hash(adj[m].astype(np.int8), [-1, *lab, -2])
 
 
 def _is_full_dag(matrix: np.ndarray) -> bool:
     return bool(matrix[:-1].any(axis=1).all() and matrix[:, 1:].any(axis=0).all())
+
+
+def test_canonical_graphs_count_the_isomorphism_classes():
+    # the unique-hash counts per vertex count of the official enumeration
+    assert [len(canonical_graphs(n)[0]) for n in range(2, 8)] == [1, 6, 84, 2441, 62010, 359082]
+
+
+def test_md5_split_over_processes_and_chunks_gives_the_same_hashes(monkeypatch):
+    from search_spaces.nasbench101 import enumerate as enum_module
+
+    monkeypatch.setattr(_Hasher, "MIN_ROWS_TO_SPLIT", 0)
+    monkeypatch.setattr(enum_module, "_CHUNK", 97)
+    hasher = _Hasher(2)
+    try:
+        split = _hash_vertex_count(5, seed=7, hasher=hasher)
+    finally:
+        hasher.close()
+    single = _hash_vertex_count(5, seed=8)
+    assert all(np.array_equal(a, b) for a, b in zip(split, single))
+
+
+def test_quick_cell_agrees_with_make_cell_on_random_specs():
+    from search_spaces.nasbench101.spec import quick_cell
+
+    rng = np.random.default_rng(0)
+    valid = 0
+    for _ in range(3000):
+        n = int(rng.integers(2, 9))
+        m = np.triu(rng.integers(0, 2, size=(n, n)), 1).tolist()
+        ops = ["input", *(OPS[k] for k in rng.integers(0, 3, size=n - 2).tolist()), "output"]
+        try:
+            expected = make_cell(m, ops)
+        except ArchError:
+            expected = None
+        assert quick_cell(m, ops) == expected
+        valid += expected is not None
+    assert 300 < valid < 2700  # both outcomes are exercised

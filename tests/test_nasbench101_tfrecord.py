@@ -26,7 +26,9 @@ def _proto_classes():
     """ModelMetrics / EvaluationData built by protobuf from model_metrics.proto's descriptor."""
     from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-    f = descriptor_pb2.FileDescriptorProto(name="nb101_test_model_metrics.proto", package="nasbench_test", syntax="proto2")
+    f = descriptor_pb2.FileDescriptorProto(
+        name="nb101_test_model_metrics.proto", package="nasbench_test", syntax="proto2"
+    )
     T = descriptor_pb2.FieldDescriptorProto
     ev = f.message_type.add(name="EvaluationData")
     for number, name in enumerate(["current_epoch", "training_time", "train_accuracy", "validation_accuracy",
@@ -52,7 +54,8 @@ def _official_record(module_hash, epochs, cell, params, finals, proto_cls) -> by
                                 checkpoint_path=f"gs://bucket/{module_hash}/model.ckpt-{i}")  # fmt: skip
     n = len(cell.ops)
     adjacency = "".join(str(cell.matrix[i][j]) for i in range(n) for j in range(n))
-    raw = [module_hash, epochs, adjacency, ",".join(cell.ops), base64.b64encode(msg.SerializeToString()).decode()]
+    payload = base64.b64encode(msg.SerializeToString()).decode()
+    raw = [module_hash, epochs, adjacency, ",".join(cell.ops), payload]
     return json.dumps(raw).encode("utf-8")
 
 
@@ -100,7 +103,8 @@ def test_model_metrics_decoder_reads_protobuf_encoded_messages():
                             checkpoint_path="ckpt")  # fmt: skip
     got = ModelMetrics.decode(msg.SerializeToString())
     assert got.trainable_parameters == 8555530 and got.total_time == 3.5
-    assert got.evaluation_data == [EvaluationData(108.0, 1769.13, 1.0, 0.9241786599159241, 0.9211738705635071, "ckpt")]
+    expected = EvaluationData(108.0, 1769.13, 1.0, 0.9241786599159241, 0.9211738705635071, "ckpt")
+    assert got.evaluation_data == [expected]
     # and our encoder writes what protobuf reads back
     back = cls.FromString(got.encode())
     assert back.evaluation_data[0].validation_accuracy == 0.9241786599159241
@@ -150,13 +154,15 @@ def test_benchmark_uses_the_official_file(official_file, data_root, tmp_path, mo
     assert {"cifar10/valid_accuracy@108ep", "cifar10/train_time@12ep", "cifar10/test_accuracy",
             "cifar10/params"} <= set(bench.metrics())  # fmt: skip
     r = rows[2]
-    out = bench.query(r, ["cifar10/valid_accuracy@108ep", "cifar10/test_accuracy@12ep", "cifar10/train_time@108ep"])
+    names = ["cifar10/valid_accuracy@108ep", "cifar10/test_accuracy@12ep", "cifar10/train_time@108ep"]
+    out = bench.query(r, names)
     acc108 = np.mean([0.5 + 0.001 * k + 0.108 + r / 1e7 for k in range(3)])
     acc12 = np.mean([0.5 + 0.001 * k + 0.012 + r / 1e7 for k in range(3)])
     assert out["cifar10/valid_accuracy@108ep"] == pytest.approx((acc108 + 0.05) * 100)
     assert out["cifar10/test_accuracy@12ep"] == pytest.approx((acc12 + 0.04) * 100)
     assert out["cifar10/train_time@108ep"] == pytest.approx(108 * 20.0 + 1)
-    assert bench.query(r, ["cifar10/test_accuracy"])["cifar10/test_accuracy"] == pytest.approx((acc108 + 0.04) * 100)
+    test108 = bench.query(r, ["cifar10/test_accuracy"])["cifar10/test_accuracy"]
+    assert test108 == pytest.approx((acc108 + 0.04) * 100)
     rec = bench.record(r)
     assert rec["cifar10/params"] == pytest.approx(count_params(index.cell(r)) / 1e6)
     assert rec["source"] == str(path)
@@ -164,7 +170,8 @@ def test_benchmark_uses_the_official_file(official_file, data_root, tmp_path, mo
     # decoded once, then read from the array cache
     assert len(list(tmp_path.glob("nasbench101_official_*.npz"))) == 1
     again = NasBench101Benchmark(data_root, official_file=path, index=index)
-    assert again.query(r, ["cifar10/valid_accuracy@108ep"]) == {"cifar10/valid_accuracy@108ep": out["cifar10/valid_accuracy@108ep"]}
+    valid = "cifar10/valid_accuracy@108ep"
+    assert again.query(r, [valid]) == {valid: out[valid]}
 
 
 def test_official_file_with_an_unknown_hash_is_rejected(tmp_path, data_root, monkeypatch):
@@ -178,3 +185,19 @@ def test_official_file_with_an_unknown_hash_is_rejected(tmp_path, data_root, mon
     bench = NasBench101Benchmark(data_root, official_file=path, index=index)
     with pytest.raises(DataError, match="is not the module hash of any NB101 cell"):
         bench.metrics()
+
+
+def test_fast_path_agrees_with_the_wire_decoder(official_file):
+    from search_spaces.nasbench101.tfrecord import final_metrics
+
+    path, _ = official_file
+    for data in list(iter_records(path))[:8]:
+        row = parse_row(data)
+        final = row.metrics.evaluation_data[2]
+        assert final_metrics(data) == (
+            row.module_hash, row.epochs, final.train_accuracy, final.validation_accuracy, final.test_accuracy,
+            final.training_time, row.metrics.trainable_parameters,
+        )  # fmt: skip
+    with pytest.raises(ValueError):
+        bad_payload = base64.b64encode(b"\xff\xff").decode()
+        final_metrics(json.dumps(["h", 108, "01", "input,output", bad_payload]).encode())

@@ -239,3 +239,12 @@ def test_objective_direction_and_nan_are_handled(nb201_space):
     assert Objective("m", maximize=False).score(Result({"m": 2.0})) == -2.0
     assert Objective("m").score(Result({"m": float("nan")})) is None
     assert Objective("m").score(None) is None
+
+
+def test_multi_objective_bayesian_runs_one_surrogate_per_objective(nb201_space):
+    ev = BenchmarkEvaluator(nb201_space, objectives=TWO)
+    opt = OPTIMIZERS.create("bayesian", space=nb201_space, objectives=ev.objectives, seed=0,
+                            surrogate=RidgeEnsembleSurrogate(), ensemble_size=1, num_init=10, k=5, pool_size=40)
+    archs = drive(opt, ev, 25)
+    assert len({nb201_space.key(a) for a in archs}) == 25
+    assert len(opt.surrogates) == 2 and all(s.fits >= 2 for s in opt.surrogates)

@@ -180,6 +180,10 @@ def test_registry_builds_it_and_bad_options_are_named(space):
         TrainingEvaluator(space, epochs=0)
     with pytest.raises(ConfigError, match="unknown dataset"):
         TrainingEvaluator(space, dataset="imagenet")
+    with pytest.raises(ConfigError, match="dataset 'cifar10' has no option 'max_trian'; did you mean 'max_train'"):
+        TrainingEvaluator(space, dataset="cifar10", data_path="/data", dataset_options={"max_trian": 5})
+    with pytest.raises(ConfigError, match="needs data_path"):
+        TrainingEvaluator(space, dataset="cifar10")
     with pytest.raises(ConfigError, match="device must be one of"):
         TrainingEvaluator(space, device="tpu")
     with pytest.raises(ConfigError, match="network"):
@@ -189,14 +193,17 @@ def test_registry_builds_it_and_bad_options_are_named(space):
 @pytest.mark.ray
 def test_a_ray_worker_trains_with_its_allotted_cpus(space):
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         ev = TrainingEvaluator(space, epochs=1, network=TINY, seed=5)
         remote = ray.remote(num_cpus=1)(lambda e, a: e.evaluate(a))
         result = ray.get(remote.remote(ev, CONV))
         local = TrainingEvaluator(space, epochs=1, network=TINY, seed=5, num_threads=1).evaluate(CONV)
     finally:
-        ray.shutdown()
+        if started:
+            ray.shutdown()
     assert result.info["threads"] == 1
     assert result.metrics["valid_accuracy"] == local.metrics["valid_accuracy"]
     assert result.metrics["train_loss"] == local.metrics["train_loss"]

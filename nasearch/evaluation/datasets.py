@@ -94,11 +94,17 @@ def _check_fraction(name: str, value: float) -> float:
     return float(value)
 
 
+def _check_max_train(max_train: int | None) -> int | None:
+    if max_train is not None and (isinstance(max_train, bool) or not isinstance(max_train, int) or max_train < 1):
+        raise ConfigError(f"max_train must be a positive integer or null, got {max_train!r}")
+    return max_train
+
+
 def load_digits_dataset(
-    valid_fraction: float = 0.2, test_fraction: float = 0.2, split_seed: int = 0, **unused: Any
+    valid_fraction: float = 0.2, test_fraction: float = 0.2, split_seed: int = 0, max_train: int | None = None
 ) -> ImageDataset:
-    """scikit-learn's 1,797 handwritten digits (8x8, 17 grey levels), split by ``split_seed``."""
-    _reject_unused("digits", unused)
+    """scikit-learn's 1,797 handwritten digits (8x8, 17 grey levels), split by ``split_seed``;
+    ``max_train`` keeps only that many training images (a harder, cheaper task)."""
     from sklearn.datasets import load_digits
 
     v, t = _check_fraction("valid_fraction", valid_fraction), _check_fraction("test_fraction", test_fraction)
@@ -108,6 +114,7 @@ def load_digits_dataset(
     x = bunch.images.astype(np.float32)[:, None, :, :]
     y = bunch.target.astype(np.int64)
     train, valid, test = _split_indices(len(y), (v, t), split_seed)
+    train = train[: _check_max_train(max_train)]
     mean, std = _channel_stats(x[train], 16.0)
     return ImageDataset(
         "digits", Split(x[train], y[train]), Split(x[valid], y[valid]), Split(x[test], y[test]),
@@ -192,10 +199,8 @@ def load_cifar10_dataset(
     valid_fraction: float = 0.1,
     split_seed: int = 0,
     max_train: int | None = None,
-    **unused: Any,
 ) -> ImageDataset:
     """CIFAR-10 from a local copy; valid is a seeded held-out part of the 50k training images."""
-    _reject_unused("cifar10", unused)
     if not data_path:
         raise ConfigError("dataset 'cifar10' needs data_path: the folder that holds cifar-10-batches-py")
     folder, layout = find_cifar10(data_path)
@@ -215,20 +220,12 @@ def load_cifar10_dataset(
     order = np.random.default_rng(split_seed).permutation(len(y))
     n_valid = int(round(_check_fraction("valid_fraction", valid_fraction) * len(y)))
     valid_idx, train_idx = order[:n_valid], order[n_valid:]
-    if max_train is not None:
-        if isinstance(max_train, bool) or not isinstance(max_train, int) or max_train < 1:
-            raise ConfigError(f"max_train must be a positive integer or null, got {max_train!r}")
-        train_idx = train_idx[:max_train]
+    train_idx = train_idx[: _check_max_train(max_train)]
     mean, std = _channel_stats(x[train_idx], 255.0)
     return ImageDataset(
         "cifar10", Split(x[train_idx], y[train_idx]), Split(x[valid_idx], y[valid_idx]),
         Split(x_test, y_test), num_classes=10, pixel_max=255.0, mean=mean, std=std, augmentable=True,
     )  # fmt: skip
-
-
-def _reject_unused(name: str, unused: dict[str, Any]) -> None:
-    if unused:
-        raise ConfigError(f"dataset {name!r} has no option(s) {', '.join(sorted(unused))}")
 
 
 #: dataset name -> loader taking the dataset options as keyword arguments
@@ -240,8 +237,14 @@ DATASETS: dict[str, Callable[..., ImageDataset]] = {
 
 def load_dataset(name: str, **options: Any) -> ImageDataset:
     """Load dataset ``name`` (``digits``, ``cifar10``) with its options."""
+    from nasearch.options import call_with_options
+
+    return call_with_options(dataset_loader(name), options, f"dataset {name!r}")
+
+
+def dataset_loader(name: str) -> Callable[..., ImageDataset]:
+    """The loader of dataset ``name``, or a ConfigError listing the known ones."""
     try:
-        loader = DATASETS[name]
+        return DATASETS[name]
     except KeyError:
         raise ConfigError(f"unknown dataset {name!r} (known: {', '.join(DATASETS)})") from None
-    return loader(**options)

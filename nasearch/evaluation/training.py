@@ -21,7 +21,7 @@ from torch import nn
 
 from nasearch.errors import ConfigError
 from nasearch.evaluation.base import Evaluator, Result
-from nasearch.evaluation.datasets import DATASETS, ImageDataset, Split, load_dataset
+from nasearch.evaluation.datasets import ImageDataset, Split, dataset_loader, load_dataset
 from nasearch.evaluation.latency import LatencyEvaluator
 from nasearch.evaluation.profiling import count_flops, count_params
 from nasearch.evaluation.resources import check_device, check_threads, resolve_device, threads
@@ -102,14 +102,17 @@ class TrainingEvaluator(Evaluator):
                 f"TrainingEvaluator needs a search space that can build networks (a 'network' "
                 f"method); {type(space).__name__} has none"
             )
-        if dataset not in DATASETS:
-            raise ConfigError(f"TrainingEvaluator: unknown dataset {dataset!r} (known: {', '.join(DATASETS)})")
+        from nasearch.options import check_options
+
         self.space = space
         self.epochs = _positive("epochs", epochs)
         self.dataset = dataset
         self.dataset_options = dict(dataset_options or {})
         if data_path is not None:
             self.dataset_options["data_path"] = data_path
+        check_options(dataset_loader(dataset), {"split_seed": split_seed, **self.dataset_options}, f"dataset {dataset!r}")
+        if dataset == "cifar10" and not self.dataset_options.get("data_path"):
+            raise ConfigError("TrainingEvaluator with dataset 'cifar10' needs data_path: the folder holding cifar-10-batches-py")
         self.network = dict(network or {})
         self.batch_size = _positive("batch_size", batch_size)
         self.learning_rate = _positive("learning_rate", learning_rate, float)
@@ -126,8 +129,6 @@ class TrainingEvaluator(Evaluator):
         self.num_threads = check_threads(num_threads)
         self.latency = None if latency is None else dict(latency)
         if self.latency is not None:
-            from nasearch.options import check_options
-
             check_options(LatencyEvaluator, {"space": space, **self.latency}, "TrainingEvaluator option latency")
             LatencyEvaluator(space, **{"network": self.network, **self.latency})  # checks the values
         if objectives:

@@ -174,8 +174,10 @@ class SurrogateOptimizer(SpaceOptimizer):
     def _propose(self, n: int) -> Sequence[Hashable]:
         out: list[Hashable] = []
         started = len(self.history) + len(self.pending)
-        if started < self.num_init or len(self.scored()) < 2:
-            return self.sample_fresh(max(0, min(n, self.num_init - started)) or n)
+        if started < self.num_init:  # the random initial design
+            return self.sample_fresh(min(n, self.num_init - started))
+        if len(self.scored()) < 2:  # too few successes to fit on (failures, or still in flight)
+            return self.sample_fresh(n)
         while len(out) < n:
             if not self.queue:
                 self.queue = self._round()

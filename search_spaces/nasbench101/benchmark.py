@@ -12,8 +12,9 @@ Rows are in sorted-module-hash order (row ``i`` is the cell with the ``i``-th sm
   ``cifar10/train_time@Eep`` (seconds of training, mean over the repeats). The official file
   then also supplies ``cifar10/test_accuracy`` and ``cifar10/params``.
 
-The official file is decoded once (about a minute for the 108-epoch file) and cached as plain
-arrays under the cache directory.
+The official file is decoded once and cached as plain arrays under the cache directory. The
+decode ran at 21,000-31,000 records/s on a shared machine, on a synthetic file of the official
+format; the 108-epoch file holds 3 records per cell, about 1.27 million.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from nasearch.errors import ArchError, DataError
 from nasearch.graph import ArchGraph
 from search_spaces.base import Benchmark
 from search_spaces.nasbench101.index import CellIndex, load_index
-from search_spaces.nasbench101.spec import NUM_CELLS, Cell, cell_to_json, make_cell, module_hash
+from search_spaces.nasbench101.spec import NUM_CELLS, Cell, cell_from_json, cell_to_json, make_cell
 
 _OFFICIAL_SOURCE = "google-research/nasbench (https://storage.googleapis.com/nasbench/{name})"
 
@@ -53,7 +54,9 @@ TABLES: dict[str, Table] = {
         "NiccoloCavagnero/FreeREA (cached_metrics/nasbench101), joined as CSV",
     ),
     "official_108": Table(
-        "nasbench101/nasbench_only108.tfrecord", _OFFICIAL_SOURCE.format(name="nasbench_only108.tfrecord"), True
+        "nasbench101/nasbench_only108.tfrecord",
+        _OFFICIAL_SOURCE.format(name="nasbench_only108.tfrecord"),
+        True,
     ),
     "official_full": Table(
         "nasbench101/nasbench_full.tfrecord", _OFFICIAL_SOURCE.format(name="nasbench_full.tfrecord"), True
@@ -62,11 +65,6 @@ TABLES: dict[str, Table] = {
 
 TEST_ACCURACY = "cifar10/test_accuracy"
 PARAMS = "cifar10/params"
-
-
-def official_metric(split: str, epochs: int) -> str:
-    """``cifar10/<split>@<epochs>ep``, the name of a metric of the official file."""
-    return f"cifar10/{split}@{epochs}ep"
 
 
 class NasBench101Benchmark(Benchmark):
@@ -106,17 +104,22 @@ class NasBench101Benchmark(Benchmark):
         return self._index
 
     def row(self, arch: Any) -> int:
-        """The row of a Cell, ArchGraph, module hash or row number; an ArchError when not in NB101."""
+        """The row of a Cell, JSON spec, ArchGraph, module hash or row; an ArchError when not in NB101."""
         if isinstance(arch, Cell):
-            key = module_hash(arch)
-        elif isinstance(arch, str):
+            i = self.index.row_of_cell(arch)
+            if i < 0:
+                raise ArchError(f"{cell_to_json(arch)} is not an NB101 cell")
+            return i
+        if isinstance(arch, str) and arch.lstrip().startswith("{"):
+            return self.row(cell_from_json(arch))
+        if isinstance(arch, str):
             key = arch.strip().lower()
         elif isinstance(arch, (int, np.integer)) and not isinstance(arch, bool):
             if not 0 <= int(arch) < NUM_CELLS:
                 raise ArchError(f"NB101 row {int(arch)} is out of range 0..{NUM_CELLS - 1}")
             return int(arch)
         elif isinstance(arch, ArchGraph):
-            key = module_hash(make_cell(arch.adjacency.tolist(), list(arch.ops)))
+            return self.row(make_cell(arch.adjacency.tolist(), list(arch.ops)))
         else:
             raise ArchError(f"cannot read {arch!r} as an NB101 cell (Cell, ArchGraph, module hash or row)")
         i = self.index.row(key)
@@ -168,7 +171,9 @@ class NasBench101Benchmark(Benchmark):
         except KeyError:
             close = difflib.get_close_matches(metric, list(self.columns), n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            extra = "" if self.official_file else " (validation accuracy, training time and other budgets need the official tfrecord)"
+            extra = "" if self.official_file else (
+                " (validation accuracy, training time and other budgets need the official tfrecord)"
+            )
             raise ArchError(f"unknown NB101 metric {metric!r}{hint}{extra}") from None
 
     def query(self, arch: Hashable, metrics: Sequence[str] | None = None) -> dict[str, float]:

@@ -5,19 +5,25 @@ The official generator (``generate_graphs.py``) walks, for 2..7 vertices, every 
 vertices with the 3 ops: 1,293,208 labelled graphs, 423,624 unique hashes. It keeps, per hash,
 the first graph it meets; so do we.
 
-Computing ``hash_module`` graph by graph takes minutes in Python. Here all graphs of one vertex
-count advance one refinement step at a time: a vertex's next hash is the MD5 of its sorted in-
-and out-neighbour hashes and its own, so equal (in-multiset, out-multiset, own) signatures give
-equal hashes. Signatures are grouped with two independent 64-bit multiset fingerprints (random
-keys summed over neighbours; a disagreement between the two is detected and retried with new
-keys), and MD5 runs only once per distinct signature, on the exact bytes the official code
-hashes. The result is bit-identical to ``graph_util.hash_module`` (tests compare it with
+Computing ``hash_module`` graph by graph takes minutes in Python. Here, first, isomorphic
+labelled graphs (which share their hash) are folded onto the first of them by trying every
+permutation of the interior vertices on every matrix (:func:`canonical_graphs`): 423,624 graphs
+remain. Then all graphs of one vertex count advance one refinement step at a time: a vertex's
+next hash is the MD5 of its sorted in- and out-neighbour hashes and its own, so equal
+(in-multiset, out-multiset, own) signatures give equal hashes. Signatures are grouped with two
+independent 64-bit multiset fingerprints (random keys summed over neighbours; a disagreement
+between the two is detected and retried with new keys), and MD5 runs once per distinct
+signature, on the exact bytes the official code hashes, split over the available cores. The
+result is bit-identical to ``graph_util.hash_module`` (tests compare it with the one-by-one
 ``nasearch.graph.wl_hash``; ``benchmarks/bench_nasbench101.py`` proves the full index).
 """
 
 from __future__ import annotations
 
 import itertools
+import multiprocessing as mp
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from operator import methodcaller
 
@@ -31,6 +37,8 @@ import numpy as np
 from search_spaces.nasbench101.spec import MAX_EDGES, MAX_VERTICES, pair_bit
 
 _digest = methodcaller("digest")
+#: rows hashed per batch (bounds the memory of the byte buffers)
+_CHUNK = 1 << 17
 #: byte -> its two hex digits, as one native uint16 (viewed back as two ASCII bytes)
 _HEX_PAIRS = np.frombuffer(b"".join(f"{b:02x}".encode() for b in range(256)), dtype=np.uint16)
 
@@ -43,7 +51,14 @@ class Enumeration:
     n_vertices: np.ndarray  # uint8
     bits: np.ndarray  # uint32, edge bits as in spec.encode
     op_codes: np.ndarray  # uint16, interior ops in base 3
-    n_graphs: int  # labelled graphs enumerated (duplicates included)
+    matrix_n: np.ndarray  # uint8, vertex count of every full-DAG matrix, generator order
+    matrix_bits: np.ndarray  # uint32, its edge bits
+    graph_rows: np.ndarray  # int32, row of every labelled graph (matrix-major, then op code)
+
+    @property
+    def n_graphs(self) -> int:
+        """Labelled graphs enumerated (isomorphic duplicates included)."""
+        return len(self.graph_rows)
 
 
 def full_dag_bits(n: int, max_edges: int = MAX_EDGES) -> np.ndarray:
@@ -86,15 +101,50 @@ def _hexify(digests: np.ndarray) -> np.ndarray:
     return _HEX_PAIRS[digests].view(np.uint8).reshape(len(digests), 32)
 
 
-def _md5_rows(buf: np.ndarray) -> np.ndarray:
-    """MD5 digest of each row of a ``(k, width)`` uint8 array, as ``(k, 16)`` uint8."""
-    k, width = buf.shape
-    if k == 0:
-        return np.empty((0, 16), dtype=np.uint8)
-    flat = np.ascontiguousarray(buf).tobytes()
-    rows = [flat[i : i + width] for i in range(0, k * width, width)]
-    joined = b"".join(map(_digest, map(_md5, rows)))
-    return np.frombuffer(joined, dtype=np.uint8).reshape(k, 16)
+def _md5_bytes(flat: bytes, width: int) -> bytes:
+    """Concatenated MD5 digests of the consecutive ``width``-byte rows of ``flat``."""
+    rows = [flat[i : i + width] for i in range(0, len(flat), width)]
+    return b"".join(map(_digest, map(_md5, rows)))
+
+
+class _Hasher:
+    """MD5 of many fixed-width rows, split over ``workers`` processes (forked helpers) when it pays."""
+
+    MIN_ROWS_TO_SPLIT = 50_000
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self.pool: ProcessPoolExecutor | None = None
+        if self.workers > 1 and "fork" in mp.get_all_start_methods():
+            self.pool = ProcessPoolExecutor(self.workers - 1, mp_context=mp.get_context("fork"))
+
+    def rows(self, buf: np.ndarray) -> np.ndarray:
+        """MD5 digest of each row of a ``(k, width)`` uint8 array, as ``(k, 16)`` uint8."""
+        k, width = buf.shape
+        flat = np.ascontiguousarray(buf).tobytes()
+        if self.pool is None or k < self.MIN_ROWS_TO_SPLIT:
+            out = _md5_bytes(flat, width)
+        else:
+            share = k // self.workers
+            cuts = [i * share * width for i in range(self.workers)] + [len(flat)]
+            pieces = [flat[cuts[i] : cuts[i + 1]] for i in range(self.workers - 1)]
+            futures = [self.pool.submit(_md5_bytes, piece, width) for piece in pieces]
+            local = _md5_bytes(flat[cuts[-2] :], width)  # this process takes the last share
+            out = b"".join(f.result() for f in futures) + local
+        return np.frombuffer(out, dtype=np.uint8).reshape(k, 16)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
+def default_workers() -> int:
+    """The CPU cores this process may use (at most 4: beyond that the MD5 share is small)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
 
 
 def _rank_digests(digests: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -141,10 +191,11 @@ def _signatures(ids: np.ndarray, edges: list[tuple[int, int, np.ndarray]], keys:
     return sig.ravel()
 
 
-def canonical_graphs(n: int) -> tuple[np.ndarray, np.ndarray]:
+def canonical_graphs(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One labelled graph per isomorphism class of ``n``-vertex cells: the first in generator order.
 
-    Returns ``(matrix number, op code)`` of each, in generator order. Two labelled full DAGs are
+    Returns ``(matrix number, op code)`` of each, in generator order, and for every labelled
+    graph (matrix-major, then op code) the position of its class in that list. Two labelled full DAGs are
     isomorphic when a permutation of the interior vertices maps one onto the other, and the
     image of an upper-triangular matrix is in the enumeration only when it stays upper
     triangular; so trying the ``(n-2)!`` permutations on every matrix finds every isomorphic
@@ -177,22 +228,26 @@ def canonical_graphs(n: int) -> tuple[np.ndarray, np.ndarray]:
         candidate = m_dst[:, None] * l_count + new_code[None, :]
         np.minimum(best[m_src], candidate, out=candidate)
         best[m_src] = candidate
-    own = np.arange(best.size).reshape(best.shape)
-    keep = np.flatnonzero(best == own)
-    return keep // l_count, keep % l_count
+    flat = best.ravel()
+    keep = np.flatnonzero(flat == np.arange(flat.size))
+    return keep // l_count, keep % l_count, np.searchsorted(keep, flat)
 
 
-def _hash_vertex_count(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _hash_vertex_count(
+    n: int, seed: int, hasher: _Hasher | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Module hashes of every ``n``-vertex cell, one canonical graph per isomorphism class.
 
-    Returns the unique hashes (``(k, 32)`` ASCII hex), and for each the edge bits and op code of
-    the first graph (in generator order) that has it. Arrays are vertex-major: ``ids[v, g]`` is
+    Returns the unique hashes (``(k, 32)`` ASCII hex), for each the edge bits and op code of the
+    first graph (in generator order) that has it, and for every labelled graph the position of
+    its hash in the returned list. Arrays are vertex-major: ``ids[v, g]`` is
     the current hash id of vertex ``v`` of graph ``g``.
     """
+    hasher = hasher or _Hasher(1)
     rng = np.random.default_rng(seed)
     bits = full_dag_bits(n)
     adj_m = adjacency_of_bits(bits, n)  # (M, n, n)
-    g_m, g_code = canonical_graphs(n)
+    g_m, g_code, class_of = canonical_graphs(n)
     graphs = len(g_m)
     adj = adj_m[g_m]  # (G, n, n)
     labs = op_labels(n)[g_code]  # (G, n)
@@ -231,16 +286,18 @@ def _hash_vertex_count(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.nd
         new_digests = np.empty((len(first), 16), dtype=np.uint8)
         for pair in np.unique(degrees).tolist():
             a, b = divmod(pair, 16)
-            sel = np.flatnonzero(degrees == pair)
-            s = len(sel)
-            parts = [
-                hex_table[in_sorted[sel, :a]].reshape(s, 32 * a),
-                np.broadcast_to(bar, (s, 1)),
-                hex_table[out_sorted[sel, :b]].reshape(s, 32 * b),
-                np.broadcast_to(bar, (s, 1)),
-                hex_table[own[sel]],
-            ]
-            new_digests[sel] = _md5_rows(np.concatenate(parts, axis=1))
+            group = np.flatnonzero(degrees == pair)
+            for lo in range(0, len(group), _CHUNK):  # bounded memory: the bytes of one chunk at a time
+                sel = group[lo : lo + _CHUNK]
+                s = len(sel)
+                parts = [
+                    hex_table[in_sorted[sel, :a]].reshape(s, 32 * a),
+                    np.broadcast_to(bar, (s, 1)),
+                    hex_table[out_sorted[sel, :b]].reshape(s, 32 * b),
+                    np.broadcast_to(bar, (s, 1)),
+                    hex_table[own[sel]],
+                ]
+                new_digests[sel] = hasher.rows(np.concatenate(parts, axis=1))
         rank, hex_table = _rank_digests(new_digests)
         ids = rank[codes].reshape(n, graphs)
         del codes
@@ -253,33 +310,57 @@ def _hash_vertex_count(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.nd
         row = np.frombuffer(text, dtype=np.uint8)[None]
         return np.broadcast_to(row, (s, row.shape[1]))
 
-    parts = [const(b"['")]
-    for i in range(n):
-        parts += [hex_table[rep[:, i]], const(b"', '" if i < n - 1 else b"']")]
-    fingerprints = _hexify(_md5_rows(np.concatenate(parts, axis=1)))
-    return fingerprints, bits[g_m], g_code
+    digests = np.empty((s, 16), dtype=np.uint8)
+    for lo in range(0, s, _CHUNK):
+        part = rep[lo : lo + _CHUNK]
+        k = len(part)
+        parts = [const(b"['")[:k]]
+        for i in range(n):
+            parts += [hex_table[part[:, i]], const(b"', '" if i < n - 1 else b"']")[:k]]
+        digests[lo : lo + k] = hasher.rows(np.concatenate(parts, axis=1))
+    fingerprints = _hexify(digests)
+    return fingerprints, bits[g_m], g_code, class_of
 
 
-def enumerate_cells(max_vertices: int = MAX_VERTICES, seed: int = 0) -> Enumeration:
-    """Every unique NB101 cell with its official module hash, sorted by hash (a few seconds)."""
-    all_hex, all_n, all_bits, all_codes = [], [], [], []
-    n_graphs = 0
-    for n in range(2, max_vertices + 1):
-        for attempt in range(5):
-            try:
-                fingerprints, bits, codes = _hash_vertex_count(n, seed + 1000 * attempt + n)
-                break
-            except _Collision:
-                continue
-        else:  # pragma: no cover - five independent 128-bit collisions
-            raise RuntimeError("NB101 enumeration: fingerprint collisions on five seeds")
-        n_graphs += len(full_dag_bits(n)) * 3 ** (n - 2)
-        all_hex.append(fingerprints)
-        all_n.append(np.full(len(bits), n, dtype=np.uint8))
-        all_bits.append(bits.astype(np.uint32))
-        all_codes.append(codes.astype(np.uint16))
+def enumerate_cells(
+    max_vertices: int = MAX_VERTICES, seed: int = 0, workers: int | None = None
+) -> Enumeration:
+    """Every unique NB101 cell with its official module hash, sorted by hash.
+
+    ``workers``: processes for the MD5 work (default: the usable cores, at most 4).
+    """
+    all_hex, all_n, all_bits, all_codes, all_class = [], [], [], [], []
+    matrix_n, matrix_bits = [], []
+    offset = 0
+    hasher = _Hasher(default_workers() if workers is None else workers)
+    try:
+        for n in range(2, max_vertices + 1):
+            for attempt in range(5):
+                try:
+                    result = _hash_vertex_count(n, seed + 1000 * attempt + n, hasher)
+                    break
+                except _Collision:
+                    continue
+            else:  # pragma: no cover - five independent 128-bit collisions
+                raise RuntimeError("NB101 enumeration: fingerprint collisions on five seeds")
+            fingerprints, bits, codes, class_of = result
+            all_hex.append(fingerprints)
+            all_n.append(np.full(len(bits), n, dtype=np.uint8))
+            all_bits.append(bits.astype(np.uint32))
+            all_codes.append(codes.astype(np.uint16))
+            all_class.append(class_of + offset)
+            offset += len(bits)
+            dag_bits = full_dag_bits(n)
+            matrix_n.append(np.full(len(dag_bits), n, dtype=np.uint8))
+            matrix_bits.append(dag_bits.astype(np.uint32))
+    finally:
+        hasher.close()
     hexes = np.ascontiguousarray(np.concatenate(all_hex)).view("S32").ravel()
     n_v, bits, codes = np.concatenate(all_n), np.concatenate(all_bits), np.concatenate(all_codes)
     # generator order is (n, bits, code); keep the first graph of each hash, then sort by hash
-    _, first = np.unique(hexes, return_index=True)
-    return Enumeration(hexes[first], n_v[first], bits[first], codes[first], n_graphs)
+    _, first, row_of = np.unique(hexes, return_index=True, return_inverse=True)
+    graph_rows = row_of.astype(np.int32)[np.concatenate(all_class)]
+    return Enumeration(
+        hexes[first], n_v[first], bits[first], codes[first],
+        np.concatenate(matrix_n), np.concatenate(matrix_bits), graph_rows,
+    )  # fmt: skip

@@ -17,24 +17,45 @@ import numpy as np
 
 from nasearch.data import cache_dir
 from nasearch.errors import DataError
-from search_spaces.nasbench101.spec import NUM_CELLS, Cell, decode
+from search_spaces.nasbench101.spec import NUM_CELLS, Cell, decode, encode
 
-CACHE_NAME = "nasbench101_index_v1.npz"
+CACHE_NAME = "nasbench101_index_v2.npz"
+_ARRAYS = ("hashes", "n_vertices", "bits", "op_codes", "matrix_n", "matrix_bits", "graph_rows")
+NUM_LABELLED = 1_293_208
 _lock = threading.Lock()
 _loaded: dict[Path, CellIndex] = {}
 
 
 class CellIndex:
-    """Sorted module hashes plus each row's cell (vertex count, edge bits, op code)."""
+    """Sorted module hashes, each row's cell (vertex count, edge bits, op code), and the row of
+    every labelled graph of the enumeration, so a cell finds its row without computing its hash."""
 
-    def __init__(self, hashes: np.ndarray, n_vertices: np.ndarray, bits: np.ndarray, op_codes: np.ndarray) -> None:
+    def __init__(
+        self,
+        hashes: np.ndarray,
+        n_vertices: np.ndarray,
+        bits: np.ndarray,
+        op_codes: np.ndarray,
+        matrix_n: np.ndarray,
+        matrix_bits: np.ndarray,
+        graph_rows: np.ndarray,
+    ) -> None:
         self.hashes = hashes
         self.n_vertices = n_vertices
         self.bits = bits
         self.op_codes = op_codes
+        self.matrix_n = matrix_n
+        self.matrix_bits = matrix_bits
+        self.graph_rows = graph_rows
         self._n = n_vertices.tolist()
         self._bits = bits.tolist()
         self._codes = op_codes.tolist()
+        # (n, edge bits) -> where that matrix's 3**(n-2) labellings start in graph_rows
+        self._matrix_start: dict[tuple[int, int], int] = {}
+        start = 0
+        for n, b in zip(matrix_n.tolist(), matrix_bits.tolist()):
+            self._matrix_start[(n, b)] = start
+            start += 3 ** (n - 2)
         #: seconds the last build took (None when loaded from the cache)
         self.build_seconds: float | None = None
 
@@ -53,6 +74,12 @@ class CellIndex:
         i = np.searchsorted(self.hashes, keys).clip(0, len(self.hashes) - 1)
         return np.where(self.hashes[i] == keys, i, -1)
 
+    def row_of_cell(self, cell: Cell) -> int:
+        """The row of a valid, pruned cell (no hashing: a table lookup); -1 when it is not one."""
+        n, bits, code = encode(cell)
+        start = self._matrix_start.get((n, bits))
+        return -1 if start is None else int(self.graph_rows[start + code])
+
     def hash(self, row: int) -> str:
         """The module hash of ``row``."""
         return self.hashes[row].decode("ascii")
@@ -67,9 +94,15 @@ def _validate(index: CellIndex, where: str) -> CellIndex:
         len(index) == NUM_CELLS
         and len(index.n_vertices) == len(index.bits) == len(index.op_codes) == NUM_CELLS
         and bool((index.hashes[1:] > index.hashes[:-1]).all())
+        and len(index.graph_rows) == sum(3 ** (n - 2) for n in index.matrix_n.tolist()) == NUM_LABELLED
+        and int(index.graph_rows.min()) >= 0
+        and int(index.graph_rows.max()) < NUM_CELLS
     )
     if not ok:
-        raise DataError(f"the NB101 index {where} is malformed (expected {NUM_CELLS} sorted unique hashes)")
+        raise DataError(
+            f"the NB101 index {where} is malformed (expected {NUM_CELLS} sorted unique hashes and "
+            f"the rows of {NUM_LABELLED} labelled graphs)"
+        )
     return index
 
 
@@ -79,7 +112,8 @@ def build_index() -> CellIndex:
 
     start = time.perf_counter()
     e = enumerate_cells()
-    index = _validate(CellIndex(e.hashes, e.n_vertices, e.bits, e.op_codes), "just built")
+    arrays = (e.hashes, e.n_vertices, e.bits, e.op_codes, e.matrix_n, e.matrix_bits, e.graph_rows)
+    index = _validate(CellIndex(*arrays), "just built")
     index.build_seconds = time.perf_counter() - start
     return index
 
@@ -90,7 +124,8 @@ def save_index(index: CellIndex, path: Path) -> None:
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp.npz", dir=path.parent)
     os.close(fd)
     try:
-        np.savez(tmp, hashes=index.hashes, n_vertices=index.n_vertices, bits=index.bits, op_codes=index.op_codes)
+        np.savez(tmp, **{name: getattr(index, name) for name in _ARRAYS})
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -101,7 +136,7 @@ def read_index(path: Path) -> CellIndex:
     """Read a cached index (plain arrays, ``allow_pickle=False``)."""
     try:
         with np.load(path, allow_pickle=False) as data:
-            index = CellIndex(data["hashes"], data["n_vertices"], data["bits"], data["op_codes"])
+            index = CellIndex(*(data[name] for name in _ARRAYS))
     except (OSError, KeyError, ValueError) as exc:
         raise DataError(f"cannot read the NB101 index cache {str(path)!r}: {exc}") from None
     return _validate(index, f"cache {str(path)!r}")
@@ -109,6 +144,17 @@ def read_index(path: Path) -> CellIndex:
 
 def load_index(path: Path | None = None) -> CellIndex:
     """The index: from memory, else the cache file, else built (and cached) now."""
+    index = _load(path, build=True)
+    assert index is not None
+    return index
+
+
+def cached_index(path: Path | None = None) -> CellIndex | None:
+    """The index if it is in memory or in the cache file; None rather than building it."""
+    return _load(path, build=False)
+
+
+def _load(path: Path | None, build: bool) -> CellIndex | None:
     path = Path(path) if path is not None else cache_dir() / CACHE_NAME
     with _lock:
         if path in _loaded:
@@ -120,6 +166,8 @@ def load_index(path: Path | None = None) -> CellIndex:
             except DataError:
                 index = None  # a stale or truncated cache: rebuild it
         if index is None:
+            if not build:
+                return None
             index = build_index()
             save_index(index, path)
         _loaded[path] = index

@@ -94,7 +94,9 @@ def as_cell(spec: Any) -> Cell:
         return cell_from_json(spec)
     if isinstance(spec, dict) and "matrix" in spec and "ops" in spec:
         return make_cell(spec["matrix"], spec["ops"])
-    raise ConfigError(f"cannot build an NB101 network from {spec!r}: give a Cell or a {{'matrix', 'ops'}} spec")
+    raise ConfigError(
+        f"cannot build an NB101 network from {spec!r}: give a Cell or a {{'matrix', 'ops'}} spec"
+    )
 
 
 def build_network(
@@ -113,7 +115,9 @@ def build_network(
             raise ConfigError(f"NB101 network option {name} must be a positive integer, got {value!r}")
     from search_spaces.nasbench101.torch_modules import NasBench101Network
 
-    return NasBench101Network(as_cell(spec), stem_channels, num_stacks, modules_per_stack, num_classes, in_channels)
+    return NasBench101Network(
+        as_cell(spec), stem_channels, num_stacks, modules_per_stack, num_classes, in_channels
+    )
 
 
 __all__: Sequence[str] = ("build_network", "count_params", "vertex_channels", "as_cell")

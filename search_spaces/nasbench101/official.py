@@ -15,7 +15,7 @@ import numpy as np
 
 from nasearch.errors import DataError
 from search_spaces.nasbench101.index import CellIndex
-from search_spaces.nasbench101.tfrecord import iter_rows
+from search_spaces.nasbench101.tfrecord import final_metrics, iter_records
 
 _SPLITS = ("train_accuracy", "valid_accuracy", "test_accuracy", "train_time")
 
@@ -31,14 +31,15 @@ def decode_official(path: Path, index: CellIndex) -> dict[str, np.ndarray]:
     epochs: list[int] = []
     values: list[tuple[float, float, float, float]] = []
     params: list[int] = []
-    for row in iter_rows(path):
-        if len(row.metrics.evaluation_data) < 3:
-            raise DataError(f"tfrecord {str(path)!r}: the record of {row.module_hash} lacks the final evaluation")
-        final = row.metrics.evaluation_data[2]
-        hashes.append(row.module_hash)
-        epochs.append(row.epochs)
-        values.append((final.train_accuracy, final.validation_accuracy, final.test_accuracy, final.training_time))
-        params.append(row.metrics.trainable_parameters)
+    for number, data in enumerate(iter_records(path)):
+        try:
+            module_hash, e, train, valid, test, seconds, p = final_metrics(data)
+        except (ValueError, TypeError, IndexError, UnicodeDecodeError) as exc:
+            raise DataError(f"tfrecord {str(path)!r}: record {number} is not an NB101 row: {exc}") from None
+        hashes.append(module_hash)
+        epochs.append(e)
+        values.append((train, valid, test, seconds))
+        params.append(p)
     if not hashes:
         raise DataError(f"tfrecord {str(path)!r} holds no records")
     rows = index.rows(np.array(hashes, dtype="S32"))

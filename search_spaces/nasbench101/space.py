@@ -27,7 +27,7 @@ from nasearch.graph import ArchGraph
 from search_spaces.base import SearchSpace
 from search_spaces.nasbench101.spec import (
     INPUT, MAX_EDGES, MAX_VERTICES, NUM_CELLS, OPS, OUTPUT, Cell, cell_from_json, cell_to_json, make_cell,
-    module_hash,
+    module_hash, quick_cell,
 )  # fmt: skip
 
 _HASH = re.compile(r"^[0-9a-f]{32}$")
@@ -36,10 +36,8 @@ SAMPLING = ("uniform", "nasbench")
 
 
 def _try_cell(matrix: list[list[int]], ops: list[str]) -> Cell | None:
-    try:
-        return make_cell(matrix, ops)
-    except ArchError:
-        return None
+    """The pruned cell of a well-formed spec built here, or None when it is not a valid NB101 cell."""
+    return quick_cell(matrix, ops)
 
 
 class NasBench101Space(SearchSpace):
@@ -74,8 +72,8 @@ class NasBench101Space(SearchSpace):
                 return cell
 
     def mutate(self, arch: Cell, rng: np.random.Generator) -> Cell:
-        """The paper's evolution mutation (edge flips with p=1/7, op changes with p=1/5) until valid and new."""
-        own = module_hash(arch)
+        """The paper's evolution mutation (edge flips p=1/7, op changes p=1/5) until valid and new."""
+        own = self.key(arch)
         matrix, ops = self._padded(arch, rng)
         for _ in range(1000):
             new_m = [row[:] for row in matrix]
@@ -89,7 +87,7 @@ class NasBench101Space(SearchSpace):
                 choices = [op for op in OPS if op != new_ops[t + 1]]
                 new_ops[t + 1] = choices[int(rng.integers(len(choices)))]
             cell = _try_cell(new_m, new_ops)
-            if cell is not None and module_hash(cell) != own:
+            if cell is not None and self.key(cell) != own:
                 return cell
         options = self.neighbours(arch)  # pragma: no cover - 1000 misses in a row is vanishingly rare
         return options[int(rng.integers(len(options)))]
@@ -115,8 +113,19 @@ class NasBench101Space(SearchSpace):
         return ArchGraph(arch.ops, arch.matrix)
 
     def key(self, arch: Cell) -> str:
-        """The official NAS-Bench-101 module hash (equal for isomorphic cells)."""
-        return module_hash(arch)
+        """The official NAS-Bench-101 module hash (equal for isomorphic cells).
+
+        Read from the index when it is loaded or cached (a table lookup, no hashing); otherwise
+        computed by ``spec.module_hash``, which gives the same string. Never builds the index.
+        """
+        if self._index is None:
+            from search_spaces.nasbench101.index import cached_index
+
+            self._index = cached_index()
+            if self._index is None:
+                return module_hash(arch)
+        row = self._index.row_of_cell(arch)
+        return self._index.hash(row) if row >= 0 else module_hash(arch)
 
     def to_str(self, arch: Cell) -> str:
         return cell_to_json(arch)
@@ -125,7 +134,7 @@ class NasBench101Space(SearchSpace):
         return cell_from_json(text)
 
     def parse(self, text: str) -> Cell:
-        """A JSON spec ``{"matrix": [[...]], "ops": [...]}`` (pruned, then checked), a module hash or a row."""
+        """A JSON spec ``{"matrix": [[...]], "ops": [...]}`` (pruned, then checked), a hash or a row."""
         s = str(text).strip()
         if _HASH.match(s.lower()):
             row = self.cell_index().row(s.lower())
@@ -145,13 +154,13 @@ class NasBench101Space(SearchSpace):
     def neighbours(self, arch: Cell) -> list[Cell]:
         """Every valid cell one op change, one edge flip or one wired-in new vertex away (unique hashes)."""
         n, m, ops = arch.n_vertices, arch.matrix, list(arch.ops)
-        seen = {module_hash(arch)}
+        seen = {self.key(arch)}
         out: list[Cell] = []
 
         def add(matrix: list[list[int]], new_ops: list[str]) -> None:
             cell = _try_cell(matrix, new_ops)
             if cell is not None:
-                h = module_hash(cell)
+                h = self.key(cell)
                 if h not in seen:
                     seen.add(h)
                     out.append(cell)
@@ -232,7 +241,7 @@ class NasBench101Space(SearchSpace):
 
     def index(self, arch: Cell) -> int:
         """The row of ``arch`` (its rank in sorted module-hash order)."""
-        row = self.cell_index().row(module_hash(arch))
+        row = self.cell_index().row_of_cell(arch)
         if row < 0:
             raise ArchError(f"{cell_to_json(arch)} is not an NB101 cell")
         return int(row)

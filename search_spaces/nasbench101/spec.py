@@ -105,17 +105,48 @@ def make_cell(matrix: Any, ops: Sequence[str]) -> Cell:
     if any(rows[i][j] for i in range(n) for j in range(i + 1)):
         raise ArchError("the NB101 matrix is not strictly upper triangular (edges must go i -> j with i < j)")
     if ops_l[0] != INPUT or ops_l[-1] != OUTPUT:
-        raise ArchError(f"an NB101 cell's first op must be 'input' and its last 'output', got {ops_l[0]!r}, {ops_l[-1]!r}")
+        raise ArchError(
+            f"an NB101 cell's first op must be 'input' and its last 'output', got {ops_l[0]!r}, {ops_l[-1]!r}"
+        )
     bad = [op for op in ops_l[1:-1] if op not in OP_LABEL]
     if bad:
         raise ArchError(f"unknown NB101 op {bad[0]!r} (ops: {', '.join(OPS)})")
     rows, ops_l = prune(rows, ops_l)
     if len(ops_l) > MAX_VERTICES:
-        raise ArchError(f"the NB101 cell has {len(ops_l)} vertices after pruning, at most {MAX_VERTICES} allowed")
+        raise ArchError(
+            f"the NB101 cell has {len(ops_l)} vertices after pruning, at most {MAX_VERTICES} allowed"
+        )
     edges = sum(map(sum, rows))
     if edges > MAX_EDGES:
         raise ArchError(f"the NB101 cell has {edges} edges after pruning, at most {MAX_EDGES} allowed")
     return Cell(tuple(tuple(r) for r in rows), tuple(ops_l))
+
+
+def quick_cell(rows: list[list[int]], ops: list[str]) -> Cell | None:
+    """Prune and check a spec already known to be well formed (0/1, upper triangular, known ops).
+
+    The fast path of mutation and neighbourhoods: ``None`` where :func:`make_cell` would raise.
+    """
+    n = len(ops)
+    succ = [sum(1 << w for w in range(v + 1, n) if rows[v][w]) for v in range(n)]
+    reach = 1
+    for v in range(n):
+        if reach >> v & 1:
+            reach |= succ[v]
+    back = 1 << (n - 1)
+    for v in range(n - 2, -1, -1):
+        if succ[v] & back:
+            back |= 1 << v
+    keep_mask = reach & back
+    if not keep_mask & 1:
+        return None
+    keep = [v for v in range(n) if keep_mask >> v & 1]
+    if len(keep) > MAX_VERTICES:
+        return None
+    matrix = tuple(tuple(rows[i][j] for j in keep) for i in keep)
+    if sum(map(sum, matrix)) > MAX_EDGES:
+        return None
+    return Cell(matrix, tuple(ops[i] for i in keep))
 
 
 def labels(ops: Sequence[str]) -> list[int]:
@@ -134,7 +165,9 @@ def cell_from_json(text: str) -> Cell:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ArchError(f"an NB101 spec must be JSON like {{\"matrix\": [[...]], \"ops\": [...]}}: {exc}") from None
+        raise ArchError(
+            f"an NB101 spec must be JSON like {{\"matrix\": [[...]], \"ops\": [...]}}: {exc}"
+        ) from None
     if not isinstance(data, dict) or "matrix" not in data or "ops" not in data:
         raise ArchError("an NB101 spec must be a JSON object with the keys 'matrix' and 'ops'")
     if not isinstance(data["ops"], list):
@@ -153,6 +186,7 @@ def pair_bit(x: int, y: int) -> int:
     return y * (y - 1) // 2 + x
 
 
+@lru_cache(maxsize=1 << 16)
 def encode(cell: Cell) -> tuple[int, int, int]:
     """``(n_vertices, edge bits, op code)``: op code is the interior labels read as base 3."""
     n = cell.n_vertices

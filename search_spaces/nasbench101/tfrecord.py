@@ -17,8 +17,9 @@ import json
 import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from nasearch.errors import DataError
 
@@ -66,7 +67,9 @@ def _iter_stream(f: BinaryIO, name: str, check_crc: bool) -> Iterator[bytes]:
         if not header:
             return
         if len(header) < 12:
-            raise DataError(f"tfrecord {name!r}: record {number} is truncated (header of {len(header)} bytes)")
+            raise DataError(
+                f"tfrecord {name!r}: record {number} is truncated (header of {len(header)} bytes)"
+            )
         length, length_crc = struct.unpack("<QI", header)
         if check_crc and masked_crc32c(header[:8]) != length_crc:
             raise DataError(f"tfrecord {name!r}: record {number} has a bad length CRC (not a TFRecord file?)")
@@ -126,7 +129,7 @@ def _fields(buf: bytes) -> Iterator[tuple[int, int | float | bytes]]:
 
 @dataclass
 class EvaluationData:
-    """One evaluation during training (``EvaluationData`` of model_metrics.proto); accuracies are fractions."""
+    """One evaluation during training (``EvaluationData`` of model_metrics.proto); fractions, seconds."""
 
     current_epoch: float = 0.0
     training_time: float = 0.0
@@ -183,6 +186,56 @@ class ModelMetrics:
         return bytes(out)
 
 
+@lru_cache(maxsize=1)
+def protobuf_class() -> Any:
+    """``ModelMetrics`` as a ``protobuf`` message class built from the .proto's layout, or None.
+
+    protobuf's compiled decoder is several times faster than :meth:`ModelMetrics.decode`; the
+    official file is decoded with it when the package is installed.
+    """
+    try:
+        from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+    except ImportError:  # pragma: no cover - protobuf is a dependency, but stay usable without it
+        return None
+    proto = descriptor_pb2.FileDescriptorProto(
+        name="nasearch_nb101_model_metrics.proto", package="nasearch_nb101", syntax="proto2"
+    )
+    field = descriptor_pb2.FieldDescriptorProto
+    ev = proto.message_type.add(name="EvaluationData")
+    for number, name in _EVAL_FIELDS.items():
+        ev.field.add(name=name, number=number, type=field.TYPE_DOUBLE, label=field.LABEL_OPTIONAL)
+    ev.field.add(name="checkpoint_path", number=6, type=field.TYPE_STRING, label=field.LABEL_OPTIONAL)
+    mm = proto.message_type.add(name="ModelMetrics")
+    mm.field.add(name="evaluation_data", number=1, type=field.TYPE_MESSAGE, label=field.LABEL_REPEATED,
+                 type_name=".nasearch_nb101.EvaluationData")  # fmt: skip
+    mm.field.add(name="trainable_parameters", number=2, type=field.TYPE_INT32, label=field.LABEL_OPTIONAL)
+    mm.field.add(name="total_time", number=3, type=field.TYPE_DOUBLE, label=field.LABEL_OPTIONAL)
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(proto)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("nasearch_nb101.ModelMetrics"))
+
+
+def final_metrics(data: bytes) -> tuple[str, int, float, float, float, float, int]:
+    """The fields a benchmark needs from one record: hash, epochs, final train / valid / test
+    accuracy and training time, trainable parameters (the fast path of the official decode)."""
+    module_hash, epochs, _, _, raw_metrics = json.loads(data)
+    raw = base64.b64decode(raw_metrics)
+    cls = protobuf_class()
+    if cls is not None:
+        try:
+            msg = cls.FromString(raw)
+        except Exception as exc:  # noqa: BLE001 - protobuf's DecodeError is no ValueError
+            raise ValueError(f"bad ModelMetrics protobuf: {exc}") from None
+        params = msg.trainable_parameters
+        final = msg.evaluation_data[2]
+    else:  # pragma: no cover - without protobuf
+        mm = ModelMetrics.decode(raw)
+        params = mm.trainable_parameters
+        final = mm.evaluation_data[2]
+    return (module_hash, int(epochs), final.train_accuracy, final.validation_accuracy, final.test_accuracy,
+            final.training_time, params)  # fmt: skip
+
+
 def _encode_varint(value: int) -> bytes:
     out = bytearray()
     while True:
@@ -213,7 +266,8 @@ def parse_row(data: bytes) -> Row:
     dim = int(round(len(raw_adjacency) ** 0.5))
     flat = [int(c) for c in raw_adjacency]
     matrix = [flat[i * dim : (i + 1) * dim] for i in range(dim)]
-    return Row(module_hash, int(epochs), matrix, raw_ops.split(","), ModelMetrics.decode(base64.b64decode(raw_metrics)))
+    metrics = ModelMetrics.decode(base64.b64decode(raw_metrics))
+    return Row(module_hash, int(epochs), matrix, raw_ops.split(","), metrics)
 
 
 def format_row(row: Row) -> bytes:

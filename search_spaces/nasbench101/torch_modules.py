@@ -29,14 +29,15 @@ def _op(name: str, channels: int) -> nn.Module:
 
 
 class Cell101(nn.Module):
-    """One NB101 module: vertices summed from truncated predecessors and projected input, output concatenated."""
+    """One NB101 module: vertices sum truncated predecessors and the projected input; output concatenates."""
 
     def __init__(self, cell: Cell, c_in: int, c_out: int) -> None:
         super().__init__()
         self.matrix = cell.matrix
         n = cell.n_vertices
         self.channels = vertex_channels(c_in, c_out, cell.matrix)
-        self.ops = nn.ModuleList([nn.Identity()] + [_op(cell.ops[t], self.channels[t]) for t in range(1, n - 1)])
+        ops = [_op(cell.ops[t], self.channels[t]) for t in range(1, n - 1)]
+        self.ops = nn.ModuleList([nn.Identity(), *ops])
         self.projections = nn.ModuleDict(
             {str(t): ConvBnRelu(c_in, self.channels[t], 1) for t in range(1, n) if cell.matrix[0][t]}
         )
@@ -62,7 +63,7 @@ class Cell101(nn.Module):
 
 
 class NasBench101Network(nn.Module):
-    """Stem, ``num_stacks`` stacks of ``modules_per_stack`` cells with max-pool + channel doubling between, dense head."""
+    """Stem, stacks of cells with max-pool and channel doubling between them, global pool, dense head."""
 
     def __init__(
         self, cell: Cell, stem_channels: int, num_stacks: int, modules_per_stack: int, num_classes: int,
