@@ -40,6 +40,7 @@ the table says otherwise. Kendall tau is tau-b."""
 ACCURACY_PREDICTORS: dict[str, tuple[str, dict[str, Any]]] = {
     "nnformer": ("nnformer", {}),
     "nnformer_official": ("nnformer", {"sibling_mode": "official"}),
+    "nnformer_rank1": ("nnformer", {"rank_weight": 1.0}),
     "gin": ("gin", {}),
     "mlp": ("mlp", {}),
     "random_forest": ("random_forest", {}),
@@ -67,18 +68,22 @@ def _log(text: str) -> None:
 
 #: set by ``--render``: build the tables from the CSVs of an earlier run instead of fitting
 RENDER_ONLY = False
+#: set by ``--tag``: write this run's CSVs beside earlier ones (``<part>@<tag>``); --render merges them
+TAG = ""
 
 
 def _run(task: Task, name: str, specs: dict[str, tuple[str, dict[str, Any]]], **cfg: Any) -> pd.DataFrame:
     if RENDER_ONLY:
-        path = OUT / name / "results.csv"
-        if not path.is_file():
-            raise SystemExit(f"--render: no results at {path}; run the part first")
-        frame = pd.read_csv(path)
+        # every run of this part: the plain folder and the --tag'ged ones
+        paths = sorted(p for p in OUT.glob(f"{name}*/results.csv") if p.parent.name.split("@")[0] == name)
+        frames = [pd.read_csv(p) for p in paths if p.stat().st_size > 0]
+        if not frames:
+            raise SystemExit(f"--render: no results for {name} under {OUT}; run the part first")
+        frame = pd.concat(frames, ignore_index=True)
         return frame[frame["predictor"].isin(list(specs))]
     config = CompareConfig(name=name, predictors={k: v[1] for k, v in specs.items()}, **cfg)
     _log(f"== {name}: {config.protocol} protocol, sizes {config.sizes}, seeds {config.seeds}")
-    rows = run_compare(config, specs, OUT / name, task, log=_log)
+    rows = run_compare(config, specs, OUT / (f"{name}@{TAG}" if TAG else name), task, log=_log)
     return pd.DataFrame(rows)
 
 
@@ -186,11 +191,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated: paper, random, latency, nb101, sweep")
     parser.add_argument("--predictors", help="comma-separated labels to keep (default: all)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--tag", default="", help="keep this run's CSVs apart from earlier runs of the same part")
     parser.add_argument("--render", action="store_true",
                         help="no fits: rebuild the tables from the CSVs in runs/out/bench_predictors (also partial ones)")
     args = parser.parse_args(argv)
-    global RENDER_ONLY
-    RENDER_ONLY = args.render
+    global RENDER_ONLY, TAG
+    RENDER_ONLY, TAG = args.render, args.tag
     import torch
 
     torch.set_num_threads(args.threads)

@@ -153,14 +153,40 @@ def ray_evaluate(evaluator: Any, archs: Sequence[Any], workers: int, num_gpus: f
     return [results[i] for i in range(len(archs))], wall
 
 
+def _spin(n: int) -> float:
+    """A fixed pure-Python busy loop; its wall time."""
+    start = time.perf_counter()
+    x = 0
+    for i in range(n):
+        x += i
+    return time.perf_counter() - start
+
+
+def cpu_scaling(n: int = 10_000_000) -> float:
+    """Control: how much faster 2 processes get the same work done than 1 (2.0 on 2 free cores)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(2) as pool:
+        pool.map(_spin, [1000, 1000])  # start both processes
+        one = pool.apply(_spin, (n,))
+        start = time.perf_counter()
+        pool.map(_spin, [n, n])
+        two = time.perf_counter() - start
+    return 2 * one / two
+
+
 def throughput(space: NasBench201Space, archs: Sequence[Any]) -> dict[str, Any]:
     """Evaluations per minute with 1 and 2 Ray workers (1 CPU each), same cells, one after the other."""
     evaluator = TrainingEvaluator(space, **PROXY)
     out: dict[str, Any] = {"cells": len(archs), "budget": budget_text()}
     out["load_before"] = os.getloadavg()[0]
+    out["cpu_scaling"] = cpu_scaling()
+    print(f"  control: 2 busy processes do {out['cpu_scaling']:.2f}x the work of 1", flush=True)
     for workers in (1, 2):
-        _, wall = ray_evaluate(evaluator, archs, workers)
+        results, wall = ray_evaluate(evaluator, archs, workers)
         out[f"per_min_{workers}"] = 60.0 * len(archs) / wall
+        out[f"eval_seconds_{workers}"] = float(np.mean([r.cost_seconds for r in results]))
         print(f"  {workers} Ray worker(s): {len(archs)} evaluations in {wall:.1f} s "
               f"= {out[f'per_min_{workers}']:.1f}/min", flush=True)
     out["speedup"] = out["per_min_2"] / out["per_min_1"]
@@ -252,7 +278,12 @@ def markdown(res: dict[str, Any]) -> str:
         "",
         f"Speedup 2 vs 1 workers: **{t['speedup']:.2f}x**, measured at {t.get('measured_at', '?')} with a 1-minute load average of "
         f"{t['load_before']:.1f} before and {t['load_after']:.1f} after on this 2-core machine (above 2, "
-        "other jobs compete for the cores and the second worker gains less). "
+        "other jobs compete for the cores and the second worker gains less)"
+        + (f"; one evaluation took {t['eval_seconds_1']:.2f} s on average with 1 worker and "
+           f"{t['eval_seconds_2']:.2f} s with 2" if "eval_seconds_2" in t else "")
+        + (f". Control measured just before: two processes running a pure-Python busy loop got "
+           f"{t['cpu_scaling']:.2f}x the work of one done, which bounds what 2 workers can gain here"
+           if "cpu_scaling" in t else "") + ". "
         + ("" if "per_min_gpu" in t else "No GPU was visible in this run, so there is no GPU figure."),
         "",
         f"**What the digits proxy is worth** ({r['cells']} random NB201 cells, {r.get('budget', budget_text())}; digits validation "
@@ -290,7 +321,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--throughput-cells", type=int, default=24)
     parser.add_argument("--only", help=f"comma-separated steps to rerun ({', '.join(STEPS)}); the others "
                         f"are read from {RESULTS} of an earlier full run")
+    parser.add_argument("--render", action="store_true", help=f"only rewrite the section from {RESULTS}")
     args = parser.parse_args(argv)
+    if args.render:
+        write_section("real_eval", markdown(json.loads(RESULTS.read_text())))
+        return
     only = set(STEPS) if not args.only else set(args.only.split(","))
     if only - set(STEPS):
         parser.error(f"--only: unknown step(s) {', '.join(sorted(only - set(STEPS)))} (steps: {', '.join(STEPS)})")

@@ -70,6 +70,7 @@ def trajectory(study: StudyRun) -> dict[str, np.ndarray]:
     best = np.full(n, np.nan)
     test = np.full(n, np.nan)
     sim = np.zeros(n)
+    measured = np.cumsum([rec.cost_seconds for rec in study.records]) if n else np.zeros(0)
     found = np.zeros(n, dtype=bool)
     current: Record | None = None
     total, hit = 0.0, False
@@ -92,7 +93,7 @@ def trajectory(study: StudyRun) -> dict[str, np.ndarray]:
                 test[i] = current.metrics.get(study.test_metric, np.nan)
     regret = sign * (study.optimum - best) if study.optimum is not None else np.full(n, np.nan)
     return {"query": np.arange(1, n + 1), "best": best, "incumbent_test": test, "simulated_seconds": sim,
-            "regret": regret, "found_optimum": found}
+            "evaluation_seconds": measured, "regret": regret, "found_optimum": found}
 
 
 def queries_to_optimum(study: StudyRun) -> int | None:
@@ -109,7 +110,8 @@ def tidy_rows(studies: list[StudyRun], labels: dict[tuple[str, str], str]) -> li
         for i in range(len(t["query"])):
             rows.append({
                 "optimizer": labels[(s.run, s.label)], "seed": s.seed, "query": int(t["query"][i]),
-                "simulated_hours": t["simulated_seconds"][i] / 3600.0, "best": t["best"][i],
+                "simulated_hours": t["simulated_seconds"][i] / 3600.0,
+                "evaluation_hours": t["evaluation_seconds"][i] / 3600.0, "best": t["best"][i],
                 "incumbent_test": t["incumbent_test"][i], "regret": t["regret"][i],
                 "found_optimum": bool(t["found_optimum"][i]),
             })
@@ -119,20 +121,27 @@ def tidy_rows(studies: list[StudyRun], labels: dict[tuple[str, str], str]) -> li
 def aggregate(frame: Any) -> Any:
     """Mean and std over seeds per (optimizer, query)."""
     grouped = frame.groupby(["optimizer", "query"])
-    out = grouped[["best", "incumbent_test", "regret", "simulated_hours"]].agg(["mean", "std"])
+    out = grouped[["best", "incumbent_test", "regret", "simulated_hours", "evaluation_hours"]].agg(["mean", "std"])
     out.columns = [f"{a}_{b}" for a, b in out.columns]
     out["found_optimum_fraction"] = grouped["found_optimum"].mean()
     out["seeds"] = grouped["seed"].nunique()
     return out.reset_index()
 
 
-def _time_curves(studies: list[StudyRun], labels: dict[tuple[str, str], str], points: int = 100) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Best-so-far vs simulated hours on a common grid, mean and std over seeds."""
+def _time_axis(studies: list[StudyRun]) -> tuple[str, str]:
+    """Simulated training time where the benchmark recorded it, else the measured evaluation time."""
+    if any(t["simulated_seconds"][-1] > 0 for t in (trajectory(s) for s in studies if s.records)):
+        return "simulated_seconds", "simulated training time (hours)"
+    return "evaluation_seconds", "evaluation time, summed over workers (hours)"
+
+
+def _time_curves(studies: list[StudyRun], labels: dict[tuple[str, str], str], column: str, points: int = 100) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Best-so-far vs ``column`` (seconds, shown in hours) on a common grid, mean and std over seeds."""
     per_label: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     for s in studies:
         t = trajectory(s)
-        if len(t["query"]) and t["simulated_seconds"][-1] > 0:
-            per_label.setdefault(labels[(s.run, s.label)], []).append((t["simulated_seconds"] / 3600.0, t["best"]))
+        if len(t["query"]) and t[column][-1] > 0:
+            per_label.setdefault(labels[(s.run, s.label)], []).append((t[column] / 3600.0, t["best"]))
     out = {}
     for label, curves in per_label.items():
         end = min(c[0][-1] for c in curves)
@@ -180,16 +189,23 @@ def plot(studies: list[StudyRun], out_dir: Path, title: str = "") -> tuple[Path,
             m, sd = group[f"{column}_mean"].to_numpy(), group[f"{column}_std"].fillna(0).to_numpy()
             q = group["query"].to_numpy()
             ax.plot(q, m, label=f"{label} ({int(group['seeds'].max())} seeds)")
-            ax.fill_between(q, m - sd, m + sd, alpha=0.15)
+            low = np.maximum(m - sd, 0.0) if column == "regret" else m - sd  # regret is never negative
+            ax.fill_between(q, low, m + sd, alpha=0.15)
         ax.set_xlabel("queries")
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
     if (mean["regret_mean"] > 0).any():
         axes[1, 0].set_yscale("symlog", linthresh=0.01)  # regret 0 (optimum found) stays visible
-    for label, (grid, m, sd) in _time_curves(studies, labels).items():
+    elif mean["regret_mean"].isna().all():
+        axes[1, 0].text(0.5, 0.5, "no benchmark optimum for this evaluator\n(real evaluation: no regret)",
+                        ha="center", va="center", transform=axes[1, 0].transAxes, color="gray")
+        axes[1, 0].set_xticks([])
+        axes[1, 0].set_yticks([])
+    time_column, time_label = _time_axis(studies)
+    for label, (grid, m, sd) in _time_curves(studies, labels, time_column).items():
         axes[1, 1].plot(grid, m, label=label)
         axes[1, 1].fill_between(grid, m - sd, m + sd, alpha=0.15)
-    axes[1, 1].set_xlabel("simulated training time (hours)")
+    axes[1, 1].set_xlabel(time_label)
     axes[1, 1].set_ylabel(f"best-so-far {s0.objective}")
     axes[1, 1].grid(alpha=0.3)
     axes[0, 0].legend(fontsize=8)
@@ -211,9 +227,10 @@ def cli_plot(args: argparse.Namespace) -> int:
     print(f"wrote {png} and {csv}")
     frame_hits: dict[str, list[int | None]] = {}
     for s in studies:
-        frame_hits.setdefault(s.label, []).append(queries_to_optimum(s))
+        if s.optimum is not None or s.optimum_key is not None:  # real evaluations have no known optimum
+            frame_hits.setdefault(s.label, []).append(queries_to_optimum(s))
     for label, hits in frame_hits.items():
         found = [h for h in hits if h is not None]
-        text = f"mean {np.mean(found):.0f} queries" if found else "never"
-        print(f"  {label}: optimum found in {len(found)}/{len(hits)} seeds ({text} when found)")
+        text = f" (after {np.mean(found):.0f} queries on average)" if found else ""
+        print(f"  {label}: optimum found in {len(found)}/{len(hits)} seeds{text}")
     return 0

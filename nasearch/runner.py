@@ -60,8 +60,18 @@ def cli_run(args: argparse.Namespace) -> int:
     run_dir = Path(args.out or cfg.output or Path("runs") / "out" / cfg.name)
     reports = run(cfg, run_dir, progress=not args.no_progress)
     print(format_reports(reports, cfg))
-    print(f"run folder: {run_dir}   (plot: nasearch plot {run_dir}; dashboard: optuna-dashboard "
-          f"{storage_url(cfg.storage, run_dir)})")
+    for r in reports:
+        if r.best_arch is not None and r.best_value is not None:
+            test = f", its test value {r.incumbent_test:.3f}" if r.incumbent_test is not None else ""
+            print(f"best cell ({r.label}, seed {r.seed}): {r.best_arch}  value {r.best_value:.4g}{test}")
+    from nasearch.curves import load_run, plot
+
+    try:
+        png, _ = plot(load_run(run_dir), run_dir)
+        print(f"search curves: {png}")
+    except ConfigError as exc:  # nothing evaluated (e.g. every trial failed)
+        print(f"no search curves: {exc}")
+    print(f"run folder: {run_dir}   (Optuna study: optuna-dashboard {storage_url(cfg.storage, run_dir)})")
     return 0
 
 

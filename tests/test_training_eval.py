@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from nasearch.errors import ConfigError, DataError
-from nasearch.evaluation.datasets import load_dataset, read_cifar_python_batch
+from nasearch.evaluation.datasets import _split_indices, load_dataset, read_cifar_python_batch
 from nasearch.evaluation.profiling import count_flops, count_params
 from nasearch.evaluation.training import TrainingEvaluator
 from nasearch.registry import EVALUATORS
@@ -34,12 +34,14 @@ def test_digits_split_is_fixed_disjoint_and_seeded():
     assert (len(a.train), len(a.valid), len(a.test)) == (1079, 359, 359)
     assert a.input_shape == (1, 8, 8) and a.num_classes == 10
     assert np.array_equal(a.valid.x, b.valid.x) and np.array_equal(a.train.y, b.train.y)
-    # disjoint: no image of valid or test is an image of train at the same position of the pool
-    rows = lambda s: {r.tobytes() + bytes([int(y)]) for r, y in zip(s.x, s.y)}  # noqa: E731
-    assert len(rows(a.train) & rows(a.test)) < 10  # the digits contain a few exact duplicates
+    # the three splits partition the 1,797 images
+    parts = _split_indices(1797, (0.2, 0.2), 0)
+    assert sorted(np.concatenate(parts).tolist()) == list(range(1797))
     other = load_dataset("digits", split_seed=1)
     assert not np.array_equal(a.valid.y, other.valid.y)
     assert abs(a.mean[0] * 16 - a.train.x.mean()) < 1e-4
+    small = load_dataset("digits", max_train=100)
+    assert len(small.train) == 100 and np.array_equal(small.valid.y, a.valid.y)
 
 
 def test_dataset_options_are_checked():
@@ -237,3 +239,14 @@ def test_any_space_with_a_network_trains_nb101_cells_too():
                            num_threads=1)  # fmt: skip
     result = ev.evaluate(cell)
     assert 0 <= result.metrics["valid_accuracy"] <= 100 and result.metrics["params"] > 0
+
+
+def test_auto_device_is_the_gpu_a_worker_was_given(monkeypatch):
+    from nasearch.evaluation.resources import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto").type == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # Ray hides GPUs a trial was not given
+    assert resolve_device("auto").type == "cpu"
+    with pytest.raises(ConfigError, match="no CUDA GPU is visible"):
+        resolve_device("cuda:0")

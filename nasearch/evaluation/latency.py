@@ -120,7 +120,7 @@ class LatencyEvaluator(Evaluator):
         x = x.to(device)
         with threads(self.num_threads) as n_threads:
             times = measure(net, x, self.warmup, self.repeats)
-        q1, median, q3 = statistics.quantiles(times, n=4) if len(times) > 1 else (times[0],) * 3
+        q1, _, q3 = statistics.quantiles(times, n=4) if len(times) > 1 else (times[0],) * 3
         metrics = {
             "latency_ms": statistics.median(times),
             "latency_iqr_ms": q3 - q1,
