@@ -2,7 +2,7 @@
 the paper's ablations, and the text encoder's cost; each part writes its section of BENCHMARKS.md.
 
     python -m benchmarks.bench_ledgformer                 # every part, the full settings
-    python -m benchmarks.bench_ledgformer --quick         # small settings (minutes on 2 cores)
+    python -m benchmarks.bench_ledgformer --quick         # small settings; writes "... (quick)" sections
     python -m benchmarks.bench_ledgformer --parts encoder,zero_shot
 
 Parts: ``encoder`` (load + embedding time of every unique node/device string, cold and cached),
@@ -60,10 +60,23 @@ Specs = dict[str, tuple[str, dict[str, Any]]]
 Rows = list[dict[str, Any]]
 
 
+RESUME = False
+
+
 def _run(name: str, task: Any, specs: Specs, **config: Any) -> Rows:
     from nasearch.compare import CompareConfig, run_compare
 
     cfg = CompareConfig(name=name, predictors={k: {} for k in specs}, **config)
+    done = OUT / name / "results.csv"
+    if RESUME and done.is_file():  # --resume: keep a finished sub-run's rows
+        import csv
+
+        rows = list(csv.DictReader(done.open()))
+        if {r["predictor"] for r in rows} == set(specs):
+            for r in rows:
+                r["train_size"] = int(r["train_size"])
+            print(f"  reusing {done} ({len(rows)} rows)", flush=True)
+            return rows
     return run_compare(cfg, specs, OUT / name, task=task, log=lambda line: print("  " + line, flush=True))
 
 
@@ -261,7 +274,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small settings (minutes on 2 cores)")
     parser.add_argument("--parts", default=",".join(PARTS),
                         help=f"comma-separated subset of {', '.join(PARTS)}")  # fmt: skip
+    parser.add_argument("--resume", action="store_true",
+                        help="reuse sub-runs whose results.csv under runs/out/bench_ledgformer is complete")  # fmt: skip
     args = parser.parse_args(argv)
+    global RESUME, OUT
+    RESUME = args.resume
+    if args.quick:
+        OUT = OUT / "quick"  # never mixed with (or resumed into) the full settings' rows
     import torch
 
     torch.set_num_threads(1)
@@ -276,11 +295,14 @@ def main(argv: list[str] | None = None) -> int:
         minutes = (time.perf_counter() - start) / 60
         mode = "quick settings (`--quick`)" if args.quick else "full settings"
         section = (
-            f"## LeDG-Former: {part.replace('_', ' ')}\n\n{machine_line()} "
-            f"`python -m benchmarks.bench_ledgformer --parts {part}{' --quick' * args.quick}`, {mode}, "
-            f"{minutes:.1f} min; the 2 CPU cores were shared with other jobs, so times are noisy.\n\n{body}"
+            f"## LeDG-Former: {part.replace('_', ' ')}{' (quick)' * args.quick}\n\n{machine_line()} "
+            f"`python -m benchmarks.bench_ledgformer --parts {part}{' --quick' * args.quick}"
+            f"{' --resume' * args.resume}`, {mode}, {minutes:.1f} min"
+            f"{' (sub-runs finished by an earlier run of the same settings were reused)' * args.resume}; "
+            f"the 2 CPU cores were shared with other jobs, so times are noisy.\n\n{body}"
         )
-        write_section(f"ledgformer-{part}", section)
+        # quick figures get their own sections, so a quick run never overwrites the full ones
+        write_section(f"ledgformer-{part}{'-quick' * (args.quick and part != 'encoder')}", section)
         print(body, flush=True)
     return 0
 

@@ -36,6 +36,12 @@ Each table below is one part of the script (`--parts paper,latency,random,nb101,
 one run side by side; rerunning a part replaces only its table. Defaults of every predictor unless
 the table says otherwise. Kendall tau is tau-b."""
 
+LEGEND = (
+    "`nnformer`: the defaults (d=64, 4 layers, paper-intent masks, the paper's loss with rank_weight 0.2); "
+    "`nnformer_official`: `sibling_mode: official`; `nnformer_rank1`: `rank_weight: 1.0`. Rows were measured "
+    "in separate runs (`--tag`), so fit times compare only within a row's run."
+)
+
 #: the predictors of the accuracy curves: label -> (registry name, options)
 ACCURACY_PREDICTORS: dict[str, tuple[str, dict[str, Any]]] = {
     "nnformer": ("nnformer", {}),
@@ -59,6 +65,7 @@ SWEEP: dict[str, dict[str, Any]] = {
     "d64 L4 bs32 300ep": {"dim": 64, "layers": 4, "batch_size": 32, "epochs": 300, "rdrop_weight": 0.0},
     "d64 L4 bs32 300ep R-Drop": {"dim": 64, "layers": 4, "batch_size": 32, "epochs": 300, "rdrop_weight": 1.0},
     "d160 L12 bs32 100ep (paper size)": {"dim": 160, "layers": 12, "batch_size": 32, "epochs": 100, "rdrop_weight": 0.0},
+    "d160 L12 bs32 300ep (paper size)": {"dim": 160, "layers": 12, "batch_size": 32, "epochs": 300, "rdrop_weight": 0.0},
 }
 
 
@@ -121,7 +128,7 @@ def part_paper(task: Task, sizes: list[int], specs: dict[str, Any]) -> str:
         "### NAS-Bench-201, paper protocol (Kendall tau-b, test = all 15,625 cells)\n\n"
         "Train on the first N cells in official index order (CIFAR-10-valid validation accuracy), "
         "score against CIFAR-10 test accuracy on all cells; seed 0. A perfect predictor of the "
-        "training target scores 0.894 on this test target (the ceiling).\n\n" + _tau_table(frame, PAPER_NB201)
+        "training target scores 0.894 on this test target (the ceiling). " + LEGEND + "\n\n" + _tau_table(frame, PAPER_NB201)
     )
 
 
@@ -162,18 +169,20 @@ def part_nb101(sizes: list[int], specs: dict[str, Any]) -> str:
                  train_metric=metric, test_metric=metric, test_subsample=50_000)
     return (
         "### NAS-Bench-101, paper protocol (train and test on mean test accuracy; test = 50,000 random cells)\n\n"
-        "The paper trains on validation accuracy, which our table lacks.\n\n" + _tau_table(frame, PAPER_NB101)
+        "The paper trains on validation accuracy, which our table lacks. " + LEGEND + "\n\n" + _tau_table(frame, PAPER_NB101)
     )
 
 
-def part_sweep(task: Task) -> str:
-    specs = {label: ("nnformer", opts) for label, opts in SWEEP.items()}
+def part_sweep(task: Task, keep: set[str] | None = None) -> str:
+    specs = {label: ("nnformer", opts) for label, opts in SWEEP.items() if keep is None or label in keep}
     frame = _run(task, "nnformer_sweep", specs, sizes=[156], seeds=[0], protocol="paper",
                  train_metric="cifar10-valid/valid_accuracy", test_metric="cifar10/test_accuracy")
     from predictors.nnformer import NNFormerModule
 
     rows = []
     for label, opts in SWEEP.items():
+        if label not in set(frame["predictor"]):
+            continue
         module = NNFormerModule(vocab_size=7, dim=opts["dim"], layers=opts["layers"])
         r = frame[frame["predictor"] == label].iloc[0]
         rows.append([label, f"{sum(p.numel() for p in module.parameters()) / 1e6:.2f} M",
@@ -209,10 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     nb201 = build_task(CompareConfig(name="nb201", sizes=[2], predictors={"x": {}}))
     accuracy = pick({k: v for k, v in ACCURACY_PREDICTORS.items() if not (args.quick and k == "nnformer_official")})
     grid = "reduced grid (`--quick`)" if args.quick else "full grid"
+    if args.render:
+        grid = "table rebuilt with `--render` from the CSVs of the runs that measured it"
     write_section("predictors", HEADER)
 
     steps: dict[str, Callable[[], str]] = {
-        "sweep": lambda: part_sweep(nb201),
+        "sweep": lambda: part_sweep(nb201, None if args.render else keep),
         "paper": lambda: part_paper(nb201, [156, 469] if args.quick else [156, 469, 781, 1563], accuracy),
         "latency": lambda: part_latency(
             nb201, [156] if args.quick else [156, 781, 1563],
@@ -231,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         part_start = time.perf_counter()
         table = steps[part]()
         minutes = (time.perf_counter() - part_start) / 60
-        when = "rendered from the CSVs of the run" if args.render else f"{minutes:.0f} min for this part"
+        when = "fit times as measured" if args.render else f"{minutes:.0f} min for this part"
         markdown = (
             f"{table}\n\n{machine_line()} {grid}, {args.threads} torch threads, {when}; "
             "the 2 cores were shared with other jobs, so fit times are noisy (compare them within a table only)."

@@ -177,17 +177,9 @@ def register_protocol(name: str) -> Callable[[Protocol], Protocol]:
     return deco
 
 
-#: protocols defined in other modules (name -> module that registers it), imported on first use
-BUILTIN_PROTOCOL_MODULES: dict[str, str] = {
-    "per_device": "predictors.zero_shot",
-    "leave_one_device_out": "predictors.zero_shot",
-}
-
 
 def get_protocol(name: str) -> Protocol:
     """A registered protocol, or a ``package.module:function`` path."""
-    if name not in PROTOCOLS and name in BUILTIN_PROTOCOL_MODULES:
-        importlib.import_module(BUILTIN_PROTOCOL_MODULES[name])
     if name in PROTOCOLS:
         return PROTOCOLS[name]
     if name in LAZY_PROTOCOLS:

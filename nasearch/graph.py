@@ -92,6 +92,11 @@ class ArchGraph:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("ArchGraph is immutable")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuild through __init__ (pickling for Ray and process pools; immutability kept)
+        attrs = None if self.attrs is None else [dict(a) for a in self.attrs]
+        return (ArchGraph, (self.ops, self.adjacency.copy(), attrs))
+
     @property
     def n_nodes(self) -> int:
         """Number of nodes, input and output included."""

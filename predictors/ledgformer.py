@@ -37,6 +37,7 @@ import torch
 from torch import nn
 
 from nasearch.errors import ConfigError
+from nasearch.experimental import experimental_class
 from nasearch.graph import ArchGraph
 from predictors.base import Hardware
 from predictors.devices import DeviceSpec, resolve_device
@@ -228,6 +229,7 @@ class LeDGFormerModule(nn.Module):
         dynamic: bool = True,
         use_hardware: bool = False,
         use_numbers: bool = True,
+        hw_text_dim: int = 384,
     ) -> None:
         super().__init__()
         self.node_proj = nn.Linear(text_dim, dim)
@@ -241,7 +243,7 @@ class LeDGFormerModule(nn.Module):
         self.out_norm = nn.LayerNorm(dim)
         self.use_hardware = bool(use_hardware)
         if use_hardware:
-            self.hw_text_proj = nn.Linear(text_dim, dim)
+            self.hw_text_proj = nn.Linear(hw_text_dim, dim)  # devices are always described in text
             self.hw_num_proj = nn.Linear(len(HARDWARE_NUMBERS), dim)
             self.hw_norm = nn.LayerNorm(dim)
         head_in = 2 * dim if use_hardware else dim
@@ -282,6 +284,7 @@ class LeDGFormerModule(nn.Module):
 # --- the predictor ---------------------------------------------------------------------------------
 
 
+@experimental_class(since="0.1.0")
 class LeDGFormer(TorchPredictor):
     """LeDG-Former predictor (see module docstring): fit/predict with or without hardware.
 
@@ -376,7 +379,7 @@ class LeDGFormer(TorchPredictor):
         return LeDGFormerModule(
             text_dim, self.dim, self.layers, self.heads, self.ffn_ratio, self.dropout,
             self.attn_dropout, self.dynamic, self.hardware_fitted,
-            use_numbers=self.use_numbers and self.node_encoding == "text",
+            use_numbers=self.use_numbers and self.node_encoding == "text", hw_text_dim=TextEncoder.dim,
         )  # fmt: skip
 
     def _encode(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> LeDGSource:

@@ -63,6 +63,16 @@ def test_archgraph_is_immutable_and_round_trips() -> None:
     assert hash(ArchGraph.from_dict(g.to_dict())) == hash(g)
 
 
+def test_archgraph_pickles() -> None:
+    import pickle
+
+    g = ArchGraph(("input", "conv", "output"), np.eye(3, k=1), [{}, {"kernel": 3}, {}])
+    clone = pickle.loads(pickle.dumps(g))
+    assert clone == g and clone.key == g.key
+    with pytest.raises(AttributeError):
+        clone.ops = ()  # type: ignore[misc]
+
+
 def test_prune_drops_dangling_nodes() -> None:
     # node 2 has no path to the output
     g = ArchGraph(("input", "a", "b", "output"), [[0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0]])
@@ -198,3 +208,21 @@ def test_plugin_space_from_another_package(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.syspath_prepend(str(tmp_path))
     space = SEARCH_SPACES.create("my_space:TinyChain")
     assert len(space.neighbours(space.sample(np.random.default_rng(0)))) == 2
+
+
+def test_experimental_class_warns_once() -> None:
+    import warnings
+
+    from nasearch.experimental import ExperimentalWarning, experimental_class
+
+    @experimental_class(since="0.1.0")
+    class Shiny:
+        def __init__(self, x: int = 1) -> None:
+            self.x = x
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert Shiny(x=3).x == 3
+        Shiny()
+    assert [w.category for w in caught] == [ExperimentalWarning]
+    assert "Shiny is experimental" in str(caught[0].message)

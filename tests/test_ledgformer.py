@@ -188,6 +188,19 @@ def test_ablation_switches_train(nb201_benchmark, nb201_cells, options):
         assert module.node_proj.in_features == len(model.vocab) and not model.text_vectors
 
 
+def test_one_hot_nodes_still_take_hardware_in_words(nb201_benchmark, nb201_cells):
+    idx, graphs = nb201_cells
+    rows = graphs[:60] * 2
+    y = np.concatenate([nb201_benchmark.column(f"latency/{d}")[idx[:60]] for d in ("2080ti_1", "pixel3")])
+    hw = ["2080ti_1"] * 60 + ["pixel3"] * 60
+    model = LeDGFormer(dim=16, layers=1, epochs=3, node_encoding="onehot", log_target=True, threads=1)
+    model.fit(rows, y, hardware=hw)
+    assert np.isfinite(model.predict(graphs[100:120], hardware="fpga")).all()
+    assert set(model.text_vectors) == {"Nv GPU FP32 13.4 Turing 250W batch 1",
+                                       "Qcom Phone CPU FP32 0.236 ARM Kryo 385 5W batch 1",
+                                       "Xilinx FPGA INT16 0.36 Xilinx 7-series 10W batch 1"}  # fmt: skip
+
+
 def test_registered_and_options_are_checked():
     assert PREDICTORS.get("ledgformer") is LeDGFormer
     model = PREDICTORS.create("ledgformer", dim=32, heads=4, epochs=3)

@@ -238,3 +238,19 @@ def test_scipy_agrees_on_tau_b():
     rng = np.random.default_rng(1)
     a, b = rng.integers(0, 5, 50), rng.integers(0, 5, 50)
     assert metrics.kendall_tau(a, b) == pytest.approx(stats.kendalltau(a, b).statistic)
+
+
+def test_max_steps_caps_the_epochs_and_a_linear_target_is_learnt():
+    from predictors.encoding import ArraySource
+    from predictors.training import train_regressor
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20, 3)).astype(np.float32)
+    y = x @ np.array([1.0, -2.0, 0.5])
+    model = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0))
+    cfg = TrainConfig(epochs=100, batch_size=4, max_steps=7, lr=1e-2, ema_decay=None)
+    assert train_regressor(model, ArraySource(x), y, cfg).steps == 10  # 5 steps/epoch, 2 epochs
+    model = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0))
+    cfg = TrainConfig(epochs=300, batch_size=4, lr=5e-2, warmup=0.0, weight_decay=0.0)
+    result = train_regressor(model, ArraySource(x), y, cfg)
+    assert result.losses[-1] < 0.01 * result.losses[0]
