@@ -22,7 +22,7 @@ from predictors.training import PredictorError, check_fit_inputs
 
 
 def _fit_member(
-    base: str, options: dict[str, Any], graph_dicts: list[dict[str, Any]], y: np.ndarray,
+    base: str, options: dict[str, Any], graphs: list[ArchGraph], y: np.ndarray,
     hardware: Hardware, threads: int | None,
 ) -> Predictor:
     """Build and fit one member (runs in a worker process when n_jobs > 1)."""
@@ -32,7 +32,6 @@ def _fit_member(
         import torch
 
         torch.set_num_threads(threads)
-    graphs = [ArchGraph.from_dict(d) for d in graph_dicts]
     member = PREDICTORS.create(base, **options)
     return member.fit(graphs, y, hardware=hardware)
 
@@ -77,13 +76,12 @@ class Ensemble(Predictor):
         """Fit all k members (in parallel processes when ``n_jobs > 1``)."""
         target = check_fit_inputs(graphs, y, "ensemble")
         graphs = list(graphs)
-        dicts = [g.to_dict() for g in graphs]
         hw = None if hardware is None else list(hardware)
         jobs = self._member_jobs(len(graphs))
 
         def args(options: dict[str, Any], rows: np.ndarray) -> tuple[Any, ...]:
             sub_hw = None if hw is None else [hw[r] for r in rows]
-            return (self.base, options, [dicts[r] for r in rows], target[rows], sub_hw)
+            return (self.base, options, [graphs[r] for r in rows], target[rows], sub_hw)
 
         if self.n_jobs == 1:
             self.members = [_fit_member(*args(o, r), None) for o, r in jobs]
