@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from nasearch.data import data_dir
-from nasearch.errors import ArchError, NasearchError
+from nasearch.errors import NasearchError
 from nasearch.options import accepted_options
 from nasearch.registry import ALL_REGISTRIES, SEARCH_SPACES
+from search_spaces.base import describe_capabilities
 
 #: modules whose ``TABLES`` dict (name -> object with ``path`` and ``source``) lists data files
 DATA_MODULES = ("search_spaces.nasbench201.benchmark", "search_spaces.nasbench101.benchmark")
@@ -23,8 +24,18 @@ def cli_spaces(args: argparse.Namespace) -> int:
     for kind in kinds:
         print(f"{kind}:")
         for name, source in ALL_REGISTRIES[kind].sources().items():
-            print(f"  {name:<22} {source}")
+            extra = _space_capabilities(name) if kind == "search_spaces" else ""
+            print(f"  {name:<22} {source}{extra}")
     return 0
+
+
+def _space_capabilities(name: str) -> str:
+    """The optional capabilities a space class offers, e.g. ``  [neighbours, network, benchmark]``."""
+    try:
+        caps = describe_capabilities(SEARCH_SPACES.get(name))
+    except NasearchError as exc:
+        return f"  (cannot load: {exc})"
+    return "  [" + ", ".join(cap for cap, present in caps.items() if present) + "]"
 
 
 def make_space(name: str, data_dir_arg: str | None = None) -> Any:
@@ -74,5 +85,3 @@ def cli_data(args: argparse.Namespace) -> int:
         print(f"{missing} table(s) missing: the metrics that need them raise a clear error when asked for.")
     return 0
 
-
-__all__ = ["cli_spaces", "cli_query", "cli_data", "make_space", "ArchError"]

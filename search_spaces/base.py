@@ -10,7 +10,7 @@ Architecture objects are the space's own (hashable) values; optimizers only pass
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -85,10 +85,3 @@ def describe_capabilities(space: object) -> Mapping[str, bool]:
         for cap in ("neighbours", "enumerate", "categorical_choices", "network", "benchmark")
     }
 
-
-def iter_all(space: object) -> Iterator[Hashable]:
-    """``space.enumerate()`` or a clear error for spaces that cannot be enumerated."""
-    enum = getattr(space, "enumerate", None)
-    if not callable(enum):
-        raise TypeError(f"search space {type(space).__name__} cannot be enumerated")
-    return iter(enum())
