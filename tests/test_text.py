@@ -11,7 +11,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from nasearch.errors import ArchError, RegistryError
+from nasearch.errors import ArchError
 from nasearch.registry import SEARCH_SPACES
 from predictors.devices import device_names
 from predictors.text import (
@@ -67,12 +67,7 @@ FAST_OPTIONS = {"nasbench101": {"sampling": "nasbench"}}
 
 
 def _space_graphs(name: str, n: int = 40):
-    try:
-        factory = SEARCH_SPACES.get(name)
-    except RegistryError as exc:
-        if "cannot import module" in str(exc):
-            pytest.skip(f"search space {name!r} is registered but not importable yet: {exc}")
-        raise
+    factory = SEARCH_SPACES.get(name)
     # NB101's uniform sampling builds the index of all 423,624 cells; its paper sampler needs none
     space = factory(**FAST_OPTIONS.get(name, {}))
     rng = np.random.default_rng(0)
@@ -92,7 +87,7 @@ def test_every_op_of_every_registered_space_gets_a_template(name):
             numbers = node_numbers(op, attrs)
             assert numbers.shape == (len(NODE_NUMBERS),) and np.isfinite(numbers).all()
             seen.add(op)
-    assert {"input", "output"} <= seen or len(seen) > 1
+    assert {"input", "output"} <= seen and len(seen) > 2
 
 
 def test_unknown_op_falls_back_gracefully_and_rules_can_be_added():
