@@ -40,6 +40,7 @@ class SeedReport:
     best_arch: str | None = None
     incumbent_test: float | None = None
     queries_to_optimum: int | None = None
+    optimum_known: bool = False
     simulated_seconds: float = 0.0
     wall_seconds: float = 0.0
     eval_wait_seconds: float = 0.0
@@ -359,6 +360,7 @@ class _Incumbent:
     def fill(self, report: SeedReport, reference: list[float] | None) -> None:
         report.failures = self.failures
         report.queries_to_optimum = self.hit
+        report.optimum_known = self.optimum_key is not None
         if self.best is not None:
             report.best_value = self.best.metrics[self.objectives[0][0]]
             report.best_arch = self.best.arch
@@ -406,13 +408,14 @@ def format_reports(reports: list[SeedReport], cfg: RunConfig) -> str:
         over = [r.loop_overhead_per_query for r in rs if r.loop_overhead_per_query is not None]
         fits = sum(r.surrogate_fits for r in rs)
         fit_round = sum(r.surrogate_fit_seconds for r in rs) / fits if fits else None
+        found = f"{len(hits)}/{len(rs)}" if any(r.optimum_known for r in rs) else "-"  # real runs: no optimum
 
         def fmt(values: list[float], spec: str) -> str:
             return format(float(np.mean(values)), spec) if values else "-"
 
         lines.append(
             f"{label:<22}{len(rs):>6}{fmt([r.queries for r in rs], '.0f'):>9}{sum(r.failures for r in rs):>7}"
-            f"{fmt(best, '.3f'):>10}{fmt(test, '.3f'):>10}{f'{len(hits)}/{len(rs)}':>11}{fmt(hits, '.0f'):>8}"
+            f"{fmt(best, '.3f'):>10}{fmt(test, '.3f'):>10}{found:>11}{fmt(hits, '.0f'):>8}"
             f"{(fmt(over, '.4f') + 's') if over else '-':>12}{(f'{fit_round:.3f}s' if fit_round else '-'):>11}"
         )
         for r in rs:
