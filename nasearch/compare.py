@@ -47,7 +47,7 @@ CSV_COLUMNS = [
 
 @dataclasses.dataclass
 class CompareConfig:
-    """The YAML schema of ``nasearch compare`` (every key is documented in docs/README_predictors.md)."""
+    """The YAML schema of ``nasearch compare`` (every key is documented in the README, section "Predictors")."""
 
     name: str
     sizes: list[int]

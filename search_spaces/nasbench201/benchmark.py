@@ -21,7 +21,7 @@ from nasearch.data import data_dir, read_csv, require_file
 from nasearch.errors import ArchError, DataError
 from nasearch.graph import ArchGraph
 from search_spaces.base import Benchmark
-from search_spaces.nasbench201.space import _ADJACENCY, NUM_CELLS, Arch, arch_to_str, str_to_arch
+from search_spaces.nasbench201.space import _ADJACENCY, NUM_CELLS, OPS, Arch, arch_to_str, str_to_arch
 
 DATASETS = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
 
@@ -34,6 +34,7 @@ HELP_DEVICES = (
 )  # fmt: skip
 BRP_DEVICE = "desktop_cpu_i7_7820x"
 
+_OP_SET = frozenset(OPS)
 _NB201_SOURCE = "NAS-Bench-201 / NATS-Bench (github.com/D-X-Y/NATS-Bench)"
 
 
@@ -188,7 +189,10 @@ class NasBench201Benchmark(Benchmark):
                 )
             arch = arch.ops[1:-1]
         if isinstance(arch, (tuple, list)) and len(arch) == 6:
-            return str_to_arch(arch_to_str(tuple(arch)))  # validates the ops
+            ops = tuple(arch)
+            if not _OP_SET.issuperset(ops):  # a set check, not a string round trip: this is the hot path
+                return str_to_arch(arch_to_str(ops))  # raises an ArchError naming the bad op
+            return ops
         raise ArchError(f"cannot read {arch!r} as an NB201 architecture (arch string, index, 6-op tuple or ArchGraph)")
 
     # --- tables -----------------------------------------------------------------------------------
