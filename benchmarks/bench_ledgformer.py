@@ -32,6 +32,14 @@ GPU_HOLDOUTS = ["titan_rtx_32", "2080ti_1", "1080ti_256"]
 HARD_HOLDOUTS = ["gold_6240", "pixel3", "raspi4", "fpga"]
 
 
+def _all_help_settings() -> list[str]:
+    """Every HELP setting, the chosen GPU and hard hold-outs first (the order of the table)."""
+    from search_spaces.nasbench201.benchmark import HELP_DEVICES
+
+    first = GPU_HOLDOUTS + HARD_HOLDOUTS
+    return first + [d for d in HELP_DEVICES if d not in first]
+
+
 def _settings(quick: bool) -> dict[str, Any]:
     if quick:
         return {
@@ -41,8 +49,9 @@ def _settings(quick: bool) -> dict[str, Any]:
             "abl_holdouts": ["titan_rtx_32"],
         }  # fmt: skip
     return {
-        "sizes": [469, 781, 1563], "acc_epochs": {469: 200, 781: 120, 1563: 60}, "abl_epochs": 100,
-        "nnformer": {}, "zs_cells": 100, "zs_epochs": 30, "holdouts": GPU_HOLDOUTS + HARD_HOLDOUTS,
+        "sizes": [469, 781, 1563], "acc_epochs": {469: 1000, 781: 1000, 1563: 1000}, "acc_max_steps": 8000,
+        "abl_epochs": 100,
+        "nnformer": {}, "zs_cells": 100, "zs_epochs": 30, "holdouts": _all_help_settings(),
         "shots": 20, "shot_holdouts": ["pixel3", "fpga"], "test_subsample": 3000,
         "abl_holdouts": ["titan_rtx_32"],
     }  # fmt: skip
@@ -61,6 +70,8 @@ Rows = list[dict[str, Any]]
 
 
 RESUME = False
+#: set by ``--holdouts``: run the zero-shot part on these held-out settings only
+ONLY_HOLDOUTS: list[str] = []
 
 
 def _run(name: str, task: Any, specs: Specs, **config: Any) -> Rows:
@@ -143,11 +154,15 @@ def part_accuracy(quick: bool) -> str:
     s = _settings(quick)
     task = _task()
     rows: list[dict[str, Any]] = []
-    for size in s["sizes"]:  # fewer epochs for more cells: about the same number of optimiser steps
+    for size in s["sizes"]:
         epochs = s["acc_epochs"][size]
+        ledg = {"epochs": epochs, "batch_size": 32, "rank_weight": 1.0}
+        if s.get("acc_max_steps"):
+            ledg["max_steps"] = s["acc_max_steps"]
         specs = {
-            "LeDG-Former": ("ledgformer", {"epochs": epochs, "batch_size": 32}),
-            "NN-Former": ("nnformer", {**s["nnformer"], "epochs": s["nnformer"].get("epochs", epochs)}),
+            "LeDG-Former": ("ledgformer", ledg),
+            "NN-Former": ("nnformer", {**s["nnformer"], "epochs": s["nnformer"].get("epochs", epochs)})
+            if quick else ("nnformer", {}),
         }
         rows += _run(f"accuracy_{size}", task, specs, sizes=[size], **ACCURACY)
     table = []
@@ -157,7 +172,12 @@ def part_accuracy(quick: bool) -> str:
         seconds = f"{ledg['fit_seconds']:.0f} / {nn['fit_seconds']:.0f}"
         table.append([size, PAPER_TAU[size], float(ledg["kendall_tau"]), float(nn["kendall_tau"]), seconds])
     epochs = " / ".join(str(s["acc_epochs"][n]) for n in s["sizes"])
-    nn_opts = s["nnformer"] or f"its defaults (dim 64, 4 layers, batch 128, lr 1e-4, R-Drop), {epochs} epochs"
+    if s.get("acc_max_steps"):
+        epochs += f" epochs capped at {s['acc_max_steps']} steps"
+    else:
+        epochs += " epochs"
+    nn_opts = (f"{s['nnformer']}, {epochs}" if quick else
+               "its defaults (dim 64, 4 layers, batch 32, lr 1e-3, 1000 epochs capped at 8000 steps, rank_weight 1.0)")
     return (
         "### NB201 accuracy ranking (paper protocol)\n\n"
         + markdown_table(["train cells", "LeDG-Former paper τ", "LeDG-Former τ (ours)", "NN-Former τ (ours)",
@@ -165,7 +185,7 @@ def part_accuracy(quick: bool) -> str:
         + f"\n\nTrain on the first N cells in official index order (CIFAR-10-valid validation accuracy), "
         f"Kendall τ-b on the CIFAR-10 test accuracy of all 15,625 cells, seed 0, one run. "
         f"LeDG-Former: dim 64, "
-        f"3 DGSA layers, {epochs} epochs (about the same number of steps at each size), batch 32, lr 1e-3; "
+        f"3 DGSA layers, {epochs}, batch 32, lr 1e-3, rank_weight 1.0 (NN-Former's loss balance); "
         f"NN-Former: {nn_opts}. The paper trains far "
         f"longer on a GPU; these are CPU budgets."
     )
@@ -175,7 +195,8 @@ def _zs_specs(s: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
     common = {"log_target": True, "epochs": s["zs_epochs"], "batch_size": 128, "lr": 1e-3}
     return {
         "LeDG-Former": ("ledgformer", dict(common)),
-        "NN-Former (no hw)": ("nnformer", {**common, "rdrop_weight": 0.0}),
+        # the training loop's default loss, as LeDG-Former's (NN-Former's own default is rank_weight 1.0)
+        "NN-Former (no hw)": ("nnformer", {**common, "rdrop_weight": 0.0, "rank_weight": 0.2}),
         "FLOPs/params linear": ("params_linear", {"log_target": True}),
     }
 
@@ -186,7 +207,14 @@ def part_zero_shot(quick: bool) -> str:
     task = _task()
     base = dict(sizes=[s["zs_cells"]], protocol="leave_one_device_out", train_metric="latency/*",
                 relative_metrics=True, test_subsample=s["test_subsample"], threads=1)  # fmt: skip
-    rows = _run("zero_shot", task, _zs_specs(s), protocol_options={"holdout": s["holdouts"]}, **base)
+    if ONLY_HOLDOUTS:
+        unknown = [d for d in ONLY_HOLDOUTS if d not in s["holdouts"]]
+        if unknown:
+            raise SystemExit(f"--holdouts: {unknown[0]!r} is not a hold-out of these settings ({', '.join(s['holdouts'])})")
+        s["holdouts"] = [d for d in s["holdouts"] if d in ONLY_HOLDOUTS]
+    rows: Rows = []
+    for device in s["holdouts"]:  # one sub-run per hold-out, so --resume keeps the finished ones
+        rows += _run(f"zero_shot/{device}", task, _zs_specs(s), protocol_options={"holdout": [device]}, **base)
     few = _run("few_shot", task, {"LeDG-Former": _zs_specs(s)["LeDG-Former"]},
                protocol_options={"holdout": s["shot_holdouts"], "shots": s["shots"]}, **base)  # fmt: skip
     few_by = {r["device"]: r for r in few}
@@ -276,9 +304,13 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"comma-separated subset of {', '.join(PARTS)}")  # fmt: skip
     parser.add_argument("--resume", action="store_true",
                         help="reuse sub-runs whose results.csv under runs/out/bench_ledgformer is complete")  # fmt: skip
+    parser.add_argument("--holdouts", default="",
+                        help="zero_shot: only these held-out settings (comma-separated), e.g. to split the "
+                             "27 across processes; a final --resume run renders the whole table")  # fmt: skip
     args = parser.parse_args(argv)
-    global RESUME, OUT
+    global RESUME, OUT, ONLY_HOLDOUTS
     RESUME = args.resume
+    ONLY_HOLDOUTS = [d.strip() for d in args.holdouts.split(",") if d.strip()]
     if args.quick:
         OUT = OUT / "quick"  # never mixed with (or resumed into) the full settings' rows
     import torch

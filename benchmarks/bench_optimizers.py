@@ -13,6 +13,7 @@ in-memory tracking, so that their queries-to-optimum are measured rather than ce
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import time
 from pathlib import Path
@@ -41,6 +42,24 @@ def _hits(hits: list[int | None], budget: int) -> tuple[str, str, float]:
     return f"{len(found)}/{len(hits)}", mean_found, censored
 
 
+def _ratio_to_evolution(long_reports: list, censored_means: dict[str, tuple[str, float]],
+                        long_budget: int) -> list[str]:
+    """Each optimizer's mean queries to the optimum as a fraction of regularized evolution's
+    (the issue's target for guided search: at most 0.25), from the same seeds."""
+    evo = [r.queries_to_optimum for r in long_reports if r.label == "evolution"]
+    if not evo or any(h is None for h in evo):
+        return []
+    evo_mean = float(np.mean(evo))
+    rows = []
+    for label, (found, censored) in censored_means.items():
+        complete = found.split("/")[0] == found.split("/")[1]
+        ratio = f"{censored / evo_mean:.2f}" if complete else f"≥ {censored / evo_mean:.2f}"
+        rows.append([label, found, f"{censored:.1f}" if complete else f"≥ {censored:.1f}", ratio])
+    return [f"Queries to the optimum relative to regularized evolution's {evo_mean:.1f} (its {long_budget}-query "
+            "pass, same seeds; ≥ where some seeds never found it within the budget):", "",
+            markdown_table(["optimizer", "found optimum", "mean queries", "÷ evolution"], rows), ""]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="runs/compare_optimizers_nb201.yaml")
@@ -60,6 +79,7 @@ def main() -> None:
     budget = int(cfg.budget.queries or 0)
     out = Path("runs/out") / f"bench_{cfg.name}"
     shutil.rmtree(out, ignore_errors=True)
+    load_at_start = os.getloadavg()[0]
     start = time.perf_counter()
     reports = run(cfg, out, progress=False)
     wall = time.perf_counter() - start
@@ -70,12 +90,14 @@ def main() -> None:
 
     checkpoints = [q for q in (50, 100, 150) if q <= budget] or [budget]
     rows: list[list[object]] = []
+    censored_means: dict[str, tuple[str, float]] = {}
     mo_rows: list[list[object]] = []
     labels = list(dict.fromkeys(r.label for r in reports))
     for label in labels:
         rs = [r for r in reports if r.label == label]
         ss = [s for s in studies if s.label == label]
         found, mean_found, censored = _hits([queries_to_optimum(s) for s in ss], budget)
+        censored_means[label] = (found, censored)
         tests = []
         for q in checkpoints:
             tests.append(_mean_sd([trajectory(s)["incumbent_test"][q - 1] for s in ss if len(s.records) >= q]))
@@ -101,9 +123,11 @@ def main() -> None:
                "loop overhead / query, ms (of it tracking)", "surrogate s / query", "surrogate fit s / round",
                "wall s / seed"]
     md = [f"## Optimizers: {cfg.name}", "", machine_line(),
-          f"_Shared machine: six agents on 2 CPU cores, so wall times are noisy. Pass 1 took {wall / 60:.1f} min._", "",
+          f"_Load average {load_at_start:.1f} on the 2 cores when it started (other jobs share them), so wall "
+          f"times are noisy. Pass 1 took {wall / 60:.1f} min._", "",
           f"`python -m benchmarks.bench_optimizers --config {args.config}"
           + (f" --seeds {args.seeds}" if args.seeds else "") + (f" --queries {args.queries}" if args.queries else "")
+          + "".join(f" --set '{o}'" for o in args.overrides)
           + f" --long-queries {args.long_queries}`: {len(cfg.seeds)} seeds × {budget} queries × "
           f"{len(labels)} optimizers in one run ({cfg.parallel.backend} backend, SQLite tracking). Search metric "
           f"`{s0.objective}`" + (f" (optimum {s0.optimum:.2f}); the optimum counts as found when its cell or an "
@@ -145,6 +169,7 @@ def main() -> None:
                    "so their queries-to-optimum are measured, not cut off at the budget:", "",
                    markdown_table(["optimizer", "found optimum", "mean queries (found seeds)",
                                    "median queries (unfound = budget)"], long_rows), ""]
+            md += _ratio_to_evolution(long_reports, censored_means, args.long_queries)
     text = "\n".join(md)
     print(text)
     write_section(f"optimizers_{cfg.name}", text)

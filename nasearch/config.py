@@ -112,6 +112,9 @@ def _coerce(value: Any, tp: Any, key: str, source: Source) -> Any:
         args = typing.get_args(tp)
         if value is None and type(None) in args:
             return None
+        choices = [arg for arg in args if arg is not type(None)]
+        if len(choices) == 1 and dataclasses.is_dataclass(choices[0]) and isinstance(value, Mapping):
+            return _coerce(value, choices[0], key, source)  # Optional[section]: the section's own error
         errors = []
         for arg in args:
             if arg is type(None):

@@ -157,6 +157,7 @@ OPTIMIZERS = Registry(
         "evolution": "nasearch.optimizers.evolution:RegularizedEvolution",
         "local_search": "nasearch.optimizers.local_search:LocalSearch",
         "predictor_evolution": "nasearch.optimizers.predictor_evolution:PredictorEvolution",
+        "predictor_local_search": "nasearch.optimizers.predictor_local_search:PredictorLocalSearch",
         "bayesian": "nasearch.optimizers.bayesian:BayesianOptimization",
         "optuna": "nasearch.optimizers.optuna_sampler:OptunaSampler",
     },

@@ -53,17 +53,23 @@ class Resources:
 @dataclass
 class Parallel:
     """Where evaluations run: ``ray`` (local with ``workers``, or a cluster at ``address``) or
-    ``serial`` (in the driver, for debugging). ``max_retries``: retries of a lost worker's task."""
+    ``serial`` (in the driver, for debugging). ``max_retries``: retries of a lost worker's task.
+    ``surrogate_resources``: run surrogate refits as Ray tasks with these resources."""
 
     backend: Literal["ray", "serial"] = "ray"
     workers: int = 2
     address: str | None = None
     resources: Resources = field(default_factory=Resources)
     max_retries: int = 3
+    #: where surrogate refits run: None = in the driver; else a Ray task with these resources
+    #: (e.g. ``{num_gpus: 1}``: a GPU worker, when one is free), ensemble members in parallel
+    surrogate_resources: Resources | None = None
 
     def __post_init__(self) -> None:
         if self.workers < 1:
             raise ValueError(f"parallel.workers must be >= 1, got {self.workers}")
+        if self.surrogate_resources is not None and self.backend != "ray":
+            raise ValueError("parallel.surrogate_resources needs backend: ray (serial fits in the driver)")
 
 
 @dataclass

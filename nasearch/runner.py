@@ -10,6 +10,7 @@ of it, so killing the run loses nothing that finished; rerunning the same comman
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -205,7 +206,9 @@ def run(cfg: RunConfig, run_dir: Path, progress: bool = True, log: Callable[[str
     if cfg.parallel.backend == "ray":
         pool_options = {"workers": cfg.parallel.workers, "address": cfg.parallel.address,
                         "num_cpus": cfg.parallel.resources.num_cpus, "num_gpus": cfg.parallel.resources.num_gpus,
-                        "max_retries": cfg.parallel.max_retries}
+                        "max_retries": cfg.parallel.max_retries,
+                        "surrogate_resources": dataclasses.asdict(cfg.parallel.surrogate_resources)
+                        if cfg.parallel.surrogate_resources else None}
     pool = make_pool(evaluator, cfg.parallel.backend, **pool_options)
     reports: list[SeedReport] = []
     try:
@@ -216,6 +219,9 @@ def run(cfg: RunConfig, run_dir: Path, progress: bool = True, log: Callable[[str
                          "search_space": cfg.search_space.name, "test_metric": test_metric, **optimum}
                 tracker = StudyTracker(url, name, objectives, attrs, space=space)
                 optimizer = build_optimizer(block, space, objectives, seed)
+                fitter = pool.fitter()
+                if fitter is not None and callable(getattr(optimizer, "use_fitter", None)):
+                    optimizer.use_fitter(fitter)
                 report = run_seed(cfg, space, optimizer, tracker, pool, block, seed, optimum, test_metric,
                                   reference, progress)
                 reports.append(report)

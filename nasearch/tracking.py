@@ -3,7 +3,9 @@
 The driver alone writes, one committed transaction per finished evaluation (SQLite by default,
 ``runs/out/<name>/study.db``; any SQLAlchemy URL works), so a ``kill -9`` loses no completed
 evaluation. A trial carries the architecture's string form and key (user attributes ``arch``, ``key``),
-every returned metric (``metrics``), the costs (``cost``) and, for a failure, the ``error``; ``optuna-dashboard <storage>`` shows it.
+every returned metric (``metrics``), the costs (``cost``) and, for a failure, the ``error``; where the
+space has a categorical encoding (NB201) the trial's ``params`` are that encoding.
+``optuna-dashboard <storage>`` shows it all.
 Resuming replays the stored trials (in order) into a fresh optimizer.
 """
 
@@ -102,6 +104,17 @@ def _sqlite_wal(storage: Any) -> None:
     storage.engine.dispose()  # reconnect so every pooled connection gets the pragmas
 
 
+def _categorical_distributions(space: Any) -> dict[str, Any] | None:
+    """Optuna distributions of a space's categorical encoding (NB201: one per edge), so trials
+    carry ``params`` and optuna-dashboard's slice and importance plots work; None without one."""
+    choices = getattr(space, "categorical_choices", None)
+    if not callable(choices) or not callable(getattr(space, "to_categorical", None)):
+        return None
+    from optuna.distributions import CategoricalDistribution
+
+    return {name: CategoricalDistribution(list(options)) for name, options in choices().items()}
+
+
 class StudyTracker:
     """Writes and reads the trials of one study.
 
@@ -142,6 +155,7 @@ class StudyTracker:
             if self.study.user_attrs.get(key) != value:
                 self.study.set_user_attr(key, value)
         self._space = space
+        self._distributions = _categorical_distributions(space)
 
     def records(self) -> list[Record]:
         """Every finished trial (COMPLETE or FAIL), in the order they were recorded."""
@@ -178,9 +192,12 @@ class StudyTracker:
         }
         if error:
             user_attrs["error"] = error[:2000]
+        params = space.to_categorical(arch) if self._distributions else None
         trial = optuna.trial.create_trial(
             state=optuna.trial.TrialState.COMPLETE if state == COMPLETE else optuna.trial.TrialState.FAIL,
             values=values,
+            params=params,
+            distributions=self._distributions,
             user_attrs=user_attrs,
         )
         self.study.add_trial(trial)

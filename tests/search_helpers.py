@@ -138,3 +138,14 @@ class SlowBenchmark(SlowEvaluator):
         super().__init__(inner, delay)
         self.objectives = inner.objectives
         self.test_metric = inner.test_metric
+
+
+class WhereFittedSurrogate(RidgeSurrogate):
+    """The ridge surrogate, remembering the process it was fitted in (remote refit tests)."""
+
+    fitted_in: int | None = None
+
+    def fit(self, graphs: Sequence[ArchGraph], y: Sequence[float], hardware: Any = None) -> WhereFittedSurrogate:
+        super().fit(graphs, y, hardware)
+        self.fitted_in = os.getpid()
+        return self

@@ -19,6 +19,7 @@ ALL = {
     "evolution": {"population_size": 10, "sample_size": 3},
     "local_search": {"num_init": 5},
     "predictor_evolution": {"surrogate": RidgeSurrogate(), "num_init": 10, "k": 5, "pool_size": 60},
+    "predictor_local_search": {"surrogate": RidgeSurrogate(), "num_init": 10, "k": 3},
     "bayesian": {"surrogate": RidgeSurrogate(), "ensemble_size": 2, "num_init": 10, "k": 5, "pool_size": 60},
     "optuna": {"sampler": "tpe"},
 }
@@ -103,6 +104,39 @@ def test_predictor_evolution_queues_the_predicted_best(nb201_space, evaluator):
     assert len(chosen) == 10
     assert value(chosen) > value(pool) + 1.0
     assert opt.stats["fits"] == 1 and opt.stats["fit_seconds"] > 0
+
+
+def test_predictor_local_search_ranks_the_incumbents_neighbours(nb201_space, evaluator):
+    """A round proposes unseen neighbours of the best cell, the ones the surrogate ranks highest;
+    once that neighbourhood is spent it falls back to the mutation pool instead of stalling."""
+    opt = OPTIMIZERS.create("predictor_local_search", space=nb201_space, objectives=OBJ, seed=0,
+                            surrogate=RidgeSurrogate(), num_init=40, k=3)
+    drive(opt, evaluator, 40)
+    incumbent = opt.best(1)[0]
+    neighbour_keys = {nb201_space.key(a) for a in nb201_space.neighbours(incumbent)}
+    pool = opt._candidates()
+    assert {nb201_space.key(a) for a in pool} <= neighbour_keys - opt.seen
+    chosen = opt.ask(3)
+    graphs = [opt._graph(a) for a in pool]
+    predicted = dict(zip((nb201_space.key(a) for a in pool), opt.surrogates[0].predict(graphs)[0]))
+    assert sorted(predicted[nb201_space.key(a)] for a in chosen) == sorted(predicted.values())[-3:]
+
+    for arch in nb201_space.neighbours(incumbent):  # spend the neighbourhood: fallback pool
+        if opt.is_fresh(arch):
+            opt.tell(arch, Result({METRIC: 0.0}))
+    opt.queue = []
+    assert len(opt.ask(3)) == 3
+
+
+def test_predictor_local_search_needs_neighbours(nb201_space):
+    class NoNeighbours:
+        def __getattr__(self, name):
+            if name == "neighbours":
+                raise AttributeError(name)
+            return getattr(nb201_space, name)
+
+    with pytest.raises(ConfigError, match="neighbours"):
+        OPTIMIZERS.create("predictor_local_search", space=NoNeighbours(), objectives=OBJ, surrogate=RidgeSurrogate())
 
 
 @pytest.mark.parametrize("acquisition", ["its", "ucb", "ei"])

@@ -103,3 +103,58 @@ def test_serial_pool_and_backend_names(bench, nb201_space):
 
     with pytest.raises(ConfigError, match="unknown backend 'dask'"):
         make_pool(bench, "dask")
+
+
+def test_surrogate_refits_run_as_ray_tasks(ray_session, nb201_space, bench):
+    """With surrogate_resources, every ensemble member is fitted in a Ray worker process and
+    comes back predicting exactly what a fit in the driver predicts."""
+    import os
+
+    from search_helpers import WhereFittedSurrogate
+
+    from nasearch.optimizers.surrogate import Surrogate
+
+    pool = RayPool(bench, workers=1, num_cpus=1, surrogate_resources={"num_cpus": 1})
+    archs = _archs(nb201_space, 40, seed=3)
+    graphs = [nb201_space.to_graph(a) for a in archs]
+    y = [bench.evaluate(a).metrics[METRIC] for a in archs]
+    remote, local = (Surrogate(WhereFittedSurrogate(), seed=1, ensemble_size=2) for _ in range(2))
+    remote.fitter = pool.fitter()
+    remote.fit(graphs, y)
+    local.fit(graphs, y)
+    assert all(m.fitted_in not in (None, os.getpid()) for m in remote.members)
+    assert all(m.fitted_in == os.getpid() for m in local.members)
+    np.testing.assert_allclose(remote.predict(graphs)[0], local.predict(graphs)[0])
+    assert SerialPool(bench).fitter() is None and RayPool(bench, workers=1).fitter() is None
+
+
+def test_surrogate_resources_the_cluster_lacks_are_refused(ray_session, bench):
+    from nasearch.errors import ConfigError
+
+    if ray_session.cluster_resources().get("GPU", 0) >= 64:
+        pytest.skip("a cluster with 64 GPUs")
+    with pytest.raises(ConfigError, match=r"surrogate_resources.num_gpus asks for 64 GPU"):
+        RayPool(bench, workers=1, surrogate_resources={"num_gpus": 64})
+
+
+def test_run_with_surrogate_refits_on_ray(ray_session, tmp_path):
+    from nasearch.cli import main
+
+    cfg = tmp_path / "remote_fit.yaml"
+    cfg.write_text(f"""\
+name: remotefit
+seeds: [0]
+search_space: {{name: nasbench201}}
+evaluator: {{name: benchmark, metric: {METRIC}}}
+optimizer: {{name: predictor_local_search, surrogate: {{name: random_forest, n_estimators: 20}}, num_init: 5, k: 3}}
+budget: {{queries: 20}}
+parallel: {{backend: ray, workers: 1, surrogate_resources: {{num_cpus: 1}}}}
+""")
+    out = tmp_path / "out"
+    assert main(["run", str(cfg), "--out", str(out), "--no-progress"]) == 0
+    summary = json.loads(Path(out / "summary.json").read_text())[0]
+    assert summary["queries"] == 20 and summary["failures"] == 0
+
+    bad = tmp_path / "serial_fit.yaml"
+    bad.write_text(cfg.read_text().replace("backend: ray", "backend: serial"))
+    assert main(["run", str(bad), "--out", str(tmp_path / "bad"), "--no-progress"]) != 0

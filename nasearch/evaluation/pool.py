@@ -76,6 +76,10 @@ class SerialPool:
         self.eval_seconds += wall
         return [Outcome(ticket, arch, result, error, wall)]
 
+    def fitter(self) -> None:
+        """Surrogates fit in the driver with the serial backend."""
+        return None
+
     def close(self) -> None:
         self._queue.clear()
 
@@ -99,6 +103,14 @@ def _remote_evaluate(token: str, payload: bytes, arch: Hashable) -> tuple[Result
         return None, _error_text(exc), time.perf_counter() - start
 
 
+def _remote_fit(member: Any, graphs: list[Any], y: Any) -> Any:
+    """Ray task: fit one surrogate member on the worker (its GPU when it has one) and return it.
+    Torch predictors move their module back to the CPU after fitting, so the driver can unpickle
+    the result without a GPU."""
+    member.fit(graphs, y)
+    return member
+
+
 class RayPool:
     """Ray tasks, at most ``workers`` in flight; each asks for ``num_cpus``/``num_gpus``.
 
@@ -118,6 +130,7 @@ class RayPool:
         num_cpus: float = 1.0,
         num_gpus: float = 0.0,
         max_retries: int = 3,
+        surrogate_resources: dict[str, float] | None = None,
     ) -> None:
         try:
             import ray
@@ -131,10 +144,14 @@ class RayPool:
             if address:
                 kwargs["address"] = address
             else:
-                kwargs["num_cpus"] = max(1, int(round(workers * max(num_cpus, 0.01) + 0.4999)))
-                if num_gpus:
-                    kwargs["num_gpus"] = None  # autodetect
-            ray.init(**kwargs)
+                cpus = workers * max(num_cpus, 0.01) + float((surrogate_resources or {}).get("num_cpus", 0))
+                kwargs["num_cpus"] = max(1, int(round(cpus + 0.4999)))
+            ray.init(**kwargs)  # local GPUs are detected by Ray itself
+        self.surrogate_resources = dict(surrogate_resources) if surrogate_resources else None
+        if self.surrogate_resources:
+            self._check_resources(self.surrogate_resources, "parallel.surrogate_resources")
+        if num_gpus:
+            self._check_resources({"num_gpus": num_gpus}, "parallel.resources")
         self._remote = ray.remote(_remote_evaluate).options(
             num_cpus=num_cpus, num_gpus=num_gpus, max_retries=max_retries, retry_exceptions=False
         )
@@ -147,6 +164,35 @@ class RayPool:
         self._tasks: dict[Any, tuple[int, Hashable, float]] = {}
         self._next = 0
         self.eval_seconds = 0.0
+
+    def _check_resources(self, wanted: dict[str, float], key: str) -> None:
+        """Refuse a request the cluster can never grant (Ray would wait for it forever)."""
+        have = self._ray.cluster_resources()
+        for name, ray_name in (("num_gpus", "GPU"), ("num_cpus", "CPU")):
+            need = float(wanted.get(name, 0) or 0)
+            if need > float(have.get(ray_name, 0)):
+                raise ConfigError(
+                    f"{key}.{name} asks for {need:g} {ray_name}(s) per task but the Ray cluster has "
+                    f"{float(have.get(ray_name, 0)):g}; lower it or start Ray where {ray_name}s are"
+                )
+
+    def fitter(self) -> Any:
+        """A surrogate fitter that trains every member as a Ray task with ``surrogate_resources``
+        (members of an ensemble in parallel), or None when none were configured."""
+        if not self.surrogate_resources:
+            return None
+        ray = self._ray
+        remote = ray.remote(_remote_fit).options(
+            num_cpus=float(self.surrogate_resources.get("num_cpus", 1.0)),
+            num_gpus=float(self.surrogate_resources.get("num_gpus", 0.0)),
+            max_retries=1,
+        )
+
+        def fit_on_workers(members: list[Any], graphs: list[Any], y: Any) -> list[Any]:
+            graphs_ref, y_ref = ray.put(graphs), ray.put(y)
+            return ray.get([remote.remote(m, graphs_ref, y_ref) for m in members])
+
+        return fit_on_workers
 
     @property
     def in_flight(self) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -62,6 +62,17 @@ def make_predictor(spec: Any, seed: int | None = None) -> Any:
     return PREDICTORS.create(name, **options)
 
 
+#: fits a list of fresh predictors on the same data and returns them fitted (in the same order)
+Fitter = Callable[[list[Any], list[Any], np.ndarray], list[Any]]
+
+
+def fit_here(members: list[Any], graphs: list[Any], y: np.ndarray) -> list[Any]:
+    """The default fitter: fit each member in turn in this process."""
+    for member in members:
+        member.fit(graphs, y)
+    return members
+
+
 def has_uncertainty(spec: Any) -> bool:
     """Whether the predictor a spec names implements ``predict_std``."""
     from nasearch.registry import PREDICTORS
@@ -76,6 +87,8 @@ class Surrogate:
 
     Targets are standardised before fitting, so predictions come back on the standardised
     scale: fine for ranking and for acquisition functions, which compare candidates only.
+    ``fitter`` decides where the members train (default: here, in turn; the runner passes a Ray
+    fitter when ``parallel.surrogate_resources`` is set, e.g. a GPU worker).
     """
 
     def __init__(self, spec: Any, seed: int = 0, ensemble_size: int = 1) -> None:
@@ -89,6 +102,7 @@ class Surrogate:
         self.fit_seconds = 0.0
         self.predict_seconds = 0.0
         self.fits = 0
+        self.fitter: Fitter = fit_here
 
     def fit(self, graphs: Sequence[Any], y: Sequence[float]) -> None:
         """Refit from scratch on ``graphs`` and higher-is-better scores ``y``."""
@@ -100,8 +114,7 @@ class Surrogate:
             make_predictor(self.spec, seed=self.seed * 1000 + self.fits * 10 + i)
             for i in range(self.ensemble_size)
         ]
-        for member in self.members:
-            member.fit(list(graphs), z)
+        self.members = list(self.fitter(self.members, list(graphs), z))
         self.fit_seconds += time.perf_counter() - start
         self.fits += 1
 
@@ -163,6 +176,11 @@ class SurrogateOptimizer(SpaceOptimizer):
         self.max_edits = max_edits
         self.queue: list[Hashable] = []
         self._graphs: dict[str, Any] = {}
+
+    def use_fitter(self, fitter: Fitter) -> None:
+        """Train the surrogates with ``fitter`` from now on (e.g. as Ray tasks on a GPU worker)."""
+        for surrogate in self.surrogates:
+            surrogate.fitter = fitter
 
     def _graph(self, arch: Hashable) -> Any:
         key = self.space.key(arch)
