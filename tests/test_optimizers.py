@@ -250,10 +250,12 @@ def _mo_hypervolume(name, options, nb201_space, seeds=range(4), queries=60):
     return float(np.mean(hvs)), opt
 
 
-def test_multi_objective_predictor_evolution_beats_random(nb201_space):
-    """One surrogate per objective, candidates by predicted Pareto rank and crowding."""
-    guided, opt = _mo_hypervolume("predictor_evolution", {"surrogate": RidgeSurrogate(), "num_init": 10, "k": 5,
-                                                          "pool_size": 60}, nb201_space)
+@pytest.mark.parametrize("name", ["predictor_evolution", "predictor_local_search"])
+def test_multi_objective_guided_search_beats_random(name, nb201_space):
+    """One surrogate per objective, candidates by predicted Pareto rank and crowding (local search:
+    the neighbours of a first-front cell)."""
+    guided, opt = _mo_hypervolume(name, {"surrogate": RidgeSurrogate(), "num_init": 10, "k": 5, "pool_size": 60},
+                                  nb201_space)
     rand, _ = _mo_hypervolume("random", {}, nb201_space)
     assert len(opt.surrogates) == 2
     assert guided > rand
