@@ -161,7 +161,8 @@ def part_latency(task: Task, sizes: list[int], devices: list[str], specs: dict[s
         frames.append(frame)
     return (
         "### Latency on the HELP tables (random protocol, seed 0, test = all other cells)\n\n"
-        "Neural models and the forest train on log latency (neural: at most 1000 optimizer steps). `params_linear` is the ridge model on op "
+        "Neural models and the forest train on log latency (neural: at most 1000 optimizer steps; "
+        "`nnformer_rank02` is NN-Former with `rank_weight: 0.2`, the rows measured before its default became 1.0). `params_linear` is the ridge model on op "
         "counts (the cells carry no FLOPs/params attributes). The 341 cells whose output is cut off "
         "from the input have near-zero latency on real devices, which weighs heavily on MAPE.\n\n"
         + _latency_table(pd.concat(frames))
