@@ -70,6 +70,8 @@ Rows = list[dict[str, Any]]
 
 
 RESUME = False
+#: result columns that --resume reads back as numbers
+NUMERIC_COLUMNS = ("kendall_tau", "spearman", "mape", "acc10", "fit_seconds", "predict_seconds")
 #: set by ``--holdouts``: run the zero-shot part on these held-out settings only
 ONLY_HOLDOUTS: list[str] = []
 
@@ -84,8 +86,11 @@ def _run(name: str, task: Any, specs: Specs, **config: Any) -> Rows:
 
         rows = list(csv.DictReader(done.open()))
         if {r["predictor"] for r in rows} == set(specs):
-            for r in rows:
+            for r in rows:  # the CSV gives strings: back to the types run_compare returns
                 r["train_size"] = int(r["train_size"])
+                for key in NUMERIC_COLUMNS:
+                    if r.get(key) not in (None, ""):
+                        r[key] = float(r[key])
             print(f"  reusing {done} ({len(rows)} rows)", flush=True)
             return rows
     return run_compare(cfg, specs, OUT / name, task=task, log=lambda line: print("  " + line, flush=True))
@@ -161,8 +166,7 @@ def part_accuracy(quick: bool) -> str:
             ledg["max_steps"] = s["acc_max_steps"]
         specs = {
             "LeDG-Former": ("ledgformer", ledg),
-            "NN-Former": ("nnformer", {**s["nnformer"], "epochs": s["nnformer"].get("epochs", epochs)})
-            if quick else ("nnformer", {}),
+            "NN-Former": ("nnformer", {**s["nnformer"], "epochs": s["nnformer"].get("epochs", epochs)}),
         }
         rows += _run(f"accuracy_{size}", task, specs, sizes=[size], **ACCURACY)
     table = []

@@ -128,17 +128,6 @@ def test_predictor_local_search_ranks_the_incumbents_neighbours(nb201_space, eva
     assert len(opt.ask(3)) == 3
 
 
-def test_predictor_local_search_needs_neighbours(nb201_space):
-    class NoNeighbours:
-        def __getattr__(self, name):
-            if name == "neighbours":
-                raise AttributeError(name)
-            return getattr(nb201_space, name)
-
-    with pytest.raises(ConfigError, match="neighbours"):
-        OPTIMIZERS.create("predictor_local_search", space=NoNeighbours(), objectives=OBJ, surrogate=RidgeSurrogate())
-
-
 @pytest.mark.parametrize("acquisition", ["its", "ucb", "ei"])
 def test_bayesian_acquisitions_run(acquisition, nb201_space, evaluator):
     opt = OPTIMIZERS.create("bayesian", space=nb201_space, objectives=OBJ, seed=0, surrogate=RidgeEnsembleSurrogate(),
@@ -182,7 +171,8 @@ def test_local_search_climbs_and_restarts(nb201_space, evaluator):
     assert opt.restarts >= 1
 
 
-def test_local_search_needs_neighbours(nb201_space):
+@pytest.mark.parametrize("name, options", [("local_search", {}), ("predictor_local_search", {"surrogate": RidgeSurrogate()})])
+def test_local_searches_need_neighbours(name, options, nb201_space):
     class NoNeighbours:
         def __getattr__(self, name):
             if name == "neighbours":
@@ -190,7 +180,7 @@ def test_local_search_needs_neighbours(nb201_space):
             return getattr(nb201_space, name)
 
     with pytest.raises(ConfigError, match="neighbours"):
-        OPTIMIZERS.create("local_search", space=NoNeighbours(), objectives=OBJ)
+        OPTIMIZERS.create(name, space=NoNeighbours(), objectives=OBJ, **options)
 
 
 def test_evolution_ages_out_the_oldest(nb201_space, evaluator):
