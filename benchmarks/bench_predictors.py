@@ -1,10 +1,11 @@
 """Predictor quality and fit time on the real tables, beside the NN-Former paper's numbers.
 
-    python -m benchmarks.bench_predictors --quick          # a few minutes: 2 sizes, 1 seed, 1 device
+    python -m benchmarks.bench_predictors --quick          # the default predictors only: 2 sizes, 1 seed, 1 device
     python -m benchmarks.bench_predictors                  # the full grid (long on 2 CPU cores)
     python -m benchmarks.bench_predictors --parts sweep    # NN-Former size/epochs sweep at 156 cells
 
-Parts: ``paper`` (NB201 paper protocol, Kendall tau at 156/469/781/1563 cells), ``random`` (the
+Parts: ``paper`` (NB201 paper protocol, Kendall tau at 156/469/781/1563 cells), ``paper_pruned``
+(the same on cells without their ``none`` nodes), ``random`` (the
 random protocol over 3 seeds), ``latency`` (HELP latency, MAPE and Acc(10%) at 1/5/10 %),
 ``nb101`` (NB101 paper protocol, when the NB101 space is installed), ``sweep`` (NN-Former sizes).
 Every fit goes through ``nasearch.compare.run_compare``; CSVs land in runs/out/bench_predictors/
@@ -29,10 +30,12 @@ OUT = Path("runs/out/bench_predictors")
 PAPER_NB201 = {156: 0.804, 469: 0.860, 781: 0.879, 1563: 0.890}
 PAPER_NB101 = {172: 0.765, 424: 0.809, 4236: 0.877}
 LATENCY_DEVICES = ("1080ti_1", "pixel3", "raspi4")
+#: NB201 accuracy parts: train on CIFAR-10-valid validation accuracy, score CIFAR-10 test accuracy
+NB201_TARGETS: dict[str, str] = {"train_metric": "cifar10-valid/valid_accuracy", "test_metric": "cifar10/test_accuracy"}
 
 HEADER = """## Predictors (`python -m benchmarks.bench_predictors`)
 
-Each table below is one part of the script (`--parts paper,latency,random,nb101,sweep`), measured in
+Each table below is one part of the script (`--parts paper,paper_pruned,latency,random,nb101,sweep`), measured in
 one run side by side; rerunning a part replaces only its table. Defaults of every predictor unless
 the table says otherwise. Kendall tau is tau-b."""
 
@@ -41,16 +44,16 @@ LEGEND = (
     "8000 steps, `rank_weight: 1.0`, which is the paper's 0.2 on accuracy fractions rescaled to standardised "
     "targets); `nnformer_short`: the same with the earlier budget of 300 epochs capped at 2000 steps; "
     "`nnformer_rank02`: that budget and `rank_weight: 0.2` on standardised targets (the paper's number taken "
-    "literally); `nnformer_official`: the same with `sibling_mode: official`; `gin_8k`, `mlp_8k`: the "
-    "baselines with NN-Former's default budget (1000 epochs capped at 8000 steps). Rows were measured in separate runs (`--tag`), so fit times compare only "
+    "literally); `nnformer_official`: the same with `sibling_mode: official`; `gin`, `mlp`: their defaults, which "
+    "share NN-Former's budget and loss (1000 epochs capped at 8000 steps, `rank_weight: 1.0`); `gin_rank02`, "
+    "`mlp_rank02`: the same with `rank_weight: 0.2`; `gin_short`, `mlp_short`: 0.2 and the earlier 300 epochs "
+    "capped at 2000 steps. Rows were measured in separate runs (`--tag`), so fit times compare only "
     "within a row's run."
 )
 
-#: NN-Former's training budget before the defaults grew to 1000 epochs / 8000 steps (the variant
-#: rows were measured with it)
+#: the training budget of every neural predictor before the defaults grew to 1000 epochs / 8000
+#: steps (the ``*_short`` and variant rows were measured with it)
 EARLIER_BUDGET: dict[str, Any] = {"epochs": 300, "max_steps": 2000}
-#: NN-Former's default budget, given to the baselines in the ``*_8k`` rows
-NNFORMER_BUDGET: dict[str, Any] = {"epochs": 1000, "max_steps": 8000}
 
 #: the predictors of the accuracy curves: label -> (registry name, options)
 ACCURACY_PREDICTORS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -61,14 +64,24 @@ ACCURACY_PREDICTORS: dict[str, tuple[str, dict[str, Any]]] = {
     "gin": ("gin", {}),
     "mlp": ("mlp", {}),
     "random_forest": ("random_forest", {}),
-    # the baselines with NN-Former's default budget (their own default is 300 epochs / 2000 steps)
-    "gin_8k": ("gin", dict(NNFORMER_BUDGET)),
-    "mlp_8k": ("mlp", dict(NNFORMER_BUDGET)),
+    # the baselines before their defaults grew to NN-Former's budget and loss (8000 steps, rank 1.0)
+    "gin_rank02": ("gin", {"rank_weight": 0.2}),
+    "mlp_rank02": ("mlp", {"rank_weight": 0.2}),
+    "gin_short": ("gin", {"rank_weight": 0.2, **EARLIER_BUDGET}),
+    "mlp_short": ("mlp", {"rank_weight": 0.2, **EARLIER_BUDGET}),
+}
+#: the pruned-cell part only: NN-Former with twice the step cap (it binds from 469 cells up)
+PRUNED_EXTRA: dict[str, tuple[str, dict[str, Any]]] = {"nnformer_16k": ("nnformer", {"max_steps": 16000})}
+#: ``--quick`` runs the defaults only
+QUICK_PREDICTORS = ("nnformer", "gin", "mlp", "random_forest")
+#: NB101 only: NN-Former with four and eight times the step cap (at 4236 cells 8000 steps are ~60 epochs)
+NB101_EXTRA: dict[str, tuple[str, dict[str, Any]]] = {
+    "nnformer_32k": ("nnformer", {"max_steps": 32000}),
+    "nnformer_64k": ("nnformer", {"max_steps": 64000}),
 }
 #: latency: every neural model trains on log latency with the same, smaller step cap (CPU time)
 LATENCY_PREDICTORS: dict[str, tuple[str, dict[str, Any]]] = {
     "nnformer": ("nnformer", {"log_target": True, "max_steps": 1000}),
-    "nnformer_rank02": ("nnformer", {"log_target": True, "max_steps": 1000, "rank_weight": 0.2}),
     "gin": ("gin", {"log_target": True, "max_steps": 1000}),
     "mlp": ("mlp", {"log_target": True, "max_steps": 1000}),
     "random_forest": ("random_forest", {"log_target": True}),
@@ -139,8 +152,7 @@ def _latency_table(frame: pd.DataFrame) -> str:
 
 
 def part_paper(task: Task, sizes: list[int], specs: dict[str, Any], seeds: list[int]) -> str:
-    frame = _run(task, "nb201_paper", specs, sizes=sizes, seeds=seeds, protocol="paper",
-                 train_metric="cifar10-valid/valid_accuracy", test_metric="cifar10/test_accuracy")
+    frame = _run(task, "nb201_paper", specs, sizes=sizes, seeds=seeds, protocol="paper", **NB201_TARGETS)
     return (
         "### NAS-Bench-201, paper protocol (Kendall tau-b, test = all 15,625 cells)\n\n"
         "Train on the first N cells in official index order (CIFAR-10-valid validation accuracy), "
@@ -150,9 +162,23 @@ def part_paper(task: Task, sizes: list[int], specs: dict[str, Any], seeds: list[
     )
 
 
+def part_paper_pruned(sizes: list[int], specs: dict[str, Any], seeds: list[int]) -> str:
+    task = build_task(CompareConfig(name="nb201_pruned", sizes=[2], predictors={"x": {}},
+                                    space_options={"prune_graph": True}))
+    frame = _run(task, "nb201_paper_pruned", specs, sizes=sizes, seeds=seeds, protocol="paper", **NB201_TARGETS)
+    return (
+        "### NAS-Bench-201, paper protocol on pruned cells (Kendall tau-b, test = all 15,625 cells)\n\n"
+        "As the first table, but every cell reaches the predictors as the graph it computes "
+        "(`space_options: {prune_graph: true}`): `none` nodes and nodes on no input-to-output path are dropped. "
+        "The paper and the table above keep all 8 nodes, `none` included. Same fit seeds as above; "
+        "`nnformer_16k`: the defaults with `max_steps: 16000` (from 469 cells: at 156 cells both run the same "
+        "5000 steps, since the 1000 epochs bind first).\n\n"
+        + _tau_table(frame, PAPER_NB201)
+    )
+
+
 def part_random(task: Task, sizes: list[int], seeds: list[int], specs: dict[str, Any]) -> str:
-    frame = _run(task, "nb201_random", specs, sizes=sizes, seeds=seeds, protocol="random",
-                 train_metric="cifar10-valid/valid_accuracy", test_metric="cifar10/test_accuracy")
+    frame = _run(task, "nb201_random", specs, sizes=sizes, seeds=seeds, protocol="random", **NB201_TARGETS)
     return (
         f"### NAS-Bench-201, random protocol ({len(seeds)} seeds, mean ± std; test = every cell not trained on)\n\n"
         + _tau_table(frame, {})
@@ -168,8 +194,8 @@ def part_latency(task: Task, sizes: list[int], devices: list[str], specs: dict[s
         frames.append(frame)
     return (
         "### Latency on the HELP tables (random protocol, seed 0, test = all other cells)\n\n"
-        "Neural models and the forest train on log latency (neural: at most 1000 optimizer steps; "
-        "`nnformer_rank02` is NN-Former with `rank_weight: 0.2`, the rows measured before its default became 1.0). `params_linear` is the ridge model on op "
+        "Neural models and the forest train on log latency (neural: at most 1000 optimizer steps, "
+        "`rank_weight: 1.0`). `params_linear` is the ridge model on op "
         "counts (the cells carry no FLOPs/params attributes). The 341 cells whose output is cut off "
         "from the input have near-zero latency on real devices, which weighs heavily on MAPE.\n\n"
         + _latency_table(pd.concat(frames))
@@ -188,14 +214,14 @@ def part_nb101(sizes: list[int], specs: dict[str, Any]) -> str:
                  train_metric=metric, test_metric=metric, test_subsample=50_000)
     return (
         "### NAS-Bench-101, paper protocol (train and test on mean test accuracy; test = 50,000 random cells)\n\n"
-        "The paper trains on validation accuracy, which our table lacks. " + LEGEND + "\n\n" + _tau_table(frame, PAPER_NB101)
+        "The paper trains on validation accuracy, which our table lacks. `nnformer_32k`, `nnformer_64k`: the "
+        "defaults with `max_steps: 32000` / `64000` (measured at 4236 cells only). " + LEGEND + "\n\n" + _tau_table(frame, PAPER_NB101)
     )
 
 
 def part_sweep(task: Task, keep: set[str] | None = None) -> str:
     specs = {label: ("nnformer", opts) for label, opts in SWEEP.items() if keep is None or label in keep}
-    frame = _run(task, "nnformer_sweep", specs, sizes=[156], seeds=[0], protocol="paper",
-                 train_metric="cifar10-valid/valid_accuracy", test_metric="cifar10/test_accuracy")
+    frame = _run(task, "nnformer_sweep", specs, sizes=[156], seeds=[0], protocol="paper", **NB201_TARGETS)
     from predictors.nnformer import NNFormerModule
 
     rows = []
@@ -214,13 +240,14 @@ def part_sweep(task: Task, keep: set[str] | None = None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="reduced grid (a few minutes)")
-    parser.add_argument("--parts", default="paper,latency,random,nb101",
-                        help="comma-separated: paper, random, latency, nb101, sweep")
+    parser.add_argument("--quick", action="store_true", help="reduced grid: the default predictors, fewer sizes")
+    parser.add_argument("--parts", default="paper,paper_pruned,latency,random,nb101",
+                        help="comma-separated: paper, paper_pruned, random, latency, nb101, sweep")
     parser.add_argument("--predictors", help="comma-separated labels to keep (default: all)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--paper-seeds", default="0",
                         help="paper part: comma-separated fit seeds (the training cells stay the first N)")
+    parser.add_argument("--sizes", help="comma-separated training sizes: only these of each part's sizes")
     parser.add_argument("--tag", default="", help="keep this run's CSVs apart from earlier runs of the same part")
     parser.add_argument("--render", action="store_true",
                         help="no fits: rebuild the tables from the CSVs in runs/out/bench_predictors (also partial ones)")
@@ -237,8 +264,14 @@ def main(argv: list[str] | None = None) -> int:
     def pick(specs: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in specs.items() if keep is None or k in keep}
 
+    only_sizes = {int(x) for x in args.sizes.split(",") if x.strip()} if args.sizes else None
+
+    def sizes(quick: list[int], full: list[int]) -> list[int]:
+        chosen = quick if args.quick else full
+        return [s for s in chosen if only_sizes is None or s in only_sizes]
+
     nb201 = build_task(CompareConfig(name="nb201", sizes=[2], predictors={"x": {}}))
-    accuracy = pick({k: v for k, v in ACCURACY_PREDICTORS.items() if not (args.quick and k == "nnformer_official")})
+    accuracy = pick({k: v for k, v in ACCURACY_PREDICTORS.items() if not args.quick or k in QUICK_PREDICTORS})
     grid = "reduced grid (`--quick`)" if args.quick else "full grid"
     if args.render:
         grid = "table rebuilt with `--render` from the CSVs of the runs that measured it"
@@ -246,18 +279,25 @@ def main(argv: list[str] | None = None) -> int:
 
     steps: dict[str, Callable[[], str]] = {
         "sweep": lambda: part_sweep(nb201, None if args.render else keep),
-        "paper": lambda: part_paper(nb201, [156, 469] if args.quick else [156, 469, 781, 1563], accuracy,
+        "paper": lambda: part_paper(nb201, sizes([156, 469], [156, 469, 781, 1563]), accuracy,
                                     paper_seeds),
+        "paper_pruned": lambda: part_paper_pruned(
+            sizes([156, 469], [156, 469, 781, 1563]),
+            {**{k: v for k, v in accuracy.items() if k in QUICK_PREDICTORS},
+             **({} if args.quick else pick(PRUNED_EXTRA))}, paper_seeds,
+        ),
         "latency": lambda: part_latency(
-            nb201, [156] if args.quick else [156, 781, 1563],
+            nb201, sizes([156], [156, 781, 1563]),
             list(LATENCY_DEVICES[:1] if args.quick else LATENCY_DEVICES), pick(LATENCY_PREDICTORS),
         ),
         "random": lambda: part_random(
-            nb201, [156] if args.quick else [156, 469, 781, 1563], [0, 1, 2],
+            nb201, sizes([156], [156, 469, 781, 1563]), [0, 1, 2],
             {k: v for k, v in accuracy.items()
-             if k not in ("nnformer_official", "nnformer_rank02", "nnformer_short", "gin_8k", "mlp_8k")},
+             if k not in ("nnformer_official", "nnformer_rank02", "nnformer_short", "gin_rank02", "mlp_rank02")},
         ),
-        "nb101": lambda: part_nb101([172] if args.quick else [172, 424, 4236], accuracy),
+        "nb101": lambda: part_nb101(
+            sizes([172], [172, 424, 4236]), {**accuracy, **({} if args.quick else pick(NB101_EXTRA))}
+        ),
     }
     unknown = [p for p in parts if p not in steps]
     if unknown:

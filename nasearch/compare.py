@@ -41,7 +41,7 @@ from nasearch.graph import ArchGraph
 
 CSV_COLUMNS = [
     "predictor", "protocol", "train_size", "seed", "kendall_tau", "spearman", "mape", "acc10",
-    "fit_seconds", "predict_seconds", "n_test", "train_metric", "test_metric",
+    "fit_seconds", "predict_seconds", "n_test", "n_validation", "train_metric", "test_metric",
 ]  # fmt: skip
 
 
@@ -68,6 +68,10 @@ class CompareConfig:
     test_subsample: int | None = None
     #: torch CPU threads for the fits (None: torch's default)
     threads: int | None = None
+    #: cells (on the train metric) given to predictors that take an ``eval_set``, to pick their
+    #: best checkpoint: the next N cells after the training ones (paper protocol; the paper's N
+    #: is 1024) or N random non-training cells (random protocol). 0: none.
+    validation_size: int = 0
 
     def __post_init__(self) -> None:
         if not self.sizes or any(s < 2 for s in self.sizes):
@@ -78,6 +82,8 @@ class CompareConfig:
             raise ValueError("predictors must name at least one predictor")
         if self.test_subsample is not None and self.test_subsample < 2:
             raise ValueError("test_subsample must be >= 2 or null")
+        if self.validation_size != 0 and self.validation_size < 2:
+            raise ValueError(f"validation_size must be 0 (none) or >= 2, got {self.validation_size}")
 
     @property
     def target_metric(self) -> str:
@@ -103,6 +109,9 @@ class Split:
     hardware_train: list[Any] | None = None
     hardware_test: list[Any] | None = None
     info: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: cells for checkpoint selection (``eval_set``) and their train-metric targets, if any
+    validation: np.ndarray | None = None
+    y_validation: np.ndarray | None = None
 
 
 class Task:
@@ -214,15 +223,26 @@ def _test_cells(task: Task, candidates: np.ndarray, seed: int, config: CompareCo
 def paper_protocol(task: Task, size: int, seed: int, config: CompareConfig) -> Iterator[Split]:
     """Train on the first ``size`` cells in official index order; test on all cells.
 
-    The NN-Former / NAR-Former protocol. Their next 1024 cells are a validation set for model
-    selection; we select nothing (fixed epochs), so it is unused. ``seed`` varies only the fit.
+    The NN-Former / NAR-Former protocol. With ``validation_size`` (theirs is 1024) the next cells
+    are the validation set that picks the checkpoint. ``seed`` varies only the fit.
     """
     n = len(task)
-    if size >= n:
-        raise ConfigError(f"training size {size} is not smaller than the space ({n} cells)")
+    if size + config.validation_size >= n:
+        raise ConfigError(f"training size {size} + validation_size is not smaller than the space ({n} cells)")
     train = _finite(task, np.arange(size), config.train_metric)
+    validation = _finite(task, np.arange(size, size + config.validation_size), config.train_metric)
     test = _test_cells(task, np.arange(n), seed, config)
-    yield Split(train, test, task.column(config.train_metric)[train], task.column(config.target_metric)[test])
+    yield _split(task, config, train, test, validation)
+
+
+def _split(task: Task, config: CompareConfig, train: np.ndarray, test: np.ndarray, validation: np.ndarray) -> Split:
+    """A Split with targets gathered from the task's columns (no validation set when it is empty)."""
+    y_train = task.column(config.train_metric)
+    return Split(
+        train, test, y_train[train], task.column(config.target_metric)[test],
+        validation=validation if validation.size else None,
+        y_validation=y_train[validation] if validation.size else None,
+    )  # fmt: skip
 
 
 @register_protocol("random")
@@ -232,11 +252,15 @@ def random_protocol(task: Task, size: int, seed: int, config: CompareConfig) -> 
     if size >= n:
         raise ConfigError(f"training size {size} is not smaller than the space ({n} cells)")
     candidates = _finite(task, np.arange(n), config.train_metric)
+    if size + config.validation_size >= candidates.size:
+        raise ConfigError(f"training size {size} + validation_size is not smaller than the space ({n} cells)")
     rng = np.random.default_rng(seed)
     train = np.sort(rng.choice(candidates, size=size, replace=False))
     rest = np.setdiff1d(np.arange(n), train, assume_unique=True)
     test = _test_cells(task, rest, seed, config)
-    yield Split(train, test, task.column(config.train_metric)[train], task.column(config.target_metric)[test])
+    unused = np.setdiff1d(candidates, train, assume_unique=True)
+    validation = np.sort(rng.choice(unused, size=config.validation_size, replace=False))
+    yield _split(task, config, train, test, validation)
 
 
 # --- config -------------------------------------------------------------------------------------
@@ -307,6 +331,7 @@ def run_compare(
 ) -> list[dict[str, Any]]:
     """Fit and score every predictor x size x seed x split; write results.csv as rows come."""
     from nasearch.registry import PREDICTORS
+    from predictors.base import accepts_eval_set, fit_predictor
 
     if config.threads is not None:
         import torch
@@ -327,7 +352,12 @@ def run_compare(
                     for label, (name, options) in specs.items():
                         model = PREDICTORS.create(name, **_with_seed(PREDICTORS.get(name), options, seed))
                         start = time.perf_counter()
-                        model.fit(task.graphs_at(split.train), split.y_train, hardware=split.hardware_train)
+                        eval_set = None
+                        if split.validation is not None:
+                            eval_set = (task.graphs_at(split.validation), split.y_validation)
+                        fit_predictor(
+                            model, task.graphs_at(split.train), split.y_train, split.hardware_train, eval_set
+                        )
                         fit_s = time.perf_counter() - start
                         start = time.perf_counter()
                         pred = model.predict(task.graphs_at(split.test), hardware=split.hardware_test)
@@ -337,7 +367,10 @@ def run_compare(
                             "predictor": label, "protocol": config.protocol, "train_size": size,
                             "seed": seed, "mape": "", "acc10": "", **metrics,
                             "fit_seconds": round(fit_s, 3), "predict_seconds": round(pred_s, 3),
-                            "n_test": int(split.test.size), "train_metric": config.train_metric,
+                            "n_test": int(split.test.size),
+                            "n_validation": 0 if eval_set is None or not accepts_eval_set(model)
+                            else int(split.validation.size),
+                            "train_metric": config.train_metric,
                             "test_metric": config.target_metric, **split.info,
                         }  # fmt: skip
                         if writer is None:

@@ -3,11 +3,14 @@
 ``fit(graphs, y, hardware=None)`` learns from evaluated cells; ``predict(graphs, hardware=None)``
 returns the predicted mean as a float array; models that can give uncertainty also implement
 ``predict_std``. ``hardware`` is an optional per-sample description (a device name or a dict
-of its attributes) for hardware-conditioned surrogates; others ignore it.
+of its attributes) for hardware-conditioned surrogates; others ignore it. Predictors that can
+select a checkpoint on a validation set also take ``fit(..., eval_set=(graphs, y[, hardware]))``;
+``fit_predictor`` passes one only to those.
 """
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
@@ -29,3 +32,18 @@ class Predictor(ABC):
     @abstractmethod
     def predict(self, graphs: Sequence[ArchGraph], hardware: Hardware = None) -> np.ndarray:
         """Predicted target for each graph."""
+
+
+def accepts_eval_set(predictor: Predictor) -> bool:
+    """Whether ``predictor.fit`` takes an ``eval_set`` (a validation set for checkpoint selection)."""
+    return "eval_set" in inspect.signature(predictor.fit).parameters
+
+
+def fit_predictor(
+    predictor: Predictor, graphs: Sequence[ArchGraph], y: Sequence[float], hardware: Hardware = None,
+    eval_set: Any = None,
+) -> Predictor:  # fmt: skip
+    """``predictor.fit``, with ``eval_set`` passed when given and the predictor takes one."""
+    if eval_set is not None and accepts_eval_set(predictor):
+        return predictor.fit(graphs, y, hardware=hardware, eval_set=eval_set)
+    return predictor.fit(graphs, y, hardware=hardware)

@@ -17,13 +17,13 @@ import numpy as np
 
 from nasearch.errors import ConfigError
 from nasearch.graph import ArchGraph
-from predictors.base import Hardware, Predictor
+from predictors.base import Hardware, Predictor, fit_predictor
 from predictors.training import PredictorError, check_fit_inputs
 
 
 def _fit_member(
     base: str, options: dict[str, Any], graphs: list[ArchGraph], y: np.ndarray,
-    hardware: Hardware, threads: int | None,
+    hardware: Hardware, threads: int | None, eval_set: Any = None,
 ) -> Predictor:
     """Build and fit one member (runs in a worker process when n_jobs > 1)."""
     from nasearch.registry import PREDICTORS
@@ -33,7 +33,7 @@ def _fit_member(
 
         torch.set_num_threads(threads)
     member = PREDICTORS.create(base, **options)
-    return member.fit(graphs, y, hardware=hardware)
+    return fit_predictor(member, graphs, y, hardware, eval_set)
 
 
 class Ensemble(Predictor):
@@ -72,8 +72,10 @@ class Ensemble(Predictor):
             jobs.append(({**self.options, "seed": self.seed + i}, rows))
         return jobs
 
-    def fit(self, graphs: Sequence[ArchGraph], y: Sequence[float], hardware: Hardware = None) -> Ensemble:
-        """Fit all k members (in parallel processes when ``n_jobs > 1``)."""
+    def fit(
+        self, graphs: Sequence[ArchGraph], y: Sequence[float], hardware: Hardware = None, eval_set: Any = None
+    ) -> Ensemble:
+        """Fit all k members (in parallel processes when ``n_jobs > 1``); ``eval_set`` goes to each."""
         target = check_fit_inputs(graphs, y, "ensemble")
         graphs = list(graphs)
         hw = None if hardware is None else list(hardware)
@@ -84,14 +86,14 @@ class Ensemble(Predictor):
             return (self.base, options, [graphs[r] for r in rows], target[rows], sub_hw)
 
         if self.n_jobs == 1:
-            self.members = [_fit_member(*args(o, r), None) for o, r in jobs]
+            self.members = [_fit_member(*args(o, r), None, eval_set) for o, r in jobs]
         else:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
             ctx = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=min(self.n_jobs, self.k), mp_context=ctx) as pool:
-                futures = [pool.submit(_fit_member, *args(o, r), 1) for o, r in jobs]
+                futures = [pool.submit(_fit_member, *args(o, r), 1, eval_set) for o, r in jobs]
                 self.members = [f.result() for f in futures]
         return self
 

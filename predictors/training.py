@@ -17,10 +17,11 @@ Public API (stable; other modules build on it):
     ``positions`` the int array of the item positions it holds (so targets can be gathered).
     ``rng`` is None for prediction (keep the order), a Generator for training (shuffle).
     ``predictors.encoding.EncodedGraphs`` is the ready-made one for ArchGraphs.
-``train_regressor(model, source, y, config, forward=None) -> TrainResult``
+``train_regressor(model, source, y, config, forward=None, validation=None) -> TrainResult``
     Trains ``model`` (an ``nn.Module`` whose ``forward(inputs)`` returns a ``(B,)`` tensor, or
     ``forward(model, inputs)`` when given) on the standardised ``y`` and returns it with the EMA
-    weights loaded, plus the loss history.
+    weights loaded, plus the loss history. ``validation=(source, y)`` keeps instead the weights
+    that rank it best (``CheckpointSelector``).
 ``predict_regressor(model, source, batch_size=512, device="cpu", forward=None) -> np.ndarray``
     Eval-mode predictions in item order.
 ``TorchPredictor``
@@ -31,6 +32,8 @@ Public API (stable; other modules build on it):
       vocabulary) before the module is built;
     - ``_build_module() -> nn.Module``;
     - ``_encode(graphs, hardware) -> BatchSource``.
+
+    Its ``fit`` takes an optional ``eval_set=(graphs, y[, hardware])`` for checkpoint selection.
 
     Targets are standardised (``log_target=True`` first takes the log, for latencies); the model
     is kept on CPU between calls, so a fitted predictor pickles (Ray ships it) and unpickles
@@ -88,6 +91,9 @@ class TrainConfig:
     device: str = "cpu"
     #: torch CPU threads while training (None: leave torch's setting alone)
     threads: int | None = None
+    #: with an ``eval_set``: score it (Kendall tau) every this many steps and keep the best
+    #: weights, the checkpoint selection of the official NN-Former code (it scores every 5 epochs)
+    validate_every: int = 100
 
     def __post_init__(self) -> None:
         checks = [
@@ -103,6 +109,7 @@ class TrainConfig:
             (self.grad_clip is None or self.grad_clip > 0, "grad_clip must be > 0 or None"),
             (self.threads is None or self.threads >= 1, "threads must be >= 1 or None"),
             (self.max_steps is None or self.max_steps >= 1, "max_steps must be >= 1 or None"),
+            (self.validate_every >= 1, "validate_every must be >= 1"),
         ]
         for ok, message in checks:
             if not ok:
@@ -131,6 +138,9 @@ class TrainResult:
     losses: list[float]
     steps: int
     seconds: float
+    #: with a validation set: the step whose weights were kept, and their validation Kendall tau
+    best_step: int | None = None
+    best_score: float | None = None
 
 
 # --- pieces of the loop ---------------------------------------------------------------------------
@@ -224,14 +234,50 @@ def _default_forward(model: nn.Module, inputs: Any) -> torch.Tensor:
     return model(inputs)
 
 
+class CheckpointSelector:
+    """Keeps the weights that rank a validation set best (Kendall tau of their predictions).
+
+    The official NN-Former code scores the next 1024 cells every 5 epochs and tests the best
+    checkpoint. With our EMA weights it changed NB201 test tau by less than 0.001 (156-781 cells),
+    but it guards a fit whose last weights are not its best.
+    """
+
+    def __init__(
+        self, source: BatchSource, y: np.ndarray, device: torch.device,
+        forward: Callable[[nn.Module, Any], torch.Tensor] | None = None,
+    ) -> None:  # fmt: skip
+        from predictors.metrics import kendall_tau
+
+        self._tau = kendall_tau
+        self.source, self.y, self.device, self.forward = source, np.asarray(y, dtype=float), device, forward
+        self.best_score = -np.inf
+        self.best_step: int | None = None
+        self.best_state: dict[str, torch.Tensor] | None = None
+
+    def consider(self, model: nn.Module, step: int) -> None:
+        """Score ``model`` on the validation set; keep a copy of its weights if it is the best so far."""
+        was_training = model.training
+        pred = predict_regressor(model, self.source, 1024, self.device, self.forward)
+        model.train(was_training)
+        score = self._tau(self.y, pred)
+        if score > self.best_score:
+            self.best_score, self.best_step = score, step
+            self.best_state = copy.deepcopy(model.state_dict())
+
+
 def train_regressor(
     model: nn.Module,
     source: BatchSource,
     y: np.ndarray,
     config: TrainConfig,
     forward: Callable[[nn.Module, Any], torch.Tensor] | None = None,
+    validation: tuple[BatchSource, np.ndarray] | None = None,
 ) -> TrainResult:
-    """Train ``model`` to regress ``y`` (already scaled) over ``source``; returns EMA weights."""
+    """Train ``model`` to regress ``y`` (already scaled) over ``source``; returns EMA weights.
+
+    With ``validation=(source, y)`` the weights (EMA ones when EMA is on) are scored on it every
+    ``config.validate_every`` steps and at the end, and the best-scoring ones are returned.
+    """
     fwd = forward or _default_forward
     n = len(source)
     target = np.asarray(y, dtype=np.float32).ravel()
@@ -259,6 +305,8 @@ def train_regressor(
             optimizer, lambda s: warmup_cosine(s, total, config.warmup, config.min_lr_ratio)
         )
         ema = EMA(model, config.ema_decay) if config.ema_decay else None
+        scored = ema.shadow if ema is not None else model
+        selector = CheckpointSelector(validation[0], validation[1], device, forward) if validation else None
         losses: list[float] = []
         step = 0
         start = time.perf_counter()
@@ -286,13 +334,21 @@ def train_regressor(
                 if ema is not None:
                     ema.update(model)
                 step += 1
+                if selector is not None and step % config.validate_every == 0:
+                    selector.consider(scored, step)
                 epoch_loss += float(loss.detach())
                 epoch_batches += 1
             losses.append(epoch_loss / max(1, epoch_batches))
-        if ema is not None:
+        if selector is not None:
+            if step % config.validate_every:  # the last weights were not scored yet
+                selector.consider(scored, step)
+            assert selector.best_state is not None
+            model.load_state_dict(selector.best_state)
+        elif ema is not None:
             model.load_state_dict(ema.shadow.state_dict())
         model.eval()
-        return TrainResult(model, losses, step, time.perf_counter() - start)
+        best = (selector.best_step, selector.best_score) if selector is not None else (None, None)
+        return TrainResult(model, losses, step, time.perf_counter() - start, *best)
     finally:
         if config.threads is not None:
             torch.set_num_threads(old_threads)
@@ -373,6 +429,19 @@ def check_fit_inputs(graphs: Sequence[ArchGraph], y: Sequence[float], what: str)
     return arr
 
 
+#: a validation set for ``fit(..., eval_set=...)``: ``(graphs, y)`` or ``(graphs, y, hardware)``
+EvalSet = tuple[Sequence[ArchGraph], Sequence[float]] | tuple[Sequence[ArchGraph], Sequence[float], Hardware]
+
+
+def unpack_eval_set(eval_set: Any, owner: str) -> tuple[list[ArchGraph], np.ndarray, Hardware]:
+    """``(graphs, y, hardware)`` from ``owner``'s ``eval_set`` after checking it (>= 2 graphs)."""
+    if not isinstance(eval_set, (tuple, list)) or len(eval_set) not in (2, 3):
+        raise PredictorError(f"{owner}.fit: eval_set must be a (graphs, y) or (graphs, y, hardware) tuple")
+    graphs, y = list(eval_set[0]), eval_set[1]
+    hardware = eval_set[2] if len(eval_set) == 3 else None
+    return graphs, check_fit_inputs(graphs, y, f"{owner} (eval_set)"), hardware
+
+
 class TorchPredictor(Predictor):
     """fit/predict/pickling for a torch model trained by ``train_regressor`` (see module doc)."""
 
@@ -394,6 +463,8 @@ class TorchPredictor(Predictor):
         self.module: nn.Module | None = None
         self.history: list[float] = []
         self.fit_seconds = 0.0
+        #: with an eval_set: the optimizer step whose weights were kept
+        self.best_step: int | None = None
 
     # --- hooks for subclasses -------------------------------------------------------------------
     def _prepare(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> None:
@@ -409,8 +480,15 @@ class TorchPredictor(Predictor):
         return model(inputs)
 
     # --- Predictor contract ---------------------------------------------------------------------
-    def fit(self, graphs: Sequence[ArchGraph], y: Sequence[float], hardware: Hardware = None) -> TorchPredictor:
-        """Train a fresh module on ``graphs`` -> ``y`` (refits from scratch on every call)."""
+    def fit(
+        self, graphs: Sequence[ArchGraph], y: Sequence[float], hardware: Hardware = None,
+        eval_set: EvalSet | None = None,
+    ) -> TorchPredictor:  # fmt: skip
+        """Train a fresh module on ``graphs`` -> ``y`` (refits from scratch on every call).
+
+        ``eval_set=(graphs, y)`` (or ``(graphs, y, hardware)``) is a validation set: the weights
+        that rank it best (Kendall tau, scored every ``validate_every`` steps) are kept.
+        """
         target = check_fit_inputs(graphs, y, self.display_name)
         graphs = list(graphs)
         self._prepare(graphs, hardware)
@@ -418,10 +496,17 @@ class TorchPredictor(Predictor):
         seed_everything(self.train_config.seed)
         module = self._build_module()
         source = self._encode(graphs, hardware)
-        result = train_regressor(module, source, self.scaler.transform(target), self.train_config, self._forward)
+        validation = None
+        if eval_set is not None:
+            val_graphs, val_y, val_hw = unpack_eval_set(eval_set, self.display_name)
+            validation = (self._encode(val_graphs, val_hw), self.scaler.transform(val_y))
+        result = train_regressor(
+            module, source, self.scaler.transform(target), self.train_config, self._forward, validation
+        )
         self.module = result.model.cpu()
         self.history = result.losses
         self.fit_seconds = result.seconds
+        self.best_step = result.best_step
         return self
 
     def predict(self, graphs: Sequence[ArchGraph], hardware: Hardware = None) -> np.ndarray:

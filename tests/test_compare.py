@@ -149,3 +149,25 @@ def test_shipped_nb201_config_is_valid():
     specs = predictor_specs(cfg, source)
     assert cfg.protocol == "paper" and cfg.sizes == [156, 469, 781, 1563]
     assert specs["nnformer_official"] == ("nnformer", {"sibling_mode": "official"})
+    from nasearch.compare import build_task
+
+    graphs = build_task(cfg).graphs_at(range(200))  # cells reach the predictors without `none` nodes
+    assert all("none" not in g.ops for g in graphs) and any(g.n_nodes < 8 for g in graphs)
+
+
+def test_validation_cells_follow_the_training_cells_and_reach_predictors_that_take_them(task, tmp_path):
+    cfg = _config(validation_size=1024, test_subsample=None)
+    (paper,) = list(paper_protocol(task, 156, 0, cfg))
+    assert paper.validation.tolist() == list(range(156, 1180))
+    assert np.array_equal(paper.y_validation, task.column(cfg.train_metric)[156:1180])
+    (rand,) = list(random_protocol(task, 156, 0, cfg))
+    (plain,) = list(random_protocol(task, 156, 0, _config(test_subsample=None)))
+    assert np.array_equal(rand.train, plain.train) and plain.validation is None  # same draw of training cells
+    assert rand.validation.size == 1024 and np.intersect1d(rand.validation, rand.train).size == 0
+
+    specs = {"mlp": ("mlp", {"epochs": 2, "max_steps": 6, "validate_every": 2}), "forest": ("random_forest", {})}
+    cfg = _config(sizes=[60], validation_size=50, test_subsample=500)
+    rows = run_compare(cfg, specs, tmp_path, task=task, log=lambda _: None)
+    assert {r["predictor"]: r["n_validation"] for r in rows} == {"mlp": 50, "forest": 0}
+    with pytest.raises(ValueError, match="validation_size"):
+        _config(validation_size=1)

@@ -254,3 +254,58 @@ def test_max_steps_caps_the_epochs_and_a_linear_target_is_learnt():
     cfg = TrainConfig(epochs=300, batch_size=4, lr=5e-2, warmup=0.0, weight_decay=0.0)
     result = train_regressor(model, ArraySource(x), y, cfg)
     assert result.losses[-1] < 0.01 * result.losses[0]
+
+
+# --- checkpoint selection on a validation set -----------------------------------------------------
+
+
+def _linear_fit(validation, **options):
+    from predictors.encoding import ArraySource
+    from predictors.training import train_regressor
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3)).astype(np.float32)
+    y = x @ np.array([1.0, -2.0, 0.5])
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0))
+    cfg = TrainConfig(epochs=40, batch_size=8, lr=5e-2, warmup=0.0, weight_decay=0.0, **options)
+    return train_regressor(model, ArraySource(x), y, cfg, validation=validation)
+
+
+def test_a_validation_set_keeps_the_weights_that_rank_it_best():
+    from predictors.encoding import ArraySource
+    from predictors.training import predict_regressor
+
+    rng = np.random.default_rng(1)
+    xv = rng.normal(size=(30, 3)).astype(np.float32)
+    reversed_targets = -(xv @ np.array([1.0, -2.0, 0.5]))  # training makes the ranking worse here
+    val = (ArraySource(xv), reversed_targets)
+
+    last = _linear_fit(None, ema_decay=None)
+    picked = _linear_fit(val, ema_decay=None, validate_every=5)
+    assert last.best_step is None and picked.steps == last.steps == 200
+    assert picked.best_step is not None and picked.best_step < picked.steps
+    tau_last = metrics.kendall_tau(reversed_targets, predict_regressor(last.model, ArraySource(xv)))
+    tau_picked = metrics.kendall_tau(reversed_targets, predict_regressor(picked.model, ArraySource(xv)))
+    assert tau_last < -0.9 < tau_picked
+    assert tau_picked == pytest.approx(picked.best_score)
+
+    honest = (ArraySource(xv), -reversed_targets)  # same ranking as training: late weights win
+    result = _linear_fit(honest, ema_decay=0.9, validate_every=7)
+    assert result.best_score > 0.95 and result.best_step > 100
+
+
+def test_eval_set_reaches_nnformer_and_ensemble_members_and_bad_ones_are_named(fitted_small_nnformer):
+    from predictors.ensemble import Ensemble
+
+    _, graphs = fitted_small_nnformer
+    y = np.array([g.n_edges + 2 * g.ops.count("conv3x3") for g in graphs], dtype=float)
+    options = dict(dim=16, layers=2, epochs=3, batch_size=16, threads=1, validate_every=2)
+    model = NNFormer(**options).fit(graphs[:32], y[:32], eval_set=(graphs[32:], y[32:]))
+    assert model.best_step is not None and model.best_step >= 1
+    ensemble = Ensemble(base="nnformer", k=2, **options).fit(graphs[:32], y[:32], eval_set=(graphs[32:], y[32:]))
+    assert all(m.best_step is not None for m in ensemble.members)
+    with pytest.raises(PredictorError, match="eval_set"):
+        NNFormer(**options).fit(graphs[:32], y[:32], eval_set=(graphs[32:], y[33:]))
+    with pytest.raises(PredictorError, match="eval_set must be"):
+        NNFormer(**options).fit(graphs[:32], y[:32], eval_set=graphs[32:])
