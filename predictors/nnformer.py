@@ -12,7 +12,9 @@ A transformer over the nodes of a cell, with the graph structure in two places:
 
 Tokens: one-hot op embedded linearly (no positional encoding), a learned CLS token in front and a
 depth token (node count) at the end, LayerNorm over the sequence; pre-norm blocks, final
-LayerNorm, CLS -> linear head.
+LayerNorm, CLS -> linear head. (The official code's depth for NB201 counts the non-``none`` nodes;
+the node count of cells from ``NasBench201Space(prune_graph=True)`` is that number less any
+nodes cut off from the input-output paths.)
 
 ``sibling_mode`` picks how CLS/depth enter the attention masks:
 
