@@ -74,10 +74,12 @@ ACCURACY_PREDICTORS: dict[str, tuple[str, dict[str, Any]]] = {
 PRUNED_EXTRA: dict[str, tuple[str, dict[str, Any]]] = {"nnformer_16k": ("nnformer", {"max_steps": 16000})}
 #: ``--quick`` runs the defaults only
 QUICK_PREDICTORS = ("nnformer", "gin", "mlp", "random_forest")
-#: NB101 only: NN-Former with four and eight times the step cap (at 4236 cells 8000 steps are ~60 epochs)
+#: NB101 only: NN-Former with four and eight times the step cap (at 4236 cells 8000 steps are ~60
+#: epochs), and twice as deep
 NB101_EXTRA: dict[str, tuple[str, dict[str, Any]]] = {
     "nnformer_32k": ("nnformer", {"max_steps": 32000}),
     "nnformer_64k": ("nnformer", {"max_steps": 64000}),
+    "nnformer_L8": ("nnformer", {"layers": 8}),
 }
 #: latency: every neural model trains on log latency with the same, smaller step cap (CPU time)
 LATENCY_PREDICTORS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -215,7 +217,8 @@ def part_nb101(sizes: list[int], specs: dict[str, Any]) -> str:
     return (
         "### NAS-Bench-101, paper protocol (train and test on mean test accuracy; test = 50,000 random cells)\n\n"
         "The paper trains on validation accuracy, which our table lacks. `nnformer_32k`, `nnformer_64k`: the "
-        "defaults with `max_steps: 32000` / `64000` (measured at 4236 cells only). " + LEGEND + "\n\n" + _tau_table(frame, PAPER_NB101)
+        "defaults with `max_steps: 32000` / `64000` (measured at 4236 cells only); `nnformer_L8`: the defaults with "
+        "8 layers. " + LEGEND + "\n\n" + _tau_table(frame, PAPER_NB101)
     )
 
 
