@@ -72,8 +72,8 @@ ACCURACY_PREDICTORS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 #: the pruned-cell part only: NN-Former with twice the step cap (it binds from 469 cells up)
 PRUNED_EXTRA: dict[str, tuple[str, dict[str, Any]]] = {"nnformer_16k": ("nnformer", {"max_steps": 16000})}
-#: ``--quick`` runs the defaults only
-QUICK_PREDICTORS = ("nnformer", "gin", "mlp", "random_forest")
+#: the predictors at their defaults (all that ``--quick`` runs; the pruned-cell part's rows)
+DEFAULT_PREDICTORS = ("nnformer", "gin", "mlp", "random_forest")
 #: NB101 only: NN-Former with four and eight times the step cap (at 4236 cells 8000 steps are ~60
 #: epochs), and twice as deep
 NB101_EXTRA: dict[str, tuple[str, dict[str, Any]]] = {
@@ -274,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         return [s for s in chosen if only_sizes is None or s in only_sizes]
 
     nb201 = build_task(CompareConfig(name="nb201", sizes=[2], predictors={"x": {}}))
-    accuracy = pick({k: v for k, v in ACCURACY_PREDICTORS.items() if not args.quick or k in QUICK_PREDICTORS})
+    accuracy = pick({k: v for k, v in ACCURACY_PREDICTORS.items() if not args.quick or k in DEFAULT_PREDICTORS})
     grid = "reduced grid (`--quick`)" if args.quick else "full grid"
     if args.render:
         grid = "table rebuilt with `--render` from the CSVs of the runs that measured it"
@@ -286,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
                                     paper_seeds),
         "paper_pruned": lambda: part_paper_pruned(
             sizes([156, 469], [156, 469, 781, 1563]),
-            {**{k: v for k, v in accuracy.items() if k in QUICK_PREDICTORS},
+            {**{k: v for k, v in accuracy.items() if k in DEFAULT_PREDICTORS},
              **({} if args.quick else pick(PRUNED_EXTRA))}, paper_seeds,
         ),
         "latency": lambda: part_latency(

@@ -353,7 +353,7 @@ def run_compare(
                         model = PREDICTORS.create(name, **_with_seed(PREDICTORS.get(name), options, seed))
                         start = time.perf_counter()
                         eval_set = None
-                        if split.validation is not None:
+                        if split.validation is not None and accepts_eval_set(model):
                             eval_set = (task.graphs_at(split.validation), split.y_validation)
                         fit_predictor(
                             model, task.graphs_at(split.train), split.y_train, split.hardware_train, eval_set
@@ -368,8 +368,7 @@ def run_compare(
                             "seed": seed, "mape": "", "acc10": "", **metrics,
                             "fit_seconds": round(fit_s, 3), "predict_seconds": round(pred_s, 3),
                             "n_test": int(split.test.size),
-                            "n_validation": 0 if eval_set is None or not accepts_eval_set(model)
-                            else int(split.validation.size),
+                            "n_validation": 0 if eval_set is None else len(eval_set[0]),
                             "train_metric": config.train_metric,
                             "test_metric": config.target_metric, **split.info,
                         }  # fmt: skip

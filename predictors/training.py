@@ -58,6 +58,7 @@ from torch import nn
 from nasearch.errors import ConfigError, NasearchError
 from nasearch.graph import ArchGraph
 from predictors.base import Hardware, Predictor
+from predictors.metrics import kendall_tau
 
 
 class PredictorError(NasearchError, ValueError):
@@ -246,9 +247,6 @@ class CheckpointSelector:
         self, source: BatchSource, y: np.ndarray, device: torch.device,
         forward: Callable[[nn.Module, Any], torch.Tensor] | None = None,
     ) -> None:  # fmt: skip
-        from predictors.metrics import kendall_tau
-
-        self._tau = kendall_tau
         self.source, self.y, self.device, self.forward = source, np.asarray(y, dtype=float), device, forward
         self.best_score = -np.inf
         self.best_step: int | None = None
@@ -259,7 +257,7 @@ class CheckpointSelector:
         was_training = model.training
         pred = predict_regressor(model, self.source, 1024, self.device, self.forward)
         model.train(was_training)
-        score = self._tau(self.y, pred)
+        score = kendall_tau(self.y, pred)
         if score > self.best_score:
             self.best_score, self.best_step = score, step
             self.best_state = copy.deepcopy(model.state_dict())
