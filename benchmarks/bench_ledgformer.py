@@ -51,7 +51,7 @@ def _settings(quick: bool) -> dict[str, Any]:
     return {
         "sizes": [469, 781, 1563], "acc_epochs": {469: 1000, 781: 1000, 1563: 1000}, "acc_max_steps": 8000,
         "abl_epochs": 100,
-        "nnformer": {}, "zs_cells": 100, "zs_epochs": 30, "holdouts": _all_help_settings(),
+        "nnformer": {"max_steps": 8000}, "zs_cells": 100, "zs_epochs": 30, "holdouts": _all_help_settings(),
         "shots": 20, "shot_holdouts": ["pixel3", "fpga"], "test_subsample": 3000,
         "abl_holdouts": ["titan_rtx_32"],
     }  # fmt: skip
@@ -181,7 +181,8 @@ def part_accuracy(quick: bool) -> str:
     else:
         epochs += " epochs"
     nn_opts = (f"{s['nnformer']}, {epochs}" if quick else
-               "its defaults (dim 64, 4 layers, batch 32, lr 1e-3, 1000 epochs capped at 8000 steps, rank_weight 1.0)")
+               "its defaults (dim 64, 4 layers, batch 32, lr 1e-3, rank_weight 1.0) at LeDG-Former's budget of "
+               "1000 epochs capped at 8000 steps")
     return (
         "### NB201 accuracy ranking (paper protocol)\n\n"
         + markdown_table(["train cells", "LeDG-Former paper τ", "LeDG-Former τ (ours)", "NN-Former τ (ours)",

@@ -117,6 +117,13 @@ class TrainConfig:
                 raise ConfigError(f"training option: {message}")
 
 
+#: the default budget of the neural accuracy predictors (NN-Former, GIN, MLP): this many epochs,
+#: capped at ``DEFAULT_MAX_STEPS`` optimizer steps. Measured on NB201 (BENCHMARKS.md), 16,000 steps
+#: reach the NN-Former paper's tau at 781 cells and come within 0.001 at 1563, where 8000 steps fell
+#: 0.004-0.007 short; at ~150 cells the 1000 epochs end first (5-10 batches an epoch).
+DEFAULT_EPOCHS = 1000
+DEFAULT_MAX_STEPS = 16000
+
 #: names of the training options a TorchPredictor accepts as kwargs
 TRAIN_OPTIONS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(TrainConfig))
 

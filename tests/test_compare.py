@@ -155,6 +155,21 @@ def test_shipped_nb201_config_is_valid():
     assert all("none" not in g.ops for g in graphs) and any(g.n_nodes < 8 for g in graphs)
 
 
+def test_shipped_nb101_config_gives_every_neural_model_the_same_rebalanced_loss():
+    from nasearch.compare import load_config, predictor_specs
+    from nasearch.registry import PREDICTORS
+
+    cfg, source = load_config(str(REPO / "runs" / "predictors_nb101.yaml"))
+    specs = predictor_specs(cfg, source)
+    assert cfg.space == "nasbench101" and cfg.protocol == "paper" and cfg.sizes == [172, 424, 4236]
+    budgets = []
+    for label in ("nnformer", "gin", "mlp"):
+        name, options = specs[label]
+        budgets.append(PREDICTORS.create(name, **options).train_config)
+    assert {b.rank_weight for b in budgets} == {10.0}
+    assert len({(b.epochs, b.max_steps) for b in budgets}) == 1
+
+
 def test_validation_cells_follow_the_training_cells_and_reach_predictors_that_take_them(task, tmp_path):
     cfg = _config(validation_size=1024, test_subsample=None)
     (paper,) = list(paper_protocol(task, 156, 0, cfg))

@@ -256,6 +256,20 @@ def test_max_steps_caps_the_epochs_and_a_linear_target_is_learnt():
     assert result.losses[-1] < 0.01 * result.losses[0]
 
 
+def test_neural_baselines_share_nnformers_default_budget_and_loss():
+    """The issue's "same training budget rules": GIN and MLP train as long, and on the same loss."""
+    from predictors.baselines import GINPredictor, MLPPredictor
+
+    def budget(predictor):
+        cfg = predictor.train_config
+        return cfg.epochs, cfg.max_steps, cfg.rank_weight, cfg.batch_size, cfg.lr
+
+    reference = budget(NNFormer())
+    assert reference[:2] == (1000, 16000)
+    assert budget(GINPredictor()) == reference
+    assert budget(MLPPredictor()) == reference
+
+
 # --- checkpoint selection on a validation set -----------------------------------------------------
 
 
