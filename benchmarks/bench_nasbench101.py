@@ -1,6 +1,6 @@
 """NAS-Bench-101: index build and load, table load, the full parameter proof, lookup / sample / mutate rates.
 
-Run ``python -m benchmarks.bench_nasbench101`` (needs ``NASEARCH_DATA``). The index is built in a
+Run ``python -m benchmarks.bench_nasbench101`` (reads the embedded tables, or ``NASEARCH_DATA``). The index is built in a
 fresh temporary cache folder so the build time is a real one; the proof computes the trainable
 parameters of every one of the 423,624 cells from its spec and compares them with the table.
 """

@@ -7,7 +7,7 @@ in one run:
    and the NB101 network against the NB101 table where that network exists;
 2. our FLOP count against the NAS-Bench-Suite-Zero FLOPs of its 725 NB201 cells;
 3. trained evaluations per minute with 1 and with 2 Ray workers on the same cells
-   (the quickstart's digits budget), and on a GPU worker when one is visible;
+   (the digits_train run's budget), and on a GPU worker when one is visible;
 4. Kendall tau between digits accuracy at that budget and the NB201 CIFAR-10 tables;
 5. Spearman between latency measured here and the BRP-NAS desktop-CPU table.
 
@@ -29,7 +29,7 @@ import torch
 from scipy.stats import kendalltau, spearmanr
 
 from benchmarks.report import machine_line, markdown_table, write_section
-from nasearch.data import data_dir
+from nasearch.data import load_json_table
 from nasearch.evaluation.latency import LatencyEvaluator
 from nasearch.evaluation.profiling import count_flops, count_params
 from nasearch.evaluation.training import TrainingEvaluator
@@ -42,7 +42,7 @@ STEPS = ("params", "nb101_params", "flops", "throughput", "proxy", "latency")
 #: where a full run keeps its figures, so ``--only`` can re-measure one step and rewrite the section
 RESULTS = Path(__file__).resolve().parent.parent / "runs" / "out" / "bench_real_eval" / "results.json"
 
-#: the quickstart's training budget (runs/quickstart.yaml): what the proxy figures are about
+#: the digits_train run's training budget (runs/digits_train.yaml): what the proxy figures are about
 PROXY = {"epochs": 3, "network": {"C": 16, "N": 2}}
 
 
@@ -94,9 +94,9 @@ def nb101_params(limit: int) -> dict[str, Any] | None:
 
 
 # --- 2. FLOPs ----------------------------------------------------------------------------------------
-def nb201_flops(root: str) -> dict[str, Any]:
+def nb201_flops(root: str | None) -> dict[str, Any]:
     """Our FLOPs vs NAS-Bench-Suite-Zero's for its 725 NB201 CIFAR-10 cells."""
-    raw = json.loads((data_dir(root) / "nasbench201/naslib/zc_nasbench201.json").read_text())["cifar10"]
+    raw = load_json_table("nasbench201/naslib/zc_nasbench201.json", "automl/NASLib", root)["cifar10"]
     naslib_ops = ["skip_connect", "none", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3"]
     naslib_edges = [(1, 2), (1, 3), (1, 4), (2, 3), (2, 4), (3, 4)]
     diffs = []
@@ -200,7 +200,7 @@ def throughput(space: NasBench201Space, archs: Sequence[Any]) -> dict[str, Any]:
 
 
 def proxy_rank(space: NasBench201Space, bench: NasBench201Benchmark, archs: Sequence[Any]) -> dict[str, Any]:
-    """Kendall tau of digits validation accuracy (the quickstart budget) vs the CIFAR-10 tables."""
+    """Kendall tau of digits validation accuracy (the digits_train budget) vs the CIFAR-10 tables."""
     evaluator = TrainingEvaluator(space, **PROXY)
     results, wall = ray_evaluate(evaluator, archs, workers=2)
     digits = np.array([r.metrics["valid_accuracy"] for r in results])
@@ -300,7 +300,7 @@ def markdown(res: dict[str, Any]) -> str:
         f"For reference, the parameter count alone has Kendall tau {r['params_vs_cifar10']:.3f} with "
         "CIFAR-10 test accuracy on the same cells"
         + (", so at this budget digits accuracy ranks NB201 cells worse than counting their parameters: "
-           "treat the quickstart as a demonstration of the machinery, and search CIFAR-10 (a local copy) or "
+           "treat the digits run as a demonstration of the machinery, and search CIFAR-10 (a local copy) or "
            "the tables when the ranking matters." if r["params_vs_cifar10"] > r["cifar10/test_accuracy"] else ".")
         + " Digits accuracy saturates: most cells reach 97-99 % on the 359 validation images.",
         "",
@@ -351,7 +351,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     step("params", lambda: nb201_params(bench, 200 if quick else None))
     step("nb101_params", lambda: nb101_params(20 if quick else 200))
-    step("flops", lambda: nb201_flops(root or ""))
+    step("flops", lambda: nb201_flops(root))
     proxy_idx = rng.choice(len(bench.archs), 12 if quick else args.proxy_cells, replace=False)
     proxy_archs = [bench.arch(int(i)) for i in proxy_idx]
     n_tp = 4 if quick else args.throughput_cells

@@ -56,10 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
     query = sub.add_parser("query", help="print a cell's benchmark record as JSON")
     query.add_argument("space", help="search space name, e.g. nasbench201")
     query.add_argument("arch", help="an arch string, index, module hash or {\"matrix\":..., \"ops\":...} JSON")
-    query.add_argument("--data-dir", help="data folder (default: $NASEARCH_DATA)")
+    query.add_argument("--data-dir", help="data folder that adds or overrides tables (default: $NASEARCH_DATA)")
 
-    data = sub.add_parser("data", help="check the data folder: which tables are present and readable")
-    data.add_argument("--data-dir", help="data folder (default: $NASEARCH_DATA)")
+    data = sub.add_parser("data", help="where each benchmark table comes from; --verify checksums; fetch NAME")
+    data.add_argument("action", nargs="?", choices=["fetch"], help="fetch: download an official file")
+    data.add_argument("name", nargs="?", help="the official file to fetch, e.g. nasbench101_108")
+    data.add_argument("--data-dir", help="data folder that adds or overrides tables (default: $NASEARCH_DATA)")
+    data.add_argument("--verify", action="store_true", help="check every table's checksum; exit 1 on a mismatch")
+    data.add_argument("--url", help="fetch from this URL (a mirror) instead of the official one")
+    data.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
 

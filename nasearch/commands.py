@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import hashlib
 import importlib
 import json
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
-from nasearch.data import data_dir
+from nasearch.data import DataSources
+from nasearch.data_fetch import OfficialFile, fetch
+from nasearch import data_manifest
+from nasearch.data_manifest import count_rows, load_manifest, read_table_bytes, verify
 from nasearch.errors import NasearchError
 from nasearch.options import accepted_options
 from nasearch.registry import ALL_REGISTRIES, SEARCH_SPACES
 from search_spaces.base import describe_capabilities
 
-#: modules whose ``TABLES`` dict (name -> object with ``path`` and ``source``) lists data files
+#: modules whose ``OFFICIAL_FILES`` dict lists the official large files a data folder may hold
 DATA_MODULES = ("search_spaces.nasbench201.benchmark", "search_spaces.nasbench101.benchmark")
 
 
@@ -62,26 +67,68 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def cli_data(args: argparse.Namespace) -> int:
-    """List each known table: present or missing, its size, and where it comes from."""
-    root = data_dir(args.data_dir)
-    print(f"data folder: {root}")
-    missing = 0
+def official_files() -> dict[str, OfficialFile]:
+    """Every official large file the registered benchmark modules know, by fetch name."""
+    out: dict[str, OfficialFile] = {}
     for module_name in DATA_MODULES:
-        try:
-            tables = importlib.import_module(module_name).TABLES
-        except (ImportError, AttributeError):
+        out.update(getattr(importlib.import_module(module_name), "OFFICIAL_FILES", {}))
+    return out
+
+
+def cli_data(args: argparse.Namespace) -> int:
+    """``nasearch data [--verify]``: where each table comes from; ``nasearch data fetch NAME``."""
+    sources = DataSources(args.data_dir)
+    if args.action == "fetch":
+        return _fetch(args, sources)
+    if args.action is not None:
+        raise NasearchError(f"unknown data action {args.action!r}; did you mean 'fetch'?")
+    print(f"lookup order: {' -> '.join([str(f) for f, _ in sources.folders] + ['embedded tables (' + str(data_manifest.EMBEDDED_DIR) + ')'])}")
+    bad = 0
+    manifest = load_manifest()
+    problems = {p.file: p.what for p in verify()} if args.verify else {}
+    for name, entry in manifest.items():
+        found = sources.find(name)
+        assert found is not None  # the embedded copy is always there to fall back on
+        rows = entry.rows if found.embedded else count_rows(read_table_bytes(found.path), name)
+        status = "ok"
+        if args.verify and found.embedded and entry.stored in problems:
+            status, bad = f"FAILED: {problems[entry.stored]}", bad + 1
+        elif args.verify and not found.embedded:
+            same = hashlib.sha256(read_table_bytes(found.path)).hexdigest() == entry.content_sha256
+            status = "ok, same as embedded" if same else "ok, overrides the embedded table"
+        where = "embedded" if found.embedded else f"data folder {found.origin}"
+        print(f"  {name:<60} {rows:>7} rows  {where}  [{entry.license}] {entry.source}" + (f"  {status}" if args.verify else ""))
+    for file in official_files().values():
+        path = sources.find_official(file.path)
+        if path is None:
+            print(f"  {file.path:<60} (optional, absent: `nasearch data fetch {file.name}`)  [{file.license}] {file.source}")
             continue
-        for table in tables.values():
-            path = Path(root) / table.path
-            if path.is_file():
-                print(f"  ok       {table.path}  ({path.stat().st_size / 1e6:.1f} MB)")
-            elif getattr(table, "optional", False):
-                print(f"  optional {table.path}  <- {table.source}")
-            else:
-                missing += 1
-                print(f"  MISSING  {table.path}  <- {table.source}")
-    if missing:
-        print(f"{missing} table(s) missing: the metrics that need them raise a clear error when asked for.")
+        status = ""
+        if args.verify:
+            problem = file.check(path)
+            status = "  ok" if problem is None else f"  FAILED: {problem}"
+            bad += problem is not None
+        print(f"  {file.path:<60} present in {path.parent}  [{file.license}] {file.source}{status}")
+    if args.verify:
+        print("all checksums match" if not bad else f"{bad} file(s) failed their checksum")
+    return 1 if bad else 0
+
+
+def _fetch(args: argparse.Namespace, sources: DataSources) -> int:
+    files = official_files()
+    if not args.name or args.name not in files:
+        hint = suggest(args.name, files) if args.name else ""
+        raise NasearchError(f"fetch needs one of: {', '.join(files)}{hint}")
+    folder = sources.first_folder()
+    if folder is None:
+        raise NasearchError("fetch needs a data folder to write to: --data-dir DIR or NASEARCH_DATA=DIR")
+    path = fetch(files[args.name], folder, url=args.url, progress=not args.no_progress)
+    print(f"{args.name}: {path} (checksum verified)" if files[args.name].sha256 or files[args.name].md5_suffix
+          else f"{args.name}: {path} (no published checksum to verify)")
     return 0
 
+
+def suggest(name: str, known: Iterable[str]) -> str:
+    """"; did you mean 'x'?" for the closest known names, or ""."""
+    close = difflib.get_close_matches(name, list(known), n=3)
+    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""

@@ -66,6 +66,7 @@ def cli_run(args: argparse.Namespace) -> int:
         if r.best_arch is not None and r.best_value is not None:
             test = f", its test value {r.incumbent_test:.3f}" if r.incumbent_test is not None else ""
             print(f"best cell ({r.label}, seed {r.seed}): {r.best_arch}  value {r.best_value:.4g}{test}")
+    print(_published_optimum(run_dir))
     from nasearch.curves import load_run, plot
 
     try:
@@ -75,6 +76,15 @@ def cli_run(args: argparse.Namespace) -> int:
         print(f"no search curves: {exc}")
     print(f"run folder: {run_dir}   (Optuna study: optuna-dashboard {storage_url(cfg.storage, run_dir)})")
     return 0
+
+
+def _published_optimum(run_dir: Path) -> str:
+    """The benchmark's best cell, as recorded in run.json, to print beside the cell the search found."""
+    meta = json.loads((run_dir / "run.json").read_text())
+    if meta.get("optimum") is None:
+        return "optimum: not known for this evaluator (no benchmark column to look it up in)"
+    test = f", its test value {meta['test_optimum']:.3f}" if meta.get("test_optimum") is not None else ""
+    return f"benchmark's optimum: {meta.get('optimum_arch') or '?'}  value {meta['optimum']:.4g}{test}"
 
 
 # --- building the parts ---------------------------------------------------------------------------

@@ -1,4 +1,9 @@
-"""Shared fixtures: the real data folder (``$NASEARCH_DATA``, else ``../shared/data``) and the NB201 tables."""
+"""Shared fixtures: the real benchmark tables (the ones embedded in the package) and the NB201 benchmark.
+
+The tests need no data folder: they read the tables that ship inside nasearch, exactly as a user
+on a fresh machine does. ``NASEARCH_DATA`` is cleared so a developer's own folder cannot change
+what the tests see.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +12,17 @@ from pathlib import Path
 
 import pytest
 
+from nasearch.data_manifest import EMBEDDED_DIR
+
 REPO = Path(__file__).resolve().parent.parent
 
-if not os.environ.get("NASEARCH_DATA"):
-    default = REPO.parent / "shared" / "data"
-    if default.is_dir():
-        os.environ["NASEARCH_DATA"] = str(default)
+os.environ.pop("NASEARCH_DATA", None)
 
 
 @pytest.fixture(scope="session")
 def data_root() -> Path:
-    """The real benchmark data folder; the real-data tests need it and say so when it is missing."""
-    raw = os.environ.get("NASEARCH_DATA")
-    if not raw or not Path(raw).is_dir():
-        pytest.fail("the real-data tests need NASEARCH_DATA pointing at the benchmark data folder (../shared/data)")
-    return Path(raw)
+    """The folder of the real tables as shipped (gzip-compressed CSV/JSON, see MANIFEST.json)."""
+    return EMBEDDED_DIR
 
 
 @pytest.fixture(scope="session")

@@ -184,7 +184,7 @@ def test_cli_spaces_and_data(capsys: pytest.CaptureFixture[str], data_root: Path
     assert "nasbench201" in out and "chain" in out and "nnformer" in out
     assert main(["data"]) == 0
     out = capsys.readouterr().out
-    assert "ok       nasbench201/freerea/cifar10/accuracies.csv" in out
+    assert "nasbench201/freerea/cifar10/accuracies.csv" in out and "embedded" in out
 
 
 def test_console_script_is_installed(data_root: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -151,17 +151,25 @@ def test_bad_index(nb201_benchmark: NasBench201Benchmark) -> None:
 
 
 def _copy_data(src: Path, dst: Path) -> Path:
-    shutil.copytree(src / "nasbench201", dst / "nasbench201")
+    """A data folder holding plain-CSV copies of the embedded NB201 tables (to damage in tests)."""
+    for gz in (src / "nasbench201").rglob("*.csv.gz"):
+        target = dst / gz.relative_to(src).with_suffix("")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(gzip.decompress(gz.read_bytes()))
     return dst
 
 
-def test_missing_table_names_file_and_source(data_root: Path, tmp_path: Path) -> None:
+def test_a_data_folder_overrides_a_table_and_the_rest_stay_embedded(data_root: Path, tmp_path: Path) -> None:
     root = _copy_data(data_root, tmp_path)
+    path = root / "nasbench201/freerea/cifar10/accuracies.csv"
+    lines = path.read_text().splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("6111,"))
+    lines[row] = "6111,12.5"
+    path.write_text("\n".join(lines) + "\n")
     (root / "nasbench201/freerea/cifar100/accuracies.csv").unlink()
     bench = NasBench201Benchmark(root)
-    assert bench.query(0, ["cifar10/test_accuracy"])  # other tables still work
-    with pytest.raises(DataError, match=r"freerea/cifar100/accuracies.csv.*FreeREA"):
-        bench.query(0, ["cifar100/test_accuracy"])
+    assert bench.query(6111, ["cifar10/test_accuracy"]) == {"cifar10/test_accuracy": 12.5}  # the override
+    assert round(bench.query(6111, ["cifar100/test_accuracy"])["cifar100/test_accuracy"], 2) == 73.22  # embedded
 
 
 def test_corrupted_table_gives_one_clear_error(data_root: Path, tmp_path: Path) -> None:
@@ -191,9 +199,11 @@ def test_misaligned_arch_strings_are_detected(data_root: Path, tmp_path: Path) -
         bench.column("cifar10-valid/valid_accuracy")
 
 
-def test_no_data_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_no_data_folder_needed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("NASEARCH_DATA", raising=False)
-    with pytest.raises(DataError, match="NASEARCH_DATA"):
-        NasBench201Benchmark()
+    assert round(NasBench201Benchmark().query(6111, ["cifar10-valid/valid_accuracy"])["cifar10-valid/valid_accuracy"], 2) == 91.61
     with pytest.raises(DataError, match="does not exist"):
         NasBench201Benchmark(tmp_path / "nope")
+    monkeypatch.setenv("NASEARCH_DATA", str(tmp_path / "gone"))
+    with pytest.raises(DataError, match="NASEARCH_DATA"):
+        NasBench201Benchmark()

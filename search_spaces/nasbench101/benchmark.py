@@ -1,4 +1,4 @@
-"""NAS-Bench-101 lookup: the compact all-cells table, or the official tfrecord when the user has it.
+"""NAS-Bench-101 lookup: the compact all-cells table (embedded), or the official tfrecord when the user has it.
 
 Rows are in sorted-module-hash order (row ``i`` is the cell with the ``i``-th smallest hash; see
 ``index.py``). Metric names say the dataset and the split, as for NAS-Bench-201:
@@ -28,38 +28,50 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.data import cache_dir, data_dir, read_csv, require_file
+from nasearch.data import DataSources, cache_dir, read_csv
+from nasearch.data_fetch import OfficialFile
 from nasearch.errors import ArchError, DataError
 from nasearch.graph import ArchGraph
 from search_spaces.base import Benchmark
 from search_spaces.nasbench101.index import CellIndex, load_index
 from search_spaces.nasbench101.spec import NUM_CELLS, Cell, cell_from_json, cell_to_json, make_cell
 
-_OFFICIAL_SOURCE = "google-research/nasbench (https://storage.googleapis.com/nasbench/{name})"
+_OFFICIAL_URL = "https://storage.googleapis.com/nasbench/{name}"
 
 
 @dataclass(frozen=True)
 class Table:
-    """One file of the data folder and where it comes from (``nasearch data`` lists these)."""
+    """One table and where it comes from (``nasearch data`` lists these)."""
 
     path: str
     source: str
-    optional: bool = False
 
 
 TABLES: dict[str, Table] = {
     "compact": Table(
-        "nasbench101/freerea/nb101_test_acc_params.csv.gz",
+        "nasbench101/freerea/nb101_test_acc_params.csv",
         "NAS-Bench-101 mean 108-epoch test accuracy and params of all 423,624 cells, via "
         "NiccoloCavagnero/FreeREA (cached_metrics/nasbench101), joined as CSV",
     ),
-    "official_108": Table(
-        "nasbench101/nasbench_only108.tfrecord",
-        _OFFICIAL_SOURCE.format(name="nasbench_only108.tfrecord"),
-        True,
+}
+
+#: the official files, read when a data folder holds them (sha256 as published in the nasbench README)
+OFFICIAL_FILES: dict[str, OfficialFile] = {
+    "nasbench101_full": OfficialFile(
+        "nasbench101_full",
+        "nasbench101/nasbench_full.tfrecord",
+        "google-research/nasbench: all 4 epoch budgets, 3 repeats (~1.95 GB)",
+        "Apache-2.0",
+        url=_OFFICIAL_URL.format(name="nasbench_full.tfrecord"),
+        sha256="3d64db8180fb1b0207212f9032205064312b6907a3bbc81eabea10db2f5c7e9c",
     ),
-    "official_full": Table(
-        "nasbench101/nasbench_full.tfrecord", _OFFICIAL_SOURCE.format(name="nasbench_full.tfrecord"), True
+    "nasbench101_108": OfficialFile(
+        "nasbench101_108",
+        "nasbench101/nasbench_only108.tfrecord",
+        "google-research/nasbench: the 108-epoch budget, 3 repeats (~499 MB)",
+        "Apache-2.0",
+        url=_OFFICIAL_URL.format(name="nasbench_only108.tfrecord"),
+        sha256="4c39c3936e36a85269881d659e44e61a245babcb72cb374eacacf75d0e5f4fd1",
     ),
 }
 
@@ -76,7 +88,7 @@ class NasBench101Benchmark(Benchmark):
         official_file: str | Path | None = None,
         index: CellIndex | None = None,
     ) -> None:
-        self.root = data_dir(root)
+        self.sources = DataSources(root)
         self._index = index
         self._columns: dict[str, np.ndarray] | None = None
         self.official_file = self._find_official(official_file)
@@ -89,9 +101,9 @@ class NasBench101Benchmark(Benchmark):
             if not path.is_file():
                 raise DataError(f"official NB101 file {str(path)!r} (official_file) does not exist")
             return path
-        for name in ("official_full", "official_108"):
-            path = self.root / TABLES[name].path
-            if path.is_file():
+        for name in ("nasbench101_full", "nasbench101_108"):
+            path = self.sources.find_official(OFFICIAL_FILES[name].path)
+            if path is not None:
                 return path
         return None
 
@@ -142,7 +154,7 @@ class NasBench101Benchmark(Benchmark):
 
     def _load_compact(self) -> dict[str, np.ndarray]:
         table = TABLES["compact"]
-        path = require_file(self.root, table.path, table.source)
+        path = self.sources.require(table.path, table.source).path
         frame = read_csv(path, ["index", "test_accuracy_mean_108ep", "params_millions"])
         idx = frame["index"].to_numpy()
         if len(idx) != NUM_CELLS or not np.array_equal(idx, np.arange(NUM_CELLS)):

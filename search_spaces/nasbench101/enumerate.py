@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing as mp
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from operator import methodcaller
@@ -323,11 +324,15 @@ def _hash_vertex_count(
 
 
 def enumerate_cells(
-    max_vertices: int = MAX_VERTICES, seed: int = 0, workers: int | None = None
+    max_vertices: int = MAX_VERTICES,
+    seed: int = 0,
+    workers: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> Enumeration:
     """Every unique NB101 cell with its official module hash, sorted by hash.
 
     ``workers``: processes for the MD5 work (default: the usable cores, at most 4).
+    ``on_progress``: called with the number of labelled graphs done after each vertex count.
     """
     all_hex, all_n, all_bits, all_codes, all_class = [], [], [], [], []
     matrix_n, matrix_bits = [], []
@@ -353,6 +358,8 @@ def enumerate_cells(
             dag_bits = full_dag_bits(n)
             matrix_n.append(np.full(len(dag_bits), n, dtype=np.uint8))
             matrix_bits.append(dag_bits.astype(np.uint32))
+            if on_progress is not None:
+                on_progress(len(dag_bits) * 3 ** (n - 2))
     finally:
         hasher.close()
     hexes = np.ascontiguousarray(np.concatenate(all_hex)).view("S32").ravel()

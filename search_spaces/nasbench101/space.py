@@ -232,7 +232,7 @@ class NasBench101Space(SearchSpace):
         return self._index
 
     def benchmark(self) -> Any:
-        """The NAS-Bench-101 benchmark of the data folder (official file when present)."""
+        """The NAS-Bench-101 benchmark (the official file when a data folder holds it, else the compact table)."""
         if self._benchmark is None:
             from search_spaces.nasbench101.benchmark import NasBench101Benchmark
 

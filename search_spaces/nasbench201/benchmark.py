@@ -1,4 +1,4 @@
-"""NAS-Bench-201 benchmark over the compact tables of the data folder (plain CSV, no pickle).
+"""NAS-Bench-201 benchmark over the compact tables (embedded in the package, or a data folder's; plain CSV, no pickle).
 
 Every metric name says its split: ``<dataset>/<metric>`` with dataset ``cifar10-valid`` (trained
 on 25k images; ``valid_accuracy`` on the 25k held-out images, ``test_accuracy`` on the 10k test
@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.data import data_dir, read_csv, require_file
+from nasearch.data import DataSources, read_csv
+from nasearch.data_fetch import OfficialFile
 from nasearch.errors import ArchError, DataError
 from nasearch.graph import ArchGraph
 from search_spaces.base import Benchmark
@@ -40,7 +41,7 @@ _NB201_SOURCE = "NAS-Bench-201 / NATS-Bench (github.com/D-X-Y/NATS-Bench)"
 
 @dataclass(frozen=True)
 class Table:
-    """One CSV of the data folder: where it is, where it comes from, how its rows are keyed."""
+    """One table: its name under a data folder, where it comes from, how its rows are keyed."""
 
     path: str
     source: str
@@ -89,6 +90,24 @@ for _ds in ("cifar10", "cifar100", "ImageNet16-120"):
     )
 
 
+#: the official files (``benchmark_file=``); Google Drive only, so ``nasearch data fetch`` explains where
+OFFICIAL_FILES: dict[str, OfficialFile] = {
+    f"nasbench201_{version}": OfficialFile(
+        f"nasbench201_{version}",
+        f"nasbench201/NAS-Bench-201-{version}-{suffix}.pth",
+        f"D-X-Y/NAS-Bench-201, official benchmark file {version} ({size}, read by the nas-bench-201 API)",
+        "MIT",
+        md5_suffix=suffix,  # the publisher names each file after the last six hex digits of its MD5
+        how=(
+            "the publisher distributes it on Google Drive only (links in the D-X-Y/NAS-Bench-201 README); "
+            f"download NAS-Bench-201-{version}-{suffix}.pth by hand into <data folder>/nasbench201/ and "
+            "`nasearch data --verify` checks it against the MD5 tail in its name"
+        ),
+    )
+    for version, suffix, size in (("v1_1", "096897", "~4.7 GB"), ("v1_0", "e61699", "~2.1 GB"))
+}
+
+
 @dataclass(frozen=True)
 class Metric:
     """A metric: the table and column it comes from and a unit conversion."""
@@ -132,7 +151,8 @@ class NasBench201Benchmark(Benchmark):
     """Lookup of NB201 metrics by arch tuple, arch string, official index or ArchGraph."""
 
     def __init__(self, root: str | Path | None = None) -> None:
-        self.root = data_dir(root)
+        """``root``: a data folder that adds or overrides tables (else ``$NASEARCH_DATA``, else embedded)."""
+        self.sources = DataSources(root)
         self._columns: dict[str, np.ndarray] = {}
         self._metric_columns: dict[str, np.ndarray] = {}
         self._loaded: set[str] = set()
@@ -200,7 +220,7 @@ class NasBench201Benchmark(Benchmark):
         if table_name in self._loaded:
             return
         table = TABLES[table_name]
-        path = require_file(self.root, table.path, table.source)
+        path = self.sources.require(table.path, table.source).path
         wanted = sorted({m.column for m in METRICS.values() if m.table == table_name})
         required = [table.index_column, *wanted] + ([table.arch_column] if table.arch_column else [])
         frame = read_csv(path, required, usecols=lambda c: c in set(required))

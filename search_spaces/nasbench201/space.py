@@ -92,7 +92,7 @@ def str_to_arch(text: str) -> Arch:
 
 
 class NasBench201Space(SearchSpace):
-    """The 15,625 NAS-Bench-201 cells; official index order needs the data folder."""
+    """The 15,625 NAS-Bench-201 cells; official index order comes from the benchmark tables."""
 
     name = "nasbench201"
 
@@ -102,7 +102,8 @@ class NasBench201Space(SearchSpace):
         """NB201 cells.
 
         ``prune_graph``: drop ``none`` nodes and nodes cut off from input or output in ``to_graph``.
-        ``data_dir``: the data folder (default ``$NASEARCH_DATA``). ``benchmark_file``: an official
+        ``data_dir``: a data folder that adds or overrides tables (default ``$NASEARCH_DATA``, then the
+        embedded tables). ``benchmark_file``: an official
         ``NAS-Bench-201-v1_*.pth`` to answer queries instead of the compact tables.
         """
         self.prune_graph = bool(prune_graph)
@@ -163,7 +164,7 @@ class NasBench201Space(SearchSpace):
         return out
 
     def enumerate(self) -> Iterator[Arch]:
-        """All 15,625 cells in official NB201 index order (needs the data folder)."""
+        """All 15,625 cells in official NB201 index order (from the benchmark tables)."""
         return iter(self.benchmark().archs)
 
     def enumerate_product(self) -> Iterator[Arch]:
@@ -188,7 +189,7 @@ class NasBench201Space(SearchSpace):
         return arch
 
     def benchmark(self) -> Any:
-        """The NAS-Bench-201 tables of the data folder (loaded lazily, table by table)."""
+        """The NAS-Bench-201 tables (loaded lazily, table by table)."""
         if self._benchmark is None:
             if self.benchmark_file:
                 from search_spaces.nasbench201.official import OfficialNasBench201Benchmark

@@ -1,4 +1,4 @@
-"""runs/quickstart.yaml: it validates, and a shortened copy runs end to end through the runner."""
+"""runs/digits_train.yaml (real training on Ray workers): it validates, and a shortened copy runs end to end through the runner."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ from nasearch.evaluation.training import TrainingEvaluator
 from nasearch.runconfig import load_run_config
 from search_spaces.nasbench201.space import str_to_arch
 
-QUICKSTART = Path(__file__).resolve().parent.parent / "runs" / "quickstart.yaml"
+DIGITS = Path(__file__).resolve().parent.parent / "runs" / "digits_train.yaml"
 
 torch.set_num_threads(1)
 
 
-def test_quickstart_config_is_a_real_search_on_two_ray_workers():
+def test_digits_config_is_a_real_search_on_two_ray_workers():
     from nasearch.runner import build_evaluator, build_space
 
-    cfg = load_run_config(str(QUICKSTART))
+    cfg = load_run_config(str(DIGITS))
     assert cfg.parallel.backend == "ray" and cfg.parallel.workers == 2
     assert cfg.optimizers[0].name == "predictor_evolution" and "surrogate" in cfg.optimizers[0].options
     evaluator = build_evaluator(cfg.evaluator, build_space(cfg))
@@ -28,11 +28,11 @@ def test_quickstart_config_is_a_real_search_on_two_ray_workers():
     assert evaluator.objective == "valid_accuracy" and evaluator.test_metric == "test_accuracy"
 
 
-def test_a_shortened_quickstart_runs_end_to_end(tmp_path):
+def test_a_shortened_digits_run_runs_end_to_end(tmp_path):
     from nasearch.runner import run
 
     cfg = load_run_config(
-        str(QUICKSTART),
+        str(DIGITS),
         ["budget.queries=4", "parallel.backend=serial", "evaluator.epochs=1", "evaluator.network={C: 4, N: 1}",
          "optimizer.num_init=2", "optimizer.k=1", "optimizer.surrogate.epochs=2"],
     )
