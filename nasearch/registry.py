@@ -171,6 +171,7 @@ EVALUATORS = Registry(
         "benchmark": "nasearch.evaluation.benchmark:BenchmarkEvaluator",
         "train": "nasearch.evaluation.training:TrainingEvaluator",
         "latency": "nasearch.evaluation.latency:LatencyEvaluator",
+        "hardware_aware": "search_spaces.nasbench201.hardware_aware:HardwareAwareEvaluator",
     },
     required=("evaluate",),
 )

@@ -1,0 +1,84 @@
+"""Scoring a search against reference searches: the same optimizers, seeds and budget, another objective.
+
+An evaluator that offers :class:`ReferenceScoring` (e.g. the hardware-aware evaluator, whose
+latency is a zero-shot prediction) names variants of itself (``{label: evaluator options}``),
+e.g. the oracle that searches the target's measured latency and a FLOPs/params proxy. After the
+main search, each variant runs as its own search in ``<run folder>/<label>/`` (resumable like
+any run), every front is re-scored by the evaluator's ground truth, and each seed's report gets
+the hypervolumes and their ratios to the first variant (the oracle).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class ReferenceScoring(Protocol):
+    """An evaluator whose fronts are re-scored by a ground truth and compared with reference runs."""
+
+    def reference_variants(self) -> dict[str, dict[str, Any]]:
+        """``{label: evaluator options}`` of the reference searches; empty for none."""
+        ...
+
+    def true_reference(self) -> list[float]:
+        """The hypervolume reference point, in maximise-space, under the ground truth."""
+        ...
+
+    def true_hypervolume(self, front: list[dict[str, Any]], reference: list[float]) -> float:
+        """Hypervolume of ``front`` (its cells' records) re-scored by the ground truth."""
+        ...
+
+
+def score_against_references(
+    cfg: Any,
+    run_dir: Path,
+    evaluator: ReferenceScoring,
+    reports: list[Any],
+    run: Callable[..., list[Any]],
+    progress: bool = True,
+) -> None:
+    """Run each reference variant, then fill every report's ``reference_scores``."""
+    variants = evaluator.reference_variants()
+    if not variants:
+        return
+    reference = evaluator.true_reference()
+    by_variant: dict[str, dict[tuple[str, int], Any]] = {}
+    for label, options in variants.items():
+        block = dataclasses.replace(cfg.evaluator, options={**cfg.evaluator.options, **options})
+        variant_cfg = dataclasses.replace(cfg, name=f"{cfg.name}-{label}", evaluator=block, output=None)
+        variant_reports = run(variant_cfg, run_dir / label, progress=progress)
+        by_variant[label] = {(r.label, r.seed): r for r in variant_reports}
+    oracle = next(iter(variants))
+    for report in reports:
+        scores: dict[str, Any] = {"reference_point": reference,
+                                  "true_hypervolume": evaluator.true_hypervolume(report.pareto_front, reference)}
+        for label in variants:
+            other = by_variant[label].get((report.label, report.seed))
+            if other is not None:
+                scores[f"{label}_hypervolume"] = evaluator.true_hypervolume(other.pareto_front, reference)
+        base = scores.get(f"{oracle}_hypervolume")
+        if base:
+            scores["ratio_to_oracle"] = scores["true_hypervolume"] / base
+            for label in list(variants)[1:]:
+                if f"{label}_hypervolume" in scores:
+                    scores[f"{label}_ratio_to_oracle"] = scores[f"{label}_hypervolume"] / base
+        report.reference_scores = scores
+
+
+def format_scores(reports: list[Any]) -> list[str]:
+    """One line per seed: the found front's true hypervolume beside the references'."""
+    lines = []
+    for r in reports:
+        s = getattr(r, "reference_scores", None) or {}
+        if "true_hypervolume" not in s:
+            continue
+        parts = [f"true HV {s['true_hypervolume']:.4g}"]
+        parts += [f"{k.removesuffix('_hypervolume')} HV {v:.4g}" for k, v in s.items()
+                  if k.endswith("_hypervolume") and k != "true_hypervolume"]  # fmt: skip
+        parts += [f"{k} {v:.3f}" for k, v in s.items() if k.endswith("ratio_to_oracle")]
+        lines.append(f"  {r.label} seed {r.seed}: " + ", ".join(parts))
+    return lines
