@@ -10,9 +10,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from nasearch import data_manifest
 from nasearch.data import DataSources
 from nasearch.data_fetch import OfficialFile, fetch
-from nasearch import data_manifest
 from nasearch.data_manifest import count_rows, load_manifest, read_table_bytes, verify
 from nasearch.errors import NasearchError
 from nasearch.options import accepted_options
@@ -82,7 +82,8 @@ def cli_data(args: argparse.Namespace) -> int:
         return _fetch(args, sources)
     if args.action is not None:
         raise NasearchError(f"unknown data action {args.action!r}; did you mean 'fetch'?")
-    print(f"lookup order: {' -> '.join([str(f) for f, _ in sources.folders] + ['embedded tables (' + str(data_manifest.EMBEDDED_DIR) + ')'])}")
+    order = [str(folder) for folder, _ in sources.folders] + [f"embedded tables ({data_manifest.EMBEDDED_DIR})"]
+    print(f"lookup order: {' -> '.join(order)}")
     bad = 0
     manifest = load_manifest()
     problems = {p.file: p.what for p in verify()} if args.verify else {}

@@ -88,3 +88,15 @@ def _space():  # a fresh space: the evaluator must find the model in the cache, 
     from search_spaces.nasbench201.space import NasBench201Space
 
     return NasBench201Space()
+
+
+def test_a_device_given_only_by_attributes_is_searched_without_an_oracle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The YAML's commented variant: nothing measured, so the search runs on the prediction alone."""
+    monkeypatch.setenv("NASEARCH_CACHE", str(tmp_path / "cache"))
+    device = "{" + ", ".join(f"{k}: {v}" for k, v in AMPERE.items()) + "}"
+    cfg = load_run_config(str(YAML), [f"evaluator.device={device}", f"evaluator.latency_model={TINY_MODEL}",
+                                      "seeds=[0]", "budget.queries=10", "optimizer={name: random}"])  # fmt: skip
+    (report,) = run(cfg, tmp_path / "run", progress=False)
+    assert report.queries == 10 and report.reference_scores == {}
+    assert not (tmp_path / "run" / "latency_true").exists()
+    assert report.pareto_front and all(cell[PREDICTED] > 0 for cell in report.pareto_front)
