@@ -87,7 +87,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--targets", default=",".join(TARGETS))
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--section", default="hardware_aware", help="the BENCHMARKS.md section to write")
     args = parser.parse_args(argv)
+    commit = git_commit()  # the code that runs, whatever is committed while it does
     start = time.perf_counter()
     table, quality = [], []
     for target in args.targets.split(","):
@@ -101,10 +103,10 @@ def main(argv: list[str] | None = None) -> None:
     minutes = (time.perf_counter() - start) / 60
     gpu = [r for r in table if r[2] == "GPU"]
     md = [
-        "## Hardware-aware search on an unmeasured chip (`python -m benchmarks.bench_hardware_aware`)",
+        f"## Hardware-aware search on an unmeasured chip, {args.seeds} seeds (`python -m benchmarks.bench_hardware_aware`)",
         "",
         machine_line(),
-        f"Commit `{git_commit()}`; `--seeds {args.seeds} --queries {args.queries}`, {minutes:.0f} min. Config "
+        f"Commit `{commit}`; `--targets {args.targets} --seeds {args.seeds} --queries {args.queries}`, {minutes:.0f} min. Config "
         "`runs/nb201_zero_shot_pareto.yaml` with `evaluator.device` set to each target and the optimizers "
         f"`{OPTIMIZERS}`; latency model: the YAML's `latency_model` (LeDG-Former, 100 cells x every HELP setting "
         "of the other chips, 30 epochs, log target; the settings of the LeDG-Former zero-shot bench, not tuned here).",
@@ -124,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
         "",
         markdown_table(["target", "Kendall τ", "MAPE %"], quality),
     ]
-    write_section("hardware_aware", "\n".join(md))
+    write_section(args.section, "\n".join(md))
 
 
 if __name__ == "__main__":
