@@ -53,10 +53,22 @@ def import_module(name: str) -> ModuleType:
             if (folder / f"{top}.py").is_file() or (folder / top / "__init__.py").is_file():
                 _add_to_path(folder)
                 importlib.invalidate_caches()
-                return importlib.import_module(name)
+                module = importlib.import_module(name)
+                _pickle_by_value(module)
+                return module
         tried = ", ".join(str(f) for f in search_folders())
         raise ModuleNotFoundError(
             f"No module named {top!r} on sys.path, nor in the config's folder or the working "
             f"directory ({tried})",
             name=top,
         ) from None
+
+
+def _pickle_by_value(module: ModuleType) -> None:
+    """Ship a plug-in found this way to Ray workers by value: a worker on another machine (or
+    started before the path was added) could not import it by name."""
+    try:
+        from ray import cloudpickle
+    except ImportError:  # pragma: no cover - ray is a dependency
+        return
+    cloudpickle.register_pickle_by_value(module)
