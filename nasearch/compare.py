@@ -442,6 +442,12 @@ def _csv_list(text: str | None, cast: Callable[[str], Any], what: str) -> list[A
 
 def cli_compare(args: argparse.Namespace) -> int:
     """``nasearch compare CONFIG.yaml [--predictors a,b] [--sizes ..] [--seeds ..] [--protocol ..] [--out DIR]``."""
+    if getattr(args, "from_run", None):  # the cells of a finished run instead of a table
+        from nasearch.compare_from_run import cli_compare_from_run
+
+        return cli_compare_from_run(args)
+    if not args.config:
+        raise ConfigError("nasearch compare needs a CONFIG.yaml or --from-run RUN_DIR")
     config, source = load_config(args.config, list(getattr(args, "overrides", []) or []))
     sizes = _csv_list(args.sizes, int, "sizes")
     seeds = _csv_list(args.seeds, int, "seeds")
