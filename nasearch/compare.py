@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import importlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cached_property
@@ -38,6 +37,8 @@ import numpy as np
 from nasearch.config import Source, apply_overrides, build_dataclass, load_yaml
 from nasearch.errors import ConfigError, NasearchError
 from nasearch.graph import ArchGraph
+from nasearch.module_paths import import_module
+from nasearch.space_calls import to_graph
 
 CSV_COLUMNS = [
     "predictor", "protocol", "train_size", "seed", "kendall_tau", "spearman", "mape", "acc10",
@@ -143,7 +144,7 @@ class Task:
             i = int(i)
             g = cache.get(i)
             if g is None:
-                g = cache[i] = self.space.to_graph(self.archs[i])
+                g = cache[i] = to_graph(self.space, self.archs[i])  # errors name space and cell
             out.append(g)
         return out
 
@@ -196,7 +197,7 @@ def get_protocol(name: str) -> Protocol:
     if ":" in name:
         module, _, attr = name.partition(":")
         try:
-            return getattr(importlib.import_module(module), attr)
+            return getattr(import_module(module), attr)  # also from the config's folder
         except (ImportError, AttributeError) as exc:
             raise ConfigError(f"split protocol {name!r} cannot be loaded: {exc}") from exc
     known = ", ".join(sorted(set(PROTOCOLS) | set(LAZY_PROTOCOLS)))

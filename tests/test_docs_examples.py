@@ -5,6 +5,7 @@ compare with the example predictor and split protocol on the real NAS-Bench-201 
 from __future__ import annotations
 
 import math
+import shutil
 import os
 import sys
 from pathlib import Path
@@ -65,3 +66,15 @@ def test_example_predictor_and_protocol_compare(elsewhere: Path) -> None:
     assert set(frame["split"]) == {"cheapest_first"} and sorted(frame["train_size"].unique()) == [100, 1000]
     assert ((frame["train_size"] + frame["n_test"]) == 15625).all()
     assert frame["kendall_tau"].between(-1, 1).all()
+
+
+def test_a_split_protocol_alone_resolves_from_the_config_folder(elsewhere: Path) -> None:
+    """No other plug-in in the config: the protocol's module is still found beside the YAML."""
+    config = elsewhere / "cfg"
+    config.mkdir()
+    shutil.copy(EXAMPLES / "my_protocol.py", config / "protocol_only.py")
+    text = (EXAMPLES / "compare.yaml").read_text().replace("my_protocol:", "protocol_only:")
+    text = text.replace('ops_ridge: {name: "my_predictor:OpCountRidge", alpha: 1.0}\n', "")
+    (config / "compare.yaml").write_text(text.replace("sizes: [100, 1000]", "sizes: [100]"))
+    assert main(["compare", str(config / "compare.yaml"), "--out", str(elsewhere / "c")]) == 0
+    assert set(pd.read_csv(elsewhere / "c" / "results.csv")["split"]) == {"cheapest_first"}
