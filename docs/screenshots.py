@@ -108,7 +108,7 @@ def main() -> int:
         base = f"http://127.0.0.1:{PORT}/dashboard/studies/{sid}"
         wait_for(f"http://127.0.0.1:{PORT}/dashboard")
         IMG.mkdir(parents=True, exist_ok=True)
-        screenshot(browser, base, IMG / "dashboard.png", 1900)
+        screenshot(browser, base, IMG / "dashboard.png", 2500)
         screenshot(browser, f"{base}/analytics", IMG / "dashboard_analytics.png", 2600)
     finally:
         server.terminate()
