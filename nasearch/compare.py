@@ -128,7 +128,10 @@ class Task:
         """Every architecture in the space's enumeration order (the benchmark's column order)."""
         enum = getattr(self.space, "enumerate", None)
         if not callable(enum):
-            raise ConfigError(f"nasearch compare needs an enumerable search space; {type(self.space).__name__} is not")
+            raise ConfigError(
+                f"nasearch compare needs an enumerable search space; {type(self.space).__name__} is not "
+                "(nasearch compare --from-run RUN_DIR compares on the cells a search of it evaluated)"
+            )
         return list(enum())
 
     @cached_property
@@ -309,7 +312,10 @@ def build_task(config: CompareConfig) -> Task:
     space = call_with_options(SEARCH_SPACES.get(config.space), options, f"search space {config.space!r}")
     bench = getattr(space, "benchmark", None)
     if not callable(bench):
-        raise ConfigError(f"search space {config.space!r} has no benchmark tables to compare predictors on")
+        raise ConfigError(
+            f"search space {config.space!r} has no benchmark tables to compare predictors on; "
+            "nasearch compare --from-run RUN_DIR compares them on the cells a search of it evaluated"
+        )
     return Task(space, bench())
 
 

@@ -58,3 +58,10 @@ def test_compare_from_run_refuses_sizes_the_run_cannot_fill(chain_run, tmp_path,
 def test_compare_without_config_or_run_says_so(capsys) -> None:
     assert main(["compare"]) == 2
     assert "CONFIG.yaml or --from-run" in capsys.readouterr().err
+
+
+def test_compare_on_a_space_without_a_table_points_to_from_run(tmp_path, capsys) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("name: c\nspace: chain\nsizes: [4]\npredictors: {random_forest: {}}\n")
+    assert main(["compare", str(config), "--out", str(tmp_path / "o")]) == 2
+    assert "--from-run RUN_DIR" in capsys.readouterr().err
