@@ -2,8 +2,11 @@
 
     python docs/figures.py              # docs/img/search_curves.png and docs/img/predictor_curves.png
 
-The search figure is ``nasearch run`` + ``nasearch plot`` on the NAS-Bench-201 CIFAR-10 table
-(random search, regularized evolution and NN-Former-guided evolution, 5 seeds x 100 queries);
+    python docs/figures.py --only search # one of them
+
+The search figure is ``nasearch run`` + ``nasearch plot`` on the NAS-Bench-201 CIFAR-10 table:
+random search, regularized evolution and the quickstart's optimizer (NN-Former-ordered local
+search, ``runs/quickstart.yaml``'s settings), 5 seeds x 100 queries;
 the predictor figure is ``nasearch compare`` on the same table (random protocol, CPU-sized
 budgets). Each run's folder stays under runs/out/docs_* for inspection.
 """
@@ -26,8 +29,9 @@ evaluator: {name: benchmark, metric: cifar10-valid/valid_accuracy, test_metric: 
 optimizer:
   - {name: random}
   - {name: evolution}
-  - name: predictor_evolution
+  - name: predictor_local_search
     surrogate: {name: nnformer, dim: 16, layers: 2, epochs: 30, batch_size: 32, lr: 0.001, threads: 1}
+    k: 3
 budget: {queries: 100}
 parallel: {backend: serial}
 """
@@ -51,25 +55,46 @@ predictors:
 """
 
 
-def main() -> int:
-    """Run both tools and copy their PNGs into docs/img."""
+def search_figure() -> None:
+    """``nasearch run`` + its curves -> docs/img/search_curves.png."""
     from nasearch.cli import main as nasearch
 
+    config = OUT / "docs_search.yaml"
+    config.write_text(SEARCH)
+    run_dir = OUT / "docs_search"
+    if nasearch(["run", str(config), "--out", str(run_dir), "--no-progress"]) != 0:
+        raise SystemExit("the search failed")
+    shutil.copy(run_dir / "search_curves.png", IMG / "search_curves.png")
+
+
+def predictor_figure() -> None:
+    """``nasearch compare`` -> docs/img/predictor_curves.png."""
+    from nasearch.cli import main as nasearch
+
+    config = OUT / "docs_predictors.yaml"
+    config.write_text(COMPARE)
+    out = OUT / "docs_predictors"
+    if nasearch(["compare", str(config), "--out", str(out)]) != 0:
+        raise SystemExit("the comparison failed")
+    shutil.copy(out / "curves.png", IMG / "predictor_curves.png")
+
+
+FIGURES = {"search": search_figure, "predictors": predictor_figure}
+
+
+def main() -> int:
+    """Make the figures named by ``--only`` (default: all) into docs/img."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=sorted(FIGURES), help="make just this figure")
+    args = parser.parse_args()
     IMG.mkdir(parents=True, exist_ok=True)
     OUT.mkdir(parents=True, exist_ok=True)
-    search_cfg = OUT / "docs_search.yaml"
-    search_cfg.write_text(SEARCH)
-    run_dir = OUT / "docs_search"
-    if nasearch(["run", str(search_cfg), "--out", str(run_dir), "--no-progress"]) != 0:
-        return 1
-    shutil.copy(run_dir / "search_curves.png", IMG / "search_curves.png")
-    compare_cfg = OUT / "docs_predictors.yaml"
-    compare_cfg.write_text(COMPARE)
-    cmp_dir = OUT / "docs_predictors"
-    if nasearch(["compare", str(compare_cfg), "--out", str(cmp_dir)]) != 0:
-        return 1
-    shutil.copy(cmp_dir / "curves.png", IMG / "predictor_curves.png")
-    print(f"wrote {IMG / 'search_curves.png'} and {IMG / 'predictor_curves.png'}")
+    for name, make in FIGURES.items():
+        if args.only in (None, name):
+            make()
+            print(f"wrote the {name} figure into {IMG}")
     return 0
 
 

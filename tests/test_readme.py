@@ -19,7 +19,7 @@ def test_readme_headline_block_is_what_benchmarks_md_gives() -> None:
 def test_readme_is_a_front_page() -> None:
     lines = README.read_text().splitlines()
     assert len(lines) <= 250
-    commands = [line for line in lines[:4] if line.startswith("pip install")]
+    commands = [line for line in lines[:6] if line.startswith("pip install")]
     assert commands[0].startswith("pip install torch==2.13.0 -e . && nasearch run runs/quickstart.yaml")
     assert commands[1].startswith('pip install torch==2.13.0 -e ".[dev]" && python -m pytest -q tests')
 
