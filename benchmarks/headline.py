@@ -81,7 +81,8 @@ def headline(benchmarks: str) -> str:
         "| optimizer | found the optimum | mean queries | ÷ regularized evolution's |",
         "|---|---|---|---|",
     ]
-    for name in ("predictor_local_search", "local_search", "bayesian", "predictor_evolution", "evolution", "random"):
+    names = ("predictor_local_search", "local_search", "bayesian", "predictor_evolution", "evolution", "random")
+    for name in names:
         row = _row(rel, name)
         out.append(f"| `{name}` | {row['found optimum']} | {row['mean queries']} | {row['÷ evolution']} |")
     return "\n".join(out)

@@ -142,7 +142,9 @@ def cli_compare_from_run(args: argparse.Namespace) -> int:
     config = build_dataclass(CompareConfig, data, source)
     too_big = [s for s in config.sizes if s >= len(task)]
     if too_big:
-        raise ConfigError(f"training size(s) {too_big} not smaller than the run's {len(task)} evaluated cells")
+        raise ConfigError(
+            f"training size(s) {too_big} not smaller than the run's {len(task)} evaluated cells"
+        )
     specs = predictor_specs(config, source)
     out_dir = Path(args.out) if args.out else run_dir / "predictors"
     print(f"{len(task)} distinct cells evaluated by run {run_name!r}, target {objective}")

@@ -33,7 +33,8 @@ def to_graph(space: Any, arch: Hashable) -> ArchGraph:
     try:
         graph = space.to_graph(arch)
     except ArchError as exc:
-        raise ArchError(f"{describe_space(space)}.to_graph({describe_cell(space, arch)}) failed: {exc}") from exc
+        where = f"{describe_space(space)}.to_graph({describe_cell(space, arch)})"
+        raise ArchError(f"{where} failed: {exc}") from exc
     except (ValueError, TypeError, IndexError, KeyError) as exc:
         raise ArchError(
             f"{describe_space(space)}.to_graph({describe_cell(space, arch)}) failed: "

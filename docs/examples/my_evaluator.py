@@ -23,7 +23,8 @@ class ParamCount(Evaluator):
 
     def __init__(self, space: Any, width: int = 16, num_classes: int = 10) -> None:
         if not callable(getattr(space, "network", None)):
-            raise ValueError(f"ParamCount needs a space with a network() method; {type(space).__name__} has none")
+            name = type(space).__name__
+            raise ValueError(f"ParamCount needs a space with a network() method; {name} has none")
         self.space = space
         self.width = int(width)
         self.num_classes = int(num_classes)

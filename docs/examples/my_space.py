@@ -38,7 +38,8 @@ class StagesSpace(SearchSpace):
     # --- the six required methods -------------------------------------------------------------
     def sample(self, rng: np.random.Generator) -> Arch:
         """A uniformly random architecture."""
-        return tuple(tuple(int(rng.choice(c)) for c in self._choices) for _ in range(self.stages))  # type: ignore[misc]
+        stages = (tuple(int(rng.choice(c)) for c in self._choices) for _ in range(self.stages))
+        return tuple(stages)  # type: ignore[arg-type]
 
     def mutate(self, arch: Arch, rng: np.random.Generator) -> Arch:
         """Change one choice of one stage (never returns ``arch`` itself)."""
@@ -78,11 +79,14 @@ class StagesSpace(SearchSpace):
         return tuple(tuple(int(v) for v in stage) for stage in raw)  # type: ignore[misc]
 
     # --- optional: a torch network, so the `train` evaluator can train it -------------------
-    def network(self, arch: Arch, num_classes: int = 10, in_channels: int = 3, width: int = 16, **_: Any) -> Any:
+    def network(
+        self, arch: Arch, num_classes: int = 10, in_channels: int = 3, width: int = 16, **_: Any
+    ) -> Any:
         """Stem, then per stage ``depth`` inverted-residual blocks, pooling and a classifier."""
         from torch import nn
 
-        layers: list[Any] = [nn.Conv2d(in_channels, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU()]
+        stem = nn.Conv2d(in_channels, width, 3, padding=1, bias=False)
+        layers: list[Any] = [stem, nn.BatchNorm2d(width), nn.ReLU()]
         for kernel, expand, depth in arch:
             for _ in range(depth):
                 layers.append(_InvertedResidual(width, kernel, expand))
