@@ -18,6 +18,17 @@ from nasearch.cli import main
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 
 
+EXAMPLE_MODULES = ("my_space", "my_evaluator", "my_optimizer", "my_predictor", "my_protocol", "protocol_only")
+
+
+@pytest.fixture(autouse=True)
+def forget_example_modules():  # type: ignore[no-untyped-def]
+    """The examples' generic module names (``my_space`` ...) must not leak into other tests."""
+    yield
+    for name in EXAMPLE_MODULES:
+        sys.modules.pop(name, None)
+
+
 @pytest.fixture()
 def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run from an unrelated folder, with neither it nor the examples on sys.path."""
