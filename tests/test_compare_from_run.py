@@ -65,3 +65,13 @@ def test_compare_on_a_space_without_a_table_points_to_from_run(tmp_path, capsys)
     config.write_text("name: c\nspace: chain\nsizes: [4]\npredictors: {random_forest: {}}\n")
     assert main(["compare", str(config), "--out", str(tmp_path / "o")]) == 2
     assert "--from-run RUN_DIR" in capsys.readouterr().err
+
+
+def test_compare_from_run_on_another_recorded_metric(chain_run, tmp_path) -> None:
+    out = tmp_path / "params"
+    code = main(["compare", "--from-run", str(chain_run), "--predictors", "params_linear", "--sizes", "10",
+                 "--seeds", "0", "--set", "train_metric=params", "--out", str(out)])
+    assert code == 0
+    frame = pd.read_csv(out / "results.csv")
+    assert set(frame["train_metric"]) == {"params"} and set(frame["test_metric"]) == {"params"}
+    assert -1 <= frame["kendall_tau"].iloc[0] <= 1
