@@ -5,11 +5,14 @@ running side by side), and an evaluator's per-epoch values as the trial's interm
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import math
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from nasearch.evaluation.base import Result
 
 
 def set_metric_names(study: Any, objectives: Sequence[tuple[str, bool]]) -> None:
@@ -39,9 +42,26 @@ def intermediate_values(info: Mapping[str, Any] | None) -> dict[int, float]:
     return out
 
 
-def stamp_times(trial: Any, wall_seconds: float | None, finished: datetime.datetime | None = None) -> Any:
-    """Give a created trial its real span: it completed ``finished`` (default now, when the driver
-    records it) and started ``wall_seconds`` before that (what the worker measured)."""
+def with_times(result: Any, started: float, finished: float) -> Any:
+    """``result`` with the epoch seconds its evaluation started and finished, stamped where it ran
+    (``info["started_at"]``, ``info["finished_at"]``), for :func:`stamp_times`."""
+    if not isinstance(result, Result):
+        return result
+    return dataclasses.replace(result, info={**result.info, "started_at": started, "finished_at": finished})
+
+
+def stamp_times(
+    trial: Any, wall_seconds: float | None, info: Mapping[str, Any] | None = None,
+    finished: datetime.datetime | None = None,
+) -> Any:
+    """Give a created trial its real span: the times stamped where the evaluation ran when the
+    result carries them; else it completed ``finished`` (default now, when the driver records it)
+    and started ``wall_seconds`` (what the worker measured) before that."""
+    started_at, finished_at = (info or {}).get("started_at"), (info or {}).get("finished_at")
+    if isinstance(started_at, (int, float)) and isinstance(finished_at, (int, float)) and finished_at >= started_at:
+        trial.datetime_start = datetime.datetime.fromtimestamp(started_at)
+        trial.datetime_complete = datetime.datetime.fromtimestamp(finished_at)
+        return trial
     end = finished or datetime.datetime.now()
     if wall_seconds is not None and math.isfinite(wall_seconds) and wall_seconds > 0:
         trial.datetime_start = end - datetime.timedelta(seconds=float(wall_seconds))

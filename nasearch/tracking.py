@@ -203,7 +203,7 @@ class StudyTracker:
             user_attrs=user_attrs,
             intermediate_values=intermediate_values(result.info if result else None),
         )
-        stamp_times(trial, attrs.get("wall_seconds"))
+        stamp_times(trial, attrs.get("wall_seconds"), result.info if result else None)
         self.study.add_trial(trial)
         return Record(-1, arch_str, key, state, metrics, cost["simulated_seconds"], cost["cost_seconds"],
                       user_attrs.get("error"))

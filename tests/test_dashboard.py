@@ -30,6 +30,40 @@ def test_trial_spans_the_time_the_worker_measured(tmp_path) -> None:
     assert trial.duration is not None and trial.duration.total_seconds() == pytest.approx(2.5, abs=0.01)
 
 
+def test_trial_spans_the_times_stamped_where_it_ran(tmp_path) -> None:
+    """A result stamped by the pool (worker clock) keeps those times, however late it is recorded."""
+    import datetime
+
+    from nasearch.dashboard import with_times
+
+    url, tracker = _tracker(tmp_path)
+    space = ChainSpace(depth=2)
+    stamped = with_times(Result({"valid_accuracy": 50.0}, 2.0), 1_700_000_000.0, 1_700_000_002.0)
+    tracker.record(space.sample(np.random.default_rng(0)), stamped, wall_seconds=2.0)
+    trial = load_study(url, "d/seed-0").trials[0]
+    assert trial.datetime_start == datetime.datetime.fromtimestamp(1_700_000_000.0)
+    assert trial.datetime_complete == datetime.datetime.fromtimestamp(1_700_000_002.0)
+
+
+def test_serial_pool_stamps_each_evaluation(tmp_path) -> None:
+    import time
+
+    from nasearch.evaluation.pool import SerialPool
+
+    class Sleepy:
+        objective = "x"
+
+        def evaluate(self, arch):  # type: ignore[no-untyped-def]
+            time.sleep(0.2)
+            return Result({"x": 1.0})
+
+    pool = SerialPool(Sleepy())
+    pool.submit("a")
+    (outcome,) = pool.wait()
+    info = outcome.result.info
+    assert 0.2 <= info["finished_at"] - info["started_at"] < 1.0
+
+
 def test_training_evaluator_learning_curve_becomes_intermediate_values(tmp_path) -> None:
     from nasearch.evaluation.training import TrainingEvaluator
 
