@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     compare = sub.add_parser("compare", help="predictor sample-efficiency curves from a YAML config")
-    compare.add_argument("config", help="YAML compare config, e.g. runs/predictors_nb201.yaml")
+    compare.add_argument("config", nargs="?", help="YAML compare config, e.g. runs/predictors_nb201.yaml")
+    compare.add_argument("--from-run", metavar="RUN_DIR",
+                         help="instead of a config: compare on the cells a finished `nasearch run` evaluated")
     compare.add_argument("--predictors", help="comma-separated predictor names (default: the config's)")
     compare.add_argument("--sizes", help="comma-separated training-set sizes, e.g. 156,781")
     compare.add_argument("--seeds", help="comma-separated seeds, e.g. 0,1,2")

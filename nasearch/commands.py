@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import hashlib
 import importlib
 import json
-from collections.abc import Iterable
 from typing import Any
 
 from nasearch import data_manifest
 from nasearch.data import DataSources
 from nasearch.data_fetch import OfficialFile, fetch
 from nasearch.data_manifest import count_rows, load_manifest, read_table_bytes, verify
-from nasearch.errors import NasearchError
+from nasearch.errors import NasearchError, suggest
 from nasearch.options import accepted_options
 from nasearch.registry import ALL_REGISTRIES, SEARCH_SPACES
 from search_spaces.base import describe_capabilities
@@ -118,7 +116,7 @@ def cli_data(args: argparse.Namespace) -> int:
 def _fetch(args: argparse.Namespace, sources: DataSources) -> int:
     files = official_files()
     if not args.name or args.name not in files:
-        hint = suggest(args.name, files) if args.name else ""
+        hint = suggest(args.name, files, n=3) if args.name else ""
         raise NasearchError(f"fetch needs one of: {', '.join(files)}{hint}")
     folder = sources.first_folder()
     if folder is None:
@@ -127,9 +125,3 @@ def _fetch(args: argparse.Namespace, sources: DataSources) -> int:
     print(f"{args.name}: {path} (checksum verified)" if files[args.name].sha256 or files[args.name].md5_suffix
           else f"{args.name}: {path} (no published checksum to verify)")
     return 0
-
-
-def suggest(name: str, known: Iterable[str]) -> str:
-    """"; did you mean 'x'?" for the closest known names, or ""."""
-    close = difflib.get_close_matches(name, list(known), n=3)
-    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""

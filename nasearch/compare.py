@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import importlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cached_property
@@ -38,6 +37,8 @@ import numpy as np
 from nasearch.config import Source, apply_overrides, build_dataclass, load_yaml
 from nasearch.errors import ConfigError, NasearchError
 from nasearch.graph import ArchGraph
+from nasearch.module_paths import import_module
+from nasearch.space_calls import to_graph
 
 CSV_COLUMNS = [
     "predictor", "protocol", "train_size", "seed", "kendall_tau", "spearman", "mape", "acc10",
@@ -127,7 +128,10 @@ class Task:
         """Every architecture in the space's enumeration order (the benchmark's column order)."""
         enum = getattr(self.space, "enumerate", None)
         if not callable(enum):
-            raise ConfigError(f"nasearch compare needs an enumerable search space; {type(self.space).__name__} is not")
+            raise ConfigError(
+                f"nasearch compare needs an enumerable search space; {type(self.space).__name__} is not "
+                "(nasearch compare --from-run RUN_DIR compares on the cells a search of it evaluated)"
+            )
         return list(enum())
 
     @cached_property
@@ -143,7 +147,7 @@ class Task:
             i = int(i)
             g = cache.get(i)
             if g is None:
-                g = cache[i] = self.space.to_graph(self.archs[i])
+                g = cache[i] = to_graph(self.space, self.archs[i])  # errors name space and cell
             out.append(g)
         return out
 
@@ -196,7 +200,7 @@ def get_protocol(name: str) -> Protocol:
     if ":" in name:
         module, _, attr = name.partition(":")
         try:
-            return getattr(importlib.import_module(module), attr)
+            return getattr(import_module(module), attr)  # also from the config's folder
         except (ImportError, AttributeError) as exc:
             raise ConfigError(f"split protocol {name!r} cannot be loaded: {exc}") from exc
     known = ", ".join(sorted(set(PROTOCOLS) | set(LAZY_PROTOCOLS)))
@@ -308,7 +312,10 @@ def build_task(config: CompareConfig) -> Task:
     space = call_with_options(SEARCH_SPACES.get(config.space), options, f"search space {config.space!r}")
     bench = getattr(space, "benchmark", None)
     if not callable(bench):
-        raise ConfigError(f"search space {config.space!r} has no benchmark tables to compare predictors on")
+        raise ConfigError(
+            f"search space {config.space!r} has no benchmark tables to compare predictors on; "
+            "nasearch compare --from-run RUN_DIR compares them on the cells a search of it evaluated"
+        )
     return Task(space, bench())
 
 
@@ -442,6 +449,12 @@ def _csv_list(text: str | None, cast: Callable[[str], Any], what: str) -> list[A
 
 def cli_compare(args: argparse.Namespace) -> int:
     """``nasearch compare CONFIG.yaml [--predictors a,b] [--sizes ..] [--seeds ..] [--protocol ..] [--out DIR]``."""
+    if getattr(args, "from_run", None):  # the cells of a finished run instead of a table
+        from nasearch.compare_from_run import cli_compare_from_run
+
+        return cli_compare_from_run(args)
+    if not args.config:
+        raise ConfigError("nasearch compare needs a CONFIG.yaml or --from-run RUN_DIR")
     config, source = load_config(args.config, list(getattr(args, "overrides", []) or []))
     sizes = _csv_list(args.sizes, int, "sizes")
     seeds = _csv_list(args.seeds, int, "seeds")

@@ -62,6 +62,9 @@ def load_yaml(path: str | Path) -> tuple[dict[str, Any], Source]:
         raise ConfigError(f"{p}: not valid YAML: {exc}") from None
     if data is None:
         data = {}
+    from nasearch.module_paths import add_config_folder
+
+    add_config_folder(p)  # its "module:Class" paths resolve from its folder too
     if not isinstance(data, dict):
         raise ConfigError(f"{p}: the top level must be a mapping of keys, got {type(data).__name__}")
     lines: dict[str, int] = {}

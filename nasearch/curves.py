@@ -3,7 +3,8 @@
 For every study (one optimizer, one seed): the best-so-far objective and the test metric of
 that incumbent after each query, and against cumulative simulated training time; regret
 against the benchmark's optimum where the run recorded it. Curves are averaged over seeds
-(mean ± std), one line per optimizer, written as a tidy CSV beside a PNG.
+(mean ± std), one step line per optimizer, written as a tidy CSV beside a PNG; a panel appears
+only where there is data, and runs with different objectives are refused, not overlaid.
 """
 
 from __future__ import annotations
@@ -157,8 +158,43 @@ def _time_curves(studies: list[StudyRun], labels: dict[tuple[str, str], str], co
     return out
 
 
-def plot(studies: list[StudyRun], out_dir: Path, title: str = "") -> tuple[Path, Path]:
-    """Write ``search_curves.csv`` (tidy, per seed), ``search_curves_mean.csv`` and the PNG."""
+def seeds_label(label: str, seeds: int) -> str:
+    """``"evolution (1 seed)"`` / ``"evolution (3 seeds)"``: a legend entry."""
+    return f"{label} ({seeds} seed{'' if seeds == 1 else 's'})"
+
+
+def check_same_objective(studies: list[StudyRun]) -> None:
+    """Refuse to overlay runs that optimise different objectives (one y axis would mislead)."""
+    seen: dict[tuple[str, bool], list[str]] = {}
+    for s in studies:
+        seen.setdefault((s.objective, s.maximize), []).append(s.run)
+    if len(seen) > 1:
+        parts = "; ".join(
+            f"{', '.join(sorted(set(runs)))}: {'maximise' if mx else 'minimise'} {metric}"
+            for (metric, mx), runs in seen.items()
+        )
+        raise ConfigError(
+            f"the runs optimise different objectives ({parts}): one axis cannot show them; "
+            "plot each objective's runs separately"
+        )
+
+
+def panels(studies: list[StudyRun], mean: Any) -> list[tuple[str, str]]:
+    """``(column, y label)`` of each per-query panel that has data: best-so-far always, the
+    incumbent's test metric when recorded, regret only when a benchmark optimum is known."""
+    s0 = studies[0]
+    out = [("best", f"best-so-far {s0.objective}")]
+    if mean["incumbent_test_mean"].notna().any():
+        out.append(("incumbent_test", f"incumbent's {s0.test_metric or 'test metric'}"))
+    if mean["regret_mean"].notna().any():
+        out.append(("regret", "regret vs the benchmark optimum"))
+    return out
+
+
+def figure(studies: list[StudyRun], title: str = "") -> tuple[Any, Any]:
+    """The search-curves figure and its tidy per-seed frame: best-so-far drawn as steps (it only
+    changes when a query improves on it), one panel per quantity that has data, plus best-so-far
+    against (simulated or measured) time."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -167,50 +203,59 @@ def plot(studies: list[StudyRun], out_dir: Path, title: str = "") -> tuple[Path,
 
     if not studies or not any(s.records for s in studies):
         raise ConfigError("no evaluated trials found in the given run folder(s)")
+    check_same_objective(studies)
     label_count: dict[str, set[str]] = {}
     for s in studies:
         label_count.setdefault(s.label, set()).add(s.run)
     labels = {(s.run, s.label): s.label if len(label_count[s.label]) == 1 else f"{s.run}:{s.label}" for s in studies}
     frame = pd.DataFrame(tidy_rows(studies, labels))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    csv = out_dir / "search_curves.csv"
-    frame.to_csv(csv, index=False)
     mean = aggregate(frame)
-    mean.to_csv(out_dir / "search_curves_mean.csv", index=False)
     s0 = studies[0]
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
-    panels = [
-        (axes[0, 0], "best", f"best-so-far {s0.objective}"),
-        (axes[0, 1], "incumbent_test", f"incumbent's {s0.test_metric or 'test metric'}"),
-        (axes[1, 0], "regret", f"regret of {s0.objective} vs the benchmark optimum"),
-    ]
-    for ax, column, ylabel in panels:
+    per_query = panels(studies, mean)
+    time_column, time_label = _time_axis(studies)
+    time_curves = _time_curves(studies, labels, time_column)
+    count = len(per_query) + (1 if time_curves else 0)
+    cols = 2 if count > 1 else 1
+    rows = (count + 1) // 2
+    fig, grid = plt.subplots(rows, cols, figsize=(6 * cols, 4.25 * rows), squeeze=False)
+    axes = list(grid.ravel())
+    for ax in axes[count:]:
+        ax.remove()
+    for ax, (column, ylabel) in zip(axes, per_query):
         for label, group in mean.groupby("optimizer", sort=False):
             m, sd = group[f"{column}_mean"].to_numpy(), group[f"{column}_std"].fillna(0).to_numpy()
             q = group["query"].to_numpy()
-            ax.plot(q, m, label=f"{label} ({int(group['seeds'].max())} seeds)")
+            ax.step(q, m, where="post", label=seeds_label(str(label), int(group["seeds"].max())))
             low = np.maximum(m - sd, 0.0) if column == "regret" else m - sd  # regret is never negative
-            ax.fill_between(q, low, m + sd, alpha=0.15)
+            ax.fill_between(q, low, m + sd, alpha=0.15, step="post")
         ax.set_xlabel("queries")
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
-    if (mean["regret_mean"] > 0).any():
-        axes[1, 0].set_yscale("symlog", linthresh=0.01)  # regret 0 (optimum found) stays visible
-    elif mean["regret_mean"].isna().all():
-        axes[1, 0].text(0.5, 0.5, "no benchmark optimum for this evaluator\n(real evaluation: no regret)",
-                        ha="center", va="center", transform=axes[1, 0].transAxes, color="gray")
-        axes[1, 0].set_xticks([])
-        axes[1, 0].set_yticks([])
-    time_column, time_label = _time_axis(studies)
-    for label, (grid, m, sd) in _time_curves(studies, labels, time_column).items():
-        axes[1, 1].plot(grid, m, label=label)
-        axes[1, 1].fill_between(grid, m - sd, m + sd, alpha=0.15)
-    axes[1, 1].set_xlabel(time_label)
-    axes[1, 1].set_ylabel(f"best-so-far {s0.objective}")
-    axes[1, 1].grid(alpha=0.3)
-    axes[0, 0].legend(fontsize=8)
+        if column == "regret" and (mean["regret_mean"] > 0).any():
+            ax.set_yscale("symlog", linthresh=0.01)  # regret 0 (optimum found) stays visible
+    if time_curves:
+        ax = axes[len(per_query)]
+        for label, (grid_h, m, sd) in time_curves.items():
+            ax.step(grid_h, m, where="post", label=label)
+            ax.fill_between(grid_h, m - sd, m + sd, alpha=0.15, step="post")
+        ax.set_xlabel(time_label)
+        ax.set_ylabel(f"best-so-far {s0.objective}")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
     fig.suptitle(title or ", ".join(sorted({s.run for s in studies})) + " — mean ± std over seeds")
     fig.tight_layout()
+    return fig, frame
+
+
+def plot(studies: list[StudyRun], out_dir: Path, title: str = "") -> tuple[Path, Path]:
+    """Write ``search_curves.csv`` (tidy, per seed), ``search_curves_mean.csv`` and the PNG."""
+    import matplotlib.pyplot as plt
+
+    fig, frame = figure(studies, title)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv = out_dir / "search_curves.csv"
+    frame.to_csv(csv, index=False)
+    aggregate(frame).to_csv(out_dir / "search_curves_mean.csv", index=False)
     png = out_dir / "search_curves.png"
     fig.savefig(png, dpi=110)
     plt.close(fig)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class NasearchError(Exception):
     """Base class: the CLI prints these as one line, without a traceback."""
@@ -21,3 +23,12 @@ class RegistryError(NasearchError, LookupError):
 
 class ConfigError(NasearchError, ValueError):
     """A YAML run configuration has an unknown key, a wrong type or a bad value."""
+
+
+def suggest(word: str, choices: Iterable[str], n: int = 1) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``choices`` to a misspelt ``word``, else ``""``:
+    the one hint every "unknown name/key/option" error appends."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=n)
+    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""

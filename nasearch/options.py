@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from nasearch.errors import ConfigError
+from nasearch.errors import ConfigError, suggest
 
 
 def accepted_options(factory: Callable[..., Any]) -> tuple[dict[str, inspect.Parameter], bool]:
@@ -30,10 +29,8 @@ def check_options(factory: Callable[..., Any], options: Mapping[str, Any], what:
         return
     for key in options:
         if key not in named:
-            close = difflib.get_close_matches(key, list(named), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ConfigError(
-                f"{what} has no option {key!r}{hint} (options: {', '.join(named) or 'none'})"
+                f"{what} has no option {key!r}{suggest(key, named)} (options: {', '.join(named) or 'none'})"
             )
 
 

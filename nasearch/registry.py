@@ -2,19 +2,19 @@
 
 A name resolves, in order, to: a class registered in-process (``@SEARCH_SPACES.register("x")``),
 a built-in (imported lazily, so optional dependencies load only when used), an installed entry
-point of the registry's group (``nasearch.search_spaces`` ...), or a ``"pkg.module:Class"`` path.
+point of the registry's group (``nasearch.search_spaces`` ...), or a ``"pkg.module:Class"`` path
+(imported from ``sys.path``, else from the config file's folder or the working directory).
 A plug-in is checked against the registry's contract and a missing method is named.
 """
 
 from __future__ import annotations
 
-import difflib
-import importlib
 from collections.abc import Callable, Iterable
 from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
-from nasearch.errors import RegistryError
+from nasearch.errors import RegistryError, suggest
+from nasearch.module_paths import import_module
 
 T = TypeVar("T")
 
@@ -81,10 +81,8 @@ class Registry:
             elif ":" in name:
                 obj = _import_path(name, f"{self.kind} {name!r}")
             else:
-                close = difflib.get_close_matches(name, self.names(), n=3)
-                hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
                 raise RegistryError(
-                    f"unknown {self.kind} {name!r}{hint} (known: {', '.join(self.names())}; "
+                    f"unknown {self.kind} {name!r}{suggest(name, self.names(), n=3)} (known: {', '.join(self.names())}; "
                     f"or give a 'package.module:Class' path)"
                 )
         self.check(obj, name)
@@ -112,7 +110,7 @@ def _import_path(path: str, what: str) -> Any:
     if not module_name or not attr:
         raise RegistryError(f"{what}: {path!r} is not of the form 'package.module:Class'")
     try:
-        module = importlib.import_module(module_name)
+        module = import_module(module_name)
     except ImportError as exc:
         raise RegistryError(f"{what}: cannot import module {module_name!r}: {exc}") from exc
     obj: Any = module

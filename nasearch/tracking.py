@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nasearch.dashboard import intermediate_values, set_metric_names, stamp_times
 from nasearch.errors import ConfigError
 from nasearch.evaluation.base import Result
 
@@ -156,6 +157,7 @@ class StudyTracker:
                 self.study.set_user_attr(key, value)
         self._space = space
         self._distributions = _categorical_distributions(space)
+        set_metric_names(self.study, self.objectives)
 
     def records(self) -> list[Record]:
         """Every finished trial (COMPLETE or FAIL), in the order they were recorded."""
@@ -199,7 +201,9 @@ class StudyTracker:
             params=params,
             distributions=self._distributions,
             user_attrs=user_attrs,
+            intermediate_values=intermediate_values(result.info if result else None),
         )
+        stamp_times(trial, attrs.get("wall_seconds"), result.info if result else None)
         self.study.add_trial(trial)
         return Record(-1, arch_str, key, state, metrics, cost["simulated_seconds"], cost["cost_seconds"],
                       user_attrs.get("error"))

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.errors import ConfigError
+from nasearch.errors import ConfigError, suggest
 from nasearch.graph import ArchGraph
 from predictors.base import Hardware, Predictor, fit_predictor
 from predictors.training import PredictorError, check_fit_inputs
@@ -59,6 +59,16 @@ class Ensemble(Predictor):
             raise ConfigError("ensemble: base cannot be 'ensemble' itself")
         factory = PREDICTORS.get(base)
         check_options(factory, {**options, "seed": seed}, f"ensemble base predictor {base!r}")
+        names = getattr(factory, "option_names", None)  # a base taking **options lists them here
+        if callable(names):
+            known = names()
+            for key in options:
+                if key not in known:
+                    mine = ["base", "k", "seed", "bootstrap", "n_jobs"]
+                    raise ConfigError(
+                        f"ensemble (base {base!r}) has no option {key!r}{suggest(key, [*mine, *known])} "
+                        f"(ensemble options: {', '.join(mine)}; {base} options: {', '.join(known)})"
+                    )
         self.base, self.k, self.seed = base, int(k), int(seed)
         self.bootstrap, self.n_jobs = bool(bootstrap), int(n_jobs)
         self.options = dict(options)

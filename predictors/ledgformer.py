@@ -26,8 +26,6 @@ language).
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import inspect
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
@@ -319,13 +317,6 @@ class LeDGFormer(TorchPredictor):
             raise ConfigError(f"LeDG-Former: dim must be >= 4 and layers >= 1, got {dim=}, {layers=}")
         if heads < 1 or dim % heads:
             raise ConfigError(f"LeDG-Former: heads must divide dim, got heads={heads}, dim={dim}")
-        unknown = [k for k in train_options if k not in TRAIN_OPTIONS]
-        if unknown:
-            own = [k for k in inspect.signature(LeDGFormer.__init__).parameters
-                   if k not in ("self", "train_options")]  # fmt: skip
-            close = difflib.get_close_matches(unknown[0], [*own, *TRAIN_OPTIONS], n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f"LeDG-Former has no option {unknown[0]!r}{hint}")
         if node_encoding not in NODE_ENCODINGS:
             raise ConfigError(
                 f"LeDG-Former: node_encoding must be one of {', '.join(NODE_ENCODINGS)}, "

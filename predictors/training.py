@@ -55,7 +55,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from nasearch.errors import ConfigError, NasearchError
+from nasearch.errors import ConfigError, NasearchError, suggest
 from nasearch.graph import ArchGraph
 from predictors.base import Hardware, Predictor
 from predictors.metrics import kendall_tau
@@ -126,6 +126,22 @@ DEFAULT_MAX_STEPS = 16000
 
 #: names of the training options a TorchPredictor accepts as kwargs
 TRAIN_OPTIONS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(TrainConfig))
+
+
+def own_options(cls: type) -> list[str]:
+    """The named constructor options of ``cls`` and its bases (not ``self`` or ``**kwargs``), for
+    the "did you mean" hint of a misspelt predictor option."""
+    import inspect
+
+    names: list[str] = []
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        for name, p in inspect.signature(init).parameters.items():
+            if name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and name not in names:
+                names.append(name)
+    return names
 
 
 class BatchSource(Protocol):
@@ -456,11 +472,11 @@ class TorchPredictor(Predictor):
     def __init__(self, log_target: bool = False, predict_batch_size: int = 1024, **train_options: Any) -> None:
         unknown = [k for k in train_options if k not in TRAIN_OPTIONS]
         if unknown:
-            import difflib
-
-            close = difflib.get_close_matches(unknown[0], TRAIN_OPTIONS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f"{self.display_name} has no option {unknown[0]!r}{hint}")
+            known = type(self).option_names()
+            raise ConfigError(
+                f"{self.display_name} has no option {unknown[0]!r}{suggest(unknown[0], known)} "
+                f"(options: {', '.join(known)})"
+            )
         self.train_config = TrainConfig(**train_options)
         self.log_target = bool(log_target)
         self.predict_batch_size = int(predict_batch_size)
@@ -470,6 +486,12 @@ class TorchPredictor(Predictor):
         self.fit_seconds = 0.0
         #: with an eval_set: the optimizer step whose weights were kept
         self.best_step: int | None = None
+
+    @classmethod
+    def option_names(cls) -> list[str]:
+        """Every option the constructor takes: its own and its bases' named ones, then the
+        training options (what a misspelt option is matched against)."""
+        return list(dict.fromkeys([*own_options(cls), *TRAIN_OPTIONS]))
 
     # --- hooks for subclasses -------------------------------------------------------------------
     def _prepare(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> None:

@@ -38,7 +38,9 @@ class SearchSpace(ABC):
 
     def key(self, arch: Hashable) -> str:
         """Equal for isomorphic cells: the de-duplication key."""
-        return self.to_graph(arch).key
+        from nasearch.space_calls import to_graph  # a bad graph names this space and the cell
+
+        return to_graph(self, arch).key
 
     @abstractmethod
     def to_str(self, arch: Hashable) -> str:

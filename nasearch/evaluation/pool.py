@@ -10,6 +10,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from nasearch.dashboard import with_times
 from nasearch.errors import ConfigError
 from nasearch.evaluation.base import Result
 
@@ -66,9 +67,10 @@ class SerialPool:
         if not self._queue:
             return []
         ticket, arch = self._queue.pop(0)
-        start = time.perf_counter()
+        start, started_at = time.perf_counter(), time.time()
         try:
             result: Result | None = _check_result(self.evaluator.evaluate(arch), self.evaluator)
+            result = with_times(result, started_at, time.time())  # the dashboard's timeline
             error = None
         except Exception as exc:  # noqa: BLE001 - any evaluator failure becomes a FAIL trial
             result, error = None, _error_text(exc)
@@ -91,14 +93,15 @@ _WORKER_EVALUATORS: dict[str, Any] = {}
 
 def _remote_evaluate(token: str, payload: bytes, arch: Hashable) -> tuple[Result | None, str | None, float]:
     """Body of the Ray task: evaluator errors are returned, not raised (so they are not retried)."""
-    start = time.perf_counter()
+    start, started_at = time.perf_counter(), time.time()
     evaluator = _WORKER_EVALUATORS.get(token)
     if evaluator is None:
         from ray import cloudpickle
 
         evaluator = _WORKER_EVALUATORS[token] = cloudpickle.loads(payload)
     try:
-        return _check_result(evaluator.evaluate(arch), evaluator), None, time.perf_counter() - start
+        result = with_times(_check_result(evaluator.evaluate(arch), evaluator), started_at, time.time())
+        return result, None, time.perf_counter() - start
     except Exception as exc:  # noqa: BLE001 - recorded as a FAIL trial with its error
         return None, _error_text(exc), time.perf_counter() - start
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -83,6 +83,7 @@ class TrainingEvaluator(Evaluator):
         num_threads: int | None = None,
         latency: Mapping[str, Any] | None = None,
         objectives: Sequence[Any] | None = None,
+        learning_curve: bool = True,
     ) -> None:
         """``space`` must offer ``network(arch, **network)``; ``dataset`` is ``digits`` (embedded)
         or ``cifar10`` (``data_path``: the folder holding ``cifar-10-batches-py``).
@@ -95,7 +96,11 @@ class TrainingEvaluator(Evaluator):
         ``latency_ms`` on this device, with these LatencyEvaluator options (``{}`` for its
         defaults; the image shape and network options default to the training ones).
         ``objectives``: ``[{metric, direction}]`` for a multi-objective search, e.g.
-        ``valid_accuracy`` maximised and ``latency_ms`` minimised.
+        ``valid_accuracy`` maximised and ``latency_ms`` minimised. ``learning_curve``: also
+        measure validation accuracy after every epoch (one extra pass over the validation split
+        per epoch) and return it as the Result's ``info["intermediate_values"]`` (epoch ->
+        accuracy), which tracking stores as the trial's intermediate values (the dashboard's
+        learning curves).
         """
         if not callable(getattr(space, "network", None)):
             raise ConfigError(
@@ -123,6 +128,7 @@ class TrainingEvaluator(Evaluator):
             raise ConfigError(f"TrainingEvaluator option weight_decay must be >= 0, got {weight_decay!r}")
         self.weight_decay = float(weight_decay)
         self.augment = bool(augment)
+        self.learning_curve = bool(learning_curve)
         self.seed = int(seed)
         self.split_seed = int(split_seed)
         self.device = check_device(device)
@@ -169,9 +175,21 @@ class TrainingEvaluator(Evaluator):
             flops = count_flops(net, data.input_shape)
             net = net.to(device)
             trained = time.perf_counter()
-            train_loss = self._train(net, data, n_epochs, device)
-            train_seconds = time.perf_counter() - trained
+            curve: dict[int, float] = {}
+            curve_seconds = 0.0
+
+            def on_epoch(epoch: int) -> None:
+                nonlocal curve_seconds
+                if self.learning_curve and epoch < n_epochs:  # the last epoch is measured below
+                    t0 = time.perf_counter()
+                    curve[epoch] = accuracy(net, data.valid, data, device, self.batch_size * 4)[0]
+                    curve_seconds += time.perf_counter() - t0
+
+            train_loss = self._train(net, data, n_epochs, device, on_epoch)
+            train_seconds = time.perf_counter() - trained - curve_seconds
             valid, valid_loss = accuracy(net, data.valid, data, device, self.batch_size * 4)
+            if self.learning_curve:
+                curve[n_epochs] = valid
             test, _ = accuracy(net, data.test, data, device, self.batch_size * 4)
         metrics = {
             "valid_accuracy": valid,
@@ -183,7 +201,9 @@ class TrainingEvaluator(Evaluator):
             "flops": flops,
             "epochs": float(n_epochs),
         }
-        info = {"dataset": data.name, "device": str(device), "threads": n_threads, "seed": self.seed}
+        info: dict[str, Any] = {"dataset": data.name, "device": str(device), "threads": n_threads, "seed": self.seed}
+        if curve:
+            info["intermediate_values"] = curve  # validation accuracy per epoch
         if self.latency is not None:
             options = {"network": self.network, "input_shape": data.input_shape,
                        "num_classes": data.num_classes, **self.latency}  # fmt: skip
@@ -193,7 +213,10 @@ class TrainingEvaluator(Evaluator):
             info["latency_device"] = measured.info["device"]
         return Result(metrics=metrics, cost_seconds=time.perf_counter() - start, info=info)
 
-    def _train(self, net: nn.Module, data: ImageDataset, epochs: int, device: torch.device) -> float:
+    def _train(
+        self, net: nn.Module, data: ImageDataset, epochs: int, device: torch.device,
+        on_epoch: Callable[[int], None] | None = None,
+    ) -> float:
         x_all, y_all = _to_device(data.train, device)
         norm = _Normalizer(data, device)
         generator = torch.Generator().manual_seed(self.seed)
@@ -211,7 +234,7 @@ class TrainingEvaluator(Evaluator):
         loss_fn = nn.CrossEntropyLoss()
         net.train()
         epoch_loss = float("nan")
-        for _ in range(epochs):
+        for epoch in range(1, epochs + 1):
             order = torch.randperm(n, generator=generator).to(device)
             losses = []
             for step in range(steps_per_epoch):  # drop the ragged last batch: BatchNorm needs > 1
@@ -226,6 +249,8 @@ class TrainingEvaluator(Evaluator):
                 schedule.step()
                 losses.append(loss.detach())
             epoch_loss = float(torch.stack(losses).mean())
+            if on_epoch is not None:
+                on_epoch(epoch)  # evaluates in eval mode, then puts the net back in train mode
         return epoch_loss
 
     def __repr__(self) -> str:

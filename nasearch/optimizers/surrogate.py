@@ -17,6 +17,7 @@ import numpy as np
 
 from nasearch.errors import ConfigError
 from nasearch.optimizers.base import SpaceOptimizer
+from nasearch.space_calls import to_graph
 
 
 def predictor_spec(spec: Any) -> tuple[str, dict[str, Any]] | Any:
@@ -186,7 +187,7 @@ class SurrogateOptimizer(SpaceOptimizer):
         key = self.space.key(arch)
         graph = self._graphs.get(key)
         if graph is None:
-            graph = self._graphs[key] = self.space.to_graph(arch)
+            graph = self._graphs[key] = to_graph(self.space, arch)
         return graph
 
     def _propose(self, n: int) -> Sequence[Hashable]:

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from nasearch.data import cache_dir
-from nasearch.errors import ConfigError
+from nasearch.errors import ConfigError, suggest
 from nasearch.evaluation.base import Result
 from nasearch.evaluation.benchmark import BenchmarkEvaluator
 
@@ -79,8 +79,6 @@ class ZeroShotLatencyModel:
     def __init__(self, target: Any, options: Mapping[str, Any] | None = None, exclude_chips: tuple[str, ...] = ()) -> None:
         unknown = [k for k in (options or {}) if k not in MODEL_KEYS]
         if unknown:
-            from nasearch.commands import suggest
-
             raise ConfigError(
                 f"evaluator hardware_aware: latency_model has no option {unknown[0]!r}"
                 f"{suggest(unknown[0], MODEL_KEYS)} (options: {', '.join(MODEL_KEYS)})"
