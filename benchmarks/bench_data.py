@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_data", description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
+    commit = git_commit()  # the code that runs, whatever is committed while it does
     with tempfile.TemporaryDirectory() as tmp:
         wheel_mb = wheel_megabytes(Path(tmp) / "wheel")
         plain = DataSources(plain_copies(Path(tmp) / "plain"))
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
         "## Embedded benchmark tables (`python -m benchmarks.bench_data`)",
         "",
         machine_line(),
-        f"Commit `{git_commit()}`, `--repeats {args.repeats}` (the fastest of the repeats; the three ways alternate in one run).",
+        f"Commit `{commit}`, `--repeats {args.repeats}` (the fastest of the repeats; the three ways alternate in one run).",
         "",
         f"- Wheel (`pip wheel --no-deps .`): **{wheel_mb:.2f} MB** (budget {WHEEL_BUDGET_MB:.0f} MB).",
         f"- `verify()` of all {len(rows)} tables (stored and decompressed sha256): {verify_s:.2f} s, "
