@@ -21,3 +21,16 @@ class RegistryError(NasearchError, LookupError):
 
 class ConfigError(NasearchError, ValueError):
     """A YAML run configuration has an unknown key, a wrong type or a bad value."""
+
+
+class SetupError(NasearchError):
+    """The run's set-up is broken (data, configuration, environment), not one cell: the run stops
+    and no cell is recorded as failed. Evaluators may raise it for such causes."""
+
+
+class StorageError(NasearchError):
+    """The run folder or the Optuna storage cannot be read or written (read-only, corrupt, full)."""
+
+
+class RunLockedError(NasearchError):
+    """Another live run holds the run folder."""
