@@ -74,5 +74,34 @@ def failure_kind(rec: Any) -> str:
     return str((getattr(rec, "attrs", None) or {}).get("failure") or CELL)
 
 
+#: how a failure kind reads in a report
+KIND_WORDS = {"cell": "failed in the cell", "timeout": "timed out", "lost": "lost their worker"}
+
+
+def format_failures(reports: Sequence[Any]) -> str:
+    """The failed trials of a run's reports (``SeedReport``s): how many, of which kind, and the
+    first distinct errors with a cell that had each (empty when nothing failed)."""
+    failed = [r for r in reports if r.failures]
+    if not failed:
+        return ""
+    total = sum(r.failures for r in failed)
+    queries = sum(r.queries for r in reports)
+    kinds: dict[str, int] = {}
+    errors: dict[str, dict[str, Any]] = {}
+    for r in failed:
+        for kind, n in r.failure_kinds.items():
+            kinds[kind] = kinds.get(kind, 0) + n
+        for e in r.errors:
+            entry = errors.setdefault(e["error"], {**e, "trials": 0})
+            entry["trials"] += e["trials"]
+    what = ", ".join(f"{n} {KIND_WORDS.get(k, k)}" for k, n in sorted(kinds.items()))
+    lines = [f"failed trials: {total} of {queries} ({what}); the first distinct errors:"]
+    for e in sorted(errors.values(), key=lambda e: -e["trials"])[:3]:
+        lines.append(f"  {e['trials']} x {e['error']}   (e.g. cell {e['cell']})")
+    if RETRIED_ON_RESUME & kinds.keys():
+        lines.append("  cells that timed out or lost their worker are evaluated again when the run is resumed")
+    return "\n".join(lines)
+
+
 __all__ = ["SETUP", "CELL", "TIMEOUT", "LOST", "RETRIED_ON_RESUME", "classify", "summarise", "failure_kind",
-           "FailureSummary"]
+           "FailureSummary", "KIND_WORDS", "format_failures"]

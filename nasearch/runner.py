@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from nasearch.errors import ConfigError, SetupError
-from nasearch.failures import SETUP, summarise
+from nasearch.failures import KIND_WORDS, SETUP, format_failures, summarise
 from nasearch.runconfig import Block, RunConfig, load_run_config, to_dict
 from nasearch.tracking import COMPLETE, StudyTracker, storage_url, study_name
 
@@ -295,7 +295,7 @@ def _run_locked(cfg: RunConfig, run_dir: Path, progress: bool, log: Callable[[st
                     optimizer.use_fitter(fitter)
                 report = run_seed(cfg, space, optimizer, tracker, pool, block, seed, optimum, test_metric,
                                   reference, progress, retry_failed)
-                _add_previous(report, previous.get(report.study))
+                _accumulate_sessions(report, previous.get(report.study))
                 reports.append(report)
                 _write_summary(run_dir, reports)
     finally:
@@ -339,7 +339,7 @@ def _previous_summary(run_dir: Path) -> dict[str, dict[str, Any]]:
         return {}
 
 
-def _add_previous(report: SeedReport, previous: dict[str, Any] | None) -> None:
+def _accumulate_sessions(report: SeedReport, previous: dict[str, Any] | None) -> None:
     """Add the earlier sessions' timings to this session's, so summary.json keeps them all."""
     if previous:
         earlier = dict(previous)
@@ -584,41 +584,12 @@ def format_reports(reports: list[SeedReport], cfg: RunConfig) -> str:
         )
         for r in rs:
             if r.retried:
-                what = ", ".join(f"{n} {_KIND_WORDS.get(k, k)}" for k, n in sorted(r.retried.items()))
+                what = ", ".join(f"{n} {KIND_WORDS.get(k, k)}" for k, n in sorted(r.retried.items()))
                 lines.append(f"  seed {r.seed}: retried {sum(r.retried.values())} cell(s) that had failed before ({what})")
             if r.hypervolume is not None:
                 lines.append(f"  seed {r.seed}: Pareto front of {len(r.pareto_front)} cells, hypervolume {r.hypervolume:.4g}")
             if r.stopped != "budget":
                 lines.append(f"  seed {r.seed}: stopped: {r.stopped}")
-    return "\n".join(lines)
-
-
-#: how a failure kind reads in the summary
-_KIND_WORDS = {"cell": "failed in the cell", "timeout": "timed out", "lost": "lost their worker"}
-
-
-def format_failures(reports: list[SeedReport]) -> str:
-    """The failed trials of a run: how many, of which kind, and the first distinct errors with a
-    cell that had each (empty when nothing failed)."""
-    failed = [r for r in reports if r.failures]
-    if not failed:
-        return ""
-    total = sum(r.failures for r in failed)
-    queries = sum(r.queries for r in reports)
-    kinds: dict[str, int] = {}
-    errors: dict[str, dict[str, Any]] = {}
-    for r in failed:
-        for kind, n in r.failure_kinds.items():
-            kinds[kind] = kinds.get(kind, 0) + n
-        for e in r.errors:
-            entry = errors.setdefault(e["error"], {**e, "trials": 0})
-            entry["trials"] += e["trials"]
-    what = ", ".join(f"{n} {_KIND_WORDS.get(k, k)}" for k, n in sorted(kinds.items()))
-    lines = [f"failed trials: {total} of {queries} ({what}); the first distinct errors:"]
-    for e in sorted(errors.values(), key=lambda e: -e["trials"])[:3]:
-        lines.append(f"  {e['trials']} x {e['error']}   (e.g. cell {e['cell']})")
-    if any(k in kinds for k in ("timeout", "lost")):
-        lines.append("  cells that timed out or lost their worker are evaluated again when the run is resumed")
     return "\n".join(lines)
 
 
