@@ -232,8 +232,10 @@ parallel: {{backend: ray, workers: 2, address: "{cluster.address}", resources: {
     assert "state-dump" not in stderr and "Raylet is terminated" not in stderr, stderr[-3000:]
 
 
-def test_a_killed_driver_leaves_no_local_ray_behind(tmp_path):
-    """kill -9 of a driver that started its own local Ray: the watchdog stops what Ray leaves."""
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+def test_a_killed_driver_leaves_no_local_ray_behind(how, tmp_path):
+    """A driver that started its own local Ray, killed: SIGTERM unwinds and shuts Ray down
+    (status 143, one line); after kill -9 the watchdog stops what Ray leaves, and says so."""
     cfg = tmp_path / "local.yaml"
     cfg.write_text(f"""\
 name: local
@@ -262,8 +264,8 @@ parallel: {{backend: ray, workers: 1}}
         ray_processes = descendants(driver.pid)
         names = {open(f"/proc/{p}/cmdline").read().split("\0")[0] for p in ray_processes if _stat(p)}
         assert any("raylet" in n for n in names) and any("gcs_server" in n for n in names)
-        driver.send_signal(signal.SIGKILL)
-        driver.wait(timeout=30)
+        driver.send_signal(getattr(signal, how))
+        driver.wait(timeout=60)
     finally:
         if driver.poll() is None:
             driver.kill()
@@ -274,4 +276,10 @@ parallel: {{backend: ray, workers: 1}}
             break
         time.sleep(0.5)
     assert not left, [open(f"/proc/{p}/cmdline").read().replace("\0", " ")[:80] for p in left]
-    assert "ended abruptly" in log.read_text().splitlines()[-1]  # the watchdog's one line
+    lines = log.read_text().splitlines()
+    if how == "SIGKILL":
+        assert "ended abruptly" in lines[-1]  # the watchdog's one line
+    else:
+        assert driver.returncode == 143
+        assert lines == ["nasearch run: terminated (SIGTERM); completed evaluations are saved"]
+        assert (out / "run.lock").read_text() == ""  # released on the way out

@@ -211,11 +211,15 @@ class RayPool:
                 cpus = workers * max(num_cpus, 0.01) + float((surrogate_resources or {}).get("num_cpus", 0))
                 kwargs["num_cpus"] = max(1, int(round(cpus + 0.4999)))
             ray_runtime.quiet_node_loss_messages()
+            on_term = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
             try:
                 ray.init(**kwargs)  # local GPUs are detected by Ray itself
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 where = f"the Ray cluster at {address!r}" if address else "a local Ray"
                 raise ConfigError(f"parallel: cannot start or reach {where}: {str(exc).strip().splitlines()[0]}") from None
+            finally:
+                if on_term is not None:  # Ray installs its own SIGTERM handler: the caller's stays in charge
+                    signal.signal(signal.SIGTERM, on_term)
             self._started = True
             if not address:  # a local Ray this driver owns: clean it up even if the driver is killed
                 self._watchdog = ray_runtime.start_watchdog()

@@ -63,7 +63,8 @@ class NodeWatch:
 
     def _nodes(self) -> dict[str, str]:
         try:
-            return {n["NodeID"]: str(n.get("NodeManagerAddress", "?")) for n in self._ray.nodes() if n.get("Alive")}
+            nodes = self._ray.nodes()
+            return {n["NodeID"]: str(n.get("NodeManagerAddress", "?")) for n in nodes if n.get("Alive")}
         except Exception:  # noqa: BLE001 - the GCS is unreachable: nothing to compare now
             return {}
 
@@ -79,10 +80,10 @@ class NodeWatch:
             if node not in alive and node not in self.lost:
                 self.lost.append(node)
                 self._log(
-                    f"nasearch: Ray node {node[:12]} ({address}) was lost; its evaluations are retried on the "
-                    f"remaining nodes (parallel.max_retries={self._max_retries}) or recorded as lost"
+                    f"nasearch: Ray node {node[:12]} ({address}) was lost; its evaluations are retried on "
+                    f"the remaining nodes (parallel.max_retries={self._max_retries}) or recorded as lost"
                 )
-        self._alive = {**alive, **{n: a for n, a in self._alive.items() if n not in alive and n not in self.lost}}
+        self._alive = alive  # nodes that joined since are watched from now on
 
 
 # --- the watchdog ------------------------------------------------------------------------------------
