@@ -99,9 +99,22 @@ def format_failures(reports: Sequence[Any]) -> str:
     for e in sorted(errors.values(), key=lambda e: -e["trials"])[:3]:
         lines.append(f"  {e['trials']} x {e['error']}   (e.g. cell {e['cell']})")
     if RETRIED_ON_RESUME & kinds.keys():
-        lines.append("  cells that timed out or lost their worker are evaluated again when the run is resumed")
+        lines.append(
+            "  cells that timed out or lost their worker are evaluated again when the run is resumed"
+        )
     return "\n".join(lines)
 
 
-__all__ = ["SETUP", "CELL", "TIMEOUT", "LOST", "RETRIED_ON_RESUME", "classify", "summarise", "failure_kind",
-           "FailureSummary", "KIND_WORDS", "format_failures"]
+__all__ = [
+    "SETUP",
+    "CELL",
+    "TIMEOUT",
+    "LOST",
+    "RETRIED_ON_RESUME",
+    "classify",
+    "summarise",
+    "failure_kind",
+    "FailureSummary",
+    "KIND_WORDS",
+    "format_failures",
+]

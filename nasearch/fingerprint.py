@@ -33,8 +33,9 @@ def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
-def fingerprint(config: Mapping[str, Any], objectives: Iterable[tuple[str, bool]],
-                operational: Iterable[str] = ()) -> dict[str, Any]:
+def fingerprint(
+    config: Mapping[str, Any], objectives: Iterable[tuple[str, bool]], operational: Iterable[str] = ()
+) -> dict[str, Any]:
     """``{dotted key: value}`` of what decides what an evaluation means, from a resolved config
     (``runconfig.to_dict``) and the evaluator's objectives."""
     evaluator = {k: v for k, v in dict(config.get("evaluator") or {}).items() if k not in set(operational)}
@@ -59,14 +60,23 @@ def differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     for key in sorted(set(old) | set(new)):
         a, b = old.get(key, _UNSET), new.get(key, _UNSET)
         if a != b:
-            out.append(f"{key}: {json.dumps(a) if a is not _UNSET else a} -> {json.dumps(b) if b is not _UNSET else b}")
+            out.append(f"{key}: {_show(a)} -> {_show(b)}")
     return out
 
 
-def check_and_store(run_dir: Path, values: dict[str, Any], allow_change: bool,
-                    previous_config: Mapping[str, Any] | None = None,
-                    previous_objectives: Iterable[tuple[str, bool]] | None = None,
-                    operational: Iterable[str] = (), has_trials: bool = True) -> list[str]:
+def _show(value: Any) -> str:
+    return value if value is _UNSET else json.dumps(value)
+
+
+def check_and_store(
+    run_dir: Path,
+    values: dict[str, Any],
+    allow_change: bool,
+    previous_config: Mapping[str, Any] | None = None,
+    previous_objectives: Iterable[tuple[str, bool]] | None = None,
+    operational: Iterable[str] = (),
+    has_trials: bool = True,
+) -> list[str]:
     """Compare ``values`` with the folder's fingerprint and store it; return the differences
     accepted (empty when none). Raises ConfigError when they differ and ``allow_change`` is off.
 
@@ -80,7 +90,9 @@ def check_and_store(run_dir: Path, values: dict[str, Any], allow_change: bool,
             data = json.loads(path.read_text())
             stored, history = dict(data["values"]), list(data.get("history", []))
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise StorageError(f"{str(path)!r} is unreadable ({exc}); delete it to accept the current config") from None
+            raise StorageError(
+                f"{str(path)!r} is unreadable ({exc}); delete it to accept the current config"
+            ) from None
     elif previous_config is not None and previous_objectives is not None and has_trials:
         stored = fingerprint(previous_config, previous_objectives, operational)
     diffs = differences(stored, values) if stored is not None else []
@@ -95,7 +107,9 @@ def check_and_store(run_dir: Path, values: dict[str, Any], allow_change: bool,
             history.append({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "changes": diffs})
         from nasearch.safeio import write_text
 
-        write_text(path, json.dumps({"digest": digest(values), "values": values, "history": history}, indent=2))
+        write_text(
+            path, json.dumps({"digest": digest(values), "values": values, "history": history}, indent=2)
+        )
     return diffs
 
 

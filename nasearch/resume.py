@@ -74,8 +74,9 @@ class ReplayPlan:
         return len({r.key for r in self.tell})
 
 
-def plan(records: Sequence[Any], retry_all_failed: bool = False,
-         retry_kinds: Collection[str] = RETRIED_ON_RESUME) -> ReplayPlan:
+def plan(
+    records: Sequence[Any], retry_all_failed: bool = False, retry_kinds: Collection[str] = RETRIED_ON_RESUME
+) -> ReplayPlan:
     """Split stored records into those replayed and those retried.
 
     A cell recorded more than once (a failure retried by an earlier resume) is represented by its

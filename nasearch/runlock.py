@@ -62,7 +62,9 @@ class RunLock:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise StorageError(f"cannot create the run lock {str(self.path)!r}: {exc.strerror or exc}") from None
+            raise StorageError(
+                f"cannot create the run lock {str(self.path)!r}: {exc.strerror or exc}"
+            ) from None
         try:
             holder = self._read(fd)
             try:
@@ -78,8 +80,9 @@ class RunLock:
                     raise
                 if holder and not self._stale(holder):
                     raise RunLockedError(
-                        f"run folder {str(self.path.parent)!r} is in use by another run ({_describe(holder)}); "
-                        f"this file system cannot lock, so if that run is gone delete {str(self.path)!r}"
+                        f"run folder {str(self.path.parent)!r} is in use by another run "
+                        f"({_describe(holder)}); this file system cannot lock, so if that run is gone "
+                        f"delete {str(self.path)!r}"
                     ) from None
             if holder.get("pid") and holder.get("pid") != os.getpid():
                 self.took_over = holder

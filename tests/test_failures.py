@@ -16,8 +16,15 @@ from nasearch.tracking import COMPLETE, FAIL, StudyTracker, storage_url
 METRIC = "cifar10-valid/valid_accuracy"
 
 
-def _config(tmp_path, evaluator: str, name: str = "f", queries: int = 12, extra: str = "", space: str = "{name: nasbench201}",
-            optimizer: str = "{name: evolution, population_size: 5, sample_size: 2}") -> str:
+def _config(
+    tmp_path,
+    evaluator: str,
+    name: str = "f",
+    queries: int = 12,
+    extra: str = "",
+    space: str = "{name: nasbench201}",
+    optimizer: str = "{name: evolution, population_size: 5, sample_size: 2}",
+) -> str:
     path = tmp_path / f"{name}.yaml"
     path.write_text(f"""\
 name: {name}
@@ -39,11 +46,14 @@ def _run(cfg, out, *args):
     return main(["run", cfg, "--out", str(out), "--no-progress", *args])
 
 
-@pytest.mark.parametrize("error, names", [
-    ("data", "benchmark table '/data/x.csv' is damaged"),
-    ("config", "network option C must be positive"),
-    ("missing_file", "No such file or directory"),
-])
+@pytest.mark.parametrize(
+    "error, names",
+    [
+        ("data", "benchmark table '/data/x.csv' is damaged"),
+        ("config", "network option C must be positive"),
+        ("missing_file", "No such file or directory"),
+    ],
+)
 def test_a_setup_failure_stops_the_run_and_marks_no_cell(error, names, tmp_path, capsys):
     cfg = _config(tmp_path, f'{{name: "search_helpers:RaisingBenchmark", error: {error}, metric: {METRIC}}}')
     out = tmp_path / "out"
@@ -62,8 +72,11 @@ def test_a_damaged_table_stops_the_run(tmp_path, data_root, capsys):
     shutil.copytree(data_root / "nasbench201", data / "nasbench201")
     table = data / "nasbench201" / "freerea" / "cifar10" / "accuracies.csv"
     table.write_text(table.read_text()[:5000])
-    cfg = _config(tmp_path, f"{{name: benchmark, metric: {METRIC}, test_metric: cifar10/test_accuracy}}",
-                  extra=f"data_dir: {data}\n")
+    cfg = _config(
+        tmp_path,
+        f"{{name: benchmark, metric: {METRIC}, test_metric: cifar10/test_accuracy}}",
+        extra=f"data_dir: {data}\n",
+    )
     out = tmp_path / "out"
     assert _run(cfg, out) == 2
     err = capsys.readouterr().err
@@ -74,10 +87,21 @@ def test_a_damaged_table_stops_the_run(tmp_path, data_root, capsys):
 def test_an_invalid_cifar_copy_stops_a_training_run(tmp_path, capsys):
     batches = tmp_path / "cifar" / "cifar-10-batches-py"
     batches.mkdir(parents=True)
-    for name in ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch"):
+    for name in (
+        "data_batch_1",
+        "data_batch_2",
+        "data_batch_3",
+        "data_batch_4",
+        "data_batch_5",
+        "test_batch",
+    ):
         (batches / name).write_bytes(b"this is not a CIFAR-10 batch")
-    cfg = _config(tmp_path, f"{{name: train, dataset: cifar10, data_path: {tmp_path / 'cifar'}, epochs: 1}}",
-                  optimizer="random", queries=4)
+    cfg = _config(
+        tmp_path,
+        f"{{name: train, dataset: cifar10, data_path: {tmp_path / 'cifar'}, epochs: 1}}",
+        optimizer="random",
+        queries=4,
+    )
     out = tmp_path / "out"
     assert _run(cfg, out) == 2
     err = capsys.readouterr().err
@@ -86,7 +110,9 @@ def test_an_invalid_cifar_copy_stops_a_training_run(tmp_path, capsys):
 
 
 def test_a_bad_network_option_is_a_config_error_before_the_search(tmp_path, capsys):
-    cfg = _config(tmp_path, "{name: train, dataset: digits, epochs: 1, network: {C: -4, N: 1}}", optimizer="random")
+    cfg = _config(
+        tmp_path, "{name: train, dataset: digits, epochs: 1, network: {C: -4, N: 1}}", optimizer="random"
+    )
     assert _run(cfg, tmp_path / "out") == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "network" in err and "C must be a positive integer" in err
@@ -113,18 +139,28 @@ def test_a_nan_metric_is_a_failure_that_says_so(tmp_path, capsys):
     assert _run(cfg, out) == 0
     nan = [r for r in _records(out) if r.arch.startswith("|none~0|")]
     assert nan and all(r.state == FAIL for r in nan)
-    assert all(r.error == f"objective metric {METRIC!r} is NaN: the evaluation produced no usable value" for r in nan)
+    assert all(
+        r.error == f"objective metric {METRIC!r} is NaN: the evaluation produced no usable value" for r in nan
+    )
     assert "is NaN" in capsys.readouterr().out
 
 
 def test_every_query_failed_exits_non_zero_with_the_first_error(tmp_path, capsys):
-    cfg = _config(tmp_path, '{name: "search_helpers:TypoEvaluator"}', space="{name: chain}", optimizer="random", queries=6)
+    cfg = _config(
+        tmp_path,
+        '{name: "search_helpers:TypoEvaluator"}',
+        space="{name: chain}",
+        optimizer="random",
+        queries=6,
+    )
     assert _run(cfg, tmp_path / "out") == 1
     captured = capsys.readouterr()
     assert "failed trials: 6 of 6" in captured.out
     last = captured.err.strip().splitlines()[-1]
-    assert last.startswith("nasearch run: error: every evaluation of f/seed-0 failed (6 of 6); first error: "
-                           "AttributeError: 'TypoEvaluator' object has no attribute 'spce'")
+    assert last.startswith(
+        "nasearch run: error: every evaluation of f/seed-0 failed (6 of 6); first error: "
+        "AttributeError: 'TypoEvaluator' object has no attribute 'spce'"
+    )
 
 
 def test_retry_failed_evaluates_failed_cells_again(tmp_path, capsys):
@@ -138,9 +174,14 @@ def test_retry_failed_evaluates_failed_cells_again(tmp_path, capsys):
     assert {r.key for r in _records(out) if r.state == FAIL} == failed
     capsys.readouterr()
     # the cause fixed (an op that never appears on edge 0), every failed cell retried
-    assert _run(cfg, out, "--retry-failed", "--allow-config-change", "--set", "evaluator.fail_op=nothing") == 0
+    assert (
+        _run(cfg, out, "--retry-failed", "--allow-config-change", "--set", "evaluator.fail_op=nothing") == 0
+    )
     text = capsys.readouterr().out
-    assert f"seed 0: retried {len(failed)} cell(s) that had failed before ({len(failed)} failed in the cell)" in text
+    assert (
+        f"seed 0: retried {len(failed)} cell(s) that had failed before ({len(failed)} failed in the cell)"
+        in text
+    )
     recs = _records(out)
     latest = {r.key: r for r in recs}
     assert len(latest) == 30 and all(r.state == COMPLETE for r in latest.values())
@@ -148,7 +189,9 @@ def test_retry_failed_evaluates_failed_cells_again(tmp_path, capsys):
 
 
 def test_the_summary_keeps_the_first_runs_timings(tmp_path):
-    cfg = _config(tmp_path, f'{{name: "search_helpers:SlowBenchmark", metric: {METRIC}, delay: 0.02}}', queries=10)
+    cfg = _config(
+        tmp_path, f'{{name: "search_helpers:SlowBenchmark", metric: {METRIC}, delay: 0.02}}', queries=10
+    )
     out = tmp_path / "out"
     assert _run(cfg, out) == 0
     first = json.loads((out / "summary.json").read_text())[0]
@@ -156,15 +199,25 @@ def test_the_summary_keeps_the_first_runs_timings(tmp_path):
     assert _run(cfg, out) == 0  # a finished run resumed: nothing evaluated
     again = json.loads((out / "summary.json").read_text())[0]
     assert again["replayed"] == 10 and again["evaluated"] == 10 and again["sessions"] == 2
-    assert again["wall_seconds"] >= first["wall_seconds"] and again["eval_wait_seconds"] >= first["eval_wait_seconds"]
+    assert (
+        again["wall_seconds"] >= first["wall_seconds"]
+        and again["eval_wait_seconds"] >= first["eval_wait_seconds"]
+    )
     assert _run(cfg, out, "--set", "budget.queries=14") == 0
     third = json.loads((out / "summary.json").read_text())[0]
-    assert third["evaluated"] == 14 and third["sessions"] == 3 and third["wall_seconds"] > again["wall_seconds"]
+    assert (
+        third["evaluated"] == 14 and third["sessions"] == 3 and third["wall_seconds"] > again["wall_seconds"]
+    )
 
 
 def test_a_stored_cell_that_no_longer_parses_names_the_trial(tmp_path, capsys):
-    cfg = _config(tmp_path, '{name: "search_helpers:ChainScore"}', space="{name: chain, depth: 3}",
-                  optimizer="random", queries=5)
+    cfg = _config(
+        tmp_path,
+        '{name: "search_helpers:ChainScore"}',
+        space="{name: chain, depth: 3}",
+        optimizer="random",
+        queries=5,
+    )
     out = tmp_path / "out"
     assert _run(cfg, out) == 0
     capsys.readouterr()
@@ -178,7 +231,16 @@ def test_failure_classification():
     from nasearch.errors import ArchError, ConfigError, DataError, SetupError
     from nasearch.failures import CELL, SETUP, classify
 
-    assert [classify(e) for e in (DataError("x"), ConfigError("x"), SetupError("x"), FileNotFoundError(2, "x"),
-                                  ModuleNotFoundError("x"))] == [SETUP] * 5
-    assert [classify(e) for e in (ArchError("x"), RuntimeError("x"), ZeroDivisionError(), MemoryError())] == [CELL] * 4
-
+    assert [
+        classify(e)
+        for e in (
+            DataError("x"),
+            ConfigError("x"),
+            SetupError("x"),
+            FileNotFoundError(2, "x"),
+            ModuleNotFoundError("x"),
+        )
+    ] == [SETUP] * 5
+    assert [classify(e) for e in (ArchError("x"), RuntimeError("x"), ZeroDivisionError(), MemoryError())] == [
+        CELL
+    ] * 4

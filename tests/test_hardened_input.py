@@ -109,17 +109,33 @@ def test_a_plugin_module_that_fails_to_import(tmp_path, capsys, monkeypatch):
     (tmp_path / "broken_plugin.py").write_text("raise RuntimeError('boom at import')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     path = tmp_path / "broken.yaml"
-    path.write_text(GOOD.replace("{name: benchmark, metric: cifar10-valid/valid_accuracy}", '"broken_plugin:Thing"'))
+    path.write_text(
+        GOOD.replace("{name: benchmark, metric: cifar10-valid/valid_accuracy}", '"broken_plugin:Thing"')
+    )
     code, err = _cli([str(path)], capsys)
     _one_line_error(code, err, "importing module 'broken_plugin' failed: RuntimeError: boom at import")
 
 
-@pytest.mark.parametrize("old, new, message", [
-    ("population_size: 5", 'population_size: "thirty"', "key 'optimizer.population_size' (line 5): expected an integer, got 'thirty'"),
-    ("population_size: 5", "population_size: 5.5", "key 'optimizer.population_size' (line 5): expected an integer, got 5.5"),
-    ("metric: cifar10-valid/valid_accuracy}", "metric: cifar10-valid/valid_accuracy, extra_metrics: 3}",
-     "key 'evaluator.extra_metrics' (line 4): expected a list, got 3"),
-])
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        (
+            "population_size: 5",
+            'population_size: "thirty"',
+            "key 'optimizer.population_size' (line 5): expected an integer, got 'thirty'",
+        ),
+        (
+            "population_size: 5",
+            "population_size: 5.5",
+            "key 'optimizer.population_size' (line 5): expected an integer, got 5.5",
+        ),
+        (
+            "metric: cifar10-valid/valid_accuracy}",
+            "metric: cifar10-valid/valid_accuracy, extra_metrics: 3}",
+            "key 'evaluator.extra_metrics' (line 4): expected a list, got 3",
+        ),
+    ],
+)
 def test_option_types_are_checked_from_the_constructor(tmp_path, capsys, old, new, message):
     path = tmp_path / "typed.yaml"
     path.write_text(GOOD.replace(old, new))
@@ -129,8 +145,12 @@ def test_option_types_are_checked_from_the_constructor(tmp_path, capsys, old, ne
 
 def test_surrogate_option_types_are_checked(tmp_path, capsys):
     path = tmp_path / "sur.yaml"
-    path.write_text(GOOD.replace("{name: evolution, population_size: 5, sample_size: 2}",
-                                 "{name: predictor_evolution, surrogate: {name: nnformer, dim: sixteen}}"))
+    path.write_text(
+        GOOD.replace(
+            "{name: evolution, population_size: 5, sample_size: 2}",
+            "{name: predictor_evolution, surrogate: {name: nnformer, dim: sixteen}}",
+        )
+    )
     code, err = _cli([str(path)], capsys)
     _one_line_error(code, err, "predictor 'nnformer' option 'dim': expected an integer, got 'sixteen'")
 
@@ -217,8 +237,19 @@ def test_a_read_only_database(tmp_path, capsys):
     assert main(["run", str(path), "--out", str(out), "--no-progress"]) == 0
     capsys.readouterr()
     ro = f"sqlite:///file:{out / 'study.db'}?mode=ro&uri=true"
-    code, err = _cli([str(path), "--out", str(out), "--no-progress", "--set", f"storage={ro}",
-                      "--set", "budget.queries=8"], capsys)
+    code, err = _cli(
+        [
+            str(path),
+            "--out",
+            str(out),
+            "--no-progress",
+            "--set",
+            f"storage={ro}",
+            "--set",
+            "budget.queries=8",
+        ],
+        capsys,
+    )
     _one_line_error(code, err, "attempt to write a readonly database")
     assert "exceeding max length" not in err
 
@@ -234,12 +265,15 @@ def test_a_run_folder_that_cannot_be_made(tmp_path, capsys):
 def _can_mount() -> bool:
     if not shutil.which("unshare") or os.geteuid() != 0:
         return False
-    probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
-                           capture_output=True)
+    probe = subprocess.run(
+        ["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"], capture_output=True
+    )
     return probe.returncode == 0
 
 
-needs_mount = pytest.mark.skipif(not _can_mount(), reason="needs root and mount namespaces (unshare -m), as CI has")
+needs_mount = pytest.mark.skipif(
+    not _can_mount(), reason="needs root and mount namespaces (unshare -m), as CI has"
+)
 
 
 def _in_tmpfs(tmp_path, script: str, size: str = "2m") -> subprocess.CompletedProcess[str]:
@@ -248,26 +282,45 @@ def _in_tmpfs(tmp_path, script: str, size: str = "2m") -> subprocess.CompletedPr
     mnt.mkdir()
     cfg = tmp_path / "good.yaml"
     cfg.write_text(GOOD)
-    env = {**os.environ, "MNT": str(mnt), "CFG": str(cfg), "PY": sys.executable,
-           "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run(["unshare", "-m", "sh", "-c", f"mount -t tmpfs -o size={size} tmpfs $MNT && {script}"],
-                          capture_output=True, text=True, env=env, timeout=300)
+    env = {
+        **os.environ,
+        "MNT": str(mnt),
+        "CFG": str(cfg),
+        "PY": sys.executable,
+        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+    }
+    return subprocess.run(
+        ["unshare", "-m", "sh", "-c", f"mount -t tmpfs -o size={size} tmpfs $MNT && {script}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 @needs_mount
 def test_a_read_only_folder(tmp_path):
-    done = _in_tmpfs(tmp_path, "$PY -m nasearch run $CFG --out $MNT/out --no-progress >/dev/null && "
-                               "mount -o remount,ro $MNT && "
-                               "$PY -m nasearch run $CFG --out $MNT/out --no-progress --set budget.queries=8")
+    done = _in_tmpfs(
+        tmp_path,
+        "$PY -m nasearch run $CFG --out $MNT/out --no-progress >/dev/null && "
+        "mount -o remount,ro $MNT && "
+        "$PY -m nasearch run $CFG --out $MNT/out --no-progress --set budget.queries=8",
+    )
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and "Read-only file system" in done.stderr, done.stderr
 
 
 @needs_mount
 def test_a_full_disk(tmp_path):
-    done = _in_tmpfs(tmp_path, "$PY -m nasearch run $CFG --out $MNT/out --no-progress --set optimizer=random "
-                               "--set budget.queries=5000", size="600k")
+    done = _in_tmpfs(
+        tmp_path,
+        "$PY -m nasearch run $CFG --out $MNT/out --no-progress --set optimizer=random "
+        "--set budget.queries=5000",
+        size="600k",
+    )
     assert done.returncode == 2, done.stderr[-3000:]
     err = done.stderr
-    assert err.count("\n") == 1 and ("database or disk is full" in err or "No space left on device" in err), err
+    assert err.count("\n") == 1 and ("database or disk is full" in err or "No space left on device" in err), (
+        err
+    )
     assert "exceeding max length" not in err

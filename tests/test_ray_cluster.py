@@ -77,13 +77,28 @@ class Cluster:
         self.known: dict[int, int] = {}  # every process of the cluster seen: pid -> start time
 
     def start(self, name: str, *args: str) -> None:
-        ports = [f"--dashboard-agent-listen-port={_free_port()}", f"--metrics-export-port={_free_port()}",
-                 f"--runtime-env-agent-port={_free_port()}"]
+        ports = [
+            f"--dashboard-agent-listen-port={_free_port()}",
+            f"--metrics-export-port={_free_port()}",
+            f"--runtime-env-agent-port={_free_port()}",
+        ]
         log = open(Path(self.temp_dir) / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
         self.procs[name] = subprocess.Popen(
-            [_ray_command(), "start", "--block", "--num-cpus=1", "--node-ip-address=127.0.0.1", "--disable-usage-stats",
-             f'--resources={{"{name}": 1}}', *ports, *args],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                _ray_command(),
+                "start",
+                "--block",
+                "--num-cpus=1",
+                "--node-ip-address=127.0.0.1",
+                "--disable-usage-stats",
+                f'--resources={{"{name}": 1}}',
+                *ports,
+                *args,
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def note(self) -> None:
@@ -143,12 +158,16 @@ def _ray_command() -> str:
 
 def _nodes(cluster: Cluster) -> dict[str, str]:
     """resource name -> node id, asked of the cluster by a short-lived driver."""
-    code = ("import json, ray; ray.init(address=%r, logging_level='ERROR'); "
-            "print(json.dumps({r: n['NodeID'] for n in ray.nodes() if n['Alive'] for r in n['Resources'] "
-            "if r.startswith('nasearch_')})); ray.shutdown()") % cluster.address
+    code = (
+        "import json, ray; ray.init(address=%r, logging_level='ERROR'); "
+        "print(json.dumps({r: n['NodeID'] for n in ray.nodes() if n['Alive'] for r in n['Resources'] "
+        "if r.startswith('nasearch_')})); ray.shutdown()"
+    ) % cluster.address
     deadline = time.time() + 60
     while time.time() < deadline:
-        done = subprocess.run([sys.executable, "-c", code], env=cluster.env, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=cluster.env, capture_output=True, text=True, timeout=60
+        )
         if done.returncode == 0:
             found = json.loads(done.stdout.strip().splitlines()[-1])
             if {"nasearch_head", "nasearch_node2"} <= set(found):
@@ -162,10 +181,18 @@ def cluster() -> Iterator[Cluster]:
     temp_dir = tempfile.mkdtemp(prefix="nsray", dir="/tmp")  # short: Ray's socket paths must stay < 108 bytes
     c = Cluster(_env(), temp_dir)
     try:
-        c.start("nasearch_head", "--head", f"--port={c.port}", "--include-dashboard=false", f"--temp-dir={temp_dir}")
+        c.start(
+            "nasearch_head",
+            "--head",
+            f"--port={c.port}",
+            "--include-dashboard=false",
+            f"--temp-dir={temp_dir}",
+        )
         deadline = time.time() + 60
         while time.time() < deadline:
-            assert c.procs["nasearch_head"].poll() is None, (Path(temp_dir) / "nasearch_head.log").read_text()[-3000:]
+            assert c.procs["nasearch_head"].poll() is None, (
+                Path(temp_dir) / "nasearch_head.log"
+            ).read_text()[-3000:]
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", c.port), timeout=1):
                 break
             time.sleep(0.3)
@@ -182,7 +209,8 @@ def _count(db: Path) -> list[tuple[str, str]]:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as con:
             rows = con.execute(
                 "select t.number, a.value_json from trials t join trial_user_attributes a "
-                "on a.trial_id = t.trial_id where a.key = 'node' and t.state = 'COMPLETE'").fetchall()
+                "on a.trial_id = t.trial_id where a.key = 'node' and t.state = 'COMPLETE'"
+            ).fetchall()
         return [json.loads(v) for _, v in rows]
     except sqlite3.OperationalError:
         return []
@@ -200,11 +228,16 @@ search_space: {{name: nasbench201}}
 evaluator: {{name: "search_helpers:SlowBenchmark", metric: {METRIC}, delay: 0.4}}
 optimizer: {{name: evolution, population_size: 10, sample_size: 3}}
 budget: {{queries: {budget}}}
-parallel: {{backend: ray, workers: 2, address: "{cluster.address}", resources: {{num_cpus: 1}}, max_retries: 3}}
+parallel: {{backend: ray, workers: 2, address: "{cluster.address}", max_retries: 3}}
 """)
     out = tmp_path / "out"
-    driver = subprocess.Popen([sys.executable, "-m", "nasearch", "run", str(cfg), "--out", str(out), "--no-progress"],
-                              env=cluster.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "nasearch", "run", str(cfg), "--out", str(out), "--no-progress"],
+        env=cluster.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.time() + 90
         seen: list[str] = []
@@ -228,7 +261,9 @@ parallel: {{backend: ray, workers: 2, address: "{cluster.address}", resources: {
     assert {r.attrs["node"] for r in recs} == {head, node2}
     assert recs[-1].attrs["node"] == head  # after the loss, only the head evaluates
     lost_lines = [line for line in stderr.splitlines() if "was lost" in line]
-    assert len(lost_lines) == 1 and lost_lines[0].startswith(f"nasearch: Ray node {node2[:12]}"), stderr[-3000:]
+    assert len(lost_lines) == 1 and lost_lines[0].startswith(f"nasearch: Ray node {node2[:12]}"), stderr[
+        -3000:
+    ]
     assert "state-dump" not in stderr and "Raylet is terminated" not in stderr, stderr[-3000:]
 
 
@@ -250,13 +285,19 @@ parallel: {{backend: ray, workers: 1}}
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
     log = tmp_path / "driver.log"  # a file, not a pipe: Ray's processes inherit it
     with open(log, "wb") as sink:
-        driver = subprocess.Popen([sys.executable, "-m", "nasearch", "run", str(cfg), "--out", str(out),
-                                   "--no-progress"], env=env, stdout=subprocess.DEVNULL, stderr=sink)
+        driver = subprocess.Popen(
+            [sys.executable, "-m", "nasearch", "run", str(cfg), "--out", str(out), "--no-progress"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+        )
     try:
         deadline = time.time() + 90
         while time.time() < deadline and driver.poll() is None:
-            with contextlib.suppress(sqlite3.OperationalError), \
-                    sqlite3.connect(f"file:{out / 'study.db'}?mode=ro", uri=True, timeout=5) as con:
+            with (
+                contextlib.suppress(sqlite3.OperationalError),
+                sqlite3.connect(f"file:{out / 'study.db'}?mode=ro", uri=True, timeout=5) as con,
+            ):
                 if con.execute("select count(*) from trials").fetchone()[0] >= 2:
                     break
             time.sleep(0.1)

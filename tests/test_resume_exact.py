@@ -25,12 +25,12 @@ OPTIMIZER_BLOCKS = {
     "random": "{name: random}",
     "evolution": "{name: evolution, population_size: 10, sample_size: 3}",
     "local_search": "{name: local_search, num_init: 5}",
-    "predictor_evolution": "{name: predictor_evolution, surrogate: {name: 'search_helpers:RidgeSurrogate'}, "
-                           "num_init: 10, k: 5, pool_size: 60}",
-    "predictor_local_search": "{name: predictor_local_search, surrogate: {name: 'search_helpers:RidgeSurrogate'}, "
-                              "num_init: 10, k: 3}",
-    "bayesian": "{name: bayesian, surrogate: {name: 'search_helpers:RidgeEnsembleSurrogate'}, ensemble_size: 2, "
-                "num_init: 10, k: 5, pool_size: 60}",
+    "predictor_evolution": "{name: predictor_evolution, surrogate: {name: 'search_helpers:RidgeSurrogate'},"
+    " num_init: 10, k: 5, pool_size: 60}",
+    "predictor_local_search": "{name: predictor_local_search,"
+    " surrogate: {name: 'search_helpers:RidgeSurrogate'}, num_init: 10, k: 3}",
+    "bayesian": "{name: bayesian, surrogate: {name: 'search_helpers:RidgeEnsembleSurrogate'},"
+    " ensemble_size: 2, num_init: 10, k: 5, pool_size: 60}",
     "optuna": "{name: optuna, sampler: tpe}",
 }
 #: Optuna keeps its samplers' random state to itself: after a resume its proposals differ from an
@@ -79,8 +79,11 @@ parallel: {{backend: serial}}
 
 
 def _search(monkeypatch, cfg_path, out, capacity=1, kill_after=None, budget=BUDGET):
-    monkeypatch.setattr(pool_module, "make_pool",
-                        lambda evaluator, backend, **_: ScriptedPool(evaluator, capacity, kill_after))
+    monkeypatch.setattr(
+        pool_module,
+        "make_pool",
+        lambda evaluator, backend, **_: ScriptedPool(evaluator, capacity, kill_after),
+    )
     cfg = load_run_config(str(cfg_path), [f"budget.queries={budget}"])
     if kill_after is None:
         return run(cfg, out, progress=False, log=lambda _m: None)

@@ -50,11 +50,17 @@ def _count(db: Path) -> int:
 
 
 def test_a_second_run_on_the_folder_is_refused_then_a_dead_ones_lock_is_taken_over(tmp_path, capsys):
-    cfg = _config(tmp_path, f'{{name: "search_helpers:SlowBenchmark", metric: {METRIC}, delay: 0.2}}', queries=200)
+    cfg = _config(
+        tmp_path, f'{{name: "search_helpers:SlowBenchmark", metric: {METRIC}, delay: 0.2}}', queries=200
+    )
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-m", "nasearch", "run", cfg, "--out", str(out), "--no-progress"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nasearch", "run", cfg, "--out", str(out), "--no-progress"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.time() + 120
         while time.time() < deadline and proc.poll() is None and _count(out / "study.db") < 2:
@@ -98,23 +104,41 @@ def test_resume_with_a_changed_evaluator_is_refused_naming_the_keys(tmp_path, ca
     assert _run(cfg, out, "--set", "evaluator.metric=cifar10-valid/valid_accuracy@12ep") == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "resume refused" in err
-    assert ('evaluator.metric: "cifar10-valid/valid_accuracy" -> "cifar10-valid/valid_accuracy@12ep"' in err
-            and "objectives: " in err and "--allow-config-change" in err)
+    assert (
+        'evaluator.metric: "cifar10-valid/valid_accuracy" -> "cifar10-valid/valid_accuracy@12ep"' in err
+        and "objectives: " in err
+        and "--allow-config-change" in err
+    )
     assert (out / "config.yaml").read_text() == config_before  # nothing overwritten
 
 
 def test_budget_seeds_parallel_and_optimizer_may_change(tmp_path):
     cfg, out = _config(tmp_path), tmp_path / "out"
     assert _run(cfg, out) == 0
-    assert _run(cfg, out, "--set", "budget.queries=25", "--set", "seeds=[0, 1]", "--set", "parallel.workers=3",
-                "--set", "optimizer.population_size=6") == 0
+    assert (
+        _run(
+            cfg,
+            out,
+            "--set",
+            "budget.queries=25",
+            "--set",
+            "seeds=[0, 1]",
+            "--set",
+            "parallel.workers=3",
+            "--set",
+            "optimizer.population_size=6",
+        )
+        == 0
+    )
 
 
 def test_allow_config_change_resumes_and_logs_the_change(tmp_path, capsys):
     cfg, out = _config(tmp_path), tmp_path / "out"
     assert _run(cfg, out) == 0
     capsys.readouterr()
-    assert _run(cfg, out, "--set", "evaluator.test_metric=cifar10/test_accuracy", "--allow-config-change") == 0
+    assert (
+        _run(cfg, out, "--set", "evaluator.test_metric=cifar10/test_accuracy", "--allow-config-change") == 0
+    )
     err = capsys.readouterr().err
     assert "resuming with a changed configuration (--allow-config-change): evaluator.test_metric" in err
     stored = json.loads((out / "fingerprint.json").read_text())

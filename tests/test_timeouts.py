@@ -30,14 +30,18 @@ parallel: {{backend: serial, timeout_s: 2}}
     assert len(recs) == 15 and hung  # the search went on past every hung cell
     assert all(r.state == FAIL and r.attrs["failure"] == "timeout" for r in hung)
     assert all(r.error.startswith("timed out after 2 s (parallel.timeout_s)") for r in hung)
-    assert all(r.state == COMPLETE for r in recs if r not in hung), [(r.arch, r.error) for r in recs if r not in hung]
+    assert all(r.state == COMPLETE for r in recs if r not in hung), [
+        (r.arch, r.error) for r in recs if r not in hung
+    ]
     assert f"({len(hung)} timed out)" in text and "evaluated again when the run is resumed" in text
 
     # resumed (the evaluator no longer hangs): the timed-out cells are evaluated again, by default
     assert main(["run", str(cfg), "--out", str(out), "--no-progress", "--set", "evaluator.hang_s=0"]) == 0
     text = capsys.readouterr().out
     assert f"seed 0: retried {len(hung)} cell(s) that had failed before ({len(hung)} timed out)" in text
-    latest = {r.key: r for r in StudyTracker(storage_url(None, out), "hang/seed-0", [(METRIC, True)]).records()}
+    latest = {
+        r.key: r for r in StudyTracker(storage_url(None, out), "hang/seed-0", [(METRIC, True)]).records()
+    }
     assert len(latest) == 15 and all(r.state == COMPLETE for r in latest.values())
     summary = json.loads((out / "summary.json").read_text())[0]
     assert summary["retried"] == {"timeout": len(hung)} and summary["failures"] == 0

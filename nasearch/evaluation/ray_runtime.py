@@ -24,8 +24,14 @@ from collections.abc import Callable
 from typing import Any
 
 #: Ray messages that a lost node or worker produces on the driver; ``NodeWatch`` says it in one line
-_NOISE = ("Raylet is terminated", "has been marked dead", "[state-dump]", "A worker died or was killed",
-          "The raylet exited", "raylet fate shares")
+_NOISE = (
+    "Raylet is terminated",
+    "has been marked dead",
+    "[state-dump]",
+    "A worker died or was killed",
+    "The raylet exited",
+    "raylet fate shares",
+)
 
 
 def quiet_node_loss_messages() -> None:
@@ -94,7 +100,8 @@ def start_watchdog() -> subprocess.Popen[bytes] | None:
     try:
         return subprocess.Popen(
             [sys.executable, "-m", "nasearch.evaluation.ray_runtime", "watchdog", str(os.getpid())],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,  # stderr: the driver's, for its one line
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,  # stderr: the driver's, for its one line
             start_new_session=True,  # not in the driver's process group: a Ctrl-C or kill of it spares this
         )
     except OSError:
@@ -173,9 +180,13 @@ def watchdog(driver: int, every_s: float = 0.5, grace_s: float = 2.0) -> None:
             except OSError:
                 pass
     try:
-        print(f"nasearch: the run (PID {driver}) ended abruptly (killed, or its local Ray node died); "
-              f"stopped {killed} Ray process(es) it left. Completed evaluations are saved: rerun the same "
-              "command to resume", file=sys.stderr, flush=True)
+        print(
+            f"nasearch: the run (PID {driver}) ended abruptly (killed, or its local Ray node died); "
+            f"stopped {killed} Ray process(es) it left. Completed evaluations are saved: rerun the same "
+            "command to resume",
+            file=sys.stderr,
+            flush=True,
+        )
     except OSError:
         pass
 
