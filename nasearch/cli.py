@@ -35,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a config key, e.g. --set budget.queries=50 --set seeds=[0]")
     run.add_argument("--out", help="run folder (default: runs/out/<name>)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--allow-config-change", action="store_true",
+                     help="resume even though the search space, evaluator or objectives differ from those the "
+                     "run folder was evaluated with (refused by default: the study would mix meanings)")
+    run.add_argument("--retry-failed", action="store_true",
+                     help="on resume, evaluate every failed cell again (by default only cells that timed out or "
+                     "lost their worker are)")
 
     compare = sub.add_parser("compare", help="predictor sample-efficiency curves from a YAML config")
     compare.add_argument("config", nargs="?", help="YAML compare config, e.g. runs/predictors_nb201.yaml")
@@ -79,6 +85,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(func(args) or 0)
     except NasearchError as exc:
         print(f"nasearch {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file-system failure nasearch did not name itself: still one line
+        from nasearch.safeio import cause
+
+        print(f"nasearch {args.command}: error: {cause(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"nasearch {args.command}: interrupted; completed evaluations are saved", file=sys.stderr)

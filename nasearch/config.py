@@ -41,6 +41,11 @@ class Source:
         return f"{self.path}, key {key!r}" + (f" (line {line})" if line else "")
 
 
+#: most values a YAML document may expand to through its aliases (``*name``): a real config has a
+#: few hundred; nested aliases ("billion laughs") would otherwise expand to billions
+MAX_YAML_VALUES = 100_000
+
+
 def _walk(node: yaml.Node, prefix: str, lines: dict[str, int]) -> None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -49,17 +54,66 @@ def _walk(node: yaml.Node, prefix: str, lines: dict[str, int]) -> None:
             _walk(value_node, key, lines)
 
 
+class _RecursiveAlias(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """How many values ``node`` stands for once every alias is expanded (linear time: shared
+    nodes are counted once per use without being walked again)."""
+    known = memo.get(id(node))
+    if known is not None:
+        if known < 0:
+            raise _RecursiveAlias(node.start_mark.line + 1)
+        return known
+    memo[id(node)] = -1  # being counted: meeting it again below means a recursive alias
+    size = 1
+    if isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(v, memo) for v in node.value)
+    memo[id(node)] = size
+    return size
+
+
+def safe_yaml(text: str, where: str) -> tuple[Any, yaml.Node | None]:
+    """Parse YAML text with the safe loader, refusing documents whose aliases expand past
+    ``MAX_YAML_VALUES`` values; one ConfigError for any problem. Returns the data and its node."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None and _expanded_size(node, {}) > MAX_YAML_VALUES:
+            raise ConfigError(
+                f"{where}: its aliases (*name) expand to more than {MAX_YAML_VALUES:,} values; "
+                "a run config never needs that many (write the values out, or use fewer nested aliases)"
+            )
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML: {exc}") from None
+    except _RecursiveAlias as exc:
+        raise ConfigError(f"{where}: line {exc.line}: a value contains an alias of itself (recursive *alias)") from None
+    except RecursionError:
+        raise ConfigError(f"{where}: the YAML is nested too deeply") from None
+    return data, node
+
+
 def load_yaml(path: str | Path) -> tuple[dict[str, Any], Source]:
     """Read a YAML mapping and the line numbers of its keys; one ConfigError on any problem."""
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"config file {str(p)!r} does not exist")
-    text = p.read_text()
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML: {exc}") from None
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"config file {str(p)!r} cannot be read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{p}: not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); save the config as UTF-8"
+        ) from None
+    data, node = safe_yaml(text, str(p))
     if data is None:
         data = {}
     from nasearch.module_paths import add_config_folder
@@ -83,10 +137,7 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str], source: Sour
         key = key.strip()
         if not sep or not key:
             raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set budget.queries=50")
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"--set {item!r}: the value is not valid YAML: {exc}") from None
+        value = safe_yaml(raw, f"--set {item!r}: the value")[0] if raw.strip() else None
         target = out
         parts = key.split(".")
         for part in parts[:-1]:
@@ -140,6 +191,10 @@ def _coerce(value: Any, tp: Any, key: str, source: Source) -> Any:
         if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
             raise ConfigError(f"{source.where(key)}: expected a list, got {value!r}")
         args = typing.get_args(tp)
+        if origin is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):  # tuple[str, bool]
+            if len(value) != len(args):
+                raise ConfigError(f"{source.where(key)}: expected a list of {len(args)} values, got {value!r}")
+            return [_coerce(v, a, f"{key}[{i}]", source) for i, (v, a) in enumerate(zip(value, args))]
         inner = args[0] if args else Any
         return [_coerce(v, inner, f"{key}[{i}]", source) for i, v in enumerate(value)]
     if origin in (dict, Mapping) or tp is dict:
@@ -163,6 +218,12 @@ def _coerce(value: Any, tp: Any, key: str, source: Source) -> Any:
             raise ConfigError(f"{source.where(key)}: expected a string, got {value!r}")
         return value
     return value
+
+
+def check_value(value: Any, tp: Any, key: str, source: Source) -> None:
+    """Raise a ConfigError (naming file, key and line) when ``value`` does not fit annotation
+    ``tp``; what ``build_dataclass`` checks, for constructor options."""
+    _coerce(value, tp, key, source)
 
 
 def build_dataclass(cls: type[T], data: Mapping[str, Any], source: Source, prefix: str = "") -> T:

@@ -25,6 +25,19 @@ class ConfigError(NasearchError, ValueError):
     """A YAML run configuration has an unknown key, a wrong type or a bad value."""
 
 
+class SetupError(NasearchError):
+    """The run's set-up is broken (data, configuration, environment), not one cell: the run stops
+    and no cell is recorded as failed. Evaluators may raise it for such causes."""
+
+
+class StorageError(NasearchError):
+    """The run folder or the Optuna storage cannot be read or written (read-only, corrupt, full)."""
+
+
+class RunLockedError(NasearchError):
+    """Another live run holds the run folder."""
+
+
 def suggest(word: str, choices: Iterable[str], n: int = 1) -> str:
     """``"; did you mean 'x'?"`` for the closest of ``choices`` to a misspelt ``word``, else ``""``:
     the one hint every "unknown name/key/option" error appends."""
@@ -32,3 +45,4 @@ def suggest(word: str, choices: Iterable[str], n: int = 1) -> str:
 
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=n)
     return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+

@@ -89,8 +89,18 @@ class Registry:
         return obj
 
     def check(self, obj: Any, name: str) -> None:
-        """Raise a RegistryError naming every contract method ``obj`` lacks."""
-        missing = [m for m in self.required if not callable(getattr(obj, m, None))]
+        """Raise a RegistryError naming every contract method ``obj`` lacks. The lookup is static
+        (``inspect.getattr_static``): checking runs none of the object's own code, so a path to
+        something that is not a plug-in (``ctypes:cdll``) is refused, not called."""
+        import inspect
+
+        def has(method: str) -> bool:
+            try:
+                return callable(inspect.getattr_static(obj, method))
+            except AttributeError:
+                return False
+
+        missing = [m for m in self.required if not has(m)]
         if missing:
             where = f"{getattr(obj, '__module__', '?')}:{getattr(obj, '__qualname__', obj)!s}"
             raise RegistryError(
@@ -113,12 +123,18 @@ def _import_path(path: str, what: str) -> Any:
         module = import_module(module_name)
     except ImportError as exc:
         raise RegistryError(f"{what}: cannot import module {module_name!r}: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - the module's own code failed while importing
+        raise RegistryError(f"{what}: importing module {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
     obj: Any = module
+    import inspect
+
     for part in attr.split("."):
         try:
-            obj = getattr(obj, part)
+            obj = inspect.getattr_static(obj, part) if not inspect.ismodule(obj) else getattr(obj, part)
         except AttributeError:
             raise RegistryError(f"{what}: module {module_name!r} has no attribute {attr!r}") from None
+    if isinstance(obj, (staticmethod, classmethod)):
+        obj = obj.__func__
     return obj
 
 

@@ -54,7 +54,9 @@ class Resources:
 class Parallel:
     """Where evaluations run: ``ray`` (local with ``workers``, or a cluster at ``address``) or
     ``serial`` (in the driver, for debugging). ``max_retries``: retries of a lost worker's task.
-    ``surrogate_resources``: run surrogate refits as Ray tasks with these resources."""
+    ``surrogate_resources``: run surrogate refits as Ray tasks with these resources.
+    ``timeout_s``: an evaluation still running this many seconds after it was submitted is
+    cancelled (its Ray worker killed) and recorded as a timed-out failure."""
 
     backend: Literal["ray", "serial"] = "ray"
     workers: int = 2
@@ -64,10 +66,15 @@ class Parallel:
     #: where surrogate refits run: None = in the driver; else a Ray task with these resources
     #: (e.g. ``{num_gpus: 1}``: a GPU worker, when one is free), ensemble members in parallel
     surrogate_resources: Resources | None = None
+    timeout_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.workers < 1:
             raise ValueError(f"parallel.workers must be >= 1, got {self.workers}")
+        if self.timeout_s is not None and self.timeout_s <= 0:
+            raise ValueError(f"parallel.timeout_s must be > 0 seconds (or null for none), got {self.timeout_s}")
+        if self.max_retries < 0:
+            raise ValueError(f"parallel.max_retries must be >= 0, got {self.max_retries}")
         if self.surrogate_resources is not None and self.backend != "ray":
             raise ValueError("parallel.surrogate_resources needs backend: ray (serial fits in the driver)")
 
@@ -211,6 +218,13 @@ def _block(raw: Any, key: str, source: Source, kind: str, allow_label: bool = Fa
                 f"{source.where(locations[k])}: {kind.rstrip('s').replace('_', ' ')} {name!r} has no option "
                 f"{k!r}{hint} (options: {', '.join(allowed) or 'none'})"
             )
+    from nasearch.config import check_value
+    from nasearch.options import option_hints
+
+    hints = option_hints(factory)  # the constructor's annotations: a wrong type fails here, by key
+    for k, v in options.items():
+        if k in hints and k != "surrogate":
+            check_value(v, hints[k], locations[k], source)
     if "surrogate" in options:
         _check_surrogate(options["surrogate"], locations["surrogate"], source)
     return Block(name=str(name), options=options, label=label)
@@ -218,7 +232,7 @@ def _block(raw: Any, key: str, source: Source, kind: str, allow_label: bool = Fa
 
 def _check_surrogate(spec: Any, key: str, source: Source) -> None:
     """A surrogate block names a registered predictor and only options its constructor takes."""
-    from nasearch.options import check_options
+    from nasearch.options import check_option_types, check_options
     from nasearch.optimizers.surrogate import predictor_spec
     from nasearch.registry import PREDICTORS
 
@@ -231,6 +245,7 @@ def _check_surrogate(spec: Any, key: str, source: Source) -> None:
             except RegistryError as exc:
                 raise ConfigError(f"{source.where(key + '.name')}: {exc}") from None
             check_options(factory, {k: v for k, v in options.items() if k != "seed"}, f"predictor {name!r}")
+            check_option_types(factory, options, lambda k: f"{source.where(key)}: predictor {name!r} option {k!r}")
             PREDICTORS.create(name, **options)  # cheap (no model until fit); catches **kwargs typos
     except ConfigError as exc:
         text = str(exc)

@@ -3,8 +3,14 @@ holds, then ask -> evaluate in parallel -> record -> tell until the budget is sp
 
 At most ``parallel.workers`` evaluations are in flight (a model-based optimizer handed many
 pending trials degrades to random search). A proposal whose key was already evaluated is never
-submitted. Every finished evaluation is committed to the Optuna study before the optimizer hears
-of it, so killing the run loses nothing that finished; rerunning the same command resumes.
+submitted. Every finished evaluation is committed to the Optuna study (with the optimizer's
+state, ``nasearch.resume``) before the optimizer hears of it, so killing the run loses nothing
+that finished; rerunning the same command resumes exactly where it was.
+
+The run folder is locked while a run uses it (``nasearch.runlock``) and remembers what its
+evaluations mean (``nasearch.fingerprint``). A set-up failure stops the run with one line and
+marks no cell; a cell's failure is recorded, and cells that failed through no fault of their
+own (timeouts, lost workers) are evaluated again on resume (``nasearch.failures``).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -21,7 +28,8 @@ from typing import Any
 
 import yaml
 
-from nasearch.errors import ConfigError
+from nasearch.errors import ConfigError, SetupError
+from nasearch.failures import KIND_WORDS, SETUP, format_failures, summarise
 from nasearch.runconfig import Block, RunConfig, load_run_config, to_dict
 from nasearch.tracking import COMPLETE, StudyTracker, storage_url, study_name
 
@@ -56,13 +64,34 @@ class SeedReport:
     hypervolume: float | None = None
     #: hypervolumes under the evaluator's ground truth beside reference runs (see nasearch.reference_runs)
     reference_scores: dict[str, Any] = field(default_factory=dict)
+    #: cells evaluated again this session because they had failed outside the cell, by kind
+    retried: dict[str, int] = field(default_factory=dict)
+    #: failed cells by kind (``cell``, ``timeout``, ``lost``) and the first distinct errors
+    failure_kinds: dict[str, int] = field(default_factory=dict)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    #: evaluations made by all sessions of this study (replays excluded), and how many sessions
+    evaluated: int = 0
+    sessions: int = 1
+
+
+#: timings a resumed session adds to those of the sessions before it (summary.json)
+_CUMULATIVE = ("wall_seconds", "eval_wait_seconds", "tracking_seconds", "surrogate_fit_seconds",
+               "surrogate_predict_seconds", "surrogate_fits", "evaluated", "sessions")
 
 
 def cli_run(args: argparse.Namespace) -> int:
-    """Entry point of ``nasearch run CONFIG [--set k=v ...] [--out DIR] [--no-progress]``."""
+    """Entry point of ``nasearch run CONFIG [--set k=v ...] [--out DIR] [--no-progress]
+    [--allow-config-change] [--retry-failed]``."""
     cfg = load_run_config(args.config, args.overrides)
     run_dir = Path(args.out or cfg.output or Path("runs") / "out" / cfg.name)
-    reports = run(cfg, run_dir, progress=not args.no_progress)
+    previous = signal.signal(signal.SIGTERM, _terminated) if _main_thread() else None
+    try:
+        reports = run(cfg, run_dir, progress=not args.no_progress,
+                      allow_config_change=getattr(args, "allow_config_change", False),
+                      retry_failed=getattr(args, "retry_failed", False))
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     print(format_reports(reports, cfg))
     for r in reports:
         if r.best_arch is not None and r.best_value is not None:
@@ -71,6 +100,9 @@ def cli_run(args: argparse.Namespace) -> int:
     optimum_line = _published_optimum(run_dir)
     if optimum_line:
         print(optimum_line)
+    failures = format_failures(reports)
+    if failures:
+        print(failures)
     from nasearch.curves import load_run, plot
 
     try:
@@ -79,6 +111,13 @@ def cli_run(args: argparse.Namespace) -> int:
     except ConfigError as exc:  # nothing evaluated (e.g. every trial failed)
         print(f"no search curves: {exc}")
     print(f"run folder: {run_dir}   (Optuna study: optuna-dashboard {storage_url(cfg.storage, run_dir)})")
+    dead = [r for r in reports if r.queries and r.failures == r.queries]
+    if dead:
+        r = dead[0]
+        first = r.errors[0] if r.errors else {"error": "?", "cell": "?"}
+        print(f"nasearch run: error: every evaluation of {r.study} failed ({r.failures} of {r.queries}); "
+              f"first error: {first['error']} (cell {first['cell']})", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -89,6 +128,18 @@ def _published_optimum(run_dir: Path) -> str:
         return ""
     test = f", its test value {meta['test_optimum']:.3f}" if meta.get("test_optimum") is not None else ""
     return f"benchmark's optimum: {meta.get('optimum_arch') or '?'}  value {meta['optimum']:.4g}{test}"
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _terminated(signum: int, _frame: Any) -> None:
+    """SIGTERM: unwind like Ctrl-C, so the pool, the local Ray and the run lock are released."""
+    print("nasearch run: terminated (SIGTERM); completed evaluations are saved", file=sys.stderr, flush=True)
+    raise SystemExit(128 + signum)
 
 
 # --- building the parts ---------------------------------------------------------------------------
@@ -189,22 +240,41 @@ def _reference_point(cfg: RunConfig, evaluator: Any, objectives: list[tuple[str,
 
 
 # --- the loop ----------------------------------------------------------------------------------------
-def run(cfg: RunConfig, run_dir: Path, progress: bool = True, log: Callable[[str], None] | None = None) -> list[SeedReport]:
-    """Run (or resume) every optimizer x seed of ``cfg`` into ``run_dir``; one report each."""
-    from nasearch.evaluation.pool import make_pool
+def run(cfg: RunConfig, run_dir: Path, progress: bool = True, log: Callable[[str], None] | None = None,
+        allow_config_change: bool = False, retry_failed: bool = False) -> list[SeedReport]:
+    """Run (or resume) every optimizer x seed of ``cfg`` into ``run_dir``; one report each.
 
-    log = log or (lambda msg: print(msg, file=sys.stderr))
-    run_dir.mkdir(parents=True, exist_ok=True)
+    ``allow_config_change``: resume even though the space, evaluator or objectives differ from
+    the folder's (``nasearch.fingerprint``). ``retry_failed``: evaluate every failed cell again,
+    not only those that timed out or lost their worker."""
+    from nasearch.runlock import RunLock
+    from nasearch.safeio import make_dir
+
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    make_dir(run_dir)
+    with RunLock(run_dir) as lock:
+        if lock.took_over:
+            log(f"nasearch: the run folder's lock was left by PID {lock.took_over.get('pid')} on "
+                f"{lock.took_over.get('host')}, which is no longer running; taking it over")
+        return _run_locked(cfg, run_dir, progress, log, allow_config_change, retry_failed)
+
+
+def _run_locked(cfg: RunConfig, run_dir: Path, progress: bool, log: Callable[[str], None],
+                allow_config_change: bool, retry_failed: bool) -> list[SeedReport]:
+    from nasearch.evaluation.pool import make_pool
+    from nasearch.safeio import write_text
+
     space = build_space(cfg)
     evaluator = build_evaluator(cfg.evaluator, space)
     objectives = evaluator_objectives(evaluator)
     for block in cfg.optimizers:  # fail on a bad option before any evaluation starts
         build_optimizer(block, space, objectives, cfg.seeds[0])
     url = storage_url(cfg.storage, run_dir)
+    _check_fingerprint(cfg, run_dir, evaluator, objectives, allow_config_change, log)
     optimum = _optimum_info(evaluator, space, objectives)
     reference = _reference_point(cfg, evaluator, objectives)
     test_metric = getattr(evaluator, "test_metric", None)
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    write_text(run_dir / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
     meta = {
         "name": cfg.name, "storage": url, "objectives": [[m, mx] for m, mx in objectives],
         "test_metric": test_metric, "search_space": cfg.search_space.name, **optimum,
@@ -215,14 +285,15 @@ def run(cfg: RunConfig, run_dir: Path, progress: bool = True, log: Callable[[str
             for block in cfg.optimizers for seed in cfg.seeds
         ],
     }
-    (run_dir / "run.json").write_text(json.dumps(meta, indent=2))
-    pool_options: dict[str, Any] = {}
+    write_text(run_dir / "run.json", json.dumps(meta, indent=2))
+    previous = _previous_summary(run_dir)
+    pool_options: dict[str, Any] = {"timeout_s": cfg.parallel.timeout_s}
     if cfg.parallel.backend == "ray":
-        pool_options = {"workers": cfg.parallel.workers, "address": cfg.parallel.address,
-                        "num_cpus": cfg.parallel.resources.num_cpus, "num_gpus": cfg.parallel.resources.num_gpus,
-                        "max_retries": cfg.parallel.max_retries,
-                        "surrogate_resources": dataclasses.asdict(cfg.parallel.surrogate_resources)
-                        if cfg.parallel.surrogate_resources else None}
+        pool_options.update({"workers": cfg.parallel.workers, "address": cfg.parallel.address,
+                             "num_cpus": cfg.parallel.resources.num_cpus, "num_gpus": cfg.parallel.resources.num_gpus,
+                             "max_retries": cfg.parallel.max_retries, "log": log,
+                             "surrogate_resources": dataclasses.asdict(cfg.parallel.surrogate_resources)
+                             if cfg.parallel.surrogate_resources else None})
     pool = make_pool(evaluator, cfg.parallel.backend, **pool_options)
     reports: list[SeedReport] = []
     try:
@@ -237,7 +308,8 @@ def run(cfg: RunConfig, run_dir: Path, progress: bool = True, log: Callable[[str
                 if fitter is not None and callable(getattr(optimizer, "use_fitter", None)):
                     optimizer.use_fitter(fitter)
                 report = run_seed(cfg, space, optimizer, tracker, pool, block, seed, optimum, test_metric,
-                                  reference, progress)
+                                  reference, progress, retry_failed)
+                _accumulate_sessions(report, previous.get(report.study))
                 reports.append(report)
                 _write_summary(run_dir, reports)
     finally:
@@ -248,6 +320,59 @@ def run(cfg: RunConfig, run_dir: Path, progress: bool = True, log: Callable[[str
         score_against_references(cfg, run_dir, evaluator, reports, run, progress)
         _write_summary(run_dir, reports)
     return reports
+
+
+def _check_fingerprint(cfg: RunConfig, run_dir: Path, evaluator: Any, objectives: list[tuple[str, bool]],
+                       allow: bool, log: Callable[[str], None]) -> None:
+    """Refuse to resume a folder whose evaluations meant something else (or log the accepted change)."""
+    from nasearch.fingerprint import check_and_store, fingerprint
+    from nasearch.safeio import write_text
+
+    operational = tuple(getattr(evaluator, "operational_options", ()) or ())
+    values = fingerprint(to_dict(cfg), objectives, operational)
+    old_config: dict[str, Any] | None = None
+    old_objectives: list[tuple[str, bool]] | None = None
+    config_path = run_dir / "config.yaml"
+    if config_path.is_file():  # a folder written before fingerprints: compare with what it recorded
+        try:
+            loaded = yaml.safe_load(config_path.read_text())
+            meta = json.loads((run_dir / "run.json").read_text())
+            old_config = loaded if isinstance(loaded, dict) else None
+            old_objectives = [(str(m), bool(mx)) for m, mx in meta["objectives"]]
+        except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError):
+            old_config = old_objectives = None
+    diffs = check_and_store(run_dir, values, allow, old_config, old_objectives, operational)
+    if diffs:
+        if config_path.is_file():
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            write_text(run_dir / f"config.before-{stamp}.yaml", config_path.read_text())
+        log(f"nasearch: resuming with a changed configuration (--allow-config-change): {'; '.join(diffs)}")
+
+
+def _previous_summary(run_dir: Path) -> dict[str, dict[str, Any]]:
+    """The reports of earlier sessions, by study (a missing or unreadable file: none)."""
+    try:
+        data = json.loads((run_dir / "summary.json").read_text())
+        return {str(r["study"]): r for r in data if isinstance(r, dict) and "study" in r}
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
+def _accumulate_sessions(report: SeedReport, previous: dict[str, Any] | None) -> None:
+    """Add the earlier sessions' timings to this session's, so summary.json keeps them all."""
+    if previous:
+        earlier = dict(previous)
+        earlier.setdefault("evaluated", max(0, int(earlier.get("queries", 0)) - int(earlier.get("replayed", 0))))
+        earlier.setdefault("sessions", 1)
+        for name in _CUMULATIVE:
+            value = earlier.get(name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                setattr(report, name, type(getattr(report, name))(getattr(report, name) + value))
+    if report.evaluated:
+        report.loop_overhead_per_query = (
+            report.wall_seconds - report.eval_wait_seconds - report.surrogate_fit_seconds
+            - report.surrogate_predict_seconds
+        ) / report.evaluated
 
 
 def run_seed(
@@ -262,22 +387,31 @@ def run_seed(
     test_metric: str | None,
     reference: list[float] | None,
     progress: bool = True,
+    retry_failed: bool = False,
 ) -> SeedReport:
-    """One study: replay stored trials, then the ask/evaluate/record/tell loop."""
+    """One study: replay stored trials (retrying the cells that failed outside the cell), then
+    the ask/evaluate/record/tell loop."""
+    from nasearch import resume
+
     report = SeedReport(tracker.name, block.label or block.name, block.name, seed)
     budget = cfg.budget
     records = tracker.records()
-    evaluated: set[str] = set()
-    for rec in records:
-        optimizer.tell(space.from_str(rec.arch), rec.result())
-        evaluated.add(rec.key)
+    plan = resume.plan(records, retry_all_failed=retry_failed)
+    resume.replay(optimizer, space, tracker.name, plan)
+    retry = [(resume.parse_stored(space, tracker.name, r), r) for r in plan.retry]
+    for _, rec in retry:
+        kind = str(rec.attrs.get("failure") or "cell")
+        report.retried[kind] = report.retried.get(kind, 0) + 1
+    kept = list(plan.tell)  # the study's trials that count, one per cell: the summary's records
+    evaluated: set[str] = {r.key for r in kept}
     report.replayed = len(records)
-    done = len(records)
-    simulated = sum(r.simulated_seconds for r in records)
+    done = plan.counted
+    simulated = sum(r.simulated_seconds for r in kept)
     state = _Incumbent(tracker.objectives, test_metric, optimum.get("optimum_key"))
-    for rec in records:
+    for rec in kept:
         state.update(rec)
     in_flight: dict[int, str] = {}
+    fits0 = int((getattr(optimizer, "stats", {}) or {}).get("fits", 0))
 
     def spent() -> bool:
         return bool((budget.queries is not None and done >= budget.queries)
@@ -288,11 +422,18 @@ def run_seed(
     eval_wait0 = pool.eval_seconds
     new = 0
     empty_asks = 0
+    setup_failure = None
     try:
         while not spent():
             free = pool.capacity - pool.in_flight
             if budget.queries is not None:
                 free = min(free, budget.queries - done - pool.in_flight)
+            while free > 0 and retry:  # cells that failed outside the cell go first
+                arch, _ = retry.pop(0)
+                key = space.key(arch)
+                if key not in in_flight.values():
+                    in_flight[pool.submit(arch)] = key
+                    free -= 1
             if free > 0:
                 for arch in optimizer.ask(free):
                     key = space.key(arch)
@@ -309,9 +450,22 @@ def run_seed(
             empty_asks = 0
             for outcome in pool.wait():
                 key = in_flight.pop(outcome.ticket)
+                if outcome.kind == SETUP:  # the set-up is broken, not this cell: record nothing
+                    setup_failure = setup_failure or outcome
+                    continue
+                user_attrs: dict[str, Any] = {}
+                if outcome.result is None:
+                    user_attrs["failure"] = outcome.kind or "cell"
+                if outcome.node:
+                    user_attrs["node"] = outcome.node
+                optimizer_state = resume.snapshot(optimizer)  # taken just before this tell
+                if optimizer_state is not None:
+                    user_attrs[resume.STATE_ATTR] = optimizer_state
                 t0 = time.perf_counter()
-                rec = tracker.record(outcome.arch, outcome.result, outcome.error, wall_seconds=outcome.wall_seconds)
+                rec = tracker.record(outcome.arch, outcome.result, outcome.error, user_attrs=user_attrs,
+                                     wall_seconds=outcome.wall_seconds)
                 report.tracking_seconds += time.perf_counter() - t0
+                kept.append(rec)
                 evaluated.add(key)
                 optimizer.tell(outcome.arch, rec.result())
                 done += 1
@@ -321,6 +475,12 @@ def run_seed(
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix_str(state.postfix(simulated), refresh=False)
+            if setup_failure is not None:
+                text = " ".join(str(setup_failure.error).split())
+                raise SetupError(
+                    f"set-up failure, the run stops (no cell was recorded as failed): {text} "
+                    f"[while evaluating {space.to_str(setup_failure.arch)}]"
+                )
     except KeyboardInterrupt:
         report.stopped = "interrupted"
         raise
@@ -332,15 +492,13 @@ def run_seed(
         report.eval_wait_seconds = pool.eval_seconds - eval_wait0
         report.surrogate_fit_seconds = float(stats.get("fit_seconds", 0.0))
         report.surrogate_predict_seconds = float(stats.get("predict_seconds", 0.0))
-        report.surrogate_fits = int(stats.get("fits", 0))
-        if new:
-            report.loop_overhead_per_query = (
-                report.wall_seconds - report.eval_wait_seconds - report.surrogate_fit_seconds
-                - report.surrogate_predict_seconds
-            ) / new
+        report.surrogate_fits = int(stats.get("fits", 0)) - fits0
+        report.evaluated = new
         report.queries = done
         report.simulated_seconds = simulated
         state.fill(report, reference)
+        failed = summarise(kept)
+        report.failure_kinds, report.errors = failed.kinds, failed.errors
     return report
 
 
@@ -414,9 +572,9 @@ def _progress(enabled: bool, total: int | None, initial: int, desc: str) -> Any:
 
 
 def _write_summary(run_dir: Path, reports: list[SeedReport]) -> None:
-    import dataclasses
+    from nasearch.safeio import write_text
 
-    (run_dir / "summary.json").write_text(json.dumps([dataclasses.asdict(r) for r in reports], indent=2))
+    write_text(run_dir / "summary.json", json.dumps([dataclasses.asdict(r) for r in reports], indent=2))
 
 
 def format_reports(reports: list[SeedReport], cfg: RunConfig) -> str:
@@ -444,6 +602,9 @@ def format_reports(reports: list[SeedReport], cfg: RunConfig) -> str:
             f"{(fmt(over, '.4f') + 's') if over else '-':>12}{(f'{fit_round:.3f}s' if fit_round else '-'):>11}"
         )
         for r in rs:
+            if r.retried:
+                what = ", ".join(f"{n} {KIND_WORDS.get(k, k)}" for k, n in sorted(r.retried.items()))
+                lines.append(f"  seed {r.seed}: retried {sum(r.retried.values())} cell(s) that had failed before ({what})")
             if r.hypervolume is not None:
                 lines.append(f"  seed {r.seed}: Pareto front of {len(r.pareto_front)} cells, hypervolume {r.hypervolume:.4g}")
             if r.stopped != "budget":

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from nasearch.dashboard import intermediate_values, set_metric_names, stamp_times
-from nasearch.errors import ConfigError
+from nasearch.errors import ConfigError, StorageError
 from nasearch.evaluation.base import Result
+from nasearch.safeio import storage_errors
 
 COMPLETE = "COMPLETE"
 FAIL = "FAIL"
@@ -37,6 +38,8 @@ class Record:
     simulated_seconds: float = 0.0
     cost_seconds: float = 0.0
     error: str | None = None
+    #: the trial's other user attributes (``failure`` kind, ``node``, ``optimizer_state`` ...)
+    attrs: dict[str, Any] = field(default_factory=dict)
 
     def result(self) -> Result | None:
         """The stored Result (None for a failure): what resume tells the optimizer."""
@@ -56,7 +59,8 @@ def storage_url(storage: str | None, run_dir: str | Path) -> str:
         return storage
     else:
         path = Path(storage).expanduser().resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    with storage_errors(f"folder {str(path.parent)!r}", "create the storage"):
+        path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
 
 
@@ -81,10 +85,12 @@ def open_storage(url: str) -> Any:
             kwargs["engine_kwargs"] = {"connect_args": {"timeout": 60}}
         try:
             storage = optuna.storages.RDBStorage(url, **kwargs)
+            if url.startswith("sqlite"):
+                _sqlite_wal(storage)
         except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises many kinds
-            raise ConfigError(f"storage {url!r} cannot be opened: {type(exc).__name__}: {exc}") from None
-        if url.startswith("sqlite"):
-            _sqlite_wal(storage)
+            from nasearch.safeio import cause
+
+            raise StorageError(f"storage {url!r} cannot be opened: {cause(exc)}") from None
         _STORAGES[url] = storage
     return _STORAGES[url]
 
@@ -137,17 +143,24 @@ class StudyTracker:
         self.url = url
         self.name = name
         self.objectives = [(str(m), bool(mx)) for m, mx in objectives]
-        self.study = optuna.create_study(
-            storage=open_storage(url),
-            study_name=name,
-            directions=["maximize" if mx else "minimize" for _, mx in self.objectives],
-            load_if_exists=True,
-        )
+        with storage_errors(f"storage {url}", f"open study {name!r} in"):
+            self.study = optuna.create_study(
+                storage=open_storage(url),
+                study_name=name,
+                directions=["maximize" if mx else "minimize" for _, mx in self.objectives],
+                load_if_exists=True,
+            )
+            self._set_attrs(attrs)
+            set_metric_names(self.study, self.objectives)
+        self._space = space
+        self._distributions = _categorical_distributions(space)
+
+    def _set_attrs(self, attrs: dict[str, Any] | None) -> None:
         stored = self.study.user_attrs.get("objectives")
         wanted = [[m, mx] for m, mx in self.objectives]
         if stored is not None and stored != wanted:
             raise ConfigError(
-                f"study {name!r} in {url} was run with objectives {stored}, not {wanted}; "
+                f"study {self.name!r} in {self.url} was run with objectives {stored}, not {wanted}; "
                 "use another --out folder or storage to start a new run"
             )
         if stored is None:
@@ -155,17 +168,17 @@ class StudyTracker:
         for key, value in (attrs or {}).items():
             if self.study.user_attrs.get(key) != value:
                 self.study.set_user_attr(key, value)
-        self._space = space
-        self._distributions = _categorical_distributions(space)
-        set_metric_names(self.study, self.objectives)
 
     def records(self) -> list[Record]:
         """Every finished trial (COMPLETE or FAIL), in the order they were recorded."""
-        return read_records(self.study)
+        with storage_errors(f"storage {self.url}", f"read study {self.name!r} from"):
+            return read_records(self.study)
 
-    def record(self, arch: Hashable, result: Result | None, error: str | None = None, **attrs: float) -> Record:
+    def record(self, arch: Hashable, result: Result | None, error: str | None = None,
+               user_attrs: dict[str, Any] | None = None, **attrs: float) -> Record:
         """Store one evaluation (one committed write); a missing or NaN objective is a failure.
-        ``attrs`` are extra timings stored with the costs (e.g. ``wall_seconds``)."""
+        ``attrs`` are extra timings stored with the costs (e.g. ``wall_seconds``); ``user_attrs``
+        more trial attributes (the failure kind, the Ray node, the optimizer's state)."""
         import optuna
 
         space = self._space
@@ -175,9 +188,9 @@ class StudyTracker:
         values = None
         if result is not None:
             values = [metrics.get(m) for m, _ in self.objectives]
-            bad = [m for (m, _), v in zip(self.objectives, values) if v is None or not math.isfinite(v)]
+            bad = [_bad_value(m, v) for (m, _), v in zip(self.objectives, values) if v is None or not math.isfinite(v)]
             if bad:
-                error = f"objective metric(s) {', '.join(bad)} missing or not finite in the result"
+                error = f"objective {'; '.join(bad)}"
                 values = None
         state = COMPLETE if values is not None else FAIL
         cost = {
@@ -186,7 +199,9 @@ class StudyTracker:
             **{k: float(v) for k, v in attrs.items()},
         }
         # few attributes on purpose: each is a separate row write in Optuna's RDB storage
-        user_attrs: dict[str, Any] = {
+        extra = dict(user_attrs or {})
+        user_attrs = {
+            **extra,
             "arch": arch_str,
             "key": key,
             "metrics": {k: (v if math.isfinite(v) else None) for k, v in metrics.items()},
@@ -204,9 +219,17 @@ class StudyTracker:
             intermediate_values=intermediate_values(result.info if result else None),
         )
         stamp_times(trial, attrs.get("wall_seconds"), result.info if result else None)
-        self.study.add_trial(trial)
+        with storage_errors(f"storage {self.url}", "record a trial in"):
+            self.study.add_trial(trial)
         return Record(-1, arch_str, key, state, metrics, cost["simulated_seconds"], cost["cost_seconds"],
-                      user_attrs.get("error"))
+                      user_attrs.get("error"), extra)
+
+
+def _bad_value(metric: str, value: float | None) -> str:
+    """Why an objective value cannot be recorded: missing, NaN or infinite."""
+    if value is None:
+        return f"metric {metric!r} is missing from the result"
+    return f"metric {metric!r} is {'NaN' if math.isnan(value) else 'infinite'}: the evaluation produced no usable value"
 
 
 def read_records(study: Any) -> list[Record]:
@@ -229,9 +252,14 @@ def read_records(study: Any) -> list[Record]:
                 simulated_seconds=float((ua.get("cost") or {}).get("simulated_seconds", 0.0)),
                 cost_seconds=float((ua.get("cost") or {}).get("cost_seconds", 0.0)),
                 error=ua.get("error"),
+                attrs={k: v for k, v in ua.items() if k not in _CORE_ATTRS},
             )
         )
     return out
+
+
+#: the user attributes every trial has (Record fields); the rest go to ``Record.attrs``
+_CORE_ATTRS = frozenset({"arch", "key", "metrics", "cost", "error"})
 
 
 def load_study(url: str, name: str) -> Any:

@@ -97,6 +97,8 @@ class DyingEvaluator(Evaluator):
 class SlowEvaluator(Evaluator):
     """A benchmark evaluator that sleeps ``delay`` seconds per cell (real-time runs to kill)."""
 
+    operational_options = ("delay",)  # a resume may speed it up: the numbers mean the same
+
     def __init__(self, inner: Any, delay: float = 0.05) -> None:
         self.inner = inner
         self.delay = delay
@@ -149,3 +151,90 @@ class WhereFittedSurrogate(RidgeSurrogate):
         super().fit(graphs, y, hardware)
         self.fitted_in = os.getpid()
         return self
+
+
+class HangingBenchmark(Evaluator):
+    """A benchmark lookup that hangs (sleeps ``hang_s``) on cells whose edge 0 is ``hang_op``,
+    writing its worker's PID to ``pid_dir`` first (so a test can see the worker was killed)."""
+
+    operational_options = ("hang_s", "pid_dir")  # how long it hangs does not change the numbers
+
+    def __init__(self, space: Any, hang_op: str = "avg_pool_3x3", hang_s: float = 60.0, pid_dir: str = "",
+                 **options: Any) -> None:
+        self.inner = _bench(space, options)
+        self.objective, self.maximize = self.inner.objective, self.inner.maximize
+        self.objectives, self.test_metric = self.inner.objectives, self.inner.test_metric
+        self.hang_op, self.hang_s, self.pid_dir = hang_op, hang_s, pid_dir
+
+    def evaluate(self, arch: Hashable) -> Result:
+        if arch[0] == self.hang_op and self.hang_s > 0:  # type: ignore[index]
+            if self.pid_dir:
+                (Path(self.pid_dir) / f"{os.getpid()}.pid").write_text("-".join(arch))  # type: ignore[arg-type]
+            time.sleep(self.hang_s)
+        return self.inner.evaluate(arch)
+
+
+class RaisingBenchmark(Evaluator):
+    """Raises ``error`` ('data', 'config', 'missing_file' or 'runtime') for every cell, unless
+    ``fixed`` (the cause repaired); otherwise a benchmark lookup."""
+
+    def __init__(self, space: Any, error: str = "data", fixed: bool = False, **options: Any) -> None:
+        self.inner = _bench(space, options)
+        self.objective, self.maximize = self.inner.objective, self.inner.maximize
+        self.objectives, self.test_metric = self.inner.objectives, self.inner.test_metric
+        self.error, self.fixed = error, fixed
+
+    operational_options = ("fixed",)
+
+    def evaluate(self, arch: Hashable) -> Result:
+        if not self.fixed:
+            from nasearch.errors import ConfigError, DataError
+
+            if self.error == "data":
+                raise DataError("benchmark table '/data/x.csv' is damaged: simulated")
+            if self.error == "config":
+                raise ConfigError("network option C must be positive, got -4: simulated")
+            if self.error == "missing_file":
+                open("/nonexistent/nasearch/cifar-10-batches-py/test_batch", "rb")
+            raise RuntimeError("simulated cell crash")
+        return self.inner.evaluate(arch)
+
+
+class NaNBenchmark(Evaluator):
+    """A benchmark lookup whose objective is NaN on cells whose edge 0 is ``nan_op``."""
+
+    def __init__(self, space: Any, nan_op: str = "none", **options: Any) -> None:
+        self.inner = _bench(space, options)
+        self.objective, self.maximize = self.inner.objective, self.inner.maximize
+        self.objectives, self.test_metric = self.inner.objectives, self.inner.test_metric
+        self.nan_op = nan_op
+
+    def evaluate(self, arch: Hashable) -> Result:
+        result = self.inner.evaluate(arch)
+        if arch[0] == self.nan_op:  # type: ignore[index]
+            return Result({**result.metrics, self.objective: float("nan")}, result.cost_seconds)
+        return result
+
+
+class TypoEvaluator(Evaluator):
+    """An evaluator with a typo in ``evaluate``: every cell fails (a user's first plug-in)."""
+
+    objective = "score"
+
+    def __init__(self, space: Any) -> None:
+        self.space = space
+
+    def evaluate(self, arch: Hashable) -> Result:
+        return Result({"score": float(len(self.spce.to_str(arch)))})  # type: ignore[attr-defined]
+
+
+class ChainScore(Evaluator):
+    """A deterministic score of a chain-space cell (no tables): the sum of its widths and kernels."""
+
+    objective = "score"
+
+    def __init__(self, space: Any) -> None:
+        self.space = space
+
+    def evaluate(self, arch: Hashable) -> Result:
+        return Result({"score": float(sum(w + k for _, k, w in arch))})  # type: ignore[misc]

@@ -53,7 +53,7 @@ def test_pruning_makes_an_over_budget_spec_valid_as_the_original_library():
         ([[0, 1, 0], [0, 0, 1], [0, 0, 0]], ["input", "conv5x5", "output"], "unknown NB101 op 'conv5x5'"),
         ([[0, 1, 0], [0, 0, 1], [0, 0, 0]], ["output", C3, "input"], "first op must be 'input'"),
         ([[0, 1, 0], [0, 0, 0], [0, 0, 0]], ["input", C3, "output"], "no path from the input"),
-        ([[0, 2], [0, 0]], ["input", "output"], "only 0 and 1"),
+        ([[0, 2], [0, 0]], ["input", "output"], "must be 0 or 1, got 2"),
         ([[0, 1, 1], [0, 0]], ["input", C3, "output"], "must be square"),
     ],
 )

@@ -158,3 +158,45 @@ parallel: {{backend: ray, workers: 1, surrogate_resources: {{num_cpus: 1}}}}
     bad = tmp_path / "serial_fit.yaml"
     bad.write_text(cfg.read_text().replace("backend: ray", "backend: serial"))
     assert main(["run", str(bad), "--out", str(tmp_path / "bad"), "--no-progress"]) != 0
+
+
+def test_a_task_past_the_timeout_is_cancelled_on_its_worker(ray_session, tmp_path):
+    """A hung evaluation is cancelled (its Ray worker killed) and recorded as timed out; the
+    search goes on to its budget."""
+    import os
+    import time
+
+    from nasearch.cli import main
+    from nasearch.tracking import COMPLETE, FAIL, StudyTracker, storage_url
+
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    cfg = tmp_path / "hang.yaml"
+    cfg.write_text(f"""\
+name: hangray
+seeds: [0]
+search_space: {{name: nasbench201}}
+evaluator: {{name: "search_helpers:HangingBenchmark", metric: {METRIC}, hang_s: 600, pid_dir: {pids}}}
+optimizer: random
+budget: {{queries: 12}}
+parallel: {{backend: ray, workers: 2, timeout_s: 3}}
+""")
+    out = tmp_path / "out"
+    assert main(["run", str(cfg), "--out", str(out), "--no-progress"]) == 0
+    recs = StudyTracker(storage_url(None, out), "hangray/seed-0", [(METRIC, True)]).records()
+    hung = [r for r in recs if r.arch.startswith("|avg_pool_3x3~0|")]
+    assert len(recs) == 12 and hung
+    assert all(r.state == FAIL and r.attrs["failure"] == "timeout" and "cancelled on its Ray worker" in r.error
+               for r in hung)
+    assert all(r.state == COMPLETE for r in recs if r not in hung)
+    assert all(r.attrs.get("node") for r in recs if r not in hung)  # the Ray node of each trial
+    hung_pids = [int(p.stem) for p in pids.glob("*.pid")]
+    assert hung_pids
+    time.sleep(1)
+    for pid in hung_pids:  # the workers that hung were killed, not left sleeping
+        try:
+            os.kill(pid, 0)
+            alive = True
+        except ProcessLookupError:
+            alive = False
+        assert not alive, f"the hung worker {pid} is still running"

@@ -49,7 +49,7 @@ def test_records_round_trip_through_sqlite(tmp_path, nb201_space):
     assert recs[0].simulated_seconds == pytest.approx(results[0].simulated_seconds)
     assert recs[0].simulated_seconds > 0
     assert recs[5].error == "RuntimeError: out of memory" and recs[5].result() is None
-    assert "not finite" in recs[6].error
+    assert "is NaN" in recs[6].error
     assert recs[0].result().metrics[METRIC] == study.trials[0].values[0]
     # the space's categorical encoding becomes the trial params (dashboard slice/importance plots)
     assert study.trials[2].params == nb201_space.to_categorical(archs[2])

@@ -29,6 +29,9 @@ class Evaluator(ABC):
     #: the metric the optimizer maximises (or minimises when ``maximize`` is False)
     objective: str = ""
     maximize: bool = True
+    #: constructor options that change how an evaluation runs but not what its numbers mean
+    #: (e.g. a device or thread count): a run folder may be resumed with them changed
+    operational_options: tuple[str, ...] = ()
 
     @abstractmethod
     def evaluate(self, arch: Hashable) -> Result:

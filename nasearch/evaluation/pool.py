@@ -1,9 +1,14 @@
 """Run evaluations: a serial backend for debugging, and a Ray pool (local with N workers, or a
-cluster by ``address``). A task that raises comes back as a failure carrying its error; a task
-whose worker dies is retried by Ray (``max_retries``) before it counts as failed."""
+cluster by ``address``). A task that raises comes back as a failure carrying its error and its
+kind (``nasearch.failures``: a set-up failure, or the cell's); a task whose worker dies is
+retried by Ray (``max_retries``) before it counts as ``lost``; a task past ``timeout_s`` is
+cancelled (its worker killed) and comes back as ``timeout``."""
 
 from __future__ import annotations
 
+import signal
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Hashable
@@ -13,17 +18,31 @@ from typing import Any
 from nasearch.dashboard import with_times
 from nasearch.errors import ConfigError
 from nasearch.evaluation.base import Result
+from nasearch.failures import LOST, SETUP, TIMEOUT, classify
 
 
 @dataclass
 class Outcome:
-    """One finished evaluation: the result, or the error text when it failed."""
+    """One finished evaluation: the result, or the error text and kind when it failed."""
 
     ticket: int
     arch: Hashable
     result: Result | None
     error: str | None
     wall_seconds: float
+    #: failure kind (``nasearch.failures``) when it failed
+    kind: str | None = None
+    #: the Ray node that ran it (None for the serial backend)
+    node: str | None = None
+
+
+class _EvaluationTimeout(BaseException):
+    """Raised in the driver by the serial backend's alarm (not an Exception: evaluators that
+    catch Exception cannot swallow it)."""
+
+
+def _timeout_text(timeout_s: float, where: str) -> str:
+    return f"timed out after {timeout_s:g} s (parallel.timeout_s); {where}"
 
 
 def _check_result(result: Any, evaluator: Any) -> Result:
@@ -42,13 +61,16 @@ def _error_text(exc: BaseException) -> str:
 
 
 class SerialPool:
-    """Evaluates in the calling process, one at a time, when ``wait`` is called (debugging)."""
+    """Evaluates in the calling process, one at a time, when ``wait`` is called (debugging).
+    ``timeout_s`` is enforced with an alarm signal in the main thread: it interrupts Python code
+    (a hung C call waits for it to return; use the Ray backend to kill such a task)."""
 
     backend = "serial"
 
-    def __init__(self, evaluator: Any, workers: int = 1) -> None:
+    def __init__(self, evaluator: Any, workers: int = 1, timeout_s: float | None = None) -> None:
         self.evaluator = evaluator
         self.capacity = 1
+        self.timeout_s = timeout_s
         self._queue: list[tuple[int, Hashable]] = []
         self._next = 0
         self.eval_seconds = 0.0
@@ -68,15 +90,27 @@ class SerialPool:
             return []
         ticket, arch = self._queue.pop(0)
         start, started_at = time.perf_counter(), time.time()
+        kind = None
+        alarm = bool(self.timeout_s) and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+        previous: Any = None
         try:
+            if alarm:
+                previous = signal.signal(signal.SIGALRM, _raise_timeout)
+                signal.setitimer(signal.ITIMER_REAL, float(self.timeout_s))  # type: ignore[arg-type]
             result: Result | None = _check_result(self.evaluator.evaluate(arch), self.evaluator)
             result = with_times(result, started_at, time.time())  # the dashboard's timeline
             error = None
+        except _EvaluationTimeout:
+            result, error, kind = None, _timeout_text(float(self.timeout_s or 0), "the evaluation was interrupted"), TIMEOUT
         except Exception as exc:  # noqa: BLE001 - any evaluator failure becomes a FAIL trial
-            result, error = None, _error_text(exc)
+            result, error, kind = None, _error_text(exc), classify(exc)
+        finally:
+            if alarm:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
         wall = time.perf_counter() - start
         self.eval_seconds += wall
-        return [Outcome(ticket, arch, result, error, wall)]
+        return [Outcome(ticket, arch, result, error, wall, kind)]
 
     def fitter(self) -> None:
         """Surrogates fit in the driver with the serial backend."""
@@ -91,19 +125,38 @@ class SerialPool:
 _WORKER_EVALUATORS: dict[str, Any] = {}
 
 
-def _remote_evaluate(token: str, payload: bytes, arch: Hashable) -> tuple[Result | None, str | None, float]:
-    """Body of the Ray task: evaluator errors are returned, not raised (so they are not retried)."""
-    start, started_at = time.perf_counter(), time.time()
-    evaluator = _WORKER_EVALUATORS.get(token)
-    if evaluator is None:
-        from ray import cloudpickle
+def _raise_timeout(*_: Any) -> None:
+    raise _EvaluationTimeout()
 
-        evaluator = _WORKER_EVALUATORS[token] = cloudpickle.loads(payload)
+
+def _remote_evaluate(
+    token: str, payload: bytes, arch: Hashable
+) -> tuple[Result | None, str | None, str | None, float, str | None]:
+    """Body of the Ray task: ``(result, error, kind, seconds, node id)``. Evaluator errors are
+    returned, not raised (so Ray does not retry them); an evaluator that cannot be unpickled on
+    this worker is a set-up failure."""
+    start, started_at = time.perf_counter(), time.time()
+    node = None
     try:
+        import ray
+
+        node = ray.get_runtime_context().get_node_id()
+    except Exception:  # noqa: BLE001 - the node id is a nicety
+        pass
+    try:
+        evaluator = _WORKER_EVALUATORS.get(token)
+        if evaluator is None:
+            from ray import cloudpickle
+
+            try:
+                evaluator = _WORKER_EVALUATORS[token] = cloudpickle.loads(payload)
+            except Exception as exc:  # noqa: BLE001 - e.g. the evaluator's module is not importable here
+                return None, f"the evaluator cannot be loaded on this Ray worker: {_error_text(exc)}", SETUP, \
+                    time.perf_counter() - start, node
         result = with_times(_check_result(evaluator.evaluate(arch), evaluator), started_at, time.time())
-        return result, None, time.perf_counter() - start
+        return result, None, None, time.perf_counter() - start, node
     except Exception as exc:  # noqa: BLE001 - recorded as a FAIL trial with its error
-        return None, _error_text(exc), time.perf_counter() - start
+        return None, _error_text(exc), classify(exc), time.perf_counter() - start, node
 
 
 def _remote_fit(member: Any, graphs: list[Any], y: Any) -> Any:
@@ -119,8 +172,11 @@ class RayPool:
 
     Local Ray starts with ``workers * num_cpus`` CPUs unless ``address`` names a running
     cluster ("auto" or "ray://host:10001"). The evaluator is pickled into the object store once;
-    each worker process unpickles it on its first task and keeps it (tables load once per worker). A worker that dies mid-task (killed, out of memory) has its
-    task retried up to ``max_retries`` times; after that the evaluation is a failure.
+    each worker process unpickles it on its first task and keeps it (tables load once per
+    worker). A worker that dies mid-task (killed, out of memory, its node lost) has its task
+    retried up to ``max_retries`` times; after that the evaluation is a ``lost`` failure. A task
+    still running ``timeout_s`` after it was submitted is cancelled (Ray kills its worker) and is
+    a ``timeout`` failure. ``close`` shuts down the Ray this pool started (see ``ray_runtime``).
     """
 
     backend = "ray"
@@ -134,13 +190,21 @@ class RayPool:
         num_gpus: float = 0.0,
         max_retries: int = 3,
         surrogate_resources: dict[str, float] | None = None,
+        timeout_s: float | None = None,
+        log: Callable[[str], None] | None = None,
     ) -> None:
         try:
             import ray
         except ImportError as exc:  # pragma: no cover - ray is a dependency
             raise ConfigError(f"parallel.backend 'ray' needs the ray package: {exc}") from None
+        from nasearch.evaluation import ray_runtime
+
         self._ray = ray
         self.capacity = int(workers)
+        self.timeout_s = timeout_s
+        self._log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+        self._started = False
+        self._watchdog: Any = None
         if not ray.is_initialized():
             kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": True,
                                       "logging_level": "ERROR", "configure_logging": True}
@@ -149,7 +213,20 @@ class RayPool:
             else:
                 cpus = workers * max(num_cpus, 0.01) + float((surrogate_resources or {}).get("num_cpus", 0))
                 kwargs["num_cpus"] = max(1, int(round(cpus + 0.4999)))
-            ray.init(**kwargs)  # local GPUs are detected by Ray itself
+            ray_runtime.quiet_node_loss_messages()
+            on_term = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
+            try:
+                ray.init(**kwargs)  # local GPUs are detected by Ray itself
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                where = f"the Ray cluster at {address!r}" if address else "a local Ray"
+                raise ConfigError(f"parallel: cannot start or reach {where}: {str(exc).strip().splitlines()[0]}") from None
+            finally:
+                if on_term is not None:  # Ray installs its own SIGTERM handler: the caller's stays in charge
+                    signal.signal(signal.SIGTERM, on_term)
+            self._started = True
+            if not address:  # a local Ray this driver owns: clean it up even if the driver is killed
+                self._watchdog = ray_runtime.start_watchdog()
+        self._nodes = ray_runtime.NodeWatch(ray, self._log, max_retries)
         self.surrogate_resources = dict(surrogate_resources) if surrogate_resources else None
         if self.surrogate_resources:
             self._check_resources(self.surrogate_resources, "parallel.surrogate_resources")
@@ -209,31 +286,68 @@ class RayPool:
         return ticket
 
     def wait(self, timeout: float | None = None) -> list[Outcome]:
+        """The evaluations that finished (at least one, unless ``timeout`` passes first),
+        including those cancelled for running past ``timeout_s``."""
         if not self._tasks:
             return []
         ray = self._ray
         start = time.perf_counter()
-        done, _ = ray.wait(list(self._tasks), num_returns=1, timeout=timeout)
-        if done:  # collect everything else that is already finished too
-            more, _ = ray.wait([r for r in self._tasks if r not in done], num_returns=len(self._tasks) - 1,
-                               timeout=0) if len(self._tasks) > 1 else ([], [])
-            done = list(done) + list(more)
+        done: list[Any] = []
+        expired: list[Any] = []
+        while not done and not expired:
+            now = time.perf_counter()
+            step = 2.0  # look at the nodes at least this often
+            if self.timeout_s:
+                first = min(submitted for _, _, submitted in self._tasks.values())
+                step = min(step, max(0.0, first + self.timeout_s - now))
+            if timeout is not None:
+                step = min(step, max(0.0, start + timeout - now))
+            done, _ = ray.wait(list(self._tasks), num_returns=1, timeout=step)
+            if done and len(self._tasks) > 1:  # collect everything else that is already finished too
+                more, _ = ray.wait([r for r in self._tasks if r not in done], num_returns=len(self._tasks) - 1, timeout=0)
+                done = list(done) + list(more)
+            self._nodes.check()
+            if self.timeout_s:
+                now = time.perf_counter()
+                expired = [r for r, (_, _, t0) in self._tasks.items() if r not in done and now - t0 >= self.timeout_s]
+            if timeout is not None and time.perf_counter() - start >= timeout:
+                break
         self.eval_seconds += time.perf_counter() - start
         out = []
         for ref in done:
             ticket, arch, submitted = self._tasks.pop(ref)
             try:
-                result, error, wall = ray.get(ref)
-            except Exception as exc:  # noqa: BLE001 - worker lost after retries, or unpicklable
-                result, error, wall = None, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", \
-                    time.perf_counter() - submitted
-            out.append(Outcome(ticket, arch, result, error, wall))
+                result, error, kind, wall, node = ray.get(ref)
+            except Exception as exc:  # noqa: BLE001 - the worker or node was lost, after Ray's retries
+                self._nodes.check(force=True)
+                text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                result, error, kind, wall, node = None, f"{type(exc).__name__}: {text}", LOST, \
+                    time.perf_counter() - submitted, None
+            out.append(Outcome(ticket, arch, result, error, wall, kind, node))
+        for ref in expired:
+            ticket, arch, submitted = self._tasks.pop(ref)
+            ray.cancel(ref, force=True)  # kills the worker process running it
+            error = _timeout_text(float(self.timeout_s or 0), "the task was cancelled on its Ray worker")
+            out.append(Outcome(ticket, arch, None, error, time.perf_counter() - submitted, TIMEOUT))
         return out
 
     def close(self) -> None:
-        for ref in list(self._tasks):
-            self._ray.cancel(ref, force=True)
+        """Cancel what is in flight; shut down the Ray this pool started (and its watchdog)."""
+        from nasearch.evaluation import ray_runtime
+
+        try:
+            for ref in list(self._tasks):
+                self._ray.cancel(ref, force=True)
+        except Exception:  # noqa: BLE001 - Ray may already be gone (a lost head node)
+            pass
         self._tasks.clear()
+        if self._started:
+            self._started = False
+            try:
+                self._ray.shutdown()
+            finally:
+                ray_runtime.stop_watchdog(self._watchdog)
+                self._watchdog = None
 
 
 #: backend name -> pool class
@@ -245,5 +359,5 @@ def make_pool(evaluator: Any, backend: str = "ray", **options: Any) -> Any:
     if backend not in BACKENDS:
         raise ConfigError(f"parallel.backend: unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
     if backend == "serial":
-        return SerialPool(evaluator)
+        return SerialPool(evaluator, timeout_s=options.get("timeout_s"))
     return RayPool(evaluator, **options)

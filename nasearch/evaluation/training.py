@@ -63,6 +63,8 @@ class TrainingEvaluator(Evaluator):
     maximize = True
     #: what the run report shows for the incumbent: never the split the search optimised
     test_metric = "test_accuracy"
+    #: where and on how many threads it trains: a resumed run may change these
+    operational_options = ("device", "num_threads")
 
     def __init__(
         self,
@@ -119,6 +121,7 @@ class TrainingEvaluator(Evaluator):
         if dataset == "cifar10" and not self.dataset_options.get("data_path"):
             raise ConfigError("TrainingEvaluator with dataset 'cifar10' needs data_path: the folder holding cifar-10-batches-py")
         self.network = dict(network or {})
+        self._check_network(dataset)
         self.batch_size = _positive("batch_size", batch_size)
         self.learning_rate = _positive("learning_rate", learning_rate, float)
         if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
@@ -150,6 +153,22 @@ class TrainingEvaluator(Evaluator):
                         "test split is never searched on"
                     )
             self.objective, self.maximize = self.objectives[0]
+
+    def _check_network(self, dataset: str) -> None:
+        """Build one sampled cell's network with the ``network`` options now, so a bad option
+        (``C: -4``) is a configuration error before the search, not a failure of every cell."""
+        import numpy as np
+
+        from nasearch.errors import NasearchError
+
+        options = {"num_classes": 10, "in_channels": 1 if dataset == "digits" else 3, **self.network}
+        try:
+            self.space.network(self.space.sample(np.random.default_rng(0)), **options)
+        except (NasearchError, TypeError, ValueError, RuntimeError) as exc:
+            raise ConfigError(
+                f"TrainingEvaluator option network {self.network!r}: {type(self.space).__name__}.network "
+                f"refuses it: {exc}"
+            ) from None
 
     # --- the data ---------------------------------------------------------------------------------
     def data(self) -> ImageDataset:

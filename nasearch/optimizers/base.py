@@ -25,6 +25,11 @@ class Optimizer(ABC):
     def tell(self, arch: Hashable, result: Result | None) -> None:
         """Report ``arch``'s result (None when its evaluation failed)."""
 
+    # Optional, for exact resume (the runner stores it with every trial, JSON):
+    #   state_dict() -> dict      what replaying the told results cannot rebuild (RNG streams,
+    #                             queued proposals, the phase of a search), taken just before a tell
+    #   load_state_dict(state)    restore it after the replay, before the last stored trial is told
+
 
 @dataclass(frozen=True)
 class Objective:
@@ -127,6 +132,25 @@ class SpaceOptimizer(Optimizer):
         self.history.append((arch, scores))
         self._observe(arch, scores)
 
+    # --- exact resume ---------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """What a replay of the told results cannot rebuild, as JSON: the RNG stream, plus what
+        subclasses add (``_state``). Resume tells the stored results, then loads this."""
+        return {"rng": rng_state(self.rng), **self._state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore ``state_dict()``'s output (after the told results were replayed)."""
+        if "rng" in state:
+            set_rng_state(self.rng, state["rng"])
+        self._load_state(state)
+
+    def _state(self) -> dict[str, Any]:
+        """Hook: subclasses' ask-side state (JSON; architectures as ``space.to_str``)."""
+        return {}
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        """Hook: restore ``_state``'s output."""
+
     def _propose(self, n: int) -> Sequence[Hashable]:
         raise NotImplementedError
 
@@ -168,3 +192,34 @@ class SpaceOptimizer(Optimizer):
         """The ``k`` best told architectures on the first objective."""
         items = sorted(self.scored(), key=lambda item: item[1][0], reverse=True)
         return [a for a, _ in items[:k]]
+
+
+def rng_state(rng: np.random.Generator) -> dict[str, Any]:
+    """A numpy Generator's bit-generator state as JSON (PCG64's 128-bit words as strings, which
+    any JSON reader keeps exact)."""
+    return _ints_to_str(rng.bit_generator.state)
+
+
+def set_rng_state(rng: np.random.Generator, state: dict[str, Any]) -> None:
+    """Put ``rng`` back into a state from ``rng_state``."""
+    rng.bit_generator.state = _str_to_ints(state)
+
+
+def _ints_to_str(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _ints_to_str(v) for k, v in value.items()}
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and abs(int(value)) >= 2**53:
+        return {"int": str(int(value))}
+    if isinstance(value, np.ndarray):
+        return {"array": value.tolist(), "dtype": str(value.dtype)}
+    return value
+
+
+def _str_to_ints(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"int"}:
+            return int(value["int"])
+        if set(value) == {"array", "dtype"}:
+            return np.asarray(value["array"], dtype=value["dtype"])
+        return {k: _str_to_ints(v) for k, v in value.items()}
+    return value

@@ -62,8 +62,32 @@ class LocalSearch(SpaceOptimizer):
                 break
         return out
 
+    def _state(self) -> dict[str, Any]:
+        to_str = self.space.to_str
+        return {
+            "phase": self._phase,
+            "current": None if self.current is None else [to_str(self.current[0]), self.current[1]],
+            "restarts": self.restarts,
+            "init_left": self._init_left,
+            "init_keys": list(self._init_keys),
+            "queue": [to_str(a) for a in self._queue],
+            "phase_pending": sorted(self._phase_pending),
+        }
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        from_str = self.space.from_str
+        self._phase = state["phase"]
+        self.current = None if state["current"] is None else (from_str(state["current"][0]), float(state["current"][1]))
+        self.restarts = int(state["restarts"])
+        self._init_left = int(state["init_left"])
+        self._init_keys = list(state["init_keys"])
+        self._queue = [from_str(a) for a in state["queue"]]
+        self._phase_pending = set(state["phase_pending"])
+
     def _advance(self) -> None:
         """Finish a phase once all its evaluations are told: pick a start, move or restart."""
+        # wait only for proposals still pending: one lost with a killed run is never told
+        self._phase_pending &= self.pending.keys()
         if self._phase_pending:
             return
         if self._phase == "init":

@@ -5,9 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
+import numpy as np
+
 from nasearch.errors import ConfigError
 from nasearch.evaluation.base import Result
 from nasearch.optimizers.base import SpaceOptimizer
+
+
+def _rng_holders(sampler: Any, depth: int = 0) -> list[Any]:
+    """The random states (optuna's ``LazyRandomState``) of a sampler and of the samplers it wraps."""
+    out: list[Any] = []
+    for value in vars(sampler).values():
+        if hasattr(value, "rng") and type(value).__name__ == "LazyRandomState":
+            out.append(value)
+        elif depth < 2 and hasattr(value, "sample_independent") and hasattr(value, "__dict__"):
+            out += _rng_holders(value, depth + 1)
+    return out
 
 
 def _tpe(seed: int, **options: Any) -> Any:
@@ -84,6 +97,15 @@ class OptunaSampler(SpaceOptimizer):
         )
         self._trials: dict[str, Any] = {}
         self._known: dict[str, list[float] | None] = {}
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        """Optuna keeps its samplers' random state to itself: on resume they are reseeded from
+        (seed, trials told), a fresh stream that is the same on every resume of the same study,
+        instead of restarting the seed's stream (which would propose the stored cells again).
+        This optimizer's own RNG (random fallbacks) is restored exactly."""
+        seeds = np.random.SeedSequence([self.seed, len(self.history)])
+        for holder in _rng_holders(self.sampler):
+            holder.rng.seed(int(seeds.spawn(1)[0].generate_state(1)[0]))
 
     def _values(self, result: Result | None) -> list[float] | None:
         scores = self.scores(result)

@@ -178,13 +178,23 @@ class SurrogateOptimizer(SpaceOptimizer):
         self.queue: list[Hashable] = []
         self._graphs: dict[str, Any] = {}
 
+    def _state(self) -> dict[str, Any]:
+        return {"queue": [self.space.to_str(a) for a in self.queue], "fits": [s.fits for s in self.surrogates]}
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        self.queue = [self.space.from_str(a) for a in state.get("queue", [])]
+        for surrogate, fits in zip(self.surrogates, state.get("fits", [])):
+            surrogate.fits = int(fits)  # the next refit's member seeds continue the run's sequence
+
     def use_fitter(self, fitter: Fitter) -> None:
         """Train the surrogates with ``fitter`` from now on (e.g. as Ray tasks on a GPU worker)."""
         for surrogate in self.surrogates:
             surrogate.fitter = fitter
 
     def _graph(self, arch: Hashable) -> Any:
-        key = self.space.key(arch)
+        # by the exact cell, not its isomorphism key: an isomorph seen earlier (a candidate never
+        # evaluated) must not lend its graph, or what the surrogate sees depends on past candidates
+        key = self.space.to_str(arch)
         graph = self._graphs.get(key)
         if graph is None:
             graph = self._graphs[key] = to_graph(self.space, arch)

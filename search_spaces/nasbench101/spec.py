@@ -11,6 +11,7 @@ module hash is ``graph_util.hash_module`` with labels ``[-1, op indices..., -2]`
 from __future__ import annotations
 
 import json
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -59,16 +60,24 @@ class Cell:
         return {"matrix": [list(r) for r in self.matrix], "ops": list(self.ops)}
 
 
+def _entry(value: Any) -> int:
+    """An adjacency entry: exactly 0 or 1 (a number or bool; 0.9 or "1" is refused, not rounded)."""
+    if isinstance(value, (bool, numbers.Real)) and not isinstance(value, str) and value in (0, 1):
+        return int(value)
+    raise ArchError(f"an NB101 matrix entry must be 0 or 1, got {value!r}")
+
+
 def _as_matrix(matrix: Any) -> list[list[int]]:
+    if isinstance(matrix, (str, bytes)):
+        raise ArchError(f"an NB101 matrix must be a square list of 0/1 rows, got {matrix!r}")
     try:
-        rows = [[int(v) for v in row] for row in matrix]
-    except (TypeError, ValueError):
+        raw = [list(row) for row in matrix]
+    except TypeError:
         raise ArchError(f"an NB101 matrix must be a square list of 0/1 rows, got {matrix!r}") from None
+    rows = [[_entry(v) for v in row] for row in raw]
     n = len(rows)
     if n == 0 or any(len(r) != n for r in rows):
         raise ArchError(f"an NB101 matrix must be square, got row lengths {[len(r) for r in rows]}")
-    if any(v not in (0, 1) for r in rows for v in r):
-        raise ArchError("an NB101 matrix must hold only 0 and 1")
     return rows
 
 

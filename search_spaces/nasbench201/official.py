@@ -2,8 +2,10 @@
 
 Users who have ``NAS-Bench-201-v1_1-096897.pth`` (or v1_0) get the same metric names as the
 compact tables (``cifar10-valid/valid_accuracy`` ...) plus what only the official file holds:
-validation accuracy on cifar100 / ImageNet16-120 and FLOPs. The file is loaded by
-``nas_201_api.NASBench201API`` (``torch.load`` in weights-only mode on current torch), once.
+validation accuracy on cifar100 / ImageNet16-120 and FLOPs. The file is read here with
+``torch.load(..., weights_only=True)`` (asked for explicitly, whatever torch's default: only
+tensors and plain containers are built, never arbitrary objects) and the dict is handed to
+``nas_201_api.NASBench201API``, once. A torch too old for weights-only loading is refused.
 """
 
 from __future__ import annotations
@@ -59,6 +61,35 @@ def find_official_file(root: Path) -> Path | None:
     return None
 
 
+class _Shared(dict):  # type: ignore[type-arg]
+    """The loaded file, handed to the API without the deep copy it makes of a dict (the
+    official file is large; this object is dropped right after)."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Shared:
+        return self
+
+
+def load_weights_only(path: Path) -> Any:
+    """``torch.load(path, weights_only=True)`` on the CPU; a DataError for a torch that cannot
+    load weights-only (it would unpickle arbitrary objects) or a file it refuses."""
+    import inspect
+
+    import torch
+
+    if "weights_only" not in inspect.signature(torch.load).parameters:
+        raise DataError(
+            f"reading {path.name} needs a torch that can load weights-only (torch >= 2.1); "
+            f"this torch {torch.__version__} would unpickle arbitrary objects, so nasearch refuses"
+        )
+    try:
+        return torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - unpickling refused, truncated or not a torch file
+        raise DataError(
+            f"cannot read official NAS-Bench-201 file {str(path)!r} (weights-only): {type(exc).__name__}: "
+            f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        ) from None
+
+
 class OfficialNasBench201Benchmark(Benchmark):
     """NB201 lookups answered by the official API over an official ``.pth`` file."""
 
@@ -73,9 +104,11 @@ class OfficialNasBench201Benchmark(Benchmark):
             from nas_201_api import NASBench201API
         except ImportError as exc:  # pragma: no cover - a declared dependency
             raise DataError(f"reading {self.path.name} needs the nas-bench-201 package: {exc}") from exc
+        contents = _Shared(load_weights_only(self.path))
         try:
             with contextlib.redirect_stdout(io.StringIO()):
-                self.api = NASBench201API(str(self.path), verbose=False)
+                self.api = NASBench201API(contents, verbose=False)
+                self.api.filename = self.path.name
         except Exception as exc:  # noqa: BLE001 - any load failure means a bad file
             raise DataError(
                 f"cannot read official NAS-Bench-201 file {str(self.path)!r}: {type(exc).__name__}: {exc}"
