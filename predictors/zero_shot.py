@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.compare import CompareConfig, Split, Task, _test_cells, register_protocol
+from nasearch.compare import CompareConfig, Split, Task, test_cells, register_protocol
 from nasearch.errors import ConfigError
 from predictors.devices import load_devices
 from search_spaces.nasbench201.benchmark import HELP_DEVICES
@@ -86,7 +86,7 @@ def per_device(task: Task, size: int, seed: int, config: CompareConfig) -> Itera
             )
         rng = np.random.default_rng([seed, HELP_DEVICES.index(device) if device in HELP_DEVICES else 99])
         train = np.sort(rng.choice(cells, size=size, replace=False))
-        test = _test_cells(task, np.setdiff1d(cells, train), seed, _with_metric(config, metric))
+        test = test_cells(task, np.setdiff1d(cells, train), seed, _with_metric(config, metric))
         y = task.column(metric)
         yield Split(train, test, y[train], y[test], [device] * train.size, [device] * test.size,
                     _info(device, test_metric=metric, train_metric=metric))  # fmt: skip
@@ -119,14 +119,14 @@ def leave_one_device_out(task: Task, size: int, seed: int, config: CompareConfig
             train = np.concatenate([train, shot_cells])
             y_train = np.concatenate([y_train, task.column(metric)[shot_cells]])
             hardware += [device] * shots
-        test = _test_cells(task, test_pool, seed, _with_metric(config, metric))
+        test = test_cells(task, test_pool, seed, _with_metric(config, metric))
         yield Split(train, test, y_train, task.column(metric)[test], hardware, [device] * test.size,
                     _info(device, shots=shots, train_devices=len(others), test_metric=metric,
                           train_metric="latency/<other devices>"))  # fmt: skip
 
 
 def _with_metric(config: CompareConfig, metric: str) -> CompareConfig:
-    """A copy of ``config`` whose target is ``metric`` (``_test_cells`` drops cells it lacks)."""
+    """A copy of ``config`` whose target is ``metric`` (``test_cells`` drops cells it lacks)."""
     import dataclasses
 
     return dataclasses.replace(config, train_metric=metric, test_metric=metric)
