@@ -177,6 +177,8 @@ PROTOCOLS: dict[str, Protocol] = {}
 LAZY_PROTOCOLS: dict[str, str] = {
     "per_device": "predictors.zero_shot:per_device",
     "leave_one_device_out": "predictors.zero_shot:leave_one_device_out",
+    "leave_one_setting_out": "predictors.zero_shot:leave_one_device_out",
+    "leave_one_chip_out": "predictors.zero_shot:leave_one_chip_out",
 }
 
 
