@@ -116,6 +116,9 @@ class Split:
     #: cells for checkpoint selection (``eval_set``) and their train-metric targets, if any
     validation: np.ndarray | None = None
     y_validation: np.ndarray | None = None
+    #: splits of one (size, seed) with equal ``fit_key`` train on identical rows: ``run_compare``
+    #: fits once and scores the same model on each one's test cells (e.g. the settings of one chip)
+    fit_key: Any = None
 
 
 class Task:
@@ -359,20 +362,26 @@ def run_compare(
     handle = csv_path.open("w", newline="")
     try:
         writer: csv.DictWriter[str] | None = None
+        fitted: dict[str, tuple[Any, Any, float, Any]] = {}
         for size in config.sizes:
             for seed in config.seeds:
                 for split in protocol(task, size, seed, config):
                     check_split(split, config.protocol)
                     for label, (name, options) in specs.items():
-                        model = PREDICTORS.create(name, **_with_seed(PREDICTORS.get(name), options, seed))
-                        start = time.perf_counter()
-                        eval_set = None
-                        if split.validation is not None and accepts_eval_set(model):
-                            eval_set = (task.graphs_at(split.validation), split.y_validation)
-                        fit_predictor(
-                            model, task.graphs_at(split.train), split.y_train, split.hardware_train, eval_set
-                        )
-                        fit_s = time.perf_counter() - start
+                        reuse_key = None if split.fit_key is None else (size, seed, split.fit_key)
+                        if reuse_key is not None and fitted.get(label, (None,))[0] == reuse_key:
+                            _, model, fit_s, eval_set = fitted[label]
+                        else:
+                            model = PREDICTORS.create(name, **_with_seed(PREDICTORS.get(name), options, seed))
+                            start = time.perf_counter()
+                            eval_set = None
+                            if split.validation is not None and accepts_eval_set(model):
+                                eval_set = (task.graphs_at(split.validation), split.y_validation)
+                            fit_predictor(
+                                model, task.graphs_at(split.train), split.y_train, split.hardware_train, eval_set
+                            )
+                            fit_s = time.perf_counter() - start
+                            fitted[label] = (reuse_key, model, fit_s, eval_set)  # only the latest fit is kept
                         start = time.perf_counter()
                         pred = model.predict(task.graphs_at(split.test), hardware=split.hardware_test)
                         pred_s = time.perf_counter() - start
@@ -437,15 +446,17 @@ def _tau(y_true: np.ndarray, y_pred: np.ndarray) -> float | str:
 def row_options(config: CompareConfig, name: str, options: Mapping[str, Any]) -> dict[str, Any]:
     """What a results.csv row was measured with: the predictor's options over its constructor's
     defaults (the fit seed left out: it has its own column) and every config key that changes a
-    score. Two rows with equal ``options_hash`` differ only in size and seed."""
+    score. Two rows with equal ``options_hash`` differ only in size, seed and held-out device."""
     from nasearch.provenance import resolved_options
     from nasearch.registry import PREDICTORS
 
     predictor = {k: v for k, v in resolved_options(PREDICTORS.get(name), options).items() if k != "seed"}
+    # ``holdout`` picks which device a row tests (its ``device`` column), as size and seed pick theirs
+    protocol_options = {k: v for k, v in config.protocol_options.items() if k != "holdout"}
     return {
         "predictor": name, "predictor_options": predictor, "space": config.space,
         "space_options": dict(config.space_options), "protocol": config.protocol,
-        "protocol_options": dict(config.protocol_options), "train_metric": config.train_metric,
+        "protocol_options": protocol_options, "train_metric": config.train_metric,
         "test_metric": config.target_metric, "validation_size": config.validation_size,
         "test_subsample": config.test_subsample,
     }  # fmt: skip

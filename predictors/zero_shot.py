@@ -111,7 +111,8 @@ def leave_one_chip_out(task: Task, size: int, seed: int, config: CompareConfig) 
     ``size`` cells x the settings of the other chips and test on the held-out setting."""
     table = load_devices()
     yield from _held_out(task, size, seed, config,
-                         lambda device, pool: [d for d in pool if table[d].chip == table[device].chip])
+                         lambda device, pool: [d for d in pool if table[d].chip == table[device].chip],
+                         fit_key=lambda device: table[device].chip)
 
 
 def chip_groups(devices: Sequence[str]) -> dict[str, list[str]]:
@@ -124,9 +125,11 @@ def chip_groups(devices: Sequence[str]) -> dict[str, list[str]]:
 
 
 def _held_out(task: Task, size: int, seed: int, config: CompareConfig,
-              excluded: Callable[[str, list[str]], list[str]]) -> Iterator[Split]:
+              excluded: Callable[[str, list[str]], list[str]],
+              fit_key: Callable[[str], Any] | None = None) -> Iterator[Split]:
     """One split per held-out device: ``size`` cells x each pool device not in ``excluded(device, pool)``
-    train; the held-out device's latency of cells outside training is the test."""
+    train; the held-out device's latency of cells outside training is the test. Zero-shot splits
+    with equal ``fit_key(device)`` train on the same rows (compare fits them once)."""
     opts = _options(config)
     pool, shots = opts["devices"], opts["shots"]
     cells = _measured(task, pool)
@@ -157,7 +160,8 @@ def _held_out(task: Task, size: int, seed: int, config: CompareConfig,
         yield Split(train, test, y_train, task.column(metric)[test], hardware, [device] * test.size,
                     _info(device, shots=shots, train_devices=len(others), test_metric=metric,
                           train_metric="latency/<other devices>", chip=table[device].chip,
-                          held_out_settings=len(gone)))  # fmt: skip
+                          held_out_settings=len(gone)),
+                    fit_key=fit_key(device) if fit_key is not None and not shots else None)  # fmt: skip
 
 
 def _with_metric(config: CompareConfig, metric: str) -> CompareConfig:

@@ -128,3 +128,30 @@ def test_zero_shot_end_to_end_through_nasearch_compare(tmp_path, data_root):
     by = {(r["predictor"], r["device"]): r for r in rows}
     assert float(by["ledgformer", "titan_rtx_1"]["kendall_tau"]) > 0.5
     assert (out / "curves.png").stat().st_size > 0
+
+
+def test_settings_of_one_held_out_chip_share_one_fit(task, tmp_path):
+    """Holding out any setting of a chip trains on the same rows: compare fits once per chip and
+    scores that model on each setting (the fit count, not only the timing, says so)."""
+    from nasearch.compare import run_compare
+    from nasearch.registry import PREDICTORS
+
+    fits = []
+    base = PREDICTORS.get("params_linear")
+
+    class Counting(base):
+        def fit(self, graphs, y, hardware=None):
+            fits.append(len(y))
+            return super().fit(graphs, y, hardware)
+
+    PREDICTORS.register("counting_linear_test")(Counting)
+    try:
+        config = CompareConfig(name="t", sizes=[30], predictors={"c": {}}, train_metric="latency/*",
+                               relative_metrics=True, protocol="leave_one_chip_out", test_subsample=200,
+                               protocol_options={"holdout": ["1080ti_1", "1080ti_32", "1080ti_256", "pixel3"]})
+        rows = run_compare(config, {"c": ("counting_linear_test", {})}, tmp_path, task, log=lambda s: None)
+    finally:
+        PREDICTORS._registered.pop("counting_linear_test", None)
+    assert [r["device"] for r in rows] == ["1080ti_1", "1080ti_32", "1080ti_256", "pixel3"]
+    assert fits == [30 * 24, 30 * 26]  # one fit for the three 1080 Ti settings, one for pixel3
+    assert len({r["mape"] for r in rows[:3]}) == 3  # scored on each setting's own latencies
