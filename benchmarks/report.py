@@ -100,3 +100,31 @@ def check_rows(rows: list[dict[str, object]], expected: dict[str, dict[str, obje
                 f"{want} ({diff}); rerun them or give them a label of their own"
             )
     return legacy
+
+
+def mark_legacy(names: list[str], path: Path = BENCHMARKS_MD) -> list[str]:
+    """Put the ``LEGACY_LABEL`` line under the heading of each named section (once): their rows were
+    rendered before results recorded options. Returns the sections it marked."""
+    text = path.read_text()
+    line = (f"_**{LEGACY_LABEL}**: these rows predate traceable results (no options hash, no commit); "
+            "the predictor defaults of that time were chosen on test cells, and the optimizer settings on the "
+            "seeds reported. Kept for reference; not the headline._")
+    marked = []
+    for name in names:
+        pattern = re.compile(rf"(<!-- begin {re.escape(name)} -->\n[^\n]*\n)", re.S)
+        match = pattern.search(text)
+        if match is None:
+            raise SystemExit(f"no section {name!r} in {path}")
+        start = match.end()
+        if text[start:start + 400].lstrip("\n").startswith(line[:40]):
+            continue
+        text = text[:start] + "\n" + line + "\n" + text[start:]
+        marked.append(name)
+    path.write_text(text)
+    return marked
+
+
+if __name__ == "__main__":
+    import sys
+
+    print("marked:", ", ".join(mark_legacy([n for n in sys.argv[1:] if n])) or "nothing new")

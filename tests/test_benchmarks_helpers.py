@@ -65,3 +65,44 @@ def test_ratio_rows_pair_seeds_and_mark_censored_rows():
     with pytest.raises(ValueError, match="not paired"):
         ratio_rows({"x": {100: 1, 101: 2}}, evolution, 150, 1000)
     assert ratio_rows(hits, {100: None, 101: 5}, 150, 1000) == []  # evolution incomplete: no ratio
+
+
+def test_rendering_refuses_rows_measured_with_other_options_and_labels_legacy_rows(nb201_space, nb201_benchmark,
+                                                                                     tmp_path):
+    import pandas as pd
+
+    from benchmarks.bench_predictors import _tau_table, label_legacy
+    from benchmarks.report import LEGACY_LABEL, OptionsMismatch
+    from nasearch.compare import CompareConfig, Task, run_compare
+
+    task = Task(nb201_space, nb201_benchmark)
+    specs = {"forest": ("random_forest", {"n_estimators": 10})}
+    config = CompareConfig(name="t", sizes=[60], seeds=[0, 1], predictors={"forest": {}}, test_subsample=300)
+    frame = pd.DataFrame(run_compare(config, specs, tmp_path, task, log=lambda s: None))
+    same = label_legacy(frame, config, specs, "t")
+    assert list(same["predictor"]) == ["forest", "forest"]
+    assert f"| {same['options_hash'][0]} |" in _tau_table(same, {})  # the table shows the hash
+    # the table names another setting than the rows were measured with: refused, naming the key
+    with pytest.raises(OptionsMismatch, match="n_estimators: row 10, table 300"):
+        label_legacy(frame, config, {"forest": ("random_forest", {})}, "t")
+    # a changed default is caught too: the rows recorded the resolved defaults
+    with pytest.raises(OptionsMismatch, match="max_features"):
+        label_legacy(frame, config, {"forest": ("random_forest", {"n_estimators": 10, "max_features": 0.9})}, "t")
+    old = frame.drop(columns=["options", "options_hash", "version", "commit"])
+    legacy = label_legacy(old, config, specs, "t")
+    assert list(legacy["predictor"]) == [f"forest ({LEGACY_LABEL})"] * 2
+    assert "| - |" in _tau_table(legacy, {})
+
+
+def test_mark_legacy_labels_a_section_once(tmp_path):
+    from benchmarks.report import LEGACY_LABEL, mark_legacy, write_section
+
+    path = tmp_path / "B.md"
+    write_section("a", "### A\n\n| x |\n|---|\n| 1 |", path)
+    write_section("b", "### B\n\ntext", path)
+    assert mark_legacy(["a"], path) == ["a"] and mark_legacy(["a"], path) == []
+    text = path.read_text()
+    assert text.count(LEGACY_LABEL) == 1 and text.index(LEGACY_LABEL) < text.index("| 1 |")
+    assert text.index("### B") > text.index(LEGACY_LABEL)
+    with pytest.raises(SystemExit, match="no section 'c'"):
+        mark_legacy(["c"], path)
