@@ -173,6 +173,47 @@ def score_test(result: dict[str, Any], sizes: Sequence[int], seeds: Sequence[int
     return run_compare(config, specs, out_dir / "test_once", log=log)
 
 
+#: NN-Former paper, NB201 paper protocol (the sizes it reports)
+PAPER_NB201 = {156: 0.804, 469: 0.860, 781: 0.879, 1563: 0.890}
+
+
+def report(result: dict[str, Any], command: str) -> str:
+    """The BENCHMARKS.md section of one selection: every candidate's validation tau, the choice,
+    and (if scored) the frozen choice's test tau beside the paper's."""
+    from benchmarks.report import markdown_table
+
+    sizes = result["sizes"]
+    rows = []
+    for sc in sorted(result["scores"], key=lambda x: -x["mean_tau"]):
+        chosen = all(sc[k] == v for k, v in result["chosen"].items())
+        rows.append([_label(sc) + (" **(chosen)**" if chosen else ""),
+                     *(float({str(k): v for k, v in sc["tau_by_size"].items()}[str(n)]) for n in sizes),
+                     float(sc["mean_tau"]), sc["options_hash"]])
+    text = [
+        f"### {result['predictor']}: defaults selected on {result['validation']}",
+        "",
+        f"`{command}`. Kendall τ-b on the training metric (`{result['metric']}`) of the validation cells; the "
+        f"fits saw a task whose every column is NaN outside the training and validation cells, so no test cell "
+        f"was read. Fit seeds {result['seeds']}; the candidate with the best mean τ over the sizes wins (ties: "
+        f"the smaller step budget). Options of every other kind: the predictor's defaults"
+        + (f" with {result['base_options']}" if result["base_options"] else "")
+        + f". Commit `{result['commit'] or 'none'}`, nasearch {result['version']}, grid hash `{result['grid_hash']}`.",
+        "",
+        markdown_table(["candidate", *(f"validation τ @ {n}" for n in sizes), "mean", "options hash"], rows),
+    ]
+    if result.get("test_once"):
+        test_rows = [[r["train_size"], r["seed"], PAPER_NB201.get(int(r["train_size"]), ""), float(r["kendall_tau"]),
+                      float(r["kendall_tau_unseen"]), f"{r['n_test']:,} / {r['n_unseen']:,}", r["options_hash"]]
+                     for r in result["test_once"]]
+        text += ["", "The chosen setting, frozen, scored once on the test cells (paper protocol: train on the first N "
+                 "cells, the next 1024 are the validation block and leave the test set; test metric "
+                 "`cifar10/test_accuracy`). *all cells*: every cell but the validation block (the paper's "
+                 "protocol, training cells included); *unseen*: cells outside training and validation.", "",
+                 markdown_table(["train cells", "fit seed", "NN-Former paper τ", "τ, all cells", "τ, unseen cells",
+                                 "cells (all / unseen)", "options hash"], test_rows)]
+    return "\n".join(text)
+
+
 def _floats(text: str) -> list[float]:
     return [float(x) for x in text.split(",") if x.strip()]
 
@@ -190,7 +231,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--score-test", action="store_true", help="then score the chosen setting once on test cells")
     parser.add_argument("--out", default="runs/out/select_defaults/nnformer_nb201.json")
+    parser.add_argument("--render", action="store_true", help="no fits: write the BENCHMARKS.md section of --out")
     args = parser.parse_args(argv)
+    out = Path(args.out)
+    command = "python -m benchmarks.select_defaults " + " ".join(a for a in (argv or []) if a != "--render")
+    if args.render:
+        from benchmarks.report import write_section
+
+        result = json.loads(out.read_text())
+        write_section(f"select_defaults:{out.stem}", report(result, result.get("command", command)))
+        return 0
     import torch
 
     torch.set_num_threads(1)
@@ -199,9 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     seeds = [int(x) for x in _floats(args.seeds)]
     pruned = [p.strip().lower() in ("1", "true", "yes") for p in args.pruned.split(",") if p.strip()]
     grid = candidates([int(x) for x in _floats(args.max_steps)], _floats(args.rank_weights), pruned)
-    out = Path(args.out)
     result = select(args.predictor, grid, sizes, seeds, args.procedure, args.block, args.folds,
                     out_dir=out.parent / out.stem)
+    import sys
+
+    result["command"] = "python -m benchmarks.select_defaults " + " ".join(argv if argv is not None else sys.argv[1:])
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     print(json.dumps(result["chosen"]), f"-> {out}")
@@ -210,6 +262,9 @@ def main(argv: list[str] | None = None) -> int:
         result["test_once"] = [{k: r[k] for k in ("train_size", "seed", "kendall_tau", "kendall_tau_unseen",
                                                   "n_test", "n_unseen", "options_hash")} for r in rows]
         out.write_text(json.dumps(result, indent=2))
+    from benchmarks.report import write_section
+
+    write_section(f"select_defaults:{out.stem}", report(result, result["command"]))
     return 0
 
 

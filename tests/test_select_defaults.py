@@ -8,7 +8,15 @@ import json
 import numpy as np
 import pytest
 
-from benchmarks.select_defaults import VisibleTask, candidates, main, select, train_cv, validation_block
+from benchmarks.select_defaults import (
+    VisibleTask,
+    candidates,
+    main,
+    report,
+    select,
+    train_cv,
+    validation_block,
+)
 from nasearch.compare import CompareConfig, Task
 from predictors.metrics import MetricError
 
@@ -53,6 +61,8 @@ def test_select_picks_the_best_validation_score_on_a_tiny_grid(task, tmp_path, m
         rows = list(csv.DictReader(fh))
     assert [int(r["n_test"]) for r in rows] == [200, 200]  # the validation block scored, nothing else
     assert all(r["test_metric"] == "cifar10-valid/valid_accuracy" and r["options_hash"] for r in rows)
+    table = report(json.loads(json.dumps(result)), "cmd")  # as read back from the JSON
+    assert "steps=300 rank=1 8-node **(chosen)**" in table and result["scores"][1]["options_hash"] in table
     cv = select("mlp", grid, sizes=[60], seeds=[0], procedure="cv", folds=3, base_options={"epochs": 50},
                 out_dir=tmp_path, tasks={False: task}, log=lambda s: None)
     assert cv["chosen"]["max_steps"] == 300 and "cross-validation" in cv["validation"]
@@ -62,8 +72,15 @@ def test_cli_writes_the_chosen_defaults_as_json(tmp_path, monkeypatch):
     from benchmarks import select_defaults
 
     out = tmp_path / "chosen.json"
+    from benchmarks import report as report_module
+
+    sections = {}
     monkeypatch.setattr(select_defaults, "select", lambda *a, **k: {"chosen": {"max_steps": 7}, "a": list(a)})
+    monkeypatch.setattr(select_defaults, "report", lambda result, command: f"chosen {result['chosen']} by {command}")
+    monkeypatch.setattr(report_module, "write_section", lambda name, text: sections.update({name: text}))
     assert main(["--predictor", "mlp", "--sizes", "30", "--max-steps", "7", "--pruned", "false",
                  "--out", str(out)]) == 0
     written = json.loads(out.read_text())
     assert written["chosen"] == {"max_steps": 7} and written["a"][0] == "mlp"
+    assert sections == {"select_defaults:chosen": f"chosen {{'max_steps': 7}} by {written['command']}"}
+    assert "--max-steps 7" in written["command"]
