@@ -18,7 +18,13 @@ protocol is called as ``protocol(task, size, seed, config)`` and yields ``Split`
 - a ``Split`` holds train/test cell indices, their targets, optional per-cell ``hardware`` lists
   (passed to ``fit``/``predict`` as ``hardware=``: hardware-conditioned predictors), and
   ``info``: extra CSV columns (e.g. ``{"device": "pixel3"}``). A protocol may yield several
-  splits per (size, seed), e.g. one per held-out device.
+  splits per (size, seed), e.g. one per held-out device; splits with equal ``fit_key`` share one fit.
+
+Validation cells (``Split.validation``, for checkpoint selection) are never test cells: the built-in
+protocols keep them apart, and ``run_compare`` refuses a split that scores one. Every row ends with
+``options`` (the resolved predictor options and the config keys that change a score, as JSON),
+``options_hash``, ``version`` and ``commit`` (``nasearch.provenance``), so a table can refuse rows
+made under other settings.
 """
 
 from __future__ import annotations
@@ -229,6 +235,9 @@ def test_cells(task: Task, candidates: np.ndarray, seed: int, config: CompareCon
         rng = np.random.default_rng(10_000 + seed)
         test = np.sort(rng.choice(test, size=config.test_subsample, replace=False))
     return test
+
+
+test_cells.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, whatever imports it
 
 
 @register_protocol("paper")
