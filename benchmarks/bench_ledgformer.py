@@ -407,6 +407,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="zero_shot: only these held-out settings (comma-separated), e.g. to split the "
                              "27 across processes; a final --resume run renders the whole table")  # fmt: skip
     args = parser.parse_args(argv)
+    from nasearch.provenance import git_commit
+
+    git_commit()  # read now: rows name the commit the run started from, whatever is edited meanwhile
     global RESUME, OUT, ONLY_HOLDOUTS
     RESUME = args.resume
     ONLY_HOLDOUTS = [d.strip() for d in args.holdouts.split(",") if d.strip()]

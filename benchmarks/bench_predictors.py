@@ -300,6 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render", action="store_true",
                         help="no fits: rebuild the tables from the CSVs in runs/out/bench_predictors (also partial ones)")
     args = parser.parse_args(argv)
+    from nasearch.provenance import git_commit
+
+    git_commit()  # read now: rows name the commit the run started from, whatever is edited meanwhile
     global RENDER_ONLY, TAG
     RENDER_ONLY, TAG = args.render, args.tag
     import torch
