@@ -36,7 +36,7 @@ from benchmarks.report import machine_line, markdown_table, write_section
 from benchmarks.stats import bootstrap_ratio, censor
 from benchmarks.stats import mean_sd as _mean_sd
 from nasearch.curves import load_run, queries_to_optimum, trajectory
-from nasearch.provenance import git_commit, run_provenance
+from nasearch.provenance import git_commit
 from nasearch.runconfig import load_run_config
 from nasearch.runner import run
 
@@ -110,6 +110,19 @@ def _reports(path: Path) -> list[Any]:
     return [SimpleNamespace(**d) for d in json.loads(path.read_text())]
 
 
+def _trace(reports: list[Any], root: Path) -> dict[str, str]:
+    """The options hash, commit(s) and version the runs recorded in summary.json; refuses runs made
+    with different options, or that recorded none, in one table."""
+    hashes = {getattr(r, "options_hash", "") for r in reports}
+    if "" in hashes:
+        raise SystemExit(f"runs under {root} recorded no options (legacy summary.json): rerun them")
+    if len(hashes) > 1:
+        raise SystemExit(f"the runs under {root} were made with different options (hashes {sorted(hashes)}): "
+                         "refusing to put them in one table; rerun the stale chunks")
+    commits = sorted({r.commit or "none" for r in reports})
+    return {"options_hash": hashes.pop(), "commit": ", ".join(commits), "version": reports[0].version}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="runs/compare_optimizers_nb201.yaml")
@@ -165,12 +178,8 @@ def main() -> None:
     if not dirs:
         raise SystemExit(f"no finished chunk under {root}: run without --render first")
     wall = time.perf_counter() - start
-    traces = {run_provenance(d)["options_hash"] for d in dirs}
-    if len(traces) > 1:
-        raise SystemExit(f"the chunks under {root} were run with different options (hashes {sorted(traces)}): "
-                         "refusing to put them in one table; rerun the stale chunks")
-    trace = run_provenance(dirs[0])
     reports = [r for d in dirs for r in _reports(d / "summary.json")]
+    trace = _trace(reports, root)
     studies = [s for d in dirs for s in load_run(d)]
     ran_seeds = sorted({r.seed for r in reports})
     from nasearch.curves import plot
@@ -228,7 +237,7 @@ def main() -> None:
           f"{command}: {len(ran_seeds)} seeds ({seed_text}"
           + (f"; {len(cfg.seeds) - len(ran_seeds)} of the {len(cfg.seeds)} asked did not finish" if len(ran_seeds) < len(cfg.seeds) else "")
           + f") × {budget} queries × {len(labels)} optimizers ({cfg.parallel.backend} backend, SQLite tracking). "
-          f"Options hash `{trace['options_hash']}` (the resolved config, seeds aside), commit `{trace['commit'] or 'none'}`, "
+          f"Options hash `{trace['options_hash']}` (the resolved config, seeds aside), commit(s) of the runs `{trace['commit']}`, "
           f"nasearch {trace['version']}. Search metric "
           f"`{s0.objective}`" + (f" (optimum {s0.optimum:.2f}); the optimum counts as found when its cell or an "
                                   "isomorph (same `space.key`) is evaluated." if s0.optimum is not None else "."),

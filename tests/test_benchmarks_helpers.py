@@ -106,3 +106,19 @@ def test_mark_legacy_labels_a_section_once(tmp_path):
     assert text.index("### B") > text.index(LEGACY_LABEL)
     with pytest.raises(SystemExit, match="no section 'c'"):
         mark_legacy(["c"], path)
+
+
+def test_search_tables_refuse_runs_with_other_or_no_options(tmp_path):
+    from types import SimpleNamespace
+
+    from benchmarks.bench_optimizers import _trace
+
+    def rep(h, commit="abc"):
+        return SimpleNamespace(options_hash=h, commit=commit, version="0.1.0")
+
+    assert _trace([rep("h1"), rep("h1", "def")], tmp_path) == {"options_hash": "h1", "commit": "abc, def",
+                                                              "version": "0.1.0"}
+    with pytest.raises(SystemExit, match="different options"):
+        _trace([rep("h1"), rep("h2")], tmp_path)
+    with pytest.raises(SystemExit, match="recorded no options"):
+        _trace([rep("h1"), SimpleNamespace(commit="", version="0.1.0")], tmp_path)
