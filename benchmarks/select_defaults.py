@@ -208,10 +208,26 @@ def report(result: dict[str, Any], command: str) -> str:
         text += ["", "The chosen setting, frozen, scored once on the test cells (paper protocol: train on the first N "
                  "cells, the next 1024 are the validation block and leave the test set; test metric "
                  "`cifar10/test_accuracy`). *all cells*: every cell but the validation block (the paper's "
-                 "protocol, training cells included); *unseen*: cells outside training and validation.", "",
+                 "protocol, training cells included, but 1024 fewer cells than the paper's 15,625); *unseen*: "
+                 "cells outside training and validation. Its options hash differs from the chosen candidate's only "
+                 "in protocol, test metric and validation size.", "",
                  markdown_table(["train cells", "fit seed", "NN-Former paper τ", "τ, all cells", "τ, unseen cells",
                                  "cells (all / unseen)", "options hash"], test_rows)]
     return "\n".join(text)
+
+
+def command_of(result: dict[str, Any], out: Path) -> str:
+    """The invocation that produced ``result``, rebuilt from what it recorded."""
+    def values(key: str) -> str:
+        return ",".join(dict.fromkeys(str(sc[key]).lower() for sc in result["scores"]))
+
+    parts = [f"--predictor {result['predictor']}", f"--procedure {result['procedure']}",
+             f"--sizes {','.join(map(str, result['sizes']))}", f"--seeds {','.join(map(str, result['seeds']))}",
+             f"--max-steps {values('max_steps')}", f"--rank-weights {values('rank_weight')}",
+             f"--pruned {values('prune_graph')}"]
+    if result.get("test_once"):
+        parts.append("--score-test")
+    return "python -m benchmarks.select_defaults " + " ".join(parts) + f" --out {out}"
 
 
 def _floats(text: str) -> list[float]:
@@ -234,12 +250,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render", action="store_true", help="no fits: write the BENCHMARKS.md section of --out")
     args = parser.parse_args(argv)
     out = Path(args.out)
-    command = "python -m benchmarks.select_defaults " + " ".join(a for a in (argv or []) if a != "--render")
     if args.render:
         from benchmarks.report import write_section
 
         result = json.loads(out.read_text())
-        write_section(f"select_defaults:{out.stem}", report(result, result.get("command", command)))
+        write_section(f"select_defaults:{out.stem}", report(result, result.get("command") or command_of(result, out)))
         return 0
     import torch
 

@@ -11,6 +11,7 @@ import pytest
 from benchmarks.select_defaults import (
     VisibleTask,
     candidates,
+    command_of,
     main,
     report,
     select,
@@ -61,6 +62,9 @@ def test_select_picks_the_best_validation_score_on_a_tiny_grid(task, tmp_path, m
         rows = list(csv.DictReader(fh))
     assert [int(r["n_test"]) for r in rows] == [200, 200]  # the validation block scored, nothing else
     assert all(r["test_metric"] == "cifar10-valid/valid_accuracy" and r["options_hash"] for r in rows)
+    command = command_of(result, tmp_path / "r.json")
+    assert "--predictor mlp --procedure validation --sizes 60 --seeds 0 --max-steps 2,300" in command
+    assert "--pruned false" in command and "--score-test" not in command
     table = report(json.loads(json.dumps(result)), "cmd")  # as read back from the JSON
     assert "steps=300 rank=1 8-node **(chosen)**" in table and result["scores"][1]["options_hash"] in table
     cv = select("mlp", grid, sizes=[60], seeds=[0], procedure="cv", folds=3, base_options={"epochs": 50},
