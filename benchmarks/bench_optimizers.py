@@ -232,8 +232,10 @@ def main() -> None:
     seed_text = (f"seeds {ran_seeds[0]}–{ran_seeds[-1]}" if ran_seeds == list(range(ran_seeds[0], ran_seeds[-1] + 1))
                  else f"seeds {ran_seeds}")
     md = [f"## Optimizers: {section}", "", machine_line(),
-          f"_Load average {load_at_start:.1f} on the 2 cores when it started (other jobs share them), so wall "
-          f"times are noisy." + ("" if args.render else f" This invocation took {wall / 60:.1f} min.") + "_", "",
+          ("_Tables rebuilt with `--render` from the finished chunks; the runs shared the 2 cores with other jobs, "
+           "so wall times are noisy._" if args.render else
+           f"_Load average {load_at_start:.1f} on the 2 cores when it started (other jobs share them), so wall "
+           f"times are noisy. This invocation took {wall / 60:.1f} min._"), "",
           f"{command}: {len(ran_seeds)} seeds ({seed_text}"
           + (f"; {len(cfg.seeds) - len(ran_seeds)} of the {len(cfg.seeds)} asked did not finish" if len(ran_seeds) < len(cfg.seeds) else "")
           + f") × {budget} queries × {len(labels)} optimizers ({cfg.parallel.backend} backend, SQLite tracking). "
