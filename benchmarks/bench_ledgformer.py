@@ -9,7 +9,8 @@ Parts: ``encoder`` (load + embedding time of every unique node/device string, co
 ``accuracy`` (paper protocol: train on the first N cells in official order, Kendall tau on all
 15,625, LeDG-Former beside NN-Former), ``zero_shot`` (leave-one-device-out on the HELP table:
 LeDG-Former with hardware vs NN-Former without hardware vs the FLOPs/params linear model, plus
-few-shot), ``ablation`` (uniform vs dynamic branch weights, random vs pretrained encoder, one-hot
+few-shot), ``unseen_chip`` (every setting held out as an unseen setting and as an unseen chip, LeDG-Former
+and the linear model), ``ablation`` (uniform vs dynamic branch weights, random vs pretrained encoder, one-hot
 vs language input; on accuracy and on GPU zero-shot). Raw rows go to runs/out/bench_ledgformer/.
 """
 
@@ -23,7 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.report import machine_line, markdown_table, write_section
+from benchmarks.report import (
+    LEGACY_LABEL,
+    OptionsMismatch,
+    check_rows,
+    expected_options,
+    machine_line,
+    markdown_table,
+    write_section,
+)
 
 OUT = Path(__file__).resolve().parent.parent / "runs" / "out" / "bench_ledgformer"
 
@@ -85,7 +94,15 @@ def _run(name: str, task: Any, specs: Specs, **config: Any) -> Rows:
         import csv
 
         rows = list(csv.DictReader(done.open()))
-        if {r["predictor"] for r in rows} == set(specs):
+        try:
+            legacy = check_rows(rows, expected_options(cfg, specs), str(done))
+        except OptionsMismatch as exc:
+            print(f"  not reusing: {exc}", flush=True)
+            legacy, rows = set(), []
+        if legacy:
+            print(f"  not reusing {done}: {LEGACY_LABEL} ({', '.join(sorted(legacy))})", flush=True)
+            rows = []
+        if rows and {r["predictor"] for r in rows} == set(specs):
             for r in rows:  # the CSV gives strings: back to the types run_compare returns
                 r["train_size"] = int(r["train_size"])
                 for key in NUMERIC_COLUMNS:
@@ -259,6 +276,82 @@ def part_zero_shot(quick: bool) -> str:
     )
 
 
+def _hashes(rows: Rows, label: str) -> str:
+    return "/".join(sorted({str(r.get("options_hash", "")) for r in rows if r["predictor"] == label})) or "-"
+
+
+def part_unseen_chip(quick: bool) -> str:
+    """Every HELP setting held out two ways: its setting only ("unseen setting": the chip's other
+    batch sizes stay in training) and its whole chip ("device never seen")."""
+    from predictors.devices import load_devices
+    from predictors.zero_shot import chip_groups
+
+    s = _settings(quick)
+    task = _task()
+    table_devices = load_devices()
+    base = dict(sizes=[s["zs_cells"]], train_metric="latency/*", relative_metrics=True,
+                test_subsample=s["test_subsample"], threads=1)  # fmt: skip
+    holdouts = [d for d in s["holdouts"] if not ONLY_HOLDOUTS or d in ONLY_HOLDOUTS]
+    specs = {k: v for k, v in _zs_specs(s).items() if k != "NN-Former (no hw)"}
+    chip_rows: Rows = []
+    setting_rows: Rows = []
+    from search_spaces.nasbench201.benchmark import HELP_DEVICES
+
+    pool_chips = chip_groups(list(HELP_DEVICES))
+    shared: list[str] = []
+    for chip, devices in chip_groups(holdouts).items():  # one sub-run per chip: one fit serves its settings
+        setting = _run(f"unseen_setting/{devices[0]}", task, specs, protocol="leave_one_setting_out",
+                       protocol_options={"holdout": devices}, **base)
+        setting_rows += setting
+        if len(pool_chips[chip]) == 1:  # the only setting of its chip: both protocols train on the same rows
+            chip_rows += [{**r, "held_out_settings": 1} for r in setting]
+            shared += devices
+            continue
+        chip_rows += _run(f"unseen_chip/{devices[0]}", task, specs, protocol="leave_one_chip_out",
+                          protocol_options={"holdout": devices}, **base)
+    table = []
+    for device in holdouts:
+        chip = {r["predictor"]: r for r in chip_rows if r["device"] == device}
+        setting = {r["predictor"]: r for r in setting_rows if r["device"] == device}
+        spec = table_devices[device]
+        table.append([device, spec.chip, spec.family, int(chip["LeDG-Former"]["held_out_settings"]),
+                      _triple(setting["LeDG-Former"]), _triple(chip["LeDG-Former"]),
+                      _triple(setting["FLOPs/params linear"]), _triple(chip["FLOPs/params linear"]),
+                      f"{setting['LeDG-Former'].get('options_hash', '-')} / {chip['LeDG-Former'].get('options_hash', '-')}"])
+    gpu = [d for d in holdouts if table_devices[d].family == "GPU"]
+    summary = ""
+    if gpu:
+        def mean(rows: Rows, key: str) -> float:
+            return _mean([r for r in rows if r["predictor"] == "LeDG-Former" and r["device"] in gpu], key)
+
+        summary = (f"\n\nLeDG-Former over the {len(gpu)} GPU settings: unseen setting MAPE {mean(setting_rows, 'mape'):.1f} %, "
+                   f"Acc(10%) {mean(setting_rows, 'acc10'):.1f} %, τ {mean(setting_rows, 'kendall_tau'):.3f}; unseen chip "
+                   f"MAPE {mean(chip_rows, 'mape'):.1f} %, Acc(10%) {mean(chip_rows, 'acc10'):.1f} %, "
+                   f"τ {mean(chip_rows, 'kendall_tau'):.3f}.")
+    commits = sorted({str(r.get("commit", "")) for r in chip_rows + setting_rows})
+    return (
+        "### Unseen chip against unseen setting (zero-shot latency, every HELP setting)\n\n"
+        "Cells: MAPE % / Acc(10%) % / Kendall τ. *Unseen setting* (`leave_one_setting_out`, formerly "
+        "`leave_one_device_out`) holds out one HELP setting; the same chip at its other batch sizes stays in "
+        "training. *Unseen chip* (`leave_one_chip_out`) holds out every setting on the chip (the `chip` column "
+        "of predictors/devices.csv; pixel2 and essential_ph_1 share a Snapdragon 835): the headline "
+        "\"device never seen\". Note that 2080ti/titan_rtx (TU102) and 1080ti/titanx/titanxp (GP102) are "
+        "different chips in the table but the same die.\n\n"
+        + markdown_table(["held-out setting", "chip", "family", "settings left out (chip)",
+                          "LeDG-Former, unseen setting", "LeDG-Former, unseen chip",
+                          "FLOPs/params linear, unseen setting", "FLOPs/params linear, unseen chip",
+                          "options hash LeDG (setting / chip)"], table)  # fmt: skip
+        + summary
+        + f"\n\nTraining: the same {s['zs_cells']} random cells measured on each training setting "
+        f"(log-latency targets; LeDG-Former {s['zs_epochs']} epochs, batch 128, lr 1e-3); test: "
+        f"{s['test_subsample']:,} random cells never used in training, on the held-out setting, seed 0. "
+        + (f"Settings alone on their chip ({', '.join(shared)}) train on the same rows under both protocols; "
+           "they were fitted once (the unseen-setting run, whose hash both columns show). " if shared else "")
+        + f"Linear model options hashes: {_hashes(setting_rows, 'FLOPs/params linear')} (setting) / "
+        f"{_hashes(chip_rows, 'FLOPs/params linear')} (chip). Commit(s) of the rows: {', '.join(commits) or '-'}."
+    )
+
+
 def part_ablation(quick: bool) -> str:
     """The paper's three ablations, on NB201 accuracy (469 cells) and on GPU zero-shot."""
     s = _settings(quick)
@@ -297,6 +390,7 @@ PARTS: dict[str, Callable[[bool], str]] = {
     "accuracy": part_accuracy,
     "zero_shot": part_zero_shot,
     "ablation": part_ablation,
+    "unseen_chip": part_unseen_chip,
 }
 
 
@@ -313,6 +407,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="zero_shot: only these held-out settings (comma-separated), e.g. to split the "
                              "27 across processes; a final --resume run renders the whole table")  # fmt: skip
     args = parser.parse_args(argv)
+    from nasearch.provenance import git_commit
+
+    git_commit()  # read now: rows name the commit the run started from, whatever is edited meanwhile
     global RESUME, OUT, ONLY_HOLDOUTS
     RESUME = args.resume
     ONLY_HOLDOUTS = [d.strip() for d in args.holdouts.split(",") if d.strip()]

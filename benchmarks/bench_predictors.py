@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks.report import machine_line, markdown_table, write_section
+from benchmarks.report import LEGACY_LABEL, check_rows, expected_options, machine_line, markdown_table, write_section
 from nasearch.compare import CompareConfig, Task, build_task, run_compare
 
 OUT = Path("runs/out/bench_predictors")
@@ -37,7 +37,9 @@ HEADER = """## Predictors (`python -m benchmarks.bench_predictors`)
 
 Each table below is one part of the script (`--parts paper,paper_pruned,latency,random,nb101,sweep`), measured in
 one run side by side; rerunning a part replaces only its table. Defaults of every predictor unless
-the table says otherwise. Kendall tau is tau-b."""
+the table says otherwise. Kendall tau is tau-b. The `options hash` column is the hash of the options each
+row's results.csv recorded (`nasearch.provenance`); `--render` refuses rows whose options differ from the
+label's spec, and shows rows that recorded none as "legacy, options not recorded / selected on test"."""
 
 LEGEND = (
     "`nnformer`: the defaults (d=64, 4 layers, paper-intent masks, batch 32, lr 1e-3, 1000 epochs capped at "
@@ -133,19 +135,41 @@ def _run(task: Task, name: str, specs: dict[str, tuple[str, dict[str, Any]]], **
         frame = pd.concat(frames, ignore_index=True)
         frame = frame[frame["predictor"].isin(list(specs))]
         order = {label: i for i, label in enumerate(specs)}  # rows in the order of the specs
-        return frame.sort_values("predictor", key=lambda col: col.map(order), kind="stable")
+        frame = frame.sort_values("predictor", key=lambda col: col.map(order), kind="stable")
+        return label_legacy(frame, CompareConfig(name=name, predictors={k: v[1] for k, v in specs.items()}, **cfg),
+                            specs, str(OUT / name))
     config = CompareConfig(name=name, predictors={k: v[1] for k, v in specs.items()}, **cfg)
     _log(f"== {name}: {config.protocol} protocol, sizes {config.sizes}, seeds {config.seeds}")
     rows = run_compare(config, specs, OUT / (f"{name}@{TAG}" if TAG else name), task, log=_log)
     return pd.DataFrame(rows)
 
 
+def label_legacy(frame: pd.DataFrame, config: CompareConfig, specs: dict[str, tuple[str, dict[str, Any]]],
+                 source: str) -> pd.DataFrame:
+    """Refuse rows whose recorded options differ from their label's spec (``OptionsMismatch``);
+    rows with none recorded keep their figures under ``<label> (LEGACY_LABEL)``."""
+    frame = frame.copy()
+    if "options_hash" not in frame:
+        frame["options_hash"] = ""
+    frame["options_hash"] = frame["options_hash"].fillna("").astype(str)
+    check_rows(frame.to_dict("records"), expected_options(config, specs), source)
+    legacy = frame["options_hash"] == ""
+    frame.loc[legacy, "predictor"] = frame.loc[legacy, "predictor"] + f" ({LEGACY_LABEL})"
+    return frame
+
+
+def _hash_cell(group: pd.DataFrame) -> str:
+    """The options hash(es) of a table row's results ('-' for legacy rows)."""
+    hashes = sorted({h for h in group.get("options_hash", pd.Series(dtype=str)).fillna("").astype(str) if h})
+    return "/".join(hashes) or "-"
+
+
 def _tau_table(frame: pd.DataFrame, paper: dict[int, float]) -> str:
     sizes = sorted(frame["train_size"].unique())
-    headers = ["predictor"] + [f"tau @ {s}" for s in sizes] + [f"fit s @ {s}" for s in sizes]
+    headers = ["predictor"] + [f"tau @ {s}" for s in sizes] + [f"fit s @ {s}" for s in sizes] + ["options hash"]
     rows: list[list[object]] = []
     if paper:
-        rows.append(["NN-Former (paper, GPU)"] + [paper.get(int(s), "") for s in sizes] + [""] * len(sizes))
+        rows.append(["NN-Former (paper, GPU)"] + [paper.get(int(s), "") for s in sizes] + [""] * len(sizes) + [""])
     for label, group in frame.groupby("predictor", sort=False):
         stats = group.groupby("train_size").agg(tau=("kendall_tau", "mean"), sd=("kendall_tau", "std"), fit=("fit_seconds", "mean"))
         seeds = group["seed"].nunique()
@@ -154,14 +178,15 @@ def _tau_table(frame: pd.DataFrame, paper: dict[int, float]) -> str:
             if s in stats.index else "" for s in sizes
         ]
         fits = [f"{stats.loc[s, 'fit']:.0f}" if s in stats.index else "" for s in sizes]
-        rows.append([label, *taus, *fits])
+        rows.append([label, *taus, *fits, _hash_cell(group)])
     return markdown_table(headers, rows)
 
 
 def _latency_table(frame: pd.DataFrame) -> str:
-    headers = ["device", "predictor", "train cells", "MAPE %", "Acc(10%) %", "Kendall tau", "fit s"]
+    headers = ["device", "predictor", "train cells", "MAPE %", "Acc(10%) %", "Kendall tau", "fit s", "options hash"]
     rows = [
-        [r.device, r.predictor, int(r.train_size), float(r.mape), float(r.acc10), float(r.kendall_tau), float(r.fit_seconds)]
+        [r.device, r.predictor, int(r.train_size), float(r.mape), float(r.acc10), float(r.kendall_tau),
+         float(r.fit_seconds), str(getattr(r, "options_hash", "") or "-")]
         for r in frame.itertuples()
     ]
     return markdown_table(headers, rows)
@@ -275,6 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render", action="store_true",
                         help="no fits: rebuild the tables from the CSVs in runs/out/bench_predictors (also partial ones)")
     args = parser.parse_args(argv)
+    from nasearch.provenance import git_commit
+
+    git_commit()  # read now: rows name the commit the run started from, whatever is edited meanwhile
     global RENDER_ONLY, TAG
     RENDER_ONLY, TAG = args.render, args.tag
     import torch

@@ -45,3 +45,86 @@ def markdown_table(headers: list[str], rows: list[list[object]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+#: how a table labels rows measured before results.csv recorded options (their settings cannot be
+#: checked, and the predictor defaults of that time were chosen by reading test cells)
+LEGACY_LABEL = "legacy, options not recorded / selected on test"
+
+
+class OptionsMismatch(SystemExit):
+    """Rows whose recorded options differ from the configuration their table names."""
+
+
+def _flat(value: object, prefix: str = "") -> dict[str, object]:
+    if isinstance(value, dict):
+        out: dict[str, object] = {}
+        for k, v in value.items():
+            out.update(_flat(v, f"{prefix}{k}."))
+        return out
+    return {prefix.rstrip("."): value}
+
+
+def expected_options(config: object, specs: dict[str, tuple[str, dict[str, object]]]) -> dict[str, dict[str, object]]:
+    """label -> the options a ``run_compare`` row of ``config`` and that spec records."""
+    from nasearch.compare import row_options
+
+    return {label: row_options(config, name, options) for label, (name, options) in specs.items()}  # type: ignore[arg-type]
+
+
+def check_rows(rows: list[dict[str, object]], expected: dict[str, dict[str, object]], source: str) -> set[str]:
+    """Refuse (``OptionsMismatch``, naming the keys that differ) any row whose recorded options
+    differ from the configuration its label names in ``expected``; return the labels that have
+    rows without recorded options (legacy: the caller labels them ``LEGACY_LABEL``)."""
+    import json
+
+    from nasearch.provenance import options_hash
+
+    legacy: set[str] = set()
+    for row in rows:
+        label = str(row["predictor"])
+        if label not in expected:
+            continue
+        recorded = row.get("options_hash")
+        if recorded is None or (isinstance(recorded, float) and recorded != recorded) or recorded == "":
+            legacy.add(label)
+            continue
+        want = options_hash(expected[label])
+        if str(recorded) != want:
+            found = _flat(json.loads(str(row.get("options") or "{}")))
+            named = _flat(json.loads(json.dumps(expected[label], default=str)))
+            keys = sorted(k for k in set(found) | set(named) if found.get(k) != named.get(k))
+            diff = "; ".join(f"{k}: row {found.get(k)!r}, table {named.get(k)!r}" for k in keys[:6]) or "(same keys)"
+            raise OptionsMismatch(
+                f"{source}: rows of {label!r} were measured with options {recorded}, but the table names "
+                f"{want} ({diff}); rerun them or give them a label of their own"
+            )
+    return legacy
+
+
+def mark_legacy(names: list[str], path: Path = BENCHMARKS_MD) -> list[str]:
+    """Put the ``LEGACY_LABEL`` line under the heading of each named section (once): their rows were
+    rendered before results recorded options. Returns the sections it marked."""
+    text = path.read_text()
+    line = (f"_**{LEGACY_LABEL}**: these rows predate traceable results (no options hash, no commit); "
+            "the predictor defaults of that time were chosen on test cells, and the optimizer settings on the "
+            "seeds reported. Kept for reference; not the headline._")
+    marked = []
+    for name in names:
+        pattern = re.compile(rf"(<!-- begin {re.escape(name)} -->\n[^\n]*\n)", re.S)
+        match = pattern.search(text)
+        if match is None:
+            raise SystemExit(f"no section {name!r} in {path}")
+        start = match.end()
+        if text[start:start + 400].lstrip("\n").startswith(line[:40]):
+            continue
+        text = text[:start] + "\n" + line + "\n" + text[start:]
+        marked.append(name)
+    path.write_text(text)
+    return marked
+
+
+if __name__ == "__main__":
+    import sys
+
+    print("marked:", ", ".join(mark_legacy([n for n in sys.argv[1:] if n])) or "nothing new")

@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--predictors", help="comma-separated predictor names (default: the config's)")
     compare.add_argument("--sizes", help="comma-separated training-set sizes, e.g. 156,781")
     compare.add_argument("--seeds", help="comma-separated seeds, e.g. 0,1,2")
-    compare.add_argument("--protocol", help="split protocol: paper, random, per_device, leave_one_device_out, "
+    compare.add_argument("--protocol", help="split protocol: paper, random, per_device, leave_one_setting_out "
+                         "(alias leave_one_device_out), leave_one_chip_out, "
                          "or a registered / 'package.module:function' one (default: the config's)")
     compare.add_argument("--out", help="output folder (default: runs/out/<name>)")
     compare.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")

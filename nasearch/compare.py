@@ -18,7 +18,13 @@ protocol is called as ``protocol(task, size, seed, config)`` and yields ``Split`
 - a ``Split`` holds train/test cell indices, their targets, optional per-cell ``hardware`` lists
   (passed to ``fit``/``predict`` as ``hardware=``: hardware-conditioned predictors), and
   ``info``: extra CSV columns (e.g. ``{"device": "pixel3"}``). A protocol may yield several
-  splits per (size, seed), e.g. one per held-out device.
+  splits per (size, seed), e.g. one per held-out device; splits with equal ``fit_key`` share one fit.
+
+Validation cells (``Split.validation``, for checkpoint selection) are never test cells: the built-in
+protocols keep them apart, and ``run_compare`` refuses a split that scores one. Every row ends with
+``options`` (the resolved predictor options and the config keys that change a score, as JSON),
+``options_hash``, ``version`` and ``commit`` (``nasearch.provenance``), so a table can refuse rows
+made under other settings.
 """
 
 from __future__ import annotations
@@ -38,12 +44,16 @@ from nasearch.config import Source, apply_overrides, build_dataclass, load_yaml
 from nasearch.errors import ConfigError, NasearchError
 from nasearch.graph import ArchGraph
 from nasearch.module_paths import import_module
+from nasearch.provenance import provenance
 from nasearch.space_calls import to_graph
 
 CSV_COLUMNS = [
     "predictor", "protocol", "train_size", "seed", "kendall_tau", "spearman", "mape", "acc10",
     "fit_seconds", "predict_seconds", "n_test", "n_validation", "train_metric", "test_metric",
+    "kendall_tau_unseen", "n_unseen",
 ]  # fmt: skip
+#: the last columns of every row: where it came from (``nasearch.provenance``)
+TRACE_COLUMNS = ["options", "options_hash", "version", "commit"]
 
 
 @dataclasses.dataclass
@@ -113,6 +123,9 @@ class Split:
     #: cells for checkpoint selection (``eval_set``) and their train-metric targets, if any
     validation: np.ndarray | None = None
     y_validation: np.ndarray | None = None
+    #: splits of one (size, seed) with equal ``fit_key`` train on identical rows: ``run_compare``
+    #: fits once and scores the same model on each one's test cells (e.g. the settings of one chip)
+    fit_key: Any = None
 
 
 class Task:
@@ -177,6 +190,8 @@ PROTOCOLS: dict[str, Protocol] = {}
 LAZY_PROTOCOLS: dict[str, str] = {
     "per_device": "predictors.zero_shot:per_device",
     "leave_one_device_out": "predictors.zero_shot:leave_one_device_out",
+    "leave_one_setting_out": "predictors.zero_shot:leave_one_device_out",
+    "leave_one_chip_out": "predictors.zero_shot:leave_one_chip_out",
 }
 
 
@@ -215,7 +230,10 @@ def _finite(task: Task, idx: np.ndarray, *metrics: str) -> np.ndarray:
     return idx[keep]
 
 
-def _test_cells(task: Task, candidates: np.ndarray, seed: int, config: CompareConfig) -> np.ndarray:
+def test_cells(task: Task, candidates: np.ndarray, seed: int, config: CompareConfig) -> np.ndarray:
+    """The scored cells among ``candidates``: those with a finite target, subsampled (seeded) to
+    ``config.test_subsample``. A protocol passes only cells outside training and validation
+    (the paper protocol: outside validation; its test set contains the training cells)."""
     test = _finite(task, candidates, config.target_metric)
     if config.test_subsample is not None and test.size > config.test_subsample:
         rng = np.random.default_rng(10_000 + seed)
@@ -223,19 +241,25 @@ def _test_cells(task: Task, candidates: np.ndarray, seed: int, config: CompareCo
     return test
 
 
+test_cells.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, whatever imports it
+
+
 @register_protocol("paper")
 def paper_protocol(task: Task, size: int, seed: int, config: CompareConfig) -> Iterator[Split]:
     """Train on the first ``size`` cells in official index order; test on all cells.
 
     The NN-Former / NAR-Former protocol. With ``validation_size`` (theirs is 1024) the next cells
-    are the validation set that picks the checkpoint. ``seed`` varies only the fit.
+    are the validation set that picks the checkpoint, and they leave the test set (the papers
+    keep them in it: selecting on cells that are scored would leak). The training cells stay in
+    the test set as the papers have it; the ``kendall_tau_unseen`` column scores the cells outside
+    both. ``seed`` varies only the fit.
     """
     n = len(task)
     if size + config.validation_size >= n:
         raise ConfigError(f"training size {size} + validation_size is not smaller than the space ({n} cells)")
     train = _finite(task, np.arange(size), config.train_metric)
     validation = _finite(task, np.arange(size, size + config.validation_size), config.train_metric)
-    test = _test_cells(task, np.arange(n), seed, config)
+    test = test_cells(task, np.setdiff1d(np.arange(n), validation), seed, config)
     yield _split(task, config, train, test, validation)
 
 
@@ -251,7 +275,8 @@ def _split(task: Task, config: CompareConfig, train: np.ndarray, test: np.ndarra
 
 @register_protocol("random")
 def random_protocol(task: Task, size: int, seed: int, config: CompareConfig) -> Iterator[Split]:
-    """Train on ``size`` cells drawn at random with ``seed``; test on every other cell."""
+    """Train on ``size`` cells drawn at random with ``seed``; with ``validation_size``, N other random
+    cells pick the checkpoint; test on every cell outside both."""
     n = len(task)
     if size >= n:
         raise ConfigError(f"training size {size} is not smaller than the space ({n} cells)")
@@ -260,10 +285,10 @@ def random_protocol(task: Task, size: int, seed: int, config: CompareConfig) -> 
         raise ConfigError(f"training size {size} + validation_size is not smaller than the space ({n} cells)")
     rng = np.random.default_rng(seed)
     train = np.sort(rng.choice(candidates, size=size, replace=False))
-    rest = np.setdiff1d(np.arange(n), train, assume_unique=True)
-    test = _test_cells(task, rest, seed, config)
     unused = np.setdiff1d(candidates, train, assume_unique=True)
     validation = np.sort(rng.choice(unused, size=config.validation_size, replace=False))
+    rest = np.setdiff1d(np.arange(n), np.concatenate([train, validation]))
+    test = test_cells(task, rest, seed, config)
     yield _split(task, config, train, test, validation)
 
 
@@ -353,23 +378,31 @@ def run_compare(
     handle = csv_path.open("w", newline="")
     try:
         writer: csv.DictWriter[str] | None = None
+        fitted: dict[str, tuple[Any, Any, float, Any]] = {}
         for size in config.sizes:
             for seed in config.seeds:
                 for split in protocol(task, size, seed, config):
+                    check_split(split, config.protocol)
                     for label, (name, options) in specs.items():
-                        model = PREDICTORS.create(name, **_with_seed(PREDICTORS.get(name), options, seed))
-                        start = time.perf_counter()
-                        eval_set = None
-                        if split.validation is not None and accepts_eval_set(model):
-                            eval_set = (task.graphs_at(split.validation), split.y_validation)
-                        fit_predictor(
-                            model, task.graphs_at(split.train), split.y_train, split.hardware_train, eval_set
-                        )
-                        fit_s = time.perf_counter() - start
+                        reuse_key = None if split.fit_key is None else (size, seed, split.fit_key)
+                        if reuse_key is not None and fitted.get(label, (None,))[0] == reuse_key:
+                            _, model, fit_s, eval_set = fitted[label]
+                        else:
+                            model = PREDICTORS.create(name, **_with_seed(PREDICTORS.get(name), options, seed))
+                            start = time.perf_counter()
+                            eval_set = None
+                            if split.validation is not None and accepts_eval_set(model):
+                                eval_set = (task.graphs_at(split.validation), split.y_validation)
+                            fit_predictor(
+                                model, task.graphs_at(split.train), split.y_train, split.hardware_train, eval_set
+                            )
+                            fit_s = time.perf_counter() - start
+                            fitted[label] = (reuse_key, model, fit_s, eval_set)  # only the latest fit is kept
                         start = time.perf_counter()
                         pred = model.predict(task.graphs_at(split.test), hardware=split.hardware_test)
                         pred_s = time.perf_counter() - start
                         metrics = score(split.y_test, pred, config.relative)
+                        unseen = unseen_mask(split)
                         row = {
                             "predictor": label, "protocol": config.protocol, "train_size": size,
                             "seed": seed, "mape": "", "acc10": "", **metrics,
@@ -377,10 +410,13 @@ def run_compare(
                             "n_test": int(split.test.size),
                             "n_validation": 0 if eval_set is None else len(eval_set[0]),
                             "train_metric": config.train_metric,
-                            "test_metric": config.target_metric, **split.info,
+                            "test_metric": config.target_metric,
+                            "kendall_tau_unseen": _tau(split.y_test[unseen], pred[unseen]),
+                            "n_unseen": int(unseen.sum()), **split.info,
+                            **provenance(row_options(config, name, options)),
                         }  # fmt: skip
                         if writer is None:
-                            columns += [k for k in split.info if k not in columns]
+                            columns += [k for k in split.info if k not in columns] + TRACE_COLUMNS
                             writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
                             writer.writeheader()
                         writer.writerow(row)
@@ -395,6 +431,51 @@ def run_compare(
     finally:
         handle.close()
     return rows
+
+
+def check_split(split: Split, protocol: str = "") -> None:
+    """Refuse a split whose validation cells are also scored (checkpoints picked on test cells)."""
+    if split.validation is None:
+        return
+    shared = np.intersect1d(split.validation, split.test)
+    if shared.size:
+        raise ConfigError(
+            f"split protocol {protocol!r} scores {shared.size} of its validation cells (e.g. cell {int(shared[0])}): "
+            "validation and test cells must be disjoint"
+        )
+
+
+def unseen_mask(split: Split) -> np.ndarray:
+    """Which test cells are outside training and validation (all of them, except under the paper
+    protocol, whose test set keeps the training cells)."""
+    seen = split.train if split.validation is None else np.concatenate([split.train, split.validation])
+    return ~np.isin(split.test, seen)
+
+
+def _tau(y_true: np.ndarray, y_pred: np.ndarray) -> float | str:
+    """Kendall tau-b, or '' when fewer than 2 cells."""
+    from predictors.metrics import kendall_tau
+
+    return kendall_tau(y_true, y_pred) if y_true.size >= 2 else ""
+
+
+def row_options(config: CompareConfig, name: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """What a results.csv row was measured with: the predictor's options over its constructor's
+    defaults (the fit seed left out: it has its own column) and every config key that changes a
+    score. Two rows with equal ``options_hash`` differ only in size, seed and held-out device."""
+    from nasearch.provenance import resolved_options
+    from nasearch.registry import PREDICTORS
+
+    predictor = {k: v for k, v in resolved_options(PREDICTORS.get(name), options).items() if k != "seed"}
+    # ``holdout`` picks which device a row tests (its ``device`` column), as size and seed pick theirs
+    protocol_options = {k: v for k, v in config.protocol_options.items() if k != "holdout"}
+    return {
+        "predictor": name, "predictor_options": predictor, "space": config.space,
+        "space_options": dict(config.space_options), "protocol": config.protocol,
+        "protocol_options": protocol_options, "train_metric": config.train_metric,
+        "test_metric": config.target_metric, "validation_size": config.validation_size,
+        "test_subsample": config.test_subsample,
+    }  # fmt: skip
 
 
 def _with_seed(factory: Any, options: Mapping[str, Any], seed: int) -> dict[str, Any]:

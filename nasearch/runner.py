@@ -574,7 +574,10 @@ def _progress(enabled: bool, total: int | None, initial: int, desc: str) -> Any:
 def _write_summary(run_dir: Path, reports: list[SeedReport]) -> None:
     from nasearch.safeio import write_text
 
-    write_text(run_dir / "summary.json", json.dumps([dataclasses.asdict(r) for r in reports], indent=2))
+    from nasearch.provenance import run_provenance  # each entry: options JSON, hash, version, commit
+
+    trace = run_provenance(run_dir)
+    write_text(run_dir / "summary.json", json.dumps([{**dataclasses.asdict(r), **trace} for r in reports], indent=2))
 
 
 def format_reports(reports: list[SeedReport], cfg: RunConfig) -> str:

@@ -12,20 +12,23 @@ hardware-conditioned predictor uses it, the others ignore it). Knobs go in the c
   zero-shot: the held-out device is known only by its description).
 
 ``per_device``: for each device, ``size`` random cells of it for training, test on the rest (the
-accuracy protocol, once per device). ``leave_one_device_out``: for each held-out device, the same
-``size`` random cells measured on each *other* device of the pool for training (``size x (pool - 1)``
-rows), then the held-out device's latency of cells never seen in training is predicted. The
+accuracy protocol, once per device). ``leave_one_setting_out`` ("unseen setting", also named
+``leave_one_device_out``): for each held-out HELP setting, the same ``size`` random cells measured
+on each *other* setting of the pool for training (``size x (pool - 1)`` rows), then the held-out
+setting's latency of cells never seen in training is predicted; the same chip at other batch sizes
+stays in training. ``leave_one_chip_out`` ("device never seen"): the same, but every setting on the
+held-out setting's chip (the device table's ``chip`` column) leaves training too. The
 ``train_size`` column is the number of cells per training device.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from nasearch.compare import CompareConfig, Split, Task, _test_cells, register_protocol
+from nasearch.compare import CompareConfig, Split, Task, test_cells, register_protocol
 from nasearch.errors import ConfigError
 from predictors.devices import load_devices
 from search_spaces.nasbench201.benchmark import HELP_DEVICES
@@ -86,27 +89,61 @@ def per_device(task: Task, size: int, seed: int, config: CompareConfig) -> Itera
             )
         rng = np.random.default_rng([seed, HELP_DEVICES.index(device) if device in HELP_DEVICES else 99])
         train = np.sort(rng.choice(cells, size=size, replace=False))
-        test = _test_cells(task, np.setdiff1d(cells, train), seed, _with_metric(config, metric))
+        test = test_cells(task, np.setdiff1d(cells, train), seed, _with_metric(config, metric))
         y = task.column(metric)
         yield Split(train, test, y[train], y[test], [device] * train.size, [device] * test.size,
                     _info(device, test_metric=metric, train_metric=metric))  # fmt: skip
 
 
+@register_protocol("leave_one_setting_out")
 @register_protocol("leave_one_device_out")
 def leave_one_device_out(task: Task, size: int, seed: int, config: CompareConfig) -> Iterator[Split]:
-    """For each held-out device: train on ``size`` cells x every other device, test on the held-out one."""
+    """"Unseen setting": for each held-out HELP setting, train on ``size`` cells x every other setting
+    of the pool and test on the held-out one. The same chip at another batch size or precision stays
+    in training (``leave_one_chip_out`` removes it)."""
+    yield from _held_out(task, size, seed, config, lambda device, pool: [device])
+
+
+@register_protocol("leave_one_chip_out")
+def leave_one_chip_out(task: Task, size: int, seed: int, config: CompareConfig) -> Iterator[Split]:
+    """"Device never seen": for each held-out setting, every setting of the pool on the same chip (the
+    ``chip`` column of the device table: all its batch sizes and precisions) leaves training; train on
+    ``size`` cells x the settings of the other chips and test on the held-out setting."""
+    table = load_devices()
+    yield from _held_out(task, size, seed, config,
+                         lambda device, pool: [d for d in pool if table[d].chip == table[device].chip],
+                         fit_key=lambda device: table[device].chip)
+
+
+def chip_groups(devices: Sequence[str]) -> dict[str, list[str]]:
+    """chip -> the settings of ``devices`` on it (in ``devices``' order)."""
+    table = load_devices()
+    groups: dict[str, list[str]] = {}
+    for d in devices:
+        groups.setdefault(table[d].chip or d, []).append(d)
+    return groups
+
+
+def _held_out(task: Task, size: int, seed: int, config: CompareConfig,
+              excluded: Callable[[str, list[str]], list[str]],
+              fit_key: Callable[[str], Any] | None = None) -> Iterator[Split]:
+    """One split per held-out device: ``size`` cells x each pool device not in ``excluded(device, pool)``
+    train; the held-out device's latency of cells outside training is the test. Zero-shot splits
+    with equal ``fit_key(device)`` train on the same rows (compare fits them once)."""
     opts = _options(config)
     pool, shots = opts["devices"], opts["shots"]
-    if len(pool) < 2:
-        raise ConfigError("leave_one_device_out needs at least 2 devices in protocol_options.devices")
     cells = _measured(task, pool)
     if size + shots >= cells.size:
         raise ConfigError(f"training size {size} (+{shots} shots) leaves no test cells of {cells.size}")
     rng = np.random.default_rng(seed)
     train_cells = np.sort(rng.choice(cells, size=size, replace=False))
     rest = np.setdiff1d(cells, train_cells)
+    table = load_devices()
     for device in opts["holdout"]:
-        others = [d for d in pool if d != device]
+        gone = set(excluded(device, pool)) | {device}
+        others = [d for d in pool if d not in gone]
+        if not others:
+            raise ConfigError(f"holding out {device!r} leaves no training device in protocol_options.devices")
         train = np.concatenate([train_cells] * len(others))
         y_train = np.concatenate([task.column(f"latency/{d}")[train_cells] for d in others])
         hardware = [d for d in others for _ in range(train_cells.size)]
@@ -119,14 +156,16 @@ def leave_one_device_out(task: Task, size: int, seed: int, config: CompareConfig
             train = np.concatenate([train, shot_cells])
             y_train = np.concatenate([y_train, task.column(metric)[shot_cells]])
             hardware += [device] * shots
-        test = _test_cells(task, test_pool, seed, _with_metric(config, metric))
+        test = test_cells(task, test_pool, seed, _with_metric(config, metric))
         yield Split(train, test, y_train, task.column(metric)[test], hardware, [device] * test.size,
                     _info(device, shots=shots, train_devices=len(others), test_metric=metric,
-                          train_metric="latency/<other devices>"))  # fmt: skip
+                          train_metric="latency/<other devices>", chip=table[device].chip,
+                          held_out_settings=len(gone)),
+                    fit_key=fit_key(device) if fit_key is not None and not shots else None)  # fmt: skip
 
 
 def _with_metric(config: CompareConfig, metric: str) -> CompareConfig:
-    """A copy of ``config`` whose target is ``metric`` (``_test_cells`` drops cells it lacks)."""
+    """A copy of ``config`` whose target is ``metric`` (``test_cells`` drops cells it lacks)."""
     import dataclasses
 
     return dataclasses.replace(config, train_metric=metric, test_metric=metric)

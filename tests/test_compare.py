@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +17,15 @@ from nasearch.compare import (
     Split,
     Task,
     paper_protocol,
+    check_split,
+    get_protocol,
     random_protocol,
     register_protocol,
+    row_options,
     run_compare,
 )
+from nasearch.errors import ConfigError
+from nasearch.provenance import options_hash
 from nasearch.registry import PREDICTORS
 from predictors.base import Predictor
 
@@ -136,7 +142,7 @@ def test_a_module_can_add_a_hardware_protocol(task, tmp_path):
         assert [r["device"] for r in rows] == ["pixel3", "raspi4", "1080ti_1"]
         assert set(seen["predict"]) == {"1080ti_1"} and set(seen["fit"]) == {"pixel3", "raspi4"}
         header = (tmp_path / "results.csv").read_text().splitlines()[0]
-        assert header.endswith(",device")
+        assert header.endswith(",device,options,options_hash,version,commit")
     finally:
         PROTOCOLS.pop("one_device_out_test", None)
         PREDICTORS._registered.pop("hw_recorder_test", None)
@@ -186,3 +192,65 @@ def test_validation_cells_follow_the_training_cells_and_reach_predictors_that_ta
     assert {r["predictor"]: r["n_validation"] for r in rows} == {"mlp": 50, "forest": 0}
     with pytest.raises(ValueError, match="validation_size"):
         _config(validation_size=1)
+
+
+@pytest.mark.parametrize("protocol", ["paper", "random"])
+def test_validation_cells_are_never_scored(protocol, task):
+    """Checkpoints picked on test cells would leak: in every protocol that has validation cells,
+    none of them is a test cell (the old random protocol drew them from the test cells, the paper
+    protocol scored them)."""
+    for size, seed in ((156, 0), (469, 1)):
+        cfg = _config(validation_size=1024, test_subsample=None, protocol=protocol)
+        for split in get_protocol(protocol)(task, size, seed, cfg):
+            assert split.validation is not None and split.validation.size == 1024
+            assert np.intersect1d(split.validation, split.test).size == 0
+            assert np.intersect1d(split.validation, split.train).size == 0
+            check_split(split, protocol)  # the check run_compare makes does not refuse it
+            assert split.test.size == 15625 - 1024 - (0 if protocol == "paper" else size)
+
+
+def test_a_protocol_that_scores_its_validation_cells_is_refused(task, tmp_path):
+    @register_protocol("leaky_test")
+    def leaky(task, size, seed, config):
+        idx = np.arange(size)
+        y = task.column(config.train_metric)
+        test = np.arange(size, 4 * size)
+        yield Split(idx, test, y[idx], y[test], validation=test[:10], y_validation=y[test[:10]])
+
+    try:
+        with pytest.raises(ConfigError, match="leaky_test.*10 of its validation cells"):
+            run_compare(_config(protocol="leaky_test", sizes=[50]), {"p": ("params_linear", {})}, tmp_path,
+                        task, log=lambda s: None)
+    finally:
+        PROTOCOLS.pop("leaky_test", None)
+
+
+def test_rows_carry_their_options_hash_version_and_commit(task, tmp_path):
+    specs = {"a": ("params_linear", {}), "forest": ("random_forest", {"n_estimators": 10})}
+    rows = run_compare(_config(sizes=[60, 90], seeds=[0, 1], test_subsample=500), specs, tmp_path, task,
+                       log=lambda s: None)
+    with (tmp_path / "results.csv").open() as fh:
+        written = list(csv.DictReader(fh))
+    assert [r["options_hash"] for r in written] == [r["options_hash"] for r in rows]
+    by = {}
+    for r in written:
+        by.setdefault(r["predictor"], set()).add(r["options_hash"])
+        assert r["version"] and json.loads(r["options"])["predictor"] in {"params_linear", "random_forest"}
+    # sizes and seeds share a hash; another predictor or option does not
+    assert all(len(h) == 1 for h in by.values()) and by["a"] != by["forest"]
+    forest = json.loads(written[-1]["options"])
+    assert forest["predictor_options"]["n_estimators"] == 10 and "seed" not in forest["predictor_options"]
+    # defaults are resolved: a row records max_features though the spec did not name it
+    assert "max_features" in forest["predictor_options"]
+    cfg = _config()
+    base = row_options(cfg, "random_forest", {})
+    assert options_hash(base) != options_hash(row_options(cfg, "random_forest", {"max_features": 0.3}))
+    assert options_hash(base) == options_hash(row_options(cfg, "random_forest", {"n_estimators": 300}))
+    assert options_hash(base) != options_hash(row_options(_config(validation_size=64), "random_forest", {}))
+
+
+def test_paper_protocol_scores_the_unseen_cells_apart(task, tmp_path):
+    cfg = _config(sizes=[100], test_subsample=None, protocol="paper")
+    (row,) = run_compare(cfg, {"p": ("params_linear", {})}, tmp_path, task, log=lambda s: None)
+    assert row["n_test"] == 15625 and row["n_unseen"] == 15625 - 100
+    assert row["kendall_tau_unseen"] != row["kendall_tau"] and -1 < row["kendall_tau_unseen"] < 1

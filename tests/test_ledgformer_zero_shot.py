@@ -47,6 +47,39 @@ def test_leave_one_device_out_never_trains_on_the_held_out_device(task):
         np.testing.assert_array_equal(split.y_train[:50], expected)
 
 
+def test_leave_one_chip_out_never_trains_on_any_setting_of_the_held_out_chip(task):
+    """All 27 HELP settings: holding out one setting removes every batch size / precision of its
+    chip (and a chip shared by two products, Snapdragon 835 in pixel2 and essential_ph_1)."""
+    from predictors.devices import load_devices
+    from predictors.zero_shot import chip_groups
+    from search_spaces.nasbench201.benchmark import HELP_DEVICES
+
+    table = load_devices()
+    config = CompareConfig(name="t", sizes=[30], predictors={"x": {}}, train_metric="latency/*",
+                           relative_metrics=True, protocol="leave_one_chip_out", test_subsample=200)
+    splits = list(get_protocol("leave_one_chip_out")(task, 30, 0, config))
+    assert [s.info["device"] for s in splits] == list(HELP_DEVICES)
+    for split in splits:
+        held = split.info["device"]
+        chip = table[held].chip
+        same_chip = {d for d in HELP_DEVICES if table[d].chip == chip}
+        assert not same_chip & set(split.hardware_train)
+        assert {table[d].chip for d in split.hardware_train}.isdisjoint({chip})
+        assert set(split.hardware_train) == set(HELP_DEVICES) - same_chip
+        assert split.info["chip"] == chip and split.info["held_out_settings"] == len(same_chip)
+        assert not set(split.train) & set(split.test)
+    by = {s.info["device"]: s for s in splits}
+    assert {"1080ti_32", "1080ti_256"}.isdisjoint(by["1080ti_1"].hardware_train)
+    assert "essential_ph_1" not in by["pixel2"].hardware_train
+    # the unseen-setting protocol keeps the chip's other batch sizes: the difference the two measure
+    (setting,) = get_protocol("leave_one_setting_out")(
+        task, 30, 0, CompareConfig(name="t", sizes=[30], predictors={"x": {}}, train_metric="latency/*",
+                                   protocol="leave_one_setting_out", protocol_options={"holdout": ["1080ti_1"]}))
+    assert {"1080ti_32", "1080ti_256"} <= set(setting.hardware_train)
+    assert chip_groups(["1080ti_1", "pixel2", "1080ti_32", "essential_ph_1"]) == {
+        table["1080ti_1"].chip: ["1080ti_1", "1080ti_32"], table["pixel2"].chip: ["pixel2", "essential_ph_1"]}
+
+
 def test_few_shot_adds_k_cells_of_the_held_out_device(task):
     config = _config("leave_one_device_out", holdout=["pixel3"], shots=7)
     (split,) = get_protocol("leave_one_device_out")(task, 50, 0, config)
@@ -95,3 +128,30 @@ def test_zero_shot_end_to_end_through_nasearch_compare(tmp_path, data_root):
     by = {(r["predictor"], r["device"]): r for r in rows}
     assert float(by["ledgformer", "titan_rtx_1"]["kendall_tau"]) > 0.5
     assert (out / "curves.png").stat().st_size > 0
+
+
+def test_settings_of_one_held_out_chip_share_one_fit(task, tmp_path):
+    """Holding out any setting of a chip trains on the same rows: compare fits once per chip and
+    scores that model on each setting (the fit count, not only the timing, says so)."""
+    from nasearch.compare import run_compare
+    from nasearch.registry import PREDICTORS
+
+    fits = []
+    base = PREDICTORS.get("params_linear")
+
+    class Counting(base):
+        def fit(self, graphs, y, hardware=None):
+            fits.append(len(y))
+            return super().fit(graphs, y, hardware)
+
+    PREDICTORS.register("counting_linear_test")(Counting)
+    try:
+        config = CompareConfig(name="t", sizes=[30], predictors={"c": {}}, train_metric="latency/*",
+                               relative_metrics=True, protocol="leave_one_chip_out", test_subsample=200,
+                               protocol_options={"holdout": ["1080ti_1", "1080ti_32", "1080ti_256", "pixel3"]})
+        rows = run_compare(config, {"c": ("counting_linear_test", {})}, tmp_path, task, log=lambda s: None)
+    finally:
+        PREDICTORS._registered.pop("counting_linear_test", None)
+    assert [r["device"] for r in rows] == ["1080ti_1", "1080ti_32", "1080ti_256", "pixel3"]
+    assert fits == [30 * 24, 30 * 26]  # one fit for the three 1080 Ti settings, one for pixel3
+    assert len({r["mape"] for r in rows[:3]}) == 3  # scored on each setting's own latencies

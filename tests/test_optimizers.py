@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from search_helpers import RidgeEnsembleSurrogate, RidgeSurrogate
@@ -137,6 +139,34 @@ def test_bayesian_acquisitions_run(acquisition, nb201_space, evaluator):
     assert opt.stats["fits"] >= 2
 
 
+@pytest.mark.parametrize("acquisition", ["ucb", "ei"])
+def test_bayesian_ranks_candidates_by_mean_and_spread(acquisition, nb201_space, evaluator):
+    """A round queues the candidates with the highest acquisition value, computed here by hand
+    from the surrogate's mean and (cell-dependent) std; the spread changes the choice, so an
+    acquisition that ignored it would fail."""
+    from scipy.stats import norm
+
+    opt = OPTIMIZERS.create("bayesian", space=nb201_space, objectives=OBJ, seed=0, surrogate=RidgeEnsembleSurrogate(),
+                            ensemble_size=1, acquisition=acquisition, beta=3.0, num_init=30, k=5, pool_size=60)
+    drive(opt, evaluator, 30)
+    pool = opt._candidates()
+    opt._candidates = lambda: pool
+    chosen = opt._round()
+    mean, std = opt.surrogates[0].predict([opt._graph(a) for a in pool])
+    assert np.ptp(std) > 0.1 * std.mean()  # the fixture's spread varies from cell to cell
+    if acquisition == "ucb":
+        value = mean + 3.0 * std
+    else:
+        best = opt._best_z[0]
+        z = (mean - best) / std
+        value = (mean - best) * norm.cdf(z) + std * norm.pdf(z)
+    keys = lambda archs: [nb201_space.key(a) for a in archs]  # noqa: E731
+    expected = [pool[i] for i in np.argsort(-value, kind="stable")[:5]]
+    assert keys(chosen) == keys(expected)
+    by_mean = [pool[i] for i in np.argsort(-mean, kind="stable")[:5]]
+    assert set(keys(chosen)) != set(keys(by_mean))
+
+
 def test_bayesian_refuses_a_surrogate_without_uncertainty(nb201_space):
     with pytest.raises(ConfigError, match="no uncertainty"):
         OPTIMIZERS.create("bayesian", space=nb201_space, objectives=OBJ, surrogate=RidgeSurrogate(), ensemble_size=1)
@@ -163,12 +193,13 @@ def test_local_search_climbs_and_restarts(nb201_space, evaluator):
     for _ in range(150):
         batch = opt.ask(1)
         opt.tell(batch[0], evaluator.evaluate(batch[0]))
-        if opt.current is not None and (not visited or visited[-1] != opt.current):
-            visited.append(opt.current)
-    scores = [s for _, s in visited]
-    # between restarts the current cell only ever improves
-    assert any(b > a for a, b in zip(scores, scores[1:]))
-    assert opt.restarts >= 1
+        if opt.current is not None and (not visited or visited[-1][:2] != opt.current):
+            visited.append((*opt.current, opt.restarts))
+    # between restarts the current cell only ever improves: each climb's scores strictly increase
+    climbs = [[s for _, s, _ in group] for _, group in itertools.groupby(visited, key=lambda v: v[2])]
+    assert len(climbs) >= 2 and opt.restarts >= 1
+    assert all(b > a for climb in climbs for a, b in zip(climb, climb[1:]))
+    assert any(len(climb) > 1 for climb in climbs)  # and it did climb, not only restart
 
 
 @pytest.mark.parametrize("name, options", [("local_search", {}), ("predictor_local_search", {"surrogate": RidgeSurrogate()})])
@@ -185,9 +216,18 @@ def test_local_searches_need_neighbours(name, options, nb201_space):
 
 def test_evolution_ages_out_the_oldest(nb201_space, evaluator):
     opt = OPTIMIZERS.create("evolution", space=nb201_space, objectives=OBJ, seed=0, population_size=10, sample_size=3)
-    archs = drive(opt, evaluator, 30)
+    archs, parents = [], []
+    for _ in range(30):
+        population = [a for a, _ in opt.population]
+        (arch,) = opt.ask(1)
+        opt.tell(arch, evaluator.evaluate(arch))
+        archs.append(arch)
+        parents.append(population)
     assert [a for a, _ in opt.population] == archs[-10:]
-    # after warm-up, children are one mutation from a population member
+    # after warm-up, children are one mutation (one edge's op changed) from a population member
+    one_edit = lambda a, b: sum(x != y for x, y in zip(a, b)) == 1  # noqa: E731
+    for child, population in zip(archs[10:], parents[10:]):
+        assert len(population) == 10 and any(one_edit(child, p) for p in population)
     with pytest.raises(ConfigError, match="sample_size"):
         OPTIMIZERS.create("evolution", space=nb201_space, objectives=OBJ, population_size=5, sample_size=6)
 

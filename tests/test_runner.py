@@ -191,3 +191,31 @@ def test_config_errors_print_one_line(tmp_path, capsys):
     assert run_cli(cfg, tmp_path / "out") == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "did you mean 'population_size'" in err and "line 8" in err
+
+
+def test_runner_and_curves_agree_on_queries_to_optimum(tmp_path):
+    """The run report's "queries to optimum" and the curves' trajectory are computed apart (the
+    runner while searching, the curves from the stored trials): on the same run they must agree,
+    on seeds that find the optimum and on seeds that do not."""
+    cfg, out = config(tmp_path, optimizer="{name: local_search, num_init: 5}", queries=90), tmp_path / "out"
+    assert run_cli(cfg, out, "seeds=[0, 1, 2, 3]") == 0
+    summary = {s["study"]: s for s in json.loads((out / "summary.json").read_text())}
+    studies = load_run(out)
+    assert len(studies) == 4
+    hits = {}
+    for study in studies:
+        name = next(k for k, s in summary.items() if s["seed"] == study.seed)
+        hits[name] = queries_to_optimum(study)
+        assert summary[name]["queries_to_optimum"] == hits[name]
+    assert any(h is not None for h in hits.values()) and any(h is None for h in hits.values())
+
+
+def test_summary_entries_carry_options_hash_version_and_commit(tmp_path):
+    cfg, out = config(tmp_path, queries=12), tmp_path / "out"
+    assert run_cli(cfg, out) == 0
+    first, second = json.loads((out / "summary.json").read_text())
+    assert first["options_hash"] == second["options_hash"] and first["version"]
+    options = json.loads(first["options"])
+    assert options["budget"]["queries"] == 12 and "evolution" in json.dumps(options) and "seeds" not in options
+    assert run_cli(cfg, tmp_path / "other", "budget.queries=11") == 0
+    assert json.loads((tmp_path / "other" / "summary.json").read_text())[0]["options_hash"] != first["options_hash"]

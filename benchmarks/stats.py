@@ -1,0 +1,75 @@
+"""The arithmetic behind the headline numbers of BENCHMARKS.md: censored means, ratios to a
+reference optimizer and paired bootstrap intervals (kept apart from the bench scripts so that
+tests can check them by hand).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def censor(hits: Sequence[int | None], budget: int) -> np.ndarray:
+    """Queries to the optimum per seed, a seed that never found it counted as ``budget`` (a lower bound)."""
+    if budget < 1:
+        raise ValueError(f"budget must be >= 1, got {budget}")
+    return np.array([budget if h is None else int(h) for h in hits], dtype=float)
+
+
+def mean_sd(values: Sequence[float | None]) -> str:
+    """``mean ± sd`` (population sd) of the finite values, '-' when there are none."""
+    vals = [float(v) for v in values if v is not None and np.isfinite(v)]
+    if not vals:
+        return "-"
+    return f"{np.mean(vals):.2f} ± {np.std(vals):.2f}"
+
+
+@dataclass(frozen=True)
+class RatioCI:
+    """A ratio of a statistic (``stat(x) / stat(ref)``) with its bootstrap interval."""
+
+    point: float
+    low: float
+    high: float
+    #: whether ``x`` held censored values (then the ratio and interval are lower bounds)
+    lower_bound: bool = False
+
+    def __str__(self) -> str:
+        sign = "≥ " if self.lower_bound else ""
+        return f"{sign}{self.point:.2f} [{self.low:.2f}, {self.high:.2f}]"
+
+
+def bootstrap_ratio(
+    x: Sequence[float],
+    ref: Sequence[float],
+    stat: Callable[[np.ndarray], float] = np.mean,
+    n_boot: int = 10_000,
+    level: float = 0.95,
+    seed: int = 0,
+    lower_bound: bool = False,
+) -> RatioCI:
+    """``stat(x) / stat(ref)`` with a paired percentile bootstrap interval.
+
+    ``x[i]`` and ``ref[i]`` come from the same seed, so seeds are resampled jointly: the
+    interval reflects the seed-to-seed spread of the comparison, not of each side alone.
+    """
+    a, b = np.asarray(x, dtype=float), np.asarray(ref, dtype=float)
+    if a.shape != b.shape or a.ndim != 1 or a.size < 2:
+        raise ValueError(f"x and ref must be paired 1-D samples of >= 2 seeds, got {a.shape} and {b.shape}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    if stat(b) == 0:
+        raise ValueError("the reference statistic is 0: the ratio is undefined")
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, a.size, size=(n_boot, a.size))
+    num = np.apply_along_axis(stat, 1, a[idx])
+    den = np.apply_along_axis(stat, 1, b[idx])
+    ratios = num[den != 0] / den[den != 0]
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(ratios, [tail, 100 - tail])
+    return RatioCI(float(stat(a) / stat(b)), float(low), float(high), lower_bound)
+
+
+__all__ = ["RatioCI", "bootstrap_ratio", "censor", "mean_sd"]
