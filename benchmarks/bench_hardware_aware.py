@@ -63,17 +63,21 @@ def model_quality(target: str) -> dict[str, float]:
 
 
 def summarise(target: str, rows: list[dict[str, Any]]) -> list[list[Any]]:
-    """Per optimizer: mean true HVs over the seeds and the ratios of the means to the oracle's."""
+    """Per optimizer: mean true HVs over the seeds, the ratios of the means to the oracle's, and
+    their paired bootstrap 95 % intervals over seeds."""
+    from benchmarks.stats import bootstrap_ratio
     from predictors.devices import load_devices
 
     spec = load_devices()[target]
     out = []
     for label in dict.fromkeys(r["label"] for r in rows):
         rs = [r for r in rows if r["label"] == label]
-        zs, oracle, proxy = (float(np.mean([r[k] for r in rs])) for k in
+        zs, oracle, proxy = ([float(r[k]) for r in rs] for k in
                              ("true_hypervolume", "latency_true_hypervolume", "latency_params_hypervolume"))  # fmt: skip
-        out.append([spec.chip, target, spec.family, label, len(rs), zs, oracle, proxy,
-                    zs / oracle, proxy / oracle, "yes" if zs > proxy else "no"])  # fmt: skip
+        zs_ci, proxy_ci = bootstrap_ratio(zs, oracle), bootstrap_ratio(proxy, oracle)
+        out.append([spec.chip, target, spec.family, label, len(rs), float(np.mean(zs)), float(np.mean(oracle)),
+                    float(np.mean(proxy)), zs_ci.point, f"[{zs_ci.low:.2f}, {zs_ci.high:.2f}]", proxy_ci.point,
+                    f"[{proxy_ci.low:.2f}, {proxy_ci.high:.2f}]", "yes" if np.mean(zs) > np.mean(proxy) else "no"])  # fmt: skip
     return out
 
 
@@ -99,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
         quality.append([target, q["tau"], q["mape"]])
         table += summarise(target, rows)
         print(f"{target}: latency model tau {q['tau']:.3f}; " + "; ".join(
-            f"{r[3]} ratio {r[8]:.3f} proxy {r[9]:.3f}" for r in table if r[1] == target), flush=True)
+            f"{r[3]} ratio {r[8]:.3f} {r[9]} proxy {r[10]:.3f}" for r in table if r[1] == target), flush=True)
     minutes = (time.perf_counter() - start) / 60
     gpu = [r for r in table if r[2] == "GPU"]
     md = [
@@ -114,13 +118,16 @@ def main(argv: list[str] | None = None) -> None:
         "Each row: the mean over seeds of the hypervolume, under the target's **measured** latency, of the front "
         "found by searching the zero-shot prediction; of the front found by searching the measured latency "
         "(oracle, same optimizer, seeds and budget); of the front found by searching the parameter count "
-        "(proxy). Ratios are of those means. Reference point: the median cell's accuracy and measured latency.",
+        "(proxy). Ratios are of those means; the CI columns: paired bootstrap 95 % intervals over seeds (10,000 "
+        "resamples, `benchmarks/stats.py`). Reference point: the median cell's accuracy and measured latency.",
         "",
         markdown_table(["chip held out", "target", "family", "optimizer", "seeds", "zero-shot HV", "oracle HV",
-                        "params HV", "zero-shot / oracle", "params / oracle", "zero-shot > params"], table),
+                        "params HV", "zero-shot / oracle", "zero-shot 95 % CI", "params / oracle", "params 95 % CI",
+                        "zero-shot > params"],
+                       table),
         "",
         f"Held-out GPU chips: zero-shot / oracle ≥ 0.95 in {sum(r[8] >= 0.95 for r in gpu)} of {len(gpu)} rows; "
-        f"zero-shot above the params proxy in {sum(r[10] == 'yes' for r in table)} of {len(table)} rows overall.",
+        f"zero-shot above the params proxy in {sum(r[12] == 'yes' for r in table)} of {len(table)} rows overall.",
         "",
         "Latency model on each target (all cells with a positive measurement):",
         "",
