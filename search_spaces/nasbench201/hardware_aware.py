@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from nasearch.data import cache_dir
-from nasearch.errors import ConfigError, suggest
+from nasearch.errors import ArchError, ConfigError, suggest
 from nasearch.evaluation.base import Result
 from nasearch.evaluation.benchmark import BenchmarkEvaluator
 
@@ -55,7 +55,7 @@ def target_spec(device: str | Mapping[str, Any]) -> Any:
 
     try:
         return resolve_device(dict(device) if isinstance(device, Mapping) else device)
-    except Exception as exc:  # noqa: BLE001 - resolve_device names the bad field; the user needs it as config
+    except ArchError as exc:  # resolve_device names the bad field; in a run config it is a config error
         raise ConfigError(f"evaluator hardware_aware: device: {exc}") from None
 
 
