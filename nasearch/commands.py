@@ -88,12 +88,13 @@ def cli_data(args: argparse.Namespace) -> int:
     for name, entry in manifest.items():
         found = sources.find(name)
         assert found is not None  # the embedded copy is always there to fall back on
-        rows = entry.rows if found.embedded else count_rows(read_table_bytes(found.path), name)
+        content = None if found.embedded else read_table_bytes(found.path)
+        rows = entry.rows if content is None else count_rows(content, name)
         status = "ok"
         if args.verify and found.embedded and entry.stored in problems:
             status, bad = f"FAILED: {problems[entry.stored]}", bad + 1
-        elif args.verify and not found.embedded:
-            same = hashlib.sha256(read_table_bytes(found.path)).hexdigest() == entry.content_sha256
+        elif args.verify and content is not None:
+            same = hashlib.sha256(content).hexdigest() == entry.content_sha256
             status = "ok, same as embedded" if same else "ok, overrides the embedded table"
         where = "embedded" if found.embedded else f"data folder {found.origin}"
         print(f"  {name:<60} {rows:>7} rows  {where}  [{entry.license}] {entry.source}" + (f"  {status}" if args.verify else ""))

@@ -132,6 +132,7 @@ def _decompressed(entry: EmbeddedTable) -> Path:
         )
     if target is None:
         return stored
+    tmp = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
@@ -139,6 +140,8 @@ def _decompressed(entry: EmbeddedTable) -> Path:
             out.write(zlib.decompress(raw, wbits=31))  # one shot: twice as fast as streaming gzip
         os.replace(tmp, target)
     except OSError:
+        if tmp is not None and os.path.exists(tmp):
+            os.remove(tmp)  # a full or read-only cache leaves nothing half-written behind
         return stored
     return target
 

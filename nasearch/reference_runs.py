@@ -73,7 +73,7 @@ def format_scores(reports: list[Any]) -> list[str]:
     """One line per seed: the found front's true hypervolume beside the references'."""
     lines = []
     for r in reports:
-        s = getattr(r, "reference_scores", None) or {}
+        s = r.reference_scores
         if "true_hypervolume" not in s:
             continue
         parts = [f"true HV {s['true_hypervolume']:.4g}"]
