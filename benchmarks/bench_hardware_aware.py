@@ -51,7 +51,7 @@ def model_quality(target: str) -> dict[str, float]:
     from scipy.stats import kendalltau
 
     from nasearch.registry import EVALUATORS
-    from search_spaces.nasbench201.space import NasBench201Space
+    from nasearch.search_spaces.nasbench201.space import NasBench201Space
 
     space = NasBench201Space()
     evaluator = EVALUATORS.create("hardware_aware", space=space, device=target)  # the cached model
@@ -66,7 +66,7 @@ def summarise(target: str, rows: list[dict[str, Any]]) -> list[list[Any]]:
     """Per optimizer: mean true HVs over the seeds, the ratios of the means to the oracle's, and
     their paired bootstrap 95 % intervals over seeds."""
     from benchmarks.stats import bootstrap_ratio
-    from predictors.devices import load_devices
+    from nasearch.devices import load_devices
 
     spec = load_devices()[target]
     out = []

@@ -43,7 +43,7 @@ HARD_HOLDOUTS = ["gold_6240", "pixel3", "raspi4", "fpga"]
 
 def _all_help_settings() -> list[str]:
     """Every HELP setting, the chosen GPU and hard hold-outs first (the order of the table)."""
-    from search_spaces.nasbench201.benchmark import HELP_DEVICES
+    from nasearch.search_spaces.nasbench201.benchmark import HELP_DEVICES
 
     first = GPU_HOLDOUTS + HARD_HOLDOUTS
     return first + [d for d in HELP_DEVICES if d not in first]
@@ -68,7 +68,7 @@ def _settings(quick: bool) -> dict[str, Any]:
 
 def _task() -> Any:
     from nasearch.compare import Task
-    from search_spaces.nasbench201.space import NasBench201Space
+    from nasearch.search_spaces.nasbench201.space import NasBench201Space
 
     space = NasBench201Space()
     return Task(space, space.benchmark())
@@ -131,11 +131,12 @@ def _mean(rows: Rows, key: str) -> float:
 
 def part_encoder(quick: bool) -> str:
     """Cold load + embedding of every unique string, then the cached cost of templating all cells."""
-    from predictors.devices import device_names
-    from predictors.text import TextEncoder, hardware_template, node_template
-    from search_spaces.examples.chain import ChainSpace
-    from search_spaces.nasbench101.spec import OPS as NB101_OPS
-    from search_spaces.nasbench201.space import OPS as NB201_OPS, NasBench201Space
+    from nasearch.devices import device_names
+    from nasearch.predictors.text import TextEncoder, hardware_template, node_template
+    from nasearch.search_spaces.examples.chain import ChainSpace
+    from nasearch.search_spaces.nasbench101.spec import OPS as NB101_OPS
+    from nasearch.search_spaces.nasbench201.space import OPS as NB201_OPS
+    from nasearch.search_spaces.nasbench201.space import NasBench201Space
 
     chain = ChainSpace()
     nodes = {node_template(op) for op in ("input", "output", *NB201_OPS, *NB101_OPS)}
@@ -165,9 +166,9 @@ def part_encoder(quick: bool) -> str:
     ]
     print("\n".join(f"  {a}: {b}" for a, b in rows))
     return "### Text encoder cost\n\n" + markdown_table(["step", "time"], rows) + (
-        f"\n\nall-MiniLM-L6-v2 (6-layer BERT, 384-d, mean-pooled), CPU, 1 thread. Each unique string is "
-        f"embedded once per process and cached; a fitted predictor also keeps its strings' vectors, "
-        f"so predicting needs no encoder for strings it has seen."
+        "\n\nall-MiniLM-L6-v2 (6-layer BERT, 384-d, mean-pooled), CPU, 1 thread. Each unique string is "
+        "embedded once per process and cached; a fitted predictor also keeps its strings' vectors, "
+        "so predicting needs no encoder for strings it has seen."
     )
 
 
@@ -267,7 +268,7 @@ def part_zero_shot(quick: bool) -> str:
         f"settings ({s['zs_cells'] * 26:,} rows, log-latency targets); test: {s['test_subsample']:,} random "
         f"cells never used in "
         f"training, on the held-out device, seed 0. LeDG-Former sees each row's device description "
-        f"(predictors/devices.csv); NN-Former (same epochs and lr) and the linear model (ridge on op counts, "
+        f"(nasearch/devices.csv); NN-Former (same epochs and lr) and the linear model (ridge on op counts, "
         f"log target) see none, so they predict a cross-device average. Few-shot adds {s['shots']} cells "
         f"of the held-out device to training. MAPE on pixel3 / raspi4 is dominated by the 341 cells whose "
         f"output is cut off from the input (all paths through `none`): they measure ~0.003–0.14 ms there, so "
@@ -283,8 +284,8 @@ def _hashes(rows: Rows, label: str) -> str:
 def part_unseen_chip(quick: bool) -> str:
     """Every HELP setting held out two ways: its setting only ("unseen setting": the chip's other
     batch sizes stay in training) and its whole chip ("device never seen")."""
-    from predictors.devices import load_devices
-    from predictors.zero_shot import chip_groups
+    from nasearch.devices import load_devices
+    from nasearch.search_spaces.nasbench201.latency_protocols import chip_groups
 
     s = _settings(quick)
     task = _task()
@@ -295,7 +296,7 @@ def part_unseen_chip(quick: bool) -> str:
     specs = {k: v for k, v in _zs_specs(s).items() if k != "NN-Former (no hw)"}
     chip_rows: Rows = []
     setting_rows: Rows = []
-    from search_spaces.nasbench201.benchmark import HELP_DEVICES
+    from nasearch.search_spaces.nasbench201.benchmark import HELP_DEVICES
 
     pool_chips = chip_groups(list(HELP_DEVICES))
     shared: list[str] = []
@@ -334,7 +335,7 @@ def part_unseen_chip(quick: bool) -> str:
         "Cells: MAPE % / Acc(10%) % / Kendall τ. *Unseen setting* (`leave_one_setting_out`, formerly "
         "`leave_one_device_out`) holds out one HELP setting; the same chip at its other batch sizes stays in "
         "training. *Unseen chip* (`leave_one_chip_out`) holds out every setting on the chip (the `chip` column "
-        "of predictors/devices.csv; pixel2 and essential_ph_1 share a Snapdragon 835): the headline "
+        "of nasearch/devices.csv; pixel2 and essential_ph_1 share a Snapdragon 835): the headline "
         "\"device never seen\". Note that 2080ti/titan_rtx (TU102) and 1080ti/titanx/titanxp (GP102) are "
         "different chips in the table but the same die.\n\n"
         + markdown_table(["held-out setting", "chip", "family", "settings left out (chip)",

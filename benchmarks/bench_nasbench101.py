@@ -34,9 +34,13 @@ def _rate(fn, items) -> float:
 
 def _official_decode_rate(index) -> list[object]:
     """Decode rate of a synthetic file in the official record format (30,000 records)."""
-    from search_spaces.nasbench101.official import decode_official
-    from search_spaces.nasbench101.tfrecord import (
-        EvaluationData, ModelMetrics, Row, format_row, write_records,
+    from nasearch.search_spaces.nasbench101.official import decode_official
+    from nasearch.search_spaces.nasbench101.tfrecord import (
+        EvaluationData,
+        ModelMetrics,
+        Row,
+        format_row,
+        write_records,
     )  # fmt: skip
 
     rng = np.random.default_rng(0)
@@ -61,11 +65,11 @@ def _official_decode_rate(index) -> list[object]:
 
 
 def main() -> None:
-    from search_spaces.nasbench101.benchmark import NasBench101Benchmark
-    from search_spaces.nasbench101.index import CACHE_NAME, build_index, read_index, save_index
-    from search_spaces.nasbench101.network import count_params
-    from search_spaces.nasbench101.space import NasBench101Space
-    from search_spaces.nasbench101.spec import encode, make_cell, module_hash
+    from nasearch.search_spaces.nasbench101.benchmark import NasBench101Benchmark
+    from nasearch.search_spaces.nasbench101.index import CACHE_NAME, build_index, read_index, save_index
+    from nasearch.search_spaces.nasbench101.network import count_params
+    from nasearch.search_spaces.nasbench101.space import NasBench101Space
+    from nasearch.search_spaces.nasbench101.spec import encode, make_cell, module_hash
 
     rows: list[list[object]] = []
     with tempfile.TemporaryDirectory() as tmp:

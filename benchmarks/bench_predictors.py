@@ -16,14 +16,20 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from benchmarks.report import LEGACY_LABEL, check_rows, expected_options, machine_line, markdown_table, write_section
+from benchmarks.report import (
+    LEGACY_LABEL,
+    check_rows,
+    expected_options,
+    machine_line,
+    markdown_table,
+    write_section,
+)
 from nasearch.compare import CompareConfig, Task, build_task, run_compare
 
 OUT = Path("runs/out/bench_predictors")
@@ -270,7 +276,7 @@ def part_nb101(sizes: list[int], specs: dict[str, Any]) -> str:
 def part_sweep(task: Task, keep: set[str] | None = None) -> str:
     specs = {label: ("nnformer", opts) for label, opts in SWEEP.items() if keep is None or label in keep}
     frame = _run(task, "nnformer_sweep", specs, sizes=[156], seeds=[0], protocol="paper", **NB201_TARGETS)
-    from predictors.nnformer import NNFormerModule
+    from nasearch.predictors.nnformer import NNFormerModule
 
     rows = []
     for label, opts in SWEEP.items():

@@ -33,9 +33,9 @@ from nasearch.data import load_json_table
 from nasearch.evaluation.latency import LatencyEvaluator
 from nasearch.evaluation.profiling import count_flops, count_params
 from nasearch.evaluation.training import TrainingEvaluator
-from search_spaces.nasbench201.benchmark import BRP_DEVICE, NasBench201Benchmark
-from search_spaces.nasbench201.network import build_network
-from search_spaces.nasbench201.space import EDGES, NasBench201Space
+from nasearch.search_spaces.nasbench201.benchmark import BRP_DEVICE, NasBench201Benchmark
+from nasearch.search_spaces.nasbench201.network import build_network
+from nasearch.search_spaces.nasbench201.space import EDGES, NasBench201Space
 
 #: the steps of a run, in order
 STEPS = ("params", "nb101_params", "flops", "throughput", "proxy", "latency")
@@ -76,8 +76,8 @@ def nb201_params(bench: NasBench201Benchmark, limit: int | None) -> dict[str, An
 def nb101_params(limit: int) -> dict[str, Any] | None:
     """The NB101 torch network (the NB101 helper's module) against ``cifar10/params`` on a sample."""
     try:
-        from search_spaces.nasbench101.network import build_network as build_nb101
-        from search_spaces.nasbench101.space import NasBench101Space
+        from nasearch.search_spaces.nasbench101.network import build_network as build_nb101
+        from nasearch.search_spaces.nasbench101.space import NasBench101Space
     except ImportError:
         return None
     space = NasBench101Space()

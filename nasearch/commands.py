@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib
 import json
 from typing import Any
 
 from nasearch import data_manifest
+from nasearch.api import OfficialFiles, describe_capabilities, has_capability
 from nasearch.data import DataSources
 from nasearch.data_fetch import OfficialFile, fetch
 from nasearch.data_manifest import count_rows, load_manifest, read_table_bytes, verify
 from nasearch.errors import NasearchError, suggest
 from nasearch.options import accepted_options
 from nasearch.registry import ALL_REGISTRIES, SEARCH_SPACES
-from search_spaces.base import describe_capabilities
-
-#: modules whose ``OFFICIAL_FILES`` dict lists the official large files a data folder may hold
-DATA_MODULES = ("search_spaces.nasbench201.benchmark", "search_spaces.nasbench101.benchmark")
 
 
 def cli_spaces(args: argparse.Namespace) -> int:
@@ -51,7 +47,7 @@ def make_space(name: str, data_dir_arg: str | None = None) -> Any:
 def cli_query(args: argparse.Namespace) -> int:
     """Print the benchmark record of one cell as JSON."""
     space = make_space(args.space, args.data_dir)
-    if not callable(getattr(space, "benchmark", None)):
+    if not has_capability(space, "benchmark"):
         raise NasearchError(f"search space {args.space!r} has no benchmark table to query")
     arch = space.parse(args.arch)
     record = space.benchmark().record(arch)
@@ -66,10 +62,16 @@ def _json_default(value: Any) -> Any:
 
 
 def official_files() -> dict[str, OfficialFile]:
-    """Every official large file the registered benchmark modules know, by fetch name."""
+    """Every official large file the registered search spaces know (``OfficialFiles``), by fetch name.
+    A plug-in that fails to load is left out of this listing (``nasearch spaces`` names its error)."""
     out: dict[str, OfficialFile] = {}
-    for module_name in DATA_MODULES:
-        out.update(getattr(importlib.import_module(module_name), "OFFICIAL_FILES", {}))
+    for name in SEARCH_SPACES.names():
+        try:
+            space = SEARCH_SPACES.get(name)
+        except NasearchError:
+            continue
+        if isinstance(space, OfficialFiles):
+            out.update(space.official_files())
     return out
 
 

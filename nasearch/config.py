@@ -11,7 +11,6 @@ against the constructor's signature by ``nasearch.options``.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -20,7 +19,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from nasearch.errors import ConfigError
+from nasearch.errors import ConfigError, suggest
 
 T = TypeVar("T")
 
@@ -183,7 +182,7 @@ def _coerce(value: Any, tp: Any, key: str, source: Source) -> Any:
         if value not in allowed:
             raise ConfigError(f"{source.where(key)}: must be one of {', '.join(map(repr, allowed))}, got {value!r}")
         return value
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(value, Mapping):
             raise ConfigError(f"{source.where(key)}: expected a mapping of keys, got {value!r}")
         return build_dataclass(tp, value, source, prefix=key)
@@ -234,9 +233,10 @@ def build_dataclass(cls: type[T], data: Mapping[str, Any], source: Source, prefi
     for key, value in data.items():
         dotted = f"{prefix}.{key}" if prefix else str(key)
         if key not in fields:
-            close = difflib.get_close_matches(str(key), list(fields), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f"{source.where(dotted)}: unknown key {key!r}{hint} (known: {', '.join(fields)})")
+            raise ConfigError(
+                f"{source.where(dotted)}: unknown key {key!r}{suggest(key, fields)} "
+                f"(known: {', '.join(fields)})"
+            )
         kwargs[key] = _coerce(value, hints[key], dotted, source)
     missing = [
         name

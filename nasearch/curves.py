@@ -19,7 +19,9 @@ from typing import Any
 import numpy as np
 
 from nasearch.errors import ConfigError
-from nasearch.tracking import COMPLETE, Record, load_study, read_records, study_names
+from nasearch.tracking import Record, load_study, read_records, study_names
+from nasearch.trajectory import Incumbent, OptimumTarget, replay
+from nasearch.trajectory import queries_to_optimum as trajectory_queries_to_optimum
 
 
 @dataclass
@@ -64,34 +66,27 @@ def load_run(run_dir: str | Path) -> list[StudyRun]:
     return out
 
 
+def optimum_target(study: StudyRun) -> OptimumTarget:
+    """What "found the optimum" means for ``study`` (see :mod:`nasearch.trajectory`)."""
+    return OptimumTarget(study.optimum, study.optimum_key, study.maximize)
+
+
 def trajectory(study: StudyRun) -> dict[str, np.ndarray]:
     """Per query: best-so-far objective, the incumbent's test value, cumulative simulated
     seconds, regret and whether the optimum's cell (or an isomorph) has been evaluated."""
     n = len(study.records)
     best = np.full(n, np.nan)
     test = np.full(n, np.nan)
-    sim = np.zeros(n)
+    sim = np.cumsum([rec.simulated_seconds for rec in study.records]) if n else np.zeros(0)
     measured = np.cumsum([rec.cost_seconds for rec in study.records]) if n else np.zeros(0)
     found = np.zeros(n, dtype=bool)
-    current: Record | None = None
-    total, hit = 0.0, False
+    incumbent = Incumbent([(study.objective, study.maximize)], optimum_target(study), study.test_metric)
+    for i, state in enumerate(replay(study.records, incumbent)):
+        found[i] = state.found_at is not None
+        best[i] = state.best_value
+        test_value = state.best_test
+        test[i] = np.nan if test_value is None else test_value
     sign = 1.0 if study.maximize else -1.0
-    for i, rec in enumerate(study.records):
-        total += rec.simulated_seconds
-        sim[i] = total
-        if rec.state == COMPLETE:
-            value = rec.metrics.get(study.objective, np.nan)
-            if np.isfinite(value) and (current is None or sign * value > sign * current.metrics[study.objective]):
-                current = rec
-            if study.optimum_key and rec.key == study.optimum_key:
-                hit = True
-            elif study.optimum_key is None and study.optimum is not None and sign * value >= sign * study.optimum:
-                hit = True
-        found[i] = hit
-        if current is not None:
-            best[i] = current.metrics[study.objective]
-            if study.test_metric:
-                test[i] = current.metrics.get(study.test_metric, np.nan)
     regret = sign * (study.optimum - best) if study.optimum is not None else np.full(n, np.nan)
     return {"query": np.arange(1, n + 1), "best": best, "incumbent_test": test, "simulated_seconds": sim,
             "evaluation_seconds": measured, "regret": regret, "found_optimum": found}
@@ -99,8 +94,7 @@ def trajectory(study: StudyRun) -> dict[str, np.ndarray]:
 
 def queries_to_optimum(study: StudyRun) -> int | None:
     """The query at which the optimum's cell was first evaluated (None: not found)."""
-    found = trajectory(study)["found_optimum"]
-    return int(np.argmax(found)) + 1 if found.any() else None
+    return trajectory_queries_to_optimum(study.records, [(study.objective, study.maximize)], optimum_target(study))
 
 
 def tidy_rows(studies: list[StudyRun], labels: dict[tuple[str, str], str]) -> list[dict[str, Any]]:

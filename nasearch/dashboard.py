@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from nasearch.evaluation.base import Result
+from nasearch.api import Result
 
 
 def set_metric_names(study: Any, objectives: Sequence[tuple[str, bool]]) -> None:

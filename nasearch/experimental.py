@@ -18,7 +18,7 @@ def experimental_class(since: str) -> Any:
     """Decorator: the first construction of the class emits one ExperimentalWarning."""
 
     def deco(cls: T) -> T:
-        original_init = cls.__init__
+        original_init = cls.__init__  # type: ignore[misc]  # the class itself, not an instance
         warned = False
 
         @functools.wraps(original_init)

@@ -51,6 +51,11 @@ class FailureSummary:
     errors: list[dict[str, Any]]
 
 
+def setup_failure(text: str) -> SetupError:
+    """The one error a set-up failure stops a run with: one line, saying that no cell was marked failed."""
+    return SetupError(f"set-up failure, the run stops (no cell was recorded as failed): {' '.join(text.split())}")
+
+
 def summarise(records: Sequence[Any], limit: int = 3) -> FailureSummary:
     """Summarise the FAIL records (anything with ``state``, ``error``, ``arch`` and ``attrs``)."""
     kinds: dict[str, int] = {}

@@ -57,6 +57,9 @@ class ArchGraph:
     """An immutable cell DAG: ``ops`` in topological order plus a 0/1 ``adjacency`` matrix."""
 
     __slots__ = ("ops", "adjacency", "attrs", "__dict__")
+    ops: tuple[str, ...]
+    adjacency: np.ndarray
+    attrs: tuple[dict[str, Any], ...] | None
 
     def __init__(
         self,
@@ -109,11 +112,11 @@ class ArchGraph:
 
     def predecessors(self, node: int) -> list[int]:
         """Nodes with an edge into ``node``."""
-        return np.flatnonzero(self.adjacency[:, node]).tolist()
+        return [int(i) for i in np.flatnonzero(self.adjacency[:, node])]
 
     def successors(self, node: int) -> list[int]:
         """Nodes that ``node`` has an edge into."""
-        return np.flatnonzero(self.adjacency[node, :]).tolist()
+        return [int(i) for i in np.flatnonzero(self.adjacency[node, :])]
 
     def node_label(self, node: int) -> str:
         """The op plus its sorted attributes: what makes two nodes interchangeable."""

@@ -10,7 +10,6 @@ before a default changed hashes differently from one made after.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import subprocess
 from collections.abc import Callable, Mapping
@@ -50,17 +49,12 @@ def _plain(value: Any) -> Any:
 
 
 def resolved_options(factory: Callable[..., Any], options: Mapping[str, Any]) -> dict[str, Any]:
-    """``options`` on top of every keyword default of ``factory``'s signature (what it really ran with)."""
-    try:
-        signature = inspect.signature(factory)
-    except (TypeError, ValueError):
-        return dict(options)
-    defaults = {
-        name: p.default
-        for name, p in signature.parameters.items()
-        if p.default is not inspect.Parameter.empty and p.kind is not inspect.Parameter.VAR_KEYWORD
-    }
-    return {**defaults, **options}
+    """``options`` on top of every default ``factory`` declares (what it really ran with): its
+    constructor's keyword defaults, those of the bases it forwards ``**options`` to, and a class's
+    ``option_defaults`` (``nasearch.options.declared_defaults``)."""
+    from nasearch.options import declared_defaults
+
+    return {**declared_defaults(factory), **options}
 
 
 def package_version() -> str:

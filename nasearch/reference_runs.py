@@ -13,24 +13,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-
-@runtime_checkable
-class ReferenceScoring(Protocol):
-    """An evaluator whose fronts are re-scored by a ground truth and compared with reference runs."""
-
-    def reference_variants(self) -> dict[str, dict[str, Any]]:
-        """``{label: evaluator options}`` of the reference searches; empty for none."""
-        ...
-
-    def true_reference(self) -> list[float]:
-        """The hypervolume reference point, in maximise-space, under the ground truth."""
-        ...
-
-    def true_hypervolume(self, front: list[dict[str, Any]], reference: list[float]) -> float:
-        """Hypervolume of ``front`` (its cells' records) re-scored by the ground truth."""
-        ...
+from nasearch.api import ReferenceScoring
 
 
 def score_against_references(

@@ -10,6 +10,7 @@ A plug-in is checked against the registry's contract and a missing method is nam
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import cache
 from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
@@ -45,8 +46,12 @@ class Registry:
 
         return deco
 
+    def unregister(self, name: str) -> None:
+        """Forget an in-process registration (tests; a no-op for names registered otherwise)."""
+        self._registered.pop(name, None)
+
     def _entry_points(self) -> dict[str, Any]:
-        return {ep.name: ep for ep in entry_points(group=self.group)}
+        return _entry_points(self.group)
 
     def names(self) -> list[str]:
         """Every name this registry can resolve without a module path."""
@@ -115,6 +120,12 @@ class Registry:
         return call_with_options(self.get(name), options, f"{self.kind} {name!r}")
 
 
+@cache
+def _entry_points(group: str) -> dict[str, Any]:
+    """The installed entry points of ``group`` (read once per process: scanning metadata is slow)."""
+    return {ep.name: ep for ep in entry_points(group=group)}
+
+
 def _import_path(path: str, what: str) -> Any:
     module_name, _, attr = path.partition(":")
     if not module_name or not attr:
@@ -138,30 +149,17 @@ def _import_path(path: str, what: str) -> Any:
     return obj
 
 
+# Built-in optimizers and evaluators are part of the core. The built-in search spaces, predictors and the
+# NB201 hardware-aware evaluator are plug-ins like any other: setup.cfg declares them as entry points of
+# these groups, so the core names no concrete space or predictor.
 SEARCH_SPACES = Registry(
     "search space",
     "nasearch.search_spaces",
-    {
-        "nasbench201": "search_spaces.nasbench201.space:NasBench201Space",
-        "nasbench101": "search_spaces.nasbench101.space:NasBench101Space",
-    },
+    {},
     required=("sample", "mutate", "to_graph", "key", "to_str", "from_str"),
 )
 
-PREDICTORS = Registry(
-    "predictor",
-    "nasearch.predictors",
-    {
-        "nnformer": "predictors.nnformer:NNFormer",
-        "ledgformer": "predictors.ledgformer:LeDGFormer",
-        "mlp": "predictors.baselines:MLPPredictor",
-        "gin": "predictors.baselines:GINPredictor",
-        "random_forest": "predictors.baselines:RandomForestPredictor",
-        "params_linear": "predictors.baselines:ParamsLinearPredictor",
-        "ensemble": "predictors.ensemble:Ensemble",
-    },
-    required=("fit", "predict"),
-)
+PREDICTORS = Registry("predictor", "nasearch.predictors", {}, required=("fit", "predict"))
 
 OPTIMIZERS = Registry(
     "optimizer",
@@ -185,7 +183,6 @@ EVALUATORS = Registry(
         "benchmark": "nasearch.evaluation.benchmark:BenchmarkEvaluator",
         "train": "nasearch.evaluation.training:TrainingEvaluator",
         "latency": "nasearch.evaluation.latency:LatencyEvaluator",
-        "hardware_aware": "search_spaces.nasbench201.hardware_aware:HardwareAwareEvaluator",
     },
     required=("evaluate",),
 )

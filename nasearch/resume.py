@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from nasearch.api import StatefulOptimizer
 from nasearch.errors import ConfigError, NasearchError
 from nasearch.failures import RETRIED_ON_RESUME, failure_kind
 
@@ -32,9 +33,8 @@ def snapshot(optimizer: Any) -> dict[str, Any] | None:
     numpy ``rng`` attribute (plug-ins), else None."""
     from nasearch.optimizers.base import rng_state
 
-    state_dict = getattr(optimizer, "state_dict", None)
-    if callable(state_dict):
-        return state_dict()
+    if isinstance(optimizer, StatefulOptimizer):
+        return optimizer.state_dict()
     rng = getattr(optimizer, "rng", None)
     if isinstance(rng, np.random.Generator):
         return {"rng": rng_state(rng)}
@@ -45,9 +45,8 @@ def restore(optimizer: Any, state: dict[str, Any]) -> None:
     """Load a ``snapshot`` into ``optimizer``."""
     from nasearch.optimizers.base import set_rng_state
 
-    load = getattr(optimizer, "load_state_dict", None)
-    if callable(load):
-        load(state)
+    if isinstance(optimizer, StatefulOptimizer):
+        optimizer.load_state_dict(state)
         return
     rng = getattr(optimizer, "rng", None)
     if isinstance(rng, np.random.Generator) and "rng" in state:

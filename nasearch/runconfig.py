@@ -9,13 +9,12 @@ A registry block is ``{name: NAME, options: {...}}`` with options also allowed i
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from nasearch.config import Source, apply_overrides, build_dataclass, load_yaml
-from nasearch.errors import ConfigError, RegistryError
+from nasearch.errors import ConfigError, RegistryError, suggest
 
 #: constructor arguments the runner supplies itself (never from YAML)
 RUNNER_SUPPLIED = {
@@ -212,11 +211,9 @@ def _block(raw: Any, key: str, source: Source, kind: str, allow_label: bool = Fa
             raise ConfigError(f"{source.where(locations[k])}: {k!r} is set by the runner, not in the config")
         if not var_kw and k not in named:
             allowed = [n for n in named if n not in supplied]
-            close = difflib.get_close_matches(k, allowed, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ConfigError(
                 f"{source.where(locations[k])}: {kind.rstrip('s').replace('_', ' ')} {name!r} has no option "
-                f"{k!r}{hint} (options: {', '.join(allowed) or 'none'})"
+                f"{k!r}{suggest(k, allowed)} (options: {', '.join(allowed) or 'none'})"
             )
     from nasearch.config import check_value
     from nasearch.options import option_hints
@@ -232,8 +229,8 @@ def _block(raw: Any, key: str, source: Source, kind: str, allow_label: bool = Fa
 
 def _check_surrogate(spec: Any, key: str, source: Source) -> None:
     """A surrogate block names a registered predictor and only options its constructor takes."""
-    from nasearch.options import check_option_types, check_options
     from nasearch.optimizers.surrogate import predictor_spec
+    from nasearch.options import check_option_types, check_options
     from nasearch.registry import PREDICTORS
 
     try:
@@ -254,7 +251,7 @@ def _check_surrogate(spec: Any, key: str, source: Source) -> None:
 
 def to_dict(cfg: RunConfig) -> dict[str, Any]:
     """The resolved config as plain data (written beside the run as ``config.yaml``)."""
-    out = {
+    out: dict[str, Any] = {
         "name": cfg.name,
         "seeds": cfg.seeds,
         "search_space": {"name": cfg.search_space.name, **cfg.search_space.options},

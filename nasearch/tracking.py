@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nasearch.api import CategoricalEncoding, Result
 from nasearch.dashboard import intermediate_values, set_metric_names, stamp_times
 from nasearch.errors import ConfigError, StorageError
-from nasearch.evaluation.base import Result
 from nasearch.safeio import storage_errors
 
 COMPLETE = "COMPLETE"
@@ -114,12 +114,11 @@ def _sqlite_wal(storage: Any) -> None:
 def _categorical_distributions(space: Any) -> dict[str, Any] | None:
     """Optuna distributions of a space's categorical encoding (NB201: one per edge), so trials
     carry ``params`` and optuna-dashboard's slice and importance plots work; None without one."""
-    choices = getattr(space, "categorical_choices", None)
-    if not callable(choices) or not callable(getattr(space, "to_categorical", None)):
+    if not isinstance(space, CategoricalEncoding):
         return None
     from optuna.distributions import CategoricalDistribution
 
-    return {name: CategoricalDistribution(list(options)) for name, options in choices().items()}
+    return {name: CategoricalDistribution(list(options)) for name, options in space.categorical_choices().items()}
 
 
 class StudyTracker:
@@ -185,13 +184,14 @@ class StudyTracker:
         arch_str = space.to_str(arch)
         key = space.key(arch)
         metrics = {k: float(v) for k, v in (result.metrics if result else {}).items()}
-        values = None
+        values: list[float] | None = None
         if result is not None:
-            values = [metrics.get(m) for m, _ in self.objectives]
-            bad = [_bad_value(m, v) for (m, _), v in zip(self.objectives, values) if v is None or not math.isfinite(v)]
+            found = [metrics.get(m) for m, _ in self.objectives]
+            bad = [_bad_value(m, v) for (m, _), v in zip(self.objectives, found) if v is None or not math.isfinite(v)]
             if bad:
                 error = f"objective {'; '.join(bad)}"
-                values = None
+            else:
+                values = [float(v) for v in found if v is not None]
         state = COMPLETE if values is not None else FAIL
         cost = {
             "simulated_seconds": float(result.simulated_seconds) if result else 0.0,

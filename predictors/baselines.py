@@ -25,12 +25,23 @@ import numpy as np
 import torch
 from torch import nn
 
+from nasearch.api import Hardware, Predictor
 from nasearch.errors import ConfigError
 from nasearch.graph import ArchGraph
-from predictors.base import Hardware, Predictor
-from predictors.encoding import ArraySource, EncodedGraphs, GraphBatch, OpVocab, flat_encoding, op_counts
-from predictors.training import (
-    DEFAULT_EPOCHS, DEFAULT_MAX_STEPS, PredictorError, TargetScaler, TorchPredictor, check_fit_inputs,
+from nasearch.predictors.encoding import (
+    ArraySource,
+    EncodedGraphs,
+    GraphBatch,
+    OpVocab,
+    flat_encoding,
+    op_counts,
+)
+from nasearch.predictors.training import (
+    ACCURACY_DEFAULTS,
+    PredictorError,
+    TargetScaler,
+    TorchPredictor,
+    check_fit_inputs,
 )
 
 
@@ -61,25 +72,17 @@ class MLPPredictor(_FlatMixin, TorchPredictor):
     """MLP on the flattened adjacency + one-hot ops (NASLib's "MLP" baseline)."""
 
     display_name = "MLP"
+    option_defaults = ACCURACY_DEFAULTS
 
     def __init__(
         self,
         hidden: Sequence[int] = (256, 256, 256),
         dropout: float = 0.1,
-        log_target: bool = False,
-        epochs: int = DEFAULT_EPOCHS,
-        batch_size: int = 32,
-        lr: float = 1e-3,
-        max_steps: int | None = DEFAULT_MAX_STEPS,
-        rank_weight: float = 1.0,
-        **train_options: Any,
+        **options: Any,
     ) -> None:
         if not hidden or any(int(h) < 1 for h in hidden):
             raise ConfigError(f"MLP: hidden must be a non-empty list of positive widths, got {hidden!r}")
-        super().__init__(
-            log_target=log_target, epochs=epochs, batch_size=batch_size, lr=lr, max_steps=max_steps,
-            rank_weight=rank_weight, **train_options,
-        )  # fmt: skip
+        super().__init__(**options)
         self.hidden = tuple(int(h) for h in hidden)
         self.dropout = float(dropout)
         self.vocab = None
@@ -124,26 +127,18 @@ class GINPredictor(TorchPredictor):
     """Graph isomorphism network baseline over the cell's op nodes."""
 
     display_name = "GIN"
+    option_defaults = ACCURACY_DEFAULTS
 
     def __init__(
         self,
         dim: int = 64,
         layers: int = 4,
         dropout: float = 0.1,
-        log_target: bool = False,
-        epochs: int = DEFAULT_EPOCHS,
-        batch_size: int = 32,
-        lr: float = 1e-3,
-        max_steps: int | None = DEFAULT_MAX_STEPS,
-        rank_weight: float = 1.0,
-        **train_options: Any,
+        **options: Any,
     ) -> None:
         if dim < 1 or layers < 1:
             raise ConfigError(f"GIN: dim and layers must be >= 1, got dim={dim}, layers={layers}")
-        super().__init__(
-            log_target=log_target, epochs=epochs, batch_size=batch_size, lr=lr, max_steps=max_steps,
-            rank_weight=rank_weight, **train_options,
-        )  # fmt: skip
+        super().__init__(**options)
         self.dim, self.layers, self.dropout = int(dim), int(layers), float(dropout)
         self.vocab: OpVocab | None = None
 

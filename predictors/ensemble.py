@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from nasearch.api import Hardware, Predictor, fit_predictor
 from nasearch.errors import ConfigError, suggest
 from nasearch.graph import ArchGraph
-from predictors.base import Hardware, Predictor, fit_predictor
-from predictors.training import PredictorError, check_fit_inputs
+from nasearch.predictors.training import PredictorError, check_fit_inputs
 
 
 def _fit_member(

@@ -2,7 +2,7 @@
 
 Built from the paper's description (no code was released):
 
-- **Language embedding.** Each node is described by a template (``predictors.text``: "ParamL Conv
+- **Language embedding.** Each node is described by a template (``nasearch.predictors.text``: "ParamL Conv
   3", "Pool Avg 3", "Skip Identity", "Input" ...) and the device by another ("Nv GPU FP32 11.3
   Pascal 250W batch 32"); both go through the same frozen all-MiniLM-L6-v2, mean-pooled and cached
   per unique string, then a trainable projection. The numeric attributes (kernel, width, ...;
@@ -34,14 +34,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from nasearch.api import Hardware
+from nasearch.devices import DeviceSpec, resolve_device
 from nasearch.errors import ConfigError
 from nasearch.experimental import experimental_class
 from nasearch.graph import ArchGraph
-from predictors.base import Hardware
-from predictors.devices import DeviceSpec, resolve_device
-from predictors.encoding import EncodedGraphs, OpVocab
-from predictors.nnformer import BGIFFN
-from predictors.text import (
+from nasearch.predictors.encoding import EncodedGraphs, OpVocab
+from nasearch.predictors.nnformer import BGIFFN
+from nasearch.predictors.text import (
     HARDWARE_NUMBERS,
     NODE_NUMBERS,
     TextEncoder,
@@ -51,7 +51,7 @@ from predictors.text import (
     node_numbers,
     node_template,
 )
-from predictors.training import TRAIN_OPTIONS, PredictorError, TorchPredictor
+from nasearch.predictors.training import PredictorError, TorchPredictor
 
 NodeEncoding = Literal["text", "onehot"]
 NODE_ENCODINGS: tuple[str, ...] = ("text", "onehot")
@@ -286,13 +286,15 @@ class LeDGFormerModule(nn.Module):
 class LeDGFormer(TorchPredictor):
     """LeDG-Former predictor (see module docstring): fit/predict with or without hardware.
 
-    ``hardware`` (fit and predict) is one device per graph: a name of ``predictors/devices.csv``
+    ``hardware`` (fit and predict) is one device per graph: a name of ``nasearch/devices.csv``
     (e.g. ``"2080ti_32"``, also ``"latency/2080ti_32"``), a dict of device attributes, or a
     ``DeviceSpec``; a single device is used for every graph. ``use_hardware=None`` uses it when
     ``fit`` gets it. Latency targets want ``log_target=True``.
     """
 
     display_name = "LeDG-Former"
+    #: ten times TrainConfig's learning rate; its 200 epochs (TrainConfig's too) declared as its option
+    option_defaults = {"log_target": False, "epochs": 200, "lr": 1e-3}
 
     def __init__(
         self,
@@ -308,10 +310,7 @@ class LeDGFormer(TorchPredictor):
         use_numbers: bool = True,
         use_hardware: bool | None = None,
         group_by_size: bool = True,
-        log_target: bool = False,
-        epochs: int = 200,
-        lr: float = 1e-3,
-        **train_options: Any,
+        **options: Any,
     ) -> None:
         if dim < 4 or layers < 1:
             raise ConfigError(f"LeDG-Former: dim must be >= 4 and layers >= 1, got {dim=}, {layers=}")
@@ -322,7 +321,7 @@ class LeDGFormer(TorchPredictor):
                 f"LeDG-Former: node_encoding must be one of {', '.join(NODE_ENCODINGS)}, "
                 f"got {node_encoding!r}"
             )
-        super().__init__(log_target=log_target, epochs=epochs, lr=lr, **train_options)
+        super().__init__(**options)
         self.dim, self.layers, self.heads, self.ffn_ratio = dim, layers, heads, ffn_ratio
         self.dropout, self.attn_dropout = dropout, attn_dropout
         self.dynamic = bool(dynamic)

@@ -34,11 +34,11 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from nasearch.api import Hardware
 from nasearch.errors import ConfigError
 from nasearch.graph import ArchGraph
-from predictors.base import Hardware
-from predictors.encoding import EncodedGraphs, GraphBatch, OpVocab
-from predictors.training import DEFAULT_EPOCHS, DEFAULT_MAX_STEPS, TorchPredictor
+from nasearch.predictors.encoding import EncodedGraphs, GraphBatch, OpVocab
+from nasearch.predictors.training import ACCURACY_DEFAULTS, TorchPredictor
 
 SiblingMode = Literal["paper", "official"]
 SIBLING_MODES: tuple[str, ...] = ("paper", "official")
@@ -218,6 +218,8 @@ class NNFormer(TorchPredictor):
     """
 
     display_name = "NN-Former"
+    #: the accuracy recipe, and R-Drop (the paper's regulariser, off by default) declared as its option
+    option_defaults = {**ACCURACY_DEFAULTS, "rdrop_weight": 0.0}
 
     def __init__(
         self,
@@ -229,14 +231,7 @@ class NNFormer(TorchPredictor):
         attn_dropout: float = 0.1,
         sibling_mode: SiblingMode = "paper",
         group_by_size: bool = True,
-        log_target: bool = False,
-        epochs: int = DEFAULT_EPOCHS,
-        batch_size: int = 32,
-        lr: float = 1e-3,
-        max_steps: int | None = DEFAULT_MAX_STEPS,
-        rdrop_weight: float = 0.0,
-        rank_weight: float = 1.0,
-        **train_options: Any,
+        **options: Any,
     ) -> None:
         if dim < 4 or layers < 1:
             raise ConfigError(f"NN-Former: dim must be >= 4 and layers >= 1, got dim={dim}, layers={layers}")
@@ -244,10 +239,7 @@ class NNFormer(TorchPredictor):
             raise ConfigError(f"NN-Former: sibling_mode must be one of {', '.join(SIBLING_MODES)}, got {sibling_mode!r}")
         if heads % 4 or dim % heads:
             raise ConfigError(f"NN-Former: heads must be a multiple of 4 that divides dim, got heads={heads}, dim={dim}")
-        super().__init__(
-            log_target=log_target, epochs=epochs, batch_size=batch_size, lr=lr, max_steps=max_steps,
-            rdrop_weight=rdrop_weight, rank_weight=rank_weight, **train_options,
-        )
+        super().__init__(**options)
         self.dim, self.layers, self.heads, self.ffn_ratio = dim, layers, heads, ffn_ratio
         self.dropout, self.attn_dropout = dropout, attn_dropout
         self.sibling_mode = sibling_mode

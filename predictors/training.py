@@ -9,14 +9,14 @@ Public API (stable; other modules build on it):
 ``TrainConfig``
     A dataclass of the loop's options (epochs, batch_size, lr, weight_decay, warmup, min_lr_ratio,
     ema_decay, rank_weight, rdrop_weight, grad_clip, max_steps, seed, device, threads). Every neural
-    predictor takes these as constructor kwargs (see ``TorchPredictor``).
+    predictor takes these as constructor kwargs, declared once (see ``TorchPredictor``).
 ``BatchSource`` (protocol)
     What the loop iterates: ``len(source)`` items, and ``source.batches(indices, batch_size, rng)``
     yielding ``(inputs, positions)``: ``inputs`` is whatever the model's ``forward`` takes (a
     tensor, a dict or a dataclass of tensors; ``move_to`` sends it to the device) and
     ``positions`` the int array of the item positions it holds (so targets can be gathered).
     ``rng`` is None for prediction (keep the order), a Generator for training (shuffle).
-    ``predictors.encoding.EncodedGraphs`` is the ready-made one for ArchGraphs.
+    ``nasearch.predictors.encoding.EncodedGraphs`` is the ready-made one for ArchGraphs.
 ``train_regressor(model, source, y, config, forward=None, validation=None) -> TrainResult``
     Trains ``model`` (an ``nn.Module`` whose ``forward(inputs)`` returns a ``(B,)`` tensor, or
     ``forward(model, inputs)`` when given) on the standardised ``y`` and returns it with the EMA
@@ -39,26 +39,29 @@ Public API (stable; other modules build on it):
     is kept on CPU between calls, so a fitted predictor pickles (Ray ships it) and unpickles
     anywhere.
 Helpers: ``pairwise_difference_loss``, ``rdrop_consistency``, ``warmup_cosine``, ``EMA``,
-``TargetScaler``, ``seed_everything``, ``resolve_device``, ``move_to``, ``TRAIN_OPTIONS``.
+``TargetScaler``, ``seed_everything``, ``resolve_device``, ``move_to``, ``TRAIN_OPTIONS``,
+``PredictOptions``, ``shared_parameters``, ``ACCURACY_DEFAULTS``.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Protocol
+import typing
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import torch
 from torch import nn
 
+from nasearch.api import Hardware, Predictor
 from nasearch.errors import ConfigError, NasearchError, suggest
 from nasearch.graph import ArchGraph
-from predictors.base import Hardware, Predictor
-from predictors.metrics import kendall_tau
+from nasearch.metrics import kendall_tau
 
 
 class PredictorError(NasearchError, ValueError):
@@ -117,6 +120,16 @@ class TrainConfig:
                 raise ConfigError(f"training option: {message}")
 
 
+@dataclasses.dataclass
+class PredictOptions:
+    """The options of a ``TorchPredictor`` besides the training loop's (``TrainConfig``)."""
+
+    #: standardise ``log(y)`` instead of ``y`` (positive targets such as latency)
+    log_target: bool = False
+    #: graphs per forward pass when predicting
+    predict_batch_size: int = 1024
+
+
 #: the default budget of the neural accuracy predictors (NN-Former, GIN, MLP): this many epochs,
 #: capped at ``DEFAULT_MAX_STEPS`` optimizer steps. Measured on NB201 (BENCHMARKS.md), 16,000 steps
 #: reach the NN-Former paper's tau at 781 cells and come within 0.001 at 1563, where 8000 steps fell
@@ -124,24 +137,33 @@ class TrainConfig:
 DEFAULT_EPOCHS = 1000
 DEFAULT_MAX_STEPS = 16000
 
+#: the recipe the neural accuracy predictors (NN-Former, GIN, MLP) share: their ``option_defaults``
+ACCURACY_DEFAULTS: dict[str, Any] = {
+    "log_target": False, "epochs": DEFAULT_EPOCHS, "batch_size": 32, "lr": 1e-3,
+    "max_steps": DEFAULT_MAX_STEPS, "rank_weight": 1.0,
+}  # fmt: skip
+
 #: names of the training options a TorchPredictor accepts as kwargs
 TRAIN_OPTIONS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(TrainConfig))
 
 
-def own_options(cls: type) -> list[str]:
-    """The named constructor options of ``cls`` and its bases (not ``self`` or ``**kwargs``), for
-    the "did you mean" hint of a misspelt predictor option."""
-    import inspect
-
-    names: list[str] = []
-    for klass in cls.__mro__:
-        init = klass.__dict__.get("__init__")
-        if init is None:
-            continue
-        for name, p in inspect.signature(init).parameters.items():
-            if name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and name not in names:
-                names.append(name)
-    return names
+def shared_parameters(option_defaults: Mapping[str, Any] | None = None) -> dict[str, inspect.Parameter]:
+    """Every ``TorchPredictor`` option a subclass does not declare itself (``PredictOptions`` then
+    ``TrainConfig``) as a keyword-only parameter with its default; ``option_defaults`` come first
+    and override theirs. The one declaration of these options, for validation and messages."""
+    fields = [*dataclasses.fields(PredictOptions), *dataclasses.fields(TrainConfig)]
+    hints = {**typing.get_type_hints(PredictOptions), **typing.get_type_hints(TrainConfig)}
+    params = {
+        f.name: inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default,
+                                  annotation=hints[f.name])
+        for f in fields
+    }
+    overrides = dict(option_defaults or {})
+    unknown = [k for k in overrides if k not in params]
+    if unknown:
+        raise TypeError(f"option_defaults names no shared option {unknown[0]!r}{suggest(unknown[0], params)}")
+    first = {k: params[k].replace(default=v) for k, v in overrides.items()}
+    return {**first, **{k: p for k, p in params.items() if k not in first}}
 
 
 class BatchSource(Protocol):
@@ -464,22 +486,35 @@ def unpack_eval_set(eval_set: Any, owner: str) -> tuple[list[ArchGraph], np.ndar
 
 
 class TorchPredictor(Predictor):
-    """fit/predict/pickling for a torch model trained by ``train_regressor`` (see module doc)."""
+    """fit/predict/pickling for a torch model trained by ``train_regressor`` (see module doc).
+
+    A subclass declares only its own options and forwards ``**options`` here: ``log_target``,
+    ``predict_batch_size`` (``PredictOptions``) and the training options (``TrainConfig``), each
+    declared once. Where its defaults differ from those, it says so in ``option_defaults``.
+    """
 
     #: the name used in messages
     display_name = "predictor"
+    #: this predictor's own defaults for shared options (e.g. ``ACCURACY_DEFAULTS``): they override
+    #: ``PredictOptions``' and ``TrainConfig``'s and, like its own parameters, are recorded in the
+    #: provenance of a compare row (``nasearch.options.declared_defaults``)
+    option_defaults: ClassVar[Mapping[str, Any]] = {}
 
-    def __init__(self, log_target: bool = False, predict_batch_size: int = 1024, **train_options: Any) -> None:
-        unknown = [k for k in train_options if k not in TRAIN_OPTIONS]
+    def __init__(self, **options: Any) -> None:
+        """``options``: any of ``keyword_options()``; the others keep this predictor's defaults."""
+        shared = self.keyword_options()
+        unknown = [k for k in options if k not in shared]
         if unknown:
             known = type(self).option_names()
             raise ConfigError(
                 f"{self.display_name} has no option {unknown[0]!r}{suggest(unknown[0], known)} "
                 f"(options: {', '.join(known)})"
             )
-        self.train_config = TrainConfig(**train_options)
-        self.log_target = bool(log_target)
-        self.predict_batch_size = int(predict_batch_size)
+        values = {name: p.default for name, p in shared.items()} | options
+        predict = {f.name: values.pop(f.name) for f in dataclasses.fields(PredictOptions)}
+        self.train_config = TrainConfig(**values)
+        self.log_target = bool(predict["log_target"])
+        self.predict_batch_size = int(predict["predict_batch_size"])
         self.scaler = TargetScaler(log=self.log_target)
         self.module: nn.Module | None = None
         self.history: list[float] = []
@@ -488,10 +523,17 @@ class TorchPredictor(Predictor):
         self.best_step: int | None = None
 
     @classmethod
+    def keyword_options(cls) -> dict[str, inspect.Parameter]:
+        """The shared options this class's ``**options`` take, with its defaults (``shared_parameters``)."""
+        return shared_parameters(cls.option_defaults)
+
+    @classmethod
     def option_names(cls) -> list[str]:
-        """Every option the constructor takes: its own and its bases' named ones, then the
-        training options (what a misspelt option is matched against)."""
-        return list(dict.fromkeys([*own_options(cls), *TRAIN_OPTIONS]))
+        """Every option the constructor takes: its own and its bases' named ones, then the shared
+        ones (what a misspelt option is matched against)."""
+        from nasearch.options import accepted_options
+
+        return list(accepted_options(cls)[0])
 
     # --- hooks for subclasses -------------------------------------------------------------------
     def _prepare(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.evaluation.base import Evaluator, Result
+from nasearch.api import Evaluator, Result
 from nasearch.graph import ArchGraph
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nasearch.api import Predictor
 from nasearch.cli import main
 from nasearch.compare import (
     CSV_COLUMNS,
@@ -16,9 +17,9 @@ from nasearch.compare import (
     CompareConfig,
     Split,
     Task,
-    paper_protocol,
     check_split,
     get_protocol,
+    paper_protocol,
     random_protocol,
     register_protocol,
     row_options,
@@ -27,7 +28,6 @@ from nasearch.compare import (
 from nasearch.errors import ConfigError
 from nasearch.provenance import options_hash
 from nasearch.registry import PREDICTORS
-from predictors.base import Predictor
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -144,7 +144,7 @@ def test_a_module_can_add_a_hardware_protocol(task, tmp_path):
         header = (tmp_path / "results.csv").read_text().splitlines()[0]
         assert header.endswith(",device,options,options_hash,version,commit")
     finally:
-        PROTOCOLS.pop("one_device_out_test", None)
+        PROTOCOLS.unregister("one_device_out_test")
         PREDICTORS._registered.pop("hw_recorder_test", None)
 
 
@@ -222,7 +222,7 @@ def test_a_protocol_that_scores_its_validation_cells_is_refused(task, tmp_path):
             run_compare(_config(protocol="leaky_test", sizes=[50]), {"p": ("params_linear", {})}, tmp_path,
                         task, log=lambda s: None)
     finally:
-        PROTOCOLS.pop("leaky_test", None)
+        PROTOCOLS.unregister("leaky_test")
 
 
 def test_rows_carry_their_options_hash_version_and_commit(task, tmp_path):
@@ -247,6 +247,21 @@ def test_rows_carry_their_options_hash_version_and_commit(task, tmp_path):
     assert options_hash(base) != options_hash(row_options(cfg, "random_forest", {"max_features": 0.3}))
     assert options_hash(base) == options_hash(row_options(cfg, "random_forest", {"n_estimators": 300}))
     assert options_hash(base) != options_hash(row_options(_config(validation_size=64), "random_forest", {}))
+
+
+@pytest.mark.parametrize("name, expected", [
+    # computed on commit 2f77c2f, before the training defaults were declared once (#18)
+    ("nnformer", "592d67e52b"), ("gin", "e4ab01b130"), ("mlp", "cbf62c9bef"), ("ledgformer", "adc771a52a"),
+])
+def test_default_predictor_options_keep_their_hash(name, expected):
+    """Rows of existing results stay comparable: a neural predictor's resolved default options
+    (its own and the training defaults it declares) hash as they did."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # LeDG-Former is experimental
+        options = row_options(_config(), name, {})["predictor_options"]
+    assert options_hash(options) == expected, options
 
 
 def test_paper_protocol_scores_the_unseen_cells_apart(task, tmp_path):

@@ -75,6 +75,23 @@ def test_surrogate_blocks_are_checked(tmp_path):
         load_run_config(write(tmp_path, GOOD.replace("  sample_size: 5", "  surrogate: mlp")))
 
 
+def test_a_misspelt_inherited_option_is_named_with_a_suggestion(tmp_path):
+    """bayesian forwards its base's options (num_init, pool_size, ...) as **options: a typo in one is
+    still named with the closest option and the full list, and their types are still checked."""
+    text = GOOD.replace("  name: evolution\n  options: {population_size: 20}\n  sample_size: 5\n",
+                        "  name: bayesian\n  surrogate: {name: mlp}\n  pool_sise: 50\n")
+    with pytest.raises(ConfigError, match=r"key 'optimizer.pool_sise' \(line 10\): optimizer 'bayesian' has no "
+                       r"option 'pool_sise'; did you mean 'pool_size'\?") as info:
+        load_run_config(write(tmp_path, text))
+    listed = str(info.value).split("(options: ")[1].rstrip(")").split(", ")
+    assert {"surrogate", "num_init", "k", "num_parents", "pool_size", "max_edits", "ensemble_size",
+            "acquisition", "beta", "random_candidates"} == set(listed)
+    with pytest.raises(ConfigError, match=r"key 'optimizer.num_init' \(line 10\): expected an integer, got 'ten'"):
+        load_run_config(write(tmp_path, text.replace("pool_sise: 50", "num_init: ten")))
+    cfg = load_run_config(write(tmp_path, text.replace("pool_sise: 50", "pool_size: 50")))
+    assert cfg.optimizers[0].options == {"surrogate": {"name": "mlp"}, "pool_size": 50}
+
+
 def test_a_list_of_optimizers_gets_unique_labels(tmp_path):
     text = GOOD.replace("optimizer:\n  name: evolution\n  options: {population_size: 20}\n  sample_size: 5\n",
                         "optimizer:\n  - {name: random}\n  - {name: optuna, label: tpe}\n  - {name: optuna, sampler: gp, label: gp}\n")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nasearch.evaluation.base import Result
+from nasearch.api import Result
+from nasearch.search_spaces.examples.chain import ChainSpace
 from nasearch.tracking import StudyTracker, load_study, storage_url
-from search_spaces.examples.chain import ChainSpace
 
 
 def _tracker(tmp_path, objectives=(("valid_accuracy", True),)):  # type: ignore[no-untyped-def]
@@ -97,20 +97,14 @@ parallel: {backend: ray, workers: 2, resources: {num_cpus: 1}}
 """
 
 
-def test_ray_workers_overlap_on_the_timeline(tmp_path) -> None:
+@pytest.mark.ray
+def test_ray_workers_overlap_on_the_timeline(tmp_path, ray_local) -> None:
     """Two Ray workers, four 1-second evaluations: the stored trials overlap in time."""
-    ray = pytest.importorskip("ray")
-    import search_helpers
-
     from nasearch.cli import main
 
-    ray.cloudpickle.register_pickle_by_value(search_helpers)
     config = tmp_path / "timeline.yaml"
     config.write_text(RAY_RUN)
-    try:
-        assert main(["run", str(config), "--out", str(tmp_path / "out"), "--no-progress"]) == 0
-    finally:
-        ray.shutdown()
+    assert main(["run", str(config), "--out", str(tmp_path / "out"), "--no-progress"]) == 0
     trials = load_study(storage_url(None, tmp_path / "out"), "timeline/seed-0").trials
     spans = sorted((t.datetime_start, t.datetime_complete) for t in trials)
     assert len(spans) == 4 and all((end - start).total_seconds() >= 1.0 for start, end in spans)

@@ -23,7 +23,7 @@ from nasearch.data import EMBEDDED, DataSources
 from nasearch.data_fetch import OfficialFile, fetch
 from nasearch.data_manifest import EMBEDDED_DIR, EMBEDDED_TABLES, load_manifest, verify
 from nasearch.errors import DataError
-from search_spaces.nasbench201.benchmark import NasBench201Benchmark
+from nasearch.search_spaces.nasbench201.benchmark import NasBench201Benchmark
 
 REPO = Path(__file__).resolve().parent.parent
 C10 = "nasbench201/freerea/cifar10/accuracies.csv"
@@ -232,7 +232,7 @@ def test_fetch_offline_is_one_line_naming_the_url(tmp_path: Path, capsys: pytest
 # --- NB101's first use ----------------------------------------------------------------------------------
 def test_first_nb101_use_says_it_builds_the_index(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from search_spaces.nasbench101 import index as index_module
+    from nasearch.search_spaces.nasbench101 import index as index_module
 
     built = []
     monkeypatch.setattr(index_module, "build_index", lambda progress=False: built.append(progress) or "INDEX")
@@ -258,6 +258,13 @@ def test_the_wheel_carries_the_tables_and_works_from_anywhere(tmp_path: Path) ->
         names = set(archive.namelist())
     assert {f"nasearch/tables/{entry.stored}" for entry in load_manifest().values()} <= names
     assert "nasearch/tables/MANIFEST.json" in names and "nasearch/tables/nasbench201/LICENSES.md" in names
+    # one namespace: nothing but nasearch lands in site-packages, and every source module is in it
+    assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")} == {"nasearch"}
+    for package, folder in (("nasearch", "nasearch"), ("nasearch/predictors", "predictors"),
+                            ("nasearch/search_spaces", "search_spaces")):
+        sources = {f"{package}/{p.relative_to(REPO / folder).as_posix()}" for p in (REPO / folder).rglob("*.py")
+                   if "__pycache__" not in p.parts}
+        assert sources <= names, f"setup.cfg packages miss {sorted(sources - names)[:5]}"
     site = tmp_path / "site"
     install = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)],
                              capture_output=True, text=True, check=False)
@@ -279,3 +286,7 @@ def test_the_wheel_carries_the_tables_and_works_from_anywhere(tmp_path: Path) ->
                            cwd=elsewhere, env=env, capture_output=True, text=True, check=False)
     assert nb101.returncode == 0, nb101.stderr[-2000:]
     assert json.loads(nb101.stdout)["row"] == 0
+    for top_level in ("predictors", "search_spaces"):  # outside the repo folder these names do not exist
+        gone = subprocess.run([sys.executable, "-c", f"import {top_level}"], cwd=elsewhere, env=env,
+                              capture_output=True, text=True, check=False)
+        assert gone.returncode != 0 and "No module named" in gone.stderr

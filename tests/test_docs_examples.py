@@ -5,8 +5,8 @@ compare with the example predictor and split protocol on the real NAS-Bench-201 
 from __future__ import annotations
 
 import math
-import shutil
 import os
+import shutil
 import sys
 from pathlib import Path
 

@@ -16,7 +16,7 @@ from nasearch.config import apply_overrides, load_yaml
 from nasearch.errors import ArchError, ConfigError, RegistryError
 from nasearch.graph import ArchGraph
 from nasearch.registry import EVALUATORS, OPTIMIZERS, PREDICTORS, SEARCH_SPACES, Registry
-from search_spaces.examples.chain import ChainSpace
+from nasearch.search_spaces.examples.chain import ChainSpace
 
 
 # --- ArchGraph -----------------------------------------------------------------------------------
@@ -88,19 +88,19 @@ def test_builtin_names_resolve_lazily() -> None:
 
 
 def test_entry_point_plugin_is_found() -> None:
-    # search_spaces.examples.chain is registered through setup.cfg's entry points only
+    # nasearch.search_spaces.examples.chain is registered through setup.cfg's entry points only
     assert SEARCH_SPACES.get("chain") is ChainSpace
     assert "chain" in SEARCH_SPACES.sources()
 
 
 def test_module_path_and_unknown_names() -> None:
-    assert SEARCH_SPACES.get("search_spaces.examples.chain:ChainSpace") is ChainSpace
+    assert SEARCH_SPACES.get("nasearch.search_spaces.examples.chain:ChainSpace") is ChainSpace
     with pytest.raises(RegistryError, match="did you mean 'nasbench201'"):
         SEARCH_SPACES.get("nasbench210")
     with pytest.raises(RegistryError, match="cannot import module 'no_such_pkg.mod'"):
         SEARCH_SPACES.get("no_such_pkg.mod:Space")
     with pytest.raises(RegistryError, match="has no attribute 'Nope'"):
-        SEARCH_SPACES.get("search_spaces.examples.chain:Nope")
+        SEARCH_SPACES.get("nasearch.search_spaces.examples.chain:Nope")
 
 
 def test_plugin_breaking_the_contract_names_the_missing_method() -> None:
@@ -198,7 +198,7 @@ def test_plugin_space_from_another_package(tmp_path: Path, monkeypatch: pytest.M
     """A user's own module, given as 'pkg.module:Class', works like a built-in space."""
     (tmp_path / "my_space.py").write_text(textwrap.dedent(
         """
-        from search_spaces.examples.chain import ChainSpace
+        from nasearch.search_spaces.examples.chain import ChainSpace
 
         class TinyChain(ChainSpace):
             def __init__(self):

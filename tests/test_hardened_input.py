@@ -157,7 +157,7 @@ def test_surrogate_option_types_are_checked(tmp_path, capsys):
 
 @pytest.mark.parametrize("entry", [0.9, "1", 2, None])
 def test_nb101_matrix_entries_must_be_0_or_1(entry):
-    from search_spaces.nasbench101.spec import make_cell
+    from nasearch.search_spaces.nasbench101.spec import make_cell
 
     matrix = [[0, 1, 0], [0, 0, 1], [0, 0, 0]]
     ops = ["input", "conv3x3-bn-relu", "output"]
@@ -171,7 +171,7 @@ def test_nb101_matrix_entries_must_be_0_or_1(entry):
 def test_the_official_file_is_loaded_weights_only_explicitly(tmp_path, monkeypatch):
     import torch
 
-    from search_spaces.nasbench201 import official
+    from nasearch.search_spaces.nasbench201 import official
 
     path = tmp_path / "NAS-Bench-201-v1_1-096897.pth"
     torch.save({"meta_archs": [], "arch2infos": {}, "evaluated_indexes": []}, path)
@@ -190,7 +190,7 @@ def test_the_official_file_is_loaded_weights_only_explicitly(tmp_path, monkeypat
 def test_an_official_file_with_code_in_it_is_refused(tmp_path):
     import torch
 
-    from search_spaces.nasbench201.official import OfficialNasBench201Benchmark
+    from nasearch.search_spaces.nasbench201.official import OfficialNasBench201Benchmark
 
     path = tmp_path / "NAS-Bench-201-v1_1-096897.pth"
     torch.save({"meta_archs": [], "arch2infos": {}, "evaluated_indexes": [], "payload": _Payload()}, path)
@@ -208,7 +208,7 @@ class _Payload:
 def test_a_torch_without_weights_only_loading_is_refused(tmp_path, monkeypatch):
     import torch
 
-    from search_spaces.nasbench201.official import load_weights_only
+    from nasearch.search_spaces.nasbench201.official import load_weights_only
 
     def old_load(f, map_location=None):  # the signature of a torch before weights_only existed
         raise AssertionError("must not be called")

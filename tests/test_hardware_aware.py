@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nasearch.devices import load_devices
 from nasearch.errors import ConfigError
 from nasearch.optimizers.pareto import hypervolume
 from nasearch.registry import EVALUATORS
 from nasearch.runconfig import load_run_config
 from nasearch.runner import run
-from predictors.devices import load_devices
-from search_spaces.nasbench201.benchmark import HELP_DEVICES
-from search_spaces.nasbench201.hardware_aware import PREDICTED, target_spec, training_devices
+from nasearch.search_spaces.nasbench201.benchmark import HELP_DEVICES
+from nasearch.search_spaces.nasbench201.hardware_aware import PREDICTED, target_spec, training_devices
 
 YAML = Path(__file__).resolve().parent.parent / "runs" / "nb201_zero_shot_pareto.yaml"
 TINY_MODEL = "{train_cells: 10, seed: 0, predictor: {epochs: 1, batch_size: 128, log_target: true, threads: 1}}"
@@ -85,7 +85,7 @@ def test_shipped_config_runs_and_reports_true_hypervolumes(tmp_path: Path, monke
 
 
 def _space():  # a fresh space: the evaluator must find the model in the cache, not in memory
-    from search_spaces.nasbench201.space import NasBench201Space
+    from nasearch.search_spaces.nasbench201.space import NasBench201Space
 
     return NasBench201Space()
 

@@ -10,7 +10,7 @@ import torch
 from nasearch.errors import ConfigError
 from nasearch.evaluation.latency import LatencyEvaluator, measure
 from nasearch.registry import EVALUATORS
-from search_spaces.nasbench201.network import build_network
+from nasearch.search_spaces.nasbench201.network import build_network
 
 torch.set_num_threads(1)
 

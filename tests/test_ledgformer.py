@@ -10,8 +10,8 @@ import torch
 
 from nasearch.errors import ConfigError
 from nasearch.graph import ArchGraph
-from nasearch.registry import PREDICTORS
-from predictors.ledgformer import (
+from nasearch.metrics import kendall_tau, mape
+from nasearch.predictors.ledgformer import (
     BRANCHES,
     DGSA,
     LeDGFormer,
@@ -19,9 +19,9 @@ from predictors.ledgformer import (
     dgsa_masks,
     fathers_mean_operator,
 )
-from predictors.metrics import kendall_tau, mape
-from predictors.training import PredictorError
-from search_spaces.nasbench201.space import NasBench201Space
+from nasearch.predictors.training import PredictorError
+from nasearch.registry import PREDICTORS
+from nasearch.search_spaces.nasbench201.space import NasBench201Space
 
 # The NB201 cell as ops on nodes: 0 input, 1..6 the edges (0,1) (0,2) (1,2) (0,3) (1,3) (2,3), 7 output.
 # Fathers (predecessors) of each node, read off the cell: an edge op feeds every edge op that starts
@@ -157,7 +157,7 @@ def test_one_model_over_several_devices_with_hardware(nb201_benchmark, nb201_cel
 
 
 def test_graphs_of_other_spaces_with_attrs_and_sizes():
-    from search_spaces.examples.chain import ChainSpace
+    from nasearch.search_spaces.examples.chain import ChainSpace
 
     rng = np.random.default_rng(1)
     space = ChainSpace()

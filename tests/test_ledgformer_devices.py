@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from nasearch.devices import DeviceSpec, device_names, load_devices, resolve_device
 from nasearch.errors import ArchError
-from predictors.devices import DeviceSpec, device_names, load_devices, resolve_device
-from search_spaces.nasbench201.benchmark import BRP_DEVICE, HELP_DEVICES, METRICS
+from nasearch.search_spaces.nasbench201.benchmark import BRP_DEVICE, HELP_DEVICES, METRICS
 
 
 def test_table_covers_exactly_the_benchmark_latency_devices():

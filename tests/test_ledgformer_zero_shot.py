@@ -11,7 +11,7 @@ import pytest
 from nasearch.cli import main
 from nasearch.compare import CompareConfig, Task, get_protocol
 from nasearch.errors import ConfigError
-from search_spaces.nasbench201.space import NasBench201Space
+from nasearch.search_spaces.nasbench201.space import NasBench201Space
 
 REPO = Path(__file__).resolve().parent.parent
 POOL = ["1080ti_1", "2080ti_1", "titan_rtx_1", "pixel3", "fpga"]
@@ -50,9 +50,9 @@ def test_leave_one_device_out_never_trains_on_the_held_out_device(task):
 def test_leave_one_chip_out_never_trains_on_any_setting_of_the_held_out_chip(task):
     """All 27 HELP settings: holding out one setting removes every batch size / precision of its
     chip (and a chip shared by two products, Snapdragon 835 in pixel2 and essential_ph_1)."""
-    from predictors.devices import load_devices
-    from predictors.zero_shot import chip_groups
-    from search_spaces.nasbench201.benchmark import HELP_DEVICES
+    from nasearch.devices import load_devices
+    from nasearch.search_spaces.nasbench201.benchmark import HELP_DEVICES
+    from nasearch.search_spaces.nasbench201.latency_protocols import chip_groups
 
     table = load_devices()
     config = CompareConfig(name="t", sizes=[30], predictors={"x": {}}, train_metric="latency/*",

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from nasearch.graph import wl_hash
-from search_spaces.nasbench101.index import CACHE_NAME, load_index, read_index
-from search_spaces.nasbench101.network import count_params
-from search_spaces.nasbench101.spec import NUM_CELLS, labels, make_cell, module_hash
+from nasearch.search_spaces.nasbench101.index import CACHE_NAME, load_index, read_index
+from nasearch.search_spaces.nasbench101.network import count_params
+from nasearch.search_spaces.nasbench101.spec import NUM_CELLS, labels, make_cell, module_hash
 
 ROW0_HASH = "00005c142e6f48ac74fdcf73e3439874"
 
@@ -20,7 +20,7 @@ def index():
 
 @pytest.fixture(scope="module")
 def compact(data_root):
-    from search_spaces.nasbench101.benchmark import NasBench101Benchmark
+    from nasearch.search_spaces.nasbench101.benchmark import NasBench101Benchmark
 
     return NasBench101Benchmark(data_root, index=load_index())
 
@@ -63,7 +63,7 @@ def test_stored_cells_hash_to_their_rows(index):
 
 def test_any_labelled_form_of_a_cell_finds_its_row_without_hashing(index):
     """row_of_cell (a table lookup) agrees with the hash computed one cell at a time."""
-    from search_spaces.nasbench101.space import NasBench101Space
+    from nasearch.search_spaces.nasbench101.space import NasBench101Space
 
     rng = np.random.default_rng(2)
     paper = NasBench101Space(sampling="nasbench")

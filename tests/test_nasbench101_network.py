@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from nasearch.errors import ConfigError
-from search_spaces.nasbench101.index import load_index
-from search_spaces.nasbench101.network import build_network, count_params, vertex_channels
-from search_spaces.nasbench101.spec import NUM_CELLS
+from nasearch.search_spaces.nasbench101.index import load_index
+from nasearch.search_spaces.nasbench101.network import build_network, count_params, vertex_channels
+from nasearch.search_spaces.nasbench101.spec import NUM_CELLS
 
 
 def _trainable(model: torch.nn.Module) -> int:
@@ -44,7 +44,7 @@ def test_torch_parameter_count_equals_the_formula_small(cells):
 
 
 def test_torch_parameter_count_equals_the_benchmark_at_full_size(data_root, cells):
-    from search_spaces.nasbench101.benchmark import NasBench101Benchmark
+    from nasearch.search_spaces.nasbench101.benchmark import NasBench101Benchmark
 
     bench = NasBench101Benchmark(data_root, index=load_index())
     for cell in cells[-6:]:

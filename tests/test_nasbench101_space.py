@@ -10,8 +10,15 @@ import pytest
 from nasearch.cli import main
 from nasearch.errors import ArchError
 from nasearch.registry import SEARCH_SPACES
-from search_spaces.nasbench101.index import load_index
-from search_spaces.nasbench101.spec import MAX_EDGES, MAX_VERTICES, NUM_CELLS, Cell, make_cell, module_hash
+from nasearch.search_spaces.nasbench101.index import load_index
+from nasearch.search_spaces.nasbench101.spec import (
+    MAX_EDGES,
+    MAX_VERTICES,
+    NUM_CELLS,
+    Cell,
+    make_cell,
+    module_hash,
+)
 
 ROW0_HASH = "00005c142e6f48ac74fdcf73e3439874"
 SIMPLE = '{"matrix": [[0, 1, 0], [0, 0, 1], [0, 0, 0]], "ops": ["input", "conv3x3-bn-relu", "output"]}'
@@ -30,7 +37,7 @@ def _is_valid(cell: Cell) -> bool:
 
 
 def test_registry_resolves_the_space(space):
-    from search_spaces.nasbench101.space import NasBench101Space
+    from nasearch.search_spaces.nasbench101.space import NasBench101Space
 
     assert isinstance(space, NasBench101Space) and space.name == "nasbench101"
     with pytest.raises(ArchError, match="sampling must be one of"):
@@ -50,7 +57,7 @@ def test_uniform_sampling_covers_rows_uniformly(space):
 
 
 def test_nasbench_style_sampling_is_valid_and_differs_from_uniform(space, data_root):
-    from search_spaces.nasbench101.space import NasBench101Space
+    from nasearch.search_spaces.nasbench101.space import NasBench101Space
 
     paper = NasBench101Space(data_dir=str(data_root), sampling="nasbench")
     rng = np.random.default_rng(1)
@@ -136,7 +143,7 @@ def test_benchmark_query_and_column_in_row_order(space):
     acc = bench.column("cifar10/test_accuracy")
     assert acc.shape == (NUM_CELLS,)
     # the NAS-Bench-101 paper: best mean test accuracy 94.32 %
-    assert bench.optimum("cifar10/test_accuracy") == pytest.approx(94.3176, abs=1e-3)
+    assert bench.optimum("cifar10/test_accuracy").value == pytest.approx(94.3176, abs=1e-3)
     best = int(np.argmax(acc))
     cell = space.from_index(best)
     assert bench.query(cell, ["cifar10/test_accuracy"]) == {"cifar10/test_accuracy": acc[best]}
@@ -172,7 +179,7 @@ def test_cli_query_invalid_spec_is_one_clear_error(capsys, data_root, spec, mess
 
 
 def test_key_without_a_cached_index_hashes_and_never_builds(tmp_path, monkeypatch):
-    from search_spaces.nasbench101.space import NasBench101Space
+    from nasearch.search_spaces.nasbench101.space import NasBench101Space
 
     index = load_index()  # the shared one, read before the cache folder moves
     monkeypatch.setenv("NASEARCH_CACHE", str(tmp_path))

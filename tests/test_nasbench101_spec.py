@@ -9,11 +9,24 @@ import pytest
 
 from nasearch.errors import ArchError
 from nasearch.graph import wl_hash
-from search_spaces.nasbench101.enumerate import (
-    _Hasher, _hash_vertex_count, adjacency_of_bits, canonical_graphs, full_dag_bits, op_labels,
+from nasearch.search_spaces.nasbench101.enumerate import (
+    _hash_vertex_count,
+    _Hasher,
+    adjacency_of_bits,
+    canonical_graphs,
+    full_dag_bits,
+    op_labels,
 )
-from search_spaces.nasbench101.spec import (
-    OPS, cell_from_json, cell_to_json, decode, encode, labels, make_cell, module_hash, prune,
+from nasearch.search_spaces.nasbench101.spec import (
+    OPS,
+    cell_from_json,
+    cell_to_json,
+    decode,
+    encode,
+    labels,
+    make_cell,
+    module_hash,
+    prune,
 )  # fmt: skip
 
 C3, C1, MP = OPS
@@ -115,7 +128,7 @@ def test_vectorised_enumeration_equals_the_official_generator(n):
     got = {bytes(h).decode(): (int(b), int(c)) for h, b, c in zip(hexes, rep_bits, rep_codes)}
     assert got == first
     # every labelled graph points at the position of its own hash
-    for m, b in enumerate(bits.tolist()[:40]):
+    for m, _ in enumerate(bits.tolist()[:40]):
         for code, lab in enumerate(itertools.product(range(3), repeat=n - 2)):
             pos = class_of[m * 3 ** (n - 2) + code]
             assert bytes(hexes[pos]).decode() == wl_hash(adj[m].astype(np.int8), [-1, *lab, -2])
@@ -131,7 +144,7 @@ def test_canonical_graphs_count_the_isomorphism_classes():
 
 
 def test_md5_split_over_processes_and_chunks_gives_the_same_hashes(monkeypatch):
-    from search_spaces.nasbench101 import enumerate as enum_module
+    from nasearch.search_spaces.nasbench101 import enumerate as enum_module
 
     monkeypatch.setattr(_Hasher, "MIN_ROWS_TO_SPLIT", 0)
     monkeypatch.setattr(enum_module, "_CHUNK", 97)
@@ -145,7 +158,7 @@ def test_md5_split_over_processes_and_chunks_gives_the_same_hashes(monkeypatch):
 
 
 def test_quick_cell_agrees_with_make_cell_on_random_specs():
-    from search_spaces.nasbench101.spec import quick_cell
+    from nasearch.search_spaces.nasbench101.spec import quick_cell
 
     rng = np.random.default_rng(0)
     valid = 0

@@ -15,10 +15,17 @@ import numpy as np
 import pytest
 
 from nasearch.errors import DataError
-from search_spaces.nasbench101.index import load_index
-from search_spaces.nasbench101.network import count_params
-from search_spaces.nasbench101.tfrecord import (
-    EvaluationData, ModelMetrics, crc32c, iter_records, iter_rows, masked_crc32c, parse_row, write_records,
+from nasearch.search_spaces.nasbench101.index import load_index
+from nasearch.search_spaces.nasbench101.network import count_params
+from nasearch.search_spaces.nasbench101.tfrecord import (
+    EvaluationData,
+    ModelMetrics,
+    crc32c,
+    iter_records,
+    iter_rows,
+    masked_crc32c,
+    parse_row,
+    write_records,
 )  # fmt: skip
 
 
@@ -145,7 +152,7 @@ def test_official_rows_parse(official_file):
 
 
 def test_benchmark_uses_the_official_file(official_file, data_root, tmp_path, monkeypatch):
-    from search_spaces.nasbench101.benchmark import NasBench101Benchmark
+    from nasearch.search_spaces.nasbench101.benchmark import NasBench101Benchmark
 
     index = load_index()  # from the shared cache, before the cache folder moves
     monkeypatch.setenv("NASEARCH_CACHE", str(tmp_path))
@@ -175,7 +182,7 @@ def test_benchmark_uses_the_official_file(official_file, data_root, tmp_path, mo
 
 
 def test_official_file_with_an_unknown_hash_is_rejected(tmp_path, data_root, monkeypatch):
-    from search_spaces.nasbench101.benchmark import NasBench101Benchmark
+    from nasearch.search_spaces.nasbench101.benchmark import NasBench101Benchmark
 
     index = load_index()
     monkeypatch.setenv("NASEARCH_CACHE", str(tmp_path))
@@ -188,7 +195,7 @@ def test_official_file_with_an_unknown_hash_is_rejected(tmp_path, data_root, mon
 
 
 def test_fast_path_agrees_with_the_wire_decoder(official_file):
-    from search_spaces.nasbench101.tfrecord import final_metrics
+    from nasearch.search_spaces.nasbench101.tfrecord import final_metrics
 
     path, _ = official_file
     for data in list(iter_records(path))[:8]:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from nasearch.errors import ArchError, DataError
-from search_spaces.nasbench201.benchmark import HELP_DEVICES, NasBench201Benchmark
-from search_spaces.nasbench201.space import EDGES, OPS, NasBench201Space, arch_to_str, str_to_arch
+from nasearch.search_spaces.nasbench201.benchmark import HELP_DEVICES, NasBench201Benchmark
+from nasearch.search_spaces.nasbench201.space import EDGES, OPS, NasBench201Space, arch_to_str, str_to_arch
 
 BEST_C10 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
 
@@ -194,7 +194,7 @@ def test_misaligned_arch_strings_are_detected(data_root: Path, tmp_path: Path) -
     rows[0], rows[1] = ",".join(cols0), ",".join(cols1)
     path.write_text("\n".join([header, *rows]))
     bench = NasBench201Benchmark(root)
-    bench.archs  # the order comes from the 12-epoch table
+    _ = bench.archs  # the order comes from the 12-epoch table
     with pytest.raises(DataError, match="disagrees with the official NB201 index order"):
         bench.column("cifar10-valid/valid_accuracy")
 

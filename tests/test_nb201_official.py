@@ -14,8 +14,8 @@ import torch
 from nas_201_api.api_utils import ArchResults, ResultsCount
 
 from nasearch.errors import DataError
-from search_spaces.nasbench201.official import OfficialNasBench201Benchmark
-from search_spaces.nasbench201.space import NasBench201Space
+from nasearch.search_spaces.nasbench201.official import OfficialNasBench201Benchmark
+from nasearch.search_spaces.nasbench201.space import NasBench201Space
 
 ARCHS = [
     "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|",

@@ -9,8 +9,8 @@ import torch
 from nasearch.data import load_json_table
 from nasearch.errors import ArchError, ConfigError
 from nasearch.evaluation.profiling import count_flops, count_params
-from search_spaces.nasbench201.network import Cell, build_network
-from search_spaces.nasbench201.space import EDGES, OPS, arch_to_str
+from nasearch.search_spaces.nasbench201.network import Cell, build_network
+from nasearch.search_spaces.nasbench201.space import EDGES, OPS, arch_to_str
 
 torch.set_num_threads(1)
 
@@ -98,8 +98,8 @@ def test_bad_input_gets_a_clear_error():
 
 def test_nb101_torch_network_matches_its_table_on_a_sample():
     """The NB101 network is the NB101 module's; the training evaluator relies on its counts."""
-    from search_spaces.nasbench101.network import build_network as build_nb101
-    from search_spaces.nasbench101.space import NasBench101Space
+    from nasearch.search_spaces.nasbench101.network import build_network as build_nb101
+    from nasearch.search_spaces.nasbench101.space import NasBench101Space
 
     space = NasBench101Space()
     bench = space.benchmark()

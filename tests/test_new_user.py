@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nasearch.api import Result
 from nasearch.errors import ArchError, ConfigError
-from nasearch.evaluation.base import Result
 from nasearch.graph import ArchGraph
 from nasearch.registry import PREDICTORS, SEARCH_SPACES
-from search_spaces.examples.chain import ChainSpace
+from nasearch.search_spaces.examples.chain import ChainSpace
 
 
 def test_suggest_names_the_closest_choice_or_nothing() -> None:
@@ -42,7 +42,7 @@ def test_every_predictor_option_gets_did_you_mean(name: str, typo: str, meant: s
 
 # --- module paths -------------------------------------------------------------------------------
 SPACE_MODULE = '''
-from search_spaces.examples.chain import ChainSpace
+from nasearch.search_spaces.examples.chain import ChainSpace
 
 
 class MySpace(ChainSpace):
@@ -122,7 +122,7 @@ def test_a_back_edge_names_the_space_the_method_and_the_cell() -> None:
 
 
 def test_to_graph_returning_something_else_is_named() -> None:
-    from nasearch.space_calls import to_graph
+    from nasearch.api.space_calls import to_graph
 
     class Tuples(ChainSpace):
         def to_graph(self, arch):  # type: ignore[no-untyped-def]

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from search_helpers import RidgeEnsembleSurrogate, RidgeSurrogate
 
+from nasearch.api import Result
 from nasearch.errors import ConfigError
-from nasearch.evaluation.base import Result
 from nasearch.evaluation.benchmark import BenchmarkEvaluator
 from nasearch.registry import OPTIMIZERS
 

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
+from nasearch import metrics
 from nasearch.errors import ConfigError
 from nasearch.graph import ArchGraph
-from predictors import metrics
-from predictors.encoding import EncodedGraphs, OpVocab, flat_encoding, op_counts
-from predictors.nnformer import MASK_NAMES, NNFormer, NNFormerModule, node_masks, sequence_masks
-from predictors.training import (
+from nasearch.predictors.encoding import EncodedGraphs, OpVocab, flat_encoding, op_counts
+from nasearch.predictors.nnformer import MASK_NAMES, NNFormer, NNFormerModule, node_masks, sequence_masks
+from nasearch.predictors.training import (
     EMA,
     PredictorError,
     TargetScaler,
@@ -129,6 +129,40 @@ def test_ema_tracks_weights_and_scaler_round_trips():
         assert np.allclose(s.inverse(s.transform(y)), y)
     with pytest.raises(PredictorError, match="positive"):
         TargetScaler(log=True).fit(np.array([0.0, 1.0]))
+
+
+def test_neural_predictors_keep_their_training_defaults():
+    """The shared options are declared once (PredictOptions, TrainConfig) and each predictor's own
+    defaults once (option_defaults): what every predictor trains with by default is unchanged."""
+    import warnings
+
+    from nasearch.registry import PREDICTORS
+
+    recipe = dict(epochs=1000, batch_size=32, lr=1e-3, max_steps=16000, rank_weight=1.0)
+    expected = {
+        "nnformer": TrainConfig(**recipe), "gin": TrainConfig(**recipe), "mlp": TrainConfig(**recipe),
+        "ledgformer": TrainConfig(epochs=200, batch_size=128, lr=1e-3, max_steps=None, rank_weight=0.2),
+    }  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # LeDG-Former is experimental
+        for name, config in expected.items():
+            predictor = PREDICTORS.create(name)
+            assert predictor.train_config == config, name
+            assert (predictor.log_target, predictor.predict_batch_size) == (False, 1024), name
+            tuned = PREDICTORS.create(name, log_target=True, predict_batch_size=7, weight_decay=0.5, epochs=3)
+            assert tuned.train_config == TrainConfig(**{**vars(config), "weight_decay": 0.5, "epochs": 3}), name
+            assert (tuned.log_target, tuned.predict_batch_size) == (True, 7), name
+
+
+def test_a_misspelt_shared_option_lists_every_option_in_order():
+    with pytest.raises(ConfigError) as info:
+        NNFormer(weight_decy=0.1)
+    message = str(info.value)
+    assert message.startswith("NN-Former has no option 'weight_decy'; did you mean 'weight_decay'?")
+    listed = message.split("(options: ")[1].rstrip(")").split(", ")
+    assert listed[:9] == ["dim", "layers", "heads", "ffn_ratio", "dropout", "attn_dropout", "sibling_mode",
+                          "group_by_size", "log_target"]
+    assert {"epochs", "predict_batch_size", "validate_every", "seed"} <= set(listed) and len(listed) == len(set(listed))
 
 
 def test_bad_options_are_named():
@@ -268,8 +302,8 @@ def test_kendall_tau_b_hand_values_with_ties():
 
 
 def test_max_steps_caps_the_epochs_and_a_linear_target_is_learnt():
-    from predictors.encoding import ArraySource
-    from predictors.training import train_regressor
+    from nasearch.predictors.encoding import ArraySource
+    from nasearch.predictors.training import train_regressor
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(20, 3)).astype(np.float32)
@@ -285,7 +319,7 @@ def test_max_steps_caps_the_epochs_and_a_linear_target_is_learnt():
 
 def test_neural_baselines_share_nnformers_default_budget_and_loss():
     """The issue's "same training budget rules": GIN and MLP train as long, and on the same loss."""
-    from predictors.baselines import GINPredictor, MLPPredictor
+    from nasearch.predictors.baselines import GINPredictor, MLPPredictor
 
     def budget(predictor):
         cfg = predictor.train_config
@@ -301,8 +335,8 @@ def test_neural_baselines_share_nnformers_default_budget_and_loss():
 
 
 def _linear_fit(validation, **options):
-    from predictors.encoding import ArraySource
-    from predictors.training import train_regressor
+    from nasearch.predictors.encoding import ArraySource
+    from nasearch.predictors.training import train_regressor
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(40, 3)).astype(np.float32)
@@ -314,8 +348,8 @@ def _linear_fit(validation, **options):
 
 
 def test_a_validation_set_keeps_the_weights_that_rank_it_best():
-    from predictors.encoding import ArraySource
-    from predictors.training import predict_regressor
+    from nasearch.predictors.encoding import ArraySource
+    from nasearch.predictors.training import predict_regressor
 
     rng = np.random.default_rng(1)
     xv = rng.normal(size=(30, 3)).astype(np.float32)
@@ -337,7 +371,7 @@ def test_a_validation_set_keeps_the_weights_that_rank_it_best():
 
 
 def test_eval_set_reaches_nnformer_and_ensemble_members_and_bad_ones_are_named(fitted_small_nnformer):
-    from predictors.ensemble import Ensemble
+    from nasearch.predictors.ensemble import Ensemble
 
     _, graphs = fitted_small_nnformer
     y = np.array([g.n_edges + 2 * g.ops.count("conv3x3") for g in graphs], dtype=float)

@@ -159,10 +159,10 @@ def _ray_command() -> str:
 def _nodes(cluster: Cluster) -> dict[str, str]:
     """resource name -> node id, asked of the cluster by a short-lived driver."""
     code = (
-        "import json, ray; ray.init(address=%r, logging_level='ERROR'); "
+        f"import json, ray; ray.init(address={cluster.address!r}, logging_level='ERROR'); "
         "print(json.dumps({r: n['NodeID'] for n in ray.nodes() if n['Alive'] for r in n['Resources'] "
         "if r.startswith('nasearch_')})); ray.shutdown()"
-    ) % cluster.address
+    )
     deadline = time.time() + 60
     while time.time() < deadline:
         done = subprocess.run(
@@ -216,6 +216,7 @@ def _count(db: Path) -> list[tuple[str, str]]:
         return []
 
 
+@pytest.mark.slow  # two Ray nodes and a 30-cell search: not in the fast `-m "ray and not slow"` subset
 def test_search_on_a_two_node_cluster_survives_losing_a_node(cluster, tmp_path):
     nodes = _nodes(cluster)
     head, node2 = nodes["nasearch_head"], nodes["nasearch_node2"]
@@ -267,6 +268,7 @@ parallel: {{backend: ray, workers: 2, address: "{cluster.address}", max_retries:
     assert "state-dump" not in stderr and "Raylet is terminated" not in stderr, stderr[-3000:]
 
 
+@pytest.mark.slow  # a fresh local Ray in a driver subprocess per case (~10 s each): not in the fast subset
 @pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
 def test_a_killed_driver_leaves_no_local_ray_behind(how, tmp_path):
     """A driver that started its own local Ray, killed: SIGTERM unwinds and shuts Ray down

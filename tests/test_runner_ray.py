@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import search_helpers
 from search_helpers import DyingEvaluator, FlakyEvaluator
 
 from nasearch.evaluation.benchmark import BenchmarkEvaluator
@@ -17,12 +16,9 @@ METRIC = "cifar10-valid/valid_accuracy"
 
 
 @pytest.fixture(scope="module")
-def ray_session():
-    ray = pytest.importorskip("ray")
-    # workers cannot import the tests folder: ship the helper classes by value
-    ray.cloudpickle.register_pickle_by_value(search_helpers)
-    yield ray
-    ray.shutdown()
+def ray_session(ray_local):
+    """The session's local Ray (tests/conftest.py): the pools here find it running and use it."""
+    return ray_local
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +31,7 @@ def _archs(space, n, seed=0):
     return [space.sample(rng) for _ in range(n)]
 
 
+@pytest.mark.ray
 def test_ray_pool_runs_in_parallel_and_returns_failures(ray_session, nb201_space, bench):
     pool = RayPool(FlakyEvaluator(bench, fail_op="none"), workers=2, num_cpus=1)
     archs = _archs(nb201_space, 12)
@@ -54,6 +51,7 @@ def test_ray_pool_runs_in_parallel_and_returns_failures(ray_session, nb201_space
     pool.close()
 
 
+@pytest.mark.ray
 def test_a_lost_worker_task_is_retried(ray_session, nb201_space, bench, tmp_path):
     pool = RayPool(DyingEvaluator(bench, str(tmp_path), die_times=1), workers=2, max_retries=2)
     arch = _archs(nb201_space, 1, seed=5)[0]
@@ -70,6 +68,7 @@ def test_a_lost_worker_task_is_retried(ray_session, nb201_space, bench, tmp_path
     assert outcome.result is None and "Worker" in outcome.error
 
 
+@pytest.mark.ray
 def test_run_with_ray_backend_records_failures(ray_session, tmp_path):
     from nasearch.cli import main
     from nasearch.tracking import FAIL, StudyTracker, storage_url
@@ -105,6 +104,7 @@ def test_serial_pool_and_backend_names(bench, nb201_space):
         make_pool(bench, "dask")
 
 
+@pytest.mark.ray
 def test_surrogate_refits_run_as_ray_tasks(ray_session, nb201_space, bench):
     """With surrogate_resources, every ensemble member is fitted in a Ray worker process and
     comes back predicting exactly what a fit in the driver predicts."""
@@ -128,6 +128,7 @@ def test_surrogate_refits_run_as_ray_tasks(ray_session, nb201_space, bench):
     assert SerialPool(bench).fitter() is None and RayPool(bench, workers=1).fitter() is None
 
 
+@pytest.mark.ray
 def test_surrogate_resources_the_cluster_lacks_are_refused(ray_session, bench):
     from nasearch.errors import ConfigError
 
@@ -137,6 +138,7 @@ def test_surrogate_resources_the_cluster_lacks_are_refused(ray_session, bench):
         RayPool(bench, workers=1, surrogate_resources={"num_gpus": 64})
 
 
+@pytest.mark.ray
 def test_run_with_surrogate_refits_on_ray(ray_session, tmp_path):
     from nasearch.cli import main
 
@@ -160,6 +162,7 @@ parallel: {{backend: ray, workers: 1, surrogate_resources: {{num_cpus: 1}}}}
     assert main(["run", str(bad), "--out", str(tmp_path / "bad"), "--no-progress"]) != 0
 
 
+@pytest.mark.ray
 def test_a_task_past_the_timeout_is_cancelled_on_its_worker(ray_session, tmp_path):
     """A hung evaluation is cancelled (its Ray worker killed) and recorded as timed out; the
     search goes on to its budget."""

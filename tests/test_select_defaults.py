@@ -19,7 +19,7 @@ from benchmarks.select_defaults import (
     validation_block,
 )
 from nasearch.compare import CompareConfig, Task
-from predictors.metrics import MetricError
+from nasearch.metrics import MetricError
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_the_procedures_never_touch_cells_past_training_and_validation(task):
     # the task the fits see: NaN beyond the visible cells, so a leak cannot pass silently
     visible = VisibleTask(task, np.arange(140))
     assert np.isfinite(visible.column(metric)[:140]).all() and np.isnan(visible.column(metric)[140:]).all()
-    from predictors.metrics import kendall_tau
+    from nasearch.metrics import kendall_tau
 
     with pytest.raises(MetricError, match="NaN"):
         kendall_tau(visible.column("cifar10/test_accuracy")[100:200], np.arange(100))

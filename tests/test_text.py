@@ -11,10 +11,9 @@ import textwrap
 import numpy as np
 import pytest
 
+from nasearch.devices import device_names
 from nasearch.errors import ArchError
-from nasearch.registry import SEARCH_SPACES
-from predictors.devices import device_names
-from predictors.text import (
+from nasearch.predictors.text import (
     HARDWARE_NUMBERS,
     NODE_NUMBERS,
     NODE_TEMPLATES,
@@ -26,7 +25,8 @@ from predictors.text import (
     node_template_category,
     register_node_template,
 )
-from search_spaces.nasbench201.space import OPS as NB201_OPS
+from nasearch.registry import SEARCH_SPACES
+from nasearch.search_spaces.nasbench201.space import OPS as NB201_OPS
 
 NB101_OPS = ("input", "output", "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3")
 CHAIN_OPS = ("input", "output", "conv", "depthwise_conv", "maxpool", "identity")
@@ -141,7 +141,7 @@ OFFLINE_SCRIPT = textwrap.dedent(
         raise OSError("network disabled in this test")
     socket.socket.connect = refuse
     socket.create_connection = refuse
-    from predictors.text import TextEncoder
+    from nasearch.predictors.text import TextEncoder
     enc = TextEncoder()
     vecs = enc.encode(["ParamL Conv 3", "ParamL Conv 1", "Input", "ParamL Conv 3"])
     print(json.dumps({"shape": list(vecs.shape), "cache": enc.cache_size,
@@ -188,7 +188,7 @@ def test_encoder_is_pretrained_and_caches_per_unique_string(encoder, monkeypatch
 
 
 def test_random_initialised_encoder_differs_from_pretrained(encoder):
-    from predictors.text import TextEncoder
+    from nasearch.predictors.text import TextEncoder
 
     rand = TextEncoder(pretrained=False, seed=0)
     a = encoder.encode(["ParamL Conv 3"])[0]

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
+from nasearch.api import Result
 from nasearch.errors import ConfigError
-from nasearch.evaluation.base import Result
 from nasearch.evaluation.benchmark import BenchmarkEvaluator
 from nasearch.tracking import COMPLETE, FAIL, StudyTracker, load_study, storage_url, study_name, study_names
 

@@ -14,8 +14,8 @@ from nasearch.evaluation.datasets import _split_indices, load_dataset, read_cifa
 from nasearch.evaluation.profiling import count_flops, count_params
 from nasearch.evaluation.training import TrainingEvaluator
 from nasearch.registry import EVALUATORS
-from search_spaces.nasbench201.network import build_network
-from search_spaces.nasbench201.space import NasBench201Space
+from nasearch.search_spaces.nasbench201.network import build_network
+from nasearch.search_spaces.nasbench201.space import NasBench201Space
 
 torch.set_num_threads(1)
 
@@ -193,19 +193,11 @@ def test_registry_builds_it_and_bad_options_are_named(space):
 
 
 @pytest.mark.ray
-def test_a_ray_worker_trains_with_its_allotted_cpus(space):
-    ray = pytest.importorskip("ray")
-    started = not ray.is_initialized()
-    if started:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        ev = TrainingEvaluator(space, epochs=1, network=TINY, seed=5)
-        remote = ray.remote(num_cpus=1)(lambda e, a: e.evaluate(a))
-        result = ray.get(remote.remote(ev, CONV))
-        local = TrainingEvaluator(space, epochs=1, network=TINY, seed=5, num_threads=1).evaluate(CONV)
-    finally:
-        if started:
-            ray.shutdown()
+def test_a_ray_worker_trains_with_its_allotted_cpus(space, ray_local):
+    ev = TrainingEvaluator(space, epochs=1, network=TINY, seed=5)
+    remote = ray_local.remote(num_cpus=1)(lambda e, a: e.evaluate(a))
+    result = ray_local.get(remote.remote(ev, CONV))
+    local = TrainingEvaluator(space, epochs=1, network=TINY, seed=5, num_threads=1).evaluate(CONV)
     assert result.info["threads"] == 1
     assert result.metrics["valid_accuracy"] == local.metrics["valid_accuracy"]
     assert result.metrics["train_loss"] == local.metrics["train_loss"]
@@ -231,7 +223,7 @@ def test_multi_objective_training_with_measured_latency(space):
 
 
 def test_any_space_with_a_network_trains_nb101_cells_too():
-    from search_spaces.nasbench101.space import NasBench101Space
+    from nasearch.search_spaces.nasbench101.space import NasBench101Space
 
     nb101 = NasBench101Space()
     cell = nb101.sample(np.random.default_rng(0))

@@ -10,7 +10,7 @@ import torch
 
 from nasearch.evaluation.training import TrainingEvaluator
 from nasearch.runconfig import load_run_config
-from search_spaces.nasbench201.space import str_to_arch
+from nasearch.search_spaces.nasbench201.space import str_to_arch
 
 DIGITS = Path(__file__).resolve().parent.parent / "runs" / "digits_train.yaml"
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Hashable
 from typing import Any
 
-from nasearch.evaluation.base import Evaluator, Result
+from nasearch.api import Evaluator, Result
 
 
 class ParamCount(Evaluator):

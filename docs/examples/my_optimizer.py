@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.evaluation.base import Result
+from nasearch.api import Result
 
 
 class MutateBest:

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from nasearch.api import SearchSpace
 from nasearch.errors import ArchError
 from nasearch.graph import ArchGraph
-from search_spaces.base import SearchSpace
 
 Stage = tuple[int, int, int]  # (kernel, expand, depth)
 Arch = tuple[Stage, ...]

@@ -7,8 +7,8 @@ import time
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
-from nasearch.errors import ConfigError
-from nasearch.evaluation.base import Evaluator, Result
+from nasearch.api import Evaluator, HasBenchmark, Indexable, Result
+from nasearch.errors import ConfigError, suggest
 
 
 def _objective_list(objectives: Any) -> list[tuple[str, bool]]:
@@ -59,7 +59,7 @@ class BenchmarkEvaluator(Evaluator):
         cost_metric: str | None = "auto",
         extra_metrics: Sequence[str] = (),
     ) -> None:
-        if not callable(getattr(space, "benchmark", None)):
+        if not isinstance(space, HasBenchmark):
             raise ConfigError(
                 f"evaluator 'benchmark' needs a search space with benchmark tables; "
                 f"{type(space).__name__} has none (use the real-training evaluator 'train')"
@@ -92,12 +92,9 @@ class BenchmarkEvaluator(Evaluator):
 
     def _check(self, metric: str, what: str) -> str:
         if metric not in self._known:
-            import difflib
-
-            close = difflib.get_close_matches(metric, self._known, n=3)
-            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
             raise ConfigError(
-                f"evaluator {what}: {type(self.space).__name__}'s benchmark has no metric {metric!r}{hint}"
+                f"evaluator {what}: {type(self.space).__name__}'s benchmark has no metric "
+                f"{metric!r}{suggest(metric, self._known, n=3)}"
             )
         return metric
 
@@ -128,25 +125,12 @@ class BenchmarkEvaluator(Evaluator):
                       simulated_seconds=simulated if simulated == simulated else 0.0)
 
     def optimum(self, metric: str | None = None) -> tuple[float, Hashable | None] | None:
-        """Best recorded value of ``metric`` (the objective by default) and the cell that has it,
-        when the benchmark can list the whole column; None otherwise."""
-        import numpy as np
-
+        """Best recorded value of ``metric`` (the objective by default) and the cell that has it
+        (None when the space cannot fetch a cell by index), when the benchmark can list the
+        whole column; None otherwise. The value is the table's own (``Benchmark.optimum``)."""
         metric = metric or self.objective
-        maximize = dict(self.objectives).get(metric, True)
-        bench = self.space.benchmark()
-        try:
-            values = np.asarray(bench.column(metric), dtype=float)
-        except (NotImplementedError, AttributeError):
+        best = self.space.benchmark().optimum(metric, dict(self.objectives).get(metric, True))
+        if best is None:
             return None
-        idx = int(np.nanargmax(values) if maximize else np.nanargmin(values))
-        arch = None
-        for getter in ("arch", "from_index"):
-            fn = getattr(bench, getter, None) or getattr(self.space, getter, None)
-            if callable(fn):
-                try:
-                    arch = fn(idx)
-                    break
-                except Exception:  # noqa: BLE001 - an optional lookup; the value alone still helps
-                    arch = None
-        return float(values[idx]), arch
+        arch = self.space.from_index(best.row) if isinstance(self.space, Indexable) else None
+        return best.value, arch

@@ -239,7 +239,8 @@ def load_dataset(name: str, **options: Any) -> ImageDataset:
     """Load dataset ``name`` (``digits``, ``cifar10``) with its options."""
     from nasearch.options import call_with_options
 
-    return call_with_options(dataset_loader(name), options, f"dataset {name!r}")
+    dataset: ImageDataset = call_with_options(dataset_loader(name), options, f"dataset {name!r}")
+    return dataset
 
 
 def dataset_loader(name: str) -> Callable[..., ImageDataset]:

@@ -17,11 +17,10 @@ from typing import Any
 
 import torch
 
+from nasearch.api import BuildsNetwork, Evaluator, HasBenchmark, Result
 from nasearch.errors import ConfigError
-from nasearch.evaluation.base import Evaluator, Result
 from nasearch.evaluation.profiling import count_flops, count_params
 from nasearch.evaluation.resources import check_device, check_threads, resolve_device, threads
-
 
 #: what every evaluation reports
 METRICS = ("latency_ms", "latency_iqr_ms", "params", "flops")
@@ -62,7 +61,7 @@ class LatencyEvaluator(Evaluator):
         the latency (``cifar10-valid/valid_accuracy``), so ``objectives``
         (``[{metric, direction}]``) can trade table accuracy against latency measured here.
         """
-        if not callable(getattr(space, "network", None)):
+        if not isinstance(space, BuildsNetwork):
             raise ConfigError(
                 f"LatencyEvaluator needs a search space that can build networks (a 'network' "
                 f"method); {type(space).__name__} has none"
@@ -70,9 +69,9 @@ class LatencyEvaluator(Evaluator):
         shape = tuple(input_shape) if isinstance(input_shape, (list, tuple)) else ()
         if len(shape) != 3 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape):
             raise ConfigError(f"LatencyEvaluator option input_shape must be 3 positive integers (C, H, W), got {input_shape!r}")
-        self.space = space
+        self.space: Any = space
         self.batch_size = _positive_int("batch_size", batch_size)
-        self.input_shape: tuple[int, int, int] = shape  # type: ignore[assignment]
+        self.input_shape: tuple[int, int, int] = (shape[0], shape[1], shape[2])
         self.num_classes = _positive_int("num_classes", num_classes)
         self.network = dict(network or {})
         self.warmup = _positive_int("warmup", warmup) if warmup != 0 else 0
@@ -82,13 +81,12 @@ class LatencyEvaluator(Evaluator):
         self.seed = int(seed)
         self.extra_metrics = [str(m) for m in extra_metrics]
         if self.extra_metrics:
-            bench = getattr(space, "benchmark", None)
-            if not callable(bench):
+            if not isinstance(space, HasBenchmark):
                 raise ConfigError(
                     f"LatencyEvaluator option extra_metrics needs a space with benchmark tables; "
                     f"{type(space).__name__} has none"
                 )
-            known = set(bench().metrics())
+            known = set(space.benchmark().metrics())
             unknown = [m for m in self.extra_metrics if m not in known]
             if unknown:
                 raise ConfigError(f"LatencyEvaluator extra_metrics: unknown benchmark metric(s) {', '.join(unknown)}")

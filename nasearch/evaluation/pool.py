@@ -15,9 +15,9 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from nasearch.api import Result
 from nasearch.dashboard import with_times
 from nasearch.errors import ConfigError
-from nasearch.evaluation.base import Result
 from nasearch.failures import LOST, SETUP, TIMEOUT, classify
 
 
@@ -49,7 +49,7 @@ def _check_result(result: Any, evaluator: Any) -> Result:
     if not isinstance(result, Result):
         raise TypeError(
             f"{type(evaluator).__name__}.evaluate returned {type(result).__name__}, expected "
-            "nasearch.evaluation.base.Result"
+            "nasearch.api.Result"
         )
     return result
 
@@ -270,7 +270,8 @@ class RayPool:
 
         def fit_on_workers(members: list[Any], graphs: list[Any], y: Any) -> list[Any]:
             graphs_ref, y_ref = ray.put(graphs), ray.put(y)
-            return ray.get([remote.remote(m, graphs_ref, y_ref) for m in members])
+            fitted: list[Any] = ray.get([remote.remote(m, graphs_ref, y_ref) for m in members])
+            return fitted
 
         return fit_on_workers
 

@@ -33,7 +33,7 @@ def _linear(m: nn.Linear, x: torch.Tensor, y: torch.Tensor) -> int:
 
 
 def _pool(m: nn.Module, x: torch.Tensor, y: torch.Tensor) -> int:
-    k = m.kernel_size  # type: ignore[attr-defined]
+    k: Any = m.kernel_size
     area = k * k if isinstance(k, int) else k[0] * k[1]
     return area * y.numel()
 

@@ -19,8 +19,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from nasearch.api import BuildsNetwork, Evaluator, Result
 from nasearch.errors import ConfigError
-from nasearch.evaluation.base import Evaluator, Result
 from nasearch.evaluation.datasets import ImageDataset, Split, dataset_loader, load_dataset
 from nasearch.evaluation.latency import LatencyEvaluator
 from nasearch.evaluation.profiling import count_flops, count_params
@@ -104,14 +104,14 @@ class TrainingEvaluator(Evaluator):
         accuracy), which tracking stores as the trial's intermediate values (the dashboard's
         learning curves).
         """
-        if not callable(getattr(space, "network", None)):
+        if not isinstance(space, BuildsNetwork):
             raise ConfigError(
                 f"TrainingEvaluator needs a search space that can build networks (a 'network' "
                 f"method); {type(space).__name__} has none"
             )
         from nasearch.options import check_options
 
-        self.space = space
+        self.space: Any = space
         self.epochs = _positive("epochs", epochs)
         self.dataset = dataset
         self.dataset_options = dict(dataset_options or {})

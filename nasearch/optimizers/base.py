@@ -1,34 +1,16 @@
-"""The Optimizer contract (Optuna-style ask/tell) and the bookkeeping the built-in optimizers share."""
+"""The bookkeeping the built-in optimizers share (the contract itself is ``nasearch.api.Optimizer``)."""
 
 from __future__ import annotations
 
 import math
-from abc import ABC, abstractmethod
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from nasearch.api import Optimizer, Result, has_capability
 from nasearch.errors import ConfigError
-from nasearch.evaluation.base import Result
-
-
-class Optimizer(ABC):
-    """Proposes architectures of one space and learns from their results."""
-
-    @abstractmethod
-    def ask(self, n: int = 1) -> list[Hashable]:
-        """Up to ``n`` new architectures to evaluate."""
-
-    @abstractmethod
-    def tell(self, arch: Hashable, result: Result | None) -> None:
-        """Report ``arch``'s result (None when its evaluation failed)."""
-
-    # Optional, for exact resume (the runner stores it with every trial, JSON):
-    #   state_dict() -> dict      what replaying the told results cannot rebuild (RNG streams,
-    #                             queued proposals, the phase of a search), taken just before a tell
-    #   load_state_dict(state)    restore it after the replay, before the last stored trial is told
 
 
 @dataclass(frozen=True)
@@ -81,7 +63,7 @@ class SpaceOptimizer(Optimizer):
 
     #: whether the optimizer handles more than one objective
     multi_objective: bool = False
-    #: the space capabilities the optimizer needs besides the required ones
+    #: the space capabilities the optimizer needs besides the required ones (keys of ``nasearch.api.CAPABILITIES``)
     requires: tuple[str, ...] = ()
 
     def __init__(self, space: Any, objectives: Any = "objective", seed: int = 0) -> None:
@@ -93,7 +75,7 @@ class SpaceOptimizer(Optimizer):
                 f"{len(self.objectives)} ({', '.join(o.metric for o in self.objectives)}); "
                 "use 'optuna' (sampler nsga2 or tpe) or 'predictor_evolution' for a Pareto front"
             )
-        missing = [cap for cap in self.requires if not callable(getattr(space, cap, None))]
+        missing = [cap for cap in self.requires if not has_capability(space, cap)]
         if missing:
             raise ConfigError(
                 f"optimizer {type(self).__name__} needs the search space to offer "
@@ -197,7 +179,8 @@ class SpaceOptimizer(Optimizer):
 def rng_state(rng: np.random.Generator) -> dict[str, Any]:
     """A numpy Generator's bit-generator state as JSON (PCG64's 128-bit words as strings, which
     any JSON reader keeps exact)."""
-    return _ints_to_str(rng.bit_generator.state)
+    state: dict[str, Any] = _ints_to_str(rng.bit_generator.state)
+    return state
 
 
 def set_rng_state(rng: np.random.Generator, state: dict[str, Any]) -> None:

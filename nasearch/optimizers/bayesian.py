@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from nasearch.api import MeanStd
 from nasearch.errors import ConfigError
 from nasearch.optimizers.surrogate import SurrogateOptimizer, has_uncertainty, select_pareto
 
@@ -29,7 +30,8 @@ def _ei(mean: np.ndarray, std: np.ndarray, best: float, beta: float, rng: np.ran
     z = (mean - best) / s
     cdf = 0.5 * (1.0 + np.vectorize(math.erf)(z / math.sqrt(2.0)))
     pdf = np.exp(-0.5 * z**2) / math.sqrt(2.0 * math.pi)
-    return (mean - best) * cdf + s * pdf
+    improvement: np.ndarray = (mean - best) * cdf + s * pdf
+    return improvement
 
 
 ACQUISITIONS: dict[str, Callable[..., np.ndarray]] = {"its": _its, "ucb": _ucb, "ei": _ei}
@@ -48,28 +50,26 @@ class BayesianOptimization(SurrogateOptimizer):
         space: Any,
         objectives: Any = "objective",
         seed: int = 0,
-        surrogate: Any = None,
+        *,
         ensemble_size: int = 3,
         acquisition: str = "its",
         beta: float = 0.5,
-        num_init: int = 10,
-        k: int = 10,
-        num_parents: int = 10,
-        pool_size: int = 200,
         random_candidates: int = 20,
-        max_edits: int = 2,
+        **options: Any,
     ) -> None:
+        """``options``: those of ``SurrogateOptimizer`` (``surrogate``, ``num_init``, ``k``, ...);
+        ``ensemble_size`` and ``random_candidates`` get BANANAS' defaults here."""
         if acquisition not in ACQUISITIONS:
             raise ConfigError(
                 f"bayesian: unknown acquisition {acquisition!r} (choose from {', '.join(ACQUISITIONS)})"
             )
-        if ensemble_size < 2 and not has_uncertainty(surrogate):
+        if ensemble_size < 2 and not has_uncertainty(options.get("surrogate")):
             raise ConfigError(
                 "bayesian: the surrogate gives no uncertainty (no predict_std); set "
                 "ensemble_size >= 2 (BANANAS uses 5) or use a predictor with predict_std"
             )
-        super().__init__(space, objectives, seed, surrogate, num_init, k, num_parents, pool_size,
-                         random_candidates, max_edits, ensemble_size=ensemble_size)
+        super().__init__(space, objectives, seed, ensemble_size=ensemble_size,
+                         random_candidates=random_candidates, **options)
         self.acquisition = acquisition
         self.beta = float(beta)
         self._best_z: list[float] = []
@@ -82,7 +82,7 @@ class BayesianOptimization(SurrogateOptimizer):
             self._best_z.append(float((y.max() - y.mean()) / (y.std() or 1.0)))
         return super()._round()
 
-    def _select(self, pool: list[Hashable], preds: list[tuple[np.ndarray, np.ndarray | None]], k: int) -> list[int]:
+    def _select(self, pool: list[Hashable], preds: list[MeanStd], k: int) -> list[int]:
         acq = ACQUISITIONS[self.acquisition]
         values = []
         for j, (mean, std) in enumerate(preds):
@@ -93,5 +93,5 @@ class BayesianOptimization(SurrogateOptimizer):
                 )
             values.append(acq(mean, std, self._best_z[j], self.beta, self.rng))
         if len(values) == 1:
-            return np.argsort(-values[0], kind="stable")[:k].tolist()
+            return [int(i) for i in np.argsort(-values[0], kind="stable")[:k]]
         return select_pareto(np.stack(values, axis=1), k, self.rng)

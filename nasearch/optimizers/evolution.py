@@ -64,7 +64,7 @@ class RegularizedEvolution(SpaceOptimizer):
         parent = max((members[i] for i in idx), key=lambda m: m[1])[0]
         taken_keys = {self.space.key(a) for a in taken}
         for _ in range(self.max_mutation_tries):
-            child = self.space.mutate(parent, self.rng)
+            child: Hashable = self.space.mutate(parent, self.rng)
             key = self.space.key(child)
             if key not in self.seen and key not in taken_keys:
                 return child

@@ -93,8 +93,8 @@ class LocalSearch(SpaceOptimizer):
         if self._phase == "init":
             if self._init_left > 0:
                 return
-            scored = [(k, self.known.get(k)) for k in self._init_keys]
-            scored = [(k, s) for k, s in scored if s is not None]
+            started = [(k, self.known.get(k)) for k in self._init_keys]
+            scored = [(k, s) for k, s in started if s is not None]
             if not scored:  # everything failed or the space ran dry: sample again
                 self._init_left = self.num_init
                 self._init_keys = []
@@ -106,9 +106,9 @@ class LocalSearch(SpaceOptimizer):
             return
         assert self.current is not None
         neighbours = [(self.space.key(a), a) for a in self.space.neighbours(self.current[0])]
-        scored = [(self.known[k], a) for k, a in neighbours if self.known.get(k) is not None]
-        if scored:
-            score, arch = max(scored, key=lambda item: item[0])
+        around: list[tuple[float, Hashable]] = [(s, a) for k, a in neighbours if (s := self.known.get(k)) is not None]
+        if around:
+            score, arch = max(around, key=lambda item: item[0])
             if score > self.current[1]:
                 self._climb_from(arch, score)
                 return

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from nasearch.api import Result
 from nasearch.errors import ConfigError
-from nasearch.evaluation.base import Result
 from nasearch.optimizers.base import SpaceOptimizer
 
 
@@ -62,7 +62,7 @@ class OptunaSampler(SpaceOptimizer):
     """
 
     multi_objective = True
-    requires = ("categorical_choices", "to_categorical", "from_categorical")
+    requires = ("categorical_choices",)
 
     def __init__(
         self,
@@ -87,7 +87,7 @@ class OptunaSampler(SpaceOptimizer):
             raise ConfigError(f"optuna: sampler {sampler!r} options {sampler_options!r}: {exc}") from None
         self.sampler_name = sampler
         self.max_repeats = max_repeats
-        self.distributions = {
+        self.distributions: dict[str, optuna.distributions.BaseDistribution] = {
             name: optuna.distributions.CategoricalDistribution(list(choices))
             for name, choices in space.categorical_choices().items()
         }

@@ -23,7 +23,7 @@ def nondominated_ranks(points: np.ndarray) -> np.ndarray:
         sub = pts[remaining]
         # i is dominated if some j >= everywhere and > somewhere
         ge = (sub[None, :, :] >= sub[:, None, :]).all(axis=2)
-        gt = (sub[None, :, :] > sub[:, None, :]).any(axis=2)
+        gt = np.any(sub[None, :, :] > sub[:, None, :], axis=2)
         dominated = (ge & gt).any(axis=1)
         ranks[remaining[~dominated]] = front
         remaining = remaining[dominated]
@@ -35,10 +35,10 @@ def pareto_mask(points: np.ndarray) -> np.ndarray:
     """Boolean mask of the non-dominated points."""
     if len(points) == 0:
         return np.zeros(0, dtype=bool)
-    return nondominated_ranks(points) == 0
+    return np.asarray(nondominated_ranks(points) == 0, dtype=bool)
 
 
-def hypervolume(points: np.ndarray, reference: Sequence[float]) -> float:
+def hypervolume(points: np.ndarray, reference: Sequence[float] | np.ndarray) -> float:
     """Volume dominated by ``points`` and bounded below by ``reference`` (maximising).
 
     Exact by recursive slicing over the first objective; fast for the two or three objectives

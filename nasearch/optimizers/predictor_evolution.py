@@ -7,6 +7,7 @@ from collections.abc import Hashable
 
 import numpy as np
 
+from nasearch.api import MeanStd
 from nasearch.optimizers.surrogate import SurrogateOptimizer, select_pareto
 
 
@@ -18,8 +19,8 @@ class PredictorEvolution(SurrogateOptimizer):
     Pareto fronts (rank, then crowding). Options: those of ``SurrogateOptimizer``.
     """
 
-    def _select(self, pool: list[Hashable], preds: list[tuple[np.ndarray, np.ndarray | None]], k: int) -> list[int]:
+    def _select(self, pool: list[Hashable], preds: list[MeanStd], k: int) -> list[int]:
         if len(preds) == 1:
-            mean = preds[0][0]
-            return np.argsort(-mean, kind="stable")[:k].tolist()
-        return select_pareto(np.stack([m for m, _ in preds], axis=1), k, self.rng)
+            mean = preds[0].mean
+            return [int(i) for i in np.argsort(-mean, kind="stable")[:k]]
+        return select_pareto(np.stack([p.mean for p in preds], axis=1), k, self.rng)

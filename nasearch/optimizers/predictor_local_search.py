@@ -31,20 +31,15 @@ class PredictorLocalSearch(PredictorEvolution):
         space: Any,
         objectives: Any = "objective",
         seed: int = 0,
-        surrogate: Any = None,
-        num_init: int = 10,
+        *,
         k: int = 3,
         num_incumbents: int = 1,
-        num_parents: int = 10,
-        pool_size: int = 200,
-        random_candidates: int = 0,
-        max_edits: int = 2,
-        ensemble_size: int = 1,
+        **options: Any,
     ) -> None:
+        """``options``: those of ``SurrogateOptimizer`` (``surrogate``, ``num_init``, ...)."""
         if num_incumbents < 1:
             raise ConfigError(f"predictor_local_search: num_incumbents must be >= 1, got {num_incumbents}")
-        super().__init__(space, objectives, seed, surrogate, num_init, k, num_parents, pool_size,
-                         random_candidates, max_edits, ensemble_size)
+        super().__init__(space, objectives, seed, k=k, **options)
         self.num_incumbents = int(num_incumbents)
 
     def _candidates(self) -> list[Hashable]:

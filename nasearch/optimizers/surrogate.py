@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from nasearch.api import FitsAndPredicts, MeanStd, PredictsStd
+from nasearch.api.space_calls import to_graph
 from nasearch.errors import ConfigError
 from nasearch.optimizers.base import SpaceOptimizer
-from nasearch.space_calls import to_graph
 
 
 def predictor_spec(spec: Any) -> tuple[str, dict[str, Any]] | Any:
@@ -26,7 +27,7 @@ def predictor_spec(spec: Any) -> tuple[str, dict[str, Any]] | Any:
         raise ConfigError(
             "a predictor-guided optimizer needs a surrogate, e.g. surrogate: {name: nnformer}"
         )
-    if callable(getattr(spec, "fit", None)) and callable(getattr(spec, "predict", None)):
+    if isinstance(spec, FitsAndPredicts):
         return spec
     if isinstance(spec, str):
         return spec, {}
@@ -80,7 +81,7 @@ def has_uncertainty(spec: Any) -> bool:
 
     norm = predictor_spec(spec)
     target = PREDICTORS.get(norm[0]) if isinstance(norm, tuple) else norm
-    return callable(getattr(target, "predict_std", None))
+    return isinstance(target, PredictsStd)
 
 
 class Surrogate:
@@ -119,7 +120,7 @@ class Surrogate:
         self.fit_seconds += time.perf_counter() - start
         self.fits += 1
 
-    def predict(self, graphs: Sequence[Any]) -> tuple[np.ndarray, np.ndarray | None]:
+    def predict(self, graphs: Sequence[Any]) -> MeanStd:
         """Mean and (ensemble or model) standard deviation; std is None when unavailable."""
         start = time.perf_counter()
         graphs = list(graphs)
@@ -128,10 +129,10 @@ class Surrogate:
             mean, std = preds.mean(axis=0), preds.std(axis=0)
         else:
             mean = preds[0]
-            pstd = getattr(self.members[0], "predict_std", None)
-            std = np.asarray(pstd(graphs), dtype=float).reshape(-1) if callable(pstd) else None
+            member = self.members[0]
+            std = np.asarray(member.predict_std(graphs), dtype=float).reshape(-1) if isinstance(member, PredictsStd) else None
         self.predict_seconds += time.perf_counter() - start
-        return mean, std
+        return MeanStd(mean, std)
 
 
 class SurrogateOptimizer(SpaceOptimizer):
@@ -140,6 +141,10 @@ class SurrogateOptimizer(SpaceOptimizer):
 
     The first ``num_init`` proposals are random. Proposals are served from the queue, so with
     N workers up to N are in flight while a round's remaining candidates wait their turn.
+
+    The options after ``seed`` are keyword-only and declared here once: a subclass declares only
+    its own options (and any default it changes) and forwards the rest as ``**options``, which
+    config validation follows (``nasearch.options.accepted_options``).
     """
 
     multi_objective = True
@@ -149,6 +154,7 @@ class SurrogateOptimizer(SpaceOptimizer):
         space: Any,
         objectives: Any = "objective",
         seed: int = 0,
+        *,
         surrogate: Any = None,
         num_init: int = 10,
         k: int = 10,
@@ -275,7 +281,7 @@ class SurrogateOptimizer(SpaceOptimizer):
         order = np.lexsort((self.rng.random(len(ranks)), ranks))
         return [scored[i][0] for i in order[: self.num_parents]]
 
-    def _select(self, pool: list[Hashable], preds: list[tuple[np.ndarray, np.ndarray | None]], k: int) -> list[int]:
+    def _select(self, pool: list[Hashable], preds: list[MeanStd], k: int) -> list[int]:
         raise NotImplementedError
 
 

@@ -6,7 +6,7 @@ registered by entry point in ``setup.cfg``::
 
     [options.entry_points]
     nasearch.search_spaces =
-        chain = search_spaces.examples.chain:ChainSpace
+        chain = nasearch.search_spaces.examples.chain:ChainSpace
 
 It offers the required methods (sample, mutate, to_graph, key, to_str, from_str) plus
 ``neighbours``, a categorical encoding (so Optuna's samplers can drive it) and ``network`` (a
@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from nasearch.api import SearchSpace
 from nasearch.errors import ArchError
 from nasearch.graph import ArchGraph
-from search_spaces.base import SearchSpace
 
 Block = tuple[str, int, int]
 Arch = tuple[Block, ...]

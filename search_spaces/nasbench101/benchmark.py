@@ -19,7 +19,6 @@ format; the 108-epoch file holds 3 records per cell, about 1.27 million.
 
 from __future__ import annotations
 
-import difflib
 import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -28,13 +27,13 @@ from typing import Any
 
 import numpy as np
 
+from nasearch.api import Benchmark
 from nasearch.data import DataSources, cache_dir, read_csv
 from nasearch.data_fetch import OfficialFile
-from nasearch.errors import ArchError, DataError
+from nasearch.errors import ArchError, DataError, suggest
 from nasearch.graph import ArchGraph
-from search_spaces.base import Benchmark
-from search_spaces.nasbench101.index import CellIndex, load_index
-from search_spaces.nasbench101.spec import NUM_CELLS, Cell, cell_from_json, cell_to_json, make_cell
+from nasearch.search_spaces.nasbench101.index import CellIndex, load_index
+from nasearch.search_spaces.nasbench101.spec import NUM_CELLS, Cell, cell_from_json, cell_to_json, make_cell
 
 _OFFICIAL_URL = "https://storage.googleapis.com/nasbench/{name}"
 
@@ -168,7 +167,7 @@ class NasBench101Benchmark(Benchmark):
         }
 
     def _load_official(self, path: Path) -> dict[str, np.ndarray]:
-        from search_spaces.nasbench101.official import load_official
+        from nasearch.search_spaces.nasbench101.official import load_official
 
         return load_official(path, self.index, cache_dir())
 
@@ -181,11 +180,10 @@ class NasBench101Benchmark(Benchmark):
         try:
             return self.columns[metric]
         except KeyError:
-            close = difflib.get_close_matches(metric, list(self.columns), n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
             extra = "" if self.official_file else (
                 " (validation accuracy, training time and other budgets need the official tfrecord)"
             )
+            hint = suggest(metric, self.columns, n=3)
             raise ArchError(f"unknown NB101 metric {metric!r}{hint}{extra}") from None
 
     def query(self, arch: Hashable, metrics: Sequence[str] | None = None) -> dict[str, float]:

@@ -35,7 +35,7 @@ except ImportError:  # pragma: no cover - other interpreters
 
 import numpy as np
 
-from search_spaces.nasbench101.spec import MAX_EDGES, MAX_VERTICES, pair_bit
+from nasearch.search_spaces.nasbench101.spec import MAX_EDGES, MAX_VERTICES, pair_bit
 
 _digest = methodcaller("digest")
 #: rows hashed per batch (bounds the memory of the byte buffers)

@@ -1,6 +1,6 @@
 """The hash -> row index of NAS-Bench-101: row ``i`` is the cell with the ``i``-th smallest module hash.
 
-Built once by :func:`search_spaces.nasbench101.enumerate.enumerate_cells` and cached as a plain
+Built once by :func:`nasearch.search_spaces.nasbench101.enumerate.enumerate_cells` and cached as a plain
 ``.npz`` (no pickle) under :func:`nasearch.data.cache_dir`; later loads take milliseconds. Each row
 stores the first cell (in the official generator's order) that has the row's hash.
 """
@@ -18,7 +18,7 @@ import numpy as np
 
 from nasearch.data import cache_dir
 from nasearch.errors import DataError
-from search_spaces.nasbench101.spec import NUM_CELLS, Cell, decode, encode
+from nasearch.search_spaces.nasbench101.spec import NUM_CELLS, Cell, decode, encode
 
 CACHE_NAME = "nasbench101_index_v2.npz"
 _ARRAYS = ("hashes", "n_vertices", "bits", "op_codes", "matrix_n", "matrix_bits", "graph_rows")
@@ -114,7 +114,7 @@ def build_index(progress: bool = False) -> CellIndex:
     """
     from tqdm import tqdm
 
-    from search_spaces.nasbench101.enumerate import enumerate_cells
+    from nasearch.search_spaces.nasbench101.enumerate import enumerate_cells
 
     start = time.perf_counter()
     bar = tqdm(total=NUM_LABELLED, unit="graphs", unit_scale=True, desc="NB101 index", disable=not progress)

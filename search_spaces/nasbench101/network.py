@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from nasearch.errors import ConfigError
-from search_spaces.nasbench101.spec import Cell, Matrix, cell_from_json, make_cell
+from nasearch.search_spaces.nasbench101.spec import Cell, Matrix, cell_from_json, make_cell
 
 #: batch-norm settings of the original (TF momentum 0.997 is torch momentum 0.003)
 BN_MOMENTUM = 0.003
@@ -113,7 +113,7 @@ def build_network(
                         ("in_channels", in_channels)):  # fmt: skip
         if not isinstance(value, int) or value < 1:
             raise ConfigError(f"NB101 network option {name} must be a positive integer, got {value!r}")
-    from search_spaces.nasbench101.torch_modules import NasBench101Network
+    from nasearch.search_spaces.nasbench101.torch_modules import NasBench101Network
 
     return NasBench101Network(
         as_cell(spec), stem_channels, num_stacks, modules_per_stack, num_classes, in_channels

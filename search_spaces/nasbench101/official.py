@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from nasearch.errors import DataError
-from search_spaces.nasbench101.index import CellIndex
-from search_spaces.nasbench101.tfrecord import final_metrics, iter_records
+from nasearch.search_spaces.nasbench101.index import CellIndex
+from nasearch.search_spaces.nasbench101.tfrecord import final_metrics, iter_records
 
 _SPLITS = ("train_accuracy", "valid_accuracy", "test_accuracy", "train_time")
 

@@ -1,6 +1,6 @@
 """The NAS-Bench-101 cell space: 423,624 unique cells of at most 7 vertices and 9 edges.
 
-An architecture is a :class:`~search_spaces.nasbench101.spec.Cell` (pruned matrix + ops, frozen
+An architecture is a :class:`~nasearch.search_spaces.nasbench101.spec.Cell` (pruned matrix + ops, frozen
 and hashable). ``key`` is the official module hash, so isomorphic cells share it and it names
 the cell's record in the benchmark. ``to_str`` is the compact JSON spec; ``parse`` (the CLI) also
 takes a module hash or a row number.
@@ -22,12 +22,22 @@ from typing import Any
 
 import numpy as np
 
+from nasearch.api import SearchSpace
 from nasearch.errors import ArchError
 from nasearch.graph import ArchGraph
-from search_spaces.base import SearchSpace
-from search_spaces.nasbench101.spec import (
-    INPUT, MAX_EDGES, MAX_VERTICES, NUM_CELLS, OPS, OUTPUT, Cell, cell_from_json, cell_to_json, make_cell,
-    module_hash, quick_cell,
+from nasearch.search_spaces.nasbench101.spec import (
+    INPUT,
+    MAX_EDGES,
+    MAX_VERTICES,
+    NUM_CELLS,
+    OPS,
+    OUTPUT,
+    Cell,
+    cell_from_json,
+    cell_to_json,
+    make_cell,
+    module_hash,
+    quick_cell,
 )  # fmt: skip
 
 _HASH = re.compile(r"^[0-9a-f]{32}$")
@@ -44,6 +54,13 @@ class NasBench101Space(SearchSpace):
     """The NAS-Bench-101 space; the benchmark and the row index load lazily."""
 
     name = "nasbench101"
+
+    @classmethod
+    def official_files(cls) -> dict[str, Any]:
+        """The official large files its benchmark reads from a data folder (``nasearch data``)."""
+        from nasearch.search_spaces.nasbench101.benchmark import OFFICIAL_FILES
+
+        return dict(OFFICIAL_FILES)
 
     def __init__(
         self, data_dir: str | None = None, sampling: str = "uniform", official_file: str | None = None
@@ -119,7 +136,7 @@ class NasBench101Space(SearchSpace):
         computed by ``spec.module_hash``, which gives the same string. Never builds the index.
         """
         if self._index is None:
-            from search_spaces.nasbench101.index import cached_index
+            from nasearch.search_spaces.nasbench101.index import cached_index
 
             self._index = cached_index()
             if self._index is None:
@@ -226,7 +243,7 @@ class NasBench101Space(SearchSpace):
             if self._benchmark is not None:
                 self._index = self._benchmark.index
             else:
-                from search_spaces.nasbench101.index import load_index
+                from nasearch.search_spaces.nasbench101.index import load_index
 
                 self._index = load_index()
         return self._index
@@ -234,7 +251,7 @@ class NasBench101Space(SearchSpace):
     def benchmark(self) -> Any:
         """The NAS-Bench-101 benchmark (the official file when a data folder holds it, else the compact table)."""
         if self._benchmark is None:
-            from search_spaces.nasbench101.benchmark import NasBench101Benchmark
+            from nasearch.search_spaces.nasbench101.benchmark import NasBench101Benchmark
 
             self._benchmark = NasBench101Benchmark(self.data_dir, self.official_file, index=self._index)
         return self._benchmark
@@ -254,7 +271,7 @@ class NasBench101Space(SearchSpace):
 
     def network(self, arch: Cell, **options: Any) -> Any:
         """The NB101 CIFAR-10 network of this cell as a torch module (real training)."""
-        from search_spaces.nasbench101.network import build_network
+        from nasearch.search_spaces.nasbench101.network import build_network
 
         return build_network(arch, **options)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from search_spaces.nasbench101.network import BN_EPSILON, BN_MOMENTUM, vertex_channels
-from search_spaces.nasbench101.spec import Cell
+from nasearch.search_spaces.nasbench101.network import BN_EPSILON, BN_MOMENTUM, vertex_channels
+from nasearch.search_spaces.nasbench101.spec import Cell
 
 
 class ConvBnRelu(nn.Sequential):

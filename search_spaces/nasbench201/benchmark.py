@@ -17,12 +17,19 @@ from typing import Any
 
 import numpy as np
 
+from nasearch.api import Benchmark
 from nasearch.data import DataSources, read_csv
 from nasearch.data_fetch import OfficialFile
-from nasearch.errors import ArchError, DataError
+from nasearch.errors import ArchError, DataError, suggest
 from nasearch.graph import ArchGraph
-from search_spaces.base import Benchmark
-from search_spaces.nasbench201.space import _ADJACENCY, NUM_CELLS, OPS, Arch, arch_to_str, str_to_arch
+from nasearch.search_spaces.nasbench201.space import (
+    _ADJACENCY,
+    NUM_CELLS,
+    OPS,
+    Arch,
+    arch_to_str,
+    str_to_arch,
+)
 
 DATASETS = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
 
@@ -279,11 +286,7 @@ class NasBench201Benchmark(Benchmark):
         try:
             return METRICS[metric]
         except KeyError:
-            import difflib
-
-            close = difflib.get_close_matches(metric, list(METRICS), n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise ArchError(f"unknown NB201 metric {metric!r}{hint}") from None
+            raise ArchError(f"unknown NB201 metric {metric!r}{suggest(metric, METRICS, n=3)}") from None
 
     def query(self, arch: Hashable, metrics: Sequence[str] | None = None) -> dict[str, float]:
         i = self.index(arch)

@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from nasearch.api import Result
 from nasearch.data import cache_dir
 from nasearch.errors import ArchError, ConfigError, suggest
-from nasearch.evaluation.base import Result
 from nasearch.evaluation.benchmark import BenchmarkEvaluator
 
 #: how the search's latency objective is computed
@@ -51,7 +51,7 @@ MODEL_KEYS = tuple(DEFAULT_MODEL)
 
 def target_spec(device: str | Mapping[str, Any]) -> Any:
     """The target device as a DeviceSpec (a table name or a mapping of attributes)."""
-    from predictors.devices import resolve_device
+    from nasearch.devices import resolve_device
 
     try:
         return resolve_device(dict(device) if isinstance(device, Mapping) else device)
@@ -61,8 +61,8 @@ def target_spec(device: str | Mapping[str, Any]) -> Any:
 
 def training_devices(target: Any, exclude_chips: tuple[str, ...] = ()) -> list[str]:
     """The HELP settings the latency model learns from: every one whose chip is not the target's."""
-    from predictors.devices import load_devices
-    from search_spaces.nasbench201.benchmark import HELP_DEVICES
+    from nasearch.devices import load_devices
+    from nasearch.search_spaces.nasbench201.benchmark import HELP_DEVICES
 
     table = load_devices()
     held_out = {c for c in (target.chip, *exclude_chips) if c}
@@ -115,7 +115,7 @@ class ZeroShotLatencyModel:
 
     def _fit_and_predict(self, space: Any) -> np.ndarray:
         from nasearch.registry import PREDICTORS
-        from search_spaces.nasbench201.space import NasBench201Space
+        from nasearch.search_spaces.nasbench201.space import NasBench201Space
 
         bench = space.benchmark()
         graphs_of = NasBench201Space(prune_graph=False)  # latency: ops off the input-output paths still run

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from nasearch.errors import ArchError, ConfigError
-from search_spaces.nasbench201.space import EDGES, OPS, Arch, arch_to_str, str_to_arch
+from nasearch.search_spaces.nasbench201.space import EDGES, OPS, Arch, arch_to_str, str_to_arch
 
 
 class ReLUConvBN(nn.Sequential):

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from nasearch.api import Benchmark
 from nasearch.errors import ArchError, DataError
-from search_spaces.base import Benchmark
-from search_spaces.nasbench201.space import Arch, arch_to_str, str_to_arch
+from nasearch.search_spaces.nasbench201.space import Arch, arch_to_str, str_to_arch
 
 OFFICIAL_FILES = ("NAS-Bench-201-v1_1-096897.pth", "NAS-Bench-201-v1_0-e61699.pth")
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from nasearch.api import SearchSpace
 from nasearch.errors import ArchError
 from nasearch.graph import ArchGraph
-from search_spaces.base import SearchSpace
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 #: (source node, target node) of each edge, in arch-string order
@@ -95,6 +95,13 @@ class NasBench201Space(SearchSpace):
     """The 15,625 NAS-Bench-201 cells; official index order comes from the benchmark tables."""
 
     name = "nasbench201"
+
+    @classmethod
+    def official_files(cls) -> dict[str, Any]:
+        """The official large files its benchmark reads from a data folder (``nasearch data``)."""
+        from nasearch.search_spaces.nasbench201.benchmark import OFFICIAL_FILES
+
+        return dict(OFFICIAL_FILES)
 
     def __init__(
         self, prune_graph: bool = False, data_dir: str | None = None, benchmark_file: str | None = None
@@ -192,11 +199,11 @@ class NasBench201Space(SearchSpace):
         """The NAS-Bench-201 tables (loaded lazily, table by table)."""
         if self._benchmark is None:
             if self.benchmark_file:
-                from search_spaces.nasbench201.official import OfficialNasBench201Benchmark
+                from nasearch.search_spaces.nasbench201.official import OfficialNasBench201Benchmark
 
                 self._benchmark = OfficialNasBench201Benchmark(self.benchmark_file)
             else:
-                from search_spaces.nasbench201.benchmark import NasBench201Benchmark
+                from nasearch.search_spaces.nasbench201.benchmark import NasBench201Benchmark
 
                 self._benchmark = NasBench201Benchmark(self.data_dir)
         return self._benchmark
@@ -211,7 +218,7 @@ class NasBench201Space(SearchSpace):
 
     def network(self, arch: Arch, **options: Any) -> Any:
         """A torch module of the NB201 macro skeleton with this cell (real training)."""
-        from search_spaces.nasbench201.network import build_network
+        from nasearch.search_spaces.nasbench201.network import build_network
 
         return build_network(arch, **options)
 

@@ -4,14 +4,13 @@ A hardware-conditioned surrogate never sees a device id, only its description (v
 precision, peak TFLOPS, memory bandwidth, architecture, power, batch size), so it can predict for a
 device it was never trained on. The table ``devices.csv`` beside this module says where each
 number comes from and which are estimates. Names match the ``latency/<device>`` metrics of
-:mod:`search_spaces.nasbench201.benchmark`. ``resolve_device`` turns whatever a user passes as
+:mod:`nasearch.search_spaces.nasbench201.benchmark`. ``resolve_device`` turns whatever a user passes as
 ``hardware`` (a table name, a dict of attributes, a :class:`DeviceSpec`) into a spec.
 """
 
 from __future__ import annotations
 
 import csv
-import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -19,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from nasearch.errors import ArchError
+from nasearch.errors import ArchError, suggest
 
 DEVICES_CSV = Path(__file__).resolve().parent / "devices.csv"
 
@@ -72,10 +71,9 @@ class DeviceSpec:
         known = {f.name for f in fields(cls)}
         unknown = [k for k in data if k not in known]
         if unknown:
-            close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ArchError(
-                f"{what} has unknown field {unknown[0]!r}{hint} (fields: {', '.join(sorted(known))})"
+                f"{what} has unknown field {unknown[0]!r}{suggest(unknown[0], sorted(known))} "
+                f"(fields: {', '.join(sorted(known))})"
             )
         values: dict[str, Any] = {k: data[k] for k in data}
         values.setdefault("name", str(data.get("name", "custom")))
@@ -126,11 +124,9 @@ def resolve_device(hardware: Any) -> DeviceSpec:
         table = load_devices()
         if name in table:
             return table[name]
-        close = difflib.get_close_matches(name, list(table), n=3)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         raise ArchError(
-            f"unknown device {hardware!r}{hint} (known: {', '.join(table)}; or pass a dict with "
-            f"{', '.join((*TEXT_FIELDS, *NUMERIC_FIELDS))})"
+            f"unknown device {hardware!r}{suggest(name, table, n=3)} (known: {', '.join(table)}; "
+            f"or pass a dict with {', '.join((*TEXT_FIELDS, *NUMERIC_FIELDS))})"
         )
     raise ArchError(
         f"hardware must be a device name, a dict of device attributes or a DeviceSpec, got "

@@ -12,7 +12,7 @@ from nasearch.graph import ArchGraph
 
 
 def describe_space(space: Any) -> str:
-    """``search space 'chain' (search_spaces.examples.chain:ChainSpace)``-style name of a space."""
+    """``search space 'chain' (nasearch.search_spaces.examples.chain:ChainSpace)``-style name of a space."""
     cls = type(space)
     name = getattr(space, "name", None)
     where = f"{cls.__module__}:{cls.__qualname__}"

@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.compare import CompareConfig, Split, Task, test_cells, register_protocol
-from nasearch.errors import ConfigError
-from predictors.devices import load_devices
-from search_spaces.nasbench201.benchmark import HELP_DEVICES
+from nasearch.compare import CompareConfig, Split, Task, test_cells
+from nasearch.devices import load_devices
+from nasearch.errors import ConfigError, suggest
+from nasearch.search_spaces.nasbench201.benchmark import HELP_DEVICES
 
 OPTIONS = ("devices", "holdout", "shots")
 
@@ -40,11 +40,10 @@ def _options(config: CompareConfig) -> dict[str, Any]:
     options: Mapping[str, Any] = config.protocol_options or {}
     unknown = [k for k in options if k not in OPTIONS]
     if unknown:
-        import difflib
-
-        close = difflib.get_close_matches(unknown[0], OPTIONS, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(f"protocol_options has no key {unknown[0]!r}{hint} (keys: {', '.join(OPTIONS)})")
+        raise ConfigError(
+            f"protocol_options has no key {unknown[0]!r}{suggest(unknown[0], OPTIONS)} "
+            f"(keys: {', '.join(OPTIONS)})"
+        )
     table = load_devices()
     devices = [str(d).removeprefix("latency/") for d in options.get("devices") or HELP_DEVICES]
     holdout = [str(d).removeprefix("latency/") for d in options.get("holdout") or devices]
@@ -76,7 +75,6 @@ def _info(device: str, **extra: Any) -> dict[str, Any]:
     return {"device": device, "family": spec.family, **extra}
 
 
-@register_protocol("per_device")
 def per_device(task: Task, size: int, seed: int, config: CompareConfig) -> Iterator[Split]:
     """For each held-out device of the pool: ``size`` random cells train, every other cell tests."""
     opts = _options(config)
@@ -95,8 +93,6 @@ def per_device(task: Task, size: int, seed: int, config: CompareConfig) -> Itera
                     _info(device, test_metric=metric, train_metric=metric))  # fmt: skip
 
 
-@register_protocol("leave_one_setting_out")
-@register_protocol("leave_one_device_out")
 def leave_one_device_out(task: Task, size: int, seed: int, config: CompareConfig) -> Iterator[Split]:
     """"Unseen setting": for each held-out HELP setting, train on ``size`` cells x every other setting
     of the pool and test on the held-out one. The same chip at another batch size or precision stays
@@ -104,7 +100,6 @@ def leave_one_device_out(task: Task, size: int, seed: int, config: CompareConfig
     yield from _held_out(task, size, seed, config, lambda device, pool: [device])
 
 
-@register_protocol("leave_one_chip_out")
 def leave_one_chip_out(task: Task, size: int, seed: int, config: CompareConfig) -> Iterator[Split]:
     """"Device never seen": for each held-out setting, every setting of the pool on the same chip (the
     ``chip`` column of the device table: all its batch sizes and precisions) leaves training; train on

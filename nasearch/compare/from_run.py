@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from nasearch.compare import Task
+from nasearch.compare.task import Task
 from nasearch.errors import ConfigError
 
 #: predictors compared when ``--predictors`` is not given: two quick baselines and NN-Former
@@ -118,20 +118,20 @@ def default_sizes(cells: int) -> list[int]:
 
 def cli_compare_from_run(args: argparse.Namespace) -> int:
     """``nasearch compare --from-run RUN_DIR [--predictors a,b] [--sizes ..] [--seeds ..] [--set k=v]``."""
-    from nasearch.compare import (
-        CompareConfig, _csv_list, plot_curves, predictor_specs, run_compare,
-    )  # fmt: skip
+    from nasearch.compare.cli import csv_list, plot_curves
+    from nasearch.compare.fitting import run_compare
+    from nasearch.compare.schema import CompareConfig, predictor_specs
     from nasearch.config import Source, apply_overrides, build_dataclass
 
     run_dir = Path(args.from_run)
     if getattr(args, "protocol", None) not in (None, "random"):
         raise ConfigError("--from-run compares on random splits of the run's cells; drop --protocol")
     task, objective, run_name = run_task(run_dir)
-    names = _csv_list(args.predictors, str, "predictors") or list(DEFAULT_PREDICTORS)
+    names = csv_list(args.predictors, str, "predictors") or list(DEFAULT_PREDICTORS)
     data: dict[str, Any] = {
         "name": f"{run_name}-predictors",
-        "sizes": _csv_list(args.sizes, int, "sizes") or default_sizes(len(task)),
-        "seeds": _csv_list(args.seeds, int, "seeds") or [0, 1, 2],
+        "sizes": csv_list(args.sizes, int, "sizes") or default_sizes(len(task)),
+        "seeds": csv_list(args.seeds, int, "seeds") or [0, 1, 2],
         "predictors": {n: {} for n in names},
         "space": "(from run)",
         "train_metric": objective,

@@ -1,0 +1,28 @@
+"""MkDocs hook: let mkdocstrings read ``nasearch.predictors`` and ``nasearch.search_spaces`` from source.
+
+They install from the top-level ``predictors/`` and ``search_spaces/`` folders (setup.cfg ``package_dir``),
+which griffe's static loader cannot follow. Before the build this hook lays out the package as it
+installs, as a copy of its Python sources in ``build/api_src`` (git-ignored; griffe resolves symbolic
+links to their targets, so links would not do), and mkdocs.yml points mkdocstrings there.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE = ROOT / "build" / "api_src"
+MAPPED = {"predictors": ROOT / "predictors", "search_spaces": ROOT / "search_spaces"}
+
+
+def on_pre_build(config: Any, **_: Any) -> None:
+    """Rebuild ``build/api_src/nasearch``: the sources of ``nasearch/`` with the mapped folders inside."""
+    package = STAGE / "nasearch"
+    if STAGE.exists():
+        shutil.rmtree(STAGE)
+    sources_only = shutil.ignore_patterns("__pycache__", "tables", "*.gz", "*.csv")
+    shutil.copytree(ROOT / "nasearch", package, ignore=sources_only)
+    for name, folder in MAPPED.items():
+        shutil.copytree(folder, package / name, ignore=sources_only)

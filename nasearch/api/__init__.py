@@ -1,0 +1,55 @@
+"""The contracts layer: the types and protocols every other part of nasearch depends on.
+
+A search space, predictor, optimizer or evaluator — built in or plugged in — is written against
+these names only, and the core (loop, tracking, compare, curves) uses nothing else of a plug-in.
+Optional capabilities are small ``runtime_checkable`` Protocols: ask ``isinstance(space,
+Neighbours)`` rather than probing for attributes.
+"""
+
+from __future__ import annotations
+
+from nasearch.api.benchmark import Benchmark, Optimum
+from nasearch.api.evaluator import Evaluator, KnowsOptimum, MultiObjective, ReferenceScoring, Result
+from nasearch.api.optimizer import Optimizer, StatefulOptimizer, UsesFitter
+from nasearch.api.predictor import (
+    FitsAndPredicts,
+    Hardware,
+    MeanStd,
+    Predictor,
+    PredictsStd,
+    Targets,
+    accepts_eval_set,
+    fit_predictor,
+)
+from nasearch.api.space import (
+    CAPABILITIES,
+    BuildsNetwork,
+    CategoricalEncoding,
+    Enumerable,
+    HasBenchmark,
+    Indexable,
+    Neighbours,
+    OfficialFiles,
+    SearchSpace,
+    describe_capabilities,
+    has_capability,
+)
+from nasearch.errors import (
+    ArchError,
+    ConfigError,
+    DataError,
+    NasearchError,
+    RegistryError,
+    RunLockedError,
+    SetupError,
+    StorageError,
+)
+from nasearch.graph import ArchGraph
+
+__all__ = [
+    "ArchError", "ArchGraph", "Benchmark", "BuildsNetwork", "CAPABILITIES", "CategoricalEncoding", "ConfigError",
+    "DataError", "Enumerable", "Evaluator", "FitsAndPredicts", "HasBenchmark", "Hardware", "Indexable", "KnowsOptimum", "MeanStd",
+    "MultiObjective", "NasearchError", "Neighbours", "OfficialFiles", "Optimizer", "Optimum", "Predictor", "PredictsStd",
+    "ReferenceScoring", "RegistryError", "Result", "RunLockedError", "SearchSpace", "SetupError", "StatefulOptimizer", "StorageError", "Targets",
+    "UsesFitter", "accepts_eval_set", "describe_capabilities", "fit_predictor", "has_capability",
+]  # fmt: skip

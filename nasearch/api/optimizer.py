@@ -1,0 +1,44 @@
+"""The Optimizer contract (Optuna-style ask/tell) and its optional capabilities."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Hashable
+from typing import Any, Protocol, runtime_checkable
+
+from nasearch.api.evaluator import Result
+
+
+class Optimizer(ABC):
+    """Proposes architectures of one space and learns from their results."""
+
+    @abstractmethod
+    def ask(self, n: int = 1) -> list[Hashable]:
+        """Up to ``n`` new architectures to evaluate."""
+
+    @abstractmethod
+    def tell(self, arch: Hashable, result: Result | None) -> None:
+        """Report ``arch``'s result (None when its evaluation failed)."""
+
+
+@runtime_checkable
+class StatefulOptimizer(Protocol):
+    """An optimizer that resumes exactly: the runner stores ``state_dict()`` (JSON) with every trial,
+    taken just before its tell, and restores it after replaying the stored results."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """What replaying the told results cannot rebuild (RNG streams, queued proposals, phase)."""
+        ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore ``state_dict()``'s output."""
+        ...
+
+
+@runtime_checkable
+class UsesFitter(Protocol):
+    """A surrogate-guided optimizer that can hand its predictor fits to another worker (a GPU)."""
+
+    def use_fitter(self, fitter: Callable[..., Any]) -> None:
+        """Fit surrogates through ``fitter`` from now on."""
+        ...

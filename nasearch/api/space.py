@@ -1,0 +1,152 @@
+"""The SearchSpace contract and its optional capabilities.
+
+Required of every space: ``sample``, ``mutate``, ``to_graph``, ``key``, ``to_str``, ``from_str``.
+Optional capabilities are small ``runtime_checkable`` Protocols a space may satisfy; whoever needs
+one asks ``isinstance(space, Neighbours)`` (or ``has_capability(space, "neighbours")``).
+Architecture objects are the space's own (hashable) values; optimizers only pass them back.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Hashable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from nasearch.graph import ArchGraph
+
+if TYPE_CHECKING:
+    from nasearch.api.benchmark import Benchmark
+
+
+class SearchSpace(ABC):
+    """Base class with the required methods; subclasses add the optional capabilities they have."""
+
+    #: registry name of the space, used in tracking and configs
+    name: str = ""
+
+    @abstractmethod
+    def sample(self, rng: np.random.Generator) -> Hashable:
+        """A uniformly random valid architecture."""
+
+    @abstractmethod
+    def mutate(self, arch: Hashable, rng: np.random.Generator) -> Hashable:
+        """A random valid architecture one mutation away (never ``arch`` itself)."""
+
+    @abstractmethod
+    def to_graph(self, arch: Hashable) -> ArchGraph:
+        """The cell as an ArchGraph (what predictors see)."""
+
+    def key(self, arch: Hashable) -> str:
+        """Equal for isomorphic cells: the de-duplication key."""
+        from nasearch.api.space_calls import to_graph  # a bad graph names this space and the cell
+
+        return to_graph(self, arch).key
+
+    @abstractmethod
+    def to_str(self, arch: Hashable) -> str:
+        """A string that ``from_str`` parses back: what tracking stores."""
+
+    @abstractmethod
+    def from_str(self, text: str) -> Hashable:
+        """Parse ``to_str``'s output; an ArchError names what is wrong."""
+
+    def parse(self, text: str) -> Hashable:
+        """Parse any user-facing form (CLI argument); by default the same as ``from_str``."""
+        return self.from_str(text)
+
+
+@runtime_checkable
+class Neighbours(Protocol):
+    """Every architecture one edit away (local search)."""
+
+    def neighbours(self, arch: Any) -> list[Any]:
+        """The valid architectures one edit from ``arch``."""
+        ...
+
+
+@runtime_checkable
+class Enumerable(Protocol):
+    """The whole space can be listed (predictor comparisons, benchmark optima)."""
+
+    def enumerate(self) -> Iterator[Any]:
+        """Every architecture, in the space's fixed order."""
+        ...
+
+
+@runtime_checkable
+class Indexable(Protocol):
+    """An architecture can be fetched by its position in the enumeration order (a table row)."""
+
+    def from_index(self, index: int) -> Any:
+        """The architecture at ``index`` of ``enumerate()``."""
+        ...
+
+
+@runtime_checkable
+class CategoricalEncoding(Protocol):
+    """The space as named categorical parameters (what Optuna's samplers drive)."""
+
+    def categorical_choices(self) -> dict[str, list[Any]]:
+        """Parameter name -> its choices."""
+        ...
+
+    def to_categorical(self, arch: Any) -> dict[str, Any]:
+        """``arch`` as parameter values."""
+        ...
+
+    def from_categorical(self, params: dict[str, Any]) -> Any:
+        """Parameter values -> an architecture (an ArchError if they make none)."""
+        ...
+
+
+@runtime_checkable
+class BuildsNetwork(Protocol):
+    """A torch module can be built for an architecture (real training, measured latency)."""
+
+    def network(self, arch: Any, **options: Any) -> Any:
+        """The trainable network of ``arch``."""
+        ...
+
+
+@runtime_checkable
+class HasBenchmark(Protocol):
+    """Recorded metrics can be looked up (tabular benchmark)."""
+
+    def benchmark(self) -> Benchmark:
+        """The space's benchmark tables."""
+        ...
+
+
+@runtime_checkable
+class OfficialFiles(Protocol):
+    """The space's benchmark can also read official large files from a data folder (``nasearch data``
+    lists them and ``nasearch data fetch`` downloads them)."""
+
+    @classmethod
+    def official_files(cls) -> Mapping[str, Any]:
+        """Fetch name -> ``nasearch.data_fetch.OfficialFile``."""
+        ...
+
+
+#: capability name (as ``nasearch spaces`` lists it and optimizers require it) -> its Protocol
+CAPABILITIES: dict[str, type] = {
+    "neighbours": Neighbours,
+    "enumerate": Enumerable,
+    "from_index": Indexable,
+    "categorical_choices": CategoricalEncoding,
+    "network": BuildsNetwork,
+    "benchmark": HasBenchmark,
+    "official_files": OfficialFiles,
+}
+
+
+def has_capability(space: object, capability: str) -> bool:
+    """Whether ``space`` (an instance or a class) offers ``capability`` (a key of ``CAPABILITIES``)."""
+    return isinstance(space, CAPABILITIES[capability])
+
+
+def describe_capabilities(space: object) -> Mapping[str, bool]:
+    """Which optional capabilities a space (instance or class) offers (for ``nasearch spaces``)."""
+    return {name: has_capability(space, name) for name in CAPABILITIES}

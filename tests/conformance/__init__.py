@@ -1,0 +1,1 @@
+"""Conformance suites: every registered plug-in (each registry's own ``names()``) against its contract."""
