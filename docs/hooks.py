@@ -17,7 +17,18 @@ STAGE = ROOT / "build" / "api_src"
 MAPPED = {"predictors": ROOT / "predictors", "search_spaces": ROOT / "search_spaces"}
 
 
+def on_startup(**_: Any) -> None:
+    """Stage the sources before any plug-in reads its configuration: mkdocstrings keeps only the
+    ``paths`` that exist when it starts, so the folder must be there first."""
+    stage_sources()
+
+
 def on_pre_build(config: Any, **_: Any) -> None:
+    """Stage them again before every build (``mkdocs serve`` rebuilds after an edit)."""
+    stage_sources()
+
+
+def stage_sources() -> None:
     """Rebuild ``build/api_src/nasearch``: the sources of ``nasearch/`` with the mapped folders inside."""
     package = STAGE / "nasearch"
     if STAGE.exists():
