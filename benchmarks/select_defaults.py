@@ -106,14 +106,33 @@ def train_cv(task: Task, size: int, seed: int, config: CompareConfig) -> Iterato
         yield Split(train, held, y[train], y[held], info={"fold": f})
 
 
-def candidates(max_steps: Sequence[int], rank_weights: Sequence[float], pruned: Sequence[bool]) -> list[dict[str, Any]]:
-    """The grid: every combination, as ``{"max_steps", "rank_weight", "prune_graph"}``."""
-    return [{"max_steps": int(s), "rank_weight": float(r), "prune_graph": bool(p)}
+def candidates(max_steps: Sequence[int], rank_weights: Sequence[float],
+               pruned: Sequence[bool | None]) -> list[dict[str, Any]]:
+    """The grid: every combination, as ``{"max_steps", "rank_weight", "prune_graph"}`` (``prune_graph``
+    None: a space without that option, e.g. NB101)."""
+    return [{"max_steps": int(s), "rank_weight": float(r), "prune_graph": None if p is None else bool(p)}
             for p, s, r in itertools.product(pruned, max_steps, rank_weights)]
 
 
 def _label(c: dict[str, Any]) -> str:
-    return f"steps={c['max_steps']} rank={c['rank_weight']:g} {'pruned' if c['prune_graph'] else '8-node'}"
+    cells = {True: " pruned", False: " 8-node", None: ""}[c.get("prune_graph")]
+    return f"steps={c['max_steps']} rank={c['rank_weight']:g}{cells}"
+
+
+def _space_options(prune: bool | None) -> dict[str, Any]:
+    return {} if prune is None else {"prune_graph": prune}
+
+
+def measure(config: CompareConfig, label: str, spec: tuple[str, dict[str, Any]], cell_dir: Path, task: Task,
+            log: Any = print) -> list[dict[str, Any]]:
+    """The rows of one predictor at ``config``'s one size and seed (one per split, e.g. per CV fold), in
+    ``cell_dir/results.csv``: read back when that file holds rows of the same options hash, else fitted."""
+    want = options_hash(row_options(config, spec[0], spec[1]))
+    old = [r for r in _csv_rows(cell_dir / "results.csv") if r.get("options_hash") == want and r["predictor"] == label]
+    if old:
+        log(f"{label} n={config.sizes[0]} seed={config.seeds[0]}: reusing {len(old)} row(s) of {cell_dir}")
+        return [{**r, "train_size": int(r["train_size"]), "seed": int(r["seed"])} for r in old]
+    return run_compare(config, {label: spec}, cell_dir, task, log=log)
 
 
 def select(
@@ -126,48 +145,51 @@ def select(
     folds: int = 3,
     base_options: dict[str, Any] | None = None,
     out_dir: Path = Path("runs/out/select_defaults"),
-    tasks: dict[bool, Task] | None = None,
+    tasks: dict[bool | None, Task] | None = None,
     log: Any = print,
+    space: str = "nasbench201",
+    train_metric: str = TRAIN_METRIC,
 ) -> dict[str, Any]:
     """Fit every candidate at every size and seed under ``procedure``; return the chosen defaults,
-    every candidate's mean tau and the provenance. No test cell is visible to the fits."""
+    every candidate's mean tau and the provenance. No test cell is visible to the fits. One
+    results.csv per candidate, size and seed (``out_dir/<procedure>_<cells>/n<size>_seed<seed>_<hash>``),
+    reused when it holds that candidate's rows: runs of other sizes can share the work."""
     if procedure not in ("validation", "cv"):
         raise ConfigError(f"procedure must be 'validation' or 'cv', got {procedure!r}")
     protocol = "validation_block" if procedure == "validation" else "train_cv"
     visible = np.arange(max(sizes) + (block if procedure == "validation" else 0))
     tasks = dict(tasks or {})
     scores: list[dict[str, Any]] = []
-    for prune in sorted({c["prune_graph"] for c in grid}):
+    for prune in dict.fromkeys(c["prune_graph"] for c in grid):
         if prune not in tasks:
-            tasks[prune] = build_task(CompareConfig(name="select", sizes=[2], predictors={"x": {}},
-                                                    space_options={"prune_graph": prune}))
+            tasks[prune] = build_task(CompareConfig(name="select", sizes=[2], predictors={"x": {}}, space=space,
+                                                    space_options=_space_options(prune)))
         task = VisibleTask(tasks[prune], visible)
-        specs = {_label(c): (predictor, {**(base_options or {}), "max_steps": c["max_steps"],
-                                          "rank_weight": c["rank_weight"]})
-                 for c in grid if c["prune_graph"] == prune}
-        config = CompareConfig(name=f"select_{predictor}", sizes=list(sizes), seeds=list(seeds),
-                               predictors={k: v[1] for k, v in specs.items()}, protocol=protocol,
-                               train_metric=TRAIN_METRIC, threads=1, space_options={"prune_graph": prune},
-                               protocol_options={"block": block} if procedure == "validation" else {"folds": folds})
-        rows = run_compare(config, specs, out_dir / f"{procedure}_{'pruned' if prune else 'full'}", task, log=log)
-        for c in grid:
-            if c["prune_graph"] != prune:
-                continue
-            taus = [float(r["kendall_tau"]) for r in rows if r["predictor"] == _label(c)]
-            by_size = {int(s): float(np.mean([float(r["kendall_tau"]) for r in rows
-                                              if r["predictor"] == _label(c) and r["train_size"] == s]))
-                       for s in sizes}
-            scores.append({**c, "mean_tau": float(np.mean(taus)), "tau_by_size": by_size,
-                           "options_hash": rows[[r["predictor"] for r in rows].index(_label(c))]["options_hash"]})
+        folder = out_dir / f"{procedure}_{ {True: 'pruned', False: 'full', None: 'cells'}[prune]}"
+        for c in (c for c in grid if c["prune_graph"] == prune):
+            spec = (predictor, {**(base_options or {}), "max_steps": c["max_steps"], "rank_weight": c["rank_weight"]})
+            rows = []
+            for size, seed in itertools.product(sizes, seeds):
+                config = CompareConfig(name=f"select_{predictor}", sizes=[size], seeds=[seed],
+                                       predictors={_label(c): spec[1]}, protocol=protocol, space=space,
+                                       train_metric=train_metric, threads=1, space_options=_space_options(prune),
+                                       protocol_options={"block": block} if procedure == "validation" else {"folds": folds})
+                digest = options_hash(row_options(config, predictor, spec[1]))
+                rows += measure(config, _label(c), spec, folder / f"n{size}_seed{seed}_{digest}", task, log)
+            by_size = {int(n): float(np.mean([float(r["kendall_tau"]) for r in rows if int(r["train_size"]) == n]))
+                       for n in sizes}
+            scores.append({**c, "mean_tau": float(np.mean([float(r["kendall_tau"]) for r in rows])),
+                           "tau_by_size": by_size, "options_hash": rows[0]["options_hash"]})
     best = max(scores, key=lambda s: (round(s["mean_tau"], 4), -s["max_steps"]))
     chosen = {k: best[k] for k in ("max_steps", "rank_weight", "prune_graph")}
     return {
         "predictor": predictor, "chosen": chosen, "procedure": procedure,
         "validation": (f"the {block} cells after the training block" if procedure == "validation"
                        else f"{folds}-fold cross-validation on the training cells"),
-        "metric": TRAIN_METRIC, "sizes": list(sizes), "seeds": list(seeds),
+        "space": space, "metric": train_metric, "sizes": list(sizes), "seeds": list(seeds),
         "base_options": base_options or {}, "scores": scores,
-        "grid_hash": options_hash({"grid": grid, "sizes": list(sizes), "seeds": list(seeds), "procedure": procedure}),
+        "grid_hash": options_hash({"grid": grid, "sizes": list(sizes), "seeds": list(seeds), "procedure": procedure,
+                                   **({"space": space} if space != "nasbench201" else {})}),
         "version": package_version(), "commit": git_commit(),
     }  # fmt: skip
 
@@ -184,8 +206,11 @@ def frozen_config(result: dict[str, Any], protocol: str, size: int, seed: int,
     chosen = result["chosen"]
     options = {**result["base_options"], "max_steps": chosen["max_steps"], "rank_weight": chosen["rank_weight"]}
     config = CompareConfig(name="selected_test", sizes=[size], seeds=[seed], predictors={"selected": options},
-                           protocol=protocol, train_metric=TRAIN_METRIC, test_metric=TEST_METRIC, threads=1,
-                           validation_size=block, space_options={"prune_graph": chosen["prune_graph"]})
+                           protocol=protocol, space=result.get("space", "nasbench201"),
+                           train_metric=result.get("metric", TRAIN_METRIC),
+                           test_metric=result.get("test_metric", TEST_METRIC), threads=1, validation_size=block,
+                           space_options=_space_options(chosen["prune_graph"]),
+                           test_subsample=result.get("test_subsample"))
     return config, options
 
 
@@ -277,6 +302,10 @@ def save_frozen_row(path: Path, row: dict[str, Any], command: str) -> None:
 
 #: NN-Former paper, NB201 paper protocol (the sizes it reports)
 PAPER_NB201 = {156: 0.804, 469: 0.860, 781: 0.879, 1563: 0.890}
+#: NN-Former paper, NB101 paper protocol
+PAPER_NB101 = {172: 0.765, 424: 0.809, 4236: 0.877}
+#: space -> (the paper's numbers, cells it scores)
+PAPER = {"nasbench201": (PAPER_NB201, "15,625"), "nasbench101": (PAPER_NB101, "423,624")}
 
 
 def report(result: dict[str, Any], command: str) -> str:
@@ -316,7 +345,12 @@ def report(result: dict[str, Any], command: str) -> str:
                  markdown_table(["train cells", "fit seed", "NN-Former paper τ", "τ, all cells", "τ, unseen cells",
                                  "cells (all / unseen)", "options hash"], test_rows)]
     for protocol, rows in sorted(result.get("frozen", {}).items(), key=lambda kv: kv[0] != "paper"):
-        text += ["", frozen_table(rows, protocol, result.get("frozen_commands", {}).get(protocol, ""))]
+        table = frozen_table(rows, protocol, result.get("frozen_commands", {}).get(protocol, ""),
+                             result.get("space", "nasbench201"), result.get("test_metric", TEST_METRIC))
+        if result.get("test_subsample"):
+            table = table.replace(" τ: Kendall", f" The test cells are a seeded {result['test_subsample']:,}-cell "
+                                  "subset of those. τ: Kendall", 1)
+        text += ["", table]
     return "\n".join(text)
 
 
@@ -339,7 +373,8 @@ def _mean_sd(values: list[float]) -> str:
     return f"{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}"
 
 
-def frozen_table(rows: list[dict[str, Any]], protocol: str, command: str = "") -> str:
+def frozen_table(rows: list[dict[str, Any]], protocol: str, command: str = "", space: str = "nasbench201",
+                 test_metric: str = TEST_METRIC) -> str:
     """One protocol's test τ of the frozen choice: per options hash and size, mean ± sd over the seeds
     measured, beside the NN-Former paper's number (its paper protocol), with the rows' commits."""
     from benchmarks.report import markdown_table
@@ -351,13 +386,14 @@ def frozen_table(rows: list[dict[str, Any]], protocol: str, command: str = "") -
     for (digest, size), group in groups.items():
         unseen = [float(r["kendall_tau_unseen"]) for r in group if r["kendall_tau_unseen"] is not None]
         fit = [float(r["fit_seconds"]) for r in group if r.get("fit_seconds") is not None]
-        table.append([size, PAPER_NB201.get(size, ""), _mean_sd([float(r["kendall_tau"]) for r in group]),
+        table.append([size, PAPER.get(space, ({}, ""))[0].get(size, ""), _mean_sd([float(r["kendall_tau"]) for r in group]),
                       _mean_sd(unseen) if unseen else "-", ",".join(str(r["seed"]) for r in group),
                       f"{np.mean(fit):.0f}" if fit else "-", f"{group[0]['n_test']:,} / {group[0]['n_unseen']:,}",
                       digest, ", ".join(dict.fromkeys(f"`{r['commit']}`" for r in group))])
+    cells = PAPER.get(space, ({}, "the space's"))[1]
     head = (f"**Frozen choice, {protocol} protocol** ({PROTOCOL_TEXT.get(protocol, protocol)}; test metric "
-            f"`{TEST_METRIC}`). τ: Kendall τ-b, mean ± sample sd over the fit seeds listed. The NN-Former paper's "
-            "numbers are for its paper protocol, on all 15,625 cells." + (f" `{command}`." if command else ""))
+            f"`{test_metric}`). τ: Kendall τ-b, mean ± sample sd over the fit seeds listed. The NN-Former paper's "
+            f"numbers are for its paper protocol, on all {cells} cells." + (f" `{command}`." if command else ""))
     return head + "\n\n" + markdown_table(
         ["train cells", "NN-Former paper τ", "τ, all cells", "τ, unseen cells", "fit seeds", "fit s (mean)",
          "cells (all / unseen)", "options hash", "commit"], table)
@@ -369,6 +405,7 @@ def command_of(result: dict[str, Any], out: Path) -> str:
         return ",".join(dict.fromkeys(str(sc[key]).lower() for sc in result["scores"]))
 
     parts = [f"--predictor {result['predictor']}", f"--procedure {result['procedure']}",
+             *([f"--space {result['space']}"] if result.get("space", "nasbench201") != "nasbench201" else []),
              f"--sizes {','.join(map(str, result['sizes']))}", f"--seeds {','.join(map(str, result['seeds']))}",
              f"--max-steps {values('max_steps')}", f"--rank-weights {values('rank_weight')}",
              f"--pruned {values('prune_graph')}"]
@@ -399,10 +436,10 @@ def result_from_section(text: str) -> dict[str, Any]:
     sizes = [int(x) for x in re.findall(r"validation τ @ (\d+)", header)]
     scores, chosen = [], None
     for cells in _table(lines, "candidate"):
-        m = re.match(r"steps=(\d+) rank=(\S+) (pruned|8-node)( \*\*\(chosen\)\*\*)?$", cells[0])
+        m = re.match(r"steps=(\d+) rank=(\S+?)( pruned| 8-node)?( \*\*\(chosen\)\*\*)?$", cells[0])
         if m is None:
             raise ConfigError(f"unreadable candidate {cells[0]!r}")
-        c = {"max_steps": int(m[1]), "rank_weight": float(m[2]), "prune_graph": m[3] == "pruned"}
+        c = {"max_steps": int(m[1]), "rank_weight": float(m[2]), "prune_graph": m[3] and m[3] == " pruned"}
         chosen = dict(c) if m[4] else chosen
         scores.append({**c, "mean_tau": float(cells[-2]), "options_hash": cells[-1],
                        "tau_by_size": {str(n): float(v) for n, v in zip(sizes, cells[1:-2])}})
@@ -436,12 +473,16 @@ def _floats(text: str) -> list[float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--predictor", default="nnformer")
+    parser.add_argument("--space", default="nasbench201", help="an enumerable space with tables (nasbench101)")
+    parser.add_argument("--train-metric", default=TRAIN_METRIC, help="what the fits train and validate on")
+    parser.add_argument("--test-metric", default=TEST_METRIC, help="what --score-test scores (kept in the JSON)")
+    parser.add_argument("--test-subsample", type=int, help="score on a seeded subset of this many test cells")
     parser.add_argument("--procedure", choices=("validation", "cv"), default="validation")
     parser.add_argument("--sizes", default="156,469")
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--max-steps", default="4000,16000")
     parser.add_argument("--rank-weights", default="0.2,1")
-    parser.add_argument("--pruned", default="true,false")
+    parser.add_argument("--pruned", default="true,false", help="'none' for a space without the option (NB101)")
     parser.add_argument("--block", type=int, default=PAPER_BLOCK, help="validation cells after the training block")
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--score-test", action="store_true", help="then score the chosen setting, frozen, on test cells")
@@ -485,11 +526,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         sizes = [int(x) for x in _floats(args.sizes)]
         seeds = [int(x) for x in _floats(args.seeds)]
-        pruned = [p.strip().lower() in ("1", "true", "yes") for p in args.pruned.split(",") if p.strip()]
+        pruned = [None if p.strip().lower() == "none" else p.strip().lower() in ("1", "true", "yes")
+                  for p in args.pruned.split(",") if p.strip()]
         grid = candidates([int(x) for x in _floats(args.max_steps)], _floats(args.rank_weights), pruned)
         result = select(args.predictor, grid, sizes, seeds, args.procedure, args.block, args.folds,
-                        out_dir=out.parent / out.stem)
-        result["command"] = command
+                        out_dir=out.parent / out.stem, space=args.space, train_metric=args.train_metric)
+        # how the frozen choice will be scored is fixed with it
+        result.update(command=command, test_metric=args.test_metric, test_subsample=args.test_subsample)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2))
         print(json.dumps(result["chosen"]), f"-> {out}")

@@ -58,8 +58,10 @@ def test_select_picks_the_best_validation_score_on_a_tiny_grid(task, tmp_path, m
     assert result["chosen"] == {"max_steps": 300, "rank_weight": 1.0, "prune_graph": False}
     by = {s["max_steps"]: s["mean_tau"] for s in result["scores"]}
     assert by[300] > by[2] + 0.1 and result["procedure"] == "validation" and result["commit"] is not None
-    with (tmp_path / "validation_full" / "results.csv").open() as fh:
-        rows = list(csv.DictReader(fh))
+    rows = []
+    for path in sorted((tmp_path / "validation_full").glob("n60_seed0_*/results.csv")):  # one per candidate
+        with path.open() as fh:
+            rows += list(csv.DictReader(fh))
     assert [int(r["n_test"]) for r in rows] == [200, 200]  # the validation block scored, nothing else
     assert all(r["test_metric"] == "cifar10-valid/valid_accuracy" and r["options_hash"] for r in rows)
     command = command_of(result, tmp_path / "r.json")
@@ -67,6 +69,14 @@ def test_select_picks_the_best_validation_score_on_a_tiny_grid(task, tmp_path, m
     assert "--pruned false" in command and "--score-test" not in command
     table = report(json.loads(json.dumps(result)), "cmd")  # as read back from the JSON
     assert "steps=300 rank=1 8-node **(chosen)**" in table and result["scores"][1]["options_hash"] in table
+    # a rerun (or a run of more sizes) reads each candidate's rows back instead of fitting again
+    from benchmarks import select_defaults
+
+    monkeypatch.setattr(select_defaults, "run_compare", lambda *a, **k: pytest.fail("refitted a measured candidate"))
+    again = select("mlp", grid, sizes=[60], seeds=[0], block=200, base_options={"epochs": 50},
+                   out_dir=tmp_path, tasks={False: task}, log=lambda s: None)
+    assert [s["mean_tau"] for s in again["scores"]] == pytest.approx([s["mean_tau"] for s in result["scores"]])
+    monkeypatch.undo()
     cv = select("mlp", grid, sizes=[60], seeds=[0], procedure="cv", folds=3, base_options={"epochs": 50},
                 out_dir=tmp_path, tasks={False: task}, log=lambda s: None)
     assert cv["chosen"]["max_steps"] == 300 and "cross-validation" in cv["validation"]
@@ -216,3 +226,19 @@ def test_cli_scores_the_frozen_choice_without_selecting(tmp_path, monkeypatch):
     calls.clear()
     main(["--frozen", "--score-test", "--out", str(out)])  # default: the selection's sizes and seeds, paper
     assert calls == [(40, "paper", [30], [0])]
+
+
+def test_a_space_without_pruned_cells_selects_and_labels_without_the_option(task, tmp_path):
+    """``--pruned none`` (NB101 has no prune_graph option): no space option is passed, no cell label."""
+    grid = candidates([2, 300], [1.0], [None])
+    result = select("mlp", grid, sizes=[60], seeds=[0], block=200, base_options={"epochs": 50},
+                    out_dir=tmp_path, tasks={None: task}, log=lambda s: None)
+    assert result["chosen"] == {"max_steps": 300, "rank_weight": 1.0, "prune_graph": None}
+    assert result["space"] == "nasbench201" and (tmp_path / "validation_cells").is_dir()
+    table = report(result, "python -m benchmarks.select_defaults --pruned none")
+    assert "| steps=300 rank=1 **(chosen)** |" in table
+    from benchmarks.select_defaults import frozen_config, result_from_section
+
+    assert result_from_section(table)["chosen"] == result["chosen"]
+    config, _ = frozen_config({**result, "space": "nasbench101", "test_subsample": 500}, "paper", 172, 0)
+    assert config.space_options == {} and config.space == "nasbench101" and config.test_subsample == 500
