@@ -387,13 +387,17 @@ def frozen_table(rows: list[dict[str, Any]], protocol: str, command: str = "", s
         unseen = [float(r["kendall_tau_unseen"]) for r in group if r["kendall_tau_unseen"] is not None]
         fit = [float(r["fit_seconds"]) for r in group if r.get("fit_seconds") is not None]
         table.append([size, PAPER.get(space, ({}, ""))[0].get(size, ""), _mean_sd([float(r["kendall_tau"]) for r in group]),
-                      _mean_sd(unseen) if unseen else "-", ",".join(str(r["seed"]) for r in group),
+                      _mean_sd(unseen) if unseen else "-",
+                      ",".join(f"{r['seed']}{'' if r.get('fit_seconds') is not None else '*'}" for r in group),
                       f"{np.mean(fit):.0f}" if fit else "-", f"{group[0]['n_test']:,} / {group[0]['n_unseen']:,}",
                       digest, ", ".join(dict.fromkeys(f"`{r['commit']}`" for r in group))])
     cells = PAPER.get(space, ({}, "the space's"))[1]
     head = (f"**Frozen choice, {protocol} protocol** ({PROTOCOL_TEXT.get(protocol, protocol)}; test metric "
             f"`{test_metric}`). τ: Kendall τ-b, mean ± sample sd over the fit seeds listed. The NN-Former paper's "
             f"numbers are for its paper protocol, on all {cells} cells." + (f" `{command}`." if command else ""))
+    if any(r.get("fit_seconds") is None for r in rows):
+        head += (" *: a row of the first `--score-test` (the selection's run and commit), reused: its τ as that "
+                 "section printed it (3 decimals), no fit time recorded; fit s is the mean of the other seeds.")
     return head + "\n\n" + markdown_table(
         ["train cells", "NN-Former paper τ", "τ, all cells", "τ, unseen cells", "fit seeds", "fit s (mean)",
          "cells (all / unseen)", "options hash", "commit"], table)

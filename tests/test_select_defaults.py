@@ -176,6 +176,10 @@ def test_frozen_table_is_mean_and_sample_sd_over_seeds_beside_the_paper():
     table = frozen_table(rows, "paper", "cmd")
     assert "| 156 | 0.804 | 0.820 ± 0.020 | 0.810 ± 0.020 | 0,1,2 | 101 | 14,601 / 14,445 | h1 | `old`, `new` |" in table
     assert "| 469 | 0.860 | 0.860 | 0.850 | 0 |" in table and "`cmd`" in table
+    assert "*: a row of the first" not in table
+    rows[0]["fit_seconds"] = None  # a reused legacy row: no fit time, marked
+    table = frozen_table(rows, "paper")
+    assert "| 0.820 ± 0.020 | 0.810 ± 0.020 | 0*,1,2 | 102 |" in table and "*: a row of the first" in table
 
 
 def test_a_lost_json_is_read_back_from_its_section(task, tmp_path):
