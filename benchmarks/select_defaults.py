@@ -329,6 +329,11 @@ def report(result: dict[str, Any], command: str) -> str:
         f"the smaller step budget). Options of every other kind: the predictor's defaults"
         + (f" with {result['base_options']}" if result["base_options"] else "")
         + f". Commit `{result['commit'] or 'none'}`, nasearch {result['version']}, grid hash `{result['grid_hash']}`.",
+        *(["", f"Space `{result['space']}`. Its table has one accuracy column (`{result['metric']}`): training, "
+               "validation and test read the same column, on disjoint cells (the selection saw only the training "
+               "cells and the validation block; the *unseen* column below scores cells outside both)."]
+          if result.get("space", "nasbench201") != "nasbench201" and result.get("test_metric") == result["metric"]
+          else []),
         "",
         markdown_table(["candidate", *(f"validation τ @ {n}" for n in sizes), "mean", "options hash"], rows),
     ]
