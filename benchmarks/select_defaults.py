@@ -42,7 +42,15 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.compare import CompareConfig, Split, Task, build_task, register_protocol, row_options, run_compare
+from nasearch.compare import (
+    CompareConfig,
+    Split,
+    Task,
+    build_task,
+    register_protocol,
+    row_options,
+    run_compare,
+)
 from nasearch.errors import ConfigError
 from nasearch.provenance import git_commit, options_hash, package_version
 
