@@ -315,3 +315,36 @@ def test_multi_objective_bayesian_runs_one_surrogate_per_objective(nb201_space):
     archs = drive(opt, ev, 25)
     assert len({nb201_space.key(a) for a in archs}) == 25
     assert len(opt.surrogates) == 2 and all(s.fits >= 2 for s in opt.surrogates)
+
+
+def test_an_optimizer_refuses_a_space_without_the_capabilities_it_requires():
+    """``requires`` names capabilities of ``nasearch.api.CAPABILITIES`` (checked by their Protocol)
+    or, for a plug-in's own needs, plain method names."""
+    from nasearch.optimizers.random_search import RandomSearch
+    from nasearch.registry import SEARCH_SPACES
+
+    chain = SEARCH_SPACES.create("chain")  # neighbours and a categorical encoding, but no enumeration
+
+    class NeedsEnumeration(RandomSearch):
+        requires = ("enumerate",)
+
+    class NeedsOwnMethod(RandomSearch):
+        requires = ("to_categorical",)
+
+    with pytest.raises(ConfigError, match="needs the search space to offer enumerate"):
+        NeedsEnumeration(chain, "objective")
+    assert NeedsOwnMethod(chain, "objective").space is chain
+    with pytest.raises(ConfigError, match="offer neighbours"):
+        OPTIMIZERS.create("local_search", space=_NoNeighbours(chain), objectives="objective")
+
+
+class _NoNeighbours:
+    """A space that hides ``neighbours`` (everything else delegates to the wrapped space)."""
+
+    def __init__(self, inner):
+        self._inner = inner
+
+    def __getattr__(self, name):
+        if name == "neighbours":
+            raise AttributeError(name)
+        return getattr(self._inner, name)

@@ -143,8 +143,12 @@ CAPABILITIES: dict[str, type] = {
 
 
 def has_capability(space: object, capability: str) -> bool:
-    """Whether ``space`` (an instance or a class) offers ``capability`` (a key of ``CAPABILITIES``)."""
-    return isinstance(space, CAPABILITIES[capability])
+    """Whether ``space`` (an instance or a class) offers ``capability``: a key of ``CAPABILITIES``, or
+    else the name of a method a plug-in optimizer needs that no Protocol here describes."""
+    protocol = CAPABILITIES.get(capability)
+    if protocol is None:
+        return callable(getattr(space, capability, None))
+    return isinstance(space, protocol)
 
 
 def describe_capabilities(space: object) -> Mapping[str, bool]:
