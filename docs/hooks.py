@@ -17,15 +17,20 @@ STAGE = ROOT / "build" / "api_src"
 MAPPED = {"predictors": ROOT / "predictors", "search_spaces": ROOT / "search_spaces"}
 
 
-def on_startup(**_: Any) -> None:
+_SERVING = [False]
+
+
+def on_startup(command: str, **_: Any) -> None:
     """Stage the sources before any plug-in reads its configuration: mkdocstrings keeps only the
     ``paths`` that exist when it starts, so the folder must be there first."""
+    _SERVING[0] = command == "serve"
     stage_sources()
 
 
 def on_pre_build(config: Any, **_: Any) -> None:
-    """Stage them again before every build (``mkdocs serve`` rebuilds after an edit)."""
-    stage_sources()
+    """Under ``mkdocs serve``, stage them again before each rebuild (an edited docstring shows)."""
+    if _SERVING[0]:
+        stage_sources()
 
 
 def stage_sources() -> None:

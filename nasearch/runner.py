@@ -173,8 +173,8 @@ def _run_locked(cfg: RunConfig, run_dir: Path, progress: bool, log: Callable[[st
     _check_fingerprint(cfg, run_dir, evaluator, objectives, allow_config_change, log)
     optimum = optimum_info(evaluator, space, objectives, log)
     test_metric = evaluator_test_metric(evaluator)
-    _write_run_meta(cfg, run_dir, url, objectives, test_metric, optimum,
-                    reference := reference_point(cfg, evaluator, objectives, log))
+    reference = reference_point(cfg, evaluator, objectives, log)
+    _write_run_meta(cfg, run_dir, url, objectives, test_metric, optimum, reference)
     previous = previous_summary(run_dir)
     pool = make_pool(evaluator, cfg.parallel.backend, **_pool_options(cfg, log))
     ctx = SearchContext(cfg, space, pool, objectives, optimum, test_metric, reference, progress, retry_failed)
