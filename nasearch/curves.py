@@ -48,11 +48,14 @@ def load_run(run_dir: str | Path) -> list[StudyRun]:
     meta = json.loads(path.read_text())
     url, name = meta["storage"], meta["name"]
     out = []
+    prefix, run_id = meta.get("study_prefix") or name, meta.get("run_id")
     for sname in study_names(url):
-        if not sname.startswith(f"{name}/"):
+        if not sname.startswith(f"{prefix}/"):
             continue
         study = load_study(url, sname)
         attrs = study.user_attrs
+        if run_id and attrs.get("run_id", run_id) != run_id:
+            continue  # another run folder's study in a shared storage
         objectives = attrs.get("objectives") or meta["objectives"]
         out.append(
             StudyRun(

@@ -16,6 +16,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +78,48 @@ def check_and_store(
     operational: Iterable[str] = (),
     has_trials: bool = True,
 ) -> list[str]:
-    """Compare ``values`` with the folder's fingerprint and store it; return the differences
-    accepted (empty when none). Raises ConfigError when they differ and ``allow_change`` is off.
+    """:func:`check`, then store the fingerprint at once; return the differences accepted."""
+    pending = check(run_dir, values, allow_change, previous_config, previous_objectives, operational, has_trials)
+    pending.store()
+    return pending.diffs
+
+
+@dataclass
+class Pending:
+    """A fingerprint that passed :func:`check`, written by :meth:`store` once every other check
+    that can refuse the run has passed too (a refused run leaves the folder untouched)."""
+
+    path: Path
+    values: dict[str, Any]
+    diffs: list[str]
+    history: list[dict[str, Any]]
+    needed: bool
+
+    def store(self) -> None:
+        """Write ``fingerprint.json`` (when it is new or changed)."""
+        if not self.needed:
+            return
+        history = list(self.history)
+        if self.diffs:
+            history.append({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "changes": self.diffs})
+        from nasearch.safeio import write_text
+
+        write_text(
+            self.path, json.dumps({"digest": digest(self.values), "values": self.values, "history": history}, indent=2)
+        )
+
+
+def check(
+    run_dir: Path,
+    values: dict[str, Any],
+    allow_change: bool,
+    previous_config: Mapping[str, Any] | None = None,
+    previous_objectives: Iterable[tuple[str, bool]] | None = None,
+    operational: Iterable[str] = (),
+    has_trials: bool = True,
+) -> Pending:
+    """Compare ``values`` with the folder's fingerprint; what to store (nothing is written here).
+    Raises ConfigError when they differ and ``allow_change`` is off.
 
     A folder written before fingerprints existed is compared with its ``config.yaml`` (and the
     objectives of its ``run.json``) when it holds trials."""
@@ -102,15 +143,7 @@ def check_and_store(
             f"{'; '.join(diffs)}. These change what an evaluation means: use another --out for a new run, "
             "or pass --allow-config-change to add to this one anyway"
         )
-    if stored is None or diffs:
-        if diffs:
-            history.append({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "changes": diffs})
-        from nasearch.safeio import write_text
-
-        write_text(
-            path, json.dumps({"digest": digest(values), "values": values, "history": history}, indent=2)
-        )
-    return diffs
+    return Pending(path, values, diffs, history, stored is None or bool(diffs))
 
 
-__all__ = ["fingerprint", "digest", "differences", "check_and_store", "FILE_NAME"]
+__all__ = ["fingerprint", "digest", "differences", "check_and_store", "check", "Pending", "FILE_NAME"]

@@ -32,6 +32,8 @@ from nasearch.api import UsesFitter
 from nasearch.errors import ConfigError
 from nasearch.failures import SETUP, format_failures, summarise
 from nasearch.failures import setup_failure as setup_failure_error
+from nasearch.ownership import RunIdentity, check_database_file
+from nasearch.ownership import identity as run_identity
 from nasearch.run_parts import (
     build_evaluator,
     build_optimizer,
@@ -51,6 +53,7 @@ from nasearch.run_report import (
     progress_postfix,
     write_summary,
 )
+from nasearch.run_studies import open_studies
 from nasearch.runconfig import Block, RunConfig, load_run_config, to_dict
 from nasearch.tracking import StudyTracker, storage_url, study_name
 from nasearch.trajectory import Incumbent, OptimumTarget
@@ -170,11 +173,15 @@ def _run_locked(cfg: RunConfig, run_dir: Path, progress: bool, log: Callable[[st
     for block in cfg.optimizers:  # fail on a bad option before any evaluation starts
         build_optimizer(block, space, objectives, cfg.seeds[0])
     url = storage_url(cfg.storage, run_dir)
-    _check_fingerprint(cfg, run_dir, evaluator, objectives, allow_config_change, log)
+    who = run_identity(run_dir, cfg.name, cfg.storage)
+    check_database_file(run_dir, url)
+    store_fingerprint = _check_fingerprint(cfg, run_dir, evaluator, objectives, allow_config_change, log)
     optimum = optimum_info(evaluator, space, objectives, log)
     test_metric = evaluator_test_metric(evaluator)
     reference = reference_point(cfg, evaluator, objectives, log)
-    _write_run_meta(cfg, run_dir, url, objectives, test_metric, optimum, reference)
+    trackers = open_studies(cfg, run_dir, url, who, objectives, space, test_metric, optimum)
+    store_fingerprint()  # every check that can refuse the run has passed: now the folder's state is written
+    _write_run_meta(cfg, run_dir, url, objectives, test_metric, optimum, reference, who)
     previous = previous_summary(run_dir)
     pool = make_pool(evaluator, cfg.parallel.backend, **_pool_options(cfg, log))
     ctx = SearchContext(cfg, space, pool, objectives, optimum, test_metric, reference, progress, retry_failed)
@@ -182,10 +189,7 @@ def _run_locked(cfg: RunConfig, run_dir: Path, progress: bool, log: Callable[[st
     try:
         for block in cfg.optimizers:
             for seed in cfg.seeds:
-                name = study_name(cfg.name, seed, block.label or None)
-                attrs = {"optimizer": block.name, "label": block.label or block.name, "seed": seed,
-                         "search_space": cfg.search_space.name, "test_metric": test_metric, **optimum}
-                tracker = StudyTracker(url, name, objectives, attrs, space=space)
+                tracker = trackers[study_name(who.study_prefix, seed, block.label or None)]
                 optimizer = build_optimizer(block, space, objectives, seed)
                 fitter = pool.fitter()
                 if fitter is not None and isinstance(optimizer, UsesFitter):
@@ -206,17 +210,19 @@ def _run_locked(cfg: RunConfig, run_dir: Path, progress: bool, log: Callable[[st
 
 
 def _write_run_meta(cfg: RunConfig, run_dir: Path, url: str, objectives: list[tuple[str, bool]],
-                    test_metric: str | None, optimum: dict[str, Any], reference: list[float] | None) -> None:
+                    test_metric: str | None, optimum: dict[str, Any], reference: list[float] | None,
+                    who: RunIdentity) -> None:
     """config.yaml and run.json: what the run folder is (read by curves, compare --from-run, resume)."""
     from nasearch.safeio import write_text
 
     write_text(run_dir / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
     meta = {
-        "name": cfg.name, "storage": url, "objectives": [[m, mx] for m, mx in objectives],
+        "name": cfg.name, "run_id": who.run_id, "study_prefix": who.study_prefix,
+        "storage": url, "objectives": [[m, mx] for m, mx in objectives],
         "test_metric": test_metric, "search_space": cfg.search_space.name, **optimum,
         "reference_point": reference,
         "studies": [
-            {"study": study_name(cfg.name, seed, block.label or None), "label": block.label or block.name,
+            {"study": study_name(who.study_prefix, seed, block.label or None), "label": block.label or block.name,
              "optimizer": block.name, "seed": seed}
             for block in cfg.optimizers for seed in cfg.seeds
         ],
@@ -237,9 +243,10 @@ def _pool_options(cfg: RunConfig, log: Callable[[str], None]) -> dict[str, Any]:
 
 
 def _check_fingerprint(cfg: RunConfig, run_dir: Path, evaluator: Any, objectives: list[tuple[str, bool]],
-                       allow: bool, log: Callable[[str], None]) -> None:
-    """Refuse to resume a folder whose evaluations meant something else (or log the accepted change)."""
-    from nasearch.fingerprint import check_and_store, fingerprint
+                       allow: bool, log: Callable[[str], None]) -> Callable[[], None]:
+    """Refuse to resume a folder whose evaluations meant something else; return what stores the
+    fingerprint (and logs an accepted change), called once no other check can refuse the run."""
+    from nasearch.fingerprint import check, fingerprint
     from nasearch.safeio import write_text
 
     operational = tuple(getattr(evaluator, "operational_options", ()) or ())
@@ -255,12 +262,17 @@ def _check_fingerprint(cfg: RunConfig, run_dir: Path, evaluator: Any, objectives
             old_objectives = [(str(m), bool(mx)) for m, mx in meta["objectives"]]
         except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError):
             old_config = old_objectives = None
-    diffs = check_and_store(run_dir, values, allow, old_config, old_objectives, operational)
-    if diffs:
-        if config_path.is_file():
-            stamp = time.strftime("%Y%m%d-%H%M%S")
-            write_text(run_dir / f"config.before-{stamp}.yaml", config_path.read_text())
-        log(f"nasearch: resuming with a changed configuration (--allow-config-change): {'; '.join(diffs)}")
+    pending = check(run_dir, values, allow, old_config, old_objectives, operational)
+
+    def store() -> None:
+        pending.store()
+        if pending.diffs:
+            if config_path.is_file():
+                stamp = time.strftime("%Y%m%d-%H%M%S")
+                write_text(run_dir / f"config.before-{stamp}.yaml", config_path.read_text())
+            log(f"nasearch: resuming with a changed configuration (--allow-config-change): {'; '.join(pending.diffs)}")
+
+    return store
 
 
 def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Any, tracker: StudyTracker) -> SeedReport:
