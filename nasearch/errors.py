@@ -38,6 +38,11 @@ class RunLockedError(NasearchError):
     """Another live run holds the run folder."""
 
 
+class Terminated(SystemExit):
+    """The run was told to stop (SIGTERM, a second Ctrl-C): unwinds like Ctrl-C; never an evaluator's
+    own ``SystemExit``, which fails its cell instead."""
+
+
 def suggest(word: str, choices: Iterable[str], n: int = 1) -> str:
     """``"; did you mean 'x'?"`` for the closest of ``choices`` to a misspelt ``word``, else ``""``:
     the one hint every "unknown name/key/option" error appends."""

@@ -50,6 +50,9 @@ class SeedReport:
     reference_scores: dict[str, Any] = field(default_factory=dict)
     #: cells evaluated again this session because they had failed outside the cell, by kind
     retried: dict[str, int] = field(default_factory=dict)
+    #: the retry budget (``parallel.cell_tries``) and the failed cells that spent it (not retried again)
+    cell_tries: int | None = None
+    retries_spent: int = 0
     #: failed cells by kind (``cell``, ``timeout``, ``lost``) and the first distinct errors
     failure_kinds: dict[str, int] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)

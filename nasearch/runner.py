@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from nasearch.api import UsesFitter
-from nasearch.errors import ConfigError
+from nasearch.errors import ConfigError, Terminated
 from nasearch.failures import SETUP, format_failures, summarise
 from nasearch.failures import setup_failure as setup_failure_error
 from nasearch.ownership import RunIdentity, check_database_file
@@ -119,7 +119,7 @@ def _main_thread() -> bool:
 def _terminated(signum: int, _frame: Any) -> None:
     """SIGTERM: unwind like Ctrl-C, so the pool, the local Ray and the run lock are released."""
     print("nasearch run: terminated (SIGTERM); completed evaluations are saved", file=sys.stderr, flush=True)
-    raise SystemExit(128 + signum)
+    raise Terminated(128 + signum)
 
 
 @dataclass
@@ -136,6 +136,8 @@ class SearchContext:
     reference: list[float] | None
     progress: bool = True
     retry_failed: bool = False
+    #: where the cell in flight is recorded (``nasearch.inflight``); None: not recorded
+    run_dir: Path | None = None
 
     @property
     def target(self) -> OptimumTarget:
@@ -184,7 +186,8 @@ def _run_locked(cfg: RunConfig, run_dir: Path, progress: bool, log: Callable[[st
     _write_run_meta(cfg, run_dir, url, objectives, test_metric, optimum, reference, who)
     previous = previous_summary(run_dir)
     pool = make_pool(evaluator, cfg.parallel.backend, **_pool_options(cfg, log))
-    ctx = SearchContext(cfg, space, pool, objectives, optimum, test_metric, reference, progress, retry_failed)
+    ctx = SearchContext(cfg, space, pool, objectives, optimum, test_metric, reference, progress, retry_failed,
+                        run_dir=run_dir)
     reports: list[SeedReport] = []
     try:
         for block in cfg.optimizers:
@@ -233,6 +236,8 @@ def _write_run_meta(cfg: RunConfig, run_dir: Path, url: str, objectives: list[tu
 def _pool_options(cfg: RunConfig, log: Callable[[str], None]) -> dict[str, Any]:
     """The evaluation pool's options from the config's ``parallel`` block."""
     options: dict[str, Any] = {"timeout_s": cfg.parallel.timeout_s}
+    if cfg.parallel.isolate:
+        options["isolate"] = True
     if cfg.parallel.backend == "ray":
         surrogate = cfg.parallel.surrogate_resources
         options.update({"workers": cfg.parallel.workers, "address": cfg.parallel.address,
@@ -284,8 +289,10 @@ def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Any, tracke
 
     report = SeedReport(tracker.name, block.label or block.name, block.name, seed)
     budget = ctx.cfg.budget
+    marker = in_flight_marker(ctx, tracker, optimizer)
     records = tracker.records()
-    plan = resume.plan(records, retry_all_failed=ctx.retry_failed)
+    plan = resume.plan(records, retry_all_failed=ctx.retry_failed, max_tries=ctx.cfg.parallel.cell_tries)
+    report.cell_tries, report.retries_spent = ctx.cfg.parallel.cell_tries, len(plan.exhausted)
     resume.replay(optimizer, space, tracker.name, plan)
     retry = [(resume.parse_stored(space, tracker.name, r), r) for r in plan.retry]
     for _, rec in retry:
@@ -354,6 +361,8 @@ def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Any, tracke
                 rec = tracker.record(outcome.arch, outcome.result, outcome.error, user_attrs=user_attrs,
                                      wall_seconds=outcome.wall_seconds)
                 report.tracking_seconds += time.perf_counter() - t0
+                if marker is not None:
+                    marker.clear()
                 kept.append(rec)
                 evaluated.add(key)
                 optimizer.tell(outcome.arch, rec.result())
@@ -372,6 +381,9 @@ def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Any, tracke
         report.stopped = "interrupted"
         raise
     finally:
+        if marker is not None:  # unwound (Ctrl-C, an error): not the cell's doing
+            marker.clear()
+            pool.on_start = None
         if bar is not None:
             bar.close()
         stats = getattr(optimizer, "stats", {}) or {}
@@ -387,6 +399,19 @@ def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Any, tracke
         failed = summarise(kept)
         report.failure_kinds, report.errors = failed.kinds, failed.errors
     return report
+
+
+def in_flight_marker(ctx: SearchContext, tracker: StudyTracker, optimizer: Any) -> Any:
+    """For a pool that evaluates in the driver (``on_start``): count a try of the cell a previous
+    session died evaluating, and record each cell before it starts (``nasearch.inflight``)."""
+    from nasearch import inflight, resume
+
+    if ctx.run_dir is None or not hasattr(ctx.pool, "on_start"):
+        return None
+    marker = inflight.InFlight(ctx.run_dir, tracker.name)
+    inflight.record_left_over(marker, tracker, ctx.space, ctx.cfg.parallel.cell_tries)
+    ctx.pool.on_start = inflight.hook(marker, ctx.space, lambda: resume.snapshot(optimizer))
+    return marker
 
 
 def _progress(enabled: bool, total: int | None, initial: int, desc: str) -> Any:

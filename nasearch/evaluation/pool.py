@@ -17,8 +17,8 @@ from typing import Any
 
 from nasearch.api import Result
 from nasearch.dashboard import with_times
-from nasearch.errors import ConfigError
-from nasearch.failures import LOST, SETUP, TIMEOUT, classify
+from nasearch.errors import ConfigError, Terminated
+from nasearch.failures import CRASH, LOST, SETUP, TIMEOUT, classify
 
 
 @dataclass
@@ -63,14 +63,21 @@ def _error_text(exc: BaseException) -> str:
 class SerialPool:
     """Evaluates in the calling process, one at a time, when ``wait`` is called (debugging).
     ``timeout_s`` is enforced with an alarm signal in the main thread: it interrupts Python code
-    (a hung C call waits for it to return; use the Ray backend to kill such a task)."""
+    (a hung C call waits for it to return; use the Ray backend to kill such a task).
+    ``isolate``: each evaluation runs in a forked child process instead
+    (``nasearch.evaluation.isolated``), so an evaluator that exits or crashes fails its cell only.
+    ``on_start(arch)``, when set, is called just before an evaluation starts (the runner records
+    the cell in flight there, ``nasearch.inflight``)."""
 
     backend = "serial"
 
-    def __init__(self, evaluator: Any, workers: int = 1, timeout_s: float | None = None) -> None:
+    def __init__(self, evaluator: Any, workers: int = 1, timeout_s: float | None = None,
+                 isolate: bool = False) -> None:
         self.evaluator = evaluator
         self.capacity = 1
         self.timeout_s = timeout_s
+        self.isolate = isolate
+        self.on_start: Callable[[Hashable], None] | None = None
         self._queue: list[tuple[int, Hashable]] = []
         self._next = 0
         self.eval_seconds = 0.0
@@ -89,6 +96,10 @@ class SerialPool:
         if not self._queue:
             return []
         ticket, arch = self._queue.pop(0)
+        if self.on_start is not None:
+            self.on_start(arch)
+        if self.isolate:
+            return [self._isolated(ticket, arch)]
         start, started_at = time.perf_counter(), time.time()
         kind = None
         alarm = bool(self.timeout_s) and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
@@ -104,6 +115,10 @@ class SerialPool:
             result, error, kind = None, _timeout_text(float(self.timeout_s or 0), "the evaluation was interrupted"), TIMEOUT
         except Exception as exc:  # noqa: BLE001 - any evaluator failure becomes a FAIL trial
             result, error, kind = None, _error_text(exc), classify(exc)
+        except SystemExit as exc:
+            if isinstance(exc, Terminated):
+                raise
+            result, error, kind = None, f"the evaluator raised {_error_text(exc)} (an exit is a crash here)", CRASH
         finally:
             if alarm:
                 signal.setitimer(signal.ITIMER_REAL, 0)
@@ -111,6 +126,17 @@ class SerialPool:
         wall = time.perf_counter() - start
         self.eval_seconds += wall
         return [Outcome(ticket, arch, result, error, wall, kind)]
+
+    def _isolated(self, ticket: int, arch: Hashable) -> Outcome:
+        from nasearch.evaluation.isolated import evaluate_in_child
+
+        start, started_at = time.perf_counter(), time.time()
+        result, error, kind = evaluate_in_child(self.evaluator, arch, self.timeout_s, _check_result, _error_text)
+        if result is not None:
+            result = with_times(result, started_at, time.time())
+        wall = time.perf_counter() - start
+        self.eval_seconds += wall
+        return Outcome(ticket, arch, result, error, wall, kind)
 
     def fitter(self) -> None:
         """Surrogates fit in the driver with the serial backend."""
@@ -360,5 +386,5 @@ def make_pool(evaluator: Any, backend: str = "ray", **options: Any) -> Any:
     if backend not in BACKENDS:
         raise ConfigError(f"parallel.backend: unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
     if backend == "serial":
-        return SerialPool(evaluator, timeout_s=options.get("timeout_s"))
+        return SerialPool(evaluator, timeout_s=options.get("timeout_s"), isolate=bool(options.get("isolate")))
     return RayPool(evaluator, **options)
