@@ -19,7 +19,7 @@ from typing import Any
 
 from nasearch.api import CategoricalEncoding, Result
 from nasearch.dashboard import intermediate_values, set_metric_names, stamp_times
-from nasearch.errors import ConfigError, StorageError
+from nasearch.errors import ConfigError, StorageError, one_line
 from nasearch.safeio import storage_errors
 
 COMPLETE = "COMPLETE"
@@ -217,7 +217,7 @@ class StudyTracker:
             "cost": cost,
         }
         if error:
-            user_attrs["error"] = error[:2000]
+            user_attrs["error"] = one_line(error)  # no terminal colour codes, at most 2000 characters
         params = space.to_categorical(arch) if self._distributions else None
         trial = optuna.trial.create_trial(
             state=optuna.trial.TrialState.COMPLETE if state == COMPLETE else optuna.trial.TrialState.FAIL,

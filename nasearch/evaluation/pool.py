@@ -254,10 +254,15 @@ class RayPool:
                 self._watchdog = ray_runtime.start_watchdog()
         self._nodes = ray_runtime.NodeWatch(ray, self._log, max_retries)
         self.surrogate_resources = dict(surrogate_resources) if surrogate_resources else None
-        if self.surrogate_resources:
-            self._check_resources(self.surrogate_resources, "parallel.surrogate_resources")
-        if num_gpus:
-            self._check_resources({"num_gpus": num_gpus}, "parallel.resources")
+        self._tasks: dict[Any, tuple[int, Hashable, float]] = {}
+        try:
+            if self.surrogate_resources:
+                self._check_resources(self.surrogate_resources, "parallel.surrogate_resources")
+            if num_gpus:
+                self._check_resources({"num_gpus": num_gpus}, "parallel.resources")
+        except BaseException:  # a refused request: shut down the Ray just started (and its watchdog) cleanly
+            self.close()
+            raise
         self._remote = ray.remote(_remote_evaluate).options(
             num_cpus=num_cpus, num_gpus=num_gpus, max_retries=max_retries, retry_exceptions=False
         )
@@ -267,7 +272,6 @@ class RayPool:
 
         self._token = uuid.uuid4().hex
         self._payload_ref = ray.put(cloudpickle.dumps(evaluator))
-        self._tasks: dict[Any, tuple[int, Hashable, float]] = {}
         self._next = 0
         self.eval_seconds = 0.0
 
