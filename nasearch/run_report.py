@@ -56,14 +56,14 @@ class SeedReport:
     #: failed cells by kind (``cell``, ``timeout``, ``lost``) and the first distinct errors
     failure_kinds: dict[str, int] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
-    #: evaluations made by all sessions of this study (replays excluded), and how many sessions
+    #: evaluations made by all sessions of this study (its trials, replays excluded), and how many sessions
     evaluated: int = 0
     sessions: int = 1
 
 
 #: timings a resumed session adds to those of the sessions before it (summary.json)
 _CUMULATIVE = ("wall_seconds", "eval_wait_seconds", "tracking_seconds", "surrogate_fit_seconds",
-               "surrogate_predict_seconds", "surrogate_fits", "evaluated", "sessions")
+               "surrogate_predict_seconds", "surrogate_fits", "sessions")
 
 
 def previous_summary(run_dir: Path) -> dict[str, dict[str, Any]]:
@@ -77,9 +77,11 @@ def previous_summary(run_dir: Path) -> dict[str, dict[str, Any]]:
 
 def accumulate_sessions(report: SeedReport, previous: dict[str, Any] | None) -> None:
     """Add the earlier sessions' timings to this session's, so summary.json keeps them all."""
+    # every trial in the study was evaluated by some session: counted from the study, so a session
+    # killed before it wrote summary.json is still counted (its timings, never written, are not)
+    report.evaluated += report.replayed
     if previous:
         earlier = dict(previous)
-        earlier.setdefault("evaluated", max(0, int(earlier.get("queries", 0)) - int(earlier.get("replayed", 0))))
         earlier.setdefault("sessions", 1)
         for name in _CUMULATIVE:
             value = earlier.get(name)

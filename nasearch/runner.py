@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from nasearch import interrupts
 from nasearch.api import UsesFitter
 from nasearch.errors import ConfigError, Terminated
 from nasearch.failures import SETUP, format_failures, summarise
@@ -65,6 +66,7 @@ def cli_run(args: argparse.Namespace) -> int:
     cfg = load_run_config(args.config, args.overrides)
     run_dir = Path(args.out or cfg.output or Path("runs") / "out" / cfg.name)
     previous = signal.signal(signal.SIGTERM, _terminated) if _main_thread() else None
+    restore_sigint = interrupts.install() if _main_thread() else None  # a second Ctrl-C: exit 130 at once
     try:
         reports = run(cfg, run_dir, progress=not args.no_progress,
                       allow_config_change=getattr(args, "allow_config_change", False),
@@ -72,6 +74,8 @@ def cli_run(args: argparse.Namespace) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if restore_sigint is not None:
+            restore_sigint()
     print(format_reports(reports, cfg))
     for r in reports:
         if r.best_arch is not None and r.best_value is not None:

@@ -281,3 +281,21 @@ class CrashingBenchmark(Evaluator):
                 ctypes.string_at(0)
             os._exit(3)
         return self.inner.evaluate(arch)
+
+
+class SlowExitBenchmark(Evaluator):
+    """A benchmark lookup taking ``delay`` seconds a cell, whose process spends ``exit_s`` seconds in
+    an exit handler (as a Ray shutdown can): where a second Ctrl-C lands after the first."""
+
+    def __init__(self, space: Any, delay: float = 0.2, exit_s: float = 5.0, **options: Any) -> None:
+        import atexit
+
+        self.inner = _bench(space, options)
+        self.objective, self.maximize = self.inner.objective, self.inner.maximize
+        self.objectives, self.test_metric = self.inner.objectives, self.inner.test_metric
+        self.delay = delay
+        atexit.register(time.sleep, exit_s)
+
+    def evaluate(self, arch: Hashable) -> Result:
+        time.sleep(self.delay)
+        return self.inner.evaluate(arch)

@@ -160,3 +160,28 @@ def test_a_folder_from_before_fingerprints_is_checked_against_its_config(tmp_pat
     assert "resume refused" in capsys.readouterr().err
     recs = StudyTracker(storage_url(None, out), "lock/seed-0", [(METRIC, True)]).records()
     assert len(recs) == 20
+
+
+def test_a_double_ctrl_c_exits_130_cleanly(tmp_path):
+    """The first Ctrl-C unwinds; a second one during the clean-up (here a slow exit handler) exits
+    with 130 and one line, not a traceback and status 1 (issue #27)."""
+    cfg = _config(tmp_path, f'{{name: "search_helpers:SlowExitBenchmark", metric: {METRIC}, delay: 0.2}}',
+                  queries=200)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-m", "nasearch", "run", cfg, "--out", str(out), "--no-progress"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None and _count(out / "study.db") < 2:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(2.0)  # now in the slow exit handler
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err, err
+    assert "interrupted; completed evaluations are saved" in err and "interrupted again; exiting now" in err
