@@ -123,11 +123,19 @@ class NasBench201Space(SearchSpace):
         return tuple(OPS[i] for i in rng.integers(0, len(OPS), size=len(EDGES)))
 
     def mutate(self, arch: Arch, rng: np.random.Generator) -> Arch:
-        edge = int(rng.integers(len(EDGES)))
-        choices = [op for op in OPS if op != arch[edge]]
-        new = list(arch)
-        new[edge] = choices[int(rng.integers(len(choices)))]
-        return tuple(new)
+        """One edge's op changed, never to a cell that computes the same function (another
+        ``key``: an op on an edge whose output ``none`` edges zero out changes nothing); redrawn
+        until it differs (about 1 draw in 10 is redrawn), else any neighbour with another key."""
+        parent = self.key(arch)
+        for _ in range(4 * len(EDGES)):
+            edge = int(rng.integers(len(EDGES)))
+            choices = [op for op in OPS if op != arch[edge]]
+            new = list(arch)
+            new[edge] = choices[int(rng.integers(len(choices)))]
+            if self.key(tuple(new)) != parent:
+                return tuple(new)
+        others = [n for n in self.neighbours(arch) if self.key(n) != parent]
+        return others[int(rng.integers(len(others)))] if others else tuple(new)
 
     def to_graph(self, arch: Arch) -> ArchGraph:
         graph = ArchGraph(("input", *arch, "output"), _ADJACENCY)
