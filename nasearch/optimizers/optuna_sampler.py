@@ -27,7 +27,7 @@ def _random_state_json(rng: np.random.RandomState) -> dict[str, Any]:
     """A numpy RandomState (Optuna's samplers use them) as JSON: the MT19937 key as base64."""
     import base64
 
-    name, keys, pos, has_gauss, cached = rng.get_state(legacy=True)  # type: ignore[misc]
+    name, keys, pos, has_gauss, cached = rng.get_state(legacy=True)
     return {"bit_generator": str(name), "keys": base64.b64encode(np.asarray(keys, dtype="<u4").tobytes()).decode(),
             "pos": int(pos), "has_gauss": int(has_gauss), "cached_gaussian": float(cached)}
 
