@@ -181,7 +181,7 @@ def _run_locked(cfg: RunConfig, run_dir: Path, progress: bool, log: Callable[[st
     url = storage_url(cfg.storage, run_dir)
     who = run_identity(run_dir, cfg.name, cfg.storage)
     check_database_file(run_dir, url)
-    store_fingerprint = _check_fingerprint(cfg, run_dir, evaluator, objectives, allow_config_change, log)
+    store_fingerprint = _check_fingerprint(cfg, run_dir, evaluator, objectives, allow_config_change, log, space)
     optimum = optimum_info(evaluator, space, objectives, log)
     test_metric = evaluator_test_metric(evaluator)
     reference = reference_point(cfg, evaluator, objectives, log)
@@ -252,7 +252,7 @@ def _pool_options(cfg: RunConfig, log: Callable[[str], None]) -> dict[str, Any]:
 
 
 def _check_fingerprint(cfg: RunConfig, run_dir: Path, evaluator: Any, objectives: list[tuple[str, bool]],
-                       allow: bool, log: Callable[[str], None]) -> Callable[[], None]:
+                       allow: bool, log: Callable[[str], None], space: Any = None) -> Callable[[], None]:
     """Refuse to resume a folder whose evaluations meant something else; return what stores the
     fingerprint (and logs an accepted change), called once no other check can refuse the run."""
     from nasearch.fingerprint import check, fingerprint
@@ -271,10 +271,16 @@ def _check_fingerprint(cfg: RunConfig, run_dir: Path, evaluator: Any, objectives
             old_objectives = [(str(m), bool(mx)) for m, mx in meta["objectives"]]
         except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError):
             old_config = old_objectives = None
-    pending = check(run_dir, values, allow, old_config, old_objectives, operational)
+    from nasearch.code_version import code_versions
+
+    code = code_versions(search_space=space, evaluator=evaluator)
+    pending = check(run_dir, values, allow, old_config, old_objectives, operational, code=code)
 
     def store() -> None:
         pending.store()
+        if pending.code_changes:
+            log(f"nasearch: warning: the code computing this folder's evaluations changed since its trials were "
+                f"recorded ({'; '.join(pending.code_changes)}); old and new values may mix in the study")
         if pending.diffs:
             if config_path.is_file():
                 stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -185,3 +185,27 @@ def test_a_double_ctrl_c_exits_130_cleanly(tmp_path):
     assert proc.returncode == 130, err
     assert "Traceback" not in err, err
     assert "interrupted; completed evaluations are saved" in err and "interrupted again; exiting now" in err
+
+
+def test_a_plugin_whose_code_changed_is_warned_about(tmp_path, capsys):
+    """The fingerprint records the plug-in's code (its module's hash here: it is no distribution); a
+    resume under changed code says so in one line (issue #27)."""
+    module = tmp_path / "myeval_27.py"
+    module.write_text(
+        "from nasearch.evaluation.benchmark import BenchmarkEvaluator\n\n\n"
+        "class MyEval(BenchmarkEvaluator):\n    pass\n"
+    )
+    cfg = _config(tmp_path, f'{{name: "myeval_27:MyEval", metric: {METRIC}}}', queries=5)
+    out = tmp_path / "out"
+    assert _run(cfg, out) == 0
+    code = json.loads((out / "fingerprint.json").read_text())["code"]
+    assert code["evaluator"].startswith("myeval_27:MyEval (myeval_27.py sha256 ")
+    assert code["search_space"].startswith("nasearch.search_spaces.nasbench201.space:NasBench201Space (nasearch ")
+    capsys.readouterr()
+    assert _run(cfg, out) == 0
+    assert "code computing" not in capsys.readouterr().err  # the same code: no warning
+    module.write_text(module.read_text() + "    # a fix that changes the numbers\n")
+    assert _run(cfg, out) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if "code computing" in line]
+    assert len(warned) == 1 and "code of the evaluator: myeval_27:MyEval" in warned[0]
+    assert json.loads((out / "fingerprint.json").read_text())["code"]["evaluator"] != code["evaluator"]
