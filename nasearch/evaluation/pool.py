@@ -183,6 +183,9 @@ def _remote_evaluate(
         return result, None, None, time.perf_counter() - start, node
     except Exception as exc:  # noqa: BLE001 - recorded as a FAIL trial with its error
         return None, _error_text(exc), classify(exc), time.perf_counter() - start, node
+    except SystemExit as exc:  # the evaluator's exit: its cell's crash, not a dead worker retried in vain
+        return None, f"the evaluator raised {_error_text(exc)} (an exit is a crash here)", CRASH, \
+            time.perf_counter() - start, node
 
 
 def _remote_fit(member: Any, graphs: list[Any], y: Any) -> Any:
