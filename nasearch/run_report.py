@@ -94,12 +94,27 @@ def accumulate_sessions(report: SeedReport, previous: dict[str, Any] | None) -> 
         ) / report.evaluated
 
 
-def write_summary(run_dir: Path, reports: list[SeedReport]) -> None:
+def write_summary(run_dir: Path, reports: list[SeedReport], kept: Sequence[dict[str, Any]] = ()) -> None:
+    """summary.json: this session's reports, then ``kept`` (earlier sessions' entries, as they were)."""
     from nasearch.provenance import run_provenance  # each entry: options JSON, hash, version, commit
     from nasearch.safeio import write_text
 
     trace = run_provenance(run_dir)
-    write_text(run_dir / "summary.json", json.dumps([{**dataclasses.asdict(r), **trace} for r in reports], indent=2))
+    entries = [{**dataclasses.asdict(r), **trace} for r in reports] + list(kept)
+    write_text(run_dir / "summary.json", json.dumps(entries, indent=2))
+
+
+def summary_after_interrupt(run_dir: Path, reports: list[SeedReport], current: SeedReport | None,
+                            previous: dict[str, dict[str, Any]], studies: Sequence[str]) -> None:
+    """summary.json of an interrupted session: the finished studies, the interrupted one (its
+    counts are its study's, written just before it unwound) and the earlier sessions' entries of
+    the run's studies not reached yet, so no study drops out of it."""
+    done = list(reports)
+    if current is not None and all(r is not current for r in done):
+        accumulate_sessions(current, previous.get(current.study))
+        done.append(current)
+    reached = {r.study for r in done}
+    write_summary(run_dir, done, [previous[s] for s in studies if s not in reached and s in previous])
 
 
 def format_reports(reports: list[SeedReport], cfg: RunConfig) -> str:

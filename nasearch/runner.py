@@ -52,6 +52,7 @@ from nasearch.run_report import (
     format_reports,
     previous_summary,
     progress_postfix,
+    summary_after_interrupt,
     write_summary,
 )
 from nasearch.run_studies import open_studies
@@ -142,6 +143,8 @@ class SearchContext:
     retry_failed: bool = False
     #: where the cell in flight is recorded (``nasearch.inflight``); None: not recorded
     run_dir: Path | None = None
+    #: the report of the study being searched (summary.json keeps it when the run is interrupted)
+    current: SeedReport | None = None
 
     @property
     def target(self) -> OptimumTarget:
@@ -205,6 +208,9 @@ def _run_locked(cfg: RunConfig, run_dir: Path, progress: bool, log: Callable[[st
                 accumulate_sessions(report, previous.get(report.study))
                 reports.append(report)
                 write_summary(run_dir, reports)
+    except (KeyboardInterrupt, Terminated):  # the summary still holds every study, the interrupted one too
+        summary_after_interrupt(run_dir, reports, ctx.current, previous, list(trackers))
+        raise
     finally:
         pool.close()
     from nasearch.api import ReferenceScoring
@@ -298,6 +304,7 @@ def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Any, tracke
     space, pool = ctx.space, ctx.pool
 
     report = SeedReport(tracker.name, block.label or block.name, block.name, seed)
+    ctx.current = report
     budget = ctx.cfg.budget
     marker = in_flight_marker(ctx, tracker, optimizer)
     records = tracker.records()
