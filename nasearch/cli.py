@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from nasearch.errors import NasearchError
+from nasearch.errors import NasearchError, one_line
 
 #: sub-command -> "module:function" taking the parsed argparse namespace, returning an exit code
 COMMANDS: dict[str, str] = {
@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         func = getattr(importlib.import_module(module_name), func_name)
         return int(func(args) or 0)
     except NasearchError as exc:
-        print(f"nasearch {args.command}: error: {exc}", file=sys.stderr)
+        print(f"nasearch {args.command}: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except OSError as exc:  # a file-system failure nasearch did not name itself: still one line
         from nasearch.safeio import cause

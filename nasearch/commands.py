@@ -112,8 +112,30 @@ def cli_data(args: argparse.Namespace) -> int:
             bad += problem is not None
         print(f"  {file.path:<60} present in {path.parent}  [{file.license}] {file.source}{status}")
     if args.verify:
+        bad += _verify_cache()
         print("all checksums match" if not bad else f"{bad} file(s) failed their checksum")
     return 1 if bad else 0
+
+
+def _verify_cache() -> int:
+    """Check every cache entry (decompressed tables, derived indexes) against the sha256 recorded
+    when it was written; remove the damaged ones (rebuilt on next use). Returns how many failed."""
+    from nasearch import cache_check
+    from nasearch.data import cache_dir
+
+    try:
+        root = cache_dir()
+    except NasearchError:
+        print("  cache: no writable cache folder (nothing cached)")
+        return 0
+    entries = cache_check.entries(root)
+    damaged = cache_check.verify_cache(root)
+    for path, why in damaged:
+        cache_check.discard(path, f"removed the damaged cache entry {str(path)!r} (rebuilt on next use)",
+                            log=lambda _m: None)
+        print(f"  cache {str(path.relative_to(root)):<54} FAILED: {why}; removed (rebuilt on next use)")
+    print(f"  cache {root}: {len(entries)} entries, {len(entries) - len(damaged)} match their recorded sha256")
+    return len(damaged)
 
 
 def _fetch(args: argparse.Namespace, sources: DataSources) -> int:

@@ -76,6 +76,29 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
     return size
 
 
+def _refuse_duplicate_keys(node: yaml.Node, where: str, seen: set[int]) -> None:
+    """A ConfigError naming the key and both lines when a mapping gives a key twice (YAML itself
+    keeps the last silently, so a typo'd copy would quietly win)."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                line = key_node.start_mark.line + 1
+                if key_node.value in first:
+                    raise ConfigError(
+                        f"{where}: line {line}: key {key_node.value!r} is given twice in one mapping (first on "
+                        f"line {first[key_node.value]}); remove one"
+                    )
+                first[key_node.value] = line
+            _refuse_duplicate_keys(value_node, where, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _refuse_duplicate_keys(item, where, seen)
+
+
 def safe_yaml(text: str, where: str) -> tuple[Any, yaml.Node | None]:
     """Parse YAML text with the safe loader, refusing documents whose aliases expand past
     ``MAX_YAML_VALUES`` values; one ConfigError for any problem. Returns the data and its node."""
@@ -86,6 +109,8 @@ def safe_yaml(text: str, where: str) -> tuple[Any, yaml.Node | None]:
                 f"{where}: its aliases (*name) expand to more than {MAX_YAML_VALUES:,} values; "
                 "a run config never needs that many (write the values out, or use fewer nested aliases)"
             )
+        if node is not None:
+            _refuse_duplicate_keys(node, where, set())
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{where}: not valid YAML: {exc}") from None

@@ -48,11 +48,14 @@ def load_run(run_dir: str | Path) -> list[StudyRun]:
     meta = json.loads(path.read_text())
     url, name = meta["storage"], meta["name"]
     out = []
+    prefix, run_id = meta.get("study_prefix") or name, meta.get("run_id")
     for sname in study_names(url):
-        if not sname.startswith(f"{name}/"):
+        if not sname.startswith(f"{prefix}/"):
             continue
         study = load_study(url, sname)
         attrs = study.user_attrs
+        if run_id and attrs.get("run_id", run_id) != run_id:
+            continue  # another run folder's study in a shared storage
         objectives = attrs.get("objectives") or meta["objectives"]
         out.append(
             StudyRun(
@@ -245,15 +248,28 @@ def plot(studies: list[StudyRun], out_dir: Path, title: str = "") -> tuple[Path,
     """Write ``search_curves.csv`` (tidy, per seed), ``search_curves_mean.csv`` and the PNG."""
     import matplotlib.pyplot as plt
 
+    from nasearch.safeio import make_dir, write_bytes, write_text
+
     fig, frame = figure(studies, title)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    csv = out_dir / "search_curves.csv"
-    frame.to_csv(csv, index=False)
-    aggregate(frame).to_csv(out_dir / "search_curves_mean.csv", index=False)
-    png = out_dir / "search_curves.png"
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
+    try:
+        make_dir(out_dir)
+        csv = out_dir / "search_curves.csv"
+        write_text(csv, frame.to_csv(index=False))  # whole or not at all (temp file + rename), one line on failure
+        write_text(out_dir / "search_curves_mean.csv", aggregate(frame).to_csv(index=False))
+        png = out_dir / "search_curves.png"
+        write_bytes(png, png_bytes(fig))
+    finally:
+        plt.close(fig)
     return png, csv
+
+
+def png_bytes(fig: Any, dpi: int = 110) -> bytes:
+    """The figure as PNG bytes, rendered in memory (a full disk then fails the write, not the encoder)."""
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
 
 
 def cli_plot(args: argparse.Namespace) -> int:

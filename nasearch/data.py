@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nasearch import data_manifest
+from nasearch import cache_check, data_manifest
 from nasearch.data_manifest import EmbeddedTable, load_manifest, stored_name
 from nasearch.errors import DataError
 
@@ -114,16 +114,21 @@ class DataSources:
 def _decompressed(entry: EmbeddedTable) -> Path:
     """The plain copy of an embedded table in the cache folder, made (and checked) on first use.
 
-    Keyed by the content's sha256, so tables of two nasearch versions never mix. Where no cache
-    folder can be written, the compressed file itself is returned (read a little slower).
+    Keyed by the content's sha256, so tables of two nasearch versions never mix. The copy's sha256
+    is recorded beside it and checked on every first read in a process (``nasearch.cache_check``):
+    a damaged copy is rebuilt with one log line, never used. Where no cache folder can be written,
+    the compressed file itself is returned (read a little slower).
     """
     stored = data_manifest.EMBEDDED_DIR / entry.stored
     try:
         target = cache_dir() / "tables" / entry.content_sha256[:16] / Path(entry.path).name
     except DataError:
         target = None
-    if target is not None and target.is_file() and target.stat().st_size == entry.content_bytes:
-        return target
+    if target is not None and target.is_file():
+        why = cache_check.problem(target, entry.content_sha256)
+        if why is None:
+            return target
+        cache_check.discard(target, f"the cached table {str(target)!r} is damaged ({why}); rebuilt from the package")
     raw = stored.read_bytes()
     if hashlib.sha256(raw).hexdigest() != entry.sha256:
         raise DataError(
@@ -136,9 +141,11 @@ def _decompressed(entry: EmbeddedTable) -> Path:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
+        content = zlib.decompress(raw, wbits=31)  # one shot: twice as fast as streaming gzip
         with os.fdopen(fd, "wb") as out:
-            out.write(zlib.decompress(raw, wbits=31))  # one shot: twice as fast as streaming gzip
+            out.write(content)
         os.replace(tmp, target)
+        cache_check.record(target, hashlib.sha256(content).hexdigest())
     except OSError:
         if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)  # a full or read-only cache leaves nothing half-written behind

@@ -38,6 +38,33 @@ class RunLockedError(NasearchError):
     """Another live run holds the run folder."""
 
 
+class Terminated(SystemExit):
+    """The run was told to stop (SIGTERM, a second Ctrl-C): unwinds like Ctrl-C; never an evaluator's
+    own ``SystemExit``, which fails its cell instead."""
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """``repr(value)`` for an error message, cut to ``limit`` characters with the full length said
+    (an error never echoes a megabyte of input)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 20]}... ({len(text):,} characters)"
+
+
+#: the longest error line the CLI prints
+MAX_LINE = 2000
+
+
+def one_line(text: str, limit: int = MAX_LINE) -> str:
+    """``text`` as one line of at most ``limit`` characters (whitespace runs and newlines folded,
+    terminal colour codes removed): what the CLI prints and what a trial stores as its error."""
+    import re
+
+    flat = " ".join(re.sub(r"\x1b\[[0-9;?]*[ -/]*[@-~]", "", text).split())
+    return flat if len(flat) <= limit else f"{flat[: limit - 30]}... ({len(flat):,} characters)"
+
+
 def suggest(word: str, choices: Iterable[str], n: int = 1) -> str:
     """``"; did you mean 'x'?"`` for the closest of ``choices`` to a misspelt ``word``, else ``""``:
     the one hint every "unknown name/key/option" error appends."""

@@ -10,9 +10,13 @@ An evaluation that raises is classified by its exception:
   or a missing or non-finite objective (NaN). Recorded as a FAIL trial and never retried.
 - ``timeout``: the evaluation ran past ``parallel.timeout_s`` and was cancelled.
 - ``lost``: the Ray worker or node running it died (after Ray's own retries).
+- ``crash``: the evaluator ended the process evaluating it (``SystemExit``, ``os._exit``, a
+  segfault): reported by an isolated serial evaluation (``parallel.isolate``), or found on resume
+  when the driver itself died while evaluating the cell (``nasearch.inflight``).
 
-``timeout`` and ``lost`` failures are not the cell's fault: a resumed run evaluates those cells
-again (``RETRIED_ON_RESUME``); ``--retry-failed`` retries every failed cell.
+``timeout``, ``lost`` and ``crash`` failures may not be the cell's fault: a resumed run evaluates those cells
+again (``RETRIED_ON_RESUME``), each up to ``parallel.cell_tries`` evaluations in all (its retry
+budget, 2 by default); ``--retry-failed`` retries every failed cell.
 """
 
 from __future__ import annotations
@@ -27,9 +31,10 @@ SETUP = "setup"
 CELL = "cell"
 TIMEOUT = "timeout"
 LOST = "lost"
+CRASH = "crash"
 
-#: failure kinds whose cells a resumed run evaluates again by default
-RETRIED_ON_RESUME = frozenset({TIMEOUT, LOST})
+#: failure kinds whose cells a resumed run evaluates again by default (within their retry budget)
+RETRIED_ON_RESUME = frozenset({TIMEOUT, LOST, CRASH})
 
 
 def classify(exc: BaseException) -> str:
@@ -80,7 +85,8 @@ def failure_kind(rec: Any) -> str:
 
 
 #: how a failure kind reads in a report
-KIND_WORDS = {"cell": "failed in the cell", "timeout": "timed out", "lost": "lost their worker"}
+KIND_WORDS = {"cell": "failed in the cell", "timeout": "timed out", "lost": "lost their worker",
+              "crash": "crashed their process"}
 
 
 def format_failures(reports: Sequence[Any]) -> str:
@@ -104,9 +110,14 @@ def format_failures(reports: Sequence[Any]) -> str:
     for e in sorted(errors.values(), key=lambda e: -e["trials"])[:3]:
         lines.append(f"  {e['trials']} x {e['error']}   (e.g. cell {e['cell']})")
     if RETRIED_ON_RESUME & kinds.keys():
-        lines.append(
-            "  cells that timed out or lost their worker are evaluated again when the run is resumed"
-        )
+        tries = max((getattr(r, "cell_tries", None) or 0 for r in reports), default=0)
+        budget = f", up to {tries} tries per cell (parallel.cell_tries)" if tries else ""
+        lines.append(f"  cells that timed out, lost their worker or crashed are evaluated again when the run is "
+                     f"resumed{budget}")
+        spent = sum(int(getattr(r, "retries_spent", 0) or 0) for r in reports)
+        if spent:
+            lines.append(f"  {spent} such cell(s) spent their {tries} tries and are not retried again "
+                         "(--retry-failed forces another try)")
     return "\n".join(lines)
 
 
@@ -115,6 +126,7 @@ __all__ = [
     "CELL",
     "TIMEOUT",
     "LOST",
+    "CRASH",
     "RETRIED_ON_RESUME",
     "classify",
     "summarise",

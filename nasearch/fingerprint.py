@@ -16,6 +16,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -77,18 +78,65 @@ def check_and_store(
     operational: Iterable[str] = (),
     has_trials: bool = True,
 ) -> list[str]:
-    """Compare ``values`` with the folder's fingerprint and store it; return the differences
-    accepted (empty when none). Raises ConfigError when they differ and ``allow_change`` is off.
+    """:func:`check`, then store the fingerprint at once; return the differences accepted."""
+    pending = check(run_dir, values, allow_change, previous_config, previous_objectives, operational, has_trials)
+    pending.store()
+    return pending.diffs
+
+
+@dataclass
+class Pending:
+    """A fingerprint that passed :func:`check`, written by :meth:`store` once every other check
+    that can refuse the run has passed too (a refused run leaves the folder untouched)."""
+
+    path: Path
+    values: dict[str, Any]
+    diffs: list[str]
+    history: list[dict[str, Any]]
+    needed: bool
+    #: the code computing the evaluations (``nasearch.code_version``), and how it changed (warned, not refused)
+    code: dict[str, str] | None = None
+    code_changes: list[str] = field(default_factory=list)
+
+    def store(self) -> None:
+        """Write ``fingerprint.json`` (when it is new or changed)."""
+        if not self.needed:
+            return
+        history = list(self.history)
+        if self.diffs or self.code_changes:
+            history.append({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "changes": self.diffs + self.code_changes})
+        from nasearch.safeio import write_text
+
+        data: dict[str, Any] = {"digest": digest(self.values), "values": self.values, "history": history}
+        if self.code is not None:
+            data["code"] = self.code
+        write_text(self.path, json.dumps(data, indent=2))
+
+
+def check(
+    run_dir: Path,
+    values: dict[str, Any],
+    allow_change: bool,
+    previous_config: Mapping[str, Any] | None = None,
+    previous_objectives: Iterable[tuple[str, bool]] | None = None,
+    operational: Iterable[str] = (),
+    has_trials: bool = True,
+    code: dict[str, str] | None = None,
+) -> Pending:
+    """Compare ``values`` with the folder's fingerprint; what to store (nothing is written here).
+    Raises ConfigError when they differ and ``allow_change`` is off.
 
     A folder written before fingerprints existed is compared with its ``config.yaml`` (and the
     objectives of its ``run.json``) when it holds trials."""
     path = run_dir / FILE_NAME
     stored: dict[str, Any] | None = None
+    stored_code: dict[str, str] | None = None
     history: list[dict[str, Any]] = []
     if path.is_file():
         try:
             data = json.loads(path.read_text())
             stored, history = dict(data["values"]), list(data.get("history", []))
+            stored_code = dict(data["code"]) if isinstance(data.get("code"), dict) else None
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise StorageError(
                 f"{str(path)!r} is unreadable ({exc}); delete it to accept the current config"
@@ -102,15 +150,10 @@ def check_and_store(
             f"{'; '.join(diffs)}. These change what an evaluation means: use another --out for a new run, "
             "or pass --allow-config-change to add to this one anyway"
         )
-    if stored is None or diffs:
-        if diffs:
-            history.append({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "changes": diffs})
-        from nasearch.safeio import write_text
-
-        write_text(
-            path, json.dumps({"digest": digest(values), "values": values, "history": history}, indent=2)
-        )
-    return diffs
+    code_changes = [f"code of the {part}: {stored_code.get(part)} -> {now}" for part, now in (code or {}).items()
+                    if stored_code is not None and stored_code.get(part) not in (None, now)]
+    needed = stored is None or bool(diffs) or bool(code_changes) or (code is not None and stored_code is None)
+    return Pending(path, values, diffs, history, needed, code, code_changes)
 
 
-__all__ = ["fingerprint", "digest", "differences", "check_and_store", "FILE_NAME"]
+__all__ = ["fingerprint", "digest", "differences", "check_and_store", "check", "Pending", "FILE_NAME"]

@@ -9,7 +9,8 @@ uninterrupted run would have. Proposals that were in flight when the run died ar
 forgotten (they were never stored) and may be proposed again.
 
 Cells whose failure was not their fault (timeouts, lost workers) are not replayed: the runner
-evaluates them again, and they count against the budget once.
+evaluates them again, and they count against the budget once; each such cell has a retry budget
+(``parallel.cell_tries`` evaluations in all), after which its failure is replayed like any other.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from nasearch.failures import RETRIED_ON_RESUME, failure_kind
 
 #: the trial user attribute holding the optimizer's state
 STATE_ATTR = "optimizer_state"
+#: a failed trial's user attribute: how many tries it stands for (a crash found on resume, ``nasearch.inflight``)
+TRIES_ATTR = "tries"
 
 
 def snapshot(optimizer: Any) -> dict[str, Any] | None:
@@ -61,6 +64,8 @@ class ReplayPlan:
     tell: list[Any] = field(default_factory=list)
     #: failed trials whose cells are evaluated again (the latest trial of each such cell)
     retry: list[Any] = field(default_factory=list)
+    #: failed trials (in ``tell``) whose kind is retried but whose cell spent its retry budget
+    exhausted: list[Any] = field(default_factory=list)
     #: the optimizer state stored with the study's last trial (None: nothing stored)
     state: dict[str, Any] | None = None
     #: the state was taken just before ``tell[-1]`` was told: load it before telling that trial
@@ -74,24 +79,32 @@ class ReplayPlan:
 
 
 def plan(
-    records: Sequence[Any], retry_all_failed: bool = False, retry_kinds: Collection[str] = RETRIED_ON_RESUME
+    records: Sequence[Any], retry_all_failed: bool = False, retry_kinds: Collection[str] = RETRIED_ON_RESUME,
+    max_tries: int | None = None,
 ) -> ReplayPlan:
     """Split stored records into those replayed and those retried.
 
     A cell recorded more than once (a failure retried by an earlier resume) is represented by its
-    latest trial. Failed trials of a kind in ``retry_kinds`` (or every failed trial with
-    ``retry_all_failed``) are retried instead of replayed."""
+    latest trial. Failed trials of a kind in ``retry_kinds`` are retried instead of replayed while
+    the cell was evaluated fewer than ``max_tries`` times (its retry budget; None: no limit), and
+    every failed trial with ``retry_all_failed``."""
     latest: dict[str, int] = {}
+    tries: dict[str, int] = {}
     for i, rec in enumerate(records):
         latest[rec.key] = i
+        tries[rec.key] = tries.get(rec.key, 0) + int(rec.attrs.get(TRIES_ATTR) or 1)
     out = ReplayPlan()
     for i, rec in enumerate(records):
         if latest[rec.key] != i:
             continue  # superseded by a later trial of the same cell
-        if rec.state != "COMPLETE" and (retry_all_failed or failure_kind(rec) in retry_kinds):
+        retried_kind = rec.state != "COMPLETE" and failure_kind(rec) in retry_kinds
+        within_budget = max_tries is None or tries[rec.key] < max_tries
+        if rec.state != "COMPLETE" and (retry_all_failed or (retried_kind and within_budget)):
             out.retry.append(rec)
         else:
             out.tell.append(rec)
+            if retried_kind:
+                out.exhausted.append(rec)
     if records:
         out.state = records[-1].attrs.get(STATE_ATTR)
         out.state_before_last = bool(out.tell) and out.tell[-1] is records[-1]
@@ -124,4 +137,4 @@ def parse_stored(space: Any, study: str, rec: Any) -> Any:
         ) from None
 
 
-__all__ = ["STATE_ATTR", "snapshot", "restore", "ReplayPlan", "plan", "replay", "parse_stored"]
+__all__ = ["STATE_ATTR", "TRIES_ATTR", "snapshot", "restore", "ReplayPlan", "plan", "replay", "parse_stored"]

@@ -50,17 +50,20 @@ class SeedReport:
     reference_scores: dict[str, Any] = field(default_factory=dict)
     #: cells evaluated again this session because they had failed outside the cell, by kind
     retried: dict[str, int] = field(default_factory=dict)
+    #: the retry budget (``parallel.cell_tries``) and the failed cells that spent it (not retried again)
+    cell_tries: int | None = None
+    retries_spent: int = 0
     #: failed cells by kind (``cell``, ``timeout``, ``lost``) and the first distinct errors
     failure_kinds: dict[str, int] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
-    #: evaluations made by all sessions of this study (replays excluded), and how many sessions
+    #: evaluations made by all sessions of this study (its trials, replays excluded), and how many sessions
     evaluated: int = 0
     sessions: int = 1
 
 
 #: timings a resumed session adds to those of the sessions before it (summary.json)
 _CUMULATIVE = ("wall_seconds", "eval_wait_seconds", "tracking_seconds", "surrogate_fit_seconds",
-               "surrogate_predict_seconds", "surrogate_fits", "evaluated", "sessions")
+               "surrogate_predict_seconds", "surrogate_fits", "sessions")
 
 
 def previous_summary(run_dir: Path) -> dict[str, dict[str, Any]]:
@@ -74,9 +77,11 @@ def previous_summary(run_dir: Path) -> dict[str, dict[str, Any]]:
 
 def accumulate_sessions(report: SeedReport, previous: dict[str, Any] | None) -> None:
     """Add the earlier sessions' timings to this session's, so summary.json keeps them all."""
+    # every trial in the study was evaluated by some session: counted from the study, so a session
+    # killed before it wrote summary.json is still counted (its timings, never written, are not)
+    report.evaluated += report.replayed
     if previous:
         earlier = dict(previous)
-        earlier.setdefault("evaluated", max(0, int(earlier.get("queries", 0)) - int(earlier.get("replayed", 0))))
         earlier.setdefault("sessions", 1)
         for name in _CUMULATIVE:
             value = earlier.get(name)
@@ -89,12 +94,27 @@ def accumulate_sessions(report: SeedReport, previous: dict[str, Any] | None) -> 
         ) / report.evaluated
 
 
-def write_summary(run_dir: Path, reports: list[SeedReport]) -> None:
+def write_summary(run_dir: Path, reports: list[SeedReport], kept: Sequence[dict[str, Any]] = ()) -> None:
+    """summary.json: this session's reports, then ``kept`` (earlier sessions' entries, as they were)."""
     from nasearch.provenance import run_provenance  # each entry: options JSON, hash, version, commit
     from nasearch.safeio import write_text
 
     trace = run_provenance(run_dir)
-    write_text(run_dir / "summary.json", json.dumps([{**dataclasses.asdict(r), **trace} for r in reports], indent=2))
+    entries = [{**dataclasses.asdict(r), **trace} for r in reports] + list(kept)
+    write_text(run_dir / "summary.json", json.dumps(entries, indent=2))
+
+
+def summary_after_interrupt(run_dir: Path, reports: list[SeedReport], current: SeedReport | None,
+                            previous: dict[str, dict[str, Any]], studies: Sequence[str]) -> None:
+    """summary.json of an interrupted session: the finished studies, the interrupted one (its
+    counts are its study's, written just before it unwound) and the earlier sessions' entries of
+    the run's studies not reached yet, so no study drops out of it."""
+    done = list(reports)
+    if current is not None and all(r is not current for r in done):
+        accumulate_sessions(current, previous.get(current.study))
+        done.append(current)
+    reached = {r.study for r in done}
+    write_summary(run_dir, done, [previous[s] for s in studies if s not in reached and s in previous])
 
 
 def format_reports(reports: list[SeedReport], cfg: RunConfig) -> str:

@@ -55,7 +55,8 @@ class Parallel:
     ``serial`` (in the driver, for debugging). ``max_retries``: retries of a lost worker's task.
     ``surrogate_resources``: run surrogate refits as Ray tasks with these resources.
     ``timeout_s``: an evaluation still running this many seconds after it was submitted is
-    cancelled (its Ray worker killed) and recorded as a timed-out failure."""
+    cancelled (its Ray worker killed) and recorded as a timed-out failure. ``cell_tries``: how
+    often, at most, a cell that timed out or lost its worker is evaluated (the retry budget)."""
 
     backend: Literal["ray", "serial"] = "ray"
     workers: int = 2
@@ -66,12 +67,22 @@ class Parallel:
     #: (e.g. ``{num_gpus: 1}``: a GPU worker, when one is free), ensemble members in parallel
     surrogate_resources: Resources | None = None
     timeout_s: float | None = None
+    #: the retry budget of a cell that timed out or lost its worker: at most this many evaluations
+    #: of it, over every session (resumes retry it until then); ``--retry-failed`` forces one more
+    cell_tries: int = 2
+    #: serial backend: evaluate each cell in a forked child process, so an evaluator that exits or
+    #: crashes (``os._exit``, a segfault) fails that cell only (Ray workers are processes already)
+    isolate: bool = False
 
     def __post_init__(self) -> None:
         if self.workers < 1:
             raise ValueError(f"parallel.workers must be >= 1, got {self.workers}")
         if self.timeout_s is not None and self.timeout_s <= 0:
             raise ValueError(f"parallel.timeout_s must be > 0 seconds (or null for none), got {self.timeout_s}")
+        if self.isolate and self.backend != "serial":
+            raise ValueError("parallel.isolate is for backend: serial (Ray evaluates in worker processes already)")
+        if self.cell_tries < 1:
+            raise ValueError(f"parallel.cell_tries must be >= 1, got {self.cell_tries}")
         if self.max_retries < 0:
             raise ValueError(f"parallel.max_retries must be >= 0, got {self.max_retries}")
         if self.surrogate_resources is not None and self.backend != "ray":

@@ -28,10 +28,13 @@ from typing import Any
 
 import yaml
 
+from nasearch import interrupts
 from nasearch.api import UsesFitter
-from nasearch.errors import ConfigError
+from nasearch.errors import ConfigError, Terminated
 from nasearch.failures import SETUP, format_failures, summarise
 from nasearch.failures import setup_failure as setup_failure_error
+from nasearch.ownership import RunIdentity, check_database_file
+from nasearch.ownership import identity as run_identity
 from nasearch.run_parts import (
     build_evaluator,
     build_optimizer,
@@ -49,8 +52,10 @@ from nasearch.run_report import (
     format_reports,
     previous_summary,
     progress_postfix,
+    summary_after_interrupt,
     write_summary,
 )
+from nasearch.run_studies import open_studies
 from nasearch.runconfig import Block, RunConfig, load_run_config, to_dict
 from nasearch.tracking import StudyTracker, storage_url, study_name
 from nasearch.trajectory import Incumbent, OptimumTarget
@@ -62,6 +67,7 @@ def cli_run(args: argparse.Namespace) -> int:
     cfg = load_run_config(args.config, args.overrides)
     run_dir = Path(args.out or cfg.output or Path("runs") / "out" / cfg.name)
     previous = signal.signal(signal.SIGTERM, _terminated) if _main_thread() else None
+    restore_sigint = interrupts.install() if _main_thread() else None  # a second Ctrl-C: exit 130 at once
     try:
         reports = run(cfg, run_dir, progress=not args.no_progress,
                       allow_config_change=getattr(args, "allow_config_change", False),
@@ -69,6 +75,8 @@ def cli_run(args: argparse.Namespace) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if restore_sigint is not None:
+            restore_sigint()
     print(format_reports(reports, cfg))
     for r in reports:
         if r.best_arch is not None and r.best_value is not None:
@@ -116,7 +124,7 @@ def _main_thread() -> bool:
 def _terminated(signum: int, _frame: Any) -> None:
     """SIGTERM: unwind like Ctrl-C, so the pool, the local Ray and the run lock are released."""
     print("nasearch run: terminated (SIGTERM); completed evaluations are saved", file=sys.stderr, flush=True)
-    raise SystemExit(128 + signum)
+    raise Terminated(128 + signum)
 
 
 @dataclass
@@ -133,6 +141,10 @@ class SearchContext:
     reference: list[float] | None
     progress: bool = True
     retry_failed: bool = False
+    #: where the cell in flight is recorded (``nasearch.inflight``); None: not recorded
+    run_dir: Path | None = None
+    #: the report of the study being searched (summary.json keeps it when the run is interrupted)
+    current: SeedReport | None = None
 
     @property
     def target(self) -> OptimumTarget:
@@ -170,22 +182,24 @@ def _run_locked(cfg: RunConfig, run_dir: Path, progress: bool, log: Callable[[st
     for block in cfg.optimizers:  # fail on a bad option before any evaluation starts
         build_optimizer(block, space, objectives, cfg.seeds[0])
     url = storage_url(cfg.storage, run_dir)
-    _check_fingerprint(cfg, run_dir, evaluator, objectives, allow_config_change, log)
+    who = run_identity(run_dir, cfg.name, cfg.storage)
+    check_database_file(run_dir, url)
+    store_fingerprint = _check_fingerprint(cfg, run_dir, evaluator, objectives, allow_config_change, log, space)
     optimum = optimum_info(evaluator, space, objectives, log)
     test_metric = evaluator_test_metric(evaluator)
     reference = reference_point(cfg, evaluator, objectives, log)
-    _write_run_meta(cfg, run_dir, url, objectives, test_metric, optimum, reference)
+    trackers = open_studies(cfg, run_dir, url, who, objectives, space, test_metric, optimum)
+    store_fingerprint()  # every check that can refuse the run has passed: now the folder's state is written
+    _write_run_meta(cfg, run_dir, url, objectives, test_metric, optimum, reference, who)
     previous = previous_summary(run_dir)
     pool = make_pool(evaluator, cfg.parallel.backend, **_pool_options(cfg, log))
-    ctx = SearchContext(cfg, space, pool, objectives, optimum, test_metric, reference, progress, retry_failed)
+    ctx = SearchContext(cfg, space, pool, objectives, optimum, test_metric, reference, progress, retry_failed,
+                        run_dir=run_dir)
     reports: list[SeedReport] = []
     try:
         for block in cfg.optimizers:
             for seed in cfg.seeds:
-                name = study_name(cfg.name, seed, block.label or None)
-                attrs = {"optimizer": block.name, "label": block.label or block.name, "seed": seed,
-                         "search_space": cfg.search_space.name, "test_metric": test_metric, **optimum}
-                tracker = StudyTracker(url, name, objectives, attrs, space=space)
+                tracker = trackers[study_name(who.study_prefix, seed, block.label or None)]
                 optimizer = build_optimizer(block, space, objectives, seed)
                 fitter = pool.fitter()
                 if fitter is not None and isinstance(optimizer, UsesFitter):
@@ -194,6 +208,9 @@ def _run_locked(cfg: RunConfig, run_dir: Path, progress: bool, log: Callable[[st
                 accumulate_sessions(report, previous.get(report.study))
                 reports.append(report)
                 write_summary(run_dir, reports)
+    except (KeyboardInterrupt, Terminated):  # the summary still holds every study, the interrupted one too
+        summary_after_interrupt(run_dir, reports, ctx.current, previous, list(trackers))
+        raise
     finally:
         pool.close()
     from nasearch.api import ReferenceScoring
@@ -206,17 +223,19 @@ def _run_locked(cfg: RunConfig, run_dir: Path, progress: bool, log: Callable[[st
 
 
 def _write_run_meta(cfg: RunConfig, run_dir: Path, url: str, objectives: list[tuple[str, bool]],
-                    test_metric: str | None, optimum: dict[str, Any], reference: list[float] | None) -> None:
+                    test_metric: str | None, optimum: dict[str, Any], reference: list[float] | None,
+                    who: RunIdentity) -> None:
     """config.yaml and run.json: what the run folder is (read by curves, compare --from-run, resume)."""
     from nasearch.safeio import write_text
 
     write_text(run_dir / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
     meta = {
-        "name": cfg.name, "storage": url, "objectives": [[m, mx] for m, mx in objectives],
+        "name": cfg.name, "run_id": who.run_id, "study_prefix": who.study_prefix,
+        "storage": url, "objectives": [[m, mx] for m, mx in objectives],
         "test_metric": test_metric, "search_space": cfg.search_space.name, **optimum,
         "reference_point": reference,
         "studies": [
-            {"study": study_name(cfg.name, seed, block.label or None), "label": block.label or block.name,
+            {"study": study_name(who.study_prefix, seed, block.label or None), "label": block.label or block.name,
              "optimizer": block.name, "seed": seed}
             for block in cfg.optimizers for seed in cfg.seeds
         ],
@@ -227,6 +246,8 @@ def _write_run_meta(cfg: RunConfig, run_dir: Path, url: str, objectives: list[tu
 def _pool_options(cfg: RunConfig, log: Callable[[str], None]) -> dict[str, Any]:
     """The evaluation pool's options from the config's ``parallel`` block."""
     options: dict[str, Any] = {"timeout_s": cfg.parallel.timeout_s}
+    if cfg.parallel.isolate:
+        options["isolate"] = True
     if cfg.parallel.backend == "ray":
         surrogate = cfg.parallel.surrogate_resources
         options.update({"workers": cfg.parallel.workers, "address": cfg.parallel.address,
@@ -237,9 +258,10 @@ def _pool_options(cfg: RunConfig, log: Callable[[str], None]) -> dict[str, Any]:
 
 
 def _check_fingerprint(cfg: RunConfig, run_dir: Path, evaluator: Any, objectives: list[tuple[str, bool]],
-                       allow: bool, log: Callable[[str], None]) -> None:
-    """Refuse to resume a folder whose evaluations meant something else (or log the accepted change)."""
-    from nasearch.fingerprint import check_and_store, fingerprint
+                       allow: bool, log: Callable[[str], None], space: Any = None) -> Callable[[], None]:
+    """Refuse to resume a folder whose evaluations meant something else; return what stores the
+    fingerprint (and logs an accepted change), called once no other check can refuse the run."""
+    from nasearch.fingerprint import check, fingerprint
     from nasearch.safeio import write_text
 
     operational = tuple(getattr(evaluator, "operational_options", ()) or ())
@@ -255,12 +277,23 @@ def _check_fingerprint(cfg: RunConfig, run_dir: Path, evaluator: Any, objectives
             old_objectives = [(str(m), bool(mx)) for m, mx in meta["objectives"]]
         except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError):
             old_config = old_objectives = None
-    diffs = check_and_store(run_dir, values, allow, old_config, old_objectives, operational)
-    if diffs:
-        if config_path.is_file():
-            stamp = time.strftime("%Y%m%d-%H%M%S")
-            write_text(run_dir / f"config.before-{stamp}.yaml", config_path.read_text())
-        log(f"nasearch: resuming with a changed configuration (--allow-config-change): {'; '.join(diffs)}")
+    from nasearch.code_version import code_versions
+
+    code = code_versions(search_space=space, evaluator=evaluator)
+    pending = check(run_dir, values, allow, old_config, old_objectives, operational, code=code)
+
+    def store() -> None:
+        pending.store()
+        if pending.code_changes:
+            log(f"nasearch: warning: the code computing this folder's evaluations changed since its trials were "
+                f"recorded ({'; '.join(pending.code_changes)}); old and new values may mix in the study")
+        if pending.diffs:
+            if config_path.is_file():
+                stamp = time.strftime("%Y%m%d-%H%M%S")
+                write_text(run_dir / f"config.before-{stamp}.yaml", config_path.read_text())
+            log(f"nasearch: resuming with a changed configuration (--allow-config-change): {'; '.join(pending.diffs)}")
+
+    return store
 
 
 def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Any, tracker: StudyTracker) -> SeedReport:
@@ -271,9 +304,12 @@ def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Any, tracke
     space, pool = ctx.space, ctx.pool
 
     report = SeedReport(tracker.name, block.label or block.name, block.name, seed)
+    ctx.current = report
     budget = ctx.cfg.budget
+    marker = in_flight_marker(ctx, tracker, optimizer)
     records = tracker.records()
-    plan = resume.plan(records, retry_all_failed=ctx.retry_failed)
+    plan = resume.plan(records, retry_all_failed=ctx.retry_failed, max_tries=ctx.cfg.parallel.cell_tries)
+    report.cell_tries, report.retries_spent = ctx.cfg.parallel.cell_tries, len(plan.exhausted)
     resume.replay(optimizer, space, tracker.name, plan)
     retry = [(resume.parse_stored(space, tracker.name, r), r) for r in plan.retry]
     for _, rec in retry:
@@ -342,6 +378,8 @@ def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Any, tracke
                 rec = tracker.record(outcome.arch, outcome.result, outcome.error, user_attrs=user_attrs,
                                      wall_seconds=outcome.wall_seconds)
                 report.tracking_seconds += time.perf_counter() - t0
+                if marker is not None:
+                    marker.clear()
                 kept.append(rec)
                 evaluated.add(key)
                 optimizer.tell(outcome.arch, rec.result())
@@ -360,6 +398,9 @@ def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Any, tracke
         report.stopped = "interrupted"
         raise
     finally:
+        if marker is not None:  # unwound (Ctrl-C, an error): not the cell's doing
+            marker.clear()
+            pool.on_start = None
         if bar is not None:
             bar.close()
         stats = getattr(optimizer, "stats", {}) or {}
@@ -375,6 +416,19 @@ def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Any, tracke
         failed = summarise(kept)
         report.failure_kinds, report.errors = failed.kinds, failed.errors
     return report
+
+
+def in_flight_marker(ctx: SearchContext, tracker: StudyTracker, optimizer: Any) -> Any:
+    """For a pool that evaluates in the driver (``on_start``): count a try of the cell a previous
+    session died evaluating, and record each cell before it starts (``nasearch.inflight``)."""
+    from nasearch import inflight, resume
+
+    if ctx.run_dir is None or not hasattr(ctx.pool, "on_start"):
+        return None
+    marker = inflight.InFlight(ctx.run_dir, tracker.name)
+    inflight.record_left_over(marker, tracker, ctx.space, ctx.cfg.parallel.cell_tries)
+    ctx.pool.on_start = inflight.hook(marker, ctx.space, lambda: resume.snapshot(optimizer))
+    return marker
 
 
 def _progress(enabled: bool, total: int | None, initial: int, desc: str) -> Any:

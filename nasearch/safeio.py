@@ -57,11 +57,21 @@ def storage_errors(where: str, action: str) -> Iterator[None]:
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write a run-folder file whole (temp file + rename), or one StorageError line."""
+    write_bytes(path, text.encode())
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write a file whole (temp file + rename), or one StorageError line; a failed write (a full
+    disk) leaves the previous file as it was and no temporary file behind."""
     p = Path(path)
     tmp = p.with_name(f".{p.name}.tmp")
     with storage_errors(repr(str(p)), "write"):
-        tmp.write_text(text)
-        os.replace(tmp, p)
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, p)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 def make_dir(path: str | os.PathLike[str]) -> None:
@@ -70,4 +80,4 @@ def make_dir(path: str | os.PathLike[str]) -> None:
         Path(path).mkdir(parents=True, exist_ok=True)
 
 
-__all__ = ["cause", "storage_errors", "write_text", "make_dir"]
+__all__ = ["cause", "storage_errors", "write_text", "write_bytes", "make_dir"]

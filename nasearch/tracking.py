@@ -19,7 +19,7 @@ from typing import Any
 
 from nasearch.api import CategoricalEncoding, Result
 from nasearch.dashboard import intermediate_values, set_metric_names, stamp_times
-from nasearch.errors import ConfigError, StorageError
+from nasearch.errors import ConfigError, StorageError, one_line
 from nasearch.safeio import storage_errors
 
 COMPLETE = "COMPLETE"
@@ -49,8 +49,9 @@ class Record:
 
 
 def storage_url(storage: str | None, run_dir: str | Path) -> str:
-    """``None`` -> ``sqlite:///<run_dir>/study.db``; a plain path -> a SQLite URL; URLs pass;
-    ``"memory"`` keeps trials in this process only (fast, for benchmarks; nothing to resume)."""
+    """``None`` -> ``sqlite:///<run_dir>/study.db``; URLs pass; ``"memory"`` keeps trials in this
+    process only (fast, for benchmarks; nothing to resume). A plain path is refused (it would
+    silently become a SQLite file wherever the command runs)."""
     if not storage:
         path = Path(run_dir).resolve() / "study.db"
     elif storage == "memory":
@@ -58,7 +59,10 @@ def storage_url(storage: str | None, run_dir: str | Path) -> str:
     elif "://" in storage:
         return storage
     else:
-        path = Path(storage).expanduser().resolve()
+        raise ConfigError(
+            f"storage: {storage!r} is not a URL; write one, e.g. sqlite:///{Path(storage).expanduser().resolve()} "
+            "(or leave storage out: the run folder's own study.db)"
+        )
     with storage_errors(f"folder {str(path.parent)!r}", "create the storage"):
         path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
@@ -168,6 +172,11 @@ class StudyTracker:
             if self.study.user_attrs.get(key) != value:
                 self.study.set_user_attr(key, value)
 
+    def set_attrs(self, attrs: dict[str, Any]) -> None:
+        """Store study user attributes (the run's checks passed); the objectives are checked again."""
+        with storage_errors(f"storage {self.url}", f"write study {self.name!r} in"):
+            self._set_attrs(attrs)
+
     def records(self) -> list[Record]:
         """Every finished trial (COMPLETE or FAIL), in the order they were recorded."""
         with storage_errors(f"storage {self.url}", f"read study {self.name!r} from"):
@@ -208,7 +217,7 @@ class StudyTracker:
             "cost": cost,
         }
         if error:
-            user_attrs["error"] = error[:2000]
+            user_attrs["error"] = one_line(error)  # no terminal colour codes, at most 2000 characters
         params = space.to_categorical(arch) if self._distributions else None
         trial = optuna.trial.create_trial(
             state=optuna.trial.TrialState.COMPLETE if state == COMPLETE else optuna.trial.TrialState.FAIL,

@@ -256,3 +256,46 @@ class ChainScore(Evaluator):
 
     def evaluate(self, arch: Hashable) -> Result:
         return Result({"score": float(sum(w + k for _, k, w in arch))})  # type: ignore[misc]
+
+
+class CrashingBenchmark(Evaluator):
+    """A benchmark lookup that ends its process on some cells: ``how`` is ``exit`` (raises
+    SystemExit(3)), ``os_exit`` (``os._exit(3)``) or ``segfault``; the cells are those whose edge 0
+    is ``crash_op``, or the one cell ``crash_arch`` (its string)."""
+
+    def __init__(self, space: Any, how: str = "os_exit", crash_op: str = "", crash_arch: str = "",
+                 **options: Any) -> None:
+        self.space = space
+        self.inner = _bench(space, options)
+        self.objective, self.maximize = self.inner.objective, self.inner.maximize
+        self.objectives, self.test_metric = self.inner.objectives, self.inner.test_metric
+        self.how, self.crash_op, self.crash_arch = how, crash_op, crash_arch
+
+    def evaluate(self, arch: Hashable) -> Result:
+        if (self.crash_op and arch[0] == self.crash_op) or self.space.to_str(arch) == self.crash_arch:  # type: ignore[index]
+            if self.how == "exit":
+                raise SystemExit(3)
+            if self.how == "segfault":
+                import ctypes
+
+                ctypes.string_at(0)
+            os._exit(3)
+        return self.inner.evaluate(arch)
+
+
+class SlowExitBenchmark(Evaluator):
+    """A benchmark lookup taking ``delay`` seconds a cell, whose process spends ``exit_s`` seconds in
+    an exit handler (as a Ray shutdown can): where a second Ctrl-C lands after the first."""
+
+    def __init__(self, space: Any, delay: float = 0.2, exit_s: float = 5.0, **options: Any) -> None:
+        import atexit
+
+        self.inner = _bench(space, options)
+        self.objective, self.maximize = self.inner.objective, self.inner.maximize
+        self.objectives, self.test_metric = self.inner.objectives, self.inner.test_metric
+        self.delay = delay
+        atexit.register(time.sleep, exit_s)
+
+    def evaluate(self, arch: Hashable) -> Result:
+        time.sleep(self.delay)
+        return self.inner.evaluate(arch)

@@ -324,3 +324,70 @@ def test_a_full_disk(tmp_path):
         err
     )
     assert "exceeding max length" not in err
+
+
+@needs_mount
+def test_a_full_disk_while_writing_the_png(tmp_path):
+    """The PNG is rendered in memory and written whole: a full disk is one line naming the file,
+    never a traceback from the PNG encoder nor a truncated PNG (issue #27)."""
+    done = _in_tmpfs(
+        tmp_path,
+        "$PY -m nasearch run $CFG --out $MNT/out --no-progress >/dev/null && rm $MNT/out/search_curves.png && "
+        "(dd if=/dev/zero of=$MNT/fill bs=4k 2>/dev/null; true) && truncate -s -44k $MNT/fill && "
+        "$PY -m nasearch plot $MNT/out; echo rc=$? >&2; ls -a $MNT/out >&2",
+    )
+    err = done.stderr.splitlines()
+    assert "rc=2" in err, done.stderr[-3000:]
+    errors = [line for line in err if line.startswith("nasearch plot: error")]
+    assert len(errors) == 1 and "search_curves.png" in errors[0] and "No space left on device" in errors[0], err
+    assert "search_curves.png" not in err and ".search_curves.png.tmp" not in err  # nothing half-written
+    assert "Traceback (most recent call last):" not in done.stderr
+
+
+# --- issue #27: every message one line with its real cause ----------------------------------------------
+def test_a_duplicate_yaml_key_is_refused_naming_it(tmp_path, capsys):
+    path = tmp_path / "dup.yaml"
+    path.write_text(GOOD + "budget: {queries: 600}\n")  # a second budget: YAML would silently keep it
+    code, err = _cli([str(path), "--out", str(tmp_path / "out"), "--no-progress"], capsys)
+    _one_line_error(code, err, "line 8: key 'budget' is given twice in one mapping (first on line 6)")
+    nested = tmp_path / "nested.yaml"
+    nested.write_text(GOOD.replace("{queries: 6}", "{queries: 6, queries: 9}"))
+    code, err = _cli([str(nested), "--out", str(tmp_path / "out"), "--no-progress"], capsys)
+    _one_line_error(code, err, "key 'queries' is given twice")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_deeply_nested_nb101_spec_is_one_line(capsys):
+    deep = '{"matrix": ' + "[" * 1000 + "]" * 1000 + ', "ops": []}'
+    assert main(["query", "nasbench101", deep]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nested too deeply" in err and "RecursionError" not in err, err
+
+
+def test_an_nb201_error_does_not_echo_a_megabyte(capsys):
+    assert main(["query", "nasbench201", "|" + "x" * 1_000_000 + "|"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and len(err) < 500 and "(1,000,004 characters)" in err, err[:600]
+
+
+def test_stored_error_text_has_no_colour_codes(tmp_path, nb201_space):
+    from nasearch.tracking import StudyTracker, storage_url
+
+    tracker = StudyTracker(storage_url(None, tmp_path), "c/seed-0", [(METRIC, True)], space=nb201_space)
+    arch = nb201_space.sample(__import__("numpy").random.default_rng(0))
+    tracker.record(arch, None, "\x1b[31mRuntimeError: boom\x1b[0m\nsecond line")
+    assert tracker.records()[0].error == "RuntimeError: boom second line"
+
+
+def test_a_gpu_request_on_a_cpu_machine_is_one_line_and_ray_stops_cleanly(tmp_path):
+    """The refused resource request shuts down the Ray it started: no "ended abruptly ... rerun to
+    resume" from the watchdog after the config error."""
+    path = tmp_path / "gpu.yaml"
+    path.write_text(GOOD.replace("parallel: {backend: serial}", "parallel: {backend: ray, workers: 1, resources: "
+                                 "{num_gpus: 1}}"))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-m", "nasearch", "run", str(path), "--out", str(tmp_path / "out"),
+                           "--no-progress"], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 2, done.stderr[-3000:]
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "parallel.resources.num_gpus asks for 1 GPU(s)" in lines[0], done.stderr[-3000:]

@@ -160,3 +160,52 @@ def test_a_folder_from_before_fingerprints_is_checked_against_its_config(tmp_pat
     assert "resume refused" in capsys.readouterr().err
     recs = StudyTracker(storage_url(None, out), "lock/seed-0", [(METRIC, True)]).records()
     assert len(recs) == 20
+
+
+def test_a_double_ctrl_c_exits_130_cleanly(tmp_path):
+    """The first Ctrl-C unwinds; a second one during the clean-up (here a slow exit handler) exits
+    with 130 and one line, not a traceback and status 1 (issue #27)."""
+    cfg = _config(tmp_path, f'{{name: "search_helpers:SlowExitBenchmark", metric: {METRIC}, delay: 0.2}}',
+                  queries=200)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-m", "nasearch", "run", cfg, "--out", str(out), "--no-progress"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None and _count(out / "study.db") < 2:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(2.0)  # now in the slow exit handler
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err, err
+    assert "interrupted; completed evaluations are saved" in err and "interrupted again; exiting now" in err
+
+
+def test_a_plugin_whose_code_changed_is_warned_about(tmp_path, capsys):
+    """The fingerprint records the plug-in's code (its module's hash here: it is no distribution); a
+    resume under changed code says so in one line (issue #27)."""
+    module = tmp_path / "myeval_27.py"
+    module.write_text(
+        "from nasearch.evaluation.benchmark import BenchmarkEvaluator\n\n\n"
+        "class MyEval(BenchmarkEvaluator):\n    pass\n"
+    )
+    cfg = _config(tmp_path, f'{{name: "myeval_27:MyEval", metric: {METRIC}}}', queries=5)
+    out = tmp_path / "out"
+    assert _run(cfg, out) == 0
+    code = json.loads((out / "fingerprint.json").read_text())["code"]
+    assert code["evaluator"].startswith("myeval_27:MyEval (myeval_27.py sha256 ")
+    assert code["search_space"].startswith("nasearch.search_spaces.nasbench201.space:NasBench201Space (nasearch ")
+    capsys.readouterr()
+    assert _run(cfg, out) == 0
+    assert "code computing" not in capsys.readouterr().err  # the same code: no warning
+    module.write_text(module.read_text() + "    # a fix that changes the numbers\n")
+    assert _run(cfg, out) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if "code computing" in line]
+    assert len(warned) == 1 and "code of the evaluator: myeval_27:MyEval" in warned[0]
+    assert json.loads((out / "fingerprint.json").read_text())["code"]["evaluator"] != code["evaluator"]

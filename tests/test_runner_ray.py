@@ -204,3 +204,22 @@ parallel: {{backend: ray, workers: 2, timeout_s: 10}}
         except ProcessLookupError:
             alive = False
         assert not alive, f"the hung worker {pid} is still running"
+
+
+@pytest.mark.ray
+def test_system_exit_in_a_ray_evaluator_is_its_cells_crash(ray_session, nb201_space):
+    """An evaluator's SystemExit fails its cell once (``crash``), naming it, instead of killing the
+    worker for Ray to retry in vain (issue #27)."""
+    from search_helpers import CrashingBenchmark
+
+    pool = RayPool(CrashingBenchmark(nb201_space, how="exit", crash_op="none", metric=METRIC), workers=2)
+    archs = _archs(nb201_space, 8)
+    for a in archs:
+        pool.submit(a)
+    outcomes = []
+    while pool.in_flight:
+        outcomes += pool.wait()
+    pool.close()
+    crashed = [o for o in outcomes if o.arch[0] == "none"]
+    assert crashed and all(o.kind == "crash" and "SystemExit: 3" in o.error for o in crashed)
+    assert all(o.result is not None for o in outcomes if o.arch[0] != "none")

@@ -45,3 +45,42 @@ parallel: {{backend: serial, timeout_s: 2}}
     assert len(latest) == 15 and all(r.state == COMPLETE for r in latest.values())
     summary = json.loads((out / "summary.json").read_text())[0]
     assert summary["retried"] == {"timeout": len(hung)} and summary["failures"] == 0
+
+
+def test_a_timed_out_cell_has_a_retry_budget(tmp_path, capsys):
+    """A cell that keeps timing out is tried ``parallel.cell_tries`` times in all (2 by default),
+    not again on every rerun; the report says so; ``--retry-failed`` still forces a try."""
+    cfg = tmp_path / "budget.yaml"
+    cfg.write_text(f"""\
+name: budget
+seeds: [0]
+search_space: {{name: nasbench201}}
+evaluator: {{name: "search_helpers:HangingBenchmark", metric: {METRIC}, hang_s: 30}}
+optimizer: random
+budget: {{queries: 10}}
+parallel: {{backend: serial, timeout_s: 1}}
+""")
+    out = tmp_path / "out"
+
+    def fails() -> int:
+        recs = StudyTracker(storage_url(None, out), "budget/seed-0", [(METRIC, True)]).records()
+        return sum(r.state == FAIL for r in recs)
+
+    run = ["run", str(cfg), "--out", str(out), "--no-progress"]
+    assert main(run) == 0
+    first = fails()
+    assert first > 0
+    assert main(run) == 0  # the second try of each: still hanging
+    assert fails() == 2 * first
+    capsys.readouterr()
+    assert main(run) == 0  # the budget is spent: nothing is tried again
+    assert fails() == 2 * first
+    text = capsys.readouterr().out
+    assert "up to 2 tries per cell (parallel.cell_tries)" in text
+    assert f"{first} such cell(s) spent their 2 tries and are not retried again" in text
+    summary = json.loads((out / "summary.json").read_text())[0]
+    assert summary["cell_tries"] == 2 and summary["retries_spent"] == first and summary["retried"] == {}
+    # --retry-failed forces another try (the cause fixed: they complete)
+    assert main([*run, "--retry-failed", "--set", "evaluator.hang_s=0"]) == 0
+    latest = {r.key: r for r in StudyTracker(storage_url(None, out), "budget/seed-0", [(METRIC, True)]).records()}
+    assert len(latest) == 10 and all(r.state == COMPLETE for r in latest.values())

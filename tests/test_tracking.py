@@ -17,7 +17,8 @@ METRIC = "cifar10-valid/valid_accuracy"
 
 def test_storage_url_forms(tmp_path):
     assert storage_url(None, tmp_path / "run") == f"sqlite:///{(tmp_path / 'run').resolve()}/study.db"
-    assert storage_url(str(tmp_path / "x.db"), tmp_path) == f"sqlite:///{(tmp_path / 'x.db').resolve()}"
+    with pytest.raises(ConfigError, match="is not a URL; write one, e.g. sqlite:///"):
+        storage_url(str(tmp_path / "x.db"), tmp_path)  # a plain path would silently become a SQLite file
     assert storage_url("postgresql://u@h/db", tmp_path) == "postgresql://u@h/db"
     assert storage_url("memory", tmp_path) == "memory"
     assert study_name("nb201", 3) == "nb201/seed-3"

@@ -17,8 +17,8 @@ from typing import Any
 
 from nasearch.api import Result
 from nasearch.dashboard import with_times
-from nasearch.errors import ConfigError
-from nasearch.failures import LOST, SETUP, TIMEOUT, classify
+from nasearch.errors import ConfigError, Terminated
+from nasearch.failures import CRASH, LOST, SETUP, TIMEOUT, classify
 
 
 @dataclass
@@ -63,14 +63,21 @@ def _error_text(exc: BaseException) -> str:
 class SerialPool:
     """Evaluates in the calling process, one at a time, when ``wait`` is called (debugging).
     ``timeout_s`` is enforced with an alarm signal in the main thread: it interrupts Python code
-    (a hung C call waits for it to return; use the Ray backend to kill such a task)."""
+    (a hung C call waits for it to return; use the Ray backend to kill such a task).
+    ``isolate``: each evaluation runs in a forked child process instead
+    (``nasearch.evaluation.isolated``), so an evaluator that exits or crashes fails its cell only.
+    ``on_start(arch)``, when set, is called just before an evaluation starts (the runner records
+    the cell in flight there, ``nasearch.inflight``)."""
 
     backend = "serial"
 
-    def __init__(self, evaluator: Any, workers: int = 1, timeout_s: float | None = None) -> None:
+    def __init__(self, evaluator: Any, workers: int = 1, timeout_s: float | None = None,
+                 isolate: bool = False) -> None:
         self.evaluator = evaluator
         self.capacity = 1
         self.timeout_s = timeout_s
+        self.isolate = isolate
+        self.on_start: Callable[[Hashable], None] | None = None
         self._queue: list[tuple[int, Hashable]] = []
         self._next = 0
         self.eval_seconds = 0.0
@@ -89,6 +96,10 @@ class SerialPool:
         if not self._queue:
             return []
         ticket, arch = self._queue.pop(0)
+        if self.on_start is not None:
+            self.on_start(arch)
+        if self.isolate:
+            return [self._isolated(ticket, arch)]
         start, started_at = time.perf_counter(), time.time()
         kind = None
         alarm = bool(self.timeout_s) and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
@@ -104,6 +115,10 @@ class SerialPool:
             result, error, kind = None, _timeout_text(float(self.timeout_s or 0), "the evaluation was interrupted"), TIMEOUT
         except Exception as exc:  # noqa: BLE001 - any evaluator failure becomes a FAIL trial
             result, error, kind = None, _error_text(exc), classify(exc)
+        except SystemExit as exc:
+            if isinstance(exc, Terminated):
+                raise
+            result, error, kind = None, f"the evaluator raised {_error_text(exc)} (an exit is a crash here)", CRASH
         finally:
             if alarm:
                 signal.setitimer(signal.ITIMER_REAL, 0)
@@ -111,6 +126,17 @@ class SerialPool:
         wall = time.perf_counter() - start
         self.eval_seconds += wall
         return [Outcome(ticket, arch, result, error, wall, kind)]
+
+    def _isolated(self, ticket: int, arch: Hashable) -> Outcome:
+        from nasearch.evaluation.isolated import evaluate_in_child
+
+        start, started_at = time.perf_counter(), time.time()
+        result, error, kind = evaluate_in_child(self.evaluator, arch, self.timeout_s, _check_result, _error_text)
+        if result is not None:
+            result = with_times(result, started_at, time.time())
+        wall = time.perf_counter() - start
+        self.eval_seconds += wall
+        return Outcome(ticket, arch, result, error, wall, kind)
 
     def fitter(self) -> None:
         """Surrogates fit in the driver with the serial backend."""
@@ -157,6 +183,9 @@ def _remote_evaluate(
         return result, None, None, time.perf_counter() - start, node
     except Exception as exc:  # noqa: BLE001 - recorded as a FAIL trial with its error
         return None, _error_text(exc), classify(exc), time.perf_counter() - start, node
+    except SystemExit as exc:  # the evaluator's exit: its cell's crash, not a dead worker retried in vain
+        return None, f"the evaluator raised {_error_text(exc)} (an exit is a crash here)", CRASH, \
+            time.perf_counter() - start, node
 
 
 def _remote_fit(member: Any, graphs: list[Any], y: Any) -> Any:
@@ -228,10 +257,15 @@ class RayPool:
                 self._watchdog = ray_runtime.start_watchdog()
         self._nodes = ray_runtime.NodeWatch(ray, self._log, max_retries)
         self.surrogate_resources = dict(surrogate_resources) if surrogate_resources else None
-        if self.surrogate_resources:
-            self._check_resources(self.surrogate_resources, "parallel.surrogate_resources")
-        if num_gpus:
-            self._check_resources({"num_gpus": num_gpus}, "parallel.resources")
+        self._tasks: dict[Any, tuple[int, Hashable, float]] = {}
+        try:
+            if self.surrogate_resources:
+                self._check_resources(self.surrogate_resources, "parallel.surrogate_resources")
+            if num_gpus:
+                self._check_resources({"num_gpus": num_gpus}, "parallel.resources")
+        except BaseException:  # a refused request: shut down the Ray just started (and its watchdog) cleanly
+            self.close()
+            raise
         self._remote = ray.remote(_remote_evaluate).options(
             num_cpus=num_cpus, num_gpus=num_gpus, max_retries=max_retries, retry_exceptions=False
         )
@@ -241,7 +275,6 @@ class RayPool:
 
         self._token = uuid.uuid4().hex
         self._payload_ref = ray.put(cloudpickle.dumps(evaluator))
-        self._tasks: dict[Any, tuple[int, Hashable, float]] = {}
         self._next = 0
         self.eval_seconds = 0.0
 
@@ -360,5 +393,5 @@ def make_pool(evaluator: Any, backend: str = "ray", **options: Any) -> Any:
     if backend not in BACKENDS:
         raise ConfigError(f"parallel.backend: unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
     if backend == "serial":
-        return SerialPool(evaluator, timeout_s=options.get("timeout_s"))
+        return SerialPool(evaluator, timeout_s=options.get("timeout_s"), isolate=bool(options.get("isolate")))
     return RayPool(evaluator, **options)

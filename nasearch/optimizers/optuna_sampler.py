@@ -23,6 +23,22 @@ def _rng_holders(sampler: Any, depth: int = 0) -> list[Any]:
     return out
 
 
+def _random_state_json(rng: np.random.RandomState) -> dict[str, Any]:
+    """A numpy RandomState (Optuna's samplers use them) as JSON: the MT19937 key as base64."""
+    import base64
+
+    name, keys, pos, has_gauss, cached = rng.get_state(legacy=True)
+    return {"bit_generator": str(name), "keys": base64.b64encode(np.asarray(keys, dtype="<u4").tobytes()).decode(),
+            "pos": int(pos), "has_gauss": int(has_gauss), "cached_gaussian": float(cached)}
+
+
+def _random_state_from_json(value: dict[str, Any]) -> tuple[Any, ...]:
+    import base64
+
+    keys = np.frombuffer(base64.b64decode(value["keys"]), dtype="<u4").astype(np.uint32)
+    return (value["bit_generator"], keys, int(value["pos"]), int(value["has_gauss"]), float(value["cached_gaussian"]))
+
+
 def _tpe(seed: int, **options: Any) -> Any:
     import optuna
 
@@ -98,13 +114,23 @@ class OptunaSampler(SpaceOptimizer):
         self._trials: dict[str, Any] = {}
         self._known: dict[str, list[float] | None] = {}
 
+    def _state(self) -> dict[str, Any]:
+        """The random states of the sampler (and of the samplers it wraps, e.g. TPE's start-up
+        random sampler): with the told trials replayed, what makes a resume propose exactly what
+        the uninterrupted run would (one evaluation in flight)."""
+        return {"sampler_rngs": [_random_state_json(h.rng) for h in _rng_holders(self.sampler)]}
+
     def _load_state(self, state: dict[str, Any]) -> None:
-        """Optuna keeps its samplers' random state to itself: on resume they are reseeded from
-        (seed, trials told), a fresh stream that is the same on every resume of the same study,
-        instead of restarting the seed's stream (which would propose the stored cells again).
-        This optimizer's own RNG (random fallbacks) is restored exactly."""
+        """Restore the samplers' random states. A state stored before they were recorded reseeds
+        them from (seed, trials told) instead: a fresh stream, the same on every such resume."""
+        holders = _rng_holders(self.sampler)
+        stored = state.get("sampler_rngs")
+        if isinstance(stored, list) and len(stored) == len(holders):
+            for holder, value in zip(holders, stored):
+                holder.rng.set_state(_random_state_from_json(value))
+            return
         seeds = np.random.SeedSequence([self.seed, len(self.history)])
-        for holder in _rng_holders(self.sampler):
+        for holder in holders:
             holder.rng.seed(int(seeds.spawn(1)[0].generate_state(1)[0]))
 
     def _values(self, result: Result | None) -> list[float] | None:
@@ -126,11 +152,9 @@ class OptunaSampler(SpaceOptimizer):
                 if key not in self.seen:
                     arch = candidate
                     break
-                known = self._known.get(key)
-                if known is not None:
-                    self.study.tell(trial, known)
-                else:  # in flight or failed: no value to learn from
-                    self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                # a repeat teaches nothing new (its value, if any, is in the study already); told as
+                # FAIL, which the samplers skip, so a resumed study (without repeats) matches this one
+                self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
             if arch is None:
                 fresh = self.sample_fresh(1)
                 if not fresh:

@@ -12,10 +12,12 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from nasearch import cache_check
 from nasearch.data import cache_dir
 from nasearch.errors import DataError
 from nasearch.search_spaces.nasbench101.spec import NUM_CELLS, Cell, decode, encode
@@ -137,17 +139,22 @@ def save_index(index: CellIndex, path: Path) -> None:
         np.savez(tmp, **{name: getattr(index, name) for name in _ARRAYS})
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+        cache_check.record(path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
 
 
 def read_index(path: Path) -> CellIndex:
-    """Read a cached index (plain arrays, ``allow_pickle=False``)."""
+    """Read a cached index (plain arrays, ``allow_pickle=False``), after checking its content
+    against the sha256 recorded when it was written (``nasearch.cache_check``)."""
+    why = cache_check.problem(path)
+    if why is not None:
+        raise DataError(f"cannot read the NB101 index cache {str(path)!r}: {why}")
     try:
         with np.load(path, allow_pickle=False) as data:
             index = CellIndex(*(data[name] for name in _ARRAYS))
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"cannot read the NB101 index cache {str(path)!r}: {exc}") from None
     return _validate(index, f"cache {str(path)!r}")
 
@@ -170,20 +177,24 @@ def _load(path: Path | None, build: bool) -> CellIndex | None:
         if path in _loaded:
             return _loaded[path]
         index = None
+        damaged = False
         if path.is_file():
             try:
                 index = read_index(path)
-            except DataError:
-                index = None  # a stale or truncated cache: rebuild it
+            except DataError as exc:  # a damaged, stale or truncated cache: never used, rebuilt
+                damaged = True
+                rebuilt = "; rebuilding it (about 100 s on 2 cores)" if build else "; it is rebuilt on first use"
+                cache_check.discard(path, f"{exc}{rebuilt}")
         if index is None:
             if not build:
                 return None
-            print(
-                f"nasearch: first use of NAS-Bench-101: building its hash index (about 100 s on 2 cores, "
-                f"once), cached at {path}",
-                file=sys.stderr,
-                flush=True,
-            )
+            if not damaged:
+                print(
+                    f"nasearch: first use of NAS-Bench-101: building its hash index (about 100 s on 2 cores, "
+                    f"once), cached at {path}",
+                    file=sys.stderr,
+                    flush=True,
+                )
             index = build_index(progress=True)
             save_index(index, path)
         _loaded[path] = index

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from nasearch import cache_check
 from nasearch.errors import DataError
 from nasearch.search_spaces.nasbench101.index import CellIndex
 from nasearch.search_spaces.nasbench101.tfrecord import final_metrics, iter_records
@@ -70,12 +72,15 @@ def load_official(path: Path, index: CellIndex, cache: Path) -> dict[str, np.nda
     """The columns of ``path``: from the array cache when it matches the file, else decoded and cached."""
     target = _cache_path(path, cache)
     if target.is_file():
-        try:
-            with np.load(target, allow_pickle=False) as data:
-                names = [str(s) for s in data["names"]]
-                return {name: data[f"c{i}"] for i, name in enumerate(names)}
-        except (OSError, KeyError, ValueError):
-            pass  # unreadable cache: decode again
+        why = cache_check.problem(target)  # its sha256 recorded when written: a damaged cache is never used
+        if why is None:
+            try:
+                with np.load(target, allow_pickle=False) as data:
+                    names = [str(s) for s in data["names"]]
+                    return {name: data[f"c{i}"] for i, name in enumerate(names)}
+            except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+                why = f"unreadable: {exc}"
+        cache_check.discard(target, f"the cached NB101 tables {str(target)!r} are damaged ({why}); decoding again")
     columns = decode_official(path, index)
     fd, tmp = tempfile.mkstemp(prefix=target.name, suffix=".tmp.npz", dir=cache)
     os.close(fd)
@@ -83,6 +88,7 @@ def load_official(path: Path, index: CellIndex, cache: Path) -> dict[str, np.nda
         arrays = {f"c{i}": v for i, v in enumerate(columns.values())}
         np.savez(tmp, names=np.array(list(columns)), **arrays)
         os.replace(tmp, target)
+        cache_check.record(target)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)

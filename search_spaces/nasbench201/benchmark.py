@@ -20,7 +20,7 @@ import numpy as np
 from nasearch.api import Benchmark
 from nasearch.data import DataSources, read_csv
 from nasearch.data_fetch import OfficialFile
-from nasearch.errors import ArchError, DataError, suggest
+from nasearch.errors import ArchError, DataError, shown, suggest
 from nasearch.graph import ArchGraph
 from nasearch.search_spaces.nasbench201.space import (
     _ADJACENCY,
@@ -220,7 +220,7 @@ class NasBench201Benchmark(Benchmark):
             if not _OP_SET.issuperset(ops):  # a set check, not a string round trip: this is the hot path
                 return str_to_arch(arch_to_str(ops))  # raises an ArchError naming the bad op
             return ops
-        raise ArchError(f"cannot read {arch!r} as an NB201 architecture (arch string, index, 6-op tuple or ArchGraph)")
+        raise ArchError(f"cannot read {shown(arch)} as an NB201 architecture (arch string, index, 6-op tuple or ArchGraph)")
 
     # --- tables -----------------------------------------------------------------------------------
     def _load(self, table_name: str) -> None:

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from nasearch import cache_check
 from nasearch.api import Result
 from nasearch.data import cache_dir
 from nasearch.errors import ArchError, ConfigError, suggest
@@ -101,9 +102,14 @@ class ZeroShotLatencyModel:
         """Predicted latency (ms) of every cell, in official index order; trained on first use."""
         path = cache_dir() / "zero_shot_latency" / f"{self.key}.npy"
         if path.is_file():
-            values = np.load(path, allow_pickle=False)
-            if values.shape == (len(space.benchmark().archs),):
-                return values
+            why = cache_check.problem(path)  # its sha256 recorded when written: a damaged cache is never used
+            if why is None:
+                values = np.load(path, allow_pickle=False)
+                if values.shape == (len(space.benchmark().archs),):
+                    return values
+                why = f"{values.shape[0]} values for {len(space.benchmark().archs)} cells"
+            cache_check.discard(path, f"the cached latency predictions {str(path)!r} are damaged ({why}); "
+                                      "training the model again")
         log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
         start = time.perf_counter()
         log(f"nasearch: training the zero-shot latency model for {self.target.name!r} on "
@@ -139,6 +145,7 @@ def _save_atomically(path: Path, values: np.ndarray) -> None:
     with os.fdopen(fd, "wb") as handle:
         np.save(handle, values, allow_pickle=False)
     os.replace(tmp, path)
+    cache_check.record(path)
 
 
 class HardwareAwareEvaluator(BenchmarkEvaluator):

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from nasearch.errors import ArchError, ConfigError
+from nasearch.errors import ArchError, ConfigError, shown
 from nasearch.search_spaces.nasbench201.space import EDGES, OPS, Arch, arch_to_str, str_to_arch
 
 
@@ -128,8 +128,8 @@ def build_network(
 
 def _as_arch(arch: Sequence[str]) -> Arch:
     if not isinstance(arch, (tuple, list)) or len(arch) != len(EDGES):
-        raise ArchError(f"an NB201 cell is a 6-op tuple or an arch string, got {arch!r}")
+        raise ArchError(f"an NB201 cell is a 6-op tuple or an arch string, got {shown(arch)}")
     bad = [op for op in arch if op not in OPS]
     if bad:
-        raise ArchError(f"unknown NB201 op(s) {bad} in {arch!r} (ops: {', '.join(OPS)})")
+        raise ArchError(f"unknown NB201 op(s) {bad} in {shown(arch)} (ops: {', '.join(OPS)})")
     return tuple(arch)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import SearchSpace
-from nasearch.errors import ArchError
+from nasearch.errors import ArchError, shown
 from nasearch.graph import ArchGraph
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -61,31 +61,31 @@ def str_to_arch(text: str) -> Arch:
     s = text.strip()
     if not (s.startswith("|") and s.endswith("|")):
         raise ArchError(
-            f"NB201 arch string {text!r} must look like "
+            f"NB201 arch string {shown(text)} must look like "
             "'|op~0|+|op~0|op~1|+|op~0|op~1|op~2|' (it must start and end with '|')"
         )
     nodes = s.split("+")
     if len(nodes) != 3:
-        raise ArchError(f"NB201 arch string {text!r} has {len(nodes)} node groups separated by '+', expected 3")
+        raise ArchError(f"NB201 arch string {shown(text)} has {len(nodes)} node groups separated by '+', expected 3")
     ops: list[str] = []
     for node_idx, group in enumerate(nodes, start=1):
         tokens = [t for t in group.split("|") if t]
         if len(tokens) != node_idx:
             raise ArchError(
-                f"NB201 arch string {text!r}: node {node_idx} has {len(tokens)} input edge(s), expected {node_idx}"
+                f"NB201 arch string {shown(text)}: node {node_idx} has {len(tokens)} input edge(s), expected {node_idx}"
             )
         for src, token in enumerate(tokens):
             m = _TOKEN.match(token)
             if not m:
-                raise ArchError(f"NB201 arch string {text!r}: edge {token!r} is not of the form 'op~k'")
+                raise ArchError(f"NB201 arch string {shown(text)}: edge {shown(token)} is not of the form 'op~k'")
             op, k = m.group(1), int(m.group(2))
             if op not in OPS:
                 raise ArchError(
-                    f"NB201 arch string {text!r}: unknown op {op!r} (ops: {', '.join(OPS)})"
+                    f"NB201 arch string {shown(text)}: unknown op {op!r} (ops: {', '.join(OPS)})"
                 )
             if k != src:
                 raise ArchError(
-                    f"NB201 arch string {text!r}: edge {token!r} into node {node_idx} must come from node {src}"
+                    f"NB201 arch string {shown(text)}: edge {shown(token)} into node {node_idx} must come from node {src}"
                 )
             ops.append(op)
     return tuple(ops)
@@ -123,11 +123,21 @@ class NasBench201Space(SearchSpace):
         return tuple(OPS[i] for i in rng.integers(0, len(OPS), size=len(EDGES)))
 
     def mutate(self, arch: Arch, rng: np.random.Generator) -> Arch:
+        """One edge's op changed, never to a cell that computes the same function (another
+        ``key``: an op on an edge whose output ``none`` edges zero out changes nothing). The draw
+        is the same as a plain one-edge change (one edge, one other op); where that keeps the key
+        (about 1 draw in 10), the next single-edge change in order that does not is taken, so the
+        random stream a search consumes is the same as without the check."""
         edge = int(rng.integers(len(EDGES)))
-        choices = [op for op in OPS if op != arch[edge]]
-        new = list(arch)
-        new[edge] = choices[int(rng.integers(len(choices)))]
-        return tuple(new)
+        pick = int(rng.integers(len(OPS) - 1))
+        neighbours = self.neighbours(arch)  # edge by edge, the other ops in OPS order
+        drawn = edge * (len(OPS) - 1) + pick
+        parent = self.key(arch)
+        for i in range(len(neighbours)):
+            child = neighbours[(drawn + i) % len(neighbours)]
+            if self.key(child) != parent:
+                return child
+        return neighbours[drawn]  # no single change alters the function (no NB201 cell is like that)
 
     def to_graph(self, arch: Arch) -> ArchGraph:
         graph = ArchGraph(("input", *arch, "output"), _ADJACENCY)

@@ -34,12 +34,9 @@ RECIPES: dict[str, dict[str, Any]] = {
     "optuna": {"sampler": "tpe", "sampler_options": {"n_startup_trials": 5}},
 }  # fmt: skip
 
-#: known defects, by optimizer: the replay test is expected to fail for these (strict xfail)
-REPLAY_DEFECTS = {
-    "optuna": "Optuna keeps its samplers' random state to itself: load_state_dict reseeds them from "
-    "(seed, trials told), so a replayed optuna optimizer proposes other cells than the original "
-    "(nasearch/optimizers/optuna_sampler.py; NOT_IDENTICAL in tests/test_resume_exact.py)",
-}
+#: known defects, by optimizer: the replay test is expected to fail for these (strict xfail); none now
+#: (``optuna`` restores its samplers' random states since issue #27)
+REPLAY_DEFECTS: dict[str, str] = {}
 
 History = list[tuple[Hashable, Result | None]]
 

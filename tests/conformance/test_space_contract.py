@@ -43,12 +43,9 @@ RECIPES: dict[str, SpaceRecipe] = {
     "chain": SpaceRecipe(lambda request: SEARCH_SPACES.create("chain"), {}),
 }
 
-#: known defects: (space, test) -> reason; those cases are strict xfails
-DEFECTS = {
-    ("nasbench201", "key"): "NasBench201Space.mutate changes one edge op without checking the key: about 1 "
-    "mutation in 10 gives a cell that computes the same function (e.g. an op on an edge whose output is "
-    "zeroed by 'none' edges), so its key equals the parent's",
-}
+#: known defects: (space, test) -> reason; those cases are strict xfails (none now: NB201's mutate
+#: redraws a change that keeps its parent's key since issue #27)
+DEFECTS: dict[tuple[str, str], str] = {}
 
 _SPACES: dict[str, Any] = {}
 
