@@ -380,7 +380,7 @@ def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Any, tracke
 def _progress(enabled: bool, total: int | None, initial: int, desc: str) -> Any:
     if not enabled:
         return None
-    from tqdm import tqdm
+    from tqdm.auto import tqdm  # a widget in Jupyter, text in a terminal
 
     return tqdm(total=total, initial=initial, desc=desc, unit="query", dynamic_ncols=True, file=sys.stderr)
 
