@@ -25,6 +25,10 @@ def plot_curves(rows: list[dict[str, Any]], path: Path, title: str = "") -> Path
     return path
 
 
+#: the range of each score (the bands are clipped to it)
+_RANGES = {"kendall_tau": (-1.0, 1.0), "mape": (0.0, None), "acc10": (0.0, 100.0)}
+
+
 def curves_figure(rows: list[dict[str, Any]], title: str = "") -> Any:
     """Metric vs training size (log x), mean ± standard error over seeds, one line per predictor."""
     from nasearch.curves import headless
@@ -46,8 +50,13 @@ def curves_figure(rows: list[dict[str, Any]], title: str = "") -> Any:
             x = stats.index.to_numpy(dtype=float)
             seeds = int(stats["count"].max())
             ax.plot(x, stats["mean"], marker="o", label=f"{label} ({seeds} seed{'' if seeds == 1 else 's'})")
-            ax.fill_between(x, stats["mean"] - stats["sem"], stats["mean"] + stats["sem"], alpha=0.2)
+            low, high = _RANGES[metric]  # the band stays inside what the score can be
+            ax.fill_between(x, (stats["mean"] - stats["sem"]).clip(low, high),
+                            (stats["mean"] + stats["sem"]).clip(low, high), alpha=0.2)
         ax.set_xscale("log")
+        sizes = sorted(int(v) for v in pd.to_numeric(frame["train_size"]).unique())
+        ax.set_xticks(sizes, [str(v) for v in sizes])
+        ax.minorticks_off()
         ax.set_xlabel("training cells")
         ax.set_ylabel({"kendall_tau": "Kendall tau-b", "mape": "MAPE (%)", "acc10": "Acc(10%) (%)"}[metric])
         ax.grid(True, alpha=0.3)

@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 
 #: predictors compared when ``--predictors`` is not given: two quick baselines and NN-Former
 DEFAULT_PREDICTORS = ("random_forest", "mlp", "nnformer")
+#: their options unless ``--set predictors.NAME.KEY=...`` says otherwise: training capped at a few
+#: hundred optimizer steps, so that the default comparison (3 predictors x 3 sizes x 3 seeds) of a
+#: 60-cell run finishes in minutes on 2 CPU cores (BENCHMARKS.md, section ``compare_from_run_cpu``);
+#: the package defaults train for up to 16,000 steps, minutes per fit
+DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {"mlp": {"max_steps": 500}, "nnformer": {"max_steps": 500}}
 #: fewer distinct evaluated cells than this leaves no meaningful split
 MIN_CELLS = 10
 
@@ -136,7 +141,7 @@ def prepare_from_run(run_dir: str | Path, *, predictors: Sequence[str] | None = 
         "name": f"{run_name}-predictors",
         "sizes": list(sizes or default_sizes(len(task))),
         "seeds": list(seeds or [0, 1, 2]),
-        "predictors": {n: {} for n in names},
+        "predictors": {n: dict(DEFAULT_OPTIONS.get(n, {})) for n in names},
         "space": "(from run)",
         "train_metric": objective,
         "protocol": "random",
