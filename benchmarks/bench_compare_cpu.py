@@ -34,6 +34,9 @@ def main() -> int:
     from benchmarks.report import machine_line, markdown_table, write_section
     from nasearch.compare.fitting import default_workers
 
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                           text=True).stdout.strip()
     out = Path(args.out)
     if out.exists():
         shutil.rmtree(out)
@@ -59,25 +62,43 @@ def main() -> int:
         print(f"{label}: {len(frame)} fits in {wall:.0f} s (load {load:.1f}); mean tau {tau}", flush=True)
         rows.append([label, workers, 1, len(frame), round(wall), round(float(frame["fit_seconds"].sum())),
                      f"{load:.1f}", hashes])
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
-                           text=True).stdout.strip()
     ratio = rows[1][4] / rows[0][4] if rows[0][4] else float("nan")  # type: ignore[operator]
     markdown = "\n\n".join([
         "## compare --from-run on a CPU (`python -m benchmarks.bench_compare_cpu`)",
         f"`nasearch compare --from-run` with its defaults (random_forest, mlp and nnformer with training capped at "
-        f"500 steps; sizes a quarter, half and three quarters of the cells; seeds 0-2) on the {cells} distinct cells "
+        f"{_cap()} steps; sizes a quarter, half and three quarters of the cells; seeds 0-2) on the {cells} distinct cells "
         f"of a {args.queries}-query quickstart search ({search_s:.0f} s). Both settings ran in this one process, one "
         f"after the other; wall seconds, on a machine shared with other jobs (load average at each start in the table).",
         machine_line() + f" Commit `{commit}`{' (uncommitted changes)' if dirty else ''}.",
         markdown_table(["setting", "workers", "threads per fit", "fits", "wall (s)", "sum of fit times (s)",
                         "load at start", "options hash"], rows),
-        f"One process takes {ratio:.2f}x the wall time of the defaults.",
+        f"One process takes {ratio:.2f}x the wall time of the defaults. {_autogroup()}",
     ])
     print(markdown)
     if not args.no_write:
         write_section("compare_from_run_cpu", markdown)
     return 0
+
+
+def _cap() -> str:
+    """The training cap of the neural defaults, as --from-run sets it."""
+    from nasearch.compare.from_run import DEFAULT_OPTIONS
+
+    return "/".join(sorted({str(o.get("max_steps")) for o in DEFAULT_OPTIONS.values()}))
+
+
+def _autogroup() -> str:
+    """Whether the kernel shares CPU time per session (then parallel workers of one session gain nothing)."""
+    try:
+        enabled = Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
+    except OSError:
+        return ""
+    if not enabled:
+        return ""
+    return ("This kernel shares CPU time per session (`sched_autogroup_enabled` = 1), and other sessions kept both "
+            "cores busy: the worker processes of one session then share that session's slice, so parallel fits "
+            "cannot be faster here than one process (compare the sums of fit times); on cores of its own, two "
+            "one-thread workers run two fits at once.")
 
 
 if __name__ == "__main__":

@@ -320,6 +320,7 @@ def _execute_pool(jobs: list[FitJob], task: Task, config: CompareConfig, workers
                                initargs=(config.threads, list(sys.path)))
     pending: dict[Future[Any], FitJob] = {}
     queue = list(jobs)
+    finished_all = False
     try:
         while queue or pending:
             while queue and len(pending) < 2 * workers:
@@ -329,8 +330,9 @@ def _execute_pool(jobs: list[FitJob], task: Task, config: CompareConfig, workers
             for future in finished:
                 job = pending.pop(future)
                 yield (job, *future.result())
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        finished_all = True
+    finally:  # stopped (Ctrl-C, an error): queued fits are dropped, running ones not waited for
+        pool.shutdown(wait=finished_all, cancel_futures=True)
 
 
 def _tau(y_true: np.ndarray, y_pred: np.ndarray) -> float | str:
