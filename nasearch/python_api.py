@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,10 +65,12 @@ def run(config: str | os.PathLike[str] | Mapping[str, Any] | RunConfig, *, overr
     reports = run_loop(cfg, run_dir, progress=progress, log=log, allow_config_change=allow_config_change,
                        retry_failed=retry_failed)
     results = RunResults(run_dir, reports)
-    if any(r.records for r in results.runs):
-        from nasearch.curves import plot as write_plot
+    from nasearch.curves import plot as write_plot
 
+    try:
         write_plot(results.runs, run_dir)
+    except ConfigError as exc:  # nothing evaluated (every trial failed): no curves, as on the command line
+        (log or (lambda msg: print(msg, file=sys.stderr)))(f"no search curves: {exc}")
     return results
 
 

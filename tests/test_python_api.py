@@ -185,3 +185,16 @@ def test_the_api_reads_a_folder_the_cli_wrote(tmp_path) -> None:  # type: ignore
     r = nasearch.load(tmp_path / "o")
     assert len(r.trials) == 8 and r.incumbents["queries"].tolist() == [4, 4]
     assert Path(r.run_dir) == tmp_path / "o"
+
+
+def test_failed_evaluations_are_rows_with_their_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cfg = _config("flaky", 30)
+    cfg["seeds"], cfg["optimizer"] = [0], {"name": "random"}
+    cfg["evaluator"] = {"name": "search_helpers:FlakyBenchmark", "metric": OBJECTIVE, "test_metric": TEST}
+    r = nasearch.run(cfg, out=tmp_path / "flaky", progress=False)
+    trials = r.trials
+    failed = trials[trials["state"] == "FAIL"]
+    assert len(trials) == 30 and 0 < len(failed) < 30
+    assert failed["error"].str.contains("simulated training crash").all() and failed[OBJECTIVE].isna().all()
+    assert failed["failure"].eq("cell").all()
+    assert r.incumbents["failures"].tolist() == [len(failed)]
