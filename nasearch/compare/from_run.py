@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 DEFAULT_PREDICTORS = ("random_forest", "mlp", "nnformer")
 #: their options unless ``--set predictors.NAME.KEY=...`` says otherwise: training capped at a few
 #: hundred optimizer steps, so that the default comparison (3 predictors x 3 sizes x 3 seeds) of a
-#: 60-cell run finishes in minutes on 2 CPU cores (BENCHMARKS.md, section ``compare_from_run_cpu``);
+#: 60-cell run finishes in under 5 minutes on 2 CPU cores (264 s measured on a shared machine: BENCHMARKS.md,
+#: section ``compare_from_run_cpu``);
 #: the package defaults train for up to 16,000 steps, minutes per fit
 DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {"mlp": {"max_steps": 300}, "nnformer": {"max_steps": 300}}
 #: fewer distinct evaluated cells than this leaves no meaningful split
