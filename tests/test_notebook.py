@@ -36,6 +36,8 @@ def test_the_notebook_runs_in_a_kernel(tmp_path: Path) -> None:
     mimes = [set(m for o in outs for m in (o.get("data") or {})) for outs in outputs.values()]
     assert sum("image/png" in m for m in mimes) == 2  # r.plot() and c.plot(), each drawn once
     assert any("text/html" in m for m in mimes)  # r.trials.head() as a table
+    # the search's progress bar is a Jupyter widget (tqdm.auto), not text written to stderr
+    assert any("application/vnd.jupyter.widget-view+json" in m for m in mimes)
     errors = [o for outs in outputs.values() for o in outs if o.get("output_type") == "error"]
     assert not errors
     assert (tmp_path / "runs" / "out" / "quickstart" / "study.db").is_file()
