@@ -184,6 +184,8 @@ def main() -> None:
     ran_seeds = sorted({r.seed for r in reports})
     from nasearch.curves import plot
 
+    for s in studies:  # the chunks are one run whose seeds were split across folders: one line per optimizer
+        s.folder = str(root)
     plot(studies, root)
 
     checkpoints = [q for q in (50, 100, 150) if q <= budget] or [budget]

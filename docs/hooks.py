@@ -42,3 +42,37 @@ def stage_sources() -> None:
     shutil.copytree(ROOT / "nasearch", package, ignore=sources_only)
     for name, folder in MAPPED.items():
         shutil.copytree(folder, package / name, ignore=sources_only)
+
+
+#: notebooks under docs/ rendered as manual pages (their code and prose; outputs are stripped in git)
+NOTEBOOKS = ROOT / "docs" / "notebooks"
+
+
+def on_files(files: Any, config: Any, **_: Any) -> Any:
+    """Add a page ``notebooks/<name>.md`` for each ``docs/notebooks/<name>.ipynb``: its markdown cells
+    as they are, its code cells as Python blocks, and a link to download the notebook itself."""
+    from mkdocs.structure.files import File
+
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        uri = f"notebooks/{path.stem}.md"
+        files.append(File.generated(config, uri, content=notebook_markdown(path)))
+    return files
+
+
+def notebook_markdown(path: Path) -> str:
+    """A notebook as Markdown: prose cells verbatim, code cells fenced, a download link on top."""
+    import json
+
+    cells = json.loads(path.read_text())["cells"]
+    parts = []
+    for i, cell in enumerate(cells):
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "markdown":
+            parts.append(source)
+            if i == 0:  # after the title
+                parts.append(f"*A notebook: [download {path.name}]({path.name}) and run it in Jupyter "
+                             f"(`pip install -e \".[notebook]\"` for widget progress bars); CI executes it on "
+                             f"every change (`tests/test_notebook.py`).*")
+        elif cell["cell_type"] == "code":
+            parts.append(f"```python\n{source}\n```")
+    return "\n\n".join(parts) + "\n"

@@ -1,9 +1,40 @@
-"""nasearch: neural architecture search with pluggable predictor surrogates."""
+"""nasearch: neural architecture search with pluggable predictor surrogates.
+
+From Python: ``nasearch.run(config)``, ``nasearch.load(run_dir)``, ``nasearch.plot(*run_dirs)`` and
+``nasearch.compare(...)`` (:mod:`nasearch.python_api`), imported on first use so ``import nasearch``
+stays cheap.
+"""
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from nasearch.errors import ArchError, ConfigError, DataError, NasearchError, RegistryError
 from nasearch.graph import ArchGraph
 
-__all__ = ["ArchGraph", "ArchError", "ConfigError", "DataError", "NasearchError", "RegistryError"]
+if TYPE_CHECKING:
+    from nasearch.python_api import compare, load, plot, run
+    from nasearch.results import CompareResults, RunResults
+
+#: the Python API, by name -> the module that defines it (loaded on first attribute access)
+_LAZY = {
+    "run": "nasearch.python_api", "load": "nasearch.python_api", "plot": "nasearch.python_api",
+    "compare": "nasearch.compare", "RunResults": "nasearch.results", "CompareResults": "nasearch.results",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nasearch' has no attribute {name!r}")
+    if name == "compare":  # the package nasearch.compare, callable as the API's compare()
+        return importlib.import_module(module)
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = [
+    "ArchGraph", "ArchError", "CompareResults", "ConfigError", "DataError", "NasearchError", "RegistryError",
+    "RunResults", "compare", "load", "plot", "run",
+]  # fmt: skip
 __version__ = "0.1.0"

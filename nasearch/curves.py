@@ -2,9 +2,11 @@
 
 For every study (one optimizer, one seed): the best-so-far objective and the test metric of
 that incumbent after each query, and against cumulative simulated training time; regret
-against the benchmark's optimum where the run recorded it. Curves are averaged over seeds
-(mean ± std), one step line per optimizer, written as a tidy CSV beside a PNG; a panel appears
-only where there is data, and runs with different objectives are refused, not overlaid.
+against the benchmark's optimum where the run recorded it (then it leads, on a log scale). Each
+line is one optimizer of one run folder (two folders are never pooled, whatever their config
+names), in one colour across every panel: the median over seeds with an interquartile band,
+drawn as steps, and written as a tidy CSV beside a PNG; a panel appears only where there is
+data, and runs with different objectives are refused, not overlaid.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class StudyRun:
     optimum_key: str | None
     test_optimum: float | None
     records: list[Record]
+    #: the run folder it was read from (two folders of one config name stay apart)
+    folder: str = ""
 
 
 def load_run(run_dir: str | Path) -> list[StudyRun]:
@@ -63,7 +67,7 @@ def load_run(run_dir: str | Path) -> list[StudyRun]:
                 objective=objectives[0][0], maximize=bool(objectives[0][1]),
                 test_metric=attrs.get("test_metric"), optimum=attrs.get("optimum"),
                 optimum_key=attrs.get("optimum_key"), test_optimum=attrs.get("test_optimum"),
-                records=read_records(study),
+                records=read_records(study), folder=str(run_dir),
             )
         )
     return out
@@ -100,6 +104,25 @@ def queries_to_optimum(study: StudyRun) -> int | None:
     return trajectory_queries_to_optimum(study.records, [(study.objective, study.maximize)], optimum_target(study))
 
 
+def identity(study: StudyRun) -> tuple[str, str]:
+    """What makes a line: the run's folder (the run name for a study not read from one) and the optimizer label."""
+    return (study.folder or study.run, study.label)
+
+
+def line_labels(studies: list[StudyRun]) -> dict[tuple[str, str], str]:
+    """The legend name of each (folder, label): the optimizer label, prefixed by its folder where
+    two folders hold the same label (two runs are never pooled into one line)."""
+    folders: dict[str, set[str]] = {}
+    for s in studies:
+        folders.setdefault(s.label, set()).add(identity(s)[0])
+    names = list(dict.fromkeys(identity(s)[0] for s in studies))
+    short = {f: Path(f).name or f for f in names}
+    if len(set(short.values())) < len(names):  # two folders with one base name: the paths as given
+        short = {f: f for f in names}
+    return {identity(s): s.label if len(folders[s.label]) == 1 else f"{short[identity(s)[0]]}: {s.label}"
+            for s in studies}
+
+
 def tidy_rows(studies: list[StudyRun], labels: dict[tuple[str, str], str]) -> list[dict[str, Any]]:
     """One row per (study, query): the per-seed table behind every curve."""
     rows = []
@@ -107,7 +130,8 @@ def tidy_rows(studies: list[StudyRun], labels: dict[tuple[str, str], str]) -> li
         t = trajectory(s)
         for i in range(len(t["query"])):
             rows.append({
-                "optimizer": labels[(s.run, s.label)], "seed": s.seed, "query": int(t["query"][i]),
+                "optimizer": labels[identity(s)], "folder": identity(s)[0], "seed": s.seed,
+                "query": int(t["query"][i]),
                 "simulated_hours": t["simulated_seconds"][i] / 3600.0,
                 "evaluation_hours": t["evaluation_seconds"][i] / 3600.0, "best": t["best"][i],
                 "incumbent_test": t["incumbent_test"][i], "regret": t["regret"][i],
@@ -116,11 +140,21 @@ def tidy_rows(studies: list[StudyRun], labels: dict[tuple[str, str], str]) -> li
     return rows
 
 
+def _q25(x: Any) -> Any:
+    return x.quantile(0.25)
+
+
+def _q75(x: Any) -> Any:
+    return x.quantile(0.75)
+
+
 def aggregate(frame: Any) -> Any:
-    """Mean and std over seeds per (optimizer, query)."""
-    grouped = frame.groupby(["optimizer", "query"])
-    out = grouped[["best", "incumbent_test", "regret", "simulated_hours", "evaluation_hours"]].agg(["mean", "std"])
-    out.columns = [f"{a}_{b}" for a, b in out.columns]
+    """Per (optimizer, query) over seeds: median and interquartile range (what the figure draws),
+    mean and std."""
+    grouped = frame.groupby(["optimizer", "query"], sort=False)
+    columns = ["best", "incumbent_test", "regret", "simulated_hours", "evaluation_hours"]
+    out = grouped[columns].agg(["median", _q25, _q75, "mean", "std"])
+    out.columns = [f"{a}_{b.lstrip('_')}" for a, b in out.columns]
     out["found_optimum_fraction"] = grouped["found_optimum"].mean()
     out["seeds"] = grouped["seed"].nunique()
     return out.reset_index()
@@ -133,25 +167,28 @@ def _time_axis(studies: list[StudyRun]) -> tuple[str, str]:
     return "evaluation_seconds", "evaluation time, summed over workers (hours)"
 
 
-def _time_curves(studies: list[StudyRun], labels: dict[tuple[str, str], str], column: str, points: int = 100) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Best-so-far vs ``column`` (seconds, shown in hours) on a common grid, mean and std over seeds."""
+def _time_curves(studies: list[StudyRun], labels: dict[tuple[str, str], str], column: str, value: str = "best",
+                 points: int = 100) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """``value`` (best-so-far or regret) vs ``column`` (seconds, shown in hours) on a common grid up to
+    the time every seed reached: median, 25th and 75th percentile over seeds."""
     per_label: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     for s in studies:
         t = trajectory(s)
         if len(t["query"]) and t[column][-1] > 0:
-            per_label.setdefault(labels[(s.run, s.label)], []).append((t[column] / 3600.0, t["best"]))
+            per_label.setdefault(labels[identity(s)], []).append((t[column] / 3600.0, t[value]))
     out = {}
     for label, curves in per_label.items():
         end = min(c[0][-1] for c in curves)
         grid = np.linspace(0, end, points)
         vals = []
-        for hours, best in curves:
+        for hours, series in curves:
             idx = np.searchsorted(hours, grid, side="right") - 1
-            vals.append(np.where(idx >= 0, best[np.clip(idx, 0, None)], np.nan))
+            vals.append(np.where(idx >= 0, series[np.clip(idx, 0, None)], np.nan))
         arr = np.array(vals)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN grid points before the first result
-            out[label] = (grid, np.nanmean(arr, axis=0), np.nanstd(arr, axis=0))
+            q25, median, q75 = np.nanpercentile(arr, [25, 50, 75], axis=0)
+        out[label] = (grid, median, q25, q75)
     return out
 
 
@@ -164,7 +201,7 @@ def check_same_objective(studies: list[StudyRun]) -> None:
     """Refuse to overlay runs that optimise different objectives (one y axis would mislead)."""
     seen: dict[tuple[str, bool], list[str]] = {}
     for s in studies:
-        seen.setdefault((s.objective, s.maximize), []).append(s.run)
+        seen.setdefault((s.objective, s.maximize), []).append(identity(s)[0])
     if len(seen) > 1:
         parts = "; ".join(
             f"{', '.join(sorted(set(runs)))}: {'maximise' if mx else 'minimise'} {metric}"
@@ -176,41 +213,73 @@ def check_same_objective(studies: list[StudyRun]) -> None:
         )
 
 
-def panels(studies: list[StudyRun], mean: Any) -> list[tuple[str, str]]:
-    """``(column, y label)`` of each per-query panel that has data: best-so-far always, the
-    incumbent's test metric when recorded, regret only when a benchmark optimum is known."""
+def panels(studies: list[StudyRun], stats: Any) -> list[tuple[str, str]]:
+    """``(column, y label)`` of each per-query panel that has data. Where the benchmark's optimum is
+    known, regret leads (on a log scale: best-so-far accuracies squash into a flat line near the
+    top) and stands for best-so-far; else best-so-far. Then the incumbent's test metric, if recorded."""
     s0 = studies[0]
-    out = [("best", f"best-so-far {s0.objective}")]
-    if mean["incumbent_test_mean"].notna().any():
+    if stats["regret_median"].notna().any():
+        out = [("regret", f"regret of best-so-far {s0.objective}\n(vs the benchmark optimum; 0 = found it)")]
+    else:
+        out = [("best", f"best-so-far {s0.objective}")]
+    if stats["incumbent_test_median"].notna().any():
         out.append(("incumbent_test", f"incumbent's {s0.test_metric or 'test metric'}"))
-    if mean["regret_mean"].notna().any():
-        out.append(("regret", "regret vs the benchmark optimum"))
     return out
 
 
-def figure(studies: list[StudyRun], title: str = "") -> tuple[Any, Any]:
-    """The search-curves figure and its tidy per-seed frame: best-so-far drawn as steps (it only
-    changes when a query improves on it), one panel per quantity that has data, plus best-so-far
-    against (simulated or measured) time."""
+#: how the lines and bands summarise seeds (the legend's title says it on every figure)
+BAND = "median over seeds; band: interquartile range"
+
+
+def colours(labels: list[str]) -> dict[str, Any]:
+    """One colour per line, the same in every panel (first-appearance order)."""
     import matplotlib
 
-    matplotlib.use("Agg")
+    cmap = matplotlib.colormaps["tab10" if len(labels) <= 10 else "tab20"]
+    return {label: cmap(i % cmap.N) for i, label in enumerate(labels)}
+
+
+def headless() -> None:
+    """Draw off-screen (Agg) from the command line; leave a notebook's inline backend alone."""
+    import sys
+
+    import matplotlib
+
+    if "ipykernel" not in sys.modules:
+        matplotlib.use("Agg")
+
+
+def _log_regret(ax: Any, values: Any) -> None:
+    """A symmetric log axis: regret spans decades, and 0 (optimum found) stays on the axis."""
+    positive = np.asarray(values, dtype=float)
+    positive = positive[np.isfinite(positive) & (positive > 0)]
+    if positive.size:
+        ax.set_yscale("symlog", linthresh=min(0.01, float(positive.min())))
+        ax.set_ylim(bottom=0.0)
+
+
+def figure(studies: list[StudyRun], title: str = "") -> tuple[Any, Any]:
+    """The search-curves figure and its tidy per-seed frame: one line per (run folder, optimizer),
+    with one colour in every panel; median over seeds with an interquartile band (stays inside
+    the values the seeds reached); steps, since best-so-far only changes when a query improves it.
+    Regret leads where the benchmark optimum is known; a last panel plots it (or best-so-far)
+    against (simulated or measured) time."""
+    headless()
     import matplotlib.pyplot as plt
     import pandas as pd
 
     if not studies or not any(s.records for s in studies):
         raise ConfigError("no evaluated trials found in the given run folder(s)")
     check_same_objective(studies)
-    label_count: dict[str, set[str]] = {}
-    for s in studies:
-        label_count.setdefault(s.label, set()).add(s.run)
-    labels = {(s.run, s.label): s.label if len(label_count[s.label]) == 1 else f"{s.run}:{s.label}" for s in studies}
+    labels = line_labels(studies)
+    palette = colours(list(dict.fromkeys(labels[identity(s)] for s in studies)))
     frame = pd.DataFrame(tidy_rows(studies, labels))
-    mean = aggregate(frame)
+    stats = aggregate(frame)
     s0 = studies[0]
-    per_query = panels(studies, mean)
+    per_query = panels(studies, stats)
     time_column, time_label = _time_axis(studies)
-    time_curves = _time_curves(studies, labels, time_column)
+    lead = per_query[0][0]
+    time_curves = _time_curves(studies, labels, time_column, value=lead)
     count = len(per_query) + (1 if time_curves else 0)
     cols = 2 if count > 1 else 1
     rows = (count + 1) // 2
@@ -219,48 +288,66 @@ def figure(studies: list[StudyRun], title: str = "") -> tuple[Any, Any]:
     for ax in axes[count:]:
         ax.remove()
     for ax, (column, ylabel) in zip(axes, per_query):
-        for label, group in mean.groupby("optimizer", sort=False):
-            m, sd = group[f"{column}_mean"].to_numpy(), group[f"{column}_std"].fillna(0).to_numpy()
+        for label, group in stats.groupby("optimizer", sort=False):
+            colour = palette[str(label)]
             q = group["query"].to_numpy()
-            ax.step(q, m, where="post", label=seeds_label(str(label), int(group["seeds"].max())))
-            low = np.maximum(m - sd, 0.0) if column == "regret" else m - sd  # regret is never negative
-            ax.fill_between(q, low, m + sd, alpha=0.15, step="post")
+            ax.step(q, group[f"{column}_median"].to_numpy(), where="post", color=colour,
+                    label=seeds_label(str(label), int(group["seeds"].max())))
+            ax.fill_between(q, group[f"{column}_q25"].to_numpy(), group[f"{column}_q75"].to_numpy(),
+                            color=colour, alpha=0.15, step="post", linewidth=0)
         ax.set_xlabel("queries")
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
-        if column == "regret" and (mean["regret_mean"] > 0).any():
-            ax.set_yscale("symlog", linthresh=0.01)  # regret 0 (optimum found) stays visible
+        if column == "regret":
+            _log_regret(ax, frame["regret"])
     if time_curves:
         ax = axes[len(per_query)]
-        for label, (grid_h, m, sd) in time_curves.items():
-            ax.step(grid_h, m, where="post", label=label)
-            ax.fill_between(grid_h, m - sd, m + sd, alpha=0.15, step="post")
+        for label, (grid_h, median, q25, q75) in time_curves.items():
+            ax.step(grid_h, median, where="post", color=palette[label], label=label)
+            ax.fill_between(grid_h, q25, q75, color=palette[label], alpha=0.15, step="post", linewidth=0)
         ax.set_xlabel(time_label)
-        ax.set_ylabel(f"best-so-far {s0.objective}")
+        ax.set_ylabel(per_query[0][1] if lead == "regret" else f"best-so-far {s0.objective}")
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
-    fig.suptitle(title or ", ".join(sorted({s.run for s in studies})) + " — mean ± std over seeds")
+        if lead == "regret":
+            _log_regret(ax, frame["regret"])
+    axes[0].legend(fontsize=8, title=BAND, title_fontsize=8)
+    names = dict.fromkeys(Path(identity(s)[0]).name or identity(s)[0] for s in studies)
+    fig.suptitle(title or ", ".join(names))
     fig.tight_layout()
     return fig, frame
 
 
-def plot(studies: list[StudyRun], out_dir: Path, title: str = "") -> tuple[Path, Path]:
+def write_outputs(fig: Any, frame: Any, out_dir: Path, stem: str = "search_curves") -> tuple[Path, Path]:
+    """Write ``<stem>.csv`` (tidy, per seed), ``<stem>_mean.csv`` (the per-query statistics) and ``<stem>.png``,
+    each whole or not at all (temp file + rename; a full disk is one line, never a truncated file)."""
+    from nasearch.safeio import make_dir, write_bytes, write_text
+
+    make_dir(out_dir)
+    csv = out_dir / f"{stem}.csv"
+    write_text(csv, frame.to_csv(index=False))
+    write_text(out_dir / f"{stem}_mean.csv", aggregate(frame).to_csv(index=False))
+    png = out_dir / f"{stem}.png"
+    write_bytes(png, png_bytes(fig))
+    return png, csv
+
+
+def plot(studies: list[StudyRun], out_dir: Path, title: str = "", stem: str = "search_curves") -> tuple[Path, Path]:
     """Write ``search_curves.csv`` (tidy, per seed), ``search_curves_mean.csv`` and the PNG."""
     import matplotlib.pyplot as plt
 
-    from nasearch.safeio import make_dir, write_bytes, write_text
-
     fig, frame = figure(studies, title)
     try:
-        make_dir(out_dir)
-        csv = out_dir / "search_curves.csv"
-        write_text(csv, frame.to_csv(index=False))  # whole or not at all (temp file + rename), one line on failure
-        write_text(out_dir / "search_curves_mean.csv", aggregate(frame).to_csv(index=False))
-        png = out_dir / "search_curves.png"
-        write_bytes(png, png_bytes(fig))
+        return write_outputs(fig, frame, out_dir, stem)
     finally:
         plt.close(fig)
-    return png, csv
+
+
+def overlay_stem(run_dirs: list[str]) -> str:
+    """The file stem for several folders plotted together: ``search_curves+<other>+...``, so an
+    overlay written into the first folder never replaces that folder's own plot files."""
+    if len(run_dirs) == 1:
+        return "search_curves"
+    return "search_curves+" + "+".join(Path(d).resolve().name for d in run_dirs[1:])
 
 
 def png_bytes(fig: Any, dpi: int = 110) -> bytes:
@@ -278,12 +365,13 @@ def cli_plot(args: argparse.Namespace) -> int:
     for run_dir in args.run_dirs:
         studies += load_run(run_dir)
     out_dir = Path(args.out or args.run_dirs[0])
-    png, csv = plot(studies, out_dir)
+    png, csv = plot(studies, out_dir, stem="search_curves" if args.out else overlay_stem(list(args.run_dirs)))
     print(f"wrote {png} and {csv}")
+    labels = line_labels(studies)
     frame_hits: dict[str, list[int | None]] = {}
     for s in studies:
         if s.optimum is not None or s.optimum_key is not None:  # real evaluations have no known optimum
-            frame_hits.setdefault(s.label, []).append(queries_to_optimum(s))
+            frame_hits.setdefault(labels[identity(s)], []).append(queries_to_optimum(s))
     for label, hits in frame_hits.items():
         found = [h for h in hits if h is not None]
         text = f" (after {np.mean(found):.0f} queries on average)" if found else ""

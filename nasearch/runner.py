@@ -434,7 +434,7 @@ def in_flight_marker(ctx: SearchContext, tracker: StudyTracker, optimizer: Any) 
 def _progress(enabled: bool, total: int | None, initial: int, desc: str) -> Any:
     if not enabled:
         return None
-    from tqdm import tqdm
+    from tqdm.auto import tqdm  # a widget in Jupyter, text in a terminal
 
     return tqdm(total=total, initial=initial, desc=desc, unit="query", dynamic_ncols=True, file=sys.stderr)
 

@@ -72,3 +72,84 @@ def test_runs_with_different_objectives_are_refused(tmp_path: Path) -> None:
     studies = [_study("acc"), _study("lat", objective="latency_ms", maximize=False)]
     with pytest.raises(ConfigError, match=r"different objectives.*acc: maximise valid_accuracy.*lat: minimise latency_ms"):
         plot(studies, tmp_path)
+
+
+# --- issue 26: plots that cannot lie ---------------------------------------------------------------
+def _valued(label: str, values: list[float], seed: int = 0, optimum: float | None = None) -> StudyRun:
+    """A benchmark-like study (simulated costs recorded) whose best-so-far follows ``values``."""
+    records = [Record(i, f"{label}-{seed}-{i}", f"{label}{seed}k{i}", COMPLETE, {"acc": v}, 3600.0, 1.0)
+               for i, v in enumerate(values)]
+    return StudyRun("run", label, seed, "acc", True, None, optimum, None, None, records)
+
+
+def _line_colours(fig) -> list[dict[str, tuple]]:  # type: ignore[no-untyped-def]
+    """Per axis: optimizer name (the legend text up to " (") -> the colour of its line."""
+    return [{line.get_label().split(" (")[0]: tuple(line.get_color()) for line in ax.get_lines()
+             if not line.get_label().startswith("_")} for ax in _used_axes(fig)]
+
+
+def test_one_colour_per_optimizer_in_every_panel(tmp_path: Path, captured: list) -> None:
+    """The query panels and the time panel give each optimizer the same colour (it was run order in
+    one and alphabetical order in the other, so the time panel's colours matched the wrong legend)."""
+    studies = [_valued("zeta", [60.0, 80.0, 90.0]), _valued("alpha", [50.0, 65.0, 70.0])]
+    plot(studies, tmp_path)
+    per_axis = _line_colours(captured[0])
+    assert len(per_axis) == 2 and all(set(m) == {"zeta", "alpha"} for m in per_axis)
+    assert per_axis[0] == per_axis[1]
+    assert per_axis[0]["zeta"] != per_axis[0]["alpha"]
+
+
+def test_bands_stay_inside_the_values_the_seeds_reached(tmp_path: Path, captured: list) -> None:
+    """Near the top of a bounded metric a mean ± std band ran past 100 %; the interquartile band cannot."""
+    studies = [_valued("evolution", [100.0, 100.0, 100.0], seed=0), _valued("evolution", [90.0, 95.0, 99.0], seed=1),
+               _valued("evolution", [99.0, 100.0, 100.0], seed=2)]
+    plot(studies, tmp_path)
+    fig = captured[0]
+    for ax in _used_axes(fig):
+        for band in ax.collections:
+            ys = [y for path in band.get_paths() for _, y in path.vertices]
+            assert max(ys) <= 100.0 + 1e-9 and min(ys) >= 90.0 - 1e-9
+    legend = fig.axes[0].get_legend()
+    assert "median" in legend.get_title().get_text() and "interquartile" in legend.get_title().get_text()
+
+
+def test_regret_leads_on_a_log_axis_when_the_optimum_is_known(tmp_path: Path, captured: list) -> None:
+    studies = [_valued("evolution", [80.0, 90.0, 95.0], seed=s, optimum=95.0) for s in (0, 1)]
+    plot(studies, tmp_path)
+    lead = captured[0].axes[0]
+    assert "regret" in lead.get_ylabel() and lead.get_yscale() == "symlog"
+    time_panel = _used_axes(captured[0])[-1]
+    assert "time" in time_panel.get_xlabel() and "regret" in time_panel.get_ylabel()
+
+
+RUN = """\
+name: same_name
+seeds: [0]
+search_space: {name: nasbench201}
+evaluator: {name: benchmark, metric: cifar10-valid/valid_accuracy, test_metric: cifar10/test_accuracy}
+optimizer: {name: random}
+budget: {queries: 6}
+parallel: {backend: serial}
+"""
+
+
+def test_two_folders_with_one_config_name_are_two_lines(tmp_path: Path, captured: list, capsys) -> None:  # type: ignore[no-untyped-def]
+    """``nasearch plot A B`` of two runs named alike: two labelled lines (it pooled them into one
+    "random (2 seeds)"), and A's own plot files are left as they were (they were overwritten)."""
+    from nasearch.cli import main
+
+    config = tmp_path / "run.yaml"
+    config.write_text(RUN)
+    first, second = tmp_path / "try", tmp_path / "full"
+    assert main(["run", str(config), "--out", str(first), "--no-progress"]) == 0
+    assert main(["run", str(config), "--out", str(second), "--no-progress", "--set", "seeds=[0,1]"]) == 0
+    own = (first / "search_curves.png").read_bytes(), (first / "search_curves.csv").read_bytes()
+    captured.clear()
+    capsys.readouterr()
+    assert main(["plot", str(first), str(second)]) == 0
+    texts = [t.get_text() for ax in captured[0].axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+    assert sorted(texts) == ["full: random (2 seeds)", "try: random (1 seed)"]
+    assert ((first / "search_curves.png").read_bytes(), (first / "search_curves.csv").read_bytes()) == own
+    assert (first / "search_curves+full.png").is_file()
+    printed = capsys.readouterr().out
+    assert "try: random: optimum found in" in printed and "/1 seeds" in printed and "/2 seeds" in printed

@@ -32,6 +32,10 @@ cells and columns), :mod:`~nasearch.compare.protocols` (splits), :mod:`~nasearch
 
 from __future__ import annotations
 
+import sys
+import types
+from typing import Any
+
 from nasearch.compare.cli import cli_compare, plot_curves
 from nasearch.compare.fitting import CSV_COLUMNS, TRACE_COLUMNS, row_options, run_compare, score
 from nasearch.compare.protocols import (
@@ -54,3 +58,16 @@ __all__ = [
     "check_split", "cli_compare", "get_protocol", "load_config", "paper_protocol", "plot_curves", "predictor_specs",
     "random_protocol", "register_protocol", "row_options", "run_compare", "score", "test_cells", "unseen_mask",
 ]  # fmt: skip
+
+
+class _CallablePackage(types.ModuleType):
+    """``nasearch.compare(...)`` is the Python API's ``compare`` (:func:`nasearch.python_api.compare`)
+    although ``nasearch.compare`` is also this package: once imported, a package is its parent's attribute."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from nasearch.python_api import compare
+
+        return compare(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage

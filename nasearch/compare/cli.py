@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import copy
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nasearch.compare.fitting import run_compare
-from nasearch.compare.schema import load_config, predictor_specs
+from nasearch.compare.schema import CompareConfig, load_config, predictor_specs
+from nasearch.compare.task import Task
 from nasearch.errors import ConfigError
 
 
 def plot_curves(rows: list[dict[str, Any]], path: Path, title: str = "") -> Path:
-    """Metric vs training size (log x), mean +- std over seeds, one line per predictor."""
-    import matplotlib
+    """Write ``curves_figure`` of ``rows`` to ``path``."""
+    import matplotlib.pyplot as plt
 
-    matplotlib.use("Agg")
+    fig = curves_figure(rows, title)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+#: the range of each score (the bands are clipped to it)
+_RANGES = {"kendall_tau": (-1.0, 1.0), "mape": (0.0, None), "acc10": (0.0, 100.0)}
+
+
+def curves_figure(rows: list[dict[str, Any]], title: str = "") -> Any:
+    """Metric vs training size (log x), mean ± standard error over seeds, one line per predictor."""
+    from nasearch.curves import headless
+
+    headless()
     import matplotlib.pyplot as plt
     import pandas as pd
 
@@ -28,21 +45,26 @@ def plot_curves(rows: list[dict[str, Any]], path: Path, title: str = "") -> Path
     for ax, metric in zip(axes[0], metrics):
         frame[metric] = pd.to_numeric(frame[metric], errors="coerce")
         for label, group in frame.groupby("predictor", sort=False):
-            stats = group.groupby("train_size")[metric].agg(["mean", "std"]).fillna(0.0)
+            stats = group.groupby("train_size")[metric].agg(["mean", "sem", "count"])
+            stats["sem"] = stats["sem"].fillna(0.0)
             x = stats.index.to_numpy(dtype=float)
-            ax.plot(x, stats["mean"], marker="o", label=str(label))
-            ax.fill_between(x, stats["mean"] - stats["std"], stats["mean"] + stats["std"], alpha=0.2)
+            seeds = int(stats["count"].max())
+            ax.plot(x, stats["mean"], marker="o", label=f"{label} ({seeds} seed{'' if seeds == 1 else 's'})")
+            low, high = _RANGES[metric]  # the band stays inside what the score can be
+            ax.fill_between(x, (stats["mean"] - stats["sem"]).clip(low, high),
+                            (stats["mean"] + stats["sem"]).clip(low, high), alpha=0.2)
         ax.set_xscale("log")
+        sizes = sorted(int(v) for v in pd.to_numeric(frame["train_size"]).unique())
+        ax.set_xticks(sizes, [str(v) for v in sizes])
+        ax.minorticks_off()
         ax.set_xlabel("training cells")
         ax.set_ylabel({"kendall_tau": "Kendall tau-b", "mape": "MAPE (%)", "acc10": "Acc(10%) (%)"}[metric])
         ax.grid(True, alpha=0.3)
-    axes[0][0].legend()
+    axes[0][0].legend(title="mean ± standard error", fontsize=8)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return fig
 
 
 def csv_list(text: str | None, cast: Callable[[str], Any], what: str) -> list[Any] | None:
@@ -55,35 +77,70 @@ def csv_list(text: str | None, cast: Callable[[str], Any], what: str) -> list[An
         raise ConfigError(f"--{what} {text!r}: expected a comma-separated list") from None
 
 
+@dataclass
+class CompareJob:
+    """A validated comparison, ready to fit: what ``nasearch compare`` and ``nasearch.compare`` run."""
+
+    config: CompareConfig
+    specs: dict[str, tuple[str, dict[str, Any]]]
+    out_dir: Path
+    title: str
+    #: the cells to compare on (None: the config's benchmark table)
+    task: Task | None = None
+
+
+def prepare_compare(config: str | Mapping[str, Any] | None = None, *, predictors: Sequence[str] | None = None,
+                    sizes: Sequence[int] | None = None, seeds: Sequence[int] | None = None,
+                    protocol: str | None = None, overrides: Sequence[str] = (),
+                    out: str | Path | None = None) -> CompareJob:
+    """A compare YAML (a path, or the same keys as a mapping) with the command line's overrides applied."""
+    from nasearch.config import Source, apply_overrides, build_dataclass
+
+    if config is None:
+        raise ConfigError("nasearch compare needs a CONFIG.yaml or --from-run RUN_DIR")
+    if isinstance(config, Mapping):
+        source = Source("<compare config>")
+        data = apply_overrides(copy.deepcopy(dict(config)), list(overrides), source)
+        cfg = build_dataclass(CompareConfig, data, source)
+    else:
+        cfg, source = load_config(str(config), list(overrides))
+    if sizes:
+        cfg.sizes = list(sizes)
+    if seeds:
+        cfg.seeds = list(seeds)
+    if protocol:
+        cfg.protocol = protocol
+    specs = predictor_specs(cfg, source)
+    if predictors:
+        unknown = [n for n in predictors if n not in specs]
+        from nasearch.registry import PREDICTORS
+
+        for n in unknown:  # a registry name not in the config: run it with default options
+            PREDICTORS.get(n)
+            specs[n] = (n, {})
+        specs = {n: specs[n] for n in predictors}
+    out_dir = Path(out) if out else Path("runs") / "out" / cfg.name
+    return CompareJob(cfg, specs, out_dir, f"{cfg.name} ({cfg.protocol} protocol, {cfg.target_metric})")
+
+
+def execute(job: CompareJob, log: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    """Fit and score every row of ``job`` (results.csv), then draw curves.png."""
+    rows = run_compare(job.config, job.specs, job.out_dir, task=job.task, log=log)
+    plot_curves(rows, job.out_dir / "curves.png", job.title)
+    return rows
+
+
 def cli_compare(args: argparse.Namespace) -> int:
     """``nasearch compare CONFIG.yaml [--predictors a,b] [--sizes ..] [--seeds ..] [--protocol ..] [--out DIR]``."""
     if getattr(args, "from_run", None):  # the cells of a finished run instead of a table
         from nasearch.compare.from_run import cli_compare_from_run
 
         return cli_compare_from_run(args)
-    if not args.config:
-        raise ConfigError("nasearch compare needs a CONFIG.yaml or --from-run RUN_DIR")
-    config, source = load_config(args.config, list(getattr(args, "overrides", []) or []))
-    sizes = csv_list(args.sizes, int, "sizes")
-    seeds = csv_list(args.seeds, int, "seeds")
-    names = csv_list(args.predictors, str, "predictors")
-    if sizes:
-        config.sizes = sizes
-    if seeds:
-        config.seeds = seeds
-    if args.protocol:
-        config.protocol = args.protocol
-    specs = predictor_specs(config, source)
-    if names:
-        unknown = [n for n in names if n not in specs]
-        from nasearch.registry import PREDICTORS
-
-        for n in unknown:  # a registry name not in the config: run it with default options
-            PREDICTORS.get(n)
-            specs[n] = (n, {})
-        specs = {n: specs[n] for n in names}
-    out_dir = Path(args.out) if args.out else Path("runs") / "out" / config.name
-    rows = run_compare(config, specs, out_dir)
-    plot_curves(rows, out_dir / "curves.png", f"{config.name} ({config.protocol} protocol, {config.target_metric})")
-    print(f"wrote {out_dir / 'results.csv'} and {out_dir / 'curves.png'} ({len(rows)} fits)")
+    job = prepare_compare(
+        args.config, predictors=csv_list(args.predictors, str, "predictors"), sizes=csv_list(args.sizes, int, "sizes"),
+        seeds=csv_list(args.seeds, int, "seeds"), protocol=args.protocol,
+        overrides=list(getattr(args, "overrides", []) or []), out=args.out,
+    )  # fmt: skip
+    rows = execute(job)
+    print(f"wrote {job.out_dir / 'results.csv'} and {job.out_dir / 'curves.png'} ({len(rows)} fits)")
     return 0

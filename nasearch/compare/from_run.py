@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
@@ -22,8 +23,17 @@ import yaml
 from nasearch.compare.task import Task
 from nasearch.errors import ConfigError
 
+if TYPE_CHECKING:
+    from nasearch.compare.cli import CompareJob
+
 #: predictors compared when ``--predictors`` is not given: two quick baselines and NN-Former
 DEFAULT_PREDICTORS = ("random_forest", "mlp", "nnformer")
+#: their options unless ``--set predictors.NAME.KEY=...`` says otherwise: training capped at a few
+#: hundred optimizer steps, so that the default comparison (3 predictors x 3 sizes x 3 seeds) of a
+#: 60-cell run finishes in under 5 minutes on 2 CPU cores (264 s measured on a shared machine: BENCHMARKS.md,
+#: section ``compare_from_run_cpu``);
+#: the package defaults train for up to 16,000 steps, minutes per fit
+DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {"mlp": {"max_steps": 300}, "nnformer": {"max_steps": 300}}
 #: fewer distinct evaluated cells than this leaves no meaningful split
 MIN_CELLS = 10
 
@@ -116,29 +126,29 @@ def default_sizes(cells: int) -> list[int]:
     return sorted({max(4, cells // 4), max(4, cells // 2), max(4, (3 * cells) // 4)})
 
 
-def cli_compare_from_run(args: argparse.Namespace) -> int:
-    """``nasearch compare --from-run RUN_DIR [--predictors a,b] [--sizes ..] [--seeds ..] [--set k=v]``."""
-    from nasearch.compare.cli import csv_list, plot_curves
-    from nasearch.compare.fitting import run_compare
+def prepare_from_run(run_dir: str | Path, *, predictors: Sequence[str] | None = None,
+                     sizes: Sequence[int] | None = None, seeds: Sequence[int] | None = None,
+                     overrides: Sequence[str] = (), out: str | Path | None = None,
+                     log: Callable[[str], None] = print) -> CompareJob:
+    """The comparison on a finished run's cells, with the defaults of ``--from-run``."""
+    from nasearch.compare.cli import CompareJob
     from nasearch.compare.schema import CompareConfig, predictor_specs
     from nasearch.config import Source, apply_overrides, build_dataclass
 
-    run_dir = Path(args.from_run)
-    if getattr(args, "protocol", None) not in (None, "random"):
-        raise ConfigError("--from-run compares on random splits of the run's cells; drop --protocol")
+    run_dir = Path(run_dir)
     task, objective, run_name = run_task(run_dir)
-    names = csv_list(args.predictors, str, "predictors") or list(DEFAULT_PREDICTORS)
+    names = list(predictors or DEFAULT_PREDICTORS)
     data: dict[str, Any] = {
         "name": f"{run_name}-predictors",
-        "sizes": csv_list(args.sizes, int, "sizes") or default_sizes(len(task)),
-        "seeds": csv_list(args.seeds, int, "seeds") or [0, 1, 2],
-        "predictors": {n: {} for n in names},
+        "sizes": list(sizes or default_sizes(len(task))),
+        "seeds": list(seeds or [0, 1, 2]),
+        "predictors": {n: dict(DEFAULT_OPTIONS.get(n, {})) for n in names},
         "space": "(from run)",
         "train_metric": objective,
         "protocol": "random",
     }
     source = Source(f"--from-run {run_dir}")
-    data = apply_overrides(data, list(getattr(args, "overrides", []) or []), source)
+    data = apply_overrides(data, list(overrides), source)
     config = build_dataclass(CompareConfig, data, source)
     too_big = [s for s in config.sizes if s >= len(task)]
     if too_big:
@@ -146,10 +156,23 @@ def cli_compare_from_run(args: argparse.Namespace) -> int:
             f"training size(s) {too_big} not smaller than the run's {len(task)} evaluated cells"
         )
     specs = predictor_specs(config, source)
-    out_dir = Path(args.out) if args.out else run_dir / "predictors"
-    print(f"{len(task)} distinct cells evaluated by run {run_name!r}, target {objective}")
-    rows = run_compare(config, specs, out_dir, task=task)
+    out_dir = Path(out) if out else run_dir / "predictors"
+    log(f"{len(task)} distinct cells evaluated by run {run_name!r}, target {objective}")
     title = f"{run_name}: predictors on its {len(task)} evaluated cells (random splits, {objective})"
-    plot_curves(rows, out_dir / "curves.png", title)
-    print(f"wrote {out_dir / 'results.csv'} and {out_dir / 'curves.png'} ({len(rows)} fits)")
+    return CompareJob(config, specs, out_dir, title, task)
+
+
+def cli_compare_from_run(args: argparse.Namespace) -> int:
+    """``nasearch compare --from-run RUN_DIR [--predictors a,b] [--sizes ..] [--seeds ..] [--set k=v]``."""
+    from nasearch.compare.cli import csv_list, execute
+
+    if getattr(args, "protocol", None) not in (None, "random"):
+        raise ConfigError("--from-run compares on random splits of the run's cells; drop --protocol")
+    job = prepare_from_run(
+        args.from_run, predictors=csv_list(args.predictors, str, "predictors"),
+        sizes=csv_list(args.sizes, int, "sizes"), seeds=csv_list(args.seeds, int, "seeds"),
+        overrides=list(getattr(args, "overrides", []) or []), out=args.out,
+    )  # fmt: skip
+    rows = execute(job)
+    print(f"wrote {job.out_dir / 'results.csv'} and {job.out_dir / 'curves.png'} ({len(rows)} fits)")
     return 0

@@ -31,8 +31,10 @@ class CompareConfig:
     relative_metrics: bool | None = None
     #: score on a seeded random subset of this many test cells (None: all of them)
     test_subsample: int | None = None
-    #: torch CPU threads for the fits (None: torch's default)
-    threads: int | None = None
+    #: torch CPU threads per fit (None: torch's default, which on shared cores is many times slower)
+    threads: int | None = 1
+    #: fits run in parallel, each in its own process (None: the CPUs this process may use; 1: in this process)
+    workers: int | None = None
     #: cells (on the train metric) given to predictors that take an ``eval_set``, to pick their
     #: best checkpoint: the next N cells after the training ones (paper protocol; the paper's N
     #: is 1024) or N random non-training cells (random protocol). 0: none.
@@ -47,6 +49,10 @@ class CompareConfig:
             raise ValueError("predictors must name at least one predictor")
         if self.test_subsample is not None and self.test_subsample < 2:
             raise ValueError("test_subsample must be >= 2 or null")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"workers must be >= 1 or null (the CPUs available), got {self.workers}")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be >= 1 or null (torch's default), got {self.threads}")
         if self.validation_size != 0 and self.validation_size < 2:
             raise ValueError(f"validation_size must be 0 (none) or >= 2, got {self.validation_size}")
 
