@@ -53,11 +53,12 @@ NSGA2 = "[{name: optuna, label: nsga2, sampler: nsga2, sampler_options: {populat
 
 
 def git_state() -> tuple[str, bool]:
-    """(short commit, whether the tree has uncommitted changes to tracked files)."""
+    """(short commit, whether tracked files other than the outputs BENCHMARKS.md / README.md have
+    uncommitted changes)."""
     commit = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=REPO, capture_output=True, text=True,
                             check=False).stdout.strip() or "unknown"  # fmt: skip
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True,
-                           text=True, check=False).stdout.strip() != ""  # fmt: skip
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!BENCHMARKS.md",
+                            ":!README.md"], cwd=REPO, capture_output=True, text=True, check=False).stdout.strip() != ""  # fmt: skip
     return commit, dirty
 
 
