@@ -132,9 +132,10 @@ def estimate(ctx: Context, name: str, options: dict[str, Any], target: str, devi
 
 
 # --- LeDG-Former: one fit per held-out die, predictions for each of its settings ----------------------
-def ledgformer_predictions(ctx: Context, targets: list[str], log: Any = print) -> dict[str, np.ndarray]:
+def ledgformer_predictions(ctx: Context, targets: list[str], log: Any = print, fit: bool = True) -> dict[str, np.ndarray]:
     """LeDG-Former zero-shot predictions for ``targets``: one model per held-out die (the settings of the
-    other dies, ``hardware_aware.DEFAULT_MODEL`` options), cached under ``OUT``."""
+    other dies, ``hardware_aware.DEFAULT_MODEL`` options), cached under ``OUT``; ``fit=False`` returns
+    the cached dies only."""
     from nasearch.devices import load_devices
     from nasearch.registry import PREDICTORS
     from nasearch.search_spaces.nasbench201.hardware_aware import DEFAULT_MODEL
@@ -155,6 +156,8 @@ def ledgformer_predictions(ctx: Context, targets: list[str], log: Any = print) -
             if all(t in cached.files for t in group):
                 out.update({t: np.asarray(cached[t]) for t in group})
                 continue
+        if not fit:
+            continue
         devices = training_devices(ctx, group[0])
         columns = np.stack([ctx.latency[d] for d in devices])
         measured = np.flatnonzero(np.isfinite(columns).all(axis=0))
@@ -178,13 +181,13 @@ def ledgformer_predictions(ctx: Context, targets: list[str], log: Any = print) -
     return out
 
 
-def zero_shot(ctx: Context, with_ledgformer: bool) -> tuple[list[list[Any]], dict[str, Any]]:
+def zero_shot(ctx: Context, with_ledgformer: bool, fit: bool = True) -> tuple[list[list[Any]], dict[str, Any]]:
     """Per target: exact front, ceiling, and each estimator's τ / ρ / predicted-front share."""
     from nasearch.devices import load_devices
     from nasearch.search_spaces.nasbench201.latency_models import NearestDevice, build_task, die_of
 
     table = load_devices()
-    ledg = ledgformer_predictions(ctx, ctx.devices) if with_ledgformer else {}
+    ledg = ledgformer_predictions(ctx, ctx.devices, fit=fit) if with_ledgformer else {}
     rows, raw = [], {}
     for target in ctx.devices:
         devices = training_devices(ctx, target)
@@ -344,6 +347,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--parts", default="zero_shot,few_shot,search,guided")
     parser.add_argument("--seeds", type=int, default=5, help="NSGA-II seeds per target and latency source")
     parser.add_argument("--no-ledgformer", action="store_true", help="leave LeDG-Former out (its fits are the slow part)")
+    parser.add_argument("--cached-ledgformer", action="store_true",
+                        help="score LeDG-Former only on the dies whose fit is cached (no new fit)")
     parser.add_argument("--allow-dirty", action="store_true", help="measure from uncommitted code (not written)")
     args = parser.parse_args(argv)
     commit, dirty = git_state()
@@ -365,7 +370,7 @@ def main(argv: list[str] | None = None) -> None:
 
     if "zero_shot" in parts:
         start = time.perf_counter()
-        rows, raw = zero_shot(ctx, not args.no_ledgformer)
+        rows, raw = zero_shot(ctx, not args.no_ledgformer, fit=not args.cached_ledgformer)
         (OUT / "zero_shot.json").write_text(json.dumps({"commit": commit, "raw": raw}, indent=1, default=str))
         ledg = [t for t in raw if "ledgformer" in raw[t]["scores"]]
         wins = sum(r[-1] == "yes" for r in rows if r[0] in ledg)
