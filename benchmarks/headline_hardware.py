@@ -112,7 +112,8 @@ def hardware_headline(benchmarks: str) -> list[str]:
         guided = table(section(benchmarks, GUIDED), "target", "100 queries")
         out += [
             "",
-            "The surrogate-guided `predictor_evolution` at 100 queries, same share (section "
-            f"`{GUIDED}`): " + "; ".join(f"{r['target']} {r['100 queries']}" for r in guided) + ".",
+            f"The surrogate-guided `predictor_evolution` at 100 queries, same share, {guided[0]['seeds']} seed(s) "
+            f"(section `{GUIDED}`): " + "; ".join(f"{r['target']} {r['100 queries'].split(' [')[0]}" for r in guided)
+            + ".",
         ]
     return out
