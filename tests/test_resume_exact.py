@@ -32,6 +32,7 @@ OPTIMIZER_BLOCKS = {
     "bayesian": "{name: bayesian, surrogate: {name: 'search_helpers:RidgeEnsembleSurrogate'},"
     " ensemble_size: 2, num_init: 10, k: 5, pool_size: 60}",
     "optuna": "{name: optuna, sampler: tpe}",
+    "pareto_mutation": "{name: pareto_mutation, num_init: 5}",
 }
 #: Optuna keeps its samplers' random state to itself: after a resume its proposals differ from an
 #: uninterrupted run's (never repeating a cell); every other optimizer continues identically
