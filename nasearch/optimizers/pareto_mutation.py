@@ -16,7 +16,6 @@ import numpy as np
 
 from nasearch.errors import ConfigError
 from nasearch.optimizers.base import SpaceOptimizer
-from nasearch.optimizers.pareto import pareto_mask
 
 
 class ParetoMutation(SpaceOptimizer):
@@ -45,8 +44,12 @@ class ParetoMutation(SpaceOptimizer):
         scored = self.scored()
         if not scored:
             return []
-        mask = pareto_mask(np.asarray([s for _, s in scored], dtype=float))
-        return [scored[i][0] for i in np.flatnonzero(mask)]
+        pts = np.asarray([s for _, s in scored], dtype=float)
+        # the first front only (pareto_mask peels every front: quadratic per front)
+        ge = np.all(pts[None, :, :] >= pts[:, None, :], axis=2)
+        gt = np.any(pts[None, :, :] > pts[:, None, :], axis=2)
+        dominated = np.any(ge & gt, axis=1)
+        return [scored[i][0] for i in np.flatnonzero(~dominated)]
 
     def _propose(self, n: int) -> Sequence[Hashable]:
         out: list[Hashable] = []
