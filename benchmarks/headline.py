@@ -105,18 +105,9 @@ def headline(benchmarks: str) -> str:
         row = _row(rel, name)
         out.append(f"| `{name}` | {row['found optimum']} | {row['mean queries']} | {row['mean ÷ evolution [95 % CI]']} |")
     out += out_of_sample(benchmarks, fresh)
-    hw = table(section(benchmarks, "hardware_aware_gpu_10"), "chip held out", "zero-shot / oracle")
-    nsga = [r for r in hw if r["optimizer"] == "nsga2"]
-    out += [
-        "",
-        "Hardware-aware search on a GPU chip never measured (every setting of the chip held out of the LeDG-Former "
-        "latency model's training), NSGA-II, 10 seeds × 100 queries: hypervolume under the measured latency, "
-        "relative to the same search on the measured latency (section `hardware_aware_gpu_10`):",
-        "",
-        "| chip held out | zero-shot ÷ oracle | params proxy ÷ oracle |",
-        "|---|---|---|",
-    ]
-    out += [f"| {r['chip held out']} | {r['zero-shot / oracle']} | {r['params / oracle']} |" for r in nsga]
+    from benchmarks.headline_hardware import hardware_headline
+
+    out += hardware_headline(benchmarks)
     return "\n".join(out)
 
 

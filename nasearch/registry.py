@@ -172,6 +172,7 @@ OPTIMIZERS = Registry(
         "predictor_local_search": "nasearch.optimizers.predictor_local_search:PredictorLocalSearch",
         "bayesian": "nasearch.optimizers.bayesian:BayesianOptimization",
         "optuna": "nasearch.optimizers.optuna_sampler:OptunaSampler",
+        "pareto_mutation": "nasearch.optimizers.pareto_mutation:ParetoMutation",
     },
     required=("ask", "tell"),
 )

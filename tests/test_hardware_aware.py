@@ -19,7 +19,7 @@ from nasearch.search_spaces.nasbench201.benchmark import HELP_DEVICES
 from nasearch.search_spaces.nasbench201.hardware_aware import PREDICTED, target_spec, training_devices
 
 YAML = Path(__file__).resolve().parent.parent / "runs" / "nb201_zero_shot_pareto.yaml"
-TINY_MODEL = "{train_cells: 10, seed: 0, predictor: {epochs: 1, batch_size: 128, log_target: true, threads: 1}}"
+TINY_MODEL = "{name: ledgformer, train_cells: 10, seed: 0, predictor: {epochs: 1, batch_size: 128, log_target: true, threads: 1}}"
 AMPERE = {"vendor": "Nvidia", "kind": "GPU", "precision": "FP32", "peak_tflops": 35.6,
           "memory_bandwidth_gbs": 936, "architecture": "Ampere", "power_w": 350, "batch_size": 32}  # fmt: skip
 
@@ -46,7 +46,11 @@ def test_a_shared_chip_leaves_with_its_twin_and_a_described_device_holds_nothing
         ({"device": "titan_rtx_33"}, "did you mean 'titan_rtx_32'"),
         ({"device": "titan_rtx_32", "latency": "measured"}, "latency must be one of zero_shot, true, params"),
         ({"device": AMPERE, "latency": "true"}, "needs a device from the table"),
-        ({"device": "titan_rtx_32", "latency_model": {"train_cell": 5}}, "did you mean 'train_cells'"),
+        ({"device": "titan_rtx_32", "latency_model": {"name": "ledgformer", "train_cell": 5}}, "did you mean 'train_cells'"),
+        ({"device": "titan_rtx_32", "latency_model": {"name": "geomaen"}}, "did you mean 'geomean'"),
+        ({"device": "titan_rtx_32", "latency_model": {"name": "combination"}}, "needs measured cells of the target"),
+        ({"device": "titan_rtx_32", "measured_cells": {"|bogus~0|": 3.0}}, "measured_cells: '|bogus~0|' is not"),
+        ({"device": "titan_rtx_32", "measured_cells": {"0": -1}}, "must map to a positive latency"),
         ({"device": {**AMPERE, "peak_tflops": -1}}, "peak_tflops must be a positive number"),
     ],
 )

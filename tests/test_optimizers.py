@@ -24,6 +24,7 @@ ALL = {
     "predictor_local_search": {"surrogate": RidgeSurrogate(), "num_init": 10, "k": 3},
     "bayesian": {"surrogate": RidgeSurrogate(), "ensemble_size": 2, "num_init": 10, "k": 5, "pool_size": 60},
     "optuna": {"sampler": "tpe"},
+    "pareto_mutation": {"num_init": 5},
 }
 
 

@@ -154,7 +154,10 @@ class HardwareAwareEvaluator(BenchmarkEvaluator):
     ``device``: a device-table name (its whole chip leaves the latency model's training) or a
     mapping of attributes (nothing is held out unless ``exclude_chips`` names chips).
     ``accuracy``: the table metric to maximise. ``latency``: ``zero_shot`` | ``true`` | ``params``.
-    ``latency_model``: ``train_cells``, ``seed`` and ``predictor`` (LeDG-Former options).
+    ``latency_model``: ``name`` (a latency estimator of ``latency_models.LATENCY_MODELS``; default
+    ``latency_models.DEFAULT_ESTIMATOR``) and that estimator's options (``ledgformer``: ``train_cells``,
+    ``seed``, ``predictor``). ``measured_cells``: few-shot, ``{arch string or index: ms}`` measured on
+    the target (the ``combination`` estimator fits on them).
     ``references``: with ``latency: zero_shot``, also run these (oracle ``true``, proxy ``params``)
     and report their hypervolumes under the true latency.
     """
@@ -169,6 +172,7 @@ class HardwareAwareEvaluator(BenchmarkEvaluator):
         exclude_chips: tuple[str, ...] | list[str] = (),
         references: tuple[str, ...] | list[str] = ("true", "params"),
         test_metric: str | None = "auto",
+        measured_cells: Mapping[str, float] | None = None,
     ) -> None:
         if latency not in LATENCY_SOURCES:
             raise ConfigError(f"evaluator hardware_aware: latency must be one of {', '.join(LATENCY_SOURCES)}, got {latency!r}")
@@ -184,8 +188,14 @@ class HardwareAwareEvaluator(BenchmarkEvaluator):
             raise ConfigError("evaluator hardware_aware: latency: true needs a device from the table (it has measurements)")
         params = f"{accuracy.split('/', 1)[0].replace('-valid', '')}/params"
         latency_metric = {"zero_shot": PREDICTED, "true": self.true_metric, "params": params}[latency]
-        self.model = ZeroShotLatencyModel(self.target, latency_model, tuple(exclude_chips))
-        self.predicted = np.asarray(self.model.predictions(space), dtype=float)
+        from nasearch.search_spaces.nasbench201.latency_models import estimator_for, measured_shots
+
+        devices = training_devices(self.target, tuple(exclude_chips))
+        if not devices:
+            raise ConfigError("evaluator hardware_aware: every HELP chip is excluded; nothing to train on")
+        shots = measured_shots(space, measured_cells)
+        self.model, task = estimator_for(space, self.target, devices, latency_model, shots)
+        self.predicted = np.asarray(self.model.estimate(task), dtype=float)
         self.predicted.setflags(write=False)
         self._latency_metric = latency_metric
         objectives = [{"metric": accuracy, "direction": "maximize"}, {"metric": latency_metric, "direction": "minimize"}]

@@ -69,6 +69,7 @@ def _hardware_aware(request: pytest.FixtureRequest) -> Case:
     space = request.getfixturevalue("nb201_space")
     cache = request.getfixturevalue("tmp_path_factory").mktemp("conformance-cache")
     tiny = {
+        "name": "ledgformer",
         "train_cells": 10,
         "seed": 0,
         "predictor": {"epochs": 1, "batch_size": 128, "log_target": True, "threads": 1},

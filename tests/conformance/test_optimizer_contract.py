@@ -32,6 +32,7 @@ RECIPES: dict[str, dict[str, Any]] = {
     "bayesian": {"surrogate": TINY_FOREST, "ensemble_size": 1, "num_init": 8, "k": 4, "pool_size": 40,
                  "random_candidates": 5},
     "optuna": {"sampler": "tpe", "sampler_options": {"n_startup_trials": 5}},
+    "pareto_mutation": {"num_init": 5},
 }  # fmt: skip
 
 #: known defects, by optimizer: the replay test is expected to fail for these (strict xfail); none now

@@ -1,0 +1,41 @@
+"""The README's hardware-aware headline is recomputed from the latency_models sections of BENCHMARKS.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.headline import section, table
+from benchmarks.headline_hardware import FRONT_GOAL, ZERO_SHOT, _default_estimator, _triple, hardware_headline
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def test_every_family_row_is_the_mean_of_its_targets_and_names_each_miss() -> None:
+    text = (ROOT / "BENCHMARKS.md").read_text()
+    zs = section(text, ZERO_SHOT)
+    rows = table(zs, "target", "ledgformer")
+    assert len(rows) == 27  # every HELP target, not only the GPUs
+    default = _default_estimator(zs)
+    lines = [line for line in hardware_headline(text)
+             if line.startswith("| ") and "(" in _cells(line)[0] and not line.startswith("| family")]
+    families = {_cells(line)[0].split(" (")[0]: _cells(line) for line in lines}
+    assert set(families) == {r["family"] for r in rows}
+    for family, cells in families.items():
+        mine = [_triple(r[default]) for r in rows if r["family"] == family]
+        assert cells[0] == f"{family} ({len(mine)})"
+        assert float(cells[1]) == pytest.approx(np.mean([t[0] for t in mine if t]), abs=5e-4)
+        assert float(cells[2]) == pytest.approx(np.mean([t[2] for t in mine if t]), abs=5e-4)
+        misses = [r["target"] for r in rows if r["family"] == family and (_triple(r[default]) or (0, 0, 0))[2] < FRONT_GOAL]
+        assert [m.split(" ")[0] for m in cells[3].split(", ")] == (misses or ["none"])
+
+
+def test_the_zero_shot_cell_format_is_parsed_by_hand() -> None:
+    assert _triple("0.853 / 0.971 / 0.981") == (0.853, 0.971, 0.981)
+    assert _triple("—") is None
