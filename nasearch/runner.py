@@ -77,6 +77,10 @@ def cli_run(args: argparse.Namespace) -> int:
     optimum_line = _published_optimum(run_dir)
     if optimum_line:
         print(optimum_line)
+    from nasearch.schedulers.loop import summary_lines
+
+    for line in summary_lines(storage_url(cfg.storage, run_dir), json.loads((run_dir / "run.json").read_text())["studies"]):
+        print(line)
     failures = format_failures(reports)
     if failures:
         print(failures)
@@ -267,7 +271,10 @@ def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Any, tracke
     """One study: replay stored trials (retrying the cells that failed outside the cell), then
     the ask/evaluate/record/tell loop."""
     from nasearch import resume
+    from nasearch.schedulers.loop import run_scheduled, scheduler_of
 
+    if scheduler_of(ctx, block) is not None:  # multi-fidelity: the scheduler's loop on the simulated clock
+        return run_scheduled(ctx, block, seed, optimizer, tracker)
     space, pool = ctx.space, ctx.pool
 
     report = SeedReport(tracker.name, block.label or block.name, block.name, seed)
