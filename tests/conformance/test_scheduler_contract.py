@@ -12,8 +12,8 @@ import pytest
 from nasearch.api.fidelity import Scheduler
 from nasearch.evaluation.simclock import SimulatedClock
 from nasearch.registry import SCHEDULERS
-from nasearch.schedulers.config import build_scheduler
 from nasearch.runconfig import Block
+from nasearch.schedulers.config import build_scheduler
 
 METRIC = "cifar10-valid/valid_accuracy"
 
