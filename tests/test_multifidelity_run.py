@@ -192,3 +192,33 @@ def test_an_evaluator_without_fidelities_is_refused(tmp_path):
     cfg.evaluator.options["fidelity"] = 12  # one fixed fidelity: no ladder to schedule
     with pytest.raises(ConfigError, match="offers none"):
         run(cfg, tmp_path, progress=False, log=lambda m: None)
+
+
+def test_shipped_multifidelity_run_compares_a_scheduler_with_full_fidelity():
+    from nasearch.runconfig import load_run_config, to_dict
+
+    cfg = load_run_config(str(TESTS.parent / "runs" / "nb201_multifidelity.yaml"))
+    assert [(b.label, b.scheduler.name) for b in cfg.optimizers] == [
+        ("full_fidelity", "full"), ("surrogate_scheduler", "surrogate")]
+    assert cfg.optimizers[1].scheduler.options["fidelities"] == [12.0, 200.0]
+    assert to_dict(cfg)["optimizer"][1]["scheduler"]["name"] == "surrogate"  # recorded in config.yaml
+
+
+def test_summary_lines_report_time_to_the_optimum(tmp_path, capsys):
+    from nasearch.cli import main
+
+    cfg = tmp_path / "mf.yaml"
+    cfg.write_text(f"""\
+name: lines
+seeds: [0]
+search_space: {{name: nasbench201}}
+evaluator: {{name: benchmark, metric: {METRIC}}}
+optimizer: {{name: local_search, num_init: 5}}
+scheduler: {{name: full}}
+budget: {{simulated_seconds: 60000}}
+parallel: {{backend: serial, workers: 2}}
+""")
+    assert main(["run", str(cfg), "--out", str(tmp_path / "out"), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("local_search (seed 0, scheduler full, 2 simulated"))
+    assert "simulated time to the optimum" in line and "simulated wall time 16.67 h" in line
