@@ -38,7 +38,7 @@ from nasearch.schedulers.store import SUMMARY_ATTR
 
 METRIC = "cifar10-valid/valid_accuracy"
 TEST = "cifar10/test_accuracy"
-#: seeds of the reported run, fixed before it ran (development used seeds 0-9)
+#: seeds of the reported run, fixed before it ran (development used seeds 0-8)
 REPORT_SEEDS = list(range(200, 206))
 #: simulated wall-time cap per search with 4 workers (seconds; x4 with one worker)
 CAP_W4 = 40_000.0
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> None:
         machine_line() + f" The run took {minutes:.1f} min (2 cores shared with other jobs).",
         "",
         f"`python -m benchmarks.bench_multifidelity --seeds {args.seeds} --workers {args.workers}`: seeds chosen "
-        "before the run (development used seeds 0-9). Every method searches `cifar10-valid/valid_accuracy` "
+        "before the run (development used seeds 0-8). Every method searches `cifar10-valid/valid_accuracy` "
         f"(12-epoch and 200-epoch columns); the optimum is the 200-epoch one ({optimum:.2f}), counted as "
         "reached when its cell is trained at 200 epochs. A simulated clock replays the tables' training times "
         "with W workers and returns results in finish order; the 12- and 200-epoch tables are separate runs, "
