@@ -77,10 +77,12 @@ def cli_run(args: argparse.Namespace) -> int:
     optimum_line = _published_optimum(run_dir)
     if optimum_line:
         print(optimum_line)
-    from nasearch.schedulers.loop import summary_lines
+    if cfg.scheduler is not None or any(b.scheduler for b in cfg.optimizers):  # multi-fidelity: simulated times
+        from nasearch.schedulers.loop import summary_lines
 
-    for line in summary_lines(storage_url(cfg.storage, run_dir), json.loads((run_dir / "run.json").read_text())["studies"]):
-        print(line)
+        studies = json.loads((run_dir / "run.json").read_text())["studies"]
+        for line in summary_lines(storage_url(cfg.storage, run_dir), studies):
+            print(line)
     failures = format_failures(reports)
     if failures:
         print(failures)
