@@ -162,3 +162,12 @@ def test_nb201_benchmark_offers_12_and_200_epochs_from_the_tables(nb201_space):
         ev.evaluate_at(arch, 50)
     # a fixed single fidelity (the old `fidelity: 12` option) offers no ladder
     assert BenchmarkEvaluator(nb201_space, metric=METRIC, fidelity=12).fidelities() == ()
+
+
+def test_nasearch_spaces_lists_the_schedulers(capsys):
+    from nasearch.cli import main
+
+    assert main(["spaces", "--kind", "schedulers"]) == 0
+    out = capsys.readouterr().out
+    for name in ("full", "successive_halving", "hyperband", "top_k", "asha", "surrogate"):
+        assert f"  {name} " in out
