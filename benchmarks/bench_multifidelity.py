@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> None:
         "no validation column for every cell), top-k with predictor_local_search as proposer (about 4 min of "
         "surrogate fits per seed), more than six seeds.",
         "",
-        *sections,
+        "\n\n".join(sections),
     ]
     write_section("multifidelity", "\n".join(body))
     print(f"wrote the multifidelity section of BENCHMARKS.md ({minutes:.1f} min)")
