@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--out", help="where to write the PNG and CSV (default: the first run folder)")
 
     spaces = sub.add_parser("spaces", help="list registered search spaces, predictors, optimizers, evaluators")
-    spaces.add_argument("--kind", choices=["search_spaces", "predictors", "optimizers", "evaluators"])
+    spaces.add_argument("--kind", choices=["search_spaces", "predictors", "optimizers", "evaluators", "schedulers"])
 
     query = sub.add_parser("query", help="print a cell's benchmark record as JSON")
     query.add_argument("space", help="search space name, e.g. nasbench201")

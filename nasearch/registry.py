@@ -188,9 +188,24 @@ EVALUATORS = Registry(
     required=("evaluate",),
 )
 
+SCHEDULERS = Registry(
+    "scheduler",
+    "nasearch.schedulers",
+    {
+        "full": "nasearch.schedulers.full:FullFidelity",
+        "successive_halving": "nasearch.schedulers.halving:SuccessiveHalving",
+        "hyperband": "nasearch.schedulers.halving:Hyperband",
+        "top_k": "nasearch.schedulers.halving:TopK",
+        "asha": "nasearch.schedulers.asha:ASHA",
+        "surrogate": "nasearch.schedulers.surrogate:SurrogateScheduler",
+    },
+    required=("next_job", "report"),
+)
+
 ALL_REGISTRIES: dict[str, Registry] = {
     "search_spaces": SEARCH_SPACES,
     "predictors": PREDICTORS,
     "optimizers": OPTIMIZERS,
     "evaluators": EVALUATORS,
+    "schedulers": SCHEDULERS,
 }

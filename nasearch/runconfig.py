@@ -21,6 +21,7 @@ RUNNER_SUPPLIED = {
     "optimizer": ("space", "objectives", "seed"),
     "evaluator": ("space",),
     "search_space": ("data_dir",),
+    "scheduler": ("space", "seed"),
 }
 
 
@@ -96,6 +97,8 @@ class Block:
     name: str
     options: dict[str, Any] = field(default_factory=dict)
     label: str = ""
+    #: an optimizer block's own ``scheduler:`` (overrides the run's; see nasearch.schedulers)
+    scheduler: Block | None = None
 
 
 @dataclass
@@ -115,6 +118,8 @@ class RunConfig:
     reference_point: list[float] | None = None
     description: str = ""
     source: Source = field(default_factory=lambda: Source("<config>"))
+    #: which cell runs at which fidelity (None: every cell at full fidelity, the plain loop)
+    scheduler: Block | None = None
 
 
 @dataclass
@@ -133,6 +138,7 @@ class _Schema:
     data_dir: str | None = None
     reference_point: list[float] | None = None
     description: str = ""
+    scheduler: Any = None
 
 
 def load_run_config(path: str, overrides: Sequence[str] = ()) -> RunConfig:
@@ -164,11 +170,16 @@ def parse_run_config(data: Mapping[str, Any], source: Source) -> RunConfig:
     dupes = sorted({lab for lab in labels if labels.count(lab) > 1})
     if dupes:
         raise ConfigError(f"{source.where('optimizer')}: optimizer labels must be unique, repeated: {', '.join(dupes)}")
+    scheduler = None
+    if schema.scheduler is not None:
+        from nasearch.schedulers.config import scheduler_block
+
+        scheduler = scheduler_block(schema.scheduler, "scheduler", source)
     return RunConfig(
         name=schema.name, search_space=space, evaluator=evaluator, optimizers=optimizers,
         budget=schema.budget, seeds=seeds, parallel=schema.parallel, storage=schema.storage,
         output=schema.output, data_dir=schema.data_dir, reference_point=schema.reference_point,
-        description=schema.description, source=source,
+        description=schema.description, source=source, scheduler=scheduler,
     )
 
 
@@ -204,6 +215,7 @@ def _block(raw: Any, key: str, source: Source, kind: str, allow_label: bool = Fa
         raise ConfigError(f"{source.where(key + '.options')}: expected a mapping of options, got {raw['options']!r}")
     options = dict(raw.get("options") or {})
     label = ""
+    scheduler = None
     locations = {k: f"{key}.options.{k}" for k in options}
     for k, v in raw.items():
         if k in ("name", "options"):
@@ -211,12 +223,18 @@ def _block(raw: Any, key: str, source: Source, kind: str, allow_label: bool = Fa
         if k == "label" and allow_label:
             label = str(v)
             continue
+        if k == "scheduler" and allow_label:
+            from nasearch.schedulers.config import scheduler_block
+
+            scheduler = scheduler_block(v, f"{key}.scheduler", source)
+            continue
         if k in options:
             raise ConfigError(f"{source.where(key + '.' + k)}: option {k!r} is given both inline and under 'options'")
         options[k] = v
         locations[k] = f"{key}.{k}"
     named, var_kw = accepted_options(factory)
-    supplied = RUNNER_SUPPLIED.get({"optimizers": "optimizer", "evaluators": "evaluator"}.get(kind, "search_space"), ())
+    supplied = RUNNER_SUPPLIED.get(
+        {"optimizers": "optimizer", "evaluators": "evaluator", "schedulers": "scheduler"}.get(kind, "search_space"), ())
     for k in options:
         if k in supplied:
             raise ConfigError(f"{source.where(locations[k])}: {k!r} is set by the runner, not in the config")
@@ -235,7 +253,7 @@ def _block(raw: Any, key: str, source: Source, kind: str, allow_label: bool = Fa
             check_value(v, hints[k], locations[k], source)
     if "surrogate" in options:
         _check_surrogate(options["surrogate"], locations["surrogate"], source)
-    return Block(name=str(name), options=options, label=label)
+    return Block(name=str(name), options=options, label=label, scheduler=scheduler)
 
 
 def _check_surrogate(spec: Any, key: str, source: Source) -> None:
@@ -268,7 +286,9 @@ def to_dict(cfg: RunConfig) -> dict[str, Any]:
         "search_space": {"name": cfg.search_space.name, **cfg.search_space.options},
         "evaluator": {"name": cfg.evaluator.name, **cfg.evaluator.options},
         "optimizer": [
-            {"name": b.name, **({"label": b.label} if b.label else {}), **b.options} for b in cfg.optimizers
+            {"name": b.name, **({"label": b.label} if b.label else {}), **b.options,
+             **({"scheduler": {"name": b.scheduler.name, **b.scheduler.options}} if b.scheduler else {})}
+            for b in cfg.optimizers
         ],
         "budget": dataclasses.asdict(cfg.budget),
         "parallel": dataclasses.asdict(cfg.parallel),
@@ -277,6 +297,8 @@ def to_dict(cfg: RunConfig) -> dict[str, Any]:
         "data_dir": cfg.data_dir,
         "reference_point": cfg.reference_point,
     }
+    if cfg.scheduler is not None:
+        out["scheduler"] = {"name": cfg.scheduler.name, **cfg.scheduler.options}
     if len(out["optimizer"]) == 1 and not cfg.optimizers[0].label:
         out["optimizer"] = out["optimizer"][0]
     return out

@@ -85,6 +85,12 @@ def cli_run(args: argparse.Namespace) -> int:
     optimum_line = _published_optimum(run_dir)
     if optimum_line:
         print(optimum_line)
+    if cfg.scheduler is not None or any(b.scheduler for b in cfg.optimizers):  # multi-fidelity: simulated times
+        from nasearch.schedulers.loop import summary_lines
+
+        studies = json.loads((run_dir / "run.json").read_text())["studies"]
+        for line in summary_lines(storage_url(cfg.storage, run_dir), studies):
+            print(line)
     failures = format_failures(reports)
     if failures:
         print(failures)
@@ -300,7 +306,10 @@ def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Any, tracke
     """One study: replay stored trials (retrying the cells that failed outside the cell), then
     the ask/evaluate/record/tell loop."""
     from nasearch import resume
+    from nasearch.schedulers.loop import run_scheduled, scheduler_of
 
+    if scheduler_of(ctx, block) is not None:  # multi-fidelity: the scheduler's loop on the simulated clock
+        return run_scheduled(ctx, block, seed, optimizer, tracker)
     space, pool = ctx.space, ctx.pool
 
     report = SeedReport(tracker.name, block.label or block.name, block.name, seed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from nasearch.api.benchmark import Benchmark, Optimum
 from nasearch.api.evaluator import Evaluator, KnowsOptimum, MultiObjective, ReferenceScoring, Result
+from nasearch.api.fidelity import Job, MultiFidelity, Scheduler
 from nasearch.api.optimizer import Optimizer, StatefulOptimizer, UsesFitter
 from nasearch.api.predictor import (
     FitsAndPredicts,
@@ -48,7 +49,7 @@ from nasearch.graph import ArchGraph
 
 __all__ = [
     "ArchError", "ArchGraph", "Benchmark", "BuildsNetwork", "CAPABILITIES", "CategoricalEncoding", "ConfigError",
-    "DataError", "Enumerable", "Evaluator", "FitsAndPredicts", "HasBenchmark", "Hardware", "Indexable", "KnowsOptimum", "MeanStd",
+    "DataError", "Enumerable", "Evaluator", "Job", "MultiFidelity", "Scheduler", "FitsAndPredicts", "HasBenchmark", "Hardware", "Indexable", "KnowsOptimum", "MeanStd",
     "MultiObjective", "NasearchError", "Neighbours", "OfficialFiles", "Optimizer", "Optimum", "Predictor", "PredictsStd",
     "ReferenceScoring", "RegistryError", "Result", "RunLockedError", "SearchSpace", "SetupError", "StatefulOptimizer", "StorageError", "Targets",
     "UsesFitter", "accepts_eval_set", "describe_capabilities", "fit_predictor", "has_capability",

@@ -3,6 +3,7 @@ simulated cost is the training time the table recorded."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
@@ -123,6 +124,55 @@ class BenchmarkEvaluator(Evaluator):
         simulated = float(values.get(self.cost_metric, 0.0)) * self.cost_scale if self.cost_metric else 0.0
         return Result(metrics=dict(values), cost_seconds=time.perf_counter() - start,
                       simulated_seconds=simulated if simulated == simulated else 0.0)
+
+    # --- fidelities (nasearch.api.fidelity.MultiFidelity) -----------------------------------------
+    def fidelities(self) -> tuple[float, ...]:
+        """The epochs this evaluator can measure the objective at: every ``<objective>@<n>ep`` column
+        below the table's full epochs (``Benchmark.full_epochs``), then the full fidelity; empty when
+        the table does not say how many epochs its full columns are, or ``fidelity`` fixed one."""
+        full = getattr(self.space.benchmark(), "full_epochs", None)
+        if not full or "@" in self.objective:
+            return ()
+        pattern = re.compile(re.escape(self.objective) + r"@(\d+)ep$")
+        low = sorted(int(m.group(1)) for m in map(pattern.match, self._known) if m and int(m.group(1)) < full)
+        return (*(float(f) for f in low), float(full))
+
+    def evaluate_at(self, arch: Hashable, fidelity: float) -> Result:
+        """``evaluate`` at ``fidelity`` epochs: at a low fidelity each metric comes from its ``@<n>ep``
+        column (metrics without one are left out) under its full name, and the cost is the table's
+        per-epoch time x epochs. The full fidelity is exactly ``evaluate``."""
+        offered = self.fidelities()
+        if fidelity not in offered:
+            raise ConfigError(f"evaluator: fidelity {fidelity:g} is not offered (offered: "
+                              f"{', '.join(f'{f:g}' for f in offered) or 'none'})")
+        if fidelity == offered[-1]:
+            return self.evaluate(arch)
+        start = time.perf_counter()
+        tag = f"@{int(fidelity)}ep"
+        names = {m + tag: m for m in self.metrics if m + tag in self._known}
+        values = self.space.benchmark().query(arch, list(names))
+        metrics = {names[k]: float(v) for k, v in values.items()}
+        return Result(metrics=metrics, cost_seconds=time.perf_counter() - start,
+                      simulated_seconds=self._low_cost(arch, fidelity), info={"fidelity": fidelity})
+
+    def _low_cost(self, arch: Hashable, fidelity: float) -> float:
+        if not self.cost_metric:
+            return 0.0
+        tagged = f"{self.cost_metric}@{int(fidelity)}ep"
+        if tagged in self._known:
+            value = float(self.space.benchmark().query(arch, [tagged])[tagged])
+        elif self.cost_metric + "_per_epoch" in self._known:
+            per_epoch = self.cost_metric + "_per_epoch"
+            value = float(self.space.benchmark().query(arch, [per_epoch])[per_epoch]) * fidelity
+        else:
+            return 0.0
+        return value if value == value else 0.0
+
+    def promotion_cost(self, arch: Hashable, low: float, high: float) -> float:
+        """A table's fidelities are separate training runs: a promotion pays the whole ``high`` run."""
+        if high == self.fidelities()[-1]:
+            return self.evaluate(arch).simulated_seconds
+        return self._low_cost(arch, high)
 
     def optimum(self, metric: str | None = None) -> tuple[float, Hashable | None] | None:
         """Best recorded value of ``metric`` (the objective by default) and the cell that has it

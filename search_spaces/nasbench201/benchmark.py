@@ -157,6 +157,9 @@ METRICS: dict[str, Metric] = _metric_specs()
 class NasBench201Benchmark(Benchmark):
     """Lookup of NB201 metrics by arch tuple, arch string, official index or ArchGraph."""
 
+    #: epochs of the unsuffixed (full-fidelity) columns; ``@12ep`` columns are the 12-epoch runs
+    full_epochs = 200
+
     def __init__(self, root: str | Path | None = None) -> None:
         """``root``: a data folder that adds or overrides tables (else ``$NASEARCH_DATA``, else embedded)."""
         self.sources = DataSources(root)

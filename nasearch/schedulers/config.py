@@ -1,0 +1,78 @@
+"""The ``scheduler:`` block of a run YAML: ``{name, fidelities, ...constructor options}``, checked
+against the scheduler registry like the other blocks, one clear error per mistake; and building
+the scheduler of a run from it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from nasearch.config import Source
+from nasearch.errors import ConfigError
+
+#: keys of a scheduler block that the loop reads itself (not constructor options): the fidelity
+#: ladder, and whether to stop once the benchmark's optimum is trained at full fidelity (benchmarks)
+LOOP_KEYS = ("fidelities", "stop_at_optimum")
+
+
+def scheduler_block(raw: Any, key: str, source: Source) -> Any:
+    """Validate a scheduler block; ``fidelities`` (ascending epochs, a subset of the evaluator's)
+    is kept in the block's options and checked against the evaluator when the run starts."""
+    from nasearch.runconfig import _block
+
+    if isinstance(raw, str):
+        raw = {"name": raw}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{source.where(key)}: expected a mapping with 'name' (a scheduler), got {raw!r}")
+    rest = dict(raw)
+    loop = {k: rest.pop(k) for k in LOOP_KEYS if k in rest}
+    if isinstance(rest.get("options"), Mapping):
+        rest["options"] = dict(rest["options"])
+        loop.update({k: rest["options"].pop(k) for k in LOOP_KEYS if k in rest["options"]})
+    block = _block(rest, key, source, "schedulers")
+    if "fidelities" in loop:
+        block.options["fidelities"] = check_fidelities(loop["fidelities"], f"{key}.fidelities", source)
+    if "stop_at_optimum" in loop:
+        if not isinstance(loop["stop_at_optimum"], bool):
+            raise ConfigError(f"{source.where(key + '.stop_at_optimum')}: expected true or false, "
+                              f"got {loop['stop_at_optimum']!r}")
+        block.options["stop_at_optimum"] = loop["stop_at_optimum"]
+    return block
+
+
+def check_fidelities(value: Any, key: str, source: Source) -> list[float]:
+    """A list of at least one positive number of epochs, strictly ascending."""
+    ok = (isinstance(value, list) and value
+          and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in value))
+    if not ok:
+        raise ConfigError(f"{source.where(key)}: expected a list of positive epoch counts, e.g. [12, 200], "
+                          f"got {value!r}")
+    if any(b <= a for a, b in zip(value, value[1:])):
+        raise ConfigError(f"{source.where(key)}: fidelities must be strictly ascending, got {value!r}")
+    return [float(v) for v in value]
+
+
+def build_scheduler(block: Any, space: Any, seed: int, offered: Sequence[float], maximize: bool,
+                    where: str) -> Any:
+    """The scheduler of ``block``, bound to its fidelity ladder (the config's, else all ``offered``)."""
+    from nasearch.options import accepted_options
+    from nasearch.registry import SCHEDULERS
+
+    options = {k: v for k, v in block.options.items() if k not in LOOP_KEYS}
+    named, _ = accepted_options(SCHEDULERS.get(block.name))
+    for supplied, value in (("space", space), ("seed", seed)):
+        if supplied in named:
+            options[supplied] = value
+    scheduler = SCHEDULERS.create(block.name, **options)
+    ladder = list(block.options.get("fidelities") or offered)
+    missing = [f for f in ladder if f not in offered]
+    if missing or not ladder:
+        raise ConfigError(
+            f"{where}: the evaluator offers fidelities {', '.join(f'{f:g}' for f in offered) or 'none'}; "
+            f"{', '.join(f'{f:g}' for f in missing) or 'none'} requested"
+        )
+    if ladder[-1] != offered[-1]:
+        raise ConfigError(f"{where}: the fidelities must end at the full one ({offered[-1]:g} epochs), "
+                          f"got {', '.join(f'{f:g}' for f in ladder)}")
+    scheduler.bind(ladder, maximize)
+    return scheduler

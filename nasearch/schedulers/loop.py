@@ -1,0 +1,212 @@
+"""The multi-fidelity loop: ask -> schedule -> evaluate on the simulated clock -> record -> tell.
+
+``nasearch.runner.run_seed`` hands a study here when its optimizer block (or the run) has a
+``scheduler:``. The evaluator must offer fidelities and record training times (a benchmark
+table): each job is looked up at once and put on a ``SimulatedClock`` of ``parallel.workers``
+workers, and results come back in the order those workers would return them. The optimizer is
+told each cell once, at its first result; the scheduler hears every result.
+
+Resume re-drives the search from its start: every evaluation already stored (``TrialStore``) is
+reused instead of evaluated or written again, so a killed search loses and repeats nothing,
+promotions included, and, since optimizers, schedulers and the clock are deterministic given
+the seed, the resumed search goes on exactly as the uninterrupted one would. Evaluations that
+were running on a simulated worker when the process died were never stored: they are run again.
+
+Budgets: ``budget.simulated_seconds`` is simulated wall time (the clock, W workers);
+``budget.queries`` counts evaluations at any fidelity. ``stop_at_optimum: true`` in the scheduler
+block ends the search once the benchmark's optimum is trained at full fidelity (benchmarks that
+measure the time to it: the rest of the search could not change it).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Hashable
+from typing import Any
+
+from nasearch.api import Result
+from nasearch.api.fidelity import Job, MultiFidelity
+from nasearch.errors import ConfigError
+from nasearch.evaluation.simclock import SimulatedClock
+from nasearch.run_report import SeedReport, fill_report
+from nasearch.schedulers.config import build_scheduler
+from nasearch.schedulers.store import SUMMARY_ATTR, TrialStore, fkey, stored_result
+from nasearch.trajectory import Incumbent
+
+
+def scheduler_of(ctx: Any, block: Any) -> Any:
+    """The scheduler block that applies to an optimizer block (its own, else the run's), or None."""
+    return getattr(block, "scheduler", None) or getattr(ctx.cfg, "scheduler", None)
+
+
+def _event(result: Result | None, error: str | None, metric: str, start: float, end: float) -> dict[str, Any]:
+    if result is None:
+        return {"error": error or "evaluation failed", "sim": 0.0, "start": start, "end": end, "value": None}
+    value = result.metrics.get(metric)
+    ok = value is not None and math.isfinite(value)
+    out: dict[str, Any] = {
+        "metrics": {k: (float(v) if math.isfinite(v) else None) for k, v in result.metrics.items()},
+        "sim": float(result.simulated_seconds), "cost_seconds": float(result.cost_seconds),
+        "start": start, "end": end, "value": float(value) if ok and value is not None else None,
+    }
+    if not ok:
+        out["error"] = f"metric {metric!r} is missing or not finite"
+    return out
+
+
+def run_scheduled(ctx: Any, block: Any, seed: int, optimizer: Any, tracker: Any) -> SeedReport:
+    """One study under a scheduler (see the module docstring)."""
+    from nasearch.run_parts import build_evaluator
+
+    cfg, space = ctx.cfg, ctx.space
+    where = f"{cfg.source.path}: optimizer {block.label or block.name!r}"
+    evaluator = build_evaluator(cfg.evaluator, space)
+    if not isinstance(evaluator, MultiFidelity) or not evaluator.fidelities():
+        raise ConfigError(f"{where}: a scheduler needs an evaluator that offers fidelities "
+                          f"(e.g. the benchmark evaluator on NAS-Bench-201: 12 and 200 epochs); "
+                          f"{type(evaluator).__name__} offers none")
+    if len(tracker.objectives) != 1:
+        raise ConfigError(f"{where}: schedulers rank cells by one objective; this run has {len(tracker.objectives)}")
+    metric, maximize = tracker.objectives[0]
+    sched_block = scheduler_of(ctx, block)
+    scheduler = build_scheduler(sched_block, space, seed, list(evaluator.fidelities()), maximize, where)
+    workers = int(cfg.parallel.workers)
+    store = TrialStore(tracker, space)
+    stored = store.load()
+    report = SeedReport(tracker.name, block.label or block.name, block.name, seed)
+    report.replayed = sum(len(c.events) for c in stored.values())
+    clock: SimulatedClock[tuple[Job, Result | None, str | None, bool]] = SimulatedClock(workers)
+    state = Incumbent(tracker.objectives, ctx.target, ctx.test_metric)
+    budget = cfg.budget
+    seen: set[str] = set()
+    told: set[str] = set()
+    counts: dict[str, int] = {}
+    events = 0
+    new = 0
+    found_at: float | None = None
+    incumbent_curve: list[list[float]] = []
+    fits0 = int((getattr(optimizer, "stats", {}) or {}).get("fits", 0))
+
+    def propose() -> tuple[str, Hashable] | None:
+        for _ in range(3):
+            for arch in optimizer.ask(1):
+                key = space.key(arch)
+                if key in seen:
+                    report.repeats_skipped += 1
+                    continue
+                seen.add(key)
+                return key, arch
+        return None
+
+    def spent() -> bool:
+        return bool((budget.queries is not None and events >= budget.queries)
+                    or (budget.simulated_seconds is not None and clock.now >= budget.simulated_seconds))
+
+    start_wall = time.perf_counter()
+    stopped = "budget"
+    try:
+        while not spent():
+            while clock.free() > 0:
+                job = scheduler.next_job(propose)
+                if job is None:
+                    break
+                cell = stored.get(job.key)
+                memo = cell.events.get(fkey(job.fidelity)) if cell is not None else None
+                if memo is not None:
+                    result, error, reused = stored_result(memo), memo.get("error"), True
+                    cost = float(memo.get("sim", 0.0))
+                else:
+                    try:
+                        result, error = evaluator.evaluate_at(job.arch, job.fidelity), None
+                    except ConfigError:
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - a cell's failure is a FAIL trial
+                        result, error = None, f"{type(exc).__name__}: {exc}"
+                    cost, reused = (result.simulated_seconds if result else 0.0), False
+                clock.submit((job, result, error, reused), cost)
+            if clock.running == 0:
+                stopped = "optimizer proposed nothing new (space exhausted?)"
+                break
+            end, begin, (job, result, error, reused) = clock.pop()
+            if budget.simulated_seconds is not None and end > budget.simulated_seconds:
+                clock.now = float(budget.simulated_seconds)
+                break
+            event = _event(result, error, metric, begin, end)
+            if not reused:
+                t0 = time.perf_counter()
+                store.add(job.key, job.arch, job.fidelity, event)
+                report.tracking_seconds += time.perf_counter() - t0
+                new += 1
+            events += 1
+            counts[fkey(job.fidelity)] = counts.get(fkey(job.fidelity), 0) + 1
+            value = event["value"]
+            if job.key not in told:
+                told.add(job.key)
+                optimizer.tell(job.arch, result if value is not None else None)
+            scheduler.report(job, value)
+            if value is None or job.rung == scheduler.top_rung:
+                rec = store.finish(job.key, "COMPLETE" if value is not None else "FAIL")
+                if rec is not None:
+                    state.update(rec)
+                    if state.best is not None:
+                        incumbent_curve.append([end, state.best.metrics.get(metric, math.nan)])
+                    if found_at is None and ctx.target.key is not None and job.key == ctx.target.key:
+                        found_at = end
+                        if sched_block.options.get("stop_at_optimum"):
+                            stopped = "the optimum is trained at full fidelity"
+                            break
+                elif value is None:
+                    report.failures += 1
+            for key in scheduler.stopped():
+                store.finish(key, "PRUNED")
+    except KeyboardInterrupt:
+        report.stopped = "interrupted"
+        raise
+    finally:
+        report.wall_seconds = time.perf_counter() - start_wall
+    for key, cell in store.cells.items():  # the search is over: unpromoted cells end PRUNED
+        if not cell.finished:
+            store.finish(key, "PRUNED")
+    stats = getattr(optimizer, "stats", {}) or {}
+    report.surrogate_fit_seconds = float(stats.get("fit_seconds", 0.0))
+    report.surrogate_predict_seconds = float(stats.get("predict_seconds", 0.0))
+    report.surrogate_fits = int(stats.get("fits", 0)) - fits0
+    report.stopped = stopped
+    report.queries = len(store.cells)
+    report.evaluated = new
+    report.simulated_seconds = sum(float(e.get("sim", 0.0)) for c in store.cells.values() for e in c.events.values())
+    fill_report(report, state, ctx.reference)
+    epochs = sum(float(f) for c in store.cells.values() for f in c.events)
+    summary = {
+        "scheduler": sched_block.name, "workers": workers, "fidelities": list(scheduler.fidelities),
+        "simulated_wall_seconds": clock.now, "simulated_worker_seconds": report.simulated_seconds,
+        "time_to_optimum": found_at, "evaluations": counts, "epochs_trained": epochs,
+        "incumbent_curve": incumbent_curve, "scheduler_state": scheduler.state(),
+    }
+    store.set_summary(summary)
+    return report
+
+
+def summary_lines(url: str, studies: list[dict[str, Any]]) -> list[str]:
+    """``nasearch run``'s lines on scheduled studies: simulated wall time and time to the optimum."""
+    from nasearch.tracking import load_study
+
+    lines = []
+    for entry in studies:
+        try:
+            info = load_study(url, entry["study"]).user_attrs.get(SUMMARY_ATTR)
+        except Exception:  # noqa: BLE001 - a study that was never created: nothing to say
+            continue
+        if not info:
+            continue
+        hit = info.get("time_to_optimum")
+        found = f"{hit / 3600:.2f} h" if hit is not None else "not reached"
+        full = float(info["fidelities"][-1]) if info.get("fidelities") else 1.0
+        lines.append(
+            f"{entry['label']} (seed {entry['seed']}, scheduler {info['scheduler']}, {info['workers']} simulated "
+            f"worker(s)): simulated time to the optimum {found}; simulated wall time "
+            f"{info['simulated_wall_seconds'] / 3600:.2f} h; {info['epochs_trained'] / full:.1f} full-training "
+            f"equivalents of epochs"
+        )
+    return lines

@@ -1,0 +1,123 @@
+"""Our surrogate-guided scheduler: ASHA whose promotions are ranked by a multi-fidelity predictor
+that reads a cell's architecture together with its lower-fidelity result.
+
+Why: 12 epochs rank NAS-Bench-201's cells only roughly (Kendall tau 0.65 against 200 epochs;
+the 200-epoch optimum is 17th at 12 epochs), so promoting by the low-fidelity value alone
+trains many cells fully that the architecture itself argues against. The predictor is a random
+forest on the cell's graph (one-hot operation per node, the adjacency) plus the rung's value,
+trained on the cells that have both that rung's and the full fidelity's result; it replaces the
+raw value once ``min_points`` such cells exist (before that, this is plain ASHA). The starts
+come from the optimizer (which was told each cell's first result): with a predictor-guided
+optimizer, a surrogate also picks which cells to start, as in BOHB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from nasearch.api.space_calls import to_graph
+from nasearch.errors import ConfigError
+from nasearch.schedulers.asha import ASHA
+
+
+class GraphFeatures:
+    """Fixed-length features of ArchGraphs: one-hot op per node position and the adjacency's entries."""
+
+    def __init__(self) -> None:
+        self.ops: dict[str, int] = {}
+        self.nodes = 0
+
+    def fit(self, graphs: list[Any]) -> GraphFeatures:
+        for g in graphs:
+            for op in g.ops:
+                self.ops.setdefault(op, len(self.ops))
+            self.nodes = max(self.nodes, len(g.ops))
+        return self
+
+    def transform(self, graphs: list[Any]) -> NDArray[np.float64]:
+        n, m = self.nodes, len(self.ops)
+        out = np.zeros((len(graphs), n * m + n * n))
+        for row, g in enumerate(graphs):
+            for i, op in enumerate(g.ops[:n]):
+                if op in self.ops:
+                    out[row, i * m + self.ops[op]] = 1.0
+            adj = np.asarray(g.adjacency, dtype=float)[:n, :n]
+            out[row, n * m: n * m + adj.size] = adj.reshape(-1)
+        return out
+
+
+class SurrogateScheduler(ASHA):
+    """ASHA with promotions ranked by a multi-fidelity random forest (see the module docstring).
+
+    ``eta``: reduction factor (9: chosen on development seeds against 3 and 27 with NB201's 12/200
+    epochs, where a full training costs ~18 low-fidelity ones); ``min_points``: cells with a full-fidelity result needed before the
+    model ranks promotions; ``trees``: forest size; ``seed``: the forest's seed (the runner's seed).
+    ``space`` is supplied by the runner (the model reads ``space.to_graph``)."""
+
+    name = "surrogate"
+
+    def __init__(self, space: Any = None, eta: float = 9.0, min_points: int = 8, trees: int = 50,
+                 seed: int = 0) -> None:
+        super().__init__(eta)
+        if isinstance(min_points, bool) or not isinstance(min_points, int) or min_points < 2:
+            raise ConfigError(f"scheduler 'surrogate': min_points must be an integer >= 2, got {min_points!r}")
+        if isinstance(trees, bool) or not isinstance(trees, int) or trees < 1:
+            raise ConfigError(f"scheduler 'surrogate': trees must be an integer >= 1, got {trees!r}")
+        self.space = space
+        self.min_points = min_points
+        self.trees = trees
+        self.seed = seed
+        self._features: dict[str, NDArray[np.float64]] = {}
+        self._models: dict[int, tuple[int, Any]] = {}
+        self.fits = 0
+
+    def _graph_row(self, key: str, arch: Hashable, encoder: GraphFeatures) -> NDArray[np.float64]:
+        if key not in self._features:
+            self._features[key] = encoder.transform([to_graph(self.space, arch)])[0]
+        return self._features[key]
+
+    def _encoder(self) -> GraphFeatures:
+        if not hasattr(self, "_enc"):
+            self._enc = GraphFeatures()
+            if self.space is not None:
+                rng = np.random.default_rng(0)
+                self._enc.fit([to_graph(self.space, self.space.sample(rng)) for _ in range(64)])
+        return self._enc
+
+    def _model(self, rung: int) -> Any:
+        """The forest predicting the full-fidelity score from (graph, rung score); None until enough data."""
+        top = self.done[self.top_rung]
+        train = [k for k in self.done[rung] if k in top and np.isfinite(top[k]) and np.isfinite(self.done[rung][k])]
+        if self.space is None or len(train) < self.min_points:
+            return None
+        cached = self._models.get(rung)
+        if cached is not None and cached[0] == len(train):
+            return cached[1]
+        from sklearn.ensemble import RandomForestRegressor
+
+        enc = self._encoder()
+        x = np.array([np.append(self._graph_row(k, self.archs[k], enc), self.done[rung][k]) for k in train])
+        y = np.array([top[k] for k in train])
+        model = RandomForestRegressor(n_estimators=self.trees, min_samples_leaf=2, random_state=self.seed)
+        model.fit(x, y)
+        self.fits += 1
+        self._models[rung] = (len(train), model)
+        return model
+
+    def ranked(self, rung: int) -> list[str]:
+        done = self.done[rung]
+        model = self._model(rung)
+        if model is None:
+            return super().ranked(rung)
+        enc = self._encoder()
+        keys = [k for k in done if np.isfinite(done[k])]
+        x = np.array([np.append(self._graph_row(k, self.archs[k], enc), done[k]) for k in keys])
+        pred = dict(zip(keys, model.predict(x))) if keys else {}
+        return sorted(done, key=lambda k: (-pred.get(k, -np.inf), k))
+
+    def state(self) -> dict[str, Any]:
+        return {**super().state(), "model_fits": self.fits}
