@@ -2,6 +2,13 @@
 
 Each script owns the text between ``<!-- begin NAME -->`` and ``<!-- end NAME -->``; a rerun
 replaces only that span, so scripts can be rerun independently in any order.
+
+A section is written only from a clean tree: ``write_section`` refuses when a tracked file of the
+checkout that holds BENCHMARKS.md has uncommitted changes (BENCHMARKS.md and README.md aside), and
+when a commit it is given as ``measured`` ends in ``-dirty``. It closes the section with the
+commit(s) of the measurement and the commit the section was written at, so a re-render of old runs
+(``--render``) keeps the measurement's commit beside its own. Outside a git checkout (a test's
+temporary file) nothing is checked and no commit line is added.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ import os
 import platform
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 BENCHMARKS_MD = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
@@ -26,8 +34,42 @@ def machine_line() -> str:
     )
 
 
-def write_section(name: str, markdown: str, path: Path = BENCHMARKS_MD) -> None:
-    """Replace (or append) the section ``name`` of BENCHMARKS.md with ``markdown``."""
+class DirtyTree(SystemExit):
+    """A section would record figures from (or be written at) a tree with uncommitted changes."""
+
+
+def head_commit(folder: Path) -> str | None:
+    """The 12-digit HEAD commit of the git checkout holding ``folder`` (None outside one)."""
+    import subprocess
+
+    out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=10,
+                         check=False)
+    return out.stdout.strip()[:12] if out.returncode == 0 and out.stdout.strip() else None
+
+
+def write_section(name: str, markdown: str, path: Path = BENCHMARKS_MD, measured: Sequence[str] = ()) -> None:
+    """Replace (or append) the section ``name`` of BENCHMARKS.md with ``markdown``.
+
+    ``measured``: the commit(s) the figures were measured at (as the runs recorded them); a
+    ``-dirty`` one is refused. Inside a git checkout the write is refused (``DirtyTree``, naming the
+    files) while a tracked file other than ``path`` and README.md has uncommitted changes, and the
+    section ends with "measured at ..., written at <HEAD>"."""
+    from benchmarks.freeze import dirty_files
+
+    path = Path(path)
+    folder = path.resolve().parent
+    dirty = dirty_files(folder, ignore=(path, folder / "README.md"))
+    if dirty is not None:
+        if dirty:
+            raise DirtyTree(f"refusing to write section {name!r} of {path.name} from a dirty tree "
+                            f"({', '.join(dirty[:5])}): commit first, then rerun or --render")
+        stale = [c for c in measured if c.endswith("-dirty")]
+        if stale:
+            raise DirtyTree(f"refusing to write section {name!r}: its figures were measured on a dirty tree "
+                            f"({', '.join(stale)}); rerun them from a clean commit")
+        written = head_commit(folder)
+        stamp = (f"_Measured at commit(s) {', '.join(f'`{c}`' for c in measured)}; " if measured else "_")
+        markdown = f"{markdown.rstrip()}\n\n{stamp}section written at commit `{written}`._"
     text = path.read_text() if path.exists() else HEADER
     block = f"<!-- begin {name} -->\n{markdown.strip()}\n<!-- end {name} -->"
     pattern = re.compile(rf"<!-- begin {re.escape(name)} -->.*?<!-- end {re.escape(name)} -->", re.S)
