@@ -169,14 +169,22 @@ def _trace(reports: list[Any], root: Path) -> dict[str, str]:
     return {"options_hash": hashes.pop(), "commit": ", ".join(commits), "version": reports[0].version}
 
 
-def _with_peers(cfg: Any) -> Any:
-    """``cfg`` with the peer libraries' searchers (``benchmarks.peers.PEERS``) appended as optimizers."""
+def _with_peers(cfg: Any, names: str) -> Any:
+    """``cfg`` with the peer libraries' searchers appended as optimizers: every block of
+    ``benchmarks.peers.PEERS`` (``names`` "all"), or those whose label ends with one of the
+    comma-separated ``names`` (``bore,rea,tpe,botorch,smac_hpo``)."""
     from benchmarks.peers import PEERS
     from nasearch.runconfig import parse_run_config, to_dict
 
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    peers = [p for p in PEERS if names == "all" or any(str(p["label"]).endswith(n) for n in wanted)]
+    unknown = [n for n in wanted if names != "all" and not any(str(p["label"]).endswith(n) for p in PEERS)]
+    if unknown or not peers:
+        raise SystemExit(f"--peers: no peer {', '.join(unknown) or names!r} "
+                         f"(choose from all, {', '.join(str(p['label']) for p in PEERS)})")
     data = to_dict(cfg)
     blocks = data["optimizer"] if isinstance(data["optimizer"], list) else [data["optimizer"]]
-    data["optimizer"] = [*blocks, *PEERS]
+    data["optimizer"] = [*blocks, *peers]
     return parse_run_config(data, cfg.source)
 
 
@@ -190,7 +198,7 @@ def _invocation(cfg: Any, long_queries: int) -> dict[str, Any]:
 
 def _config(args: argparse.Namespace, overrides: list[str]) -> Any:
     cfg = load_run_config(args.config, overrides)
-    return _with_peers(cfg) if args.peers else cfg
+    return _with_peers(cfg, args.peers) if args.peers else cfg
 
 
 def main() -> None:
@@ -202,8 +210,12 @@ def main() -> None:
     parser.add_argument("--long-queries", type=int, default=1000,
                         help="budget of the model-free long pass (0: skip it)")
     parser.add_argument("--set", dest="overrides", action="append", default=[])
-    parser.add_argument("--peers", action="store_true",
-                        help="add the peer libraries' searchers (benchmarks.peers.PEERS) to the run")
+    parser.add_argument("--peers", nargs="?", const="all", default="",
+                        help="add the peer libraries' searchers to the run: all of benchmarks.peers.PEERS, "
+                             "or those named (comma-separated label endings, e.g. bore,rea,tpe,smac_hpo)")
+    parser.add_argument("--worker", default="0/1",
+                        help="K/N: run only every N-th chunk from the K-th (N processes share the chunks; "
+                             "the last to finish, or --render, writes the section)")
     parser.add_argument("--chunk", type=int, default=0, help="run the seeds this many at a time (0: all in one run)")
     parser.add_argument("--tag", default="", help="a suffix for the output folder and the BENCHMARKS.md section")
     parser.add_argument("--freeze", action="store_true",
@@ -235,14 +247,15 @@ def main() -> None:
         import benchmarks.peers  # noqa: F401  (imported now: edits during a long run do not change it)
     root = Path("runs/out") / f"bench_{section}"
     chunks = _chunks(list(cfg.seeds), args.chunk)
+    worker, workers = (int(x) for x in args.worker.split("/"))
     long_blocks = [b for b in cfg.optimizers if b.name in CHEAP] if args.long_queries and budget else []
     load_at_start = os.getloadavg()[0]
     start = time.perf_counter()
     dirs: list[Path] = []
-    for seeds in chunks:
+    for index, seeds in enumerate(chunks):
         out = root if len(chunks) == 1 else root / f"seeds_{seeds[0]}-{seeds[-1]}"
         done = out / "DONE"
-        if args.render or done.exists():
+        if args.render or done.exists() or index % workers != worker:
             if done.exists():
                 dirs.append(out)
             continue
@@ -259,6 +272,9 @@ def main() -> None:
         print(f"finished seeds {seeds[0]}-{seeds[-1]} ({(time.perf_counter() - start) / 60:.1f} min so far)", flush=True)
     if not dirs:
         raise SystemExit(f"no finished chunk under {root}: run without --render first")
+    if workers > 1 and not args.render and len(dirs) < len(chunks):
+        print(f"{len(dirs)} of {len(chunks)} chunks finished; the other workers' remain: --render when they end")
+        return
     wall = time.perf_counter() - start
     reports = [r for d in dirs for r in _reports(d / "summary.json")]
     trace = _trace(reports, root)
@@ -307,7 +323,8 @@ def main() -> None:
                + (f" --seeds {args.seeds}" if args.seeds else "")
                + (f" --first-seed {args.first_seed}" if args.first_seed is not None else "")
                + (f" --queries {args.queries}" if args.queries else "")
-               + "".join(f" --set '{o}'" for o in args.overrides) + (" --peers" if args.peers else "")
+               + "".join(f" --set '{o}'" for o in args.overrides)
+               + (f" --peers {args.peers}" if args.peers and args.peers != "all" else " --peers" if args.peers else "")
                + (f" --chunk {args.chunk}" if args.chunk else "") + (f" --tag {args.tag}" if args.tag else "")
                + (" --frozen" if args.frozen else "") + f" --long-queries {args.long_queries}`")
     seed_text = (f"seeds {ran_seeds[0]}–{ran_seeds[-1]}" if ran_seeds == list(range(ran_seeds[0], ran_seeds[-1] + 1))
@@ -329,10 +346,16 @@ def main() -> None:
           + (f" (optimum {s0.optimum:.2f}); the optimum counts as found when its cell or an "
              "isomorph (same `space.key`) is evaluated." if s0.optimum is not None else "."),
           "± sd: the sample standard deviation (n − 1) over seeds.", ""]
+    if searched.startswith("test"):
+        md += ["This table has no validation column at the fidelity searched, so the search reads the test column "
+               "itself: the incumbent's test accuracy is the best value found, **an optimisation benchmark, not a "
+               "held-out accuracy**. For a held-out figure search a validation column instead (NB201's 12-epoch "
+               "tables have one for every dataset: `--set evaluator.metric=<dataset>/valid_accuracy --set "
+               "evaluator.fidelity=12`).", ""]
     if args.peers:
         from benchmarks.peers import peer_legend
 
-        md += [peer_legend(), ""]
+        md += [peer_legend(labels), ""]
     if mo_rows:
         meta = json.loads((dirs[0] / "run.json").read_text())
         names = ", ".join(f"`{m}` ({'max' if mx else 'min'})" for m, mx in meta["objectives"])

@@ -38,21 +38,27 @@ PEERS: list[dict[str, Any]] = [
 SYNE_TUNE_SEARCHERS = {"bore": "BORE", "rea": "REA", "tpe": "TPE", "botorch": "BOTorch", "random": "RandomSearch"}
 
 
-def peer_legend() -> str:
-    """One paragraph for a BENCHMARKS section: which library and version each peer row is."""
+def peer_legend(labels: list[str]) -> str:
+    """One paragraph for a BENCHMARKS section: which library and version each peer row (``labels``) is."""
     def version(dist: str) -> str:
         try:
             return importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
             return "not installed"
 
-    return ("**Peers** (run by their own libraries in this run, `benchmarks/peers.py`): `syne_tune_*` are Syne Tune "
-            f"{version('syne-tune')}'s baselines `BORE`, `REA`, `TPE` and `BOTorch` (GP-BO, botorch "
-            f"{version('botorch')}); `smac_hpo` is SMAC {version('smac')}'s `HyperparameterOptimizationFacade` "
-            f"(ConfigSpace {version('ConfigSpace')}). Each with its documented defaults on one categorical "
-            "parameter per NB201 edge (5 ops); settings the categorical cell space needs: a repeat of an "
-            "evaluated cell (or an isomorph) is answered from memory and is not a query, and after 100 repeats "
-            "in a row a random unseen cell is evaluated instead; SMAC's `Scenario(n_trials=150, deterministic=True)`.")
+    names = {"syne_tune_bore": "`BORE`", "syne_tune_rea": "`REA`", "syne_tune_tpe": "`TPE`",
+             "syne_tune_botorch": f"`BOTorch` (GP-BO, botorch {version('botorch')})"}
+    syne = [names[label] for label in labels if label in names]
+    parts = []
+    if syne:
+        parts.append(f"`syne_tune_*`: Syne Tune {version('syne-tune')}'s baselines {', '.join(syne)}")
+    if "smac_hpo" in labels:
+        parts.append(f"`smac_hpo`: SMAC {version('smac')}'s `HyperparameterOptimizationFacade` (random forest; "
+                     f"ConfigSpace {version('ConfigSpace')}), `Scenario(n_trials=150, deterministic=True)`")
+    return ("**Peers**, run by their own libraries in this run (`benchmarks/peers.py`): " + "; ".join(parts)
+            + ". Each with its documented defaults on one categorical parameter per NB201 edge (5 ops). Settings "
+            "the categorical cell space needs: a repeat of an evaluated cell (or an isomorph) is answered from "
+            "memory and is not a query; after 100 repeats in a row a random unseen cell is evaluated instead.")
 
 
 class _CategoricalPeer(SpaceOptimizer):
