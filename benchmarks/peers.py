@@ -18,8 +18,11 @@ import datetime
 import importlib.metadata
 import logging
 import tempfile
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
 from typing import Any
+
+import numpy as np
 
 from nasearch.api import Result
 from nasearch.errors import ConfigError
@@ -64,7 +67,10 @@ def peer_legend(labels: list[str]) -> str:
 class _CategoricalPeer(SpaceOptimizer):
     """The shared loop: ask the peer for a parameter dict, skip repeats (answered from memory), tell
     the peer every result as it would have seen it (maximised score; a failure as the worst score
-    seen so far, as peers without failure handling need a number)."""
+    seen so far, as peers without failure handling need a number). Some peers draw from numpy's
+    global RNG (Syne Tune's domains sample with it): every call into the peer runs with a global
+    state of the peer's own, seeded from ``seed`` and put back afterwards, so a peer's run is
+    reproducible from its seed and leaves the other optimizers' draws alone."""
 
     requires = ("categorical_choices",)
 
@@ -74,6 +80,18 @@ class _CategoricalPeer(SpaceOptimizer):
         self.choices: dict[str, list[str]] = {k: list(v) for k, v in space.categorical_choices().items()}
         self._known: dict[str, float] = {}
         self._handles: dict[str, Any] = {}
+        self._np_state = np.random.RandomState(self.seed).get_state()
+
+    @contextmanager
+    def _own_rng(self) -> Iterator[None]:
+        """Run a call into the peer with the peer's own numpy global RNG state."""
+        outer = np.random.get_state()
+        np.random.set_state(self._np_state)
+        try:
+            yield
+        finally:
+            self._np_state = np.random.get_state()
+            np.random.set_state(outer)
 
     # --- what each library implements ------------------------------------------------------------
     def _peer_ask(self) -> tuple[dict[str, Any], Any]:
@@ -95,13 +113,15 @@ class _CategoricalPeer(SpaceOptimizer):
         while len(out) < n:
             arch = None
             for _ in range(self.max_repeats):
-                params, handle = self._peer_ask()
+                with self._own_rng():
+                    params, handle = self._peer_ask()
                 candidate = self.space.from_categorical({k: str(v) for k, v in params.items()})
                 key = self.space.key(candidate)
                 if key not in self.seen:
                     arch = candidate
                     break
-                self._peer_tell(handle, params, self._known.get(key, self._worst()))
+                with self._own_rng():
+                    self._peer_tell(handle, params, self._known.get(key, self._worst()))
             if arch is None:
                 fresh = self.sample_fresh(1)
                 if not fresh:
@@ -123,7 +143,8 @@ class _CategoricalPeer(SpaceOptimizer):
         score = scores[0] if scores is not None else self._worst()
         self._known[key] = score
         params = self.space.to_categorical(arch)
-        self._peer_tell(handle if handle is not None else self._peer_foreign(params), params, score)
+        with self._own_rng():
+            self._peer_tell(handle if handle is not None else self._peer_foreign(params), params, score)
 
 
 class SyneTune(_CategoricalPeer):
@@ -143,10 +164,11 @@ class SyneTune(_CategoricalPeer):
         logging.getLogger("syne_tune").setLevel(logging.WARNING)
         config_space = {name: choice(values) for name, values in self.choices.items()}
         cls = getattr(baselines, SYNE_TUNE_SEARCHERS[searcher])
-        if searcher == "random":
-            self.scheduler = cls(config_space, metrics=["score"], do_minimize=False, random_seed=self.seed)
-        else:
-            self.scheduler = cls(config_space, metric="score", do_minimize=False, random_seed=self.seed)
+        with self._own_rng():
+            if searcher == "random":
+                self.scheduler = cls(config_space, metrics=["score"], do_minimize=False, random_seed=self.seed)
+            else:
+                self.scheduler = cls(config_space, metric="score", do_minimize=False, random_seed=self.seed)
         self._trials = 0
 
     def _trial(self, params: dict[str, Any]) -> Any:
