@@ -147,10 +147,20 @@ def check_rows(rows: list[dict[str, object]], expected: dict[str, dict[str, obje
 def mark_legacy(names: list[str], path: Path = BENCHMARKS_MD) -> list[str]:
     """Put the ``LEGACY_LABEL`` line under the heading of each named section (once): their rows were
     rendered before results recorded options. Returns the sections it marked."""
-    text = path.read_text()
     line = (f"_**{LEGACY_LABEL}**: these rows predate traceable results (no options hash, no commit); "
             "the predictor defaults of that time were chosen on test cells, and the optimizer settings on the "
             "seeds reported. Kept for reference; not the headline._")
+    return mark_sections(names, line, path)
+
+
+#: the note on search sections rendered while ``mean_sd`` printed the population sd
+POPULATION_SD_NOTE = ("_± sd in this section is the population sd (n) over seeds, as the search tables printed it "
+                      "before BENCHMARKS.md took one definition (the sample sd, n − 1: multiply by √(n / (n − 1)))._")
+
+
+def mark_sections(names: list[str], line: str, path: Path = BENCHMARKS_MD) -> list[str]:
+    """Put ``line`` under the heading of each named section, once. Returns the sections it marked."""
+    text = path.read_text()
     marked = []
     for name in names:
         pattern = re.compile(rf"(<!-- begin {re.escape(name)} -->\n[^\n]*\n)", re.S)
@@ -158,7 +168,8 @@ def mark_legacy(names: list[str], path: Path = BENCHMARKS_MD) -> list[str]:
         if match is None:
             raise SystemExit(f"no section {name!r} in {path}")
         start = match.end()
-        if text[start:start + 400].lstrip("\n").startswith(line[:40]):
+        end = text.find(f"<!-- end {name} -->", start)
+        if line in text[start:end]:
             continue
         text = text[:start] + "\n" + line + "\n" + text[start:]
         marked.append(name)
@@ -169,4 +180,7 @@ def mark_legacy(names: list[str], path: Path = BENCHMARKS_MD) -> list[str]:
 if __name__ == "__main__":
     import sys
 
-    print("marked:", ", ".join(mark_legacy([n for n in sys.argv[1:] if n])) or "nothing new")
+    if sys.argv[1:2] == ["--population-sd"]:
+        print("marked:", ", ".join(mark_sections([n for n in sys.argv[2:] if n], POPULATION_SD_NOTE)) or "nothing new")
+    else:
+        print("marked:", ", ".join(mark_legacy([n for n in sys.argv[1:] if n])) or "nothing new")
