@@ -270,6 +270,8 @@ def main() -> None:
         done.write_text(json.dumps({"seeds": seeds}))
         dirs.append(out)
         print(f"finished seeds {seeds[0]}-{seeds[-1]} ({(time.perf_counter() - start) / 60:.1f} min so far)", flush=True)
+    if workers > 1:  # the other workers' chunks may have finished while this one ran its own
+        dirs = [d for d in (root / f"seeds_{c[0]}-{c[-1]}" for c in chunks) if (d / "DONE").exists()]
     if not dirs:
         raise SystemExit(f"no finished chunk under {root}: run without --render first")
     if workers > 1 and not args.render and len(dirs) < len(chunks):
