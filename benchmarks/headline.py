@@ -133,7 +133,8 @@ def peers_headline(text: str) -> list[str]:
     out = [
         "",
         f"Search: queries until the NAS-Bench-201 CIFAR-10 optimum is first evaluated, ours and the peer libraries "
-        f"(Syne Tune, SMAC; `benchmarks/peers.py`) in one run on {seeds} fresh seeds ({first}–{first + int(seeds) - 1}), "
+        f"(Syne Tune, SMAC: `benchmarks/peers.py`; `optuna_tpe` is Optuna's own TPE sampler behind nasearch's `optuna` "
+        f"optimizer) in one run on {seeds} fresh seeds ({first}–{first + int(seeds) - 1}), "
         f"with the invocation frozen and committed first. Searched on {searched_label(text)} (200-epoch "
         f"`cifar10-valid` validation accuracy; the test accuracy is reported apart). *Mean queries*: from each "
         "optimizer's longest pass (evolution, local and random search also ran 1000 queries; ≥: some seeds never "
