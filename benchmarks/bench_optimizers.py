@@ -1,21 +1,28 @@
-"""Optimizer comparison on a lookup benchmark: queries until the global optimum, incumbent test
+"""Optimizer comparison on a lookup benchmark: queries until the global optimum (found within the
+budget, restricted mean, and the mean and median from each optimizer's longest pass), incumbent test
 accuracy at 50/100/150 queries, loop overhead per query and surrogate fit time per round.
 
     python -m benchmarks.bench_optimizers                       # runs/compare_optimizers_nb201.yaml
+    python -m benchmarks.bench_optimizers --peers               # ours and the peer libraries, one run
     python -m benchmarks.bench_optimizers --seeds 5 --long-queries 0
     python -m benchmarks.bench_optimizers --config runs/nb201_cifar100.yaml --seeds 5
-    python -m benchmarks.bench_optimizers --seeds 40 --first-seed 100 --chunk 5 --tag fresh --frozen
-                                                                # fresh seeds 100-139, resumable by chunk
+    python -m benchmarks.bench_optimizers --seeds 20 --first-seed 300 --peers --chunk 5 --tag peers --freeze
+    python -m benchmarks.bench_optimizers --seeds 20 --first-seed 300 --peers --chunk 5 --tag peers --frozen
 
 Pass 1 runs the config as ``nasearch run`` would (all its optimizers in one run, SQLite
-tracking). Pass 2 (``--long-queries``) reruns the model-free optimizers with a long budget and
-in-memory tracking, so that their queries-to-optimum are measured rather than censored.
+tracking); with ``--peers`` the peer libraries' searchers (``benchmarks.peers.PEERS``) join that
+run as optimizers of their own, on the same table, seeds and budget. Pass 2 (``--long-queries``)
+reruns the model-free optimizers with a long budget and in-memory tracking, so that their
+queries-to-optimum (regularized evolution's is every ratio's denominator) are measured rather
+than censored.
 
 With ``--chunk N`` the seeds run N at a time, each chunk in its own folder: a stopped run keeps
 the chunks it finished, a rerun skips them, and ``--render`` builds the tables from whatever
-finished. ``--frozen`` refuses a config with uncommitted changes (fresh seeds must test the
-configuration as it was committed, not one tuned on them). Every chunk's options hash must
-agree, or the tables are refused.
+finished. ``--freeze`` writes the invocation (the resolved config with every ``--set`` and flag,
+seeds and peers included) and its hash to ``runs/frozen/<section>.json`` and stops; commit it,
+then ``--frozen`` refuses a dirty tree or any invocation that hashes otherwise
+(``benchmarks.freeze``). Every chunk's options hash must agree, or the tables are refused; the
+section records the runs' commits beside the one it is written at (``report.write_section``).
 """
 
 from __future__ import annotations
@@ -24,7 +31,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -32,8 +38,9 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.freeze import check_frozen, freeze_path, write_freeze
 from benchmarks.report import machine_line, markdown_table, write_section
-from benchmarks.stats import bootstrap_ratio, censor
+from benchmarks.stats import bootstrap_ratio, censor, median_queries, restricted_mean
 from benchmarks.stats import mean_sd as _mean_sd
 from nasearch.curves import load_run, queries_to_optimum, trajectory
 from nasearch.provenance import git_commit
@@ -43,67 +50,106 @@ from nasearch.runner import run
 CHEAP = ("random", "evolution", "local_search")
 
 
-def _hits(hits: list[int | None], budget: int) -> tuple[str, str, float]:
-    found = [h for h in hits if h is not None]
-    censored = float(np.mean([h if h is not None else budget for h in hits]))
-    mean_found = f"{np.mean(found):.0f}" if found else "-"
-    return f"{len(found)}/{len(hits)}", mean_found, censored
+#: the reference every ratio divides by
+REFERENCE = "evolution"
 
 
-def ratio_rows(hits: dict[str, dict[int, int | None]], evolution: dict[int, int | None], budget: int,
-               long_budget: int, n_boot: int = 10_000) -> list[list[object]]:
-    """Per optimizer: how often it found the optimum, its mean and median queries to it (unfound =
-    ``budget``, then a lower bound), and both as a ratio to regularized evolution's long pass on the
-    same seeds with a paired bootstrap 95 % interval. Empty when evolution's pass is incomplete."""
-    seeds = sorted(evolution)
-    if len(seeds) < 2 or any(evolution[s] is None for s in seeds):
+def searched_on(metric: str) -> str:
+    """What a search metric is, for the table's rows: a validation column, or the test column itself
+    (then the best value found is an optimisation benchmark, not a held-out accuracy)."""
+    leaf = metric.rsplit("/", 1)[-1].lower()
+    if "test" in leaf:
+        return f"test (`{metric}`): an optimisation benchmark, not a held-out accuracy"
+    return f"validation (`{metric}`)"
+
+
+def _passes(hits: dict[str, dict[int, int | None]], long_hits: dict[str, dict[int, int | None]],
+            budget: int, long_budget: int) -> dict[str, tuple[list[int | None], int]]:
+    """Per optimizer: its queries to the optimum per seed from its longest pass, and that pass's cap."""
+    out: dict[str, tuple[list[int | None], int]] = {}
+    seeds = sorted(hits[REFERENCE]) if REFERENCE in hits else []
+    for label, per_seed in hits.items():
+        longer = long_hits.get(label)
+        source, cap = (longer, long_budget) if longer and long_budget > budget else (per_seed, budget)
+        if sorted(source) != seeds:
+            raise ValueError(f"{label} ran seeds {sorted(source)}, {REFERENCE} {seeds}: not paired")
+        out[label] = ([source[s] for s in seeds], cap)
+    return out
+
+
+def search_rows(hits: dict[str, dict[int, int | None]], long_hits: dict[str, dict[int, int | None]],
+                budget: int, long_budget: int, n_boot: int = 10_000) -> list[list[object]]:
+    """One row per optimizer that a reader can recompute every ratio from (``REFERENCE``'s row holds
+    each denominator, and its ratios are exactly 1.00):
+
+    - found within the budget, the restricted mean of min(queries to the optimum, budget) (exact for
+      every optimizer, a seed that did not find it counting as the budget) and its ratio to the
+      reference's, from the budget pass (``hits``);
+    - the longest pass the optimizer had (``long_hits`` where it has one, of ``long_budget``
+      queries), found within it, its mean queries to the optimum (exact when every seed found it,
+      else "≥", the restricted mean at that pass's cap), its median ("> cap" when beyond it) and
+      the ratio of means to the reference's: "≥" when only this row is censored, "≤" when only the
+      reference is, "—" when both are.
+
+    Brackets are paired bootstrap 95 % intervals over seeds. Empty without a reference row."""
+    if REFERENCE not in hits:
         return []
-    ref = censor([evolution[s] for s in seeds], long_budget)
+    seeds = sorted(hits[REFERENCE])
+    passes = _passes(hits, long_hits, budget, long_budget)
+    ref_budget = censor([hits[REFERENCE][s] for s in seeds], budget)
+    ref_hits, ref_cap = passes[REFERENCE]
+    ref_cut = any(h is None for h in ref_hits)
+    ref_long = censor(ref_hits, ref_cap)
     rows: list[list[object]] = []
     for label, per_seed in hits.items():
-        if sorted(per_seed) != seeds:
-            raise ValueError(f"{label} ran seeds {sorted(per_seed)}, evolution's long pass {seeds}: not paired")
-        values = [per_seed[s] for s in seeds]
-        x = censor(values, budget)
-        cut = any(v is None for v in values)
-        mean = bootstrap_ratio(x, ref, np.mean, n_boot=n_boot, lower_bound=cut)
-        median = bootstrap_ratio(x, ref, np.median, n_boot=n_boot, lower_bound=cut)
-        sign = "≥ " if cut else ""
-        rows.append([label, f"{sum(v is not None for v in values)}/{len(values)}", f"{sign}{np.mean(x):.1f}",
-                     f"{sign}{np.median(x):.0f}", str(mean), str(median)])
+        at_budget = [per_seed[s] for s in seeds]
+        values, cap = passes[label]
+        cut = any(h is None for h in values)
+        restricted = censor(at_budget, budget)
+        ratio_budget = bootstrap_ratio(restricted, ref_budget, n_boot=n_boot)
+        longest = censor(values, cap)
+        if cut and ref_cut:
+            ratio_mean = "—"
+        else:
+            ratio_mean = str(bootstrap_ratio(longest, ref_long, n_boot=n_boot, lower_bound=cut,
+                                             upper_bound=ref_cut and not cut))
+        median = median_queries(values, cap)
+        rows.append([label, f"{sum(h is not None for h in at_budget)}/{len(seeds)}",
+                     f"{restricted_mean(at_budget, budget):.1f}", str(ratio_budget), str(cap),
+                     f"{sum(h is not None for h in values)}/{len(seeds)}",
+                     f"{'≥ ' if cut else ''}{restricted_mean(values, cap):.1f}",
+                     f"> {cap}" if median is None else f"{median:g}", ratio_mean])
     return rows
 
 
-def _ratio_to_evolution(hits: dict[str, dict[int, int | None]], evolution: dict[int, int | None], budget: int,
-                        long_budget: int) -> list[str]:
-    """The ratio table in markdown, with its legend."""
-    rows = ratio_rows(hits, evolution, budget, long_budget)
+SEARCH_HEADERS = ["optimizer", "found @ {budget}", "restricted mean queries @ {budget}", "÷ evolution's [95 % CI]",
+                  "longest pass (queries)", "found in it", "mean queries to optimum", "median queries",
+                  "mean ÷ evolution's [95 % CI]"]
+
+
+def _search_table(hits: dict[str, dict[int, int | None]], long_hits: dict[str, dict[int, int | None]],
+                  budget: int, long_budget: int, extra: dict[str, list[str]], extra_headers: list[str]) -> list[str]:
+    """The queries-to-optimum table in markdown, with its legend."""
+    rows = search_rows(hits, long_hits, budget, long_budget)
     if not rows:
         return []
-    ref = censor(list(evolution.values()), long_budget)
-    return [f"Queries to the optimum relative to regularized evolution's mean {np.mean(ref):.1f} / median "
-            f"{np.median(ref):.0f} (its {long_budget}-query pass, same seeds). Brackets: paired bootstrap 95 % "
-            "interval over seeds (10,000 resamples). ≥ where some seeds never found the optimum within the "
-            f"{budget}-query budget (counted as {budget}: the figure and its interval are lower bounds).", "",
-            markdown_table(["optimizer", "found optimum", "mean queries", "median queries",
-                            "mean ÷ evolution [95 % CI]", "median ÷ evolution [95 % CI]"], rows), ""]
+    return [f"**Queries to the optimum** (recomputable: each ratio is this row's number ÷ `{REFERENCE}`'s in the "
+            "same column, whose own ratios are 1.00). *Restricted mean @ "
+            f"{budget}*: the mean over seeds of min(queries to the optimum, {budget}), a seed that did not find it "
+            f"counting as {budget}: exact for every row, the area under the Kaplan–Meier curve up to {budget}. "
+            "*Mean queries to optimum*: from the row's longest pass (the model-free optimizers had a "
+            f"{long_budget}-query pass; every other row its {budget}-query run); exact where every seed found the "
+            "optimum, else ≥ (the restricted mean at that cap, a lower bound). Its ratio: ≥ when only this row "
+            "is censored, ≤ when only the reference is, — when both are. *Median*: exact where the middle seeds "
+            "found it. Brackets: paired bootstrap 95 % interval over seeds (10,000 resamples).", "",
+            markdown_table([h.format(budget=budget) for h in SEARCH_HEADERS] + extra_headers,
+                           [row + extra.get(str(row[0]), []) for row in rows]), ""]
 
 
 def _chunks(seeds: list[int], size: int) -> list[list[int]]:
     if size <= 0:
         return [seeds]
     return [seeds[i:i + size] for i in range(0, len(seeds), size)]
-
-
-def _check_frozen(config: str) -> None:
-    """Refuse a config with uncommitted changes: the run must test what a commit froze."""
-    try:
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", config], capture_output=True, text=True,
-                               check=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise SystemExit(f"--frozen: cannot ask git whether {config} is committed ({exc})") from None
-    if dirty:
-        raise SystemExit(f"--frozen: {config} has uncommitted changes; commit the configuration before the run")
 
 
 def _reports(path: Path) -> list[Any]:
@@ -123,6 +169,38 @@ def _trace(reports: list[Any], root: Path) -> dict[str, str]:
     return {"options_hash": hashes.pop(), "commit": ", ".join(commits), "version": reports[0].version}
 
 
+def _with_peers(cfg: Any, names: str) -> Any:
+    """``cfg`` with the peer libraries' searchers appended as optimizers: every block of
+    ``benchmarks.peers.PEERS`` (``names`` "all"), or those whose label ends with one of the
+    comma-separated ``names`` (``bore,rea,tpe,botorch,smac_hpo``)."""
+    from benchmarks.peers import PEERS
+    from nasearch.runconfig import parse_run_config, to_dict
+
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    peers = [p for p in PEERS if names == "all" or any(str(p["label"]).endswith(n) for n in wanted)]
+    unknown = [n for n in wanted if names != "all" and not any(str(p["label"]).endswith(n) for p in PEERS)]
+    if unknown or not peers:
+        raise SystemExit(f"--peers: no peer {', '.join(unknown) or names!r} "
+                         f"(choose from all, {', '.join(str(p['label']) for p in PEERS)})")
+    data = to_dict(cfg)
+    blocks = data["optimizer"] if isinstance(data["optimizer"], list) else [data["optimizer"]]
+    data["optimizer"] = [*blocks, *peers]
+    return parse_run_config(data, cfg.source)
+
+
+def _invocation(cfg: Any, long_queries: int) -> dict[str, Any]:
+    """What ``--freeze`` / ``--frozen`` hash: the resolved config (every ``--set`` and flag applied,
+    seeds and peers included) and the long pass's budget."""
+    from nasearch.runconfig import to_dict
+
+    return {"config": to_dict(cfg), "long_queries": long_queries}
+
+
+def _config(args: argparse.Namespace, overrides: list[str]) -> Any:
+    cfg = load_run_config(args.config, overrides)
+    return _with_peers(cfg, args.peers) if args.peers else cfg
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="runs/compare_optimizers_nb201.yaml")
@@ -132,9 +210,18 @@ def main() -> None:
     parser.add_argument("--long-queries", type=int, default=1000,
                         help="budget of the model-free long pass (0: skip it)")
     parser.add_argument("--set", dest="overrides", action="append", default=[])
+    parser.add_argument("--peers", nargs="?", const="all", default="",
+                        help="add the peer libraries' searchers to the run: all of benchmarks.peers.PEERS, "
+                             "or those named (comma-separated label endings, e.g. bore,rea,tpe,smac_hpo)")
+    parser.add_argument("--worker", default="0/1",
+                        help="K/N: run only every N-th chunk from the K-th (N processes share the chunks; "
+                             "the last to finish, or --render, writes the section)")
     parser.add_argument("--chunk", type=int, default=0, help="run the seeds this many at a time (0: all in one run)")
     parser.add_argument("--tag", default="", help="a suffix for the output folder and the BENCHMARKS.md section")
-    parser.add_argument("--frozen", action="store_true", help="refuse a config with uncommitted changes")
+    parser.add_argument("--freeze", action="store_true",
+                        help="write runs/frozen/<section>.json (the hashed invocation) and stop: commit it")
+    parser.add_argument("--frozen", action="store_true",
+                        help="refuse a dirty tree or an invocation that differs from runs/frozen/<section>.json")
     parser.add_argument("--render", action="store_true", help="no runs: tables from the chunks that finished")
     args = parser.parse_args()
     git_commit()  # read (and cached) now: edits to the tree during a long run do not relabel it
@@ -146,26 +233,34 @@ def main() -> None:
         overrides.append(f"seeds={args.seeds}")
     if args.queries:
         overrides.append(f"budget.queries={args.queries}")
-    if args.frozen and not args.render:
-        _check_frozen(args.config)
-    cfg = load_run_config(args.config, overrides)
+    cfg = _config(args, overrides)
     budget = int(cfg.budget.queries or 0)
     section = f"{cfg.name}_{args.tag}" if args.tag else cfg.name
+    frozen_file = freeze_path(section)
+    if args.freeze:
+        digest = write_freeze(frozen_file, _invocation(cfg, args.long_queries))
+        print(f"froze {section} as {digest} in {frozen_file}: commit it, then run with --frozen")
+        return
+    if args.frozen and not args.render:
+        check_frozen(frozen_file, _invocation(cfg, args.long_queries))
+    if args.peers:
+        import benchmarks.peers  # noqa: F401  (imported now: edits during a long run do not change it)
     root = Path("runs/out") / f"bench_{section}"
     chunks = _chunks(list(cfg.seeds), args.chunk)
+    worker, workers = (int(x) for x in args.worker.split("/"))
     long_blocks = [b for b in cfg.optimizers if b.name in CHEAP] if args.long_queries and budget else []
     load_at_start = os.getloadavg()[0]
     start = time.perf_counter()
     dirs: list[Path] = []
-    for seeds in chunks:
+    for index, seeds in enumerate(chunks):
         out = root if len(chunks) == 1 else root / f"seeds_{seeds[0]}-{seeds[-1]}"
         done = out / "DONE"
-        if args.render or done.exists():
+        if args.render or done.exists() or index % workers != worker:
             if done.exists():
                 dirs.append(out)
             continue
         shutil.rmtree(out, ignore_errors=True)
-        chunk_cfg = load_run_config(args.config, [*overrides, f"seeds=[{','.join(map(str, seeds))}]"])
+        chunk_cfg = _config(args, [*overrides, f"seeds=[{','.join(map(str, seeds))}]"])
         run(chunk_cfg, out, progress=False)
         if long_blocks:
             long_cfg = load_run_config(args.config, [*overrides, f"seeds=[{','.join(map(str, seeds))}]",
@@ -175,8 +270,13 @@ def main() -> None:
         done.write_text(json.dumps({"seeds": seeds}))
         dirs.append(out)
         print(f"finished seeds {seeds[0]}-{seeds[-1]} ({(time.perf_counter() - start) / 60:.1f} min so far)", flush=True)
+    if workers > 1:  # the other workers' chunks may have finished while this one ran its own
+        dirs = [d for d in (root / f"seeds_{c[0]}-{c[-1]}" for c in chunks) if (d / "DONE").exists()]
     if not dirs:
         raise SystemExit(f"no finished chunk under {root}: run without --render first")
+    if workers > 1 and not args.render and len(dirs) < len(chunks):
+        print(f"{len(dirs)} of {len(chunks)} chunks finished; the other workers' remain: --render when they end")
+        return
     wall = time.perf_counter() - start
     reports = [r for d in dirs for r in _reports(d / "summary.json")]
     trace = _trace(reports, root)
@@ -193,13 +293,13 @@ def main() -> None:
     per_seed_hits: dict[str, dict[int, int | None]] = {}
     mo_rows: list[list[object]] = []
     labels = list(dict.fromkeys(r.label for r in reports))
+    commits: dict[str, str] = {}
     for label in labels:
         rs = [r for r in reports if r.label == label]
         ss = [s for s in studies if s.label == label]
         hits = [queries_to_optimum(s) for s in ss]
         per_seed_hits[label] = {s.seed: h for s, h in zip(ss, hits)}
-        found, mean_found, censored = _hits(hits, budget)
-        complete = all(h is not None for h in hits)
+        commits[label] = ", ".join(f"`{c}`" for c in sorted({r.commit or "none" for r in rs}))
         tests = []
         for q in checkpoints:
             tests.append(_mean_sd([trajectory(s)["incumbent_test"][q - 1] for s in ss if len(s.records) >= q]))
@@ -211,28 +311,32 @@ def main() -> None:
             1, sum(r.queries - r.replayed for r in rs))
         if any(r.hypervolume is not None for r in rs):
             hv = [r.hypervolume for r in rs if r.hypervolume is not None]
-            mo_rows.append([label, f"{np.mean(hv):.2f} ± {np.std(hv):.2f}",
-                            f"{np.mean([len(r.pareto_front) for r in rs]):.1f}",
+            mo_rows.append([label, _mean_sd(hv), f"{np.mean([len(r.pareto_front) for r in rs]):.1f}",
                             f"{np.mean([r.wall_seconds for r in rs]):.1f}"])
-        rows.append([label, found, mean_found, f"{censored:.0f}" if complete else f"≥ {censored:.0f}",
-                     *tests, f"{overhead * 1000:.1f} ({tracking * 1000:.1f})",
+        rows.append([label, f"{sum(h is not None for h in hits)}/{len(hits)}", *tests,
+                     f"{overhead * 1000:.1f} ({tracking * 1000:.1f})",
                      f"{surrogate_q:.3f}" if fits else "-", f"{fit_round:.2f}" if fit_round else "-",
-                     f"{np.mean([r.wall_seconds for r in rs]):.1f}", trace["options_hash"]])
+                     f"{np.mean([r.wall_seconds for r in rs]):.1f}", trace["options_hash"], commits[label]])
         print(rows[-1])
     s0 = studies[0]
-    headers = ["optimizer", "found optimum", "mean queries (found seeds)", "mean queries (unfound = budget)",
-               *[f"incumbent {s0.test_metric} @ {q}" for q in checkpoints],
+    searched = searched_on(s0.objective)
+    headers = ["optimizer", "found optimum", *[f"incumbent {s0.test_metric} @ {q}" for q in checkpoints],
                "loop overhead / query, ms (of it tracking)", "surrogate s / query", "surrogate fit s / round",
-               "wall s / seed", "options hash"]
+               "wall s / seed", "options hash", "commit"]
     command = (f"`python -m benchmarks.bench_optimizers --config {args.config}"
                + (f" --seeds {args.seeds}" if args.seeds else "")
                + (f" --first-seed {args.first_seed}" if args.first_seed is not None else "")
                + (f" --queries {args.queries}" if args.queries else "")
                + "".join(f" --set '{o}'" for o in args.overrides)
+               + (f" --peers {args.peers}" if args.peers and args.peers != "all" else " --peers" if args.peers else "")
                + (f" --chunk {args.chunk}" if args.chunk else "") + (f" --tag {args.tag}" if args.tag else "")
                + (" --frozen" if args.frozen else "") + f" --long-queries {args.long_queries}`")
     seed_text = (f"seeds {ran_seeds[0]}–{ran_seeds[-1]}" if ran_seeds == list(range(ran_seeds[0], ran_seeds[-1] + 1))
                  else f"seeds {ran_seeds}")
+    frozen_text = ""
+    if args.frozen and frozen_file.exists():
+        frozen_text = (f" Frozen before the run as `{json.loads(frozen_file.read_text())['hash']}` "
+                       f"(`{frozen_file}`, the invocation with every override).")
     md = [f"## Optimizers: {section}", "", machine_line(),
           ("_Tables rebuilt with `--render` from the finished chunks; the runs shared the 2 cores with other jobs, "
            "so wall times are noisy._" if args.render else
@@ -242,10 +346,20 @@ def main() -> None:
           + (f"; {len(cfg.seeds) - len(ran_seeds)} of the {len(cfg.seeds)} asked did not finish" if len(ran_seeds) < len(cfg.seeds) else "")
           + f") × {budget} queries × {len(labels)} optimizers ({cfg.parallel.backend} backend, SQLite tracking). "
           f"Options hash `{trace['options_hash']}` (the resolved config, seeds aside), commit(s) of the runs `{trace['commit']}`, "
-          f"nasearch {trace['version']}. Search metric "
-          f"`{s0.objective}`" + (f" (optimum {s0.optimum:.2f}); the optimum counts as found when its cell or an "
-                                  "isomorph (same `space.key`) is evaluated." if s0.optimum is not None else "."),
-          ""]
+          f"nasearch {trace['version']}.{frozen_text} **Searched on {searched}**"
+          + (f" (optimum {s0.optimum:.2f}); the optimum counts as found when its cell or an "
+             "isomorph (same `space.key`) is evaluated." if s0.optimum is not None else "."),
+          "± sd: the sample standard deviation (n − 1) over seeds.", ""]
+    if searched.startswith("test"):
+        md += ["This table has no validation column at the fidelity searched, so the search reads the test column "
+               "itself: the incumbent's test accuracy is the best value found, **an optimisation benchmark, not a "
+               "held-out accuracy**. For a held-out figure search a validation column instead (NB201's 12-epoch "
+               "tables have one for every dataset: `--set evaluator.metric=<dataset>/valid_accuracy --set "
+               "evaluator.fidelity=12`).", ""]
+    if args.peers:
+        from benchmarks.peers import peer_legend
+
+        md += [peer_legend(labels), ""]
     if mo_rows:
         meta = json.loads((dirs[0] / "run.json").read_text())
         names = ", ".join(f"`{m}` ({'max' if mx else 'min'})" for m, mx in meta["objectives"])
@@ -260,25 +374,23 @@ def main() -> None:
                   "predict time and evaluation time; it includes asking, de-duplication and the committed SQLite write.")
         md.append("")
 
+    long_hits: dict[str, dict[int, int | None]] = {}
+    run_commits = [c.strip() for c in trace["commit"].split(",")]
     if long_blocks:
         long_reports = [r for d in dirs for r in _reports(d / "long" / "summary.json")]
-        long_rows = []
-        for label in dict.fromkeys(r.label for r in long_reports):
-            rs = [r for r in long_reports if r.label == label]
-            hits = [r.queries_to_optimum for r in rs]
-            found, mean_found, censored = _hits(hits, args.long_queries)
-            med = np.median([h if h is not None else args.long_queries for h in hits])
-            long_rows.append([label, found, mean_found, f"{med:.0f}"])
-            print(long_rows[-1])
-        md += [f"Model-free optimizers again with {args.long_queries} queries per seed (in-memory tracking), "
-               "so their queries-to-optimum are measured, not cut off at the budget:", "",
-               markdown_table(["optimizer", "found optimum", "mean queries (found seeds)",
-                               "median queries (unfound = budget)"], long_rows), ""]
-        evolution = {r.seed: r.queries_to_optimum for r in long_reports if r.label == "evolution"}
-        md += _ratio_to_evolution(per_seed_hits, evolution, budget, args.long_queries)
+        run_commits += [r.commit for r in long_reports if r.commit and r.commit not in run_commits]
+        for r in long_reports:
+            long_hits.setdefault(r.label, {})[r.seed] = r.queries_to_optimum
+        for label in long_hits:
+            commits[label] = ", ".join(sorted({commits[label], *(f"`{r.commit or 'none'}`" for r in long_reports
+                                                                  if r.label == label)}))
+    short = searched.split(" (")[0] + (searched.split(")")[-1] if searched.startswith("test") else "")
+    extra = {label: [short, trace["options_hash"], commits[label]] for label in labels}
+    md += _search_table(per_seed_hits, long_hits, budget, args.long_queries if long_blocks else budget, extra,
+                        ["searched on", "options hash", "commit"])
     text = "\n".join(md)
     print(text)
-    write_section(f"optimizers_{section}", text)
+    write_section(f"optimizers_{section}", text, measured=[c for c in run_commits if c and c != "none"])
 
 
 if __name__ == "__main__":

@@ -2,6 +2,13 @@
 
 Each script owns the text between ``<!-- begin NAME -->`` and ``<!-- end NAME -->``; a rerun
 replaces only that span, so scripts can be rerun independently in any order.
+
+A section is written only from a clean tree: ``write_section`` refuses when a tracked file of the
+checkout that holds BENCHMARKS.md has uncommitted changes (BENCHMARKS.md and README.md aside), and
+when a commit it is given as ``measured`` ends in ``-dirty``. It closes the section with the
+commit(s) of the measurement and the commit the section was written at, so a re-render of old runs
+(``--render``) keeps the measurement's commit beside its own. Outside a git checkout (a test's
+temporary file) nothing is checked and no commit line is added.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ import os
 import platform
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 BENCHMARKS_MD = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
@@ -26,8 +34,42 @@ def machine_line() -> str:
     )
 
 
-def write_section(name: str, markdown: str, path: Path = BENCHMARKS_MD) -> None:
-    """Replace (or append) the section ``name`` of BENCHMARKS.md with ``markdown``."""
+class DirtyTree(SystemExit):
+    """A section would record figures from (or be written at) a tree with uncommitted changes."""
+
+
+def head_commit(folder: Path) -> str | None:
+    """The 12-digit HEAD commit of the git checkout holding ``folder`` (None outside one)."""
+    import subprocess
+
+    out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=10,
+                         check=False)
+    return out.stdout.strip()[:12] if out.returncode == 0 and out.stdout.strip() else None
+
+
+def write_section(name: str, markdown: str, path: Path = BENCHMARKS_MD, measured: Sequence[str] = ()) -> None:
+    """Replace (or append) the section ``name`` of BENCHMARKS.md with ``markdown``.
+
+    ``measured``: the commit(s) the figures were measured at (as the runs recorded them); a
+    ``-dirty`` one is refused. Inside a git checkout the write is refused (``DirtyTree``, naming the
+    files) while a tracked file other than ``path`` and README.md has uncommitted changes, and the
+    section ends with "measured at ..., written at <HEAD>"."""
+    from benchmarks.freeze import dirty_files
+
+    path = Path(path)
+    folder = path.resolve().parent
+    dirty = dirty_files(folder, ignore=(path, folder / "README.md"))
+    if dirty is not None:
+        if dirty:
+            raise DirtyTree(f"refusing to write section {name!r} of {path.name} from a dirty tree "
+                            f"({', '.join(dirty[:5])}): commit first, then rerun or --render")
+        stale = [c for c in measured if c.endswith("-dirty")]
+        if stale:
+            raise DirtyTree(f"refusing to write section {name!r}: its figures were measured on a dirty tree "
+                            f"({', '.join(stale)}); rerun them from a clean commit")
+        written = head_commit(folder)
+        stamp = (f"_Measured at commit(s) {', '.join(f'`{c}`' for c in measured)}; " if measured else "_")
+        markdown = f"{markdown.rstrip()}\n\n{stamp}section written at commit `{written}`._"
     text = path.read_text() if path.exists() else HEADER
     block = f"<!-- begin {name} -->\n{markdown.strip()}\n<!-- end {name} -->"
     pattern = re.compile(rf"<!-- begin {re.escape(name)} -->.*?<!-- end {re.escape(name)} -->", re.S)
@@ -105,10 +147,20 @@ def check_rows(rows: list[dict[str, object]], expected: dict[str, dict[str, obje
 def mark_legacy(names: list[str], path: Path = BENCHMARKS_MD) -> list[str]:
     """Put the ``LEGACY_LABEL`` line under the heading of each named section (once): their rows were
     rendered before results recorded options. Returns the sections it marked."""
-    text = path.read_text()
     line = (f"_**{LEGACY_LABEL}**: these rows predate traceable results (no options hash, no commit); "
             "the predictor defaults of that time were chosen on test cells, and the optimizer settings on the "
             "seeds reported. Kept for reference; not the headline._")
+    return mark_sections(names, line, path)
+
+
+#: the note on search sections rendered while ``mean_sd`` printed the population sd
+POPULATION_SD_NOTE = ("_± sd in this section is the population sd (n) over seeds, as the search tables printed it "
+                      "before BENCHMARKS.md took one definition (the sample sd, n − 1: multiply by √(n / (n − 1)))._")
+
+
+def mark_sections(names: list[str], line: str, path: Path = BENCHMARKS_MD) -> list[str]:
+    """Put ``line`` under the heading of each named section, once. Returns the sections it marked."""
+    text = path.read_text()
     marked = []
     for name in names:
         pattern = re.compile(rf"(<!-- begin {re.escape(name)} -->\n[^\n]*\n)", re.S)
@@ -116,7 +168,8 @@ def mark_legacy(names: list[str], path: Path = BENCHMARKS_MD) -> list[str]:
         if match is None:
             raise SystemExit(f"no section {name!r} in {path}")
         start = match.end()
-        if text[start:start + 400].lstrip("\n").startswith(line[:40]):
+        end = text.find(f"<!-- end {name} -->", start)
+        if line in text[start:end]:
             continue
         text = text[:start] + "\n" + line + "\n" + text[start:]
         marked.append(name)
@@ -127,4 +180,7 @@ def mark_legacy(names: list[str], path: Path = BENCHMARKS_MD) -> list[str]:
 if __name__ == "__main__":
     import sys
 
-    print("marked:", ", ".join(mark_legacy([n for n in sys.argv[1:] if n])) or "nothing new")
+    if sys.argv[1:2] == ["--population-sd"]:
+        print("marked:", ", ".join(mark_sections([n for n in sys.argv[2:] if n], POPULATION_SD_NOTE)) or "nothing new")
+    else:
+        print("marked:", ", ".join(mark_legacy([n for n in sys.argv[1:] if n])) or "nothing new")

@@ -1,6 +1,9 @@
-"""The arithmetic behind the headline numbers of BENCHMARKS.md: censored means, ratios to a
-reference optimizer and paired bootstrap intervals (kept apart from the bench scripts so that
-tests can check them by hand).
+"""The arithmetic behind the headline numbers of BENCHMARKS.md: censored and restricted means,
+medians that know their cap, ratios to a reference optimizer and paired bootstrap intervals (kept
+apart from the bench scripts so that tests can check them by hand).
+
+"± sd" means one thing in every table of BENCHMARKS.md: the sample standard deviation (n − 1)
+over seeds (``mean_sd``; the predictor tables use the same).
 """
 
 from __future__ import annotations
@@ -18,12 +21,32 @@ def censor(hits: Sequence[int | None], budget: int) -> np.ndarray:
     return np.array([budget if h is None else int(h) for h in hits], dtype=float)
 
 
+def restricted_mean(hits: Sequence[int | None], cap: int) -> float:
+    """The mean of ``min(queries to the optimum, cap)`` over seeds, a seed that did not find it within
+    ``cap`` counted as ``cap``: the restricted mean, an exact estimate of E[min(T, cap)] (with every
+    seed followed to the same cap the Kaplan–Meier curve is the fraction of seeds still searching,
+    and this is the area under it up to ``cap``). Below the true mean when a seed was cut off;
+    equal to it when none was. A hit beyond ``cap`` (from a longer pass) counts as ``cap``."""
+    return float(np.mean(np.minimum(censor(hits, cap), cap)))
+
+
+def median_queries(hits: Sequence[int | None], cap: int) -> float | None:
+    """The median of the queries to the optimum, exact where the seeds in the middle found it
+    within ``cap`` (the unfound seeds are the slowest, so their exact values do not matter); None
+    when the median lies beyond ``cap``."""
+    values = np.array([np.inf if h is None or h > cap else float(h) for h in hits])
+    med = float(np.median(values)) if values.size else np.inf
+    return med if np.isfinite(med) else None
+
+
 def mean_sd(values: Sequence[float | None]) -> str:
-    """``mean ± sd`` (population sd) of the finite values, '-' when there are none."""
+    """``mean ± sd`` of the finite values (sd: the sample sd, n − 1, the one definition used across
+    BENCHMARKS.md; 0 for a single value), '-' when there are none."""
     vals = [float(v) for v in values if v is not None and np.isfinite(v)]
     if not vals:
         return "-"
-    return f"{np.mean(vals):.2f} ± {np.std(vals):.2f}"
+    sd = float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0
+    return f"{np.mean(vals):.2f} ± {sd:.2f}"
 
 
 @dataclass(frozen=True)
@@ -35,9 +58,11 @@ class RatioCI:
     high: float
     #: whether ``x`` held censored values (then the ratio and interval are lower bounds)
     lower_bound: bool = False
+    #: whether ``ref`` held censored values and ``x`` did not (then they are upper bounds)
+    upper_bound: bool = False
 
     def __str__(self) -> str:
-        sign = "≥ " if self.lower_bound else ""
+        sign = "≥ " if self.lower_bound else "≤ " if self.upper_bound else ""
         return f"{sign}{self.point:.2f} [{self.low:.2f}, {self.high:.2f}]"
 
 
@@ -49,6 +74,7 @@ def bootstrap_ratio(
     level: float = 0.95,
     seed: int = 0,
     lower_bound: bool = False,
+    upper_bound: bool = False,
 ) -> RatioCI:
     """``stat(x) / stat(ref)`` with a paired percentile bootstrap interval.
 
@@ -58,6 +84,8 @@ def bootstrap_ratio(
     a, b = np.asarray(x, dtype=float), np.asarray(ref, dtype=float)
     if a.shape != b.shape or a.ndim != 1 or a.size < 2:
         raise ValueError(f"x and ref must be paired 1-D samples of >= 2 seeds, got {a.shape} and {b.shape}")
+    if lower_bound and upper_bound:
+        raise ValueError("a ratio of two censored samples bounds nothing: compare restricted means instead")
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
     if stat(b) == 0:
@@ -69,7 +97,7 @@ def bootstrap_ratio(
     ratios = num[den != 0] / den[den != 0]
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(ratios, [tail, 100 - tail])
-    return RatioCI(float(stat(a) / stat(b)), float(low), float(high), lower_bound)
+    return RatioCI(float(stat(a) / stat(b)), float(low), float(high), lower_bound, upper_bound)
 
 
-__all__ = ["RatioCI", "bootstrap_ratio", "censor", "mean_sd"]
+__all__ = ["RatioCI", "bootstrap_ratio", "censor", "mean_sd", "median_queries", "restricted_mean"]

@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from benchmarks.bench_optimizers import _hits, ratio_rows
-from benchmarks.stats import RatioCI, bootstrap_ratio, censor, mean_sd
+from benchmarks.bench_optimizers import search_rows, searched_on
+from benchmarks.stats import RatioCI, bootstrap_ratio, censor, mean_sd, median_queries, restricted_mean
 
 
 def test_censor_counts_unfound_seeds_as_the_budget():
@@ -17,13 +17,25 @@ def test_censor_counts_unfound_seeds_as_the_budget():
         censor([1], 0)
 
 
-def test_mean_sd_is_the_population_sd_of_the_finite_values():
-    assert mean_sd([1.0, 3.0, None, float("nan")]) == "2.00 ± 1.00"
+def test_mean_sd_is_the_sample_sd_of_the_finite_values():
+    """One "± sd" across BENCHMARKS.md: the sample sd (n - 1), as pandas' std in the predictor tables."""
+    import pandas as pd
+
+    assert mean_sd([1.0, 3.0, None, float("nan")]) == "2.00 ± 1.41"  # sqrt(((1-2)^2 + (3-2)^2) / 1)
+    assert mean_sd([4.0, 4.5, 7.0]) == f"5.17 ± {pd.Series([4.0, 4.5, 7.0]).std():.2f}"
+    assert mean_sd([5.0]) == "5.00 ± 0.00"
     assert mean_sd([None]) == "-"
 
 
-def test_hits_reports_found_mean_of_found_and_censored_mean():
-    assert _hits([10, None, 30], 100) == ("2/3", "20", pytest.approx((10 + 100 + 30) / 3))
+def test_restricted_mean_and_median_know_their_cap():
+    # seeds found it at 10, 30 and never (within 100): min(T, 100) = 10, 30, 100
+    assert restricted_mean([10, None, 30], 100) == pytest.approx(140 / 3)
+    # a longer pass restricted to a shorter cap: 120 > 100 counts as 100
+    assert restricted_mean([10, 120, 30], 100) == pytest.approx(140 / 3)
+    assert median_queries([10, None, 30], 100) == 30  # the unfound seed is the slowest: the median is exact
+    assert median_queries([10, None, None], 100) is None  # the median lies beyond the cap
+    assert median_queries([10, 20, 30, None], 100) == 25
+    assert median_queries([10, 20, None, None], 100) is None
 
 
 def test_bootstrap_of_a_constant_paired_ratio_has_no_width():
@@ -54,17 +66,49 @@ def test_bootstrap_refuses_unpaired_or_degenerate_input():
     assert str(RatioCI(0.5, 0.4, 0.6, lower_bound=True)) == "≥ 0.50 [0.40, 0.60]"
 
 
-def test_ratio_rows_pair_seeds_and_mark_censored_rows():
-    evolution = {100: 100, 101: 200, 102: 300}
-    hits = {"guided": {100: 50, 101: 100, 102: 150}, "slow": {102: None, 100: 60, 101: 90}}
-    rows = {r[0]: r for r in ratio_rows(hits, evolution, budget=150, long_budget=1000, n_boot=200)}
-    assert rows["guided"][1:4] == ["3/3", "100.0", "100"]
-    assert rows["guided"][4] == "0.50 [0.50, 0.50]"  # every seed took half evolution's queries
-    assert rows["slow"][1:4] == ["2/3", "≥ 100.0", "≥ 90"]  # 60, 90, 150 (unfound)
-    assert rows["slow"][4].startswith("≥ 0.50") and rows["slow"][5].startswith("≥ 0.45")
+def test_search_rows_print_each_ratio_s_numerator_and_denominator():
+    """Every ratio is this row's number / evolution's in the same column; evolution's are exactly 1."""
+    budget_hits = {"evolution": {100: 100, 101: None, 102: None},  # 150-query run: 1 of 3 found
+                   "guided": {100: 50, 101: 100, 102: 150},
+                   "slow": {102: None, 100: 60, 101: 90},
+                   "peer": {100: 40, 101: None, 102: 140}}
+    long_hits = {"evolution": {100: 100, 101: 200, 102: 300}}  # its long pass found all three
+    rows = {r[0]: r for r in search_rows(budget_hits, long_hits, budget=150, long_budget=1000, n_boot=200)}
+    evo = rows["evolution"]
+    assert evo[1:3] == ["1/3", f"{(100 + 150 + 150) / 3:.1f}"]  # restricted mean @ 150
+    assert evo[3] == "1.00 [1.00, 1.00]" and evo[8] == "1.00 [1.00, 1.00]"
+    assert evo[4:8] == ["1000", "3/3", "200.0", "200"]  # its long pass: uncensored
+    guided = rows["guided"]
+    assert guided[1:3] == ["3/3", "100.0"]
+    assert guided[3].startswith(f"{100 / (400 / 3):.2f} [")  # restricted means divided, no bound
+    assert guided[4:8] == ["150", "3/3", "100.0", "100"]
+    assert guided[8] == "0.50 [0.50, 0.50]"  # 100.0 / 200.0, as the two rows print them
+    slow = rows["slow"]  # 60, 90, unfound: censored numerator, exact denominator -> a lower bound
+    assert slow[6] == "≥ 100.0" and slow[7] == "90" and slow[8].startswith("≥ 0.50")
+    # recomputable: the printed means divide to the printed ratio
+    for row in rows.values():
+        point = float(row[8].lstrip("≥≤ ").split(" ")[0])
+        assert point == pytest.approx(float(row[6].lstrip("≥ ")) / float(evo[6]), abs=0.006)
     with pytest.raises(ValueError, match="not paired"):
-        ratio_rows({"x": {100: 1, 101: 2}}, evolution, 150, 1000)
-    assert ratio_rows(hits, {100: None, 101: 5}, 150, 1000) == []  # evolution incomplete: no ratio
+        search_rows({"evolution": {100: 1, 101: 2}, "x": {100: 1}}, {}, 150, 1000)
+    assert search_rows({"x": {100: 1, 101: 2}}, {}, 150, 1000) == []  # no reference row: no ratio
+
+
+def test_search_rows_bound_the_ratio_by_whichever_side_is_censored():
+    budget_hits = {"evolution": {1: 100, 2: None}, "fast": {1: 20, 2: 40}, "lost": {1: None, 2: None}}
+    rows = {r[0]: r for r in search_rows(budget_hits, {}, budget=150, long_budget=150, n_boot=100)}
+    assert rows["evolution"][6] == "≥ 125.0"
+    assert rows["fast"][8].startswith("≤ 0.24")  # 30 / 125: evolution's true mean is larger
+    assert rows["lost"][8] == "—"  # both censored: only the restricted means compare
+    assert rows["lost"][3].startswith("1.20 ")  # 150 / 125, restricted at the same cap
+    with pytest.raises(ValueError, match="bounds nothing"):
+        bootstrap_ratio([1, 2], [1, 2], lower_bound=True, upper_bound=True)
+
+
+def test_searched_on_says_when_a_search_reads_the_test_column():
+    assert searched_on("cifar10-valid/valid_accuracy").startswith("validation")
+    label = searched_on("cifar100/test_accuracy")
+    assert label.startswith("test") and "an optimisation benchmark, not a held-out accuracy" in label
 
 
 def test_rendering_refuses_rows_measured_with_other_options_and_labels_legacy_rows(nb201_space, nb201_benchmark,

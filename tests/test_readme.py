@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from benchmarks.headline import README, headline, render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,3 +49,46 @@ def test_out_of_sample_headline_reads_each_table_from_its_section() -> None:
         assert cells[0].endswith(f"({evolution_seeds})")
     nb101 = [c.strip() for c in rows[-1].strip("|").split("|")]
     assert nb101[2] == nb101[4] == "—"  # evolution never found NB101's optimum: no ratio is made up
+
+
+def test_search_headline_ratios_recompute_from_their_table_s_rows() -> None:
+    """A reader divides two numbers of the same table and gets the ratio the README prints: each
+    row's mean (and restricted mean) ÷ regularized evolution's, whose own ratios are exactly 1.00."""
+    from benchmarks.headline import PEERS_SECTION, _row, peers_headline, section, table
+
+    text = section((ROOT / "BENCHMARKS.md").read_text(), PEERS_SECTION)
+    rows = table(text, "optimizer", "mean ÷ evolution's [95 % CI]")
+    budget = next(h for h in rows[0] if h.startswith("found @ ")).removeprefix("found @ ")
+    evolution = _row(rows, "evolution")
+    assert evolution["mean ÷ evolution's [95 % CI]"] == evolution["÷ evolution's [95 % CI]"] == "1.00 [1.00, 1.00]"
+    assert not evolution["mean queries to optimum"].startswith("≥")  # its long pass found every optimum
+
+    def number(cell: str) -> float:
+        return float(cell.lstrip("≥≤ ").split(" ")[0])
+
+    for row in rows:
+        restricted = number(row[f"restricted mean queries @ {budget}"])
+        assert number(row["÷ evolution's [95 % CI]"]) == pytest.approx(
+            restricted / number(evolution[f"restricted mean queries @ {budget}"]), abs=0.006)
+        if row["mean ÷ evolution's [95 % CI]"] != "—":
+            assert number(row["mean ÷ evolution's [95 % CI]"]) == pytest.approx(
+                number(row["mean queries to optimum"]) / number(evolution["mean queries to optimum"]), abs=0.006)
+        assert row["searched on"] == "validation"
+    readme_rows = [line for line in peers_headline(text) if line.startswith("| `")]
+    assert len(readme_rows) == len(rows)
+    assert "Searched on validation" in "\n".join(peers_headline(text))
+    for line, row in zip(readme_rows, rows):
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert cells == [f"`{row['optimizer']}`", row[f"found @ {budget}"], row[f"restricted mean queries @ {budget}"],
+                         row["mean queries to optimum"], row["median queries"], row["mean ÷ evolution's [95 % CI]"]]
+
+
+def test_out_of_sample_rows_say_which_column_they_searched() -> None:
+    from benchmarks.headline import out_of_sample, section
+
+    text = (ROOT / "BENCHMARKS.md").read_text()
+    rows = [line for line in out_of_sample(text, section(text, "optimizers_compare_optimizers_nb201_fresh"))
+            if line.startswith("| NAS-Bench")]
+    searched = [line.strip("|").split("|")[-1].strip() for line in rows]
+    assert searched[0] == "validation"  # CIFAR-10: the 200-epoch cifar10-valid column
+    assert searched[1:] == ["test: an optimisation benchmark, not a held-out accuracy"] * 3
