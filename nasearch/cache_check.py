@@ -10,24 +10,16 @@ its check in this process is not hashed again while its size and mtime stay the 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from nasearch.data_manifest import sha256_of
+
 SUFFIX = ".sha256"
 #: (path, size, mtime_ns) of entries that matched their record in this process
 _checked: set[tuple[str, int, int]] = set()
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, streamed."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def sidecar(path: Path) -> Path:
@@ -37,7 +29,7 @@ def sidecar(path: Path) -> Path:
 
 def record(path: Path, digest: str | None = None) -> None:
     """Record the sha256 of cache entry ``path`` (computed unless given), written whole."""
-    value = digest or sha256_file(path)
+    value = digest or sha256_of(path)
     side = sidecar(path)
     tmp = side.with_name(f".{side.name}.{os.getpid()}.tmp")
     tmp.write_text(value + "\n", encoding="ascii")
@@ -71,7 +63,7 @@ def problem(path: Path, expected: str | None = None, again: bool = False) -> str
     if expected is not None and recorded != expected:
         return "its recorded sha256 is not the expected one"
     try:
-        actual = sha256_file(path)
+        actual = sha256_of(path)
     except OSError as exc:
         return f"unreadable ({exc.strerror or exc})"
     if actual != recorded:
@@ -113,4 +105,4 @@ def verify_cache(root: Path) -> list[tuple[Path, str]]:
     return bad
 
 
-__all__ = ["SUFFIX", "sha256_file", "sidecar", "record", "problem", "discard", "entries", "verify_cache"]
+__all__ = ["SUFFIX", "sidecar", "record", "problem", "discard", "entries", "verify_cache"]

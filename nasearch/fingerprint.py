@@ -69,21 +69,6 @@ def _show(value: Any) -> str:
     return value if value is _UNSET else json.dumps(value)
 
 
-def check_and_store(
-    run_dir: Path,
-    values: dict[str, Any],
-    allow_change: bool,
-    previous_config: Mapping[str, Any] | None = None,
-    previous_objectives: Iterable[tuple[str, bool]] | None = None,
-    operational: Iterable[str] = (),
-    has_trials: bool = True,
-) -> list[str]:
-    """:func:`check`, then store the fingerprint at once; return the differences accepted."""
-    pending = check(run_dir, values, allow_change, previous_config, previous_objectives, operational, has_trials)
-    pending.store()
-    return pending.diffs
-
-
 @dataclass
 class Pending:
     """A fingerprint that passed :func:`check`, written by :meth:`store` once every other check
@@ -156,4 +141,4 @@ def check(
     return Pending(path, values, diffs, history, needed, code, code_changes)
 
 
-__all__ = ["fingerprint", "digest", "differences", "check_and_store", "check", "Pending", "FILE_NAME"]
+__all__ = ["fingerprint", "digest", "differences", "check", "Pending", "FILE_NAME"]
