@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 from benchmarks.report import machine_line, markdown_table, write_section
-from nasearch.data import DataSources, read_csv, read_json
-from nasearch.data_manifest import EMBEDDED_DIR, load_manifest, read_table_bytes, verify
+from nasearch.data.manifest import EMBEDDED_DIR, load_manifest, read_table_bytes, verify
+from nasearch.data.sources import DataSources, read_csv, read_json
 
 REPO = Path(__file__).resolve().parent.parent
 WHEEL_BUDGET_MB = 15.0

@@ -36,8 +36,8 @@ OPTIMIZERS = "[{name: optuna, label: nsga2, sampler: nsga2, sampler_options: {po
 
 def run_target(target: str, seeds: int, queries: int) -> list[dict[str, Any]]:
     """One chip: the zero-shot search and its references; the summary's rows."""
-    from nasearch.runconfig import load_run_config
-    from nasearch.runner import run
+    from nasearch.config.run_schema import load_run_config
+    from nasearch.search.loop import run
 
     overrides = [f"evaluator.device={target}", f"optimizer={OPTIMIZERS}", f"seeds={seeds}",
                  f"budget.queries={queries}", f"name=hw_{target}"]  # fmt: skip
@@ -50,7 +50,7 @@ def model_quality(target: str) -> dict[str, float]:
     """Kendall tau and MAPE of the cached zero-shot predictions against the target's measurements."""
     from scipy.stats import kendalltau
 
-    from nasearch.registry import EVALUATORS
+    from nasearch.config.registry import EVALUATORS
     from nasearch.search_spaces.nasbench201.space import NasBench201Space
 
     space = NasBench201Space()
@@ -66,7 +66,7 @@ def summarise(target: str, rows: list[dict[str, Any]]) -> list[list[Any]]:
     """Per optimizer: mean true HVs over the seeds, the ratios of the means to the oracle's, and
     their paired bootstrap 95 % intervals over seeds."""
     from benchmarks.stats import bootstrap_ratio
-    from nasearch.devices import load_devices
+    from nasearch.data.devices import load_devices
 
     spec = load_devices()[target]
     out = []

@@ -4,7 +4,7 @@ Run ``python -m benchmarks.bench_latency_models --parts zero_shot,few_shot,searc
 of the 27 HELP settings as the target, the training devices are the settings on *other dies*
 (``latency_models.die_of``: every TU102 card, every GP102 card, both Snapdragon 835 phones leave
 together). Every estimator of ``search_spaces/nasbench201/latency_models.py`` predicts the target's
-latency of all 15,625 cells; reported (``nasearch/front_metrics.py``):
+latency of all 15,625 cells; reported (``nasearch/metrics/front.py``):
 
 - Kendall τ and Spearman ρ of predicted vs measured latency;
 - the *budget-free predicted front*: the front of all cells under (CIFAR-10-valid accuracy,
@@ -83,7 +83,7 @@ class Context:
     def exact(self, target: str) -> dict[str, Any]:
         """The exact front's hypervolume and the one-per-class ceiling for ``target``."""
         if target not in self._exact:
-            from nasearch.front_metrics import hypervolume, one_per_class_ceiling
+            from nasearch.metrics.front import hypervolume, one_per_class_ceiling
 
             ref = self.reference(target)
             lat = self.latency[target]
@@ -95,7 +95,7 @@ class Context:
     def predicted_front_share(self, target: str, predicted: np.ndarray) -> float:
         """Budget-free: the front of all cells under (accuracy, predicted latency), re-scored with the
         measured latency, as a share of the exact front's hypervolume."""
-        from nasearch.front_metrics import hypervolume, pareto_front
+        from nasearch.metrics.front import hypervolume, pareto_front
 
         front = pareto_front(self.acc, predicted)
         ref = self.reference(target)
@@ -103,7 +103,7 @@ class Context:
 
     def score(self, target: str, predicted: np.ndarray, skip: np.ndarray | None = None) -> dict[str, float]:
         """τ, ρ over the cells with a positive measurement (minus ``skip``), and the front share."""
-        from nasearch.front_metrics import rank_agreement
+        from nasearch.metrics.front import rank_agreement
 
         true = self.latency[target]
         keep = np.isfinite(true) & (true > 0)
@@ -123,7 +123,7 @@ def training_devices(ctx: Context, target: str, pool: tuple[str, ...] | None = N
 
 def estimate(ctx: Context, name: str, options: dict[str, Any], target: str, devices: list[str],
              shots: dict[int, float] | None = None) -> np.ndarray:  # fmt: skip
-    from nasearch.devices import load_devices
+    from nasearch.data.devices import load_devices
     from nasearch.search_spaces.nasbench201.latency_models import LATENCY_MODELS, build_task
 
     task = build_task(ctx.space, load_devices()[target], devices, shots)
@@ -136,9 +136,9 @@ def ledgformer_predictions(ctx: Context, targets: list[str], log: Any = print, f
     """LeDG-Former zero-shot predictions for ``targets``: one model per held-out die (the settings of the
     other dies, ``hardware_aware.DEFAULT_MODEL`` options), cached under ``OUT``; ``fit=False`` returns
     the cached dies only."""
-    from nasearch.devices import load_devices
-    from nasearch.registry import PREDICTORS
-    from nasearch.search_spaces.nasbench201.hardware_aware import DEFAULT_MODEL
+    from nasearch.config.registry import PREDICTORS
+    from nasearch.data.devices import load_devices
+    from nasearch.search_spaces.nasbench201.evaluators import DEFAULT_MODEL
     from nasearch.search_spaces.nasbench201.latency_models import die_of
     from nasearch.search_spaces.nasbench201.space import NasBench201Space
 
@@ -183,7 +183,7 @@ def ledgformer_predictions(ctx: Context, targets: list[str], log: Any = print, f
 
 def zero_shot(ctx: Context, with_ledgformer: bool, fit: bool = True) -> tuple[list[list[Any]], dict[str, Any]]:
     """Per target: exact front, ceiling, and each estimator's τ / ρ / predicted-front share."""
-    from nasearch.devices import load_devices
+    from nasearch.data.devices import load_devices
     from nasearch.search_spaces.nasbench201.latency_models import NearestDevice, build_task, die_of
 
     table = load_devices()
@@ -235,7 +235,7 @@ def few_shot_rho(ctx: Context, targets: tuple[str, ...], k: int, ridge: float, p
 
 def few_shot(ctx: Context) -> dict[str, Any]:
     """Select ``ridge`` on HELP's meta-validation devices (draws 100-109), then score every target."""
-    from nasearch.front_metrics import mean_interval
+    from nasearch.metrics.front import mean_interval
 
     selection = {}
     for ridge in RIDGES:
@@ -267,7 +267,7 @@ def search_order(ctx: Context, search_latency: np.ndarray, optimizer: dict[str, 
     """The cells an optimizer evaluates, in order, maximising accuracy and minimising ``search_latency``
     (an ask/tell loop on the table: the runner's loop without its tracking)."""
     from nasearch.api import Result
-    from nasearch.registry import OPTIMIZERS
+    from nasearch.config.registry import OPTIMIZERS
 
     opts = {k: v for k, v in optimizer.items() if k not in ("name", "label")}
     opt = OPTIMIZERS.create(optimizer["name"], space=ctx.space, objectives=[("acc", True), ("lat", False)],
@@ -291,7 +291,7 @@ def search(ctx: Context, seeds: int, default_estimator: str, optimizer: dict[str
            oracle: bool = True) -> list[list[Any]]:  # fmt: skip
     """Per GPU target and latency source (measured, the default estimator): an optimizer's (NSGA-II's)
     hypervolume under the measured latency after each budget, as a share of the ceiling."""
-    from nasearch.front_metrics import hypervolume, mean_interval
+    from nasearch.metrics.front import hypervolume, mean_interval
 
     optimizer = optimizer or NSGA2_OPTIONS
     rows = []
@@ -326,7 +326,7 @@ PE_PARETO = {"name": "predictor_evolution", "surrogate": {"name": "nnformer", "d
 def guided(ctx: Context, seeds: int, default_estimator: str, budget: int = 100) -> list[list[Any]]:
     """The surrogate-guided ``predictor_evolution`` (one NN-Former per objective, Pareto-rank selection)
     on each GPU target, searching the default estimator's latency: share of the ceiling at ``budget``."""
-    from nasearch.front_metrics import hypervolume, mean_interval
+    from nasearch.metrics.front import hypervolume, mean_interval
 
     rows = []
     for target in SEARCH_TARGETS:
@@ -403,7 +403,7 @@ def main(argv: list[str] | None = None) -> None:
             "median cell's accuracy and measured latency (as a run's). *Exact HV*: the hypervolume of the exact "
             "front of all 15,625 cells under the measured latency; *ceiling*: the most a search that evaluates one "
             "cell per isomorphism class (6,466 classes) can reach, as a share of it (exact branch and bound, "
-            "`nasearch/front_metrics.py`). Each estimator cell: Kendall τ / Spearman ρ of predicted vs measured "
+            "`nasearch/metrics/front.py`). Each estimator cell: Kendall τ / Spearman ρ of predicted vs measured "
             "latency (all cells with a positive measurement) / **budget-free predicted front**: the front of all "
             "cells under accuracy and the *predicted* latency, re-scored with the measured one, as a share of the "
             "exact front's hypervolume. Estimators (`search_spaces/nasbench201/latency_models.py`): `geomean` "

@@ -131,7 +131,7 @@ def _mean(rows: Rows, key: str) -> float:
 
 def part_encoder(quick: bool) -> str:
     """Cold load + embedding of every unique string, then the cached cost of templating all cells."""
-    from nasearch.devices import device_names
+    from nasearch.data.devices import device_names
     from nasearch.predictors.text import TextEncoder, hardware_template, node_template
     from nasearch.search_spaces.examples.chain import ChainSpace
     from nasearch.search_spaces.nasbench101.spec import OPS as NB101_OPS
@@ -268,7 +268,7 @@ def part_zero_shot(quick: bool) -> str:
         f"settings ({s['zs_cells'] * 26:,} rows, log-latency targets); test: {s['test_subsample']:,} random "
         f"cells never used in "
         f"training, on the held-out device, seed 0. LeDG-Former sees each row's device description "
-        f"(nasearch/devices.csv); NN-Former (same epochs and lr) and the linear model (ridge on op counts, "
+        f"(nasearch/data/devices.csv); NN-Former (same epochs and lr) and the linear model (ridge on op counts, "
         f"log target) see none, so they predict a cross-device average. Few-shot adds {s['shots']} cells "
         f"of the held-out device to training. MAPE on pixel3 / raspi4 is dominated by the 341 cells whose "
         f"output is cut off from the input (all paths through `none`): they measure ~0.003–0.14 ms there, so "
@@ -284,8 +284,8 @@ def _hashes(rows: Rows, label: str) -> str:
 def part_unseen_chip(quick: bool) -> str:
     """Every HELP setting held out two ways: its setting only ("unseen setting": the chip's other
     batch sizes stay in training) and its whole chip ("device never seen")."""
-    from nasearch.devices import load_devices
-    from nasearch.search_spaces.nasbench201.latency_protocols import chip_groups
+    from nasearch.data.devices import load_devices
+    from nasearch.search_spaces.nasbench201.protocols import chip_groups
 
     s = _settings(quick)
     task = _task()
@@ -335,7 +335,7 @@ def part_unseen_chip(quick: bool) -> str:
         "Cells: MAPE % / Acc(10%) % / Kendall τ. *Unseen setting* (`leave_one_setting_out`, formerly "
         "`leave_one_device_out`) holds out one HELP setting; the same chip at its other batch sizes stays in "
         "training. *Unseen chip* (`leave_one_chip_out`) holds out every setting on the chip (the `chip` column "
-        "of nasearch/devices.csv; pixel2 and essential_ph_1 share a Snapdragon 835): the headline "
+        "of nasearch/data/devices.csv; pixel2 and essential_ph_1 share a Snapdragon 835): the headline "
         "\"device never seen\". Note that 2080ti/titan_rtx (TU102) and 1080ti/titanx/titanxp (GP102) are "
         "different chips in the table but the same die.\n\n"
         + markdown_table(["held-out setting", "chip", "family", "settings left out (chip)",
@@ -408,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="zero_shot: only these held-out settings (comma-separated), e.g. to split the "
                              "27 across processes; a final --resume run renders the whole table")  # fmt: skip
     args = parser.parse_args(argv)
-    from nasearch.provenance import git_commit
+    from nasearch.data.provenance import git_commit
 
     git_commit()  # read now: rows name the commit the run started from, whatever is edited meanwhile
     global RESUME, OUT, ONLY_HOLDOUTS

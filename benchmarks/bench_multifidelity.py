@@ -30,11 +30,11 @@ import numpy as np
 
 from benchmarks.report import machine_line, markdown_table, write_section
 from benchmarks.stats import bootstrap_ratio
-from nasearch.config import Source
-from nasearch.provenance import git_commit, options_hash
-from nasearch.runconfig import parse_run_config
-from nasearch.runner import run
+from nasearch.config.loader import Source
+from nasearch.config.run_schema import parse_run_config
+from nasearch.data.provenance import git_commit, options_hash
 from nasearch.schedulers.store import SUMMARY_ATTR
+from nasearch.search.loop import run
 
 METRIC = "cifar10-valid/valid_accuracy"
 TEST = "cifar10/test_accuracy"
@@ -107,7 +107,7 @@ def _dehb_version() -> str:
 
 def nasearch_runs(methods: list[str], seeds: list[int], workers: int, cap: float, log: Any) -> dict[str, dict[int, Any]]:
     """``{label: {seed: summary}}`` from one ``run`` of every method (in-memory tracking)."""
-    from nasearch.tracking import load_study
+    from nasearch.search.tracking import load_study
 
     cfg = config(methods, seeds, workers, cap)
     out: dict[str, dict[int, Any]] = {}
@@ -221,8 +221,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     methods = args.methods.split(",")
+    from nasearch.config.registry import SEARCH_SPACES
     from nasearch.evaluation.benchmark import BenchmarkEvaluator
-    from nasearch.registry import SEARCH_SPACES
 
     space = SEARCH_SPACES.create("nasbench201")
     evaluator = BenchmarkEvaluator(space, metric=METRIC, test_metric=TEST)

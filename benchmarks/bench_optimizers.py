@@ -42,10 +42,10 @@ from benchmarks.freeze import check_frozen, freeze_path, write_freeze
 from benchmarks.report import machine_line, markdown_table, write_section
 from benchmarks.stats import bootstrap_ratio, censor, median_queries, restricted_mean
 from benchmarks.stats import mean_sd as _mean_sd
+from nasearch.config.run_schema import load_run_config
 from nasearch.curves import load_run, queries_to_optimum, trajectory
-from nasearch.provenance import git_commit
-from nasearch.runconfig import load_run_config
-from nasearch.runner import run
+from nasearch.data.provenance import git_commit
+from nasearch.search.loop import run
 
 CHEAP = ("random", "evolution", "local_search")
 
@@ -174,7 +174,7 @@ def _with_peers(cfg: Any, names: str) -> Any:
     ``benchmarks.peers.PEERS`` (``names`` "all"), or those whose label ends with one of the
     comma-separated ``names`` (``bore,rea,tpe,botorch,smac_hpo``)."""
     from benchmarks.peers import PEERS
-    from nasearch.runconfig import parse_run_config, to_dict
+    from nasearch.config.run_schema import parse_run_config, to_dict
 
     wanted = [n.strip() for n in names.split(",") if n.strip()]
     peers = [p for p in PEERS if names == "all" or any(str(p["label"]).endswith(n) for n in wanted)]
@@ -191,7 +191,7 @@ def _with_peers(cfg: Any, names: str) -> Any:
 def _invocation(cfg: Any, long_queries: int) -> dict[str, Any]:
     """What ``--freeze`` / ``--frozen`` hash: the resolved config (every ``--set`` and flag applied,
     seeds and peers included) and the long pass's budget."""
-    from nasearch.runconfig import to_dict
+    from nasearch.config.run_schema import to_dict
 
     return {"config": to_dict(cfg), "long_queries": long_queries}
 

@@ -44,7 +44,7 @@ HEADER = """## Predictors (`python -m benchmarks.bench_predictors`)
 Each table below is one part of the script (`--parts paper,paper_pruned,latency,random,nb101,sweep`), measured in
 one run side by side; rerunning a part replaces only its table. Defaults of every predictor unless
 the table says otherwise. Kendall tau is tau-b. The `options hash` column is the hash of the options each
-row's results.csv recorded (`nasearch.provenance`); `--render` refuses rows whose options differ from the
+row's results.csv recorded (`nasearch.data.provenance`); `--render` refuses rows whose options differ from the
 label's spec, and shows rows that recorded none as "legacy, options not recorded / selected on test"."""
 
 LEGEND = (
@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render", action="store_true",
                         help="no fits: rebuild the tables from the CSVs in runs/out/bench_predictors (also partial ones)")
     args = parser.parse_args(argv)
-    from nasearch.provenance import git_commit
+    from nasearch.data.provenance import git_commit
 
     git_commit()  # read now: rows name the commit the run started from, whatever is edited meanwhile
     global RENDER_ONLY, TAG

@@ -29,7 +29,7 @@ import torch
 from scipy.stats import kendalltau, spearmanr
 
 from benchmarks.report import machine_line, markdown_table, write_section
-from nasearch.data import load_json_table
+from nasearch.data.sources import load_json_table
 from nasearch.evaluation.latency import LatencyEvaluator
 from nasearch.evaluation.profiling import count_flops, count_params
 from nasearch.evaluation.training import TrainingEvaluator

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from nasearch.provenance import options_hash, options_json
+from nasearch.data.provenance import options_hash, options_json
 
 FROZEN_DIR = Path("runs/frozen")
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import Result
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
 from nasearch.optimizers.base import SpaceOptimizer
 
 #: the peer blocks ``--peers`` appends to the run (module-path optimizers: no registry entry)

@@ -120,7 +120,7 @@ def check_rows(rows: list[dict[str, object]], expected: dict[str, dict[str, obje
     rows without recorded options (legacy: the caller labels them ``LEGACY_LABEL``)."""
     import json
 
-    from nasearch.provenance import options_hash
+    from nasearch.data.provenance import options_hash
 
     legacy: set[str] = set()
     for row in rows:

@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from nasearch.api.errors import ConfigError
 from nasearch.compare import (
     CompareConfig,
     Split,
@@ -51,8 +52,7 @@ from nasearch.compare import (
     row_options,
     run_compare,
 )
-from nasearch.errors import ConfigError
-from nasearch.provenance import git_commit, options_hash, package_version
+from nasearch.data.provenance import git_commit, options_hash, package_version
 
 TRAIN_METRIC = "cifar10-valid/valid_accuracy"
 TEST_METRIC = "cifar10/test_accuracy"

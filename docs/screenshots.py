@@ -51,7 +51,7 @@ def chromium() -> str:
 def ensure_run() -> str:
     """The run's storage URL, running the search first when its folder is missing."""
     if not (RUN_DIR / "study.db").is_file():
-        from nasearch.cli import main
+        from nasearch.cli.main import main
 
         RUN_DIR.parent.mkdir(parents=True, exist_ok=True)
         config = RUN_DIR.parent / "docs_dashboard.yaml"

@@ -10,17 +10,17 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from nasearch.errors import ArchError, ConfigError, DataError, NasearchError, RegistryError
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ArchError, ConfigError, DataError, NasearchError, RegistryError
+from nasearch.api.graph import ArchGraph
 
 if TYPE_CHECKING:
     from nasearch.python_api import compare, load, plot, run
-    from nasearch.results import CompareResults, RunResults
+    from nasearch.search.results import CompareResults, RunResults
 
 #: the Python API, by name -> the module that defines it (loaded on first attribute access)
 _LAZY = {
     "run": "nasearch.python_api", "load": "nasearch.python_api", "plot": "nasearch.python_api",
-    "compare": "nasearch.compare", "RunResults": "nasearch.results", "CompareResults": "nasearch.results",
+    "compare": "nasearch.compare", "RunResults": "nasearch.search.results", "CompareResults": "nasearch.search.results",
 }  # fmt: skip
 
 

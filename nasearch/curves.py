@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.errors import ConfigError
-from nasearch.tracking import Record, load_study, read_records, study_names
-from nasearch.trajectory import Incumbent, OptimumTarget, replay
-from nasearch.trajectory import queries_to_optimum as trajectory_queries_to_optimum
+from nasearch.api.errors import ConfigError
+from nasearch.search.tracking import Record, load_study, read_records, study_names
+from nasearch.search.trajectory import Incumbent, OptimumTarget, replay
+from nasearch.search.trajectory import queries_to_optimum as trajectory_queries_to_optimum
 
 
 @dataclass
@@ -74,7 +74,7 @@ def load_run(run_dir: str | Path) -> list[StudyRun]:
 
 
 def optimum_target(study: StudyRun) -> OptimumTarget:
-    """What "found the optimum" means for ``study`` (see :mod:`nasearch.trajectory`)."""
+    """What "found the optimum" means for ``study`` (see :mod:`nasearch.search.trajectory`)."""
     return OptimumTarget(study.optimum, study.optimum_key, study.maximize)
 
 
@@ -320,7 +320,7 @@ def figure(studies: list[StudyRun], title: str = "") -> tuple[Any, Any]:
 def write_outputs(fig: Any, frame: Any, out_dir: Path, stem: str = "search_curves") -> tuple[Path, Path]:
     """Write ``<stem>.csv`` (tidy, per seed), ``<stem>_mean.csv`` (the per-query statistics) and ``<stem>.png``,
     each whole or not at all (temp file + rename; a full disk is one line, never a truncated file)."""
-    from nasearch.safeio import make_dir, write_bytes, write_text
+    from nasearch.data.safeio import make_dir, write_bytes, write_text
 
     make_dir(out_dir)
     csv = out_dir / f"{stem}.csv"

@@ -19,21 +19,21 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from nasearch.compare.cli import CompareJob
-    from nasearch.results import CompareResults, RunResults
-    from nasearch.runconfig import RunConfig
+    from nasearch.config.run_schema import RunConfig
+    from nasearch.search.results import CompareResults, RunResults
 
 def run_config(config: str | os.PathLike[str] | Mapping[str, Any] | RunConfig,
                overrides: Sequence[str] = ()) -> RunConfig:
     """A validated RunConfig from a YAML path, a mapping of the same keys or a RunConfig, with
     ``--set``-style ``overrides`` (``"budget.queries=50"``) applied."""
-    from nasearch.config import Source, apply_overrides
-    from nasearch.runconfig import RunConfig, load_run_config, parse_run_config, to_dict
+    from nasearch.config.loader import Source, apply_overrides
+    from nasearch.config.run_schema import RunConfig, load_run_config, parse_run_config, to_dict
 
     if isinstance(overrides, str):
         overrides = [overrides]
@@ -57,8 +57,8 @@ def run(config: str | os.PathLike[str] | Mapping[str, Any] | RunConfig, *, overr
     return its results. The run folder is ``out``, else the config's ``output``, else
     ``runs/out/<name>``; it gets the same files as from the command line (``search_curves.png``
     included). ``progress``: a ``tqdm.auto`` bar per optimizer and seed."""
-    from nasearch.results import RunResults
-    from nasearch.runner import run as run_loop
+    from nasearch.search.loop import run as run_loop
+    from nasearch.search.results import RunResults
 
     cfg = run_config(config, overrides)
     run_dir = Path(out or cfg.output or Path("runs") / "out" / cfg.name)
@@ -76,7 +76,7 @@ def run(config: str | os.PathLike[str] | Mapping[str, Any] | RunConfig, *, overr
 
 def load(run_dir: str | os.PathLike[str]) -> RunResults:
     """The results of a run folder written by ``nasearch run`` (finished or not)."""
-    from nasearch.results import RunResults
+    from nasearch.search.results import RunResults
 
     return RunResults(Path(run_dir))
 
@@ -87,7 +87,7 @@ def plot(*runs: str | os.PathLike[str] | RunResults, out: str | os.PathLike[str]
     import matplotlib.pyplot as plt
 
     from nasearch.curves import figure, load_run, write_outputs
-    from nasearch.results import RunResults
+    from nasearch.search.results import RunResults
 
     if not runs:
         raise ConfigError("plot needs at least one run folder")
@@ -113,7 +113,7 @@ def compare(config: str | os.PathLike[str] | Mapping[str, Any] | None = None, *,
     results.csv with the same options are read back, not fitted again."""
     from nasearch.compare.cli import execute, prepare_compare
     from nasearch.compare.from_run import prepare_from_run
-    from nasearch.results import CompareResults, RunResults
+    from nasearch.search.results import CompareResults, RunResults
 
     if isinstance(overrides, str):
         overrides = [overrides]

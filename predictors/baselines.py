@@ -26,8 +26,8 @@ import torch
 from torch import nn
 
 from nasearch.api import Hardware, Predictor
-from nasearch.errors import ConfigError
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ConfigError
+from nasearch.api.graph import ArchGraph
 from nasearch.predictors.encoding import (
     ArraySource,
     EncodedGraphs,

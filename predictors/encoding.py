@@ -16,8 +16,8 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 import torch
 
-from nasearch.errors import ArchError
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ArchError
+from nasearch.api.graph import ArchGraph
 
 UNKNOWN = "<unk>"
 

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import Hardware, Predictor, fit_predictor
-from nasearch.errors import ConfigError, suggest
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ConfigError, suggest
+from nasearch.api.graph import ArchGraph
 from nasearch.predictors.training import PredictorError, check_fit_inputs
 
 
@@ -26,7 +26,7 @@ def _fit_member(
     hardware: Hardware, threads: int | None, eval_set: Any = None,
 ) -> Predictor:
     """Build and fit one member (runs in a worker process when n_jobs > 1)."""
-    from nasearch.registry import PREDICTORS
+    from nasearch.config.registry import PREDICTORS
 
     if threads is not None:
         import torch
@@ -48,8 +48,8 @@ class Ensemble(Predictor):
         n_jobs: int = 1,
         **options: Any,
     ) -> None:
-        from nasearch.options import check_options
-        from nasearch.registry import PREDICTORS
+        from nasearch.config.options import check_options
+        from nasearch.config.registry import PREDICTORS
 
         if k < 2:
             raise ConfigError(f"ensemble: k must be >= 2 to give a std, got {k}")

@@ -35,10 +35,10 @@ import torch
 from torch import nn
 
 from nasearch.api import Hardware
-from nasearch.devices import DeviceSpec, resolve_device
-from nasearch.errors import ConfigError
-from nasearch.experimental import experimental_class
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ConfigError
+from nasearch.api.experimental import experimental_class
+from nasearch.api.graph import ArchGraph
+from nasearch.data.devices import DeviceSpec, resolve_device
 from nasearch.predictors.encoding import EncodedGraphs, OpVocab
 from nasearch.predictors.nnformer import BGIFFN
 from nasearch.predictors.text import (
@@ -286,7 +286,7 @@ class LeDGFormerModule(nn.Module):
 class LeDGFormer(TorchPredictor):
     """LeDG-Former predictor (see module docstring): fit/predict with or without hardware.
 
-    ``hardware`` (fit and predict) is one device per graph: a name of ``nasearch/devices.csv``
+    ``hardware`` (fit and predict) is one device per graph: a name of ``nasearch/data/devices.csv``
     (e.g. ``"2080ti_32"``, also ``"latency/2080ti_32"``), a dict of device attributes, or a
     ``DeviceSpec``; a single device is used for every graph. ``use_hardware=None`` uses it when
     ``fit`` gets it. Latency targets want ``log_target=True``.

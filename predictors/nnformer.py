@@ -35,8 +35,8 @@ import torch
 from torch import nn
 
 from nasearch.api import Hardware
-from nasearch.errors import ConfigError
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ConfigError
+from nasearch.api.graph import ArchGraph
 from nasearch.predictors.encoding import EncodedGraphs, GraphBatch, OpVocab
 from nasearch.predictors.training import ACCURACY_DEFAULTS, TorchPredictor
 

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.devices import DeviceSpec, resolve_device
-from nasearch.errors import NasearchError
+from nasearch.api.errors import NasearchError
+from nasearch.data.devices import DeviceSpec, resolve_device
 
 #: a rule: (lower-cased op name, attrs) -> template, or None when the rule does not apply
 TemplateRule = Callable[[str, Mapping[str, Any]], "str | None"]

@@ -59,9 +59,9 @@ import torch
 from torch import nn
 
 from nasearch.api import Hardware, Predictor
-from nasearch.errors import ConfigError, NasearchError, suggest
-from nasearch.graph import ArchGraph
-from nasearch.metrics import kendall_tau
+from nasearch.api.errors import ConfigError, NasearchError, suggest
+from nasearch.api.graph import ArchGraph
+from nasearch.metrics.ranking import kendall_tau
 
 
 class PredictorError(NasearchError, ValueError):
@@ -497,7 +497,7 @@ class TorchPredictor(Predictor):
     display_name = "predictor"
     #: this predictor's own defaults for shared options (e.g. ``ACCURACY_DEFAULTS``): they override
     #: ``PredictOptions``' and ``TrainConfig``'s and, like its own parameters, are recorded in the
-    #: provenance of a compare row (``nasearch.options.declared_defaults``)
+    #: provenance of a compare row (``nasearch.config.options.declared_defaults``)
     option_defaults: ClassVar[Mapping[str, Any]] = {}
 
     def __init__(self, **options: Any) -> None:
@@ -531,7 +531,7 @@ class TorchPredictor(Predictor):
     def option_names(cls) -> list[str]:
         """Every option the constructor takes: its own and its bases' named ones, then the shared
         ones (what a misspelt option is matched against)."""
-        from nasearch.options import accepted_options
+        from nasearch.config.options import accepted_options
 
         return list(accepted_options(cls)[0])
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import Evaluator, Result
-from nasearch.graph import ArchGraph
+from nasearch.api.graph import ArchGraph
 
 
 class RidgeSurrogate:
@@ -206,7 +206,7 @@ class RaisingBenchmark(Evaluator):
 
     def evaluate(self, arch: Hashable) -> Result:
         if not self.fixed:
-            from nasearch.errors import ConfigError, DataError
+            from nasearch.api.errors import ConfigError, DataError
 
             if self.error == "data":
                 raise DataError("benchmark table '/data/x.csv' is damaged: simulated")

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nasearch import cache_check
-from nasearch.cli import main
-from nasearch.data import DataSources
-from nasearch.data_manifest import load_manifest
+from nasearch.cli.main import main
+from nasearch.data import cache_check
+from nasearch.data.manifest import load_manifest
+from nasearch.data.sources import DataSources
 from nasearch.search_spaces.nasbench101 import index as index_module
 
 C10 = "nasbench201/nas-landscapes/cifar10_avg.csv"

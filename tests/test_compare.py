@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from nasearch.api import Predictor
-from nasearch.cli import main
+from nasearch.api.errors import ConfigError
+from nasearch.cli.main import main
 from nasearch.compare import (
     CSV_COLUMNS,
     PROTOCOLS,
@@ -25,9 +26,8 @@ from nasearch.compare import (
     row_options,
     run_compare,
 )
-from nasearch.errors import ConfigError
-from nasearch.provenance import options_hash
-from nasearch.registry import PREDICTORS
+from nasearch.config.registry import PREDICTORS
+from nasearch.data.provenance import options_hash
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -163,7 +163,7 @@ def test_shipped_nb201_config_is_valid():
 
 def test_shipped_nb101_config_gives_every_neural_model_the_same_rebalanced_loss():
     from nasearch.compare import load_config, predictor_specs
-    from nasearch.registry import PREDICTORS
+    from nasearch.config.registry import PREDICTORS
 
     cfg, source = load_config(str(REPO / "runs" / "predictors_nb101.yaml"))
     specs = predictor_specs(cfg, source)

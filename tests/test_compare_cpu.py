@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from nasearch.api import Predictor
+from nasearch.api.errors import ConfigError
 from nasearch.compare import fitting
 from nasearch.compare.cli import execute, prepare_compare
-from nasearch.errors import ConfigError
-from nasearch.registry import PREDICTORS
+from nasearch.config.registry import PREDICTORS
 
 CONFIG: dict[str, Any] = {
     "name": "cpu", "sizes": [20, 40], "seeds": [0, 1], "predictors": {"random_forest": {"n_estimators": 20}},

@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import pytest
 
-from nasearch.cli import main
+from nasearch.cli.main import main
 
 RUN = """\
 name: chainrun

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from nasearch.errors import ConfigError
-from nasearch.runconfig import load_run_config
+from nasearch.api.errors import ConfigError
+from nasearch.config.run_schema import load_run_config
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from nasearch.cli import main
-from nasearch.tracking import COMPLETE, FAIL, StudyTracker, storage_url
+from nasearch.cli.main import main
+from nasearch.search.tracking import COMPLETE, FAIL, StudyTracker, storage_url
 
 TESTS = Path(__file__).resolve().parent
 METRIC = "cifar10-valid/valid_accuracy"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from nasearch.api.errors import ConfigError
 from nasearch.curves import StudyRun, plot
-from nasearch.errors import ConfigError
-from nasearch.tracking import COMPLETE, FAIL, Record
+from nasearch.search.tracking import COMPLETE, FAIL, Record
 
 
 def _study(run: str, objective: str = "valid_accuracy", maximize: bool = True, seed: int = 0) -> StudyRun:
@@ -136,7 +136,7 @@ parallel: {backend: serial}
 def test_two_folders_with_one_config_name_are_two_lines(tmp_path: Path, captured: list, capsys) -> None:  # type: ignore[no-untyped-def]
     """``nasearch plot A B`` of two runs named alike: two labelled lines (it pooled them into one
     "random (2 seeds)"), and A's own plot files are left as they were (they were overwritten)."""
-    from nasearch.cli import main
+    from nasearch.cli.main import main
 
     config = tmp_path / "run.yaml"
     config.write_text(RUN)

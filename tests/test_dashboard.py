@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from nasearch.api import Result
+from nasearch.search.tracking import StudyTracker, load_study, storage_url
 from nasearch.search_spaces.examples.chain import ChainSpace
-from nasearch.tracking import StudyTracker, load_study, storage_url
 
 
 def _tracker(tmp_path, objectives=(("valid_accuracy", True),)):  # type: ignore[no-untyped-def]
@@ -34,7 +34,7 @@ def test_trial_spans_the_times_stamped_where_it_ran(tmp_path) -> None:
     """A result stamped by the pool (worker clock) keeps those times, however late it is recorded."""
     import datetime
 
-    from nasearch.dashboard import with_times
+    from nasearch.search.dashboard import with_times
 
     url, tracker = _tracker(tmp_path)
     space = ChainSpace(depth=2)
@@ -100,7 +100,7 @@ parallel: {backend: ray, workers: 2, resources: {num_cpus: 1}}
 @pytest.mark.ray
 def test_ray_workers_overlap_on_the_timeline(tmp_path, ray_local) -> None:
     """Two Ray workers, four 1-second evaluations: the stored trials overlap in time."""
-    from nasearch.cli import main
+    from nasearch.cli.main import main
 
     config = tmp_path / "timeline.yaml"
     config.write_text(RAY_RUN)

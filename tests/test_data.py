@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from nasearch import data_manifest
-from nasearch.cli import main
-from nasearch.data import EMBEDDED, DataSources
-from nasearch.data_fetch import OfficialFile, fetch
-from nasearch.data_manifest import EMBEDDED_DIR, EMBEDDED_TABLES, load_manifest, verify
-from nasearch.errors import DataError
+from nasearch.api.errors import DataError
+from nasearch.cli.main import main
+from nasearch.data import manifest as data_manifest
+from nasearch.data.fetch import OfficialFile, fetch
+from nasearch.data.manifest import EMBEDDED_DIR, EMBEDDED_TABLES, load_manifest, verify
+from nasearch.data.sources import EMBEDDED, DataSources
 from nasearch.search_spaces.nasbench201.benchmark import NasBench201Benchmark
 
 REPO = Path(__file__).resolve().parent.parent
@@ -274,7 +274,7 @@ def test_the_wheel_carries_the_tables_and_works_from_anywhere(tmp_path: Path) ->
     env = {k: v for k, v in os.environ.items() if k not in ("NASEARCH_DATA", "PYTHONPATH")}
     env["PYTHONPATH"] = str(site)
     script = (
-        "import json, nasearch, sys; from nasearch.cli import main; "
+        "import json, nasearch, sys; from nasearch.cli.main import main; "
         "assert nasearch.__file__.startswith(sys.argv[1]), nasearch.__file__; "
         "sys.exit(main(['query', 'nasbench201', '6111']))"
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from nasearch.cli import main
+from nasearch.cli.main import main
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 

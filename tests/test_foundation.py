@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nasearch.cli import main
-from nasearch.config import apply_overrides, load_yaml
-from nasearch.errors import ArchError, ConfigError, RegistryError
-from nasearch.graph import ArchGraph
-from nasearch.registry import EVALUATORS, OPTIMIZERS, PREDICTORS, SEARCH_SPACES, Registry
+from nasearch.api.errors import ArchError, ConfigError, RegistryError
+from nasearch.api.graph import ArchGraph
+from nasearch.cli.main import main
+from nasearch.config.loader import apply_overrides, load_yaml
+from nasearch.config.registry import EVALUATORS, OPTIMIZERS, PREDICTORS, SEARCH_SPACES, Registry
 from nasearch.search_spaces.examples.chain import ChainSpace
 
 
@@ -213,7 +213,7 @@ def test_plugin_space_from_another_package(tmp_path: Path, monkeypatch: pytest.M
 def test_experimental_class_warns_once() -> None:
     import warnings
 
-    from nasearch.experimental import ExperimentalWarning, experimental_class
+    from nasearch.api.experimental import ExperimentalWarning, experimental_class
 
     @experimental_class(since="0.1.0")
     class Shiny:

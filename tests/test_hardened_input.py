@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from nasearch.cli import main
-from nasearch.config import load_yaml
-from nasearch.errors import ArchError, ConfigError, DataError
+from nasearch.api.errors import ArchError, ConfigError, DataError
+from nasearch.cli.main import main
+from nasearch.config.loader import load_yaml
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -371,7 +371,7 @@ def test_an_nb201_error_does_not_echo_a_megabyte(capsys):
 
 
 def test_stored_error_text_has_no_colour_codes(tmp_path, nb201_space):
-    from nasearch.tracking import StudyTracker, storage_url
+    from nasearch.search.tracking import StudyTracker, storage_url
 
     tracker = StudyTracker(storage_url(None, tmp_path), "c/seed-0", [(METRIC, True)], space=nb201_space)
     arch = nb201_space.sample(__import__("numpy").random.default_rng(0))

@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nasearch.devices import load_devices
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
+from nasearch.config.registry import EVALUATORS
+from nasearch.config.run_schema import load_run_config
+from nasearch.data.devices import load_devices
 from nasearch.optimizers.pareto import hypervolume
-from nasearch.registry import EVALUATORS
-from nasearch.runconfig import load_run_config
-from nasearch.runner import run
+from nasearch.search.loop import run
 from nasearch.search_spaces.nasbench201.benchmark import HELP_DEVICES
-from nasearch.search_spaces.nasbench201.hardware_aware import PREDICTED, target_spec, training_devices
+from nasearch.search_spaces.nasbench201.evaluators import PREDICTED, target_spec, training_devices
 
 YAML = Path(__file__).resolve().parent.parent / "runs" / "nb201_zero_shot_pareto.yaml"
 TINY_MODEL = "{name: ledgformer, train_cells: 10, seed: 0, predictor: {epochs: 1, batch_size: 128, log_target: true, threads: 1}}"

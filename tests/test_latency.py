@@ -7,9 +7,9 @@ import pickle
 import pytest
 import torch
 
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
+from nasearch.config.registry import EVALUATORS
 from nasearch.evaluation.latency import LatencyEvaluator, measure
-from nasearch.registry import EVALUATORS
 from nasearch.search_spaces.nasbench201.network import build_network
 
 torch.set_num_threads(1)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nasearch.devices import load_devices
-from nasearch.errors import ConfigError
-from nasearch.front_metrics import rank_agreement
-from nasearch.registry import EVALUATORS
+from nasearch.api.errors import ConfigError
+from nasearch.config.registry import EVALUATORS
+from nasearch.data.devices import load_devices
+from nasearch.metrics.front import rank_agreement
 from nasearch.search_spaces.nasbench201.benchmark import HELP_DEVICES
 from nasearch.search_spaces.nasbench201.latency_models import (
     DEFAULT_ESTIMATOR,
@@ -133,8 +133,8 @@ def test_the_shipped_yaml_runs_on_its_default_estimator(tmp_path, monkeypatch) -
     against the oracle and the proxy with the measured latency."""
     from pathlib import Path
 
-    from nasearch.runconfig import load_run_config
-    from nasearch.runner import run
+    from nasearch.config.run_schema import load_run_config
+    from nasearch.search.loop import run
 
     monkeypatch.setenv("NASEARCH_CACHE", str(tmp_path / "cache"))
     yaml = Path(__file__).resolve().parent.parent / "runs" / "nb201_zero_shot_pareto.yaml"

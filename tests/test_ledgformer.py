@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from nasearch.errors import ConfigError
-from nasearch.graph import ArchGraph
-from nasearch.metrics import kendall_tau, mape
+from nasearch.api.errors import ConfigError
+from nasearch.api.graph import ArchGraph
+from nasearch.config.registry import PREDICTORS
+from nasearch.metrics.ranking import kendall_tau, mape
 from nasearch.predictors.ledgformer import (
     BRANCHES,
     DGSA,
@@ -20,7 +21,6 @@ from nasearch.predictors.ledgformer import (
     fathers_mean_operator,
 )
 from nasearch.predictors.training import PredictorError
-from nasearch.registry import PREDICTORS
 from nasearch.search_spaces.nasbench201.space import NasBench201Space
 
 # The NB201 cell as ops on nodes: 0 input, 1..6 the edges (0,1) (0,2) (1,2) (0,3) (1,3) (2,3), 7 output.

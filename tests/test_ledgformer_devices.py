@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from nasearch.devices import DeviceSpec, device_names, load_devices, resolve_device
-from nasearch.errors import ArchError
+from nasearch.api.errors import ArchError
+from nasearch.data.devices import DeviceSpec, device_names, load_devices, resolve_device
 from nasearch.search_spaces.nasbench201.benchmark import BRP_DEVICE, HELP_DEVICES, METRICS
 
 

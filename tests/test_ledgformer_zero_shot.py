@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nasearch.cli import main
+from nasearch.api.errors import ConfigError
+from nasearch.cli.main import main
 from nasearch.compare import CompareConfig, Task, get_protocol
-from nasearch.errors import ConfigError
 from nasearch.search_spaces.nasbench201.space import NasBench201Space
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,9 +50,9 @@ def test_leave_one_device_out_never_trains_on_the_held_out_device(task):
 def test_leave_one_chip_out_never_trains_on_any_setting_of_the_held_out_chip(task):
     """All 27 HELP settings: holding out one setting removes every batch size / precision of its
     chip (and a chip shared by two products, Snapdragon 835 in pixel2 and essential_ph_1)."""
-    from nasearch.devices import load_devices
+    from nasearch.data.devices import load_devices
     from nasearch.search_spaces.nasbench201.benchmark import HELP_DEVICES
-    from nasearch.search_spaces.nasbench201.latency_protocols import chip_groups
+    from nasearch.search_spaces.nasbench201.protocols import chip_groups
 
     table = load_devices()
     config = CompareConfig(name="t", sizes=[30], predictors={"x": {}}, train_metric="latency/*",
@@ -134,7 +134,7 @@ def test_settings_of_one_held_out_chip_share_one_fit(task, tmp_path):
     """Holding out any setting of a chip trains on the same rows: compare fits once per chip and
     scores that model on each setting (the fit count, not only the timing, says so)."""
     from nasearch.compare import run_compare
-    from nasearch.registry import PREDICTORS
+    from nasearch.config.registry import PREDICTORS
 
     fits = []
     base = PREDICTORS.get("params_linear")

@@ -17,12 +17,12 @@ from typing import Any
 import optuna
 import pytest
 
-from nasearch.config import Source
-from nasearch.errors import ConfigError
-from nasearch.runconfig import parse_run_config
-from nasearch.runner import run
+from nasearch.api.errors import ConfigError
+from nasearch.config.loader import Source
+from nasearch.config.run_schema import parse_run_config
 from nasearch.schedulers.store import FIDELITIES_ATTR, SUMMARY_ATTR
-from nasearch.tracking import load_study, storage_url
+from nasearch.search.loop import run
+from nasearch.search.tracking import load_study, storage_url
 
 TESTS = Path(__file__).resolve().parent
 METRIC = "cifar10-valid/valid_accuracy"
@@ -152,7 +152,7 @@ parallel: {{backend: serial, workers: 4}}
 
     sys.path.insert(0, str(TESTS))
     try:
-        from nasearch.cli import main
+        from nasearch.cli.main import main
 
         assert main(["run", str(cfg), "--out", str(out), "--no-progress", "--set", "evaluator.delay=0"]) == 0
         whole = tmp_path / "whole"
@@ -195,7 +195,7 @@ def test_an_evaluator_without_fidelities_is_refused(tmp_path):
 
 
 def test_shipped_multifidelity_run_compares_a_scheduler_with_full_fidelity():
-    from nasearch.runconfig import load_run_config, to_dict
+    from nasearch.config.run_schema import load_run_config, to_dict
 
     cfg = load_run_config(str(TESTS.parent / "runs" / "nb201_multifidelity.yaml"))
     assert [(b.label, b.scheduler.name) for b in cfg.optimizers] == [
@@ -205,7 +205,7 @@ def test_shipped_multifidelity_run_compares_a_scheduler_with_full_fidelity():
 
 
 def test_summary_lines_report_time_to_the_optimum(tmp_path, capsys):
-    from nasearch.cli import main
+    from nasearch.cli.main import main
 
     cfg = tmp_path / "mf.yaml"
     cfg.write_text(f"""\

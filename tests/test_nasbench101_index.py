@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nasearch.graph import wl_hash
+from nasearch.api.graph import wl_hash
 from nasearch.search_spaces.nasbench101.index import CACHE_NAME, load_index, read_index
 from nasearch.search_spaces.nasbench101.network import count_params
 from nasearch.search_spaces.nasbench101.spec import NUM_CELLS, labels, make_cell, module_hash
@@ -93,7 +93,7 @@ def test_parameter_count_matches_the_table_on_a_large_random_sample(index, compa
 
 
 def test_cache_is_plain_arrays_and_reloads(index, tmp_path):
-    from nasearch.data import cache_dir
+    from nasearch.data.sources import cache_dir
 
     path = cache_dir() / CACHE_NAME
     assert path.is_file()
@@ -101,7 +101,7 @@ def test_cache_is_plain_arrays_and_reloads(index, tmp_path):
     assert np.array_equal(again.hashes, index.hashes) and np.array_equal(again.bits, index.bits)
     broken = tmp_path / CACHE_NAME
     broken.write_bytes(b"not an npz")
-    from nasearch.errors import DataError
+    from nasearch.api.errors import DataError
 
     with pytest.raises(DataError, match="cannot read the NB101 index cache"):
         read_index(broken)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
 from nasearch.search_spaces.nasbench101.index import load_index
 from nasearch.search_spaces.nasbench101.network import build_network, count_params, vertex_channels
 from nasearch.search_spaces.nasbench101.spec import NUM_CELLS

@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from nasearch.errors import ArchError
-from nasearch.graph import wl_hash
+from nasearch.api.errors import ArchError
+from nasearch.api.graph import wl_hash
 from nasearch.search_spaces.nasbench101.enumerate import (
     _hash_vertex_count,
     _Hasher,

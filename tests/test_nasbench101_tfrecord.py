@@ -14,7 +14,7 @@ import struct
 import numpy as np
 import pytest
 
-from nasearch.errors import DataError
+from nasearch.api.errors import DataError
 from nasearch.search_spaces.nasbench101.index import load_index
 from nasearch.search_spaces.nasbench101.network import count_params
 from nasearch.search_spaces.nasbench101.tfrecord import (

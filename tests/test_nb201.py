@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nasearch.errors import ArchError, DataError
+from nasearch.api.errors import ArchError, DataError
 from nasearch.search_spaces.nasbench201.benchmark import HELP_DEVICES, NasBench201Benchmark
 from nasearch.search_spaces.nasbench201.space import EDGES, OPS, NasBench201Space, arch_to_str, str_to_arch
 

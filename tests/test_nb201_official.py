@@ -13,7 +13,7 @@ import pytest
 import torch
 from nas_201_api.api_utils import ArchResults, ResultsCount
 
-from nasearch.errors import DataError
+from nasearch.api.errors import DataError
 from nasearch.search_spaces.nasbench201.official import OfficialNasBench201Benchmark
 from nasearch.search_spaces.nasbench201.space import NasBench201Space
 

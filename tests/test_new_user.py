@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 
 from nasearch.api import Result
-from nasearch.errors import ArchError, ConfigError
-from nasearch.graph import ArchGraph
-from nasearch.registry import PREDICTORS, SEARCH_SPACES
+from nasearch.api.errors import ArchError, ConfigError
+from nasearch.api.graph import ArchGraph
+from nasearch.config.registry import PREDICTORS, SEARCH_SPACES
 from nasearch.search_spaces.examples.chain import ChainSpace
 
 
 def test_suggest_names_the_closest_choice_or_nothing() -> None:
-    from nasearch.errors import suggest
+    from nasearch.api.errors import suggest
 
     assert suggest("dims", ["dim", "layers"]) == "; did you mean 'dim'?"
     assert suggest("zzz", ["dim", "layers"]) == ""
@@ -73,7 +73,7 @@ def test_module_path_resolves_from_the_config_folder(tmp_path: Path, monkeypatch
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     _without_cwd_on_path(monkeypatch)
-    from nasearch.runconfig import load_run_config
+    from nasearch.config.run_schema import load_run_config
 
     cfg = load_run_config(str(config))
     space = SEARCH_SPACES.create(cfg.search_space.name, **cfg.search_space.options)

@@ -9,9 +9,9 @@ import pytest
 from search_helpers import RidgeEnsembleSurrogate, RidgeSurrogate
 
 from nasearch.api import Result
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
+from nasearch.config.registry import OPTIMIZERS
 from nasearch.evaluation.benchmark import BenchmarkEvaluator
-from nasearch.registry import OPTIMIZERS
 
 METRIC = "cifar10-valid/valid_accuracy"
 OBJ = [(METRIC, True)]
@@ -321,8 +321,8 @@ def test_multi_objective_bayesian_runs_one_surrogate_per_objective(nb201_space):
 def test_an_optimizer_refuses_a_space_without_the_capabilities_it_requires():
     """``requires`` names capabilities of ``nasearch.api.CAPABILITIES`` (checked by their Protocol)
     or, for a plug-in's own needs, plain method names."""
+    from nasearch.config.registry import SEARCH_SPACES
     from nasearch.optimizers.random_search import RandomSearch
-    from nasearch.registry import SEARCH_SPACES
 
     chain = SEARCH_SPACES.create("chain")  # neighbours and a categorical encoding, but no enumeration
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from nasearch.api import Result
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
+from nasearch.config.registry import OPTIMIZERS
 from nasearch.optimizers.pareto import pareto_mask
-from nasearch.registry import OPTIMIZERS
 
 OBJ = [("cifar10-valid/valid_accuracy", True), ("latency/titan_rtx_32", False)]
 
@@ -37,7 +37,7 @@ def test_each_child_mutates_a_member_of_the_front_of_everything_told(nb201_space
 
 
 def test_it_finds_more_of_the_front_than_random_in_100_queries(nb201_space) -> None:
-    from nasearch.front_metrics import hypervolume
+    from nasearch.metrics.front import hypervolume
 
     bench = nb201_space.benchmark()
     acc, lat = (np.asarray(bench.column(m), dtype=float) for m, _ in OBJ)

@@ -69,7 +69,7 @@ def test_smac_runs_its_facade_in_the_loop(nb201_space, nb201_benchmark):
 def test_unknown_searcher_is_one_clear_error(nb201_space):
     pytest.importorskip("syne_tune")
     from benchmarks.peers import SyneTune
-    from nasearch.errors import ConfigError
+    from nasearch.api.errors import ConfigError
 
     with pytest.raises(ConfigError, match="unknown searcher 'gp'.*bore, rea, tpe, botorch"):
         SyneTune(nb201_space, "acc", searcher="gp")
@@ -78,7 +78,7 @@ def test_unknown_searcher_is_one_clear_error(nb201_space):
 def test_peers_join_the_config_s_own_optimizers():
     from benchmarks.bench_optimizers import _with_peers
     from benchmarks.peers import PEERS
-    from nasearch.runconfig import load_run_config
+    from nasearch.config.run_schema import load_run_config
 
     cfg = load_run_config(str(ROOT / "runs" / "compare_optimizers_nb201.yaml"))
     every = _with_peers(cfg, "all")

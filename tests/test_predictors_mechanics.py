@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from nasearch import metrics
-from nasearch.errors import ConfigError
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ConfigError
+from nasearch.api.graph import ArchGraph
+from nasearch.metrics import ranking as metrics
 from nasearch.predictors.encoding import EncodedGraphs, OpVocab, flat_encoding, op_counts
 from nasearch.predictors.nnformer import MASK_NAMES, NNFormer, NNFormerModule, node_masks, sequence_masks
 from nasearch.predictors.training import (
@@ -136,7 +136,7 @@ def test_neural_predictors_keep_their_training_defaults():
     defaults once (option_defaults): what every predictor trains with by default is unchanged."""
     import warnings
 
-    from nasearch.registry import PREDICTORS
+    from nasearch.config.registry import PREDICTORS
 
     recipe = dict(epochs=1000, batch_size=32, lr=1e-3, max_steps=16000, rank_weight=1.0)
     expected = {

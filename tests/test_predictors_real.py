@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nasearch.metrics import kendall_tau
-from nasearch.registry import PREDICTORS
+from nasearch.config.registry import PREDICTORS
+from nasearch.metrics.ranking import kendall_tau
 
 N_TRAIN = 156  # the paper protocol's 1 %: the first 156 cells in official index order
 

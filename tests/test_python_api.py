@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import nasearch
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
 
 OBJECTIVE = "cifar10-valid/valid_accuracy"
 TEST = "cifar10/test_accuracy"
@@ -117,8 +117,8 @@ def test_a_trials_fidelity_attribute_is_read(tmp_path) -> None:  # type: ignore[
     cfg = _config("fid", 3)
     cfg["optimizer"], cfg["seeds"] = {"name": "random"}, [0]
     r = nasearch.run(cfg, out=tmp_path / "fid", progress=False)
+    from nasearch.search.tracking import StudyTracker
     from nasearch.search_spaces.nasbench201.space import NasBench201Space
-    from nasearch.tracking import StudyTracker
 
     space = NasBench201Space()
     tracker = StudyTracker(r.storage, "fid/seed-0", r.objectives, space=space)
@@ -175,7 +175,7 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
 def test_the_api_reads_a_folder_the_cli_wrote(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import yaml
 
-    from nasearch.cli import main
+    from nasearch.cli.main import main
 
     cfg = _config("cli", 4)
     cfg["seeds"] = [0]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nasearch.cli import main
+from nasearch.cli.main import main
 
 QUICKSTART = Path(__file__).resolve().parent.parent / "runs" / "quickstart.yaml"
 OPTIMUM = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"

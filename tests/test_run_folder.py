@@ -15,9 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from nasearch.cli import main
-from nasearch.runlock import RunLock
-from nasearch.tracking import StudyTracker, storage_url
+from nasearch.cli.main import main
+from nasearch.search.lock import RunLock
+from nasearch.search.tracking import StudyTracker, storage_url
 
 TESTS = Path(__file__).resolve().parent
 METRIC = "cifar10-valid/valid_accuracy"
@@ -86,7 +86,7 @@ def test_the_lock_in_one_process(tmp_path):
     try:
         import pytest
 
-        from nasearch.errors import RunLockedError
+        from nasearch.api.errors import RunLockedError
 
         with pytest.raises(RunLockedError, match=f"PID {os.getpid()} on host"):
             RunLock(tmp_path).acquire()

@@ -7,10 +7,10 @@ import json
 import shutil
 from pathlib import Path
 
-from nasearch import tracking
-from nasearch.cli import main
+from nasearch.cli.main import main
 from nasearch.curves import load_run
-from nasearch.tracking import study_names
+from nasearch.search import tracking
+from nasearch.search.tracking import study_names
 
 METRIC = "cifar10-valid/valid_accuracy"
 

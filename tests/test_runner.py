@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from nasearch.cli import main
+from nasearch.cli.main import main
 from nasearch.curves import load_run, queries_to_optimum
-from nasearch.tracking import COMPLETE, FAIL, StudyTracker, load_study, storage_url
+from nasearch.search.tracking import COMPLETE, FAIL, StudyTracker, load_study, storage_url
 
 BASE = """\
 name: {name}
@@ -129,7 +129,7 @@ def test_queries_to_optimum_counts_the_optimum_cell_or_an_isomorph(nb201_space):
     key (an isomorph, whose recorded accuracy differs); best-so-far and regret follow the records."""
     from nasearch.curves import StudyRun, trajectory
     from nasearch.evaluation.benchmark import BenchmarkEvaluator
-    from nasearch.tracking import Record
+    from nasearch.search.tracking import Record
 
     ev = BenchmarkEvaluator(nb201_space, metric="cifar10-valid/valid_accuracy", test_metric="cifar10/test_accuracy")
     value, best_arch = ev.optimum()

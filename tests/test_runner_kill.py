@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from nasearch.cli import main
-from nasearch.tracking import COMPLETE, StudyTracker, storage_url
+from nasearch.cli.main import main
+from nasearch.search.tracking import COMPLETE, StudyTracker, storage_url
 
 TESTS = Path(__file__).resolve().parent
 METRIC = "cifar10-valid/valid_accuracy"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from nasearch.api.errors import ConfigError
 from nasearch.api.fidelity import Job, MultiFidelity
-from nasearch.errors import ConfigError
 from nasearch.schedulers.asha import ASHA
 from nasearch.schedulers.full import FullFidelity
 from nasearch.schedulers.halving import Hyperband, SuccessiveHalving, TopK
@@ -165,7 +165,7 @@ def test_nb201_benchmark_offers_12_and_200_epochs_from_the_tables(nb201_space):
 
 
 def test_nasearch_spaces_lists_the_schedulers(capsys):
-    from nasearch.cli import main
+    from nasearch.cli.main import main
 
     assert main(["spaces", "--kind", "schedulers"]) == 0
     out = capsys.readouterr().out

@@ -19,7 +19,7 @@ from benchmarks.select_defaults import (
     validation_block,
 )
 from nasearch.compare import CompareConfig, Task
-from nasearch.metrics import MetricError
+from nasearch.metrics.ranking import MetricError
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_the_procedures_never_touch_cells_past_training_and_validation(task):
     # the task the fits see: NaN beyond the visible cells, so a leak cannot pass silently
     visible = VisibleTask(task, np.arange(140))
     assert np.isfinite(visible.column(metric)[:140]).all() and np.isnan(visible.column(metric)[140:]).all()
-    from nasearch.metrics import kendall_tau
+    from nasearch.metrics.ranking import kendall_tau
 
     with pytest.raises(MetricError, match="NaN"):
         kendall_tau(visible.column("cifar10/test_accuracy")[100:200], np.arange(100))
@@ -150,7 +150,7 @@ def test_legacy_test_once_rows_are_reused_only_on_the_paper_protocol(task, tmp_p
     from benchmarks import select_defaults
     from benchmarks.select_defaults import frozen_config, score_frozen
     from nasearch.compare import row_options
-    from nasearch.provenance import options_hash
+    from nasearch.data.provenance import options_hash
 
     result = _frozen_result()
     config, options = frozen_config(result, "paper", 30, 0, block=100)
@@ -188,7 +188,7 @@ def test_a_lost_json_is_read_back_from_its_section(task, tmp_path):
     from benchmarks.report import BENCHMARKS_MD
     from benchmarks.select_defaults import frozen_config, result_from_section
     from nasearch.compare import row_options
-    from nasearch.provenance import options_hash
+    from nasearch.data.provenance import options_hash
 
     grid = candidates([2, 300], [0.2, 1.0], [False])
     result = select("mlp", grid, sizes=[40, 60], seeds=[0, 1], block=100, base_options={"epochs": 20},

@@ -11,8 +11,9 @@ import textwrap
 import numpy as np
 import pytest
 
-from nasearch.devices import device_names
-from nasearch.errors import ArchError
+from nasearch.api.errors import ArchError
+from nasearch.config.registry import SEARCH_SPACES
+from nasearch.data.devices import device_names
 from nasearch.predictors.text import (
     HARDWARE_NUMBERS,
     NODE_NUMBERS,
@@ -25,7 +26,6 @@ from nasearch.predictors.text import (
     node_template_category,
     register_node_template,
 )
-from nasearch.registry import SEARCH_SPACES
 from nasearch.search_spaces.nasbench201.space import OPS as NB201_OPS
 
 NB101_OPS = ("input", "output", "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from nasearch.cli import main
-from nasearch.tracking import COMPLETE, FAIL, StudyTracker, storage_url
+from nasearch.cli.main import main
+from nasearch.search.tracking import COMPLETE, FAIL, StudyTracker, storage_url
 
 METRIC = "cifar10-valid/valid_accuracy"
 

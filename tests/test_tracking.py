@@ -8,9 +8,17 @@ import numpy as np
 import pytest
 
 from nasearch.api import Result
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
 from nasearch.evaluation.benchmark import BenchmarkEvaluator
-from nasearch.tracking import COMPLETE, FAIL, StudyTracker, load_study, storage_url, study_name, study_names
+from nasearch.search.tracking import (
+    COMPLETE,
+    FAIL,
+    StudyTracker,
+    load_study,
+    storage_url,
+    study_name,
+    study_names,
+)
 
 METRIC = "cifar10-valid/valid_accuracy"
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from nasearch.errors import ConfigError, DataError
+from nasearch.api.errors import ConfigError, DataError
+from nasearch.config.registry import EVALUATORS
 from nasearch.evaluation.datasets import _split_indices, load_dataset, read_cifar_python_batch
 from nasearch.evaluation.profiling import count_flops, count_params
 from nasearch.evaluation.training import TrainingEvaluator
-from nasearch.registry import EVALUATORS
 from nasearch.search_spaces.nasbench201.network import build_network
 from nasearch.search_spaces.nasbench201.space import NasBench201Space
 

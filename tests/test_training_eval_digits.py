@@ -8,8 +8,8 @@ from pathlib import Path
 import optuna
 import torch
 
+from nasearch.config.run_schema import load_run_config
 from nasearch.evaluation.training import TrainingEvaluator
-from nasearch.runconfig import load_run_config
 from nasearch.search_spaces.nasbench201.space import str_to_arch
 
 DIGITS = Path(__file__).resolve().parent.parent / "runs" / "digits_train.yaml"
@@ -18,7 +18,7 @@ torch.set_num_threads(1)
 
 
 def test_digits_config_is_a_real_search_on_two_ray_workers():
-    from nasearch.runner import build_evaluator, build_space
+    from nasearch.search.loop import build_evaluator, build_space
 
     cfg = load_run_config(str(DIGITS))
     assert cfg.parallel.backend == "ray" and cfg.parallel.workers == 2
@@ -29,7 +29,7 @@ def test_digits_config_is_a_real_search_on_two_ray_workers():
 
 
 def test_a_shortened_digits_run_runs_end_to_end(tmp_path):
-    from nasearch.runner import run
+    from nasearch.search.loop import run
 
     cfg = load_run_config(
         str(DIGITS),

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import SearchSpace
-from nasearch.errors import ArchError
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ArchError
+from nasearch.api.graph import ArchGraph
 
 Stage = tuple[int, int, int]  # (kernel, expand, depth)
 Arch = tuple[Stage, ...]

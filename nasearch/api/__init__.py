@@ -9,8 +9,19 @@ Neighbours)`` rather than probing for attributes.
 from __future__ import annotations
 
 from nasearch.api.benchmark import Benchmark, Optimum
+from nasearch.api.errors import (
+    ArchError,
+    ConfigError,
+    DataError,
+    NasearchError,
+    RegistryError,
+    RunLockedError,
+    SetupError,
+    StorageError,
+)
 from nasearch.api.evaluator import Evaluator, KnowsOptimum, MultiObjective, ReferenceScoring, Result
 from nasearch.api.fidelity import Job, MultiFidelity, Scheduler
+from nasearch.api.graph import ArchGraph
 from nasearch.api.optimizer import Optimizer, StatefulOptimizer, UsesFitter
 from nasearch.api.predictor import (
     FitsAndPredicts,
@@ -35,17 +46,6 @@ from nasearch.api.space import (
     describe_capabilities,
     has_capability,
 )
-from nasearch.errors import (
-    ArchError,
-    ConfigError,
-    DataError,
-    NasearchError,
-    RegistryError,
-    RunLockedError,
-    SetupError,
-    StorageError,
-)
-from nasearch.graph import ArchGraph
 
 __all__ = [
     "ArchError", "ArchGraph", "Benchmark", "BuildsNetwork", "CAPABILITIES", "CategoricalEncoding", "ConfigError",

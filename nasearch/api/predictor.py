@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
-from nasearch.graph import ArchGraph
+from nasearch.api.graph import ArchGraph
 
 Hardware = Sequence[Any] | None
 #: training targets, one per graph

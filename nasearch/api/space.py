@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from nasearch.graph import ArchGraph
+from nasearch.api.graph import ArchGraph
 
 if TYPE_CHECKING:
     from nasearch.api.benchmark import Benchmark
@@ -126,7 +126,7 @@ class OfficialFiles(Protocol):
 
     @classmethod
     def official_files(cls) -> Mapping[str, Any]:
-        """Fetch name -> ``nasearch.data_fetch.OfficialFile``."""
+        """Fetch name -> ``nasearch.data.fetch.OfficialFile``."""
         ...
 
 

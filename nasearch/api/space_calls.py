@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from nasearch.errors import ArchError
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ArchError
+from nasearch.api.graph import ArchGraph
 
 
 def describe_space(space: Any) -> str:

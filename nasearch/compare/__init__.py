@@ -22,7 +22,7 @@ adds one with ``@register_protocol("name")``, a package with an entry point of t
 Validation cells (``Split.validation``, for checkpoint selection) are never test cells: the built-in
 protocols keep them apart, and ``run_compare`` refuses a split that scores one. Every row ends with
 ``options`` (the resolved predictor options and the config keys that change a score, as JSON),
-``options_hash``, ``version`` and ``commit`` (``nasearch.provenance``), so a table can refuse rows
+``options_hash``, ``version`` and ``commit`` (``nasearch.data.provenance``), so a table can refuse rows
 made under other settings.
 
 The package: :mod:`~nasearch.compare.schema` (the YAML schema), :mod:`~nasearch.compare.task` (the

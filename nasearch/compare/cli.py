@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nasearch.api.errors import ConfigError
 from nasearch.compare.fitting import run_compare
 from nasearch.compare.schema import CompareConfig, load_config, predictor_specs
 from nasearch.compare.task import Task
-from nasearch.errors import ConfigError
 
 
 def plot_curves(rows: list[dict[str, Any]], path: Path, title: str = "") -> Path:
@@ -94,7 +94,7 @@ def prepare_compare(config: str | Mapping[str, Any] | None = None, *, predictors
                     protocol: str | None = None, overrides: Sequence[str] = (),
                     out: str | Path | None = None) -> CompareJob:
     """A compare YAML (a path, or the same keys as a mapping) with the command line's overrides applied."""
-    from nasearch.config import Source, apply_overrides, build_dataclass
+    from nasearch.config.loader import Source, apply_overrides, build_dataclass
 
     if config is None:
         raise ConfigError("nasearch compare needs a CONFIG.yaml or --from-run RUN_DIR")
@@ -113,7 +113,7 @@ def prepare_compare(config: str | Mapping[str, Any] | None = None, *, predictors
     specs = predictor_specs(cfg, source)
     if predictors:
         unknown = [n for n in predictors if n not in specs]
-        from nasearch.registry import PREDICTORS
+        from nasearch.config.registry import PREDICTORS
 
         for n in unknown:  # a registry name not in the config: run it with default options
             PREDICTORS.get(n)

@@ -14,7 +14,7 @@ import numpy as np
 from nasearch.compare.protocols import Split, check_split, get_protocol, unseen_mask
 from nasearch.compare.schema import CompareConfig
 from nasearch.compare.task import Task, build_task
-from nasearch.provenance import provenance
+from nasearch.data.provenance import provenance
 
 CSV_COLUMNS = [
     "predictor", "protocol", "train_size", "seed", "kendall_tau", "spearman", "mape", "acc10",
@@ -23,13 +23,13 @@ CSV_COLUMNS = [
 ]  # fmt: skip
 
 
-#: the last columns of every row: where it came from (``nasearch.provenance``)
+#: the last columns of every row: where it came from (``nasearch.data.provenance``)
 TRACE_COLUMNS = ["options", "options_hash", "version", "commit"]
 
 
 def score(y_true: np.ndarray, y_pred: np.ndarray, relative: bool) -> dict[str, float]:
     """The metrics of one fit (MAPE and Acc(10%) only for relative targets)."""
-    from nasearch.metrics import evaluate
+    from nasearch.metrics.ranking import evaluate
 
     return evaluate(y_true, y_pred, relative=relative)
 
@@ -197,7 +197,7 @@ def _rewrite(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None
     """results.csv in the comparison's order (rows were appended as fits finished)."""
     import io
 
-    from nasearch.safeio import write_text
+    from nasearch.data.safeio import write_text
 
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
@@ -223,7 +223,7 @@ def _execute(jobs: list[FitJob], task: Task, config: CompareConfig, log: Callabl
     another process) is all there is, else on a pool of ``workers`` processes; yields as fits finish."""
     import pickle
 
-    from nasearch.registry import PREDICTORS
+    from nasearch.config.registry import PREDICTORS
 
     workers = min(config.workers or default_workers(), len(jobs))
     factories = {job.name: PREDICTORS.get(job.name) for job in jobs}
@@ -261,7 +261,7 @@ def _payload(job: FitJob, task: Task, factory: Any) -> dict[str, Any]:
 def fit_and_predict(payload: dict[str, Any]) -> tuple[float, list[tuple[np.ndarray, float]], int]:
     """One fit and its predictions on every test set: (fit seconds, [(predictions, seconds)], validation cells)."""
     from nasearch.api import accepts_eval_set, fit_predictor
-    from nasearch.options import call_with_options
+    from nasearch.config.options import call_with_options
 
     model = call_with_options(payload["factory"], payload["options"], f"predictor {payload['name']!r}")
     start = time.perf_counter()
@@ -279,7 +279,7 @@ def fit_and_predict(payload: dict[str, Any]) -> tuple[float, list[tuple[np.ndarr
 def _execute_here(jobs: list[FitJob], task: Task, config: CompareConfig
                   ) -> Iterator[tuple[FitJob, float, list[tuple[np.ndarray, float]], int]]:
     """Fit one job after the other in this process, with ``config.threads`` torch threads meanwhile."""
-    from nasearch.registry import PREDICTORS
+    from nasearch.config.registry import PREDICTORS
 
     threads = None
     if config.threads is not None:
@@ -337,7 +337,7 @@ def _execute_pool(jobs: list[FitJob], task: Task, config: CompareConfig, workers
 
 def _tau(y_true: np.ndarray, y_pred: np.ndarray) -> float | str:
     """Kendall tau-b, or '' when fewer than 2 cells."""
-    from nasearch.metrics import kendall_tau
+    from nasearch.metrics.ranking import kendall_tau
 
     return kendall_tau(y_true, y_pred) if y_true.size >= 2 else ""
 
@@ -346,8 +346,8 @@ def row_options(config: CompareConfig, name: str, options: Mapping[str, Any]) ->
     """What a results.csv row was measured with: the predictor's options over its constructor's
     defaults (the fit seed left out: it has its own column) and every config key that changes a
     score. Two rows with equal ``options_hash`` differ only in size, seed and held-out device."""
-    from nasearch.provenance import resolved_options
-    from nasearch.registry import PREDICTORS
+    from nasearch.config.registry import PREDICTORS
+    from nasearch.data.provenance import resolved_options
 
     predictor = {k: v for k, v in resolved_options(PREDICTORS.get(name), options).items() if k != "seed"}
     # ``holdout`` picks which device a row tests (its ``device`` column), as size and seed pick theirs
@@ -363,7 +363,7 @@ def row_options(config: CompareConfig, name: str, options: Mapping[str, Any]) ->
 
 def _with_seed(factory: Any, options: Mapping[str, Any], seed: int) -> dict[str, Any]:
     """``options`` plus ``seed=seed`` when the predictor takes a seed (the run's seed wins)."""
-    from nasearch.options import accepted_options
+    from nasearch.config.options import accepted_options
 
     named, var_kw = accepted_options(factory)
     return {**options, "seed": seed} if ("seed" in named or var_kw) else dict(options)

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import yaml
 
+from nasearch.api.errors import ConfigError
 from nasearch.compare.task import Task
-from nasearch.errors import ConfigError
 
 if TYPE_CHECKING:
     from nasearch.compare.cli import CompareJob
@@ -69,9 +69,9 @@ class RunTask(Task):
 
 def run_space(run_dir: Path) -> Any:
     """The search space a run used, rebuilt from the ``config.yaml`` the run wrote."""
-    from nasearch.module_paths import add_config_folder
-    from nasearch.options import accepted_options
-    from nasearch.registry import SEARCH_SPACES
+    from nasearch.config.module_paths import add_config_folder
+    from nasearch.config.options import accepted_options
+    from nasearch.config.registry import SEARCH_SPACES
 
     path = run_dir / "config.yaml"
     if not path.is_file():
@@ -93,7 +93,7 @@ def run_space(run_dir: Path) -> Any:
 def run_task(run_dir: Path) -> tuple[RunTask, str, str]:
     """The run's evaluated cells as a Task, the objective metric and the run's name."""
     from nasearch.curves import load_run
-    from nasearch.tracking import COMPLETE
+    from nasearch.search.tracking import COMPLETE
 
     studies = load_run(run_dir)
     if not studies:
@@ -133,7 +133,7 @@ def prepare_from_run(run_dir: str | Path, *, predictors: Sequence[str] | None = 
     """The comparison on a finished run's cells, with the defaults of ``--from-run``."""
     from nasearch.compare.cli import CompareJob
     from nasearch.compare.schema import CompareConfig, predictor_specs
-    from nasearch.config import Source, apply_overrides, build_dataclass
+    from nasearch.config.loader import Source, apply_overrides, build_dataclass
 
     run_dir = Path(run_dir)
     task, objective, run_name = run_task(run_dir)

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from nasearch.api.errors import ConfigError, RegistryError
 from nasearch.compare.schema import CompareConfig
 from nasearch.compare.task import Task
-from nasearch.errors import ConfigError, RegistryError
-from nasearch.registry import Registry
+from nasearch.config.registry import Registry
 
 
 @dataclasses.dataclass

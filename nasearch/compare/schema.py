@@ -6,8 +6,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from nasearch.config import Source, apply_overrides, build_dataclass, load_yaml
-from nasearch.errors import ConfigError, NasearchError
+from nasearch.api.errors import ConfigError, NasearchError
+from nasearch.config.loader import Source, apply_overrides, build_dataclass, load_yaml
 
 
 @dataclasses.dataclass
@@ -71,8 +71,8 @@ class CompareConfig:
 
 def predictor_specs(config: CompareConfig, source: Source) -> dict[str, tuple[str, dict[str, Any]]]:
     """label -> (registry name, options); a block may set ``name:`` to reuse a predictor under another label."""
-    from nasearch.options import check_options
-    from nasearch.registry import PREDICTORS
+    from nasearch.config.options import check_options
+    from nasearch.config.registry import PREDICTORS
 
     specs: dict[str, tuple[str, dict[str, Any]]] = {}
     for label, block in config.predictors.items():

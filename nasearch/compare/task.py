@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import Enumerable, HasBenchmark
+from nasearch.api.errors import ConfigError, suggest
+from nasearch.api.graph import ArchGraph
 from nasearch.api.space_calls import to_graph
 from nasearch.compare.schema import CompareConfig
-from nasearch.errors import ConfigError, suggest
-from nasearch.graph import ArchGraph
 
 
 class Task:
@@ -68,8 +68,8 @@ class Task:
 
 def build_task(config: CompareConfig) -> Task:
     """The space named by the config, with its benchmark."""
-    from nasearch.options import call_with_options
-    from nasearch.registry import SEARCH_SPACES
+    from nasearch.config.options import call_with_options
+    from nasearch.config.registry import SEARCH_SPACES
 
     options = dict(config.space_options)
     if config.data_dir is not None:

@@ -9,7 +9,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 from nasearch.api import Evaluator, HasBenchmark, Indexable, Result
-from nasearch.errors import ConfigError, suggest
+from nasearch.api.errors import ConfigError, suggest
 
 
 def _objective_list(objectives: Any) -> list[tuple[str, bool]]:

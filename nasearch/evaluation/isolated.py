@@ -13,7 +13,7 @@ import signal
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from nasearch.failures import CRASH, TIMEOUT, classify
+from nasearch.search.failures import CRASH, TIMEOUT, classify
 
 
 def _child(evaluator: Any, arch: Hashable, conn: Any, check: Callable[[Any, Any], Any],

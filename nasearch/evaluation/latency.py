@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from nasearch.api import BuildsNetwork, Evaluator, HasBenchmark, Result
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
 from nasearch.evaluation.profiling import count_flops, count_params
 from nasearch.evaluation.resources import check_device, check_threads, resolve_device, threads
 

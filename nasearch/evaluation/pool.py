@@ -1,6 +1,6 @@
 """Run evaluations: a serial backend for debugging, and a Ray pool (local with N workers, or a
 cluster by ``address``). A task that raises comes back as a failure carrying its error and its
-kind (``nasearch.failures``: a set-up failure, or the cell's); a task whose worker dies is
+kind (``nasearch.search.failures``: a set-up failure, or the cell's); a task whose worker dies is
 retried by Ray (``max_retries``) before it counts as ``lost``; a task past ``timeout_s`` is
 cancelled (its worker killed) and comes back as ``timeout``."""
 
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from nasearch.api import Result
-from nasearch.dashboard import with_times
-from nasearch.errors import ConfigError, Terminated
-from nasearch.failures import CRASH, LOST, SETUP, TIMEOUT, classify
+from nasearch.api.errors import ConfigError, Terminated
+from nasearch.search.dashboard import with_times
+from nasearch.search.failures import CRASH, LOST, SETUP, TIMEOUT, classify
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Outcome:
     result: Result | None
     error: str | None
     wall_seconds: float
-    #: failure kind (``nasearch.failures``) when it failed
+    #: failure kind (``nasearch.search.failures``) when it failed
     kind: str | None = None
     #: the Ray node that ran it (None for the serial backend)
     node: str | None = None
@@ -67,7 +67,7 @@ class SerialPool:
     ``isolate``: each evaluation runs in a forked child process instead
     (``nasearch.evaluation.isolated``), so an evaluator that exits or crashes fails its cell only.
     ``on_start(arch)``, when set, is called just before an evaluation starts (the runner records
-    the cell in flight there, ``nasearch.inflight``)."""
+    the cell in flight there, ``nasearch.search.inflight``)."""
 
     backend = "serial"
 

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from nasearch.api import BuildsNetwork, Evaluator, Result
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
 from nasearch.evaluation.datasets import ImageDataset, Split, dataset_loader, load_dataset
 from nasearch.evaluation.latency import LatencyEvaluator
 from nasearch.evaluation.profiling import count_flops, count_params
@@ -109,7 +109,7 @@ class TrainingEvaluator(Evaluator):
                 f"TrainingEvaluator needs a search space that can build networks (a 'network' "
                 f"method); {type(space).__name__} has none"
             )
-        from nasearch.options import check_options
+        from nasearch.config.options import check_options
 
         self.space: Any = space
         self.epochs = _positive("epochs", epochs)
@@ -159,7 +159,7 @@ class TrainingEvaluator(Evaluator):
         (``C: -4``) is a configuration error before the search, not a failure of every cell."""
         import numpy as np
 
-        from nasearch.errors import NasearchError
+        from nasearch.api.errors import NasearchError
 
         options = {"num_classes": 10, "in_channels": 1 if dataset == "digits" else 3, **self.network}
         try:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import Optimizer, Result, has_capability
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
 
 
 @dataclass(frozen=True)

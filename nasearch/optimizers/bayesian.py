@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import MeanStd
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
 from nasearch.optimizers.surrogate import SurrogateOptimizer, has_uncertainty, select_pareto
 
 

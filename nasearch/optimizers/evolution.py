@@ -6,7 +6,7 @@ from collections import deque
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
 from nasearch.optimizers.base import SpaceOptimizer
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
 from nasearch.optimizers.base import SpaceOptimizer
 
 

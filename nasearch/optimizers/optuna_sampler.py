@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import Result
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
 from nasearch.optimizers.base import SpaceOptimizer
 
 

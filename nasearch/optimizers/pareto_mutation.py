@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
 from nasearch.optimizers.base import SpaceOptimizer
 
 

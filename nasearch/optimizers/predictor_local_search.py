@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
 from nasearch.optimizers.predictor_evolution import PredictorEvolution
 
 

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import FitsAndPredicts, MeanStd, PredictsStd
+from nasearch.api.errors import ConfigError
 from nasearch.api.space_calls import to_graph
-from nasearch.errors import ConfigError
 from nasearch.optimizers.base import SpaceOptimizer
 
 
@@ -46,8 +46,8 @@ def predictor_spec(spec: Any) -> tuple[str, dict[str, Any]] | Any:
 
 def make_predictor(spec: Any, seed: int | None = None) -> Any:
     """A fresh predictor from a spec; ``seed`` is passed when the predictor takes one."""
-    from nasearch.options import accepted_options
-    from nasearch.registry import PREDICTORS
+    from nasearch.config.options import accepted_options
+    from nasearch.config.registry import PREDICTORS
 
     norm = predictor_spec(spec)
     if not isinstance(norm, tuple):
@@ -77,7 +77,7 @@ def fit_here(members: list[Any], graphs: list[Any], y: np.ndarray) -> list[Any]:
 
 def has_uncertainty(spec: Any) -> bool:
     """Whether the predictor a spec names implements ``predict_std``."""
-    from nasearch.registry import PREDICTORS
+    from nasearch.config.registry import PREDICTORS
 
     norm = predictor_spec(spec)
     target = PREDICTORS.get(norm[0]) if isinstance(norm, tuple) else norm
@@ -144,7 +144,7 @@ class SurrogateOptimizer(SpaceOptimizer):
 
     The options after ``seed`` are keyword-only and declared here once: a subclass declares only
     its own options (and any default it changes) and forwards the rest as ``**options``, which
-    config validation follows (``nasearch.options.accepted_options``).
+    config validation follows (``nasearch.config.options.accepted_options``).
     """
 
     multi_objective = True

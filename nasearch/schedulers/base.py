@@ -6,8 +6,8 @@ import math
 from collections.abc import Hashable, Sequence
 from typing import Any
 
+from nasearch.api.errors import ConfigError
 from nasearch.api.fidelity import Job, Propose, Scheduler
-from nasearch.errors import ConfigError
 
 
 def check_eta(name: str, eta: float) -> float:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from nasearch.config import Source
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
+from nasearch.config.loader import Source
 
 #: keys of a scheduler block that the loop reads itself (not constructor options): the fidelity
 #: ladder, and whether to stop once the benchmark's optimum is trained at full fidelity (benchmarks)
@@ -18,7 +18,7 @@ LOOP_KEYS = ("fidelities", "stop_at_optimum")
 def scheduler_block(raw: Any, key: str, source: Source) -> Any:
     """Validate a scheduler block; ``fidelities`` (ascending epochs, a subset of the evaluator's)
     is kept in the block's options and checked against the evaluator when the run starts."""
-    from nasearch.runconfig import _block
+    from nasearch.config.run_schema import _block
 
     if isinstance(raw, str):
         raw = {"name": raw}
@@ -55,8 +55,8 @@ def check_fidelities(value: Any, key: str, source: Source) -> list[float]:
 def build_scheduler(block: Any, space: Any, seed: int, offered: Sequence[float], maximize: bool,
                     where: str) -> Any:
     """The scheduler of ``block``, bound to its fidelity ladder (the config's, else all ``offered``)."""
-    from nasearch.options import accepted_options
-    from nasearch.registry import SCHEDULERS
+    from nasearch.config.options import accepted_options
+    from nasearch.config.registry import SCHEDULERS
 
     options = {k: v for k, v in block.options.items() if k not in LOOP_KEYS}
     named, _ = accepted_options(SCHEDULERS.get(block.name))

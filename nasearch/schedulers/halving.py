@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from nasearch.api.errors import ConfigError
 from nasearch.api.fidelity import Job, Propose
-from nasearch.errors import ConfigError
 from nasearch.schedulers.base import RungScheduler, check_eta
 
 

@@ -1,6 +1,6 @@
 """The multi-fidelity loop: ask -> schedule -> evaluate on the simulated clock -> record -> tell.
 
-``nasearch.runner.run_seed`` hands a study here when its optimizer block (or the run) has a
+``nasearch.search.loop.run_seed`` hands a study here when its optimizer block (or the run) has a
 ``scheduler:``. The evaluator must offer fidelities and record training times (a benchmark
 table): each job is looked up at once and put on a ``SimulatedClock`` of ``parallel.workers``
 workers, and results come back in the order those workers would return them. The optimizer is
@@ -26,13 +26,13 @@ from collections.abc import Hashable
 from typing import Any
 
 from nasearch.api import Result
+from nasearch.api.errors import ConfigError
 from nasearch.api.fidelity import Job, MultiFidelity
-from nasearch.errors import ConfigError
 from nasearch.evaluation.simclock import SimulatedClock
-from nasearch.run_report import SeedReport, fill_report
 from nasearch.schedulers.config import build_scheduler
 from nasearch.schedulers.store import SUMMARY_ATTR, TrialStore, fkey, stored_result
-from nasearch.trajectory import Incumbent
+from nasearch.search.report import SeedReport, fill_report
+from nasearch.search.trajectory import Incumbent
 
 
 def scheduler_of(ctx: Any, block: Any) -> Any:
@@ -57,7 +57,7 @@ def _event(result: Result | None, error: str | None, metric: str, start: float, 
 
 def run_scheduled(ctx: Any, block: Any, seed: int, optimizer: Any, tracker: Any) -> SeedReport:
     """One study under a scheduler (see the module docstring)."""
-    from nasearch.run_parts import build_evaluator
+    from nasearch.search.parts import build_evaluator
 
     cfg, space = ctx.cfg, ctx.space
     where = f"{cfg.source.path}: optimizer {block.label or block.name!r}"
@@ -190,7 +190,7 @@ def run_scheduled(ctx: Any, block: Any, seed: int, optimizer: Any, tracker: Any)
 
 def summary_lines(url: str, studies: list[dict[str, Any]]) -> list[str]:
     """``nasearch run``'s lines on scheduled studies: simulated wall time and time to the optimum."""
-    from nasearch.tracking import load_study
+    from nasearch.search.tracking import load_study
 
     lines = []
     for entry in studies:

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nasearch.api import CategoricalEncoding, Result
-from nasearch.safeio import storage_errors
-from nasearch.tracking import COMPLETE, Record
+from nasearch.data.safeio import storage_errors
+from nasearch.search.tracking import COMPLETE, Record
 
 #: the trial user attribute holding a cell's results per fidelity
 FIDELITIES_ATTR = "fidelities"

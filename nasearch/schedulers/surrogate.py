@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from nasearch.api.errors import ConfigError
 from nasearch.api.space_calls import to_graph
-from nasearch.errors import ConfigError
 from nasearch.schedulers.asha import ASHA
 
 

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import SearchSpace
-from nasearch.errors import ArchError
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ArchError
+from nasearch.api.graph import ArchGraph
 
 Block = tuple[str, int, int]
 Arch = tuple[Block, ...]

@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import Benchmark
-from nasearch.data import DataSources, cache_dir, read_csv
-from nasearch.data_fetch import OfficialFile
-from nasearch.errors import ArchError, DataError, suggest
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ArchError, DataError, suggest
+from nasearch.api.graph import ArchGraph
+from nasearch.data.fetch import OfficialFile
+from nasearch.data.sources import DataSources, cache_dir, read_csv
 from nasearch.search_spaces.nasbench101.index import CellIndex, load_index
 from nasearch.search_spaces.nasbench101.spec import NUM_CELLS, Cell, cell_from_json, cell_to_json, make_cell
 

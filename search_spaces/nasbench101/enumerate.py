@@ -15,7 +15,7 @@ independent 64-bit multiset fingerprints (random keys summed over neighbours; a 
 between the two is detected and retried with new keys), and MD5 runs once per distinct
 signature, on the exact bytes the official code hashes, split over the available cores. The
 result is bit-identical to ``graph_util.hash_module`` (tests compare it with the one-by-one
-``nasearch.graph.wl_hash``; ``benchmarks/bench_nasbench101.py`` proves the full index).
+``nasearch.api.graph.wl_hash``; ``benchmarks/bench_nasbench101.py`` proves the full index).
 """
 
 from __future__ import annotations

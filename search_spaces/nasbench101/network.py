@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
 from nasearch.search_spaces.nasbench101.spec import Cell, Matrix, cell_from_json, make_cell
 
 #: batch-norm settings of the original (TF momentum 0.997 is torch momentum 0.003)

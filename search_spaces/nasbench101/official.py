@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nasearch import cache_check
-from nasearch.errors import DataError
+from nasearch.api.errors import DataError
+from nasearch.data import cache_check
 from nasearch.search_spaces.nasbench101.index import CellIndex
 from nasearch.search_spaces.nasbench101.tfrecord import final_metrics, iter_records
 

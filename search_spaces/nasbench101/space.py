@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import SearchSpace
-from nasearch.errors import ArchError
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ArchError
+from nasearch.api.graph import ArchGraph
 from nasearch.search_spaces.nasbench101.spec import (
     INPUT,
     MAX_EDGES,

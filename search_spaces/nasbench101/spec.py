@@ -5,7 +5,7 @@ the last the output) and one op per vertex. As in the original library (``ModelS
 that lie on no input -> output path are pruned first, and the *pruned* cell must have at most 7
 vertices and 9 edges and only the ops conv3x3-bn-relu, conv1x1-bn-relu, maxpool3x3 inside. The
 module hash is ``graph_util.hash_module`` with labels ``[-1, op indices..., -2]``, which
-``nasearch.graph.wl_hash`` implements, so :func:`module_hash` equals the official hash.
+``nasearch.api.graph.wl_hash`` implements, so :func:`module_hash` equals the official hash.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.errors import ArchError
-from nasearch.graph import wl_hash
+from nasearch.api.errors import ArchError
+from nasearch.api.graph import wl_hash
 
 INPUT = "input"
 OUTPUT = "output"

@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from nasearch.errors import DataError
+from nasearch.api.errors import DataError
 
 _MASK_DELTA = 0xA282EAD8
 

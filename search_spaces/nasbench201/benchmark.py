@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import Benchmark
-from nasearch.data import DataSources, read_csv
-from nasearch.data_fetch import OfficialFile
-from nasearch.errors import ArchError, DataError, shown, suggest
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ArchError, DataError, shown, suggest
+from nasearch.api.graph import ArchGraph
+from nasearch.data.fetch import OfficialFile
+from nasearch.data.sources import DataSources, read_csv
 from nasearch.search_spaces.nasbench201.space import (
     _ADJACENCY,
     NUM_CELLS,

@@ -1,7 +1,7 @@
 """Latency estimators for a target device on NAS-Bench-201, and their registry (``latency_model.name``).
 
 An estimator predicts the target's latency (ms) of every NB201 cell from what a hardware-aware
-search may use: the target's *description* (``nasearch/devices.csv`` fields), the measured HELP
+search may use: the target's *description* (``nasearch/data/devices.csv`` fields), the measured HELP
 latency of the *training* devices (every setting whose die is not the target's), the cells' own
 structure (parameter count, op counts) and, in few-shot mode, k cells measured on the target.
 Nothing else of the target is read. Estimators are plug-ins of the registry ``LATENCY_MODELS``
@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.devices import DeviceSpec, load_devices
-from nasearch.errors import ConfigError, RegistryError, suggest
-from nasearch.registry import Registry
+from nasearch.api.errors import ConfigError, RegistryError, suggest
+from nasearch.config.registry import Registry
+from nasearch.data.devices import DeviceSpec, load_devices
 
 #: the estimator a ``hardware_aware`` run uses when ``latency_model`` names none
 DEFAULT_ESTIMATOR = "geomean"
@@ -210,7 +210,7 @@ class LeDGFormerLatency:
     ``seed``, ``predictor``); trained once per target and training set, then cached."""
 
     def __init__(self, **options: Any) -> None:
-        from nasearch.search_spaces.nasbench201.hardware_aware import MODEL_KEYS
+        from nasearch.search_spaces.nasbench201.evaluators import MODEL_KEYS
 
         unknown = [k for k in options if k not in MODEL_KEYS]
         if unknown:
@@ -221,7 +221,7 @@ class LeDGFormerLatency:
         self.options = dict(options)
 
     def model(self, task: LatencyTask) -> Any:
-        from nasearch.search_spaces.nasbench201.hardware_aware import ZeroShotLatencyModel
+        from nasearch.search_spaces.nasbench201.evaluators import ZeroShotLatencyModel
 
         model = ZeroShotLatencyModel(task.target, self.options)
         model.devices = list(task.devices)  # the task's training devices (its cache key includes them)

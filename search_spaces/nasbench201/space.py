@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import SearchSpace
-from nasearch.errors import ArchError, shown
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ArchError, shown
+from nasearch.api.graph import ArchGraph
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 #: (source node, target node) of each edge, in arch-string order

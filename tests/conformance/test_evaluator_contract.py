@@ -19,14 +19,14 @@ import pytest
 
 from conformance.recipes import METRIC, TEST_METRIC, recipe, stale_recipes
 from nasearch.api import KnowsOptimum, Result
-from nasearch.registry import EVALUATORS, SEARCH_SPACES
+from nasearch.config.registry import EVALUATORS, SEARCH_SPACES
 
 #: the data splits a metric computed on data names (``valid_accuracy``, ``cifar10/test_accuracy``)
 SPLITS = ("train", "valid", "test")
 #: words of metrics computed on a data split (an accuracy, a loss, an error rate)
 ON_DATA = ("accuracy", "loss", "error")
 
-pytestmark = pytest.mark.filterwarnings("ignore::nasearch.experimental.ExperimentalWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::nasearch.api.experimental.ExperimentalWarning")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conformance.recipes import recipe, stale_recipes
-from nasearch.devices import load_devices
+from nasearch.data.devices import load_devices
 from nasearch.search_spaces.nasbench201.latency_models import LATENCY_MODELS, build_task
 
 #: estimator -> (constructor options, whether it needs measured cells of the target)

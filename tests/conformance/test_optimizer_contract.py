@@ -15,8 +15,8 @@ import pytest
 
 from conformance.recipes import METRIC, recipe, stale_recipes
 from nasearch.api import Result
-from nasearch.registry import OPTIMIZERS
-from nasearch.resume import restore, snapshot
+from nasearch.config.registry import OPTIMIZERS
+from nasearch.search.resume import restore, snapshot
 
 OBJECTIVES = [(METRIC, True)]
 TINY_FOREST = {"name": "random_forest", "n_estimators": 8}

@@ -15,8 +15,8 @@ import pytest
 
 from conformance.recipes import recipe, stale_recipes
 from nasearch.api import PredictsStd, accepts_eval_set, fit_predictor
+from nasearch.config.registry import PREDICTORS
 from nasearch.optimizers.surrogate import make_predictor
-from nasearch.registry import PREDICTORS
 
 #: predictor name -> constructor options for a fit of a second or less on 40 cells
 RECIPES: dict[str, dict[str, Any]] = {
@@ -28,9 +28,9 @@ RECIPES: dict[str, dict[str, Any]] = {
     "params_linear": {},
     "ensemble": {"base": "mlp", "k": 2, "hidden": [8], "epochs": 2, "batch_size": 16, "threads": 1},
 }
-pytestmark = pytest.mark.filterwarnings("ignore::nasearch.experimental.ExperimentalWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::nasearch.api.experimental.ExperimentalWarning")
 
-#: two devices of nasearch/devices.csv, alternating over the cells
+#: two devices of nasearch/data/devices.csv, alternating over the cells
 DEVICES = ("1080ti_1", "pixel3")
 
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from nasearch.api.fidelity import Scheduler
+from nasearch.config.registry import SCHEDULERS
+from nasearch.config.run_schema import Block
 from nasearch.evaluation.simclock import SimulatedClock
-from nasearch.registry import SCHEDULERS
-from nasearch.runconfig import Block
 from nasearch.schedulers.config import build_scheduler
 
 METRIC = "cifar10-valid/valid_accuracy"

@@ -17,7 +17,7 @@ import pytest
 
 from conformance.recipes import recipe, stale_recipes
 from nasearch.api import CAPABILITIES, ArchError, ArchGraph, Benchmark, describe_capabilities
-from nasearch.registry import SEARCH_SPACES
+from nasearch.config.registry import SEARCH_SPACES
 
 
 @dataclass(frozen=True)
@@ -249,7 +249,7 @@ def _benchmark(space: Any, arch: Hashable, options: SpaceRecipe) -> None:
 def _official_files(space: Any, arch: Hashable, options: SpaceRecipe) -> None:
     from pathlib import PurePosixPath
 
-    from nasearch.data_fetch import OfficialFile
+    from nasearch.data.fetch import OfficialFile
 
     files = type(space).official_files()  # a classmethod: `nasearch data` lists them without a space
     assert files == space.official_files() and files

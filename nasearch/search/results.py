@@ -1,0 +1,248 @@
+"""A run folder read back for Python: every evaluation as a DataFrame, the incumbents, the Optuna studies, the plot.
+
+What ``nasearch.run`` returns and ``nasearch.load`` reads. A thin layer over what the CLI reads
+(``nasearch.curves.load_run``, ``nasearch.search.tracking``, ``nasearch.search.trajectory``): the run folder is the
+truth, so a result loaded tomorrow says what one returned today.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nasearch.api.errors import ConfigError
+
+if TYPE_CHECKING:
+    import optuna
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from nasearch.curves import StudyRun
+    from nasearch.search.report import SeedReport
+
+class RunResults:
+    """The evaluations of one run folder (``nasearch.run`` / ``nasearch.load``).
+
+    ``trials``: one row per evaluation; ``incumbents``: the best cell of each (optimizer, seed) and
+    when the optimum was found; ``queries_to_optimum``; ``study(optimizer, seed)``: the Optuna
+    study itself; ``plot()``: the search curves. ``reports`` holds the session's ``SeedReport``s
+    when the run was made in this process (None when loaded).
+    """
+
+    def __init__(self, run_dir: str | Path, reports: list[SeedReport] | None = None) -> None:
+        self.run_dir = Path(run_dir)
+        path = self.run_dir / "run.json"
+        if not path.is_file():
+            raise ConfigError(f"{str(run_dir)!r} is not a run folder written by `nasearch run` (no run.json)")
+        try:
+            self.meta: dict[str, Any] = json.loads(path.read_text())
+        except ValueError as exc:
+            raise ConfigError(f"{path}: damaged run.json ({exc})") from None
+        self.reports = reports
+        self._studies: list[StudyRun] | None = None
+
+    # --- what the folder holds -----------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """The run's name (its config's ``name``)."""
+        return str(self.meta["name"])
+
+    @property
+    def objectives(self) -> list[tuple[str, bool]]:
+        """``(metric, maximize)`` of each objective; the first picks the incumbent."""
+        return [(str(m), bool(mx)) for m, mx in self.meta["objectives"]]
+
+    @property
+    def storage(self) -> str:
+        """The Optuna storage URL (``optuna-dashboard <storage>`` shows it)."""
+        return str(self.meta["storage"])
+
+    @property
+    def runs(self) -> list[StudyRun]:
+        """Every study of the folder with its records, as the curves read them (read once)."""
+        if self._studies is None:
+            from nasearch.curves import load_run
+
+            self._studies = load_run(self.run_dir)
+        return self._studies
+
+    def refresh(self) -> RunResults:
+        """Read the studies again (after a resume in another process)."""
+        self._studies = None
+        return self
+
+    # --- frames ----------------------------------------------------------------------------------
+    @property
+    def trials(self) -> pd.DataFrame:
+        """One row per evaluation, in the order each study recorded them: ``optimizer`` (label),
+        ``seed``, ``query`` (1-based within its study), ``trial`` (the Optuna trial number), ``arch``
+        (the cell string), ``key``, ``state`` (COMPLETE or FAIL), one column per recorded metric,
+        ``fidelity`` (the trial's ``fidelity`` attribute, else the evaluator's configured one, else
+        NaN), ``cost_seconds``, ``simulated_seconds``, ``error``, ``failure``."""
+        import pandas as pd
+
+        default_fidelity = self._config_fidelity()
+        metrics = sorted({m for s in self.runs for r in s.records for m in r.metrics})
+        rows = []
+        for s in self.runs:
+            for query, rec in enumerate(s.records, start=1):
+                fidelity = rec.attrs.get("fidelity", default_fidelity)
+                row: dict[str, Any] = {
+                    "optimizer": s.label, "seed": s.seed, "query": query, "trial": rec.number, "arch": rec.arch,
+                    "key": rec.key, "state": rec.state,
+                    **{m: rec.metrics.get(m, math.nan) for m in metrics},
+                    "fidelity": math.nan if fidelity is None else float(fidelity),
+                    "cost_seconds": rec.cost_seconds, "simulated_seconds": rec.simulated_seconds,
+                    "error": rec.error, "failure": rec.attrs.get("failure"),
+                }  # fmt: skip
+                rows.append(row)
+        columns = ["optimizer", "seed", "query", "trial", "arch", "key", "state", *metrics, "fidelity",
+                   "cost_seconds", "simulated_seconds", "error", "failure"]
+        return pd.DataFrame(rows, columns=columns)
+
+    @property
+    def incumbents(self) -> pd.DataFrame:
+        """One row per (optimizer, seed): its best cell on the first objective after all queries
+        (``arch``, ``value``, ``test_value``), ``queries``, ``failures`` and ``queries_to_optimum``
+        (the query at which the benchmark's optimum cell was first evaluated; missing: not found or
+        not known), the same definition as the printed summary and ``nasearch plot``."""
+        import pandas as pd
+
+        from nasearch.curves import optimum_target
+        from nasearch.search.trajectory import Incumbent, replay
+
+        rows = []
+        for s in self.runs:
+            inc = Incumbent([(s.objective, s.maximize)], optimum_target(s), s.test_metric)
+            for _ in replay(s.records, inc):
+                pass
+            rows.append({
+                "optimizer": s.label, "seed": s.seed, "arch": inc.best.arch if inc.best else None,
+                "value": inc.best_value, "test_value": math.nan if inc.best_test is None else inc.best_test,
+                "queries": inc.count, "failures": inc.failures,
+                "queries_to_optimum": inc.found_at, "optimum_known": inc.target.known,
+            })  # fmt: skip
+        frame = pd.DataFrame(rows)
+        if not frame.empty:
+            frame["queries_to_optimum"] = frame["queries_to_optimum"].astype("Int64")
+        return frame
+
+    @property
+    def queries_to_optimum(self) -> pd.Series:
+        """Queries until the optimum's cell was first evaluated, by (optimizer, seed); <NA>: not found."""
+        return self.incumbents.set_index(["optimizer", "seed"])["queries_to_optimum"]
+
+    @property
+    def summary(self) -> list[dict[str, Any]]:
+        """The run's summary.json (one entry per optimizer and seed, with the session timings)."""
+        path = self.run_dir / "summary.json"
+        try:
+            data = json.loads(path.read_text())
+        except OSError:
+            return []
+        except ValueError as exc:
+            raise ConfigError(f"{path}: damaged summary.json ({exc})") from None
+        return list(data)
+
+    # --- Optuna and plots ------------------------------------------------------------------------
+    def study(self, optimizer: str | None = None, seed: int | None = None) -> optuna.Study:
+        """The Optuna study of one (optimizer label, seed); either may be left out when the run has one."""
+        from nasearch.search.tracking import load_study
+
+        entries = self.meta.get("studies") or []
+        match = [e for e in entries if (optimizer is None or e["label"] == optimizer)
+                 and (seed is None or int(e["seed"]) == seed)]
+        if len(match) != 1:
+            have = ", ".join(f"({e['label']}, seed {e['seed']})" for e in entries)
+            what = "no study" if not match else f"{len(match)} studies"
+            raise ConfigError(f"{what} of run {self.name!r} match optimizer={optimizer!r}, seed={seed!r}; "
+                              f"it has: {have}")
+        study: optuna.Study = load_study(self.storage, str(match[0]["study"]))
+        return study
+
+    @property
+    def studies(self) -> dict[tuple[str, int], optuna.Study]:
+        """Every Optuna study of the run, by (optimizer label, seed)."""
+        from nasearch.search.tracking import load_study
+
+        return {(str(e["label"]), int(e["seed"])): load_study(self.storage, str(e["study"]))
+                for e in self.meta.get("studies") or []}
+
+    def plot(self, *others: str | Path | RunResults, out: str | Path | None = None) -> Figure:
+        """The search curves of this run (and of ``others`` overlaid, each identified by its folder);
+        with ``out``, also write the PNG and CSVs there, as ``nasearch plot`` does."""
+        from nasearch.python_api import plot
+
+        return plot(self, *others, out=out)
+
+    def _config_fidelity(self) -> float | None:
+        """The evaluator's one fidelity where its config names it (``fidelity``, else ``epochs``)."""
+        import yaml
+
+        try:
+            data = yaml.safe_load((self.run_dir / "config.yaml").read_text()) or {}
+        except (OSError, yaml.YAMLError):
+            return None
+        block = data.get("evaluator") or {}
+        block = {**block, **(block.get("options") or {})} if isinstance(block, dict) else {}
+        for key in ("fidelity", "epochs"):
+            value = block.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value)
+        return None
+
+    def __repr__(self) -> str:
+        entries = self.meta.get("studies") or []
+        labels = list(dict.fromkeys(str(e["label"]) for e in entries))
+        seeds = sorted({int(e["seed"]) for e in entries})
+        return f"RunResults({str(self.run_dir)!r}: {', '.join(labels)} x seeds {seeds})"
+
+
+class CompareResults:
+    """What ``nasearch.compare`` returns: one row per fit (``results``, as in results.csv), the
+    curves (``curves``: per predictor and training size, the mean, standard error and seed count
+    of each score) and ``plot()``."""
+
+    def __init__(self, rows: list[dict[str, Any]], out_dir: str | Path, title: str = "") -> None:
+        self.rows = rows
+        self.out_dir = Path(out_dir)
+        self.title = title
+
+    @property
+    def results(self) -> pd.DataFrame:
+        """One row per fit: predictor, train_size, seed, the scores, timings and provenance."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows)
+
+    @property
+    def curves(self) -> pd.DataFrame:
+        """Per (predictor, train_size): mean, standard error and count over seeds of each score."""
+        import pandas as pd
+
+        frame = self.results
+        scores = [c for c in ("kendall_tau", "spearman", "kendall_tau_unseen", "mape", "acc10") if c in frame]
+        for c in scores:
+            frame[c] = pd.to_numeric(frame[c], errors="coerce")
+        scores = [c for c in scores if frame[c].notna().any()]
+        out = frame.groupby(["predictor", "train_size"], sort=False)[scores].agg(["mean", "sem", "count"])
+        out.columns = [f"{a}_{b}" for a, b in out.columns]
+        return out.reset_index()
+
+    def plot(self) -> Figure:
+        """The sample-efficiency figure (the one written as curves.png)."""
+        import matplotlib.pyplot as plt
+
+        from nasearch.compare.cli import curves_figure
+
+        fig: Figure = curves_figure(self.rows, self.title)
+        plt.close(fig)
+        return fig
+
+    def __repr__(self) -> str:
+        return f"CompareResults({len(self.rows)} fits in {str(self.out_dir)!r})"
+
+
+__all__ = ["CompareResults", "RunResults"]
