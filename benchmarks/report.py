@@ -1,27 +1,30 @@
 """Write one benchmark's section of BENCHMARKS.md, leaving the other sections as they are.
 
-Each script owns the text between ``<!-- begin NAME -->`` and ``<!-- end NAME -->``; a rerun
-replaces only that span, so scripts can be rerun independently in any order.
+A section is stored as data (``benchmarks/results/<section>.json``, see ``benchmarks.results``) and
+BENCHMARKS.md is rendered from the store (``python -m benchmarks.render``); each script owns its
+section's file, so scripts can be rerun independently in any order. On the page a section sits
+between ``<!-- begin NAME -->`` and ``<!-- end NAME -->``.
 
 A section is written only from a clean tree: ``write_section`` refuses when a tracked file of the
-checkout that holds BENCHMARKS.md has uncommitted changes (BENCHMARKS.md and README.md aside), and
-when a commit it is given as ``measured`` ends in ``-dirty``. It closes the section with the
+checkout that holds BENCHMARKS.md has uncommitted changes (BENCHMARKS.md, README.md and the results
+store aside), and when a commit it is given as ``measured`` ends in ``-dirty``. It records the
 commit(s) of the measurement and the commit the section was written at, so a re-render of old runs
 (``--render``) keeps the measurement's commit beside its own. Outside a git checkout (a test's
-temporary file) nothing is checked and no commit line is added.
+temporary file) nothing is checked and no commit is recorded.
 """
 
 from __future__ import annotations
 
 import os
 import platform
-import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from benchmarks.results import RESULTS_DIR, Block, Section, Store, Table, blocks_of
 
 BENCHMARKS_MD = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
-HEADER = "# Benchmarks\n\nEvery figure here was printed by a script in `benchmarks/`; rerun it to refresh its section.\n"
 
 
 def machine_line() -> str:
@@ -47,18 +50,29 @@ def head_commit(folder: Path) -> str | None:
     return out.stdout.strip()[:12] if out.returncode == 0 and out.stdout.strip() else None
 
 
-def write_section(name: str, markdown: str, path: Path = BENCHMARKS_MD, measured: Sequence[str] = ()) -> None:
-    """Replace (or append) the section ``name`` of BENCHMARKS.md with ``markdown``.
+def store_for(path: Path = BENCHMARKS_MD) -> Store:
+    """The results store BENCHMARKS.md at ``path`` is rendered from (``benchmarks/results`` beside it)."""
+    return Store(RESULTS_DIR if Path(path).resolve() == BENCHMARKS_MD else Path(path).resolve().parent
+                 / "benchmarks" / "results")
+
+
+def write_section(name: str, markdown: str | Sequence[str], path: Path = BENCHMARKS_MD,
+                  measured: Sequence[str] = (), data: dict[str, Any] | None = None) -> None:
+    """Store section ``name`` (``markdown``: its text, or its parts, a ``markdown_table`` part kept as a
+    table of raw cells) and render BENCHMARKS.md at ``path`` from the store.
 
     ``measured``: the commit(s) the figures were measured at (as the runs recorded them); a
     ``-dirty`` one is refused. Inside a git checkout the write is refused (``DirtyTree``, naming the
-    files) while a tracked file other than ``path`` and README.md has uncommitted changes, and the
-    section ends with "measured at ..., written at <HEAD>"."""
+    files) while a tracked file other than ``path``, README.md and the store's files has uncommitted
+    changes, and the section ends with "measured at ..., written at <HEAD>". ``data``: what the script
+    reads back from its own section later (kept in the file, not shown)."""
     from benchmarks.freeze import dirty_files
 
     path = Path(path)
     folder = path.resolve().parent
-    dirty = dirty_files(folder, ignore=(path, folder / "README.md"))
+    store = store_for(path)
+    dirty = dirty_files(folder, ignore=(path, folder / "README.md", *store.root.glob("*.json")))
+    written: str | None = None
     if dirty is not None:
         if dirty:
             raise DirtyTree(f"refusing to write section {name!r} of {path.name} from a dirty tree "
@@ -67,26 +81,53 @@ def write_section(name: str, markdown: str, path: Path = BENCHMARKS_MD, measured
         if stale:
             raise DirtyTree(f"refusing to write section {name!r}: its figures were measured on a dirty tree "
                             f"({', '.join(stale)}); rerun them from a clean commit")
-        written = head_commit(folder)
-        stamp = (f"_Measured at commit(s) {', '.join(f'`{c}`' for c in measured)}; " if measured else "_")
-        markdown = f"{markdown.rstrip()}\n\n{stamp}section written at commit `{written}`._"
-    text = path.read_text() if path.exists() else HEADER
-    block = f"<!-- begin {name} -->\n{markdown.strip()}\n<!-- end {name} -->"
-    pattern = re.compile(rf"<!-- begin {re.escape(name)} -->.*?<!-- end {re.escape(name)} -->", re.S)
-    text = pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
-    path.write_text(text)
+        written = str(head_commit(folder))
+    parts = [markdown] if isinstance(markdown, str) else list(markdown)
+    blocks: list[Block] = []
+    for part in parts:
+        blocks += [part.table] if isinstance(part, TableText) else blocks_of(part)
+    blocks = _merge_text(blocks)
+    # a rewrite replaces the whole section, notes under its heading included
+    store.save(Section(name, blocks, [], list(measured) if written else [], written, data))
+    path.write_text(store.render())
 
 
-def markdown_table(headers: list[str], rows: list[list[object]]) -> str:
-    """A GitHub markdown table; floats to 3 significant decimals."""
-    def fmt(v: object) -> str:
-        if isinstance(v, float):
-            return f"{v:.3f}" if abs(v) < 1000 else f"{v:,.0f}"
-        return str(v)
+def _merge_text(blocks: list[Block]) -> list[Block]:
+    """Adjacent text blocks as one (joined by a newline, as the page shows them); the first and last
+    text stripped as a section's text is."""
+    out: list[Block] = []
+    for b in blocks:
+        if isinstance(b, str) and out and isinstance(out[-1], str):
+            out[-1] = out[-1] + "\n" + b
+        else:
+            out.append(b)
+    if out and isinstance(out[0], str):
+        out[0] = out[0].lstrip()
+    if out and isinstance(out[-1], str):
+        out[-1] = out[-1].rstrip()
+    while len(out) > 1 and out[0] == "":
+        out.pop(0)
+    while len(out) > 1 and out[-1] == "":
+        out.pop()
+    return out or [""]
 
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
+
+class TableText(str):
+    """A markdown table as text that still knows its headers and raw rows (``write_section`` stores those)."""
+
+    table: Table
+
+    def __new__(cls, headers: list[str], rows: list[list[Any]]) -> TableText:
+        table = Table([str(h) for h in headers], [list(r) for r in rows])
+        text = super().__new__(cls, table.markdown())
+        text.table = table
+        return text
+
+
+def markdown_table(headers: list[str], rows: list[list[object]]) -> TableText:
+    """A GitHub markdown table; floats to 3 significant decimals (``results.fmt``). As a part of
+    ``write_section``'s list it is stored as a table of raw cells."""
+    return TableText(headers, rows)  # type: ignore[arg-type]
 
 
 #: how a table labels rows measured before results.csv recorded options (their settings cannot be
@@ -159,21 +200,20 @@ POPULATION_SD_NOTE = ("_± sd in this section is the population sd (n) over seed
 
 
 def mark_sections(names: list[str], line: str, path: Path = BENCHMARKS_MD) -> list[str]:
-    """Put ``line`` under the heading of each named section, once. Returns the sections it marked."""
-    text = path.read_text()
+    """Put ``line`` under the heading of each named section, once (a note of its stored file), and
+    render BENCHMARKS.md at ``path``. Returns the sections it marked."""
+    store = store_for(path)
     marked = []
     for name in names:
-        pattern = re.compile(rf"(<!-- begin {re.escape(name)} -->\n[^\n]*\n)", re.S)
-        match = pattern.search(text)
-        if match is None:
-            raise SystemExit(f"no section {name!r} in {path}")
-        start = match.end()
-        end = text.find(f"<!-- end {name} -->", start)
-        if line in text[start:end]:
+        if name not in store:
+            raise SystemExit(f"no section {name!r} in {store.root}")
+        section = store.load(name)
+        if line in section.notes:
             continue
-        text = text[:start] + "\n" + line + "\n" + text[start:]
+        section.notes.insert(0, line)
+        store.save(section)
         marked.append(name)
-    path.write_text(text)
+    path.write_text(store.render())
     return marked
 
 

@@ -1,0 +1,86 @@
+"""One-off migration (#28): BENCHMARKS.md's sections, as they were when it was its own database, into
+the results store (``benchmarks/results/``). Not a runtime path: nothing else reads BENCHMARKS.md.
+
+    python -m benchmarks.migrate_results            # writes benchmarks/results/*.json, then checks
+                                                    # that rendering them gives BENCHMARKS.md byte for byte
+
+Every figure is kept as printed (table cells as strings); a section's closing stamp becomes its
+``measured`` / ``written`` commits, the notes put under its heading become ``notes``, and each
+``select_defaults:*`` section keeps the selection result its text records under ``data.result`` (what
+``select_defaults --rebuild-json`` reads). It refuses to write when the render would differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from benchmarks.report import BENCHMARKS_MD, LEGACY_LABEL, POPULATION_SD_NOTE
+from benchmarks.results import INDEX, RESULTS_DIR, Section, Store, _write, blocks_of
+
+MARKER = re.compile(r"<!-- begin (\S+) -->\n(.*?)\n<!-- end \1 -->", re.S)
+STAMP = re.compile(r"\n\n_(?:Measured at commit\(s\) ((?:`[^`]*`(?:, )?)+); |)section written at commit `([^`]*)`\._$")
+LEGACY_NOTE = (f"_**{LEGACY_LABEL}**: these rows predate traceable results (no options hash, no commit); "
+               "the predictor defaults of that time were chosen on test cells, and the optimizer settings on the "
+               "seeds reported. Kept for reference; not the headline._")
+
+
+def section_of(name: str, body: str) -> Section:
+    """One section's stored form, from the text between its markers."""
+    measured: list[str] = []
+    written = None
+    stamp = STAMP.search(body)
+    if stamp is not None:
+        measured = re.findall(r"`([^`]*)`", stamp[1] or "")
+        written = stamp[2]
+        body = body[: stamp.start()]
+    heading, newline, rest = body.partition("\n")
+    notes = []
+    while True:
+        note = next((n for n in (LEGACY_NOTE, POPULATION_SD_NOTE) if rest.startswith(f"\n{n}\n")), None)
+        if note is None:
+            break
+        notes.append(note)
+        rest = rest[len(note) + 2:]
+    section = Section(name, blocks_of(heading + newline + rest), notes, measured, written)
+    if name.startswith("select_defaults:"):
+        from benchmarks.defaults.legacy import result_from_section
+
+        section.data = {"result": result_from_section(section.markdown())}
+    return section
+
+
+def migrate(source: Path = BENCHMARKS_MD, root: Path = RESULTS_DIR) -> list[str]:
+    """Store every section of ``source`` under ``root``; refuse (nothing written) unless the store
+    renders ``source`` exactly. Returns the section names."""
+    text = source.read_text()
+    first = text.index("<!-- begin ")
+    sections = [section_of(m[1], m[2]) for m in MARKER.finditer(text)]
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp))
+        _write(Path(tmp) / INDEX, {"preamble": text[:first].rstrip("\n") + "\n", "sections": []})
+        for s in sections:
+            store.save(s)
+        if store.render() != text:
+            raise SystemExit(f"refusing to migrate: the store would not render {source} byte for byte")
+        root.mkdir(parents=True, exist_ok=True)
+        for path in Path(tmp).iterdir():
+            shutil.copy(path, root / path.name)
+    return [s.name for s in sections]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source", type=Path, default=BENCHMARKS_MD)
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    args = parser.parse_args(argv)
+    names = migrate(args.source, args.out)
+    print(f"{len(names)} sections -> {args.out}; rendering them gives {args.source.name} byte for byte")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
