@@ -31,7 +31,7 @@ def main() -> int:
     args = parser.parse_args()
 
     import nasearch
-    from benchmarks.report import machine_line, markdown_table, write_section
+    from benchmarks.report import machine_line, markdown_table, paragraphs, write_section
     from nasearch.compare.fitting import default_workers
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
@@ -63,7 +63,7 @@ def main() -> int:
         rows.append([label, workers, 1, len(frame), round(wall), round(float(frame["fit_seconds"].sum())),
                      f"{load:.1f}", hashes])
     ratio = rows[1][4] / rows[0][4] if rows[0][4] else float("nan")  # type: ignore[operator]
-    markdown = "\n\n".join([
+    parts = [
         "## compare --from-run on a CPU (`python -m benchmarks.bench_compare_cpu`)",
         f"`nasearch compare --from-run` with its defaults (random_forest, mlp and nnformer with training capped at "
         f"{_cap()} steps; sizes a quarter, half and three quarters of the cells; seeds 0-2) on the {cells} distinct cells "
@@ -73,10 +73,10 @@ def main() -> int:
         markdown_table(["setting", "workers", "threads per fit", "fits", "wall (s)", "sum of fit times (s)",
                         "load at start", "options hash"], rows),
         f"One process takes {ratio:.2f}x the wall time of the defaults. {_autogroup()}",
-    ])
-    print(markdown)
+    ]
+    print("\n\n".join(parts))
     if not args.no_write:
-        write_section("compare_from_run_cpu", markdown)
+        write_section("compare_from_run_cpu", paragraphs(parts))
     return 0
 
 

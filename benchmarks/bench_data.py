@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
             rows,
         ),
     ]
-    write_section("data", "\n".join(md))
+    write_section("data", md)
 
 
 if __name__ == "__main__":

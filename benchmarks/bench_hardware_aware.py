@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
         "",
         markdown_table(["target", "Kendall τ", "MAPE %"], quality),
     ]
-    write_section(args.section, "\n".join(md))
+    write_section(args.section, md)
 
 
 if __name__ == "__main__":

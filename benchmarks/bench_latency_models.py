@@ -53,12 +53,12 @@ NSGA2 = "[{name: optuna, label: nsga2, sampler: nsga2, sampler_options: {populat
 
 
 def git_state() -> tuple[str, bool]:
-    """(short commit, whether tracked files other than the outputs BENCHMARKS.md / README.md have
-    uncommitted changes)."""
+    """(short commit, whether tracked files other than the outputs BENCHMARKS.md / README.md / the results
+    store have uncommitted changes)."""
     commit = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=REPO, capture_output=True, text=True,
                             check=False).stdout.strip() or "unknown"  # fmt: skip
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!BENCHMARKS.md",
-                            ":!README.md"], cwd=REPO, capture_output=True, text=True, check=False).stdout.strip() != ""  # fmt: skip
+                            ":!README.md", ":!benchmarks/results"], cwd=REPO, capture_output=True, text=True, check=False).stdout.strip() != ""  # fmt: skip
     return commit, dirty
 
 
@@ -366,9 +366,9 @@ def main(argv: list[str] | None = None) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     stamp = f"{machine_line()} Commit of the measurement: `{commit}`."
 
-    def write_section(name: str, markdown: str) -> None:
+    def write_section(name: str, markdown: list[str]) -> None:
         if dirty:  # --allow-dirty: print, never write a section the tree's commit does not describe
-            print(markdown)
+            print("\n".join(markdown))
             return
         from benchmarks.report import write_section as write
 
@@ -433,7 +433,7 @@ def main(argv: list[str] | None = None) -> None:
             "the best mean τ and mean front share over all targets); LeDG-Former stays available as "
             "`latency_model: {name: ledgformer}`.",
         ]
-        write_section("latency_models_zero_shot", "\n".join(md))
+        write_section("latency_models_zero_shot", md)
     if "few_shot" in parts:
         start = time.perf_counter()
         res = few_shot(ctx)
@@ -469,7 +469,7 @@ def main(argv: list[str] | None = None) -> None:
             "",
             markdown_table(["target", *(f"k = {k}: ρ / front share" for k in SHOTS)], all_rows),
         ]
-        write_section("latency_models_few_shot", "\n".join(md))
+        write_section("latency_models_few_shot", md)
     if "search" in parts:
         start = time.perf_counter()
         rows = search(ctx, args.seeds, DEFAULT_ESTIMATOR)
@@ -487,7 +487,7 @@ def main(argv: list[str] | None = None) -> None:
             markdown_table(["target", "latency searched", "seeds", *(f"{b} queries" for b in BUDGETS),
                             "budget reaching 90 %"], rows),  # fmt: skip
         ]
-        write_section("latency_models_search", "\n".join(md))
+        write_section("latency_models_search", md)
     if "pareto_mutation" in parts:
         start = time.perf_counter()
         rows = search(ctx, args.seeds, DEFAULT_ESTIMATOR, {"name": "pareto_mutation"}, oracle=False)
@@ -505,7 +505,7 @@ def main(argv: list[str] | None = None) -> None:
             markdown_table(["target", "latency searched", "seeds", *(f"{b} queries" for b in BUDGETS),
                             "budget reaching 90 %"], rows),  # fmt: skip
         ]
-        write_section("latency_models_search_pareto_mutation", "\n".join(md))
+        write_section("latency_models_search_pareto_mutation", md)
     if "guided" in parts:
         start = time.perf_counter()
         rows = guided(ctx, args.seeds, DEFAULT_ESTIMATOR)
@@ -522,7 +522,7 @@ def main(argv: list[str] | None = None) -> None:
             "",
             markdown_table(["target", "latency searched", "seeds", "100 queries", "s / seed"], rows),
         ]
-        write_section("latency_models_search_guided", "\n".join(md))
+        write_section("latency_models_search_guided", md)
 
 
 if __name__ == "__main__":

@@ -280,7 +280,7 @@ def main(argv: list[str] | None = None) -> None:
         "",
         "\n\n".join(sections),
     ]
-    write_section("multifidelity", "\n".join(body))
+    write_section("multifidelity", body)
     print(f"wrote the multifidelity section of BENCHMARKS.md ({minutes:.1f} min)")
 
 

@@ -140,7 +140,7 @@ def main() -> None:
         print(f"{name}: {value}")
 
     load = os.getloadavg()[0]
-    md = "\n".join([
+    md = [
         "## NAS-Bench-101",
         "",
         machine_line() + f" The machine was shared with other jobs (load average {load:.1f} on "
@@ -152,7 +152,7 @@ def main() -> None:
         "Row *i* of the compact table is the cell with the *i*-th smallest official module hash; the "
         "parameter proof computes the trainable parameters of the NB101 CIFAR-10 network from each row's "
         "spec and compares them with the table's `params_millions`, on every row.",
-    ])  # fmt: skip
+    ]  # fmt: skip
     write_section("nasbench101", md)
 
 

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from benchmarks.report import machine_line, markdown_table, write_section
+from benchmarks.report import machine_line, markdown_table, paragraphs, write_section
 from nasearch.search_spaces.nasbench201.benchmark import METRICS, TABLES, NasBench201Benchmark
 from nasearch.search_spaces.nasbench201.space import arch_to_str
 
@@ -65,7 +65,7 @@ def main() -> None:
     print(lookups)
     write_section(
         "nasbench201",
-        "\n\n".join(
+        paragraphs(
             [
                 "## NAS-Bench-201 tables (`python -m benchmarks.bench_nasbench201`)",
                 machine_line(),

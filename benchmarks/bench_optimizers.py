@@ -388,9 +388,8 @@ def main() -> None:
     extra = {label: [short, trace["options_hash"], commits[label]] for label in labels}
     md += _search_table(per_seed_hits, long_hits, budget, args.long_queries if long_blocks else budget, extra,
                         ["searched on", "options hash", "commit"])
-    text = "\n".join(md)
-    print(text)
-    write_section(f"optimizers_{section}", text, measured=[c for c in run_commits if c and c != "none"])
+    print("\n".join(md))
+    write_section(f"optimizers_{section}", md, measured=[c for c in run_commits if c and c != "none"])
 
 
 if __name__ == "__main__":

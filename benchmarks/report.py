@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.results import RESULTS_DIR, Block, Section, Store, Table, blocks_of
+from benchmarks.results import RESULTS_DIR, Block, Cell, Section, Store, Table, blocks_of
 
 BENCHMARKS_MD = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 
@@ -118,10 +118,29 @@ class TableText(str):
     table: Table
 
     def __new__(cls, headers: list[str], rows: list[list[Any]]) -> TableText:
-        table = Table([str(h) for h in headers], [list(r) for r in rows])
+        table = Table([str(h) for h in headers], [[_cell(v) for v in r] for r in rows])
         text = super().__new__(cls, table.markdown())
         text.table = table
         return text
+
+
+def _cell(value: object) -> Cell:
+    """``value`` as a JSON cell printed the same: a float (numpy's float64 included) stays a number; a
+    type JSON cannot hold (numpy's int64, float32, ...) is kept as the text the table prints."""
+    if value is None or type(value) in (str, int, bool):
+        return value  # type: ignore[return-value]
+    if isinstance(value, float):
+        return float(value)
+    return str(value)
+
+
+def paragraphs(parts: Sequence[str]) -> list[str]:
+    """``parts`` with an empty line between each two: as ``write_section`` parts, the page shows
+    ``"\\n\\n".join(parts)``, and a ``markdown_table`` part stays a stored table."""
+    out: list[str] = []
+    for part in parts:
+        out += [part, ""]
+    return out[:-1]
 
 
 def markdown_table(headers: list[str], rows: list[list[object]]) -> TableText:

@@ -1,16 +1,13 @@
-"""The README's hardware-aware headline is recomputed from the latency_models sections of BENCHMARKS.md."""
+"""The README's hardware-aware headline is recomputed from the stored latency_models sections."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from benchmarks.headline import section, table
 from benchmarks.headline_hardware import FRONT_GOAL, ZERO_SHOT, _default_estimator, _triple, hardware_headline
-
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.results import Store
 
 
 def _cells(line: str) -> list[str]:
@@ -18,7 +15,7 @@ def _cells(line: str) -> list[str]:
 
 
 def test_every_family_row_is_the_mean_of_its_targets_and_names_each_miss() -> None:
-    text = (ROOT / "BENCHMARKS.md").read_text()
+    text = Store()
     zs = section(text, ZERO_SHOT)
     rows = table(zs, "target", "ledgformer")
     assert len(rows) == 27  # every HELP target, not only the GPUs

@@ -88,15 +88,17 @@ def test_cli_writes_the_chosen_defaults_as_json(tmp_path, monkeypatch):
     out = tmp_path / "chosen.json"
     from benchmarks import report as report_module
 
-    sections = {}
+    sections, stored = {}, {}
     monkeypatch.setattr(select_defaults, "select", lambda *a, **k: {"chosen": {"max_steps": 7}, "a": list(a)})
     monkeypatch.setattr(select_defaults, "report", lambda result, command: f"chosen {result['chosen']} by {command}")
-    monkeypatch.setattr(report_module, "write_section", lambda name, text: sections.update({name: text}))
+    monkeypatch.setattr(report_module, "write_section",
+                        lambda name, text, data=None: sections.update({name: text}) or stored.update({name: data}))
     assert main(["--predictor", "mlp", "--sizes", "30", "--max-steps", "7", "--pruned", "false",
                  "--out", str(out)]) == 0
     written = json.loads(out.read_text())
     assert written["chosen"] == {"max_steps": 7} and written["a"][0] == "mlp"
     assert sections == {"select_defaults:chosen": f"chosen {{'max_steps': 7}} by {written['command']}"}
+    assert stored["select_defaults:chosen"] == {"result": written}  # the section's file keeps the result
     assert "--max-steps 7" in written["command"]
 
 
@@ -147,7 +149,7 @@ def test_frozen_choice_is_scored_on_both_protocols_and_never_refitted(task, tmp_
 
 
 def test_legacy_test_once_rows_are_reused_only_on_the_paper_protocol(task, tmp_path, monkeypatch):
-    from benchmarks import select_defaults
+    from benchmarks.defaults import frozen as frozen_module
     from benchmarks.select_defaults import frozen_config, score_frozen
     from nasearch.compare import row_options
     from nasearch.data.provenance import options_hash
@@ -158,8 +160,8 @@ def test_legacy_test_once_rows_are_reused_only_on_the_paper_protocol(task, tmp_p
               "n_unseen": 8, "options_hash": options_hash(row_options(config, "mlp", options))}
     result["test_once"] = [legacy]
     fits = []
-    real = select_defaults.run_compare
-    monkeypatch.setattr(select_defaults, "run_compare", lambda *a, **k: fits.append(a[0].protocol) or real(*a, **k))
+    real = frozen_module.run_compare
+    monkeypatch.setattr(frozen_module, "run_compare", lambda *a, **k: fits.append(a[0].protocol) or real(*a, **k))
     (row,) = score_frozen(result, "paper", [30], [0], tmp_path, block=100, task=task, log=lambda s: None)
     assert row["kendall_tau"] == 0.5 and row["commit"] == "abc123" and fits == []  # the selection run's commit
     score_frozen(result, "random", [30], [0], tmp_path, block=100, task=task, log=lambda s: None)
@@ -182,11 +184,12 @@ def test_frozen_table_is_mean_and_sample_sd_over_seeds_beside_the_paper():
     assert "| 0.820 ± 0.020 | 0.810 ± 0.020 | 0*,1,2 | 102 |" in table and "*: a row of the first" in table
 
 
-def test_a_lost_json_is_read_back_from_its_section(task, tmp_path):
-    """report -> result_from_section -> report gives the same text; and the real section of the NB201
-    choice names the options hash the frozen paper-protocol rows are measured with."""
-    from benchmarks.report import BENCHMARKS_MD
-    from benchmarks.select_defaults import frozen_config, result_from_section
+def test_a_lost_json_is_read_back_from_its_stored_section(task, tmp_path):
+    """--rebuild-json writes back the result the section's file keeps (for the real NB201 choice, the one
+    that names the options hash its frozen paper-protocol rows are measured with); and the migration's
+    reader of a legacy section's text gives report's input back (report -> read -> report is the same)."""
+    from benchmarks.defaults.legacy import result_from_section
+    from benchmarks.select_defaults import frozen_config, stored_result
     from nasearch.compare import row_options
     from nasearch.data.provenance import options_hash
 
@@ -202,12 +205,15 @@ def test_a_lost_json_is_read_back_from_its_section(task, tmp_path):
     assert report(back, back["command"]) == text
     with pytest.raises(Exception, match="not a select_defaults section"):
         result_from_section("### something else")
-    real = BENCHMARKS_MD.read_text()
-    section = real.split("<!-- begin select_defaults:nnformer_nb201_pruned -->")[1].split("<!-- end")[0]
-    nb201 = result_from_section(section)
+    nb201 = stored_result("select_defaults:nnformer_nb201_pruned")
     assert nb201["chosen"] == {"max_steps": 16000, "rank_weight": 0.2, "prune_graph": True}
     config, options = frozen_config(nb201, "paper", 156, 0)
     assert nb201["test_once"][0]["options_hash"] == options_hash(row_options(config, "nnformer", options))
+    out = tmp_path / "nnformer_nb201_pruned.json"
+    assert main(["--rebuild-json", "--out", str(out)]) == 0
+    assert json.loads(out.read_text()) == nb201
+    with pytest.raises(Exception, match="no section 'select_defaults:nothing'"):
+        main(["--rebuild-json", "--out", str(tmp_path / "nothing.json")])
 
 
 def test_cli_scores_the_frozen_choice_without_selecting(tmp_path, monkeypatch):
@@ -223,7 +229,7 @@ def test_cli_scores_the_frozen_choice_without_selecting(tmp_path, monkeypatch):
     monkeypatch.setattr(select_defaults, "score_frozen", lambda result, protocol, sizes, seeds, *a, **k:
                         calls.append((result["chosen"]["max_steps"], protocol, sizes, seeds)))
     monkeypatch.setattr(select_defaults, "report", lambda result, command: "")
-    monkeypatch.setattr(report_module, "write_section", lambda name, text: None)
+    monkeypatch.setattr(report_module, "write_section", lambda name, text, data=None: None)
     assert main(["--frozen", "--score-test", "--test-sizes", "156,1563", "--test-seeds", "0,2",
                  "--test-protocols", "paper,random", "--out", str(out)]) == 0
     assert calls == [(40, "paper", [156, 1563], [0, 2]), (40, "random", [156, 1563], [0, 2])]
@@ -241,7 +247,8 @@ def test_a_space_without_pruned_cells_selects_and_labels_without_the_option(task
     assert result["space"] == "nasbench201" and (tmp_path / "validation_cells").is_dir()
     table = report(result, "python -m benchmarks.select_defaults --pruned none")
     assert "| steps=300 rank=1 **(chosen)** |" in table
-    from benchmarks.select_defaults import frozen_config, result_from_section
+    from benchmarks.defaults.legacy import result_from_section
+    from benchmarks.select_defaults import frozen_config
 
     assert result_from_section(table)["chosen"] == result["chosen"]
     config, _ = frozen_config({**result, "space": "nasbench101", "test_subsample": 500}, "paper", 172, 0)
