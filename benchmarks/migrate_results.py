@@ -18,14 +18,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from benchmarks.report import BENCHMARKS_MD, LEGACY_LABEL, POPULATION_SD_NOTE
+from benchmarks.report import BENCHMARKS_MD, LEGACY_LINE, POPULATION_SD_NOTE
 from benchmarks.results import INDEX, RESULTS_DIR, Section, Store, _write, blocks_of
 
 MARKER = re.compile(r"<!-- begin (\S+) -->\n(.*?)\n<!-- end \1 -->", re.S)
-STAMP = re.compile(r"\n\n_(?:Measured at commit\(s\) ((?:`[^`]*`(?:, )?)+); |)section written at commit `([^`]*)`\._$")
-LEGACY_NOTE = (f"_**{LEGACY_LABEL}**: these rows predate traceable results (no options hash, no commit); "
-               "the predictor defaults of that time were chosen on test cells, and the optimizer settings on the "
-               "seeds reported. Kept for reference; not the headline._")
+STAMP = re.compile(r"\n\n_(?:Measured at commit\(s\) ((?:`[^`]*`(?:, )?)+); |)"
+                   r"section written at commit `([^`]*)`\._$")
+LEGACY_NOTE = LEGACY_LINE
 
 
 def section_of(name: str, body: str) -> Section:

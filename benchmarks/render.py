@@ -15,12 +15,14 @@ from benchmarks.results import RESULTS_DIR, Store
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if BENCHMARKS.md is not what the store renders")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if BENCHMARKS.md is not what the store renders")
     args = parser.parse_args(argv)
     text = Store(RESULTS_DIR).render()
     if args.check:
         if BENCHMARKS_MD.read_text() != text:
-            print(f"{BENCHMARKS_MD.name} differs from what {RESULTS_DIR} renders: run python -m benchmarks.render")
+            print(f"{BENCHMARKS_MD.name} differs from what {RESULTS_DIR} renders: "
+                  "run python -m benchmarks.render")
             return 1
         return 0
     BENCHMARKS_MD.write_text(text)

@@ -117,7 +117,7 @@ class TableText(str):
 
     table: Table
 
-    def __new__(cls, headers: list[str], rows: list[list[Any]]) -> TableText:
+    def __new__(cls, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> TableText:
         table = Table([str(h) for h in headers], [[_cell(v) for v in r] for r in rows])
         text = super().__new__(cls, table.markdown())
         text.table = table
@@ -143,15 +143,21 @@ def paragraphs(parts: Sequence[str]) -> list[str]:
     return out[:-1]
 
 
-def markdown_table(headers: list[str], rows: list[list[object]]) -> TableText:
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> TableText:
     """A GitHub markdown table; floats to 3 significant decimals (``results.fmt``). As a part of
     ``write_section``'s list it is stored as a table of raw cells."""
-    return TableText(headers, rows)  # type: ignore[arg-type]
+    return TableText(headers, rows)
 
 
 #: how a table labels rows measured before results.csv recorded options (their settings cannot be
 #: checked, and the predictor defaults of that time were chosen by reading test cells)
 LEGACY_LABEL = "legacy, options not recorded / selected on test"
+
+
+#: the note ``mark_legacy`` puts under the heading of such a section
+LEGACY_LINE = (f"_**{LEGACY_LABEL}**: these rows predate traceable results (no options hash, no commit); "
+               "the predictor defaults of that time were chosen on test cells, and the optimizer settings on "
+               "the seeds reported. Kept for reference; not the headline._")
 
 
 class OptionsMismatch(SystemExit):
@@ -207,10 +213,7 @@ def check_rows(rows: list[dict[str, object]], expected: dict[str, dict[str, obje
 def mark_legacy(names: list[str], path: Path = BENCHMARKS_MD) -> list[str]:
     """Put the ``LEGACY_LABEL`` line under the heading of each named section (once): their rows were
     rendered before results recorded options. Returns the sections it marked."""
-    line = (f"_**{LEGACY_LABEL}**: these rows predate traceable results (no options hash, no commit); "
-            "the predictor defaults of that time were chosen on test cells, and the optimizer settings on the "
-            "seeds reported. Kept for reference; not the headline._")
-    return mark_sections(names, line, path)
+    return mark_sections(names, LEGACY_LINE, path)
 
 
 #: the note on search sections rendered while ``mean_sd`` printed the population sd

@@ -84,7 +84,8 @@ class Section:
             heading, _, rest = body.partition("\n")
             body = heading + "\n" + "".join(f"\n{n}\n" for n in self.notes) + rest
         if self.written is not None:
-            stamp = f"_Measured at commit(s) {', '.join(f'`{c}`' for c in self.measured)}; " if self.measured else "_"
+            commits = ", ".join(f"`{c}`" for c in self.measured)
+            stamp = f"_Measured at commit(s) {commits}; " if self.measured else "_"
             body = f"{body.rstrip()}\n\n{stamp}section written at commit `{self.written}`._"
         return body
 
@@ -103,7 +104,8 @@ class Section:
         for _, t in self.tables():
             if t.headers and t.headers[0] == first_header and has_column in t.headers:
                 return t.records()
-        raise ValueError(f"section {self.name!r} has no table with columns {first_header!r} ... {has_column!r}")
+        raise ValueError(f"section {self.name!r} has no table with columns "
+                         f"{first_header!r} ... {has_column!r}")
 
     def titled_table(self, title: str) -> list[dict[str, str]]:
         """The rows of the first table after the paragraph that opens with ``**title**``."""
@@ -156,7 +158,8 @@ def _section_of(raw: Any, path: Path) -> Section:
             out.append(b["text"])
         elif (isinstance(b, dict) and len(b) == 1 and isinstance(b.get("table"), dict)
               and isinstance(b["table"].get("headers"), list) and isinstance(b["table"].get("rows"), list)
-              and all(isinstance(r, list) and len(r) == len(b["table"]["headers"]) for r in b["table"]["rows"])):
+              and all(isinstance(r, list) and len(r) == len(b["table"]["headers"])
+                      for r in b["table"]["rows"])):
             out.append(Table([str(h) for h in b["table"]["headers"]], b["table"]["rows"]))
         else:
             raise bad(f"block {i} is neither {{'text': str}} nor a table whose rows match its headers")
@@ -186,7 +189,8 @@ class Store:
             return {"preamble": DEFAULT_PREAMBLE, "sections": []}
         raw = _read_json(path)
         if not (isinstance(raw, dict) and isinstance(raw.get("preamble"), str)
-                and isinstance(raw.get("sections"), list) and all(isinstance(s, str) for s in raw["sections"])):
+                and isinstance(raw.get("sections"), list)
+                and all(isinstance(s, str) for s in raw["sections"])):
             raise DamagedResults(f"{path}: damaged results index: needs 'preamble' (a string) and 'sections' "
                                  "(a list of names)")
         return raw
@@ -204,7 +208,8 @@ class Store:
         path = file_of(name, self.root)
         section = _section_of(_read_json(path), path)
         if section.name != name:
-            raise DamagedResults(f"{path}: damaged results file: it holds section {section.name!r}, not {name!r}")
+            raise DamagedResults(f"{path}: damaged results file: it holds section {section.name!r}, "
+                                 f"not {name!r}")
         return section
 
     def save(self, section: Section) -> Path:
@@ -221,12 +226,14 @@ class Store:
     def render(self) -> str:
         """BENCHMARKS.md: the preamble, then every section between its markers."""
         index = self.index()
-        blocks = [f"<!-- begin {n} -->\n{self.load(n).markdown()}\n<!-- end {n} -->" for n in index["sections"]]
+        blocks = [f"<!-- begin {n} -->\n{self.load(n).markdown()}\n<!-- end {n} -->"
+                  for n in index["sections"]]
         return "\n\n".join([index["preamble"].rstrip("\n"), *blocks]) + "\n"
 
 
 #: the text above the sections of a new BENCHMARKS.md
-DEFAULT_PREAMBLE = "# Benchmarks\n\nEvery figure here was printed by a script in `benchmarks/`; rerun it to refresh its section.\n"
+DEFAULT_PREAMBLE = ("# Benchmarks\n\nEvery figure here was printed by a script in `benchmarks/`; "
+                    "rerun it to refresh its section.\n")
 
 
 def _write(path: Path, payload: dict[str, Any]) -> None:

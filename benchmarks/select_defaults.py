@@ -55,7 +55,15 @@ from benchmarks.defaults.protocols import (
     train_cv,
     validation_block,
 )
-from benchmarks.defaults.section import PAPER, PAPER_NB101, PAPER_NB201, PROTOCOL_TEXT, command_of, frozen_table, report
+from benchmarks.defaults.section import (
+    PAPER,
+    PAPER_NB101,
+    PAPER_NB201,
+    PROTOCOL_TEXT,
+    command_of,
+    frozen_table,
+    report,
+)
 from benchmarks.defaults.selection import _csv_rows, _label, candidates, measure, select
 from nasearch.api.errors import ConfigError
 from nasearch.compare import run_compare
@@ -153,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
             score_frozen(result, protocol, test_sizes, test_seeds, out.parent / out.stem, args.block,
                          on_row=lambda row: save_frozen_row(out, row, command))
     result = json.loads(out.read_text())  # with the rows of runs of other protocols writing it too
-    write_section(section, report(result, result.get("command") or command_of(result, out)), data={"result": result})
+    write_section(section, report(result, result.get("command") or command_of(result, out)),
+                  data={"result": result})
     return 0
 
 

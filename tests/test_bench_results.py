@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.report import BENCHMARKS_MD, markdown_table, mark_sections, write_section
+from benchmarks.report import BENCHMARKS_MD, mark_sections, markdown_table, write_section
 from benchmarks.results import RESULTS_DIR, DamagedResults, Store, Table, blocks_of, file_of
 
 
@@ -46,7 +46,8 @@ def test_a_file_that_is_not_json_is_one_error_naming_it(damaged: Path) -> None:
 
 @pytest.mark.parametrize("damage, message", [
     (lambda raw: raw.pop("blocks"), "'section' \\(a string\\) and 'blocks' \\(a list\\) are required"),
-    (lambda raw: raw["blocks"].append({"table": {"headers": ["a", "b"], "rows": [["1"]]}}), "block \\d+ is neither"),
+    (lambda raw: raw["blocks"].append({"table": {"headers": ["a", "b"], "rows": [["1"]]}}),
+     "block \\d+ is neither"),
     (lambda raw: raw.update(measured="abc"), "'measured' must be a list"),
     (lambda raw: raw.update(section="data"), "it holds section 'data', not 'hardware_aware'"),
 ])
@@ -64,14 +65,15 @@ def test_a_file_missing_or_mistyping_a_field_is_one_error_naming_it(damaged: Pat
 
 def test_a_section_is_stored_as_raw_cells_and_rendered_onto_the_page(tmp_path: Path) -> None:
     page = tmp_path / "BENCHMARKS.md"
-    write_section("a", ["### A", "", markdown_table(["x", "y"], [[1.23456, "s"], [12345.6, None]]), "", "after"], page)
+    table = markdown_table(["x", "y"], [[1.23456, "s"], [12345.6, None]])
+    write_section("a", ["### A", "", table, "", "after"], page)
     write_section("b", "### B\n\n| p | q |\n|---|---|\n| 1 | 2 |\n\nend", page)
     store = Store(tmp_path / "benchmarks" / "results")
     assert store.names() == ["a", "b"]
     raw = json.loads(file_of("a", store.root).read_text())
     assert raw["blocks"][1] == {"table": {"headers": ["x", "y"], "rows": [[1.23456, "s"], [12345.6, None]]}}
-    assert "<!-- begin a -->\n### A\n\n| x | y |\n|---|---|\n| 1.235 | s |\n| 12,346 | None |\n\nafter\n<!-- end a -->" \
-        in page.read_text()
+    shown = "### A\n\n| x | y |\n|---|---|\n| 1.235 | s |\n| 12,346 | None |\n\nafter"
+    assert f"<!-- begin a -->\n{shown}\n<!-- end a -->" in page.read_text() and table == shown[7:-7]
     assert store.load("b").table("p", "q") == [{"p": "1", "q": "2"}]
     assert mark_sections(["b"], "_a note_", page) == ["b"] and mark_sections(["b"], "_a note_", page) == []
     assert "### B\n\n_a note_\n\n| p | q |" in page.read_text() and page.read_text() == store.render()

@@ -12,7 +12,6 @@ from benchmarks.defaults.selection import _csv_rows, _space_options
 from nasearch.compare import CompareConfig, Task, build_task, row_options, run_compare
 from nasearch.data.provenance import options_hash
 
-
 #: the columns a frozen-choice test row keeps (in the JSON, under ``frozen[protocol]``)
 FROZEN_KEYS = ("protocol", "train_size", "seed", "kendall_tau", "kendall_tau_unseen", "n_test", "n_unseen",
                "fit_seconds", "options_hash", "commit")

@@ -10,7 +10,6 @@ import numpy as np
 from benchmarks.defaults.protocols import TEST_METRIC
 from benchmarks.defaults.selection import _label
 
-
 #: NN-Former paper, NB201 paper protocol (the sizes it reports)
 PAPER_NB201 = {156: 0.804, 469: 0.860, 781: 0.879, 1563: 0.890}
 #: NN-Former paper, NB101 paper protocol
