@@ -238,8 +238,20 @@ DEFAULT_PREAMBLE = ("# Benchmarks\n\nEvery figure here was printed by a script i
 
 def _write(path: Path, payload: dict[str, Any]) -> None:
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
+    tmp.write_text(_dumps(payload) + "\n")
     tmp.replace(path)
+
+
+def _dumps(value: Any, depth: int = 0) -> str:
+    """JSON, indented, with each list of plain values (a table row, a header) on one line: a rerun's
+    diff shows the rows that changed."""
+    pad, inner = " " * depth, " " * (depth + 1)
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {_dumps(v, depth + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        return "[\n" + ",\n".join(inner + _dumps(v, depth + 1) for v in value) + f"\n{pad}]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def blocks_of(markdown: str) -> list[Block]:
