@@ -70,9 +70,9 @@ def test_select_picks_the_best_validation_score_on_a_tiny_grid(task, tmp_path, m
     table = report(json.loads(json.dumps(result)), "cmd")  # as read back from the JSON
     assert "steps=300 rank=1 8-node **(chosen)**" in table and result["scores"][1]["options_hash"] in table
     # a rerun (or a run of more sizes) reads each candidate's rows back instead of fitting again
-    from benchmarks import select_defaults
+    from benchmarks.defaults import selection
 
-    monkeypatch.setattr(select_defaults, "run_compare", lambda *a, **k: pytest.fail("refitted a measured candidate"))
+    monkeypatch.setattr(selection, "run_compare", lambda *a, **k: pytest.fail("refitted a measured candidate"))
     again = select("mlp", grid, sizes=[60], seeds=[0], block=200, base_options={"epochs": 50},
                    out_dir=tmp_path, tasks={False: task}, log=lambda s: None)
     assert [s["mean_tau"] for s in again["scores"]] == pytest.approx([s["mean_tau"] for s in result["scores"]])
@@ -112,7 +112,7 @@ def _frozen_result(max_steps: int = 40) -> dict:
 
 
 def test_frozen_choice_is_scored_on_both_protocols_and_never_refitted(task, tmp_path, monkeypatch):
-    from benchmarks import select_defaults
+    from benchmarks.defaults import frozen as frozen_module
     from benchmarks.select_defaults import save_frozen_row, score_frozen
 
     path = tmp_path / "r.json"
@@ -136,7 +136,7 @@ def test_frozen_choice_is_scored_on_both_protocols_and_never_refitted(task, tmp_
     def no_fit(*a, **k):
         raise AssertionError("refitted a row that was already measured")
 
-    monkeypatch.setattr(select_defaults, "run_compare", no_fit)
+    monkeypatch.setattr(frozen_module, "run_compare", no_fit)
     again = score_frozen(saved, "random", [40, 30], [1], tmp_path, block=100, task=task, log=lambda s: None)
     assert again == [r for r in saved["frozen"]["random"] if r["seed"] == 1][::-1]
     # the JSON lost its rows: each (size, seed)'s results.csv still has them
