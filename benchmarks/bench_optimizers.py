@@ -389,7 +389,8 @@ def main() -> None:
     md += _search_table(per_seed_hits, long_hits, budget, args.long_queries if long_blocks else budget, extra,
                         ["searched on", "options hash", "commit"])
     print("\n".join(md))
-    write_section(f"optimizers_{section}", md, measured=[c for c in run_commits if c and c != "none"])
+    write_section(f"optimizers_{section}", md, measured=[c for c in run_commits if c and c != "none"],
+                  data={"searched_on": searched.split(" ")[0], "first_seed": args.first_seed})
 
 
 if __name__ == "__main__":

@@ -10,9 +10,9 @@ rerunning a benchmark and then this script updates it.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
+from typing import Any
 
 from benchmarks.headline_hardware import hardware_headline
 from benchmarks.results import Section, Store
@@ -78,16 +78,17 @@ def headline(store: Store | None = None) -> str:
 PEERS_SECTION = "optimizers_compare_optimizers_nb201_peers"
 
 
+def fact(sec: Section, key: str) -> Any:
+    """What search section ``sec`` records about its run under ``data[key]`` (``ValueError`` if absent)."""
+    if sec.data is None or key not in sec.data:
+        raise ValueError(f"section {sec.name!r} of the results store does not record {key!r}")
+    return sec.data[key]
+
+
 def searched_label(sec: Section) -> str:
-    """What a search section searched, from its "**Searched on ...**" line: "validation" or the
-    test column's warning."""
-    text = sec.markdown()
-    match = re.search(r"\*\*Searched on (validation|test)", text)
-    if match is not None:
-        test = match.group(1) == "test"
-    else:  # sections rendered before the line existed name their metric
-        metric = re.search(r"Search metric `([^`]+)`", text)
-        test = metric is None or "test" in metric.group(1).rsplit("/", 1)[-1]
+    """What a search section searched (its ``searched_on`` record): "validation" or the test column's
+    warning."""
+    test = fact(sec, "searched_on") == "test"
     return "test: an optimisation benchmark, not a held-out accuracy" if test else "validation"
 
 
@@ -97,8 +98,7 @@ def peers_headline(sec: Section) -> list[str]:
     rows = table(sec, "optimizer", "mean ÷ evolution's [95 % CI]")
     budget = next(h for h in rows[0] if h.startswith("found @ ")).removeprefix("found @ ")
     seeds = rows[0][f"found @ {budget}"].split("/")[1]
-    command = re.search(r"--first-seed (\d+)", sec.markdown())
-    first = int(command.group(1)) if command else 0
+    first = int(fact(sec, "first_seed") or 0)
     out = [
         "",
         f"Search: queries until the NAS-Bench-201 CIFAR-10 optimum is first evaluated, ours and the peer libraries "

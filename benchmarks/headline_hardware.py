@@ -9,8 +9,6 @@ and NSGA-II's share of the one-per-class ceiling by budget. ``benchmarks/headlin
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from benchmarks.results import Section, Store
@@ -34,10 +32,11 @@ def _triple(cell: str) -> tuple[float, float, float] | None:
 
 
 def _default_estimator(sec: Section) -> str:
-    match = re.search(r"The default latency model of `hardware_aware` is `([a-z_]+)`", sec.markdown())
-    if match is None:
-        raise ValueError(f"section {ZERO_SHOT} does not name the default latency model")
-    return match.group(1)
+    """The default latency model the zero-shot section was measured with (its ``default_estimator`` record)."""
+    name = (sec.data or {}).get("default_estimator")
+    if not isinstance(name, str):
+        raise ValueError(f"section {ZERO_SHOT} does not record the default latency model")
+    return name
 
 
 def zero_shot_rows(sec: Section) -> tuple[str, list[str]]:

@@ -5,9 +5,11 @@ the results store (``benchmarks/results/``). Not a runtime path: nothing else re
                                                     # that rendering them gives BENCHMARKS.md byte for byte
 
 Every figure is kept as printed (table cells as strings); a section's closing stamp becomes its
-``measured`` / ``written`` commits, the notes put under its heading become ``notes``, and each
-``select_defaults:*`` section keeps the selection result its text records under ``data.result`` (what
-``select_defaults --rebuild-json`` reads). It refuses to write when the render would differ.
+``measured`` / ``written`` commits, the notes put under its heading become ``notes``, and what scripts
+now record under ``data`` is read once from the text: each ``select_defaults:*`` section's selection
+result (``data.result``, what ``select_defaults --rebuild-json`` reads), each search section's searched
+column and first seed, the zero-shot latency section's default estimator (what the README headline
+reads). It refuses to write when the render would differ.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from benchmarks.defaults.legacy import result_from_section
 from benchmarks.report import BENCHMARKS_MD, LEGACY_LINE, POPULATION_SD_NOTE
 from benchmarks.results import INDEX, RESULTS_DIR, Section, Store, _write, blocks_of
 
@@ -46,10 +49,28 @@ def section_of(name: str, body: str) -> Section:
         rest = rest[len(note) + 2:]
     section = Section(name, blocks_of(heading + newline + rest), notes, measured, written)
     if name.startswith("select_defaults:"):
-        from benchmarks.defaults.legacy import result_from_section
-
         section.data = {"result": result_from_section(section.markdown())}
+    elif name.startswith("optimizers_"):
+        section.data = search_facts(section.markdown())
+    elif name == "latency_models_zero_shot":
+        match = re.search(r"The default latency model of `hardware_aware` is `([a-z_]+)`", section.markdown())
+        if match is None:
+            raise SystemExit(f"section {name} does not name the default latency model")
+        section.data = {"default_estimator": match[1]}
     return section
+
+
+def search_facts(text: str) -> dict[str, object]:
+    """What ``bench_optimizers`` now records in a section's ``data``, read from its text: the column it
+    searched ("validation" or "test") and ``--first-seed`` (None when the command has none)."""
+    match = re.search(r"\*\*Searched on (validation|test)", text)
+    if match is not None:
+        test = match[1] == "test"
+    else:  # sections rendered before the line existed name their metric
+        metric = re.search(r"Search metric `([^`]+)`", text)
+        test = metric is None or "test" in metric[1].rsplit("/", 1)[-1]
+    first = re.search(r"--first-seed (\d+)", text)
+    return {"searched_on": "test" if test else "validation", "first_seed": int(first[1]) if first else None}
 
 
 def migrate(source: Path = BENCHMARKS_MD, root: Path = RESULTS_DIR) -> list[str]:

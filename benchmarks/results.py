@@ -11,7 +11,8 @@ writes its section's file (``report.write_section``), and readers (the README he
 - ``notes``: lines put under the section's heading after it was written (``report.mark_sections``);
 - ``measured`` / ``written``: the commit(s) the figures were measured at and the commit the section was
   written at (None outside a git checkout), rendered as the section's closing stamp;
-- ``data`` (optional): what a script needs back from its own section (``select_defaults``: its result).
+- ``data`` (optional): what a reader needs beyond the tables (``select_defaults``: its whole result; a
+  search section: ``searched_on`` and ``first_seed``; the zero-shot latency section: ``default_estimator``).
 
 ``index.json`` holds the text above the first section and the order of the sections. A file that is
 not valid JSON or lacks a field is refused with one error naming it (``DamagedResults``).

@@ -93,3 +93,14 @@ def test_the_migration_reproduces_the_page(tmp_path: Path) -> None:
 
     names = migrate(BENCHMARKS_MD, tmp_path)
     assert names == Store().names() and Store(tmp_path).render() == BENCHMARKS_MD.read_text()
+
+
+def test_the_headline_reads_a_search_section_s_records_not_its_prose() -> None:
+    from benchmarks.headline import PEERS_SECTION, searched_label
+    from benchmarks.results import Section
+
+    peers = Store().load(PEERS_SECTION)
+    assert set(peers.data or {}) == {"searched_on", "first_seed"} and searched_label(peers) == "validation"
+    assert searched_label(Section("x", ["**Searched on validation**"], data={"searched_on": "test"})).startswith("test")
+    with pytest.raises(ValueError, match="section 'x' of the results store does not record 'searched_on'"):
+        searched_label(Section("x", ["**Searched on validation**"]))
