@@ -26,7 +26,8 @@ class OptimizerCase:
     (the class itself, or ``functools.partial(MyOptimizer, **options)``: how the runner builds it);
     ``space`` and ``evaluator`` what it searches; ``objectives`` ``[(metric, maximize)]`` (default:
     the evaluator's). ``unique``: it never proposes a cell asked or told before (the built-ins' bar);
-    False checks what the loop needs, which drops a repeat unevaluated: something new within three asks."""
+    with False, a repeat is dropped unevaluated, as the loop does, and something new must come within
+    three asks (the loop ends a seed that proposes nothing new three times in a row)."""
 
     make: Callable[..., Any]
     space: Any
