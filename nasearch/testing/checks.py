@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from functools import partial
+from typing import Any, Generic, TypeVar
 
 C = TypeVar("C")
 
@@ -40,6 +41,18 @@ def check(name: str) -> Callable[[Callable[[C], None]], Check[C]]:
         return Check(name, fn, (fn.__doc__ or "").strip())
 
     return deco
+
+
+def label(subject: Any) -> str:
+    """A short name of what is under test, for test ids and messages: its ``name`` attribute (a
+    registered space's), else its ``__name__`` (a class, a function; a ``partial``'s function), else
+    its class name."""
+    name = getattr(subject, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    if isinstance(subject, partial):
+        return label(subject.func)
+    return str(getattr(subject, "__name__", None) or type(subject).__name__)
 
 
 def run_checks(label: str, case: C, checks: Iterable[Check[C]]) -> dict[str, str]:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import KnowsOptimum, Result
-from nasearch.testing.checks import Check, CheckSkipped, check, run_checks
+from nasearch.testing.checks import Check, CheckSkipped, check, label, run_checks
 
 #: the data splits a metric computed on data names (``valid_accuracy``, ``cifar10/test_accuracy``)
 SPLITS = ("train", "valid", "test")
@@ -42,8 +42,7 @@ class EvaluatorCase:
 
     def __post_init__(self) -> None:
         if not self.name:
-            subject = self.evaluator_or_factory
-            self.name = getattr(subject, "__name__", None) or type(subject).__name__
+            self.name = label(self.evaluator_or_factory)
 
     @cached_property
     def evaluator(self) -> Any:

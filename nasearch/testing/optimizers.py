@@ -14,7 +14,7 @@ import numpy as np
 
 from nasearch.api import Result
 from nasearch.search.resume import restore, snapshot
-from nasearch.testing.checks import Check, check, run_checks
+from nasearch.testing.checks import Check, check, label, run_checks
 from nasearch.testing.evaluators import evaluator_objectives
 
 History = list[tuple[Hashable, Result | None]]
@@ -38,7 +38,7 @@ class OptimizerCase:
 
     def __post_init__(self) -> None:
         if not self.name:
-            self.name = getattr(self.make, "__name__", None) or type(self.make).__name__
+            self.name = label(self.make)
 
     def fresh(self, seed: int) -> Any:
         """A new optimizer seeded with ``seed``."""

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nasearch.api import ArchGraph, PredictsStd, accepts_eval_set, fit_predictor
-from nasearch.testing.checks import Check, CheckSkipped, check, run_checks
+from nasearch.testing.checks import Check, CheckSkipped, check, label, run_checks
 
 #: two devices of nasearch/data/devices.csv, alternating over the cells
 DEVICES: tuple[str, ...] = ("1080ti_1", "pixel3")
@@ -54,11 +54,12 @@ def example_cells(seed: int = 0, sizes: tuple[int, int, int] = (40, 10, 10)) -> 
 
 @dataclass
 class PredictorCase:
-    """A predictor under test: ``make(seed)`` returns a fresh, unfitted predictor (seeded where it
-    takes a seed); ``cells`` what it is fitted on (``example_cells()`` by default); ``devices`` the
-    hardware passed alongside, alternating over the cells (None: no hardware)."""
+    """A predictor under test: ``make(seed=...)`` returns a fresh, unfitted predictor (the class, a
+    ``functools.partial`` of it with your options, or a function that drops the seed if it takes
+    none); ``cells`` what it is fitted on (``example_cells()`` by default); ``devices`` the hardware
+    passed alongside, alternating over the cells (None: no hardware)."""
 
-    make: Callable[[int], Any]
+    make: Callable[..., Any]
     cells: Cells | None = None
     devices: tuple[str, ...] | None = DEVICES
     name: str = ""
@@ -66,7 +67,7 @@ class PredictorCase:
 
     def __post_init__(self) -> None:
         if not self.name:
-            self.name = getattr(self.make, "__name__", None) or type(self.make).__name__
+            self.name = label(self.make)
 
     @property
     def data(self) -> Cells:
@@ -82,7 +83,7 @@ class PredictorCase:
     def fitted(self, seed: int = 0) -> Any:
         """A fresh predictor fitted on the fit cells; its fit must return the predictor itself."""
         graphs, y = self.data.fit
-        model = self.make(seed)
+        model = self.make(seed=seed)
         assert model.fit(graphs, y, hardware=self.hardware(len(graphs))) is model, "fit must return self"
         return model
 
@@ -129,7 +130,7 @@ def _eval_set(case: PredictorCase) -> None:
     ``fit_predictor`` drops it for the others. Either way the fit still predicts."""
     graphs, y = case.data.fit
     val_graphs, val_y = case.data.valid
-    model = case.make(0)
+    model = case.make(seed=0)
     eval_set = (val_graphs, val_y, case.hardware(len(val_graphs)))
     if accepts_eval_set(model):
         fitted = model.fit(graphs, y, hardware=case.hardware(len(graphs)), eval_set=eval_set)
@@ -165,9 +166,9 @@ PREDICTOR_CHECKS: tuple[Check[PredictorCase], ...] = (
 
 
 def check_predictor(
-    make: Callable[[int], Any], *, cells: Cells | None = None, devices: tuple[str, ...] | None = DEVICES
+    make: Callable[..., Any], *, cells: Cells | None = None, devices: tuple[str, ...] | None = DEVICES
 ) -> dict[str, str]:
-    """Run every predictor check on the predictors ``make(seed)`` returns (fresh and unfitted each
+    """Run every predictor check on the predictors ``make(seed=...)`` returns (fresh and unfitted each
     call), fitted on ``cells`` (default ``example_cells()``). Returns ``{check: "passed" | "skipped:
     why"}``; raises ``AssertionError`` at the first failure."""
     case = PredictorCase(make, cells, devices)

@@ -15,7 +15,7 @@ import numpy as np
 
 from nasearch.api import CAPABILITIES, ArchError, ArchGraph, Benchmark, describe_capabilities
 from nasearch.data.fetch import OfficialFile
-from nasearch.testing.checks import Check, CheckSkipped, check, raises, run_checks
+from nasearch.testing.checks import Check, CheckSkipped, check, label, raises, run_checks
 
 
 @dataclass
@@ -29,7 +29,7 @@ class SpaceCase:
 
     def __post_init__(self) -> None:
         if not self.name:
-            self.name = _label(self.space_or_factory)
+            self.name = label(self.space_or_factory)
 
     @cached_property
     def space(self) -> Any:
@@ -38,13 +38,6 @@ class SpaceCase:
         if isinstance(subject, type) or not hasattr(subject, "sample"):
             return subject()
         return subject
-
-
-def _label(subject: Any) -> str:
-    name = getattr(subject, "name", None)
-    if isinstance(name, str) and name:
-        return name
-    return getattr(subject, "__name__", None) or type(subject).__name__
 
 
 def samples(space: Any, n: int, seed: int = 0) -> list[Hashable]:
@@ -252,7 +245,7 @@ def _capability_check(capability: str) -> Check[SpaceCase]:
     def run(case: SpaceCase) -> None:
         space = case.space
         if not describe_capabilities(space)[capability]:
-            raise CheckSkipped(f"{_label(space)} does not offer {capability}")
+            raise CheckSkipped(f"{label(space)} does not offer {capability}")
         one = CAPABILITY_CHECKS.get(capability)
         assert one is not None, (
             f"no conformance check for the capability {capability}: add one to "
