@@ -44,8 +44,9 @@ class Width(Evaluator):
 
 
 def test_a_conforming_space_passes_and_the_report_names_every_check() -> None:
-    report = check_space(lambda: ChainSpace(depth=2, kernels=[1, 3], widths=[4, 8]))
+    report = check_space(ChainSpace(depth=2))  # as the example's docstring shows
     assert list(report) == [one.name for one in SPACE_CHECKS]
+    assert check_space(lambda: ChainSpace(depth=1, kernels=[1, 3], widths=[4, 8])) == report  # a factory
     assert report["capability_neighbours"] == "passed" and report["capability_network"] == "passed"
     assert report["capability_benchmark"] == "skipped: chain does not offer benchmark"
 
