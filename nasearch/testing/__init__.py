@@ -9,22 +9,18 @@ usable without pytest::
     from nasearch.testing import check_space
     check_space(MySpace(depth=3))
 
-With pytest, ``nasearch.testing.pytest_checks.parametrize_with_checks([...])`` makes one test per
-case and check (pytest is imported only there).
+With pytest, ``parametrize_with_checks([...])`` makes one test per case and check (pytest is
+imported only when it runs).
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
 
 from nasearch.testing.checks import Check, CheckSkipped, run_checks
 from nasearch.testing.evaluators import EVALUATOR_CHECKS, EvaluatorCase, check_evaluator
 from nasearch.testing.optimizers import OPTIMIZER_CHECKS, OptimizerCase, check_optimizer
 from nasearch.testing.predictors import PREDICTOR_CHECKS, Cells, PredictorCase, check_predictor, example_cells
+from nasearch.testing.pytest_checks import parametrize_with_checks
 from nasearch.testing.spaces import CAPABILITY_CHECKS, SPACE_CHECKS, SpaceCase, check_space
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
     "CAPABILITY_CHECKS",
@@ -47,11 +43,3 @@ __all__ = [
     "parametrize_with_checks",
     "run_checks",
 ]
-
-
-def parametrize_with_checks(cases: Iterable[Any]) -> Callable[[F], F]:
-    """Decorator: one pytest test per case and check (``nasearch.testing.pytest_checks``); pytest is
-    imported here, when a test module calls it, never by ``import nasearch.testing``."""
-    from nasearch.testing import pytest_checks  # pytest: an optional dependency, loaded on use
-
-    return pytest_checks.parametrize_with_checks(cases)

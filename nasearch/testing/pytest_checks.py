@@ -1,12 +1,11 @@
 """pytest's side of the kit: parametrize a test over cases × their checks, as scikit-learn's
-``parametrize_with_checks`` does. Imports pytest, so only this module needs it installed."""
+``parametrize_with_checks`` does. pytest is imported when these functions run (from a test), never
+by ``import nasearch.testing``: a plug-in that does not test need not install it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
-
-import pytest
 
 from nasearch.testing.checks import Check, CheckSkipped
 from nasearch.testing.evaluators import EVALUATOR_CHECKS, EvaluatorCase
@@ -39,6 +38,8 @@ def skipping(one: Check[Any]) -> Check[Any]:
     """``one``, with a ``CheckSkipped`` turned into pytest's skip (its reason kept)."""
 
     def run(case: Any) -> None:
+        import pytest  # optional: imported by the test that runs the check
+
         try:
             one(case)
         except CheckSkipped as skip:
@@ -52,6 +53,8 @@ def parametrize_with_checks(cases: Iterable[Any]) -> Callable[[F], F]:
     with ids ``CASE-CHECK`` (``pytest -k replay`` selects a check); the body calls ``check(case)``.
     A check that does not apply to its case is skipped with the reason. A case is a ``SpaceCase``,
     ``PredictorCase``, ``OptimizerCase`` or ``EvaluatorCase``; a search space may be passed bare."""
+    import pytest  # optional: imported by the test module that calls this
+
     params = []
     for case in cases:
         if not any(isinstance(case, kind) for kind in CHECKS) and hasattr(case, "sample"):

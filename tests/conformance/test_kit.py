@@ -4,6 +4,8 @@ breaks the contract, with an AssertionError naming the plug-in and the check."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Hashable
 from typing import Any
 
@@ -183,3 +185,17 @@ def test_parametrize_with_checks_makes_one_case_per_check_and_skips_with_the_rea
 
     with pytest.raises(pytest.skip.Exception, match="not offered"):
         skipping(Check("offers_nothing", offers_nothing))(PredictorCase(lambda seed: Ridge()))
+
+
+def test_the_kit_runs_without_pytest() -> None:
+    """``import nasearch.testing`` and a ``check_*`` run import no pytest (a plug-in that does not
+    test need not install it)."""
+    code = (
+        "import sys; from nasearch.testing import check_space; "
+        "from nasearch.search_spaces.examples.chain import ChainSpace; "
+        "report = check_space(ChainSpace(depth=1)); "
+        "assert not [m for m in sys.modules if m.split('.')[0] in ('pytest', '_pytest')], 'pytest imported'; "
+        "print(report['samples_are_valid_cells'])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "passed", done.stderr[-2000:]
