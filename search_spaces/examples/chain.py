@@ -11,6 +11,12 @@ registered by entry point in ``setup.cfg``::
 It offers the required methods (sample, mutate, to_graph, key, to_str, from_str) plus
 ``neighbours``, a categorical encoding (so Optuna's samplers can drive it) and ``network`` (a
 torch module, so the real training evaluator can train it). It has no benchmark table.
+
+Test your copy with the checks nasearch runs on its own spaces (docs/plugins.md, "Testing a
+plug-in"; tests/conformance/test_kit.py runs this one)::
+
+    from nasearch.testing import check_space
+    check_space(ChainSpace(depth=2))  # {check: "passed" | "skipped: why"}, or an AssertionError
 """
 
 from __future__ import annotations
