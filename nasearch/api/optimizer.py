@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from typing import Any, Protocol, runtime_checkable
 
 from nasearch.api.evaluator import Result
+from nasearch.api.pool import Fitter
 
 
 class Optimizer(ABC):
@@ -39,6 +40,6 @@ class StatefulOptimizer(Protocol):
 class UsesFitter(Protocol):
     """A surrogate-guided optimizer that can hand its predictor fits to another worker (a GPU)."""
 
-    def use_fitter(self, fitter: Callable[..., Any]) -> None:
+    def use_fitter(self, fitter: Fitter) -> None:
         """Fit surrogates through ``fitter`` from now on."""
         ...
