@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Hashable
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from nasearch.api.evaluator import Result
 from nasearch.api.pool import Fitter
@@ -27,11 +27,11 @@ class StatefulOptimizer(Protocol):
     """An optimizer that resumes exactly: the runner stores ``state_dict()`` (JSON) with every trial,
     taken just before its tell, and restores it after replaying the stored results."""
 
-    def state_dict(self) -> dict[str, Any]:
+    def state_dict(self) -> dict[str, object]:
         """What replaying the told results cannot rebuild (RNG streams, queued proposals, phase)."""
         ...
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    def load_state_dict(self, state: dict[str, object]) -> None:
         """Restore ``state_dict()``'s output."""
         ...
 

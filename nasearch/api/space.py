@@ -66,7 +66,7 @@ class SearchSpace(ABC, Generic[ArchT]):
 
 
 #: a space whose architecture type the holder does not know (the core: it only passes architectures on)
-AnySpace: TypeAlias = "SearchSpace[Any]"
+AnySpace: TypeAlias = SearchSpace[Any]
 
 
 @runtime_checkable

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from nasearch.api import BuildsNetwork, Evaluator, HasBenchmark, Result
+from nasearch.api import AnySpace, BuildsNetwork, Evaluator, HasBenchmark, Result
 from nasearch.api.errors import ConfigError
 from nasearch.evaluation.profiling import count_flops, count_params
 from nasearch.evaluation.resources import check_device, check_threads, resolve_device, threads
@@ -40,7 +40,7 @@ class LatencyEvaluator(Evaluator):
 
     def __init__(
         self,
-        space: Any,
+        space: AnySpace,
         batch_size: int = 1,
         input_shape: Sequence[int] = (3, 32, 32),
         num_classes: int = 10,

@@ -150,9 +150,11 @@ def _raise_timeout(*_: object) -> None:
     raise _EvaluationTimeout()
 
 
-def _remote_evaluate(
-    token: str, payload: bytes, arch: Hashable
-) -> tuple[Result | None, str | None, str | None, float, str | None]:
+#: what a Ray evaluation task returns: ``(result, error, kind, seconds, node id)``
+_Returned = tuple[Result | None, str | None, str | None, float, str | None]
+
+
+def _remote_evaluate(token: str, payload: bytes, arch: Hashable) -> _Returned:
     """Body of the Ray task: ``(result, error, kind, seconds, node id)``. Evaluator errors are
     returned, not raised (so Ray does not retry them); an evaluator that cannot be unpickled on
     this worker is a set-up failure."""
@@ -252,7 +254,7 @@ class RayPool:
                 self._watchdog = ray_runtime.start_watchdog()
         self._nodes = ray_runtime.NodeWatch(ray, self._log, max_retries)
         self.surrogate_resources = dict(surrogate_resources) if surrogate_resources else None
-        self._tasks: dict[ObjectRef[Any], tuple[int, Hashable, float]] = {}
+        self._tasks: dict[ObjectRef[_Returned], tuple[int, Hashable, float]] = {}
         try:
             if self.surrogate_resources:
                 self._check_resources(self.surrogate_resources, "parallel.surrogate_resources")
@@ -322,8 +324,8 @@ class RayPool:
             return []
         ray = self._ray
         start = time.perf_counter()
-        done: list[ObjectRef[Any]] = []
-        expired: list[ObjectRef[Any]] = []
+        done: list[ObjectRef[_Returned]] = []
+        expired: list[ObjectRef[_Returned]] = []
         while not done and not expired:
             now = time.perf_counter()
             step = 2.0  # look at the nodes at least this often
