@@ -112,7 +112,7 @@ class CategoricalEncoding(Protocol[ArchT]):
         """``arch`` as parameter values."""
         ...
 
-    def from_categorical(self, params: dict[str, Any]) -> ArchT:
+    def from_categorical(self, params: Mapping[str, Categorical]) -> ArchT:
         """Parameter values -> an architecture (an ArchError if they make none)."""
         ...
 

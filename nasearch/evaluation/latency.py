@@ -26,7 +26,7 @@ from nasearch.evaluation.resources import check_device, check_threads, resolve_d
 METRICS = ("latency_ms", "latency_iqr_ms", "params", "flops")
 
 
-def _positive_int(name: str, value: Any) -> int:
+def _positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"LatencyEvaluator option {name} must be a positive integer, got {value!r}")
     return value

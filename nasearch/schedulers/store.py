@@ -163,7 +163,7 @@ class TrialStore:
                       sum(float(e.get("cost_seconds", 0.0)) for e in cell.events.values()), None,
                       {FIDELITY_ATTR: float(top)})
 
-    def set_summary(self, summary: dict[str, Any]) -> None:
+    def set_summary(self, summary: dict[str, object]) -> None:
         """The search's multi-fidelity summary as a study user attribute (read by ``nasearch run``)."""
         with storage_errors(f"storage {self.tracker.url}", "record a summary in"):
             self.study.set_user_attr(SUMMARY_ATTR, summary)
