@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from nasearch.api import Hardware, Predictor
+from nasearch.api import Hardware, Predictor, Targets
 from nasearch.api.errors import ConfigError
 from nasearch.api.graph import ArchGraph
 from nasearch.predictors.encoding import (
@@ -88,7 +88,7 @@ class MLPPredictor(_FlatMixin, TorchPredictor):
         self.vocab = None
         self.max_nodes = 0
 
-    def _prepare(self, graphs: list[ArchGraph], hardware: Hardware) -> None:
+    def _prepare(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> None:
         self._learn_encoding(graphs)
 
     def _build_module(self) -> nn.Module:
@@ -97,7 +97,7 @@ class MLPPredictor(_FlatMixin, TorchPredictor):
         width = n * (n - 1) // 2 + n * len(self.vocab)  # flat_encoding's length
         return nn.Sequential(_mlp([width, *self.hidden, 1], self.dropout), nn.Flatten(0))
 
-    def _encode(self, graphs: list[ArchGraph], hardware: Hardware) -> ArraySource:
+    def _encode(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> ArraySource:
         return ArraySource(self._flat(graphs))
 
 
@@ -142,14 +142,14 @@ class GINPredictor(TorchPredictor):
         self.dim, self.layers, self.dropout = int(dim), int(layers), float(dropout)
         self.vocab: OpVocab | None = None
 
-    def _prepare(self, graphs: list[ArchGraph], hardware: Hardware) -> None:
+    def _prepare(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> None:
         self.vocab = OpVocab.from_graphs(graphs)
 
     def _build_module(self) -> nn.Module:
         assert self.vocab is not None
         return GINModule(len(self.vocab), self.dim, self.layers, self.dropout)
 
-    def _encode(self, graphs: list[ArchGraph], hardware: Hardware) -> EncodedGraphs:
+    def _encode(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> EncodedGraphs:
         assert self.vocab is not None
         return EncodedGraphs(graphs, self.vocab)
 
@@ -176,7 +176,7 @@ class RandomForestPredictor(_FlatMixin, Predictor):
         self.model: Any = None
         self.scaler = TargetScaler(self.log_target)
 
-    def fit(self, graphs: Sequence[ArchGraph], y: Sequence[float], hardware: Hardware = None) -> RandomForestPredictor:
+    def fit(self, graphs: Sequence[ArchGraph], y: Targets, hardware: Hardware = None) -> RandomForestPredictor:
         """Fit the forest on the flat encoding of ``graphs``."""
         from sklearn.ensemble import RandomForestRegressor
 
@@ -251,7 +251,7 @@ class ParamsLinearPredictor(Predictor):
         assert self.vocab is not None
         return op_counts(graphs, self.vocab)
 
-    def fit(self, graphs: Sequence[ArchGraph], y: Sequence[float], hardware: Hardware = None) -> ParamsLinearPredictor:
+    def fit(self, graphs: Sequence[ArchGraph], y: Targets, hardware: Hardware = None) -> ParamsLinearPredictor:
         """Least squares with a small ridge penalty on standardised features."""
         target = check_fit_inputs(graphs, y, "params_linear")
         graphs = list(graphs)

@@ -445,7 +445,12 @@ class LeDGFormer(TorchPredictor):
         module.eval()
         with torch.no_grad():
             module(batch)
-        return [blk.attn.last_weights.numpy() for blk in module.blocks]  # type: ignore[union-attr]
+        weights = []
+        for blk in module.blocks:
+            attn = blk.attn
+            assert isinstance(attn, DGSA) and attn.last_weights is not None  # set by the forward pass
+            weights.append(attn.last_weights.numpy())
+        return weights
 
 
 def _centering(vectors: np.ndarray) -> tuple[np.ndarray, float]:

@@ -29,6 +29,7 @@ The BGIFFN always aggregates over the node-only adjacency (CLS/depth take only t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import torch
@@ -246,7 +247,7 @@ class NNFormer(TorchPredictor):
         self.group_by_size = group_by_size
         self.vocab: OpVocab | None = None
 
-    def _prepare(self, graphs: list[ArchGraph], hardware: Hardware) -> None:
+    def _prepare(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> None:
         self.vocab = OpVocab.from_graphs(graphs)
 
     def _build_module(self) -> nn.Module:
@@ -256,6 +257,6 @@ class NNFormer(TorchPredictor):
             self.dropout, self.attn_dropout, self.sibling_mode,
         )
 
-    def _encode(self, graphs: list[ArchGraph], hardware: Hardware) -> EncodedGraphs:
+    def _encode(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> EncodedGraphs:
         assert self.vocab is not None
         return EncodedGraphs(graphs, self.vocab, group_by_size=self.group_by_size)

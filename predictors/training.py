@@ -58,7 +58,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from nasearch.api import Hardware, Predictor
+from nasearch.api import Hardware, Predictor, Targets
 from nasearch.api.errors import ConfigError, NasearchError, suggest
 from nasearch.api.graph import ArchGraph
 from nasearch.metrics.ranking import kendall_tau
@@ -454,7 +454,7 @@ class TargetScaler:
         return std * self.inverse(z_mean) if self.log else std
 
 
-def check_fit_inputs(graphs: Sequence[ArchGraph], y: Sequence[float], what: str) -> np.ndarray:
+def check_fit_inputs(graphs: Sequence[ArchGraph], y: Targets, what: str) -> np.ndarray:
     """``y`` as a float array after checking it matches ``graphs`` and holds no NaN/inf."""
     arr = np.asarray(y, dtype=np.float64).ravel()
     if len(graphs) != arr.size:
@@ -550,7 +550,7 @@ class TorchPredictor(Predictor):
 
     # --- Predictor contract ---------------------------------------------------------------------
     def fit(
-        self, graphs: Sequence[ArchGraph], y: Sequence[float], hardware: Hardware = None,
+        self, graphs: Sequence[ArchGraph], y: Targets, hardware: Hardware = None,
         eval_set: EvalSet | None = None,
     ) -> TorchPredictor:  # fmt: skip
         """Train a fresh module on ``graphs`` -> ``y`` (refits from scratch on every call).

@@ -20,7 +20,7 @@ Stage = tuple[int, int, int]  # (kernel, expand, depth)
 Arch = tuple[Stage, ...]
 
 
-class StagesSpace(SearchSpace):
+class StagesSpace(SearchSpace[Arch]):
     """``stages`` stages; each picks a kernel, an expansion ratio and a depth."""
 
     name = "stages"

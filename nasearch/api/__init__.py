@@ -23,6 +23,7 @@ from nasearch.api.evaluator import Evaluator, KnowsOptimum, MultiObjective, Refe
 from nasearch.api.fidelity import Job, MultiFidelity, Scheduler
 from nasearch.api.graph import ArchGraph
 from nasearch.api.optimizer import Optimizer, StatefulOptimizer, UsesFitter
+from nasearch.api.pool import Fitter, Outcome, StartHook, WorkerPool
 from nasearch.api.predictor import (
     FitsAndPredicts,
     Hardware,
@@ -35,7 +36,10 @@ from nasearch.api.predictor import (
 )
 from nasearch.api.space import (
     CAPABILITIES,
+    AnySpace,
+    ArchT,
     BuildsNetwork,
+    Categorical,
     CategoricalEncoding,
     Enumerable,
     HasBenchmark,
@@ -48,9 +52,9 @@ from nasearch.api.space import (
 )
 
 __all__ = [
-    "ArchError", "ArchGraph", "Benchmark", "BuildsNetwork", "CAPABILITIES", "CategoricalEncoding", "ConfigError",
+    "AnySpace", "ArchError", "ArchT", "Categorical", "ArchGraph", "Benchmark", "BuildsNetwork", "CAPABILITIES", "CategoricalEncoding", "ConfigError",
     "DataError", "Enumerable", "Evaluator", "Job", "MultiFidelity", "Scheduler", "FitsAndPredicts", "HasBenchmark", "Hardware", "Indexable", "KnowsOptimum", "MeanStd",
     "MultiObjective", "NasearchError", "Neighbours", "OfficialFiles", "Optimizer", "Optimum", "Predictor", "PredictsStd",
     "ReferenceScoring", "RegistryError", "Result", "RunLockedError", "SearchSpace", "SetupError", "StatefulOptimizer", "StorageError", "Targets",
-    "UsesFitter", "accepts_eval_set", "describe_capabilities", "fit_predictor", "has_capability",
+    "UsesFitter", "Fitter", "Outcome", "StartHook", "WorkerPool", "accepts_eval_set", "describe_capabilities", "fit_predictor", "has_capability",
 ]  # fmt: skip

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import functools
 import warnings
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 T = TypeVar("T", bound=type)
 
@@ -14,7 +15,7 @@ class ExperimentalWarning(UserWarning):
     """The class's interface or defaults may change in a later release."""
 
 
-def experimental_class(since: str) -> Any:
+def experimental_class(since: str) -> Callable[[T], T]:
     """Decorator: the first construction of the class emits one ExperimentalWarning."""
 
     def deco(cls: T) -> T:
@@ -22,7 +23,7 @@ def experimental_class(since: str) -> Any:
         warned = False
 
         @functools.wraps(original_init)
-        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        def __init__(self: object, *args: object, **kwargs: object) -> None:
             nonlocal warned
             if not warned:
                 warned = True

@@ -15,11 +15,12 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from nasearch.api.errors import ArchError
 
 
-def wl_hash(adjacency: np.ndarray, labels: Sequence[Any]) -> str:
+def wl_hash(adjacency: np.ndarray, labels: Sequence[object]) -> str:
     """Isomorphism-invariant MD5 fingerprint of a labelled DAG.
 
     This is the iterated-neighbourhood hash of NAS-Bench-101 (``graph_util.hash_module``): every
@@ -64,7 +65,7 @@ class ArchGraph:
     def __init__(
         self,
         ops: Sequence[str],
-        adjacency: Any,
+        adjacency: ArrayLike,
         attrs: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         ops_t = tuple(str(op) for op in ops)
@@ -92,10 +93,10 @@ class ArchGraph:
         object.__setattr__(self, "adjacency", matrix)
         object.__setattr__(self, "attrs", attrs_t)
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("ArchGraph is immutable")
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> tuple[object, ...]:
         # rebuild through __init__ (pickling for Ray and process pools; immutability kept)
         attrs = None if self.attrs is None else [dict(a) for a in self.attrs]
         return (ArchGraph, (self.ops, self.adjacency.copy(), attrs))

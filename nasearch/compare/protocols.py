@@ -43,7 +43,7 @@ Protocol = Callable[[Task, int, int, CompareConfig], Iterable[Split]]
 
 #: split protocols by name: the built-ins below, ``@register_protocol`` in-process, and entry points of the
 #: ``nasearch.protocols`` group (the NB201 latency protocols, declared in setup.cfg)
-PROTOCOLS = Registry("split protocol", "nasearch.protocols", {})
+PROTOCOLS: Registry[Iterable[Split]] = Registry("split protocol", "nasearch.protocols", {})
 
 
 def register_protocol(name: str) -> Callable[[Protocol], Protocol]:

@@ -5,23 +5,29 @@ a built-in (imported lazily, so optional dependencies load only when used), an i
 point of the registry's group (``nasearch.search_spaces`` ...), or a ``"pkg.module:Class"`` path
 (imported from ``sys.path``, else from the config file's folder or the working directory).
 A plug-in is checked against the registry's contract and a missing method is named.
+A ``Registry[T]`` resolves names to factories of ``T`` (a class, or a function returning one).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import cache
-from importlib.metadata import entry_points
-from typing import Any, TypeVar
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any, Generic, TypeVar, cast
 
+from nasearch.api import AnySpace, Evaluator, FitsAndPredicts, Optimizer, Scheduler
 from nasearch.api.errors import RegistryError, suggest
 from nasearch.config.module_paths import import_module
 
-T = TypeVar("T")
+#: what a registry's factories make (covariant: a ``Registry[Optimizer]`` is a ``Registry[object]``)
+T_co = TypeVar("T_co", covariant=True)
+#: a factory being registered (returned unchanged by the decorator)
+F = TypeVar("F", bound=Callable[..., object])
 
 
-class Registry:
-    """One kind of pluggable part: built-ins by module path, plug-ins by entry point or path."""
+class Registry(Generic[T_co]):
+    """One kind of pluggable part: built-ins by module path, plug-ins by entry point or path.
+    ``get`` gives the factory (class) a name resolves to, ``create`` calls it."""
 
     def __init__(
         self,
@@ -33,15 +39,15 @@ class Registry:
         self.kind = kind
         self.group = group
         self._builtins = dict(builtins)
-        self._registered: dict[str, Any] = {}
+        self._registered: dict[str, Callable[..., T_co]] = {}
         self.required = tuple(required)
 
-    def register(self, name: str) -> Callable[[T], T]:
+    def register(self, name: str) -> Callable[[F], F]:
         """Decorator: make ``cls`` available under ``name`` in this process."""
 
-        def deco(obj: T) -> T:
+        def deco(obj: F) -> F:
             self.check(obj, name)
-            self._registered[name] = obj
+            self._registered[name] = cast("Callable[..., T_co]", obj)  # checked against the contract
             return obj
 
         return deco
@@ -50,7 +56,7 @@ class Registry:
         """Forget an in-process registration (tests; a no-op for names registered otherwise)."""
         self._registered.pop(name, None)
 
-    def _entry_points(self) -> dict[str, Any]:
+    def _entry_points(self) -> dict[str, EntryPoint]:
         return _entry_points(self.group)
 
     def names(self) -> list[str]:
@@ -66,12 +72,13 @@ class Registry:
         )
         return dict(sorted(out.items()))
 
-    def get(self, name: str) -> Any:
+    def get(self, name: str) -> Callable[..., T_co]:
         """Resolve ``name`` to its class (or factory), checked against the contract."""
         if not isinstance(name, str) or not name:
             raise RegistryError(f"a {self.kind} name must be a non-empty string, got {name!r}")
         if name in self._registered:
             return self._registered[name]
+        obj: object
         if name in self._builtins:
             obj = _import_path(self._builtins[name], f"built-in {self.kind} {name!r}")
         else:
@@ -91,9 +98,9 @@ class Registry:
                     f"or give a 'package.module:Class' path)"
                 )
         self.check(obj, name)
-        return obj
+        return cast("Callable[..., T_co]", obj)  # checked: it has the contract's methods
 
-    def check(self, obj: Any, name: str) -> None:
+    def check(self, obj: object, name: str) -> None:
         """Raise a RegistryError naming every contract method ``obj`` lacks. The lookup is static
         (``inspect.getattr_static``): checking runs none of the object's own code, so a path to
         something that is not a plug-in (``ctypes:cdll``) is refused, not called."""
@@ -113,20 +120,21 @@ class Registry:
                 f"missing method(s) {', '.join(missing)}"
             )
 
-    def create(self, name: str, **options: Any) -> Any:
+    def create(self, name: str, **options: Any) -> T_co:
         """Resolve ``name`` and call it with ``options`` (config blocks are constructor kwargs)."""
         from nasearch.config.options import call_with_options
 
-        return call_with_options(self.get(name), options, f"{self.kind} {name!r}")
+        made: T_co = call_with_options(self.get(name), options, f"{self.kind} {name!r}")
+        return made
 
 
 @cache
-def _entry_points(group: str) -> dict[str, Any]:
+def _entry_points(group: str) -> dict[str, EntryPoint]:
     """The installed entry points of ``group`` (read once per process: scanning metadata is slow)."""
     return {ep.name: ep for ep in entry_points(group=group)}
 
 
-def _import_path(path: str, what: str) -> Any:
+def _import_path(path: str, what: str) -> object:
     module_name, _, attr = path.partition(":")
     if not module_name or not attr:
         raise RegistryError(f"{what}: {path!r} is not of the form 'package.module:Class'")
@@ -136,7 +144,7 @@ def _import_path(path: str, what: str) -> Any:
         raise RegistryError(f"{what}: cannot import module {module_name!r}: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - the module's own code failed while importing
         raise RegistryError(f"{what}: importing module {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
-    obj: Any = module
+    obj: object = module
     import inspect
 
     for part in attr.split("."):
@@ -152,16 +160,16 @@ def _import_path(path: str, what: str) -> Any:
 # Built-in optimizers and evaluators are part of the core. The built-in search spaces, predictors and the
 # NB201 hardware-aware evaluator are plug-ins like any other: setup.cfg declares them as entry points of
 # these groups, so the core names no concrete space or predictor.
-SEARCH_SPACES = Registry(
+SEARCH_SPACES: Registry[AnySpace] = Registry(
     "search space",
     "nasearch.search_spaces",
     {},
     required=("sample", "mutate", "to_graph", "key", "to_str", "from_str"),
 )
 
-PREDICTORS = Registry("predictor", "nasearch.predictors", {}, required=("fit", "predict"))
+PREDICTORS: Registry[FitsAndPredicts] = Registry("predictor", "nasearch.predictors", {}, required=("fit", "predict"))
 
-OPTIMIZERS = Registry(
+OPTIMIZERS: Registry[Optimizer] = Registry(
     "optimizer",
     "nasearch.optimizers",
     {
@@ -177,7 +185,7 @@ OPTIMIZERS = Registry(
     required=("ask", "tell"),
 )
 
-EVALUATORS = Registry(
+EVALUATORS: Registry[Evaluator] = Registry(
     "evaluator",
     "nasearch.evaluators",
     {
@@ -188,7 +196,7 @@ EVALUATORS = Registry(
     required=("evaluate",),
 )
 
-SCHEDULERS = Registry(
+SCHEDULERS: Registry[Scheduler] = Registry(
     "scheduler",
     "nasearch.schedulers",
     {
@@ -202,7 +210,7 @@ SCHEDULERS = Registry(
     required=("next_job", "report"),
 )
 
-ALL_REGISTRIES: dict[str, Registry] = {
+ALL_REGISTRIES: dict[str, Registry[object]] = {
     "search_spaces": SEARCH_SPACES,
     "predictors": PREDICTORS,
     "optimizers": OPTIMIZERS,

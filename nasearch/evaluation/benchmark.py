@@ -8,7 +8,7 @@ import time
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
-from nasearch.api import Evaluator, HasBenchmark, Indexable, Result
+from nasearch.api import AnySpace, Evaluator, HasBenchmark, Indexable, Result
 from nasearch.api.errors import ConfigError, suggest
 
 
@@ -50,7 +50,7 @@ class BenchmarkEvaluator(Evaluator):
 
     def __init__(
         self,
-        space: Any,
+        space: AnySpace,
         metric: str = "cifar10-valid/valid_accuracy",
         dataset: str | None = None,
         fidelity: int | None = None,
@@ -65,7 +65,7 @@ class BenchmarkEvaluator(Evaluator):
                 f"evaluator 'benchmark' needs a search space with benchmark tables; "
                 f"{type(space).__name__} has none (use the real-training evaluator 'train')"
             )
-        self.space = space
+        self.space: HasBenchmark = space
         known = list(space.benchmark().metrics())
         self._known = known
         if objectives:

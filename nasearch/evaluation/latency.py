@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from nasearch.api import BuildsNetwork, Evaluator, HasBenchmark, Result
+from nasearch.api import AnySpace, BuildsNetwork, Evaluator, HasBenchmark, Result
 from nasearch.api.errors import ConfigError
 from nasearch.evaluation.profiling import count_flops, count_params
 from nasearch.evaluation.resources import check_device, check_threads, resolve_device, threads
@@ -26,7 +26,7 @@ from nasearch.evaluation.resources import check_device, check_threads, resolve_d
 METRICS = ("latency_ms", "latency_iqr_ms", "params", "flops")
 
 
-def _positive_int(name: str, value: Any) -> int:
+def _positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"LatencyEvaluator option {name} must be a positive integer, got {value!r}")
     return value
@@ -40,7 +40,7 @@ class LatencyEvaluator(Evaluator):
 
     def __init__(
         self,
-        space: Any,
+        space: AnySpace,
         batch_size: int = 1,
         input_shape: Sequence[int] = (3, 32, 32),
         num_classes: int = 10,

@@ -7,33 +7,26 @@ cancelled (its worker killed) and comes back as ``timeout``."""
 from __future__ import annotations
 
 import signal
+import subprocess
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
-from nasearch.api import Result
+import numpy as np
+
+from nasearch.api import Evaluator, FitsAndPredicts, Result
 from nasearch.api.errors import ConfigError, Terminated
+from nasearch.api.graph import ArchGraph
+from nasearch.api.pool import Fitter, Outcome, WorkerPool
 from nasearch.search.dashboard import with_times
 from nasearch.search.failures import CRASH, LOST, SETUP, TIMEOUT, classify
 
-
-@dataclass
-class Outcome:
-    """One finished evaluation: the result, or the error text and kind when it failed."""
-
-    ticket: int
-    arch: Hashable
-    result: Result | None
-    error: str | None
-    wall_seconds: float
-    #: failure kind (``nasearch.search.failures``) when it failed
-    kind: str | None = None
-    #: the Ray node that ran it (None for the serial backend)
-    node: str | None = None
+if TYPE_CHECKING:
+    from ray import ObjectRef
 
 
 class _EvaluationTimeout(BaseException):
@@ -45,7 +38,10 @@ def _timeout_text(timeout_s: float, where: str) -> str:
     return f"timed out after {timeout_s:g} s (parallel.timeout_s); {where}"
 
 
-def _check_result(result: Any, evaluator: Any) -> Result:
+__all__ = ["BACKENDS", "Outcome", "RayPool", "SerialPool", "WorkerPool", "make_pool"]
+
+
+def _check_result(result: object, evaluator: object) -> Result:
     if not isinstance(result, Result):
         raise TypeError(
             f"{type(evaluator).__name__}.evaluate returned {type(result).__name__}, expected "
@@ -71,8 +67,7 @@ class SerialPool:
 
     backend = "serial"
 
-    def __init__(self, evaluator: Any, workers: int = 1, timeout_s: float | None = None,
-                 isolate: bool = False) -> None:
+    def __init__(self, evaluator: Evaluator, timeout_s: float | None = None, isolate: bool = False) -> None:
         self.evaluator = evaluator
         self.capacity = 1
         self.timeout_s = timeout_s
@@ -103,7 +98,7 @@ class SerialPool:
         start, started_at = time.perf_counter(), time.time()
         kind = None
         alarm = bool(self.timeout_s) and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-        previous: Any = None
+        previous: signal.Handlers | Callable[[int, FrameType | None], object] | int | None = None
         try:
             if alarm:
                 previous = signal.signal(signal.SIGALRM, _raise_timeout)
@@ -138,7 +133,7 @@ class SerialPool:
         self.eval_seconds += wall
         return Outcome(ticket, arch, result, error, wall, kind)
 
-    def fitter(self) -> None:
+    def fitter(self) -> Fitter | None:
         """Surrogates fit in the driver with the serial backend."""
         return None
 
@@ -148,16 +143,18 @@ class SerialPool:
 
 #: evaluators already unpickled in this (worker) process, by pool token: a worker loads the
 #: benchmark tables or datasets of an evaluator once, not once per task
-_WORKER_EVALUATORS: dict[str, Any] = {}
+_WORKER_EVALUATORS: dict[str, Evaluator] = {}
 
 
-def _raise_timeout(*_: Any) -> None:
+def _raise_timeout(*_: object) -> None:
     raise _EvaluationTimeout()
 
 
-def _remote_evaluate(
-    token: str, payload: bytes, arch: Hashable
-) -> tuple[Result | None, str | None, str | None, float, str | None]:
+#: what a Ray evaluation task returns: ``(result, error, kind, seconds, node id)``
+_Returned = tuple[Result | None, str | None, str | None, float, str | None]
+
+
+def _remote_evaluate(token: str, payload: bytes, arch: Hashable) -> _Returned:
     """Body of the Ray task: ``(result, error, kind, seconds, node id)``. Evaluator errors are
     returned, not raised (so Ray does not retry them); an evaluator that cannot be unpickled on
     this worker is a set-up failure."""
@@ -188,7 +185,7 @@ def _remote_evaluate(
             time.perf_counter() - start, node
 
 
-def _remote_fit(member: Any, graphs: list[Any], y: Any) -> Any:
+def _remote_fit(member: FitsAndPredicts, graphs: list[ArchGraph], y: np.ndarray) -> FitsAndPredicts:
     """Ray task: fit one surrogate member on the worker (its GPU when it has one) and return it.
     Torch predictors move their module back to the CPU after fitting, so the driver can unpickle
     the result without a GPU."""
@@ -212,7 +209,7 @@ class RayPool:
 
     def __init__(
         self,
-        evaluator: Any,
+        evaluator: Evaluator,
         workers: int = 2,
         address: str | None = None,
         num_cpus: float = 1.0,
@@ -233,7 +230,7 @@ class RayPool:
         self.timeout_s = timeout_s
         self._log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
         self._started = False
-        self._watchdog: Any = None
+        self._watchdog: subprocess.Popen[bytes] | None = None
         if not ray.is_initialized():
             kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": True,
                                       "logging_level": "ERROR", "configure_logging": True}
@@ -257,7 +254,7 @@ class RayPool:
                 self._watchdog = ray_runtime.start_watchdog()
         self._nodes = ray_runtime.NodeWatch(ray, self._log, max_retries)
         self.surrogate_resources = dict(surrogate_resources) if surrogate_resources else None
-        self._tasks: dict[Any, tuple[int, Hashable, float]] = {}
+        self._tasks: dict[ObjectRef[_Returned], tuple[int, Hashable, float]] = {}
         try:
             if self.surrogate_resources:
                 self._check_resources(self.surrogate_resources, "parallel.surrogate_resources")
@@ -289,7 +286,7 @@ class RayPool:
                     f"{float(have.get(ray_name, 0)):g}; lower it or start Ray where {ray_name}s are"
                 )
 
-    def fitter(self) -> Any:
+    def fitter(self) -> Fitter | None:
         """A surrogate fitter that trains every member as a Ray task with ``surrogate_resources``
         (members of an ensemble in parallel), or None when none were configured."""
         if not self.surrogate_resources:
@@ -301,9 +298,10 @@ class RayPool:
             max_retries=1,
         )
 
-        def fit_on_workers(members: list[Any], graphs: list[Any], y: Any) -> list[Any]:
+        def fit_on_workers(members: list[FitsAndPredicts], graphs: list[ArchGraph],
+                           y: np.ndarray) -> list[FitsAndPredicts]:
             graphs_ref, y_ref = ray.put(graphs), ray.put(y)
-            fitted: list[Any] = ray.get([remote.remote(m, graphs_ref, y_ref) for m in members])
+            fitted: list[FitsAndPredicts] = ray.get([remote.remote(m, graphs_ref, y_ref) for m in members])
             return fitted
 
         return fit_on_workers
@@ -326,8 +324,8 @@ class RayPool:
             return []
         ray = self._ray
         start = time.perf_counter()
-        done: list[Any] = []
-        expired: list[Any] = []
+        done: list[ObjectRef[_Returned]] = []
+        expired: list[ObjectRef[_Returned]] = []
         while not done and not expired:
             now = time.perf_counter()
             step = 2.0  # look at the nodes at least this often
@@ -385,10 +383,10 @@ class RayPool:
 
 
 #: backend name -> pool class
-BACKENDS: dict[str, Callable[..., Any]] = {"serial": SerialPool, "ray": RayPool}
+BACKENDS: dict[str, type[WorkerPool]] = {"serial": SerialPool, "ray": RayPool}
 
 
-def make_pool(evaluator: Any, backend: str = "ray", **options: Any) -> Any:
+def make_pool(evaluator: Evaluator, backend: str = "ray", **options: Any) -> WorkerPool:
     """The pool for ``backend`` ('ray' or 'serial'), given the ``parallel`` config options."""
     if backend not in BACKENDS:
         raise ConfigError(f"parallel.backend: unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")

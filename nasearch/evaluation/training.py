@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nasearch.api import BuildsNetwork, Evaluator, Result
+from nasearch.api import AnySpace, BuildsNetwork, Evaluator, Result
 from nasearch.api.errors import ConfigError
 from nasearch.evaluation.datasets import ImageDataset, Split, dataset_loader, load_dataset
 from nasearch.evaluation.latency import LatencyEvaluator
@@ -27,14 +27,14 @@ from nasearch.evaluation.profiling import count_flops, count_params
 from nasearch.evaluation.resources import check_device, check_threads, resolve_device, threads
 
 #: datasets loaded in this process, keyed by (name, options): Ray workers reuse them across trials
-_DATA_CACHE: dict[tuple[str, tuple[tuple[str, Any], ...]], ImageDataset] = {}
+_DATA_CACHE: dict[tuple[str, tuple[tuple[str, str], ...]], ImageDataset] = {}
 _DATA_CACHE_SIZE = 2
 
 #: the metrics every evaluation reports (``latency_ms`` too when the latency option is set)
 METRICS = ("valid_accuracy", "valid_loss", "test_accuracy", "train_loss", "train_seconds", "params", "flops")
 
 
-def cached_dataset(name: str, options: Mapping[str, Any]) -> ImageDataset:
+def cached_dataset(name: str, options: Mapping[str, object]) -> ImageDataset:
     """``load_dataset`` memoised per process (a worker loads CIFAR-10 once, not once per trial)."""
     key = (name, tuple(sorted((k, repr(v)) for k, v in options.items())))
     if key not in _DATA_CACHE:
@@ -68,7 +68,7 @@ class TrainingEvaluator(Evaluator):
 
     def __init__(
         self,
-        space: Any,
+        space: AnySpace,
         epochs: int = 3,
         dataset: str = "digits",
         data_path: str | None = None,

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.api import Optimizer, Result, has_capability
+from nasearch.api import AnySpace, Optimizer, Result, has_capability
 from nasearch.api.errors import ConfigError
 
 
@@ -66,7 +66,7 @@ class SpaceOptimizer(Optimizer):
     #: the space capabilities the optimizer needs besides the required ones (keys of ``nasearch.api.CAPABILITIES``)
     requires: tuple[str, ...] = ()
 
-    def __init__(self, space: Any, objectives: Any = "objective", seed: int = 0) -> None:
+    def __init__(self, space: AnySpace, objectives: Any = "objective", seed: int = 0) -> None:
         self.space = space
         self.objectives = as_objectives(objectives)
         if len(self.objectives) > 1 and not self.multi_objective:
@@ -115,7 +115,7 @@ class SpaceOptimizer(Optimizer):
         self._observe(arch, scores)
 
     # --- exact resume ---------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
+    def state_dict(self) -> dict[str, object]:
         """What a replay of the told results cannot rebuild, as JSON: the RNG stream, plus what
         subclasses add (``_state``). Resume tells the stored results, then loads this."""
         return {"rng": rng_state(self.rng), **self._state()}
@@ -126,7 +126,7 @@ class SpaceOptimizer(Optimizer):
             set_rng_state(self.rng, state["rng"])
         self._load_state(state)
 
-    def _state(self) -> dict[str, Any]:
+    def _state(self) -> dict[str, object]:
         """Hook: subclasses' ask-side state (JSON; architectures as ``space.to_str``)."""
         return {}
 
@@ -179,16 +179,19 @@ class SpaceOptimizer(Optimizer):
 def rng_state(rng: np.random.Generator) -> dict[str, Any]:
     """A numpy Generator's bit-generator state as JSON (PCG64's 128-bit words as strings, which
     any JSON reader keeps exact)."""
-    state: dict[str, Any] = _ints_to_str(rng.bit_generator.state)
+    state = _ints_to_str(rng.bit_generator.state)
+    assert isinstance(state, dict)  # the bit generator's state is a dict
     return state
 
 
 def set_rng_state(rng: np.random.Generator, state: dict[str, Any]) -> None:
     """Put ``rng`` back into a state from ``rng_state``."""
-    rng.bit_generator.state = _str_to_ints(state)
+    restored = _str_to_ints(state)
+    assert isinstance(restored, dict)  # a dict in, a dict out
+    rng.bit_generator.state = restored
 
 
-def _ints_to_str(value: Any) -> Any:
+def _ints_to_str(value: object) -> object:
     if isinstance(value, dict):
         return {k: _ints_to_str(v) for k, v in value.items()}
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and abs(int(value)) >= 2**53:
@@ -198,7 +201,7 @@ def _ints_to_str(value: Any) -> Any:
     return value
 
 
-def _str_to_ints(value: Any) -> Any:
+def _str_to_ints(value: object) -> object:
     if isinstance(value, dict):
         if set(value) == {"int"}:
             return int(value["int"])

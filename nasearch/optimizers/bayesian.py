@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.api import MeanStd
+from nasearch.api import AnySpace, MeanStd
 from nasearch.api.errors import ConfigError
 from nasearch.optimizers.surrogate import SurrogateOptimizer, has_uncertainty, select_pareto
 
@@ -47,7 +47,7 @@ class BayesianOptimization(SurrogateOptimizer):
 
     def __init__(
         self,
-        space: Any,
+        space: AnySpace,
         objectives: Any = "objective",
         seed: int = 0,
         *,

@@ -6,6 +6,7 @@ from collections import deque
 from collections.abc import Hashable, Sequence
 from typing import Any
 
+from nasearch.api import AnySpace
 from nasearch.api.errors import ConfigError
 from nasearch.optimizers.base import SpaceOptimizer
 
@@ -20,7 +21,7 @@ class RegularizedEvolution(SpaceOptimizer):
 
     def __init__(
         self,
-        space: Any,
+        space: AnySpace,
         objectives: Any = "objective",
         seed: int = 0,
         population_size: int = 30,

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from nasearch.api import AnySpace
 from nasearch.api.errors import ConfigError
 from nasearch.optimizers.base import SpaceOptimizer
 
@@ -27,7 +28,7 @@ class ParetoMutation(SpaceOptimizer):
 
     def __init__(
         self,
-        space: Any,
+        space: AnySpace,
         objectives: Any = "objective",
         seed: int = 0,
         num_init: int = 10,

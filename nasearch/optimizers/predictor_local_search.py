@@ -4,8 +4,9 @@ ranks them, and fall back to predictor-guided evolution once the neighbourhood i
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, cast
 
+from nasearch.api import AnySpace, Neighbours
 from nasearch.api.errors import ConfigError
 from nasearch.optimizers.predictor_evolution import PredictorEvolution
 
@@ -28,7 +29,7 @@ class PredictorLocalSearch(PredictorEvolution):
 
     def __init__(
         self,
-        space: Any,
+        space: AnySpace,
         objectives: Any = "objective",
         seed: int = 0,
         *,
@@ -46,7 +47,7 @@ class PredictorLocalSearch(PredictorEvolution):
         pool: list[Hashable] = []
         keys: set[str] = set()
         for incumbent in self._parents()[: self.num_incumbents]:
-            for arch in self.space.neighbours(incumbent):
+            for arch in cast("Neighbours[Hashable]", self.space).neighbours(incumbent):  # ``requires`` checked it
                 key = self.space.key(arch)
                 if key in self.seen or key in keys:
                     continue

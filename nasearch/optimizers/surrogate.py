@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from nasearch.api import FitsAndPredicts, MeanStd, PredictsStd
+from nasearch.api import AnySpace, ArchGraph, FitsAndPredicts, Fitter, MeanStd, PredictsStd
 from nasearch.api.errors import ConfigError
 from nasearch.api.space_calls import to_graph
 from nasearch.optimizers.base import SpaceOptimizer
@@ -64,11 +64,7 @@ def make_predictor(spec: Any, seed: int | None = None) -> Any:
     return PREDICTORS.create(name, **options)
 
 
-#: fits a list of fresh predictors on the same data and returns them fitted (in the same order)
-Fitter = Callable[[list[Any], list[Any], np.ndarray], list[Any]]
-
-
-def fit_here(members: list[Any], graphs: list[Any], y: np.ndarray) -> list[Any]:
+def fit_here(members: list[FitsAndPredicts], graphs: list[ArchGraph], y: np.ndarray) -> list[FitsAndPredicts]:
     """The default fitter: fit each member in turn in this process."""
     for member in members:
         member.fit(graphs, y)
@@ -100,13 +96,13 @@ class Surrogate:
         self.spec = spec
         self.seed = seed
         self.ensemble_size = ensemble_size
-        self.members: list[Any] = []
+        self.members: list[FitsAndPredicts] = []
         self.fit_seconds = 0.0
         self.predict_seconds = 0.0
         self.fits = 0
         self.fitter: Fitter = fit_here
 
-    def fit(self, graphs: Sequence[Any], y: Sequence[float]) -> None:
+    def fit(self, graphs: Sequence[ArchGraph], y: Sequence[float]) -> None:
         """Refit from scratch on ``graphs`` and higher-is-better scores ``y``."""
         start = time.perf_counter()
         target = np.asarray(y, dtype=float)
@@ -120,7 +116,7 @@ class Surrogate:
         self.fit_seconds += time.perf_counter() - start
         self.fits += 1
 
-    def predict(self, graphs: Sequence[Any]) -> MeanStd:
+    def predict(self, graphs: Sequence[ArchGraph]) -> MeanStd:
         """Mean and (ensemble or model) standard deviation; std is None when unavailable."""
         start = time.perf_counter()
         graphs = list(graphs)
@@ -151,7 +147,7 @@ class SurrogateOptimizer(SpaceOptimizer):
 
     def __init__(
         self,
-        space: Any,
+        space: AnySpace,
         objectives: Any = "objective",
         seed: int = 0,
         *,
@@ -182,9 +178,9 @@ class SurrogateOptimizer(SpaceOptimizer):
         self.random_candidates = random_candidates
         self.max_edits = max_edits
         self.queue: list[Hashable] = []
-        self._graphs: dict[str, Any] = {}
+        self._graphs: dict[str, ArchGraph] = {}
 
-    def _state(self) -> dict[str, Any]:
+    def _state(self) -> dict[str, object]:
         return {"queue": [self.space.to_str(a) for a in self.queue], "fits": [s.fits for s in self.surrogates]}
 
     def _load_state(self, state: dict[str, Any]) -> None:
@@ -197,7 +193,7 @@ class SurrogateOptimizer(SpaceOptimizer):
         for surrogate in self.surrogates:
             surrogate.fitter = fitter
 
-    def _graph(self, arch: Hashable) -> Any:
+    def _graph(self, arch: Hashable) -> ArchGraph:
         # by the exact cell, not its isomorphism key: an isomorph seen earlier (a candidate never
         # evaluated) must not lend its graph, or what the surrogate sees depends on past candidates
         key = self.space.to_str(arch)

@@ -23,21 +23,38 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, Protocol
 
-from nasearch.api import Result
+from nasearch.api import AnySpace, Optimizer, Result
 from nasearch.api.errors import ConfigError
 from nasearch.api.fidelity import Job, MultiFidelity
+from nasearch.config.run_schema import Block, RunConfig
 from nasearch.evaluation.simclock import SimulatedClock
 from nasearch.schedulers.config import build_scheduler
 from nasearch.schedulers.store import SUMMARY_ATTR, TrialStore, fkey, stored_result
 from nasearch.search.report import SeedReport, fill_report
-from nasearch.search.trajectory import Incumbent
+from nasearch.search.tracking import StudyTracker
+from nasearch.search.trajectory import Incumbent, OptimumTarget
 
 
-def scheduler_of(ctx: Any, block: Any) -> Any:
+class RunParts(Protocol):
+    """What this loop reads of the run's shared parts (``nasearch.search.loop.SearchContext``)."""
+
+    cfg: RunConfig
+    space: AnySpace
+    test_metric: str | None
+    reference: list[float] | None
+
+    @property
+    def target(self) -> OptimumTarget:
+        """What "found the optimum" means in this run."""
+        ...
+
+
+def scheduler_of(ctx: RunParts, block: Block) -> Block | None:
     """The scheduler block that applies to an optimizer block (its own, else the run's), or None."""
-    return getattr(block, "scheduler", None) or getattr(ctx.cfg, "scheduler", None)
+    found: Block | None = getattr(block, "scheduler", None) or getattr(ctx.cfg, "scheduler", None)
+    return found
 
 
 def _event(result: Result | None, error: str | None, metric: str, start: float, end: float) -> dict[str, Any]:
@@ -55,7 +72,7 @@ def _event(result: Result | None, error: str | None, metric: str, start: float, 
     return out
 
 
-def run_scheduled(ctx: Any, block: Any, seed: int, optimizer: Any, tracker: Any) -> SeedReport:
+def run_scheduled(ctx: RunParts, block: Block, seed: int, optimizer: Optimizer, tracker: StudyTracker) -> SeedReport:
     """One study under a scheduler (see the module docstring)."""
     from nasearch.search.parts import build_evaluator
 
@@ -70,6 +87,7 @@ def run_scheduled(ctx: Any, block: Any, seed: int, optimizer: Any, tracker: Any)
         raise ConfigError(f"{where}: schedulers rank cells by one objective; this run has {len(tracker.objectives)}")
     metric, maximize = tracker.objectives[0]
     sched_block = scheduler_of(ctx, block)
+    assert sched_block is not None  # the search loop hands only scheduled studies here
     scheduler = build_scheduler(sched_block, space, seed, list(evaluator.fidelities()), maximize, where)
     workers = int(cfg.parallel.workers)
     store = TrialStore(tracker, space)

@@ -15,11 +15,14 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from nasearch.api import CategoricalEncoding, Result
+from nasearch.api import AnySpace, CategoricalEncoding, Result
 from nasearch.data.safeio import storage_errors
-from nasearch.search.tracking import COMPLETE, Record
+from nasearch.search.tracking import COMPLETE, Record, StudyTracker
+
+if TYPE_CHECKING:
+    from optuna.distributions import BaseDistribution
 
 #: the trial user attribute holding a cell's results per fidelity
 FIDELITIES_ATTR = "fidelities"
@@ -61,14 +64,14 @@ def stored_result(event: dict[str, Any]) -> Result | None:
 class TrialStore:
     """Reads and writes the multi-fidelity trials of one study (through a ``StudyTracker``)."""
 
-    def __init__(self, tracker: Any, space: Any) -> None:
+    def __init__(self, tracker: StudyTracker, space: AnySpace) -> None:
         self.tracker = tracker
         self.study = tracker.study
         self.storage = self.study._storage
         self.study_id = self.study._study_id
         self.space = space
         self.cells: dict[str, Cell] = {}
-        self._distributions: dict[str, Any] | None = None
+        self._distributions: dict[str, BaseDistribution] | None = None
         if isinstance(space, CategoricalEncoding):
             from optuna.distributions import CategoricalDistribution
 
@@ -105,7 +108,8 @@ class TrialStore:
             events[fkey(fidelity)] = event
             steps = {int(round(float(f))): float(e["value"]) for f, e in events.items()
                      if e.get("value") is not None and math.isfinite(e["value"])}
-            params = self.space.to_categorical(arch) if self._distributions else None
+            encoding = cast("CategoricalEncoding[Hashable]", self.space)  # when it has distributions
+            params = dict(encoding.to_categorical(arch)) if self._distributions else None
             trial = optuna.trial.create_trial(
                 state=optuna.trial.TrialState.RUNNING, params=params, distributions=self._distributions,
                 user_attrs={"arch": self.space.to_str(arch), "key": key, FIDELITIES_ATTR: events},
@@ -159,7 +163,7 @@ class TrialStore:
                       sum(float(e.get("cost_seconds", 0.0)) for e in cell.events.values()), None,
                       {FIDELITY_ATTR: float(top)})
 
-    def set_summary(self, summary: dict[str, Any]) -> None:
+    def set_summary(self, summary: dict[str, object]) -> None:
         """The search's multi-fidelity summary as a study user attribute (read by ``nasearch run``)."""
         with storage_errors(f"storage {self.tracker.url}", "record a summary in"):
             self.study.set_user_attr(SUMMARY_ATTR, summary)

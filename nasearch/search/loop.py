@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from nasearch.api import UsesFitter
+from nasearch.api import StartHook, UsesFitter, WorkerPool
 from nasearch.api.errors import ConfigError, Terminated
 from nasearch.config.run_schema import Block, RunConfig, load_run_config, to_dict
 from nasearch.search import interrupts
@@ -139,7 +139,7 @@ class SearchContext:
 
     cfg: RunConfig
     space: Any
-    pool: Any
+    pool: WorkerPool
     objectives: list[tuple[str, bool]]
     #: the benchmark's optimum as recorded in run.json (value, key, cell, test value), if known
     optimum: dict[str, Any]
@@ -407,7 +407,7 @@ def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Any, tracke
         report.stopped = "interrupted"
         raise
     finally:
-        if marker is not None:  # unwound (Ctrl-C, an error): not the cell's doing
+        if marker is not None and isinstance(pool, StartHook):  # unwound (Ctrl-C, an error): not the cell's doing
             marker.clear()
             pool.on_start = None
         if bar is not None:
@@ -432,7 +432,7 @@ def in_flight_marker(ctx: SearchContext, tracker: StudyTracker, optimizer: Any) 
     session died evaluating, and record each cell before it starts (``nasearch.search.inflight``)."""
     from nasearch.search import inflight, resume
 
-    if ctx.run_dir is None or not hasattr(ctx.pool, "on_start"):
+    if ctx.run_dir is None or not isinstance(ctx.pool, StartHook):
         return None
     marker = inflight.InFlight(ctx.run_dir, tracker.name)
     inflight.record_left_over(marker, tracker, ctx.space, ctx.cfg.parallel.cell_tries)

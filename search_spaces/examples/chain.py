@@ -34,7 +34,7 @@ Block = tuple[str, int, int]
 Arch = tuple[Block, ...]
 
 
-class ChainSpace(SearchSpace):
+class ChainSpace(SearchSpace[Arch]):
     """Chains of ``depth`` blocks, each an op with a kernel size and a width."""
 
     name = "chain"

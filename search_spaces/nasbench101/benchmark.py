@@ -101,9 +101,9 @@ class NasBench101Benchmark(Benchmark):
                 raise DataError(f"official NB101 file {str(path)!r} (official_file) does not exist")
             return path
         for name in ("nasbench101_full", "nasbench101_108"):
-            path = self.sources.find_official(OFFICIAL_FILES[name].path)
-            if path is not None:
-                return path
+            found = self.sources.find_official(OFFICIAL_FILES[name].path)
+            if found is not None:
+                return found
         return None
 
     # --- index ----------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ def _try_cell(matrix: list[list[int]], ops: list[str]) -> Cell | None:
     return quick_cell(matrix, ops)
 
 
-class NasBench101Space(SearchSpace):
+class NasBench101Space(SearchSpace[Cell]):
     """The NAS-Bench-101 space; the benchmark and the row index load lazily."""
 
     name = "nasbench101"

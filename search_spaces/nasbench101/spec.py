@@ -63,7 +63,7 @@ class Cell:
 def _entry(value: Any) -> int:
     """An adjacency entry: exactly 0 or 1 (a number or bool; 0.9 or "1" is refused, not rounded)."""
     if isinstance(value, (bool, numbers.Real)) and not isinstance(value, str) and value in (0, 1):
-        return int(value)
+        return 1 if value == 1 else 0
     raise ArchError(f"an NB101 matrix entry must be 0 or 1, got {value!r}")
 
 

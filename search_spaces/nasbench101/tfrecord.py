@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -25,8 +25,11 @@ from nasearch.api.errors import DataError
 
 _MASK_DELTA = 0xA282EAD8
 
+_crc32c: Callable[[bytes], int]
 try:
-    from crc32c import crc32c as _crc32c
+    from crc32c import crc32c as _fast_crc32c
+
+    _crc32c = _fast_crc32c
 except ImportError:  # pragma: no cover - exercised only without the package
     _TABLE = []
     for _i in range(256):
@@ -35,11 +38,13 @@ except ImportError:  # pragma: no cover - exercised only without the package
             _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
         _TABLE.append(_c)
 
-    def _crc32c(data: bytes) -> int:
+    def _table_crc32c(data: bytes) -> int:
         crc = 0xFFFFFFFF
         for b in data:
             crc = _TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
         return crc ^ 0xFFFFFFFF
+
+    _crc32c = _table_crc32c
 
 
 def crc32c(data: bytes) -> int:
@@ -160,7 +165,7 @@ class ModelMetrics:
                 ev = EvaluationData()
                 for n2, v2 in _fields(value):
                     if n2 in _EVAL_FIELDS:
-                        setattr(ev, _EVAL_FIELDS[n2], float(v2))  # type: ignore[arg-type]
+                        setattr(ev, _EVAL_FIELDS[n2], float(v2))
                     elif n2 == 6 and isinstance(v2, bytes):
                         ev.checkpoint_path = v2.decode("utf-8", "replace")
                 out.evaluation_data.append(ev)

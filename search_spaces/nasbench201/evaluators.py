@@ -28,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,6 +37,9 @@ from nasearch.api.errors import ArchError, ConfigError, suggest
 from nasearch.data import cache_check
 from nasearch.data.sources import cache_dir
 from nasearch.evaluation.benchmark import BenchmarkEvaluator
+
+if TYPE_CHECKING:
+    from nasearch.search_spaces.nasbench201.space import NasBench201Space
 
 #: how the search's latency objective is computed
 LATENCY_SOURCES = ("zero_shot", "true", "params")
@@ -161,6 +164,9 @@ class HardwareAwareEvaluator(BenchmarkEvaluator):
     ``references``: with ``latency: zero_shot``, also run these (oracle ``true``, proxy ``params``)
     and report their hypervolumes under the true latency.
     """
+
+    #: an NB201 space: its benchmark maps a cell to its table row (``index``)
+    space: NasBench201Space
 
     def __init__(
         self,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -34,7 +34,15 @@ from nasearch.data.devices import DeviceSpec, load_devices
 #: the estimator a ``hardware_aware`` run uses when ``latency_model`` names none
 DEFAULT_ESTIMATOR = "geomean"
 
-LATENCY_MODELS = Registry(
+class LatencyModel(Protocol):
+    """What a latency estimator offers: the target's latency (ms) of every cell of ``task``."""
+
+    def estimate(self, task: LatencyTask) -> np.ndarray:
+        """Latency (ms) on the target of every NB201 cell, in the space's enumeration order."""
+        ...
+
+
+LATENCY_MODELS: Registry[LatencyModel] = Registry(
     "latency model",
     "nasearch.latency_models",
     {

@@ -91,7 +91,7 @@ def str_to_arch(text: str) -> Arch:
     return tuple(ops)
 
 
-class NasBench201Space(SearchSpace):
+class NasBench201Space(SearchSpace[Arch]):
     """The 15,625 NAS-Bench-201 cells; official index order comes from the benchmark tables."""
 
     name = "nasbench201"
