@@ -48,10 +48,6 @@ EMBEDDED_TABLES: dict[str, tuple[str, str]] = {
     "nasbench101/naslib/zc_nasbench101.json": ("NAS-Bench-Suite-Zero sample via automl/NASLib", _APACHE),
 }  # fmt: skip
 
-#: per top folder: the prose files that travel with its tables
-NOTICE_FILES = ("PROVENANCE.md", "LICENSES.md")
-
-
 @dataclass(frozen=True)
 class EmbeddedTable:
     """One manifest entry: a table as stored in the package."""
