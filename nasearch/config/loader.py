@@ -10,6 +10,7 @@ against the constructor's signature by ``nasearch.config.options``.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import types
 import typing
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 import yaml
 
 from nasearch.api.errors import ConfigError, suggest
+from nasearch.config.module_paths import add_config_folder
 
 T = TypeVar("T")
 
@@ -140,8 +142,6 @@ def load_yaml(path: str | Path) -> tuple[dict[str, Any], Source]:
     data, node = safe_yaml(text, str(p))
     if data is None:
         data = {}
-    from nasearch.config.module_paths import add_config_folder
-
     add_config_folder(p)  # its "module:Class" paths resolve from its folder too
     if not isinstance(data, dict):
         raise ConfigError(f"{p}: the top level must be a mapping of keys, got {type(data).__name__}")
@@ -153,8 +153,6 @@ def load_yaml(path: str | Path) -> tuple[dict[str, Any], Source]:
 
 def apply_overrides(data: dict[str, Any], overrides: Sequence[str], source: Source | None = None) -> dict[str, Any]:
     """Apply ``dotted.key=value`` overrides (values parsed as YAML) to a copy of ``data``."""
-    import copy
-
     out = copy.deepcopy(data)
     for item in overrides:
         key, sep, raw = item.partition("=")

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import inspect
 import re
+import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from nasearch.api.errors import ConfigError, suggest
+from nasearch.api.errors import OptionError, suggest
+from nasearch.config.loader import Source, check_value
 
 
 def _kinds(function: Callable[..., Any]) -> set[Any]:
@@ -106,21 +108,19 @@ def declared_defaults(factory: Callable[..., Any]) -> dict[str, Any]:
 
 
 def check_options(factory: Callable[..., Any], options: Mapping[str, Any], what: str) -> None:
-    """Raise a ConfigError naming any key ``factory`` does not accept (with a suggestion)."""
+    """Raise an OptionError naming any key ``factory`` does not accept (with a suggestion)."""
     named, var_kw = accepted_options(factory)
     if var_kw:
         return
     for key in options:
         if key not in named:
-            raise ConfigError(
+            raise OptionError(
                 f"{what} has no option {key!r}{suggest(key, named)} (options: {', '.join(named) or 'none'})"
             )
 
 
 def _annotations(function: Callable[..., Any]) -> dict[str, Any]:
     """The evaluated annotations of ``function``'s parameters (``{}`` for one that cannot be resolved)."""
-    import typing
-
     try:
         return dict(typing.get_type_hints(function))
     except Exception:  # noqa: BLE001 - an unresolvable forward reference: try each one alone
@@ -158,8 +158,6 @@ def check_option_types(factory: Callable[..., Any], options: Mapping[str, Any], 
     """Raise a ConfigError when an option's value does not fit the constructor's annotation
     (``population_size: "thirty"`` for an ``int``), before anything is built. ``where(key)``
     names the option for the message (file, key and line)."""
-    from nasearch.config.loader import Source, check_value
-
     class _Where(Source):
         def where(self, key: str) -> str:  # "opt[0]" -> where("opt") + " (item [0])"
             top = re.split(r"[.\[]", key, maxsplit=1)[0]
@@ -173,9 +171,9 @@ def check_option_types(factory: Callable[..., Any], options: Mapping[str, Any], 
 
 
 def call_with_options(factory: Callable[..., Any], options: Mapping[str, Any], what: str) -> Any:
-    """``factory(**options)`` after checking the keys; a TypeError/ValueError names ``what``."""
+    """``factory(**options)`` after checking the keys; a TypeError/ValueError is an OptionError naming ``what``."""
     check_options(factory, options, what)
     try:
         return factory(**options)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{what}: {exc}") from exc
+        raise OptionError(f"{what}: {exc}") from exc

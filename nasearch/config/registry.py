@@ -9,6 +9,7 @@ A plug-in is checked against the registry's contract and a missing method is nam
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from functools import cache
 from importlib.metadata import entry_points
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 
 from nasearch.api.errors import RegistryError, suggest
 from nasearch.config.module_paths import import_module
+from nasearch.config.options import call_with_options
 
 T = TypeVar("T")
 
@@ -97,8 +99,6 @@ class Registry:
         """Raise a RegistryError naming every contract method ``obj`` lacks. The lookup is static
         (``inspect.getattr_static``): checking runs none of the object's own code, so a path to
         something that is not a plug-in (``ctypes:cdll``) is refused, not called."""
-        import inspect
-
         def has(method: str) -> bool:
             try:
                 return callable(inspect.getattr_static(obj, method))
@@ -115,8 +115,6 @@ class Registry:
 
     def create(self, name: str, **options: Any) -> Any:
         """Resolve ``name`` and call it with ``options`` (config blocks are constructor kwargs)."""
-        from nasearch.config.options import call_with_options
-
         return call_with_options(self.get(name), options, f"{self.kind} {name!r}")
 
 
@@ -137,8 +135,6 @@ def _import_path(path: str, what: str) -> Any:
     except Exception as exc:  # noqa: BLE001 - the module's own code failed while importing
         raise RegistryError(f"{what}: importing module {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
     obj: Any = module
-    import inspect
-
     for part in attr.split("."):
         try:
             obj = inspect.getattr_static(obj, part) if not inspect.ismodule(obj) else getattr(obj, part)
