@@ -12,7 +12,8 @@ data, and runs with different objectives are refused, not overlaid.
 from __future__ import annotations
 
 import argparse
-import json
+import io
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +22,11 @@ from typing import Any
 import numpy as np
 
 from nasearch.api.errors import ConfigError
+from nasearch.api.objective import stored_objectives
+from nasearch.data.safeio import make_dir, write_bytes, write_text
+from nasearch.search import run_record
 from nasearch.search.tracking import Record, load_study, read_records, study_names
-from nasearch.search.trajectory import Incumbent, OptimumTarget, replay
+from nasearch.search.trajectory import Incumbent, KnownOptimum, OptimumTarget, replay
 from nasearch.search.trajectory import queries_to_optimum as trajectory_queries_to_optimum
 
 
@@ -46,13 +50,9 @@ class StudyRun:
 
 def load_run(run_dir: str | Path) -> list[StudyRun]:
     """Every study of a run folder (read through its ``run.json``), in storage order."""
-    path = Path(run_dir) / "run.json"
-    if not path.is_file():
-        raise ConfigError(f"{str(run_dir)!r} is not a run folder written by `nasearch run` (no run.json)")
-    meta = json.loads(path.read_text())
-    url, name = meta["storage"], meta["name"]
+    record = run_record.read(Path(run_dir))
+    url, name, prefix, run_id = record.storage, record.name, record.prefix, record.run_id
     out = []
-    prefix, run_id = meta.get("study_prefix") or name, meta.get("run_id")
     for sname in study_names(url):
         if not sname.startswith(f"{prefix}/"):
             continue
@@ -60,13 +60,14 @@ def load_run(run_dir: str | Path) -> list[StudyRun]:
         attrs = study.user_attrs
         if run_id and attrs.get("run_id", run_id) != run_id:
             continue  # another run folder's study in a shared storage
-        objectives = attrs.get("objectives") or meta["objectives"]
+        objective = stored_objectives(attrs["objectives"])[0] if attrs.get("objectives") else record.objectives[0]
+        optimum = KnownOptimum.from_attrs(attrs)
         out.append(
             StudyRun(
                 run=name, label=str(attrs.get("label", "?")), seed=int(attrs.get("seed", 0)),
-                objective=objectives[0][0], maximize=bool(objectives[0][1]),
-                test_metric=attrs.get("test_metric"), optimum=attrs.get("optimum"),
-                optimum_key=attrs.get("optimum_key"), test_optimum=attrs.get("test_optimum"),
+                objective=objective.metric, maximize=objective.maximize,
+                test_metric=attrs.get("test_metric"), optimum=optimum.value,
+                optimum_key=optimum.key, test_optimum=optimum.test_value,
                 records=read_records(study), folder=str(run_dir),
             )
         )
@@ -75,7 +76,7 @@ def load_run(run_dir: str | Path) -> list[StudyRun]:
 
 def optimum_target(study: StudyRun) -> OptimumTarget:
     """What "found the optimum" means for ``study`` (see :mod:`nasearch.search.trajectory`)."""
-    return OptimumTarget(study.optimum, study.optimum_key, study.maximize)
+    return KnownOptimum(study.optimum, study.optimum_key).target(study.maximize)
 
 
 def trajectory(study: StudyRun) -> dict[str, np.ndarray]:
@@ -241,8 +242,6 @@ def colours(labels: list[str]) -> dict[str, Any]:
 
 def headless() -> None:
     """Draw off-screen (Agg) from the command line; leave a notebook's inline backend alone."""
-    import sys
-
     import matplotlib
 
     if "ipykernel" not in sys.modules:
@@ -320,8 +319,6 @@ def figure(studies: list[StudyRun], title: str = "") -> tuple[Any, Any]:
 def write_outputs(fig: Any, frame: Any, out_dir: Path, stem: str = "search_curves") -> tuple[Path, Path]:
     """Write ``<stem>.csv`` (tidy, per seed), ``<stem>_mean.csv`` (the per-query statistics) and ``<stem>.png``,
     each whole or not at all (temp file + rename; a full disk is one line, never a truncated file)."""
-    from nasearch.data.safeio import make_dir, write_bytes, write_text
-
     make_dir(out_dir)
     csv = out_dir / f"{stem}.csv"
     write_text(csv, frame.to_csv(index=False))
@@ -352,8 +349,6 @@ def overlay_stem(run_dirs: list[str]) -> str:
 
 def png_bytes(fig: Any, dpi: int = 110) -> bytes:
     """The figure as PNG bytes, rendered in memory (a full disk then fails the write, not the encoder)."""
-    import io
-
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()

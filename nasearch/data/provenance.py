@@ -17,6 +17,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import nasearch
+from nasearch.config.options import declared_defaults
+
 #: the columns / keys a traced row carries
 PROVENANCE_FIELDS = ("options", "options_hash", "version", "commit")
 #: hex digits of the options hash (48 bits: collisions among a project's configurations are negligible)
@@ -52,15 +55,11 @@ def resolved_options(factory: Callable[..., Any], options: Mapping[str, Any]) ->
     """``options`` on top of every default ``factory`` declares (what it really ran with): its
     constructor's keyword defaults, those of the bases it forwards ``**options`` to, and a class's
     ``option_defaults`` (``nasearch.config.options.declared_defaults``)."""
-    from nasearch.config.options import declared_defaults
-
     return {**declared_defaults(factory), **options}
 
 
 def package_version() -> str:
     """The installed nasearch version."""
-    import nasearch
-
     return str(getattr(nasearch, "__version__", "unknown"))
 
 

@@ -3,8 +3,8 @@
 An evaluation that raises is classified by its exception:
 
 - ``setup``: the evaluation could not run for a reason that would fail every cell alike: a
-  missing or damaged data file or benchmark table (``DataError``, ``OSError``), a bad option
-  (``ConfigError``), an import that fails (``ImportError``), or an evaluator that says so
+  missing or damaged data file or benchmark table (``DataError``, ``OSError``), a bad option or
+  hardware description (``ConfigError``: ``OptionError``, ``DeviceError``), an import that fails (``ImportError``), or an evaluator that says so
   (``SetupError``). The run stops at once with one line naming the cause; nothing is recorded.
 - ``cell``: anything else the evaluator raised for this cell, a result that is not a ``Result``,
   or a missing or non-finite objective (NaN). Recorded as a FAIL trial and never retried.

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from nasearch.api.errors import ConfigError, StorageError
+from nasearch.data.safeio import write_text
 
 FILE_NAME = "fingerprint.json"
 _UNSET = "(unset)"
@@ -90,8 +91,6 @@ class Pending:
         history = list(self.history)
         if self.diffs or self.code_changes:
             history.append({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "changes": self.diffs + self.code_changes})
-        from nasearch.data.safeio import write_text
-
         data: dict[str, Any] = {"digest": digest(self.values), "values": self.values, "history": history}
         if self.code is not None:
             data["code"] = self.code

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from nasearch.search.failures import CRASH
+from nasearch.search.resume import STATE_ATTR, TRIES_ATTR
 
 CRASH_TEXT = (
     "the run's process ended while evaluating this cell (the evaluator exited or crashed it, e.g. os._exit "
@@ -95,8 +96,6 @@ def record_left_over(marker: InFlight, tracker: Any, space: Any, max_tries: int)
             arch = space.from_str(left["arch"])
         except Exception:  # noqa: BLE001 - a cell of another space version: nothing to record
             return None
-        from nasearch.search.resume import STATE_ATTR, TRIES_ATTR
-
         attrs: dict[str, Any] = {"failure": CRASH, TRIES_ATTR: counts[key]}
         if left.get("optimizer_state") is not None:
             attrs[STATE_ATTR] = left["optimizer_state"]

@@ -9,6 +9,7 @@ the file system cannot lock, a lock naming a PID of this host that no longer run
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import os
 import socket
@@ -57,8 +58,6 @@ class RunLock:
 
     def acquire(self) -> RunLock:
         """Hold the lock, or raise RunLockedError naming the live holder."""
-        import fcntl
-
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:

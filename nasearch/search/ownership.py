@@ -15,13 +15,14 @@ trials (a zero-byte or replaced ``study.db``) while ``summary.json`` recorded so
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nasearch.api.errors import ConfigError, StorageError
+from nasearch.search import run_record
+from nasearch.search.report import previous_summary
 
 ID_ATTR = "run_id"
 FOLDER_ATTR = "run_folder"
@@ -41,13 +42,12 @@ class RunIdentity:
 
 def identity(run_dir: Path, run_name: str, storage: str | None) -> RunIdentity:
     """The folder's identity from its ``run.json`` (a new one for a new folder). Nothing is written."""
-    meta: dict[str, Any] = {}
-    path = run_dir / "run.json"
+    meta: dict[str, object] = {}
+    path = run_dir / run_record.FILE
     if path.is_file():
         try:
-            loaded = json.loads(path.read_text())
-            meta = loaded if isinstance(loaded, dict) else {}
-        except (OSError, ValueError) as exc:
+            meta = run_record.read_json(run_dir)
+        except ConfigError as exc:
             raise StorageError(f"{str(path)!r} is unreadable ({exc}); it names the run's studies") from None
     folder = str(run_dir.resolve())
     if meta.get(ID_ATTR):
@@ -90,8 +90,6 @@ def claim(study: Any, who: RunIdentity) -> None:
 def check_study_state(run_dir: Path, study: str, stored_trials: int, db_path: Path | None) -> None:
     """Refuse to start over when ``summary.json`` recorded trials of ``study`` that the storage no
     longer holds (a zero-byte, truncated or replaced database)."""
-    from nasearch.search.report import previous_summary
-
     before = previous_summary(run_dir).get(study)
     if not before:
         return
@@ -112,8 +110,6 @@ def check_database_file(run_dir: Path, url: str) -> None:
     path = Path(url[len("sqlite:///"):])
     if not path.is_file() or path.stat().st_size:
         return
-    from nasearch.search.report import previous_summary
-
     recorded = sum(int(r.get("queries") or 0) for r in previous_summary(run_dir).values())
     if recorded:
         raise StorageError(

@@ -23,6 +23,7 @@ import numpy as np
 
 from nasearch.api import StatefulOptimizer
 from nasearch.api.errors import ConfigError, NasearchError
+from nasearch.optimizers.base import rng_state, set_rng_state
 from nasearch.search.failures import RETRIED_ON_RESUME, failure_kind
 
 #: the trial user attribute holding the optimizer's state
@@ -34,8 +35,6 @@ TRIES_ATTR = "tries"
 def snapshot(optimizer: Any) -> dict[str, Any] | None:
     """The optimizer's resumable state: ``state_dict()`` when it has one, else the state of a
     numpy ``rng`` attribute (plug-ins), else None."""
-    from nasearch.optimizers.base import rng_state
-
     if isinstance(optimizer, StatefulOptimizer):
         return optimizer.state_dict()
     rng = getattr(optimizer, "rng", None)
@@ -46,8 +45,6 @@ def snapshot(optimizer: Any) -> dict[str, Any] | None:
 
 def restore(optimizer: Any, state: dict[str, Any]) -> None:
     """Load a ``snapshot`` into ``optimizer``."""
-    from nasearch.optimizers.base import set_rng_state
-
     if isinstance(optimizer, StatefulOptimizer):
         optimizer.load_state_dict(state)
         return

@@ -19,7 +19,7 @@ from typing import Any
 
 from nasearch.api import CategoricalEncoding, Result
 from nasearch.api.errors import ConfigError, StorageError, one_line
-from nasearch.data.safeio import storage_errors
+from nasearch.data.safeio import cause, storage_errors
 from nasearch.search.dashboard import intermediate_values, set_metric_names, stamp_times
 
 COMPLETE = "COMPLETE"
@@ -92,8 +92,6 @@ def open_storage(url: str) -> Any:
             if url.startswith("sqlite"):
                 _sqlite_wal(storage)
         except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises many kinds
-            from nasearch.data.safeio import cause
-
             raise StorageError(f"storage {url!r} cannot be opened: {cause(exc)}") from None
         _STORAGES[url] = storage
     return _STORAGES[url]
