@@ -17,7 +17,7 @@ import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +28,12 @@ from nasearch.search import run_record
 from nasearch.search.tracking import Record, load_study, read_records, study_names
 from nasearch.search.trajectory import Incumbent, KnownOptimum, OptimumTarget, replay
 from nasearch.search.trajectory import queries_to_optimum as trajectory_queries_to_optimum
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from numpy.typing import ArrayLike
 
 
 @dataclass
@@ -124,7 +130,7 @@ def line_labels(studies: list[StudyRun]) -> dict[tuple[str, str], str]:
             for s in studies}
 
 
-def tidy_rows(studies: list[StudyRun], labels: dict[tuple[str, str], str]) -> list[dict[str, Any]]:
+def tidy_rows(studies: list[StudyRun], labels: dict[tuple[str, str], str]) -> list[dict[str, object]]:
     """One row per (study, query): the per-seed table behind every curve."""
     rows = []
     for s in studies:
@@ -141,15 +147,15 @@ def tidy_rows(studies: list[StudyRun], labels: dict[tuple[str, str], str]) -> li
     return rows
 
 
-def _q25(x: Any) -> Any:
-    return x.quantile(0.25)
+def _q25(x: pd.Series) -> float:
+    return float(x.quantile(0.25))
 
 
-def _q75(x: Any) -> Any:
-    return x.quantile(0.75)
+def _q75(x: pd.Series) -> float:
+    return float(x.quantile(0.75))
 
 
-def aggregate(frame: Any) -> Any:
+def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
     """Per (optimizer, query) over seeds: median and interquartile range (what the figure draws),
     mean and std."""
     grouped = frame.groupby(["optimizer", "query"], sort=False)
@@ -214,7 +220,7 @@ def check_same_objective(studies: list[StudyRun]) -> None:
         )
 
 
-def panels(studies: list[StudyRun], stats: Any) -> list[tuple[str, str]]:
+def panels(studies: list[StudyRun], stats: pd.DataFrame) -> list[tuple[str, str]]:
     """``(column, y label)`` of each per-query panel that has data. Where the benchmark's optimum is
     known, regret leads (on a log scale: best-so-far accuracies squash into a flat line near the
     top) and stands for best-so-far; else best-so-far. Then the incumbent's test metric, if recorded."""
@@ -232,7 +238,7 @@ def panels(studies: list[StudyRun], stats: Any) -> list[tuple[str, str]]:
 BAND = "median over seeds; band: interquartile range"
 
 
-def colours(labels: list[str]) -> dict[str, Any]:
+def colours(labels: list[str]) -> dict[str, tuple[float, float, float, float]]:
     """One colour per line, the same in every panel (first-appearance order)."""
     import matplotlib
 
@@ -248,7 +254,7 @@ def headless() -> None:
         matplotlib.use("Agg")
 
 
-def _log_regret(ax: Any, values: Any) -> None:
+def _log_regret(ax: Axes, values: ArrayLike) -> None:
     """A symmetric log axis: regret spans decades, and 0 (optimum found) stays on the axis."""
     positive = np.asarray(values, dtype=float)
     positive = positive[np.isfinite(positive) & (positive > 0)]
@@ -257,7 +263,7 @@ def _log_regret(ax: Any, values: Any) -> None:
         ax.set_ylim(bottom=0.0)
 
 
-def figure(studies: list[StudyRun], title: str = "") -> tuple[Any, Any]:
+def figure(studies: list[StudyRun], title: str = "") -> tuple[Figure, pd.DataFrame]:
     """The search-curves figure and its tidy per-seed frame: one line per (run folder, optimizer),
     with one colour in every panel; median over seeds with an interquartile band (stays inside
     the values the seeds reached); steps, since best-so-far only changes when a query improves it.
@@ -316,7 +322,7 @@ def figure(studies: list[StudyRun], title: str = "") -> tuple[Any, Any]:
     return fig, frame
 
 
-def write_outputs(fig: Any, frame: Any, out_dir: Path, stem: str = "search_curves") -> tuple[Path, Path]:
+def write_outputs(fig: Figure, frame: pd.DataFrame, out_dir: Path, stem: str = "search_curves") -> tuple[Path, Path]:
     """Write ``<stem>.csv`` (tidy, per seed), ``<stem>_mean.csv`` (the per-query statistics) and ``<stem>.png``,
     each whole or not at all (temp file + rename; a full disk is one line, never a truncated file)."""
     make_dir(out_dir)
@@ -347,7 +353,7 @@ def overlay_stem(run_dirs: list[str]) -> str:
     return "search_curves+" + "+".join(Path(d).resolve().name for d in run_dirs[1:])
 
 
-def png_bytes(fig: Any, dpi: int = 110) -> bytes:
+def png_bytes(fig: Figure, dpi: int = 110) -> bytes:
     """The figure as PNG bytes, rendered in memory (a full disk then fails the write, not the encoder)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)

@@ -17,7 +17,6 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from nasearch.api.errors import ConfigError
 from nasearch.compare.api import compare
@@ -28,7 +27,7 @@ from nasearch.search.loop import run as run_loop
 from nasearch.search.results import RunResults, plot
 
 
-def run_config(config: str | os.PathLike[str] | Mapping[str, Any] | RunConfig,
+def run_config(config: str | os.PathLike[str] | Mapping[str, object] | RunConfig,
                overrides: Sequence[str] = ()) -> RunConfig:
     """A validated RunConfig from a YAML path, a mapping of the same keys or a RunConfig, with
     ``--set``-style ``overrides`` (``"budget.queries=50"``) applied."""
@@ -46,7 +45,7 @@ def run_config(config: str | os.PathLike[str] | Mapping[str, Any] | RunConfig,
     raise ConfigError(f"config must be a YAML path, a mapping or a RunConfig, got {type(config).__name__}")
 
 
-def run(config: str | os.PathLike[str] | Mapping[str, Any] | RunConfig, *, overrides: Sequence[str] = (),
+def run(config: str | os.PathLike[str] | Mapping[str, object] | RunConfig, *, overrides: Sequence[str] = (),
         out: str | os.PathLike[str] | None = None, progress: bool = True, allow_config_change: bool = False,
         retry_failed: bool = False, log: Callable[[str], None] | None = None) -> RunResults:
     """Run (or resume) a search, as ``nasearch run CONFIG [--set k=v ...] [--out DIR]`` does, and

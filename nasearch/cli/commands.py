@@ -56,7 +56,7 @@ def cli_query(args: argparse.Namespace) -> int:
     return 0
 
 
-def _json_default(value: Any) -> Any:
+def _json_default(value: object) -> object:
     if hasattr(value, "tolist"):
         return value.tolist()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")

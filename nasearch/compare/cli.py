@@ -6,7 +6,7 @@ import argparse
 import copy
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nasearch.api.errors import ConfigError
 from nasearch.compare.fitting import run_compare
@@ -17,6 +17,10 @@ from nasearch.config.loader import Source, apply_overrides, build_dataclass
 from nasearch.config.registry import PREDICTORS
 from nasearch.curves import headless
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+T = TypeVar("T")
 
 def plot_curves(rows: list[dict[str, Any]], path: Path, title: str = "") -> Path:
     """Write ``curves_figure`` of ``rows`` to ``path``."""
@@ -32,7 +36,7 @@ def plot_curves(rows: list[dict[str, Any]], path: Path, title: str = "") -> Path
 _RANGES = {"kendall_tau": (-1.0, 1.0), "mape": (0.0, None), "acc10": (0.0, 100.0)}
 
 
-def curves_figure(rows: list[dict[str, Any]], title: str = "") -> Any:
+def curves_figure(rows: list[dict[str, Any]], title: str = "") -> Figure:
     """Metric vs training size (log x), mean ± standard error over seeds, one line per predictor."""
     headless()
     import matplotlib.pyplot as plt
@@ -68,7 +72,7 @@ def curves_figure(rows: list[dict[str, Any]], title: str = "") -> Any:
     return fig
 
 
-def csv_list(text: str | None, cast: Callable[[str], Any], what: str) -> list[Any] | None:
+def csv_list(text: str | None, cast: Callable[[str], T], what: str) -> list[T] | None:
     """``--what a,b,c`` as a list of ``cast`` values (None when the flag is absent)."""
     if text is None:
         return None
@@ -78,7 +82,7 @@ def csv_list(text: str | None, cast: Callable[[str], Any], what: str) -> list[An
         raise ConfigError(f"--{what} {text!r}: expected a comma-separated list") from None
 
 
-def prepare_compare(config: str | Mapping[str, Any] | None = None, *, predictors: Sequence[str] | None = None,
+def prepare_compare(config: str | Mapping[str, object] | None = None, *, predictors: Sequence[str] | None = None,
                     sizes: Sequence[int] | None = None, seeds: Sequence[int] | None = None,
                     protocol: str | None = None, overrides: Sequence[str] = (),
                     out: str | Path | None = None) -> CompareJob:

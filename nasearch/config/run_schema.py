@@ -109,17 +109,17 @@ class _Schema:
     """The top-level keys as typed in YAML (blocks stay mappings until checked by registry)."""
 
     name: str
-    search_space: Any
-    evaluator: Any
-    optimizer: Any
+    search_space: object
+    evaluator: object
+    optimizer: object
     budget: Budget
-    seeds: Any = field(default_factory=lambda: [0])
+    seeds: object = field(default_factory=lambda: [0])
     parallel: Parallel = field(default_factory=Parallel)
     storage: str | None = None
     output: str | None = None
     data_dir: str | None = None
     reference_point: list[float] | None = None
-    scheduler: Any = None
+    scheduler: object = None
 
 
 def load_run_config(path: str, overrides: Sequence[str] = ()) -> RunConfig:
@@ -129,7 +129,7 @@ def load_run_config(path: str, overrides: Sequence[str] = ()) -> RunConfig:
     return parse_run_config(data, source)
 
 
-def parse_run_config(data: Mapping[str, Any], source: Source) -> RunConfig:
+def parse_run_config(data: Mapping[str, object], source: Source) -> RunConfig:
     """Validate a run mapping; every ConfigError names the file, key and line."""
     schema = build_dataclass(_Schema, data, source)
     if not schema.name or "/" in schema.name:
@@ -162,7 +162,7 @@ def parse_run_config(data: Mapping[str, Any], source: Source) -> RunConfig:
     )
 
 
-def _seeds(value: Any, source: Source) -> list[int]:
+def _seeds(value: object, source: Source) -> list[int]:
     if isinstance(value, int) and not isinstance(value, bool):
         if value < 1:
             raise ConfigError(f"{source.where('seeds')}: a seed count must be >= 1, got {value}")

@@ -60,7 +60,7 @@ class DeviceSpec:
         return self.kind
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any], what: str = "hardware description") -> DeviceSpec:
+    def from_mapping(cls, data: Mapping[str, object], what: str = "hardware description") -> DeviceSpec:
         """Build from a dict of attributes; a missing or non-numeric field is named."""
         missing = [f for f in (*TEXT_FIELDS, *NUMERIC_FIELDS) if f not in data and f != "batch_size"]
         if missing:
@@ -113,7 +113,7 @@ def device_names() -> list[str]:
     return list(load_devices())
 
 
-def resolve_device(hardware: Any) -> DeviceSpec:
+def resolve_device(hardware: object) -> DeviceSpec:
     """A table name, a ``latency/<name>`` metric, a dict of attributes or a spec -> a DeviceSpec."""
     if isinstance(hardware, DeviceSpec):
         return hardware

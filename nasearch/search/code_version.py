@@ -12,7 +12,6 @@ import sys
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, packages_distributions, version
 from pathlib import Path
-from typing import Any
 
 
 @lru_cache(maxsize=1)
@@ -40,7 +39,7 @@ def code_version(cls: type) -> str:
     return ", ".join(parts) or "unknown"
 
 
-def code_versions(**parts: Any) -> dict[str, str]:
+def code_versions(**parts: object) -> dict[str, str]:
     """``{part: "module:Class (version)"}`` of the given objects' classes (e.g. space=, evaluator=)."""
     out = {}
     for name, obj in parts.items():

@@ -45,9 +45,9 @@ class RunLock:
         self.path = Path(run_dir) / LOCK_NAME
         self._fd: int | None = None
         #: the previous holder when a stale lock was taken over (for a message)
-        self.took_over: dict[str, Any] | None = None
+        self.took_over: dict[str, object] | None = None
 
-    def _read(self, fd: int) -> dict[str, Any]:
+    def _read(self, fd: int) -> dict[str, object]:
         try:
             os.lseek(fd, 0, os.SEEK_SET)
             raw = os.read(fd, 4096).decode("utf-8", "replace")
@@ -96,7 +96,7 @@ class RunLock:
         return self
 
     @staticmethod
-    def _stale(holder: dict[str, Any]) -> bool:
+    def _stale(holder: dict[str, object]) -> bool:
         """A holder is stale when it names this host and a PID that no longer runs."""
         pid = holder.get("pid")
         return holder.get("host") == socket.gethostname() and isinstance(pid, int) and not _pid_alive(pid)

@@ -28,14 +28,14 @@ from typing import Any
 
 import yaml
 
-from nasearch.api import ReferenceScoring, UsesFitter
+from nasearch.api import Optimizer, ReferenceScoring, UsesFitter
 from nasearch.api.errors import ConfigError, Terminated
 from nasearch.api.objective import Objective
 from nasearch.config.blocks import Block
 from nasearch.config.run_schema import RunConfig, load_run_config, to_dict
 from nasearch.curves import load_run, plot
 from nasearch.data.safeio import make_dir, write_text
-from nasearch.evaluation.pool import make_pool
+from nasearch.evaluation import pool as evaluation_pool
 from nasearch.schedulers.loop import run_scheduled, scheduler_of, summary_lines
 from nasearch.search import inflight, interrupts, resume, run_record
 from nasearch.search.code_version import code_versions
@@ -131,7 +131,7 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _terminated(signum: int, _frame: Any) -> None:
+def _terminated(signum: int, _frame: object) -> None:
     """SIGTERM: unwind like Ctrl-C, so the pool, the local Ray and the run lock are released."""
     print("nasearch run: terminated (SIGTERM); completed evaluations are saved", file=sys.stderr, flush=True)
     raise Terminated(128 + signum)
@@ -197,7 +197,7 @@ def _run_locked(cfg: RunConfig, run_dir: Path, progress: bool, log: Callable[[st
     store_fingerprint()  # every check that can refuse the run has passed: now the folder's state is written
     _write_run_meta(cfg, run_dir, url, objectives, test_metric, optimum, reference, who)
     previous = previous_summary(run_dir)
-    pool = make_pool(evaluator, cfg.parallel.backend, **_pool_options(cfg, log))
+    pool = evaluation_pool.make_pool(evaluator, cfg.parallel.backend, **_pool_options(cfg, log))
     ctx = SearchContext(cfg, space, pool, objectives, optimum, test_metric, reference, progress, retry_failed,
                         run_dir=run_dir)
     reports: list[SeedReport] = []
@@ -250,13 +250,13 @@ def _pool_options(cfg: RunConfig, log: Callable[[str], None]) -> dict[str, Any]:
     return options
 
 
-def _check_fingerprint(cfg: RunConfig, run_dir: Path, evaluator: Any, objectives: Sequence[Objective],
-                       allow: bool, log: Callable[[str], None], space: Any = None) -> Callable[[], None]:
+def _check_fingerprint(cfg: RunConfig, run_dir: Path, evaluator: object, objectives: Sequence[Objective],
+                       allow: bool, log: Callable[[str], None], space: object = None) -> Callable[[], None]:
     """Refuse to resume a folder whose evaluations meant something else; return what stores the
     fingerprint (and logs an accepted change), called once no other check can refuse the run."""
     operational = tuple(getattr(evaluator, "operational_options", ()) or ())
     values = fingerprint(to_dict(cfg), objectives, operational)
-    old_config: dict[str, Any] | None = None
+    old_config: dict[str, object] | None = None
     old_objectives: list[Objective] | None = None
     config_path = run_dir / "config.yaml"
     if config_path.is_file():  # a folder written before fingerprints: compare with what it recorded
@@ -283,7 +283,7 @@ def _check_fingerprint(cfg: RunConfig, run_dir: Path, evaluator: Any, objectives
     return store
 
 
-def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Any, tracker: StudyTracker) -> SeedReport:
+def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Optimizer, tracker: StudyTracker) -> SeedReport:
     """One study: replay stored trials (retrying the cells that failed outside the cell), then
     the ask/evaluate/record/tell loop."""
     if scheduler_of(ctx, block) is not None:  # multi-fidelity: the scheduler's loop on the simulated clock
@@ -353,7 +353,7 @@ def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Any, tracke
                 if outcome.kind == SETUP:  # the set-up is broken, not this cell: record nothing
                     setup_failure = setup_failure or outcome
                     continue
-                user_attrs: dict[str, Any] = {}
+                user_attrs: dict[str, object] = {}
                 if outcome.result is None:
                     user_attrs["failure"] = outcome.kind or "cell"
                 if outcome.node:
@@ -405,7 +405,7 @@ def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Any, tracke
     return report
 
 
-def in_flight_marker(ctx: SearchContext, tracker: StudyTracker, optimizer: Any) -> Any:
+def in_flight_marker(ctx: SearchContext, tracker: StudyTracker, optimizer: object) -> inflight.InFlight | None:
     """For a pool that evaluates in the driver (``on_start``): count a try of the cell a previous
     session died evaluating, and record each cell before it starts (``nasearch.search.inflight``)."""
     if ctx.run_dir is None or not hasattr(ctx.pool, "on_start"):

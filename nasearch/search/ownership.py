@@ -18,10 +18,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nasearch.api.errors import ConfigError, StorageError
 from nasearch.search import run_record
+
+if TYPE_CHECKING:
+    import optuna
 from nasearch.search.report import previous_summary
 
 ID_ATTR = "run_id"
@@ -59,7 +62,7 @@ def identity(run_dir: Path, run_name: str, storage: str | None) -> RunIdentity:
     return RunIdentity(run_id, f"{run_name}@{run_id}" if shared else run_name, folder, True, False)
 
 
-def check_owner(study: Any, name: str, url: str, who: RunIdentity) -> None:
+def check_owner(study: optuna.Study, name: str, url: str, who: RunIdentity) -> None:
     """Refuse a study that holds trials another run folder wrote (nothing is written here)."""
     attrs = study.user_attrs
     owner = attrs.get(ID_ATTR)
@@ -80,7 +83,7 @@ def check_owner(study: Any, name: str, url: str, who: RunIdentity) -> None:
         )
 
 
-def claim(study: Any, who: RunIdentity) -> None:
+def claim(study: optuna.Study, who: RunIdentity) -> None:
     """Record this folder's identity in a study that passed :func:`check_owner`."""
     if study.user_attrs.get(ID_ATTR) != who.run_id:
         study.set_user_attr(ID_ATTR, who.run_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from nasearch.api import HasBenchmark, KnowsOptimum, MultiObjective
+from nasearch.api import HasBenchmark, KnowsOptimum, MultiObjective, Optimizer
 from nasearch.api.errors import ConfigError, DataError, NasearchError
 from nasearch.api.objective import Objective, stored_objectives
 from nasearch.config.blocks import Block
@@ -51,18 +51,19 @@ def evaluator_objectives(evaluator: object) -> list[Objective]:
     return [Objective(str(metric), bool(getattr(evaluator, "maximize", True)))]
 
 
-def evaluator_test_metric(evaluator: Any) -> str | None:
+def evaluator_test_metric(evaluator: object) -> str | None:
     """The metric recorded beside the objective for the incumbent (``Evaluator.test_metric``), if any."""
     value = getattr(evaluator, "test_metric", None)  # an attribute with a default, not a capability
     return str(value) if value else None
 
 
-def build_optimizer(block: Block, space: Any, objectives: Sequence[Objective], seed: int) -> Any:
+def build_optimizer(block: Block, space: Any, objectives: Sequence[Objective], seed: int) -> Optimizer:
     """The optimizer of one block, seeded."""
     options = dict(block.options)
     if block.surrogate is not None:  # the surrogate as the config resolved it (nasearch.config.surrogate)
         options["surrogate"] = block.surrogate
-    return OPTIMIZERS.create(block.name, space=space, objectives=objectives, seed=seed, **options)
+    optimizer: Optimizer = OPTIMIZERS.create(block.name, space=space, objectives=objectives, seed=seed, **options)
+    return optimizer
 
 
 def optimum_info(evaluator: object, space: Any, objectives: Sequence[Objective], log: Log) -> KnownOptimum:
@@ -99,7 +100,7 @@ def optimum_info(evaluator: object, space: Any, objectives: Sequence[Objective],
     return KnownOptimum.from_attrs(info)
 
 
-def reference_point(cfg: RunConfig, evaluator: Any, objectives: Sequence[Objective], log: Log) -> list[float] | None:
+def reference_point(cfg: RunConfig, evaluator: object, objectives: Sequence[Objective], log: Log) -> list[float] | None:
     """Hypervolume reference in maximise-space: the config's, else the benchmark's median cell in
     every objective (so the volume measures the front where it beats a typical cell; the worst
     cell of NB201 has 10% accuracy and ~0 ms latency, which makes every front look alike)."""

@@ -11,7 +11,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nasearch.api.errors import ConfigError
 from nasearch.api.objective import Objective
@@ -88,7 +88,7 @@ class RunResults:
         for s in self.runs:
             for query, rec in enumerate(s.records, start=1):
                 fidelity = rec.attrs.get("fidelity", default_fidelity)
-                row: dict[str, Any] = {
+                row: dict[str, object] = {
                     "optimizer": s.label, "seed": s.seed, "query": query, "trial": rec.number, "arch": rec.arch,
                     "key": rec.key, "state": rec.state,
                     **{m: rec.metrics.get(m, math.nan) for m in metrics},
@@ -132,7 +132,7 @@ class RunResults:
         return self.incumbents.set_index(["optimizer", "seed"])["queries_to_optimum"]
 
     @property
-    def summary(self) -> list[dict[str, Any]]:
+    def summary(self) -> list[dict[str, object]]:
         """The run's summary.json (one entry per optimizer and seed, with the session timings)."""
         path = self.run_dir / "summary.json"
         try:
