@@ -6,13 +6,15 @@ Every ``import`` in the package (function-local ones included) is read with ``as
 - the core (every other ``nasearch`` module) never imports a concrete space or predictor;
 - spaces and predictors never import each other, and no module imports another package's private
   (``_name``) objects; no core module imports another core module's private objects;
-- the core's module-level imports form no cycle (a function-local import of our own modules is not
-  how a cycle is hidden: the core keeps local imports for heavy third-party packages only).
+- the core's module-level imports form no cycle, and a function-local import in the core is of a
+  third-party package only (heavy ones, kept out of ``import nasearch``): never of our own modules or
+  the standard library, so no cycle hides behind one.
 """
 
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -183,6 +185,26 @@ def test_core_modules_use_only_each_others_public_names(module):
             assert not private, f"{module} imports private {private} from {imported}"
 
 
+def _local_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, top-level package) of every import inside a function (relative ones: ``nasearch``)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Import):
+                    found += [(inner.lineno, alias.name.split(".")[0]) for alias in inner.names]
+                elif isinstance(inner, ast.ImportFrom):
+                    found.append((inner.lineno, "nasearch" if inner.level else (inner.module or "").split(".")[0]))
+    return sorted(set(found))
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if not _within(m, PLUGINS)))
+def test_core_imports_its_own_and_standard_modules_at_module_level(module):
+    local = [(line, top) for line, top in _local_imports(MODULES[module])
+             if top == "nasearch" or top in sys.stdlib_module_names]
+    assert not local, f"{module} imports {local} inside a function: import them at the top of the module"
+
+
 def test_the_core_has_no_import_cycle():
     cycles = _cycles(_core_graph(MODULES))
     assert not cycles, "module-level import cycles in the core: " + "; ".join(" <-> ".join(c) for c in cycles)
@@ -195,6 +217,7 @@ def test_the_cycle_check_sees_a_cycle(tmp_path):
                                    "from nasearch import a\n")
     graph = _core_graph({f"nasearch.{n}": tmp_path / f"{n}.py" for n in "abc"})
     assert graph["nasearch.b"] == {"nasearch.c"}  # the function-local import is not an edge
+    assert _local_imports(tmp_path / "b.py") == [(3, "nasearch")]  # ... and is refused on its own
     assert _cycles(graph) == [["nasearch.a", "nasearch.b", "nasearch.c"]]
 
 

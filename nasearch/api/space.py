@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 from nasearch.api.graph import ArchGraph
+from nasearch.api.space_calls import to_graph
 
 if TYPE_CHECKING:
     from nasearch.api.benchmark import Benchmark
@@ -40,9 +41,7 @@ class SearchSpace(ABC):
 
     def key(self, arch: Hashable) -> str:
         """Equal for isomorphic cells: the de-duplication key."""
-        from nasearch.api.space_calls import to_graph  # a bad graph names this space and the cell
-
-        return to_graph(self, arch).key
+        return to_graph(self, arch).key  # a bad graph names this space and the cell
 
     @abstractmethod
     def to_str(self, arch: Hashable) -> str:
