@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from nasearch.api.errors import ConfigError
 from nasearch.api.objective import Objective, stored_objectives, stored_pairs
@@ -33,10 +34,10 @@ class StudyEntry:
         return {"study": self.study, "label": self.label, "optimizer": self.optimizer, "seed": self.seed}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, object]) -> StudyEntry:
+    def from_json(cls, data: Mapping[str, Any]) -> StudyEntry:
         """Read one entry back (a missing optimizer is its label)."""
         return cls(str(data["study"]), str(data["label"]), str(data.get("optimizer", data["label"])),
-                   int(data["seed"]))  # type: ignore[call-overload]  # JSON: an integer
+                   int(data["seed"]))
 
 
 @dataclass
@@ -73,7 +74,7 @@ class RunRecord:
         return out
 
     @classmethod
-    def from_json(cls, data: Mapping[str, object]) -> RunRecord:
+    def from_json(cls, data: Mapping[str, Any]) -> RunRecord:
         """Read a ``run.json`` mapping back; a KeyError/TypeError/ValueError for one that is not."""
         def text(key: str) -> str | None:
             value = data.get(key)
@@ -82,11 +83,11 @@ class RunRecord:
         reference = data.get("reference_point")
         return cls(
             name=str(data["name"]), storage=str(data["storage"]),
-            objectives=stored_objectives(data["objectives"]),  # type: ignore[arg-type]  # a list of pairs
+            objectives=stored_objectives(data["objectives"]),
             run_id=text("run_id"), study_prefix=text("study_prefix"), test_metric=text("test_metric"),
             search_space=text("search_space"), optimum=KnownOptimum.from_attrs(data),
-            reference_point=None if reference is None else [float(v) for v in reference],  # type: ignore[attr-defined]
-            studies=[StudyEntry.from_json(e) for e in data.get("studies") or []],  # type: ignore[attr-defined]
+            reference_point=None if reference is None else [float(v) for v in reference],
+            studies=[StudyEntry.from_json(e) for e in data.get("studies") or []],
         )
 
     def write(self, run_dir: Path) -> None:

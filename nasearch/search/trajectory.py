@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from nasearch.search.tracking import COMPLETE, Record
 
@@ -58,11 +59,11 @@ class KnownOptimum:
         return {k: v for k, v in named.items() if v is not None}
 
     @classmethod
-    def from_attrs(cls, attrs: Mapping[str, object]) -> KnownOptimum:
+    def from_attrs(cls, attrs: Mapping[str, Any]) -> KnownOptimum:
         """Read back what :meth:`attrs` recorded (missing keys: unknown)."""
         def number(name: str) -> float | None:
             value = attrs.get(name)
-            return None if value is None else float(value)  # type: ignore[arg-type]  # JSON: a number
+            return None if value is None else float(value)
 
         def text(name: str) -> str | None:
             value = attrs.get(name)
