@@ -14,13 +14,14 @@ from nasearch.api.errors import ArchError, ConfigError, DataError, NasearchError
 from nasearch.api.graph import ArchGraph
 
 if TYPE_CHECKING:
+    from nasearch.compare.results import CompareResults
     from nasearch.python_api import compare, load, plot, run
-    from nasearch.search.results import CompareResults, RunResults
+    from nasearch.search.results import RunResults
 
 #: the Python API, by name -> the module that defines it (loaded on first attribute access)
 _LAZY = {
     "run": "nasearch.python_api", "load": "nasearch.python_api", "plot": "nasearch.python_api",
-    "compare": "nasearch.compare", "RunResults": "nasearch.search.results", "CompareResults": "nasearch.search.results",
+    "compare": "nasearch.compare", "RunResults": "nasearch.search.results", "CompareResults": "nasearch.compare.results",
 }  # fmt: skip
 
 

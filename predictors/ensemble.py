@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import FitsAndPredicts, Hardware, Predictor, Targets, fit_predictor
+from nasearch.api.ensemble import combine
 from nasearch.api.errors import ConfigError, suggest
 from nasearch.api.graph import ArchGraph
 from nasearch.api.predictor import EvalSet
@@ -117,13 +118,14 @@ class Ensemble(Predictor):
 
     def predict(self, graphs: Sequence[ArchGraph], hardware: Hardware = None) -> np.ndarray:
         """Mean of the members."""
-        return self.member_predictions(graphs, hardware).mean(0)
+        return self.predict_mean_std(graphs, hardware)[0]
 
     def predict_std(self, graphs: Sequence[ArchGraph], hardware: Hardware = None) -> np.ndarray:
         """Standard deviation over the members."""
-        return self.member_predictions(graphs, hardware).std(0)
+        return self.predict_mean_std(graphs, hardware)[1]
 
     def predict_mean_std(self, graphs: Sequence[ArchGraph], hardware: Hardware = None) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and std with one pass over the members."""
-        preds = self.member_predictions(graphs, hardware)
-        return preds.mean(0), preds.std(0)
+        """Mean and std with one pass over the members (``nasearch.api.ensemble.combine``)."""
+        mean, std = combine(self.member_predictions(graphs, hardware))
+        assert std is not None
+        return mean, std

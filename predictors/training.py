@@ -39,7 +39,7 @@ Public API (stable; other modules build on it):
     is kept on CPU between calls, so a fitted predictor pickles (Ray ships it) and unpickles
     anywhere.
 Helpers: ``pairwise_difference_loss``, ``rdrop_consistency``, ``warmup_cosine``, ``EMA``,
-``TargetScaler``, ``seed_everything``, ``resolve_device``, ``move_to``, ``TRAIN_OPTIONS``,
+``TargetScaler``, ``seed_everything``, ``resolve_device``, ``move_to``,
 ``PredictOptions``, ``shared_parameters``, ``ACCURACY_DEFAULTS``.
 """
 
@@ -142,10 +142,6 @@ ACCURACY_DEFAULTS: dict[str, Any] = {
     "log_target": False, "epochs": DEFAULT_EPOCHS, "batch_size": 32, "lr": 1e-3,
     "max_steps": DEFAULT_MAX_STEPS, "rank_weight": 1.0,
 }  # fmt: skip
-
-#: names of the training options a TorchPredictor accepts as kwargs
-TRAIN_OPTIONS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(TrainConfig))
-
 
 def shared_parameters(option_defaults: Mapping[str, Any] | None = None) -> dict[str, inspect.Parameter]:
     """Every ``TorchPredictor`` option a subclass does not declare itself (``PredictOptions`` then

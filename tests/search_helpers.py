@@ -299,3 +299,18 @@ class SlowExitBenchmark(Evaluator):
     def evaluate(self, arch: Hashable) -> Result:
         time.sleep(self.delay)
         return self.inner.evaluate(arch)
+
+
+class OptionsOnlySurrogate(RidgeSurrogate):
+    """A surrogate whose constructor takes only ``**options`` and refuses a ``seed``: whether it
+    takes one is found once, when its spec is resolved (``nasearch.config.surrogate``)."""
+
+    built: list[dict[str, Any]] = []
+
+    def __init__(self, **options: Any) -> None:
+        if "seed" in options:
+            from nasearch.api.errors import ConfigError
+
+            raise ConfigError("OptionsOnlySurrogate takes no seed")
+        OptionsOnlySurrogate.built.append(dict(options))
+        super().__init__(alpha=float(options.get("alpha", 1.0)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nasearch.api.errors import ArchError
+from nasearch.api.errors import DeviceError
 from nasearch.data.devices import DeviceSpec, device_names, load_devices, resolve_device
 from nasearch.search_spaces.nasbench201.benchmark import BRP_DEVICE, HELP_DEVICES, METRICS
 
@@ -53,5 +53,5 @@ def test_resolve_device_accepts_names_metrics_dicts_and_specs():
     ],
 )
 def test_bad_hardware_gets_one_clear_error(hardware, message):
-    with pytest.raises(ArchError, match=message):
+    with pytest.raises(DeviceError, match=message):
         resolve_device(hardware)

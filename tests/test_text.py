@@ -11,7 +11,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from nasearch.api.errors import ArchError
+from nasearch.api.errors import DeviceError
 from nasearch.config.registry import SEARCH_SPACES
 from nasearch.data.devices import device_names
 from nasearch.predictors.text import (
@@ -128,7 +128,7 @@ def test_hardware_templates_describe_every_device():
     custom = {"vendor": "Nvidia", "kind": "GPU", "precision": "FP32", "peak_tflops": 8.1,
               "memory_bandwidth_gbs": 320, "architecture": "Turing", "power_w": 70}
     assert hardware_template(custom) == "Nv GPU FP32 8.1 Turing 70W batch 1"
-    with pytest.raises(ArchError, match="peak_tflops"):
+    with pytest.raises(DeviceError, match="peak_tflops"):
         hardware_template({k: v for k, v in custom.items() if k != "peak_tflops"})
 
 

@@ -22,6 +22,7 @@ from nasearch.api.errors import (
 from nasearch.api.evaluator import Evaluator, KnowsOptimum, MultiObjective, ReferenceScoring, Result
 from nasearch.api.fidelity import Job, MultiFidelity, Scheduler
 from nasearch.api.graph import ArchGraph
+from nasearch.api.objective import Objective, objective_list
 from nasearch.api.optimizer import Optimizer, StatefulOptimizer, UsesFitter
 from nasearch.api.pool import Fitter, Outcome, StartHook, WorkerPool
 from nasearch.api.predictor import (
@@ -57,4 +58,5 @@ __all__ = [
     "MultiObjective", "NasearchError", "Neighbours", "OfficialFiles", "Optimizer", "Optimum", "Predictor", "PredictsStd",
     "ReferenceScoring", "RegistryError", "Result", "RunLockedError", "SearchSpace", "SetupError", "StatefulOptimizer", "StorageError", "Targets",
     "UsesFitter", "Fitter", "Outcome", "StartHook", "WorkerPool", "accepts_eval_set", "describe_capabilities", "fit_predictor", "has_capability",
+    "Objective", "objective_list",
 ]  # fmt: skip

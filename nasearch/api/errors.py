@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Iterable
 
 
@@ -23,6 +25,15 @@ class RegistryError(NasearchError, LookupError):
 
 class ConfigError(NasearchError, ValueError):
     """A YAML run configuration has an unknown key, a wrong type or a bad value."""
+
+
+class OptionError(ConfigError):
+    """A plug-in's option is unknown or has a wrong value: the set-up is wrong, never one cell."""
+
+
+class DeviceError(ConfigError):
+    """A hardware description is wrong: an unknown device, a missing or bad field, a malformed device
+    table. The set-up is wrong, never one cell."""
 
 
 class SetupError(NasearchError):
@@ -59,8 +70,6 @@ MAX_LINE = 2000
 def one_line(text: str, limit: int = MAX_LINE) -> str:
     """``text`` as one line of at most ``limit`` characters (whitespace runs and newlines folded,
     terminal colour codes removed): what the CLI prints and what a trial stores as its error."""
-    import re
-
     flat = " ".join(re.sub(r"\x1b\[[0-9;?]*[ -/]*[@-~]", "", text).split())
     return flat if len(flat) <= limit else f"{flat[: limit - 30]}... ({len(flat):,} characters)"
 
@@ -68,8 +77,6 @@ def one_line(text: str, limit: int = MAX_LINE) -> str:
 def suggest(word: str, choices: Iterable[str], n: int = 1) -> str:
     """``"; did you mean 'x'?"`` for the closest of ``choices`` to a misspelt ``word``, else ``""``:
     the one hint every "unknown name/key/option" error appends."""
-    import difflib
-
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=n)
     return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 

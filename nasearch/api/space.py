@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar, ru
 import numpy as np
 
 from nasearch.api.graph import ArchGraph
+from nasearch.api.space_calls import to_graph
 
 if TYPE_CHECKING:
     from nasearch.api.benchmark import Benchmark
@@ -48,9 +49,7 @@ class SearchSpace(ABC, Generic[ArchT]):
 
     def key(self, arch: ArchT) -> str:
         """Equal for isomorphic cells: the de-duplication key."""
-        from nasearch.api.space_calls import to_graph  # a bad graph names this space and the cell
-
-        return to_graph(self, arch).key
+        return to_graph(self, arch).key  # a bad graph names this space and the cell
 
     @abstractmethod
     def to_str(self, arch: ArchT) -> str:

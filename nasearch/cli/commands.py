@@ -11,10 +11,11 @@ from nasearch.api import OfficialFiles, describe_capabilities, has_capability
 from nasearch.api.errors import NasearchError, suggest
 from nasearch.config.options import accepted_options
 from nasearch.config.registry import ALL_REGISTRIES, SEARCH_SPACES
+from nasearch.data import cache_check
 from nasearch.data import manifest as data_manifest
 from nasearch.data.fetch import OfficialFile, fetch
 from nasearch.data.manifest import count_rows, load_manifest, read_table_bytes, verify
-from nasearch.data.sources import DataSources
+from nasearch.data.sources import DataSources, cache_dir
 
 
 def cli_spaces(args: argparse.Namespace) -> int:
@@ -55,7 +56,7 @@ def cli_query(args: argparse.Namespace) -> int:
     return 0
 
 
-def _json_default(value: Any) -> Any:
+def _json_default(value: object) -> object:
     if hasattr(value, "tolist"):
         return value.tolist()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
@@ -120,9 +121,6 @@ def cli_data(args: argparse.Namespace) -> int:
 def _verify_cache() -> int:
     """Check every cache entry (decompressed tables, derived indexes) against the sha256 recorded
     when it was written; remove the damaged ones (rebuilt on next use). Returns how many failed."""
-    from nasearch.data import cache_check
-    from nasearch.data.sources import cache_dir
-
     try:
         root = cache_dir()
     except NasearchError:

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from nasearch.api.errors import NasearchError, one_line
+from nasearch.data.safeio import cause
 
 #: sub-command -> "module:function" taking the parsed argparse namespace, returning an exit code
 COMMANDS: dict[str, str] = {
@@ -92,8 +93,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nasearch {args.command}: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except OSError as exc:  # a file-system failure nasearch did not name itself: still one line
-        from nasearch.data.safeio import cause
-
         print(f"nasearch {args.command}: error: {cause(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

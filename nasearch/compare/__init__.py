@@ -36,6 +36,7 @@ import sys
 import types
 from typing import Any
 
+from nasearch.compare.api import compare
 from nasearch.compare.cli import cli_compare, plot_curves
 from nasearch.compare.fitting import CSV_COLUMNS, TRACE_COLUMNS, row_options, run_compare, score
 from nasearch.compare.protocols import (
@@ -61,12 +62,10 @@ __all__ = [
 
 
 class _CallablePackage(types.ModuleType):
-    """``nasearch.compare(...)`` is the Python API's ``compare`` (:func:`nasearch.python_api.compare`)
+    """``nasearch.compare(...)`` is the Python API's ``compare`` (:func:`nasearch.compare.api.compare`)
     although ``nasearch.compare`` is also this package: once imported, a package is its parent's attribute."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from nasearch.python_api import compare
-
         return compare(*args, **kwargs)
 
 

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import csv
+import io
+import multiprocessing
+import os
+import pickle
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from nasearch.api import accepts_eval_set, fit_predictor
 from nasearch.compare.protocols import Split, check_split, get_protocol, unseen_mask
 from nasearch.compare.schema import CompareConfig
 from nasearch.compare.task import Task, build_task
-from nasearch.data.provenance import provenance
+from nasearch.config.options import accepted_options, call_with_options
+from nasearch.config.registry import PREDICTORS
+from nasearch.data.provenance import provenance, resolved_options
+from nasearch.data.safeio import write_text
+from nasearch.metrics.ranking import evaluate, kendall_tau
 
 CSV_COLUMNS = [
     "predictor", "protocol", "train_size", "seed", "kendall_tau", "spearman", "mape", "acc10",
@@ -29,8 +40,6 @@ TRACE_COLUMNS = ["options", "options_hash", "version", "commit"]
 
 def score(y_true: np.ndarray, y_pred: np.ndarray, relative: bool) -> dict[str, float]:
     """The metrics of one fit (MAPE and Acc(10%) only for relative targets)."""
-    from nasearch.metrics.ranking import evaluate
-
     return evaluate(y_true, y_pred, relative=relative)
 
 
@@ -195,10 +204,6 @@ def _typed(row: dict[str, Any]) -> dict[str, Any]:
 
 def _rewrite(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
     """results.csv in the comparison's order (rows were appended as fits finished)."""
-    import io
-
-    from nasearch.data.safeio import write_text
-
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
@@ -209,8 +214,6 @@ def _rewrite(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None
 
 def default_workers() -> int:
     """The CPUs this process may use (its affinity mask where the OS has one)."""
-    import os
-
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -221,10 +224,6 @@ def _execute(jobs: list[FitJob], task: Task, config: CompareConfig, log: Callabl
              ) -> Iterator[tuple[FitJob, float, list[tuple[np.ndarray, float]], int]]:
     """Run ``jobs``: in this process when one worker (or a predictor class that cannot be sent to
     another process) is all there is, else on a pool of ``workers`` processes; yields as fits finish."""
-    import pickle
-
-    from nasearch.config.registry import PREDICTORS
-
     workers = min(config.workers or default_workers(), len(jobs))
     factories = {job.name: PREDICTORS.get(job.name) for job in jobs}
     local = []
@@ -260,9 +259,6 @@ def _payload(job: FitJob, task: Task, factory: Any) -> dict[str, Any]:
 
 def fit_and_predict(payload: dict[str, Any]) -> tuple[float, list[tuple[np.ndarray, float]], int]:
     """One fit and its predictions on every test set: (fit seconds, [(predictions, seconds)], validation cells)."""
-    from nasearch.api import accepts_eval_set, fit_predictor
-    from nasearch.config.options import call_with_options
-
     model = call_with_options(payload["factory"], payload["options"], f"predictor {payload['name']!r}")
     start = time.perf_counter()
     eval_set = payload["validation"] if accepts_eval_set(model) else None
@@ -279,8 +275,6 @@ def fit_and_predict(payload: dict[str, Any]) -> tuple[float, list[tuple[np.ndarr
 def _execute_here(jobs: list[FitJob], task: Task, config: CompareConfig
                   ) -> Iterator[tuple[FitJob, float, list[tuple[np.ndarray, float]], int]]:
     """Fit one job after the other in this process, with ``config.threads`` torch threads meanwhile."""
-    from nasearch.config.registry import PREDICTORS
-
     threads = None
     if config.threads is not None:
         import torch
@@ -299,8 +293,6 @@ def _execute_here(jobs: list[FitJob], task: Task, config: CompareConfig
 
 def _init_worker(threads: int | None, path: list[str]) -> None:
     """A fit worker: the parent's import path (plug-ins found through a config's folder), its thread count."""
-    import sys
-
     sys.path[:] = path
     if threads is not None:
         import torch
@@ -312,10 +304,6 @@ def _execute_pool(jobs: list[FitJob], task: Task, config: CompareConfig, workers
                   ) -> Iterator[tuple[FitJob, float, list[tuple[np.ndarray, float]], int]]:
     """Fit on ``workers`` fresh processes (spawned: a forked torch can hang); at most two jobs queued
     per worker, so a stop loses little and the driver's memory holds few payloads."""
-    import multiprocessing
-    import sys
-    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
                                initargs=(config.threads, list(sys.path)))
     pending: dict[Future[Any], FitJob] = {}
@@ -337,8 +325,6 @@ def _execute_pool(jobs: list[FitJob], task: Task, config: CompareConfig, workers
 
 def _tau(y_true: np.ndarray, y_pred: np.ndarray) -> float | str:
     """Kendall tau-b, or '' when fewer than 2 cells."""
-    from nasearch.metrics.ranking import kendall_tau
-
     return kendall_tau(y_true, y_pred) if y_true.size >= 2 else ""
 
 
@@ -346,9 +332,6 @@ def row_options(config: CompareConfig, name: str, options: Mapping[str, Any]) ->
     """What a results.csv row was measured with: the predictor's options over its constructor's
     defaults (the fit seed left out: it has its own column) and every config key that changes a
     score. Two rows with equal ``options_hash`` differ only in size, seed and held-out device."""
-    from nasearch.config.registry import PREDICTORS
-    from nasearch.data.provenance import resolved_options
-
     predictor = {k: v for k, v in resolved_options(PREDICTORS.get(name), options).items() if k != "seed"}
     # ``holdout`` picks which device a row tests (its ``device`` column), as size and seed pick theirs
     protocol_options = {k: v for k, v in config.protocol_options.items() if k != "holdout"}
@@ -363,7 +346,5 @@ def row_options(config: CompareConfig, name: str, options: Mapping[str, Any]) ->
 
 def _with_seed(factory: Any, options: Mapping[str, Any], seed: int) -> dict[str, Any]:
     """``options`` plus ``seed=seed`` when the predictor takes a seed (the run's seed wins)."""
-    from nasearch.config.options import accepted_options
-
     named, var_kw = accepted_options(factory)
     return {**options, "seed": seed} if ("seed" in named or var_kw) else dict(options)

@@ -10,21 +10,25 @@ of the cells; predictors to ``DEFAULT_PREDICTORS``. ``--set`` overrides any comp
 
 from __future__ import annotations
 
-import argparse
 import math
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import yaml
 
 from nasearch.api.errors import ConfigError
+from nasearch.compare.job import CompareJob
+from nasearch.compare.schema import CompareConfig, predictor_specs
 from nasearch.compare.task import Task
-
-if TYPE_CHECKING:
-    from nasearch.compare.cli import CompareJob
+from nasearch.config.loader import Source, apply_overrides, build_dataclass
+from nasearch.config.module_paths import add_config_folder
+from nasearch.config.options import accepted_options
+from nasearch.config.registry import SEARCH_SPACES
+from nasearch.curves import load_run
+from nasearch.search.tracking import COMPLETE
 
 #: predictors compared when ``--predictors`` is not given: two quick baselines and NN-Former
 DEFAULT_PREDICTORS = ("random_forest", "mlp", "nnformer")
@@ -69,10 +73,6 @@ class RunTask(Task):
 
 def run_space(run_dir: Path) -> Any:
     """The search space a run used, rebuilt from the ``config.yaml`` the run wrote."""
-    from nasearch.config.module_paths import add_config_folder
-    from nasearch.config.options import accepted_options
-    from nasearch.config.registry import SEARCH_SPACES
-
     path = run_dir / "config.yaml"
     if not path.is_file():
         raise ConfigError(f"{str(run_dir)!r} has no config.yaml: not a run folder written by `nasearch run`")
@@ -92,9 +92,6 @@ def run_space(run_dir: Path) -> Any:
 
 def run_task(run_dir: Path) -> tuple[RunTask, str, str]:
     """The run's evaluated cells as a Task, the objective metric and the run's name."""
-    from nasearch.curves import load_run
-    from nasearch.search.tracking import COMPLETE
-
     studies = load_run(run_dir)
     if not studies:
         raise ConfigError(f"run folder {str(run_dir)!r} holds no studies")
@@ -131,10 +128,6 @@ def prepare_from_run(run_dir: str | Path, *, predictors: Sequence[str] | None = 
                      overrides: Sequence[str] = (), out: str | Path | None = None,
                      log: Callable[[str], None] = print) -> CompareJob:
     """The comparison on a finished run's cells, with the defaults of ``--from-run``."""
-    from nasearch.compare.cli import CompareJob
-    from nasearch.compare.schema import CompareConfig, predictor_specs
-    from nasearch.config.loader import Source, apply_overrides, build_dataclass
-
     run_dir = Path(run_dir)
     task, objective, run_name = run_task(run_dir)
     names = list(predictors or DEFAULT_PREDICTORS)
@@ -160,19 +153,3 @@ def prepare_from_run(run_dir: str | Path, *, predictors: Sequence[str] | None = 
     log(f"{len(task)} distinct cells evaluated by run {run_name!r}, target {objective}")
     title = f"{run_name}: predictors on its {len(task)} evaluated cells (random splits, {objective})"
     return CompareJob(config, specs, out_dir, title, task)
-
-
-def cli_compare_from_run(args: argparse.Namespace) -> int:
-    """``nasearch compare --from-run RUN_DIR [--predictors a,b] [--sizes ..] [--seeds ..] [--set k=v]``."""
-    from nasearch.compare.cli import csv_list, execute
-
-    if getattr(args, "protocol", None) not in (None, "random"):
-        raise ConfigError("--from-run compares on random splits of the run's cells; drop --protocol")
-    job = prepare_from_run(
-        args.from_run, predictors=csv_list(args.predictors, str, "predictors"),
-        sizes=csv_list(args.sizes, int, "sizes"), seeds=csv_list(args.seeds, int, "seeds"),
-        overrides=list(getattr(args, "overrides", []) or []), out=args.out,
-    )  # fmt: skip
-    rows = execute(job)
-    print(f"wrote {job.out_dir / 'results.csv'} and {job.out_dir / 'curves.png'} ({len(rows)} fits)")
-    return 0

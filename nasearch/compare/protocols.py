@@ -9,7 +9,7 @@ never test cells: ``check_split`` refuses a split that scores one.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -30,13 +30,13 @@ class Split:
     y_test: np.ndarray
     hardware_train: list[Any] | None = None
     hardware_test: list[Any] | None = None
-    info: dict[str, Any] = dataclasses.field(default_factory=dict)
+    info: dict[str, object] = dataclasses.field(default_factory=dict)
     #: cells for checkpoint selection (``eval_set``) and their train-metric targets, if any
     validation: np.ndarray | None = None
     y_validation: np.ndarray | None = None
     #: splits of one (size, seed) with equal ``fit_key`` train on identical rows: ``run_compare``
     #: fits once and scores the same model on each one's test cells (e.g. the settings of one chip)
-    fit_key: Any = None
+    fit_key: Hashable = None
 
 
 Protocol = Callable[[Task, int, int, CompareConfig], Iterable[Split]]

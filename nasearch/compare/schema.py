@@ -8,6 +8,8 @@ from typing import Any
 
 from nasearch.api.errors import ConfigError, NasearchError
 from nasearch.config.loader import Source, apply_overrides, build_dataclass, load_yaml
+from nasearch.config.options import check_options
+from nasearch.config.registry import PREDICTORS
 
 
 @dataclasses.dataclass
@@ -71,9 +73,6 @@ class CompareConfig:
 
 def predictor_specs(config: CompareConfig, source: Source) -> dict[str, tuple[str, dict[str, Any]]]:
     """label -> (registry name, options); a block may set ``name:`` to reuse a predictor under another label."""
-    from nasearch.config.options import check_options
-    from nasearch.config.registry import PREDICTORS
-
     specs: dict[str, tuple[str, dict[str, Any]]] = {}
     for label, block in config.predictors.items():
         where = source.where(f"predictors.{label}")

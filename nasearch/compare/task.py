@@ -13,6 +13,8 @@ from nasearch.api.errors import ConfigError, suggest
 from nasearch.api.graph import ArchGraph
 from nasearch.api.space_calls import to_graph
 from nasearch.compare.schema import CompareConfig
+from nasearch.config.options import call_with_options
+from nasearch.config.registry import SEARCH_SPACES
 
 
 class Task:
@@ -68,9 +70,6 @@ class Task:
 
 def build_task(config: CompareConfig) -> Task:
     """The space named by the config, with its benchmark."""
-    from nasearch.config.options import call_with_options
-    from nasearch.config.registry import SEARCH_SPACES
-
     options = dict(config.space_options)
     if config.data_dir is not None:
         options.setdefault("data_dir", config.data_dir)

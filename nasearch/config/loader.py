@@ -10,6 +10,7 @@ against the constructor's signature by ``nasearch.config.options``.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import types
 import typing
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 import yaml
 
 from nasearch.api.errors import ConfigError, suggest
+from nasearch.config.module_paths import add_config_folder
 
 T = TypeVar("T")
 
@@ -83,7 +85,7 @@ def _refuse_duplicate_keys(node: yaml.Node, where: str, seen: set[int]) -> None:
         return
     seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
-        first: dict[Any, int] = {}
+        first: dict[object, int] = {}
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
                 line = key_node.start_mark.line + 1
@@ -99,7 +101,7 @@ def _refuse_duplicate_keys(node: yaml.Node, where: str, seen: set[int]) -> None:
             _refuse_duplicate_keys(item, where, seen)
 
 
-def safe_yaml(text: str, where: str) -> tuple[Any, yaml.Node | None]:
+def safe_yaml(text: str, where: str) -> tuple[object, yaml.Node | None]:
     """Parse YAML text with the safe loader, refusing documents whose aliases expand past
     ``MAX_YAML_VALUES`` values; one ConfigError for any problem. Returns the data and its node."""
     try:
@@ -140,8 +142,6 @@ def load_yaml(path: str | Path) -> tuple[dict[str, Any], Source]:
     data, node = safe_yaml(text, str(p))
     if data is None:
         data = {}
-    from nasearch.config.module_paths import add_config_folder
-
     add_config_folder(p)  # its "module:Class" paths resolve from its folder too
     if not isinstance(data, dict):
         raise ConfigError(f"{p}: the top level must be a mapping of keys, got {type(data).__name__}")
@@ -153,8 +153,6 @@ def load_yaml(path: str | Path) -> tuple[dict[str, Any], Source]:
 
 def apply_overrides(data: dict[str, Any], overrides: Sequence[str], source: Source | None = None) -> dict[str, Any]:
     """Apply ``dotted.key=value`` overrides (values parsed as YAML) to a copy of ``data``."""
-    import copy
-
     out = copy.deepcopy(data)
     for item in overrides:
         key, sep, raw = item.partition("=")
@@ -177,11 +175,11 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str], source: Sour
     return out
 
 
-def _type_name(tp: Any) -> str:
+def _type_name(tp: object) -> str:
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 
-def _coerce(value: Any, tp: Any, key: str, source: Source) -> Any:
+def _coerce(value: object, tp: object, key: str, source: Source) -> object:
     """Check ``value`` against annotation ``tp`` (basic types, unions, lists, dicts, dataclasses)."""
     origin = typing.get_origin(tp)
     if tp is Any or tp is object:
@@ -219,7 +217,7 @@ def _coerce(value: Any, tp: Any, key: str, source: Source) -> Any:
             if len(value) != len(args):
                 raise ConfigError(f"{source.where(key)}: expected a list of {len(args)} values, got {value!r}")
             return [_coerce(v, a, f"{key}[{i}]", source) for i, (v, a) in enumerate(zip(value, args))]
-        inner = args[0] if args else Any
+        inner = args[0] if args else object
         return [_coerce(v, inner, f"{key}[{i}]", source) for i, v in enumerate(value)]
     if origin in (dict, Mapping) or tp is dict:
         if not isinstance(value, Mapping):
@@ -244,17 +242,17 @@ def _coerce(value: Any, tp: Any, key: str, source: Source) -> Any:
     return value
 
 
-def check_value(value: Any, tp: Any, key: str, source: Source) -> None:
+def check_value(value: object, tp: object, key: str, source: Source) -> None:
     """Raise a ConfigError (naming file, key and line) when ``value`` does not fit annotation
     ``tp``; what ``build_dataclass`` checks, for constructor options."""
     _coerce(value, tp, key, source)
 
 
-def build_dataclass(cls: type[T], data: Mapping[str, Any], source: Source, prefix: str = "") -> T:
+def build_dataclass(cls: type[T], data: Mapping[str, object], source: Source, prefix: str = "") -> T:
     """Validate ``data`` against dataclass ``cls`` and build it; errors point at file and key."""
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, object] = {}
     for key, value in data.items():
         dotted = f"{prefix}.{key}" if prefix else str(key)
         if key not in fields:

@@ -17,23 +17,25 @@ from __future__ import annotations
 
 import inspect
 import re
+import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from nasearch.api.errors import ConfigError, suggest
+from nasearch.api.errors import OptionError, suggest
+from nasearch.config.loader import Source, check_value
 
 
-def _kinds(function: Callable[..., Any]) -> set[Any]:
+def _kinds(function: Callable[..., object]) -> set[object]:
     return {p.kind for p in inspect.signature(function).parameters.values()}
 
 
-def constructor_chain(factory: Callable[..., Any]) -> list[Callable[..., Any]]:
+def constructor_chain(factory: Callable[..., object]) -> list[Callable[..., object]]:
     """The functions whose parameters ``factory`` accepts, most derived first: a function itself;
     for a class its ``__init__`` and, while one takes ``**options``, the next base ``__init__`` that
     declares keyword-only options or ``**options`` (where a subclass forwards them)."""
     if not inspect.isclass(factory):
         return [factory]
-    chain: list[Callable[..., Any]] = []
+    chain: list[Callable[..., object]] = []
     for klass in factory.__mro__:
         init = klass.__dict__.get("__init__")
         if init is None or klass is object:
@@ -47,10 +49,10 @@ def constructor_chain(factory: Callable[..., Any]) -> list[Callable[..., Any]]:
     return chain or [factory.__init__]
 
 
-ChainLink = tuple[Callable[..., Any], dict[str, inspect.Parameter]]
+ChainLink = tuple[Callable[..., object], dict[str, inspect.Parameter]]
 
 
-def _chain_parameters(factory: Callable[..., Any]) -> list[ChainLink]:
+def _chain_parameters(factory: Callable[..., object]) -> list[ChainLink]:
     """Each function of ``constructor_chain`` with the options it contributes: all the named
     parameters of the first, the keyword-only ones of a base (which ``**options`` reach)."""
     named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
@@ -62,13 +64,13 @@ def _chain_parameters(factory: Callable[..., Any]) -> list[ChainLink]:
     return out
 
 
-def _keyword_options(factory: Callable[..., Any]) -> dict[str, inspect.Parameter]:
+def _keyword_options(factory: Callable[..., object]) -> dict[str, inspect.Parameter]:
     """What a class lists for its last ``**options`` (its ``keyword_options()``), else ``{}``."""
     listed = getattr(factory, "keyword_options", None) if inspect.isclass(factory) else None
     return dict(listed()) if callable(listed) else {}
 
 
-def accepted_options(factory: Callable[..., Any]) -> tuple[dict[str, inspect.Parameter], bool]:
+def accepted_options(factory: Callable[..., object]) -> tuple[dict[str, inspect.Parameter], bool]:
     """The keyword parameters ``factory`` takes (its own, then those it forwards to its bases and
     lists in ``keyword_options()``), and whether it also takes ``**kwargs`` it checks itself."""
     named: dict[str, inspect.Parameter] = {}
@@ -82,7 +84,7 @@ def accepted_options(factory: Callable[..., Any]) -> tuple[dict[str, inspect.Par
     return named, var_kw
 
 
-def declared_defaults(factory: Callable[..., Any]) -> dict[str, Any]:
+def declared_defaults(factory: Callable[..., object]) -> dict[str, object]:
     """The option defaults ``factory`` declares: its constructor chain's keyword defaults and a
     class's ``option_defaults`` (the shared options it sets its own default for). Shared options it
     leaves at their base's default (``keyword_options()``) are not among them."""
@@ -105,27 +107,25 @@ def declared_defaults(factory: Callable[..., Any]) -> dict[str, Any]:
     return defaults
 
 
-def check_options(factory: Callable[..., Any], options: Mapping[str, Any], what: str) -> None:
-    """Raise a ConfigError naming any key ``factory`` does not accept (with a suggestion)."""
+def check_options(factory: Callable[..., object], options: Mapping[str, object], what: str) -> None:
+    """Raise an OptionError naming any key ``factory`` does not accept (with a suggestion)."""
     named, var_kw = accepted_options(factory)
     if var_kw:
         return
     for key in options:
         if key not in named:
-            raise ConfigError(
+            raise OptionError(
                 f"{what} has no option {key!r}{suggest(key, named)} (options: {', '.join(named) or 'none'})"
             )
 
 
-def _annotations(function: Callable[..., Any]) -> dict[str, Any]:
+def _annotations(function: Callable[..., object]) -> dict[str, object]:
     """The evaluated annotations of ``function``'s parameters (``{}`` for one that cannot be resolved)."""
-    import typing
-
     try:
         return dict(typing.get_type_hints(function))
     except Exception:  # noqa: BLE001 - an unresolvable forward reference: try each one alone
         pass
-    hints: dict[str, Any] = {}
+    hints: dict[str, object] = {}
     namespace = getattr(function, "__globals__", {})
     for name, param in inspect.signature(function).parameters.items():
         annotation = param.annotation
@@ -140,10 +140,10 @@ def _annotations(function: Callable[..., Any]) -> dict[str, Any]:
     return hints
 
 
-def option_hints(factory: Callable[..., Any]) -> dict[str, Any]:
+def option_hints(factory: Callable[..., object]) -> dict[str, object]:
     """The evaluated annotation of each keyword parameter ``factory`` takes, inherited and listed
     ones included (none where an annotation cannot be resolved: such an option is not type-checked)."""
-    hints: dict[str, Any] = {}
+    hints: dict[str, object] = {}
     chain = _chain_parameters(factory)
     for i, (function, params) in reversed(list(enumerate(chain))):  # a subclass's annotation wins
         own = _annotations(function)
@@ -154,12 +154,10 @@ def option_hints(factory: Callable[..., Any]) -> dict[str, Any]:
     return hints
 
 
-def check_option_types(factory: Callable[..., Any], options: Mapping[str, Any], where: Callable[[str], str]) -> None:
+def check_option_types(factory: Callable[..., object], options: Mapping[str, object], where: Callable[[str], str]) -> None:
     """Raise a ConfigError when an option's value does not fit the constructor's annotation
     (``population_size: "thirty"`` for an ``int``), before anything is built. ``where(key)``
     names the option for the message (file, key and line)."""
-    from nasearch.config.loader import Source, check_value
-
     class _Where(Source):
         def where(self, key: str) -> str:  # "opt[0]" -> where("opt") + " (item [0])"
             top = re.split(r"[.\[]", key, maxsplit=1)[0]
@@ -172,10 +170,10 @@ def check_option_types(factory: Callable[..., Any], options: Mapping[str, Any], 
             check_value(value, hints[key], key, _Where("<options>"))
 
 
-def call_with_options(factory: Callable[..., Any], options: Mapping[str, Any], what: str) -> Any:
-    """``factory(**options)`` after checking the keys; a TypeError/ValueError names ``what``."""
+def call_with_options(factory: Callable[..., object], options: Mapping[str, object], what: str) -> Any:
+    """``factory(**options)`` after checking the keys; a TypeError/ValueError is an OptionError naming ``what``."""
     check_options(factory, options, what)
     try:
         return factory(**options)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{what}: {exc}") from exc
+        raise OptionError(f"{what}: {exc}") from exc

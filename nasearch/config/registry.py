@@ -10,6 +10,7 @@ A ``Registry[T]`` resolves names to factories of ``T`` (a class, or a function r
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
@@ -18,6 +19,7 @@ from typing import Any, Generic, TypeVar, cast
 from nasearch.api import AnySpace, Evaluator, FitsAndPredicts, Optimizer, Scheduler
 from nasearch.api.errors import RegistryError, suggest
 from nasearch.config.module_paths import import_module
+from nasearch.config.options import call_with_options
 
 #: what a registry's factories make (covariant: a ``Registry[Optimizer]`` is a ``Registry[object]``)
 T_co = TypeVar("T_co", covariant=True)
@@ -104,8 +106,6 @@ class Registry(Generic[T_co]):
         """Raise a RegistryError naming every contract method ``obj`` lacks. The lookup is static
         (``inspect.getattr_static``): checking runs none of the object's own code, so a path to
         something that is not a plug-in (``ctypes:cdll``) is refused, not called."""
-        import inspect
-
         def has(method: str) -> bool:
             try:
                 return callable(inspect.getattr_static(obj, method))
@@ -122,8 +122,6 @@ class Registry(Generic[T_co]):
 
     def create(self, name: str, **options: Any) -> T_co:
         """Resolve ``name`` and call it with ``options`` (config blocks are constructor kwargs)."""
-        from nasearch.config.options import call_with_options
-
         made: T_co = call_with_options(self.get(name), options, f"{self.kind} {name!r}")
         return made
 
@@ -145,8 +143,6 @@ def _import_path(path: str, what: str) -> object:
     except Exception as exc:  # noqa: BLE001 - the module's own code failed while importing
         raise RegistryError(f"{what}: importing module {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
     obj: object = module
-    import inspect
-
     for part in attr.split("."):
         try:
             obj = inspect.getattr_static(obj, part) if not inspect.ismodule(obj) else getattr(obj, part)

@@ -13,16 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from nasearch.api.errors import ConfigError, RegistryError, suggest
+from nasearch.api.errors import ConfigError
+from nasearch.config.blocks import Block, parse_block
 from nasearch.config.loader import Source, apply_overrides, build_dataclass, load_yaml
-
-#: constructor arguments the runner supplies itself (never from YAML)
-RUNNER_SUPPLIED = {
-    "optimizer": ("space", "objectives", "seed"),
-    "evaluator": ("space",),
-    "search_space": ("data_dir",),
-    "scheduler": ("space", "seed"),
-}
+from nasearch.schedulers.config import scheduler_block
 
 
 @dataclass
@@ -91,17 +85,6 @@ class Parallel:
 
 
 @dataclass
-class Block:
-    """A registry name and the keyword arguments of its constructor."""
-
-    name: str
-    options: dict[str, Any] = field(default_factory=dict)
-    label: str = ""
-    #: an optimizer block's own ``scheduler:`` (overrides the run's; see nasearch.schedulers)
-    scheduler: Block | None = None
-
-
-@dataclass
 class RunConfig:
     """A validated run: what to search, how to evaluate, with which optimizer(s), how long."""
 
@@ -116,7 +99,6 @@ class RunConfig:
     output: str | None = None
     data_dir: str | None = None
     reference_point: list[float] | None = None
-    description: str = ""
     source: Source = field(default_factory=lambda: Source("<config>"))
     #: which cell runs at which fidelity (None: every cell at full fidelity, the plain loop)
     scheduler: Block | None = None
@@ -127,18 +109,17 @@ class _Schema:
     """The top-level keys as typed in YAML (blocks stay mappings until checked by registry)."""
 
     name: str
-    search_space: Any
-    evaluator: Any
-    optimizer: Any
+    search_space: object
+    evaluator: object
+    optimizer: object
     budget: Budget
-    seeds: Any = field(default_factory=lambda: [0])
+    seeds: object = field(default_factory=lambda: [0])
     parallel: Parallel = field(default_factory=Parallel)
     storage: str | None = None
     output: str | None = None
     data_dir: str | None = None
     reference_point: list[float] | None = None
-    description: str = ""
-    scheduler: Any = None
+    scheduler: object = None
 
 
 def load_run_config(path: str, overrides: Sequence[str] = ()) -> RunConfig:
@@ -148,21 +129,21 @@ def load_run_config(path: str, overrides: Sequence[str] = ()) -> RunConfig:
     return parse_run_config(data, source)
 
 
-def parse_run_config(data: Mapping[str, Any], source: Source) -> RunConfig:
+def parse_run_config(data: Mapping[str, object], source: Source) -> RunConfig:
     """Validate a run mapping; every ConfigError names the file, key and line."""
     schema = build_dataclass(_Schema, data, source)
     if not schema.name or "/" in schema.name:
         raise ConfigError(f"{source.where('name')}: a run name must be non-empty and contain no '/', got {schema.name!r}")
     seeds = _seeds(schema.seeds, source)
-    space = _block(schema.search_space, "search_space", source, "search_spaces")
-    evaluator = _block(schema.evaluator, "evaluator", source, "evaluators")
+    space = parse_block(schema.search_space, "search_space", source, "search_spaces")
+    evaluator = parse_block(schema.evaluator, "evaluator", source, "evaluators")
     raw_opts = schema.optimizer if isinstance(schema.optimizer, list) else [schema.optimizer]
     if not raw_opts:
         raise ConfigError(f"{source.where('optimizer')}: give at least one optimizer")
     optimizers = []
     for i, raw in enumerate(raw_opts):
         key = f"optimizer[{i}]" if isinstance(schema.optimizer, list) else "optimizer"
-        block = _block(raw, key, source, "optimizers", allow_label=True)
+        block = parse_block(raw, key, source, "optimizers", allow_label=True, scheduler=scheduler_block)
         if isinstance(schema.optimizer, list) and not block.label:
             block.label = block.name
         optimizers.append(block)
@@ -172,18 +153,16 @@ def parse_run_config(data: Mapping[str, Any], source: Source) -> RunConfig:
         raise ConfigError(f"{source.where('optimizer')}: optimizer labels must be unique, repeated: {', '.join(dupes)}")
     scheduler = None
     if schema.scheduler is not None:
-        from nasearch.schedulers.config import scheduler_block
-
         scheduler = scheduler_block(schema.scheduler, "scheduler", source)
     return RunConfig(
         name=schema.name, search_space=space, evaluator=evaluator, optimizers=optimizers,
         budget=schema.budget, seeds=seeds, parallel=schema.parallel, storage=schema.storage,
         output=schema.output, data_dir=schema.data_dir, reference_point=schema.reference_point,
-        description=schema.description, source=source, scheduler=scheduler,
+        source=source, scheduler=scheduler,
     )
 
 
-def _seeds(value: Any, source: Source) -> list[int]:
+def _seeds(value: object, source: Source) -> list[int]:
     if isinstance(value, int) and not isinstance(value, bool):
         if value < 1:
             raise ConfigError(f"{source.where('seeds')}: a seed count must be >= 1, got {value}")
@@ -193,89 +172,6 @@ def _seeds(value: Any, source: Source) -> list[int]:
             raise ConfigError(f"{source.where('seeds')}: seeds must be distinct, got {value}")
         return list(value)
     raise ConfigError(f"{source.where('seeds')}: expected a list of integer seeds (or a count), got {value!r}")
-
-
-def _block(raw: Any, key: str, source: Source, kind: str, allow_label: bool = False) -> Block:
-    """Parse ``{name, options, ...inline options}`` and check it against the registry entry."""
-    from nasearch.config.options import accepted_options
-    from nasearch.config.registry import ALL_REGISTRIES
-
-    if isinstance(raw, str):
-        raw = {"name": raw}
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{source.where(key)}: expected a mapping with 'name', got {raw!r}")
-    if "name" not in raw:
-        raise ConfigError(f"{source.where(key)}: missing key 'name'")
-    name = raw["name"]
-    try:
-        factory = ALL_REGISTRIES[kind].get(name)
-    except RegistryError as exc:
-        raise ConfigError(f"{source.where(key + '.name')}: {exc}") from None
-    if not isinstance(raw.get("options") or {}, Mapping):
-        raise ConfigError(f"{source.where(key + '.options')}: expected a mapping of options, got {raw['options']!r}")
-    options = dict(raw.get("options") or {})
-    label = ""
-    scheduler = None
-    locations = {k: f"{key}.options.{k}" for k in options}
-    for k, v in raw.items():
-        if k in ("name", "options"):
-            continue
-        if k == "label" and allow_label:
-            label = str(v)
-            continue
-        if k == "scheduler" and allow_label:
-            from nasearch.schedulers.config import scheduler_block
-
-            scheduler = scheduler_block(v, f"{key}.scheduler", source)
-            continue
-        if k in options:
-            raise ConfigError(f"{source.where(key + '.' + k)}: option {k!r} is given both inline and under 'options'")
-        options[k] = v
-        locations[k] = f"{key}.{k}"
-    named, var_kw = accepted_options(factory)
-    supplied = RUNNER_SUPPLIED.get(
-        {"optimizers": "optimizer", "evaluators": "evaluator", "schedulers": "scheduler"}.get(kind, "search_space"), ())
-    for k in options:
-        if k in supplied:
-            raise ConfigError(f"{source.where(locations[k])}: {k!r} is set by the runner, not in the config")
-        if not var_kw and k not in named:
-            allowed = [n for n in named if n not in supplied]
-            raise ConfigError(
-                f"{source.where(locations[k])}: {kind.rstrip('s').replace('_', ' ')} {name!r} has no option "
-                f"{k!r}{suggest(k, allowed)} (options: {', '.join(allowed) or 'none'})"
-            )
-    from nasearch.config.loader import check_value
-    from nasearch.config.options import option_hints
-
-    hints = option_hints(factory)  # the constructor's annotations: a wrong type fails here, by key
-    for k, v in options.items():
-        if k in hints and k != "surrogate":
-            check_value(v, hints[k], locations[k], source)
-    if "surrogate" in options:
-        _check_surrogate(options["surrogate"], locations["surrogate"], source)
-    return Block(name=str(name), options=options, label=label, scheduler=scheduler)
-
-
-def _check_surrogate(spec: Any, key: str, source: Source) -> None:
-    """A surrogate block names a registered predictor and only options its constructor takes."""
-    from nasearch.config.options import check_option_types, check_options
-    from nasearch.config.registry import PREDICTORS
-    from nasearch.optimizers.surrogate import predictor_spec
-
-    try:
-        norm = predictor_spec(spec)
-        if isinstance(norm, tuple):
-            name, options = norm
-            try:
-                factory = PREDICTORS.get(name)
-            except RegistryError as exc:
-                raise ConfigError(f"{source.where(key + '.name')}: {exc}") from None
-            check_options(factory, {k: v for k, v in options.items() if k != "seed"}, f"predictor {name!r}")
-            check_option_types(factory, options, lambda k: f"{source.where(key)}: predictor {name!r} option {k!r}")
-            PREDICTORS.create(name, **options)  # cheap (no model until fit); catches **kwargs typos
-    except ConfigError as exc:
-        text = str(exc)
-        raise ConfigError(text if text.startswith(source.path) else f"{source.where(key)}: {text}") from None
 
 
 def to_dict(cfg: RunConfig) -> dict[str, Any]:

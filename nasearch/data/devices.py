@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from nasearch.api.errors import ArchError, suggest
+from nasearch.api.errors import DeviceError, suggest
 
 DEVICES_CSV = Path(__file__).resolve().parent / "devices.csv"
 
@@ -60,18 +60,18 @@ class DeviceSpec:
         return self.kind
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any], what: str = "hardware description") -> DeviceSpec:
+    def from_mapping(cls, data: Mapping[str, object], what: str = "hardware description") -> DeviceSpec:
         """Build from a dict of attributes; a missing or non-numeric field is named."""
         missing = [f for f in (*TEXT_FIELDS, *NUMERIC_FIELDS) if f not in data and f != "batch_size"]
         if missing:
-            raise ArchError(
+            raise DeviceError(
                 f"{what} {dict(data)!r} lacks {', '.join(missing)}; a device needs "
                 f"{', '.join(TEXT_FIELDS)}, {', '.join(NUMERIC_FIELDS)} (batch_size defaults to 1)"
             )
         known = {f.name for f in fields(cls)}
         unknown = [k for k in data if k not in known]
         if unknown:
-            raise ArchError(
+            raise DeviceError(
                 f"{what} has unknown field {unknown[0]!r}{suggest(unknown[0], sorted(known))} "
                 f"(fields: {', '.join(sorted(known))})"
             )
@@ -83,9 +83,9 @@ class DeviceSpec:
             try:
                 number = float(values[key])
             except (TypeError, ValueError):
-                raise ArchError(f"{what}: {key} must be a number in {unit}, got {values[key]!r}") from None
+                raise DeviceError(f"{what}: {key} must be a number in {unit}, got {values[key]!r}") from None
             if not math.isfinite(number) or number <= 0:
-                raise ArchError(f"{what}: {key} must be a positive number in {unit}, got {values[key]!r}")
+                raise DeviceError(f"{what}: {key} must be a positive number in {unit}, got {values[key]!r}")
             values[key] = int(number) if key == "batch_size" else number
         for key in TEXT_FIELDS:
             values[key] = str(values[key])
@@ -102,8 +102,8 @@ def load_devices(path: str | None = None) -> dict[str, DeviceSpec]:
     for line, row in enumerate(rows, start=2):
         try:
             spec = DeviceSpec.from_mapping(row, what=f"{table.name} line {line}")
-        except ArchError as exc:
-            raise ArchError(f"device table {str(table)!r}: {exc}") from None
+        except DeviceError as exc:
+            raise DeviceError(f"device table {str(table)!r}: {exc}") from None
         out[spec.name] = spec
     return out
 
@@ -113,7 +113,7 @@ def device_names() -> list[str]:
     return list(load_devices())
 
 
-def resolve_device(hardware: Any) -> DeviceSpec:
+def resolve_device(hardware: object) -> DeviceSpec:
     """A table name, a ``latency/<name>`` metric, a dict of attributes or a spec -> a DeviceSpec."""
     if isinstance(hardware, DeviceSpec):
         return hardware
@@ -124,11 +124,11 @@ def resolve_device(hardware: Any) -> DeviceSpec:
         table = load_devices()
         if name in table:
             return table[name]
-        raise ArchError(
+        raise DeviceError(
             f"unknown device {hardware!r}{suggest(name, table, n=3)} (known: {', '.join(table)}; "
             f"or pass a dict with {', '.join((*TEXT_FIELDS, *NUMERIC_FIELDS))})"
         )
-    raise ArchError(
+    raise DeviceError(
         f"hardware must be a device name, a dict of device attributes or a DeviceSpec, got "
         f"{type(hardware).__name__}"
     )

@@ -18,7 +18,6 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from nasearch.api.errors import DataError
 
@@ -47,10 +46,6 @@ EMBEDDED_TABLES: dict[str, tuple[str, str]] = {
         "NAS-Bench-101 via NiccoloCavagnero/FreeREA (joined as CSV)", f"{_MIT} (values: NAS-Bench-101, {_APACHE})"),
     "nasbench101/naslib/zc_nasbench101.json": ("NAS-Bench-Suite-Zero sample via automl/NASLib", _APACHE),
 }  # fmt: skip
-
-#: per top folder: the prose files that travel with its tables
-NOTICE_FILES = ("PROVENANCE.md", "LICENSES.md")
-
 
 @dataclass(frozen=True)
 class EmbeddedTable:
@@ -84,7 +79,7 @@ def count_rows(data: bytes, name: str) -> int:
     return max(lines - 1, 0)
 
 
-def _json_entries(obj: Any) -> int:
+def _json_entries(obj: object) -> int:
     # a record is a dict with at least one non-dict value; NASLib's files nest them under
     # {dataset: {arch: record}} or {space: {dataset: {arch: record}}}
     if isinstance(obj, dict) and obj and all(isinstance(v, dict) for v in obj.values()):

@@ -17,23 +17,26 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import nasearch
+from nasearch.config.options import declared_defaults
+
 #: the columns / keys a traced row carries
 PROVENANCE_FIELDS = ("options", "options_hash", "version", "commit")
 #: hex digits of the options hash (48 bits: collisions among a project's configurations are negligible)
 HASH_LENGTH = 10
 
 
-def options_json(options: Mapping[str, Any]) -> str:
+def options_json(options: Mapping[str, object]) -> str:
     """``options`` as canonical JSON (sorted keys, no spaces; non-JSON values by ``str``)."""
     return json.dumps(_plain(options), sort_keys=True, separators=(",", ":"), default=str)
 
 
-def options_hash(options: Mapping[str, Any]) -> str:
+def options_hash(options: Mapping[str, object]) -> str:
     """A short, stable hash of ``options`` (equal for equal canonical JSON)."""
     return hashlib.sha256(options_json(options).encode()).hexdigest()[:HASH_LENGTH]
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> object:
     """Tuples as lists and numpy scalars as Python numbers, so equal settings serialise equally."""
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
@@ -48,19 +51,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def resolved_options(factory: Callable[..., Any], options: Mapping[str, Any]) -> dict[str, Any]:
+def resolved_options(factory: Callable[..., object], options: Mapping[str, object]) -> dict[str, Any]:
     """``options`` on top of every default ``factory`` declares (what it really ran with): its
     constructor's keyword defaults, those of the bases it forwards ``**options`` to, and a class's
     ``option_defaults`` (``nasearch.config.options.declared_defaults``)."""
-    from nasearch.config.options import declared_defaults
-
     return {**declared_defaults(factory), **options}
 
 
 def package_version() -> str:
     """The installed nasearch version."""
-    import nasearch
-
     return str(getattr(nasearch, "__version__", "unknown"))
 
 
@@ -79,7 +78,7 @@ def git_commit() -> str:
     return head[:12] + ("-dirty" if dirty else "") if head else ""
 
 
-def provenance(options: Mapping[str, Any]) -> dict[str, str]:
+def provenance(options: Mapping[str, object]) -> dict[str, str]:
     """The fields a result row carries: options JSON, their hash, the version and the commit."""
     return {
         "options": options_json(options),

@@ -5,34 +5,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Hashable, Mapping, Sequence
-from typing import Any
+from collections.abc import Hashable, Sequence
+from typing import Any, ClassVar
 
 from nasearch.api import AnySpace, Evaluator, HasBenchmark, Indexable, Result
 from nasearch.api.errors import ConfigError, suggest
-
-
-def _objective_list(objectives: Any) -> list[tuple[str, bool]]:
-    """``[{metric, direction}]`` / ``[[metric, direction]]`` -> ``[(metric, maximize)]``."""
-    out = []
-    for i, item in enumerate(objectives):
-        if isinstance(item, Mapping):
-            unknown = set(item) - {"metric", "direction"}
-            if unknown or "metric" not in item:
-                raise ConfigError(
-                    f"evaluator objectives[{i}]: expected {{metric: NAME, direction: maximize|minimize}}, got {dict(item)!r}"
-                )
-            metric, direction = item["metric"], item.get("direction", "maximize")
-        elif isinstance(item, (list, tuple)) and len(item) == 2:
-            metric, direction = item
-        else:
-            raise ConfigError(f"evaluator objectives[{i}]: expected {{metric, direction}}, got {item!r}")
-        if direction not in ("maximize", "minimize"):
-            raise ConfigError(f"evaluator objectives[{i}]: direction must be maximize or minimize, got {direction!r}")
-        out.append((str(metric), direction == "maximize"))
-    if not out:
-        raise ConfigError("evaluator objectives: give at least one {metric, direction}")
-    return out
+from nasearch.api.objective import objective_list
 
 
 class BenchmarkEvaluator(Evaluator):
@@ -46,7 +24,13 @@ class BenchmarkEvaluator(Evaluator):
     default: the ``test_accuracy`` of the same dataset when the table has it). ``cost_metric``
     gives the simulated training seconds (default: the dataset's ``train_time``, else the
     table's only ``*/train_time`` as a proxy, else none); ``extra_metrics`` are recorded too.
+
+    A subclass that computes a metric itself (not a table column) names it in ``computed_metrics``:
+    it may be an objective, and ``evaluate`` never looks it up (the subclass adds its value).
     """
+
+    #: metrics the evaluator computes itself: accepted as objectives, never read from the table
+    computed_metrics: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -69,7 +53,7 @@ class BenchmarkEvaluator(Evaluator):
         known = list(space.benchmark().metrics())
         self._known = known
         if objectives:
-            self.objectives = [(self._resolve(m, dataset, fidelity), mx) for m, mx in _objective_list(objectives)]
+            self.objectives = [(self._resolve(m, dataset, fidelity), mx) for m, mx in objective_list(objectives)]
         else:
             self.objectives = [(self._resolve(metric, dataset, fidelity), bool(maximize))]
         self.objective, self.maximize = self.objectives[0]
@@ -89,7 +73,7 @@ class BenchmarkEvaluator(Evaluator):
                 self.cost_metric, self.cost_scale = per_epoch, float(fidelity)
         self.extra_metrics = [self._check(m, "extra_metrics") for m in extra_metrics]
         names = [m for m, _ in self.objectives] + [self.test_metric, self.cost_metric, *self.extra_metrics]
-        self.metrics = list(dict.fromkeys(m for m in names if m))
+        self.metrics = list(dict.fromkeys(m for m in names if m and m not in self.computed_metrics))
 
     def _check(self, metric: str, what: str) -> str:
         if metric not in self._known:
@@ -100,6 +84,8 @@ class BenchmarkEvaluator(Evaluator):
         return metric
 
     def _resolve(self, metric: str, dataset: str | None, fidelity: int | None) -> str:
+        if metric in self.computed_metrics:
+            return metric
         name = metric if "/" in metric or not dataset else f"{dataset}/{metric}"
         if fidelity:
             low = f"{name}@{fidelity}ep"

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from nasearch.api.errors import ConfigError, DataError
+from nasearch.config.options import call_with_options
 
 CIFAR10_TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 CIFAR10_TEST_BATCH = "test_batch"
@@ -237,8 +238,6 @@ DATASETS: dict[str, Callable[..., ImageDataset]] = {
 
 def load_dataset(name: str, **options: Any) -> ImageDataset:
     """Load dataset ``name`` (``digits``, ``cifar10``) with its options."""
-    from nasearch.config.options import call_with_options
-
     dataset: ImageDataset = call_with_options(dataset_loader(name), options, f"dataset {name!r}")
     return dataset
 

@@ -19,6 +19,7 @@ import torch
 
 from nasearch.api import AnySpace, BuildsNetwork, Evaluator, HasBenchmark, Result
 from nasearch.api.errors import ConfigError
+from nasearch.api.objective import objective_list
 from nasearch.evaluation.profiling import count_flops, count_params
 from nasearch.evaluation.resources import check_device, check_threads, resolve_device, threads
 
@@ -91,10 +92,8 @@ class LatencyEvaluator(Evaluator):
             if unknown:
                 raise ConfigError(f"LatencyEvaluator extra_metrics: unknown benchmark metric(s) {', '.join(unknown)}")
         if objectives:
-            from nasearch.evaluation.benchmark import _objective_list
-
             allowed = {*METRICS, *self.extra_metrics}
-            self.objectives = _objective_list(objectives)
+            self.objectives = objective_list(objectives)
             bad = [m for m, _ in self.objectives if m not in allowed]
             if bad:
                 raise ConfigError(

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Hashable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,8 @@ from nasearch.api import Evaluator, FitsAndPredicts, Result
 from nasearch.api.errors import ConfigError, Terminated
 from nasearch.api.graph import ArchGraph
 from nasearch.api.pool import Fitter, Outcome, WorkerPool
+from nasearch.evaluation import ray_runtime
+from nasearch.evaluation.isolated import evaluate_in_child
 from nasearch.search.dashboard import with_times
 from nasearch.search.failures import CRASH, LOST, SETUP, TIMEOUT, classify
 
@@ -123,8 +126,6 @@ class SerialPool:
         return [Outcome(ticket, arch, result, error, wall, kind)]
 
     def _isolated(self, ticket: int, arch: Hashable) -> Outcome:
-        from nasearch.evaluation.isolated import evaluate_in_child
-
         start, started_at = time.perf_counter(), time.time()
         result, error, kind = evaluate_in_child(self.evaluator, arch, self.timeout_s, _check_result, _error_text)
         if result is not None:
@@ -223,8 +224,6 @@ class RayPool:
             import ray
         except ImportError as exc:  # pragma: no cover - ray is a dependency
             raise ConfigError(f"parallel.backend 'ray' needs the ray package: {exc}") from None
-        from nasearch.evaluation import ray_runtime
-
         self._ray = ray
         self.capacity = int(workers)
         self.timeout_s = timeout_s
@@ -266,8 +265,6 @@ class RayPool:
         self._remote = ray.remote(_remote_evaluate).options(
             num_cpus=num_cpus, num_gpus=num_gpus, max_retries=max_retries, retry_exceptions=False
         )
-        import uuid
-
         from ray import cloudpickle
 
         self._token = uuid.uuid4().hex
@@ -365,8 +362,6 @@ class RayPool:
 
     def close(self) -> None:
         """Cancel what is in flight; shut down the Ray this pool started (and its watchdog)."""
-        from nasearch.evaluation import ray_runtime
-
         try:
             for ref in list(self._tasks):
                 self._ray.cancel(ref, force=True)

@@ -20,7 +20,9 @@ import torch
 from torch import nn
 
 from nasearch.api import AnySpace, BuildsNetwork, Evaluator, Result
-from nasearch.api.errors import ConfigError
+from nasearch.api.errors import ConfigError, NasearchError
+from nasearch.api.objective import objective_list
+from nasearch.config.options import check_options
 from nasearch.evaluation.datasets import ImageDataset, Split, dataset_loader, load_dataset
 from nasearch.evaluation.latency import LatencyEvaluator
 from nasearch.evaluation.profiling import count_flops, count_params
@@ -109,8 +111,6 @@ class TrainingEvaluator(Evaluator):
                 f"TrainingEvaluator needs a search space that can build networks (a 'network' "
                 f"method); {type(space).__name__} has none"
             )
-        from nasearch.config.options import check_options
-
         self.space: Any = space
         self.epochs = _positive("epochs", epochs)
         self.dataset = dataset
@@ -141,10 +141,8 @@ class TrainingEvaluator(Evaluator):
             check_options(LatencyEvaluator, {"space": space, **self.latency}, "TrainingEvaluator option latency")
             LatencyEvaluator(space, **{"network": self.network, **self.latency})  # checks the values
         if objectives:
-            from nasearch.evaluation.benchmark import _objective_list
-
             known = (set(METRICS) - {"test_accuracy"}) | ({"latency_ms"} if self.latency is not None else set())
-            self.objectives = _objective_list(objectives)
+            self.objectives = objective_list(objectives)
             for metric, _ in self.objectives:
                 if metric not in known:
                     raise ConfigError(
@@ -159,7 +157,6 @@ class TrainingEvaluator(Evaluator):
         (``C: -4``) is a configuration error before the search, not a failure of every cell."""
         import numpy as np
 
-        from nasearch.api.errors import NasearchError
 
         options = {"num_classes": 10, "in_channels": 1 if dataset == "digits" else 3, **self.network}
         try:

@@ -8,9 +8,9 @@ papers report them); the correlations are in [-1, 1]. NaN inputs are an error, n
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from nasearch.api.errors import NasearchError
@@ -20,7 +20,7 @@ class MetricError(NasearchError, ValueError):
     """Predictions and targets that cannot be compared (length mismatch, NaN, too short)."""
 
 
-def _pair(y_true: Any, y_pred: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+def _pair(y_true: ArrayLike, y_pred: ArrayLike, what: str) -> tuple[np.ndarray, np.ndarray]:
     t = np.asarray(y_true, dtype=float).ravel()
     p = np.asarray(y_pred, dtype=float).ravel()
     if t.shape != p.shape:
@@ -32,7 +32,7 @@ def _pair(y_true: Any, y_pred: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
     return t, p
 
 
-def kendall_tau(y_true: Any, y_pred: Any) -> float:
+def kendall_tau(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Kendall rank correlation, tau-b (ties in either ranking handled), as in the NAS papers."""
     t, p = _pair(y_true, y_pred, "kendall_tau")
     if np.ptp(p) == 0 or np.ptp(t) == 0:
@@ -40,7 +40,7 @@ def kendall_tau(y_true: Any, y_pred: Any) -> float:
     return float(stats.kendalltau(t, p, variant="b").statistic)
 
 
-def spearman(y_true: Any, y_pred: Any) -> float:
+def spearman(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Spearman rank correlation rho (Pearson on average ranks)."""
     t, p = _pair(y_true, y_pred, "spearman")
     if np.ptp(p) == 0 or np.ptp(t) == 0:
@@ -48,7 +48,7 @@ def spearman(y_true: Any, y_pred: Any) -> float:
     return float(stats.spearmanr(t, p).statistic)
 
 
-def mape(y_true: Any, y_pred: Any) -> float:
+def mape(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Mean absolute percentage error, in percent: ``100 * mean(|pred - true| / |true|)``."""
     t, p = _pair(y_true, y_pred, "mape")
     if (t == 0).any():
@@ -56,7 +56,7 @@ def mape(y_true: Any, y_pred: Any) -> float:
     return float(100.0 * np.mean(np.abs(p - t) / np.abs(t)))
 
 
-def acc_within(y_true: Any, y_pred: Any, tolerance: float = 0.10) -> float:
+def acc_within(y_true: ArrayLike, y_pred: ArrayLike, tolerance: float = 0.10) -> float:
     """Percent of predictions whose relative error ``|pred - true| / |true|`` is at most ``tolerance``."""
     t, p = _pair(y_true, y_pred, "acc_within")
     if (t == 0).any():
@@ -64,23 +64,23 @@ def acc_within(y_true: Any, y_pred: Any, tolerance: float = 0.10) -> float:
     return float(100.0 * np.mean(np.abs(p - t) / np.abs(t) <= tolerance))
 
 
-def acc10(y_true: Any, y_pred: Any) -> float:
+def acc10(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Acc(10%): percent of predictions within 10 % relative error of the truth (latency papers)."""
     return acc_within(y_true, y_pred, 0.10)
 
 
 #: name -> metric; ``ranking`` metrics apply to every target, ``relative`` ones to latency-like targets
-RANKING_METRICS: dict[str, Callable[[Any, Any], float]] = {
+RANKING_METRICS: dict[str, Callable[[ArrayLike, ArrayLike], float]] = {
     "kendall_tau": kendall_tau,
     "spearman": spearman,
 }
-RELATIVE_METRICS: dict[str, Callable[[Any, Any], float]] = {
+RELATIVE_METRICS: dict[str, Callable[[ArrayLike, ArrayLike], float]] = {
     "mape": mape,
     "acc10": acc10,
 }
 
 
-def evaluate(y_true: Any, y_pred: Any, relative: bool = False) -> dict[str, float]:
+def evaluate(y_true: ArrayLike, y_pred: ArrayLike, relative: bool = False) -> dict[str, float]:
     """All ranking metrics, plus MAPE and Acc(10%) when ``relative`` (latency-like targets)."""
     out = {name: fn(y_true, y_pred) for name, fn in RANKING_METRICS.items()}
     if relative:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict, cast
 
@@ -45,16 +46,12 @@ class _RandomStateJSON(TypedDict):
 
 def _random_state_json(rng: np.random.RandomState) -> _RandomStateJSON:
     """A numpy RandomState (Optuna's samplers use them) as JSON: the MT19937 key as base64."""
-    import base64
-
     name, keys, pos, has_gauss, cached = rng.get_state(legacy=True)
     return {"bit_generator": str(name), "keys": base64.b64encode(np.asarray(keys, dtype="<u4").tobytes()).decode(),
             "pos": int(pos), "has_gauss": int(has_gauss), "cached_gaussian": float(cached)}
 
 
 def _random_state_from_json(value: _RandomStateJSON) -> tuple[str, np.ndarray, int, int, float]:
-    import base64
-
     keys = np.frombuffer(base64.b64decode(value["keys"]), dtype="<u4").astype(np.uint32)
     return (value["bit_generator"], keys, int(value["pos"]), int(value["has_gauss"]), float(value["cached_gaussian"]))
 

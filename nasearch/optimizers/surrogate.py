@@ -8,60 +8,19 @@ optimizer's ``stats`` so runs can report surrogate overhead per query.
 
 from __future__ import annotations
 
-import copy
 import time
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
 
 from nasearch.api import AnySpace, ArchGraph, FitsAndPredicts, Fitter, MeanStd, PredictsStd
+from nasearch.api.ensemble import combine, derived_seed
 from nasearch.api.errors import ConfigError
 from nasearch.api.space_calls import to_graph
+from nasearch.config.surrogate import resolve_predictor
 from nasearch.optimizers.base import SpaceOptimizer
-
-
-def predictor_spec(spec: Any) -> tuple[str, dict[str, Any]] | Any:
-    """Normalise ``NAME`` / ``{name, options, ...}`` to ``(name, options)``; objects pass through."""
-    if spec is None:
-        raise ConfigError(
-            "a predictor-guided optimizer needs a surrogate, e.g. surrogate: {name: nnformer}"
-        )
-    if isinstance(spec, FitsAndPredicts):
-        return spec
-    if isinstance(spec, str):
-        return spec, {}
-    if isinstance(spec, Mapping):
-        if "name" not in spec:
-            raise ConfigError(f"surrogate {dict(spec)!r} needs a 'name' (a registered predictor)")
-        options = dict(spec.get("options") or {})
-        extra = {k: v for k, v in spec.items() if k not in ("name", "options")}
-        clash = set(extra) & set(options)
-        if clash:
-            raise ConfigError(f"surrogate option(s) {sorted(clash)} given both inline and under 'options'")
-        options.update(extra)
-        return str(spec["name"]), options
-    raise ConfigError(f"surrogate must be a predictor name or a mapping with 'name', got {spec!r}")
-
-
-def make_predictor(spec: Any, seed: int | None = None) -> Any:
-    """A fresh predictor from a spec; ``seed`` is passed when the predictor takes one."""
-    from nasearch.config.options import accepted_options
-    from nasearch.config.registry import PREDICTORS
-
-    norm = predictor_spec(spec)
-    if not isinstance(norm, tuple):
-        return copy.deepcopy(norm)
-    name, options = norm
-    factory = PREDICTORS.get(name)
-    named, var_kw = accepted_options(factory)
-    if seed is not None and "seed" not in options and ("seed" in named or var_kw):
-        try:
-            return PREDICTORS.create(name, **options, seed=seed)
-        except ConfigError:
-            if "seed" in named:
-                raise
-    return PREDICTORS.create(name, **options)
+from nasearch.optimizers.pareto import crowding_distance, nondominated_ranks
 
 
 def fit_here(members: list[FitsAndPredicts], graphs: list[ArchGraph], y: np.ndarray) -> list[FitsAndPredicts]:
@@ -71,13 +30,14 @@ def fit_here(members: list[FitsAndPredicts], graphs: list[ArchGraph], y: np.ndar
     return members
 
 
-def has_uncertainty(spec: Any) -> bool:
-    """Whether the predictor a spec names implements ``predict_std``."""
-    from nasearch.config.registry import PREDICTORS
+def make_predictor(spec: object, seed: int | None = None) -> Any:
+    """A fresh predictor from a spec; ``seed`` is passed when the predictor takes one."""
+    return resolve_predictor(spec)(seed)
 
-    norm = predictor_spec(spec)
-    target = PREDICTORS.get(norm[0]) if isinstance(norm, tuple) else norm
-    return isinstance(target, PredictsStd)
+
+def has_uncertainty(spec: object) -> bool:
+    """Whether the predictor a spec names implements ``predict_std``."""
+    return resolve_predictor(spec).has_uncertainty
 
 
 class Surrogate:
@@ -92,7 +52,7 @@ class Surrogate:
     def __init__(self, spec: Any, seed: int = 0, ensemble_size: int = 1) -> None:
         if ensemble_size < 1:
             raise ConfigError(f"ensemble_size must be >= 1, got {ensemble_size}")
-        predictor_spec(spec)  # validate early
+        self.factory = resolve_predictor(spec)
         self.spec = spec
         self.seed = seed
         self.ensemble_size = ensemble_size
@@ -109,8 +69,7 @@ class Surrogate:
         sd = float(target.std()) or 1.0
         z = (target - target.mean()) / sd
         self.members = [
-            make_predictor(self.spec, seed=self.seed * 1000 + self.fits * 10 + i)
-            for i in range(self.ensemble_size)
+            self.factory(derived_seed(self.seed, self.fits, i)) for i in range(self.ensemble_size)
         ]
         self.members = list(self.fitter(self.members, list(graphs), z))
         self.fit_seconds += time.perf_counter() - start
@@ -120,15 +79,15 @@ class Surrogate:
         """Mean and (ensemble or model) standard deviation; std is None when unavailable."""
         start = time.perf_counter()
         graphs = list(graphs)
-        preds = np.stack([np.asarray(m.predict(graphs), dtype=float).reshape(-1) for m in self.members])
+        preds = [np.asarray(m.predict(graphs), dtype=float).reshape(-1) for m in self.members]
         if len(self.members) > 1:
-            mean, std = preds.mean(axis=0), preds.std(axis=0)
+            out = combine(preds)
         else:
-            mean = preds[0]
             member = self.members[0]
             std = np.asarray(member.predict_std(graphs), dtype=float).reshape(-1) if isinstance(member, PredictsStd) else None
+            out = MeanStd(preds[0], std)
         self.predict_seconds += time.perf_counter() - start
-        return MeanStd(mean, std)
+        return out
 
 
 class SurrogateOptimizer(SpaceOptimizer):
@@ -269,8 +228,6 @@ class SurrogateOptimizer(SpaceOptimizer):
     def _parents(self) -> list[Hashable]:
         if len(self.objectives) == 1:
             return self.best(self.num_parents)
-        from nasearch.optimizers.pareto import nondominated_ranks
-
         scored = self.scored()
         points = np.array([s for _, s in scored])
         ranks = nondominated_ranks(points)
@@ -283,8 +240,6 @@ class SurrogateOptimizer(SpaceOptimizer):
 
 def select_pareto(values: np.ndarray, k: int, rng: np.random.Generator) -> list[int]:
     """``k`` indices by non-dominated rank, then crowding distance (NSGA-II survival)."""
-    from nasearch.optimizers.pareto import crowding_distance, nondominated_ranks
-
     ranks = nondominated_ranks(values)
     chosen: list[int] = []
     for front in range(int(ranks.max()) + 1):

@@ -8,7 +8,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nasearch.api.errors import ConfigError
+from nasearch.config.blocks import parse_block
 from nasearch.config.loader import Source
+from nasearch.config.options import accepted_options
+from nasearch.config.registry import SCHEDULERS
 
 #: keys of a scheduler block that the loop reads itself (not constructor options): the fidelity
 #: ladder, and whether to stop once the benchmark's optimum is trained at full fidelity (benchmarks)
@@ -18,8 +21,6 @@ LOOP_KEYS = ("fidelities", "stop_at_optimum")
 def scheduler_block(raw: Any, key: str, source: Source) -> Any:
     """Validate a scheduler block; ``fidelities`` (ascending epochs, a subset of the evaluator's)
     is kept in the block's options and checked against the evaluator when the run starts."""
-    from nasearch.config.run_schema import _block
-
     if isinstance(raw, str):
         raw = {"name": raw}
     if not isinstance(raw, Mapping):
@@ -29,7 +30,7 @@ def scheduler_block(raw: Any, key: str, source: Source) -> Any:
     if isinstance(rest.get("options"), Mapping):
         rest["options"] = dict(rest["options"])
         loop.update({k: rest["options"].pop(k) for k in LOOP_KEYS if k in rest["options"]})
-    block = _block(rest, key, source, "schedulers")
+    block = parse_block(rest, key, source, "schedulers")
     if "fidelities" in loop:
         block.options["fidelities"] = check_fidelities(loop["fidelities"], f"{key}.fidelities", source)
     if "stop_at_optimum" in loop:
@@ -55,9 +56,6 @@ def check_fidelities(value: Any, key: str, source: Source) -> list[float]:
 def build_scheduler(block: Any, space: Any, seed: int, offered: Sequence[float], maximize: bool,
                     where: str) -> Any:
     """The scheduler of ``block``, bound to its fidelity ladder (the config's, else all ``offered``)."""
-    from nasearch.config.options import accepted_options
-    from nasearch.config.registry import SCHEDULERS
-
     options = {k: v for k, v in block.options.items() if k not in LOOP_KEYS}
     named, _ = accepted_options(SCHEDULERS.get(block.name))
     for supplied, value in (("space", space), ("seed", seed)):

@@ -28,12 +28,14 @@ from typing import Any, Protocol
 from nasearch.api import AnySpace, Optimizer, Result
 from nasearch.api.errors import ConfigError
 from nasearch.api.fidelity import Job, MultiFidelity
-from nasearch.config.run_schema import Block, RunConfig
+from nasearch.config.blocks import Block
+from nasearch.config.run_schema import RunConfig
 from nasearch.evaluation.simclock import SimulatedClock
 from nasearch.schedulers.config import build_scheduler
 from nasearch.schedulers.store import SUMMARY_ATTR, TrialStore, fkey, stored_result
+from nasearch.search.parts import build_evaluator
 from nasearch.search.report import SeedReport, fill_report
-from nasearch.search.tracking import StudyTracker
+from nasearch.search.tracking import StudyTracker, load_study
 from nasearch.search.trajectory import Incumbent, OptimumTarget
 
 
@@ -74,8 +76,6 @@ def _event(result: Result | None, error: str | None, metric: str, start: float, 
 
 def run_scheduled(ctx: RunParts, block: Block, seed: int, optimizer: Optimizer, tracker: StudyTracker) -> SeedReport:
     """One study under a scheduler (see the module docstring)."""
-    from nasearch.search.parts import build_evaluator
-
     cfg, space = ctx.cfg, ctx.space
     where = f"{cfg.source.path}: optimizer {block.label or block.name!r}"
     evaluator = build_evaluator(cfg.evaluator, space)
@@ -208,8 +208,6 @@ def run_scheduled(ctx: RunParts, block: Block, seed: int, optimizer: Optimizer, 
 
 def summary_lines(url: str, studies: list[dict[str, Any]]) -> list[str]:
     """``nasearch run``'s lines on scheduled studies: simulated wall time and time to the optimum."""
-    from nasearch.search.tracking import load_study
-
     lines = []
     for entry in studies:
         try:

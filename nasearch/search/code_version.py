@@ -10,22 +10,18 @@ from __future__ import annotations
 import hashlib
 import sys
 from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, packages_distributions, version
 from pathlib import Path
-from typing import Any
 
 
 @lru_cache(maxsize=1)
 def _distributions() -> dict[str, list[str]]:
-    from importlib.metadata import packages_distributions
-
     return dict(packages_distributions())
 
 
 def code_version(cls: type) -> str:
     """``<distribution> <version>, <module file> sha256 <12 hex>`` of the module defining ``cls``
     (the distribution part only where the module belongs to one)."""
-    from importlib.metadata import PackageNotFoundError, version
-
     module_name = getattr(cls, "__module__", "") or ""
     parts = []
     dists = _distributions().get(module_name.split(".")[0]) or []
@@ -43,7 +39,7 @@ def code_version(cls: type) -> str:
     return ", ".join(parts) or "unknown"
 
 
-def code_versions(**parts: Any) -> dict[str, str]:
+def code_versions(**parts: object) -> dict[str, str]:
     """``{part: "module:Class (version)"}`` of the given objects' classes (e.g. space=, evaluator=)."""
     out = {}
     for name, obj in parts.items():

@@ -10,12 +10,18 @@ import datetime
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 from nasearch.api import Result
 
+if TYPE_CHECKING:
+    import optuna
+    from optuna.trial import FrozenTrial
 
-def set_metric_names(study: Any, objectives: Sequence[tuple[str, bool]]) -> None:
+T = TypeVar("T")
+
+
+def set_metric_names(study: optuna.Study, objectives: Sequence[tuple[str, bool]]) -> None:
     """Name the study's objectives after their metrics (idempotent)."""
     names = [str(metric) for metric, _ in objectives]
     if study.metric_names == names:
@@ -25,7 +31,7 @@ def set_metric_names(study: Any, objectives: Sequence[tuple[str, bool]]) -> None
         study.set_metric_names(names)
 
 
-def intermediate_values(info: Mapping[str, Any] | None) -> dict[int, float]:
+def intermediate_values(info: Mapping[str, object] | None) -> dict[int, float]:
     """``info["intermediate_values"]`` of a Result (step -> value, e.g. epoch -> validation
     accuracy) as Optuna wants them: integer steps, finite floats only."""
     raw = (info or {}).get("intermediate_values") or {}
@@ -42,7 +48,7 @@ def intermediate_values(info: Mapping[str, Any] | None) -> dict[int, float]:
     return out
 
 
-def with_times(result: Any, started: float, finished: float) -> Any:
+def with_times(result: T, started: float, finished: float) -> T:
     """``result`` with the epoch seconds its evaluation started and finished, stamped where it ran
     (``info["started_at"]``, ``info["finished_at"]``), for :func:`stamp_times`."""
     if not isinstance(result, Result):
@@ -51,9 +57,9 @@ def with_times(result: Any, started: float, finished: float) -> Any:
 
 
 def stamp_times(
-    trial: Any, wall_seconds: float | None, info: Mapping[str, Any] | None = None,
+    trial: FrozenTrial, wall_seconds: float | None, info: Mapping[str, object] | None = None,
     finished: datetime.datetime | None = None,
-) -> Any:
+) -> FrozenTrial:
     """Give a created trial its real span: the times stamped where the evaluation ran when the
     result carries them; else it completed ``finished`` (default now, when the driver records it)
     and started ``wall_seconds`` (what the worker measured) before that."""

@@ -3,8 +3,8 @@
 An evaluation that raises is classified by its exception:
 
 - ``setup``: the evaluation could not run for a reason that would fail every cell alike: a
-  missing or damaged data file or benchmark table (``DataError``, ``OSError``), a bad option
-  (``ConfigError``), an import that fails (``ImportError``), or an evaluator that says so
+  missing or damaged data file or benchmark table (``DataError``, ``OSError``), a bad option or
+  hardware description (``ConfigError``: ``OptionError``, ``DeviceError``), an import that fails (``ImportError``), or an evaluator that says so
   (``SetupError``). The run stops at once with one line naming the cause; nothing is recorded.
 - ``cell``: anything else the evaluator raised for this cell, a result that is not a ``Result``,
   or a missing or non-finite objective (NaN). Recorded as a FAIL trial and never retried.
@@ -23,9 +23,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nasearch.api.errors import ArchError, ConfigError, DataError, RegistryError, SetupError
+
+if TYPE_CHECKING:
+    from nasearch.search.report import SeedReport
 
 SETUP = "setup"
 CELL = "cell"
@@ -56,12 +59,20 @@ class FailureSummary:
     errors: list[dict[str, Any]]
 
 
+class StoredTrial(Protocol):
+    """What ``summarise`` reads of a stored trial (``nasearch.search.tracking.Record``)."""
+
+    state: str
+    error: str | None
+    arch: str
+
+
 def setup_failure(text: str) -> SetupError:
     """The one error a set-up failure stops a run with: one line, saying that no cell was marked failed."""
     return SetupError(f"set-up failure, the run stops (no cell was recorded as failed): {' '.join(text.split())}")
 
 
-def summarise(records: Sequence[Any], limit: int = 3) -> FailureSummary:
+def summarise(records: Sequence[StoredTrial], limit: int = 3) -> FailureSummary:
     """Summarise the FAIL records (anything with ``state``, ``error``, ``arch`` and ``attrs``)."""
     kinds: dict[str, int] = {}
     first: dict[str, dict[str, Any]] = {}
@@ -79,7 +90,7 @@ def summarise(records: Sequence[Any], limit: int = 3) -> FailureSummary:
     return FailureSummary(count, kinds, errors)
 
 
-def failure_kind(rec: Any) -> str:
+def failure_kind(rec: object) -> str:
     """The stored kind of a FAIL record (trials written before kinds existed count as ``cell``)."""
     return str((getattr(rec, "attrs", None) or {}).get("failure") or CELL)
 
@@ -89,7 +100,7 @@ KIND_WORDS = {"cell": "failed in the cell", "timeout": "timed out", "lost": "los
               "crash": "crashed their process"}
 
 
-def format_failures(reports: Sequence[Any]) -> str:
+def format_failures(reports: Sequence[SeedReport]) -> str:
     """The failed trials of a run's reports (``SeedReport``s): how many, of which kind, and the
     first distinct errors with a cell that had each (empty when nothing failed)."""
     failed = [r for r in reports if r.failures]

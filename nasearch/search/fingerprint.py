@@ -18,15 +18,16 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 from nasearch.api.errors import ConfigError, StorageError
+from nasearch.data.safeio import write_text
 
 FILE_NAME = "fingerprint.json"
 _UNSET = "(unset)"
 
 
-def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
+def _flatten(value: object, prefix: str, out: dict[str, object]) -> None:
     if isinstance(value, Mapping) and value:
         for key in sorted(value, key=str):
             _flatten(value[key], f"{prefix}.{key}" if prefix else str(key), out)
@@ -35,27 +36,27 @@ def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
 
 
 def fingerprint(
-    config: Mapping[str, Any], objectives: Iterable[tuple[str, bool]], operational: Iterable[str] = ()
-) -> dict[str, Any]:
+    config: Mapping[str, object], objectives: Iterable[tuple[str, bool]], operational: Iterable[str] = ()
+) -> dict[str, object]:
     """``{dotted key: value}`` of what decides what an evaluation means, from a resolved config
     (``runconfig.to_dict``) and the evaluator's objectives."""
-    evaluator = {k: v for k, v in dict(config.get("evaluator") or {}).items() if k not in set(operational)}
+    evaluator = {k: v for k, v in dict(cast(Mapping[str, object], config.get("evaluator") or {})).items() if k not in set(operational)}
     parts = {
-        "search_space": dict(config.get("search_space") or {}),
+        "search_space": dict(cast(Mapping[str, object], config.get("search_space") or {})),
         "evaluator": evaluator,
         "objectives": [[str(m), "maximize" if mx else "minimize"] for m, mx in objectives],
     }
-    flat: dict[str, Any] = {}
+    flat: dict[str, object] = {}
     _flatten(json.loads(json.dumps(parts, default=str)), "", flat)  # plain JSON values, stable types
     return flat
 
 
-def digest(values: Mapping[str, Any]) -> str:
+def digest(values: Mapping[str, object]) -> str:
     """A short stable hash of a fingerprint."""
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+def differences(old: Mapping[str, object], new: Mapping[str, object]) -> list[str]:
     """``key: old -> new`` for every key whose value differs."""
     out = []
     for key in sorted(set(old) | set(new)):
@@ -65,7 +66,7 @@ def differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def _show(value: Any) -> str:
+def _show(value: object) -> str:
     return value if value is _UNSET else json.dumps(value)
 
 
@@ -75,9 +76,9 @@ class Pending:
     that can refuse the run has passed too (a refused run leaves the folder untouched)."""
 
     path: Path
-    values: dict[str, Any]
+    values: dict[str, object]
     diffs: list[str]
-    history: list[dict[str, Any]]
+    history: list[dict[str, object]]
     needed: bool
     #: the code computing the evaluations (``nasearch.search.code_version``), and how it changed (warned, not refused)
     code: dict[str, str] | None = None
@@ -90,9 +91,7 @@ class Pending:
         history = list(self.history)
         if self.diffs or self.code_changes:
             history.append({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "changes": self.diffs + self.code_changes})
-        from nasearch.data.safeio import write_text
-
-        data: dict[str, Any] = {"digest": digest(self.values), "values": self.values, "history": history}
+        data: dict[str, object] = {"digest": digest(self.values), "values": self.values, "history": history}
         if self.code is not None:
             data["code"] = self.code
         write_text(self.path, json.dumps(data, indent=2))
@@ -100,9 +99,9 @@ class Pending:
 
 def check(
     run_dir: Path,
-    values: dict[str, Any],
+    values: dict[str, object],
     allow_change: bool,
-    previous_config: Mapping[str, Any] | None = None,
+    previous_config: Mapping[str, object] | None = None,
     previous_objectives: Iterable[tuple[str, bool]] | None = None,
     operational: Iterable[str] = (),
     has_trials: bool = True,
@@ -114,9 +113,9 @@ def check(
     A folder written before fingerprints existed is compared with its ``config.yaml`` (and the
     objectives of its ``run.json``) when it holds trials."""
     path = run_dir / FILE_NAME
-    stored: dict[str, Any] | None = None
+    stored: dict[str, object] | None = None
     stored_code: dict[str, str] | None = None
-    history: list[dict[str, Any]] = []
+    history: list[dict[str, object]] = []
     if path.is_file():
         try:
             data = json.loads(path.read_text())

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from nasearch.search.failures import CRASH
+from nasearch.search.resume import STATE_ATTR, TRIES_ATTR
+from nasearch.search.tracking import StudyTracker
 
 CRASH_TEXT = (
     "the run's process ended while evaluating this cell (the evaluator exited or crashed it, e.g. os._exit "
@@ -69,7 +71,7 @@ def hook(marker: InFlight, space: Any, snapshot: Callable[[], dict[str, Any] | N
     return on_start
 
 
-def record_left_over(marker: InFlight, tracker: Any, space: Any, max_tries: int) -> str | None:
+def record_left_over(marker: InFlight, tracker: StudyTracker, space: Any, max_tries: int) -> str | None:
     """Count a try of the cell a previous session died evaluating; record it as a ``crash`` failure
     once its ``max_tries`` are spent. The one line saying so (None when there was no such cell)."""
     left = marker.left_over()
@@ -95,9 +97,7 @@ def record_left_over(marker: InFlight, tracker: Any, space: Any, max_tries: int)
             arch = space.from_str(left["arch"])
         except Exception:  # noqa: BLE001 - a cell of another space version: nothing to record
             return None
-        from nasearch.search.resume import STATE_ATTR, TRIES_ATTR
-
-        attrs: dict[str, Any] = {"failure": CRASH, TRIES_ATTR: counts[key]}
+        attrs: dict[str, object] = {"failure": CRASH, TRIES_ATTR: counts[key]}
         if left.get("optimizer_state") is not None:
             attrs[STATE_ATTR] = left["optimizer_state"]
         tracker.record(arch, None, CRASH_TEXT, user_attrs=attrs)

@@ -8,17 +8,16 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from typing import Any
 
 _state = {"interrupted": False}
 
 
-def _second(_signum: int, _frame: Any) -> None:
+def _second(_signum: int, _frame: object) -> None:
     print("nasearch: interrupted again; exiting now (completed evaluations are saved)", file=sys.stderr, flush=True)
     os._exit(130)
 
 
-def _first(_signum: int, _frame: Any) -> None:
+def _first(_signum: int, _frame: object) -> None:
     _state["interrupted"] = True
     signal.signal(signal.SIGINT, _second)  # stays until the process exits: clean-up may be slow
     raise KeyboardInterrupt

@@ -9,6 +9,7 @@ the file system cannot lock, a lock naming a PID of this host that no longer run
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import os
 import socket
@@ -44,9 +45,9 @@ class RunLock:
         self.path = Path(run_dir) / LOCK_NAME
         self._fd: int | None = None
         #: the previous holder when a stale lock was taken over (for a message)
-        self.took_over: dict[str, Any] | None = None
+        self.took_over: dict[str, object] | None = None
 
-    def _read(self, fd: int) -> dict[str, Any]:
+    def _read(self, fd: int) -> dict[str, object]:
         try:
             os.lseek(fd, 0, os.SEEK_SET)
             raw = os.read(fd, 4096).decode("utf-8", "replace")
@@ -57,8 +58,6 @@ class RunLock:
 
     def acquire(self) -> RunLock:
         """Hold the lock, or raise RunLockedError naming the live holder."""
-        import fcntl
-
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
@@ -97,7 +96,7 @@ class RunLock:
         return self
 
     @staticmethod
-    def _stale(holder: dict[str, Any]) -> bool:
+    def _stale(holder: dict[str, object]) -> bool:
         """A holder is stale when it names this host and a PID that no longer runs."""
         pid = holder.get("pid")
         return holder.get("host") == socket.gethostname() and isinstance(pid, int) and not _pid_alive(pid)

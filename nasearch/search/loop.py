@@ -17,23 +17,32 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from nasearch.api import StartHook, UsesFitter, WorkerPool
+from nasearch.api import Optimizer, ReferenceScoring, StartHook, UsesFitter, WorkerPool
 from nasearch.api.errors import ConfigError, Terminated
-from nasearch.config.run_schema import Block, RunConfig, load_run_config, to_dict
-from nasearch.search import interrupts
+from nasearch.api.objective import Objective
+from nasearch.config.blocks import Block
+from nasearch.config.run_schema import RunConfig, load_run_config, to_dict
+from nasearch.curves import load_run, plot
+from nasearch.data.safeio import make_dir, write_text
+from nasearch.evaluation import pool as evaluation_pool
+from nasearch.schedulers.loop import run_scheduled, scheduler_of, summary_lines
+from nasearch.search import inflight, interrupts, resume, run_record
+from nasearch.search.code_version import code_versions
 from nasearch.search.failures import SETUP, format_failures, summarise
 from nasearch.search.failures import setup_failure as setup_failure_error
+from nasearch.search.fingerprint import check, fingerprint
+from nasearch.search.lock import RunLock
 from nasearch.search.ownership import RunIdentity, check_database_file
 from nasearch.search.ownership import identity as run_identity
 from nasearch.search.parts import (
@@ -43,9 +52,9 @@ from nasearch.search.parts import (
     evaluator_objectives,
     evaluator_test_metric,
     optimum_info,
-    optimum_target,
     reference_point,
 )
+from nasearch.search.references import score_against_references
 from nasearch.search.report import (
     SeedReport,
     accumulate_sessions,
@@ -56,9 +65,10 @@ from nasearch.search.report import (
     summary_after_interrupt,
     write_summary,
 )
+from nasearch.search.run_record import RunRecord, StudyEntry
 from nasearch.search.studies import open_studies
 from nasearch.search.tracking import StudyTracker, storage_url, study_name
-from nasearch.search.trajectory import Incumbent, OptimumTarget
+from nasearch.search.trajectory import Incumbent, KnownOptimum, OptimumTarget
 
 
 def cli_run(args: argparse.Namespace) -> int:
@@ -86,16 +96,12 @@ def cli_run(args: argparse.Namespace) -> int:
     if optimum_line:
         print(optimum_line)
     if cfg.scheduler is not None or any(b.scheduler for b in cfg.optimizers):  # multi-fidelity: simulated times
-        from nasearch.schedulers.loop import summary_lines
-
-        studies = json.loads((run_dir / "run.json").read_text())["studies"]
+        studies = [entry.to_json() for entry in run_record.read(run_dir).studies]
         for line in summary_lines(storage_url(cfg.storage, run_dir), studies):
             print(line)
     failures = format_failures(reports)
     if failures:
         print(failures)
-    from nasearch.curves import load_run, plot
-
     try:
         png, _ = plot(load_run(run_dir), run_dir)
         print(f"search curves: {png}")
@@ -114,20 +120,18 @@ def cli_run(args: argparse.Namespace) -> int:
 
 def _published_optimum(run_dir: Path) -> str:
     """The benchmark's best cell, as recorded in run.json, to print beside the cell the search found."""
-    meta = json.loads((run_dir / "run.json").read_text())
-    if meta.get("optimum") is None:  # multi-objective, or an evaluator with no table column
+    optimum = run_record.read(run_dir).optimum
+    if optimum.value is None:  # multi-objective, or an evaluator with no table column
         return ""
-    test = f", its test value {meta['test_optimum']:.3f}" if meta.get("test_optimum") is not None else ""
-    return f"benchmark's optimum: {meta.get('optimum_arch') or '?'}  value {meta['optimum']:.4g}{test}"
+    test = f", its test value {optimum.test_value:.3f}" if optimum.test_value is not None else ""
+    return f"benchmark's optimum: {optimum.arch or '?'}  value {optimum.value:.4g}{test}"
 
 
 def _main_thread() -> bool:
-    import threading
-
     return threading.current_thread() is threading.main_thread()
 
 
-def _terminated(signum: int, _frame: Any) -> None:
+def _terminated(signum: int, _frame: object) -> None:
     """SIGTERM: unwind like Ctrl-C, so the pool, the local Ray and the run lock are released."""
     print("nasearch run: terminated (SIGTERM); completed evaluations are saved", file=sys.stderr, flush=True)
     raise Terminated(128 + signum)
@@ -140,9 +144,9 @@ class SearchContext:
     cfg: RunConfig
     space: Any
     pool: WorkerPool
-    objectives: list[tuple[str, bool]]
+    objectives: list[Objective]
     #: the benchmark's optimum as recorded in run.json (value, key, cell, test value), if known
-    optimum: dict[str, Any]
+    optimum: KnownOptimum
     test_metric: str | None
     reference: list[float] | None
     progress: bool = True
@@ -155,7 +159,7 @@ class SearchContext:
     @property
     def target(self) -> OptimumTarget:
         """What "found the optimum" means in this run (:mod:`nasearch.search.trajectory`)."""
-        return optimum_target(self.optimum, self.objectives)
+        return self.optimum.target(self.objectives[0].maximize)
 
 
 # --- the loop ----------------------------------------------------------------------------------------
@@ -166,9 +170,6 @@ def run(cfg: RunConfig, run_dir: Path, progress: bool = True, log: Callable[[str
     ``allow_config_change``: resume even though the space, evaluator or objectives differ from
     the folder's (``nasearch.search.fingerprint``). ``retry_failed``: evaluate every failed cell again,
     not only those that timed out or lost their worker."""
-    from nasearch.data.safeio import make_dir
-    from nasearch.search.lock import RunLock
-
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     make_dir(run_dir)
     with RunLock(run_dir) as lock:
@@ -180,8 +181,6 @@ def run(cfg: RunConfig, run_dir: Path, progress: bool = True, log: Callable[[str
 
 def _run_locked(cfg: RunConfig, run_dir: Path, progress: bool, log: Callable[[str], None],
                 allow_config_change: bool, retry_failed: bool) -> list[SeedReport]:
-    from nasearch.evaluation.pool import make_pool
-
     space = build_space(cfg)
     evaluator = build_evaluator(cfg.evaluator, space)
     objectives = evaluator_objectives(evaluator)
@@ -198,7 +197,7 @@ def _run_locked(cfg: RunConfig, run_dir: Path, progress: bool, log: Callable[[st
     store_fingerprint()  # every check that can refuse the run has passed: now the folder's state is written
     _write_run_meta(cfg, run_dir, url, objectives, test_metric, optimum, reference, who)
     previous = previous_summary(run_dir)
-    pool = make_pool(evaluator, cfg.parallel.backend, **_pool_options(cfg, log))
+    pool = evaluation_pool.make_pool(evaluator, cfg.parallel.backend, **_pool_options(cfg, log))
     ctx = SearchContext(cfg, space, pool, objectives, optimum, test_metric, reference, progress, retry_failed,
                         run_dir=run_dir)
     reports: list[SeedReport] = []
@@ -219,34 +218,22 @@ def _run_locked(cfg: RunConfig, run_dir: Path, progress: bool, log: Callable[[st
         raise
     finally:
         pool.close()
-    from nasearch.api import ReferenceScoring
-    from nasearch.search.references import score_against_references
-
     if isinstance(evaluator, ReferenceScoring):
         score_against_references(cfg, run_dir, evaluator, reports, run, progress)
         write_summary(run_dir, reports)
     return reports
 
 
-def _write_run_meta(cfg: RunConfig, run_dir: Path, url: str, objectives: list[tuple[str, bool]],
-                    test_metric: str | None, optimum: dict[str, Any], reference: list[float] | None,
+def _write_run_meta(cfg: RunConfig, run_dir: Path, url: str, objectives: list[Objective],
+                    test_metric: str | None, optimum: KnownOptimum, reference: list[float] | None,
                     who: RunIdentity) -> None:
     """config.yaml and run.json: what the run folder is (read by curves, compare --from-run, resume)."""
-    from nasearch.data.safeio import write_text
-
     write_text(run_dir / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
-    meta = {
-        "name": cfg.name, "run_id": who.run_id, "study_prefix": who.study_prefix,
-        "storage": url, "objectives": [[m, mx] for m, mx in objectives],
-        "test_metric": test_metric, "search_space": cfg.search_space.name, **optimum,
-        "reference_point": reference,
-        "studies": [
-            {"study": study_name(who.study_prefix, seed, block.label or None), "label": block.label or block.name,
-             "optimizer": block.name, "seed": seed}
-            for block in cfg.optimizers for seed in cfg.seeds
-        ],
-    }
-    write_text(run_dir / "run.json", json.dumps(meta, indent=2))
+    studies = [StudyEntry(study_name(who.study_prefix, seed, block.label or None), block.label or block.name,
+                          block.name, seed) for block in cfg.optimizers for seed in cfg.seeds]
+    RunRecord(name=cfg.name, storage=url, objectives=objectives, run_id=who.run_id, study_prefix=who.study_prefix,
+              test_metric=test_metric, search_space=cfg.search_space.name, optimum=optimum,
+              reference_point=reference, studies=studies).write(run_dir)
 
 
 def _pool_options(cfg: RunConfig, log: Callable[[str], None]) -> dict[str, Any]:
@@ -263,28 +250,22 @@ def _pool_options(cfg: RunConfig, log: Callable[[str], None]) -> dict[str, Any]:
     return options
 
 
-def _check_fingerprint(cfg: RunConfig, run_dir: Path, evaluator: Any, objectives: list[tuple[str, bool]],
-                       allow: bool, log: Callable[[str], None], space: Any = None) -> Callable[[], None]:
+def _check_fingerprint(cfg: RunConfig, run_dir: Path, evaluator: object, objectives: Sequence[Objective],
+                       allow: bool, log: Callable[[str], None], space: object = None) -> Callable[[], None]:
     """Refuse to resume a folder whose evaluations meant something else; return what stores the
     fingerprint (and logs an accepted change), called once no other check can refuse the run."""
-    from nasearch.data.safeio import write_text
-    from nasearch.search.fingerprint import check, fingerprint
-
     operational = tuple(getattr(evaluator, "operational_options", ()) or ())
     values = fingerprint(to_dict(cfg), objectives, operational)
-    old_config: dict[str, Any] | None = None
-    old_objectives: list[tuple[str, bool]] | None = None
+    old_config: dict[str, object] | None = None
+    old_objectives: list[Objective] | None = None
     config_path = run_dir / "config.yaml"
     if config_path.is_file():  # a folder written before fingerprints: compare with what it recorded
         try:
             loaded = yaml.safe_load(config_path.read_text())
-            meta = json.loads((run_dir / "run.json").read_text())
             old_config = loaded if isinstance(loaded, dict) else None
-            old_objectives = [(str(m), bool(mx)) for m, mx in meta["objectives"]]
+            old_objectives = run_record.read(run_dir).objectives
         except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError):
             old_config = old_objectives = None
-    from nasearch.search.code_version import code_versions
-
     code = code_versions(search_space=space, evaluator=evaluator)
     pending = check(run_dir, values, allow, old_config, old_objectives, operational, code=code)
 
@@ -302,12 +283,9 @@ def _check_fingerprint(cfg: RunConfig, run_dir: Path, evaluator: Any, objectives
     return store
 
 
-def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Any, tracker: StudyTracker) -> SeedReport:
+def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Optimizer, tracker: StudyTracker) -> SeedReport:
     """One study: replay stored trials (retrying the cells that failed outside the cell), then
     the ask/evaluate/record/tell loop."""
-    from nasearch.schedulers.loop import run_scheduled, scheduler_of
-    from nasearch.search import resume
-
     if scheduler_of(ctx, block) is not None:  # multi-fidelity: the scheduler's loop on the simulated clock
         return run_scheduled(ctx, block, seed, optimizer, tracker)
     space, pool = ctx.space, ctx.pool
@@ -375,7 +353,7 @@ def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Any, tracke
                 if outcome.kind == SETUP:  # the set-up is broken, not this cell: record nothing
                     setup_failure = setup_failure or outcome
                     continue
-                user_attrs: dict[str, Any] = {}
+                user_attrs: dict[str, object] = {}
                 if outcome.result is None:
                     user_attrs["failure"] = outcome.kind or "cell"
                 if outcome.node:
@@ -427,11 +405,9 @@ def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Any, tracke
     return report
 
 
-def in_flight_marker(ctx: SearchContext, tracker: StudyTracker, optimizer: Any) -> Any:
+def in_flight_marker(ctx: SearchContext, tracker: StudyTracker, optimizer: object) -> inflight.InFlight | None:
     """For a pool that evaluates in the driver (``on_start``): count a try of the cell a previous
     session died evaluating, and record each cell before it starts (``nasearch.search.inflight``)."""
-    from nasearch.search import inflight, resume
-
     if ctx.run_dir is None or not isinstance(ctx.pool, StartHook):
         return None
     marker = inflight.InFlight(ctx.run_dir, tracker.name)

@@ -15,13 +15,17 @@ trials (a zero-byte or replaced ``study.db``) while ``summary.json`` recorded so
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nasearch.api.errors import ConfigError, StorageError
+from nasearch.search import run_record
+
+if TYPE_CHECKING:
+    import optuna
+from nasearch.search.report import previous_summary
 
 ID_ATTR = "run_id"
 FOLDER_ATTR = "run_folder"
@@ -41,13 +45,12 @@ class RunIdentity:
 
 def identity(run_dir: Path, run_name: str, storage: str | None) -> RunIdentity:
     """The folder's identity from its ``run.json`` (a new one for a new folder). Nothing is written."""
-    meta: dict[str, Any] = {}
-    path = run_dir / "run.json"
+    meta: dict[str, object] = {}
+    path = run_dir / run_record.FILE
     if path.is_file():
         try:
-            loaded = json.loads(path.read_text())
-            meta = loaded if isinstance(loaded, dict) else {}
-        except (OSError, ValueError) as exc:
+            meta = run_record.read_json(run_dir)
+        except ConfigError as exc:
             raise StorageError(f"{str(path)!r} is unreadable ({exc}); it names the run's studies") from None
     folder = str(run_dir.resolve())
     if meta.get(ID_ATTR):
@@ -59,7 +62,7 @@ def identity(run_dir: Path, run_name: str, storage: str | None) -> RunIdentity:
     return RunIdentity(run_id, f"{run_name}@{run_id}" if shared else run_name, folder, True, False)
 
 
-def check_owner(study: Any, name: str, url: str, who: RunIdentity) -> None:
+def check_owner(study: optuna.Study, name: str, url: str, who: RunIdentity) -> None:
     """Refuse a study that holds trials another run folder wrote (nothing is written here)."""
     attrs = study.user_attrs
     owner = attrs.get(ID_ATTR)
@@ -80,7 +83,7 @@ def check_owner(study: Any, name: str, url: str, who: RunIdentity) -> None:
         )
 
 
-def claim(study: Any, who: RunIdentity) -> None:
+def claim(study: optuna.Study, who: RunIdentity) -> None:
     """Record this folder's identity in a study that passed :func:`check_owner`."""
     if study.user_attrs.get(ID_ATTR) != who.run_id:
         study.set_user_attr(ID_ATTR, who.run_id)
@@ -90,8 +93,6 @@ def claim(study: Any, who: RunIdentity) -> None:
 def check_study_state(run_dir: Path, study: str, stored_trials: int, db_path: Path | None) -> None:
     """Refuse to start over when ``summary.json`` recorded trials of ``study`` that the storage no
     longer holds (a zero-byte, truncated or replaced database)."""
-    from nasearch.search.report import previous_summary
-
     before = previous_summary(run_dir).get(study)
     if not before:
         return
@@ -112,8 +113,6 @@ def check_database_file(run_dir: Path, url: str) -> None:
     path = Path(url[len("sqlite:///"):])
     if not path.is_file() or path.stat().st_size:
         return
-    from nasearch.search.report import previous_summary
-
     recorded = sum(int(r.get("queries") or 0) for r in previous_summary(run_dir).values())
     if recorded:
         raise StorageError(

@@ -7,16 +7,18 @@ saying what is switched off and why.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from nasearch.api import HasBenchmark, KnowsOptimum, MultiObjective
+from nasearch.api import HasBenchmark, KnowsOptimum, MultiObjective, Optimizer
 from nasearch.api.errors import ConfigError, DataError, NasearchError
+from nasearch.api.objective import Objective, stored_objectives
+from nasearch.config.blocks import Block
 from nasearch.config.options import accepted_options
 from nasearch.config.registry import EVALUATORS, OPTIMIZERS, SEARCH_SPACES
-from nasearch.config.run_schema import Block, RunConfig
+from nasearch.config.run_schema import RunConfig
 from nasearch.search.failures import setup_failure
-from nasearch.search.trajectory import OptimumTarget
+from nasearch.search.trajectory import KnownOptimum
 
 Log = Callable[[str], None]
 
@@ -39,34 +41,37 @@ def build_evaluator(block: Block, space: Any) -> Any:
     return EVALUATORS.create(block.name, **options)
 
 
-def evaluator_objectives(evaluator: Any) -> list[tuple[str, bool]]:
-    """``(metric, maximize)`` pairs: a ``MultiObjective`` evaluator's ``objectives``, else its
-    ``objective``/``maximize``."""
+def evaluator_objectives(evaluator: object) -> list[Objective]:
+    """A ``MultiObjective`` evaluator's ``objectives``, else its ``objective``/``maximize``."""
     if isinstance(evaluator, MultiObjective) and evaluator.objectives:
-        return [(str(m), bool(mx)) for m, mx in evaluator.objectives]
+        return stored_objectives(evaluator.objectives)
     metric = getattr(evaluator, "objective", "")
     if not metric:
         raise ConfigError(f"evaluator {type(evaluator).__name__} names no objective metric")
-    return [(str(metric), bool(getattr(evaluator, "maximize", True)))]
+    return [Objective(str(metric), bool(getattr(evaluator, "maximize", True)))]
 
 
-def evaluator_test_metric(evaluator: Any) -> str | None:
+def evaluator_test_metric(evaluator: object) -> str | None:
     """The metric recorded beside the objective for the incumbent (``Evaluator.test_metric``), if any."""
     value = getattr(evaluator, "test_metric", None)  # an attribute with a default, not a capability
     return str(value) if value else None
 
 
-def build_optimizer(block: Block, space: Any, objectives: list[tuple[str, bool]], seed: int) -> Any:
+def build_optimizer(block: Block, space: Any, objectives: Sequence[Objective], seed: int) -> Optimizer:
     """The optimizer of one block, seeded."""
-    return OPTIMIZERS.create(block.name, space=space, objectives=objectives, seed=seed, **block.options)
+    options = dict(block.options)
+    if block.surrogate is not None:  # the surrogate as the config resolved it (nasearch.config.surrogate)
+        options["surrogate"] = block.surrogate
+    optimizer: Optimizer = OPTIMIZERS.create(block.name, space=space, objectives=objectives, seed=seed, **options)
+    return optimizer
 
 
-def optimum_info(evaluator: Any, space: Any, objectives: list[tuple[str, bool]], log: Log) -> dict[str, Any]:
+def optimum_info(evaluator: object, space: Any, objectives: Sequence[Objective], log: Log) -> KnownOptimum:
     """The benchmark's best objective value, the key and string of the cell holding it, and the best
     test value, when the evaluator can say (a ``KnowsOptimum`` evaluator, one objective)."""
-    info: dict[str, Any] = {}
+    info: dict[str, object] = {}
     if not isinstance(evaluator, KnowsOptimum) or len(objectives) != 1:
-        return info
+        return KnownOptimum()
     try:
         found = evaluator.optimum()
     except DataError as exc:  # a damaged table: the run could not evaluate a cell either
@@ -74,7 +79,7 @@ def optimum_info(evaluator: Any, space: Any, objectives: list[tuple[str, bool]],
     except (NasearchError, ValueError, KeyError, NotImplementedError) as exc:
         log(f"nasearch: the benchmark's optimum is unavailable ({type(exc).__name__}: {exc}); "
             "queries to the optimum are not reported")
-        return info
+        return KnownOptimum()
     if found:
         info["optimum"] = found[0]
         if found[1] is not None:
@@ -92,15 +97,10 @@ def optimum_info(evaluator: Any, space: Any, objectives: list[tuple[str, bool]],
             test = None
         if test:
             info["test_optimum"] = test[0]
-    return info
+    return KnownOptimum.from_attrs(info)
 
 
-def optimum_target(info: dict[str, Any], objectives: list[tuple[str, bool]]) -> OptimumTarget:
-    """``optimum_info``'s result as the trajectory's definition of "found the optimum"."""
-    return OptimumTarget(info.get("optimum"), info.get("optimum_key"), objectives[0][1])
-
-
-def reference_point(cfg: RunConfig, evaluator: Any, objectives: list[tuple[str, bool]], log: Log) -> list[float] | None:
+def reference_point(cfg: RunConfig, evaluator: object, objectives: Sequence[Objective], log: Log) -> list[float] | None:
     """Hypervolume reference in maximise-space: the config's, else the benchmark's median cell in
     every objective (so the volume measures the front where it beats a typical cell; the worst
     cell of NB201 has 10% accuracy and ~0 ms latency, which makes every front look alike)."""

@@ -13,17 +13,21 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nasearch.api import ReferenceScoring
 
+if TYPE_CHECKING:
+    from nasearch.config.run_schema import RunConfig
+    from nasearch.search.report import SeedReport
+
 
 def score_against_references(
-    cfg: Any,
+    cfg: RunConfig,
     run_dir: Path,
     evaluator: ReferenceScoring,
-    reports: list[Any],
-    run: Callable[..., list[Any]],
+    reports: list[SeedReport],
+    run: Callable[..., list[SeedReport]],
     progress: bool = True,
 ) -> None:
     """Run each reference variant, then fill every report's ``reference_scores``."""
@@ -31,7 +35,7 @@ def score_against_references(
     if not variants:
         return
     reference = evaluator.true_reference()
-    by_variant: dict[str, dict[tuple[str, int], Any]] = {}
+    by_variant: dict[str, dict[tuple[str, int], SeedReport]] = {}
     for label, options in variants.items():
         block = dataclasses.replace(cfg.evaluator, options={**cfg.evaluator.options, **options})
         variant_cfg = dataclasses.replace(cfg, name=f"{cfg.name}-{label}", evaluator=block, output=None)
@@ -39,8 +43,7 @@ def score_against_references(
         by_variant[label] = {(r.label, r.seed): r for r in variant_reports}
     oracle = next(iter(variants))
     for report in reports:
-        scores: dict[str, Any] = {"reference_point": reference,
-                                  "true_hypervolume": evaluator.true_hypervolume(report.pareto_front, reference)}
+        scores = {"true_hypervolume": evaluator.true_hypervolume(report.pareto_front, reference)}
         for label in variants:
             other = by_variant[label].get((report.label, report.seed))
             if other is not None:
@@ -51,10 +54,10 @@ def score_against_references(
             for label in list(variants)[1:]:
                 if f"{label}_hypervolume" in scores:
                     scores[f"{label}_ratio_to_oracle"] = scores[f"{label}_hypervolume"] / base
-        report.reference_scores = scores
+        report.reference_scores = {"reference_point": reference, **scores}
 
 
-def format_scores(reports: list[Any]) -> list[str]:
+def format_scores(reports: list[SeedReport]) -> list[str]:
     """One line per seed: the found front's true hypervolume beside the references'."""
     lines = []
     for r in reports:

@@ -14,7 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from nasearch.config.run_schema import RunConfig
+from nasearch.data.provenance import run_provenance  # each entry: options JSON, hash, version, commit
+from nasearch.data.safeio import write_text
+from nasearch.optimizers.pareto import hypervolume, pareto_mask
 from nasearch.search.failures import KIND_WORDS
+from nasearch.search.references import format_scores
 from nasearch.search.trajectory import Incumbent
 
 
@@ -96,9 +100,6 @@ def accumulate_sessions(report: SeedReport, previous: dict[str, Any] | None) -> 
 
 def write_summary(run_dir: Path, reports: list[SeedReport], kept: Sequence[dict[str, Any]] = ()) -> None:
     """summary.json: this session's reports, then ``kept`` (earlier sessions' entries, as they were)."""
-    from nasearch.data.provenance import run_provenance  # each entry: options JSON, hash, version, commit
-    from nasearch.data.safeio import write_text
-
     trace = run_provenance(run_dir)
     entries = [{**dataclasses.asdict(r), **trace} for r in reports] + list(kept)
     write_text(run_dir / "summary.json", json.dumps(entries, indent=2))
@@ -149,8 +150,6 @@ def format_reports(reports: list[SeedReport], cfg: RunConfig) -> str:
                 lines.append(f"  seed {r.seed}: Pareto front of {len(r.pareto_front)} cells, hypervolume {r.hypervolume:.4g}")
             if r.stopped != "budget":
                 lines.append(f"  seed {r.seed}: stopped: {r.stopped}")
-    from nasearch.search.references import format_scores
-
     scores = format_scores(reports)
     if scores:
         lines += ["hypervolumes under the true latency (reference runs: same optimizers, seeds and budget):", *scores]
@@ -169,7 +168,6 @@ def fill_report(report: SeedReport, incumbent: Incumbent, reference: list[float]
     if len(incumbent.objectives) > 1 and incumbent.points:
         import numpy as np
 
-        from nasearch.optimizers.pareto import hypervolume, pareto_mask
 
         objectives = incumbent.objectives
         signs = np.array([1.0 if mx else -1.0 for _, mx in objectives])

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nasearch.api.errors import ConfigError
+from nasearch.api.objective import Objective
+from nasearch.curves import figure, load_run, optimum_target, write_outputs
+from nasearch.search import run_record
+from nasearch.search.run_record import RunRecord
+from nasearch.search.tracking import load_study
+from nasearch.search.trajectory import Incumbent, replay
 
 if TYPE_CHECKING:
     import optuna
@@ -33,13 +40,7 @@ class RunResults:
 
     def __init__(self, run_dir: str | Path, reports: list[SeedReport] | None = None) -> None:
         self.run_dir = Path(run_dir)
-        path = self.run_dir / "run.json"
-        if not path.is_file():
-            raise ConfigError(f"{str(run_dir)!r} is not a run folder written by `nasearch run` (no run.json)")
-        try:
-            self.meta: dict[str, Any] = json.loads(path.read_text())
-        except ValueError as exc:
-            raise ConfigError(f"{path}: damaged run.json ({exc})") from None
+        self.record: RunRecord = run_record.read(self.run_dir)
         self.reports = reports
         self._studies: list[StudyRun] | None = None
 
@@ -47,24 +48,22 @@ class RunResults:
     @property
     def name(self) -> str:
         """The run's name (its config's ``name``)."""
-        return str(self.meta["name"])
+        return self.record.name
 
     @property
-    def objectives(self) -> list[tuple[str, bool]]:
+    def objectives(self) -> list[Objective]:
         """``(metric, maximize)`` of each objective; the first picks the incumbent."""
-        return [(str(m), bool(mx)) for m, mx in self.meta["objectives"]]
+        return list(self.record.objectives)
 
     @property
     def storage(self) -> str:
         """The Optuna storage URL (``optuna-dashboard <storage>`` shows it)."""
-        return str(self.meta["storage"])
+        return self.record.storage
 
     @property
     def runs(self) -> list[StudyRun]:
         """Every study of the folder with its records, as the curves read them (read once)."""
         if self._studies is None:
-            from nasearch.curves import load_run
-
             self._studies = load_run(self.run_dir)
         return self._studies
 
@@ -89,7 +88,7 @@ class RunResults:
         for s in self.runs:
             for query, rec in enumerate(s.records, start=1):
                 fidelity = rec.attrs.get("fidelity", default_fidelity)
-                row: dict[str, Any] = {
+                row: dict[str, object] = {
                     "optimizer": s.label, "seed": s.seed, "query": query, "trial": rec.number, "arch": rec.arch,
                     "key": rec.key, "state": rec.state,
                     **{m: rec.metrics.get(m, math.nan) for m in metrics},
@@ -110,8 +109,6 @@ class RunResults:
         not known), the same definition as the printed summary and ``nasearch plot``."""
         import pandas as pd
 
-        from nasearch.curves import optimum_target
-        from nasearch.search.trajectory import Incumbent, replay
 
         rows = []
         for s in self.runs:
@@ -135,7 +132,7 @@ class RunResults:
         return self.incumbents.set_index(["optimizer", "seed"])["queries_to_optimum"]
 
     @property
-    def summary(self) -> list[dict[str, Any]]:
+    def summary(self) -> list[dict[str, object]]:
         """The run's summary.json (one entry per optimizer and seed, with the session timings)."""
         path = self.run_dir / "summary.json"
         try:
@@ -149,32 +146,24 @@ class RunResults:
     # --- Optuna and plots ------------------------------------------------------------------------
     def study(self, optimizer: str | None = None, seed: int | None = None) -> optuna.Study:
         """The Optuna study of one (optimizer label, seed); either may be left out when the run has one."""
-        from nasearch.search.tracking import load_study
-
-        entries = self.meta.get("studies") or []
-        match = [e for e in entries if (optimizer is None or e["label"] == optimizer)
-                 and (seed is None or int(e["seed"]) == seed)]
+        entries = self.record.studies
+        match = [e for e in entries if (optimizer is None or e.label == optimizer) and (seed is None or e.seed == seed)]
         if len(match) != 1:
-            have = ", ".join(f"({e['label']}, seed {e['seed']})" for e in entries)
+            have = ", ".join(f"({e.label}, seed {e.seed})" for e in entries)
             what = "no study" if not match else f"{len(match)} studies"
             raise ConfigError(f"{what} of run {self.name!r} match optimizer={optimizer!r}, seed={seed!r}; "
                               f"it has: {have}")
-        study: optuna.Study = load_study(self.storage, str(match[0]["study"]))
+        study: optuna.Study = load_study(self.storage, match[0].study)
         return study
 
     @property
     def studies(self) -> dict[tuple[str, int], optuna.Study]:
         """Every Optuna study of the run, by (optimizer label, seed)."""
-        from nasearch.search.tracking import load_study
-
-        return {(str(e["label"]), int(e["seed"])): load_study(self.storage, str(e["study"]))
-                for e in self.meta.get("studies") or []}
+        return {(e.label, e.seed): load_study(self.storage, e.study) for e in self.record.studies}
 
     def plot(self, *others: str | Path | RunResults, out: str | Path | None = None) -> Figure:
         """The search curves of this run (and of ``others`` overlaid, each identified by its folder);
         with ``out``, also write the PNG and CSVs there, as ``nasearch plot`` does."""
-        from nasearch.python_api import plot
-
         return plot(self, *others, out=out)
 
     def _config_fidelity(self) -> float | None:
@@ -194,55 +183,27 @@ class RunResults:
         return None
 
     def __repr__(self) -> str:
-        entries = self.meta.get("studies") or []
-        labels = list(dict.fromkeys(str(e["label"]) for e in entries))
-        seeds = sorted({int(e["seed"]) for e in entries})
+        labels = list(dict.fromkeys(e.label for e in self.record.studies))
+        seeds = sorted({e.seed for e in self.record.studies})
         return f"RunResults({str(self.run_dir)!r}: {', '.join(labels)} x seeds {seeds})"
 
 
-class CompareResults:
-    """What ``nasearch.compare`` returns: one row per fit (``results``, as in results.csv), the
-    curves (``curves``: per predictor and training size, the mean, standard error and seed count
-    of each score) and ``plot()``."""
+def plot(*runs: str | os.PathLike[str] | RunResults, out: str | os.PathLike[str] | None = None) -> Figure:
+    """The search curves of one or more run folders (``nasearch plot RUN_DIR...``), each run
+    identified by its folder; with ``out``, the PNG and CSVs are written there too."""
+    import matplotlib.pyplot as plt
 
-    def __init__(self, rows: list[dict[str, Any]], out_dir: str | Path, title: str = "") -> None:
-        self.rows = rows
-        self.out_dir = Path(out_dir)
-        self.title = title
-
-    @property
-    def results(self) -> pd.DataFrame:
-        """One row per fit: predictor, train_size, seed, the scores, timings and provenance."""
-        import pandas as pd
-
-        return pd.DataFrame(self.rows)
-
-    @property
-    def curves(self) -> pd.DataFrame:
-        """Per (predictor, train_size): mean, standard error and count over seeds of each score."""
-        import pandas as pd
-
-        frame = self.results
-        scores = [c for c in ("kendall_tau", "spearman", "kendall_tau_unseen", "mape", "acc10") if c in frame]
-        for c in scores:
-            frame[c] = pd.to_numeric(frame[c], errors="coerce")
-        scores = [c for c in scores if frame[c].notna().any()]
-        out = frame.groupby(["predictor", "train_size"], sort=False)[scores].agg(["mean", "sem", "count"])
-        out.columns = [f"{a}_{b}" for a, b in out.columns]
-        return out.reset_index()
-
-    def plot(self) -> Figure:
-        """The sample-efficiency figure (the one written as curves.png)."""
-        import matplotlib.pyplot as plt
-
-        from nasearch.compare.cli import curves_figure
-
-        fig: Figure = curves_figure(self.rows, self.title)
-        plt.close(fig)
-        return fig
-
-    def __repr__(self) -> str:
-        return f"CompareResults({len(self.rows)} fits in {str(self.out_dir)!r})"
+    if not runs:
+        raise ConfigError("plot needs at least one run folder")
+    studies = []
+    for item in runs:
+        studies += item.runs if isinstance(item, RunResults) else load_run(Path(item))
+    fig: Figure
+    fig, frame = figure(studies)
+    if out is not None:
+        write_outputs(fig, frame, Path(out))
+    plt.close(fig)  # returned, not also drawn by pyplot at the end of a notebook cell
+    return fig
 
 
-__all__ = ["CompareResults", "RunResults"]
+__all__ = ["RunResults", "plot"]

@@ -15,15 +15,17 @@ evaluates them again, and they count against the budget once; each such cell has
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from nasearch.api import StatefulOptimizer
+from nasearch.api import Optimizer, StatefulOptimizer
 from nasearch.api.errors import ConfigError, NasearchError
+from nasearch.optimizers.base import rng_state, set_rng_state
 from nasearch.search.failures import RETRIED_ON_RESUME, failure_kind
+from nasearch.search.tracking import Record
 
 #: the trial user attribute holding the optimizer's state
 STATE_ATTR = "optimizer_state"
@@ -31,11 +33,9 @@ STATE_ATTR = "optimizer_state"
 TRIES_ATTR = "tries"
 
 
-def snapshot(optimizer: Any) -> dict[str, Any] | None:
+def snapshot(optimizer: object) -> dict[str, Any] | None:
     """The optimizer's resumable state: ``state_dict()`` when it has one, else the state of a
     numpy ``rng`` attribute (plug-ins), else None."""
-    from nasearch.optimizers.base import rng_state
-
     if isinstance(optimizer, StatefulOptimizer):
         return optimizer.state_dict()
     rng = getattr(optimizer, "rng", None)
@@ -44,10 +44,8 @@ def snapshot(optimizer: Any) -> dict[str, Any] | None:
     return None
 
 
-def restore(optimizer: Any, state: dict[str, Any]) -> None:
+def restore(optimizer: object, state: dict[str, Any]) -> None:
     """Load a ``snapshot`` into ``optimizer``."""
-    from nasearch.optimizers.base import set_rng_state
-
     if isinstance(optimizer, StatefulOptimizer):
         optimizer.load_state_dict(state)
         return
@@ -61,11 +59,11 @@ class ReplayPlan:
     """What resume does with a study's stored trials."""
 
     #: trials to tell the optimizer, in order
-    tell: list[Any] = field(default_factory=list)
+    tell: list[Record] = field(default_factory=list)
     #: failed trials whose cells are evaluated again (the latest trial of each such cell)
-    retry: list[Any] = field(default_factory=list)
+    retry: list[Record] = field(default_factory=list)
     #: failed trials (in ``tell``) whose kind is retried but whose cell spent its retry budget
-    exhausted: list[Any] = field(default_factory=list)
+    exhausted: list[Record] = field(default_factory=list)
     #: the optimizer state stored with the study's last trial (None: nothing stored)
     state: dict[str, Any] | None = None
     #: the state was taken just before ``tell[-1]`` was told: load it before telling that trial
@@ -79,7 +77,7 @@ class ReplayPlan:
 
 
 def plan(
-    records: Sequence[Any], retry_all_failed: bool = False, retry_kinds: Collection[str] = RETRIED_ON_RESUME,
+    records: Sequence[Record], retry_all_failed: bool = False, retry_kinds: Collection[str] = RETRIED_ON_RESUME,
     max_tries: int | None = None,
 ) -> ReplayPlan:
     """Split stored records into those replayed and those retried.
@@ -111,7 +109,7 @@ def plan(
     return out
 
 
-def replay(optimizer: Any, space: Any, study: str, replay_plan: ReplayPlan) -> None:
+def replay(optimizer: Optimizer, space: Any, study: str, replay_plan: ReplayPlan) -> None:
     """Tell the plan's trials and load the stored state (see the module docstring). A stored
     architecture that no longer parses names the trial and suggests a new run folder."""
     told = replay_plan.tell
@@ -125,10 +123,11 @@ def replay(optimizer: Any, space: Any, study: str, replay_plan: ReplayPlan) -> N
         restore(optimizer, state)
 
 
-def parse_stored(space: Any, study: str, rec: Any) -> Any:
+def parse_stored(space: Any, study: str, rec: Record) -> Hashable:
     """``space.from_str`` of a stored trial, or a ConfigError naming the trial."""
     try:
-        return space.from_str(rec.arch)
+        arch: Hashable = space.from_str(rec.arch)
+        return arch
     except (NasearchError, ValueError, TypeError, KeyError) as exc:
         raise ConfigError(
             f"resuming study {study!r}: stored trial #{rec.number} (arch {rec.arch!r}) does not parse in "

@@ -9,28 +9,30 @@ write the folder's fingerprint, ``config.yaml`` and ``run.json``: a refused sess
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from nasearch.api.objective import Objective
 from nasearch.config.run_schema import RunConfig
 from nasearch.data.safeio import storage_errors
+from nasearch.search import resume
 from nasearch.search.ownership import RunIdentity, check_owner, check_study_state, claim
 from nasearch.search.tracking import StudyTracker, study_name
+from nasearch.search.trajectory import KnownOptimum
 
 
-def open_studies(cfg: RunConfig, run_dir: Path, url: str, who: RunIdentity, objectives: list[tuple[str, bool]],
-                 space: Any, test_metric: str | None, optimum: dict[str, Any]) -> dict[str, StudyTracker]:
+def open_studies(cfg: RunConfig, run_dir: Path, url: str, who: RunIdentity, objectives: Sequence[Objective],
+                 space: Any, test_metric: str | None, optimum: KnownOptimum) -> dict[str, StudyTracker]:
     """Every (optimizer, seed) study of ``cfg``, by name, checked (see the module docstring)."""
-    from nasearch.search import resume
-
     db_path = Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
     out: dict[str, StudyTracker] = {}
-    pending: list[dict[str, Any]] = []
+    pending: list[dict[str, object]] = []
     for block in cfg.optimizers:
         for seed in cfg.seeds:
             name = study_name(who.study_prefix, seed, block.label or None)
-            attrs = {"optimizer": block.name, "label": block.label or block.name, "seed": seed,
-                     "search_space": cfg.search_space.name, "test_metric": test_metric, **optimum}
+            attrs: dict[str, object] = {"optimizer": block.name, "label": block.label or block.name, "seed": seed,
+                     "search_space": cfg.search_space.name, "test_metric": test_metric, **optimum.attrs()}
             tracker = StudyTracker(url, name, objectives, space=space)
             check_owner(tracker.study, name, url, who)
             records = tracker.records()

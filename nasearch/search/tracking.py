@@ -15,12 +15,17 @@ import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nasearch.api import CategoricalEncoding, Result
 from nasearch.api.errors import ConfigError, StorageError, one_line
-from nasearch.data.safeio import storage_errors
+from nasearch.data.safeio import cause, storage_errors
 from nasearch.search.dashboard import intermediate_values, set_metric_names, stamp_times
+
+if TYPE_CHECKING:
+    import optuna
+    from optuna.distributions import BaseDistribution
+    from optuna.storages import BaseStorage
 
 COMPLETE = "COMPLETE"
 FAIL = "FAIL"
@@ -73,10 +78,10 @@ def study_name(run_name: str, seed: int, label: str | None = None) -> str:
     return f"{run_name}/{label}/seed-{seed}" if label else f"{run_name}/seed-{seed}"
 
 
-_STORAGES: dict[str, Any] = {}
+_STORAGES: dict[str, BaseStorage] = {}
 
 
-def open_storage(url: str) -> Any:
+def open_storage(url: str) -> BaseStorage:
     """One Optuna RDB storage per URL in this process (SQLite waits on locks instead of failing)."""
     if url not in _STORAGES:
         import optuna
@@ -84,28 +89,26 @@ def open_storage(url: str) -> Any:
         if url == "memory":
             _STORAGES[url] = optuna.storages.InMemoryStorage()
             return _STORAGES[url]
-        kwargs: dict[str, Any] = {}
+        engine: dict[str, object] | None = None
         if url.startswith("sqlite"):
-            kwargs["engine_kwargs"] = {"connect_args": {"timeout": 60}}
+            engine = {"connect_args": {"timeout": 60}}
         try:
-            storage = optuna.storages.RDBStorage(url, **kwargs)
+            storage = optuna.storages.RDBStorage(url, engine_kwargs=engine)
             if url.startswith("sqlite"):
                 _sqlite_wal(storage)
         except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises many kinds
-            from nasearch.data.safeio import cause
-
             raise StorageError(f"storage {url!r} cannot be opened: {cause(exc)}") from None
         _STORAGES[url] = storage
     return _STORAGES[url]
 
 
-def _sqlite_wal(storage: Any) -> None:
+def _sqlite_wal(storage: optuna.storages.RDBStorage) -> None:
     """Write-ahead logging with ``synchronous=NORMAL``: a committed trial survives ``kill -9`` of
     the process (only an OS crash or power loss can drop the last commits), at ~2.5x the speed
     of SQLite's default rollback journal."""
     from sqlalchemy import event
 
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def on_connect(dbapi_connection: Any, _record: object) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -115,7 +118,7 @@ def _sqlite_wal(storage: Any) -> None:
     storage.engine.dispose()  # reconnect so every pooled connection gets the pragmas
 
 
-def _categorical_distributions(space: Any) -> dict[str, Any] | None:
+def _categorical_distributions(space: object) -> dict[str, BaseDistribution] | None:
     """Optuna distributions of a space's categorical encoding (NB201: one per edge), so trials
     carry ``params`` and optuna-dashboard's slice and importance plots work; None without one."""
     if not isinstance(space, CategoricalEncoding):
@@ -241,7 +244,7 @@ def _bad_value(metric: str, value: float | None) -> str:
     return f"metric {metric!r} is {'NaN' if math.isnan(value) else 'infinite'}: the evaluation produced no usable value"
 
 
-def read_records(study: Any) -> list[Record]:
+def read_records(study: optuna.Study) -> list[Record]:
     """The finished trials of an Optuna study as Records, in trial-number order."""
     import optuna
 
@@ -271,7 +274,7 @@ def read_records(study: Any) -> list[Record]:
 _CORE_ATTRS = frozenset({"arch", "key", "metrics", "cost", "error"})
 
 
-def load_study(url: str, name: str) -> Any:
+def load_study(url: str, name: str) -> optuna.Study:
     """An existing study, read-only use (curves, reports)."""
     import optuna
 

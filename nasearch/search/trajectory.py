@@ -13,8 +13,9 @@ incumbent.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from nasearch.search.tracking import COMPLETE, Record
 
@@ -39,6 +40,40 @@ class OptimumTarget:
         if self.value is not None and math.isfinite(value):
             return value >= self.value if self.maximize else value <= self.value
         return False
+
+
+@dataclass(frozen=True)
+class KnownOptimum:
+    """The benchmark's optimum as a run records it (``run.json`` and each study's attributes): the best
+    objective value, the key and string of the cell that has it, and the best test value."""
+
+    value: float | None = None
+    key: str | None = None
+    arch: str | None = None
+    test_value: float | None = None
+
+    def attrs(self) -> dict[str, float | str]:
+        """The recorded keys (``optimum``, ``optimum_key``, ``optimum_arch``, ``test_optimum``), those known."""
+        named = {"optimum": self.value, "optimum_key": self.key, "optimum_arch": self.arch,
+                 "test_optimum": self.test_value}  # fmt: skip
+        return {k: v for k, v in named.items() if v is not None}
+
+    @classmethod
+    def from_attrs(cls, attrs: Mapping[str, Any]) -> KnownOptimum:
+        """Read back what :meth:`attrs` recorded (missing keys: unknown)."""
+        def number(name: str) -> float | None:
+            value = attrs.get(name)
+            return None if value is None else float(value)
+
+        def text(name: str) -> str | None:
+            value = attrs.get(name)
+            return None if value is None else str(value)
+
+        return cls(number("optimum"), text("optimum_key"), text("optimum_arch"), number("test_optimum"))
+
+    def target(self, maximize: bool) -> OptimumTarget:
+        """What "found the optimum" means with this optimum (its key, else its value)."""
+        return OptimumTarget(self.value, self.key, maximize)
 
 
 @dataclass
@@ -105,4 +140,4 @@ def queries_to_optimum(records: Iterable[Record], objectives: Sequence[tuple[str
     return incumbent.found_at
 
 
-__all__ = ["Incumbent", "OptimumTarget", "queries_to_optimum", "replay"]
+__all__ = ["Incumbent", "KnownOptimum", "OptimumTarget", "queries_to_optimum", "replay"]

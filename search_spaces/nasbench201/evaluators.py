@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nasearch.api import Result
-from nasearch.api.errors import ArchError, ConfigError, suggest
+from nasearch.api.errors import ConfigError, DeviceError, suggest
 from nasearch.data import cache_check
 from nasearch.data.sources import cache_dir
 from nasearch.evaluation.benchmark import BenchmarkEvaluator
@@ -59,8 +59,8 @@ def target_spec(device: str | Mapping[str, Any]) -> Any:
 
     try:
         return resolve_device(dict(device) if isinstance(device, Mapping) else device)
-    except ArchError as exc:  # resolve_device names the bad field; in a run config it is a config error
-        raise ConfigError(f"evaluator hardware_aware: device: {exc}") from None
+    except DeviceError as exc:  # resolve_device names the bad field; say which option holds it
+        raise DeviceError(f"evaluator hardware_aware: device: {exc}") from None
 
 
 def training_devices(target: Any, exclude_chips: tuple[str, ...] = ()) -> list[str]:
@@ -167,6 +167,8 @@ class HardwareAwareEvaluator(BenchmarkEvaluator):
 
     #: an NB201 space: its benchmark maps a cell to its table row (``index``)
     space: NasBench201Space
+    #: the predicted latency is this evaluator's own (the table has no such column)
+    computed_metrics = (PREDICTED,)
 
     def __init__(
         self,
@@ -185,7 +187,6 @@ class HardwareAwareEvaluator(BenchmarkEvaluator):
         bad = [r for r in references if r not in LATENCY_SOURCES or r == "zero_shot"]
         if bad:
             raise ConfigError(f"evaluator hardware_aware: references may be 'true' and 'params', got {bad[0]!r}")
-        self.device_option = dict(device) if isinstance(device, Mapping) else device
         self.target = target_spec(device)
         self.latency_source = latency
         self.references = tuple(references)
@@ -203,14 +204,9 @@ class HardwareAwareEvaluator(BenchmarkEvaluator):
         self.model, task = estimator_for(space, self.target, devices, latency_model, shots)
         self.predicted = np.asarray(self.model.estimate(task), dtype=float)
         self.predicted.setflags(write=False)
-        self._latency_metric = latency_metric
         objectives = [{"metric": accuracy, "direction": "maximize"}, {"metric": latency_metric, "direction": "minimize"}]
         extra = [m for m in (self.true_metric, params) if m and m != latency_metric]
         super().__init__(space, objectives=objectives, test_metric=test_metric, cost_metric=None, extra_metrics=extra)
-        self.metrics = [m for m in self.metrics if m != PREDICTED]  # the table has no such column
-
-    def _resolve(self, metric: str, dataset: str | None, fidelity: int | None) -> str:
-        return metric if metric == PREDICTED else super()._resolve(metric, dataset, fidelity)
 
     def evaluate(self, arch: Hashable) -> Result:
         result = super().evaluate(arch)
