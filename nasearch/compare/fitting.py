@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.api import accepts_eval_set, fit_predictor
+from nasearch.api import FitsAndPredicts, accepts_eval_set, fit_predictor
 from nasearch.compare.protocols import Split, check_split, get_protocol, unseen_mask
 from nasearch.compare.schema import CompareConfig
 from nasearch.compare.task import Task, build_task
@@ -45,7 +45,7 @@ def score(y_true: np.ndarray, y_pred: np.ndarray, relative: bool) -> dict[str, f
 
 def run_compare(
     config: CompareConfig,
-    specs: Mapping[str, tuple[str, Mapping[str, Any]]],
+    specs: Mapping[str, tuple[str, Mapping[str, object]]],
     out_dir: Path,
     task: Task | None = None,
     log: Callable[[str], None] = print,
@@ -131,7 +131,7 @@ class FitJob:
 
     label: str
     name: str
-    options: dict[str, Any]
+    options: dict[str, object]
     size: int
     seed: int
     #: (index of the split within its (size, seed), the split)
@@ -156,7 +156,7 @@ _INT_COLUMNS = ("train_size", "seed", "n_test", "n_validation", "n_unseen")
 _FLOAT_COLUMNS = ("kendall_tau", "spearman", "mape", "acc10", "fit_seconds", "predict_seconds", "kendall_tau_unseen")
 
 
-def _row_key(label: str, size: Any, seed: Any, options_hash: str, info: Mapping[str, Any]) -> tuple[str, ...]:
+def _row_key(label: str, size: object, seed: object, options_hash: str, info: Mapping[str, object]) -> tuple[str, ...]:
     """What identifies a row across runs: predictor label, size, seed, the options hash and the split's info."""
     parts = sorted(f"{k}={v}" for k, v in info.items() if str(v) != "")
     return (str(label), str(size), str(seed), str(options_hash), *parts)
@@ -244,7 +244,7 @@ def _execute(jobs: list[FitJob], task: Task, config: CompareConfig, log: Callabl
     yield from _execute_pool(jobs, task, config, workers, factories)
 
 
-def _payload(job: FitJob, task: Task, factory: Any) -> dict[str, Any]:
+def _payload(job: FitJob, task: Task, factory: Callable[..., object]) -> dict[str, Any]:
     """What a worker needs for one fit: the factory, options, graphs and targets (no task)."""
     split = job.splits[0][1]
     validation = None
@@ -300,13 +300,14 @@ def _init_worker(threads: int | None, path: list[str]) -> None:
         torch.set_num_threads(threads)
 
 
-def _execute_pool(jobs: list[FitJob], task: Task, config: CompareConfig, workers: int, factories: dict[str, Any]
+def _execute_pool(jobs: list[FitJob], task: Task, config: CompareConfig, workers: int,
+                  factories: dict[str, Callable[..., FitsAndPredicts]]
                   ) -> Iterator[tuple[FitJob, float, list[tuple[np.ndarray, float]], int]]:
     """Fit on ``workers`` fresh processes (spawned: a forked torch can hang); at most two jobs queued
     per worker, so a stop loses little and the driver's memory holds few payloads."""
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
                                initargs=(config.threads, list(sys.path)))
-    pending: dict[Future[Any], FitJob] = {}
+    pending: dict[Future[tuple[float, list[tuple[np.ndarray, float]], int]], FitJob] = {}
     queue = list(jobs)
     finished_all = False
     try:
@@ -328,7 +329,7 @@ def _tau(y_true: np.ndarray, y_pred: np.ndarray) -> float | str:
     return kendall_tau(y_true, y_pred) if y_true.size >= 2 else ""
 
 
-def row_options(config: CompareConfig, name: str, options: Mapping[str, Any]) -> dict[str, Any]:
+def row_options(config: CompareConfig, name: str, options: Mapping[str, object]) -> dict[str, object]:
     """What a results.csv row was measured with: the predictor's options over its constructor's
     defaults (the fit seed left out: it has its own column) and every config key that changes a
     score. Two rows with equal ``options_hash`` differ only in size, seed and held-out device."""
@@ -344,7 +345,7 @@ def row_options(config: CompareConfig, name: str, options: Mapping[str, Any]) ->
     }  # fmt: skip
 
 
-def _with_seed(factory: Any, options: Mapping[str, Any], seed: int) -> dict[str, Any]:
+def _with_seed(factory: Callable[..., object], options: Mapping[str, object], seed: int) -> dict[str, object]:
     """``options`` plus ``seed=seed`` when the predictor takes a seed (the run's seed wins)."""
     named, var_kw = accepted_options(factory)
     return {**options, "seed": seed} if ("seed" in named or var_kw) else dict(options)

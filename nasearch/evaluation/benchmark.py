@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Hashable, Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from nasearch.api import AnySpace, Evaluator, HasBenchmark, Indexable, Result
 from nasearch.api.errors import ConfigError, suggest
@@ -39,7 +39,7 @@ class BenchmarkEvaluator(Evaluator):
         dataset: str | None = None,
         fidelity: int | None = None,
         maximize: bool = True,
-        objectives: Sequence[Any] | None = None,
+        objectives: Sequence[object] | None = None,
         test_metric: str | None = "auto",
         cost_metric: str | None = "auto",
         extra_metrics: Sequence[str] = (),

@@ -52,7 +52,7 @@ class LatencyEvaluator(Evaluator):
         device: str = "cpu",
         seed: int = 0,
         extra_metrics: Sequence[str] = (),
-        objectives: Sequence[Any] | None = None,
+        objectives: Sequence[object] | None = None,
     ) -> None:
         """``input_shape`` is one image (C, H, W): (3, 32, 32) is CIFAR-10, (1, 8, 8) the digits.
         ``network`` goes to ``space.network`` (``C``, ``N`` ...). ``num_threads``: torch CPU

@@ -86,7 +86,7 @@ class TrainingEvaluator(Evaluator):
         device: str = "auto",
         num_threads: int | None = None,
         latency: Mapping[str, Any] | None = None,
-        objectives: Sequence[Any] | None = None,
+        objectives: Sequence[object] | None = None,
         learning_curve: bool = True,
     ) -> None:
         """``space`` must offer ``network(arch, **network)``; ``dataset`` is ``digits`` (embedded)

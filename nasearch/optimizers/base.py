@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeAlias
 
 import numpy as np
 
@@ -30,7 +30,12 @@ class Objective:
         return float(value) if self.maximize else -float(value)
 
 
-def as_objectives(objectives: Any) -> list[Objective]:
+#: what an optimizer takes as ``objectives``: a metric name (maximised), an ``Objective``, a
+#: ``(metric, maximize)`` pair, or a sequence of those
+ObjectivesArg: TypeAlias = "str | Objective | tuple[str, bool] | Sequence[str | Objective | Sequence[object]] | None"
+
+
+def as_objectives(objectives: ObjectivesArg) -> list[Objective]:
     """Accept ``Objective``s, ``(metric, maximize)`` pairs or metric names (maximised)."""
     if objectives is None:
         raise ConfigError("an optimizer needs at least one objective metric")
@@ -66,7 +71,7 @@ class SpaceOptimizer(Optimizer):
     #: the space capabilities the optimizer needs besides the required ones (keys of ``nasearch.api.CAPABILITIES``)
     requires: tuple[str, ...] = ()
 
-    def __init__(self, space: AnySpace, objectives: Any = "objective", seed: int = 0) -> None:
+    def __init__(self, space: AnySpace, objectives: ObjectivesArg = "objective", seed: int = 0) -> None:
         self.space = space
         self.objectives = as_objectives(objectives)
         if len(self.objectives) > 1 and not self.multi_objective:
@@ -120,7 +125,7 @@ class SpaceOptimizer(Optimizer):
         subclasses add (``_state``). Resume tells the stored results, then loads this."""
         return {"rng": rng_state(self.rng), **self._state()}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    def load_state_dict(self, state: dict[str, object]) -> None:
         """Restore ``state_dict()``'s output (after the told results were replayed)."""
         if "rng" in state:
             set_rng_state(self.rng, state["rng"])
@@ -130,7 +135,7 @@ class SpaceOptimizer(Optimizer):
         """Hook: subclasses' ask-side state (JSON; architectures as ``space.to_str``)."""
         return {}
 
-    def _load_state(self, state: dict[str, Any]) -> None:
+    def _load_state(self, state: dict[str, object]) -> None:
         """Hook: restore ``_state``'s output."""
 
     def _propose(self, n: int) -> Sequence[Hashable]:
@@ -176,7 +181,7 @@ class SpaceOptimizer(Optimizer):
         return [a for a, _ in items[:k]]
 
 
-def rng_state(rng: np.random.Generator) -> dict[str, Any]:
+def rng_state(rng: np.random.Generator) -> dict[str, object]:
     """A numpy Generator's bit-generator state as JSON (PCG64's 128-bit words as strings, which
     any JSON reader keeps exact)."""
     state = _ints_to_str(rng.bit_generator.state)
@@ -184,7 +189,7 @@ def rng_state(rng: np.random.Generator) -> dict[str, Any]:
     return state
 
 
-def set_rng_state(rng: np.random.Generator, state: dict[str, Any]) -> None:
+def set_rng_state(rng: np.random.Generator, state: object) -> None:
     """Put ``rng`` back into a state from ``rng_state``."""
     restored = _str_to_ints(state)
     assert isinstance(restored, dict)  # a dict in, a dict out

@@ -11,6 +11,7 @@ import numpy as np
 
 from nasearch.api import AnySpace, MeanStd
 from nasearch.api.errors import ConfigError
+from nasearch.optimizers.base import ObjectivesArg
 from nasearch.optimizers.surrogate import SurrogateOptimizer, has_uncertainty, select_pareto
 
 
@@ -48,7 +49,7 @@ class BayesianOptimization(SurrogateOptimizer):
     def __init__(
         self,
         space: AnySpace,
-        objectives: Any = "objective",
+        objectives: ObjectivesArg = "objective",
         seed: int = 0,
         *,
         ensemble_size: int = 3,

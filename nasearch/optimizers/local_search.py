@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from nasearch.api import AnySpace, Neighbours
 from nasearch.api.errors import ConfigError
-from nasearch.optimizers.base import SpaceOptimizer
+from nasearch.optimizers.base import ObjectivesArg, SpaceOptimizer
 
 
 class LocalSearch(SpaceOptimizer):
@@ -18,7 +18,7 @@ class LocalSearch(SpaceOptimizer):
 
     requires = ("neighbours",)
 
-    def __init__(self, space: AnySpace, objectives: Any = "objective", seed: int = 0, num_init: int = 10) -> None:
+    def __init__(self, space: AnySpace, objectives: ObjectivesArg = "objective", seed: int = 0, num_init: int = 10) -> None:
         super().__init__(space, objectives, seed)
         if num_init < 1:
             raise ConfigError(f"local_search: num_init must be >= 1, got {num_init}")

@@ -10,7 +10,7 @@ import numpy as np
 
 from nasearch.api import AnySpace, CategoricalEncoding, Result
 from nasearch.api.errors import ConfigError
-from nasearch.optimizers.base import SpaceOptimizer
+from nasearch.optimizers.base import ObjectivesArg, SpaceOptimizer
 
 if TYPE_CHECKING:
     from optuna.samplers import BaseSampler
@@ -100,7 +100,7 @@ class OptunaSampler(SpaceOptimizer):
     def __init__(
         self,
         space: AnySpace,
-        objectives: Any = "objective",
+        objectives: ObjectivesArg = "objective",
         seed: int = 0,
         sampler: str = "tpe",
         sampler_options: Mapping[str, object] | None = None,

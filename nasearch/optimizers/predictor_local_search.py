@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from nasearch.api import AnySpace, Neighbours
 from nasearch.api.errors import ConfigError
+from nasearch.optimizers.base import ObjectivesArg
 from nasearch.optimizers.predictor_evolution import PredictorEvolution
 
 
@@ -30,7 +31,7 @@ class PredictorLocalSearch(PredictorEvolution):
     def __init__(
         self,
         space: AnySpace,
-        objectives: Any = "objective",
+        objectives: ObjectivesArg = "objective",
         seed: int = 0,
         *,
         k: int = 3,

@@ -19,7 +19,7 @@ from nasearch.api.ensemble import combine, derived_seed
 from nasearch.api.errors import ConfigError
 from nasearch.api.space_calls import to_graph
 from nasearch.config.surrogate import resolve_predictor
-from nasearch.optimizers.base import SpaceOptimizer
+from nasearch.optimizers.base import ObjectivesArg, SpaceOptimizer
 from nasearch.optimizers.pareto import crowding_distance, nondominated_ranks
 
 
@@ -30,7 +30,7 @@ def fit_here(members: list[FitsAndPredicts], graphs: list[ArchGraph], y: np.ndar
     return members
 
 
-def make_predictor(spec: object, seed: int | None = None) -> Any:
+def make_predictor(spec: object, seed: int | None = None) -> FitsAndPredicts:
     """A fresh predictor from a spec; ``seed`` is passed when the predictor takes one."""
     return resolve_predictor(spec)(seed)
 
@@ -49,7 +49,7 @@ class Surrogate:
     fitter when ``parallel.surrogate_resources`` is set, e.g. a GPU worker).
     """
 
-    def __init__(self, spec: Any, seed: int = 0, ensemble_size: int = 1) -> None:
+    def __init__(self, spec: object, seed: int = 0, ensemble_size: int = 1) -> None:
         if ensemble_size < 1:
             raise ConfigError(f"ensemble_size must be >= 1, got {ensemble_size}")
         self.factory = resolve_predictor(spec)
@@ -107,10 +107,10 @@ class SurrogateOptimizer(SpaceOptimizer):
     def __init__(
         self,
         space: AnySpace,
-        objectives: Any = "objective",
+        objectives: ObjectivesArg = "objective",
         seed: int = 0,
         *,
-        surrogate: Any = None,
+        surrogate: object = None,
         num_init: int = 10,
         k: int = 10,
         num_parents: int = 10,

@@ -37,7 +37,7 @@ class InFlight:
         self.study = study
         self.path = run_dir / f".in-flight-{hashlib.sha256(study.encode()).hexdigest()[:12]}.json"
 
-    def start(self, arch: str, key: str, state: dict[str, Any] | None) -> None:
+    def start(self, arch: str, key: str, state: dict[str, object] | None) -> None:
         """Record that ``arch`` is being evaluated now."""
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_text(json.dumps({"study": self.study, "arch": arch, "key": key, "pid": os.getpid(),
@@ -62,7 +62,7 @@ class InFlight:
         return data if isinstance(data, dict) and data.get("study") == self.study else {}
 
 
-def hook(marker: InFlight, space: Any, snapshot: Callable[[], dict[str, Any] | None]) -> Callable[[Hashable], None]:
+def hook(marker: InFlight, space: Any, snapshot: Callable[[], dict[str, object] | None]) -> Callable[[Hashable], None]:
     """The pool's ``on_start``: record the cell (and the optimizer's state) before it is evaluated."""
 
     def on_start(arch: Hashable) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,10 +48,10 @@ class SeedReport:
     loop_overhead_per_query: float | None = None
     repeats_skipped: int = 0
     stopped: str = "budget"
-    pareto_front: list[dict[str, Any]] = field(default_factory=list)
+    pareto_front: list[dict[str, object]] = field(default_factory=list)
     hypervolume: float | None = None
     #: hypervolumes under the evaluator's ground truth beside reference runs (see nasearch.search.references)
-    reference_scores: dict[str, Any] = field(default_factory=dict)
+    reference_scores: dict[str, object] = field(default_factory=dict)
     #: cells evaluated again this session because they had failed outside the cell, by kind
     retried: dict[str, int] = field(default_factory=dict)
     #: the retry budget (``parallel.cell_tries``) and the failed cells that spent it (not retried again)
@@ -79,7 +79,7 @@ def previous_summary(run_dir: Path) -> dict[str, dict[str, Any]]:
         return {}
 
 
-def accumulate_sessions(report: SeedReport, previous: dict[str, Any] | None) -> None:
+def accumulate_sessions(report: SeedReport, previous: Mapping[str, object] | None) -> None:
     """Add the earlier sessions' timings to this session's, so summary.json keeps them all."""
     # every trial in the study was evaluated by some session: counted from the study, so a session
     # killed before it wrote summary.json is still counted (its timings, never written, are not)
@@ -98,7 +98,7 @@ def accumulate_sessions(report: SeedReport, previous: dict[str, Any] | None) -> 
         ) / report.evaluated
 
 
-def write_summary(run_dir: Path, reports: list[SeedReport], kept: Sequence[dict[str, Any]] = ()) -> None:
+def write_summary(run_dir: Path, reports: list[SeedReport], kept: Sequence[Mapping[str, object]] = ()) -> None:
     """summary.json: this session's reports, then ``kept`` (earlier sessions' entries, as they were)."""
     trace = run_provenance(run_dir)
     entries = [{**dataclasses.asdict(r), **trace} for r in reports] + list(kept)
@@ -106,7 +106,7 @@ def write_summary(run_dir: Path, reports: list[SeedReport], kept: Sequence[dict[
 
 
 def summary_after_interrupt(run_dir: Path, reports: list[SeedReport], current: SeedReport | None,
-                            previous: dict[str, dict[str, Any]], studies: Sequence[str]) -> None:
+                            previous: dict[str, dict[str, object]], studies: Sequence[str]) -> None:
     """summary.json of an interrupted session: the finished studies, the interrupted one (its
     counts are its study's, written just before it unwound) and the earlier sessions' entries of
     the run's studies not reached yet, so no study drops out of it."""

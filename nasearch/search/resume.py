@@ -33,7 +33,7 @@ STATE_ATTR = "optimizer_state"
 TRIES_ATTR = "tries"
 
 
-def snapshot(optimizer: object) -> dict[str, Any] | None:
+def snapshot(optimizer: object) -> dict[str, object] | None:
     """The optimizer's resumable state: ``state_dict()`` when it has one, else the state of a
     numpy ``rng`` attribute (plug-ins), else None."""
     if isinstance(optimizer, StatefulOptimizer):
@@ -44,7 +44,7 @@ def snapshot(optimizer: object) -> dict[str, Any] | None:
     return None
 
 
-def restore(optimizer: object, state: dict[str, Any]) -> None:
+def restore(optimizer: object, state: dict[str, object]) -> None:
     """Load a ``snapshot`` into ``optimizer``."""
     if isinstance(optimizer, StatefulOptimizer):
         optimizer.load_state_dict(state)
@@ -65,7 +65,7 @@ class ReplayPlan:
     #: failed trials (in ``tell``) whose kind is retried but whose cell spent its retry budget
     exhausted: list[Record] = field(default_factory=list)
     #: the optimizer state stored with the study's last trial (None: nothing stored)
-    state: dict[str, Any] | None = None
+    state: dict[str, object] | None = None
     #: the state was taken just before ``tell[-1]`` was told: load it before telling that trial
     #: (False when the last trial is being retried: load it after every replayed trial)
     state_before_last: bool = False

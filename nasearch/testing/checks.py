@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 C = TypeVar("C")
 
@@ -43,7 +43,7 @@ def check(name: str) -> Callable[[Callable[[C], None]], Check[C]]:
     return deco
 
 
-def label(subject: Any) -> str:
+def label(subject: object) -> str:
     """A short name of what is under test, for test ids and messages: its ``name`` attribute (a
     registered space's), else its ``__name__`` (a class, a function; a ``partial``'s function), else
     its class name."""

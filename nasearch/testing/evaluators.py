@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.api import KnowsOptimum, Result
+from nasearch.api import Evaluator, KnowsOptimum, Result
 from nasearch.testing.checks import Check, CheckSkipped, check, label, run_checks
 
 #: the data splits a metric computed on data names (``valid_accuracy``, ``cifar10/test_accuracy``)
@@ -22,7 +22,7 @@ SPLITS = ("train", "valid", "test")
 ON_DATA = ("accuracy", "loss", "error")
 
 
-def evaluator_objectives(evaluator: Any) -> list[tuple[Any, ...]]:
+def evaluator_objectives(evaluator: Evaluator) -> list[tuple[str, bool]]:
     """``[(metric, maximize)]``: the evaluator's objectives, or its single objective, as it states them."""
     listed = getattr(evaluator, "objectives", None) or [(evaluator.objective, evaluator.maximize)]
     return [tuple(o) for o in listed]

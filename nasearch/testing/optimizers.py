@@ -8,11 +8,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from nasearch.api import Result
+from nasearch.api import AnySpace, Evaluator, Optimizer, Result
 from nasearch.search.resume import restore, snapshot
 from nasearch.testing.checks import Check, check, label, run_checks
 from nasearch.testing.evaluators import evaluator_objectives
@@ -29,9 +28,9 @@ class OptimizerCase:
     with False, a repeat is dropped unevaluated, as the loop does, and something new must come within
     three asks (the loop ends a seed that proposes nothing new three times in a row)."""
 
-    make: Callable[..., Any]
-    space: Any
-    evaluator: Any
+    make: Callable[..., Optimizer]
+    space: AnySpace
+    evaluator: Evaluator
     objectives: Sequence[tuple[str, bool]] | None = None
     name: str = ""
     unique: bool = True
@@ -40,20 +39,20 @@ class OptimizerCase:
         if not self.name:
             self.name = label(self.make)
 
-    def fresh(self, seed: int) -> Any:
+    def fresh(self, seed: int) -> Optimizer:
         """A new optimizer seeded with ``seed``."""
         objectives = list(self.objectives or evaluator_objectives(self.evaluator))
         return self.make(space=self.space, objectives=objectives, seed=seed)
 
 
-def _assert_is_arch(space: Any, arch: Hashable) -> None:
+def _assert_is_arch(space: AnySpace, arch: Hashable) -> None:
     """``arch`` is a cell of ``space``: its string parses back to it and it has a graph."""
     text = space.to_str(arch)
     assert space.to_str(space.from_str(text)) == text, f"asked {text!r}, which does not round-trip"
     space.to_graph(arch)
 
 
-def search(opt: Any, case: OptimizerCase, told: int, batch: int, fail_every: int, seen: set[str]) -> History:
+def search(opt: Optimizer, case: OptimizerCase, told: int, batch: int, fail_every: int, seen: set[str]) -> History:
     """Ask/tell until ``told`` results are told, ``batch`` in flight, every ``fail_every``-th one a
     failure (None). Checks each ask on the way: at most n cells, cells of the space, and never a
     key in ``seen`` (everything asked or told before; updated in place) unless ``case.unique`` is
@@ -88,7 +87,7 @@ def search(opt: Any, case: OptimizerCase, told: int, batch: int, fail_every: int
     return history
 
 
-def next_cells(opt: Any, space: Any, n: int = 4) -> list[str]:
+def next_cells(opt: Optimizer, space: AnySpace, n: int = 4) -> list[str]:
     """The next ``n`` proposals, one ask at a time (a round may hold fewer than n), as strings."""
     return [space.to_str(arch) for _ in range(n) for arch in opt.ask(1)]
 
@@ -136,9 +135,9 @@ OPTIMIZER_CHECKS: tuple[Check[OptimizerCase], ...] = (_ask_tell, _replay)
 
 
 def check_optimizer(
-    make: Callable[..., Any],
-    space: Any,
-    evaluator: Any,
+    make: Callable[..., Optimizer],
+    space: AnySpace,
+    evaluator: Evaluator,
     *,
     objectives: Sequence[tuple[str, bool]] | None = None,
     unique: bool = True,

@@ -11,11 +11,11 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
-from nasearch.api import ArchGraph, PredictsStd, accepts_eval_set, fit_predictor
+from nasearch.api import ArchGraph, FitsAndPredicts, PredictsStd, accepts_eval_set, fit_predictor
 from nasearch.testing.checks import Check, CheckSkipped, check, label, run_checks
 
 #: two devices of nasearch/data/devices.csv, alternating over the cells
@@ -59,7 +59,7 @@ class PredictorCase:
     none); ``cells`` what it is fitted on (``example_cells()`` by default); ``devices`` the hardware
     passed alongside, alternating over the cells (None: no hardware)."""
 
-    make: Callable[..., Any]
+    make: Callable[..., FitsAndPredicts]
     cells: Cells | None = None
     devices: tuple[str, ...] | None = DEVICES
     name: str = ""
@@ -80,14 +80,14 @@ class PredictorCase:
         """One device per cell, alternating over ``devices``."""
         return None if not self.devices else [self.devices[i % len(self.devices)] for i in range(n)]
 
-    def fitted(self, seed: int = 0) -> Any:
+    def fitted(self, seed: int = 0) -> FitsAndPredicts:
         """A fresh predictor fitted on the fit cells; its fit must return the predictor itself."""
         graphs, y = self.data.fit
         model = self.make(seed=seed)
         assert model.fit(graphs, y, hardware=self.hardware(len(graphs))) is model, "fit must return self"
         return model
 
-    def predict(self, model: Any) -> np.ndarray:
+    def predict(self, model: FitsAndPredicts) -> np.ndarray:
         """``model``'s predictions for the test cells."""
         graphs, _ = self.data.test
         return np.asarray(model.predict(graphs, hardware=self.hardware(len(graphs))))
@@ -166,7 +166,7 @@ PREDICTOR_CHECKS: tuple[Check[PredictorCase], ...] = (
 
 
 def check_predictor(
-    make: Callable[..., Any], *, cells: Cells | None = None, devices: tuple[str, ...] | None = DEVICES
+    make: Callable[..., FitsAndPredicts], *, cells: Cells | None = None, devices: tuple[str, ...] | None = DEVICES
 ) -> dict[str, str]:
     """Run every predictor check on the predictors ``make(seed=...)`` returns (fresh and unfitted each
     call), fitted on ``cells`` (default ``example_cells()``). Returns ``{check: "passed" | "skipped:

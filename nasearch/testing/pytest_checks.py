@@ -13,7 +13,9 @@ from nasearch.testing.optimizers import OPTIMIZER_CHECKS, OptimizerCase
 from nasearch.testing.predictors import PREDICTOR_CHECKS, PredictorCase
 from nasearch.testing.spaces import SPACE_CHECKS, SpaceCase
 
-F = TypeVar("F", bound=Callable[..., Any])
+F = TypeVar("F", bound=Callable[..., object])
+#: the case type of a check
+C = TypeVar("C")
 
 #: case type -> its checks
 CHECKS: dict[type, tuple[Check[Any], ...]] = {
@@ -34,10 +36,10 @@ def checks_of(case: object) -> tuple[Check[Any], ...]:
     )
 
 
-def skipping(one: Check[Any]) -> Check[Any]:
+def skipping(one: Check[C]) -> Check[C]:
     """``one``, with a ``CheckSkipped`` turned into pytest's skip (its reason kept)."""
 
-    def run(case: Any) -> None:
+    def run(case: C) -> None:
         import pytest  # optional: imported by the test that runs the check
 
         try:

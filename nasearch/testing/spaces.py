@@ -24,7 +24,7 @@ class SpaceCase:
     first needs it), and the options of a small ``network`` for the ``network`` capability."""
 
     space_or_factory: Any
-    network: Mapping[str, Any] = field(default_factory=dict)
+    network: Mapping[str, object] = field(default_factory=dict)
     name: str = ""
 
     def __post_init__(self) -> None:
@@ -60,7 +60,7 @@ def assert_valid_cell(space: Any, arch: Hashable) -> None:
     assert_valid_graph(space.to_graph(arch))
 
 
-def assert_valid_graph(graph: Any) -> None:
+def assert_valid_graph(graph: object) -> None:
     """An ArchGraph whose node 0 is the one input (no predecessors), whose last node is the one
     output (no successors), and whose output is reachable from its input."""
     assert isinstance(graph, ArchGraph), f"to_graph gave a {type(graph).__name__}, not an ArchGraph"
