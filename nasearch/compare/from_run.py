@@ -11,7 +11,7 @@ of the cells; predictors to ``DEFAULT_PREDICTORS``. ``--set`` overrides any comp
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -61,12 +61,12 @@ class RunTable:
 class RunTask(Task):
     """A compare Task over the cells of a run (in the order they were first evaluated)."""
 
-    def __init__(self, space: Any, archs: list[Any], table: RunTable) -> None:
+    def __init__(self, space: Any, archs: list[Hashable], table: RunTable) -> None:
         super().__init__(space, table)
         self._archs = archs
 
     @cached_property
-    def archs(self) -> list[Any]:
+    def archs(self) -> list[Hashable]:
         """The evaluated architectures."""
         return self._archs
 
@@ -98,7 +98,7 @@ def run_task(run_dir: Path) -> tuple[RunTask, str, str]:
     objective = studies[0].objective
     space = run_space(run_dir)
     seen: dict[str, int] = {}
-    archs: list[Any] = []
+    archs: list[Hashable] = []
     rows: list[dict[str, float]] = []
     for study in studies:
         for rec in study.records:

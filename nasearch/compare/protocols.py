@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from typing import Any
 
 import numpy as np
 
+from nasearch.api import Hardware
 from nasearch.api.errors import ConfigError, RegistryError
 from nasearch.compare.schema import CompareConfig
 from nasearch.compare.task import Task
@@ -28,8 +28,8 @@ class Split:
     test: np.ndarray
     y_train: np.ndarray
     y_test: np.ndarray
-    hardware_train: list[Any] | None = None
-    hardware_test: list[Any] | None = None
+    hardware_train: Hardware = None
+    hardware_test: Hardware = None
     info: dict[str, object] = dataclasses.field(default_factory=dict)
     #: cells for checkpoint selection (``eval_set``) and their train-metric targets, if any
     validation: np.ndarray | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from functools import cached_property
 from typing import Any
 
@@ -26,7 +26,7 @@ class Task:
         self._columns: dict[str, np.ndarray] = {}
 
     @cached_property
-    def archs(self) -> list[Any]:
+    def archs(self) -> list[Hashable]:
         """Every architecture in the space's enumeration order (the benchmark's column order)."""
         if not isinstance(self.space, Enumerable):
             raise ConfigError(

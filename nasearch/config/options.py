@@ -19,10 +19,13 @@ import inspect
 import re
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TypeVar
 
 from nasearch.api.errors import OptionError, suggest
 from nasearch.config.loader import Source, check_value
+
+#: what a factory called with options makes
+T = TypeVar("T")
 
 
 def _kinds(function: Callable[..., object]) -> set[object]:
@@ -170,7 +173,7 @@ def check_option_types(factory: Callable[..., object], options: Mapping[str, obj
             check_value(value, hints[key], key, _Where("<options>"))
 
 
-def call_with_options(factory: Callable[..., object], options: Mapping[str, object], what: str) -> Any:
+def call_with_options(factory: Callable[..., T], options: Mapping[str, object], what: str) -> T:
     """``factory(**options)`` after checking the keys; a TypeError/ValueError is an OptionError naming ``what``."""
     check_options(factory, options, what)
     try:
