@@ -236,7 +236,7 @@ DATASETS: dict[str, Callable[..., ImageDataset]] = {
 }
 
 
-def load_dataset(name: str, **options: Any) -> ImageDataset:
+def load_dataset(name: str, **options: object) -> ImageDataset:
     """Load dataset ``name`` (``digits``, ``cifar10``) with its options."""
     dataset: ImageDataset = call_with_options(dataset_loader(name), options, f"dataset {name!r}")
     return dataset

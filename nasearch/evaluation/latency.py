@@ -45,7 +45,7 @@ class LatencyEvaluator(Evaluator):
         batch_size: int = 1,
         input_shape: Sequence[int] = (3, 32, 32),
         num_classes: int = 10,
-        network: Mapping[str, Any] | None = None,
+        network: Mapping[str, object] | None = None,
         warmup: int = 10,
         repeats: int = 50,
         num_threads: int | None = 1,

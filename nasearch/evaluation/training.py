@@ -74,7 +74,7 @@ class TrainingEvaluator(Evaluator):
         epochs: int = 3,
         dataset: str = "digits",
         data_path: str | None = None,
-        dataset_options: Mapping[str, Any] | None = None,
+        dataset_options: Mapping[str, object] | None = None,
         network: Mapping[str, Any] | None = None,
         batch_size: int = 64,
         learning_rate: float = 0.05,

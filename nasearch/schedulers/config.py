@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nasearch.api.errors import ConfigError
-from nasearch.config.blocks import parse_block
+from nasearch.config.blocks import Block, parse_block
 from nasearch.config.loader import Source
 from nasearch.config.options import accepted_options
 from nasearch.config.registry import SCHEDULERS
@@ -18,7 +18,7 @@ from nasearch.config.registry import SCHEDULERS
 LOOP_KEYS = ("fidelities", "stop_at_optimum")
 
 
-def scheduler_block(raw: Any, key: str, source: Source) -> Any:
+def scheduler_block(raw: object, key: str, source: Source) -> Block:
     """Validate a scheduler block; ``fidelities`` (ascending epochs, a subset of the evaluator's)
     is kept in the block's options and checked against the evaluator when the run starts."""
     if isinstance(raw, str):
@@ -53,7 +53,7 @@ def check_fidelities(value: Any, key: str, source: Source) -> list[float]:
     return [float(v) for v in value]
 
 
-def build_scheduler(block: Any, space: Any, seed: int, offered: Sequence[float], maximize: bool,
+def build_scheduler(block: Block, space: object, seed: int, offered: Sequence[float], maximize: bool,
                     where: str) -> Any:
     """The scheduler of ``block``, bound to its fidelity ladder (the config's, else all ``offered``)."""
     options = {k: v for k, v in block.options.items() if k not in LOOP_KEYS}
