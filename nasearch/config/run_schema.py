@@ -174,7 +174,7 @@ def _seeds(value: object, source: Source) -> list[int]:
     raise ConfigError(f"{source.where('seeds')}: expected a list of integer seeds (or a count), got {value!r}")
 
 
-def to_dict(cfg: RunConfig) -> dict[str, Any]:
+def to_dict(cfg: RunConfig) -> dict[str, object]:
     """The resolved config as plain data (written beside the run as ``config.yaml``)."""
     out: dict[str, Any] = {
         "name": cfg.name,
