@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from nasearch.api import HasBenchmark, KnowsOptimum, MultiObjective, Optimizer
+from nasearch.api import Evaluator, HasBenchmark, KnowsOptimum, MultiObjective, Optimizer
 from nasearch.api.errors import ConfigError, DataError, NasearchError
 from nasearch.api.objective import Objective, stored_objectives
 from nasearch.config.blocks import Block
@@ -32,7 +32,7 @@ def build_space(cfg: RunConfig) -> Any:
     return SEARCH_SPACES.create(cfg.search_space.name, **options)
 
 
-def build_evaluator(block: Block, space: Any) -> Any:
+def build_evaluator(block: Block, space: object) -> Evaluator:
     """The evaluator of the config; it gets the space when its constructor takes ``space``."""
     options = dict(block.options)
     named, _ = accepted_options(EVALUATORS.get(block.name))
@@ -57,7 +57,7 @@ def evaluator_test_metric(evaluator: object) -> str | None:
     return str(value) if value else None
 
 
-def build_optimizer(block: Block, space: Any, objectives: Sequence[Objective], seed: int) -> Optimizer:
+def build_optimizer(block: Block, space: object, objectives: Sequence[Objective], seed: int) -> Optimizer:
     """The optimizer of one block, seeded."""
     options = dict(block.options)
     if block.surrogate is not None:  # the surrogate as the config resolved it (nasearch.config.surrogate)

@@ -12,7 +12,7 @@ Resuming replays the stored trials (in order) into a fresh optimizer.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,8 @@ from nasearch.data.safeio import cause, storage_errors
 from nasearch.search.dashboard import intermediate_values, set_metric_names, stamp_times
 
 if TYPE_CHECKING:
+    import sqlite3
+
     import optuna
     from optuna.distributions import BaseDistribution
     from optuna.storages import BaseStorage
@@ -108,7 +110,7 @@ def _sqlite_wal(storage: optuna.storages.RDBStorage) -> None:
     of SQLite's default rollback journal."""
     from sqlalchemy import event
 
-    def on_connect(dbapi_connection: Any, _record: object) -> None:
+    def on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -140,7 +142,7 @@ class StudyTracker:
         url: str,
         name: str,
         objectives: Sequence[tuple[str, bool]],
-        attrs: dict[str, Any] | None = None,
+        attrs: Mapping[str, object] | None = None,
         space: Any = None,
     ) -> None:
         import optuna
@@ -161,7 +163,7 @@ class StudyTracker:
         self._space = space
         self._distributions = _categorical_distributions(space)
 
-    def _set_attrs(self, attrs: dict[str, Any] | None) -> None:
+    def _set_attrs(self, attrs: Mapping[str, object] | None) -> None:
         stored = self.study.user_attrs.get("objectives")
         wanted = [[m, mx] for m, mx in self.objectives]
         if stored is not None and stored != wanted:
@@ -175,7 +177,7 @@ class StudyTracker:
             if self.study.user_attrs.get(key) != value:
                 self.study.set_user_attr(key, value)
 
-    def set_attrs(self, attrs: dict[str, Any]) -> None:
+    def set_attrs(self, attrs: Mapping[str, object]) -> None:
         """Store study user attributes (the run's checks passed); the objectives are checked again."""
         with storage_errors(f"storage {self.url}", f"write study {self.name!r} in"):
             self._set_attrs(attrs)
