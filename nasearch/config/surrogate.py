@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from nasearch.api import FitsAndPredicts, PredictsStd
 from nasearch.api.errors import ConfigError
@@ -19,7 +18,7 @@ from nasearch.config.options import accepted_options
 from nasearch.config.registry import PREDICTORS
 
 
-def predictor_spec(spec: object) -> tuple[str, dict[str, Any]] | FitsAndPredicts:
+def predictor_spec(spec: object) -> tuple[str, dict[str, object]] | FitsAndPredicts:
     """Normalise ``NAME`` / ``{name, options, ...}`` to ``(name, options)``; objects pass through."""
     if spec is None:
         raise ConfigError(
@@ -48,7 +47,7 @@ class PredictorFactory:
     ready predictor object. ``takes_seed``: the constructor takes a ``seed`` the spec leaves open."""
 
     name: str | None
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, object] = field(default_factory=dict)
     prototype: FitsAndPredicts | None = None
     takes_seed: bool = False
 

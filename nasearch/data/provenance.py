@@ -15,7 +15,6 @@ import subprocess
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import nasearch
 from nasearch.config.options import declared_defaults
@@ -51,7 +50,7 @@ def _plain(value: object) -> object:
     return value
 
 
-def resolved_options(factory: Callable[..., object], options: Mapping[str, object]) -> dict[str, Any]:
+def resolved_options(factory: Callable[..., object], options: Mapping[str, object]) -> dict[str, object]:
     """``options`` on top of every default ``factory`` declares (what it really ran with): its
     constructor's keyword defaults, those of the bases it forwards ``**options`` to, and a class's
     ``option_defaults`` (``nasearch.config.options.declared_defaults``)."""
