@@ -156,9 +156,9 @@ class ArchGraph:
                 to_output[self.adjacency[:, v].astype(bool)] = True
         return from_input & to_output
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict (``from_dict`` reverses it)."""
-        out: dict[str, Any] = {"ops": list(self.ops), "adjacency": self.adjacency.tolist()}
+        out: dict[str, object] = {"ops": list(self.ops), "adjacency": self.adjacency.tolist()}
         if self.attrs is not None:
             out["attrs"] = [dict(a) for a in self.attrs]
         return out
