@@ -236,9 +236,9 @@ def _write_run_meta(cfg: RunConfig, run_dir: Path, url: str, objectives: list[Ob
               reference_point=reference, studies=studies).write(run_dir)
 
 
-def _pool_options(cfg: RunConfig, log: Callable[[str], None]) -> dict[str, Any]:
+def _pool_options(cfg: RunConfig, log: Callable[[str], None]) -> dict[str, object]:
     """The evaluation pool's options from the config's ``parallel`` block."""
-    options: dict[str, Any] = {"timeout_s": cfg.parallel.timeout_s}
+    options: dict[str, object] = {"timeout_s": cfg.parallel.timeout_s}
     if cfg.parallel.isolate:
         options["isolate"] = True
     if cfg.parallel.backend == "ray":
