@@ -43,7 +43,13 @@ def main() -> None:
 
         bench = NasBench201Benchmark()
         bench.column(metric)
-        rows.append([table.path, f"{_time(cold) * 1000:.0f}", f"{_time(lambda bench=bench, metric=metric: bench.column(metric), 20) * 1e6:.1f}"])
+        rows.append(
+            [
+                table.path,
+                f"{_time(cold) * 1000:.0f}",
+                f"{_time(lambda bench=bench, metric=metric: bench.column(metric), 20) * 1e6:.1f}",
+            ]
+        )
         print(rows[-1])
 
     bench = NasBench201Benchmark()

@@ -63,10 +63,16 @@ def headline(store: Store | None = None) -> str:
         "and validation | random protocol |",
         "|---|---|---|---|---|---|",
     ]
-    out += [f"| NAS-Bench-201 | {r['train cells']} | {r['NN-Former paper τ']} | {r['τ, all cells']} | "
-            f"{r['τ, unseen cells']} | {random[r['train cells']]['τ, all cells']} |" for r in paper]
-    out += [f"| NAS-Bench-101 | {r['train cells']} | {r['NN-Former paper τ']} | {r['τ, all cells']} | "
-            f"{r['τ, unseen cells']} | — |" for r in nb101]
+    out += [
+        f"| NAS-Bench-201 | {r['train cells']} | {r['NN-Former paper τ']} | {r['τ, all cells']} | "
+        f"{r['τ, unseen cells']} | {random[r['train cells']]['τ, all cells']} |"
+        for r in paper
+    ]
+    out += [
+        f"| NAS-Bench-101 | {r['train cells']} | {r['NN-Former paper τ']} | {r['τ, all cells']} | "
+        f"{r['τ, unseen cells']} | — |"
+        for r in nb101
+    ]
     fresh = section(store, "optimizers_compare_optimizers_nb201_fresh")
     out += peers_headline(section(store, PEERS_SECTION))
     out += out_of_sample(store, fresh)
@@ -117,8 +123,10 @@ def peers_headline(sec: Section) -> list[str]:
     ]
     ratio = "mean ÷ evolution's [95 % CI]"
     for row in rows:
-        out.append(f"| `{row['optimizer']}` | {row[f'found @ {budget}']} | {row[f'restricted mean queries @ {budget}']} "
-                   f"| {row['mean queries to optimum']} | {row['median queries']} | {row[ratio]} |")
+        out.append(
+            f"| `{row['optimizer']}` | {row[f'found @ {budget}']} | {row[f'restricted mean queries @ {budget}']} "
+            f"| {row['mean queries to optimum']} | {row['median queries']} | {row[ratio]} |"
+        )
     return out
 
 
@@ -138,16 +146,20 @@ def out_of_sample(store: Store, cifar10: Section) -> list[str]:
         "The same optimizer settings, frozen, on fresh seeds of three other tables (out of sample) beside "
         "CIFAR-10 (these sections predate the recomputable rows above: their ratios divide a 150-query mean, "
         "unfound seeds counted as 150, by evolution's 1000-query mean): optimum found within 150 queries, mean "
-        "queries ÷ regularized evolution's [95 % CI] where evolution's 1000-query pass found it (on NAS-Bench-101's 423,624 cells no search did, so compare the "
+        "queries ÷ regularized evolution's [95 % CI] where evolution's 1000-query pass found it (on "
+        "NAS-Bench-101's 423,624 cells no search did, so compare the "
         "test accuracy), and the incumbent's test accuracy after 150 queries (sections "
-        + ", ".join(f"`{key}`" for key in OUT_OF_SAMPLE.values()) + "):",
+        + ", ".join(f"`{key}`" for key in OUT_OF_SAMPLE.values())
+        + "):",
         "",
         "| table (seeds) | `predictor_local_search` found | ÷ evolution | `predictor_evolution` found | ÷ evolution "
         "| test accuracy @ 150: `predictor_local_search` / `evolution` | searched on |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name, sec in [("NAS-Bench-201 CIFAR-10", cifar10),
-                       *((n, section(store, key)) for n, key in OUT_OF_SAMPLE.items())]:
+    for name, sec in [
+        ("NAS-Bench-201 CIFAR-10", cifar10),
+        *((n, section(store, key)) for n, key in OUT_OF_SAMPLE.items()),
+    ]:
         runs = table(sec, "optimizer", "found optimum")
         test = next(h for h in runs[0] if h.startswith("incumbent") and h.endswith("@ 150"))
         try:
@@ -160,9 +172,11 @@ def out_of_sample(store: Store, cifar10: Section) -> list[str]:
             return _row(rel, optimizer)["mean ÷ evolution [95 % CI]"] if rel else "—"
 
         pls, pe = _row(runs, "predictor_local_search"), _row(runs, "predictor_evolution")
-        out.append(f"| {name} ({seeds}) | {pls['found optimum']} | {ratio('predictor_local_search')} "
-                   f"| {pe['found optimum']} | {ratio('predictor_evolution')} "
-                   f"| {pls[test]} / {_row(runs, 'evolution')[test]} | {searched_label(sec)} |")
+        out.append(
+            f"| {name} ({seeds}) | {pls['found optimum']} | {ratio('predictor_local_search')} "
+            f"| {pe['found optimum']} | {ratio('predictor_evolution')} "
+            f"| {pls[test]} / {_row(runs, 'evolution')[test]} | {searched_label(sec)} |"
+        )
     return out
 
 
@@ -184,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     new = render(readme, headline(Store()))
     if args.check:
         if new != readme:
-            print("README.md's headline block differs from the results store: run python -m benchmarks.headline")
+            print(
+                "README.md's headline block differs from the results store: run python -m benchmarks.headline"
+            )
             return 1
         return 0
     README.write_text(new)

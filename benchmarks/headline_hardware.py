@@ -1,4 +1,5 @@
-"""The README headline's hardware-aware block, read from the stored ``latency_models_*`` sections (``benchmarks/results/``).
+"""The README headline's hardware-aware block, read from the stored ``latency_models_*`` sections
+(``benchmarks/results/``).
 
 Shares of the exact front, not ratios to another noisy search: per device family, the default latency
 estimator's and LeDG-Former's rank agreement and budget-free front share with the whole die held
@@ -61,8 +62,10 @@ def zero_shot_rows(sec: Section) -> tuple[str, list[str]]:
         ledg_tau = f"{np.mean([t[0] for _, t in ledg if t]):.3f} ({len(ledg)})" if ledg else "— (0)"
         ledg_front = f"{np.mean([t[2] for _, t in ledg if t]):.3f}" if ledg else "—"
         wins = sum(r["ledgformer τ > it"] == "yes" for r, _ in ledg)
-        lines.append(f"| {family} ({len(rs)}) | {np.mean(taus):.3f} | {np.mean(fronts):.3f} | "
-                     f"{', '.join(below) or 'none'} | {ledg_tau} | {ledg_front} | {wins} of {len(ledg)} |")  # fmt: skip
+        lines.append(
+            f"| {family} ({len(rs)}) | {np.mean(taus):.3f} | {np.mean(fronts):.3f} | "
+            f"{', '.join(below) or 'none'} | {ledg_tau} | {ledg_front} | {wins} of {len(ledg)} |"
+        )
     return default, lines
 
 
@@ -110,14 +113,16 @@ def hardware_headline(store: Store) -> list[str]:
             if "zero-shot" in r["latency searched"]:
                 by_target.setdefault(r["target"], []).append(
                     f"| {r['target']} | {label} | {r['100 queries']} | {r['200 queries']} | {r['500 queries']} | "
-                    f"{r['budget reaching 90 %']} |")  # fmt: skip
+                    f"{r['budget reaching 90 %']} |"
+                )
     out += [line for lines in by_target.values() for line in lines]
     if GUIDED in store:
         guided = store.load(GUIDED).table("target", "100 queries")
         out += [
             "",
             f"The surrogate-guided `predictor_evolution` at 100 queries, same share, {guided[0]['seeds']} seed(s) "
-            f"(section `{GUIDED}`): " + "; ".join(f"{r['target']} {r['100 queries'].split(' [')[0]}" for r in guided)
+            f"(section `{GUIDED}`): "
+            + "; ".join(f"{r['target']} {r['100 queries'].split(' [')[0]}" for r in guided)
             + ".",
         ]
     return out

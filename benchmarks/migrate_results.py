@@ -25,8 +25,10 @@ from benchmarks.report import BENCHMARKS_MD, LEGACY_LINE, POPULATION_SD_NOTE
 from benchmarks.results import INDEX, RESULTS_DIR, Section, Store, _write, blocks_of
 
 MARKER = re.compile(r"<!-- begin (\S+) -->\n(.*?)\n<!-- end \1 -->", re.S)
-STAMP = re.compile(r"\n\n_(?:Measured at commit\(s\) ((?:`[^`]*`(?:, )?)+); |)"
-                   r"section written at commit `([^`]*)`\._$")
+STAMP = re.compile(
+    r"\n\n_(?:Measured at commit\(s\) ((?:`[^`]*`(?:, )?)+); |)"
+    r"section written at commit `([^`]*)`\._$"
+)
 LEGACY_NOTE = LEGACY_LINE
 
 
@@ -46,7 +48,7 @@ def section_of(name: str, body: str) -> Section:
         if note is None:
             break
         notes.append(note)
-        rest = rest[len(note) + 2:]
+        rest = rest[len(note) + 2 :]
     section = Section(name, blocks_of(heading + newline + rest), notes, measured, written)
     if name.startswith("select_defaults:"):
         section.data = {"result": result_from_section(section.markdown())}

@@ -45,19 +45,28 @@ def head_commit(folder: Path) -> str | None:
     """The 12-digit HEAD commit of the git checkout holding ``folder`` (None outside one)."""
     import subprocess
 
-    out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=10,
-                         check=False)
+    out = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=10, check=False
+    )
     return out.stdout.strip()[:12] if out.returncode == 0 and out.stdout.strip() else None
 
 
 def store_for(path: Path = BENCHMARKS_MD) -> Store:
     """The results store BENCHMARKS.md at ``path`` is rendered from (``benchmarks/results`` beside it)."""
-    return Store(RESULTS_DIR if Path(path).resolve() == BENCHMARKS_MD else Path(path).resolve().parent
-                 / "benchmarks" / "results")
+    return Store(
+        RESULTS_DIR
+        if Path(path).resolve() == BENCHMARKS_MD
+        else Path(path).resolve().parent / "benchmarks" / "results"
+    )
 
 
-def write_section(name: str, markdown: str | Sequence[str], path: Path = BENCHMARKS_MD,
-                  measured: Sequence[str] = (), data: dict[str, Any] | None = None) -> None:
+def write_section(
+    name: str,
+    markdown: str | Sequence[str],
+    path: Path = BENCHMARKS_MD,
+    measured: Sequence[str] = (),
+    data: dict[str, Any] | None = None,
+) -> None:
     """Store section ``name`` (``markdown``: its text, or its parts, a ``markdown_table`` part kept as a
     table of raw cells) and render BENCHMARKS.md at ``path`` from the store.
 
@@ -75,12 +84,16 @@ def write_section(name: str, markdown: str | Sequence[str], path: Path = BENCHMA
     written: str | None = None
     if dirty is not None:
         if dirty:
-            raise DirtyTree(f"refusing to write section {name!r} of {path.name} from a dirty tree "
-                            f"({', '.join(dirty[:5])}): commit first, then rerun or --render")
+            raise DirtyTree(
+                f"refusing to write section {name!r} of {path.name} from a dirty tree "
+                f"({', '.join(dirty[:5])}): commit first, then rerun or --render"
+            )
         stale = [c for c in measured if c.endswith("-dirty")]
         if stale:
-            raise DirtyTree(f"refusing to write section {name!r}: its figures were measured on a dirty tree "
-                            f"({', '.join(stale)}); rerun them from a clean commit")
+            raise DirtyTree(
+                f"refusing to write section {name!r}: its figures were measured on a dirty tree "
+                f"({', '.join(stale)}); rerun them from a clean commit"
+            )
         written = str(head_commit(folder))
     parts = [markdown] if isinstance(markdown, str) else list(markdown)
     blocks: list[Block] = []
@@ -155,9 +168,11 @@ LEGACY_LABEL = "legacy, options not recorded / selected on test"
 
 
 #: the note ``mark_legacy`` puts under the heading of such a section
-LEGACY_LINE = (f"_**{LEGACY_LABEL}**: these rows predate traceable results (no options hash, no commit); "
-               "the predictor defaults of that time were chosen on test cells, and the optimizer settings on "
-               "the seeds reported. Kept for reference; not the headline._")
+LEGACY_LINE = (
+    f"_**{LEGACY_LABEL}**: these rows predate traceable results (no options hash, no commit); "
+    "the predictor defaults of that time were chosen on test cells, and the optimizer settings on "
+    "the seeds reported. Kept for reference; not the headline._"
+)
 
 
 class OptionsMismatch(SystemExit):
@@ -173,14 +188,18 @@ def _flat(value: object, prefix: str = "") -> dict[str, object]:
     return {prefix.rstrip("."): value}
 
 
-def expected_options(config: object, specs: dict[str, tuple[str, dict[str, object]]]) -> dict[str, dict[str, object]]:
+def expected_options(
+    config: object, specs: dict[str, tuple[str, dict[str, object]]]
+) -> dict[str, dict[str, object]]:
     """label -> the options a ``run_compare`` row of ``config`` and that spec records."""
     from nasearch.compare import row_options
 
     return {label: row_options(config, name, options) for label, (name, options) in specs.items()}  # type: ignore[arg-type]
 
 
-def check_rows(rows: list[dict[str, object]], expected: dict[str, dict[str, object]], source: str) -> set[str]:
+def check_rows(
+    rows: list[dict[str, object]], expected: dict[str, dict[str, object]], source: str
+) -> set[str]:
     """Refuse (``OptionsMismatch``, naming the keys that differ) any row whose recorded options
     differ from the configuration its label names in ``expected``; return the labels that have
     rows without recorded options (legacy: the caller labels them ``LEGACY_LABEL``)."""
@@ -202,7 +221,10 @@ def check_rows(rows: list[dict[str, object]], expected: dict[str, dict[str, obje
             found = _flat(json.loads(str(row.get("options") or "{}")))
             named = _flat(json.loads(json.dumps(expected[label], default=str)))
             keys = sorted(k for k in set(found) | set(named) if found.get(k) != named.get(k))
-            diff = "; ".join(f"{k}: row {found.get(k)!r}, table {named.get(k)!r}" for k in keys[:6]) or "(same keys)"
+            diff = (
+                "; ".join(f"{k}: row {found.get(k)!r}, table {named.get(k)!r}" for k in keys[:6])
+                or "(same keys)"
+            )
             raise OptionsMismatch(
                 f"{source}: rows of {label!r} were measured with options {recorded}, but the table names "
                 f"{want} ({diff}); rerun them or give them a label of their own"
@@ -217,8 +239,10 @@ def mark_legacy(names: list[str], path: Path = BENCHMARKS_MD) -> list[str]:
 
 
 #: the note on search sections rendered while ``mean_sd`` printed the population sd
-POPULATION_SD_NOTE = ("_± sd in this section is the population sd (n) over seeds, as the search tables printed it "
-                      "before BENCHMARKS.md took one definition (the sample sd, n − 1: multiply by √(n / (n − 1)))._")
+POPULATION_SD_NOTE = (
+    "_± sd in this section is the population sd (n) over seeds, as the search tables printed it "
+    "before BENCHMARKS.md took one definition (the sample sd, n − 1: multiply by √(n / (n − 1)))._"
+)
 
 
 def mark_sections(names: list[str], line: str, path: Path = BENCHMARKS_MD) -> list[str]:
@@ -243,6 +267,9 @@ if __name__ == "__main__":
     import sys
 
     if sys.argv[1:2] == ["--population-sd"]:
-        print("marked:", ", ".join(mark_sections([n for n in sys.argv[2:] if n], POPULATION_SD_NOTE)) or "nothing new")
+        print(
+            "marked:",
+            ", ".join(mark_sections([n for n in sys.argv[2:] if n], POPULATION_SD_NOTE)) or "nothing new",
+        )
     else:
         print("marked:", ", ".join(mark_legacy([n for n in sys.argv[1:] if n])) or "nothing new")

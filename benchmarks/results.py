@@ -105,8 +105,9 @@ class Section:
         for _, t in self.tables():
             if t.headers and t.headers[0] == first_header and has_column in t.headers:
                 return t.records()
-        raise ValueError(f"section {self.name!r} has no table with columns "
-                         f"{first_header!r} ... {has_column!r}")
+        raise ValueError(
+            f"section {self.name!r} has no table with columns {first_header!r} ... {has_column!r}"
+        )
 
     def titled_table(self, title: str) -> list[dict[str, str]]:
         """The rows of the first table after the paragraph that opens with ``**title**``."""
@@ -120,10 +121,17 @@ class Section:
         raise ValueError(f"section {self.name!r} has no table titled {title!r}")
 
     def to_json(self) -> dict[str, Any]:
-        blocks = [{"table": {"headers": b.headers, "rows": b.rows}} if isinstance(b, Table) else {"text": b}
-                  for b in self.blocks]
-        out: dict[str, Any] = {"section": self.name, "blocks": blocks, "notes": self.notes,
-                               "measured": self.measured, "written": self.written}
+        blocks = [
+            {"table": {"headers": b.headers, "rows": b.rows}} if isinstance(b, Table) else {"text": b}
+            for b in self.blocks
+        ]
+        out: dict[str, Any] = {
+            "section": self.name,
+            "blocks": blocks,
+            "notes": self.notes,
+            "measured": self.measured,
+            "written": self.written,
+        }
         if self.data is not None:
             out["data"] = self.data
         return out
@@ -145,6 +153,7 @@ def _read_json(path: Path) -> Any:
 
 def _section_of(raw: Any, path: Path) -> Section:
     """A section from its decoded JSON, every field's type checked."""
+
     def bad(what: str) -> DamagedResults:
         return DamagedResults(f"{path}: damaged results file: {what}")
 
@@ -157,10 +166,14 @@ def _section_of(raw: Any, path: Path) -> Section:
     for i, b in enumerate(blocks):
         if isinstance(b, dict) and isinstance(b.get("text"), str) and len(b) == 1:
             out.append(b["text"])
-        elif (isinstance(b, dict) and len(b) == 1 and isinstance(b.get("table"), dict)
-              and isinstance(b["table"].get("headers"), list) and isinstance(b["table"].get("rows"), list)
-              and all(isinstance(r, list) and len(r) == len(b["table"]["headers"])
-                      for r in b["table"]["rows"])):
+        elif (
+            isinstance(b, dict)
+            and len(b) == 1
+            and isinstance(b.get("table"), dict)
+            and isinstance(b["table"].get("headers"), list)
+            and isinstance(b["table"].get("rows"), list)
+            and all(isinstance(r, list) and len(r) == len(b["table"]["headers"]) for r in b["table"]["rows"])
+        ):
             out.append(Table([str(h) for h in b["table"]["headers"]], b["table"]["rows"]))
         else:
             raise bad(f"block {i} is neither {{'text': str}} nor a table whose rows match its headers")
@@ -189,11 +202,15 @@ class Store:
         if not path.exists():
             return {"preamble": DEFAULT_PREAMBLE, "sections": []}
         raw = _read_json(path)
-        if not (isinstance(raw, dict) and isinstance(raw.get("preamble"), str)
-                and isinstance(raw.get("sections"), list)
-                and all(isinstance(s, str) for s in raw["sections"])):
-            raise DamagedResults(f"{path}: damaged results index: needs 'preamble' (a string) and 'sections' "
-                                 "(a list of names)")
+        if not (
+            isinstance(raw, dict)
+            and isinstance(raw.get("preamble"), str)
+            and isinstance(raw.get("sections"), list)
+            and all(isinstance(s, str) for s in raw["sections"])
+        ):
+            raise DamagedResults(
+                f"{path}: damaged results index: needs 'preamble' (a string) and 'sections' (a list of names)"
+            )
         return raw
 
     def names(self) -> list[str]:
@@ -209,8 +226,9 @@ class Store:
         path = file_of(name, self.root)
         section = _section_of(_read_json(path), path)
         if section.name != name:
-            raise DamagedResults(f"{path}: damaged results file: it holds section {section.name!r}, "
-                                 f"not {name!r}")
+            raise DamagedResults(
+                f"{path}: damaged results file: it holds section {section.name!r}, not {name!r}"
+            )
         return section
 
     def save(self, section: Section) -> Path:
@@ -227,14 +245,17 @@ class Store:
     def render(self) -> str:
         """BENCHMARKS.md: the preamble, then every section between its markers."""
         index = self.index()
-        blocks = [f"<!-- begin {n} -->\n{self.load(n).markdown()}\n<!-- end {n} -->"
-                  for n in index["sections"]]
+        blocks = [
+            f"<!-- begin {n} -->\n{self.load(n).markdown()}\n<!-- end {n} -->" for n in index["sections"]
+        ]
         return "\n\n".join([index["preamble"].rstrip("\n"), *blocks]) + "\n"
 
 
 #: the text above the sections of a new BENCHMARKS.md
-DEFAULT_PREAMBLE = ("# Benchmarks\n\nEvery figure here was printed by a script in `benchmarks/`; "
-                    "rerun it to refresh its section.\n")
+DEFAULT_PREAMBLE = (
+    "# Benchmarks\n\nEvery figure here was printed by a script in `benchmarks/`; "
+    "rerun it to refresh its section.\n"
+)
 
 
 def _write(path: Path, payload: dict[str, Any]) -> None:
@@ -248,7 +269,10 @@ def _dumps(value: Any, depth: int = 0) -> str:
     diff shows the rows that changed."""
     pad, inner = " " * depth, " " * (depth + 1)
     if isinstance(value, dict) and value:
-        items = [f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {_dumps(v, depth + 1)}" for k, v in value.items()]
+        items = [
+            f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {_dumps(v, depth + 1)}"
+            for k, v in value.items()
+        ]
         return "{\n" + ",\n".join(items) + f"\n{pad}}}"
     if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
         return "[\n" + ",\n".join(inner + _dumps(v, depth + 1) for v in value) + f"\n{pad}]"

@@ -70,10 +70,33 @@ from nasearch.compare import run_compare
 from nasearch.data.provenance import git_commit
 
 __all__ = [
-    "FROZEN_KEYS", "PAPER", "PAPER_BLOCK", "PAPER_NB101", "PAPER_NB201", "PROTOCOL_TEXT", "TEST_METRIC",
-    "TRAIN_METRIC", "VisibleTask", "_csv_rows", "_frozen_row", "_known_row", "_label", "candidates", "command_of",
-    "frozen_config", "frozen_table", "main", "measure", "report", "run_compare", "save_frozen_row", "score_frozen",
-    "select", "stored_result", "train_cv", "validation_block",
+    "FROZEN_KEYS",
+    "PAPER",
+    "PAPER_BLOCK",
+    "PAPER_NB101",
+    "PAPER_NB201",
+    "PROTOCOL_TEXT",
+    "TEST_METRIC",
+    "TRAIN_METRIC",
+    "VisibleTask",
+    "_csv_rows",
+    "_frozen_row",
+    "_known_row",
+    "_label",
+    "candidates",
+    "command_of",
+    "frozen_config",
+    "frozen_table",
+    "main",
+    "measure",
+    "report",
+    "run_compare",
+    "save_frozen_row",
+    "score_frozen",
+    "select",
+    "stored_result",
+    "train_cv",
+    "validation_block",
 ]
 
 
@@ -94,27 +117,44 @@ def _floats(text: str) -> list[float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--predictor", default="nnformer")
-    parser.add_argument("--space", default="nasbench201", help="an enumerable space with tables (nasbench101)")
+    parser.add_argument(
+        "--space", default="nasbench201", help="an enumerable space with tables (nasbench101)"
+    )
     parser.add_argument("--train-metric", default=TRAIN_METRIC, help="what the fits train and validate on")
-    parser.add_argument("--test-metric", default=TEST_METRIC, help="what --score-test scores (kept in the JSON)")
+    parser.add_argument(
+        "--test-metric", default=TEST_METRIC, help="what --score-test scores (kept in the JSON)"
+    )
     parser.add_argument("--test-subsample", type=int, help="score on a seeded subset of this many test cells")
     parser.add_argument("--procedure", choices=("validation", "cv"), default="validation")
     parser.add_argument("--sizes", default="156,469")
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--max-steps", default="4000,16000")
     parser.add_argument("--rank-weights", default="0.2,1")
-    parser.add_argument("--pruned", default="true,false", help="'none' for a space without the option (NB101)")
-    parser.add_argument("--block", type=int, default=PAPER_BLOCK, help="validation cells after the training block")
+    parser.add_argument(
+        "--pruned", default="true,false", help="'none' for a space without the option (NB101)"
+    )
+    parser.add_argument(
+        "--block", type=int, default=PAPER_BLOCK, help="validation cells after the training block"
+    )
     parser.add_argument("--folds", type=int, default=3)
-    parser.add_argument("--score-test", action="store_true", help="then score the chosen setting, frozen, on test cells")
-    parser.add_argument("--frozen", action="store_true", help="read the choice from --out instead of selecting")
+    parser.add_argument(
+        "--score-test", action="store_true", help="then score the chosen setting, frozen, on test cells"
+    )
+    parser.add_argument(
+        "--frozen", action="store_true", help="read the choice from --out instead of selecting"
+    )
     parser.add_argument("--test-sizes", help="training sizes of --score-test (default: --sizes)")
     parser.add_argument("--test-seeds", help="fit seeds of --score-test (default: --seeds)")
     parser.add_argument("--test-protocols", default="paper", help="comma-separated: paper, random")
     parser.add_argument("--out", default="runs/out/select_defaults/nnformer_nb201.json")
-    parser.add_argument("--render", action="store_true", help="no fits: write the BENCHMARKS.md section of --out")
-    parser.add_argument("--rebuild-json", action="store_true",
-                        help="no fits: write --out back from its BENCHMARKS.md section (when the JSON is lost)")
+    parser.add_argument(
+        "--render", action="store_true", help="no fits: write the BENCHMARKS.md section of --out"
+    )
+    parser.add_argument(
+        "--rebuild-json",
+        action="store_true",
+        help="no fits: write --out back from its BENCHMARKS.md section (when the JSON is lost)",
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
     section = f"select_defaults:{out.stem}"
@@ -127,8 +167,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.render:
         result = json.loads(out.read_text())
-        write_section(section, report(result, result.get("command") or command_of(result, out)),
-                      data={"result": result})
+        write_section(
+            section, report(result, result.get("command") or command_of(result, out)), data={"result": result}
+        )
         return 0
     import sys
 
@@ -144,11 +185,24 @@ def main(argv: list[str] | None = None) -> int:
     else:
         sizes = [int(x) for x in _floats(args.sizes)]
         seeds = [int(x) for x in _floats(args.seeds)]
-        pruned = [None if p.strip().lower() == "none" else p.strip().lower() in ("1", "true", "yes")
-                  for p in args.pruned.split(",") if p.strip()]
+        pruned = [
+            None if p.strip().lower() == "none" else p.strip().lower() in ("1", "true", "yes")
+            for p in args.pruned.split(",")
+            if p.strip()
+        ]
         grid = candidates([int(x) for x in _floats(args.max_steps)], _floats(args.rank_weights), pruned)
-        result = select(args.predictor, grid, sizes, seeds, args.procedure, args.block, args.folds,
-                        out_dir=out.parent / out.stem, space=args.space, train_metric=args.train_metric)
+        result = select(
+            args.predictor,
+            grid,
+            sizes,
+            seeds,
+            args.procedure,
+            args.block,
+            args.folds,
+            out_dir=out.parent / out.stem,
+            space=args.space,
+            train_metric=args.train_metric,
+        )
         # how the frozen choice will be scored is fixed with it
         result.update(command=command, test_metric=args.test_metric, test_subsample=args.test_subsample)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -158,11 +212,19 @@ def main(argv: list[str] | None = None) -> int:
         test_sizes = [int(x) for x in _floats(args.test_sizes or ",".join(map(str, result["sizes"])))]
         test_seeds = [int(x) for x in _floats(args.test_seeds or ",".join(map(str, result["seeds"])))]
         for protocol in [p.strip() for p in args.test_protocols.split(",") if p.strip()]:
-            score_frozen(result, protocol, test_sizes, test_seeds, out.parent / out.stem, args.block,
-                         on_row=lambda row: save_frozen_row(out, row, command))
+            score_frozen(
+                result,
+                protocol,
+                test_sizes,
+                test_seeds,
+                out.parent / out.stem,
+                args.block,
+                on_row=lambda row: save_frozen_row(out, row, command),
+            )
     result = json.loads(out.read_text())  # with the rows of runs of other protocols writing it too
-    write_section(section, report(result, result.get("command") or command_of(result, out)),
-                  data={"result": result})
+    write_section(
+        section, report(result, result.get("command") or command_of(result, out)), data={"result": result}
+    )
     return 0
 
 

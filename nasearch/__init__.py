@@ -20,9 +20,13 @@ if TYPE_CHECKING:
 
 #: the Python API, by name -> the module that defines it (loaded on first attribute access)
 _LAZY = {
-    "run": "nasearch.python_api", "load": "nasearch.python_api", "plot": "nasearch.python_api",
-    "compare": "nasearch.compare", "RunResults": "nasearch.search.results", "CompareResults": "nasearch.compare.results",
-}  # fmt: skip
+    "run": "nasearch.python_api",
+    "load": "nasearch.python_api",
+    "plot": "nasearch.python_api",
+    "compare": "nasearch.compare",
+    "RunResults": "nasearch.search.results",
+    "CompareResults": "nasearch.compare.results",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -35,7 +39,17 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "ArchGraph", "ArchError", "CompareResults", "ConfigError", "DataError", "NasearchError", "RegistryError",
-    "RunResults", "compare", "load", "plot", "run",
-]  # fmt: skip
+    "ArchGraph",
+    "ArchError",
+    "CompareResults",
+    "ConfigError",
+    "DataError",
+    "NasearchError",
+    "RegistryError",
+    "RunResults",
+    "compare",
+    "load",
+    "plot",
+    "run",
+]
 __version__ = "0.1.0"

@@ -66,15 +66,23 @@ def load_run(run_dir: str | Path) -> list[StudyRun]:
         attrs = study.user_attrs
         if run_id and attrs.get("run_id", run_id) != run_id:
             continue  # another run folder's study in a shared storage
-        objective = stored_objectives(attrs["objectives"])[0] if attrs.get("objectives") else record.objectives[0]
+        objective = (
+            stored_objectives(attrs["objectives"])[0] if attrs.get("objectives") else record.objectives[0]
+        )
         optimum = KnownOptimum.from_attrs(attrs)
         out.append(
             StudyRun(
-                run=name, label=str(attrs.get("label", "?")), seed=int(attrs.get("seed", 0)),
-                objective=objective.metric, maximize=objective.maximize,
-                test_metric=attrs.get("test_metric"), optimum=optimum.value,
-                optimum_key=optimum.key, test_optimum=optimum.test_value,
-                records=read_records(study), folder=str(run_dir),
+                run=name,
+                label=str(attrs.get("label", "?")),
+                seed=int(attrs.get("seed", 0)),
+                objective=objective.metric,
+                maximize=objective.maximize,
+                test_metric=attrs.get("test_metric"),
+                optimum=optimum.value,
+                optimum_key=optimum.key,
+                test_optimum=optimum.test_value,
+                records=read_records(study),
+                folder=str(run_dir),
             )
         )
     return out
@@ -102,13 +110,22 @@ def trajectory(study: StudyRun) -> dict[str, np.ndarray]:
         test[i] = np.nan if test_value is None else test_value
     sign = 1.0 if study.maximize else -1.0
     regret = sign * (study.optimum - best) if study.optimum is not None else np.full(n, np.nan)
-    return {"query": np.arange(1, n + 1), "best": best, "incumbent_test": test, "simulated_seconds": sim,
-            "evaluation_seconds": measured, "regret": regret, "found_optimum": found}
+    return {
+        "query": np.arange(1, n + 1),
+        "best": best,
+        "incumbent_test": test,
+        "simulated_seconds": sim,
+        "evaluation_seconds": measured,
+        "regret": regret,
+        "found_optimum": found,
+    }
 
 
 def queries_to_optimum(study: StudyRun) -> int | None:
     """The query at which the optimum's cell was first evaluated (None: not found)."""
-    return trajectory_queries_to_optimum(study.records, [(study.objective, study.maximize)], optimum_target(study))
+    return trajectory_queries_to_optimum(
+        study.records, [(study.objective, study.maximize)], optimum_target(study)
+    )
 
 
 def identity(study: StudyRun) -> tuple[str, str]:
@@ -126,8 +143,10 @@ def line_labels(studies: list[StudyRun]) -> dict[tuple[str, str], str]:
     short = {f: Path(f).name or f for f in names}
     if len(set(short.values())) < len(names):  # two folders with one base name: the paths as given
         short = {f: f for f in names}
-    return {identity(s): s.label if len(folders[s.label]) == 1 else f"{short[identity(s)[0]]}: {s.label}"
-            for s in studies}
+    return {
+        identity(s): s.label if len(folders[s.label]) == 1 else f"{short[identity(s)[0]]}: {s.label}"
+        for s in studies
+    }
 
 
 def tidy_rows(studies: list[StudyRun], labels: dict[tuple[str, str], str]) -> list[dict[str, object]]:
@@ -136,14 +155,20 @@ def tidy_rows(studies: list[StudyRun], labels: dict[tuple[str, str], str]) -> li
     for s in studies:
         t = trajectory(s)
         for i in range(len(t["query"])):
-            rows.append({
-                "optimizer": labels[identity(s)], "folder": identity(s)[0], "seed": s.seed,
-                "query": int(t["query"][i]),
-                "simulated_hours": t["simulated_seconds"][i] / 3600.0,
-                "evaluation_hours": t["evaluation_seconds"][i] / 3600.0, "best": t["best"][i],
-                "incumbent_test": t["incumbent_test"][i], "regret": t["regret"][i],
-                "found_optimum": bool(t["found_optimum"][i]),
-            })
+            rows.append(
+                {
+                    "optimizer": labels[identity(s)],
+                    "folder": identity(s)[0],
+                    "seed": s.seed,
+                    "query": int(t["query"][i]),
+                    "simulated_hours": t["simulated_seconds"][i] / 3600.0,
+                    "evaluation_hours": t["evaluation_seconds"][i] / 3600.0,
+                    "best": t["best"][i],
+                    "incumbent_test": t["incumbent_test"][i],
+                    "regret": t["regret"][i],
+                    "found_optimum": bool(t["found_optimum"][i]),
+                }
+            )
     return rows
 
 
@@ -174,8 +199,13 @@ def _time_axis(studies: list[StudyRun]) -> tuple[str, str]:
     return "evaluation_seconds", "evaluation time, summed over workers (hours)"
 
 
-def _time_curves(studies: list[StudyRun], labels: dict[tuple[str, str], str], column: str, value: str = "best",
-                 points: int = 100) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+def _time_curves(
+    studies: list[StudyRun],
+    labels: dict[tuple[str, str], str],
+    column: str,
+    value: str = "best",
+    points: int = 100,
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """``value`` (best-so-far or regret) vs ``column`` (seconds, shown in hours) on a common grid up to
     the time every seed reached: median, 25th and 75th percentile over seeds."""
     per_label: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
@@ -296,10 +326,22 @@ def figure(studies: list[StudyRun], title: str = "") -> tuple[Figure, pd.DataFra
         for label, group in stats.groupby("optimizer", sort=False):
             colour = palette[str(label)]
             q = group["query"].to_numpy()
-            ax.step(q, group[f"{column}_median"].to_numpy(), where="post", color=colour,
-                    label=seeds_label(str(label), int(group["seeds"].max())))
-            ax.fill_between(q, group[f"{column}_q25"].to_numpy(), group[f"{column}_q75"].to_numpy(),
-                            color=colour, alpha=0.15, step="post", linewidth=0)
+            ax.step(
+                q,
+                group[f"{column}_median"].to_numpy(),
+                where="post",
+                color=colour,
+                label=seeds_label(str(label), int(group["seeds"].max())),
+            )
+            ax.fill_between(
+                q,
+                group[f"{column}_q25"].to_numpy(),
+                group[f"{column}_q75"].to_numpy(),
+                color=colour,
+                alpha=0.15,
+                step="post",
+                linewidth=0,
+            )
         ax.set_xlabel("queries")
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
@@ -322,7 +364,9 @@ def figure(studies: list[StudyRun], title: str = "") -> tuple[Figure, pd.DataFra
     return fig, frame
 
 
-def write_outputs(fig: Figure, frame: pd.DataFrame, out_dir: Path, stem: str = "search_curves") -> tuple[Path, Path]:
+def write_outputs(
+    fig: Figure, frame: pd.DataFrame, out_dir: Path, stem: str = "search_curves"
+) -> tuple[Path, Path]:
     """Write ``<stem>.csv`` (tidy, per seed), ``<stem>_mean.csv`` (the per-query statistics) and ``<stem>.png``,
     each whole or not at all (temp file + rename; a full disk is one line, never a truncated file)."""
     make_dir(out_dir)
@@ -334,7 +378,9 @@ def write_outputs(fig: Figure, frame: pd.DataFrame, out_dir: Path, stem: str = "
     return png, csv
 
 
-def plot(studies: list[StudyRun], out_dir: Path, title: str = "", stem: str = "search_curves") -> tuple[Path, Path]:
+def plot(
+    studies: list[StudyRun], out_dir: Path, title: str = "", stem: str = "search_curves"
+) -> tuple[Path, Path]:
     """Write ``search_curves.csv`` (tidy, per seed), ``search_curves_mean.csv`` and the PNG."""
     import matplotlib.pyplot as plt
 

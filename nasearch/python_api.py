@@ -27,8 +27,9 @@ from nasearch.search.loop import run as run_loop
 from nasearch.search.results import RunResults, plot
 
 
-def run_config(config: str | os.PathLike[str] | Mapping[str, object] | RunConfig,
-               overrides: Sequence[str] = ()) -> RunConfig:
+def run_config(
+    config: str | os.PathLike[str] | Mapping[str, object] | RunConfig, overrides: Sequence[str] = ()
+) -> RunConfig:
     """A validated RunConfig from a YAML path, a mapping of the same keys or a RunConfig, with
     ``--set``-style ``overrides`` (``"budget.queries=50"``) applied."""
     if isinstance(overrides, str):
@@ -36,7 +37,9 @@ def run_config(config: str | os.PathLike[str] | Mapping[str, object] | RunConfig
     if isinstance(config, RunConfig):
         if not overrides:
             return config
-        return parse_run_config(apply_overrides(to_dict(config), list(overrides), config.source), config.source)
+        return parse_run_config(
+            apply_overrides(to_dict(config), list(overrides), config.source), config.source
+        )
     if isinstance(config, Mapping):
         source = Source("<config mapping>")
         return parse_run_config(apply_overrides(copy.deepcopy(dict(config)), list(overrides), source), source)
@@ -45,17 +48,30 @@ def run_config(config: str | os.PathLike[str] | Mapping[str, object] | RunConfig
     raise ConfigError(f"config must be a YAML path, a mapping or a RunConfig, got {type(config).__name__}")
 
 
-def run(config: str | os.PathLike[str] | Mapping[str, object] | RunConfig, *, overrides: Sequence[str] = (),
-        out: str | os.PathLike[str] | None = None, progress: bool = True, allow_config_change: bool = False,
-        retry_failed: bool = False, log: Callable[[str], None] | None = None) -> RunResults:
+def run(
+    config: str | os.PathLike[str] | Mapping[str, object] | RunConfig,
+    *,
+    overrides: Sequence[str] = (),
+    out: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+    allow_config_change: bool = False,
+    retry_failed: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> RunResults:
     """Run (or resume) a search, as ``nasearch run CONFIG [--set k=v ...] [--out DIR]`` does, and
     return its results. The run folder is ``out``, else the config's ``output``, else
     ``runs/out/<name>``; it gets the same files as from the command line (``search_curves.png``
     included). ``progress``: a ``tqdm.auto`` bar per optimizer and seed."""
     cfg = run_config(config, overrides)
     run_dir = Path(out or cfg.output or Path("runs") / "out" / cfg.name)
-    reports = run_loop(cfg, run_dir, progress=progress, log=log, allow_config_change=allow_config_change,
-                       retry_failed=retry_failed)
+    reports = run_loop(
+        cfg,
+        run_dir,
+        progress=progress,
+        log=log,
+        allow_config_change=allow_config_change,
+        retry_failed=retry_failed,
+    )
     results = RunResults(run_dir, reports)
     try:
         write_plot(results.runs, run_dir)

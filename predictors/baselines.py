@@ -176,7 +176,9 @@ class RandomForestPredictor(_FlatMixin, Predictor):
         self.model: Any = None
         self.scaler = TargetScaler(self.log_target)
 
-    def fit(self, graphs: Sequence[ArchGraph], y: Targets, hardware: Hardware = None) -> RandomForestPredictor:
+    def fit(
+        self, graphs: Sequence[ArchGraph], y: Targets, hardware: Hardware = None
+    ) -> RandomForestPredictor:
         """Fit the forest on the flat encoding of ``graphs``."""
         from sklearn.ensemble import RandomForestRegressor
 
@@ -185,8 +187,11 @@ class RandomForestPredictor(_FlatMixin, Predictor):
         self._learn_encoding(graphs)
         self.scaler = TargetScaler(self.log_target).fit(target)
         self.model = RandomForestRegressor(
-            n_estimators=self.n_estimators, max_features=self.max_features,
-            min_samples_leaf=self.min_samples_leaf, random_state=self.seed, n_jobs=self.n_jobs,
+            n_estimators=self.n_estimators,
+            max_features=self.max_features,
+            min_samples_leaf=self.min_samples_leaf,
+            random_state=self.seed,
+            n_jobs=self.n_jobs,
         ).fit(self._flat(graphs), self.scaler.transform(target))
         return self
 
@@ -222,7 +227,9 @@ class ParamsLinearPredictor(Predictor):
         seed: int = 0,
     ) -> None:
         if features not in ("auto", "attrs", "op_counts"):
-            raise ConfigError(f"params_linear: features must be 'auto', 'attrs' or 'op_counts', got {features!r}")
+            raise ConfigError(
+                f"params_linear: features must be 'auto', 'attrs' or 'op_counts', got {features!r}"
+            )
         if alpha < 0:
             raise ConfigError(f"params_linear: alpha must be >= 0, got {alpha}")
         self.features, self.attr_keys = features, tuple(attr_keys)
@@ -251,7 +258,9 @@ class ParamsLinearPredictor(Predictor):
         assert self.vocab is not None
         return op_counts(graphs, self.vocab)
 
-    def fit(self, graphs: Sequence[ArchGraph], y: Targets, hardware: Hardware = None) -> ParamsLinearPredictor:
+    def fit(
+        self, graphs: Sequence[ArchGraph], y: Targets, hardware: Hardware = None
+    ) -> ParamsLinearPredictor:
         """Least squares with a small ridge penalty on standardised features."""
         target = check_fit_inputs(graphs, y, "params_linear")
         graphs = list(graphs)
@@ -260,8 +269,11 @@ class ParamsLinearPredictor(Predictor):
                 f"params_linear: features='attrs' but some training graphs carry none of the node attrs "
                 f"{', '.join(self.attr_keys)}; use features='op_counts' or 'auto'"
             )
-        self.used_features = "attrs" if self.features == "attrs" or (
-            self.features == "auto" and self._has_attrs(graphs)) else "op_counts"
+        self.used_features = (
+            "attrs"
+            if self.features == "attrs" or (self.features == "auto" and self._has_attrs(graphs))
+            else "op_counts"
+        )
         self.vocab = OpVocab.from_graphs(graphs)
         x = self._features(graphs)
         self._x_mean, self._x_std = x.mean(0), x.std(0)

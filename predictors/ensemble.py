@@ -24,8 +24,13 @@ from nasearch.predictors.training import PredictorError, check_fit_inputs
 
 
 def _fit_member(
-    base: str, options: dict[str, Any], graphs: list[ArchGraph], y: np.ndarray,
-    hardware: Hardware, threads: int | None, eval_set: EvalSet | None = None,
+    base: str,
+    options: dict[str, Any],
+    graphs: list[ArchGraph],
+    y: np.ndarray,
+    hardware: Hardware,
+    threads: int | None,
+    eval_set: EvalSet | None = None,
 ) -> FitsAndPredicts:
     """Build and fit one member (runs in a worker process when n_jobs > 1)."""
     from nasearch.config.registry import PREDICTORS
@@ -85,7 +90,11 @@ class Ensemble(Predictor):
         return jobs
 
     def fit(
-        self, graphs: Sequence[ArchGraph], y: Targets, hardware: Hardware = None, eval_set: EvalSet | None = None
+        self,
+        graphs: Sequence[ArchGraph],
+        y: Targets,
+        hardware: Hardware = None,
+        eval_set: EvalSet | None = None,
     ) -> Ensemble:
         """Fit all k members (in parallel processes when ``n_jobs > 1``); ``eval_set`` goes to each."""
         target = check_fit_inputs(graphs, y, "ensemble")
@@ -93,8 +102,9 @@ class Ensemble(Predictor):
         hw = None if hardware is None else list(hardware)
         jobs = self._member_jobs(len(graphs))
 
-        def args(options: dict[str, Any], rows: np.ndarray) -> tuple[str, dict[str, Any], list[ArchGraph],
-                                                                     np.ndarray, Hardware]:
+        def args(
+            options: dict[str, Any], rows: np.ndarray
+        ) -> tuple[str, dict[str, Any], list[ArchGraph], np.ndarray, Hardware]:
             sub_hw = None if hw is None else [hw[r] for r in rows]
             return (self.base, options, [graphs[r] for r in rows], target[rows], sub_hw)
 
@@ -124,7 +134,9 @@ class Ensemble(Predictor):
         """Standard deviation over the members."""
         return self.predict_mean_std(graphs, hardware)[1]
 
-    def predict_mean_std(self, graphs: Sequence[ArchGraph], hardware: Hardware = None) -> tuple[np.ndarray, np.ndarray]:
+    def predict_mean_std(
+        self, graphs: Sequence[ArchGraph], hardware: Hardware = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Mean and std with one pass over the members (``nasearch.api.ensemble.combine``)."""
         mean, std = combine(self.member_predictions(graphs, hardware))
         assert std is not None

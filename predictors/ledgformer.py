@@ -367,10 +367,18 @@ class LeDGFormer(TorchPredictor):
     def _build_module(self) -> nn.Module:
         text_dim = len(self.vocab) if self.vocab is not None else TextEncoder.dim
         return LeDGFormerModule(
-            text_dim, self.dim, self.layers, self.heads, self.ffn_ratio, self.dropout,
-            self.attn_dropout, self.dynamic, self.hardware_fitted,
-            use_numbers=self.use_numbers and self.node_encoding == "text", hw_text_dim=TextEncoder.dim,
-        )  # fmt: skip
+            text_dim,
+            self.dim,
+            self.layers,
+            self.heads,
+            self.ffn_ratio,
+            self.dropout,
+            self.attn_dropout,
+            self.dynamic,
+            self.hardware_fitted,
+            use_numbers=self.use_numbers and self.node_encoding == "text",
+            hw_text_dim=TextEncoder.dim,
+        )
 
     def _encode(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> LeDGSource:
         structure = EncodedGraphs(graphs, self.vocab or OpVocab([]), group_by_size=self.group_by_size)

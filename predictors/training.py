@@ -139,9 +139,14 @@ DEFAULT_MAX_STEPS = 16000
 
 #: the recipe the neural accuracy predictors (NN-Former, GIN, MLP) share: their ``option_defaults``
 ACCURACY_DEFAULTS: dict[str, Any] = {
-    "log_target": False, "epochs": DEFAULT_EPOCHS, "batch_size": 32, "lr": 1e-3,
-    "max_steps": DEFAULT_MAX_STEPS, "rank_weight": 1.0,
-}  # fmt: skip
+    "log_target": False,
+    "epochs": DEFAULT_EPOCHS,
+    "batch_size": 32,
+    "lr": 1e-3,
+    "max_steps": DEFAULT_MAX_STEPS,
+    "rank_weight": 1.0,
+}
+
 
 def shared_parameters(option_defaults: Mapping[str, Any] | None = None) -> dict[str, inspect.Parameter]:
     """Every ``TorchPredictor`` option a subclass does not declare itself (``PredictOptions`` then
@@ -150,8 +155,9 @@ def shared_parameters(option_defaults: Mapping[str, Any] | None = None) -> dict[
     fields = [*dataclasses.fields(PredictOptions), *dataclasses.fields(TrainConfig)]
     hints = {**typing.get_type_hints(PredictOptions), **typing.get_type_hints(TrainConfig)}
     params = {
-        f.name: inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default,
-                                  annotation=hints[f.name])
+        f.name: inspect.Parameter(
+            f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=hints[f.name]
+        )
         for f in fields
     }
     overrides = dict(option_defaults or {})
@@ -202,7 +208,9 @@ def resolve_device(device: str) -> torch.device:
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError):
-        raise ConfigError(f"device {device!r} is not a torch device name (cpu, cuda, cuda:1, mps, auto)") from None
+        raise ConfigError(
+            f"device {device!r} is not a torch device name (cpu, cuda, cuda:1, mps, auto)"
+        ) from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"device {device!r}: CUDA is not available on this machine (use cpu or auto)")
     return dev
@@ -285,9 +293,12 @@ class CheckpointSelector:
     """
 
     def __init__(
-        self, source: BatchSource, y: np.ndarray, device: torch.device,
+        self,
+        source: BatchSource,
+        y: np.ndarray,
+        device: torch.device,
         forward: Callable[[nn.Module, Any], torch.Tensor] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.source, self.y, self.device, self.forward = source, np.asarray(y, dtype=float), device, forward
         self.best_score = -np.inf
         self.best_step: int | None = None
@@ -546,9 +557,12 @@ class TorchPredictor(Predictor):
 
     # --- Predictor contract ---------------------------------------------------------------------
     def fit(
-        self, graphs: Sequence[ArchGraph], y: Targets, hardware: Hardware = None,
+        self,
+        graphs: Sequence[ArchGraph],
+        y: Targets,
+        hardware: Hardware = None,
         eval_set: EvalSet | None = None,
-    ) -> TorchPredictor:  # fmt: skip
+    ) -> TorchPredictor:
         """Train a fresh module on ``graphs`` -> ``y`` (refits from scratch on every call).
 
         ``eval_set=(graphs, y)`` (or ``(graphs, y, hardware)``) is a validation set: the weights

@@ -44,13 +44,18 @@ def test_a_file_that_is_not_json_is_one_error_naming_it(damaged: Path) -> None:
         Store(damaged).render()
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda raw: raw.pop("blocks"), "'section' \\(a string\\) and 'blocks' \\(a list\\) are required"),
-    (lambda raw: raw["blocks"].append({"table": {"headers": ["a", "b"], "rows": [["1"]]}}),
-     "block \\d+ is neither"),
-    (lambda raw: raw.update(measured="abc"), "'measured' must be a list"),
-    (lambda raw: raw.update(section="data"), "it holds section 'data', not 'hardware_aware'"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda raw: raw.pop("blocks"), "'section' \\(a string\\) and 'blocks' \\(a list\\) are required"),
+        (
+            lambda raw: raw["blocks"].append({"table": {"headers": ["a", "b"], "rows": [["1"]]}}),
+            "block \\d+ is neither",
+        ),
+        (lambda raw: raw.update(measured="abc"), "'measured' must be a list"),
+        (lambda raw: raw.update(section="data"), "it holds section 'data', not 'hardware_aware'"),
+    ],
+)
 def test_a_file_missing_or_mistyping_a_field_is_one_error_naming_it(damaged: Path, damage, message) -> None:
     path = file_of("hardware_aware", damaged)
     raw = json.loads(path.read_text())
@@ -101,6 +106,8 @@ def test_the_headline_reads_a_search_section_s_records_not_its_prose() -> None:
 
     peers = Store().load(PEERS_SECTION)
     assert set(peers.data or {}) == {"searched_on", "first_seed"} and searched_label(peers) == "validation"
-    assert searched_label(Section("x", ["**Searched on validation**"], data={"searched_on": "test"})).startswith("test")
+    assert searched_label(
+        Section("x", ["**Searched on validation**"], data={"searched_on": "test"})
+    ).startswith("test")
     with pytest.raises(ValueError, match="section 'x' of the results store does not record 'searched_on'"):
         searched_label(Section("x", ["**Searched on validation**"]))

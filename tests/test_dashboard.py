@@ -80,8 +80,9 @@ def test_training_evaluator_learning_curve_becomes_intermediate_values(tmp_path)
     trial = load_study(url, "d/seed-0").trials[0]
     assert trial.intermediate_values == pytest.approx(curve)
     # the curve costs evaluation passes only: the final numbers equal a run without it
-    plain = TrainingEvaluator(space, epochs=3, dataset="digits", num_threads=1,
-                              learning_curve=False).evaluate(arch)
+    plain = TrainingEvaluator(
+        space, epochs=3, dataset="digits", num_threads=1, learning_curve=False
+    ).evaluate(arch)
     assert plain.metrics["valid_accuracy"] == result.metrics["valid_accuracy"]
     assert "intermediate_values" not in plain.info
 

@@ -71,7 +71,9 @@ def test_a_damaged_table_stops_the_run(tmp_path, data_root, capsys):
     data = tmp_path / "data"
     table = data / "nasbench201" / "freerea" / "cifar10" / "accuracies.csv"
     table.parent.mkdir(parents=True)
-    table.write_bytes(gzip.decompress((data_root / "nasbench201/freerea/cifar10/accuracies.csv.gz").read_bytes())[:5000])
+    table.write_bytes(
+        gzip.decompress((data_root / "nasbench201/freerea/cifar10/accuracies.csv.gz").read_bytes())[:5000]
+    )
     cfg = _config(
         tmp_path,
         f"{{name: benchmark, metric: {METRIC}, test_metric: cifar10/test_accuracy}}",

@@ -188,23 +188,29 @@ def test_cli_spaces_and_data(capsys: pytest.CaptureFixture[str], data_root: Path
 
 
 def test_console_script_is_installed(data_root: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "nasearch", "query", "nasbench201", "0"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "nasearch", "query", "nasbench201", "0"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["index"] == 0
 
 
 def test_plugin_space_from_another_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A user's own module, given as 'pkg.module:Class', works like a built-in space."""
-    (tmp_path / "my_space.py").write_text(textwrap.dedent(
-        """
+    (tmp_path / "my_space.py").write_text(
+        textwrap.dedent(
+            """
         from nasearch.search_spaces.examples.chain import ChainSpace
 
         class TinyChain(ChainSpace):
             def __init__(self):
                 super().__init__(depth=2, ops=("conv",), kernels=(3,), widths=(8, 16))
         """
-    ))
+        )
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     space = SEARCH_SPACES.create("my_space:TinyChain")
     assert len(space.neighbours(space.sample(np.random.default_rng(0)))) == 2

@@ -30,8 +30,9 @@ def _die_out(target: str) -> list[str]:
 
 
 def test_a_die_leaves_with_every_card_and_setting_on_it() -> None:
-    assert {d for d in HELP_DEVICES if die_of(d) == "TU102"} == {f"{c}_{b}" for c in ("2080ti", "titan_rtx")
-                                                                   for b in (1, 32, 256)}  # fmt: skip
+    assert {d for d in HELP_DEVICES if die_of(d) == "TU102"} == {
+        f"{c}_{b}" for c in ("2080ti", "titan_rtx") for b in (1, 32, 256)
+    }
     assert len([d for d in HELP_DEVICES if die_of(d) == "GP102"]) == 9
     assert die_of("pixel2") == die_of("essential_ph_1") != die_of("pixel3")
     assert die_of("gold_6226") != die_of("gold_6240")
@@ -55,7 +56,11 @@ def test_the_geometric_mean_is_over_the_target_family_by_hand(nb201_space) -> No
     devices = _die_out("gold_6226")
     task = build_task(nb201_space, target, devices)
     cpus = [d for d in devices if load_devices()[d].family == "CPU"]
-    assert [devices[k] for k in GeometricMean().chosen(task)] == cpus == ["gold_6240", "silver_4114", "silver_4210r"]
+    assert (
+        [devices[k] for k in GeometricMean().chosen(task)]
+        == cpus
+        == ["gold_6240", "silver_4114", "silver_4210r"]
+    )
     bench = nb201_space.benchmark()
     cell = 1234
     by_hand = np.prod([bench.column(f"latency/{d}")[cell] for d in cpus]) ** (1 / 3)
@@ -116,16 +121,26 @@ def test_the_evaluator_uses_the_default_estimator_and_few_shot_cells(nb201_space
     bench = nb201_space.benchmark()
     true = np.asarray(bench.column("latency/titan_rtx_32"), dtype=float)
     measured = {nb201_space.to_str(bench.arch(i)): float(true[i]) for i in range(0, 15625, 1500)}
-    few = EVALUATORS.create("hardware_aware", space=nb201_space, device="titan_rtx_32", references=[],
-                            latency_model={"name": "combination"}, measured_cells=measured)  # fmt: skip
+    few = EVALUATORS.create(
+        "hardware_aware",
+        space=nb201_space,
+        device="titan_rtx_32",
+        references=[],
+        latency_model={"name": "combination"},
+        measured_cells=measured,
+    )
     assert isinstance(few.model, FewShotCombination)
     assert not np.allclose(few.predicted, ev.predicted)
 
 
 def test_a_bad_estimator_option_is_one_config_error(nb201_space) -> None:
     with pytest.raises(ConfigError, match="family must be 'same' or 'all'"):
-        EVALUATORS.create("hardware_aware", space=nb201_space, device="titan_rtx_32",
-                          latency_model={"name": "geomean", "family": "gpu"})  # fmt: skip
+        EVALUATORS.create(
+            "hardware_aware",
+            space=nb201_space,
+            device="titan_rtx_32",
+            latency_model={"name": "geomean", "family": "gpu"},
+        )
 
 
 def test_the_shipped_yaml_runs_on_its_default_estimator(tmp_path, monkeypatch) -> None:

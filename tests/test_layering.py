@@ -22,8 +22,11 @@ import pytest
 import nasearch
 
 ROOT = Path(nasearch.__file__).resolve().parent.parent
-FOLDERS = {"nasearch": ROOT / "nasearch", "nasearch.search_spaces": ROOT / "search_spaces",
-           "nasearch.predictors": ROOT / "predictors"}  # fmt: skip
+FOLDERS = {
+    "nasearch": ROOT / "nasearch",
+    "nasearch.search_spaces": ROOT / "search_spaces",
+    "nasearch.predictors": ROOT / "predictors",
+}
 CONTRACTS = ("nasearch.api", "nasearch.api.graph", "nasearch.api.errors")
 PLUGINS = ("nasearch.search_spaces", "nasearch.predictors")
 
@@ -62,7 +65,9 @@ def _module_level_imports(path: Path, module: str) -> list[tuple[str, list[str]]
         for node in nodes:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 if isinstance(node, ast.ClassDef):
-                    visit([n for n in node.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))])
+                    visit(
+                        [n for n in node.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+                    )
                 continue
             if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
                 visit(node.orelse)
@@ -194,14 +199,19 @@ def _local_imports(path: Path) -> list[tuple[int, str]]:
                 if isinstance(inner, ast.Import):
                     found += [(inner.lineno, alias.name.split(".")[0]) for alias in inner.names]
                 elif isinstance(inner, ast.ImportFrom):
-                    found.append((inner.lineno, "nasearch" if inner.level else (inner.module or "").split(".")[0]))
+                    found.append(
+                        (inner.lineno, "nasearch" if inner.level else (inner.module or "").split(".")[0])
+                    )
     return sorted(set(found))
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if not _within(m, PLUGINS)))
 def test_core_imports_its_own_and_standard_modules_at_module_level(module):
-    local = [(line, top) for line, top in _local_imports(MODULES[module])
-             if top == "nasearch" or top in sys.stdlib_module_names]
+    local = [
+        (line, top)
+        for line, top in _local_imports(MODULES[module])
+        if top == "nasearch" or top in sys.stdlib_module_names
+    ]
     assert not local, f"{module} imports {local} inside a function: import them at the top of the module"
 
 
@@ -213,8 +223,9 @@ def test_the_core_has_no_import_cycle():
 def test_the_cycle_check_sees_a_cycle(tmp_path):
     (tmp_path / "a.py").write_text("from nasearch.b import thing\n")
     (tmp_path / "b.py").write_text("import nasearch.c\ndef f():\n    import nasearch.a\n")
-    (tmp_path / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import nasearch.b\n"
-                                   "from nasearch import a\n")
+    (tmp_path / "c.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import nasearch.b\nfrom nasearch import a\n"
+    )
     graph = _core_graph({f"nasearch.{n}": tmp_path / f"{n}.py" for n in "abc"})
     assert graph["nasearch.b"] == {"nasearch.c"}  # the function-local import is not an edge
     assert _local_imports(tmp_path / "b.py") == [(3, "nasearch")]  # ... and is refused on its own

@@ -37,11 +37,25 @@ def test_index_has_every_unique_cell_sorted_by_hash(index):
 def test_row0_is_the_smallest_hash_with_its_recorded_params(index, compact):
     # PROVENANCE.md: the record of 00005c14... has 8,555,530 parameters, 0.9206063151359558 test accuracy
     cell = make_cell(
-        [[0, 1, 0, 0, 1, 1, 0], [0, 0, 1, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0, 1], [0, 0, 0, 0, 0, 1, 0],
-         [0, 0, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0]],
-        ["input", "conv3x3-bn-relu", "maxpool3x3", "conv3x3-bn-relu", "conv3x3-bn-relu",
-         "conv1x1-bn-relu", "output"],
-    )  # fmt: skip
+        [
+            [0, 1, 0, 0, 1, 1, 0],
+            [0, 0, 1, 0, 0, 0, 0],
+            [0, 0, 0, 1, 0, 0, 1],
+            [0, 0, 0, 0, 0, 1, 0],
+            [0, 0, 0, 0, 0, 1, 0],
+            [0, 0, 0, 0, 0, 0, 1],
+            [0, 0, 0, 0, 0, 0, 0],
+        ],
+        [
+            "input",
+            "conv3x3-bn-relu",
+            "maxpool3x3",
+            "conv3x3-bn-relu",
+            "conv3x3-bn-relu",
+            "conv1x1-bn-relu",
+            "output",
+        ],
+    )
     assert module_hash(cell) == ROW0_HASH
     assert index.cell(0) == cell
     assert count_params(cell) == 8_555_530

@@ -19,25 +19,46 @@ from nasearch.search.trajectory import KnownOptimum
 
 METRIC = "cifar10-valid/valid_accuracy"
 #: the keys of run.json, in the order every version of nasearch has written them
-RUN_JSON_KEYS = ["name", "run_id", "study_prefix", "storage", "objectives", "test_metric", "search_space",
-                 "optimum", "optimum_key", "optimum_arch", "test_optimum", "reference_point", "studies"]
+RUN_JSON_KEYS = [
+    "name",
+    "run_id",
+    "study_prefix",
+    "storage",
+    "objectives",
+    "test_metric",
+    "search_space",
+    "optimum",
+    "optimum_key",
+    "optimum_arch",
+    "test_optimum",
+    "reference_point",
+    "studies",
+]
 
 
 def test_every_spelling_of_an_objective_is_one_objective():
-    spelled = [{"metric": "a", "direction": "maximize"}, ["b", "minimize"], {"metric": "c"}, Objective("d", False)]
+    spelled = [
+        {"metric": "a", "direction": "maximize"},
+        ["b", "minimize"],
+        {"metric": "c"},
+        Objective("d", False),
+    ]
     assert objective_list(spelled) == [("a", True), ("b", False), ("c", True), ("d", False)]
     assert all(isinstance(o, Objective) for o in objective_list(spelled))
     assert stored_objectives(stored_pairs(objective_list(spelled))) == objective_list(spelled)
     assert json.loads(json.dumps(stored_pairs([Objective("a", True)]))) == [["a", True]]
 
 
-@pytest.mark.parametrize("bad, message", [
-    ([], "give at least one"),
-    ([{"metric": "a", "direction": "up"}], r"objectives\[0\]: direction must be maximize or minimize"),
-    ([{"direction": "maximize"}], r"objectives\[0\]: expected \{metric: NAME"),
-    (["a"], r"objectives\[0\]: expected \{metric, direction\}"),
-    ([["a", True]], "direction must be maximize or minimize, got True"),  # YAML spells the direction out
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ([], "give at least one"),
+        ([{"metric": "a", "direction": "up"}], r"objectives\[0\]: direction must be maximize or minimize"),
+        ([{"direction": "maximize"}], r"objectives\[0\]: expected \{metric: NAME"),
+        (["a"], r"objectives\[0\]: expected \{metric, direction\}"),
+        ([["a", True]], "direction must be maximize or minimize, got True"),  # YAML spells the direction out
+    ],
+)
 def test_a_bad_objective_is_one_config_error(bad, message):
     with pytest.raises(ConfigError, match=message):
         objective_list(bad)
@@ -71,16 +92,28 @@ parallel: {{backend: serial}}
 def test_a_run_json_from_before_run_identities_still_reads(tmp_path):
     folder = tmp_path / "old"
     folder.mkdir()
-    old = {"name": "old", "storage": "sqlite:///x.db", "objectives": [[METRIC, True]], "test_metric": None,
-           "optimum": 91.6}
+    old = {
+        "name": "old",
+        "storage": "sqlite:///x.db",
+        "objectives": [[METRIC, True]],
+        "test_metric": None,
+        "optimum": 91.6,
+    }
     (folder / "run.json").write_text(json.dumps(old))
     record = run_record.read(folder)
     assert record.run_id is None and record.prefix == "old" and record.studies == []
     assert record.optimum == KnownOptimum(value=91.6)
 
 
-@pytest.mark.parametrize("text, message", [(None, "no run.json"), ("{", "damaged run.json"),
-                                           ("[1]", "damaged run.json"), ('{"name": "x"}', "damaged run.json")])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (None, "no run.json"),
+        ("{", "damaged run.json"),
+        ("[1]", "damaged run.json"),
+        ('{"name": "x"}', "damaged run.json"),
+    ],
+)
 def test_a_missing_or_damaged_run_json_is_one_config_error(tmp_path, text, message):
     if text is not None:
         (tmp_path / "run.json").write_text(text)

@@ -44,7 +44,9 @@ def test_a_repeated_proposal_is_answered_from_memory(nb201_space, nb201_benchmar
     first_arch, (first_score,) = opt.history[0]
     told: list[tuple[str, float]] = []
     real_ask, real_tell = opt._peer_ask, opt._peer_tell
-    proposals = iter([(nb201_space.to_categorical(first_arch), opt._trial(nb201_space.to_categorical(first_arch)))])
+    proposals = iter(
+        [(nb201_space.to_categorical(first_arch), opt._trial(nb201_space.to_categorical(first_arch)))]
+    )
 
     def tell(handle, params, score):
         told.append((nb201_space.key(nb201_space.from_categorical(params)), score))
@@ -82,7 +84,10 @@ def test_peers_join_the_config_s_own_optimizers():
 
     cfg = load_run_config(str(ROOT / "runs" / "compare_optimizers_nb201.yaml"))
     every = _with_peers(cfg, "all")
-    assert [b.label for b in every.optimizers] == [*(b.label for b in cfg.optimizers), *(p["label"] for p in PEERS)]
+    assert [b.label for b in every.optimizers] == [
+        *(b.label for b in cfg.optimizers),
+        *(p["label"] for p in PEERS),
+    ]
     some = _with_peers(cfg, "bore,smac_hpo")
     assert [b.label for b in some.optimizers][-2:] == ["syne_tune_bore", "smac_hpo"]
     with pytest.raises(SystemExit, match="no peer 'hebo'"):

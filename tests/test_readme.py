@@ -61,7 +61,11 @@ def test_search_headline_ratios_recompute_from_their_table_s_rows() -> None:
     rows = table(text, "optimizer", "mean ÷ evolution's [95 % CI]")
     budget = next(h for h in rows[0] if h.startswith("found @ ")).removeprefix("found @ ")
     evolution = _row(rows, "evolution")
-    assert evolution["mean ÷ evolution's [95 % CI]"] == evolution["÷ evolution's [95 % CI]"] == "1.00 [1.00, 1.00]"
+    assert (
+        evolution["mean ÷ evolution's [95 % CI]"]
+        == evolution["÷ evolution's [95 % CI]"]
+        == "1.00 [1.00, 1.00]"
+    )
     assert not evolution["mean queries to optimum"].startswith("≥")  # its long pass found every optimum
 
     def number(cell: str) -> float:
@@ -70,26 +74,38 @@ def test_search_headline_ratios_recompute_from_their_table_s_rows() -> None:
     for row in rows:
         restricted = number(row[f"restricted mean queries @ {budget}"])
         assert number(row["÷ evolution's [95 % CI]"]) == pytest.approx(
-            restricted / number(evolution[f"restricted mean queries @ {budget}"]), abs=0.006)
+            restricted / number(evolution[f"restricted mean queries @ {budget}"]), abs=0.006
+        )
         if row["mean ÷ evolution's [95 % CI]"] != "—":
             assert number(row["mean ÷ evolution's [95 % CI]"]) == pytest.approx(
-                number(row["mean queries to optimum"]) / number(evolution["mean queries to optimum"]), abs=0.006)
+                number(row["mean queries to optimum"]) / number(evolution["mean queries to optimum"]),
+                abs=0.006,
+            )
         assert row["searched on"] == "validation"
     readme_rows = [line for line in peers_headline(text) if line.startswith("| `")]
     assert len(readme_rows) == len(rows)
     assert "Searched on validation" in "\n".join(peers_headline(text))
     for line, row in zip(readme_rows, rows):
         cells = [c.strip() for c in line.strip("|").split("|")]
-        assert cells == [f"`{row['optimizer']}`", row[f"found @ {budget}"], row[f"restricted mean queries @ {budget}"],
-                         row["mean queries to optimum"], row["median queries"], row["mean ÷ evolution's [95 % CI]"]]
+        assert cells == [
+            f"`{row['optimizer']}`",
+            row[f"found @ {budget}"],
+            row[f"restricted mean queries @ {budget}"],
+            row["mean queries to optimum"],
+            row["median queries"],
+            row["mean ÷ evolution's [95 % CI]"],
+        ]
 
 
 def test_out_of_sample_rows_say_which_column_they_searched() -> None:
     from benchmarks.headline import out_of_sample, section
 
     text = Store()
-    rows = [line for line in out_of_sample(text, section(text, "optimizers_compare_optimizers_nb201_fresh"))
-            if line.startswith("| NAS-Bench")]
+    rows = [
+        line
+        for line in out_of_sample(text, section(text, "optimizers_compare_optimizers_nb201_fresh"))
+        if line.startswith("| NAS-Bench")
+    ]
     searched = [line.strip("|").split("|")[-1].strip() for line in rows]
     assert searched[0] == "validation"  # CIFAR-10: the 200-epoch cifar10-valid column
     assert searched[1:] == ["test: an optimisation benchmark, not a held-out accuracy"] * 3

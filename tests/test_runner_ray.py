@@ -190,8 +190,10 @@ parallel: {{backend: ray, workers: 2, timeout_s: 10}}
     recs = StudyTracker(storage_url(None, out), "hangray/seed-0", [(METRIC, True)]).records()
     hung = [r for r in recs if r.arch.startswith("|avg_pool_3x3~0|")]
     assert len(recs) == 12 and hung
-    assert all(r.state == FAIL and r.attrs["failure"] == "timeout" and "cancelled on its Ray worker" in r.error
-               for r in hung)
+    assert all(
+        r.state == FAIL and r.attrs["failure"] == "timeout" and "cancelled on its Ray worker" in r.error
+        for r in hung
+    )
     assert all(r.state == COMPLETE for r in recs if r not in hung)
     assert all(r.attrs.get("node") for r in recs if r not in hung)  # the Ray node of each trial
     hung_pids = [int(p.stem) for p in pids.glob("*.pid")]

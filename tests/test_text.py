@@ -125,8 +125,15 @@ def test_hardware_templates_describe_every_device():
     for d in device_names():
         nums = hardware_numbers(d)
         assert nums.shape == (len(HARDWARE_NUMBERS),) and np.isfinite(nums).all()
-    custom = {"vendor": "Nvidia", "kind": "GPU", "precision": "FP32", "peak_tflops": 8.1,
-              "memory_bandwidth_gbs": 320, "architecture": "Turing", "power_w": 70}
+    custom = {
+        "vendor": "Nvidia",
+        "kind": "GPU",
+        "precision": "FP32",
+        "peak_tflops": 8.1,
+        "memory_bandwidth_gbs": 320,
+        "architecture": "Turing",
+        "power_w": 70,
+    }
     assert hardware_template(custom) == "Nv GPU FP32 8.1 Turing 70W batch 1"
     with pytest.raises(DeviceError, match="peak_tflops"):
         hardware_template({k: v for k, v in custom.items() if k != "peak_tflops"})
@@ -152,10 +159,16 @@ OFFLINE_SCRIPT = textwrap.dedent(
 
 
 def test_encoder_loads_offline_from_the_installed_package():
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-               HF_ENDPOINT="http://127.0.0.1:9", HF_HOME=os.path.join(os.sep, "nonexistent-hf-home"))
-    proc = subprocess.run([sys.executable, "-c", OFFLINE_SCRIPT], capture_output=True, text=True, env=env,
-                          timeout=240)  # fmt: skip
+    env = dict(
+        os.environ,
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        HF_ENDPOINT="http://127.0.0.1:9",
+        HF_HOME=os.path.join(os.sep, "nonexistent-hf-home"),
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", OFFLINE_SCRIPT], capture_output=True, text=True, env=env, timeout=240
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["shape"] == [4, 384]

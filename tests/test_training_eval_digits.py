@@ -1,4 +1,5 @@
-"""runs/digits_train.yaml (real training on Ray workers): it validates, and a shortened copy runs end to end through the runner."""
+"""runs/digits_train.yaml (real training on Ray workers): it validates, and a shortened copy runs end to end
+through the runner."""
 
 from __future__ import annotations
 
@@ -33,8 +34,15 @@ def test_a_shortened_digits_run_runs_end_to_end(tmp_path):
 
     cfg = load_run_config(
         str(DIGITS),
-        ["budget.queries=4", "parallel.backend=serial", "evaluator.epochs=1", "evaluator.network={C: 4, N: 1}",
-         "optimizer.num_init=2", "optimizer.k=1", "optimizer.surrogate.epochs=2"],
+        [
+            "budget.queries=4",
+            "parallel.backend=serial",
+            "evaluator.epochs=1",
+            "evaluator.network={C: 4, N: 1}",
+            "optimizer.num_init=2",
+            "optimizer.k=1",
+            "optimizer.surrogate.epochs=2",
+        ],
     )
     reports = run(cfg, tmp_path, progress=False, log=lambda _msg: None)
     assert reports[0].queries == 4 and reports[0].failures == 0

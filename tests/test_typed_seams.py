@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_mypy_checks_the_plugin_folders_under_their_installed_names() -> None:
     text = (ROOT / "pyproject.toml").read_text()
-    config = text[text.index("[tool.mypy]"):]
+    config = text[text.index("[tool.mypy]") :]
     files = re.search(r"^files = \[(.*)\]$", config, re.M)
     assert files is not None
     for folder in ("search_spaces", "predictors"):

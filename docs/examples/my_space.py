@@ -25,8 +25,13 @@ class StagesSpace(SearchSpace[Arch]):
 
     name = "stages"
 
-    def __init__(self, stages: int = 4, kernels: list[int] | None = None,
-                 expands: list[int] | None = None, depths: list[int] | None = None) -> None:
+    def __init__(
+        self,
+        stages: int = 4,
+        kernels: list[int] | None = None,
+        expands: list[int] | None = None,
+        depths: list[int] | None = None,
+    ) -> None:
         if stages < 1:
             raise ValueError(f"stages must be >= 1, got {stages}")
         self.stages = int(stages)
@@ -73,8 +78,11 @@ class StagesSpace(SearchSpace[Arch]):
         if not isinstance(raw, list) or len(raw) != self.stages:
             raise ArchError(f"stages arch {text!r} must list {self.stages} [kernel, expand, depth] stages")
         for i, stage in enumerate(raw):
-            if not (isinstance(stage, list) and len(stage) == 3
-                    and all(v in c for v, c in zip(stage, self._choices))):
+            if not (
+                isinstance(stage, list)
+                and len(stage) == 3
+                and all(v in c for v, c in zip(stage, self._choices))
+            ):
                 raise ArchError(f"stage {i} ({stage!r}) is outside the space {self._choices}")
         return tuple(tuple(int(v) for v in stage) for stage in raw)  # type: ignore[misc]
 
@@ -104,10 +112,14 @@ def _InvertedResidual(width: int, kernel: int, expand: int) -> Any:  # noqa: N80
         def __init__(self) -> None:
             super().__init__()
             self.body = nn.Sequential(
-                nn.Conv2d(width, hidden, 1, bias=False), nn.BatchNorm2d(hidden), nn.ReLU(),
+                nn.Conv2d(width, hidden, 1, bias=False),
+                nn.BatchNorm2d(hidden),
+                nn.ReLU(),
                 nn.Conv2d(hidden, hidden, kernel, padding=kernel // 2, groups=hidden, bias=False),
-                nn.BatchNorm2d(hidden), nn.ReLU(),
-                nn.Conv2d(hidden, width, 1, bias=False), nn.BatchNorm2d(width),
+                nn.BatchNorm2d(hidden),
+                nn.ReLU(),
+                nn.Conv2d(hidden, width, 1, bias=False),
+                nn.BatchNorm2d(width),
             )
 
         def forward(self, x: Any) -> Any:

@@ -79,4 +79,3 @@ def suggest(word: str, choices: Iterable[str], n: int = 1) -> str:
     the one hint every "unknown name/key/option" error appends."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=n)
     return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-

@@ -33,8 +33,7 @@ def wl_hash(adjacency: np.ndarray, labels: Sequence[object]) -> str:
     in_edges = matrix.sum(axis=0).tolist()
     out_edges = matrix.sum(axis=1).tolist()
     hashes = [
-        hashlib.md5(str((out_edges[v], in_edges[v], labels[v])).encode("utf-8")).hexdigest()
-        for v in range(n)
+        hashlib.md5(str((out_edges[v], in_edges[v], labels[v])).encode("utf-8")).hexdigest() for v in range(n)
     ]
     preds = [np.flatnonzero(matrix[:, v]).tolist() for v in range(n)]
     succs = [np.flatnonzero(matrix[v, :]).tolist() for v in range(n)]
@@ -74,9 +73,7 @@ class ArchGraph:
         if n < 2:
             raise ArchError(f"an ArchGraph needs at least an input and an output node, got ops={ops_t}")
         if matrix.shape != (n, n):
-            raise ArchError(
-                f"adjacency must be {n}x{n} to match {n} ops, got shape {matrix.shape}"
-            )
+            raise ArchError(f"adjacency must be {n}x{n} to match {n} ops, got shape {matrix.shape}")
         if not np.isin(matrix, (0, 1)).all():
             raise ArchError("adjacency must hold only 0 and 1")
         if np.tril(matrix).any():

@@ -75,8 +75,13 @@ P = TypeVar("P", bound=FitsAndPredicts)
 class FitsWithEvalSet(Protocol):
     """A predictor whose ``fit`` takes a validation set for checkpoint selection."""
 
-    def fit(self, graphs: Sequence[ArchGraph], y: Targets, hardware: Hardware = None,
-            eval_set: EvalSet | None = None) -> object:
+    def fit(
+        self,
+        graphs: Sequence[ArchGraph],
+        y: Targets,
+        hardware: Hardware = None,
+        eval_set: EvalSet | None = None,
+    ) -> object:
         """Train on ``graphs`` with targets ``y``, selecting the checkpoint on ``eval_set``."""
         ...
 
@@ -87,9 +92,12 @@ def accepts_eval_set(predictor: FitsAndPredicts) -> TypeGuard[FitsWithEvalSet]:
 
 
 def fit_predictor(
-    predictor: P, graphs: Sequence[ArchGraph], y: Targets, hardware: Hardware = None,
+    predictor: P,
+    graphs: Sequence[ArchGraph],
+    y: Targets,
+    hardware: Hardware = None,
     eval_set: EvalSet | None = None,
-) -> P:  # fmt: skip
+) -> P:
     """``predictor.fit``, with ``eval_set`` passed when given and the predictor takes one; ``predictor``."""
     if eval_set is not None and accepts_eval_set(predictor):
         predictor.fit(graphs, y, hardware=hardware, eval_set=eval_set)

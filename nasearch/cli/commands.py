@@ -83,7 +83,9 @@ def cli_data(args: argparse.Namespace) -> int:
         return _fetch(args, sources)
     if args.action is not None:
         raise NasearchError(f"unknown data action {args.action!r}; did you mean 'fetch'?")
-    order = [str(folder) for folder, _ in sources.folders] + [f"embedded tables ({data_manifest.EMBEDDED_DIR})"]
+    order = [str(folder) for folder, _ in sources.folders] + [
+        f"embedded tables ({data_manifest.EMBEDDED_DIR})"
+    ]
     print(f"lookup order: {' -> '.join(order)}")
     bad = 0
     manifest = load_manifest()
@@ -100,11 +102,17 @@ def cli_data(args: argparse.Namespace) -> int:
             same = hashlib.sha256(content).hexdigest() == entry.content_sha256
             status = "ok, same as embedded" if same else "ok, overrides the embedded table"
         where = "embedded" if found.embedded else f"data folder {found.origin}"
-        print(f"  {name:<60} {rows:>7} rows  {where}  [{entry.license}] {entry.source}" + (f"  {status}" if args.verify else ""))
+        print(
+            f"  {name:<60} {rows:>7} rows  {where}  [{entry.license}] {entry.source}"
+            + (f"  {status}" if args.verify else "")
+        )
     for file in official_files().values():
         path = sources.find_official(file.path)
         if path is None:
-            print(f"  {file.path:<60} (optional, absent: `nasearch data fetch {file.name}`)  [{file.license}] {file.source}")
+            print(
+                f"  {file.path:<60} (optional, absent: `nasearch data fetch {file.name}`)  [{file.license}] "
+                f"{file.source}"
+            )
             continue
         status = ""
         if args.verify:
@@ -129,10 +137,13 @@ def _verify_cache() -> int:
     entries = cache_check.entries(root)
     damaged = cache_check.verify_cache(root)
     for path, why in damaged:
-        cache_check.discard(path, f"removed the damaged cache entry {str(path)!r} (rebuilt on next use)",
-                            log=lambda _m: None)
+        cache_check.discard(
+            path, f"removed the damaged cache entry {str(path)!r} (rebuilt on next use)", log=lambda _m: None
+        )
         print(f"  cache {str(path.relative_to(root)):<54} FAILED: {why}; removed (rebuilt on next use)")
-    print(f"  cache {root}: {len(entries)} entries, {len(entries) - len(damaged)} match their recorded sha256")
+    print(
+        f"  cache {root}: {len(entries)} entries, {len(entries) - len(damaged)} match their recorded sha256"
+    )
     return len(damaged)
 
 
@@ -145,6 +156,9 @@ def _fetch(args: argparse.Namespace, sources: DataSources) -> int:
     if folder is None:
         raise NasearchError("fetch needs a data folder to write to: --data-dir DIR or NASEARCH_DATA=DIR")
     path = fetch(files[args.name], folder, url=args.url, progress=not args.no_progress)
-    print(f"{args.name}: {path} (checksum verified)" if files[args.name].sha256 or files[args.name].md5_suffix
-          else f"{args.name}: {path} (no published checksum to verify)")
+    print(
+        f"{args.name}: {path} (checksum verified)"
+        if files[args.name].sha256 or files[args.name].md5_suffix
+        else f"{args.name}: {path} (no published checksum to verify)"
+    )
     return 0

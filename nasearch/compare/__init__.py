@@ -7,10 +7,12 @@ as they come, so a stopped run keeps what it measured) and a plot to ``curves.pn
 
 Split protocols live in the ``PROTOCOLS`` registry (:mod:`nasearch.compare.protocols`); a module
 adds one with ``@register_protocol("name")``, a package with an entry point of the
-``nasearch.protocols`` group, and a config can name a ``"package.module:function"``. A protocol is called as ``protocol(task, size, seed, config)`` and yields ``Split``s:
+``nasearch.protocols`` group, and a config can name a ``"package.module:function"``. A protocol is
+called as ``protocol(task, size, seed, config)`` and yields ``Split``s:
 
 - ``task`` is a ``Task``: ``task.graphs`` (every cell of the space as an ArchGraph, in the
-  space's enumeration order; ``task.graphs_at(indices)`` builds only those), ``task.column(metric)`` (a benchmark column in the same order),
+  space's enumeration order; ``task.graphs_at(indices)`` builds only those), ``task.column(metric)``
+  (a benchmark column in the same order),
   ``task.space`` and ``task.benchmark``;
 - ``config`` is the whole ``CompareConfig``; ``config.protocol_options`` is a free mapping for the
   protocol's own knobs (e.g. the devices of a leave-one-device-out protocol);
@@ -55,10 +57,29 @@ from nasearch.compare.schema import CompareConfig, load_config, predictor_specs
 from nasearch.compare.task import Task, build_task
 
 __all__ = [
-    "CSV_COLUMNS", "PROTOCOLS", "TRACE_COLUMNS", "CompareConfig", "Protocol", "Split", "Task", "build_task",
-    "check_split", "cli_compare", "get_protocol", "load_config", "paper_protocol", "plot_curves", "predictor_specs",
-    "random_protocol", "register_protocol", "row_options", "run_compare", "score", "test_cells", "unseen_mask",
-]  # fmt: skip
+    "CSV_COLUMNS",
+    "PROTOCOLS",
+    "TRACE_COLUMNS",
+    "CompareConfig",
+    "Protocol",
+    "Split",
+    "Task",
+    "build_task",
+    "check_split",
+    "cli_compare",
+    "get_protocol",
+    "load_config",
+    "paper_protocol",
+    "plot_curves",
+    "predictor_specs",
+    "random_protocol",
+    "register_protocol",
+    "row_options",
+    "run_compare",
+    "score",
+    "test_cells",
+    "unseen_mask",
+]
 
 
 class _CallablePackage(types.ModuleType):

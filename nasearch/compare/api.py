@@ -18,11 +18,18 @@ from nasearch.compare.results import CompareResults
 from nasearch.search.results import RunResults
 
 
-def compare(config: str | os.PathLike[str] | Mapping[str, object] | None = None, *,
-            from_run: str | os.PathLike[str] | RunResults | None = None, predictors: Sequence[str] | None = None,
-            sizes: Sequence[int] | None = None, seeds: Sequence[int] | None = None, protocol: str | None = None,
-            overrides: Sequence[str] = (), out: str | os.PathLike[str] | None = None,
-            log: Callable[[str], None] = print) -> CompareResults:
+def compare(
+    config: str | os.PathLike[str] | Mapping[str, object] | None = None,
+    *,
+    from_run: str | os.PathLike[str] | RunResults | None = None,
+    predictors: Sequence[str] | None = None,
+    sizes: Sequence[int] | None = None,
+    seeds: Sequence[int] | None = None,
+    protocol: str | None = None,
+    overrides: Sequence[str] = (),
+    out: str | os.PathLike[str] | None = None,
+    log: Callable[[str], None] = print,
+) -> CompareResults:
     """Predictor sample-efficiency curves, as ``nasearch compare CONFIG`` (a compare YAML or the
     same keys as a mapping) or ``nasearch compare --from-run RUN_DIR`` does; returns the rows
     (``results``), the curves (``curves``) and ``plot()``. Rows already in the output folder's
@@ -36,12 +43,26 @@ def compare(config: str | os.PathLike[str] | Mapping[str, object] | None = None,
         if protocol not in (None, "random"):
             raise ConfigError("from_run compares on random splits of the run's cells; drop protocol")
         run_dir = from_run.run_dir if isinstance(from_run, RunResults) else Path(from_run)
-        job = prepare_from_run(run_dir, predictors=predictors, sizes=sizes, seeds=seeds, overrides=overrides,
-                               out=None if out is None else Path(out), log=log)
+        job = prepare_from_run(
+            run_dir,
+            predictors=predictors,
+            sizes=sizes,
+            seeds=seeds,
+            overrides=overrides,
+            out=None if out is None else Path(out),
+            log=log,
+        )
     else:
         path = os.fspath(config) if isinstance(config, os.PathLike) else config
-        job = prepare_compare(path, predictors=predictors, sizes=sizes, seeds=seeds, protocol=protocol,
-                              overrides=overrides, out=None if out is None else Path(out))
+        job = prepare_compare(
+            path,
+            predictors=predictors,
+            sizes=sizes,
+            seeds=seeds,
+            protocol=protocol,
+            overrides=overrides,
+            out=None if out is None else Path(out),
+        )
     rows = execute(job, log=log)
     return CompareResults(rows, job.out_dir, job.title)
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+
 def plot_curves(rows: list[dict[str, Any]], path: Path, title: str = "") -> Path:
     """Write ``curves_figure`` of ``rows`` to ``path``."""
     import matplotlib.pyplot as plt
@@ -56,8 +57,12 @@ def curves_figure(rows: list[dict[str, Any]], title: str = "") -> Figure:
             seeds = int(stats["count"].max())
             ax.plot(x, stats["mean"], marker="o", label=f"{label} ({seeds} seed{'' if seeds == 1 else 's'})")
             low, high = _RANGES[metric]  # the band stays inside what the score can be
-            ax.fill_between(x, (stats["mean"] - stats["sem"]).clip(low, high),
-                            (stats["mean"] + stats["sem"]).clip(low, high), alpha=0.2)
+            ax.fill_between(
+                x,
+                (stats["mean"] - stats["sem"]).clip(low, high),
+                (stats["mean"] + stats["sem"]).clip(low, high),
+                alpha=0.2,
+            )
         ax.set_xscale("log")
         sizes = sorted(int(v) for v in pd.to_numeric(frame["train_size"]).unique())
         ax.set_xticks(sizes, [str(v) for v in sizes])
@@ -82,10 +87,16 @@ def csv_list(text: str | None, cast: Callable[[str], T], what: str) -> list[T] |
         raise ConfigError(f"--{what} {text!r}: expected a comma-separated list") from None
 
 
-def prepare_compare(config: str | Mapping[str, object] | None = None, *, predictors: Sequence[str] | None = None,
-                    sizes: Sequence[int] | None = None, seeds: Sequence[int] | None = None,
-                    protocol: str | None = None, overrides: Sequence[str] = (),
-                    out: str | Path | None = None) -> CompareJob:
+def prepare_compare(
+    config: str | Mapping[str, object] | None = None,
+    *,
+    predictors: Sequence[str] | None = None,
+    sizes: Sequence[int] | None = None,
+    seeds: Sequence[int] | None = None,
+    protocol: str | None = None,
+    overrides: Sequence[str] = (),
+    out: str | Path | None = None,
+) -> CompareJob:
     """A compare YAML (a path, or the same keys as a mapping) with the command line's overrides applied."""
     if config is None:
         raise ConfigError("nasearch compare needs a CONFIG.yaml or --from-run RUN_DIR")
@@ -124,10 +135,14 @@ def cli_compare(args: argparse.Namespace) -> int:
     if getattr(args, "from_run", None):  # the cells of a finished run instead of a table
         return cli_compare_from_run(args)
     job = prepare_compare(
-        args.config, predictors=csv_list(args.predictors, str, "predictors"), sizes=csv_list(args.sizes, int, "sizes"),
-        seeds=csv_list(args.seeds, int, "seeds"), protocol=args.protocol,
-        overrides=list(getattr(args, "overrides", []) or []), out=args.out,
-    )  # fmt: skip
+        args.config,
+        predictors=csv_list(args.predictors, str, "predictors"),
+        sizes=csv_list(args.sizes, int, "sizes"),
+        seeds=csv_list(args.seeds, int, "seeds"),
+        protocol=args.protocol,
+        overrides=list(getattr(args, "overrides", []) or []),
+        out=args.out,
+    )
     rows = execute(job)
     print(f"wrote {job.out_dir / 'results.csv'} and {job.out_dir / 'curves.png'} ({len(rows)} fits)")
     return 0
@@ -138,10 +153,13 @@ def cli_compare_from_run(args: argparse.Namespace) -> int:
     if getattr(args, "protocol", None) not in (None, "random"):
         raise ConfigError("--from-run compares on random splits of the run's cells; drop --protocol")
     job = prepare_from_run(
-        args.from_run, predictors=csv_list(args.predictors, str, "predictors"),
-        sizes=csv_list(args.sizes, int, "sizes"), seeds=csv_list(args.seeds, int, "seeds"),
-        overrides=list(getattr(args, "overrides", []) or []), out=args.out,
-    )  # fmt: skip
+        args.from_run,
+        predictors=csv_list(args.predictors, str, "predictors"),
+        sizes=csv_list(args.sizes, int, "sizes"),
+        seeds=csv_list(args.seeds, int, "seeds"),
+        overrides=list(getattr(args, "overrides", []) or []),
+        out=args.out,
+    )
     rows = execute(job)
     print(f"wrote {job.out_dir / 'results.csv'} and {job.out_dir / 'curves.png'} ({len(rows)} fits)")
     return 0

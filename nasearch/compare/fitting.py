@@ -28,10 +28,23 @@ from nasearch.data.safeio import write_text
 from nasearch.metrics.ranking import evaluate, kendall_tau
 
 CSV_COLUMNS = [
-    "predictor", "protocol", "train_size", "seed", "kendall_tau", "spearman", "mape", "acc10",
-    "fit_seconds", "predict_seconds", "n_test", "n_validation", "train_metric", "test_metric",
-    "kendall_tau_unseen", "n_unseen",
-]  # fmt: skip
+    "predictor",
+    "protocol",
+    "train_size",
+    "seed",
+    "kendall_tau",
+    "spearman",
+    "mape",
+    "acc10",
+    "fit_seconds",
+    "predict_seconds",
+    "n_test",
+    "n_validation",
+    "train_metric",
+    "test_metric",
+    "kendall_tau_unseen",
+    "n_unseen",
+]
 
 
 #: the last columns of every row: where it came from (``nasearch.data.provenance``)
@@ -63,7 +76,9 @@ def run_compare(
     csv_path = out_dir / "results.csv"
     jobs: list[FitJob] = []
     info_columns: list[str] = []
-    hashes = {label: provenance(row_options(config, name, options)) for label, (name, options) in specs.items()}
+    hashes = {
+        label: provenance(row_options(config, name, options)) for label, (name, options) in specs.items()
+    }
     for size in config.sizes:
         for seed in config.seeds:
             splits = list(protocol(task, size, seed, config))
@@ -78,8 +93,10 @@ def run_compare(
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}
     todo: list[FitJob] = []
     for job in jobs:
-        keys = [_row_key(job.label, job.size, job.seed, hashes[job.label]["options_hash"], s.info)
-                for _, s in job.splits]
+        keys = [
+            _row_key(job.label, job.size, job.seed, hashes[job.label]["options_hash"], s.info)
+            for _, s in job.splits
+        ]
         if all(k in done for k in keys):
             for (index, _), k in zip(job.splits, keys):
                 rows[(job.size, job.seed, index, job.order)] = done[k]
@@ -99,15 +116,24 @@ def run_compare(
                 metrics = score(split.y_test, pred, config.relative)
                 unseen = unseen_mask(split)
                 row = {
-                    "predictor": job.label, "protocol": config.protocol, "train_size": job.size,
-                    "seed": job.seed, "mape": "", "acc10": "", **metrics,
-                    "fit_seconds": round(fit_s, 3), "predict_seconds": round(pred_s, 3),
-                    "n_test": int(split.test.size), "n_validation": eval_n,
+                    "predictor": job.label,
+                    "protocol": config.protocol,
+                    "train_size": job.size,
+                    "seed": job.seed,
+                    "mape": "",
+                    "acc10": "",
+                    **metrics,
+                    "fit_seconds": round(fit_s, 3),
+                    "predict_seconds": round(pred_s, 3),
+                    "n_test": int(split.test.size),
+                    "n_validation": eval_n,
                     "train_metric": config.train_metric,
                     "test_metric": config.target_metric,
                     "kendall_tau_unseen": _tau(split.y_test[unseen], pred[unseen]),
-                    "n_unseen": int(unseen.sum()), **split.info, **hashes[job.label],
-                }  # fmt: skip
+                    "n_unseen": int(unseen.sum()),
+                    **split.info,
+                    **hashes[job.label],
+                }
                 writer.writerow(row)
                 handle.flush()
                 rows[(job.size, job.seed, index, job.order)] = row
@@ -119,8 +145,10 @@ def run_compare(
                 )
     finally:
         handle.close()
-    ordered = [rows[k] for k in sorted(rows, key=lambda k: (config.sizes.index(k[0]), config.seeds.index(k[1]),
-                                                           k[2], k[3]))]
+    ordered = [
+        rows[k]
+        for k in sorted(rows, key=lambda k: (config.sizes.index(k[0]), config.seeds.index(k[1]), k[2], k[3]))
+    ]
     _rewrite(csv_path, columns, ordered)
     return ordered
 
@@ -153,10 +181,20 @@ def _fit_groups(splits: list[Split]) -> list[list[tuple[int, Split]]]:
 
 #: numeric results.csv columns, to read rows back with their types
 _INT_COLUMNS = ("train_size", "seed", "n_test", "n_validation", "n_unseen")
-_FLOAT_COLUMNS = ("kendall_tau", "spearman", "mape", "acc10", "fit_seconds", "predict_seconds", "kendall_tau_unseen")
+_FLOAT_COLUMNS = (
+    "kendall_tau",
+    "spearman",
+    "mape",
+    "acc10",
+    "fit_seconds",
+    "predict_seconds",
+    "kendall_tau_unseen",
+)
 
 
-def _row_key(label: str, size: object, seed: object, options_hash: str, info: Mapping[str, object]) -> tuple[str, ...]:
+def _row_key(
+    label: str, size: object, seed: object, options_hash: str, info: Mapping[str, object]
+) -> tuple[str, ...]:
     """What identifies a row across runs: predictor label, size, seed, the options hash and the split's info."""
     parts = sorted(f"{k}={v}" for k, v in info.items() if str(v) != "")
     return (str(label), str(size), str(seed), str(options_hash), *parts)
@@ -220,8 +258,9 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def _execute(jobs: list[FitJob], task: Task, config: CompareConfig, log: Callable[[str], None]
-             ) -> Iterator[tuple[FitJob, float, list[tuple[np.ndarray, float]], int]]:
+def _execute(
+    jobs: list[FitJob], task: Task, config: CompareConfig, log: Callable[[str], None]
+) -> Iterator[tuple[FitJob, float, list[tuple[np.ndarray, float]], int]]:
     """Run ``jobs``: in this process when one worker (or a predictor class that cannot be sent to
     another process) is all there is, else on a pool of ``workers`` processes; yields as fits finish."""
     workers = min(config.workers or default_workers(), len(jobs))
@@ -235,8 +274,10 @@ def _execute(jobs: list[FitJob], task: Task, config: CompareConfig, log: Callabl
         except (pickle.PicklingError, AttributeError, TypeError):
             local.append(name)
     if workers > 1 and local:
-        log(f"predictor(s) {', '.join(local)} cannot be sent to worker processes (defined in __main__ or inside "
-            "a function): fitting in this process, one at a time")
+        log(
+            f"predictor(s) {', '.join(local)} cannot be sent to worker processes (defined in __main__ or inside "
+            "a function): fitting in this process, one at a time"
+        )
         workers = 1
     if workers <= 1:
         yield from _execute_here(jobs, task, config)
@@ -251,10 +292,15 @@ def _payload(job: FitJob, task: Task, factory: Callable[..., object]) -> dict[st
     if split.validation is not None:
         validation = (task.graphs_at(split.validation), split.y_validation)
     return {
-        "factory": factory, "name": job.name, "options": _with_seed(factory, job.options, job.seed),
-        "train": task.graphs_at(split.train), "y_train": split.y_train, "hardware_train": split.hardware_train,
-        "validation": validation, "tests": [(task.graphs_at(s.test), s.hardware_test) for _, s in job.splits],
-    }  # fmt: skip
+        "factory": factory,
+        "name": job.name,
+        "options": _with_seed(factory, job.options, job.seed),
+        "train": task.graphs_at(split.train),
+        "y_train": split.y_train,
+        "hardware_train": split.hardware_train,
+        "validation": validation,
+        "tests": [(task.graphs_at(s.test), s.hardware_test) for _, s in job.splits],
+    }
 
 
 def fit_and_predict(payload: dict[str, Any]) -> tuple[float, list[tuple[np.ndarray, float]], int]:
@@ -272,8 +318,9 @@ def fit_and_predict(payload: dict[str, Any]) -> tuple[float, list[tuple[np.ndarr
     return fit_s, outputs, 0 if eval_set is None else len(eval_set[0])
 
 
-def _execute_here(jobs: list[FitJob], task: Task, config: CompareConfig
-                  ) -> Iterator[tuple[FitJob, float, list[tuple[np.ndarray, float]], int]]:
+def _execute_here(
+    jobs: list[FitJob], task: Task, config: CompareConfig
+) -> Iterator[tuple[FitJob, float, list[tuple[np.ndarray, float]], int]]:
     """Fit one job after the other in this process, with ``config.threads`` torch threads meanwhile."""
     threads = None
     if config.threads is not None:
@@ -300,13 +347,21 @@ def _init_worker(threads: int | None, path: list[str]) -> None:
         torch.set_num_threads(threads)
 
 
-def _execute_pool(jobs: list[FitJob], task: Task, config: CompareConfig, workers: int,
-                  factories: dict[str, Callable[..., FitsAndPredicts]]
-                  ) -> Iterator[tuple[FitJob, float, list[tuple[np.ndarray, float]], int]]:
+def _execute_pool(
+    jobs: list[FitJob],
+    task: Task,
+    config: CompareConfig,
+    workers: int,
+    factories: dict[str, Callable[..., FitsAndPredicts]],
+) -> Iterator[tuple[FitJob, float, list[tuple[np.ndarray, float]], int]]:
     """Fit on ``workers`` fresh processes (spawned: a forked torch can hang); at most two jobs queued
     per worker, so a stop loses little and the driver's memory holds few payloads."""
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
-                               initargs=(config.threads, list(sys.path)))
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(config.threads, list(sys.path)),
+    )
     pending: dict[Future[tuple[float, list[tuple[np.ndarray, float]], int]], FitJob] = {}
     queue = list(jobs)
     finished_all = False
@@ -337,12 +392,17 @@ def row_options(config: CompareConfig, name: str, options: Mapping[str, object])
     # ``holdout`` picks which device a row tests (its ``device`` column), as size and seed pick theirs
     protocol_options = {k: v for k, v in config.protocol_options.items() if k != "holdout"}
     return {
-        "predictor": name, "predictor_options": predictor, "space": config.space,
-        "space_options": dict(config.space_options), "protocol": config.protocol,
-        "protocol_options": protocol_options, "train_metric": config.train_metric,
-        "test_metric": config.target_metric, "validation_size": config.validation_size,
+        "predictor": name,
+        "predictor_options": predictor,
+        "space": config.space,
+        "space_options": dict(config.space_options),
+        "protocol": config.protocol,
+        "protocol_options": protocol_options,
+        "train_metric": config.train_metric,
+        "test_metric": config.target_metric,
+        "validation_size": config.validation_size,
         "test_subsample": config.test_subsample,
-    }  # fmt: skip
+    }
 
 
 def _with_seed(factory: Callable[..., object], options: Mapping[str, object], seed: int) -> dict[str, object]:

@@ -123,10 +123,16 @@ def default_sizes(cells: int) -> list[int]:
     return sorted({max(4, cells // 4), max(4, cells // 2), max(4, (3 * cells) // 4)})
 
 
-def prepare_from_run(run_dir: str | Path, *, predictors: Sequence[str] | None = None,
-                     sizes: Sequence[int] | None = None, seeds: Sequence[int] | None = None,
-                     overrides: Sequence[str] = (), out: str | Path | None = None,
-                     log: Callable[[str], None] = print) -> CompareJob:
+def prepare_from_run(
+    run_dir: str | Path,
+    *,
+    predictors: Sequence[str] | None = None,
+    sizes: Sequence[int] | None = None,
+    seeds: Sequence[int] | None = None,
+    overrides: Sequence[str] = (),
+    out: str | Path | None = None,
+    log: Callable[[str], None] = print,
+) -> CompareJob:
     """The comparison on a finished run's cells, with the defaults of ``--from-run``."""
     run_dir = Path(run_dir)
     task, objective, run_name = run_task(run_dir)

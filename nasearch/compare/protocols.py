@@ -101,14 +101,19 @@ def paper_protocol(task: Task, size: int, seed: int, config: CompareConfig) -> I
     yield _split(task, config, train, test, validation)
 
 
-def _split(task: Task, config: CompareConfig, train: np.ndarray, test: np.ndarray, validation: np.ndarray) -> Split:
+def _split(
+    task: Task, config: CompareConfig, train: np.ndarray, test: np.ndarray, validation: np.ndarray
+) -> Split:
     """A Split with targets gathered from the task's columns (no validation set when it is empty)."""
     y_train = task.column(config.train_metric)
     return Split(
-        train, test, y_train[train], task.column(config.target_metric)[test],
+        train,
+        test,
+        y_train[train],
+        task.column(config.target_metric)[test],
         validation=validation if validation.size else None,
         y_validation=y_train[validation] if validation.size else None,
-    )  # fmt: skip
+    )
 
 
 @register_protocol("random")

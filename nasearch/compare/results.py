@@ -47,7 +47,6 @@ class CompareResults:
         """The sample-efficiency figure (the one written as curves.png)."""
         import matplotlib.pyplot as plt
 
-
         fig: Figure = curves_figure(self.rows, self.title)
         plt.close(fig)
         return fig

@@ -35,8 +35,14 @@ class Block:
     surrogate: PredictorFactory | None = None
 
 
-def parse_block(raw: object, key: str, source: Source, kind: str, allow_label: bool = False,
-                scheduler: Callable[[object, str, Source], Block] | None = None) -> Block:
+def parse_block(
+    raw: object,
+    key: str,
+    source: Source,
+    kind: str,
+    allow_label: bool = False,
+    scheduler: Callable[[object, str, Source], Block] | None = None,
+) -> Block:
     """Parse ``{name, options, ...inline options}`` and check it against the registry entry.
     ``scheduler`` parses an optimizer block's own ``scheduler:`` (``nasearch.schedulers.config``)."""
     if isinstance(raw, str):
@@ -51,7 +57,9 @@ def parse_block(raw: object, key: str, source: Source, kind: str, allow_label: b
     except RegistryError as exc:
         raise ConfigError(f"{source.where(key + '.name')}: {exc}") from None
     if not isinstance(raw.get("options") or {}, Mapping):
-        raise ConfigError(f"{source.where(key + '.options')}: expected a mapping of options, got {raw['options']!r}")
+        raise ConfigError(
+            f"{source.where(key + '.options')}: expected a mapping of options, got {raw['options']!r}"
+        )
     options = dict(raw.get("options") or {})
     label = ""
     own_scheduler = None
@@ -66,12 +74,18 @@ def parse_block(raw: object, key: str, source: Source, kind: str, allow_label: b
             own_scheduler = scheduler(v, f"{key}.scheduler", source)
             continue
         if k in options:
-            raise ConfigError(f"{source.where(key + '.' + k)}: option {k!r} is given both inline and under 'options'")
+            raise ConfigError(
+                f"{source.where(key + '.' + k)}: option {k!r} is given both inline and under 'options'"
+            )
         options[k] = v
         locations[k] = f"{key}.{k}"
     named, var_kw = accepted_options(factory)
     supplied = RUNNER_SUPPLIED.get(
-        {"optimizers": "optimizer", "evaluators": "evaluator", "schedulers": "scheduler"}.get(kind, "search_space"), ())
+        {"optimizers": "optimizer", "evaluators": "evaluator", "schedulers": "scheduler"}.get(
+            kind, "search_space"
+        ),
+        (),
+    )
     for k in options:
         if k in supplied:
             raise ConfigError(f"{source.where(locations[k])}: {k!r} is set by the runner, not in the config")
@@ -103,7 +117,9 @@ def check_surrogate(spec: object, key: str, source: Source) -> PredictorFactory:
             except RegistryError as exc:
                 raise ConfigError(f"{source.where(key + '.name')}: {exc}") from None
             check_options(factory, {k: v for k, v in options.items() if k != "seed"}, f"predictor {name!r}")
-            check_option_types(factory, options, lambda k: f"{source.where(key)}: predictor {name!r} option {k!r}")
+            check_option_types(
+                factory, options, lambda k: f"{source.where(key)}: predictor {name!r} option {k!r}"
+            )
             PREDICTORS.create(name, **options)  # cheap (no model until fit); catches **kwargs typos
         return resolve_predictor(spec)
     except ConfigError as exc:

@@ -117,7 +117,9 @@ def safe_yaml(text: str, where: str) -> tuple[object, yaml.Node | None]:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{where}: not valid YAML: {exc}") from None
     except _RecursiveAlias as exc:
-        raise ConfigError(f"{where}: line {exc.line}: a value contains an alias of itself (recursive *alias)") from None
+        raise ConfigError(
+            f"{where}: line {exc.line}: a value contains an alias of itself (recursive *alias)"
+        ) from None
     except RecursionError:
         raise ConfigError(f"{where}: the YAML is nested too deeply") from None
     return data, node
@@ -151,7 +153,9 @@ def load_yaml(path: str | Path) -> tuple[dict[str, Any], Source]:
     return data, Source(str(p), lines)
 
 
-def apply_overrides(data: dict[str, Any], overrides: Sequence[str], source: Source | None = None) -> dict[str, Any]:
+def apply_overrides(
+    data: dict[str, Any], overrides: Sequence[str], source: Source | None = None
+) -> dict[str, Any]:
     """Apply ``dotted.key=value`` overrides (values parsed as YAML) to a copy of ``data``."""
     out = copy.deepcopy(data)
     for item in overrides:
@@ -203,7 +207,9 @@ def _coerce(value: object, tp: object, key: str, source: Source) -> object:
     if origin is typing.Literal:
         allowed = typing.get_args(tp)
         if value not in allowed:
-            raise ConfigError(f"{source.where(key)}: must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+            raise ConfigError(
+                f"{source.where(key)}: must be one of {', '.join(map(repr, allowed))}, got {value!r}"
+            )
         return value
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(value, Mapping):
@@ -215,7 +221,9 @@ def _coerce(value: object, tp: object, key: str, source: Source) -> object:
         args = typing.get_args(tp)
         if origin is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):  # tuple[str, bool]
             if len(value) != len(args):
-                raise ConfigError(f"{source.where(key)}: expected a list of {len(args)} values, got {value!r}")
+                raise ConfigError(
+                    f"{source.where(key)}: expected a list of {len(args)} values, got {value!r}"
+                )
             return [_coerce(v, a, f"{key}[{i}]", source) for i, (v, a) in enumerate(zip(value, args))]
         inner = args[0] if args else object
         return [_coerce(v, inner, f"{key}[{i}]", source) for i, v in enumerate(value)]
@@ -264,7 +272,9 @@ def build_dataclass(cls: type[T], data: Mapping[str, object], source: Source, pr
     missing = [
         name
         for name, f in fields.items()
-        if name not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if name not in kwargs
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
     ]
     if missing:
         where = f"{source.path}" + (f", section {prefix!r}" if prefix else "")

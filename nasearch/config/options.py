@@ -157,14 +157,17 @@ def option_hints(factory: Callable[..., object]) -> dict[str, object]:
     return hints
 
 
-def check_option_types(factory: Callable[..., object], options: Mapping[str, object], where: Callable[[str], str]) -> None:
+def check_option_types(
+    factory: Callable[..., object], options: Mapping[str, object], where: Callable[[str], str]
+) -> None:
     """Raise a ConfigError when an option's value does not fit the constructor's annotation
     (``population_size: "thirty"`` for an ``int``), before anything is built. ``where(key)``
     names the option for the message (file, key and line)."""
+
     class _Where(Source):
         def where(self, key: str) -> str:  # "opt[0]" -> where("opt") + " (item [0])"
             top = re.split(r"[.\[]", key, maxsplit=1)[0]
-            rest = key[len(top):]
+            rest = key[len(top) :]
             return where(top) + (f" (item {rest})" if rest else "")
 
     hints = option_hints(factory)

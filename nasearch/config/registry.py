@@ -69,9 +69,7 @@ class Registry(Generic[T_co]):
         """Name -> where it comes from (module path or entry-point value), for listings."""
         out = {name: path for name, path in self._builtins.items()}
         out.update({name: ep.value for name, ep in self._entry_points().items()})
-        out.update(
-            {name: f"{obj.__module__}:{obj.__qualname__}" for name, obj in self._registered.items()}
-        )
+        out.update({name: f"{obj.__module__}:{obj.__qualname__}" for name, obj in self._registered.items()})
         return dict(sorted(out.items()))
 
     def get(self, name: str) -> Callable[..., T_co]:
@@ -96,7 +94,8 @@ class Registry(Generic[T_co]):
                 obj = _import_path(name, f"{self.kind} {name!r}")
             else:
                 raise RegistryError(
-                    f"unknown {self.kind} {name!r}{suggest(name, self.names(), n=3)} (known: {', '.join(self.names())}; "
+                    f"unknown {self.kind} {name!r}{suggest(name, self.names(), n=3)} (known: "
+                    f"{', '.join(self.names())}; "
                     f"or give a 'package.module:Class' path)"
                 )
         self.check(obj, name)
@@ -106,6 +105,7 @@ class Registry(Generic[T_co]):
         """Raise a RegistryError naming every contract method ``obj`` lacks. The lookup is static
         (``inspect.getattr_static``): checking runs none of the object's own code, so a path to
         something that is not a plug-in (``ctypes:cdll``) is refused, not called."""
+
         def has(method: str) -> bool:
             try:
                 return callable(inspect.getattr_static(obj, method))
@@ -141,7 +141,9 @@ def _import_path(path: str, what: str) -> object:
     except ImportError as exc:
         raise RegistryError(f"{what}: cannot import module {module_name!r}: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - the module's own code failed while importing
-        raise RegistryError(f"{what}: importing module {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
+        raise RegistryError(
+            f"{what}: importing module {module_name!r} failed: {type(exc).__name__}: {exc}"
+        ) from exc
     obj: object = module
     for part in attr.split("."):
         try:
@@ -163,7 +165,9 @@ SEARCH_SPACES: Registry[AnySpace] = Registry(
     required=("sample", "mutate", "to_graph", "key", "to_str", "from_str"),
 )
 
-PREDICTORS: Registry[FitsAndPredicts] = Registry("predictor", "nasearch.predictors", {}, required=("fit", "predict"))
+PREDICTORS: Registry[FitsAndPredicts] = Registry(
+    "predictor", "nasearch.predictors", {}, required=("fit", "predict")
+)
 
 OPTIMIZERS: Registry[Optimizer] = Registry(
     "optimizer",

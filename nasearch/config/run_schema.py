@@ -73,9 +73,13 @@ class Parallel:
         if self.workers < 1:
             raise ValueError(f"parallel.workers must be >= 1, got {self.workers}")
         if self.timeout_s is not None and self.timeout_s <= 0:
-            raise ValueError(f"parallel.timeout_s must be > 0 seconds (or null for none), got {self.timeout_s}")
+            raise ValueError(
+                f"parallel.timeout_s must be > 0 seconds (or null for none), got {self.timeout_s}"
+            )
         if self.isolate and self.backend != "serial":
-            raise ValueError("parallel.isolate is for backend: serial (Ray evaluates in worker processes already)")
+            raise ValueError(
+                "parallel.isolate is for backend: serial (Ray evaluates in worker processes already)"
+            )
         if self.cell_tries < 1:
             raise ValueError(f"parallel.cell_tries must be >= 1, got {self.cell_tries}")
         if self.max_retries < 0:
@@ -133,7 +137,9 @@ def parse_run_config(data: Mapping[str, object], source: Source) -> RunConfig:
     """Validate a run mapping; every ConfigError names the file, key and line."""
     schema = build_dataclass(_Schema, data, source)
     if not schema.name or "/" in schema.name:
-        raise ConfigError(f"{source.where('name')}: a run name must be non-empty and contain no '/', got {schema.name!r}")
+        raise ConfigError(
+            f"{source.where('name')}: a run name must be non-empty and contain no '/', got {schema.name!r}"
+        )
     seeds = _seeds(schema.seeds, source)
     space = parse_block(schema.search_space, "search_space", source, "search_spaces")
     evaluator = parse_block(schema.evaluator, "evaluator", source, "evaluators")
@@ -150,15 +156,26 @@ def parse_run_config(data: Mapping[str, object], source: Source) -> RunConfig:
     labels = [b.label for b in optimizers]
     dupes = sorted({lab for lab in labels if labels.count(lab) > 1})
     if dupes:
-        raise ConfigError(f"{source.where('optimizer')}: optimizer labels must be unique, repeated: {', '.join(dupes)}")
+        raise ConfigError(
+            f"{source.where('optimizer')}: optimizer labels must be unique, repeated: {', '.join(dupes)}"
+        )
     scheduler = None
     if schema.scheduler is not None:
         scheduler = scheduler_block(schema.scheduler, "scheduler", source)
     return RunConfig(
-        name=schema.name, search_space=space, evaluator=evaluator, optimizers=optimizers,
-        budget=schema.budget, seeds=seeds, parallel=schema.parallel, storage=schema.storage,
-        output=schema.output, data_dir=schema.data_dir, reference_point=schema.reference_point,
-        source=source, scheduler=scheduler,
+        name=schema.name,
+        search_space=space,
+        evaluator=evaluator,
+        optimizers=optimizers,
+        budget=schema.budget,
+        seeds=seeds,
+        parallel=schema.parallel,
+        storage=schema.storage,
+        output=schema.output,
+        data_dir=schema.data_dir,
+        reference_point=schema.reference_point,
+        source=source,
+        scheduler=scheduler,
     )
 
 
@@ -167,11 +184,17 @@ def _seeds(value: object, source: Source) -> list[int]:
         if value < 1:
             raise ConfigError(f"{source.where('seeds')}: a seed count must be >= 1, got {value}")
         return list(range(value))
-    if isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
         if len(set(value)) != len(value):
             raise ConfigError(f"{source.where('seeds')}: seeds must be distinct, got {value}")
         return list(value)
-    raise ConfigError(f"{source.where('seeds')}: expected a list of integer seeds (or a count), got {value!r}")
+    raise ConfigError(
+        f"{source.where('seeds')}: expected a list of integer seeds (or a count), got {value!r}"
+    )
 
 
 def to_dict(cfg: RunConfig) -> dict[str, object]:
@@ -182,8 +205,12 @@ def to_dict(cfg: RunConfig) -> dict[str, object]:
         "search_space": {"name": cfg.search_space.name, **cfg.search_space.options},
         "evaluator": {"name": cfg.evaluator.name, **cfg.evaluator.options},
         "optimizer": [
-            {"name": b.name, **({"label": b.label} if b.label else {}), **b.options,
-             **({"scheduler": {"name": b.scheduler.name, **b.scheduler.options}} if b.scheduler else {})}
+            {
+                "name": b.name,
+                **({"label": b.label} if b.label else {}),
+                **b.options,
+                **({"scheduler": {"name": b.scheduler.name, **b.scheduler.options}} if b.scheduler else {}),
+            }
             for b in cfg.optimizers
         ],
         "budget": dataclasses.asdict(cfg.budget),

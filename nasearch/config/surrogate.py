@@ -21,9 +21,7 @@ from nasearch.config.registry import PREDICTORS
 def predictor_spec(spec: object) -> tuple[str, dict[str, object]] | FitsAndPredicts:
     """Normalise ``NAME`` / ``{name, options, ...}`` to ``(name, options)``; objects pass through."""
     if spec is None:
-        raise ConfigError(
-            "a predictor-guided optimizer needs a surrogate, e.g. surrogate: {name: nnformer}"
-        )
+        raise ConfigError("a predictor-guided optimizer needs a surrogate, e.g. surrogate: {name: nnformer}")
     if isinstance(spec, FitsAndPredicts):
         return spec
     if isinstance(spec, str):

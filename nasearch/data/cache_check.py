@@ -89,7 +89,12 @@ def entries(root: Path) -> list[Path]:
         return []
     out = []
     for p in sorted(root.rglob("*")):
-        if p.is_file() and not p.name.endswith(SUFFIX) and ".tmp" not in p.name and not p.name.startswith("."):
+        if (
+            p.is_file()
+            and not p.name.endswith(SUFFIX)
+            and ".tmp" not in p.name
+            and not p.name.startswith(".")
+        ):
             out.append(p)
     return out
 

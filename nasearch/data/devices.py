@@ -53,8 +53,14 @@ class DeviceSpec:
     def family(self) -> str:
         """A coarse class for reporting hold-outs: GPU, CPU, phone, embedded, ASIC or FPGA."""
         kind = self.kind.lower()
-        for word, family in (("gpu", "GPU"), ("phone", "phone"), ("embedded", "embedded"),
-                             ("asic", "ASIC"), ("fpga", "FPGA"), ("cpu", "CPU")):  # fmt: skip
+        for word, family in (
+            ("gpu", "GPU"),
+            ("phone", "phone"),
+            ("embedded", "embedded"),
+            ("asic", "ASIC"),
+            ("fpga", "FPGA"),
+            ("cpu", "CPU"),
+        ):
             if word in kind:
                 return family
         return self.kind

@@ -38,18 +38,26 @@ class OfficialFile:
         """None when ``path`` matches the published checksum, else what differs."""
         if self.sha256 is not None:
             actual = sha256_of(path)
-            return None if actual == self.sha256 else f"sha256 {actual} differs from the published {self.sha256}"
+            return (
+                None if actual == self.sha256 else f"sha256 {actual} differs from the published {self.sha256}"
+            )
         if self.md5_suffix is not None:
             digest = hashlib.md5(usedforsecurity=False)
             with open(path, "rb") as handle:
                 for block in iter(lambda: handle.read(CHUNK), b""):
                     digest.update(block)
             actual = digest.hexdigest()
-            return None if actual.endswith(self.md5_suffix) else f"md5 {actual} does not end in {self.md5_suffix}"
+            return (
+                None
+                if actual.endswith(self.md5_suffix)
+                else f"md5 {actual} does not end in {self.md5_suffix}"
+            )
         return None
 
 
-def fetch(file: OfficialFile, folder: Path, url: str | None = None, progress: bool = True, timeout: float = 60.0) -> Path:
+def fetch(
+    file: OfficialFile, folder: Path, url: str | None = None, progress: bool = True, timeout: float = 60.0
+) -> Path:
     """Download ``file`` into ``folder`` (resuming a partial download) and return its final path."""
     url = url or file.url
     if url is None:
@@ -96,7 +104,9 @@ def _download(url: str, part: Path, offset: int, progress: bool, timeout: float)
                     try:
                         block = response.read(CHUNK)
                     except (OSError, ValueError, http.client.HTTPException) as exc:
-                        raise DataError(f"download of {url} broke off at {written} bytes ({exc}); run the same command to resume") from None
+                        raise DataError(
+                            f"download of {url} broke off at {written} bytes ({exc}); run the same command to resume"
+                        ) from None
                     if not block:
                         break
                     out.write(block)
@@ -107,7 +117,9 @@ def _download(url: str, part: Path, offset: int, progress: bool, timeout: float)
         finally:
             bar.close()
     if expected is not None and written < expected:
-        raise DataError(f"download of {url} was cut short at {written} of {expected} bytes; run the same command to resume")
+        raise DataError(
+            f"download of {url} was cut short at {written} of {expected} bytes; run the same command to resume"
+        )
 
 
 def _progress_bar(name: str, total: int | None, initial: int, enabled: bool):  # type: ignore[no-untyped-def]

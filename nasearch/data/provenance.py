@@ -68,10 +68,17 @@ def git_commit() -> str:
     empty when it is not a git checkout."""
     root = Path(__file__).resolve().parents[2]
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                              timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
     return head[:12] + ("-dirty" if dirty else "") if head else ""
@@ -98,5 +105,13 @@ def run_provenance(run_dir: Path) -> dict[str, str]:
     return provenance(options)
 
 
-__all__ = ["PROVENANCE_FIELDS", "git_commit", "options_hash", "options_json", "package_version",
-           "provenance", "resolved_options", "run_provenance"]
+__all__ = [
+    "PROVENANCE_FIELDS",
+    "git_commit",
+    "options_hash",
+    "options_json",
+    "package_version",
+    "provenance",
+    "resolved_options",
+    "run_provenance",
+]

@@ -66,7 +66,9 @@ class DataSources:
             path = Path(raw).expanduser()
             if not path.is_dir():
                 raise DataError(f"benchmark data folder {str(path)!r} (from {label}) does not exist")
-            if path.resolve() != data_manifest.EMBEDDED_DIR.resolve() and path not in [f for f, _ in self.folders]:
+            if path.resolve() != data_manifest.EMBEDDED_DIR.resolve() and path not in [
+                f for f, _ in self.folders
+            ]:
                 self.folders.append((path, label))
 
     def __repr__(self) -> str:
@@ -95,7 +97,9 @@ class DataSources:
         found = self.find(relative)
         if found is None:
             looked = ", ".join([str(f) for f, _ in self.folders] + ["the embedded tables"])
-            raise DataError(f"missing benchmark table {relative!r} (looked in {looked}); it comes from {source}. {HOW_TO_GET}")
+            raise DataError(
+                f"missing benchmark table {relative!r} (looked in {looked}); it comes from {source}. {HOW_TO_GET}"
+            )
         if found.embedded:
             return Located(_decompressed(load_manifest()[_canonical(relative)]), EMBEDDED)
         return found
@@ -129,7 +133,9 @@ def _decompressed(entry: EmbeddedTable) -> Path:
         why = cache_check.problem(target, entry.content_sha256)
         if why is None:
             return target
-        cache_check.discard(target, f"the cached table {str(target)!r} is damaged ({why}); rebuilt from the package")
+        cache_check.discard(
+            target, f"the cached table {str(target)!r} is damaged ({why}); rebuilt from the package"
+        )
     raw = stored.read_bytes()
     if hashlib.sha256(raw).hexdigest() != entry.sha256:
         raise DataError(
@@ -174,7 +180,9 @@ def read_csv(path: Path, required_columns: list[str], **kwargs: Any) -> Any:
 def read_json(path: Path) -> Any:
     """Read a JSON table (plain or .gz) as one DataError on failure."""
     try:
-        with (gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8")) as handle:
+        with (
+            gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8")
+        ) as handle:
             return json.load(handle)
     except (OSError, EOFError, ValueError) as exc:
         raise DataError(f"cannot read benchmark table {str(path)!r}: {type(exc).__name__}: {exc}") from None
@@ -194,5 +202,7 @@ def cache_dir() -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DataError(f"cannot create the cache folder {str(path)!r} ({exc}); set NASEARCH_CACHE to a writable folder") from None
+        raise DataError(
+            f"cannot create the cache folder {str(path)!r} ({exc}); set NASEARCH_CACHE to a writable folder"
+        ) from None
     return path

@@ -53,7 +53,9 @@ class BenchmarkEvaluator(Evaluator):
         known = list(space.benchmark().metrics())
         self._known = known
         if objectives:
-            self.objectives = [(self._resolve(m, dataset, fidelity), mx) for m, mx in objective_list(objectives)]
+            self.objectives = [
+                (self._resolve(m, dataset, fidelity), mx) for m, mx in objective_list(objectives)
+            ]
         else:
             self.objectives = [(self._resolve(metric, dataset, fidelity), bool(maximize))]
         self.objective, self.maximize = self.objectives[0]
@@ -62,8 +64,11 @@ class BenchmarkEvaluator(Evaluator):
         suffix = f"@{fidelity}ep" if fidelity else ""
         self.cost_metric = self._auto(
             cost_metric,
-            [f"{main_dataset}/train_time{suffix}", f"{main_dataset}/train_time",
-             *sorted(m for m in known if m.endswith("/train_time"))],
+            [
+                f"{main_dataset}/train_time{suffix}",
+                f"{main_dataset}/train_time",
+                *sorted(m for m in known if m.endswith("/train_time")),
+            ],
             "cost_metric",
         )
         self.cost_scale = 1.0
@@ -108,8 +113,11 @@ class BenchmarkEvaluator(Evaluator):
         start = time.perf_counter()
         values = self.space.benchmark().query(arch, self.metrics)
         simulated = float(values.get(self.cost_metric, 0.0)) * self.cost_scale if self.cost_metric else 0.0
-        return Result(metrics=dict(values), cost_seconds=time.perf_counter() - start,
-                      simulated_seconds=simulated if simulated == simulated else 0.0)
+        return Result(
+            metrics=dict(values),
+            cost_seconds=time.perf_counter() - start,
+            simulated_seconds=simulated if simulated == simulated else 0.0,
+        )
 
     # --- fidelities (nasearch.api.fidelity.MultiFidelity) -----------------------------------------
     def fidelities(self) -> tuple[float, ...]:
@@ -129,8 +137,10 @@ class BenchmarkEvaluator(Evaluator):
         per-epoch time x epochs. The full fidelity is exactly ``evaluate``."""
         offered = self.fidelities()
         if fidelity not in offered:
-            raise ConfigError(f"evaluator: fidelity {fidelity:g} is not offered (offered: "
-                              f"{', '.join(f'{f:g}' for f in offered) or 'none'})")
+            raise ConfigError(
+                f"evaluator: fidelity {fidelity:g} is not offered (offered: "
+                f"{', '.join(f'{f:g}' for f in offered) or 'none'})"
+            )
         if fidelity == offered[-1]:
             return self.evaluate(arch)
         start = time.perf_counter()
@@ -138,8 +148,12 @@ class BenchmarkEvaluator(Evaluator):
         names = {m + tag: m for m in self.metrics if m + tag in self._known}
         values = self.space.benchmark().query(arch, list(names))
         metrics = {names[k]: float(v) for k, v in values.items()}
-        return Result(metrics=metrics, cost_seconds=time.perf_counter() - start,
-                      simulated_seconds=self._low_cost(arch, fidelity), info={"fidelity": fidelity})
+        return Result(
+            metrics=metrics,
+            cost_seconds=time.perf_counter() - start,
+            simulated_seconds=self._low_cost(arch, fidelity),
+            info={"fidelity": fidelity},
+        )
 
     def _low_cost(self, arch: Hashable, fidelity: float) -> float:
         if not self.cost_metric:

@@ -68,8 +68,12 @@ class LatencyEvaluator(Evaluator):
                 f"method); {type(space).__name__} has none"
             )
         shape = tuple(input_shape) if isinstance(input_shape, (list, tuple)) else ()
-        if len(shape) != 3 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape):
-            raise ConfigError(f"LatencyEvaluator option input_shape must be 3 positive integers (C, H, W), got {input_shape!r}")
+        if len(shape) != 3 or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape
+        ):
+            raise ConfigError(
+                f"LatencyEvaluator option input_shape must be 3 positive integers (C, H, W), got {input_shape!r}"
+            )
         self.space: Any = space
         self.batch_size = _positive_int("batch_size", batch_size)
         self.input_shape: tuple[int, int, int] = (shape[0], shape[1], shape[2])
@@ -90,7 +94,9 @@ class LatencyEvaluator(Evaluator):
             known = set(space.benchmark().metrics())
             unknown = [m for m in self.extra_metrics if m not in known]
             if unknown:
-                raise ConfigError(f"LatencyEvaluator extra_metrics: unknown benchmark metric(s) {', '.join(unknown)}")
+                raise ConfigError(
+                    f"LatencyEvaluator extra_metrics: unknown benchmark metric(s) {', '.join(unknown)}"
+                )
         if objectives:
             allowed = {*METRICS, *self.extra_metrics}
             self.objectives = objective_list(objectives)

@@ -100,7 +100,11 @@ class SerialPool:
             return [self._isolated(ticket, arch)]
         start, started_at = time.perf_counter(), time.time()
         kind = None
-        alarm = bool(self.timeout_s) and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+        alarm = (
+            bool(self.timeout_s)
+            and hasattr(signal, "setitimer")
+            and threading.current_thread() is threading.main_thread()
+        )
         previous: signal.Handlers | Callable[[int, FrameType | None], object] | int | None = None
         try:
             if alarm:
@@ -110,13 +114,21 @@ class SerialPool:
             result = with_times(result, started_at, time.time())  # the dashboard's timeline
             error = None
         except _EvaluationTimeout:
-            result, error, kind = None, _timeout_text(float(self.timeout_s or 0), "the evaluation was interrupted"), TIMEOUT
+            result, error, kind = (
+                None,
+                _timeout_text(float(self.timeout_s or 0), "the evaluation was interrupted"),
+                TIMEOUT,
+            )
         except Exception as exc:  # noqa: BLE001 - any evaluator failure becomes a FAIL trial
             result, error, kind = None, _error_text(exc), classify(exc)
         except SystemExit as exc:
             if isinstance(exc, Terminated):
                 raise
-            result, error, kind = None, f"the evaluator raised {_error_text(exc)} (an exit is a crash here)", CRASH
+            result, error, kind = (
+                None,
+                f"the evaluator raised {_error_text(exc)} (an exit is a crash here)",
+                CRASH,
+            )
         finally:
             if alarm:
                 signal.setitimer(signal.ITIMER_REAL, 0)
@@ -127,7 +139,9 @@ class SerialPool:
 
     def _isolated(self, ticket: int, arch: Hashable) -> Outcome:
         start, started_at = time.perf_counter(), time.time()
-        result, error, kind = evaluate_in_child(self.evaluator, arch, self.timeout_s, _check_result, _error_text)
+        result, error, kind = evaluate_in_child(
+            self.evaluator, arch, self.timeout_s, _check_result, _error_text
+        )
         if result is not None:
             result = with_times(result, started_at, time.time())
         wall = time.perf_counter() - start
@@ -175,15 +189,25 @@ def _remote_evaluate(token: str, payload: bytes, arch: Hashable) -> _Returned:
             try:
                 evaluator = _WORKER_EVALUATORS[token] = cloudpickle.loads(payload)
             except Exception as exc:  # noqa: BLE001 - e.g. the evaluator's module is not importable here
-                return None, f"the evaluator cannot be loaded on this Ray worker: {_error_text(exc)}", SETUP, \
-                    time.perf_counter() - start, node
+                return (
+                    None,
+                    f"the evaluator cannot be loaded on this Ray worker: {_error_text(exc)}",
+                    SETUP,
+                    time.perf_counter() - start,
+                    node,
+                )
         result = with_times(_check_result(evaluator.evaluate(arch), evaluator), started_at, time.time())
         return result, None, None, time.perf_counter() - start, node
     except Exception as exc:  # noqa: BLE001 - recorded as a FAIL trial with its error
         return None, _error_text(exc), classify(exc), time.perf_counter() - start, node
     except SystemExit as exc:  # the evaluator's exit: its cell's crash, not a dead worker retried in vain
-        return None, f"the evaluator raised {_error_text(exc)} (an exit is a crash here)", CRASH, \
-            time.perf_counter() - start, node
+        return (
+            None,
+            f"the evaluator raised {_error_text(exc)} (an exit is a crash here)",
+            CRASH,
+            time.perf_counter() - start,
+            node,
+        )
 
 
 def _remote_fit(member: FitsAndPredicts, graphs: list[ArchGraph], y: np.ndarray) -> FitsAndPredicts:
@@ -231,20 +255,30 @@ class RayPool:
         self._started = False
         self._watchdog: subprocess.Popen[bytes] | None = None
         if not ray.is_initialized():
-            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": True,
-                                      "logging_level": "ERROR", "configure_logging": True}
+            kwargs: dict[str, Any] = {
+                "include_dashboard": False,
+                "log_to_driver": True,
+                "logging_level": "ERROR",
+                "configure_logging": True,
+            }
             if address:
                 kwargs["address"] = address
             else:
                 cpus = workers * max(num_cpus, 0.01) + float((surrogate_resources or {}).get("num_cpus", 0))
                 kwargs["num_cpus"] = max(1, int(round(cpus + 0.4999)))
             ray_runtime.quiet_node_loss_messages()
-            on_term = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
+            on_term = (
+                signal.getsignal(signal.SIGTERM)
+                if threading.current_thread() is threading.main_thread()
+                else None
+            )
             try:
                 ray.init(**kwargs)  # local GPUs are detected by Ray itself
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 where = f"the Ray cluster at {address!r}" if address else "a local Ray"
-                raise ConfigError(f"parallel: cannot start or reach {where}: {str(exc).strip().splitlines()[0]}") from None
+                raise ConfigError(
+                    f"parallel: cannot start or reach {where}: {str(exc).strip().splitlines()[0]}"
+                ) from None
             finally:
                 if on_term is not None:  # Ray installs its own SIGTERM handler: the caller's stays in charge
                     signal.signal(signal.SIGTERM, on_term)
@@ -295,8 +329,9 @@ class RayPool:
             max_retries=1,
         )
 
-        def fit_on_workers(members: list[FitsAndPredicts], graphs: list[ArchGraph],
-                           y: np.ndarray) -> list[FitsAndPredicts]:
+        def fit_on_workers(
+            members: list[FitsAndPredicts], graphs: list[ArchGraph], y: np.ndarray
+        ) -> list[FitsAndPredicts]:
             graphs_ref, y_ref = ray.put(graphs), ray.put(y)
             fitted: list[FitsAndPredicts] = ray.get([remote.remote(m, graphs_ref, y_ref) for m in members])
             return fitted
@@ -333,12 +368,16 @@ class RayPool:
                 step = min(step, max(0.0, start + timeout - now))
             done, _ = ray.wait(list(self._tasks), num_returns=1, timeout=step)
             if done and len(self._tasks) > 1:  # collect everything else that is already finished too
-                more, _ = ray.wait([r for r in self._tasks if r not in done], num_returns=len(self._tasks) - 1, timeout=0)
+                more, _ = ray.wait(
+                    [r for r in self._tasks if r not in done], num_returns=len(self._tasks) - 1, timeout=0
+                )
                 done = list(done) + list(more)
             self._nodes.check()
             if self.timeout_s:
                 now = time.perf_counter()
-                expired = [r for r, (_, _, t0) in self._tasks.items() if r not in done and now - t0 >= self.timeout_s]
+                expired = [
+                    r for r, (_, _, t0) in self._tasks.items() if r not in done and now - t0 >= self.timeout_s
+                ]
             if timeout is not None and time.perf_counter() - start >= timeout:
                 break
         self.eval_seconds += time.perf_counter() - start
@@ -350,8 +389,13 @@ class RayPool:
             except Exception as exc:  # noqa: BLE001 - the worker or node was lost, after Ray's retries
                 self._nodes.check(force=True)
                 text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                result, error, kind, wall, node = None, f"{type(exc).__name__}: {text}", LOST, \
-                    time.perf_counter() - submitted, None
+                result, error, kind, wall, node = (
+                    None,
+                    f"{type(exc).__name__}: {text}",
+                    LOST,
+                    time.perf_counter() - submitted,
+                    None,
+                )
             out.append(Outcome(ticket, arch, result, error, wall, kind, node))
         for ref in expired:
             ticket, arch, submitted = self._tasks.pop(ref)
@@ -384,7 +428,9 @@ BACKENDS: dict[str, type[WorkerPool]] = {"serial": SerialPool, "ray": RayPool}
 def make_pool(evaluator: Evaluator, backend: str = "ray", **options: Any) -> WorkerPool:
     """The pool for ``backend`` ('ray' or 'serial'), given the ``parallel`` config options."""
     if backend not in BACKENDS:
-        raise ConfigError(f"parallel.backend: unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
+        raise ConfigError(
+            f"parallel.backend: unknown backend {backend!r} (choose from {', '.join(BACKENDS)})"
+        )
     if backend == "serial":
         return SerialPool(evaluator, timeout_s=options.get("timeout_s"), isolate=bool(options.get("isolate")))
     return RayPool(evaluator, **options)

@@ -59,7 +59,9 @@ def quiet_node_loss_messages() -> None:
 class NodeWatch:
     """Which Ray nodes are alive; ``check`` reports each one lost since the last call, once."""
 
-    def __init__(self, ray: ModuleType, log: Callable[[str], None], max_retries: int, every_s: float = 2.0) -> None:
+    def __init__(
+        self, ray: ModuleType, log: Callable[[str], None], max_retries: int, every_s: float = 2.0
+    ) -> None:
         self._ray = ray
         self._log = log
         self._max_retries = max_retries

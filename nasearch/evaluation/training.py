@@ -49,7 +49,9 @@ def cached_dataset(name: str, options: Mapping[str, object]) -> ImageDataset:
 def _positive(name: str, value: Any, kind: type = int) -> Any:
     ok = not isinstance(value, bool) and isinstance(value, (int, float) if kind is float else int)
     if not ok or value <= 0:
-        raise ConfigError(f"TrainingEvaluator option {name} must be a positive {kind.__name__}, got {value!r}")
+        raise ConfigError(
+            f"TrainingEvaluator option {name} must be a positive {kind.__name__}, got {value!r}"
+        )
     return kind(value)
 
 
@@ -117,9 +119,15 @@ class TrainingEvaluator(Evaluator):
         self.dataset_options = dict(dataset_options or {})
         if data_path is not None:
             self.dataset_options["data_path"] = data_path
-        check_options(dataset_loader(dataset), {"split_seed": split_seed, **self.dataset_options}, f"dataset {dataset!r}")
+        check_options(
+            dataset_loader(dataset),
+            {"split_seed": split_seed, **self.dataset_options},
+            f"dataset {dataset!r}",
+        )
         if dataset == "cifar10" and not self.dataset_options.get("data_path"):
-            raise ConfigError("TrainingEvaluator with dataset 'cifar10' needs data_path: the folder holding cifar-10-batches-py")
+            raise ConfigError(
+                "TrainingEvaluator with dataset 'cifar10' needs data_path: the folder holding cifar-10-batches-py"
+            )
         self.network = dict(network or {})
         self._check_network(dataset)
         self.batch_size = _positive("batch_size", batch_size)
@@ -138,10 +146,14 @@ class TrainingEvaluator(Evaluator):
         self.num_threads = check_threads(num_threads)
         self.latency = None if latency is None else dict(latency)
         if self.latency is not None:
-            check_options(LatencyEvaluator, {"space": space, **self.latency}, "TrainingEvaluator option latency")
+            check_options(
+                LatencyEvaluator, {"space": space, **self.latency}, "TrainingEvaluator option latency"
+            )
             LatencyEvaluator(space, **{"network": self.network, **self.latency})  # checks the values
         if objectives:
-            known = (set(METRICS) - {"test_accuracy"}) | ({"latency_ms"} if self.latency is not None else set())
+            known = (set(METRICS) - {"test_accuracy"}) | (
+                {"latency_ms"} if self.latency is not None else set()
+            )
             self.objectives = objective_list(objectives)
             for metric, _ in self.objectives:
                 if metric not in known:
@@ -156,7 +168,6 @@ class TrainingEvaluator(Evaluator):
         """Build one sampled cell's network with the ``network`` options now, so a bad option
         (``C: -4``) is a configuration error before the search, not a failure of every cell."""
         import numpy as np
-
 
         options = {"num_classes": 10, "in_channels": 1 if dataset == "digits" else 3, **self.network}
         try:
@@ -217,12 +228,21 @@ class TrainingEvaluator(Evaluator):
             "flops": flops,
             "epochs": float(n_epochs),
         }
-        info: dict[str, Any] = {"dataset": data.name, "device": str(device), "threads": n_threads, "seed": self.seed}
+        info: dict[str, Any] = {
+            "dataset": data.name,
+            "device": str(device),
+            "threads": n_threads,
+            "seed": self.seed,
+        }
         if curve:
             info["intermediate_values"] = curve  # validation accuracy per epoch
         if self.latency is not None:
-            options = {"network": self.network, "input_shape": data.input_shape,
-                       "num_classes": data.num_classes, **self.latency}  # fmt: skip
+            options = {
+                "network": self.network,
+                "input_shape": data.input_shape,
+                "num_classes": data.num_classes,
+                **self.latency,
+            }
             measured = LatencyEvaluator(self.space, **options).evaluate(arch)
             metrics["latency_ms"] = measured.metrics["latency_ms"]
             metrics["latency_iqr_ms"] = measured.metrics["latency_iqr_ms"]
@@ -230,16 +250,23 @@ class TrainingEvaluator(Evaluator):
         return Result(metrics=metrics, cost_seconds=time.perf_counter() - start, info=info)
 
     def _train(
-        self, net: nn.Module, data: ImageDataset, epochs: int, device: torch.device,
+        self,
+        net: nn.Module,
+        data: ImageDataset,
+        epochs: int,
+        device: torch.device,
         on_epoch: Callable[[int], None] | None = None,
     ) -> float:
         x_all, y_all = _to_device(data.train, device)
         norm = _Normalizer(data, device)
         generator = torch.Generator().manual_seed(self.seed)
         optimizer = torch.optim.SGD(
-            net.parameters(), lr=self.learning_rate, momentum=self.momentum,
-            nesterov=self.momentum > 0, weight_decay=self.weight_decay,
-        )  # fmt: skip
+            net.parameters(),
+            lr=self.learning_rate,
+            momentum=self.momentum,
+            nesterov=self.momentum > 0,
+            weight_decay=self.weight_decay,
+        )
         n = len(data.train)
         steps_per_epoch = max(1, n // self.batch_size)
         total = epochs * steps_per_epoch

@@ -22,7 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def _as_pair(acc: Sequence[float] | np.ndarray, lat: Sequence[float] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _as_pair(
+    acc: Sequence[float] | np.ndarray, lat: Sequence[float] | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     a, b = np.asarray(acc, dtype=float), np.asarray(lat, dtype=float)
     if a.shape != b.shape or a.ndim != 1:
         raise ValueError(f"acc and lat must be 1-D arrays of one length, got shapes {a.shape} and {b.shape}")
@@ -148,7 +150,9 @@ def one_per_class_ceiling(
     return Ceiling(best_hv, best_cells, True, nodes)
 
 
-def _prune_dominated(pool: np.ndarray, codes: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _prune_dominated(
+    pool: np.ndarray, codes: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Drop cells no best one-per-class selection needs: a cell weakly dominated by *every* member of
     another class (that class's worst corner: lowest accuracy, highest latency). Whatever member of
     that class a selection holds already covers the cell, and a selection holding none of the class
@@ -177,17 +181,22 @@ def _prune_dominated(pool: np.ndarray, codes: np.ndarray, a: np.ndarray, b: np.n
         # accurate and strictly faster, or strictly more accurate and at least as fast
         keys, cell_acc, cell_lat = -worst_acc[order], a[pool], b[pool]
         prefix = (best1, class1, best2)
-        covered = _beaten(np.searchsorted(keys, -cell_acc, side="right"), prefix, codes, cell_lat, True) | _beaten(
-            np.searchsorted(keys, -cell_acc, side="left"), prefix, codes, cell_lat, False
-        )
+        covered = _beaten(
+            np.searchsorted(keys, -cell_acc, side="right"), prefix, codes, cell_lat, True
+        ) | _beaten(np.searchsorted(keys, -cell_acc, side="left"), prefix, codes, cell_lat, False)
         if not covered.any():
             break
         pool, codes = pool[~covered], codes[~covered]
     return pool, codes
 
 
-def _beaten(count: np.ndarray, prefix: tuple[np.ndarray, np.ndarray, np.ndarray], codes: np.ndarray,
-            lat: np.ndarray, strict: bool) -> np.ndarray:  # fmt: skip
+def _beaten(
+    count: np.ndarray,
+    prefix: tuple[np.ndarray, np.ndarray, np.ndarray],
+    codes: np.ndarray,
+    lat: np.ndarray,
+    strict: bool,
+) -> np.ndarray:
     """Whether a corner of another class among the first ``count`` is (strictly) faster than each cell."""
     best1, class1, best2 = prefix
     j = np.maximum(count - 1, 0)
@@ -204,7 +213,9 @@ class RankAgreement:
     cells: int
 
 
-def rank_agreement(predicted: Sequence[float] | np.ndarray, measured: Sequence[float] | np.ndarray) -> RankAgreement:
+def rank_agreement(
+    predicted: Sequence[float] | np.ndarray, measured: Sequence[float] | np.ndarray
+) -> RankAgreement:
     """Kendall τ-b and Spearman ρ over the cells where both values are finite."""
     from scipy.stats import kendalltau, spearmanr
 
@@ -230,7 +241,9 @@ class Interval:
         return f"{self.mean:.3f} [{self.low:.3f}, {self.high:.3f}]"
 
 
-def mean_interval(values: Sequence[float] | np.ndarray, n_boot: int = 10_000, level: float = 0.95, seed: int = 0) -> Interval:
+def mean_interval(
+    values: Sequence[float] | np.ndarray, n_boot: int = 10_000, level: float = 0.95, seed: int = 0
+) -> Interval:
     """The mean of ``values`` (one per seed) and its percentile bootstrap interval over seeds; a
     single value gets the interval [value, value]."""
     v = np.asarray(values, dtype=float)

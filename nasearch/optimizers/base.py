@@ -32,7 +32,9 @@ class Objective:
 
 #: what an optimizer takes as ``objectives``: a metric name (maximised), an ``Objective``, a
 #: ``(metric, maximize)`` pair, or a sequence of those
-ObjectivesArg: TypeAlias = "str | Objective | tuple[str, bool] | Sequence[str | Objective | Sequence[object]] | None"
+ObjectivesArg: TypeAlias = (
+    "str | Objective | tuple[str, bool] | Sequence[str | Objective | Sequence[object]] | None"
+)
 
 
 def as_objectives(objectives: ObjectivesArg) -> list[Objective]:

@@ -69,8 +69,14 @@ class BayesianOptimization(SurrogateOptimizer):
                 "bayesian: the surrogate gives no uncertainty (no predict_std); set "
                 "ensemble_size >= 2 (BANANAS uses 5) or use a predictor with predict_std"
             )
-        super().__init__(space, objectives, seed, ensemble_size=ensemble_size,
-                         random_candidates=random_candidates, **options)
+        super().__init__(
+            space,
+            objectives,
+            seed,
+            ensemble_size=ensemble_size,
+            random_candidates=random_candidates,
+            **options,
+        )
         self.acquisition = acquisition
         self.beta = float(beta)
         self._best_z: list[float] = []

@@ -18,7 +18,9 @@ class LocalSearch(SpaceOptimizer):
 
     requires = ("neighbours",)
 
-    def __init__(self, space: AnySpace, objectives: ObjectivesArg = "objective", seed: int = 0, num_init: int = 10) -> None:
+    def __init__(
+        self, space: AnySpace, objectives: ObjectivesArg = "objective", seed: int = 0, num_init: int = 10
+    ) -> None:
         super().__init__(space, objectives, seed)
         if num_init < 1:
             raise ConfigError(f"local_search: num_init must be >= 1, got {num_init}")
@@ -82,7 +84,9 @@ class LocalSearch(SpaceOptimizer):
     def _load_state(self, state: dict[str, Any]) -> None:
         from_str = self.space.from_str
         self._phase = state["phase"]
-        self.current = None if state["current"] is None else (from_str(state["current"][0]), float(state["current"][1]))
+        self.current = (
+            None if state["current"] is None else (from_str(state["current"][0]), float(state["current"][1]))
+        )
         self.restarts = int(state["restarts"])
         self._init_left = int(state["init_left"])
         self._init_keys = list(state["init_keys"])
@@ -111,7 +115,9 @@ class LocalSearch(SpaceOptimizer):
             return
         assert self.current is not None
         neighbours = [(self.space.key(a), a) for a in self._neighbours.neighbours(self.current[0])]
-        around: list[tuple[float, Hashable]] = [(s, a) for k, a in neighbours if (s := self.known.get(k)) is not None]
+        around: list[tuple[float, Hashable]] = [
+            (s, a) for k, a in neighbours if (s := self.known.get(k)) is not None
+        ]
         if around:
             score, arch = max(around, key=lambda item: item[0])
             if score > self.current[1]:

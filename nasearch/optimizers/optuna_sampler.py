@@ -47,13 +47,24 @@ class _RandomStateJSON(TypedDict):
 def _random_state_json(rng: np.random.RandomState) -> _RandomStateJSON:
     """A numpy RandomState (Optuna's samplers use them) as JSON: the MT19937 key as base64."""
     name, keys, pos, has_gauss, cached = rng.get_state(legacy=True)
-    return {"bit_generator": str(name), "keys": base64.b64encode(np.asarray(keys, dtype="<u4").tobytes()).decode(),
-            "pos": int(pos), "has_gauss": int(has_gauss), "cached_gaussian": float(cached)}
+    return {
+        "bit_generator": str(name),
+        "keys": base64.b64encode(np.asarray(keys, dtype="<u4").tobytes()).decode(),
+        "pos": int(pos),
+        "has_gauss": int(has_gauss),
+        "cached_gaussian": float(cached),
+    }
 
 
 def _random_state_from_json(value: _RandomStateJSON) -> tuple[str, np.ndarray, int, int, float]:
     keys = np.frombuffer(base64.b64decode(value["keys"]), dtype="<u4").astype(np.uint32)
-    return (value["bit_generator"], keys, int(value["pos"]), int(value["has_gauss"]), float(value["cached_gaussian"]))
+    return (
+        value["bit_generator"],
+        keys,
+        int(value["pos"]),
+        int(value["has_gauss"]),
+        float(value["cached_gaussian"]),
+    )
 
 
 def _tpe(seed: int, **options: Any) -> BaseSampler:

@@ -48,7 +48,9 @@ class PredictorLocalSearch(PredictorEvolution):
         pool: list[Hashable] = []
         keys: set[str] = set()
         for incumbent in self._parents()[: self.num_incumbents]:
-            for arch in cast("Neighbours[Hashable]", self.space).neighbours(incumbent):  # ``requires`` checked it
+            for arch in cast("Neighbours[Hashable]", self.space).neighbours(
+                incumbent
+            ):  # ``requires`` checked it
                 key = self.space.key(arch)
                 if key in self.seen or key in keys:
                     continue

@@ -84,7 +84,11 @@ class Surrogate:
             out = combine(preds)
         else:
             member = self.members[0]
-            std = np.asarray(member.predict_std(graphs), dtype=float).reshape(-1) if isinstance(member, PredictsStd) else None
+            std = (
+                np.asarray(member.predict_std(graphs), dtype=float).reshape(-1)
+                if isinstance(member, PredictsStd)
+                else None
+            )
             out = MeanStd(preds[0], std)
         self.predict_seconds += time.perf_counter() - start
         return out
@@ -120,12 +124,19 @@ class SurrogateOptimizer(SpaceOptimizer):
         ensemble_size: int = 1,
     ) -> None:
         super().__init__(space, objectives, seed)
-        for name, value, low in (("num_init", num_init, 2), ("k", k, 1), ("num_parents", num_parents, 1),
-                                 ("pool_size", pool_size, 1), ("max_edits", max_edits, 1)):
+        for name, value, low in (
+            ("num_init", num_init, 2),
+            ("k", k, 1),
+            ("num_parents", num_parents, 1),
+            ("pool_size", pool_size, 1),
+            ("max_edits", max_edits, 1),
+        ):
             if value < low:
                 raise ConfigError(f"{type(self).__name__}: {name} must be >= {low}, got {value}")
         if random_candidates < 0:
-            raise ConfigError(f"{type(self).__name__}: random_candidates must be >= 0, got {random_candidates}")
+            raise ConfigError(
+                f"{type(self).__name__}: random_candidates must be >= 0, got {random_candidates}"
+            )
         self.surrogates = [
             Surrogate(surrogate, seed=seed * 7 + i, ensemble_size=ensemble_size)
             for i in range(len(self.objectives))
@@ -140,7 +151,10 @@ class SurrogateOptimizer(SpaceOptimizer):
         self._graphs: dict[str, ArchGraph] = {}
 
     def _state(self) -> dict[str, object]:
-        return {"queue": [self.space.to_str(a) for a in self.queue], "fits": [s.fits for s in self.surrogates]}
+        return {
+            "queue": [self.space.to_str(a) for a in self.queue],
+            "fits": [s.fits for s in self.surrogates],
+        }
 
     def _load_state(self, state: dict[str, Any]) -> None:
         self.queue = [self.space.from_str(a) for a in state.get("queue", [])]

@@ -35,26 +35,33 @@ def scheduler_block(raw: object, key: str, source: Source) -> Block:
         block.options["fidelities"] = check_fidelities(loop["fidelities"], f"{key}.fidelities", source)
     if "stop_at_optimum" in loop:
         if not isinstance(loop["stop_at_optimum"], bool):
-            raise ConfigError(f"{source.where(key + '.stop_at_optimum')}: expected true or false, "
-                              f"got {loop['stop_at_optimum']!r}")
+            raise ConfigError(
+                f"{source.where(key + '.stop_at_optimum')}: expected true or false, "
+                f"got {loop['stop_at_optimum']!r}"
+            )
         block.options["stop_at_optimum"] = loop["stop_at_optimum"]
     return block
 
 
 def check_fidelities(value: Any, key: str, source: Source) -> list[float]:
     """A list of at least one positive number of epochs, strictly ascending."""
-    ok = (isinstance(value, list) and value
-          and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in value))
+    ok = (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in value)
+    )
     if not ok:
-        raise ConfigError(f"{source.where(key)}: expected a list of positive epoch counts, e.g. [12, 200], "
-                          f"got {value!r}")
+        raise ConfigError(
+            f"{source.where(key)}: expected a list of positive epoch counts, e.g. [12, 200], got {value!r}"
+        )
     if any(b <= a for a, b in zip(value, value[1:])):
         raise ConfigError(f"{source.where(key)}: fidelities must be strictly ascending, got {value!r}")
     return [float(v) for v in value]
 
 
-def build_scheduler(block: Block, space: object, seed: int, offered: Sequence[float], maximize: bool,
-                    where: str) -> Any:
+def build_scheduler(
+    block: Block, space: object, seed: int, offered: Sequence[float], maximize: bool, where: str
+) -> Any:
     """The scheduler of ``block``, bound to its fidelity ladder (the config's, else all ``offered``)."""
     options = {k: v for k, v in block.options.items() if k not in LOOP_KEYS}
     named, _ = accepted_options(SCHEDULERS.get(block.name))
@@ -70,7 +77,9 @@ def build_scheduler(block: Block, space: object, seed: int, offered: Sequence[fl
             f"{', '.join(f'{f:g}' for f in missing) or 'none'} requested"
         )
     if ladder[-1] != offered[-1]:
-        raise ConfigError(f"{where}: the fidelities must end at the full one ({offered[-1]:g} epochs), "
-                          f"got {', '.join(f'{f:g}' for f in ladder)}")
+        raise ConfigError(
+            f"{where}: the fidelities must end at the full one ({offered[-1]:g} epochs), "
+            f"got {', '.join(f'{f:g}' for f in ladder)}"
+        )
     scheduler.bind(ladder, maximize)
     return scheduler

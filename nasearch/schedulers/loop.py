@@ -66,25 +66,34 @@ def _event(result: Result | None, error: str | None, metric: str, start: float, 
     ok = value is not None and math.isfinite(value)
     out: dict[str, Any] = {
         "metrics": {k: (float(v) if math.isfinite(v) else None) for k, v in result.metrics.items()},
-        "sim": float(result.simulated_seconds), "cost_seconds": float(result.cost_seconds),
-        "start": start, "end": end, "value": float(value) if ok and value is not None else None,
+        "sim": float(result.simulated_seconds),
+        "cost_seconds": float(result.cost_seconds),
+        "start": start,
+        "end": end,
+        "value": float(value) if ok and value is not None else None,
     }
     if not ok:
         out["error"] = f"metric {metric!r} is missing or not finite"
     return out
 
 
-def run_scheduled(ctx: RunParts, block: Block, seed: int, optimizer: Optimizer, tracker: StudyTracker) -> SeedReport:
+def run_scheduled(
+    ctx: RunParts, block: Block, seed: int, optimizer: Optimizer, tracker: StudyTracker
+) -> SeedReport:
     """One study under a scheduler (see the module docstring)."""
     cfg, space = ctx.cfg, ctx.space
     where = f"{cfg.source.path}: optimizer {block.label or block.name!r}"
     evaluator = build_evaluator(cfg.evaluator, space)
     if not isinstance(evaluator, MultiFidelity) or not evaluator.fidelities():
-        raise ConfigError(f"{where}: a scheduler needs an evaluator that offers fidelities "
-                          f"(e.g. the benchmark evaluator on NAS-Bench-201: 12 and 200 epochs); "
-                          f"{type(evaluator).__name__} offers none")
+        raise ConfigError(
+            f"{where}: a scheduler needs an evaluator that offers fidelities "
+            f"(e.g. the benchmark evaluator on NAS-Bench-201: 12 and 200 epochs); "
+            f"{type(evaluator).__name__} offers none"
+        )
     if len(tracker.objectives) != 1:
-        raise ConfigError(f"{where}: schedulers rank cells by one objective; this run has {len(tracker.objectives)}")
+        raise ConfigError(
+            f"{where}: schedulers rank cells by one objective; this run has {len(tracker.objectives)}"
+        )
     metric, maximize = tracker.objectives[0]
     sched_block = scheduler_of(ctx, block)
     assert sched_block is not None  # the search loop hands only scheduled studies here
@@ -118,8 +127,10 @@ def run_scheduled(ctx: RunParts, block: Block, seed: int, optimizer: Optimizer, 
         return None
 
     def spent() -> bool:
-        return bool((budget.queries is not None and events >= budget.queries)
-                    or (budget.simulated_seconds is not None and clock.now >= budget.simulated_seconds))
+        return bool(
+            (budget.queries is not None and events >= budget.queries)
+            or (budget.simulated_seconds is not None and clock.now >= budget.simulated_seconds)
+        )
 
     start_wall = time.perf_counter()
     stopped = "budget"
@@ -193,14 +204,22 @@ def run_scheduled(ctx: RunParts, block: Block, seed: int, optimizer: Optimizer, 
     report.stopped = stopped
     report.queries = len(store.cells)
     report.evaluated = new
-    report.simulated_seconds = sum(float(e.get("sim", 0.0)) for c in store.cells.values() for e in c.events.values())
+    report.simulated_seconds = sum(
+        float(e.get("sim", 0.0)) for c in store.cells.values() for e in c.events.values()
+    )
     fill_report(report, state, ctx.reference)
     epochs = sum(float(f) for c in store.cells.values() for f in c.events)
     summary = {
-        "scheduler": sched_block.name, "workers": workers, "fidelities": list(scheduler.fidelities),
-        "simulated_wall_seconds": clock.now, "simulated_worker_seconds": report.simulated_seconds,
-        "time_to_optimum": found_at, "evaluations": counts, "epochs_trained": epochs,
-        "incumbent_curve": incumbent_curve, "scheduler_state": scheduler.state(),
+        "scheduler": sched_block.name,
+        "workers": workers,
+        "fidelities": list(scheduler.fidelities),
+        "simulated_wall_seconds": clock.now,
+        "simulated_worker_seconds": report.simulated_seconds,
+        "time_to_optimum": found_at,
+        "evaluations": counts,
+        "epochs_trained": epochs,
+        "incumbent_curve": incumbent_curve,
+        "scheduler_state": scheduler.state(),
     }
     store.set_summary(summary)
     return report

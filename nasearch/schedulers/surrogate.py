@@ -50,7 +50,7 @@ class GraphFeatures:
                 if op in self.ops:
                     out[row, i * m + self.ops[op]] = 1.0
             adj = np.asarray(g.adjacency, dtype=float)[:n, :n]
-            out[row, n * m: n * m + adj.size] = adj.reshape(-1)
+            out[row, n * m : n * m + adj.size] = adj.reshape(-1)
         return out
 
 
@@ -58,17 +58,26 @@ class SurrogateScheduler(ASHA):
     """ASHA with promotions ranked by a multi-fidelity random forest (see the module docstring).
 
     ``eta``: reduction factor (9: chosen on development seeds against 3 and 27 with NB201's 12/200
-    epochs, where a full training costs ~18 low-fidelity ones); ``min_points``: cells with a full-fidelity result needed before the
-    model ranks promotions; ``trees``: forest size; ``seed``: the forest's seed (the runner's seed).
+    epochs, where a full training costs ~18 low-fidelity ones); ``min_points``: cells with a
+    full-fidelity result needed before the model ranks promotions; ``trees``: forest size; ``seed``:
+    the forest's seed (the runner's seed).
     ``space`` is supplied by the runner (the model reads ``space.to_graph``)."""
 
     name = "surrogate"
 
-    def __init__(self, space: AnySpace | None = None, eta: float = 9.0, min_points: int = 8, trees: int = 50,
-                 seed: int = 0) -> None:
+    def __init__(
+        self,
+        space: AnySpace | None = None,
+        eta: float = 9.0,
+        min_points: int = 8,
+        trees: int = 50,
+        seed: int = 0,
+    ) -> None:
         super().__init__(eta)
         if isinstance(min_points, bool) or not isinstance(min_points, int) or min_points < 2:
-            raise ConfigError(f"scheduler 'surrogate': min_points must be an integer >= 2, got {min_points!r}")
+            raise ConfigError(
+                f"scheduler 'surrogate': min_points must be an integer >= 2, got {min_points!r}"
+            )
         if isinstance(trees, bool) or not isinstance(trees, int) or trees < 1:
             raise ConfigError(f"scheduler 'surrogate': trees must be an integer >= 1, got {trees!r}")
         self.space = space
@@ -95,7 +104,9 @@ class SurrogateScheduler(ASHA):
     def _model(self, rung: int) -> RandomForestRegressor | None:
         """The forest predicting the full-fidelity score from (graph, rung score); None until enough data."""
         top = self.done[self.top_rung]
-        train = [k for k in self.done[rung] if k in top and np.isfinite(top[k]) and np.isfinite(self.done[rung][k])]
+        train = [
+            k for k in self.done[rung] if k in top and np.isfinite(top[k]) and np.isfinite(self.done[rung][k])
+        ]
         if self.space is None or len(train) < self.min_points:
             return None
         cached = self._models.get(rung)

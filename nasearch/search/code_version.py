@@ -33,7 +33,9 @@ def code_version(cls: type) -> str:
     file = getattr(sys.modules.get(module_name), "__file__", None)
     if file:
         try:
-            parts.append(f"{Path(file).name} sha256 {hashlib.sha256(Path(file).read_bytes()).hexdigest()[:12]}")
+            parts.append(
+                f"{Path(file).name} sha256 {hashlib.sha256(Path(file).read_bytes()).hexdigest()[:12]}"
+            )
         except OSError:
             pass
     return ", ".join(parts) or "unknown"

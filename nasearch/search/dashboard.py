@@ -57,14 +57,20 @@ def with_times(result: T, started: float, finished: float) -> T:
 
 
 def stamp_times(
-    trial: FrozenTrial, wall_seconds: float | None, info: Mapping[str, object] | None = None,
+    trial: FrozenTrial,
+    wall_seconds: float | None,
+    info: Mapping[str, object] | None = None,
     finished: datetime.datetime | None = None,
 ) -> FrozenTrial:
     """Give a created trial its real span: the times stamped where the evaluation ran when the
     result carries them; else it completed ``finished`` (default now, when the driver records it)
     and started ``wall_seconds`` (what the worker measured) before that."""
     started_at, finished_at = (info or {}).get("started_at"), (info or {}).get("finished_at")
-    if isinstance(started_at, (int, float)) and isinstance(finished_at, (int, float)) and finished_at >= started_at:
+    if (
+        isinstance(started_at, (int, float))
+        and isinstance(finished_at, (int, float))
+        and finished_at >= started_at
+    ):
         trial.datetime_start = datetime.datetime.fromtimestamp(started_at)
         trial.datetime_complete = datetime.datetime.fromtimestamp(finished_at)
         return trial

@@ -4,7 +4,8 @@ An evaluation that raises is classified by its exception:
 
 - ``setup``: the evaluation could not run for a reason that would fail every cell alike: a
   missing or damaged data file or benchmark table (``DataError``, ``OSError``), a bad option or
-  hardware description (``ConfigError``: ``OptionError``, ``DeviceError``), an import that fails (``ImportError``), or an evaluator that says so
+  hardware description (``ConfigError``: ``OptionError``, ``DeviceError``), an import that fails
+  (``ImportError``), or an evaluator that says so
   (``SetupError``). The run stops at once with one line naming the cause; nothing is recorded.
 - ``cell``: anything else the evaluator raised for this cell, a result that is not a ``Result``,
   or a missing or non-finite objective (NaN). Recorded as a FAIL trial and never retried.
@@ -69,7 +70,9 @@ class StoredTrial(Protocol):
 
 def setup_failure(text: str) -> SetupError:
     """The one error a set-up failure stops a run with: one line, saying that no cell was marked failed."""
-    return SetupError(f"set-up failure, the run stops (no cell was recorded as failed): {' '.join(text.split())}")
+    return SetupError(
+        f"set-up failure, the run stops (no cell was recorded as failed): {' '.join(text.split())}"
+    )
 
 
 def summarise(records: Sequence[StoredTrial], limit: int = 3) -> FailureSummary:
@@ -96,8 +99,12 @@ def failure_kind(rec: object) -> str:
 
 
 #: how a failure kind reads in a report
-KIND_WORDS = {"cell": "failed in the cell", "timeout": "timed out", "lost": "lost their worker",
-              "crash": "crashed their process"}
+KIND_WORDS = {
+    "cell": "failed in the cell",
+    "timeout": "timed out",
+    "lost": "lost their worker",
+    "crash": "crashed their process",
+}
 
 
 def format_failures(reports: Sequence[SeedReport]) -> str:
@@ -123,12 +130,16 @@ def format_failures(reports: Sequence[SeedReport]) -> str:
     if RETRIED_ON_RESUME & kinds.keys():
         tries = max((getattr(r, "cell_tries", None) or 0 for r in reports), default=0)
         budget = f", up to {tries} tries per cell (parallel.cell_tries)" if tries else ""
-        lines.append(f"  cells that timed out, lost their worker or crashed are evaluated again when the run is "
-                     f"resumed{budget}")
+        lines.append(
+            f"  cells that timed out, lost their worker or crashed are evaluated again when the run is "
+            f"resumed{budget}"
+        )
         spent = sum(int(getattr(r, "retries_spent", 0) or 0) for r in reports)
         if spent:
-            lines.append(f"  {spent} such cell(s) spent their {tries} tries and are not retried again "
-                         "(--retry-failed forces another try)")
+            lines.append(
+                f"  {spent} such cell(s) spent their {tries} tries and are not retried again "
+                "(--retry-failed forces another try)"
+            )
     return "\n".join(lines)
 
 

@@ -40,7 +40,11 @@ def fingerprint(
 ) -> dict[str, object]:
     """``{dotted key: value}`` of what decides what an evaluation means, from a resolved config
     (``runconfig.to_dict``) and the evaluator's objectives."""
-    evaluator = {k: v for k, v in dict(cast(Mapping[str, object], config.get("evaluator") or {})).items() if k not in set(operational)}
+    evaluator = {
+        k: v
+        for k, v in dict(cast(Mapping[str, object], config.get("evaluator") or {})).items()
+        if k not in set(operational)
+    }
     parts = {
         "search_space": dict(cast(Mapping[str, object], config.get("search_space") or {})),
         "evaluator": evaluator,
@@ -90,7 +94,9 @@ class Pending:
             return
         history = list(self.history)
         if self.diffs or self.code_changes:
-            history.append({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "changes": self.diffs + self.code_changes})
+            history.append(
+                {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "changes": self.diffs + self.code_changes}
+            )
         data: dict[str, object] = {"digest": digest(self.values), "values": self.values, "history": history}
         if self.code is not None:
             data["code"] = self.code
@@ -134,8 +140,11 @@ def check(
             f"{'; '.join(diffs)}. These change what an evaluation means: use another --out for a new run, "
             "or pass --allow-config-change to add to this one anyway"
         )
-    code_changes = [f"code of the {part}: {stored_code.get(part)} -> {now}" for part, now in (code or {}).items()
-                    if stored_code is not None and stored_code.get(part) not in (None, now)]
+    code_changes = [
+        f"code of the {part}: {stored_code.get(part)} -> {now}"
+        for part, now in (code or {}).items()
+        if stored_code is not None and stored_code.get(part) not in (None, now)
+    ]
     needed = stored is None or bool(diffs) or bool(code_changes) or (code is not None and stored_code is None)
     return Pending(path, values, diffs, history, needed, code, code_changes)
 

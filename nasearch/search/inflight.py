@@ -40,8 +40,18 @@ class InFlight:
     def start(self, arch: str, key: str, state: dict[str, object] | None) -> None:
         """Record that ``arch`` is being evaluated now."""
         tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps({"study": self.study, "arch": arch, "key": key, "pid": os.getpid(),
-                                   "started": time.time(), "optimizer_state": state}))
+        tmp.write_text(
+            json.dumps(
+                {
+                    "study": self.study,
+                    "arch": arch,
+                    "key": key,
+                    "pid": os.getpid(),
+                    "started": time.time(),
+                    "optimizer_state": state,
+                }
+            )
+        )
         os.replace(tmp, self.path)
 
     def clear(self) -> None:
@@ -62,7 +72,9 @@ class InFlight:
         return data if isinstance(data, dict) and data.get("study") == self.study else {}
 
 
-def hook(marker: InFlight, space: Any, snapshot: Callable[[], dict[str, object] | None]) -> Callable[[Hashable], None]:
+def hook(
+    marker: InFlight, space: Any, snapshot: Callable[[], dict[str, object] | None]
+) -> Callable[[Hashable], None]:
     """The pool's ``on_start``: record the cell (and the optimizer's state) before it is evaluated."""
 
     def on_start(arch: Hashable) -> None:
@@ -83,7 +95,9 @@ def record_left_over(marker: InFlight, tracker: StudyTracker, space: Any, max_tr
     counts_path = marker.path.with_name(marker.path.name.replace(".in-flight-", ".crashes-"))
     try:
         loaded = json.loads(counts_path.read_text())
-        counts: dict[str, int] = {str(k): int(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+        counts: dict[str, int] = (
+            {str(k): int(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+        )
     except (OSError, ValueError, TypeError):
         counts = {}
     key = str(left["key"])
@@ -101,8 +115,10 @@ def record_left_over(marker: InFlight, tracker: StudyTracker, space: Any, max_tr
         if left.get("optimizer_state") is not None:
             attrs[STATE_ATTR] = left["optimizer_state"]
         tracker.record(arch, None, CRASH_TEXT, user_attrs=attrs)
-        line = (f"{head}; its {max_tries} tries (parallel.cell_tries) are spent: recorded as a crash failure, "
-                "not evaluated again (--retry-failed forces it)")
+        line = (
+            f"{head}; its {max_tries} tries (parallel.cell_tries) are spent: recorded as a crash failure, "
+            "not evaluated again (--retry-failed forces it)"
+        )
     print(line, file=sys.stderr, flush=True)
     return line
 

@@ -13,7 +13,11 @@ _state = {"interrupted": False}
 
 
 def _second(_signum: int, _frame: object) -> None:
-    print("nasearch: interrupted again; exiting now (completed evaluations are saved)", file=sys.stderr, flush=True)
+    print(
+        "nasearch: interrupted again; exiting now (completed evaluations are saved)",
+        file=sys.stderr,
+        flush=True,
+    )
     os._exit(130)
 
 

@@ -79,9 +79,13 @@ def cli_run(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, _terminated) if _main_thread() else None
     restore_sigint = interrupts.install() if _main_thread() else None  # a second Ctrl-C: exit 130 at once
     try:
-        reports = run(cfg, run_dir, progress=not args.no_progress,
-                      allow_config_change=getattr(args, "allow_config_change", False),
-                      retry_failed=getattr(args, "retry_failed", False))
+        reports = run(
+            cfg,
+            run_dir,
+            progress=not args.no_progress,
+            allow_config_change=getattr(args, "allow_config_change", False),
+            retry_failed=getattr(args, "retry_failed", False),
+        )
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
@@ -95,7 +99,9 @@ def cli_run(args: argparse.Namespace) -> int:
     optimum_line = _published_optimum(run_dir)
     if optimum_line:
         print(optimum_line)
-    if cfg.scheduler is not None or any(b.scheduler for b in cfg.optimizers):  # multi-fidelity: simulated times
+    if cfg.scheduler is not None or any(
+        b.scheduler for b in cfg.optimizers
+    ):  # multi-fidelity: simulated times
         studies = [entry.to_json() for entry in run_record.read(run_dir).studies]
         for line in summary_lines(storage_url(cfg.storage, run_dir), studies):
             print(line)
@@ -112,8 +118,11 @@ def cli_run(args: argparse.Namespace) -> int:
     if dead:
         r = dead[0]
         first = r.errors[0] if r.errors else {"error": "?", "cell": "?"}
-        print(f"nasearch run: error: every evaluation of {r.study} failed ({r.failures} of {r.queries}); "
-              f"first error: {first['error']} (cell {first['cell']})", file=sys.stderr)
+        print(
+            f"nasearch run: error: every evaluation of {r.study} failed ({r.failures} of {r.queries}); "
+            f"first error: {first['error']} (cell {first['cell']})",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -163,8 +172,14 @@ class SearchContext:
 
 
 # --- the loop ----------------------------------------------------------------------------------------
-def run(cfg: RunConfig, run_dir: Path, progress: bool = True, log: Callable[[str], None] | None = None,
-        allow_config_change: bool = False, retry_failed: bool = False) -> list[SeedReport]:
+def run(
+    cfg: RunConfig,
+    run_dir: Path,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+    allow_config_change: bool = False,
+    retry_failed: bool = False,
+) -> list[SeedReport]:
     """Run (or resume) every optimizer x seed of ``cfg`` into ``run_dir``; one report each.
 
     ``allow_config_change``: resume even though the space, evaluator or objectives differ from
@@ -174,13 +189,21 @@ def run(cfg: RunConfig, run_dir: Path, progress: bool = True, log: Callable[[str
     make_dir(run_dir)
     with RunLock(run_dir) as lock:
         if lock.took_over:
-            log(f"nasearch: the run folder's lock was left by PID {lock.took_over.get('pid')} on "
-                f"{lock.took_over.get('host')}, which is no longer running; taking it over")
+            log(
+                f"nasearch: the run folder's lock was left by PID {lock.took_over.get('pid')} on "
+                f"{lock.took_over.get('host')}, which is no longer running; taking it over"
+            )
         return _run_locked(cfg, run_dir, progress, log, allow_config_change, retry_failed)
 
 
-def _run_locked(cfg: RunConfig, run_dir: Path, progress: bool, log: Callable[[str], None],
-                allow_config_change: bool, retry_failed: bool) -> list[SeedReport]:
+def _run_locked(
+    cfg: RunConfig,
+    run_dir: Path,
+    progress: bool,
+    log: Callable[[str], None],
+    allow_config_change: bool,
+    retry_failed: bool,
+) -> list[SeedReport]:
     space = build_space(cfg)
     evaluator = build_evaluator(cfg.evaluator, space)
     objectives = evaluator_objectives(evaluator)
@@ -189,7 +212,9 @@ def _run_locked(cfg: RunConfig, run_dir: Path, progress: bool, log: Callable[[st
     url = storage_url(cfg.storage, run_dir)
     who = run_identity(run_dir, cfg.name, cfg.storage)
     check_database_file(run_dir, url)
-    store_fingerprint = _check_fingerprint(cfg, run_dir, evaluator, objectives, allow_config_change, log, space)
+    store_fingerprint = _check_fingerprint(
+        cfg, run_dir, evaluator, objectives, allow_config_change, log, space
+    )
     optimum = optimum_info(evaluator, space, objectives, log)
     test_metric = evaluator_test_metric(evaluator)
     reference = reference_point(cfg, evaluator, objectives, log)
@@ -198,8 +223,9 @@ def _run_locked(cfg: RunConfig, run_dir: Path, progress: bool, log: Callable[[st
     _write_run_meta(cfg, run_dir, url, objectives, test_metric, optimum, reference, who)
     previous = previous_summary(run_dir)
     pool = evaluation_pool.make_pool(evaluator, cfg.parallel.backend, **_pool_options(cfg, log))
-    ctx = SearchContext(cfg, space, pool, objectives, optimum, test_metric, reference, progress, retry_failed,
-                        run_dir=run_dir)
+    ctx = SearchContext(
+        cfg, space, pool, objectives, optimum, test_metric, reference, progress, retry_failed, run_dir=run_dir
+    )
     reports: list[SeedReport] = []
     try:
         for block in cfg.optimizers:
@@ -224,16 +250,40 @@ def _run_locked(cfg: RunConfig, run_dir: Path, progress: bool, log: Callable[[st
     return reports
 
 
-def _write_run_meta(cfg: RunConfig, run_dir: Path, url: str, objectives: list[Objective],
-                    test_metric: str | None, optimum: KnownOptimum, reference: list[float] | None,
-                    who: RunIdentity) -> None:
+def _write_run_meta(
+    cfg: RunConfig,
+    run_dir: Path,
+    url: str,
+    objectives: list[Objective],
+    test_metric: str | None,
+    optimum: KnownOptimum,
+    reference: list[float] | None,
+    who: RunIdentity,
+) -> None:
     """config.yaml and run.json: what the run folder is (read by curves, compare --from-run, resume)."""
     write_text(run_dir / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
-    studies = [StudyEntry(study_name(who.study_prefix, seed, block.label or None), block.label or block.name,
-                          block.name, seed) for block in cfg.optimizers for seed in cfg.seeds]
-    RunRecord(name=cfg.name, storage=url, objectives=objectives, run_id=who.run_id, study_prefix=who.study_prefix,
-              test_metric=test_metric, search_space=cfg.search_space.name, optimum=optimum,
-              reference_point=reference, studies=studies).write(run_dir)
+    studies = [
+        StudyEntry(
+            study_name(who.study_prefix, seed, block.label or None),
+            block.label or block.name,
+            block.name,
+            seed,
+        )
+        for block in cfg.optimizers
+        for seed in cfg.seeds
+    ]
+    RunRecord(
+        name=cfg.name,
+        storage=url,
+        objectives=objectives,
+        run_id=who.run_id,
+        study_prefix=who.study_prefix,
+        test_metric=test_metric,
+        search_space=cfg.search_space.name,
+        optimum=optimum,
+        reference_point=reference,
+        studies=studies,
+    ).write(run_dir)
 
 
 def _pool_options(cfg: RunConfig, log: Callable[[str], None]) -> dict[str, object]:
@@ -243,15 +293,29 @@ def _pool_options(cfg: RunConfig, log: Callable[[str], None]) -> dict[str, objec
         options["isolate"] = True
     if cfg.parallel.backend == "ray":
         surrogate = cfg.parallel.surrogate_resources
-        options.update({"workers": cfg.parallel.workers, "address": cfg.parallel.address,
-                        "num_cpus": cfg.parallel.resources.num_cpus, "num_gpus": cfg.parallel.resources.num_gpus,
-                        "max_retries": cfg.parallel.max_retries, "log": log,
-                        "surrogate_resources": dataclasses.asdict(surrogate) if surrogate else None})
+        options.update(
+            {
+                "workers": cfg.parallel.workers,
+                "address": cfg.parallel.address,
+                "num_cpus": cfg.parallel.resources.num_cpus,
+                "num_gpus": cfg.parallel.resources.num_gpus,
+                "max_retries": cfg.parallel.max_retries,
+                "log": log,
+                "surrogate_resources": dataclasses.asdict(surrogate) if surrogate else None,
+            }
+        )
     return options
 
 
-def _check_fingerprint(cfg: RunConfig, run_dir: Path, evaluator: object, objectives: Sequence[Objective],
-                       allow: bool, log: Callable[[str], None], space: object = None) -> Callable[[], None]:
+def _check_fingerprint(
+    cfg: RunConfig,
+    run_dir: Path,
+    evaluator: object,
+    objectives: Sequence[Objective],
+    allow: bool,
+    log: Callable[[str], None],
+    space: object = None,
+) -> Callable[[], None]:
     """Refuse to resume a folder whose evaluations meant something else; return what stores the
     fingerprint (and logs an accepted change), called once no other check can refuse the run."""
     operational = tuple(getattr(evaluator, "operational_options", ()) or ())
@@ -272,18 +336,24 @@ def _check_fingerprint(cfg: RunConfig, run_dir: Path, evaluator: object, objecti
     def store() -> None:
         pending.store()
         if pending.code_changes:
-            log(f"nasearch: warning: the code computing this folder's evaluations changed since its trials were "
-                f"recorded ({'; '.join(pending.code_changes)}); old and new values may mix in the study")
+            log(
+                f"nasearch: warning: the code computing this folder's evaluations changed since its trials were "
+                f"recorded ({'; '.join(pending.code_changes)}); old and new values may mix in the study"
+            )
         if pending.diffs:
             if config_path.is_file():
                 stamp = time.strftime("%Y%m%d-%H%M%S")
                 write_text(run_dir / f"config.before-{stamp}.yaml", config_path.read_text())
-            log(f"nasearch: resuming with a changed configuration (--allow-config-change): {'; '.join(pending.diffs)}")
+            log(
+                f"nasearch: resuming with a changed configuration (--allow-config-change): {'; '.join(pending.diffs)}"
+            )
 
     return store
 
 
-def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Optimizer, tracker: StudyTracker) -> SeedReport:
+def run_seed(
+    ctx: SearchContext, block: Block, seed: int, optimizer: Optimizer, tracker: StudyTracker
+) -> SeedReport:
     """One study: replay stored trials (retrying the cells that failed outside the cell), then
     the ask/evaluate/record/tell loop."""
     if scheduler_of(ctx, block) is not None:  # multi-fidelity: the scheduler's loop on the simulated clock
@@ -314,8 +384,10 @@ def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Optimizer, 
     fits0 = int((getattr(optimizer, "stats", {}) or {}).get("fits", 0))
 
     def spent() -> bool:
-        return bool((budget.queries is not None and done >= budget.queries)
-                    or (budget.simulated_seconds is not None and simulated >= budget.simulated_seconds))
+        return bool(
+            (budget.queries is not None and done >= budget.queries)
+            or (budget.simulated_seconds is not None and simulated >= budget.simulated_seconds)
+        )
 
     bar = _progress(ctx.progress, budget.queries, done, f"{report.label} seed {seed}")
     start = time.perf_counter()
@@ -362,8 +434,13 @@ def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Optimizer, 
                 if optimizer_state is not None:
                     user_attrs[resume.STATE_ATTR] = optimizer_state
                 t0 = time.perf_counter()
-                rec = tracker.record(outcome.arch, outcome.result, outcome.error, user_attrs=user_attrs,
-                                     wall_seconds=outcome.wall_seconds)
+                rec = tracker.record(
+                    outcome.arch,
+                    outcome.result,
+                    outcome.error,
+                    user_attrs=user_attrs,
+                    wall_seconds=outcome.wall_seconds,
+                )
                 report.tracking_seconds += time.perf_counter() - t0
                 if marker is not None:
                     marker.clear()
@@ -385,7 +462,9 @@ def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Optimizer, 
         report.stopped = "interrupted"
         raise
     finally:
-        if marker is not None and isinstance(pool, StartHook):  # unwound (Ctrl-C, an error): not the cell's doing
+        if marker is not None and isinstance(
+            pool, StartHook
+        ):  # unwound (Ctrl-C, an error): not the cell's doing
             marker.clear()
             pool.on_start = None
         if bar is not None:
@@ -405,7 +484,9 @@ def run_seed(ctx: SearchContext, block: Block, seed: int, optimizer: Optimizer, 
     return report
 
 
-def in_flight_marker(ctx: SearchContext, tracker: StudyTracker, optimizer: object) -> inflight.InFlight | None:
+def in_flight_marker(
+    ctx: SearchContext, tracker: StudyTracker, optimizer: object
+) -> inflight.InFlight | None:
     """For a pool that evaluates in the driver (``on_start``): count a try of the cell a previous
     session died evaluating, and record each cell before it starts (``nasearch.search.inflight``)."""
     if ctx.run_dir is None or not isinstance(ctx.pool, StartHook):
@@ -424,4 +505,13 @@ def _progress(enabled: bool, total: int | None, initial: int, desc: str) -> Any:
     return tqdm(total=total, initial=initial, desc=desc, unit="query", dynamic_ncols=True, file=sys.stderr)
 
 
-__all__ = ["cli_run", "run", "run_seed", "SearchContext", "SeedReport", "build_space", "build_evaluator", "build_optimizer"]
+__all__ = [
+    "cli_run",
+    "run",
+    "run_seed",
+    "SearchContext",
+    "SeedReport",
+    "build_space",
+    "build_evaluator",
+    "build_optimizer",
+]

@@ -54,7 +54,9 @@ def identity(run_dir: Path, run_name: str, storage: str | None) -> RunIdentity:
             raise StorageError(f"{str(path)!r} is unreadable ({exc}); it names the run's studies") from None
     folder = str(run_dir.resolve())
     if meta.get(ID_ATTR):
-        return RunIdentity(str(meta[ID_ATTR]), str(meta.get("study_prefix") or run_name), folder, False, False)
+        return RunIdentity(
+            str(meta[ID_ATTR]), str(meta.get("study_prefix") or run_name), folder, False, False
+        )
     run_id = uuid.uuid4().hex[:12]
     if meta:  # a folder from before identities: it keeps its study names and adopts its studies
         return RunIdentity(run_id, str(meta.get("name") or run_name), folder, False, True)
@@ -110,7 +112,7 @@ def check_database_file(run_dir: Path, url: str) -> None:
     it would silently start a fresh, empty database)."""
     if not url.startswith("sqlite:///"):
         return
-    path = Path(url[len("sqlite:///"):])
+    path = Path(url[len("sqlite:///") :])
     if not path.is_file() or path.stat().st_size:
         return
     recorded = sum(int(r.get("queries") or 0) for r in previous_summary(run_dir).values())
@@ -121,5 +123,13 @@ def check_database_file(run_dir: Path, url: str) -> None:
         )
 
 
-__all__ = ["ID_ATTR", "FOLDER_ATTR", "RunIdentity", "identity", "check_owner", "claim", "check_study_state",
-           "check_database_file"]
+__all__ = [
+    "ID_ATTR",
+    "FOLDER_ATTR",
+    "RunIdentity",
+    "identity",
+    "check_owner",
+    "claim",
+    "check_study_state",
+    "check_database_file",
+]

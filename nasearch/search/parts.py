@@ -62,7 +62,9 @@ def build_optimizer(block: Block, space: object, objectives: Sequence[Objective]
     options = dict(block.options)
     if block.surrogate is not None:  # the surrogate as the config resolved it (nasearch.config.surrogate)
         options["surrogate"] = block.surrogate
-    optimizer: Optimizer = OPTIMIZERS.create(block.name, space=space, objectives=objectives, seed=seed, **options)
+    optimizer: Optimizer = OPTIMIZERS.create(
+        block.name, space=space, objectives=objectives, seed=seed, **options
+    )
     return optimizer
 
 
@@ -77,8 +79,10 @@ def optimum_info(evaluator: object, space: Any, objectives: Sequence[Objective],
     except DataError as exc:  # a damaged table: the run could not evaluate a cell either
         raise setup_failure(str(exc)) from exc
     except (NasearchError, ValueError, KeyError, NotImplementedError) as exc:
-        log(f"nasearch: the benchmark's optimum is unavailable ({type(exc).__name__}: {exc}); "
-            "queries to the optimum are not reported")
+        log(
+            f"nasearch: the benchmark's optimum is unavailable ({type(exc).__name__}: {exc}); "
+            "queries to the optimum are not reported"
+        )
         return KnownOptimum()
     if found:
         info["optimum"] = found[0]
@@ -92,15 +96,19 @@ def optimum_info(evaluator: object, space: Any, objectives: Sequence[Objective],
         except DataError as exc:
             raise setup_failure(str(exc)) from exc
         except (NasearchError, ValueError, KeyError, NotImplementedError) as exc:
-            log(f"nasearch: the benchmark's best {test_metric} is unavailable ({type(exc).__name__}: {exc}); "
-                "it is not reported beside the optimum")
+            log(
+                f"nasearch: the benchmark's best {test_metric} is unavailable ({type(exc).__name__}: {exc}); "
+                "it is not reported beside the optimum"
+            )
             test = None
         if test:
             info["test_optimum"] = test[0]
     return KnownOptimum.from_attrs(info)
 
 
-def reference_point(cfg: RunConfig, evaluator: object, objectives: Sequence[Objective], log: Log) -> list[float] | None:
+def reference_point(
+    cfg: RunConfig, evaluator: object, objectives: Sequence[Objective], log: Log
+) -> list[float] | None:
     """Hypervolume reference in maximise-space: the config's, else the benchmark's median cell in
     every objective (so the volume measures the front where it beats a typical cell; the worst
     cell of NB201 has 10% accuracy and ~0 ms latency, which makes every front look alike)."""
@@ -116,8 +124,10 @@ def reference_point(cfg: RunConfig, evaluator: object, objectives: Sequence[Obje
 
     space = getattr(evaluator, "space", None)
     if not isinstance(space, HasBenchmark):
-        log("nasearch: no reference_point and no benchmark table to take the median cell from; "
-            "hypervolumes use each seed's worst observed values")
+        log(
+            "nasearch: no reference_point and no benchmark table to take the median cell from; "
+            "hypervolumes use each seed's worst observed values"
+        )
         return None
     try:
         ref = []
@@ -126,6 +136,8 @@ def reference_point(cfg: RunConfig, evaluator: object, objectives: Sequence[Obje
             ref.append(float(np.nanmedian(col)) if mx else -float(np.nanmedian(col)))
         return ref
     except (NasearchError, NotImplementedError, KeyError, ValueError) as exc:
-        log(f"nasearch: the benchmark cannot list a whole column for the reference point ({exc}); "
-            "hypervolumes use each seed's worst observed values")
+        log(
+            f"nasearch: the benchmark cannot list a whole column for the reference point ({exc}); "
+            "hypervolumes use each seed's worst observed values"
+        )
         return None

@@ -65,8 +65,11 @@ def format_scores(reports: list[SeedReport]) -> list[str]:
         if "true_hypervolume" not in s:
             continue
         parts = [f"true HV {s['true_hypervolume']:.4g}"]
-        parts += [f"{k.removesuffix('_hypervolume')} HV {v:.4g}" for k, v in s.items()
-                  if k.endswith("_hypervolume") and k != "true_hypervolume"]  # fmt: skip
+        parts += [
+            f"{k.removesuffix('_hypervolume')} HV {v:.4g}"
+            for k, v in s.items()
+            if k.endswith("_hypervolume") and k != "true_hypervolume"
+        ]
         parts += [f"{k} {v:.3f}" for k, v in s.items() if k.endswith("ratio_to_oracle")]
         lines.append(f"  {r.label} seed {r.seed}: " + ", ".join(parts))
     return lines

@@ -66,8 +66,15 @@ class SeedReport:
 
 
 #: timings a resumed session adds to those of the sessions before it (summary.json)
-_CUMULATIVE = ("wall_seconds", "eval_wait_seconds", "tracking_seconds", "surrogate_fit_seconds",
-               "surrogate_predict_seconds", "surrogate_fits", "sessions")
+_CUMULATIVE = (
+    "wall_seconds",
+    "eval_wait_seconds",
+    "tracking_seconds",
+    "surrogate_fit_seconds",
+    "surrogate_predict_seconds",
+    "surrogate_fits",
+    "sessions",
+)
 
 
 def previous_summary(run_dir: Path) -> dict[str, dict[str, Any]]:
@@ -93,20 +100,29 @@ def accumulate_sessions(report: SeedReport, previous: Mapping[str, object] | Non
                 setattr(report, name, type(getattr(report, name))(getattr(report, name) + value))
     if report.evaluated:
         report.loop_overhead_per_query = (
-            report.wall_seconds - report.eval_wait_seconds - report.surrogate_fit_seconds
+            report.wall_seconds
+            - report.eval_wait_seconds
+            - report.surrogate_fit_seconds
             - report.surrogate_predict_seconds
         ) / report.evaluated
 
 
-def write_summary(run_dir: Path, reports: list[SeedReport], kept: Sequence[Mapping[str, object]] = ()) -> None:
+def write_summary(
+    run_dir: Path, reports: list[SeedReport], kept: Sequence[Mapping[str, object]] = ()
+) -> None:
     """summary.json: this session's reports, then ``kept`` (earlier sessions' entries, as they were)."""
     trace = run_provenance(run_dir)
     entries = [{**dataclasses.asdict(r), **trace} for r in reports] + list(kept)
     write_text(run_dir / "summary.json", json.dumps(entries, indent=2))
 
 
-def summary_after_interrupt(run_dir: Path, reports: list[SeedReport], current: SeedReport | None,
-                            previous: dict[str, dict[str, object]], studies: Sequence[str]) -> None:
+def summary_after_interrupt(
+    run_dir: Path,
+    reports: list[SeedReport],
+    current: SeedReport | None,
+    previous: dict[str, dict[str, object]],
+    studies: Sequence[str],
+) -> None:
     """summary.json of an interrupted session: the finished studies, the interrupted one (its
     counts are its study's, written just before it unwound) and the earlier sessions' entries of
     the run's studies not reached yet, so no study drops out of it."""
@@ -122,8 +138,10 @@ def format_reports(reports: list[SeedReport], cfg: RunConfig) -> str:
     """A plain-text table: one line per optimizer (means over seeds)."""
     import numpy as np
 
-    lines = [f"{'optimizer':<22}{'seeds':>6}{'queries':>9}{'fails':>7}{'best':>10}{'inc.test':>10}"
-             f"{'found opt.':>11}{'q->opt':>8}{'overhead/q':>12}{'fit/round':>11}"]
+    lines = [
+        f"{'optimizer':<22}{'seeds':>6}{'queries':>9}{'fails':>7}{'best':>10}{'inc.test':>10}"
+        f"{'found opt.':>11}{'q->opt':>8}{'overhead/q':>12}{'fit/round':>11}"
+    ]
     for label in dict.fromkeys(r.label for r in reports):
         rs = [r for r in reports if r.label == label]
         best = [r.best_value for r in rs if r.best_value is not None]
@@ -145,14 +163,21 @@ def format_reports(reports: list[SeedReport], cfg: RunConfig) -> str:
         for r in rs:
             if r.retried:
                 what = ", ".join(f"{n} {KIND_WORDS.get(k, k)}" for k, n in sorted(r.retried.items()))
-                lines.append(f"  seed {r.seed}: retried {sum(r.retried.values())} cell(s) that had failed before ({what})")
+                lines.append(
+                    f"  seed {r.seed}: retried {sum(r.retried.values())} cell(s) that had failed before ({what})"
+                )
             if r.hypervolume is not None:
-                lines.append(f"  seed {r.seed}: Pareto front of {len(r.pareto_front)} cells, hypervolume {r.hypervolume:.4g}")
+                lines.append(
+                    f"  seed {r.seed}: Pareto front of {len(r.pareto_front)} cells, hypervolume {r.hypervolume:.4g}"
+                )
             if r.stopped != "budget":
                 lines.append(f"  seed {r.seed}: stopped: {r.stopped}")
     scores = format_scores(reports)
     if scores:
-        lines += ["hypervolumes under the true latency (reference runs: same optimizers, seeds and budget):", *scores]
+        lines += [
+            "hypervolumes under the true latency (reference runs: same optimizers, seeds and budget):",
+            *scores,
+        ]
     return "\n".join(lines)
 
 
@@ -168,13 +193,14 @@ def fill_report(report: SeedReport, incumbent: Incumbent, reference: list[float]
     if len(incumbent.objectives) > 1 and incumbent.points:
         import numpy as np
 
-
         objectives = incumbent.objectives
         signs = np.array([1.0 if mx else -1.0 for _, mx in objectives])
         pts = np.array([p for p, _ in incumbent.points]) * signs
         mask = pareto_mask(pts)
         front = sorted((incumbent.points[i] for i in np.flatnonzero(mask)), key=lambda item: -item[0][0])
-        report.pareto_front = [{"arch": r.arch, **{m: v for (m, _), v in zip(objectives, p)}} for p, r in front]
+        report.pareto_front = [
+            {"arch": r.arch, **{m: v for (m, _), v in zip(objectives, p)}} for p, r in front
+        ]
         ref = reference if reference is not None else list(pts.min(axis=0))
         report.hypervolume = hypervolume(pts, ref)
 

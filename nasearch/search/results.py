@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from nasearch.curves import StudyRun
     from nasearch.search.report import SeedReport
 
+
 class RunResults:
     """The evaluations of one run folder (``nasearch.run`` / ``nasearch.load``).
 
@@ -89,16 +90,36 @@ class RunResults:
             for query, rec in enumerate(s.records, start=1):
                 fidelity = rec.attrs.get("fidelity", default_fidelity)
                 row: dict[str, object] = {
-                    "optimizer": s.label, "seed": s.seed, "query": query, "trial": rec.number, "arch": rec.arch,
-                    "key": rec.key, "state": rec.state,
+                    "optimizer": s.label,
+                    "seed": s.seed,
+                    "query": query,
+                    "trial": rec.number,
+                    "arch": rec.arch,
+                    "key": rec.key,
+                    "state": rec.state,
                     **{m: rec.metrics.get(m, math.nan) for m in metrics},
                     "fidelity": math.nan if fidelity is None else float(fidelity),
-                    "cost_seconds": rec.cost_seconds, "simulated_seconds": rec.simulated_seconds,
-                    "error": rec.error, "failure": rec.attrs.get("failure"),
-                }  # fmt: skip
+                    "cost_seconds": rec.cost_seconds,
+                    "simulated_seconds": rec.simulated_seconds,
+                    "error": rec.error,
+                    "failure": rec.attrs.get("failure"),
+                }
                 rows.append(row)
-        columns = ["optimizer", "seed", "query", "trial", "arch", "key", "state", *metrics, "fidelity",
-                   "cost_seconds", "simulated_seconds", "error", "failure"]
+        columns = [
+            "optimizer",
+            "seed",
+            "query",
+            "trial",
+            "arch",
+            "key",
+            "state",
+            *metrics,
+            "fidelity",
+            "cost_seconds",
+            "simulated_seconds",
+            "error",
+            "failure",
+        ]
         return pd.DataFrame(rows, columns=columns)
 
     @property
@@ -109,18 +130,24 @@ class RunResults:
         not known), the same definition as the printed summary and ``nasearch plot``."""
         import pandas as pd
 
-
         rows = []
         for s in self.runs:
             inc = Incumbent([(s.objective, s.maximize)], optimum_target(s), s.test_metric)
             for _ in replay(s.records, inc):
                 pass
-            rows.append({
-                "optimizer": s.label, "seed": s.seed, "arch": inc.best.arch if inc.best else None,
-                "value": inc.best_value, "test_value": math.nan if inc.best_test is None else inc.best_test,
-                "queries": inc.count, "failures": inc.failures,
-                "queries_to_optimum": inc.found_at, "optimum_known": inc.target.known,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "optimizer": s.label,
+                    "seed": s.seed,
+                    "arch": inc.best.arch if inc.best else None,
+                    "value": inc.best_value,
+                    "test_value": math.nan if inc.best_test is None else inc.best_test,
+                    "queries": inc.count,
+                    "failures": inc.failures,
+                    "queries_to_optimum": inc.found_at,
+                    "optimum_known": inc.target.known,
+                }
+            )
         frame = pd.DataFrame(rows)
         if not frame.empty:
             frame["queries_to_optimum"] = frame["queries_to_optimum"].astype("Int64")
@@ -147,12 +174,17 @@ class RunResults:
     def study(self, optimizer: str | None = None, seed: int | None = None) -> optuna.Study:
         """The Optuna study of one (optimizer label, seed); either may be left out when the run has one."""
         entries = self.record.studies
-        match = [e for e in entries if (optimizer is None or e.label == optimizer) and (seed is None or e.seed == seed)]
+        match = [
+            e
+            for e in entries
+            if (optimizer is None or e.label == optimizer) and (seed is None or e.seed == seed)
+        ]
         if len(match) != 1:
             have = ", ".join(f"({e.label}, seed {e.seed})" for e in entries)
             what = "no study" if not match else f"{len(match)} studies"
-            raise ConfigError(f"{what} of run {self.name!r} match optimizer={optimizer!r}, seed={seed!r}; "
-                              f"it has: {have}")
+            raise ConfigError(
+                f"{what} of run {self.name!r} match optimizer={optimizer!r}, seed={seed!r}; it has: {have}"
+            )
         study: optuna.Study = load_study(self.storage, match[0].study)
         return study
 

@@ -77,7 +77,9 @@ class ReplayPlan:
 
 
 def plan(
-    records: Sequence[Record], retry_all_failed: bool = False, retry_kinds: Collection[str] = RETRIED_ON_RESUME,
+    records: Sequence[Record],
+    retry_all_failed: bool = False,
+    retry_kinds: Collection[str] = RETRIED_ON_RESUME,
     max_tries: int | None = None,
 ) -> ReplayPlan:
     """Split stored records into those replayed and those retried.

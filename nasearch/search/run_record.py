@@ -20,6 +20,7 @@ from nasearch.search.trajectory import KnownOptimum
 
 FILE = "run.json"
 
+
 @dataclass(frozen=True)
 class StudyEntry:
     """One (optimizer, seed) study of the run: its storage name, its label, optimizer and seed."""
@@ -36,8 +37,12 @@ class StudyEntry:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> StudyEntry:
         """Read one entry back (a missing optimizer is its label)."""
-        return cls(str(data["study"]), str(data["label"]), str(data.get("optimizer", data["label"])),
-                   int(data["seed"]))
+        return cls(
+            str(data["study"]),
+            str(data["label"]),
+            str(data.get("optimizer", data["label"])),
+            int(data["seed"]),
+        )
 
 
 @dataclass
@@ -64,10 +69,14 @@ class RunRecord:
     def to_json(self) -> dict[str, object]:
         """The record as ``run.json`` holds it (the keys in the order the file has always had)."""
         out: dict[str, object] = {
-            "name": self.name, "run_id": self.run_id, "study_prefix": self.study_prefix, "storage": self.storage,
+            "name": self.name,
+            "run_id": self.run_id,
+            "study_prefix": self.study_prefix,
+            "storage": self.storage,
             "objectives": stored_pairs(self.objectives),
-            "test_metric": self.test_metric, "search_space": self.search_space,
-        }  # fmt: skip
+            "test_metric": self.test_metric,
+            "search_space": self.search_space,
+        }
         out.update(self.optimum.attrs())
         out["reference_point"] = self.reference_point
         out["studies"] = [s.to_json() for s in self.studies]
@@ -76,16 +85,21 @@ class RunRecord:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RunRecord:
         """Read a ``run.json`` mapping back; a KeyError/TypeError/ValueError for one that is not."""
+
         def text(key: str) -> str | None:
             value = data.get(key)
             return None if value is None else str(value)
 
         reference = data.get("reference_point")
         return cls(
-            name=str(data["name"]), storage=str(data["storage"]),
+            name=str(data["name"]),
+            storage=str(data["storage"]),
             objectives=stored_objectives(data["objectives"]),
-            run_id=text("run_id"), study_prefix=text("study_prefix"), test_metric=text("test_metric"),
-            search_space=text("search_space"), optimum=KnownOptimum.from_attrs(data),
+            run_id=text("run_id"),
+            study_prefix=text("study_prefix"),
+            test_metric=text("test_metric"),
+            search_space=text("search_space"),
+            optimum=KnownOptimum.from_attrs(data),
             reference_point=None if reference is None else [float(v) for v in reference],
             studies=[StudyEntry.from_json(e) for e in data.get("studies") or []],
         )

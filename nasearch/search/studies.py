@@ -22,17 +22,31 @@ from nasearch.search.tracking import StudyTracker, study_name
 from nasearch.search.trajectory import KnownOptimum
 
 
-def open_studies(cfg: RunConfig, run_dir: Path, url: str, who: RunIdentity, objectives: Sequence[Objective],
-                 space: Any, test_metric: str | None, optimum: KnownOptimum) -> dict[str, StudyTracker]:
+def open_studies(
+    cfg: RunConfig,
+    run_dir: Path,
+    url: str,
+    who: RunIdentity,
+    objectives: Sequence[Objective],
+    space: Any,
+    test_metric: str | None,
+    optimum: KnownOptimum,
+) -> dict[str, StudyTracker]:
     """Every (optimizer, seed) study of ``cfg``, by name, checked (see the module docstring)."""
-    db_path = Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
+    db_path = Path(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else None
     out: dict[str, StudyTracker] = {}
     pending: list[dict[str, object]] = []
     for block in cfg.optimizers:
         for seed in cfg.seeds:
             name = study_name(who.study_prefix, seed, block.label or None)
-            attrs: dict[str, object] = {"optimizer": block.name, "label": block.label or block.name, "seed": seed,
-                     "search_space": cfg.search_space.name, "test_metric": test_metric, **optimum.attrs()}
+            attrs: dict[str, object] = {
+                "optimizer": block.name,
+                "label": block.label or block.name,
+                "seed": seed,
+                "search_space": cfg.search_space.name,
+                "test_metric": test_metric,
+                **optimum.attrs(),
+            }
             tracker = StudyTracker(url, name, objectives, space=space)
             check_owner(tracker.study, name, url, who)
             records = tracker.records()

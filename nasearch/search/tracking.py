@@ -127,7 +127,9 @@ def _categorical_distributions(space: object) -> dict[str, BaseDistribution] | N
         return None
     from optuna.distributions import CategoricalDistribution
 
-    return {name: CategoricalDistribution(list(options)) for name, options in space.categorical_choices().items()}
+    return {
+        name: CategoricalDistribution(list(options)) for name, options in space.categorical_choices().items()
+    }
 
 
 class StudyTracker:
@@ -187,8 +189,14 @@ class StudyTracker:
         with storage_errors(f"storage {self.url}", f"read study {self.name!r} from"):
             return read_records(self.study)
 
-    def record(self, arch: Hashable, result: Result | None, error: str | None = None,
-               user_attrs: dict[str, Any] | None = None, **attrs: float) -> Record:
+    def record(
+        self,
+        arch: Hashable,
+        result: Result | None,
+        error: str | None = None,
+        user_attrs: dict[str, Any] | None = None,
+        **attrs: float,
+    ) -> Record:
         """Store one evaluation (one committed write); a missing or NaN objective is a failure.
         ``attrs`` are extra timings stored with the costs (e.g. ``wall_seconds``); ``user_attrs``
         more trial attributes (the failure kind, the Ray node, the optimizer's state)."""
@@ -201,7 +209,11 @@ class StudyTracker:
         values: list[float] | None = None
         if result is not None:
             found = [metrics.get(m) for m, _ in self.objectives]
-            bad = [_bad_value(m, v) for (m, _), v in zip(self.objectives, found) if v is None or not math.isfinite(v)]
+            bad = [
+                _bad_value(m, v)
+                for (m, _), v in zip(self.objectives, found)
+                if v is None or not math.isfinite(v)
+            ]
             if bad:
                 error = f"objective {'; '.join(bad)}"
             else:
@@ -235,8 +247,17 @@ class StudyTracker:
         stamp_times(trial, attrs.get("wall_seconds"), result.info if result else None)
         with storage_errors(f"storage {self.url}", "record a trial in"):
             self.study.add_trial(trial)
-        return Record(-1, arch_str, key, state, metrics, cost["simulated_seconds"], cost["cost_seconds"],
-                      user_attrs.get("error"), extra)
+        return Record(
+            -1,
+            arch_str,
+            key,
+            state,
+            metrics,
+            cost["simulated_seconds"],
+            cost["cost_seconds"],
+            user_attrs.get("error"),
+            extra,
+        )
 
 
 def _bad_value(metric: str, value: float | None) -> str:
@@ -262,7 +283,9 @@ def read_records(study: optuna.Study) -> list[Record]:
                 arch=ua["arch"],
                 key=ua.get("key", ""),
                 state=COMPLETE if t.state == optuna.trial.TrialState.COMPLETE else FAIL,
-                metrics={k: (float("nan") if v is None else float(v)) for k, v in (ua.get("metrics") or {}).items()},
+                metrics={
+                    k: (float("nan") if v is None else float(v)) for k, v in (ua.get("metrics") or {}).items()
+                },
                 simulated_seconds=float((ua.get("cost") or {}).get("simulated_seconds", 0.0)),
                 cost_seconds=float((ua.get("cost") or {}).get("cost_seconds", 0.0)),
                 error=ua.get("error"),

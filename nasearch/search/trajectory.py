@@ -54,13 +54,18 @@ class KnownOptimum:
 
     def attrs(self) -> dict[str, float | str]:
         """The recorded keys (``optimum``, ``optimum_key``, ``optimum_arch``, ``test_optimum``), those known."""
-        named = {"optimum": self.value, "optimum_key": self.key, "optimum_arch": self.arch,
-                 "test_optimum": self.test_value}  # fmt: skip
+        named = {
+            "optimum": self.value,
+            "optimum_key": self.key,
+            "optimum_arch": self.arch,
+            "test_optimum": self.test_value,
+        }
         return {k: v for k, v in named.items() if v is not None}
 
     @classmethod
     def from_attrs(cls, attrs: Mapping[str, Any]) -> KnownOptimum:
         """Read back what :meth:`attrs` recorded (missing keys: unknown)."""
+
         def number(name: str) -> float | None:
             value = attrs.get(name)
             return None if value is None else float(value)
@@ -131,8 +136,9 @@ def replay(records: Iterable[Record], incumbent: Incumbent) -> Iterable[Incumben
         yield incumbent
 
 
-def queries_to_optimum(records: Iterable[Record], objectives: Sequence[tuple[str, bool]],
-                       target: OptimumTarget) -> int | None:
+def queries_to_optimum(
+    records: Iterable[Record], objectives: Sequence[tuple[str, bool]], target: OptimumTarget
+) -> int | None:
     """The query at which the optimum was first evaluated (None: not found or not known)."""
     incumbent = Incumbent(objectives, target)
     for _ in replay(records, incumbent):

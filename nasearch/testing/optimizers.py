@@ -52,7 +52,9 @@ def _assert_is_arch(space: AnySpace, arch: Hashable) -> None:
     space.to_graph(arch)
 
 
-def search(opt: Optimizer, case: OptimizerCase, told: int, batch: int, fail_every: int, seen: set[str]) -> History:
+def search(
+    opt: Optimizer, case: OptimizerCase, told: int, batch: int, fail_every: int, seen: set[str]
+) -> History:
     """Ask/tell until ``told`` results are told, ``batch`` in flight, every ``fail_every``-th one a
     failure (None). Checks each ask on the way: at most n cells, cells of the space, and never a
     key in ``seen`` (everything asked or told before; updated in place) unless ``case.unique`` is

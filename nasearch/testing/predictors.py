@@ -166,7 +166,10 @@ PREDICTOR_CHECKS: tuple[Check[PredictorCase], ...] = (
 
 
 def check_predictor(
-    make: Callable[..., FitsAndPredicts], *, cells: Cells | None = None, devices: tuple[str, ...] | None = DEVICES
+    make: Callable[..., FitsAndPredicts],
+    *,
+    cells: Cells | None = None,
+    devices: tuple[str, ...] | None = DEVICES,
 ) -> dict[str, str]:
     """Run every predictor check on the predictors ``make(seed=...)`` returns (fresh and unfitted each
     call), fitted on ``cells`` (default ``example_cells()``). Returns ``{check: "passed" | "skipped:

@@ -87,7 +87,9 @@ class ChainSpace(SearchSpace[Arch]):
         except (TypeError, json.JSONDecodeError) as exc:
             raise ArchError(f"chain arch {text!r} is not JSON: {exc}") from None
         if not isinstance(raw, list) or len(raw) != self.depth:
-            raise ArchError(f"chain arch {text!r} must be a JSON list of {self.depth} [op, kernel, width] blocks")
+            raise ArchError(
+                f"chain arch {text!r} must be a JSON list of {self.depth} [op, kernel, width] blocks"
+            )
         arch = []
         for i, block in enumerate(raw):
             if not (isinstance(block, list) and len(block) == 3):
@@ -153,15 +155,20 @@ class ChainSpace(SearchSpace[Arch]):
 def _conv(c_in: int, kernel: int, width: int) -> tuple[Any, int]:
     import torch.nn as nn
 
-    return nn.Sequential(nn.Conv2d(c_in, width, kernel, padding=kernel // 2, bias=False),
-                         nn.BatchNorm2d(width), nn.ReLU()), width
+    return nn.Sequential(
+        nn.Conv2d(c_in, width, kernel, padding=kernel // 2, bias=False), nn.BatchNorm2d(width), nn.ReLU()
+    ), width
 
 
 def _depthwise(c_in: int, kernel: int, width: int) -> tuple[Any, int]:
     import torch.nn as nn
 
-    return nn.Sequential(nn.Conv2d(c_in, c_in, kernel, padding=kernel // 2, groups=c_in, bias=False),
-                         nn.Conv2d(c_in, width, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU()), width
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_in, kernel, padding=kernel // 2, groups=c_in, bias=False),
+        nn.Conv2d(c_in, width, 1, bias=False),
+        nn.BatchNorm2d(width),
+        nn.ReLU(),
+    ), width
 
 
 def _maxpool(c_in: int, kernel: int, width: int) -> tuple[Any, int]:
@@ -178,4 +185,3 @@ def _identity(c_in: int, kernel: int, width: int) -> tuple[Any, int]:
 
 #: op name -> builder(c_in, kernel, width) -> (module, c_out); widths apply to convolutions only
 _LAYERS = {"conv": _conv, "depthwise_conv": _depthwise, "maxpool": _maxpool, "identity": _identity}
-

@@ -180,8 +180,10 @@ class NasBench101Benchmark(Benchmark):
         try:
             return self.columns[metric]
         except KeyError:
-            extra = "" if self.official_file else (
-                " (validation accuracy, training time and other budgets need the official tfrecord)"
+            extra = (
+                ""
+                if self.official_file
+                else (" (validation accuracy, training time and other budgets need the official tfrecord)")
             )
             hint = suggest(metric, self.columns, n=3)
             raise ArchError(f"unknown NB101 metric {metric!r}{hint}{extra}") from None

@@ -368,6 +368,11 @@ def enumerate_cells(
     _, first, row_of = np.unique(hexes, return_index=True, return_inverse=True)
     graph_rows = row_of.astype(np.int32)[np.concatenate(all_class)]
     return Enumeration(
-        hexes[first], n_v[first], bits[first], codes[first],
-        np.concatenate(matrix_n), np.concatenate(matrix_bits), graph_rows,
-    )  # fmt: skip
+        hexes[first],
+        n_v[first],
+        bits[first],
+        codes[first],
+        np.concatenate(matrix_n),
+        np.concatenate(matrix_bits),
+        graph_rows,
+    )

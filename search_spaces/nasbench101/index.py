@@ -183,7 +183,9 @@ def _load(path: Path | None, build: bool) -> CellIndex | None:
                 index = read_index(path)
             except DataError as exc:  # a damaged, stale or truncated cache: never used, rebuilt
                 damaged = True
-                rebuilt = "; rebuilding it (about 100 s on 2 cores)" if build else "; it is rebuilt on first use"
+                rebuilt = (
+                    "; rebuilding it (about 100 s on 2 cores)" if build else "; it is rebuilt on first use"
+                )
                 cache_check.discard(path, f"{exc}{rebuilt}")
         if index is None:
             if not build:

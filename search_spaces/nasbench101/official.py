@@ -81,7 +81,9 @@ def load_official(path: Path, index: CellIndex, cache: Path) -> dict[str, np.nda
                     return {name: data[f"c{i}"] for i, name in enumerate(names)}
             except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
                 why = f"unreadable: {exc}"
-        cache_check.discard(target, f"the cached NB101 tables {str(target)!r} are damaged ({why}); decoding again")
+        cache_check.discard(
+            target, f"the cached NB101 tables {str(target)!r} are damaged ({why}); decoding again"
+        )
     columns = decode_official(path, index)
     fd, tmp = tempfile.mkstemp(prefix=target.name, suffix=".tmp.npz", dir=cache)
     os.close(fd)

@@ -38,7 +38,7 @@ from nasearch.search_spaces.nasbench101.spec import (
     make_cell,
     module_hash,
     quick_cell,
-)  # fmt: skip
+)
 
 _HASH = re.compile(r"^[0-9a-f]{32}$")
 _PAIRS = tuple((i, j) for j in range(MAX_VERTICES) for i in range(j))

@@ -175,12 +175,12 @@ def cell_from_json(text: str) -> Cell:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ArchError(
-            f"an NB101 spec must be JSON like {{\"matrix\": [[...]], \"ops\": [...]}}: {exc}"
+            f'an NB101 spec must be JSON like {{"matrix": [[...]], "ops": [...]}}: {exc}'
         ) from None
     except RecursionError:
         raise ArchError(
             f"an NB101 spec is nested too deeply ({len(text):,} characters); it is "
-            "{\"matrix\": [[...]], \"ops\": [...]}: a 7x7 matrix at most"
+            '{"matrix": [[...]], "ops": [...]}: a 7x7 matrix at most'
         ) from None
     if not isinstance(data, dict) or "matrix" not in data or "ops" not in data:
         raise ArchError("an NB101 spec must be a JSON object with the keys 'matrix' and 'ops'")

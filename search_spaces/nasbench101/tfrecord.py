@@ -144,8 +144,13 @@ class EvaluationData:
     checkpoint_path: str = ""
 
 
-_EVAL_FIELDS = {1: "current_epoch", 2: "training_time", 3: "train_accuracy", 4: "validation_accuracy",
-                5: "test_accuracy"}  # fmt: skip
+_EVAL_FIELDS = {
+    1: "current_epoch",
+    2: "training_time",
+    3: "train_accuracy",
+    4: "validation_accuracy",
+    5: "test_accuracy",
+}
 
 
 @dataclass
@@ -211,8 +216,13 @@ def protobuf_class() -> Any:
         ev.field.add(name=name, number=number, type=field.TYPE_DOUBLE, label=field.LABEL_OPTIONAL)
     ev.field.add(name="checkpoint_path", number=6, type=field.TYPE_STRING, label=field.LABEL_OPTIONAL)
     mm = proto.message_type.add(name="ModelMetrics")
-    mm.field.add(name="evaluation_data", number=1, type=field.TYPE_MESSAGE, label=field.LABEL_REPEATED,
-                 type_name=".nasearch_nb101.EvaluationData")  # fmt: skip
+    mm.field.add(
+        name="evaluation_data",
+        number=1,
+        type=field.TYPE_MESSAGE,
+        label=field.LABEL_REPEATED,
+        type_name=".nasearch_nb101.EvaluationData",
+    )
     mm.field.add(name="trainable_parameters", number=2, type=field.TYPE_INT32, label=field.LABEL_OPTIONAL)
     mm.field.add(name="total_time", number=3, type=field.TYPE_DOUBLE, label=field.LABEL_OPTIONAL)
     pool = descriptor_pool.DescriptorPool()
@@ -237,8 +247,15 @@ def final_metrics(data: bytes) -> tuple[str, int, float, float, float, float, in
         mm = ModelMetrics.decode(raw)
         params = mm.trainable_parameters
         final = mm.evaluation_data[2]
-    return (module_hash, int(epochs), final.train_accuracy, final.validation_accuracy, final.test_accuracy,
-            final.training_time, params)  # fmt: skip
+    return (
+        module_hash,
+        int(epochs),
+        final.train_accuracy,
+        final.validation_accuracy,
+        final.test_accuracy,
+        final.training_time,
+        params,
+    )
 
 
 def _encode_varint(value: int) -> bytes:
@@ -278,8 +295,13 @@ def parse_row(data: bytes) -> Row:
 def format_row(row: Row) -> bytes:
     """The record data the official files hold for ``row`` (inverse of :func:`parse_row`)."""
     adjacency = "".join(str(int(v)) for r in row.matrix for v in r)
-    payload = [row.module_hash, row.epochs, adjacency, ",".join(row.ops),
-               base64.b64encode(row.metrics.encode()).decode("ascii")]  # fmt: skip
+    payload = [
+        row.module_hash,
+        row.epochs,
+        adjacency,
+        ",".join(row.ops),
+        base64.b64encode(row.metrics.encode()).decode("ascii"),
+    ]
     return json.dumps(payload).encode("utf-8")
 
 

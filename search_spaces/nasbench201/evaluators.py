@@ -80,7 +80,9 @@ def _describe(spec: Any) -> dict[str, Any]:
 class ZeroShotLatencyModel:
     """A LeDG-Former trained on other chips' latency, and its predictions for one target device."""
 
-    def __init__(self, target: Any, options: Mapping[str, Any] | None = None, exclude_chips: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, target: Any, options: Mapping[str, Any] | None = None, exclude_chips: tuple[str, ...] = ()
+    ) -> None:
         unknown = [k for k in (options or {}) if k not in MODEL_KEYS]
         if unknown:
             raise ConfigError(
@@ -97,8 +99,15 @@ class ZeroShotLatencyModel:
     @property
     def key(self) -> str:
         """What the cached predictions depend on: the options, the training devices, the target."""
-        blob = json.dumps({"options": self.options, "devices": self.devices, "target": _describe(self.target),
-                           "version": 1}, sort_keys=True)  # fmt: skip
+        blob = json.dumps(
+            {
+                "options": self.options,
+                "devices": self.devices,
+                "target": _describe(self.target),
+                "version": 1,
+            },
+            sort_keys=True,
+        )
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def predictions(self, space: Any, log: Callable[[str], None] | None = None) -> np.ndarray:
@@ -111,12 +120,16 @@ class ZeroShotLatencyModel:
                 if values.shape == (len(space.benchmark().archs),):
                     return values
                 why = f"{values.shape[0]} values for {len(space.benchmark().archs)} cells"
-            cache_check.discard(path, f"the cached latency predictions {str(path)!r} are damaged ({why}); "
-                                      "training the model again")
+            cache_check.discard(
+                path,
+                f"the cached latency predictions {str(path)!r} are damaged ({why}); training the model again",
+            )
         log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
         start = time.perf_counter()
-        log(f"nasearch: training the zero-shot latency model for {self.target.name!r} on "
-            f"{len(self.devices)} HELP settings of other chips (once; cached at {path.parent})")  # fmt: skip
+        log(
+            f"nasearch: training the zero-shot latency model for {self.target.name!r} on "
+            f"{len(self.devices)} HELP settings of other chips (once; cached at {path.parent})"
+        )
         values = self._fit_and_predict(space)
         log(f"nasearch: latency model ready in {time.perf_counter() - start:.0f} s")
         _save_atomically(path, values)
@@ -183,16 +196,22 @@ class HardwareAwareEvaluator(BenchmarkEvaluator):
         measured_cells: Mapping[str, float] | None = None,
     ) -> None:
         if latency not in LATENCY_SOURCES:
-            raise ConfigError(f"evaluator hardware_aware: latency must be one of {', '.join(LATENCY_SOURCES)}, got {latency!r}")
+            raise ConfigError(
+                f"evaluator hardware_aware: latency must be one of {', '.join(LATENCY_SOURCES)}, got {latency!r}"
+            )
         bad = [r for r in references if r not in LATENCY_SOURCES or r == "zero_shot"]
         if bad:
-            raise ConfigError(f"evaluator hardware_aware: references may be 'true' and 'params', got {bad[0]!r}")
+            raise ConfigError(
+                f"evaluator hardware_aware: references may be 'true' and 'params', got {bad[0]!r}"
+            )
         self.target = target_spec(device)
         self.latency_source = latency
         self.references = tuple(references)
         self.true_metric = f"latency/{self.target.name}" if isinstance(device, str) else None
         if latency == "true" and self.true_metric is None:
-            raise ConfigError("evaluator hardware_aware: latency: true needs a device from the table (it has measurements)")
+            raise ConfigError(
+                "evaluator hardware_aware: latency: true needs a device from the table (it has measurements)"
+            )
         params = f"{accuracy.split('/', 1)[0].replace('-valid', '')}/params"
         latency_metric = {"zero_shot": PREDICTED, "true": self.true_metric, "params": params}[latency]
         from nasearch.search_spaces.nasbench201.latency_models import estimator_for, measured_shots
@@ -204,9 +223,14 @@ class HardwareAwareEvaluator(BenchmarkEvaluator):
         self.model, task = estimator_for(space, self.target, devices, latency_model, shots)
         self.predicted = np.asarray(self.model.estimate(task), dtype=float)
         self.predicted.setflags(write=False)
-        objectives = [{"metric": accuracy, "direction": "maximize"}, {"metric": latency_metric, "direction": "minimize"}]
+        objectives = [
+            {"metric": accuracy, "direction": "maximize"},
+            {"metric": latency_metric, "direction": "minimize"},
+        ]
         extra = [m for m in (self.true_metric, params) if m and m != latency_metric]
-        super().__init__(space, objectives=objectives, test_metric=test_metric, cost_metric=None, extra_metrics=extra)
+        super().__init__(
+            space, objectives=objectives, test_metric=test_metric, cost_metric=None, extra_metrics=extra
+        )
 
     def evaluate(self, arch: Hashable) -> Result:
         result = super().evaluate(arch)
@@ -228,7 +252,9 @@ class HardwareAwareEvaluator(BenchmarkEvaluator):
         assert self.true_metric is not None
         bench = self.space.benchmark()
         acc, true = self.objectives[0][0], bench.column(self.true_metric)
-        points = np.array([[cell[acc], -float(true[bench.index(cell["arch"])])] for cell in front]).reshape(-1, 2)
+        points = np.array([[cell[acc], -float(true[bench.index(cell["arch"])])] for cell in front]).reshape(
+            -1, 2
+        )
         return hypervolume(points, reference) if len(points) else 0.0
 
     def true_reference(self) -> list[float]:

@@ -34,6 +34,7 @@ from nasearch.data.devices import DeviceSpec, load_devices
 #: the estimator a ``hardware_aware`` run uses when ``latency_model`` names none
 DEFAULT_ESTIMATOR = "geomean"
 
+
 class LatencyModel(Protocol):
     """What a latency estimator offers: the target's latency (ms) of every cell of ``task``."""
 
@@ -73,8 +74,9 @@ class LatencyTask:
         return int(self.measured.shape[1])
 
 
-def build_task(space: Any, target: DeviceSpec, devices: Sequence[str],
-               shots: Mapping[int, float] | None = None) -> LatencyTask:  # fmt: skip
+def build_task(
+    space: Any, target: DeviceSpec, devices: Sequence[str], shots: Mapping[int, float] | None = None
+) -> LatencyTask:
     """The task for ``target`` with ``devices`` as training devices (their HELP columns)."""
     bench = space.benchmark()
     measured = np.stack([np.asarray(bench.column(f"latency/{d}"), dtype=float) for d in devices])
@@ -123,10 +125,13 @@ class GeometricMean:
 def description_distance(a: DeviceSpec, b: DeviceSpec) -> float:
     """How far two device descriptions are: |log ratio| of peak TFLOPS, bandwidth, power and batch
     size, plus 1 per differing kind, vendor, precision and architecture (kind counts 4)."""
-    numbers = sum(abs(math.log(getattr(a, f) / getattr(b, f)))
-                  for f in ("peak_tflops", "memory_bandwidth_gbs", "power_w", "batch_size"))  # fmt: skip
-    words = 4.0 * (a.kind != b.kind) + sum(float(getattr(a, f) != getattr(b, f))
-                                          for f in ("vendor", "precision", "architecture"))  # fmt: skip
+    numbers = sum(
+        abs(math.log(getattr(a, f) / getattr(b, f)))
+        for f in ("peak_tflops", "memory_bandwidth_gbs", "power_w", "batch_size")
+    )
+    words = 4.0 * (a.kind != b.kind) + sum(
+        float(getattr(a, f) != getattr(b, f)) for f in ("vendor", "precision", "architecture")
+    )
     return float(numbers + words)
 
 
@@ -186,19 +191,29 @@ def measured_shots(space: Any, cells: Mapping[Any, Any] | None) -> dict[int, flo
         try:
             index = bench.index(space.parse(str(cell)))
         except Exception as exc:  # noqa: BLE001 - any parse failure is the same config error
-            raise ConfigError(f"evaluator hardware_aware: measured_cells: {cell!r} is not an NB201 cell ({exc})") from None
+            raise ConfigError(
+                f"evaluator hardware_aware: measured_cells: {cell!r} is not an NB201 cell ({exc})"
+            ) from None
         try:
             ms = float(value)
         except (TypeError, ValueError):
             ms = float("nan")
         if not math.isfinite(ms) or ms <= 0:
-            raise ConfigError(f"evaluator hardware_aware: measured_cells: {cell!r} must map to a positive latency in ms, got {value!r}")
+            raise ConfigError(
+                f"evaluator hardware_aware: measured_cells: {cell!r} must map to a positive latency in ms, "
+                f"got {value!r}"
+            )
         out[int(index)] = ms
     return out
 
 
-def estimator_for(space: Any, target: DeviceSpec, devices: Sequence[str], options: Mapping[str, Any] | None,
-                  shots: Mapping[int, float] | None = None) -> tuple[Any, LatencyTask]:  # fmt: skip
+def estimator_for(
+    space: Any,
+    target: DeviceSpec,
+    devices: Sequence[str],
+    options: Mapping[str, Any] | None,
+    shots: Mapping[int, float] | None = None,
+) -> tuple[Any, LatencyTask]:
     """The estimator ``options['name']`` (default ``DEFAULT_ESTIMATOR``) built from the other options,
     and the task it estimates."""
     opts = dict(options or {})
@@ -207,7 +222,9 @@ def estimator_for(space: Any, target: DeviceSpec, devices: Sequence[str], option
         estimator = LATENCY_MODELS.create(name, **opts)
     except ConfigError as exc:
         text = str(exc)
-        raise ConfigError(text if text.startswith("evaluator") else f"evaluator hardware_aware: latency_model: {text}") from None
+        raise ConfigError(
+            text if text.startswith("evaluator") else f"evaluator hardware_aware: latency_model: {text}"
+        ) from None
     except RegistryError as exc:
         raise ConfigError(f"evaluator hardware_aware: latency_model: {exc}") from None
     return estimator, build_task(space, target, devices, shots)
@@ -257,7 +274,9 @@ class FewShotCombination:
         d = x_all.shape[0]
         prior = np.full(d, 1.0 / d)
         if task.shots.size < 2:
-            return prior, float(np.mean(_log(task.shot_ms)) - np.mean(x_all[:, task.shots])) if task.shots.size else 0.0
+            return prior, float(
+                np.mean(_log(task.shot_ms)) - np.mean(x_all[:, task.shots])
+            ) if task.shots.size else 0.0
         x = x_all[:, task.shots].T  # (k, d)
         y = _log(task.shot_ms)
         xm, ym = x.mean(axis=0), y.mean()
@@ -271,6 +290,8 @@ class FewShotCombination:
 
     def estimate(self, task: LatencyTask) -> np.ndarray:
         if task.shots.size == 0:
-            raise ConfigError("latency model combination needs measured cells of the target (shots); none given")
+            raise ConfigError(
+                "latency model combination needs measured cells of the target (shots); none given"
+            )
         w, intercept = self.weights(task)
         return np.exp(intercept + w @ _log(task.measured))

@@ -89,25 +89,37 @@ def per_device(task: Task, size: int, seed: int, config: CompareConfig) -> Itera
         train = np.sort(rng.choice(cells, size=size, replace=False))
         test = test_cells(task, np.setdiff1d(cells, train), seed, _with_metric(config, metric))
         y = task.column(metric)
-        yield Split(train, test, y[train], y[test], [device] * train.size, [device] * test.size,
-                    _info(device, test_metric=metric, train_metric=metric))  # fmt: skip
+        yield Split(
+            train,
+            test,
+            y[train],
+            y[test],
+            [device] * train.size,
+            [device] * test.size,
+            _info(device, test_metric=metric, train_metric=metric),
+        )
 
 
 def leave_one_device_out(task: Task, size: int, seed: int, config: CompareConfig) -> Iterator[Split]:
-    """"Unseen setting": for each held-out HELP setting, train on ``size`` cells x every other setting
+    """ "Unseen setting": for each held-out HELP setting, train on ``size`` cells x every other setting
     of the pool and test on the held-out one. The same chip at another batch size or precision stays
     in training (``leave_one_chip_out`` removes it)."""
     yield from _held_out(task, size, seed, config, lambda device, pool: [device])
 
 
 def leave_one_chip_out(task: Task, size: int, seed: int, config: CompareConfig) -> Iterator[Split]:
-    """"Device never seen": for each held-out setting, every setting of the pool on the same chip (the
+    """ "Device never seen": for each held-out setting, every setting of the pool on the same chip (the
     ``chip`` column of the device table: all its batch sizes and precisions) leaves training; train on
     ``size`` cells x the settings of the other chips and test on the held-out setting."""
     table = load_devices()
-    yield from _held_out(task, size, seed, config,
-                         lambda device, pool: [d for d in pool if table[d].chip == table[device].chip],
-                         fit_key=lambda device: table[device].chip)
+    yield from _held_out(
+        task,
+        size,
+        seed,
+        config,
+        lambda device, pool: [d for d in pool if table[d].chip == table[device].chip],
+        fit_key=lambda device: table[device].chip,
+    )
 
 
 def chip_groups(devices: Sequence[str]) -> dict[str, list[str]]:
@@ -119,9 +131,14 @@ def chip_groups(devices: Sequence[str]) -> dict[str, list[str]]:
     return groups
 
 
-def _held_out(task: Task, size: int, seed: int, config: CompareConfig,
-              excluded: Callable[[str, list[str]], list[str]],
-              fit_key: Callable[[str], Any] | None = None) -> Iterator[Split]:
+def _held_out(
+    task: Task,
+    size: int,
+    seed: int,
+    config: CompareConfig,
+    excluded: Callable[[str, list[str]], list[str]],
+    fit_key: Callable[[str], Any] | None = None,
+) -> Iterator[Split]:
     """One split per held-out device: ``size`` cells x each pool device not in ``excluded(device, pool)``
     train; the held-out device's latency of cells outside training is the test. Zero-shot splits
     with equal ``fit_key(device)`` train on the same rows (compare fits them once)."""
@@ -152,11 +169,24 @@ def _held_out(task: Task, size: int, seed: int, config: CompareConfig,
             y_train = np.concatenate([y_train, task.column(metric)[shot_cells]])
             hardware += [device] * shots
         test = test_cells(task, test_pool, seed, _with_metric(config, metric))
-        yield Split(train, test, y_train, task.column(metric)[test], hardware, [device] * test.size,
-                    _info(device, shots=shots, train_devices=len(others), test_metric=metric,
-                          train_metric="latency/<other devices>", chip=table[device].chip,
-                          held_out_settings=len(gone)),
-                    fit_key=fit_key(device) if fit_key is not None and not shots else None)  # fmt: skip
+        yield Split(
+            train,
+            test,
+            y_train,
+            task.column(metric)[test],
+            hardware,
+            [device] * test.size,
+            _info(
+                device,
+                shots=shots,
+                train_devices=len(others),
+                test_metric=metric,
+                train_metric="latency/<other devices>",
+                chip=table[device].chip,
+                held_out_settings=len(gone),
+            ),
+            fit_key=fit_key(device) if fit_key is not None and not shots else None,
+        )
 
 
 def _with_metric(config: CompareConfig, metric: str) -> CompareConfig:

@@ -66,7 +66,9 @@ def str_to_arch(text: str) -> Arch:
         )
     nodes = s.split("+")
     if len(nodes) != 3:
-        raise ArchError(f"NB201 arch string {shown(text)} has {len(nodes)} node groups separated by '+', expected 3")
+        raise ArchError(
+            f"NB201 arch string {shown(text)} has {len(nodes)} node groups separated by '+', expected 3"
+        )
     ops: list[str] = []
     for node_idx, group in enumerate(nodes, start=1):
         tokens = [t for t in group.split("|") if t]
@@ -77,15 +79,16 @@ def str_to_arch(text: str) -> Arch:
         for src, token in enumerate(tokens):
             m = _TOKEN.match(token)
             if not m:
-                raise ArchError(f"NB201 arch string {shown(text)}: edge {shown(token)} is not of the form 'op~k'")
+                raise ArchError(
+                    f"NB201 arch string {shown(text)}: edge {shown(token)} is not of the form 'op~k'"
+                )
             op, k = m.group(1), int(m.group(2))
             if op not in OPS:
-                raise ArchError(
-                    f"NB201 arch string {shown(text)}: unknown op {op!r} (ops: {', '.join(OPS)})"
-                )
+                raise ArchError(f"NB201 arch string {shown(text)}: unknown op {op!r} (ops: {', '.join(OPS)})")
             if k != src:
                 raise ArchError(
-                    f"NB201 arch string {shown(text)}: edge {shown(token)} into node {node_idx} must come from node {src}"
+                    f"NB201 arch string {shown(text)}: edge {shown(token)} into node {node_idx} must come "
+                    f"from node {src}"
                 )
             ops.append(op)
     return tuple(ops)

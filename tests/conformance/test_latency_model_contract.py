@@ -24,8 +24,14 @@ RECIPES: dict[str, tuple[dict[str, Any], bool]] = {
     "nearest_device": ({}, False),
     "params_flops": ({}, False),
     "combination": ({}, True),
-    "ledgformer": ({"train_cells": 10, "seed": 0,
-                    "predictor": {"epochs": 1, "batch_size": 128, "log_target": True, "threads": 1}}, False),  # fmt: skip
+    "ledgformer": (
+        {
+            "train_cells": 10,
+            "seed": 0,
+            "predictor": {"epochs": 1, "batch_size": 128, "log_target": True, "threads": 1},
+        },
+        False,
+    ),
 }
 #: two training settings on other dies keep the LeDG-Former recipe quick
 DEVICES = ["1080ti_32", "gold_6240"]

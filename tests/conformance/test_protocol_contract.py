@@ -41,8 +41,14 @@ def task(nb201_space, nb201_benchmark) -> Task:
 
 def _splits(name: str, task: Task, seed: int) -> list[Split]:
     options = recipe(RECIPES, PROTOCOLS, name, "RECIPES in tests/conformance/test_protocol_contract.py")
-    config = CompareConfig(name="conformance", sizes=[SIZE], predictors={"params_linear": {}}, protocol=name,
-                           test_subsample=500, **options)  # fmt: skip
+    config = CompareConfig(
+        name="conformance",
+        sizes=[SIZE],
+        predictors={"params_linear": {}},
+        protocol=name,
+        test_subsample=500,
+        **options,
+    )
     return list(PROTOCOLS.get(name)(task, SIZE, seed, config))
 
 

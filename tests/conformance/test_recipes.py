@@ -57,7 +57,7 @@ def test_a_recipe_of_a_plugin_no_longer_registered_is_reported() -> None:
 
 #: a package installed beside nasearch: one plug-in of every kind, under a name no recipe knows, whose
 #: every method raises (a suite that ran one of its checks on them would fail)
-OTHER_PACKAGE = '''
+OTHER_PACKAGE = """
 from nasearch.compare import register_protocol
 from nasearch.config.registry import EVALUATORS, OPTIMIZERS, PREDICTORS, SCHEDULERS, SEARCH_SPACES
 from nasearch.search_spaces.nasbench201.latency_models import LATENCY_MODELS
@@ -74,7 +74,7 @@ class Broken:
 for registry in (SEARCH_SPACES, PREDICTORS, OPTIMIZERS, EVALUATORS, SCHEDULERS, LATENCY_MODELS):
     registry.register("thirdparty_plugin")(Broken)
 register_protocol("thirdparty_plugin")(Broken)
-'''
+"""
 
 
 def test_the_suites_skip_a_plugin_installed_beside_nasearch(tmp_path: Path) -> None:

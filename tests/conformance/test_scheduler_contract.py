@@ -20,7 +20,9 @@ from nasearch.schedulers.config import build_scheduler
 METRIC = "cifar10-valid/valid_accuracy"
 
 
-def drive(name: str, space: Any, evaluator: Any, events: int = 80, workers: int = 3) -> list[tuple[str, float, float]]:
+def drive(
+    name: str, space: Any, evaluator: Any, events: int = 80, workers: int = 3
+) -> list[tuple[str, float, float]]:
     scheduler = build_scheduler(Block(name), space, 0, list(evaluator.fidelities()), True, "test")
     assert isinstance(scheduler, Scheduler)
     rng = np.random.default_rng(7)
