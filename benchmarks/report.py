@@ -244,6 +244,15 @@ POPULATION_SD_NOTE = (
     "before BENCHMARKS.md took one definition (the sample sd, n − 1: multiply by √(n / (n − 1)))._"
 )
 
+#: the note on search sections whose surrogate-guided rows were measured before #28 changed the member-seed rule
+MEMBER_SEED_NOTE = (
+    "_Surrogate-guided rows here (predictor-guided optimizers, Bayesian optimization, the surrogate scheduler) "
+    "were measured with the old member-seed rule (`seed·1000 + refit·10 + member`, which collides after 100 "
+    "refits). Since #28 (commit a1cfa2e) each member's seed is derived with `numpy.random.SeedSequence`, so a "
+    "rerun at a later commit draws other member seeds and its per-seed figures differ; the protocol is "
+    "unchanged, and with the old rule swapped back #28's trials were identical to the earlier code's._"
+)
+
 
 def mark_sections(names: list[str], line: str, path: Path = BENCHMARKS_MD) -> list[str]:
     """Put ``line`` under the heading of each named section, once (a note of its stored file), and
@@ -266,7 +275,12 @@ def mark_sections(names: list[str], line: str, path: Path = BENCHMARKS_MD) -> li
 if __name__ == "__main__":
     import sys
 
-    if sys.argv[1:2] == ["--population-sd"]:
+    if sys.argv[1:2] == ["--member-seeds"]:
+        print(
+            "marked:",
+            ", ".join(mark_sections([n for n in sys.argv[2:] if n], MEMBER_SEED_NOTE)) or "nothing new",
+        )
+    elif sys.argv[1:2] == ["--population-sd"]:
         print(
             "marked:",
             ", ".join(mark_sections([n for n in sys.argv[2:] if n], POPULATION_SD_NOTE)) or "nothing new",
