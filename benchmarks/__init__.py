@@ -1,1 +1,2 @@
-"""Benchmark scripts: each prints its figures and writes its section of BENCHMARKS.md."""
+"""Benchmark scripts: each prints its figures and stores its section (benchmarks/results/), rendered into
+BENCHMARKS.md."""

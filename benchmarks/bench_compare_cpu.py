@@ -31,52 +31,92 @@ def main() -> int:
     args = parser.parse_args()
 
     import nasearch
-    from benchmarks.report import machine_line, markdown_table, write_section
+    from benchmarks.report import machine_line, markdown_table, paragraphs, write_section
     from nasearch.compare.fitting import default_workers
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
-                           text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     out = Path(args.out)
     if out.exists():
         shutil.rmtree(out)
     start = time.perf_counter()
-    run = nasearch.run(ROOT / "runs" / "quickstart.yaml", overrides=[f"budget.queries={args.queries}"],
-                       out=out / "run", progress=False)
+    run = nasearch.run(
+        ROOT / "runs" / "quickstart.yaml",
+        overrides=[f"budget.queries={args.queries}"],
+        out=out / "run",
+        progress=False,
+    )
     search_s = time.perf_counter() - start
     cells = run.trials["key"].nunique()
     print(f"search: {cells} distinct cells in {search_s:.0f} s", flush=True)
-    settings = [("defaults: one thread per fit, parallel worker processes", {}),
-                ("one process, one thread (workers=1)", {"workers": 1})]
+    settings = [
+        ("defaults: one thread per fit, parallel worker processes", {}),
+        ("one process, one thread (workers=1)", {"workers": 1}),
+    ]
     rows: list[list[object]] = []
     for label, options in settings:
         load = os.getloadavg()[0]
         start = time.perf_counter()
-        result = nasearch.compare(from_run=run, overrides=[f"{k}={v}" for k, v in options.items()],
-                                  out=out / f"compare_{options.get('workers', 'default')}", log=lambda _: None)
+        result = nasearch.compare(
+            from_run=run,
+            overrides=[f"{k}={v}" for k, v in options.items()],
+            out=out / f"compare_{options.get('workers', 'default')}",
+            log=lambda _: None,
+        )
         wall = time.perf_counter() - start
         frame = result.results
         workers = options.get("workers", default_workers())
-        hashes = ", ".join(f"{p} `{h}`" for p, h in frame.groupby("predictor", sort=False)["options_hash"].first().items())
-        tau = ", ".join(f"{p} {t:.3f}" for p, t in frame.groupby("predictor", sort=False)["kendall_tau"].mean().items())
+        hashes = ", ".join(
+            f"{p} `{h}`" for p, h in frame.groupby("predictor", sort=False)["options_hash"].first().items()
+        )
+        tau = ", ".join(
+            f"{p} {t:.3f}" for p, t in frame.groupby("predictor", sort=False)["kendall_tau"].mean().items()
+        )
         print(f"{label}: {len(frame)} fits in {wall:.0f} s (load {load:.1f}); mean tau {tau}", flush=True)
-        rows.append([label, workers, 1, len(frame), round(wall), round(float(frame["fit_seconds"].sum())),
-                     f"{load:.1f}", hashes])
+        rows.append(
+            [
+                label,
+                workers,
+                1,
+                len(frame),
+                round(wall),
+                round(float(frame["fit_seconds"].sum())),
+                f"{load:.1f}",
+                hashes,
+            ]
+        )
     ratio = rows[1][4] / rows[0][4] if rows[0][4] else float("nan")  # type: ignore[operator]
-    markdown = "\n\n".join([
+    parts = [
         "## compare --from-run on a CPU (`python -m benchmarks.bench_compare_cpu`)",
         f"`nasearch compare --from-run` with its defaults (random_forest, mlp and nnformer with training capped at "
-        f"{_cap()} steps; sizes a quarter, half and three quarters of the cells; seeds 0-2) on the {cells} distinct cells "
+        f"{_cap()} steps; sizes a quarter, half and three quarters of the cells; seeds 0-2) on the {cells} "
+        "distinct cells "
         f"of a {args.queries}-query quickstart search ({search_s:.0f} s). Both settings ran in this one process, one "
-        f"after the other; wall seconds, on a machine shared with other jobs (load average at each start in the table).",
+        "after the other; wall seconds, on a machine shared with other jobs (load average at each start in "
+        "the table).",
         machine_line() + f" Commit `{commit}`{' (uncommitted changes)' if dirty else ''}.",
-        markdown_table(["setting", "workers", "threads per fit", "fits", "wall (s)", "sum of fit times (s)",
-                        "load at start", "options hash"], rows),
+        markdown_table(
+            [
+                "setting",
+                "workers",
+                "threads per fit",
+                "fits",
+                "wall (s)",
+                "sum of fit times (s)",
+                "load at start",
+                "options hash",
+            ],
+            rows,
+        ),
         f"One process takes {ratio:.2f}x the wall time of the defaults. {_autogroup()}",
-    ])
-    print(markdown)
+    ]
+    print("\n\n".join(parts))
     if not args.no_write:
-        write_section("compare_from_run_cpu", markdown)
+        write_section("compare_from_run_cpu", paragraphs(parts))
     return 0
 
 
@@ -95,10 +135,12 @@ def _autogroup() -> str:
         return ""
     if not enabled:
         return ""
-    return ("This kernel shares CPU time per session (`sched_autogroup_enabled` = 1), and other sessions kept both "
-            "cores busy: the worker processes of one session then share that session's slice, so parallel fits "
-            "cannot be faster here than one process (compare the sums of fit times); on cores of its own, two "
-            "one-thread workers run two fits at once.")
+    return (
+        "This kernel shares CPU time per session (`sched_autogroup_enabled` = 1), and other sessions kept both "
+        "cores busy: the worker processes of one session then share that session's slice, so parallel fits "
+        "cannot be faster here than one process (compare the sums of fit times); on cores of its own, two "
+        "one-thread workers run two fits at once."
+    )
 
 
 if __name__ == "__main__":

@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 from benchmarks.report import machine_line, markdown_table, write_section
-from nasearch.data import DataSources, read_csv, read_json
-from nasearch.data_manifest import EMBEDDED_DIR, load_manifest, read_table_bytes, verify
+from nasearch.data.manifest import EMBEDDED_DIR, load_manifest, read_table_bytes, verify
+from nasearch.data.sources import DataSources, read_csv, read_json
 
 REPO = Path(__file__).resolve().parent.parent
 WHEEL_BUDGET_MB = 15.0
@@ -51,18 +51,24 @@ def plain_copies(folder: Path) -> Path:
 
 def wheel_megabytes(out: Path) -> float:
     """Build the wheel (no dependencies) and return its size in MB."""
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(REPO)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(REPO)], check=True
+    )
     (wheel,) = out.glob("nasearch-*.whl")
     return wheel.stat().st_size / 1e6
 
 
 def git_commit() -> str:
-    proc = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False
+    )
     return proc.stdout.strip() or "unknown"
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_data", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_data", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
     commit = git_commit()  # the code that runs, whatever is committed while it does
@@ -82,39 +88,58 @@ def main(argv: list[str] | None = None) -> None:
                 csv.append(load_seconds(plain, name))
             f, late, c = (min(t) for t in (first, later, csv))  # the least-disturbed run of each
             rows.append([name, entry.rows, entry.bytes / 1e6, c, f, late, f / c, late / c])
-            print(f"{name:<60} plain {c:.3f}s  first use {f:.3f}s  later {late:.3f}s  ratios {f / c:.2f} {late / c:.2f}",
-                  flush=True)
+            print(
+                f"{name:<60} plain {c:.3f}s  first use {f:.3f}s  later {late:.3f}s  ratios {f / c:.2f} {late / c:.2f}",
+                flush=True,
+            )
     start = time.perf_counter()
     problems = verify()
     verify_s = time.perf_counter() - start
     start = time.perf_counter()
-    cli = subprocess.run([sys.executable, "-m", "nasearch", "data", "--verify"], capture_output=True, text=True, check=False)
+    cli = subprocess.run(
+        [sys.executable, "-m", "nasearch", "data", "--verify"], capture_output=True, text=True, check=False
+    )
     cli_s = time.perf_counter() - start
     timed = [r for r in rows if r[3] >= NOISE_FLOOR_S]  # below it a ratio is timer noise
     worst = max(r[-1] for r in timed)
     worst_first = max(r[-2] for r in timed)
-    print(f"wheel {wheel_mb:.2f} MB; verify {verify_s:.2f}s (CLI {cli_s:.2f}s, exit {cli.returncode}); worst ratio {worst:.2f}")
+    print(
+        f"wheel {wheel_mb:.2f} MB; verify {verify_s:.2f}s (CLI {cli_s:.2f}s, exit {cli.returncode}); worst "
+        f"ratio {worst:.2f}"
+    )
     md = [
         "## Embedded benchmark tables (`python -m benchmarks.bench_data`)",
         "",
         machine_line(),
-        f"Commit `{commit}`, `--repeats {args.repeats}` (the fastest of the repeats; the three ways alternate in one run).",
+        f"Commit `{commit}`, `--repeats {args.repeats}` (the fastest of the repeats; the three ways "
+        "alternate in one run).",
         "",
         f"- Wheel (`pip wheel --no-deps .`): **{wheel_mb:.2f} MB** (budget {WHEEL_BUDGET_MB:.0f} MB).",
         f"- `verify()` of all {len(rows)} tables (stored and decompressed sha256): {verify_s:.2f} s, "
         f"{len(problems)} problem(s); `nasearch data --verify` end to end: {cli_s:.2f} s (exit {cli.returncode}).",
         f"- Slowest load from the package relative to a plain CSV, over the {len(timed)} tables that take "
         f"{NOISE_FLOOR_S * 1000:.0f} ms or more: {worst:.2f}x once its plain copy is cached "
-        f"(budget {SLOWDOWN_BUDGET}x); {worst_first:.2f}x on the very first use, which checks, decompresses and caches it.",
+        f"(budget {SLOWDOWN_BUDGET}x); {worst_first:.2f}x on the very first use, which checks, decompresses "
+        "and caches it.",
         "",
-        f"Load = look the table up and parse it with pandas (CSV) or json. Below {NOISE_FLOOR_S * 1000:.0f} ms a ratio is timer noise.",
+        f"Load = look the table up and parse it with pandas (CSV) or json. Below {NOISE_FLOOR_S * 1000:.0f} "
+        "ms a ratio is timer noise.",
         "",
         markdown_table(
-            ["table", "rows", "stored MB", "plain CSV s", "first use s", "later s", "first / plain", "later / plain"],
+            [
+                "table",
+                "rows",
+                "stored MB",
+                "plain CSV s",
+                "first use s",
+                "later s",
+                "first / plain",
+                "later / plain",
+            ],
             rows,
         ),
     ]
-    write_section("data", "\n".join(md))
+    write_section("data", md)
 
 
 if __name__ == "__main__":

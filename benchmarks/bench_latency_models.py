@@ -4,7 +4,7 @@ Run ``python -m benchmarks.bench_latency_models --parts zero_shot,few_shot,searc
 of the 27 HELP settings as the target, the training devices are the settings on *other dies*
 (``latency_models.die_of``: every TU102 card, every GP102 card, both Snapdragon 835 phones leave
 together). Every estimator of ``search_spaces/nasbench201/latency_models.py`` predicts the target's
-latency of all 15,625 cells; reported (``nasearch/front_metrics.py``):
+latency of all 15,625 cells; reported (``nasearch/metrics/front.py``):
 
 - Kendall τ and Spearman ρ of predicted vs measured latency;
 - the *budget-free predicted front*: the front of all cells under (CIFAR-10-valid accuracy,
@@ -37,14 +37,27 @@ REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "runs" / "out" / "bench_latency_models"
 ACCURACY = "cifar10-valid/valid_accuracy"
 #: HELP's own NB201 device split (HayeonLee/HELP, script/run_nas_metad2a.sh)
-HELP_META_TRAIN = ("1080ti_1", "1080ti_32", "1080ti_256", "silver_4114", "silver_4210r", "samsung_a50", "pixel3",
-                   "essential_ph_1", "samsung_s7")  # fmt: skip
+HELP_META_TRAIN = (
+    "1080ti_1",
+    "1080ti_32",
+    "1080ti_256",
+    "silver_4114",
+    "silver_4210r",
+    "samsung_a50",
+    "pixel3",
+    "essential_ph_1",
+    "samsung_s7",
+)
 HELP_META_VALID = ("titanx_1", "titanx_32", "titanx_256", "gold_6240")
 HELP_META_TEST = ("titan_rtx_256", "gold_6226", "fpga", "pixel2", "raspi4", "eyeriss")
 #: HELP's reported mean Spearman rho over its meta-test devices with 10 measured cells
 HELP_REPORTED_RHO = 0.932
-ZERO_SHOT = {"geomean": {"family": "same"}, "geomean_all": {"family": "all"}, "nearest_device": {},
-             "params_flops": {}}  # fmt: skip
+ZERO_SHOT = {
+    "geomean": {"family": "same"},
+    "geomean_all": {"family": "all"},
+    "nearest_device": {},
+    "params_flops": {},
+}
 RIDGES = (0.001, 0.01, 0.1, 1.0, 10.0)
 SHOTS = (10, 20)
 DRAWS = 10
@@ -53,12 +66,34 @@ NSGA2 = "[{name: optuna, label: nsga2, sampler: nsga2, sampler_options: {populat
 
 
 def git_state() -> tuple[str, bool]:
-    """(short commit, whether tracked files other than the outputs BENCHMARKS.md / README.md have
-    uncommitted changes)."""
-    commit = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                            check=False).stdout.strip() or "unknown"  # fmt: skip
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!BENCHMARKS.md",
-                            ":!README.md"], cwd=REPO, capture_output=True, text=True, check=False).stdout.strip() != ""  # fmt: skip
+    """(short commit, whether tracked files other than the outputs BENCHMARKS.md / README.md / the results
+    store have uncommitted changes)."""
+    commit = (
+        subprocess.run(
+            ["git", "rev-parse", "--short=10", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False
+        ).stdout.strip()
+        or "unknown"
+    )
+    dirty = (
+        subprocess.run(
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":!BENCHMARKS.md",
+                ":!README.md",
+                ":!benchmarks/results",
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        != ""
+    )
     return commit, dirty
 
 
@@ -83,19 +118,22 @@ class Context:
     def exact(self, target: str) -> dict[str, Any]:
         """The exact front's hypervolume and the one-per-class ceiling for ``target``."""
         if target not in self._exact:
-            from nasearch.front_metrics import hypervolume, one_per_class_ceiling
+            from nasearch.metrics.front import hypervolume, one_per_class_ceiling
 
             ref = self.reference(target)
             lat = self.latency[target]
             ceiling = one_per_class_ceiling(self.acc, lat, self.classes, *ref)
-            self._exact[target] = {"hv": hypervolume(self.acc, lat, *ref), "ceiling": ceiling.hypervolume,
-                                   "ceiling_exact": ceiling.exact}  # fmt: skip
+            self._exact[target] = {
+                "hv": hypervolume(self.acc, lat, *ref),
+                "ceiling": ceiling.hypervolume,
+                "ceiling_exact": ceiling.exact,
+            }
         return self._exact[target]
 
     def predicted_front_share(self, target: str, predicted: np.ndarray) -> float:
         """Budget-free: the front of all cells under (accuracy, predicted latency), re-scored with the
         measured latency, as a share of the exact front's hypervolume."""
-        from nasearch.front_metrics import hypervolume, pareto_front
+        from nasearch.metrics.front import hypervolume, pareto_front
 
         front = pareto_front(self.acc, predicted)
         ref = self.reference(target)
@@ -103,15 +141,18 @@ class Context:
 
     def score(self, target: str, predicted: np.ndarray, skip: np.ndarray | None = None) -> dict[str, float]:
         """τ, ρ over the cells with a positive measurement (minus ``skip``), and the front share."""
-        from nasearch.front_metrics import rank_agreement
+        from nasearch.metrics.front import rank_agreement
 
         true = self.latency[target]
         keep = np.isfinite(true) & (true > 0)
         if skip is not None and skip.size:
             keep[skip] = False
         agreement = rank_agreement(predicted[keep], true[keep])
-        return {"tau": agreement.kendall_tau, "rho": agreement.spearman_rho,
-                "front": self.predicted_front_share(target, predicted)}  # fmt: skip
+        return {
+            "tau": agreement.kendall_tau,
+            "rho": agreement.spearman_rho,
+            "front": self.predicted_front_share(target, predicted),
+        }
 
 
 def training_devices(ctx: Context, target: str, pool: tuple[str, ...] | None = None) -> list[str]:
@@ -121,9 +162,15 @@ def training_devices(ctx: Context, target: str, pool: tuple[str, ...] | None = N
     return [d for d in (pool or ctx.devices) if die_of(d) != gone and d != target]
 
 
-def estimate(ctx: Context, name: str, options: dict[str, Any], target: str, devices: list[str],
-             shots: dict[int, float] | None = None) -> np.ndarray:  # fmt: skip
-    from nasearch.devices import load_devices
+def estimate(
+    ctx: Context,
+    name: str,
+    options: dict[str, Any],
+    target: str,
+    devices: list[str],
+    shots: dict[int, float] | None = None,
+) -> np.ndarray:
+    from nasearch.data.devices import load_devices
     from nasearch.search_spaces.nasbench201.latency_models import LATENCY_MODELS, build_task
 
     task = build_task(ctx.space, load_devices()[target], devices, shots)
@@ -132,13 +179,15 @@ def estimate(ctx: Context, name: str, options: dict[str, Any], target: str, devi
 
 
 # --- LeDG-Former: one fit per held-out die, predictions for each of its settings ----------------------
-def ledgformer_predictions(ctx: Context, targets: list[str], log: Any = print, fit: bool = True) -> dict[str, np.ndarray]:
+def ledgformer_predictions(
+    ctx: Context, targets: list[str], log: Any = print, fit: bool = True
+) -> dict[str, np.ndarray]:
     """LeDG-Former zero-shot predictions for ``targets``: one model per held-out die (the settings of the
     other dies, ``hardware_aware.DEFAULT_MODEL`` options), cached under ``OUT``; ``fit=False`` returns
     the cached dies only."""
-    from nasearch.devices import load_devices
-    from nasearch.registry import PREDICTORS
-    from nasearch.search_spaces.nasbench201.hardware_aware import DEFAULT_MODEL
+    from nasearch.config.registry import PREDICTORS
+    from nasearch.data.devices import load_devices
+    from nasearch.search_spaces.nasbench201.evaluators import DEFAULT_MODEL
     from nasearch.search_spaces.nasbench201.latency_models import die_of
     from nasearch.search_spaces.nasbench201.space import NasBench201Space
 
@@ -173,17 +222,22 @@ def ledgformer_predictions(ctx: Context, targets: list[str], log: Any = print, f
             every = [graphs_of.to_graph(a) for a in bench.archs]
         table = load_devices()
         preds = {t: np.asarray(model.predict(every, hardware=table[t]), dtype=float) for t in group}
-        log(f"ledgformer: die {die!r} ({len(devices)} training settings): fit {fit_s:.0f} s, "
-            f"all {time.perf_counter() - start:.0f} s for {len(group)} targets", flush=True)  # fmt: skip
+        log(
+            f"ledgformer: die {die!r} ({len(devices)} training settings): fit {fit_s:.0f} s, "
+            f"all {time.perf_counter() - start:.0f} s for {len(group)} targets",
+            flush=True,
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(path, **preds)
         out.update(preds)
     return out
 
 
-def zero_shot(ctx: Context, with_ledgformer: bool, fit: bool = True) -> tuple[list[list[Any]], dict[str, Any]]:
+def zero_shot(
+    ctx: Context, with_ledgformer: bool, fit: bool = True
+) -> tuple[list[list[Any]], dict[str, Any]]:
     """Per target: exact front, ceiling, and each estimator's τ / ρ / predicted-front share."""
-    from nasearch.devices import load_devices
+    from nasearch.data.devices import load_devices
     from nasearch.search_spaces.nasbench201.latency_models import NearestDevice, build_task, die_of
 
     table = load_devices()
@@ -192,22 +246,41 @@ def zero_shot(ctx: Context, with_ledgformer: bool, fit: bool = True) -> tuple[li
     for target in ctx.devices:
         devices = training_devices(ctx, target)
         exact = ctx.exact(target)
-        scores = {name: ctx.score(target, estimate(ctx, name, opts, target, devices)) for name, opts in ZERO_SHOT.items()}
+        scores = {
+            name: ctx.score(target, estimate(ctx, name, opts, target, devices))
+            for name, opts in ZERO_SHOT.items()
+        }
         if target in ledg:
             scores["ledgformer"] = ctx.score(target, ledg[target])
         nearest = NearestDevice().nearest(build_task(ctx.space, table[target], devices))
-        raw[target] = {"scores": scores, "exact": exact, "nearest": nearest, "training": devices, "die": die_of(target)}
+        raw[target] = {
+            "scores": scores,
+            "exact": exact,
+            "nearest": nearest,
+            "training": devices,
+            "die": die_of(target),
+        }
         best_baseline = max(ZERO_SHOT, key=lambda n: scores[n]["tau"])
-        row = [target, table[target].family, die_of(target), len(devices), exact["hv"],
-               exact["ceiling"] / exact["hv"], nearest]  # fmt: skip
+        row = [
+            target,
+            table[target].family,
+            die_of(target),
+            len(devices),
+            exact["hv"],
+            exact["ceiling"] / exact["hv"],
+            nearest,
+        ]
         for name in (*ZERO_SHOT, "ledgformer"):
             s = scores.get(name)
             row.append("—" if s is None else f"{s['tau']:.3f} / {s['rho']:.3f} / {s['front']:.3f}")
         ledg_tau = scores["ledgformer"]["tau"] if "ledgformer" in scores else float("nan")
         row += [best_baseline, "yes" if ledg_tau > scores[best_baseline]["tau"] else "no"]
         rows.append(row)
-        print(f"{target}: " + "; ".join(f"{n} tau {s['tau']:.3f} front {s['front']:.3f}" for n, s in scores.items()),
-              flush=True)  # fmt: skip
+        print(
+            f"{target}: "
+            + "; ".join(f"{n} tau {s['tau']:.3f} front {s['front']:.3f}" for n, s in scores.items()),
+            flush=True,
+        )
     return rows, raw
 
 
@@ -220,8 +293,9 @@ def draw_shots(ctx: Context, target: str, k: int, draw: int) -> dict[int, float]
     return {int(i): float(true[i]) for i in chosen}
 
 
-def few_shot_rho(ctx: Context, targets: tuple[str, ...], k: int, ridge: float, pool: tuple[str, ...] | None,
-                 draws: range) -> dict[str, list[dict[str, float]]]:  # fmt: skip
+def few_shot_rho(
+    ctx: Context, targets: tuple[str, ...], k: int, ridge: float, pool: tuple[str, ...] | None, draws: range
+) -> dict[str, list[dict[str, float]]]:
     out: dict[str, list[dict[str, float]]] = {}
     for target in targets:
         devices = training_devices(ctx, target, pool)
@@ -235,7 +309,7 @@ def few_shot_rho(ctx: Context, targets: tuple[str, ...], k: int, ridge: float, p
 
 def few_shot(ctx: Context) -> dict[str, Any]:
     """Select ``ridge`` on HELP's meta-validation devices (draws 100-109), then score every target."""
-    from nasearch.front_metrics import mean_interval
+    from nasearch.metrics.front import mean_interval
 
     selection = {}
     for ridge in RIDGES:
@@ -249,12 +323,16 @@ def few_shot(ctx: Context) -> dict[str, Any]:
             res = few_shot_rho(ctx, HELP_META_TEST, k, ridge, pool, range(DRAWS))
             per_draw = [float(np.mean([res[t][i]["rho"] for t in HELP_META_TEST])) for i in range(DRAWS)]
             result["meta_test"][f"{split}_{k}"] = {
-                "mean": mean_interval(per_draw), "per_device": {t: mean_interval([s["rho"] for s in res[t]])
-                                                                for t in HELP_META_TEST}}  # fmt: skip
+                "mean": mean_interval(per_draw),
+                "per_device": {t: mean_interval([s["rho"] for s in res[t]]) for t in HELP_META_TEST},
+            }
         res = few_shot_rho(ctx, tuple(ctx.devices), k, ridge, None, range(DRAWS))
-        result["all"][k] = {t: {m: mean_interval([s[m] for s in v]) for m in ("tau", "rho", "front")}
-                            for t, v in res.items()}  # fmt: skip
-        print(f"few-shot k={k}: meta-test mean rho (die) {result['meta_test'][f'die_{k}']['mean']}", flush=True)
+        result["all"][k] = {
+            t: {m: mean_interval([s[m] for s in v]) for m in ("tau", "rho", "front")} for t, v in res.items()
+        }
+        print(
+            f"few-shot k={k}: meta-test mean rho (die) {result['meta_test'][f'die_{k}']['mean']}", flush=True
+        )
     return result
 
 
@@ -262,16 +340,18 @@ def few_shot(ctx: Context) -> dict[str, Any]:
 BUDGETS = (100, 200, 300, 500)
 
 
-def search_order(ctx: Context, search_latency: np.ndarray, optimizer: dict[str, Any], seed: int,
-                 budget: int) -> list[int]:  # fmt: skip
+def search_order(
+    ctx: Context, search_latency: np.ndarray, optimizer: dict[str, Any], seed: int, budget: int
+) -> list[int]:
     """The cells an optimizer evaluates, in order, maximising accuracy and minimising ``search_latency``
     (an ask/tell loop on the table: the runner's loop without its tracking)."""
     from nasearch.api import Result
-    from nasearch.registry import OPTIMIZERS
+    from nasearch.config.registry import OPTIMIZERS
 
     opts = {k: v for k, v in optimizer.items() if k not in ("name", "label")}
-    opt = OPTIMIZERS.create(optimizer["name"], space=ctx.space, objectives=[("acc", True), ("lat", False)],
-                            seed=seed, **opts)  # fmt: skip
+    opt = OPTIMIZERS.create(
+        optimizer["name"], space=ctx.space, objectives=[("acc", True), ("lat", False)], seed=seed, **opts
+    )
     bench = ctx.space.benchmark()
     order: list[int] = []
     while len(order) < budget:
@@ -287,11 +367,16 @@ def search_order(ctx: Context, search_latency: np.ndarray, optimizer: dict[str, 
 NSGA2_OPTIONS = {"name": "optuna", "sampler": "nsga2", "sampler_options": {"population_size": 20}}
 
 
-def search(ctx: Context, seeds: int, default_estimator: str, optimizer: dict[str, Any] | None = None,
-           oracle: bool = True) -> list[list[Any]]:  # fmt: skip
+def search(
+    ctx: Context,
+    seeds: int,
+    default_estimator: str,
+    optimizer: dict[str, Any] | None = None,
+    oracle: bool = True,
+) -> list[list[Any]]:
     """Per GPU target and latency source (measured, the default estimator): an optimizer's (NSGA-II's)
     hypervolume under the measured latency after each budget, as a share of the ceiling."""
-    from nasearch.front_metrics import hypervolume, mean_interval
+    from nasearch.metrics.front import hypervolume, mean_interval
 
     optimizer = optimizer or NSGA2_OPTIONS
     rows = []
@@ -299,8 +384,10 @@ def search(ctx: Context, seeds: int, default_estimator: str, optimizer: dict[str
         exact = ctx.exact(target)
         ref = ctx.reference(target)
         devices = training_devices(ctx, target)
-        sources = {"measured (oracle)": ctx.latency[target],
-                   f"`{default_estimator}` (zero-shot)": estimate(ctx, default_estimator, {}, target, devices)}  # fmt: skip
+        sources = {
+            "measured (oracle)": ctx.latency[target],
+            f"`{default_estimator}` (zero-shot)": estimate(ctx, default_estimator, {}, target, devices),
+        }
         if not oracle:
             sources.pop("measured (oracle)")
         for source, latency in sources.items():
@@ -309,24 +396,41 @@ def search(ctx: Context, seeds: int, default_estimator: str, optimizer: dict[str
                 order = search_order(ctx, latency, optimizer, 1000 + seed, max(BUDGETS))
                 for b in BUDGETS:
                     cells = np.asarray(order[:b], dtype=int)
-                    shares[b].append(hypervolume(ctx.acc[cells], ctx.latency[target][cells], *ref) / exact["ceiling"])
+                    shares[b].append(
+                        hypervolume(ctx.acc[cells], ctx.latency[target][cells], *ref) / exact["ceiling"]
+                    )
             row = [target, source, seeds] + [str(mean_interval(shares[b])) for b in BUDGETS]
             reach = next((b for b in BUDGETS if np.mean(shares[b]) >= 0.9), None)
             row.append(f"{reach}" if reach else f"> {max(BUDGETS)}")
             rows.append(row)
-            print(f"search {target} {source}: " + ", ".join(f"{b}: {np.mean(shares[b]):.3f}" for b in BUDGETS), flush=True)
+            print(
+                f"search {target} {source}: " + ", ".join(f"{b}: {np.mean(shares[b]):.3f}" for b in BUDGETS),
+                flush=True,
+            )
     return rows
 
 
 #: the shipped YAML's surrogate-guided multi-objective optimizer
-PE_PARETO = {"name": "predictor_evolution", "surrogate": {"name": "nnformer", "dim": 16, "layers": 2, "epochs": 30,
-             "batch_size": 32, "lr": 0.001, "threads": 1}, "num_init": 10, "k": 10}  # fmt: skip
+PE_PARETO = {
+    "name": "predictor_evolution",
+    "surrogate": {
+        "name": "nnformer",
+        "dim": 16,
+        "layers": 2,
+        "epochs": 30,
+        "batch_size": 32,
+        "lr": 0.001,
+        "threads": 1,
+    },
+    "num_init": 10,
+    "k": 10,
+}
 
 
 def guided(ctx: Context, seeds: int, default_estimator: str, budget: int = 100) -> list[list[Any]]:
     """The surrogate-guided ``predictor_evolution`` (one NN-Former per objective, Pareto-rank selection)
     on each GPU target, searching the default estimator's latency: share of the ceiling at ``budget``."""
-    from nasearch.front_metrics import hypervolume, mean_interval
+    from nasearch.metrics.front import hypervolume, mean_interval
 
     rows = []
     for target in SEARCH_TARGETS:
@@ -338,8 +442,15 @@ def guided(ctx: Context, seeds: int, default_estimator: str, budget: int = 100) 
             cells = np.asarray(search_order(ctx, latency, PE_PARETO, 1000 + seed, budget), dtype=int)
             seconds.append(time.perf_counter() - start)
             shares.append(hypervolume(ctx.acc[cells], ctx.latency[target][cells], *ref) / exact["ceiling"])
-        rows.append([target, f"`{default_estimator}` (zero-shot)", seeds, str(mean_interval(shares)),
-                     float(np.mean(seconds))])  # fmt: skip
+        rows.append(
+            [
+                target,
+                f"`{default_estimator}` (zero-shot)",
+                seeds,
+                str(mean_interval(shares)),
+                float(np.mean(seconds)),
+            ]
+        )
         print(f"guided {target}: {np.mean(shares):.3f} ({np.mean(seconds):.0f} s a seed)", flush=True)
     return rows
 
@@ -349,30 +460,43 @@ def main(argv: list[str] | None = None) -> None:
     from benchmarks.report import machine_line, markdown_table
     from nasearch.search_spaces.nasbench201.latency_models import DEFAULT_ESTIMATOR
 
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_latency_models", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_latency_models", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--parts", default="zero_shot,few_shot,search,pareto_mutation,guided")
     parser.add_argument("--seeds", type=int, default=5, help="NSGA-II seeds per target and latency source")
-    parser.add_argument("--no-ledgformer", action="store_true", help="leave LeDG-Former out (its fits are the slow part)")
-    parser.add_argument("--cached-ledgformer", action="store_true",
-                        help="score LeDG-Former only on the dies whose fit is cached (no new fit)")
-    parser.add_argument("--allow-dirty", action="store_true", help="measure from uncommitted code (not written)")
+    parser.add_argument(
+        "--no-ledgformer", action="store_true", help="leave LeDG-Former out (its fits are the slow part)"
+    )
+    parser.add_argument(
+        "--cached-ledgformer",
+        action="store_true",
+        help="score LeDG-Former only on the dies whose fit is cached (no new fit)",
+    )
+    parser.add_argument(
+        "--allow-dirty", action="store_true", help="measure from uncommitted code (not written)"
+    )
     args = parser.parse_args(argv)
     commit, dirty = git_state()
     if dirty and not args.allow_dirty:
-        raise SystemExit("bench_latency_models: the tree has uncommitted changes; commit first, so every row "
-                         "records the code that measured it (or --allow-dirty to measure without writing)")  # fmt: skip
+        raise SystemExit(
+            "bench_latency_models: the tree has uncommitted changes; commit first, so every row "
+            "records the code that measured it (or --allow-dirty to measure without writing)"
+        )
     parts = args.parts.split(",")
     ctx = Context()
     OUT.mkdir(parents=True, exist_ok=True)
     stamp = f"{machine_line()} Commit of the measurement: `{commit}`."
 
-    def write_section(name: str, markdown: str) -> None:
+    def write_section(name: str, markdown: list[str]) -> None:
         if dirty:  # --allow-dirty: print, never write a section the tree's commit does not describe
-            print(markdown)
+            print("\n".join(markdown))
             return
         from benchmarks.report import write_section as write
 
-        write(name, markdown)
+        # the README headline reads which estimator the zero-shot rows call the default from here
+        facts = {"default_estimator": DEFAULT_ESTIMATOR} if name.endswith("zero_shot") else None
+        write(name, markdown, data=facts)
 
     if "zero_shot" in parts:
         start = time.perf_counter()
@@ -380,21 +504,27 @@ def main(argv: list[str] | None = None) -> None:
         (OUT / "zero_shot.json").write_text(json.dumps({"commit": commit, "raw": raw}, indent=1, default=str))
         ledg = [t for t in raw if "ledgformer" in raw[t]["scores"]]
         wins = sum(r[-1] == "yes" for r in rows if r[0] in ledg)
+
         def stats(name: str, targets: list[str]) -> list[Any]:
             if not targets:
                 return ["—", "—", "—"]
             scores = [raw[t]["scores"][name] for t in targets]
-            return [float(np.mean([x["tau"] for x in scores])), float(np.mean([x["front"] for x in scores])),
-                    min(float(x["front"]) for x in scores)]  # fmt: skip
+            return [
+                float(np.mean([x["tau"] for x in scores])),
+                float(np.mean([x["front"] for x in scores])),
+                min(float(x["front"]) for x in scores),
+            ]
 
         means = {n: [len(raw), *stats(n, list(raw)), *stats(n, ledg)] for n in ZERO_SHOT}
         if ledg:
             means["ledgformer"] = [len(ledg), *stats("ledgformer", ledg), *stats("ledgformer", ledg)]
         dies_fitted = len({raw[t]["die"] for t in ledg})
         md = [
-            "## Latency models on a die never seen: every HELP target, exact-front shares (`python -m benchmarks.bench_latency_models`)",
+            "## Latency models on a die never seen: every HELP target, exact-front shares (`python -m "
+            "benchmarks.bench_latency_models`)",
             "",
-            stamp + f" `--parts zero_shot`, {(time.perf_counter() - start) / 60:.1f} min (LeDG-Former fits cached "
+            stamp
+            + f" `--parts zero_shot`, {(time.perf_counter() - start) / 60:.1f} min (LeDG-Former fits cached "
             "in `runs/out/bench_latency_models/ledgformer/`, made by this script's code).",
             "",
             "Each of the 27 HELP settings is the target in turn; every setting on its **die** leaves training "
@@ -403,7 +533,7 @@ def main(argv: list[str] | None = None) -> None:
             "median cell's accuracy and measured latency (as a run's). *Exact HV*: the hypervolume of the exact "
             "front of all 15,625 cells under the measured latency; *ceiling*: the most a search that evaluates one "
             "cell per isomorphism class (6,466 classes) can reach, as a share of it (exact branch and bound, "
-            "`nasearch/front_metrics.py`). Each estimator cell: Kendall τ / Spearman ρ of predicted vs measured "
+            "`nasearch/metrics/front.py`). Each estimator cell: Kendall τ / Spearman ρ of predicted vs measured "
             "latency (all cells with a positive measurement) / **budget-free predicted front**: the front of all "
             "cells under accuracy and the *predicted* latency, re-scored with the measured one, as a share of the "
             "exact front's hypervolume. Estimators (`search_spaces/nasbench201/latency_models.py`): `geomean` "
@@ -413,17 +543,39 @@ def main(argv: list[str] | None = None) -> None:
             "100 cells x every training setting, 30 epochs, log target, seed 0: `hardware_aware.DEFAULT_MODEL`; "
             "— where it was not fitted here). *Best baseline*: the model-free estimator with the highest τ.",
             "",
-            markdown_table(["target", "family", "die held out", "training settings", "exact HV", "ceiling ÷ exact",
-                            "nearest device", *ZERO_SHOT, "ledgformer", "best baseline (τ)", "ledgformer τ > it"],
-                           rows),  # fmt: skip
+            markdown_table(
+                [
+                    "target",
+                    "family",
+                    "die held out",
+                    "training settings",
+                    "exact HV",
+                    "ceiling ÷ exact",
+                    "nearest device",
+                    *ZERO_SHOT,
+                    "ledgformer",
+                    "best baseline (τ)",
+                    "ledgformer τ > it",
+                ],
+                rows,
+            ),
             "",
             "Means over the targets each estimator was scored on, and over the targets LeDG-Former was fitted for "
             "(the like-for-like comparison):",
             "",
-            markdown_table(["estimator", "targets", "mean τ", "mean front share", "worst front share",
-                            f"mean τ, {len(ledg)} LeDG targets", "mean front share, LeDG targets",
-                            "worst front share, LeDG targets"],
-                           [[n, *v] for n, v in means.items()]),  # fmt: skip
+            markdown_table(
+                [
+                    "estimator",
+                    "targets",
+                    "mean τ",
+                    "mean front share",
+                    "worst front share",
+                    f"mean τ, {len(ledg)} LeDG targets",
+                    "mean front share, LeDG targets",
+                    "worst front share, LeDG targets",
+                ],
+                [[n, *v] for n, v in means.items()],
+            ),
             "",
             f"LeDG-Former was fitted for {len(ledg)} of the {len(raw)} targets ({dies_fitted} held-out dies, 3–4 min "
             "a fit on the 2 shared cores; the fits were stopped there to keep within the compute budget); on the "
@@ -433,7 +585,7 @@ def main(argv: list[str] | None = None) -> None:
             "the best mean τ and mean front share over all targets); LeDG-Former stays available as "
             "`latency_model: {name: ledgformer}`.",
         ]
-        write_section("latency_models_zero_shot", "\n".join(md))
+        write_section("latency_models_zero_shot", md)
     if "few_shot" in parts:
         start = time.perf_counter()
         res = few_shot(ctx)
@@ -441,15 +593,34 @@ def main(argv: list[str] | None = None) -> None:
         meta_rows = []
         for key, value in res["meta_test"].items():
             split, k = key.split("_")
-            label = "HELP's 9 meta-training settings" if split == "help" else "every other die (26 - die settings)"
-            meta_rows.append([k, label, *(str(value["per_device"][t]) for t in HELP_META_TEST), str(value["mean"]),
-                              "yes" if value["mean"].mean >= 0.95 else "no"])  # fmt: skip
+            label = (
+                "HELP's 9 meta-training settings"
+                if split == "help"
+                else "every other die (26 - die settings)"
+            )
+            meta_rows.append(
+                [
+                    k,
+                    label,
+                    *(str(value["per_device"][t]) for t in HELP_META_TEST),
+                    str(value["mean"]),
+                    "yes" if value["mean"].mean >= 0.95 else "no",
+                ]
+            )
         all_rows = []
         for target in ctx.devices:
-            all_rows.append([target, *(f"{res['all'][k][target]['rho'].mean:.3f} / {res['all'][k][target]['front'].mean:.3f}"
-                                       for k in SHOTS)])  # fmt: skip
+            all_rows.append(
+                [
+                    target,
+                    *(
+                        f"{res['all'][k][target]['rho'].mean:.3f} / {res['all'][k][target]['front'].mean:.3f}"
+                        for k in SHOTS
+                    ),
+                ]
+            )
         md = [
-            "## Few-shot latency: k measured cells of the target (`python -m benchmarks.bench_latency_models --parts few_shot`)",
+            "## Few-shot latency: k measured cells of the target (`python -m benchmarks.bench_latency_models "
+            "--parts few_shot`)",
             "",
             stamp + f" {(time.perf_counter() - start) / 60:.1f} min.",
             "",
@@ -462,19 +633,22 @@ def main(argv: list[str] | None = None) -> None:
             "",
             "**Mean Spearman ρ over HELP's six meta-test devices**",
             "",
-            markdown_table(["k", "training settings", *HELP_META_TEST, "mean [95 % CI]", "≥ 0.95"], meta_rows),
+            markdown_table(
+                ["k", "training settings", *HELP_META_TEST, "mean [95 % CI]", "≥ 0.95"], meta_rows
+            ),
             "",
             "Every HELP target, training on every other die (selection devices included, marked by the text above): "
             "mean ρ / mean budget-free predicted-front share over the draws:",
             "",
             markdown_table(["target", *(f"k = {k}: ρ / front share" for k in SHOTS)], all_rows),
         ]
-        write_section("latency_models_few_shot", "\n".join(md))
+        write_section("latency_models_few_shot", md)
     if "search" in parts:
         start = time.perf_counter()
         rows = search(ctx, args.seeds, DEFAULT_ESTIMATOR)
         md = [
-            "## Hardware-aware search against the exact front (`python -m benchmarks.bench_latency_models --parts search`)",
+            "## Hardware-aware search against the exact front (`python -m benchmarks.bench_latency_models "
+            "--parts search`)",
             "",
             stamp + f" `--seeds {args.seeds}`, {(time.perf_counter() - start) / 60:.1f} min.",
             "",
@@ -484,15 +658,24 @@ def main(argv: list[str] | None = None) -> None:
             "budget, under the **measured** latency, as a share of the one-per-class ceiling (the exact front's "
             "share of it is in the zero-shot table), mean [bootstrap 95 % CI over seeds].",
             "",
-            markdown_table(["target", "latency searched", "seeds", *(f"{b} queries" for b in BUDGETS),
-                            "budget reaching 90 %"], rows),  # fmt: skip
+            markdown_table(
+                [
+                    "target",
+                    "latency searched",
+                    "seeds",
+                    *(f"{b} queries" for b in BUDGETS),
+                    "budget reaching 90 %",
+                ],
+                rows,
+            ),
         ]
-        write_section("latency_models_search", "\n".join(md))
+        write_section("latency_models_search", md)
     if "pareto_mutation" in parts:
         start = time.perf_counter()
         rows = search(ctx, args.seeds, DEFAULT_ESTIMATOR, {"name": "pareto_mutation"}, oracle=False)
         md = [
-            "## Pareto mutation (GSEMO) against the exact front (`python -m benchmarks.bench_latency_models --parts pareto_mutation`)",
+            "## Pareto mutation (GSEMO) against the exact front (`python -m benchmarks.bench_latency_models "
+            "--parts pareto_mutation`)",
             "",
             stamp + f" `--seeds {args.seeds}`, {(time.perf_counter() - start) / 60:.1f} min.",
             "",
@@ -502,17 +685,27 @@ def main(argv: list[str] | None = None) -> None:
             "the hypervolume under the **measured** latency as a share of the one-per-class ceiling, mean "
             "[bootstrap 95 % CI over seeds]. NSGA-II's rows on the same latency are in `latency_models_search`.",
             "",
-            markdown_table(["target", "latency searched", "seeds", *(f"{b} queries" for b in BUDGETS),
-                            "budget reaching 90 %"], rows),  # fmt: skip
+            markdown_table(
+                [
+                    "target",
+                    "latency searched",
+                    "seeds",
+                    *(f"{b} queries" for b in BUDGETS),
+                    "budget reaching 90 %",
+                ],
+                rows,
+            ),
         ]
-        write_section("latency_models_search_pareto_mutation", "\n".join(md))
+        write_section("latency_models_search_pareto_mutation", md)
     if "guided" in parts:
         start = time.perf_counter()
         rows = guided(ctx, args.seeds, DEFAULT_ESTIMATOR)
         md = [
-            "## Surrogate-guided hardware-aware search against the exact front (`python -m benchmarks.bench_latency_models --parts guided`)",
+            "## Surrogate-guided hardware-aware search against the exact front (`python -m "
+            "benchmarks.bench_latency_models --parts guided`)",
             "",
-            stamp + f" `--seeds {args.seeds}`, {(time.perf_counter() - start) / 60:.1f} min; the 2 CPU cores were "
+            stamp
+            + f" `--seeds {args.seeds}`, {(time.perf_counter() - start) / 60:.1f} min; the 2 CPU cores were "
             "shared with other jobs, so seconds are noisy.",
             "",
             f"`predictor_evolution` with the shipped YAML's settings (`{PE_PARETO}`), searching accuracy and the "
@@ -522,7 +715,7 @@ def main(argv: list[str] | None = None) -> None:
             "",
             markdown_table(["target", "latency searched", "seeds", "100 queries", "s / seed"], rows),
         ]
-        write_section("latency_models_search_guided", "\n".join(md))
+        write_section("latency_models_search_guided", md)
 
 
 if __name__ == "__main__":

@@ -52,18 +52,32 @@ def _all_help_settings() -> list[str]:
 def _settings(quick: bool) -> dict[str, Any]:
     if quick:
         return {
-            "sizes": [469], "acc_epochs": {469: 40}, "abl_epochs": 40, "nnformer": {"epochs": 60},
-            "zs_cells": 50, "zs_epochs": 15, "holdouts": ["titan_rtx_32", "pixel3", "fpga"],
-            "shots": 20, "shot_holdouts": ["pixel3"], "test_subsample": 1500,
+            "sizes": [469],
+            "acc_epochs": {469: 40},
+            "abl_epochs": 40,
+            "nnformer": {"epochs": 60},
+            "zs_cells": 50,
+            "zs_epochs": 15,
+            "holdouts": ["titan_rtx_32", "pixel3", "fpga"],
+            "shots": 20,
+            "shot_holdouts": ["pixel3"],
+            "test_subsample": 1500,
             "abl_holdouts": ["titan_rtx_32"],
-        }  # fmt: skip
+        }
     return {
-        "sizes": [469, 781, 1563], "acc_epochs": {469: 1000, 781: 1000, 1563: 1000}, "acc_max_steps": 8000,
+        "sizes": [469, 781, 1563],
+        "acc_epochs": {469: 1000, 781: 1000, 1563: 1000},
+        "acc_max_steps": 8000,
         "abl_epochs": 100,
-        "nnformer": {"max_steps": 8000}, "zs_cells": 100, "zs_epochs": 30, "holdouts": _all_help_settings(),
-        "shots": 20, "shot_holdouts": ["pixel3", "fpga"], "test_subsample": 3000,
+        "nnformer": {"max_steps": 8000},
+        "zs_cells": 100,
+        "zs_epochs": 30,
+        "holdouts": _all_help_settings(),
+        "shots": 20,
+        "shot_holdouts": ["pixel3", "fpga"],
+        "test_subsample": 3000,
         "abl_holdouts": ["titan_rtx_32"],
-    }  # fmt: skip
+    }
 
 
 def _task() -> Any:
@@ -113,8 +127,12 @@ def _run(name: str, task: Any, specs: Specs, **config: Any) -> Rows:
     return run_compare(cfg, specs, OUT / name, task=task, log=lambda line: print("  " + line, flush=True))
 
 
-ACCURACY = {"protocol": "paper", "train_metric": "cifar10-valid/valid_accuracy",
-            "test_metric": "cifar10/test_accuracy", "threads": 1}  # fmt: skip
+ACCURACY = {
+    "protocol": "paper",
+    "train_metric": "cifar10-valid/valid_accuracy",
+    "test_metric": "cifar10/test_accuracy",
+    "threads": 1,
+}
 
 
 def _triple(row: dict[str, Any]) -> str:
@@ -131,7 +149,7 @@ def _mean(rows: Rows, key: str) -> float:
 
 def part_encoder(quick: bool) -> str:
     """Cold load + embedding of every unique string, then the cached cost of templating all cells."""
-    from nasearch.devices import device_names
+    from nasearch.data.devices import device_names
     from nasearch.predictors.text import TextEncoder, hardware_template, node_template
     from nasearch.search_spaces.examples.chain import ChainSpace
     from nasearch.search_spaces.nasbench101.spec import OPS as NB101_OPS
@@ -140,8 +158,12 @@ def part_encoder(quick: bool) -> str:
 
     chain = ChainSpace()
     nodes = {node_template(op) for op in ("input", "output", *NB201_OPS, *NB101_OPS)}
-    nodes |= {node_template(op, {"kernel": k, "width": w})
-              for op in chain.ops for k in chain.kernels for w in chain.widths}  # fmt: skip
+    nodes |= {
+        node_template(op, {"kernel": k, "width": w})
+        for op in chain.ops
+        for k in chain.kernels
+        for w in chain.widths
+    }
     devices = {hardware_template(d) for d in device_names()}
     enc = TextEncoder()
     start = time.perf_counter()
@@ -158,17 +180,25 @@ def part_encoder(quick: bool) -> str:
     cached = time.perf_counter() - start
     rows = [
         ["model load (from the installed wheel, hub disabled)", f"{enc.load_seconds:.2f} s"],
-        [f"embed {len(nodes)} unique node strings (NB201 + NB101 + chain)",
-         f"{first - enc.load_seconds:.3f} s"],
+        [
+            f"embed {len(nodes)} unique node strings (NB201 + NB101 + chain)",
+            f"{first - enc.load_seconds:.3f} s",
+        ],
         [f"embed {len(devices)} unique device strings", f"{dev_s:.3f} s"],
-        [f"all {len(graphs):,} NB201 cells ({vecs.shape[0]:,} nodes): templates + cached lookups",
-         f"{cached:.2f} s"],
+        [
+            f"all {len(graphs):,} NB201 cells ({vecs.shape[0]:,} nodes): templates + cached lookups",
+            f"{cached:.2f} s",
+        ],
     ]
     print("\n".join(f"  {a}: {b}" for a, b in rows))
-    return "### Text encoder cost\n\n" + markdown_table(["step", "time"], rows) + (
-        "\n\nall-MiniLM-L6-v2 (6-layer BERT, 384-d, mean-pooled), CPU, 1 thread. Each unique string is "
-        "embedded once per process and cached; a fitted predictor also keeps its strings' vectors, "
-        "so predicting needs no encoder for strings it has seen."
+    return (
+        "### Text encoder cost\n\n"
+        + markdown_table(["step", "time"], rows)
+        + (
+            "\n\nall-MiniLM-L6-v2 (6-layer BERT, 384-d, mean-pooled), CPU, 1 thread. Each unique string is "
+            "embedded once per process and cached; a fitted predictor also keeps its strings' vectors, "
+            "so predicting needs no encoder for strings it has seen."
+        )
     )
 
 
@@ -198,13 +228,24 @@ def part_accuracy(quick: bool) -> str:
         epochs += f" epochs capped at {s['acc_max_steps']} steps"
     else:
         epochs += " epochs"
-    nn_opts = (f"{s['nnformer']}, {epochs}" if quick else
-               "its defaults (dim 64, 4 layers, batch 32, lr 1e-3, rank_weight 1.0) at LeDG-Former's budget of "
-               "1000 epochs capped at 8000 steps")
+    nn_opts = (
+        f"{s['nnformer']}, {epochs}"
+        if quick
+        else "its defaults (dim 64, 4 layers, batch 32, lr 1e-3, rank_weight 1.0) at LeDG-Former's budget of "
+        "1000 epochs capped at 8000 steps"
+    )
     return (
         "### NB201 accuracy ranking (paper protocol)\n\n"
-        + markdown_table(["train cells", "LeDG-Former paper τ", "LeDG-Former τ (ours)", "NN-Former τ (ours)",
-                          "fit s (LeDG / NN)"], table)  # fmt: skip
+        + markdown_table(
+            [
+                "train cells",
+                "LeDG-Former paper τ",
+                "LeDG-Former τ (ours)",
+                "NN-Former τ (ours)",
+                "fit s (LeDG / NN)",
+            ],
+            table,
+        )
         + f"\n\nTrain on the first N cells in official index order (CIFAR-10-valid validation accuracy), "
         f"Kendall τ-b on the CIFAR-10 test accuracy of all 15,625 cells, seed 0, one run. "
         f"LeDG-Former: dim 64, "
@@ -228,18 +269,33 @@ def part_zero_shot(quick: bool) -> str:
     """Leave-one-device-out on the 27 HELP settings, plus few-shot for the hard hold-outs."""
     s = _settings(quick)
     task = _task()
-    base = dict(sizes=[s["zs_cells"]], protocol="leave_one_device_out", train_metric="latency/*",
-                relative_metrics=True, test_subsample=s["test_subsample"], threads=1)  # fmt: skip
+    base = dict(
+        sizes=[s["zs_cells"]],
+        protocol="leave_one_device_out",
+        train_metric="latency/*",
+        relative_metrics=True,
+        test_subsample=s["test_subsample"],
+        threads=1,
+    )
     if ONLY_HOLDOUTS:
         unknown = [d for d in ONLY_HOLDOUTS if d not in s["holdouts"]]
         if unknown:
-            raise SystemExit(f"--holdouts: {unknown[0]!r} is not a hold-out of these settings ({', '.join(s['holdouts'])})")
+            raise SystemExit(
+                f"--holdouts: {unknown[0]!r} is not a hold-out of these settings ({', '.join(s['holdouts'])})"
+            )
         s["holdouts"] = [d for d in s["holdouts"] if d in ONLY_HOLDOUTS]
     rows: Rows = []
     for device in s["holdouts"]:  # one sub-run per hold-out, so --resume keeps the finished ones
-        rows += _run(f"zero_shot/{device}", task, _zs_specs(s), protocol_options={"holdout": [device]}, **base)
-    few = _run("few_shot", task, {"LeDG-Former": _zs_specs(s)["LeDG-Former"]},
-               protocol_options={"holdout": s["shot_holdouts"], "shots": s["shots"]}, **base)  # fmt: skip
+        rows += _run(
+            f"zero_shot/{device}", task, _zs_specs(s), protocol_options={"holdout": [device]}, **base
+        )
+    few = _run(
+        "few_shot",
+        task,
+        {"LeDG-Former": _zs_specs(s)["LeDG-Former"]},
+        protocol_options={"holdout": s["shot_holdouts"], "shots": s["shots"]},
+        **base,
+    )
     few_by = {r["device"]: r for r in few}
     table = []
     for device in s["holdouts"]:
@@ -261,14 +317,23 @@ def part_zero_shot(quick: bool) -> str:
     return (
         "### Zero-shot latency on held-out HELP devices (leave-one-device-out)\n\n"
         "Cells: MAPE % / Acc(10%) % / Kendall τ.\n\n"
-        + markdown_table(["held-out device", "family", "LeDG-Former (zero-shot)", "NN-Former without hardware",
-                          "FLOPs/params linear", f"LeDG-Former {s['shots']}-shot"], table)  # fmt: skip
+        + markdown_table(
+            [
+                "held-out device",
+                "family",
+                "LeDG-Former (zero-shot)",
+                "NN-Former without hardware",
+                "FLOPs/params linear",
+                f"LeDG-Former {s['shots']}-shot",
+            ],
+            table,
+        )
         + summary
         + f"\n\nTraining: the same {s['zs_cells']} random cells measured on each of the 26 other HELP "
         f"settings ({s['zs_cells'] * 26:,} rows, log-latency targets); test: {s['test_subsample']:,} random "
         f"cells never used in "
         f"training, on the held-out device, seed 0. LeDG-Former sees each row's device description "
-        f"(nasearch/devices.csv); NN-Former (same epochs and lr) and the linear model (ridge on op counts, "
+        f"(nasearch/data/devices.csv); NN-Former (same epochs and lr) and the linear model (ridge on op counts, "
         f"log target) see none, so they predict a cross-device average. Few-shot adds {s['shots']} cells "
         f"of the held-out device to training. MAPE on pixel3 / raspi4 is dominated by the 341 cells whose "
         f"output is cut off from the input (all paths through `none`): they measure ~0.003–0.14 ms there, so "
@@ -284,14 +349,19 @@ def _hashes(rows: Rows, label: str) -> str:
 def part_unseen_chip(quick: bool) -> str:
     """Every HELP setting held out two ways: its setting only ("unseen setting": the chip's other
     batch sizes stay in training) and its whole chip ("device never seen")."""
-    from nasearch.devices import load_devices
-    from nasearch.search_spaces.nasbench201.latency_protocols import chip_groups
+    from nasearch.data.devices import load_devices
+    from nasearch.search_spaces.nasbench201.protocols import chip_groups
 
     s = _settings(quick)
     task = _task()
     table_devices = load_devices()
-    base = dict(sizes=[s["zs_cells"]], train_metric="latency/*", relative_metrics=True,
-                test_subsample=s["test_subsample"], threads=1)  # fmt: skip
+    base = dict(
+        sizes=[s["zs_cells"]],
+        train_metric="latency/*",
+        relative_metrics=True,
+        test_subsample=s["test_subsample"],
+        threads=1,
+    )
     holdouts = [d for d in s["holdouts"] if not ONLY_HOLDOUTS or d in ONLY_HOLDOUTS]
     specs = {k: v for k, v in _zs_specs(s).items() if k != "NN-Former (no hw)"}
     chip_rows: Rows = []
@@ -301,53 +371,92 @@ def part_unseen_chip(quick: bool) -> str:
     pool_chips = chip_groups(list(HELP_DEVICES))
     shared: list[str] = []
     for chip, devices in chip_groups(holdouts).items():  # one sub-run per chip: one fit serves its settings
-        setting = _run(f"unseen_setting/{devices[0]}", task, specs, protocol="leave_one_setting_out",
-                       protocol_options={"holdout": devices}, **base)
+        setting = _run(
+            f"unseen_setting/{devices[0]}",
+            task,
+            specs,
+            protocol="leave_one_setting_out",
+            protocol_options={"holdout": devices},
+            **base,
+        )
         setting_rows += setting
         if len(pool_chips[chip]) == 1:  # the only setting of its chip: both protocols train on the same rows
             chip_rows += [{**r, "held_out_settings": 1} for r in setting]
             shared += devices
             continue
-        chip_rows += _run(f"unseen_chip/{devices[0]}", task, specs, protocol="leave_one_chip_out",
-                          protocol_options={"holdout": devices}, **base)
+        chip_rows += _run(
+            f"unseen_chip/{devices[0]}",
+            task,
+            specs,
+            protocol="leave_one_chip_out",
+            protocol_options={"holdout": devices},
+            **base,
+        )
     table = []
     for device in holdouts:
         chip = {r["predictor"]: r for r in chip_rows if r["device"] == device}
         setting = {r["predictor"]: r for r in setting_rows if r["device"] == device}
         spec = table_devices[device]
-        table.append([device, spec.chip, spec.family, int(chip["LeDG-Former"]["held_out_settings"]),
-                      _triple(setting["LeDG-Former"]), _triple(chip["LeDG-Former"]),
-                      _triple(setting["FLOPs/params linear"]), _triple(chip["FLOPs/params linear"]),
-                      f"{setting['LeDG-Former'].get('options_hash', '-')} / {chip['LeDG-Former'].get('options_hash', '-')}"])
+        table.append(
+            [
+                device,
+                spec.chip,
+                spec.family,
+                int(chip["LeDG-Former"]["held_out_settings"]),
+                _triple(setting["LeDG-Former"]),
+                _triple(chip["LeDG-Former"]),
+                _triple(setting["FLOPs/params linear"]),
+                _triple(chip["FLOPs/params linear"]),
+                f"{setting['LeDG-Former'].get('options_hash', '-')} / {chip['LeDG-Former'].get('options_hash', '-')}",
+            ]
+        )
     gpu = [d for d in holdouts if table_devices[d].family == "GPU"]
     summary = ""
     if gpu:
+
         def mean(rows: Rows, key: str) -> float:
             return _mean([r for r in rows if r["predictor"] == "LeDG-Former" and r["device"] in gpu], key)
 
-        summary = (f"\n\nLeDG-Former over the {len(gpu)} GPU settings: unseen setting MAPE {mean(setting_rows, 'mape'):.1f} %, "
-                   f"Acc(10%) {mean(setting_rows, 'acc10'):.1f} %, τ {mean(setting_rows, 'kendall_tau'):.3f}; unseen chip "
-                   f"MAPE {mean(chip_rows, 'mape'):.1f} %, Acc(10%) {mean(chip_rows, 'acc10'):.1f} %, "
-                   f"τ {mean(chip_rows, 'kendall_tau'):.3f}.")
+        summary = (
+            f"\n\nLeDG-Former over the {len(gpu)} GPU settings: unseen setting MAPE "
+            f"{mean(setting_rows, 'mape'):.1f} %, "
+            f"Acc(10%) {mean(setting_rows, 'acc10'):.1f} %, τ {mean(setting_rows, 'kendall_tau'):.3f}; unseen chip "
+            f"MAPE {mean(chip_rows, 'mape'):.1f} %, Acc(10%) {mean(chip_rows, 'acc10'):.1f} %, "
+            f"τ {mean(chip_rows, 'kendall_tau'):.3f}."
+        )
     commits = sorted({str(r.get("commit", "")) for r in chip_rows + setting_rows})
     return (
         "### Unseen chip against unseen setting (zero-shot latency, every HELP setting)\n\n"
         "Cells: MAPE % / Acc(10%) % / Kendall τ. *Unseen setting* (`leave_one_setting_out`, formerly "
         "`leave_one_device_out`) holds out one HELP setting; the same chip at its other batch sizes stays in "
         "training. *Unseen chip* (`leave_one_chip_out`) holds out every setting on the chip (the `chip` column "
-        "of nasearch/devices.csv; pixel2 and essential_ph_1 share a Snapdragon 835): the headline "
-        "\"device never seen\". Note that 2080ti/titan_rtx (TU102) and 1080ti/titanx/titanxp (GP102) are "
+        "of nasearch/data/devices.csv; pixel2 and essential_ph_1 share a Snapdragon 835): the headline "
+        '"device never seen". Note that 2080ti/titan_rtx (TU102) and 1080ti/titanx/titanxp (GP102) are '
         "different chips in the table but the same die.\n\n"
-        + markdown_table(["held-out setting", "chip", "family", "settings left out (chip)",
-                          "LeDG-Former, unseen setting", "LeDG-Former, unseen chip",
-                          "FLOPs/params linear, unseen setting", "FLOPs/params linear, unseen chip",
-                          "options hash LeDG (setting / chip)"], table)  # fmt: skip
+        + markdown_table(
+            [
+                "held-out setting",
+                "chip",
+                "family",
+                "settings left out (chip)",
+                "LeDG-Former, unseen setting",
+                "LeDG-Former, unseen chip",
+                "FLOPs/params linear, unseen setting",
+                "FLOPs/params linear, unseen chip",
+                "options hash LeDG (setting / chip)",
+            ],
+            table,
+        )
         + summary
         + f"\n\nTraining: the same {s['zs_cells']} random cells measured on each training setting "
         f"(log-latency targets; LeDG-Former {s['zs_epochs']} epochs, batch 128, lr 1e-3); test: "
         f"{s['test_subsample']:,} random cells never used in training, on the held-out setting, seed 0. "
-        + (f"Settings alone on their chip ({', '.join(shared)}) train on the same rows under both protocols; "
-           "they were fitted once (the unseen-setting run, whose hash both columns show). " if shared else "")
+        + (
+            f"Settings alone on their chip ({', '.join(shared)}) train on the same rows under both protocols; "
+            "they were fitted once (the unseen-setting run, whose hash both columns show). "
+            if shared
+            else ""
+        )
         + f"Linear model options hashes: {_hashes(setting_rows, 'FLOPs/params linear')} (setting) / "
         f"{_hashes(chip_rows, 'FLOPs/params linear')} (chip). Commit(s) of the rows: {', '.join(commits) or '-'}."
     )
@@ -368,18 +477,37 @@ def part_ablation(quick: bool) -> str:
     acc = _run("ablation_accuracy", task, acc_specs, sizes=[469], **ACCURACY)
     zs_base = _zs_specs(s)["LeDG-Former"][1]
     zs_specs = {k: ("ledgformer", {**zs_base, **v}) for k, v in variants.items()}
-    zs = _run("ablation_zero_shot", task, zs_specs, sizes=[s["zs_cells"]], protocol="leave_one_device_out",
-              train_metric="latency/*", relative_metrics=True, test_subsample=s["test_subsample"], threads=1,
-              protocol_options={"holdout": s["abl_holdouts"]})  # fmt: skip
+    zs = _run(
+        "ablation_zero_shot",
+        task,
+        zs_specs,
+        sizes=[s["zs_cells"]],
+        protocol="leave_one_device_out",
+        train_metric="latency/*",
+        relative_metrics=True,
+        test_subsample=s["test_subsample"],
+        threads=1,
+        protocol_options={"holdout": s["abl_holdouts"]},
+    )
     table = []
     for label in variants:
         a = next(r for r in acc if r["predictor"] == label)
         z = [r for r in zs if r["predictor"] == label]
-        table.append([label, float(a["kendall_tau"]), *(_mean(z, k) for k in ("mape", "acc10", "kendall_tau"))])
+        table.append(
+            [label, float(a["kendall_tau"]), *(_mean(z, k) for k in ("mape", "acc10", "kendall_tau"))]
+        )
     return (
         "### Ablations\n\n"
-        + markdown_table(["variant", "NB201 τ @469 (paper protocol)", "zero-shot GPU MAPE %",
-                          "zero-shot GPU Acc(10%) %", "zero-shot GPU τ"], table)  # fmt: skip
+        + markdown_table(
+            [
+                "variant",
+                "NB201 τ @469 (paper protocol)",
+                "zero-shot GPU MAPE %",
+                "zero-shot GPU Acc(10%) %",
+                "zero-shot GPU τ",
+            ],
+            table,
+        )
         + f"\n\nAccuracy: {s['abl_epochs']} epochs, batch 32. One seed each; zero-shot columns average the "
         f"held-out settings {', '.join(s['abl_holdouts'])} (same protocol as above). Differences of a few "
         f"hundredths in τ are within seed noise at this budget."
@@ -397,18 +525,26 @@ PARTS: dict[str, Callable[[bool], str]] = {
 
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen parts and write each one's section of BENCHMARKS.md."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_ledgformer",
-                                     description=__doc__.splitlines()[0])  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_ledgformer", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--quick", action="store_true", help="small settings (minutes on 2 cores)")
-    parser.add_argument("--parts", default=",".join(PARTS),
-                        help=f"comma-separated subset of {', '.join(PARTS)}")  # fmt: skip
-    parser.add_argument("--resume", action="store_true",
-                        help="reuse sub-runs whose results.csv under runs/out/bench_ledgformer is complete")  # fmt: skip
-    parser.add_argument("--holdouts", default="",
-                        help="zero_shot: only these held-out settings (comma-separated), e.g. to split the "
-                             "27 across processes; a final --resume run renders the whole table")  # fmt: skip
+    parser.add_argument(
+        "--parts", default=",".join(PARTS), help=f"comma-separated subset of {', '.join(PARTS)}"
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse sub-runs whose results.csv under runs/out/bench_ledgformer is complete",
+    )
+    parser.add_argument(
+        "--holdouts",
+        default="",
+        help="zero_shot: only these held-out settings (comma-separated), e.g. to split the "
+        "27 across processes; a final --resume run renders the whole table",
+    )
     args = parser.parse_args(argv)
-    from nasearch.provenance import git_commit
+    from nasearch.data.provenance import git_commit
 
     git_commit()  # read now: rows name the commit the run started from, whatever is edited meanwhile
     global RESUME, OUT, ONLY_HOLDOUTS

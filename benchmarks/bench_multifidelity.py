@@ -30,11 +30,11 @@ import numpy as np
 
 from benchmarks.report import machine_line, markdown_table, write_section
 from benchmarks.stats import bootstrap_ratio
-from nasearch.config import Source
-from nasearch.provenance import git_commit, options_hash
-from nasearch.runconfig import parse_run_config
-from nasearch.runner import run
+from nasearch.config.loader import Source
+from nasearch.config.run_schema import parse_run_config
+from nasearch.data.provenance import git_commit, options_hash
 from nasearch.schedulers.store import SUMMARY_ATTR
+from nasearch.search.loop import run
 
 METRIC = "cifar10-valid/valid_accuracy"
 TEST = "cifar10/test_accuracy"
@@ -45,7 +45,15 @@ CAP_W4 = 40_000.0
 #: regret is reported at these fractions of the cap
 FRACTIONS = (0.125, 0.25, 0.5, 1.0)
 
-NNFORMER = {"name": "nnformer", "dim": 16, "layers": 2, "epochs": 30, "batch_size": 32, "lr": 0.001, "threads": 1}
+NNFORMER = {
+    "name": "nnformer",
+    "dim": 16,
+    "layers": 2,
+    "epochs": 30,
+    "batch_size": 32,
+    "lr": 0.001,
+    "threads": 1,
+}
 PLS = {"name": "predictor_local_search", "surrogate": NNFORMER, "k": 3}
 #: our method's searcher: the same predictor_local_search, asked for 9 cells per surrogate round (12-epoch
 #: results are cheap and many, so refitting after every 3 would spend the loop on fits)
@@ -77,11 +85,14 @@ def config(methods: list[str], seeds: list[int], workers: int, cap: float) -> An
         opt, sched = METHODS[label]
         blocks.append({**opt, "label": label, "scheduler": {**sched, "stop_at_optimum": True}})
     data = {
-        "name": f"bench_multifidelity_w{workers}", "seeds": seeds,
+        "name": f"bench_multifidelity_w{workers}",
+        "seeds": seeds,
         "search_space": {"name": "nasbench201"},
         "evaluator": {"name": "benchmark", "metric": METRIC, "test_metric": TEST},
-        "optimizer": blocks, "budget": {"simulated_seconds": cap},
-        "parallel": {"backend": "serial", "workers": workers}, "storage": "memory",
+        "optimizer": blocks,
+        "budget": {"simulated_seconds": cap},
+        "parallel": {"backend": "serial", "workers": workers},
+        "storage": "memory",
     }
     return parse_run_config(data, Source("<bench_multifidelity>"))
 
@@ -89,11 +100,25 @@ def config(methods: list[str], seeds: list[int], workers: int, cap: float) -> An
 def method_options(label: str, workers: int, cap: float) -> dict[str, Any]:
     """What a row ran with (hashed into its options hash)."""
     if label == PEER:
-        return {"peer": "dehb", "version": _dehb_version(), "eta": 16, "min_fidelity": 12.5, "max_fidelity": 200,
-                "workers": workers, "cap": cap, "metric": METRIC}
+        return {
+            "peer": "dehb",
+            "version": _dehb_version(),
+            "eta": 16,
+            "min_fidelity": 12.5,
+            "max_fidelity": 200,
+            "workers": workers,
+            "cap": cap,
+            "metric": METRIC,
+        }
     opt, sched = METHODS[label]
-    return {"optimizer": opt, "scheduler": {**sched, "fidelities": [12, 200]}, "workers": workers, "cap": cap,
-            "metric": METRIC, "test_metric": TEST}
+    return {
+        "optimizer": opt,
+        "scheduler": {**sched, "fidelities": [12, 200]},
+        "workers": workers,
+        "cap": cap,
+        "metric": METRIC,
+        "test_metric": TEST,
+    }
 
 
 def _dehb_version() -> str:
@@ -105,9 +130,11 @@ def _dehb_version() -> str:
         return "not installed"
 
 
-def nasearch_runs(methods: list[str], seeds: list[int], workers: int, cap: float, log: Any) -> dict[str, dict[int, Any]]:
+def nasearch_runs(
+    methods: list[str], seeds: list[int], workers: int, cap: float, log: Any
+) -> dict[str, dict[int, Any]]:
     """``{label: {seed: summary}}`` from one ``run`` of every method (in-memory tracking)."""
-    from nasearch.tracking import load_study
+    from nasearch.search.tracking import load_study
 
     cfg = config(methods, seeds, workers, cap)
     out: dict[str, dict[int, Any]] = {}
@@ -136,8 +163,17 @@ def dehb_run(space: Any, evaluator: Any, seed: int, workers: int, cap: float, ta
         cs.add(CS.Categorical(name, list(choices)))
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        opt = DEHB(cs=cs, dimensions=len(cs), min_fidelity=12.5, max_fidelity=200, eta=16, n_workers=1,
-                   seed=seed, output_path=tmp, save_freq="end")
+        opt = DEHB(
+            cs=cs,
+            dimensions=len(cs),
+            min_fidelity=12.5,
+            max_fidelity=200,
+            eta=16,
+            n_workers=1,
+            seed=seed,
+            output_path=tmp,
+            save_freq="end",
+        )
         clock: SimulatedClock[Any] = SimulatedClock(workers)
         best = -math.inf
         best_test = None
@@ -164,8 +200,14 @@ def dehb_run(space: Any, evaluator: Any, seed: int, workers: int, cap: float, ta
                 if space.key(arch) == target:
                     found = end
                     break
-    return {"time_to_optimum": found, "incumbent_curve": curve, "test": best_test, "epochs_trained": epochs,
-            "wall_seconds": time.perf_counter() - start, "workers": workers}
+    return {
+        "time_to_optimum": found,
+        "incumbent_curve": curve,
+        "test": best_test,
+        "epochs_trained": epochs,
+        "wall_seconds": time.perf_counter() - start,
+        "workers": workers,
+    }
 
 
 def regret_at(curve: list[list[float]], t: float, optimum: float) -> float:
@@ -179,8 +221,14 @@ def _fmt_regret(values: list[float]) -> str:
     return "∞" if math.isinf(med) else f"{med:.2f}"
 
 
-def table(results: dict[str, dict[int, Any]], workers: int, cap: float, optimum: float, commit: str,
-          baseline: str = "pls_full") -> tuple[str, dict[str, Any]]:
+def table(
+    results: dict[str, dict[int, Any]],
+    workers: int,
+    cap: float,
+    optimum: float,
+    commit: str,
+    baseline: str = "pls_full",
+) -> tuple[str, dict[str, Any]]:
     """The markdown table of one W, and the figures the verdict needs."""
     seeds = sorted(results[baseline])
     ref = np.array([results[baseline][s]["time_to_optimum"] or cap for s in seeds]) / 3600
@@ -191,24 +239,45 @@ def table(results: dict[str, dict[int, Any]], workers: int, cap: float, optimum:
         hours = np.array([h if h is not None else cap for h in hits]) / 3600
         cut = any(h is None for h in hits)
         sign = "≥ " if cut else ""
-        ratio = (bootstrap_ratio(hours, ref, np.median, lower_bound=cut) if label != baseline else None)
-        regrets = [_fmt_regret([regret_at(per_seed[s]["incumbent_curve"], f * cap, optimum) for s in seeds])
-                   for f in FRACTIONS]
+        ratio = bootstrap_ratio(hours, ref, np.median, lower_bound=cut) if label != baseline else None
+        regrets = [
+            _fmt_regret([regret_at(per_seed[s]["incumbent_curve"], f * cap, optimum) for s in seeds])
+            for f in FRACTIONS
+        ]
         tests = [per_seed[s]["test"] for s in seeds if per_seed[s].get("test") is not None]
         full = 200.0
         trainings = np.mean([per_seed[s]["epochs_trained"] / full for s in seeds])
         wall = np.mean([per_seed[s]["wall_seconds"] for s in seeds])
         opts = method_options(label, workers, cap)
-        rows.append([label, f"{sum(h is not None for h in hits)}/{len(hits)}", f"{sign}{np.median(hours):.2f}",
-                     f"{sign}{np.mean(hours):.2f}", str(ratio) if ratio else "1 (reference)", *regrets,
-                     f"{np.mean(tests):.2f}" if tests else "-", f"{trainings:.1f}", f"{wall:.1f}",
-                     options_hash(opts), commit])
+        rows.append(
+            [
+                label,
+                f"{sum(h is not None for h in hits)}/{len(hits)}",
+                f"{sign}{np.median(hours):.2f}",
+                f"{sign}{np.mean(hours):.2f}",
+                str(ratio) if ratio else "1 (reference)",
+                *regrets,
+                f"{np.mean(tests):.2f}" if tests else "-",
+                f"{trainings:.1f}",
+                f"{wall:.1f}",
+                options_hash(opts),
+                commit,
+            ]
+        )
         figures[label] = {"median_h": float(np.median(hours)), "censored": cut, "hours": hours.tolist()}
-    headers = ["method", "optimum trained", "median h to optimum", "mean h to optimum",
-               "median ÷ pls_full [95% CI]",
-               *[f"median regret @ {f * cap / 3600:.1f} h" for f in FRACTIONS],
-               f"incumbent {TEST} (200 ep)", "full-training equivalents", "loop wall s / seed",
-               "options hash", "commit"]
+    headers = [
+        "method",
+        "optimum trained",
+        "median h to optimum",
+        "mean h to optimum",
+        "median ÷ pls_full [95% CI]",
+        *[f"median regret @ {f * cap / 3600:.1f} h" for f in FRACTIONS],
+        f"incumbent {TEST} (200 ep)",
+        "full-training equivalents",
+        "loop wall s / seed",
+        "options hash",
+        "commit",
+    ]
     return markdown_table(headers, rows), figures
 
 
@@ -221,8 +290,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     methods = args.methods.split(",")
+    from nasearch.config.registry import SEARCH_SPACES
     from nasearch.evaluation.benchmark import BenchmarkEvaluator
-    from nasearch.registry import SEARCH_SPACES
 
     space = SEARCH_SPACES.create("nasbench201")
     evaluator = BenchmarkEvaluator(space, metric=METRIC, test_metric=TEST)
@@ -245,7 +314,9 @@ def main(argv: list[str] | None = None) -> None:
         text, figures = table(results, workers, cap, optimum, commit)
         verdict[workers] = figures
         log(f"W={workers}: {time.time() - t0:.0f} s\n{text}")
-        sections.append(f"### {workers} simulated worker{'s' if workers > 1 else ''} (cap {cap / 3600:.1f} h)\n\n{text}")
+        sections.append(
+            f"### {workers} simulated worker{'s' if workers > 1 else ''} (cap {cap / 3600:.1f} h)\n\n{text}"
+        )
     minutes = (time.time() - started) / 60
     summary = json.dumps({w: {k: v["median_h"] for k, v in f.items()} for w, f in verdict.items()})
     log(summary)
@@ -280,7 +351,7 @@ def main(argv: list[str] | None = None) -> None:
         "",
         "\n\n".join(sections),
     ]
-    write_section("multifidelity", "\n".join(body))
+    write_section("multifidelity", body)
     print(f"wrote the multifidelity section of BENCHMARKS.md ({minutes:.1f} min)")
 
 

@@ -1,7 +1,7 @@
 """NAS-Bench-101: index build and load, table load, the full parameter proof, lookup / sample / mutate rates.
 
-Run ``python -m benchmarks.bench_nasbench101`` (reads the embedded tables, or ``NASEARCH_DATA``). The index is built in a
-fresh temporary cache folder so the build time is a real one; the proof computes the trainable
+Run ``python -m benchmarks.bench_nasbench101`` (reads the embedded tables, or ``NASEARCH_DATA``). The index is
+built in a fresh temporary cache folder so the build time is a real one; the proof computes the trainable
 parameters of every one of the 423,624 cells from its spec and compares them with the table.
 """
 
@@ -41,7 +41,7 @@ def _official_decode_rate(index) -> list[object]:
         Row,
         format_row,
         write_records,
-    )  # fmt: skip
+    )
 
     rng = np.random.default_rng(0)
     records = []
@@ -101,8 +101,12 @@ def main() -> None:
     matches = int((computed == recorded).sum())
     rate = 100.0 * matches / len(index)
     print(f"parameter proof: {matches:,} / {len(index):,} rows match ({rate:.3f} %) in {proof_s:.1f} s")
-    rows.append(["parameter proof: rows whose computed params equal the table",
-                 f"**{matches:,} / {len(index):,} ({rate:.3f} %)**, {proof_s:.1f} s"])  # fmt: skip
+    rows.append(
+        [
+            "parameter proof: rows whose computed params equal the table",
+            f"**{matches:,} / {len(index):,} ({rate:.3f} %)**, {proof_s:.1f} s",
+        ]
+    )
 
     space = NasBench101Space()
     space._index = index
@@ -140,7 +144,7 @@ def main() -> None:
         print(f"{name}: {value}")
 
     load = os.getloadavg()[0]
-    md = "\n".join([
+    md = [
         "## NAS-Bench-101",
         "",
         machine_line() + f" The machine was shared with other jobs (load average {load:.1f} on "
@@ -152,7 +156,7 @@ def main() -> None:
         "Row *i* of the compact table is the cell with the *i*-th smallest official module hash; the "
         "parameter proof computes the trainable parameters of the NB101 CIFAR-10 network from each row's "
         "spec and compares them with the table's `params_millions`, on every row.",
-    ])  # fmt: skip
+    ]
     write_section("nasbench101", md)
 
 

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from benchmarks.report import machine_line, markdown_table, write_section
+from benchmarks.report import machine_line, markdown_table, paragraphs, write_section
 from nasearch.search_spaces.nasbench201.benchmark import METRICS, TABLES, NasBench201Benchmark
 from nasearch.search_spaces.nasbench201.space import arch_to_str
 
@@ -43,7 +43,13 @@ def main() -> None:
 
         bench = NasBench201Benchmark()
         bench.column(metric)
-        rows.append([table.path, f"{_time(cold) * 1000:.0f}", f"{_time(lambda bench=bench, metric=metric: bench.column(metric), 20) * 1e6:.1f}"])
+        rows.append(
+            [
+                table.path,
+                f"{_time(cold) * 1000:.0f}",
+                f"{_time(lambda bench=bench, metric=metric: bench.column(metric), 20) * 1e6:.1f}",
+            ]
+        )
         print(rows[-1])
 
     bench = NasBench201Benchmark()
@@ -65,7 +71,7 @@ def main() -> None:
     print(lookups)
     write_section(
         "nasbench201",
-        "\n\n".join(
+        paragraphs(
             [
                 "## NAS-Bench-201 tables (`python -m benchmarks.bench_nasbench201`)",
                 machine_line(),

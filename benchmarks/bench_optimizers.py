@@ -42,10 +42,10 @@ from benchmarks.freeze import check_frozen, freeze_path, write_freeze
 from benchmarks.report import machine_line, markdown_table, write_section
 from benchmarks.stats import bootstrap_ratio, censor, median_queries, restricted_mean
 from benchmarks.stats import mean_sd as _mean_sd
+from nasearch.config.run_schema import load_run_config
 from nasearch.curves import load_run, queries_to_optimum, trajectory
-from nasearch.provenance import git_commit
-from nasearch.runconfig import load_run_config
-from nasearch.runner import run
+from nasearch.data.provenance import git_commit
+from nasearch.search.loop import run
 
 CHEAP = ("random", "evolution", "local_search")
 
@@ -63,8 +63,12 @@ def searched_on(metric: str) -> str:
     return f"validation (`{metric}`)"
 
 
-def _passes(hits: dict[str, dict[int, int | None]], long_hits: dict[str, dict[int, int | None]],
-            budget: int, long_budget: int) -> dict[str, tuple[list[int | None], int]]:
+def _passes(
+    hits: dict[str, dict[int, int | None]],
+    long_hits: dict[str, dict[int, int | None]],
+    budget: int,
+    long_budget: int,
+) -> dict[str, tuple[list[int | None], int]]:
     """Per optimizer: its queries to the optimum per seed from its longest pass, and that pass's cap."""
     out: dict[str, tuple[list[int | None], int]] = {}
     seeds = sorted(hits[REFERENCE]) if REFERENCE in hits else []
@@ -77,8 +81,13 @@ def _passes(hits: dict[str, dict[int, int | None]], long_hits: dict[str, dict[in
     return out
 
 
-def search_rows(hits: dict[str, dict[int, int | None]], long_hits: dict[str, dict[int, int | None]],
-                budget: int, long_budget: int, n_boot: int = 10_000) -> list[list[object]]:
+def search_rows(
+    hits: dict[str, dict[int, int | None]],
+    long_hits: dict[str, dict[int, int | None]],
+    budget: int,
+    long_budget: int,
+    n_boot: int = 10_000,
+) -> list[list[object]]:
     """One row per optimizer that a reader can recompute every ratio from (``REFERENCE``'s row holds
     each denominator, and its ratios are exactly 1.00):
 
@@ -111,45 +120,76 @@ def search_rows(hits: dict[str, dict[int, int | None]], long_hits: dict[str, dic
         if cut and ref_cut:
             ratio_mean = "—"
         else:
-            ratio_mean = str(bootstrap_ratio(longest, ref_long, n_boot=n_boot, lower_bound=cut,
-                                             upper_bound=ref_cut and not cut))
+            ratio_mean = str(
+                bootstrap_ratio(
+                    longest, ref_long, n_boot=n_boot, lower_bound=cut, upper_bound=ref_cut and not cut
+                )
+            )
         median = median_queries(values, cap)
-        rows.append([label, f"{sum(h is not None for h in at_budget)}/{len(seeds)}",
-                     f"{restricted_mean(at_budget, budget):.1f}", str(ratio_budget), str(cap),
-                     f"{sum(h is not None for h in values)}/{len(seeds)}",
-                     f"{'≥ ' if cut else ''}{restricted_mean(values, cap):.1f}",
-                     f"> {cap}" if median is None else f"{median:g}", ratio_mean])
+        rows.append(
+            [
+                label,
+                f"{sum(h is not None for h in at_budget)}/{len(seeds)}",
+                f"{restricted_mean(at_budget, budget):.1f}",
+                str(ratio_budget),
+                str(cap),
+                f"{sum(h is not None for h in values)}/{len(seeds)}",
+                f"{'≥ ' if cut else ''}{restricted_mean(values, cap):.1f}",
+                f"> {cap}" if median is None else f"{median:g}",
+                ratio_mean,
+            ]
+        )
     return rows
 
 
-SEARCH_HEADERS = ["optimizer", "found @ {budget}", "restricted mean queries @ {budget}", "÷ evolution's [95 % CI]",
-                  "longest pass (queries)", "found in it", "mean queries to optimum", "median queries",
-                  "mean ÷ evolution's [95 % CI]"]
+SEARCH_HEADERS = [
+    "optimizer",
+    "found @ {budget}",
+    "restricted mean queries @ {budget}",
+    "÷ evolution's [95 % CI]",
+    "longest pass (queries)",
+    "found in it",
+    "mean queries to optimum",
+    "median queries",
+    "mean ÷ evolution's [95 % CI]",
+]
 
 
-def _search_table(hits: dict[str, dict[int, int | None]], long_hits: dict[str, dict[int, int | None]],
-                  budget: int, long_budget: int, extra: dict[str, list[str]], extra_headers: list[str]) -> list[str]:
+def _search_table(
+    hits: dict[str, dict[int, int | None]],
+    long_hits: dict[str, dict[int, int | None]],
+    budget: int,
+    long_budget: int,
+    extra: dict[str, list[str]],
+    extra_headers: list[str],
+) -> list[str]:
     """The queries-to-optimum table in markdown, with its legend."""
     rows = search_rows(hits, long_hits, budget, long_budget)
     if not rows:
         return []
-    return [f"**Queries to the optimum** (recomputable: each ratio is this row's number ÷ `{REFERENCE}`'s in the "
-            "same column, whose own ratios are 1.00). *Restricted mean @ "
-            f"{budget}*: the mean over seeds of min(queries to the optimum, {budget}), a seed that did not find it "
-            f"counting as {budget}: exact for every row, the area under the Kaplan–Meier curve up to {budget}. "
-            "*Mean queries to optimum*: from the row's longest pass (the model-free optimizers had a "
-            f"{long_budget}-query pass; every other row its {budget}-query run); exact where every seed found the "
-            "optimum, else ≥ (the restricted mean at that cap, a lower bound). Its ratio: ≥ when only this row "
-            "is censored, ≤ when only the reference is, — when both are. *Median*: exact where the middle seeds "
-            "found it. Brackets: paired bootstrap 95 % interval over seeds (10,000 resamples).", "",
-            markdown_table([h.format(budget=budget) for h in SEARCH_HEADERS] + extra_headers,
-                           [row + extra.get(str(row[0]), []) for row in rows]), ""]
+    return [
+        f"**Queries to the optimum** (recomputable: each ratio is this row's number ÷ `{REFERENCE}`'s in the "
+        "same column, whose own ratios are 1.00). *Restricted mean @ "
+        f"{budget}*: the mean over seeds of min(queries to the optimum, {budget}), a seed that did not find it "
+        f"counting as {budget}: exact for every row, the area under the Kaplan–Meier curve up to {budget}. "
+        "*Mean queries to optimum*: from the row's longest pass (the model-free optimizers had a "
+        f"{long_budget}-query pass; every other row its {budget}-query run); exact where every seed found the "
+        "optimum, else ≥ (the restricted mean at that cap, a lower bound). Its ratio: ≥ when only this row "
+        "is censored, ≤ when only the reference is, — when both are. *Median*: exact where the middle seeds "
+        "found it. Brackets: paired bootstrap 95 % interval over seeds (10,000 resamples).",
+        "",
+        markdown_table(
+            [h.format(budget=budget) for h in SEARCH_HEADERS] + extra_headers,
+            [row + extra.get(str(row[0]), []) for row in rows],
+        ),
+        "",
+    ]
 
 
 def _chunks(seeds: list[int], size: int) -> list[list[int]]:
     if size <= 0:
         return [seeds]
-    return [seeds[i:i + size] for i in range(0, len(seeds), size)]
+    return [seeds[i : i + size] for i in range(0, len(seeds), size)]
 
 
 def _reports(path: Path) -> list[Any]:
@@ -163,8 +203,10 @@ def _trace(reports: list[Any], root: Path) -> dict[str, str]:
     if "" in hashes:
         raise SystemExit(f"runs under {root} recorded no options (legacy summary.json): rerun them")
     if len(hashes) > 1:
-        raise SystemExit(f"the runs under {root} were made with different options (hashes {sorted(hashes)}): "
-                         "refusing to put them in one table; rerun the stale chunks")
+        raise SystemExit(
+            f"the runs under {root} were made with different options (hashes {sorted(hashes)}): "
+            "refusing to put them in one table; rerun the stale chunks"
+        )
     commits = sorted({r.commit or "none" for r in reports})
     return {"options_hash": hashes.pop(), "commit": ", ".join(commits), "version": reports[0].version}
 
@@ -174,14 +216,16 @@ def _with_peers(cfg: Any, names: str) -> Any:
     ``benchmarks.peers.PEERS`` (``names`` "all"), or those whose label ends with one of the
     comma-separated ``names`` (``bore,rea,tpe,botorch,smac_hpo``)."""
     from benchmarks.peers import PEERS
-    from nasearch.runconfig import parse_run_config, to_dict
+    from nasearch.config.run_schema import parse_run_config, to_dict
 
     wanted = [n.strip() for n in names.split(",") if n.strip()]
     peers = [p for p in PEERS if names == "all" or any(str(p["label"]).endswith(n) for n in wanted)]
     unknown = [n for n in wanted if names != "all" and not any(str(p["label"]).endswith(n) for p in PEERS)]
     if unknown or not peers:
-        raise SystemExit(f"--peers: no peer {', '.join(unknown) or names!r} "
-                         f"(choose from all, {', '.join(str(p['label']) for p in PEERS)})")
+        raise SystemExit(
+            f"--peers: no peer {', '.join(unknown) or names!r} "
+            f"(choose from all, {', '.join(str(p['label']) for p in PEERS)})"
+        )
     data = to_dict(cfg)
     blocks = data["optimizer"] if isinstance(data["optimizer"], list) else [data["optimizer"]]
     data["optimizer"] = [*blocks, *peers]
@@ -191,7 +235,7 @@ def _with_peers(cfg: Any, names: str) -> Any:
 def _invocation(cfg: Any, long_queries: int) -> dict[str, Any]:
     """What ``--freeze`` / ``--frozen`` hash: the resolved config (every ``--set`` and flag applied,
     seeds and peers included) and the long pass's budget."""
-    from nasearch.runconfig import to_dict
+    from nasearch.config.run_schema import to_dict
 
     return {"config": to_dict(cfg), "long_queries": long_queries}
 
@@ -205,23 +249,44 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="runs/compare_optimizers_nb201.yaml")
     parser.add_argument("--seeds", type=int, help="number of seeds (default: the config's)")
-    parser.add_argument("--first-seed", type=int, help="seeds FIRST .. FIRST + seeds - 1 (default: the config's)")
+    parser.add_argument(
+        "--first-seed", type=int, help="seeds FIRST .. FIRST + seeds - 1 (default: the config's)"
+    )
     parser.add_argument("--queries", type=int, help="budget.queries (default: the config's)")
-    parser.add_argument("--long-queries", type=int, default=1000,
-                        help="budget of the model-free long pass (0: skip it)")
+    parser.add_argument(
+        "--long-queries", type=int, default=1000, help="budget of the model-free long pass (0: skip it)"
+    )
     parser.add_argument("--set", dest="overrides", action="append", default=[])
-    parser.add_argument("--peers", nargs="?", const="all", default="",
-                        help="add the peer libraries' searchers to the run: all of benchmarks.peers.PEERS, "
-                             "or those named (comma-separated label endings, e.g. bore,rea,tpe,smac_hpo)")
-    parser.add_argument("--worker", default="0/1",
-                        help="K/N: run only every N-th chunk from the K-th (N processes share the chunks; "
-                             "the last to finish, or --render, writes the section)")
-    parser.add_argument("--chunk", type=int, default=0, help="run the seeds this many at a time (0: all in one run)")
-    parser.add_argument("--tag", default="", help="a suffix for the output folder and the BENCHMARKS.md section")
-    parser.add_argument("--freeze", action="store_true",
-                        help="write runs/frozen/<section>.json (the hashed invocation) and stop: commit it")
-    parser.add_argument("--frozen", action="store_true",
-                        help="refuse a dirty tree or an invocation that differs from runs/frozen/<section>.json")
+    parser.add_argument(
+        "--peers",
+        nargs="?",
+        const="all",
+        default="",
+        help="add the peer libraries' searchers to the run: all of benchmarks.peers.PEERS, "
+        "or those named (comma-separated label endings, e.g. bore,rea,tpe,smac_hpo)",
+    )
+    parser.add_argument(
+        "--worker",
+        default="0/1",
+        help="K/N: run only every N-th chunk from the K-th (N processes share the chunks; "
+        "the last to finish, or --render, writes the section)",
+    )
+    parser.add_argument(
+        "--chunk", type=int, default=0, help="run the seeds this many at a time (0: all in one run)"
+    )
+    parser.add_argument(
+        "--tag", default="", help="a suffix for the output folder and the BENCHMARKS.md section"
+    )
+    parser.add_argument(
+        "--freeze",
+        action="store_true",
+        help="write runs/frozen/<section>.json (the hashed invocation) and stop: commit it",
+    )
+    parser.add_argument(
+        "--frozen",
+        action="store_true",
+        help="refuse a dirty tree or an invocation that differs from runs/frozen/<section>.json",
+    )
     parser.add_argument("--render", action="store_true", help="no runs: tables from the chunks that finished")
     args = parser.parse_args()
     git_commit()  # read (and cached) now: edits to the tree during a long run do not relabel it
@@ -263,19 +328,31 @@ def main() -> None:
         chunk_cfg = _config(args, [*overrides, f"seeds=[{','.join(map(str, seeds))}]"])
         run(chunk_cfg, out, progress=False)
         if long_blocks:
-            long_cfg = load_run_config(args.config, [*overrides, f"seeds=[{','.join(map(str, seeds))}]",
-                                                     f"budget.queries={args.long_queries}", "storage=memory"])
+            long_cfg = load_run_config(
+                args.config,
+                [
+                    *overrides,
+                    f"seeds=[{','.join(map(str, seeds))}]",
+                    f"budget.queries={args.long_queries}",
+                    "storage=memory",
+                ],
+            )
             long_cfg.optimizers = [b for b in long_cfg.optimizers if b.name in CHEAP]
             run(long_cfg, out / "long", progress=False)
         done.write_text(json.dumps({"seeds": seeds}))
         dirs.append(out)
-        print(f"finished seeds {seeds[0]}-{seeds[-1]} ({(time.perf_counter() - start) / 60:.1f} min so far)", flush=True)
+        print(
+            f"finished seeds {seeds[0]}-{seeds[-1]} ({(time.perf_counter() - start) / 60:.1f} min so far)",
+            flush=True,
+        )
     if workers > 1:  # the other workers' chunks may have finished while this one ran its own
         dirs = [d for d in (root / f"seeds_{c[0]}-{c[-1]}" for c in chunks) if (d / "DONE").exists()]
     if not dirs:
         raise SystemExit(f"no finished chunk under {root}: run without --render first")
     if workers > 1 and not args.render and len(dirs) < len(chunks):
-        print(f"{len(dirs)} of {len(chunks)} chunks finished; the other workers' remain: --render when they end")
+        print(
+            f"{len(dirs)} of {len(chunks)} chunks finished; the other workers' remain: --render when they end"
+        )
         return
     wall = time.perf_counter() - start
     reports = [r for d in dirs for r in _reports(d / "summary.json")]
@@ -302,60 +379,124 @@ def main() -> None:
         commits[label] = ", ".join(f"`{c}`" for c in sorted({r.commit or "none" for r in rs}))
         tests = []
         for q in checkpoints:
-            tests.append(_mean_sd([trajectory(s)["incumbent_test"][q - 1] for s in ss if len(s.records) >= q]))
+            tests.append(
+                _mean_sd([trajectory(s)["incumbent_test"][q - 1] for s in ss if len(s.records) >= q])
+            )
         fits = sum(r.surrogate_fits for r in rs)
         fit_round = sum(r.surrogate_fit_seconds for r in rs) / fits if fits else None
-        overhead = float(np.mean([r.loop_overhead_per_query for r in rs if r.loop_overhead_per_query is not None]))
+        overhead = float(
+            np.mean([r.loop_overhead_per_query for r in rs if r.loop_overhead_per_query is not None])
+        )
         tracking = sum(r.tracking_seconds for r in rs) / max(1, sum(r.queries - r.replayed for r in rs))
         surrogate_q = sum(r.surrogate_fit_seconds + r.surrogate_predict_seconds for r in rs) / max(
-            1, sum(r.queries - r.replayed for r in rs))
+            1, sum(r.queries - r.replayed for r in rs)
+        )
         if any(r.hypervolume is not None for r in rs):
             hv = [r.hypervolume for r in rs if r.hypervolume is not None]
-            mo_rows.append([label, _mean_sd(hv), f"{np.mean([len(r.pareto_front) for r in rs]):.1f}",
-                            f"{np.mean([r.wall_seconds for r in rs]):.1f}"])
-        rows.append([label, f"{sum(h is not None for h in hits)}/{len(hits)}", *tests,
-                     f"{overhead * 1000:.1f} ({tracking * 1000:.1f})",
-                     f"{surrogate_q:.3f}" if fits else "-", f"{fit_round:.2f}" if fit_round else "-",
-                     f"{np.mean([r.wall_seconds for r in rs]):.1f}", trace["options_hash"], commits[label]])
+            mo_rows.append(
+                [
+                    label,
+                    _mean_sd(hv),
+                    f"{np.mean([len(r.pareto_front) for r in rs]):.1f}",
+                    f"{np.mean([r.wall_seconds for r in rs]):.1f}",
+                ]
+            )
+        rows.append(
+            [
+                label,
+                f"{sum(h is not None for h in hits)}/{len(hits)}",
+                *tests,
+                f"{overhead * 1000:.1f} ({tracking * 1000:.1f})",
+                f"{surrogate_q:.3f}" if fits else "-",
+                f"{fit_round:.2f}" if fit_round else "-",
+                f"{np.mean([r.wall_seconds for r in rs]):.1f}",
+                trace["options_hash"],
+                commits[label],
+            ]
+        )
         print(rows[-1])
     s0 = studies[0]
     searched = searched_on(s0.objective)
-    headers = ["optimizer", "found optimum", *[f"incumbent {s0.test_metric} @ {q}" for q in checkpoints],
-               "loop overhead / query, ms (of it tracking)", "surrogate s / query", "surrogate fit s / round",
-               "wall s / seed", "options hash", "commit"]
-    command = (f"`python -m benchmarks.bench_optimizers --config {args.config}"
-               + (f" --seeds {args.seeds}" if args.seeds else "")
-               + (f" --first-seed {args.first_seed}" if args.first_seed is not None else "")
-               + (f" --queries {args.queries}" if args.queries else "")
-               + "".join(f" --set '{o}'" for o in args.overrides)
-               + (f" --peers {args.peers}" if args.peers and args.peers != "all" else " --peers" if args.peers else "")
-               + (f" --chunk {args.chunk}" if args.chunk else "") + (f" --tag {args.tag}" if args.tag else "")
-               + (" --frozen" if args.frozen else "") + f" --long-queries {args.long_queries}`")
-    seed_text = (f"seeds {ran_seeds[0]}–{ran_seeds[-1]}" if ran_seeds == list(range(ran_seeds[0], ran_seeds[-1] + 1))
-                 else f"seeds {ran_seeds}")
+    headers = [
+        "optimizer",
+        "found optimum",
+        *[f"incumbent {s0.test_metric} @ {q}" for q in checkpoints],
+        "loop overhead / query, ms (of it tracking)",
+        "surrogate s / query",
+        "surrogate fit s / round",
+        "wall s / seed",
+        "options hash",
+        "commit",
+    ]
+    command = (
+        f"`python -m benchmarks.bench_optimizers --config {args.config}"
+        + (f" --seeds {args.seeds}" if args.seeds else "")
+        + (f" --first-seed {args.first_seed}" if args.first_seed is not None else "")
+        + (f" --queries {args.queries}" if args.queries else "")
+        + "".join(f" --set '{o}'" for o in args.overrides)
+        + (
+            f" --peers {args.peers}"
+            if args.peers and args.peers != "all"
+            else " --peers"
+            if args.peers
+            else ""
+        )
+        + (f" --chunk {args.chunk}" if args.chunk else "")
+        + (f" --tag {args.tag}" if args.tag else "")
+        + (" --frozen" if args.frozen else "")
+        + f" --long-queries {args.long_queries}`"
+    )
+    seed_text = (
+        f"seeds {ran_seeds[0]}–{ran_seeds[-1]}"
+        if ran_seeds == list(range(ran_seeds[0], ran_seeds[-1] + 1))
+        else f"seeds {ran_seeds}"
+    )
     frozen_text = ""
     if args.frozen and frozen_file.exists():
-        frozen_text = (f" Frozen before the run as `{json.loads(frozen_file.read_text())['hash']}` "
-                       f"(`{frozen_file}`, the invocation with every override).")
-    md = [f"## Optimizers: {section}", "", machine_line(),
-          ("_Tables rebuilt with `--render` from the finished chunks; the runs shared the 2 cores with other jobs, "
-           "so wall times are noisy._" if args.render else
-           f"_Load average {load_at_start:.1f} on the 2 cores when it started (other jobs share them), so wall "
-           f"times are noisy. This invocation took {wall / 60:.1f} min._"), "",
-          f"{command}: {len(ran_seeds)} seeds ({seed_text}"
-          + (f"; {len(cfg.seeds) - len(ran_seeds)} of the {len(cfg.seeds)} asked did not finish" if len(ran_seeds) < len(cfg.seeds) else "")
-          + f") × {budget} queries × {len(labels)} optimizers ({cfg.parallel.backend} backend, SQLite tracking). "
-          f"Options hash `{trace['options_hash']}` (the resolved config, seeds aside), commit(s) of the runs `{trace['commit']}`, "
-          f"nasearch {trace['version']}.{frozen_text} **Searched on {searched}**"
-          + (f" (optimum {s0.optimum:.2f}); the optimum counts as found when its cell or an "
-             "isomorph (same `space.key`) is evaluated." if s0.optimum is not None else "."),
-          "± sd: the sample standard deviation (n − 1) over seeds.", ""]
+        frozen_text = (
+            f" Frozen before the run as `{json.loads(frozen_file.read_text())['hash']}` "
+            f"(`{frozen_file}`, the invocation with every override)."
+        )
+    md = [
+        f"## Optimizers: {section}",
+        "",
+        machine_line(),
+        (
+            "_Tables rebuilt with `--render` from the finished chunks; the runs shared the 2 cores with other jobs, "
+            "so wall times are noisy._"
+            if args.render
+            else f"_Load average {load_at_start:.1f} on the 2 cores when it started (other jobs share them), so wall "
+            f"times are noisy. This invocation took {wall / 60:.1f} min._"
+        ),
+        "",
+        f"{command}: {len(ran_seeds)} seeds ({seed_text}"
+        + (
+            f"; {len(cfg.seeds) - len(ran_seeds)} of the {len(cfg.seeds)} asked did not finish"
+            if len(ran_seeds) < len(cfg.seeds)
+            else ""
+        )
+        + f") × {budget} queries × {len(labels)} optimizers ({cfg.parallel.backend} backend, SQLite tracking). "
+        f"Options hash `{trace['options_hash']}` (the resolved config, seeds aside), commit(s) of the runs "
+        f"`{trace['commit']}`, "
+        f"nasearch {trace['version']}.{frozen_text} **Searched on {searched}**"
+        + (
+            f" (optimum {s0.optimum:.2f}); the optimum counts as found when its cell or an "
+            "isomorph (same `space.key`) is evaluated."
+            if s0.optimum is not None
+            else "."
+        ),
+        "± sd: the sample standard deviation (n − 1) over seeds.",
+        "",
+    ]
     if searched.startswith("test"):
-        md += ["This table has no validation column at the fidelity searched, so the search reads the test column "
-               "itself: the incumbent's test accuracy is the best value found, **an optimisation benchmark, not a "
-               "held-out accuracy**. For a held-out figure search a validation column instead (NB201's 12-epoch "
-               "tables have one for every dataset: `--set evaluator.metric=<dataset>/valid_accuracy --set "
-               "evaluator.fidelity=12`).", ""]
+        md += [
+            "This table has no validation column at the fidelity searched, so the search reads the test column "
+            "itself: the incumbent's test accuracy is the best value found, **an optimisation benchmark, not a "
+            "held-out accuracy**. For a held-out figure search a validation column instead (NB201's 12-epoch "
+            "tables have one for every dataset: `--set evaluator.metric=<dataset>/valid_accuracy --set "
+            "evaluator.fidelity=12`).",
+            "",
+        ]
     if args.peers:
         from benchmarks.peers import peer_legend
 
@@ -363,15 +504,22 @@ def main() -> None:
     if mo_rows:
         meta = json.loads((dirs[0] / "run.json").read_text())
         names = ", ".join(f"`{m}` ({'max' if mx else 'min'})" for m, mx in meta["objectives"])
-        md += [f"Objectives {names}; "
-               f"hypervolume reference point {meta['reference_point']} (maximise-space: the median cell of the space).",
-               "", markdown_table(["optimizer", "hypervolume", "Pareto front size", "wall s / seed"], mo_rows), "",
-               "Single-objective view (first objective):", ""]
+        md += [
+            f"Objectives {names}; "
+            f"hypervolume reference point {meta['reference_point']} (maximise-space: the median cell of the space).",
+            "",
+            markdown_table(["optimizer", "hypervolume", "Pareto front size", "wall s / seed"], mo_rows),
+            "",
+            "Single-objective view (first objective):",
+            "",
+        ]
     md += [markdown_table(headers, rows), ""]
     surrogate_blocks = [b for b in cfg.optimizers if "surrogate" in b.options]
     if surrogate_blocks:
-        md.append(f"Surrogate: `{surrogate_blocks[0].options['surrogate']}`; loop overhead excludes surrogate fit and "
-                  "predict time and evaluation time; it includes asking, de-duplication and the committed SQLite write.")
+        md.append(
+            f"Surrogate: `{surrogate_blocks[0].options['surrogate']}`; loop overhead excludes surrogate fit and "
+            "predict time and evaluation time; it includes asking, de-duplication and the committed SQLite write."
+        )
         md.append("")
 
     long_hits: dict[str, dict[int, int | None]] = {}
@@ -382,15 +530,28 @@ def main() -> None:
         for r in long_reports:
             long_hits.setdefault(r.label, {})[r.seed] = r.queries_to_optimum
         for label in long_hits:
-            commits[label] = ", ".join(sorted({commits[label], *(f"`{r.commit or 'none'}`" for r in long_reports
-                                                                  if r.label == label)}))
+            commits[label] = ", ".join(
+                sorted(
+                    {commits[label], *(f"`{r.commit or 'none'}`" for r in long_reports if r.label == label)}
+                )
+            )
     short = searched.split(" (")[0] + (searched.split(")")[-1] if searched.startswith("test") else "")
     extra = {label: [short, trace["options_hash"], commits[label]] for label in labels}
-    md += _search_table(per_seed_hits, long_hits, budget, args.long_queries if long_blocks else budget, extra,
-                        ["searched on", "options hash", "commit"])
-    text = "\n".join(md)
-    print(text)
-    write_section(f"optimizers_{section}", text, measured=[c for c in run_commits if c and c != "none"])
+    md += _search_table(
+        per_seed_hits,
+        long_hits,
+        budget,
+        args.long_queries if long_blocks else budget,
+        extra,
+        ["searched on", "options hash", "commit"],
+    )
+    print("\n".join(md))
+    write_section(
+        f"optimizers_{section}",
+        md,
+        measured=[c for c in run_commits if c and c != "none"],
+        data={"searched_on": searched.split(" ")[0], "first_seed": args.first_seed},
+    )
 
 
 if __name__ == "__main__":

@@ -37,14 +37,17 @@ PAPER_NB201 = {156: 0.804, 469: 0.860, 781: 0.879, 1563: 0.890}
 PAPER_NB101 = {172: 0.765, 424: 0.809, 4236: 0.877}
 LATENCY_DEVICES = ("1080ti_1", "pixel3", "raspi4")
 #: NB201 accuracy parts: train on CIFAR-10-valid validation accuracy, score CIFAR-10 test accuracy
-NB201_TARGETS: dict[str, str] = {"train_metric": "cifar10-valid/valid_accuracy", "test_metric": "cifar10/test_accuracy"}
+NB201_TARGETS: dict[str, str] = {
+    "train_metric": "cifar10-valid/valid_accuracy",
+    "test_metric": "cifar10/test_accuracy",
+}
 
 HEADER = """## Predictors (`python -m benchmarks.bench_predictors`)
 
 Each table below is one part of the script (`--parts paper,paper_pruned,latency,random,nb101,sweep`), measured in
 one run side by side; rerunning a part replaces only its table. Defaults of every predictor unless
 the table says otherwise. Kendall tau is tau-b. The `options hash` column is the hash of the options each
-row's results.csv recorded (`nasearch.provenance`); `--render` refuses rows whose options differ from the
+row's results.csv recorded (`nasearch.data.provenance`); `--render` refuses rows whose options differ from the
 label's spec, and shows rows that recorded none as "legacy, options not recorded / selected on test"."""
 
 LEGEND = (
@@ -113,11 +116,46 @@ LATENCY_PREDICTORS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 #: NN-Former settings of the size sweep (156 cells, paper protocol)
 SWEEP: dict[str, dict[str, Any]] = {
-    "d32 L2 bs32 300ep": {"rank_weight": 0.2, "dim": 32, "layers": 2, "batch_size": 32, "epochs": 300, "rdrop_weight": 0.0},
-    "d64 L4 bs32 300ep": {"rank_weight": 0.2, "dim": 64, "layers": 4, "batch_size": 32, "epochs": 300, "rdrop_weight": 0.0},
-    "d64 L4 bs32 300ep R-Drop": {"rank_weight": 0.2, "dim": 64, "layers": 4, "batch_size": 32, "epochs": 300, "rdrop_weight": 1.0},
-    "d160 L12 bs32 100ep (paper size)": {"rank_weight": 0.2, "dim": 160, "layers": 12, "batch_size": 32, "epochs": 100, "rdrop_weight": 0.0},
-    "d160 L12 bs32 300ep (paper size)": {"rank_weight": 0.2, "dim": 160, "layers": 12, "batch_size": 32, "epochs": 300, "rdrop_weight": 0.0},
+    "d32 L2 bs32 300ep": {
+        "rank_weight": 0.2,
+        "dim": 32,
+        "layers": 2,
+        "batch_size": 32,
+        "epochs": 300,
+        "rdrop_weight": 0.0,
+    },
+    "d64 L4 bs32 300ep": {
+        "rank_weight": 0.2,
+        "dim": 64,
+        "layers": 4,
+        "batch_size": 32,
+        "epochs": 300,
+        "rdrop_weight": 0.0,
+    },
+    "d64 L4 bs32 300ep R-Drop": {
+        "rank_weight": 0.2,
+        "dim": 64,
+        "layers": 4,
+        "batch_size": 32,
+        "epochs": 300,
+        "rdrop_weight": 1.0,
+    },
+    "d160 L12 bs32 100ep (paper size)": {
+        "rank_weight": 0.2,
+        "dim": 160,
+        "layers": 12,
+        "batch_size": 32,
+        "epochs": 100,
+        "rdrop_weight": 0.0,
+    },
+    "d160 L12 bs32 300ep (paper size)": {
+        "rank_weight": 0.2,
+        "dim": 160,
+        "layers": 12,
+        "batch_size": 32,
+        "epochs": 300,
+        "rdrop_weight": 0.0,
+    },
 }
 
 
@@ -142,16 +180,21 @@ def _run(task: Task, name: str, specs: dict[str, tuple[str, dict[str, Any]]], **
         frame = frame[frame["predictor"].isin(list(specs))]
         order = {label: i for i, label in enumerate(specs)}  # rows in the order of the specs
         frame = frame.sort_values("predictor", key=lambda col: col.map(order), kind="stable")
-        return label_legacy(frame, CompareConfig(name=name, predictors={k: v[1] for k, v in specs.items()}, **cfg),
-                            specs, str(OUT / name))
+        return label_legacy(
+            frame,
+            CompareConfig(name=name, predictors={k: v[1] for k, v in specs.items()}, **cfg),
+            specs,
+            str(OUT / name),
+        )
     config = CompareConfig(name=name, predictors={k: v[1] for k, v in specs.items()}, **cfg)
     _log(f"== {name}: {config.protocol} protocol, sizes {config.sizes}, seeds {config.seeds}")
     rows = run_compare(config, specs, OUT / (f"{name}@{TAG}" if TAG else name), task, log=_log)
     return pd.DataFrame(rows)
 
 
-def label_legacy(frame: pd.DataFrame, config: CompareConfig, specs: dict[str, tuple[str, dict[str, Any]]],
-                 source: str) -> pd.DataFrame:
+def label_legacy(
+    frame: pd.DataFrame, config: CompareConfig, specs: dict[str, tuple[str, dict[str, Any]]], source: str
+) -> pd.DataFrame:
     """Refuse rows whose recorded options differ from their label's spec (``OptionsMismatch``);
     rows with none recorded keep their figures under ``<label> (LEGACY_LABEL)``."""
     frame = frame.copy()
@@ -172,16 +215,28 @@ def _hash_cell(group: pd.DataFrame) -> str:
 
 def _tau_table(frame: pd.DataFrame, paper: dict[int, float]) -> str:
     sizes = sorted(frame["train_size"].unique())
-    headers = ["predictor"] + [f"tau @ {s}" for s in sizes] + [f"fit s @ {s}" for s in sizes] + ["options hash"]
+    headers = (
+        ["predictor"] + [f"tau @ {s}" for s in sizes] + [f"fit s @ {s}" for s in sizes] + ["options hash"]
+    )
     rows: list[list[object]] = []
     if paper:
-        rows.append(["NN-Former (paper, GPU)"] + [paper.get(int(s), "") for s in sizes] + [""] * len(sizes) + [""])
+        rows.append(
+            ["NN-Former (paper, GPU)"] + [paper.get(int(s), "") for s in sizes] + [""] * len(sizes) + [""]
+        )
     for label, group in frame.groupby("predictor", sort=False):
-        stats = group.groupby("train_size").agg(tau=("kendall_tau", "mean"), sd=("kendall_tau", "std"), fit=("fit_seconds", "mean"))
+        stats = group.groupby("train_size").agg(
+            tau=("kendall_tau", "mean"), sd=("kendall_tau", "std"), fit=("fit_seconds", "mean")
+        )
         seeds = group["seed"].nunique()
         taus = [
-            (f"{stats.loc[s, 'tau']:.3f} ± {stats.loc[s, 'sd']:.3f}" if seeds > 1 else float(stats.loc[s, "tau"]))
-            if s in stats.index else "" for s in sizes
+            (
+                f"{stats.loc[s, 'tau']:.3f} ± {stats.loc[s, 'sd']:.3f}"
+                if seeds > 1
+                else float(stats.loc[s, "tau"])
+            )
+            if s in stats.index
+            else ""
+            for s in sizes
         ]
         fits = [f"{stats.loc[s, 'fit']:.0f}" if s in stats.index else "" for s in sizes]
         rows.append([label, *taus, *fits, _hash_cell(group)])
@@ -189,10 +244,27 @@ def _tau_table(frame: pd.DataFrame, paper: dict[int, float]) -> str:
 
 
 def _latency_table(frame: pd.DataFrame) -> str:
-    headers = ["device", "predictor", "train cells", "MAPE %", "Acc(10%) %", "Kendall tau", "fit s", "options hash"]
+    headers = [
+        "device",
+        "predictor",
+        "train cells",
+        "MAPE %",
+        "Acc(10%) %",
+        "Kendall tau",
+        "fit s",
+        "options hash",
+    ]
     rows = [
-        [r.device, r.predictor, int(r.train_size), float(r.mape), float(r.acc10), float(r.kendall_tau),
-         float(r.fit_seconds), str(getattr(r, "options_hash", "") or "-")]
+        [
+            r.device,
+            r.predictor,
+            int(r.train_size),
+            float(r.mape),
+            float(r.acc10),
+            float(r.kendall_tau),
+            float(r.fit_seconds),
+            str(getattr(r, "options_hash", "") or "-"),
+        ]
         for r in frame.itertuples()
     ]
     return markdown_table(headers, rows)
@@ -205,14 +277,22 @@ def part_paper(task: Task, sizes: list[int], specs: dict[str, Any], seeds: list[
         "Train on the first N cells in official index order (CIFAR-10-valid validation accuracy), "
         "score against CIFAR-10 test accuracy on all cells; the training cells are fixed, so a seed "
         "varies only the fit (mean ± std where a row has several). A perfect predictor of the "
-        "training target scores 0.894 on this test target (the ceiling). " + LEGEND + "\n\n" + _tau_table(frame, PAPER_NB201)
+        "training target scores 0.894 on this test target (the ceiling). "
+        + LEGEND
+        + "\n\n"
+        + _tau_table(frame, PAPER_NB201)
     )
 
 
 def part_paper_pruned(sizes: list[int], specs: dict[str, Any], seeds: list[int]) -> str:
-    task = build_task(CompareConfig(name="nb201_pruned", sizes=[2], predictors={"x": {}},
-                                    space_options={"prune_graph": True}))
-    frame = _run(task, "nb201_paper_pruned", specs, sizes=sizes, seeds=seeds, protocol="paper", **NB201_TARGETS)
+    task = build_task(
+        CompareConfig(
+            name="nb201_pruned", sizes=[2], predictors={"x": {}}, space_options={"prune_graph": True}
+        )
+    )
+    frame = _run(
+        task, "nb201_paper_pruned", specs, sizes=sizes, seeds=seeds, protocol="paper", **NB201_TARGETS
+    )
     return (
         "### NAS-Bench-201, paper protocol on pruned cells (Kendall tau-b, test = all 15,625 cells)\n\n"
         "As the first table, but every cell reaches the predictors as the graph it computes "
@@ -231,16 +311,22 @@ def part_random(task: Task, sizes: list[int], seeds: list[int], specs: dict[str,
         f"### NAS-Bench-201, random protocol ({len(seeds)} seeds, mean ± std; test = every cell not trained on)\n\n"
         "8-node cells. `*_8k`: the neural models capped at 8000 steps (the default before 16,000); at 156 cells "
         "the 1000 epochs end first (5 batches an epoch), so there the default and `_8k` rows are the same fits. "
-        "The labels are those of the first table.\n\n"
-        + _tau_table(frame, {})
+        "The labels are those of the first table.\n\n" + _tau_table(frame, {})
     )
 
 
 def part_latency(task: Task, sizes: list[int], devices: list[str], specs: dict[str, Any]) -> str:
     frames = []
     for dev in devices:
-        frame = _run(task, f"latency_{dev}", specs, sizes=sizes, seeds=[0], protocol="random",
-                     train_metric=f"latency/{dev}")
+        frame = _run(
+            task,
+            f"latency_{dev}",
+            specs,
+            sizes=sizes,
+            seeds=[0],
+            protocol="random",
+            train_metric=f"latency/{dev}",
+        )
         frame["device"] = dev
         frames.append(frame)
     return (
@@ -255,21 +341,33 @@ def part_latency(task: Task, sizes: list[int], devices: list[str], specs: dict[s
 
 def part_nb101(sizes: list[int], specs: dict[str, Any]) -> str:
     try:
-        config = CompareConfig(name="nb101", sizes=sizes, predictors={"x": {}}, space="nasbench101",
-                               train_metric="test_accuracy")
+        config = CompareConfig(
+            name="nb101", sizes=sizes, predictors={"x": {}}, space="nasbench101", train_metric="test_accuracy"
+        )
         task = build_task(config)
         metric = next(m for m in task.benchmark.metrics() if "test_accuracy" in m)
     except Exception as exc:  # noqa: BLE001 - the NB101 space is another module's; report why it is absent
         return f"### NAS-Bench-101\n\nNot measured: the NB101 space could not be loaded ({type(exc).__name__}: {exc})."
-    frame = _run(task, "nb101_paper", specs, sizes=sizes, seeds=[0], protocol="paper",
-                 train_metric=metric, test_metric=metric, test_subsample=50_000)
+    frame = _run(
+        task,
+        "nb101_paper",
+        specs,
+        sizes=sizes,
+        seeds=[0],
+        protocol="paper",
+        train_metric=metric,
+        test_metric=metric,
+        test_subsample=50_000,
+    )
     return (
         "### NAS-Bench-101, paper protocol (train and test on mean test accuracy; test = 50,000 random cells)\n\n"
         "The paper trains on validation accuracy, which our table lacks. `nnformer_32k`, `nnformer_64k`: the "
         "defaults with `max_steps: 32000` / `64000` (measured at 4236 cells only); `nnformer_L8`: 8 layers at 8000 "
         "steps; `*_rank10`: the defaults with `rank_weight: 10` (what `runs/predictors_nb101.yaml` ships); "
         "`nnformer_rank10_32k`: that with `max_steps: 32000` (4236 cells only). "
-        + LEGEND + "\n\n" + _tau_table(frame, PAPER_NB101)
+        + LEGEND
+        + "\n\n"
+        + _tau_table(frame, PAPER_NB101)
     )
 
 
@@ -284,8 +382,14 @@ def part_sweep(task: Task, keep: set[str] | None = None) -> str:
             continue
         module = NNFormerModule(vocab_size=7, dim=opts["dim"], layers=opts["layers"])
         r = frame[frame["predictor"] == label].iloc[0]
-        rows.append([label, f"{sum(p.numel() for p in module.parameters()) / 1e6:.2f} M",
-                     float(r.kendall_tau), float(r.fit_seconds)])
+        rows.append(
+            [
+                label,
+                f"{sum(p.numel() for p in module.parameters()) / 1e6:.2f} M",
+                float(r.kendall_tau),
+                float(r.fit_seconds),
+            ]
+        )
     return (
         "### NN-Former size/epochs sweep (NB201 paper protocol, 156 cells, seed 0, rank_weight 0.2; paper: 0.804)\n\n"
         + markdown_table(["setting", "parameters", "Kendall tau", "fit s"], rows)
@@ -294,19 +398,32 @@ def part_sweep(task: Task, keep: set[str] | None = None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="reduced grid: the default predictors, fewer sizes")
-    parser.add_argument("--parts", default="paper,paper_pruned,latency,random,nb101",
-                        help="comma-separated: paper, paper_pruned, random, latency, nb101, sweep")
+    parser.add_argument(
+        "--quick", action="store_true", help="reduced grid: the default predictors, fewer sizes"
+    )
+    parser.add_argument(
+        "--parts",
+        default="paper,paper_pruned,latency,random,nb101",
+        help="comma-separated: paper, paper_pruned, random, latency, nb101, sweep",
+    )
     parser.add_argument("--predictors", help="comma-separated labels to keep (default: all)")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--paper-seeds", default="0",
-                        help="paper part: comma-separated fit seeds (the training cells stay the first N)")
+    parser.add_argument(
+        "--paper-seeds",
+        default="0",
+        help="paper part: comma-separated fit seeds (the training cells stay the first N)",
+    )
     parser.add_argument("--sizes", help="comma-separated training sizes: only these of each part's sizes")
-    parser.add_argument("--tag", default="", help="keep this run's CSVs apart from earlier runs of the same part")
-    parser.add_argument("--render", action="store_true",
-                        help="no fits: rebuild the tables from the CSVs in runs/out/bench_predictors (also partial ones)")
+    parser.add_argument(
+        "--tag", default="", help="keep this run's CSVs apart from earlier runs of the same part"
+    )
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="no fits: rebuild the tables from the CSVs in runs/out/bench_predictors (also partial ones)",
+    )
     args = parser.parse_args(argv)
-    from nasearch.provenance import git_commit
+    from nasearch.data.provenance import git_commit
 
     git_commit()  # read now: rows name the commit the run started from, whatever is edited meanwhile
     global RENDER_ONLY, TAG
@@ -328,7 +445,9 @@ def main(argv: list[str] | None = None) -> int:
         return [s for s in chosen if only_sizes is None or s in only_sizes]
 
     nb201 = build_task(CompareConfig(name="nb201", sizes=[2], predictors={"x": {}}))
-    accuracy = pick({k: v for k, v in ACCURACY_PREDICTORS.items() if not args.quick or k in DEFAULT_PREDICTORS})
+    accuracy = pick(
+        {k: v for k, v in ACCURACY_PREDICTORS.items() if not args.quick or k in DEFAULT_PREDICTORS}
+    )
     grid = "reduced grid (`--quick`)" if args.quick else "full grid"
     if args.render:
         grid = "table rebuilt with `--render` from the CSVs of the runs that measured it"
@@ -336,21 +455,31 @@ def main(argv: list[str] | None = None) -> int:
 
     steps: dict[str, Callable[[], str]] = {
         "sweep": lambda: part_sweep(nb201, None if args.render else keep),
-        "paper": lambda: part_paper(nb201, sizes([156, 469], [156, 469, 781, 1563]), accuracy,
-                                    paper_seeds),
+        "paper": lambda: part_paper(nb201, sizes([156, 469], [156, 469, 781, 1563]), accuracy, paper_seeds),
         "paper_pruned": lambda: part_paper_pruned(
             sizes([156, 469], [156, 469, 781, 1563]),
-            {**{k: v for k, v in accuracy.items() if k in DEFAULT_PREDICTORS},
-             **({} if args.quick else pick(PRUNED_EXTRA))}, paper_seeds,
+            {
+                **{k: v for k, v in accuracy.items() if k in DEFAULT_PREDICTORS},
+                **({} if args.quick else pick(PRUNED_EXTRA)),
+            },
+            paper_seeds,
         ),
         "latency": lambda: part_latency(
-            nb201, sizes([156], [156, 781, 1563]),
-            list(LATENCY_DEVICES[:1] if args.quick else LATENCY_DEVICES), pick(LATENCY_PREDICTORS),
+            nb201,
+            sizes([156], [156, 781, 1563]),
+            list(LATENCY_DEVICES[:1] if args.quick else LATENCY_DEVICES),
+            pick(LATENCY_PREDICTORS),
         ),
         "random": lambda: part_random(
-            nb201, sizes([156], [156, 469, 781, 1563]), [0, 1, 2],
-            {k: v for k, v in accuracy.items()
-             if k not in ("nnformer_official", "nnformer_rank02", "nnformer_short", "gin_rank02", "mlp_rank02")},
+            nb201,
+            sizes([156], [156, 469, 781, 1563]),
+            [0, 1, 2],
+            {
+                k: v
+                for k, v in accuracy.items()
+                if k
+                not in ("nnformer_official", "nnformer_rank02", "nnformer_short", "gin_rank02", "mlp_rank02")
+            },
         ),
         "nb101": lambda: part_nb101(
             sizes([172], [172, 424, 4236]), {**accuracy, **({} if args.quick else pick(NB101_EXTRA))}

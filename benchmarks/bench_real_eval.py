@@ -29,7 +29,7 @@ import torch
 from scipy.stats import kendalltau, spearmanr
 
 from benchmarks.report import machine_line, markdown_table, write_section
-from nasearch.data import load_json_table
+from nasearch.data.sources import load_json_table
 from nasearch.evaluation.latency import LatencyEvaluator
 from nasearch.evaluation.profiling import count_flops, count_params
 from nasearch.evaluation.training import TrainingEvaluator
@@ -61,7 +61,11 @@ def _progress(label: str, done: int, total: int, every: int) -> None:
 def nb201_params(bench: NasBench201Benchmark, limit: int | None) -> dict[str, Any]:
     """Build the C=16, N=5 network of every cell and compare its parameters with the table."""
     table = bench.column("cifar10/params")
-    indices = range(len(table)) if limit is None else np.random.default_rng(0).choice(len(table), limit, replace=False)
+    indices = (
+        range(len(table))
+        if limit is None
+        else np.random.default_rng(0).choice(len(table), limit, replace=False)
+    )
     mismatches, checked, start = [], 0, time.perf_counter()
     for index in indices:
         got = count_params(build_network(bench.arch(int(index)), C=16, N=5, num_classes=10))
@@ -69,8 +73,12 @@ def nb201_params(bench: NasBench201Benchmark, limit: int | None) -> dict[str, An
             mismatches.append(int(index))
         checked += 1
         _progress("NB201 params", checked, len(indices), 2500)
-    return {"checked": checked, "mismatches": len(mismatches), "first_mismatch": mismatches[:5],
-            "seconds": time.perf_counter() - start}
+    return {
+        "checked": checked,
+        "mismatches": len(mismatches),
+        "first_mismatch": mismatches[:5],
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def nb101_params(limit: int) -> dict[str, Any] | None:
@@ -117,7 +125,9 @@ def _warm_worker(evaluator: Any, arch: Any) -> int:
     return os.getpid()
 
 
-def ray_evaluate(evaluator: Any, archs: Sequence[Any], workers: int, num_gpus: float = 0.0) -> tuple[list[Any], float]:
+def ray_evaluate(
+    evaluator: Any, archs: Sequence[Any], workers: int, num_gpus: float = 0.0
+) -> tuple[list[Any], float]:
     """Evaluate ``archs`` through the search loop's Ray pool; (results in order, wall seconds)."""
     import ray
 
@@ -125,8 +135,13 @@ def ray_evaluate(evaluator: Any, archs: Sequence[Any], workers: int, num_gpus: f
 
     # start and warm every worker process (imports, dataset) before the clock starts: each warm-up
     # task holds its CPU for a while, so Ray must run them on distinct workers at the same time
-    ray.init(num_cpus=workers, num_gpus=1 if num_gpus else 0, include_dashboard=False,
-             log_to_driver=False, logging_level="ERROR")
+    ray.init(
+        num_cpus=workers,
+        num_gpus=1 if num_gpus else 0,
+        include_dashboard=False,
+        log_to_driver=False,
+        logging_level="ERROR",
+    )
     pool = None
     try:
         warm = ray.remote(num_cpus=1, num_gpus=num_gpus)(_warm_worker)
@@ -187,8 +202,11 @@ def throughput(space: NasBench201Space, archs: Sequence[Any]) -> dict[str, Any]:
         results, wall = ray_evaluate(evaluator, archs, workers)
         out[f"per_min_{workers}"] = 60.0 * len(archs) / wall
         out[f"eval_seconds_{workers}"] = float(np.mean([r.cost_seconds for r in results]))
-        print(f"  {workers} Ray worker(s): {len(archs)} evaluations in {wall:.1f} s "
-              f"= {out[f'per_min_{workers}']:.1f}/min", flush=True)
+        print(
+            f"  {workers} Ray worker(s): {len(archs)} evaluations in {wall:.1f} s "
+            f"= {out[f'per_min_{workers}']:.1f}/min",
+            flush=True,
+        )
     out["speedup"] = out["per_min_2"] / out["per_min_1"]
     out["load_after"] = os.getloadavg()[0]
     if torch.cuda.is_available():
@@ -206,22 +224,32 @@ def proxy_rank(space: NasBench201Space, bench: NasBench201Benchmark, archs: Sequ
     digits = np.array([r.metrics["valid_accuracy"] for r in results])
     neg_loss = -np.array([r.metrics["valid_loss"] for r in results])
     idx = [bench.index(a) for a in archs]
-    out: dict[str, Any] = {"cells": len(archs), "seconds": wall, "budget": budget_text(),
-                           "digits_min": float(digits.min()), "digits_median": float(np.median(digits)),
-                           "digits_max": float(digits.max())}
+    out: dict[str, Any] = {
+        "cells": len(archs),
+        "seconds": wall,
+        "budget": budget_text(),
+        "digits_min": float(digits.min()),
+        "digits_median": float(np.median(digits)),
+        "digits_max": float(digits.max()),
+    }
     for metric in ("cifar10/test_accuracy", "cifar10-valid/valid_accuracy", "cifar10/test_accuracy@12ep"):
         table = bench.column(metric)[idx]
         out[metric] = float(kendalltau(digits, table)[0])
         out[f"loss:{metric}"] = float(kendalltau(neg_loss, table)[0])
-    out["params_vs_cifar10"] = float(kendalltau(bench.column("cifar10/params")[idx],
-                                                bench.column("cifar10/test_accuracy")[idx])[0])
+    out["params_vs_cifar10"] = float(
+        kendalltau(bench.column("cifar10/params")[idx], bench.column("cifar10/test_accuracy")[idx])[0]
+    )
     return out
 
 
 # --- 5. latency ----------------------------------------------------------------------------------------
-def latency_rank(space: NasBench201Space, bench: NasBench201Benchmark, archs: Sequence[Any]) -> dict[str, Any]:
+def latency_rank(
+    space: NasBench201Space, bench: NasBench201Benchmark, archs: Sequence[Any]
+) -> dict[str, Any]:
     """Spearman of latency measured here (1 thread, batch 1, 32x32) vs BRP-NAS's i7-7820X table."""
-    evaluator = LatencyEvaluator(space, batch_size=1, input_shape=(3, 32, 32), warmup=5, repeats=30, num_threads=1)
+    evaluator = LatencyEvaluator(
+        space, batch_size=1, input_shape=(3, 32, 32), warmup=5, repeats=30, num_threads=1
+    )
     ours, theirs, iqr = [], [], []
     start = time.perf_counter()
     for k, arch in enumerate(archs, 1):
@@ -233,10 +261,12 @@ def latency_rank(space: NasBench201Space, bench: NasBench201Benchmark, archs: Se
     ours_a, theirs_a = np.array(ours), np.array(theirs)
     flops = np.array([count_flops(build_network(a), (3, 32, 32)) for a in archs])
     return {
-        "cells": len(archs), "seconds": time.perf_counter() - start,
+        "cells": len(archs),
+        "seconds": time.perf_counter() - start,
         "spearman": float(spearmanr(ours_a, theirs_a)[0]),
         "spearman_flops_vs_brp": float(spearmanr(flops, theirs_a)[0]),
-        "median_ms_here": float(np.median(ours_a)), "median_ms_brp": float(np.median(theirs_a)),
+        "median_ms_here": float(np.median(ours_a)),
+        "median_ms_brp": float(np.median(theirs_a)),
         "median_rel_iqr": float(np.median(iqr)),
     }
 
@@ -263,7 +293,8 @@ def markdown(res: dict[str, Any]) -> str:
         f"NB101 network (`search_spaces/nasbench101/network.py`, built as a torch module): parameter count "
         f"equals the table's for {nb101['checked'] - nb101['mismatches']} of {nb101['checked']} random cells "
         "(`benchmarks/bench_nasbench101.py` checks its formula on all 423,624)."
-        if nb101 else "NB101 network: not checked here (its network module was not available when this ran)."
+        if nb101
+        else "NB101 network: not checked here (its network module was not available when this ran)."
     )
     lines += [
         "",
@@ -276,32 +307,50 @@ def markdown(res: dict[str, Any]) -> str:
             + ([[f"1 GPU ({t['gpu']})", t["per_min_gpu"]]] if "per_min_gpu" in t else []),
         ),
         "",
-        f"Speedup 2 vs 1 workers: **{t['speedup']:.2f}x**, measured at {t.get('measured_at', '?')} with a 1-minute load average of "
+        f"Speedup 2 vs 1 workers: **{t['speedup']:.2f}x**, measured at {t.get('measured_at', '?')} with a "
+        "1-minute load average of "
         f"{t['load_before']:.1f} before and {t['load_after']:.1f} after on this 2-core machine (above 2, "
         "other jobs compete for the cores and the second worker gains less)"
-        + (f"; one evaluation took {t['eval_seconds_1']:.2f} s on average with 1 worker and "
-           f"{t['eval_seconds_2']:.2f} s with 2" if "eval_seconds_2" in t else "")
-        + (f". Control measured just before: two processes running a pure-Python busy loop got "
-           f"{t['cpu_scaling']:.2f}x the work of one done, which bounds what 2 workers can gain here"
-           if "cpu_scaling" in t else "") + ". "
+        + (
+            f"; one evaluation took {t['eval_seconds_1']:.2f} s on average with 1 worker and "
+            f"{t['eval_seconds_2']:.2f} s with 2"
+            if "eval_seconds_2" in t
+            else ""
+        )
+        + (
+            f". Control measured just before: two processes running a pure-Python busy loop got "
+            f"{t['cpu_scaling']:.2f}x the work of one done, which bounds what 2 workers can gain here"
+            if "cpu_scaling" in t
+            else ""
+        )
+        + ". "
         + ("" if "per_min_gpu" in t else "No GPU was visible in this run, so there is no GPU figure."),
         "",
-        f"**What the digits proxy is worth** ({r['cells']} random NB201 cells, {r.get('budget', budget_text())}; digits validation "
+        f"**What the digits proxy is worth** ({r['cells']} random NB201 cells, "
+        f"{r.get('budget', budget_text())}; digits validation "
         f"accuracy ranged {r['digits_min']:.1f}-{r['digits_max']:.1f} %, median {r['digits_median']:.1f} %):",
         "",
         markdown_table(
             ["Kendall tau with", "digits valid accuracy", "digits valid loss (lower = better)"],
-            [[name, r[metric], r[f"loss:{metric}"]] for name, metric in (
-                ("NB201 CIFAR-10 test accuracy (200 ep)", "cifar10/test_accuracy"),
-                ("NB201 CIFAR-10-valid valid accuracy (200 ep)", "cifar10-valid/valid_accuracy"),
-                ("NB201 CIFAR-10 test accuracy (12 ep)", "cifar10/test_accuracy@12ep"))],
+            [
+                [name, r[metric], r[f"loss:{metric}"]]
+                for name, metric in (
+                    ("NB201 CIFAR-10 test accuracy (200 ep)", "cifar10/test_accuracy"),
+                    ("NB201 CIFAR-10-valid valid accuracy (200 ep)", "cifar10-valid/valid_accuracy"),
+                    ("NB201 CIFAR-10 test accuracy (12 ep)", "cifar10/test_accuracy@12ep"),
+                )
+            ],
         ),
         "",
         f"For reference, the parameter count alone has Kendall tau {r['params_vs_cifar10']:.3f} with "
         "CIFAR-10 test accuracy on the same cells"
-        + (", so at this budget digits accuracy ranks NB201 cells worse than counting their parameters: "
-           "treat the digits run as a demonstration of the machinery, and search CIFAR-10 (a local copy) or "
-           "the tables when the ranking matters." if r["params_vs_cifar10"] > r["cifar10/test_accuracy"] else ".")
+        + (
+            ", so at this budget digits accuracy ranks NB201 cells worse than counting their parameters: "
+            "treat the digits run as a demonstration of the machinery, and search CIFAR-10 (a local copy) or "
+            "the tables when the ranking matters."
+            if r["params_vs_cifar10"] > r["cifar10/test_accuracy"]
+            else "."
+        )
         + " Digits accuracy saturates: most cells reach 97-99 % on the 359 validation images.",
         "",
         f"**Latency measured here vs the BRP-NAS desktop-CPU table** (Intel i7-7820X; {lat['cells']} random "
@@ -319,8 +368,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--proxy-cells", type=int, default=100)
     parser.add_argument("--latency-cells", type=int, default=100)
     parser.add_argument("--throughput-cells", type=int, default=24)
-    parser.add_argument("--only", help=f"comma-separated steps to rerun ({', '.join(STEPS)}); the others "
-                        f"are read from {RESULTS} of an earlier full run")
+    parser.add_argument(
+        "--only",
+        help=f"comma-separated steps to rerun ({', '.join(STEPS)}); the others "
+        f"are read from {RESULTS} of an earlier full run",
+    )
     parser.add_argument("--render", action="store_true", help=f"only rewrite the section from {RESULTS}")
     args = parser.parse_args(argv)
     if args.render:
@@ -328,7 +380,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     only = set(STEPS) if not args.only else set(args.only.split(","))
     if only - set(STEPS):
-        parser.error(f"--only: unknown step(s) {', '.join(sorted(only - set(STEPS)))} (steps: {', '.join(STEPS)})")
+        parser.error(
+            f"--only: unknown step(s) {', '.join(sorted(only - set(STEPS)))} (steps: {', '.join(STEPS)})"
+        )
     quick = args.quick
     torch.set_num_threads(1)
     root = os.environ.get("NASEARCH_DATA")

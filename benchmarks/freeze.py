@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from nasearch.provenance import options_hash, options_json
+from nasearch.data.provenance import options_hash, options_json
 
 FROZEN_DIR = Path("runs/frozen")
 
@@ -29,8 +29,12 @@ def write_freeze(path: Path, invocation: Mapping[str, Any]) -> str:
     """Write ``invocation`` and its hash to ``path`` (to be committed before the run); returns the hash."""
     digest = options_hash(invocation)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"hash": digest, "invocation": json.loads(options_json(invocation))},
-                               indent=1, sort_keys=True) + "\n")
+    path.write_text(
+        json.dumps(
+            {"hash": digest, "invocation": json.loads(options_json(invocation))}, indent=1, sort_keys=True
+        )
+        + "\n"
+    )
     return digest
 
 
@@ -58,7 +62,9 @@ def check_frozen(path: Path, invocation: Mapping[str, Any]) -> str:
     ``invocation`` hashes to its hash; returns the hash."""
     dirty = dirty_files(Path.cwd())
     if dirty:
-        raise SystemExit(f"--frozen: uncommitted changes in {', '.join(dirty[:5])}: commit them before the run")
+        raise SystemExit(
+            f"--frozen: uncommitted changes in {', '.join(dirty[:5])}: commit them before the run"
+        )
     if not path.exists():
         raise SystemExit(f"--frozen: no {path}: run with --freeze first, commit it, then run with --frozen")
     if _git(["ls-files", "--error-unmatch", str(path)], Path.cwd()).returncode != 0:
@@ -70,7 +76,9 @@ def check_frozen(path: Path, invocation: Mapping[str, Any]) -> str:
         now = _flat(json.loads(options_json(invocation)))
         keys = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
         diff = "; ".join(f"{k}: frozen {before.get(k)!r}, now {now.get(k)!r}" for k in keys[:4])
-        raise SystemExit(f"--frozen: this invocation hashes to {digest}, {path} froze {frozen.get('hash')} ({diff})")
+        raise SystemExit(
+            f"--frozen: this invocation hashes to {digest}, {path} froze {frozen.get('hash')} ({diff})"
+        )
     return digest
 
 

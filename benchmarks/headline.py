@@ -1,63 +1,41 @@
-"""The README's headline results, generated from BENCHMARKS.md (never typed by hand).
+"""The README's headline results, generated from the results store behind BENCHMARKS.md (never typed by hand).
 
 ``python -m benchmarks.headline`` rewrites the block between ``<!-- headline:start -->`` and
 ``<!-- headline:end -->`` in README.md; ``--check`` exits 1 when the README's block differs from
-what BENCHMARKS.md gives (the test suite runs the same check). Each headline row is read from a
-named section and table of BENCHMARKS.md, so rerunning a benchmark and then this script updates it.
+what the store gives (the test suite runs the same check). Each headline row is read from a named
+section's stored table (``benchmarks/results/<section>.json``, the figures BENCHMARKS.md shows), so
+rerunning a benchmark and then this script updates it.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
+from typing import Any
+
+from benchmarks.headline_hardware import hardware_headline
+from benchmarks.results import Section, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-BENCHMARKS = ROOT / "BENCHMARKS.md"
 START, END = "<!-- headline:start -->", "<!-- headline:end -->"
 
 
-def section(text: str, name: str) -> str:
-    """The text of BENCHMARKS.md section ``name`` (between its begin/end markers)."""
-    match = re.search(rf"<!-- begin {re.escape(name)} -->(.*?)<!-- end {re.escape(name)} -->", text, re.S)
-    if match is None:
-        raise ValueError(f"BENCHMARKS.md has no section {name!r}")
-    return match.group(1)
+def section(store: Store, name: str) -> Section:
+    """Section ``name`` of the results store (``ValueError`` when it has none)."""
+    return store.load(name)
 
 
-def table(text: str, first_header: str, has_column: str) -> list[dict[str, str]]:
-    """The rows (header -> cell) of the first markdown table in ``text`` whose first header is
+def table(sec: Section, first_header: str, has_column: str) -> list[dict[str, str]]:
+    """The rows (header -> cell, as printed) of the first table of ``sec`` whose first header is
     ``first_header`` and which has a column ``has_column``."""
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        cells = _cells(line)
-        if cells and cells[0] == first_header and has_column in cells and i + 1 < len(lines):
-            rows = []
-            for row_line in lines[i + 2 :]:
-                if not row_line.startswith("|"):
-                    break
-                rows.append(dict(zip(cells, _cells(row_line))))
-            return rows
-    raise ValueError(f"no table with columns {first_header!r} ... {has_column!r}")
+    return sec.table(first_header, has_column)
 
 
-def _cells(line: str) -> list[str]:
-    line = line.strip()
-    if not line.startswith("|"):
-        return []
-    return [c.strip() for c in line.strip("|").split("|")]
-
-
-def titled_table(text: str, title: str) -> list[dict[str, str]]:
+def titled_table(sec: Section, title: str) -> list[dict[str, str]]:
     """The rows of the first table after the paragraph that opens with ``**title**``."""
-    start = text.find(f"**{title}**")
-    if start < 0:
-        raise ValueError(f"no table titled {title!r}")
-    rest = text[start:]
-    first = next(line for line in rest.splitlines() if line.startswith("|"))
-    return table(rest, _cells(first)[0], _cells(first)[-1])
+    return sec.titled_table(title)
 
 
 def _row(rows: list[dict[str, str]], name: str) -> dict[str, str]:
@@ -67,14 +45,15 @@ def _row(rows: list[dict[str, str]], name: str) -> dict[str, str]:
     raise ValueError(f"no row {name!r}")
 
 
-def headline(benchmarks: str) -> str:
+def headline(store: Store | None = None) -> str:
     """The markdown of the README's headline block: only figures whose settings were chosen without
     the cells or seeds they are reported on (validation-selected defaults, fresh search seeds,
     held-out chips)."""
-    nb201 = section(benchmarks, "select_defaults:nnformer_nb201_pruned")
+    store = store or Store()
+    nb201 = section(store, "select_defaults:nnformer_nb201_pruned")
     paper = titled_table(nb201, "Frozen choice, paper protocol")
     random = {r["train cells"]: r for r in titled_table(nb201, "Frozen choice, random protocol")}
-    nb101 = titled_table(section(benchmarks, "select_defaults:nnformer_nb101"), "Frozen choice, paper protocol")
+    nb101 = titled_table(section(store, "select_defaults:nnformer_nb101"), "Frozen choice, paper protocol")
     out = [
         "Predictor ranking quality: NN-Former's Kendall τ after training on N cells, with its defaults chosen on "
         "the paper's validation block (no test cell read), frozen, then scored once; mean ± sd over 3 fit seeds "
@@ -84,16 +63,20 @@ def headline(benchmarks: str) -> str:
         "and validation | random protocol |",
         "|---|---|---|---|---|---|",
     ]
-    out += [f"| NAS-Bench-201 | {r['train cells']} | {r['NN-Former paper τ']} | {r['τ, all cells']} | "
-            f"{r['τ, unseen cells']} | {random[r['train cells']]['τ, all cells']} |" for r in paper]
-    out += [f"| NAS-Bench-101 | {r['train cells']} | {r['NN-Former paper τ']} | {r['τ, all cells']} | "
-            f"{r['τ, unseen cells']} | — |" for r in nb101]
-    fresh = section(benchmarks, "optimizers_compare_optimizers_nb201_fresh")
-    out += peers_headline(section(benchmarks, PEERS_SECTION))
-    out += out_of_sample(benchmarks, fresh)
-    from benchmarks.headline_hardware import hardware_headline
-
-    out += hardware_headline(benchmarks)
+    out += [
+        f"| NAS-Bench-201 | {r['train cells']} | {r['NN-Former paper τ']} | {r['τ, all cells']} | "
+        f"{r['τ, unseen cells']} | {random[r['train cells']]['τ, all cells']} |"
+        for r in paper
+    ]
+    out += [
+        f"| NAS-Bench-101 | {r['train cells']} | {r['NN-Former paper τ']} | {r['τ, all cells']} | "
+        f"{r['τ, unseen cells']} | — |"
+        for r in nb101
+    ]
+    fresh = section(store, "optimizers_compare_optimizers_nb201_fresh")
+    out += peers_headline(section(store, PEERS_SECTION))
+    out += out_of_sample(store, fresh)
+    out += hardware_headline(store)
     return "\n".join(out)
 
 
@@ -101,32 +84,33 @@ def headline(benchmarks: str) -> str:
 PEERS_SECTION = "optimizers_compare_optimizers_nb201_peers"
 
 
-def searched_label(text: str) -> str:
-    """What a search section searched, from its "**Searched on ...**" line: "validation" or the
-    test column's warning."""
-    match = re.search(r"\*\*Searched on (validation|test)", text)
-    if match is not None:
-        test = match.group(1) == "test"
-    else:  # sections rendered before the line existed name their metric
-        metric = re.search(r"Search metric `([^`]+)`", text)
-        test = metric is None or "test" in metric.group(1).rsplit("/", 1)[-1]
+def fact(sec: Section, key: str) -> Any:
+    """What search section ``sec`` records about its run under ``data[key]`` (``ValueError`` if absent)."""
+    if sec.data is None or key not in sec.data:
+        raise ValueError(f"section {sec.name!r} of the results store does not record {key!r}")
+    return sec.data[key]
+
+
+def searched_label(sec: Section) -> str:
+    """What a search section searched (its ``searched_on`` record): "validation" or the test column's
+    warning."""
+    test = fact(sec, "searched_on") == "test"
     return "test: an optimisation benchmark, not a held-out accuracy" if test else "validation"
 
 
-def peers_headline(text: str) -> list[str]:
+def peers_headline(sec: Section) -> list[str]:
     """The NB201 CIFAR-10 search table: ours and the peers from one run, every ratio recomputable from
     the two numbers beside it (the row's mean ÷ regularized evolution's mean, whose own ratio is 1.00)."""
-    rows = table(text, "optimizer", "mean ÷ evolution's [95 % CI]")
+    rows = table(sec, "optimizer", "mean ÷ evolution's [95 % CI]")
     budget = next(h for h in rows[0] if h.startswith("found @ ")).removeprefix("found @ ")
     seeds = rows[0][f"found @ {budget}"].split("/")[1]
-    command = re.search(r"--first-seed (\d+)", text)
-    first = int(command.group(1)) if command else 0
+    first = int(fact(sec, "first_seed") or 0)
     out = [
         "",
         f"Search: queries until the NAS-Bench-201 CIFAR-10 optimum is first evaluated, ours and the peer libraries "
         f"(Syne Tune, SMAC: `benchmarks/peers.py`; `optuna_tpe` is Optuna's own TPE sampler behind nasearch's `optuna` "
         f"optimizer) in one run on {seeds} fresh seeds ({first}–{first + int(seeds) - 1}), "
-        f"with the invocation frozen and committed first. Searched on {searched_label(text)} (200-epoch "
+        f"with the invocation frozen and committed first. Searched on {searched_label(sec)} (200-epoch "
         f"`cifar10-valid` validation accuracy; the test accuracy is reported apart). *Mean queries*: from each "
         "optimizer's longest pass (evolution, local and random search also ran 1000 queries; ≥: some seeds never "
         f"found it, a lower bound); ÷ evolution's: this row's mean divided by evolution's, with a paired bootstrap "
@@ -139,8 +123,10 @@ def peers_headline(text: str) -> list[str]:
     ]
     ratio = "mean ÷ evolution's [95 % CI]"
     for row in rows:
-        out.append(f"| `{row['optimizer']}` | {row[f'found @ {budget}']} | {row[f'restricted mean queries @ {budget}']} "
-                   f"| {row['mean queries to optimum']} | {row['median queries']} | {row[ratio]} |")
+        out.append(
+            f"| `{row['optimizer']}` | {row[f'found @ {budget}']} | {row[f'restricted mean queries @ {budget}']} "
+            f"| {row['mean queries to optimum']} | {row['median queries']} | {row[ratio]} |"
+        )
     return out
 
 
@@ -152,7 +138,7 @@ OUT_OF_SAMPLE = {
 }
 
 
-def out_of_sample(benchmarks: str, cifar10: str) -> list[str]:
+def out_of_sample(store: Store, cifar10: Section) -> list[str]:
     """The search headline on all four tables: CIFAR-10 (where the settings were made) and the three
     out-of-sample ones, each with the surrogate-guided searches against regularized evolution."""
     out = [
@@ -160,20 +146,24 @@ def out_of_sample(benchmarks: str, cifar10: str) -> list[str]:
         "The same optimizer settings, frozen, on fresh seeds of three other tables (out of sample) beside "
         "CIFAR-10 (these sections predate the recomputable rows above: their ratios divide a 150-query mean, "
         "unfound seeds counted as 150, by evolution's 1000-query mean): optimum found within 150 queries, mean "
-        "queries ÷ regularized evolution's [95 % CI] where evolution's 1000-query pass found it (on NAS-Bench-101's 423,624 cells no search did, so compare the "
+        "queries ÷ regularized evolution's [95 % CI] where evolution's 1000-query pass found it (on "
+        "NAS-Bench-101's 423,624 cells no search did, so compare the "
         "test accuracy), and the incumbent's test accuracy after 150 queries (sections "
-        + ", ".join(f"`{key}`" for key in OUT_OF_SAMPLE.values()) + "):",
+        + ", ".join(f"`{key}`" for key in OUT_OF_SAMPLE.values())
+        + "):",
         "",
         "| table (seeds) | `predictor_local_search` found | ÷ evolution | `predictor_evolution` found | ÷ evolution "
         "| test accuracy @ 150: `predictor_local_search` / `evolution` | searched on |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name, text in [("NAS-Bench-201 CIFAR-10", cifar10),
-                       *((n, section(benchmarks, key)) for n, key in OUT_OF_SAMPLE.items())]:
-        runs = table(text, "optimizer", "found optimum")
+    for name, sec in [
+        ("NAS-Bench-201 CIFAR-10", cifar10),
+        *((n, section(store, key)) for n, key in OUT_OF_SAMPLE.items()),
+    ]:
+        runs = table(sec, "optimizer", "found optimum")
         test = next(h for h in runs[0] if h.startswith("incumbent") and h.endswith("@ 150"))
         try:
-            rel = table(text, "optimizer", "mean ÷ evolution [95 % CI]")
+            rel = table(sec, "optimizer", "mean ÷ evolution [95 % CI]")
         except ValueError:  # evolution never found the optimum: no ratio to report
             rel = []
         seeds = _row(runs, "evolution")["found optimum"].split("/")[1]
@@ -182,9 +172,11 @@ def out_of_sample(benchmarks: str, cifar10: str) -> list[str]:
             return _row(rel, optimizer)["mean ÷ evolution [95 % CI]"] if rel else "—"
 
         pls, pe = _row(runs, "predictor_local_search"), _row(runs, "predictor_evolution")
-        out.append(f"| {name} ({seeds}) | {pls['found optimum']} | {ratio('predictor_local_search')} "
-                   f"| {pe['found optimum']} | {ratio('predictor_evolution')} "
-                   f"| {pls[test]} / {_row(runs, 'evolution')[test]} | {searched_label(text)} |")
+        out.append(
+            f"| {name} ({seeds}) | {pls['found optimum']} | {ratio('predictor_local_search')} "
+            f"| {pe['found optimum']} | {ratio('predictor_evolution')} "
+            f"| {pls[test]} / {_row(runs, 'evolution')[test]} | {searched_label(sec)} |"
+        )
     return out
 
 
@@ -203,14 +195,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if README.md's block is stale")
     args = parser.parse_args(argv)
     readme = README.read_text()
-    new = render(readme, headline(BENCHMARKS.read_text()))
+    new = render(readme, headline(Store()))
     if args.check:
         if new != readme:
-            print("README.md's headline block differs from BENCHMARKS.md: run python -m benchmarks.headline")
+            print(
+                "README.md's headline block differs from the results store: run python -m benchmarks.headline"
+            )
             return 1
         return 0
     README.write_text(new)
-    print("README.md headline block rewritten from BENCHMARKS.md")
+    print("README.md headline block rewritten from the results store (benchmarks/results/)")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""The README headline's hardware-aware block, read from the ``latency_models_*`` sections of BENCHMARKS.md.
+"""The README headline's hardware-aware block, read from the stored ``latency_models_*`` sections
+(``benchmarks/results/``).
 
 Shares of the exact front, not ratios to another noisy search: per device family, the default latency
 estimator's and LeDG-Former's rank agreement and budget-free front share with the whole die held
@@ -9,9 +10,9 @@ and NSGA-II's share of the one-per-class ceiling by budget. ``benchmarks/headlin
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
+
+from benchmarks.results import Section, Store
 
 ZERO_SHOT = "latency_models_zero_shot"
 FEW_SHOT = "latency_models_few_shot"
@@ -31,19 +32,18 @@ def _triple(cell: str) -> tuple[float, float, float] | None:
     return float(parts[0]), float(parts[1]), float(parts[2])
 
 
-def _default_estimator(text: str) -> str:
-    match = re.search(r"The default latency model of `hardware_aware` is `([a-z_]+)`", text)
-    if match is None:
-        raise ValueError(f"section {ZERO_SHOT} does not name the default latency model")
-    return match.group(1)
+def _default_estimator(sec: Section) -> str:
+    """The default latency model the zero-shot section was measured with (its ``default_estimator`` record)."""
+    name = (sec.data or {}).get("default_estimator")
+    if not isinstance(name, str):
+        raise ValueError(f"section {ZERO_SHOT} does not record the default latency model")
+    return name
 
 
-def zero_shot_rows(text: str) -> tuple[str, list[str]]:
-    """(default estimator, the headline table's lines) from the zero-shot section's text."""
-    from benchmarks.headline import table
-
-    rows = table(text, "target", "ledgformer")
-    default = _default_estimator(text)
+def zero_shot_rows(sec: Section) -> tuple[str, list[str]]:
+    """(default estimator, the headline table's lines) from the zero-shot section."""
+    rows = sec.table("target", "ledgformer")
+    default = _default_estimator(sec)
     lines = [
         f"| family (targets) | `{default}` (default) τ | its front share | targets with front share < "
         f"{FRONT_GOAL:.2f} | `ledgformer` τ (targets fitted) | its front share | `ledgformer` τ > best "
@@ -62,18 +62,18 @@ def zero_shot_rows(text: str) -> tuple[str, list[str]]:
         ledg_tau = f"{np.mean([t[0] for _, t in ledg if t]):.3f} ({len(ledg)})" if ledg else "— (0)"
         ledg_front = f"{np.mean([t[2] for _, t in ledg if t]):.3f}" if ledg else "—"
         wins = sum(r["ledgformer τ > it"] == "yes" for r, _ in ledg)
-        lines.append(f"| {family} ({len(rs)}) | {np.mean(taus):.3f} | {np.mean(fronts):.3f} | "
-                     f"{', '.join(below) or 'none'} | {ledg_tau} | {ledg_front} | {wins} of {len(ledg)} |")  # fmt: skip
+        lines.append(
+            f"| {family} ({len(rs)}) | {np.mean(taus):.3f} | {np.mean(fronts):.3f} | "
+            f"{', '.join(below) or 'none'} | {ledg_tau} | {ledg_front} | {wins} of {len(ledg)} |"
+        )
     return default, lines
 
 
-def hardware_headline(benchmarks: str) -> list[str]:
+def hardware_headline(store: Store) -> list[str]:
     """The README lines of the hardware-aware block."""
-    from benchmarks.headline import section, table, titled_table
-
-    zs = section(benchmarks, ZERO_SHOT)
+    zs = store.load(ZERO_SHOT)
     default, zs_lines = zero_shot_rows(zs)
-    rows = table(zs, "target", "ledgformer")
+    rows = zs.table("target", "ledgformer")
     reached = sum(1 for r in rows if (t := _triple(r[default])) is not None and t[2] >= FRONT_GOAL)
     out = [
         "",
@@ -85,8 +85,7 @@ def hardware_headline(benchmarks: str) -> list[str]:
         "",
         *zs_lines,
     ]
-    fs = section(benchmarks, FEW_SHOT)
-    meta = titled_table(fs, "Mean Spearman ρ over HELP's six meta-test devices")
+    meta = store.load(FEW_SHOT).titled_table("Mean Spearman ρ over HELP's six meta-test devices")
     out += [
         "",
         "Few-shot latency (k cells measured on the target, the `combination` estimator): mean Spearman ρ over "
@@ -97,7 +96,7 @@ def hardware_headline(benchmarks: str) -> list[str]:
     ]
     out += [f"| {r['k']} | {r['training settings']} | {r['mean [95 % CI]']} | {r['≥ 0.95']} |" for r in meta]
     runs = [("NSGA-II", SEARCH)]
-    if f"<!-- begin {PARETO_MUTATION} -->" in benchmarks:
+    if PARETO_MUTATION in store:
         runs.append(("`pareto_mutation`", PARETO_MUTATION))
     out += [
         "",
@@ -110,18 +109,20 @@ def hardware_headline(benchmarks: str) -> list[str]:
     ]
     by_target: dict[str, list[str]] = {}
     for label, key in runs:
-        for r in table(section(benchmarks, key), "target", "budget reaching 90 %"):
+        for r in store.load(key).table("target", "budget reaching 90 %"):
             if "zero-shot" in r["latency searched"]:
                 by_target.setdefault(r["target"], []).append(
                     f"| {r['target']} | {label} | {r['100 queries']} | {r['200 queries']} | {r['500 queries']} | "
-                    f"{r['budget reaching 90 %']} |")  # fmt: skip
+                    f"{r['budget reaching 90 %']} |"
+                )
     out += [line for lines in by_target.values() for line in lines]
-    if f"<!-- begin {GUIDED} -->" in benchmarks:
-        guided = table(section(benchmarks, GUIDED), "target", "100 queries")
+    if GUIDED in store:
+        guided = store.load(GUIDED).table("target", "100 queries")
         out += [
             "",
             f"The surrogate-guided `predictor_evolution` at 100 queries, same share, {guided[0]['seeds']} seed(s) "
-            f"(section `{GUIDED}`): " + "; ".join(f"{r['target']} {r['100 queries'].split(' [')[0]}" for r in guided)
+            f"(section `{GUIDED}`): "
+            + "; ".join(f"{r['target']} {r['100 queries'].split(' [')[0]}" for r in guided)
             + ".",
         ]
     return out

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import Result
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
 from nasearch.optimizers.base import SpaceOptimizer
 
 #: the peer blocks ``--peers`` appends to the run (module-path optimizers: no registry entry)
@@ -38,30 +38,46 @@ PEERS: list[dict[str, Any]] = [
 ]
 
 #: Syne Tune's single-fidelity, single-objective baselines (``syne_tune.optimizer.baselines``)
-SYNE_TUNE_SEARCHERS = {"bore": "BORE", "rea": "REA", "tpe": "TPE", "botorch": "BOTorch", "random": "RandomSearch"}
+SYNE_TUNE_SEARCHERS = {
+    "bore": "BORE",
+    "rea": "REA",
+    "tpe": "TPE",
+    "botorch": "BOTorch",
+    "random": "RandomSearch",
+}
 
 
 def peer_legend(labels: list[str]) -> str:
     """One paragraph for a BENCHMARKS section: which library and version each peer row (``labels``) is."""
+
     def version(dist: str) -> str:
         try:
             return importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
             return "not installed"
 
-    names = {"syne_tune_bore": "`BORE`", "syne_tune_rea": "`REA`", "syne_tune_tpe": "`TPE`",
-             "syne_tune_botorch": f"`BOTorch` (GP-BO, botorch {version('botorch')})"}
+    names = {
+        "syne_tune_bore": "`BORE`",
+        "syne_tune_rea": "`REA`",
+        "syne_tune_tpe": "`TPE`",
+        "syne_tune_botorch": f"`BOTorch` (GP-BO, botorch {version('botorch')})",
+    }
     syne = [names[label] for label in labels if label in names]
     parts = []
     if syne:
         parts.append(f"`syne_tune_*`: Syne Tune {version('syne-tune')}'s baselines {', '.join(syne)}")
     if "smac_hpo" in labels:
-        parts.append(f"`smac_hpo`: SMAC {version('smac')}'s `HyperparameterOptimizationFacade` (random forest; "
-                     f"ConfigSpace {version('ConfigSpace')}), `Scenario(n_trials=150, deterministic=True)`")
-    return ("**Peers**, run by their own libraries in this run (`benchmarks/peers.py`): " + "; ".join(parts)
-            + ". Each with its documented defaults on one categorical parameter per NB201 edge (5 ops). Settings "
-            "the categorical cell space needs: a repeat of an evaluated cell (or an isomorph) is answered from "
-            "memory and is not a query; after 100 repeats in a row a random unseen cell is evaluated instead.")
+        parts.append(
+            f"`smac_hpo`: SMAC {version('smac')}'s `HyperparameterOptimizationFacade` (random forest; "
+            f"ConfigSpace {version('ConfigSpace')}), `Scenario(n_trials=150, deterministic=True)`"
+        )
+    return (
+        "**Peers**, run by their own libraries in this run (`benchmarks/peers.py`): "
+        + "; ".join(parts)
+        + ". Each with its documented defaults on one categorical parameter per NB201 edge (5 ops). Settings "
+        "the categorical cell space needs: a repeat of an evaluated cell (or an isomorph) is answered from "
+        "memory and is not a query; after 100 repeats in a row a random unseen cell is evaluated instead."
+    )
 
 
 class _CategoricalPeer(SpaceOptimizer):
@@ -74,7 +90,9 @@ class _CategoricalPeer(SpaceOptimizer):
 
     requires = ("categorical_choices",)
 
-    def __init__(self, space: Any, objectives: Any = "objective", seed: int = 0, max_repeats: int = 100) -> None:
+    def __init__(
+        self, space: Any, objectives: Any = "objective", seed: int = 0, max_repeats: int = 100
+    ) -> None:
         super().__init__(space, objectives, seed)
         self.max_repeats = int(max_repeats)
         self.choices: dict[str, list[str]] = {k: list(v) for k, v in space.categorical_choices().items()}
@@ -151,11 +169,19 @@ class SyneTune(_CategoricalPeer):
     """A Syne Tune baseline scheduler (``searcher``: bore, rea, tpe, botorch or random) with its
     defaults, driven through its ``suggest`` / ``on_trial_complete`` interface."""
 
-    def __init__(self, space: Any, objectives: Any = "objective", seed: int = 0, searcher: str = "bore",
-                 max_repeats: int = 100) -> None:
+    def __init__(
+        self,
+        space: Any,
+        objectives: Any = "objective",
+        seed: int = 0,
+        searcher: str = "bore",
+        max_repeats: int = 100,
+    ) -> None:
         super().__init__(space, objectives, seed, max_repeats)
         if searcher not in SYNE_TUNE_SEARCHERS:
-            raise ConfigError(f"syne tune: unknown searcher {searcher!r} (choose from {', '.join(SYNE_TUNE_SEARCHERS)})")
+            raise ConfigError(
+                f"syne tune: unknown searcher {searcher!r} (choose from {', '.join(SYNE_TUNE_SEARCHERS)})"
+            )
         try:
             from syne_tune.config_space import choice
             from syne_tune.optimizer import baselines
@@ -166,7 +192,9 @@ class SyneTune(_CategoricalPeer):
         cls = getattr(baselines, SYNE_TUNE_SEARCHERS[searcher])
         with self._own_rng():
             if searcher == "random":
-                self.scheduler = cls(config_space, metrics=["score"], do_minimize=False, random_seed=self.seed)
+                self.scheduler = cls(
+                    config_space, metrics=["score"], do_minimize=False, random_seed=self.seed
+                )
             else:
                 self.scheduler = cls(config_space, metric="score", do_minimize=False, random_seed=self.seed)
         self._trials = 0
@@ -195,8 +223,14 @@ class Smac(_CategoricalPeer):
     """SMAC's ``HyperparameterOptimizationFacade`` (random forest, log EI, its default initial design)
     through its ask / tell interface; costs are the negated score."""
 
-    def __init__(self, space: Any, objectives: Any = "objective", seed: int = 0, n_trials: int = 150,
-                 max_repeats: int = 100) -> None:
+    def __init__(
+        self,
+        space: Any,
+        objectives: Any = "objective",
+        seed: int = 0,
+        n_trials: int = 150,
+        max_repeats: int = 100,
+    ) -> None:
         super().__init__(space, objectives, seed, max_repeats)
         try:
             from ConfigSpace import Categorical, ConfigurationSpace
@@ -206,10 +240,12 @@ class Smac(_CategoricalPeer):
         cs = ConfigurationSpace(seed=self.seed)
         cs.add([Categorical(name, values) for name, values in self.choices.items()])
         self._tmp = tempfile.TemporaryDirectory(prefix="nasearch-smac-")
-        scenario = Scenario(cs, deterministic=True, n_trials=int(n_trials), seed=self.seed,
-                            output_directory=self._tmp.name)
-        self.smac = HyperparameterOptimizationFacade(scenario, target_function=_never_called, overwrite=True,
-                                                     logging_level=40)
+        scenario = Scenario(
+            cs, deterministic=True, n_trials=int(n_trials), seed=self.seed, output_directory=self._tmp.name
+        )
+        self.smac = HyperparameterOptimizationFacade(
+            scenario, target_function=_never_called, overwrite=True, logging_level=40
+        )
         self._cs = cs
 
     def _peer_ask(self) -> tuple[dict[str, Any], Any]:

@@ -57,7 +57,7 @@ predictors:
 
 def search_figure() -> None:
     """``nasearch run`` + its curves -> docs/img/search_curves.png."""
-    from nasearch.cli import main as nasearch
+    from nasearch.cli.main import main as nasearch
 
     config = OUT / "docs_search.yaml"
     config.write_text(SEARCH)
@@ -69,7 +69,7 @@ def search_figure() -> None:
 
 def predictor_figure() -> None:
     """``nasearch compare`` -> docs/img/predictor_curves.png."""
-    from nasearch.cli import main as nasearch
+    from nasearch.cli.main import main as nasearch
 
     config = OUT / "docs_predictors.yaml"
     config.write_text(COMPARE)

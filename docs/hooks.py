@@ -70,9 +70,11 @@ def notebook_markdown(path: Path) -> str:
         if cell["cell_type"] == "markdown":
             parts.append(source)
             if i == 0:  # after the title
-                parts.append(f"*A notebook: [download {path.name}]({path.name}) and run it in Jupyter "
-                             f"(`pip install -e \".[notebook]\"` for widget progress bars); CI executes it on "
-                             f"every change (`tests/test_notebook.py`).*")
+                parts.append(
+                    f"*A notebook: [download {path.name}]({path.name}) and run it in Jupyter "
+                    f'(`pip install -e ".[notebook]"` for widget progress bars); CI executes it on '
+                    f"every change (`tests/test_notebook.py`).*"
+                )
         elif cell["cell_type"] == "code":
             parts.append(f"```python\n{source}\n```")
     return "\n\n".join(parts) + "\n"

@@ -34,8 +34,14 @@ parallel: {backend: ray, workers: 2, resources: {num_cpus: 1, num_gpus: 0}}
 """
 
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
 ]
 
 
@@ -51,7 +57,7 @@ def chromium() -> str:
 def ensure_run() -> str:
     """The run's storage URL, running the search first when its folder is missing."""
     if not (RUN_DIR / "study.db").is_file():
-        from nasearch.cli import main
+        from nasearch.cli.main import main
 
         RUN_DIR.parent.mkdir(parents=True, exist_ok=True)
         config = RUN_DIR.parent / "docs_dashboard.yaml"
@@ -85,9 +91,19 @@ def screenshot(browser: str, url: str, out: Path, height: int) -> None:
     """One headless-Chromium screenshot of ``url`` (JavaScript given time to draw the plots)."""
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run(
-            [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size=1400,{height}",
-             "--virtual-time-budget=20000", f"--screenshot={out}", url],
-            check=True, timeout=120, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                browser,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={profile}",
+                f"--window-size=1400,{height}",
+                "--virtual-time-budget=20000",
+                f"--screenshot={out}",
+                url,
+            ],
+            check=True,
+            timeout=120,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
 
@@ -102,7 +118,8 @@ def main() -> int:
         raise SystemExit('no optuna-dashboard: pip install -e ".[dashboard]"')
     server = subprocess.Popen(
         [dashboard, url, "--host", "127.0.0.1", "--port", str(PORT)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         base = f"http://127.0.0.1:{PORT}/dashboard/studies/{sid}"

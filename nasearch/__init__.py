@@ -10,18 +10,23 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from nasearch.errors import ArchError, ConfigError, DataError, NasearchError, RegistryError
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ArchError, ConfigError, DataError, NasearchError, RegistryError
+from nasearch.api.graph import ArchGraph
 
 if TYPE_CHECKING:
+    from nasearch.compare.results import CompareResults
     from nasearch.python_api import compare, load, plot, run
-    from nasearch.results import CompareResults, RunResults
+    from nasearch.search.results import RunResults
 
 #: the Python API, by name -> the module that defines it (loaded on first attribute access)
 _LAZY = {
-    "run": "nasearch.python_api", "load": "nasearch.python_api", "plot": "nasearch.python_api",
-    "compare": "nasearch.compare", "RunResults": "nasearch.results", "CompareResults": "nasearch.results",
-}  # fmt: skip
+    "run": "nasearch.python_api",
+    "load": "nasearch.python_api",
+    "plot": "nasearch.python_api",
+    "compare": "nasearch.compare",
+    "RunResults": "nasearch.search.results",
+    "CompareResults": "nasearch.compare.results",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -34,7 +39,17 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "ArchGraph", "ArchError", "CompareResults", "ConfigError", "DataError", "NasearchError", "RegistryError",
-    "RunResults", "compare", "load", "plot", "run",
-]  # fmt: skip
+    "ArchGraph",
+    "ArchError",
+    "CompareResults",
+    "ConfigError",
+    "DataError",
+    "NasearchError",
+    "RegistryError",
+    "RunResults",
+    "compare",
+    "load",
+    "plot",
+    "run",
+]
 __version__ = "0.1.0"

@@ -2,6 +2,6 @@
 
 import sys
 
-from nasearch.cli import main
+from nasearch.cli.main import main
 
 sys.exit(main())

@@ -12,18 +12,28 @@ data, and runs with different objectives are refused, not overlaid.
 from __future__ import annotations
 
 import argparse
-import json
+import io
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nasearch.errors import ConfigError
-from nasearch.tracking import Record, load_study, read_records, study_names
-from nasearch.trajectory import Incumbent, OptimumTarget, replay
-from nasearch.trajectory import queries_to_optimum as trajectory_queries_to_optimum
+from nasearch.api.errors import ConfigError
+from nasearch.api.objective import stored_objectives
+from nasearch.data.safeio import make_dir, write_bytes, write_text
+from nasearch.search import run_record
+from nasearch.search.tracking import Record, load_study, read_records, study_names
+from nasearch.search.trajectory import Incumbent, KnownOptimum, OptimumTarget, replay
+from nasearch.search.trajectory import queries_to_optimum as trajectory_queries_to_optimum
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from numpy.typing import ArrayLike
 
 
 @dataclass
@@ -46,13 +56,9 @@ class StudyRun:
 
 def load_run(run_dir: str | Path) -> list[StudyRun]:
     """Every study of a run folder (read through its ``run.json``), in storage order."""
-    path = Path(run_dir) / "run.json"
-    if not path.is_file():
-        raise ConfigError(f"{str(run_dir)!r} is not a run folder written by `nasearch run` (no run.json)")
-    meta = json.loads(path.read_text())
-    url, name = meta["storage"], meta["name"]
+    record = run_record.read(Path(run_dir))
+    url, name, prefix, run_id = record.storage, record.name, record.prefix, record.run_id
     out = []
-    prefix, run_id = meta.get("study_prefix") or name, meta.get("run_id")
     for sname in study_names(url):
         if not sname.startswith(f"{prefix}/"):
             continue
@@ -60,22 +66,31 @@ def load_run(run_dir: str | Path) -> list[StudyRun]:
         attrs = study.user_attrs
         if run_id and attrs.get("run_id", run_id) != run_id:
             continue  # another run folder's study in a shared storage
-        objectives = attrs.get("objectives") or meta["objectives"]
+        objective = (
+            stored_objectives(attrs["objectives"])[0] if attrs.get("objectives") else record.objectives[0]
+        )
+        optimum = KnownOptimum.from_attrs(attrs)
         out.append(
             StudyRun(
-                run=name, label=str(attrs.get("label", "?")), seed=int(attrs.get("seed", 0)),
-                objective=objectives[0][0], maximize=bool(objectives[0][1]),
-                test_metric=attrs.get("test_metric"), optimum=attrs.get("optimum"),
-                optimum_key=attrs.get("optimum_key"), test_optimum=attrs.get("test_optimum"),
-                records=read_records(study), folder=str(run_dir),
+                run=name,
+                label=str(attrs.get("label", "?")),
+                seed=int(attrs.get("seed", 0)),
+                objective=objective.metric,
+                maximize=objective.maximize,
+                test_metric=attrs.get("test_metric"),
+                optimum=optimum.value,
+                optimum_key=optimum.key,
+                test_optimum=optimum.test_value,
+                records=read_records(study),
+                folder=str(run_dir),
             )
         )
     return out
 
 
 def optimum_target(study: StudyRun) -> OptimumTarget:
-    """What "found the optimum" means for ``study`` (see :mod:`nasearch.trajectory`)."""
-    return OptimumTarget(study.optimum, study.optimum_key, study.maximize)
+    """What "found the optimum" means for ``study`` (see :mod:`nasearch.search.trajectory`)."""
+    return KnownOptimum(study.optimum, study.optimum_key).target(study.maximize)
 
 
 def trajectory(study: StudyRun) -> dict[str, np.ndarray]:
@@ -95,13 +110,22 @@ def trajectory(study: StudyRun) -> dict[str, np.ndarray]:
         test[i] = np.nan if test_value is None else test_value
     sign = 1.0 if study.maximize else -1.0
     regret = sign * (study.optimum - best) if study.optimum is not None else np.full(n, np.nan)
-    return {"query": np.arange(1, n + 1), "best": best, "incumbent_test": test, "simulated_seconds": sim,
-            "evaluation_seconds": measured, "regret": regret, "found_optimum": found}
+    return {
+        "query": np.arange(1, n + 1),
+        "best": best,
+        "incumbent_test": test,
+        "simulated_seconds": sim,
+        "evaluation_seconds": measured,
+        "regret": regret,
+        "found_optimum": found,
+    }
 
 
 def queries_to_optimum(study: StudyRun) -> int | None:
     """The query at which the optimum's cell was first evaluated (None: not found)."""
-    return trajectory_queries_to_optimum(study.records, [(study.objective, study.maximize)], optimum_target(study))
+    return trajectory_queries_to_optimum(
+        study.records, [(study.objective, study.maximize)], optimum_target(study)
+    )
 
 
 def identity(study: StudyRun) -> tuple[str, str]:
@@ -119,36 +143,44 @@ def line_labels(studies: list[StudyRun]) -> dict[tuple[str, str], str]:
     short = {f: Path(f).name or f for f in names}
     if len(set(short.values())) < len(names):  # two folders with one base name: the paths as given
         short = {f: f for f in names}
-    return {identity(s): s.label if len(folders[s.label]) == 1 else f"{short[identity(s)[0]]}: {s.label}"
-            for s in studies}
+    return {
+        identity(s): s.label if len(folders[s.label]) == 1 else f"{short[identity(s)[0]]}: {s.label}"
+        for s in studies
+    }
 
 
-def tidy_rows(studies: list[StudyRun], labels: dict[tuple[str, str], str]) -> list[dict[str, Any]]:
+def tidy_rows(studies: list[StudyRun], labels: dict[tuple[str, str], str]) -> list[dict[str, object]]:
     """One row per (study, query): the per-seed table behind every curve."""
     rows = []
     for s in studies:
         t = trajectory(s)
         for i in range(len(t["query"])):
-            rows.append({
-                "optimizer": labels[identity(s)], "folder": identity(s)[0], "seed": s.seed,
-                "query": int(t["query"][i]),
-                "simulated_hours": t["simulated_seconds"][i] / 3600.0,
-                "evaluation_hours": t["evaluation_seconds"][i] / 3600.0, "best": t["best"][i],
-                "incumbent_test": t["incumbent_test"][i], "regret": t["regret"][i],
-                "found_optimum": bool(t["found_optimum"][i]),
-            })
+            rows.append(
+                {
+                    "optimizer": labels[identity(s)],
+                    "folder": identity(s)[0],
+                    "seed": s.seed,
+                    "query": int(t["query"][i]),
+                    "simulated_hours": t["simulated_seconds"][i] / 3600.0,
+                    "evaluation_hours": t["evaluation_seconds"][i] / 3600.0,
+                    "best": t["best"][i],
+                    "incumbent_test": t["incumbent_test"][i],
+                    "regret": t["regret"][i],
+                    "found_optimum": bool(t["found_optimum"][i]),
+                }
+            )
     return rows
 
 
-def _q25(x: Any) -> Any:
-    return x.quantile(0.25)
+def _q25(x: pd.Series) -> float:
+    return float(x.quantile(0.25))
 
 
-def _q75(x: Any) -> Any:
-    return x.quantile(0.75)
+def _q75(x: pd.Series) -> float:
+    return float(x.quantile(0.75))
 
 
-def aggregate(frame: Any) -> Any:
+def aggregate(frame: pd.DataFrame) -> pd.DataFrame:
     """Per (optimizer, query) over seeds: median and interquartile range (what the figure draws),
     mean and std."""
     grouped = frame.groupby(["optimizer", "query"], sort=False)
@@ -167,8 +199,13 @@ def _time_axis(studies: list[StudyRun]) -> tuple[str, str]:
     return "evaluation_seconds", "evaluation time, summed over workers (hours)"
 
 
-def _time_curves(studies: list[StudyRun], labels: dict[tuple[str, str], str], column: str, value: str = "best",
-                 points: int = 100) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+def _time_curves(
+    studies: list[StudyRun],
+    labels: dict[tuple[str, str], str],
+    column: str,
+    value: str = "best",
+    points: int = 100,
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """``value`` (best-so-far or regret) vs ``column`` (seconds, shown in hours) on a common grid up to
     the time every seed reached: median, 25th and 75th percentile over seeds."""
     per_label: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
@@ -213,7 +250,7 @@ def check_same_objective(studies: list[StudyRun]) -> None:
         )
 
 
-def panels(studies: list[StudyRun], stats: Any) -> list[tuple[str, str]]:
+def panels(studies: list[StudyRun], stats: pd.DataFrame) -> list[tuple[str, str]]:
     """``(column, y label)`` of each per-query panel that has data. Where the benchmark's optimum is
     known, regret leads (on a log scale: best-so-far accuracies squash into a flat line near the
     top) and stands for best-so-far; else best-so-far. Then the incumbent's test metric, if recorded."""
@@ -231,7 +268,7 @@ def panels(studies: list[StudyRun], stats: Any) -> list[tuple[str, str]]:
 BAND = "median over seeds; band: interquartile range"
 
 
-def colours(labels: list[str]) -> dict[str, Any]:
+def colours(labels: list[str]) -> dict[str, tuple[float, float, float, float]]:
     """One colour per line, the same in every panel (first-appearance order)."""
     import matplotlib
 
@@ -241,15 +278,13 @@ def colours(labels: list[str]) -> dict[str, Any]:
 
 def headless() -> None:
     """Draw off-screen (Agg) from the command line; leave a notebook's inline backend alone."""
-    import sys
-
     import matplotlib
 
     if "ipykernel" not in sys.modules:
         matplotlib.use("Agg")
 
 
-def _log_regret(ax: Any, values: Any) -> None:
+def _log_regret(ax: Axes, values: ArrayLike) -> None:
     """A symmetric log axis: regret spans decades, and 0 (optimum found) stays on the axis."""
     positive = np.asarray(values, dtype=float)
     positive = positive[np.isfinite(positive) & (positive > 0)]
@@ -258,7 +293,7 @@ def _log_regret(ax: Any, values: Any) -> None:
         ax.set_ylim(bottom=0.0)
 
 
-def figure(studies: list[StudyRun], title: str = "") -> tuple[Any, Any]:
+def figure(studies: list[StudyRun], title: str = "") -> tuple[Figure, pd.DataFrame]:
     """The search-curves figure and its tidy per-seed frame: one line per (run folder, optimizer),
     with one colour in every panel; median over seeds with an interquartile band (stays inside
     the values the seeds reached); steps, since best-so-far only changes when a query improves it.
@@ -291,10 +326,22 @@ def figure(studies: list[StudyRun], title: str = "") -> tuple[Any, Any]:
         for label, group in stats.groupby("optimizer", sort=False):
             colour = palette[str(label)]
             q = group["query"].to_numpy()
-            ax.step(q, group[f"{column}_median"].to_numpy(), where="post", color=colour,
-                    label=seeds_label(str(label), int(group["seeds"].max())))
-            ax.fill_between(q, group[f"{column}_q25"].to_numpy(), group[f"{column}_q75"].to_numpy(),
-                            color=colour, alpha=0.15, step="post", linewidth=0)
+            ax.step(
+                q,
+                group[f"{column}_median"].to_numpy(),
+                where="post",
+                color=colour,
+                label=seeds_label(str(label), int(group["seeds"].max())),
+            )
+            ax.fill_between(
+                q,
+                group[f"{column}_q25"].to_numpy(),
+                group[f"{column}_q75"].to_numpy(),
+                color=colour,
+                alpha=0.15,
+                step="post",
+                linewidth=0,
+            )
         ax.set_xlabel("queries")
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
@@ -317,11 +364,11 @@ def figure(studies: list[StudyRun], title: str = "") -> tuple[Any, Any]:
     return fig, frame
 
 
-def write_outputs(fig: Any, frame: Any, out_dir: Path, stem: str = "search_curves") -> tuple[Path, Path]:
+def write_outputs(
+    fig: Figure, frame: pd.DataFrame, out_dir: Path, stem: str = "search_curves"
+) -> tuple[Path, Path]:
     """Write ``<stem>.csv`` (tidy, per seed), ``<stem>_mean.csv`` (the per-query statistics) and ``<stem>.png``,
     each whole or not at all (temp file + rename; a full disk is one line, never a truncated file)."""
-    from nasearch.safeio import make_dir, write_bytes, write_text
-
     make_dir(out_dir)
     csv = out_dir / f"{stem}.csv"
     write_text(csv, frame.to_csv(index=False))
@@ -331,7 +378,9 @@ def write_outputs(fig: Any, frame: Any, out_dir: Path, stem: str = "search_curve
     return png, csv
 
 
-def plot(studies: list[StudyRun], out_dir: Path, title: str = "", stem: str = "search_curves") -> tuple[Path, Path]:
+def plot(
+    studies: list[StudyRun], out_dir: Path, title: str = "", stem: str = "search_curves"
+) -> tuple[Path, Path]:
     """Write ``search_curves.csv`` (tidy, per seed), ``search_curves_mean.csv`` and the PNG."""
     import matplotlib.pyplot as plt
 
@@ -350,10 +399,8 @@ def overlay_stem(run_dirs: list[str]) -> str:
     return "search_curves+" + "+".join(Path(d).resolve().name for d in run_dirs[1:])
 
 
-def png_bytes(fig: Any, dpi: int = 110) -> bytes:
+def png_bytes(fig: Figure, dpi: int = 110) -> bytes:
     """The figure as PNG bytes, rendered in memory (a full disk then fails the write, not the encoder)."""
-    import io
-
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()

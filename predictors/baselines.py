@@ -25,9 +25,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from nasearch.api import Hardware, Predictor
-from nasearch.errors import ConfigError
-from nasearch.graph import ArchGraph
+from nasearch.api import Hardware, Predictor, Targets
+from nasearch.api.errors import ConfigError
+from nasearch.api.graph import ArchGraph
 from nasearch.predictors.encoding import (
     ArraySource,
     EncodedGraphs,
@@ -88,7 +88,7 @@ class MLPPredictor(_FlatMixin, TorchPredictor):
         self.vocab = None
         self.max_nodes = 0
 
-    def _prepare(self, graphs: list[ArchGraph], hardware: Hardware) -> None:
+    def _prepare(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> None:
         self._learn_encoding(graphs)
 
     def _build_module(self) -> nn.Module:
@@ -97,7 +97,7 @@ class MLPPredictor(_FlatMixin, TorchPredictor):
         width = n * (n - 1) // 2 + n * len(self.vocab)  # flat_encoding's length
         return nn.Sequential(_mlp([width, *self.hidden, 1], self.dropout), nn.Flatten(0))
 
-    def _encode(self, graphs: list[ArchGraph], hardware: Hardware) -> ArraySource:
+    def _encode(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> ArraySource:
         return ArraySource(self._flat(graphs))
 
 
@@ -142,14 +142,14 @@ class GINPredictor(TorchPredictor):
         self.dim, self.layers, self.dropout = int(dim), int(layers), float(dropout)
         self.vocab: OpVocab | None = None
 
-    def _prepare(self, graphs: list[ArchGraph], hardware: Hardware) -> None:
+    def _prepare(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> None:
         self.vocab = OpVocab.from_graphs(graphs)
 
     def _build_module(self) -> nn.Module:
         assert self.vocab is not None
         return GINModule(len(self.vocab), self.dim, self.layers, self.dropout)
 
-    def _encode(self, graphs: list[ArchGraph], hardware: Hardware) -> EncodedGraphs:
+    def _encode(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> EncodedGraphs:
         assert self.vocab is not None
         return EncodedGraphs(graphs, self.vocab)
 
@@ -176,7 +176,9 @@ class RandomForestPredictor(_FlatMixin, Predictor):
         self.model: Any = None
         self.scaler = TargetScaler(self.log_target)
 
-    def fit(self, graphs: Sequence[ArchGraph], y: Sequence[float], hardware: Hardware = None) -> RandomForestPredictor:
+    def fit(
+        self, graphs: Sequence[ArchGraph], y: Targets, hardware: Hardware = None
+    ) -> RandomForestPredictor:
         """Fit the forest on the flat encoding of ``graphs``."""
         from sklearn.ensemble import RandomForestRegressor
 
@@ -185,8 +187,11 @@ class RandomForestPredictor(_FlatMixin, Predictor):
         self._learn_encoding(graphs)
         self.scaler = TargetScaler(self.log_target).fit(target)
         self.model = RandomForestRegressor(
-            n_estimators=self.n_estimators, max_features=self.max_features,
-            min_samples_leaf=self.min_samples_leaf, random_state=self.seed, n_jobs=self.n_jobs,
+            n_estimators=self.n_estimators,
+            max_features=self.max_features,
+            min_samples_leaf=self.min_samples_leaf,
+            random_state=self.seed,
+            n_jobs=self.n_jobs,
         ).fit(self._flat(graphs), self.scaler.transform(target))
         return self
 
@@ -222,7 +227,9 @@ class ParamsLinearPredictor(Predictor):
         seed: int = 0,
     ) -> None:
         if features not in ("auto", "attrs", "op_counts"):
-            raise ConfigError(f"params_linear: features must be 'auto', 'attrs' or 'op_counts', got {features!r}")
+            raise ConfigError(
+                f"params_linear: features must be 'auto', 'attrs' or 'op_counts', got {features!r}"
+            )
         if alpha < 0:
             raise ConfigError(f"params_linear: alpha must be >= 0, got {alpha}")
         self.features, self.attr_keys = features, tuple(attr_keys)
@@ -251,7 +258,9 @@ class ParamsLinearPredictor(Predictor):
         assert self.vocab is not None
         return op_counts(graphs, self.vocab)
 
-    def fit(self, graphs: Sequence[ArchGraph], y: Sequence[float], hardware: Hardware = None) -> ParamsLinearPredictor:
+    def fit(
+        self, graphs: Sequence[ArchGraph], y: Targets, hardware: Hardware = None
+    ) -> ParamsLinearPredictor:
         """Least squares with a small ridge penalty on standardised features."""
         target = check_fit_inputs(graphs, y, "params_linear")
         graphs = list(graphs)
@@ -260,8 +269,11 @@ class ParamsLinearPredictor(Predictor):
                 f"params_linear: features='attrs' but some training graphs carry none of the node attrs "
                 f"{', '.join(self.attr_keys)}; use features='op_counts' or 'auto'"
             )
-        self.used_features = "attrs" if self.features == "attrs" or (
-            self.features == "auto" and self._has_attrs(graphs)) else "op_counts"
+        self.used_features = (
+            "attrs"
+            if self.features == "attrs" or (self.features == "auto" and self._has_attrs(graphs))
+            else "op_counts"
+        )
         self.vocab = OpVocab.from_graphs(graphs)
         x = self._features(graphs)
         self._x_mean, self._x_std = x.mean(0), x.std(0)

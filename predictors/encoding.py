@@ -16,8 +16,8 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 import torch
 
-from nasearch.errors import ArchError
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ArchError
+from nasearch.api.graph import ArchGraph
 
 UNKNOWN = "<unk>"
 
@@ -76,8 +76,13 @@ class GraphBatch:
 class EncodedGraphs:
     """Graphs as padded arrays, batched for training and prediction (a ``BatchSource``)."""
 
-    def __init__(self, graphs: Sequence[ArchGraph], vocab: OpVocab, group_by_size: bool = True,
-                 max_nodes: int | None = None) -> None:
+    def __init__(
+        self,
+        graphs: Sequence[ArchGraph],
+        vocab: OpVocab,
+        group_by_size: bool = True,
+        max_nodes: int | None = None,
+    ) -> None:
         if not graphs:
             raise ArchError("EncodedGraphs needs at least one graph")
         self.vocab = vocab

@@ -15,18 +15,25 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.api import Hardware, Predictor, fit_predictor
-from nasearch.errors import ConfigError, suggest
-from nasearch.graph import ArchGraph
+from nasearch.api import FitsAndPredicts, Hardware, Predictor, Targets, fit_predictor
+from nasearch.api.ensemble import combine
+from nasearch.api.errors import ConfigError, suggest
+from nasearch.api.graph import ArchGraph
+from nasearch.api.predictor import EvalSet
 from nasearch.predictors.training import PredictorError, check_fit_inputs
 
 
 def _fit_member(
-    base: str, options: dict[str, Any], graphs: list[ArchGraph], y: np.ndarray,
-    hardware: Hardware, threads: int | None, eval_set: Any = None,
-) -> Predictor:
+    base: str,
+    options: dict[str, Any],
+    graphs: list[ArchGraph],
+    y: np.ndarray,
+    hardware: Hardware,
+    threads: int | None,
+    eval_set: EvalSet | None = None,
+) -> FitsAndPredicts:
     """Build and fit one member (runs in a worker process when n_jobs > 1)."""
-    from nasearch.registry import PREDICTORS
+    from nasearch.config.registry import PREDICTORS
 
     if threads is not None:
         import torch
@@ -48,8 +55,8 @@ class Ensemble(Predictor):
         n_jobs: int = 1,
         **options: Any,
     ) -> None:
-        from nasearch.options import check_options
-        from nasearch.registry import PREDICTORS
+        from nasearch.config.options import check_options
+        from nasearch.config.registry import PREDICTORS
 
         if k < 2:
             raise ConfigError(f"ensemble: k must be >= 2 to give a std, got {k}")
@@ -72,7 +79,7 @@ class Ensemble(Predictor):
         self.base, self.k, self.seed = base, int(k), int(seed)
         self.bootstrap, self.n_jobs = bool(bootstrap), int(n_jobs)
         self.options = dict(options)
-        self.members: list[Predictor] = []
+        self.members: list[FitsAndPredicts] = []
 
     def _member_jobs(self, n: int) -> list[tuple[dict[str, Any], np.ndarray]]:
         rng = np.random.default_rng(self.seed)
@@ -83,7 +90,11 @@ class Ensemble(Predictor):
         return jobs
 
     def fit(
-        self, graphs: Sequence[ArchGraph], y: Sequence[float], hardware: Hardware = None, eval_set: Any = None
+        self,
+        graphs: Sequence[ArchGraph],
+        y: Targets,
+        hardware: Hardware = None,
+        eval_set: EvalSet | None = None,
     ) -> Ensemble:
         """Fit all k members (in parallel processes when ``n_jobs > 1``); ``eval_set`` goes to each."""
         target = check_fit_inputs(graphs, y, "ensemble")
@@ -91,7 +102,9 @@ class Ensemble(Predictor):
         hw = None if hardware is None else list(hardware)
         jobs = self._member_jobs(len(graphs))
 
-        def args(options: dict[str, Any], rows: np.ndarray) -> tuple[Any, ...]:
+        def args(
+            options: dict[str, Any], rows: np.ndarray
+        ) -> tuple[str, dict[str, Any], list[ArchGraph], np.ndarray, Hardware]:
             sub_hw = None if hw is None else [hw[r] for r in rows]
             return (self.base, options, [graphs[r] for r in rows], target[rows], sub_hw)
 
@@ -115,13 +128,16 @@ class Ensemble(Predictor):
 
     def predict(self, graphs: Sequence[ArchGraph], hardware: Hardware = None) -> np.ndarray:
         """Mean of the members."""
-        return self.member_predictions(graphs, hardware).mean(0)
+        return self.predict_mean_std(graphs, hardware)[0]
 
     def predict_std(self, graphs: Sequence[ArchGraph], hardware: Hardware = None) -> np.ndarray:
         """Standard deviation over the members."""
-        return self.member_predictions(graphs, hardware).std(0)
+        return self.predict_mean_std(graphs, hardware)[1]
 
-    def predict_mean_std(self, graphs: Sequence[ArchGraph], hardware: Hardware = None) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and std with one pass over the members."""
-        preds = self.member_predictions(graphs, hardware)
-        return preds.mean(0), preds.std(0)
+    def predict_mean_std(
+        self, graphs: Sequence[ArchGraph], hardware: Hardware = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and std with one pass over the members (``nasearch.api.ensemble.combine``)."""
+        mean, std = combine(self.member_predictions(graphs, hardware))
+        assert std is not None
+        return mean, std

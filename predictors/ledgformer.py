@@ -35,10 +35,10 @@ import torch
 from torch import nn
 
 from nasearch.api import Hardware
-from nasearch.devices import DeviceSpec, resolve_device
-from nasearch.errors import ConfigError
-from nasearch.experimental import experimental_class
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ConfigError
+from nasearch.api.experimental import experimental_class
+from nasearch.api.graph import ArchGraph
+from nasearch.data.devices import DeviceSpec, resolve_device
 from nasearch.predictors.encoding import EncodedGraphs, OpVocab
 from nasearch.predictors.nnformer import BGIFFN
 from nasearch.predictors.text import (
@@ -286,7 +286,7 @@ class LeDGFormerModule(nn.Module):
 class LeDGFormer(TorchPredictor):
     """LeDG-Former predictor (see module docstring): fit/predict with or without hardware.
 
-    ``hardware`` (fit and predict) is one device per graph: a name of ``nasearch/devices.csv``
+    ``hardware`` (fit and predict) is one device per graph: a name of ``nasearch/data/devices.csv``
     (e.g. ``"2080ti_32"``, also ``"latency/2080ti_32"``), a dict of device attributes, or a
     ``DeviceSpec``; a single device is used for every graph. ``use_hardware=None`` uses it when
     ``fit`` gets it. Latency targets want ``log_target=True``.
@@ -367,10 +367,18 @@ class LeDGFormer(TorchPredictor):
     def _build_module(self) -> nn.Module:
         text_dim = len(self.vocab) if self.vocab is not None else TextEncoder.dim
         return LeDGFormerModule(
-            text_dim, self.dim, self.layers, self.heads, self.ffn_ratio, self.dropout,
-            self.attn_dropout, self.dynamic, self.hardware_fitted,
-            use_numbers=self.use_numbers and self.node_encoding == "text", hw_text_dim=TextEncoder.dim,
-        )  # fmt: skip
+            text_dim,
+            self.dim,
+            self.layers,
+            self.heads,
+            self.ffn_ratio,
+            self.dropout,
+            self.attn_dropout,
+            self.dynamic,
+            self.hardware_fitted,
+            use_numbers=self.use_numbers and self.node_encoding == "text",
+            hw_text_dim=TextEncoder.dim,
+        )
 
     def _encode(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> LeDGSource:
         structure = EncodedGraphs(graphs, self.vocab or OpVocab([]), group_by_size=self.group_by_size)
@@ -445,7 +453,12 @@ class LeDGFormer(TorchPredictor):
         module.eval()
         with torch.no_grad():
             module(batch)
-        return [blk.attn.last_weights.numpy() for blk in module.blocks]  # type: ignore[union-attr]
+        weights = []
+        for blk in module.blocks:
+            attn = blk.attn
+            assert isinstance(attn, DGSA) and attn.last_weights is not None  # set by the forward pass
+            weights.append(attn.last_weights.numpy())
+        return weights
 
 
 def _centering(vectors: np.ndarray) -> tuple[np.ndarray, float]:

@@ -29,14 +29,15 @@ The BGIFFN always aggregates over the node-only adjacency (CLS/depth take only t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import torch
 from torch import nn
 
 from nasearch.api import Hardware
-from nasearch.errors import ConfigError
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ConfigError
+from nasearch.api.graph import ArchGraph
 from nasearch.predictors.encoding import EncodedGraphs, GraphBatch, OpVocab
 from nasearch.predictors.training import ACCURACY_DEFAULTS, TorchPredictor
 
@@ -66,7 +67,11 @@ def sequence_masks(batch: GraphBatch, mode: str = "paper") -> torch.Tensor:
     b, n = batch.mask.shape
     dev = batch.adjacency.device
     valid = torch.cat(
-        [torch.ones(b, 1, dtype=torch.bool, device=dev), batch.mask, torch.ones(b, 1, dtype=torch.bool, device=dev)],
+        [
+            torch.ones(b, 1, dtype=torch.bool, device=dev),
+            batch.mask,
+            torch.ones(b, 1, dtype=torch.bool, device=dev),
+        ],
         dim=1,
     )
     pair_valid = valid.unsqueeze(1) & valid.unsqueeze(2)
@@ -101,7 +106,9 @@ class ASMA(nn.Module):
     def __init__(self, dim: int, heads: int = 4, attn_dropout: float = 0.0) -> None:
         super().__init__()
         if heads % 4 or dim % heads:
-            raise ConfigError(f"NN-Former: heads must be a multiple of 4 dividing dim, got heads={heads}, dim={dim}")
+            raise ConfigError(
+                f"NN-Former: heads must be a multiple of 4 dividing dim, got heads={heads}, dim={dim}"
+            )
         self.heads = heads
         self.head_dim = dim // heads
         self.qkv = nn.Linear(dim, 3 * dim, bias=False)
@@ -170,14 +177,18 @@ class NNFormerModule(nn.Module):
     ) -> None:
         super().__init__()
         if sibling_mode not in SIBLING_MODES:
-            raise ConfigError(f"NN-Former: sibling_mode must be one of {', '.join(SIBLING_MODES)}, got {sibling_mode!r}")
+            raise ConfigError(
+                f"NN-Former: sibling_mode must be one of {', '.join(SIBLING_MODES)}, got {sibling_mode!r}"
+            )
         self.sibling_mode = sibling_mode
         self.embed = nn.Linear(vocab_size, dim, bias=False)
         self.cls = nn.Parameter(torch.zeros(1, 1, dim))
         self.depth = nn.Embedding(MAX_DEPTH + 1, dim)
         self.in_norm = nn.LayerNorm(dim)
         self.in_drop = nn.Dropout(dropout)
-        self.blocks = nn.ModuleList(Block(dim, heads, ffn_ratio, dropout, attn_dropout) for _ in range(layers))
+        self.blocks = nn.ModuleList(
+            Block(dim, heads, ffn_ratio, dropout, attn_dropout) for _ in range(layers)
+        )
         self.out_norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, 1)
         nn.init.trunc_normal_(self.cls, std=0.02)
@@ -236,9 +247,13 @@ class NNFormer(TorchPredictor):
         if dim < 4 or layers < 1:
             raise ConfigError(f"NN-Former: dim must be >= 4 and layers >= 1, got dim={dim}, layers={layers}")
         if sibling_mode not in SIBLING_MODES:
-            raise ConfigError(f"NN-Former: sibling_mode must be one of {', '.join(SIBLING_MODES)}, got {sibling_mode!r}")
+            raise ConfigError(
+                f"NN-Former: sibling_mode must be one of {', '.join(SIBLING_MODES)}, got {sibling_mode!r}"
+            )
         if heads % 4 or dim % heads:
-            raise ConfigError(f"NN-Former: heads must be a multiple of 4 that divides dim, got heads={heads}, dim={dim}")
+            raise ConfigError(
+                f"NN-Former: heads must be a multiple of 4 that divides dim, got heads={heads}, dim={dim}"
+            )
         super().__init__(**options)
         self.dim, self.layers, self.heads, self.ffn_ratio = dim, layers, heads, ffn_ratio
         self.dropout, self.attn_dropout = dropout, attn_dropout
@@ -246,16 +261,22 @@ class NNFormer(TorchPredictor):
         self.group_by_size = group_by_size
         self.vocab: OpVocab | None = None
 
-    def _prepare(self, graphs: list[ArchGraph], hardware: Hardware) -> None:
+    def _prepare(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> None:
         self.vocab = OpVocab.from_graphs(graphs)
 
     def _build_module(self) -> nn.Module:
         assert self.vocab is not None
         return NNFormerModule(
-            len(self.vocab), self.dim, self.layers, self.heads, self.ffn_ratio,
-            self.dropout, self.attn_dropout, self.sibling_mode,
+            len(self.vocab),
+            self.dim,
+            self.layers,
+            self.heads,
+            self.ffn_ratio,
+            self.dropout,
+            self.attn_dropout,
+            self.sibling_mode,
         )
 
-    def _encode(self, graphs: list[ArchGraph], hardware: Hardware) -> EncodedGraphs:
+    def _encode(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> EncodedGraphs:
         assert self.vocab is not None
         return EncodedGraphs(graphs, self.vocab, group_by_size=self.group_by_size)

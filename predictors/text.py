@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.devices import DeviceSpec, resolve_device
-from nasearch.errors import NasearchError
+from nasearch.api.errors import NasearchError
+from nasearch.data.devices import DeviceSpec, resolve_device
 
 #: a rule: (lower-cased op name, attrs) -> template, or None when the rule does not apply
 TemplateRule = Callable[[str, Mapping[str, Any]], "str | None"]
@@ -182,9 +182,19 @@ def node_numbers(op: str, attrs: Mapping[str, Any] | None = None) -> np.ndarray:
 
 
 #: how a vendor is written in a hardware template (the paper writes "Nv" for Nvidia)
-VENDOR_WORDS = {"nvidia": "Nv", "intel": "Intel", "qualcomm": "Qcom", "samsung": "Samsung",
-                "broadcom": "Broadcom", "xilinx": "Xilinx", "mit": "MIT", "amd": "AMD",
-                "apple": "Apple", "google": "Google", "arm": "Arm"}  # fmt: skip
+VENDOR_WORDS = {
+    "nvidia": "Nv",
+    "intel": "Intel",
+    "qualcomm": "Qcom",
+    "samsung": "Samsung",
+    "broadcom": "Broadcom",
+    "xilinx": "Xilinx",
+    "mit": "MIT",
+    "amd": "AMD",
+    "apple": "Apple",
+    "google": "Google",
+    "arm": "Arm",
+}
 
 
 def hardware_template(hardware: Any) -> str:

@@ -39,7 +39,7 @@ Public API (stable; other modules build on it):
     is kept on CPU between calls, so a fitted predictor pickles (Ray ships it) and unpickles
     anywhere.
 Helpers: ``pairwise_difference_loss``, ``rdrop_consistency``, ``warmup_cosine``, ``EMA``,
-``TargetScaler``, ``seed_everything``, ``resolve_device``, ``move_to``, ``TRAIN_OPTIONS``,
+``TargetScaler``, ``seed_everything``, ``resolve_device``, ``move_to``,
 ``PredictOptions``, ``shared_parameters``, ``ACCURACY_DEFAULTS``.
 """
 
@@ -58,10 +58,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from nasearch.api import Hardware, Predictor
-from nasearch.errors import ConfigError, NasearchError, suggest
-from nasearch.graph import ArchGraph
-from nasearch.metrics import kendall_tau
+from nasearch.api import Hardware, Predictor, Targets
+from nasearch.api.errors import ConfigError, NasearchError, suggest
+from nasearch.api.graph import ArchGraph
+from nasearch.metrics.ranking import kendall_tau
 
 
 class PredictorError(NasearchError, ValueError):
@@ -139,12 +139,13 @@ DEFAULT_MAX_STEPS = 16000
 
 #: the recipe the neural accuracy predictors (NN-Former, GIN, MLP) share: their ``option_defaults``
 ACCURACY_DEFAULTS: dict[str, Any] = {
-    "log_target": False, "epochs": DEFAULT_EPOCHS, "batch_size": 32, "lr": 1e-3,
-    "max_steps": DEFAULT_MAX_STEPS, "rank_weight": 1.0,
-}  # fmt: skip
-
-#: names of the training options a TorchPredictor accepts as kwargs
-TRAIN_OPTIONS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(TrainConfig))
+    "log_target": False,
+    "epochs": DEFAULT_EPOCHS,
+    "batch_size": 32,
+    "lr": 1e-3,
+    "max_steps": DEFAULT_MAX_STEPS,
+    "rank_weight": 1.0,
+}
 
 
 def shared_parameters(option_defaults: Mapping[str, Any] | None = None) -> dict[str, inspect.Parameter]:
@@ -154,8 +155,9 @@ def shared_parameters(option_defaults: Mapping[str, Any] | None = None) -> dict[
     fields = [*dataclasses.fields(PredictOptions), *dataclasses.fields(TrainConfig)]
     hints = {**typing.get_type_hints(PredictOptions), **typing.get_type_hints(TrainConfig)}
     params = {
-        f.name: inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default,
-                                  annotation=hints[f.name])
+        f.name: inspect.Parameter(
+            f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=hints[f.name]
+        )
         for f in fields
     }
     overrides = dict(option_defaults or {})
@@ -206,7 +208,9 @@ def resolve_device(device: str) -> torch.device:
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError):
-        raise ConfigError(f"device {device!r} is not a torch device name (cpu, cuda, cuda:1, mps, auto)") from None
+        raise ConfigError(
+            f"device {device!r} is not a torch device name (cpu, cuda, cuda:1, mps, auto)"
+        ) from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"device {device!r}: CUDA is not available on this machine (use cpu or auto)")
     return dev
@@ -289,9 +293,12 @@ class CheckpointSelector:
     """
 
     def __init__(
-        self, source: BatchSource, y: np.ndarray, device: torch.device,
+        self,
+        source: BatchSource,
+        y: np.ndarray,
+        device: torch.device,
         forward: Callable[[nn.Module, Any], torch.Tensor] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.source, self.y, self.device, self.forward = source, np.asarray(y, dtype=float), device, forward
         self.best_score = -np.inf
         self.best_step: int | None = None
@@ -454,7 +461,7 @@ class TargetScaler:
         return std * self.inverse(z_mean) if self.log else std
 
 
-def check_fit_inputs(graphs: Sequence[ArchGraph], y: Sequence[float], what: str) -> np.ndarray:
+def check_fit_inputs(graphs: Sequence[ArchGraph], y: Targets, what: str) -> np.ndarray:
     """``y`` as a float array after checking it matches ``graphs`` and holds no NaN/inf."""
     arr = np.asarray(y, dtype=np.float64).ravel()
     if len(graphs) != arr.size:
@@ -497,7 +504,7 @@ class TorchPredictor(Predictor):
     display_name = "predictor"
     #: this predictor's own defaults for shared options (e.g. ``ACCURACY_DEFAULTS``): they override
     #: ``PredictOptions``' and ``TrainConfig``'s and, like its own parameters, are recorded in the
-    #: provenance of a compare row (``nasearch.options.declared_defaults``)
+    #: provenance of a compare row (``nasearch.config.options.declared_defaults``)
     option_defaults: ClassVar[Mapping[str, Any]] = {}
 
     def __init__(self, **options: Any) -> None:
@@ -531,7 +538,7 @@ class TorchPredictor(Predictor):
     def option_names(cls) -> list[str]:
         """Every option the constructor takes: its own and its bases' named ones, then the shared
         ones (what a misspelt option is matched against)."""
-        from nasearch.options import accepted_options
+        from nasearch.config.options import accepted_options
 
         return list(accepted_options(cls)[0])
 
@@ -550,9 +557,12 @@ class TorchPredictor(Predictor):
 
     # --- Predictor contract ---------------------------------------------------------------------
     def fit(
-        self, graphs: Sequence[ArchGraph], y: Sequence[float], hardware: Hardware = None,
+        self,
+        graphs: Sequence[ArchGraph],
+        y: Targets,
+        hardware: Hardware = None,
         eval_set: EvalSet | None = None,
-    ) -> TorchPredictor:  # fmt: skip
+    ) -> TorchPredictor:
         """Train a fresh module on ``graphs`` -> ``y`` (refits from scratch on every call).
 
         ``eval_set=(graphs, y)`` (or ``(graphs, y, hardware)``) is a validation set: the weights

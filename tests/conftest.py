@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from nasearch.data_manifest import EMBEDDED_DIR
+from nasearch.data.manifest import EMBEDDED_DIR
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import Evaluator, Result
-from nasearch.graph import ArchGraph
+from nasearch.api.graph import ArchGraph
 
 
 class RidgeSurrogate:
@@ -61,14 +61,18 @@ class RidgeEnsembleSurrogate(RidgeSurrogate):
         self.members = members
         self.ws: list[np.ndarray] = []
 
-    def fit(self, graphs: Sequence[ArchGraph], y: Sequence[float], hardware: Any = None) -> RidgeEnsembleSurrogate:
+    def fit(
+        self, graphs: Sequence[ArchGraph], y: Sequence[float], hardware: Any = None
+    ) -> RidgeEnsembleSurrogate:
         super().fit(graphs, y)
         x, target = self._x(graphs), np.asarray(y, dtype=float)
         rng = np.random.default_rng(self.seed)
         self.ws = []
         for _ in range(self.members):
             i = rng.integers(0, len(target), len(target))
-            self.ws.append(np.linalg.solve(x[i].T @ x[i] + self.alpha * np.eye(x.shape[1]), x[i].T @ target[i]))
+            self.ws.append(
+                np.linalg.solve(x[i].T @ x[i] + self.alpha * np.eye(x.shape[1]), x[i].T @ target[i])
+            )
         return self
 
     def predict_std(self, graphs: Sequence[ArchGraph], hardware: Any = None) -> np.ndarray:
@@ -165,7 +169,9 @@ class WhereFittedSurrogate(RidgeSurrogate):
 
     fitted_in: int | None = None
 
-    def fit(self, graphs: Sequence[ArchGraph], y: Sequence[float], hardware: Any = None) -> WhereFittedSurrogate:
+    def fit(
+        self, graphs: Sequence[ArchGraph], y: Sequence[float], hardware: Any = None
+    ) -> WhereFittedSurrogate:
         super().fit(graphs, y, hardware)
         self.fitted_in = os.getpid()
         return self
@@ -177,8 +183,14 @@ class HangingBenchmark(Evaluator):
 
     operational_options = ("hang_s", "pid_dir")  # how long it hangs does not change the numbers
 
-    def __init__(self, space: Any, hang_op: str = "avg_pool_3x3", hang_s: float = 60.0, pid_dir: str = "",
-                 **options: Any) -> None:
+    def __init__(
+        self,
+        space: Any,
+        hang_op: str = "avg_pool_3x3",
+        hang_s: float = 60.0,
+        pid_dir: str = "",
+        **options: Any,
+    ) -> None:
         self.inner = _bench(space, options)
         self.objective, self.maximize = self.inner.objective, self.inner.maximize
         self.objectives, self.test_metric = self.inner.objectives, self.inner.test_metric
@@ -206,7 +218,7 @@ class RaisingBenchmark(Evaluator):
 
     def evaluate(self, arch: Hashable) -> Result:
         if not self.fixed:
-            from nasearch.errors import ConfigError, DataError
+            from nasearch.api.errors import ConfigError, DataError
 
             if self.error == "data":
                 raise DataError("benchmark table '/data/x.csv' is damaged: simulated")
@@ -263,8 +275,9 @@ class CrashingBenchmark(Evaluator):
     SystemExit(3)), ``os_exit`` (``os._exit(3)``) or ``segfault``; the cells are those whose edge 0
     is ``crash_op``, or the one cell ``crash_arch`` (its string)."""
 
-    def __init__(self, space: Any, how: str = "os_exit", crash_op: str = "", crash_arch: str = "",
-                 **options: Any) -> None:
+    def __init__(
+        self, space: Any, how: str = "os_exit", crash_op: str = "", crash_arch: str = "", **options: Any
+    ) -> None:
         self.space = space
         self.inner = _bench(space, options)
         self.objective, self.maximize = self.inner.objective, self.inner.maximize
@@ -299,3 +312,18 @@ class SlowExitBenchmark(Evaluator):
     def evaluate(self, arch: Hashable) -> Result:
         time.sleep(self.delay)
         return self.inner.evaluate(arch)
+
+
+class OptionsOnlySurrogate(RidgeSurrogate):
+    """A surrogate whose constructor takes only ``**options`` and refuses a ``seed``: whether it
+    takes one is found once, when its spec is resolved (``nasearch.config.surrogate``)."""
+
+    built: list[dict[str, Any]] = []
+
+    def __init__(self, **options: Any) -> None:
+        if "seed" in options:
+            from nasearch.api.errors import ConfigError
+
+            raise ConfigError("OptionsOnlySurrogate takes no seed")
+        OptionsOnlySurrogate.built.append(dict(options))
+        super().__init__(alpha=float(options.get("alpha", 1.0)))

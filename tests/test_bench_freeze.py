@@ -55,7 +55,9 @@ def test_outside_a_checkout_nothing_is_checked(tmp_path: Path) -> None:
     assert "written at commit" not in path.read_text() and dirty_files(tmp_path) is None
 
 
-def test_frozen_refuses_any_change_to_the_committed_invocation(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_frozen_refuses_any_change_to_the_committed_invocation(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(repo)
     frozen = Path("runs/frozen/s.json")
     invocation = {"config": {"seeds": [300, 301], "optimizer": [{"name": "evolution"}]}, "long_queries": 1000}

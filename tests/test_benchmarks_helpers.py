@@ -68,10 +68,12 @@ def test_bootstrap_refuses_unpaired_or_degenerate_input():
 
 def test_search_rows_print_each_ratio_s_numerator_and_denominator():
     """Every ratio is this row's number / evolution's in the same column; evolution's are exactly 1."""
-    budget_hits = {"evolution": {100: 100, 101: None, 102: None},  # 150-query run: 1 of 3 found
-                   "guided": {100: 50, 101: 100, 102: 150},
-                   "slow": {102: None, 100: 60, 101: 90},
-                   "peer": {100: 40, 101: None, 102: 140}}
+    budget_hits = {
+        "evolution": {100: 100, 101: None, 102: None},  # 150-query run: 1 of 3 found
+        "guided": {100: 50, 101: 100, 102: 150},
+        "slow": {102: None, 100: 60, 101: 90},
+        "peer": {100: 40, 101: None, 102: 140},
+    }
     long_hits = {"evolution": {100: 100, 101: 200, 102: 300}}  # its long pass found all three
     rows = {r[0]: r for r in search_rows(budget_hits, long_hits, budget=150, long_budget=1000, n_boot=200)}
     evo = rows["evolution"]
@@ -111,8 +113,9 @@ def test_searched_on_says_when_a_search_reads_the_test_column():
     assert label.startswith("test") and "an optimisation benchmark, not a held-out accuracy" in label
 
 
-def test_rendering_refuses_rows_measured_with_other_options_and_labels_legacy_rows(nb201_space, nb201_benchmark,
-                                                                                     tmp_path):
+def test_rendering_refuses_rows_measured_with_other_options_and_labels_legacy_rows(
+    nb201_space, nb201_benchmark, tmp_path
+):
     import pandas as pd
 
     from benchmarks.bench_predictors import _tau_table, label_legacy
@@ -131,7 +134,9 @@ def test_rendering_refuses_rows_measured_with_other_options_and_labels_legacy_ro
         label_legacy(frame, config, {"forest": ("random_forest", {})}, "t")
     # a changed default is caught too: the rows recorded the resolved defaults
     with pytest.raises(OptionsMismatch, match="max_features"):
-        label_legacy(frame, config, {"forest": ("random_forest", {"n_estimators": 10, "max_features": 0.9})}, "t")
+        label_legacy(
+            frame, config, {"forest": ("random_forest", {"n_estimators": 10, "max_features": 0.9})}, "t"
+        )
     old = frame.drop(columns=["options", "options_hash", "version", "commit"])
     legacy = label_legacy(old, config, specs, "t")
     assert list(legacy["predictor"]) == [f"forest ({LEGACY_LABEL})"] * 2
@@ -160,8 +165,11 @@ def test_search_tables_refuse_runs_with_other_or_no_options(tmp_path):
     def rep(h, commit="abc"):
         return SimpleNamespace(options_hash=h, commit=commit, version="0.1.0")
 
-    assert _trace([rep("h1"), rep("h1", "def")], tmp_path) == {"options_hash": "h1", "commit": "abc, def",
-                                                              "version": "0.1.0"}
+    assert _trace([rep("h1"), rep("h1", "def")], tmp_path) == {
+        "options_hash": "h1",
+        "commit": "abc, def",
+        "version": "0.1.0",
+    }
     with pytest.raises(SystemExit, match="different options"):
         _trace([rep("h1"), rep("h2")], tmp_path)
     with pytest.raises(SystemExit, match="recorded no options"):

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nasearch import cache_check
-from nasearch.cli import main
-from nasearch.data import DataSources
-from nasearch.data_manifest import load_manifest
+from nasearch.cli.main import main
+from nasearch.data import cache_check
+from nasearch.data.manifest import load_manifest
+from nasearch.data.sources import DataSources
 from nasearch.search_spaces.nasbench101 import index as index_module
 
 C10 = "nasbench201/nas-landscapes/cifar10_avg.csv"
@@ -84,9 +84,14 @@ def tiny_index(monkeypatch: pytest.MonkeyPatch) -> index_module.CellIndex:
     monkeypatch.setattr(index_module, "NUM_CELLS", 3)
     monkeypatch.setattr(index_module, "NUM_LABELLED", 1)
     arrays = (
-        np.array([b"a" * 32, b"b" * 32, b"c" * 32], dtype="S32"), np.array([2, 2, 2]), np.array([1, 1, 1]),
-        np.array([0, 0, 0]), np.array([2]), np.array([1]), np.array([0]),
-    )  # fmt: skip
+        np.array([b"a" * 32, b"b" * 32, b"c" * 32], dtype="S32"),
+        np.array([2, 2, 2]),
+        np.array([1, 1, 1]),
+        np.array([0, 0, 0]),
+        np.array([2]),
+        np.array([1]),
+        np.array([0]),
+    )
     built = index_module.CellIndex(*arrays)
     monkeypatch.setattr(index_module, "build_index", lambda progress=False: built)
     monkeypatch.setattr(index_module, "_loaded", {})

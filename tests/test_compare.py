@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from nasearch.api import Predictor
-from nasearch.cli import main
+from nasearch.api.errors import ConfigError
+from nasearch.cli.main import main
 from nasearch.compare import (
     CSV_COLUMNS,
     PROTOCOLS,
@@ -25,9 +26,8 @@ from nasearch.compare import (
     row_options,
     run_compare,
 )
-from nasearch.errors import ConfigError
-from nasearch.provenance import options_hash
-from nasearch.registry import PREDICTORS
+from nasearch.config.registry import PREDICTORS
+from nasearch.data.provenance import options_hash
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -44,7 +44,9 @@ def _config(**kw) -> CompareConfig:
 
 
 def test_paper_protocol_trains_on_the_first_cells_and_tests_on_all(task):
-    cfg = _config(test_subsample=None, train_metric="cifar10-valid/valid_accuracy", test_metric="cifar10/test_accuracy")
+    cfg = _config(
+        test_subsample=None, train_metric="cifar10-valid/valid_accuracy", test_metric="cifar10/test_accuracy"
+    )
     (split,) = list(paper_protocol(task, 156, 0, cfg))
     assert split.train.tolist() == list(range(156))
     assert split.test.size == 15625
@@ -128,15 +130,21 @@ def test_a_module_can_add_a_hardware_protocol(task, tmp_path):
             y = np.concatenate([task.column(f"latency/{d}")[idx] for d in train_devices])
             test = np.arange(size, 2 * size)
             yield Split(
-                np.tile(idx, len(train_devices)), test, y, task.column(f"latency/{held_out}")[test],
-                hardware_train=[d for d in train_devices for _ in idx], hardware_test=[held_out] * test.size,
+                np.tile(idx, len(train_devices)),
+                test,
+                y,
+                task.column(f"latency/{held_out}")[test],
+                hardware_train=[d for d in train_devices for _ in idx],
+                hardware_test=[held_out] * test.size,
                 info={"device": held_out},
             )
 
     try:
         cfg = _config(
-            protocol="one_device_out_test", protocol_options={"devices": ["pixel3", "raspi4", "1080ti_1"]},
-            train_metric="latency/1080ti_1", sizes=[50],
+            protocol="one_device_out_test",
+            protocol_options={"devices": ["pixel3", "raspi4", "1080ti_1"]},
+            train_metric="latency/1080ti_1",
+            sizes=[50],
         )
         rows = run_compare(cfg, {"hw": ("hw_recorder_test", {})}, tmp_path, task, log=lambda s: None)
         assert [r["device"] for r in rows] == ["pixel3", "raspi4", "1080ti_1"]
@@ -163,7 +171,7 @@ def test_shipped_nb201_config_is_valid():
 
 def test_shipped_nb101_config_gives_every_neural_model_the_same_rebalanced_loss():
     from nasearch.compare import load_config, predictor_specs
-    from nasearch.registry import PREDICTORS
+    from nasearch.config.registry import PREDICTORS
 
     cfg, source = load_config(str(REPO / "runs" / "predictors_nb101.yaml"))
     specs = predictor_specs(cfg, source)
@@ -186,7 +194,10 @@ def test_validation_cells_follow_the_training_cells_and_reach_predictors_that_ta
     assert np.array_equal(rand.train, plain.train) and plain.validation is None  # same draw of training cells
     assert rand.validation.size == 1024 and np.intersect1d(rand.validation, rand.train).size == 0
 
-    specs = {"mlp": ("mlp", {"epochs": 2, "max_steps": 6, "validate_every": 2}), "forest": ("random_forest", {})}
+    specs = {
+        "mlp": ("mlp", {"epochs": 2, "max_steps": 6, "validate_every": 2}),
+        "forest": ("random_forest", {}),
+    }
     cfg = _config(sizes=[60], validation_size=50, test_subsample=500)
     rows = run_compare(cfg, specs, tmp_path, task=task, log=lambda _: None)
     assert {r["predictor"]: r["n_validation"] for r in rows} == {"mlp": 50, "forest": 0}
@@ -219,16 +230,22 @@ def test_a_protocol_that_scores_its_validation_cells_is_refused(task, tmp_path):
 
     try:
         with pytest.raises(ConfigError, match="leaky_test.*10 of its validation cells"):
-            run_compare(_config(protocol="leaky_test", sizes=[50]), {"p": ("params_linear", {})}, tmp_path,
-                        task, log=lambda s: None)
+            run_compare(
+                _config(protocol="leaky_test", sizes=[50]),
+                {"p": ("params_linear", {})},
+                tmp_path,
+                task,
+                log=lambda s: None,
+            )
     finally:
         PROTOCOLS.unregister("leaky_test")
 
 
 def test_rows_carry_their_options_hash_version_and_commit(task, tmp_path):
     specs = {"a": ("params_linear", {}), "forest": ("random_forest", {"n_estimators": 10})}
-    rows = run_compare(_config(sizes=[60, 90], seeds=[0, 1], test_subsample=500), specs, tmp_path, task,
-                       log=lambda s: None)
+    rows = run_compare(
+        _config(sizes=[60, 90], seeds=[0, 1], test_subsample=500), specs, tmp_path, task, log=lambda s: None
+    )
     with (tmp_path / "results.csv").open() as fh:
         written = list(csv.DictReader(fh))
     assert [r["options_hash"] for r in written] == [r["options_hash"] for r in rows]
@@ -249,10 +266,16 @@ def test_rows_carry_their_options_hash_version_and_commit(task, tmp_path):
     assert options_hash(base) != options_hash(row_options(_config(validation_size=64), "random_forest", {}))
 
 
-@pytest.mark.parametrize("name, expected", [
-    # computed on commit 2f77c2f, before the training defaults were declared once (#18)
-    ("nnformer", "592d67e52b"), ("gin", "e4ab01b130"), ("mlp", "cbf62c9bef"), ("ledgformer", "adc771a52a"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        # computed on commit 2f77c2f, before the training defaults were declared once (#18)
+        ("nnformer", "592d67e52b"),
+        ("gin", "e4ab01b130"),
+        ("mlp", "cbf62c9bef"),
+        ("ledgformer", "adc771a52a"),
+    ],
+)
 def test_default_predictor_options_keep_their_hash(name, expected):
     """Rows of existing results stay comparable: a neural predictor's resolved default options
     (its own and the training defaults it declares) hash as they did."""

@@ -12,15 +12,21 @@ import numpy as np
 import pytest
 
 from nasearch.api import Predictor
+from nasearch.api.errors import ConfigError
 from nasearch.compare import fitting
 from nasearch.compare.cli import execute, prepare_compare
-from nasearch.errors import ConfigError
-from nasearch.registry import PREDICTORS
+from nasearch.config.registry import PREDICTORS
 
 CONFIG: dict[str, Any] = {
-    "name": "cpu", "sizes": [20, 40], "seeds": [0, 1], "predictors": {"random_forest": {"n_estimators": 20}},
-    "protocol": "random", "test_subsample": 300, "space_options": {"prune_graph": True}, "workers": 1,
-}  # fmt: skip
+    "name": "cpu",
+    "sizes": [20, 40],
+    "seeds": [0, 1],
+    "predictors": {"random_forest": {"n_estimators": 20}},
+    "protocol": "random",
+    "test_subsample": 300,
+    "space_options": {"prune_graph": True},
+    "workers": 1,
+}
 
 
 class ThreadProbe(Predictor):
@@ -32,7 +38,9 @@ class ThreadProbe(Predictor):
     def fit(self, graphs: Any, y: Any, hardware: Any = None) -> ThreadProbe:
         import torch
 
-        Path(self.probe_dir, f"{os.getpid()}-{self.seed}-{len(graphs)}").write_text(str(torch.get_num_threads()))
+        Path(self.probe_dir, f"{os.getpid()}-{self.seed}-{len(graphs)}").write_text(
+            str(torch.get_num_threads())
+        )
         self.mean = float(np.mean(y))
         return self
 
@@ -48,7 +56,9 @@ def _run(tmp_path: Path, log: list[str] | None = None, **changes: Any) -> list[d
     return execute(job, log=(log.append if log is not None else lambda _: None))
 
 
-def test_a_stopped_comparison_resumes_without_refitting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_stopped_comparison_resumes_without_refitting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = _run(tmp_path)
     assert len(first) == 4
     path = tmp_path / "cmp" / "results.csv"

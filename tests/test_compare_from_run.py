@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import pytest
 
-from nasearch.cli import main
+from nasearch.cli.main import main
 
 RUN = """\
 name: chainrun
@@ -35,8 +35,21 @@ def test_compare_from_run_scores_predictors_on_the_runs_cells(chain_run, tmp_pat
 
     cells = {r.key for s in load_run(chain_run) for r in s.records if r.state == "COMPLETE"}
     out = tmp_path / "cmp"
-    code = main(["compare", "--from-run", str(chain_run), "--predictors", "random_forest,params_linear",
-                 "--sizes", "5,10", "--seeds", "0,1", "--out", str(out)])
+    code = main(
+        [
+            "compare",
+            "--from-run",
+            str(chain_run),
+            "--predictors",
+            "random_forest,params_linear",
+            "--sizes",
+            "5,10",
+            "--seeds",
+            "0,1",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     assert f"{len(cells)} distinct cells" in capsys.readouterr().out
     frame = pd.read_csv(out / "results.csv")
@@ -49,8 +62,19 @@ def test_compare_from_run_scores_predictors_on_the_runs_cells(chain_run, tmp_pat
 
 
 def test_compare_from_run_refuses_sizes_the_run_cannot_fill(chain_run, tmp_path, capsys) -> None:
-    code = main(["compare", "--from-run", str(chain_run), "--predictors", "random_forest",
-                 "--sizes", "500", "--out", str(tmp_path / "x")])
+    code = main(
+        [
+            "compare",
+            "--from-run",
+            str(chain_run),
+            "--predictors",
+            "random_forest",
+            "--sizes",
+            "500",
+            "--out",
+            str(tmp_path / "x"),
+        ]
+    )
     assert code == 2
     assert "not smaller than the run's" in capsys.readouterr().err
 
@@ -69,8 +93,23 @@ def test_compare_on_a_space_without_a_table_points_to_from_run(tmp_path, capsys)
 
 def test_compare_from_run_on_another_recorded_metric(chain_run, tmp_path) -> None:
     out = tmp_path / "params"
-    code = main(["compare", "--from-run", str(chain_run), "--predictors", "params_linear", "--sizes", "10",
-                 "--seeds", "0", "--set", "train_metric=params", "--out", str(out)])
+    code = main(
+        [
+            "compare",
+            "--from-run",
+            str(chain_run),
+            "--predictors",
+            "params_linear",
+            "--sizes",
+            "10",
+            "--seeds",
+            "0",
+            "--set",
+            "train_metric=params",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     frame = pd.read_csv(out / "results.csv")
     assert set(frame["train_metric"]) == {"params"} and set(frame["test_metric"]) == {"params"}

@@ -7,17 +7,24 @@ from pathlib import Path
 
 import pytest
 
+from nasearch.api.errors import ConfigError
 from nasearch.curves import StudyRun, plot
-from nasearch.errors import ConfigError
-from nasearch.tracking import COMPLETE, FAIL, Record
+from nasearch.search.tracking import COMPLETE, FAIL, Record
 
 
 def _study(run: str, objective: str = "valid_accuracy", maximize: bool = True, seed: int = 0) -> StudyRun:
     """A real-evaluator study: no benchmark optimum, no test metric, measured costs only."""
     values = [50.0, 61.0, 58.0, None, 70.0, 69.0]
     records = [
-        Record(i, f"cell-{i}", f"k{i}", COMPLETE if v is not None else FAIL,
-               {objective: v} if v is not None else {}, 0.0, 30.0 + i)
+        Record(
+            i,
+            f"cell-{i}",
+            f"k{i}",
+            COMPLETE if v is not None else FAIL,
+            {objective: v} if v is not None else {},
+            0.0,
+            30.0 + i,
+        )
         for i, v in enumerate(values)
     ]
     return StudyRun(run, "evolution", seed, objective, maximize, None, None, None, None, records)
@@ -70,22 +77,32 @@ def test_legend_says_one_seed(tmp_path: Path, captured: list) -> None:
 
 def test_runs_with_different_objectives_are_refused(tmp_path: Path) -> None:
     studies = [_study("acc"), _study("lat", objective="latency_ms", maximize=False)]
-    with pytest.raises(ConfigError, match=r"different objectives.*acc: maximise valid_accuracy.*lat: minimise latency_ms"):
+    with pytest.raises(
+        ConfigError, match=r"different objectives.*acc: maximise valid_accuracy.*lat: minimise latency_ms"
+    ):
         plot(studies, tmp_path)
 
 
 # --- issue 26: plots that cannot lie ---------------------------------------------------------------
 def _valued(label: str, values: list[float], seed: int = 0, optimum: float | None = None) -> StudyRun:
     """A benchmark-like study (simulated costs recorded) whose best-so-far follows ``values``."""
-    records = [Record(i, f"{label}-{seed}-{i}", f"{label}{seed}k{i}", COMPLETE, {"acc": v}, 3600.0, 1.0)
-               for i, v in enumerate(values)]
+    records = [
+        Record(i, f"{label}-{seed}-{i}", f"{label}{seed}k{i}", COMPLETE, {"acc": v}, 3600.0, 1.0)
+        for i, v in enumerate(values)
+    ]
     return StudyRun("run", label, seed, "acc", True, None, optimum, None, None, records)
 
 
 def _line_colours(fig) -> list[dict[str, tuple]]:  # type: ignore[no-untyped-def]
     """Per axis: optimizer name (the legend text up to " (") -> the colour of its line."""
-    return [{line.get_label().split(" (")[0]: tuple(line.get_color()) for line in ax.get_lines()
-             if not line.get_label().startswith("_")} for ax in _used_axes(fig)]
+    return [
+        {
+            line.get_label().split(" (")[0]: tuple(line.get_color())
+            for line in ax.get_lines()
+            if not line.get_label().startswith("_")
+        }
+        for ax in _used_axes(fig)
+    ]
 
 
 def test_one_colour_per_optimizer_in_every_panel(tmp_path: Path, captured: list) -> None:
@@ -101,8 +118,11 @@ def test_one_colour_per_optimizer_in_every_panel(tmp_path: Path, captured: list)
 
 def test_bands_stay_inside_the_values_the_seeds_reached(tmp_path: Path, captured: list) -> None:
     """Near the top of a bounded metric a mean ± std band ran past 100 %; the interquartile band cannot."""
-    studies = [_valued("evolution", [100.0, 100.0, 100.0], seed=0), _valued("evolution", [90.0, 95.0, 99.0], seed=1),
-               _valued("evolution", [99.0, 100.0, 100.0], seed=2)]
+    studies = [
+        _valued("evolution", [100.0, 100.0, 100.0], seed=0),
+        _valued("evolution", [90.0, 95.0, 99.0], seed=1),
+        _valued("evolution", [99.0, 100.0, 100.0], seed=2),
+    ]
     plot(studies, tmp_path)
     fig = captured[0]
     for ax in _used_axes(fig):
@@ -136,7 +156,7 @@ parallel: {backend: serial}
 def test_two_folders_with_one_config_name_are_two_lines(tmp_path: Path, captured: list, capsys) -> None:  # type: ignore[no-untyped-def]
     """``nasearch plot A B`` of two runs named alike: two labelled lines (it pooled them into one
     "random (2 seeds)"), and A's own plot files are left as they were (they were overwritten)."""
-    from nasearch.cli import main
+    from nasearch.cli.main import main
 
     config = tmp_path / "run.yaml"
     config.write_text(RUN)

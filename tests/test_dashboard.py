@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from nasearch.api import Result
+from nasearch.search.tracking import StudyTracker, load_study, storage_url
 from nasearch.search_spaces.examples.chain import ChainSpace
-from nasearch.tracking import StudyTracker, load_study, storage_url
 
 
 def _tracker(tmp_path, objectives=(("valid_accuracy", True),)):  # type: ignore[no-untyped-def]
@@ -34,7 +34,7 @@ def test_trial_spans_the_times_stamped_where_it_ran(tmp_path) -> None:
     """A result stamped by the pool (worker clock) keeps those times, however late it is recorded."""
     import datetime
 
-    from nasearch.dashboard import with_times
+    from nasearch.search.dashboard import with_times
 
     url, tracker = _tracker(tmp_path)
     space = ChainSpace(depth=2)
@@ -80,8 +80,9 @@ def test_training_evaluator_learning_curve_becomes_intermediate_values(tmp_path)
     trial = load_study(url, "d/seed-0").trials[0]
     assert trial.intermediate_values == pytest.approx(curve)
     # the curve costs evaluation passes only: the final numbers equal a run without it
-    plain = TrainingEvaluator(space, epochs=3, dataset="digits", num_threads=1,
-                              learning_curve=False).evaluate(arch)
+    plain = TrainingEvaluator(
+        space, epochs=3, dataset="digits", num_threads=1, learning_curve=False
+    ).evaluate(arch)
     assert plain.metrics["valid_accuracy"] == result.metrics["valid_accuracy"]
     assert "intermediate_values" not in plain.info
 
@@ -100,7 +101,7 @@ parallel: {backend: ray, workers: 2, resources: {num_cpus: 1}}
 @pytest.mark.ray
 def test_ray_workers_overlap_on_the_timeline(tmp_path, ray_local) -> None:
     """Two Ray workers, four 1-second evaluations: the stored trials overlap in time."""
-    from nasearch.cli import main
+    from nasearch.cli.main import main
 
     config = tmp_path / "timeline.yaml"
     config.write_text(RAY_RUN)

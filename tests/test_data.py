@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from nasearch import data_manifest
-from nasearch.cli import main
-from nasearch.data import EMBEDDED, DataSources
-from nasearch.data_fetch import OfficialFile, fetch
-from nasearch.data_manifest import EMBEDDED_DIR, EMBEDDED_TABLES, load_manifest, verify
-from nasearch.errors import DataError
+from nasearch.api.errors import DataError
+from nasearch.cli.main import main
+from nasearch.data import manifest as data_manifest
+from nasearch.data.fetch import OfficialFile, fetch
+from nasearch.data.manifest import EMBEDDED_DIR, EMBEDDED_TABLES, load_manifest, verify
+from nasearch.data.sources import EMBEDDED, DataSources
 from nasearch.search_spaces.nasbench201.benchmark import NasBench201Benchmark
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,11 +52,16 @@ def test_every_table_of_the_master_list_is_embedded_with_provenance_and_licenses
     for top in {name.split("/")[0] for name in manifest}:
         assert "License" in (EMBEDDED_DIR / top / "LICENSES.md").read_text()
         assert "Source repo" in (EMBEDDED_DIR / top / "PROVENANCE.md").read_text()
-    assert manifest[C10].rows == 15625 and manifest["nasbench101/freerea/nb101_test_acc_params.csv"].rows == 423624
+    assert (
+        manifest[C10].rows == 15625
+        and manifest["nasbench101/freerea/nb101_test_acc_params.csv"].rows == 423624
+    )
     assert verify() == []
 
 
-def test_lookup_order_is_data_dir_then_env_then_embedded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lookup_order_is_data_dir_then_env_then_embedded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("NASEARCH_DATA", raising=False)
     embedded = _c10_6111(NasBench201Benchmark())
     assert round(embedded, 2) == 94.37
@@ -78,7 +83,9 @@ def test_a_gzipped_table_in_a_data_folder_is_read_too(tmp_path: Path) -> None:
     assert _c10_6111(NasBench201Benchmark(folder)) == 33.0
 
 
-def test_an_embedded_table_is_decompressed_once_into_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_embedded_table_is_decompressed_once_into_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NASEARCH_CACHE", str(tmp_path / "cache"))
     found = DataSources().require(C10, "x")
     entry = load_manifest()[C10]
@@ -123,7 +130,9 @@ def test_cli_data_lists_and_verifies(capsys: pytest.CaptureFixture[str], tmp_pat
     assert f"data folder {tmp_path}" in capsys.readouterr().out
 
 
-def test_cli_data_verify_fails_naming_the_file(capsys: pytest.CaptureFixture[str], damaged_package: Path) -> None:
+def test_cli_data_verify_fails_naming_the_file(
+    capsys: pytest.CaptureFixture[str], damaged_package: Path
+) -> None:
     assert main(["data", "--verify"]) == 1
     out = capsys.readouterr().out
     assert "1 file(s) failed their checksum" in out
@@ -180,7 +189,13 @@ def server() -> Iterator[_Server]:
 
 
 def _file(sha256: str | None = None) -> OfficialFile:
-    return OfficialFile("toy", "toy/official.bin", "a test server", "MIT", sha256=sha256 or hashlib.sha256(PAYLOAD).hexdigest())
+    return OfficialFile(
+        "toy",
+        "toy/official.bin",
+        "a test server",
+        "MIT",
+        sha256=sha256 or hashlib.sha256(PAYLOAD).hexdigest(),
+    )
 
 
 def _url(srv: _Server) -> str:
@@ -212,14 +227,18 @@ def test_fetch_rejects_a_wrong_checksum_and_keeps_nothing(server: _Server, tmp_p
     assert list((tmp_path / "toy").iterdir()) == []
 
 
-def test_fetch_offline_is_one_line_naming_the_url(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fetch_offline_is_one_line_naming_the_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import socket
 
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{sock.getsockname()[1]}/nasbench_only108.tfrecord"
-    assert main(["data", "fetch", "nasbench101_108", "--data-dir", str(tmp_path), "--url", url, "--no-progress"]) == 2
+    assert (
+        main(["data", "fetch", "nasbench101_108", "--data-dir", str(tmp_path), "--url", url, "--no-progress"])
+        == 2
+    )
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"nasearch data: error: cannot download {url}") and "\n" not in err
     assert main(["data", "fetch", "nasbench201_v1_1", "--data-dir", str(tmp_path)]) == 2
@@ -230,8 +249,9 @@ def test_fetch_offline_is_one_line_naming_the_url(tmp_path: Path, capsys: pytest
 
 
 # --- NB101's first use ----------------------------------------------------------------------------------
-def test_first_nb101_use_says_it_builds_the_index(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_first_nb101_use_says_it_builds_the_index(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from nasearch.search_spaces.nasbench101 import index as index_module
 
     built = []
@@ -249,8 +269,12 @@ def test_the_wheel_carries_the_tables_and_works_from_anywhere(tmp_path: Path) ->
     """A non-editable install (the built wheel, unpacked as pip installs it) answers NB201 and NB101
     queries from an unrelated folder with no data folder and no environment variable."""
     wheels = tmp_path / "wheels"
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(REPO)],
-                           capture_output=True, text=True, check=False)
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(REPO)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert build.returncode == 0, build.stderr[-2000:]
     (wheel,) = wheels.glob("nasearch-*.whl")
     assert wheel.stat().st_size < 15e6  # the budget the issue sets
@@ -260,33 +284,61 @@ def test_the_wheel_carries_the_tables_and_works_from_anywhere(tmp_path: Path) ->
     assert "nasearch/tables/MANIFEST.json" in names and "nasearch/tables/nasbench201/LICENSES.md" in names
     # one namespace: nothing but nasearch lands in site-packages, and every source module is in it
     assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")} == {"nasearch"}
-    for package, folder in (("nasearch", "nasearch"), ("nasearch/predictors", "predictors"),
-                            ("nasearch/search_spaces", "search_spaces")):
-        sources = {f"{package}/{p.relative_to(REPO / folder).as_posix()}" for p in (REPO / folder).rglob("*.py")
-                   if "__pycache__" not in p.parts}
+    for package, folder in (
+        ("nasearch", "nasearch"),
+        ("nasearch/predictors", "predictors"),
+        ("nasearch/search_spaces", "search_spaces"),
+    ):
+        sources = {
+            f"{package}/{p.relative_to(REPO / folder).as_posix()}"
+            for p in (REPO / folder).rglob("*.py")
+            if "__pycache__" not in p.parts
+        }
         assert sources <= names, f"setup.cfg packages miss {sorted(sources - names)[:5]}"
     site = tmp_path / "site"
-    install = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)],
-                             capture_output=True, text=True, check=False)
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert install.returncode == 0, install.stderr[-2000:]
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("NASEARCH_DATA", "PYTHONPATH")}
     env["PYTHONPATH"] = str(site)
     script = (
-        "import json, nasearch, sys; from nasearch.cli import main; "
+        "import json, nasearch, sys; from nasearch.cli.main import main; "
         "assert nasearch.__file__.startswith(sys.argv[1]), nasearch.__file__; "
         "sys.exit(main(['query', 'nasbench201', '6111']))"
     )
-    proc = subprocess.run([sys.executable, "-c", script, str(site)], cwd=elsewhere, env=env,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(site)],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert round(json.loads(proc.stdout)["cifar10-valid/valid_accuracy"], 2) == 91.61
-    nb101 = subprocess.run([sys.executable, "-m", "nasearch", "query", "nasbench101", "00005c142e6f48ac74fdcf73e3439874"],
-                           cwd=elsewhere, env=env, capture_output=True, text=True, check=False)
+    nb101 = subprocess.run(
+        [sys.executable, "-m", "nasearch", "query", "nasbench101", "00005c142e6f48ac74fdcf73e3439874"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert nb101.returncode == 0, nb101.stderr[-2000:]
     assert json.loads(nb101.stdout)["row"] == 0
     for top_level in ("predictors", "search_spaces"):  # outside the repo folder these names do not exist
-        gone = subprocess.run([sys.executable, "-c", f"import {top_level}"], cwd=elsewhere, env=env,
-                              capture_output=True, text=True, check=False)
+        gone = subprocess.run(
+            [sys.executable, "-c", f"import {top_level}"],
+            cwd=elsewhere,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert gone.returncode != 0 and "No module named" in gone.stderr

@@ -1,24 +1,31 @@
 """The manual's example plug-ins (docs/examples) run as the manual says they do: a search with the
-example space, evaluator and optimizer named by module path from their config's folder, and a
-compare with the example predictor and split protocol on the real NAS-Bench-201 tables."""
+example space, evaluator and optimizer named by module path from their config's folder, a
+compare with the example predictor and split protocol on the real NAS-Bench-201 tables, and the
+example plug-ins tested with ``nasearch.testing`` as their author would (docs/examples/test_my_plugins.py)."""
 
 from __future__ import annotations
 
 import math
 import os
 import shutil
+import subprocess
 import sys
+import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from nasearch.cli import main
+from nasearch.cli.main import main
+from nasearch.testing import EVALUATOR_CHECKS, OPTIMIZER_CHECKS, PREDICTOR_CHECKS, SPACE_CHECKS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 
 
 EXAMPLE_MODULES = ("my_space", "my_evaluator", "my_optimizer", "my_predictor", "my_protocol", "protocol_only")
+#: what nasearch.testing checks of the four example plug-ins: space, predictor, evaluator, optimizer
+KIT_CASES = ("stages", "OpCountRidge", "ParamCount", "MutateBest")
 
 
 @pytest.fixture(autouse=True)
@@ -89,3 +96,26 @@ def test_a_split_protocol_alone_resolves_from_the_config_folder(elsewhere: Path)
     (config / "compare.yaml").write_text(text.replace("sizes: [100, 1000]", "sizes: [100]"))
     assert main(["compare", str(config / "compare.yaml"), "--out", str(elsewhere / "c")]) == 0
     assert set(pd.read_csv(elsewhere / "c" / "results.csv")["split"]) == {"cheapest_first"}
+
+
+def test_the_example_plugins_pass_the_kit(tmp_path: Path) -> None:
+    """docs/examples/test_my_plugins.py, run by pytest as a plug-in author runs it: one test per
+    example plug-in and check of ``nasearch.testing``, each passed or skipped with a reason (a
+    capability the space does not offer), and the plain ``check_space`` beside them."""
+    report = tmp_path / "report.xml"
+    options = ["-q", "-p", "no:cacheprovider", f"--junitxml={report}"]
+    command = [sys.executable, "-m", "pytest", str(EXAMPLES / "test_my_plugins.py"), *options]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    outcomes: Counter[tuple[str, str]] = Counter()
+    for case in ET.parse(report).getroot().iter("testcase"):
+        name = case.get("name", "")
+        results = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
+        subject = name[name.index("[") + 1 : name.index("-")] if "[" in name else name
+        outcomes[subject, results[0] if results else "passed"] += 1
+    counts = dict(zip(KIT_CASES, (SPACE_CHECKS, PREDICTOR_CHECKS, EVALUATOR_CHECKS, OPTIMIZER_CHECKS)))
+    for subject, checks in counts.items():
+        assert outcomes[subject, "passed"] + outcomes[subject, "skipped"] == len(checks), outcomes
+    assert outcomes["test_without_pytest_helpers", "passed"] == 1
+    assert outcomes["stages", "passed"] >= 6 and outcomes["MutateBest", "passed"] == 2, outcomes
+    assert not {o for _, o in outcomes} - {"passed", "skipped"}, outcomes

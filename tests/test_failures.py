@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from nasearch.cli import main
-from nasearch.tracking import COMPLETE, FAIL, StudyTracker, storage_url
+from nasearch.cli.main import main
+from nasearch.search.tracking import COMPLETE, FAIL, StudyTracker, storage_url
 
 METRIC = "cifar10-valid/valid_accuracy"
 
@@ -71,7 +71,9 @@ def test_a_damaged_table_stops_the_run(tmp_path, data_root, capsys):
     data = tmp_path / "data"
     table = data / "nasbench201" / "freerea" / "cifar10" / "accuracies.csv"
     table.parent.mkdir(parents=True)
-    table.write_bytes(gzip.decompress((data_root / "nasbench201/freerea/cifar10/accuracies.csv.gz").read_bytes())[:5000])
+    table.write_bytes(
+        gzip.decompress((data_root / "nasbench201/freerea/cifar10/accuracies.csv.gz").read_bytes())[:5000]
+    )
     cfg = _config(
         tmp_path,
         f"{{name: benchmark, metric: {METRIC}, test_metric: cifar10/test_accuracy}}",
@@ -228,8 +230,8 @@ def test_a_stored_cell_that_no_longer_parses_names_the_trial(tmp_path, capsys):
 
 
 def test_failure_classification():
-    from nasearch.errors import ArchError, ConfigError, DataError, SetupError
-    from nasearch.failures import CELL, SETUP, classify
+    from nasearch.api.errors import ArchError, ConfigError, DataError, SetupError
+    from nasearch.search.failures import CELL, SETUP, classify
 
     assert [
         classify(e)

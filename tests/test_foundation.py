@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nasearch.cli import main
-from nasearch.config import apply_overrides, load_yaml
-from nasearch.errors import ArchError, ConfigError, RegistryError
-from nasearch.graph import ArchGraph
-from nasearch.registry import EVALUATORS, OPTIMIZERS, PREDICTORS, SEARCH_SPACES, Registry
+from nasearch.api.errors import ArchError, ConfigError, RegistryError
+from nasearch.api.graph import ArchGraph
+from nasearch.cli.main import main
+from nasearch.config.loader import apply_overrides, load_yaml
+from nasearch.config.registry import EVALUATORS, OPTIMIZERS, PREDICTORS, SEARCH_SPACES, Registry
 from nasearch.search_spaces.examples.chain import ChainSpace
 
 
@@ -188,23 +188,29 @@ def test_cli_spaces_and_data(capsys: pytest.CaptureFixture[str], data_root: Path
 
 
 def test_console_script_is_installed(data_root: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "nasearch", "query", "nasbench201", "0"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "nasearch", "query", "nasbench201", "0"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["index"] == 0
 
 
 def test_plugin_space_from_another_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A user's own module, given as 'pkg.module:Class', works like a built-in space."""
-    (tmp_path / "my_space.py").write_text(textwrap.dedent(
-        """
+    (tmp_path / "my_space.py").write_text(
+        textwrap.dedent(
+            """
         from nasearch.search_spaces.examples.chain import ChainSpace
 
         class TinyChain(ChainSpace):
             def __init__(self):
                 super().__init__(depth=2, ops=("conv",), kernels=(3,), widths=(8, 16))
         """
-    ))
+        )
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     space = SEARCH_SPACES.create("my_space:TinyChain")
     assert len(space.neighbours(space.sample(np.random.default_rng(0)))) == 2
@@ -213,7 +219,7 @@ def test_plugin_space_from_another_package(tmp_path: Path, monkeypatch: pytest.M
 def test_experimental_class_warns_once() -> None:
     import warnings
 
-    from nasearch.experimental import ExperimentalWarning, experimental_class
+    from nasearch.api.experimental import ExperimentalWarning, experimental_class
 
     @experimental_class(since="0.1.0")
     class Shiny:

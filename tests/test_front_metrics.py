@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from nasearch.front_metrics import (
+from nasearch.metrics.front import (
     hypervolume,
     mean_interval,
     one_per_class_ceiling,

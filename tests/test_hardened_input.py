@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from nasearch.cli import main
-from nasearch.config import load_yaml
-from nasearch.errors import ArchError, ConfigError, DataError
+from nasearch.api.errors import ArchError, ConfigError, DataError
+from nasearch.cli.main import main
+from nasearch.config.loader import load_yaml
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -339,7 +339,9 @@ def test_a_full_disk_while_writing_the_png(tmp_path):
     err = done.stderr.splitlines()
     assert "rc=2" in err, done.stderr[-3000:]
     errors = [line for line in err if line.startswith("nasearch plot: error")]
-    assert len(errors) == 1 and "search_curves.png" in errors[0] and "No space left on device" in errors[0], err
+    assert len(errors) == 1 and "search_curves.png" in errors[0] and "No space left on device" in errors[0], (
+        err
+    )
     assert "search_curves.png" not in err and ".search_curves.png.tmp" not in err  # nothing half-written
     assert "Traceback (most recent call last):" not in done.stderr
 
@@ -371,7 +373,7 @@ def test_an_nb201_error_does_not_echo_a_megabyte(capsys):
 
 
 def test_stored_error_text_has_no_colour_codes(tmp_path, nb201_space):
-    from nasearch.tracking import StudyTracker, storage_url
+    from nasearch.search.tracking import StudyTracker, storage_url
 
     tracker = StudyTracker(storage_url(None, tmp_path), "c/seed-0", [(METRIC, True)], space=nb201_space)
     arch = nb201_space.sample(__import__("numpy").random.default_rng(0))
@@ -383,11 +385,21 @@ def test_a_gpu_request_on_a_cpu_machine_is_one_line_and_ray_stops_cleanly(tmp_pa
     """The refused resource request shuts down the Ray it started: no "ended abruptly ... rerun to
     resume" from the watchdog after the config error."""
     path = tmp_path / "gpu.yaml"
-    path.write_text(GOOD.replace("parallel: {backend: serial}", "parallel: {backend: ray, workers: 1, resources: "
-                                 "{num_gpus: 1}}"))
+    path.write_text(
+        GOOD.replace(
+            "parallel: {backend: serial}", "parallel: {backend: ray, workers: 1, resources: {num_gpus: 1}}"
+        )
+    )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, "-m", "nasearch", "run", str(path), "--out", str(tmp_path / "out"),
-                           "--no-progress"], capture_output=True, text=True, env=env, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "nasearch", "run", str(path), "--out", str(tmp_path / "out"), "--no-progress"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert done.returncode == 2, done.stderr[-3000:]
     lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and "parallel.resources.num_gpus asks for 1 GPU(s)" in lines[0], done.stderr[-3000:]
+    assert len(lines) == 1 and "parallel.resources.num_gpus asks for 1 GPU(s)" in lines[0], done.stderr[
+        -3000:
+    ]

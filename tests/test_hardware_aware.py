@@ -9,19 +9,30 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nasearch.devices import load_devices
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
+from nasearch.config.registry import EVALUATORS
+from nasearch.config.run_schema import load_run_config
+from nasearch.data.devices import load_devices
 from nasearch.optimizers.pareto import hypervolume
-from nasearch.registry import EVALUATORS
-from nasearch.runconfig import load_run_config
-from nasearch.runner import run
+from nasearch.search.loop import run
 from nasearch.search_spaces.nasbench201.benchmark import HELP_DEVICES
-from nasearch.search_spaces.nasbench201.hardware_aware import PREDICTED, target_spec, training_devices
+from nasearch.search_spaces.nasbench201.evaluators import PREDICTED, target_spec, training_devices
 
 YAML = Path(__file__).resolve().parent.parent / "runs" / "nb201_zero_shot_pareto.yaml"
-TINY_MODEL = "{name: ledgformer, train_cells: 10, seed: 0, predictor: {epochs: 1, batch_size: 128, log_target: true, threads: 1}}"
-AMPERE = {"vendor": "Nvidia", "kind": "GPU", "precision": "FP32", "peak_tflops": 35.6,
-          "memory_bandwidth_gbs": 936, "architecture": "Ampere", "power_w": 350, "batch_size": 32}  # fmt: skip
+TINY_MODEL = (
+    "{name: ledgformer, train_cells: 10, seed: 0,"
+    " predictor: {epochs: 1, batch_size: 128, log_target: true, threads: 1}}"
+)
+AMPERE = {
+    "vendor": "Nvidia",
+    "kind": "GPU",
+    "precision": "FP32",
+    "peak_tflops": 35.6,
+    "memory_bandwidth_gbs": 936,
+    "architecture": "Ampere",
+    "power_w": 350,
+    "batch_size": 32,
+}
 
 
 @pytest.mark.parametrize("target", HELP_DEVICES)
@@ -37,7 +48,9 @@ def test_no_setting_of_the_target_chip_is_trained_on(target: str) -> None:
 def test_a_shared_chip_leaves_with_its_twin_and_a_described_device_holds_nothing_out() -> None:
     assert "essential_ph_1" not in training_devices(target_spec("pixel2"))  # both Snapdragon 835
     assert training_devices(target_spec(AMPERE)) == list(HELP_DEVICES)
-    assert not any(d.startswith("titan_rtx") for d in training_devices(target_spec(AMPERE), ("Titan RTX (TU102)",)))
+    assert not any(
+        d.startswith("titan_rtx") for d in training_devices(target_spec(AMPERE), ("Titan RTX (TU102)",))
+    )
 
 
 @pytest.mark.parametrize(
@@ -46,10 +59,19 @@ def test_a_shared_chip_leaves_with_its_twin_and_a_described_device_holds_nothing
         ({"device": "titan_rtx_33"}, "did you mean 'titan_rtx_32'"),
         ({"device": "titan_rtx_32", "latency": "measured"}, "latency must be one of zero_shot, true, params"),
         ({"device": AMPERE, "latency": "true"}, "needs a device from the table"),
-        ({"device": "titan_rtx_32", "latency_model": {"name": "ledgformer", "train_cell": 5}}, "did you mean 'train_cells'"),
+        (
+            {"device": "titan_rtx_32", "latency_model": {"name": "ledgformer", "train_cell": 5}},
+            "did you mean 'train_cells'",
+        ),
         ({"device": "titan_rtx_32", "latency_model": {"name": "geomaen"}}, "did you mean 'geomean'"),
-        ({"device": "titan_rtx_32", "latency_model": {"name": "combination"}}, "needs measured cells of the target"),
-        ({"device": "titan_rtx_32", "measured_cells": {"|bogus~0|": 3.0}}, "measured_cells: '|bogus~0|' is not"),
+        (
+            {"device": "titan_rtx_32", "latency_model": {"name": "combination"}},
+            "needs measured cells of the target",
+        ),
+        (
+            {"device": "titan_rtx_32", "measured_cells": {"|bogus~0|": 3.0}},
+            "measured_cells: '|bogus~0|' is not",
+        ),
         ({"device": "titan_rtx_32", "measured_cells": {"0": -1}}, "must map to a positive latency"),
         ({"device": {**AMPERE, "peak_tflops": -1}}, "peak_tflops must be a positive number"),
     ],
@@ -59,33 +81,55 @@ def test_bad_options_are_one_clear_error_before_any_training(nb201_space, option
         EVALUATORS.create("hardware_aware", space=nb201_space, **options)
 
 
-def test_shipped_config_runs_and_reports_true_hypervolumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shipped_config_runs_and_reports_true_hypervolumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The YAML end to end (a tiny latency model, one seed, random search, 20 queries)."""
     monkeypatch.setenv("NASEARCH_CACHE", str(tmp_path / "cache"))
-    cfg = load_run_config(str(YAML), [f"evaluator.latency_model={TINY_MODEL}", "seeds=[0]", "budget.queries=20",
-                                      "optimizer={name: random}"])  # fmt: skip
+    cfg = load_run_config(
+        str(YAML),
+        [
+            f"evaluator.latency_model={TINY_MODEL}",
+            "seeds=[0]",
+            "budget.queries=20",
+            "optimizer={name: random}",
+        ],
+    )
     (report,) = run(cfg, tmp_path / "run", progress=False)
     scores = report.reference_scores
-    assert {"true_hypervolume", "latency_true_hypervolume", "latency_params_hypervolume",
-            "ratio_to_oracle", "latency_params_ratio_to_oracle"} <= set(scores)  # fmt: skip
-    assert scores["ratio_to_oracle"] == pytest.approx(scores["true_hypervolume"] / scores["latency_true_hypervolume"])
+    assert {
+        "true_hypervolume",
+        "latency_true_hypervolume",
+        "latency_params_hypervolume",
+        "ratio_to_oracle",
+        "latency_params_ratio_to_oracle",
+    } <= set(scores)
+    assert scores["ratio_to_oracle"] == pytest.approx(
+        scores["true_hypervolume"] / scores["latency_true_hypervolume"]
+    )
     assert (tmp_path / "run" / "latency_true" / "study.db").is_file()
     assert (tmp_path / "run" / "latency_params" / "study.db").is_file()
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary[0]["reference_scores"]["true_hypervolume"] == scores["true_hypervolume"]
 
     # the true hypervolume is the found front re-scored with the measured titan_rtx_32 latency
-    evaluator = EVALUATORS.create("hardware_aware", space=_space(), **cfg.evaluator.options)  # cached: no retraining
+    evaluator = EVALUATORS.create(
+        "hardware_aware", space=_space(), **cfg.evaluator.options
+    )  # cached: no retraining
     bench = evaluator.space.benchmark()
     true = bench.column("latency/titan_rtx_32")
-    points = np.array([[c["cifar10-valid/valid_accuracy"], -true[bench.index(c["arch"])]] for c in report.pareto_front])
+    points = np.array(
+        [[c["cifar10-valid/valid_accuracy"], -true[bench.index(c["arch"])]] for c in report.pareto_front]
+    )
     assert hypervolume(points, scores["reference_point"]) == pytest.approx(scores["true_hypervolume"])
     # the search minimised the prediction, and recorded the measurement beside it
     assert evaluator.objectives[1] == (PREDICTED, False)
     record = evaluator.evaluate(report.pareto_front[0]["arch"]).metrics
     assert record[PREDICTED] == pytest.approx(report.pareto_front[0][PREDICTED])
     assert record["latency/titan_rtx_32"] == pytest.approx(true[bench.index(report.pareto_front[0]["arch"])])
-    assert len(list((tmp_path / "cache" / "zero_shot_latency").glob("*.npy"))) == 1  # trained once for all runs
+    assert (
+        len(list((tmp_path / "cache" / "zero_shot_latency").glob("*.npy"))) == 1
+    )  # trained once for all runs
 
 
 def _space():  # a fresh space: the evaluator must find the model in the cache, not in memory
@@ -94,12 +138,22 @@ def _space():  # a fresh space: the evaluator must find the model in the cache, 
     return NasBench201Space()
 
 
-def test_a_device_given_only_by_attributes_is_searched_without_an_oracle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_device_given_only_by_attributes_is_searched_without_an_oracle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The YAML's commented variant: nothing measured, so the search runs on the prediction alone."""
     monkeypatch.setenv("NASEARCH_CACHE", str(tmp_path / "cache"))
     device = "{" + ", ".join(f"{k}: {v}" for k, v in AMPERE.items()) + "}"
-    cfg = load_run_config(str(YAML), [f"evaluator.device={device}", f"evaluator.latency_model={TINY_MODEL}",
-                                      "seeds=[0]", "budget.queries=10", "optimizer={name: random}"])  # fmt: skip
+    cfg = load_run_config(
+        str(YAML),
+        [
+            f"evaluator.device={device}",
+            f"evaluator.latency_model={TINY_MODEL}",
+            "seeds=[0]",
+            "budget.queries=10",
+            "optimizer={name: random}",
+        ],
+    )
     (report,) = run(cfg, tmp_path / "run", progress=False)
     assert report.queries == 10 and report.reference_scores == {}
     assert not (tmp_path / "run" / "latency_true").exists()

@@ -1,16 +1,13 @@
-"""The README's hardware-aware headline is recomputed from the latency_models sections of BENCHMARKS.md."""
+"""The README's hardware-aware headline is recomputed from the stored latency_models sections."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from benchmarks.headline import section, table
 from benchmarks.headline_hardware import FRONT_GOAL, ZERO_SHOT, _default_estimator, _triple, hardware_headline
-
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.results import Store
 
 
 def _cells(line: str) -> list[str]:
@@ -18,13 +15,16 @@ def _cells(line: str) -> list[str]:
 
 
 def test_every_family_row_is_the_mean_of_its_targets_and_names_each_miss() -> None:
-    text = (ROOT / "BENCHMARKS.md").read_text()
+    text = Store()
     zs = section(text, ZERO_SHOT)
     rows = table(zs, "target", "ledgformer")
     assert len(rows) == 27  # every HELP target, not only the GPUs
     default = _default_estimator(zs)
-    lines = [line for line in hardware_headline(text)
-             if line.startswith("| ") and "(" in _cells(line)[0] and not line.startswith("| family")]
+    lines = [
+        line
+        for line in hardware_headline(text)
+        if line.startswith("| ") and "(" in _cells(line)[0] and not line.startswith("| family")
+    ]
     families = {_cells(line)[0].split(" (")[0]: _cells(line) for line in lines}
     assert set(families) == {r["family"] for r in rows}
     for family, cells in families.items():
@@ -32,7 +32,11 @@ def test_every_family_row_is_the_mean_of_its_targets_and_names_each_miss() -> No
         assert cells[0] == f"{family} ({len(mine)})"
         assert float(cells[1]) == pytest.approx(np.mean([t[0] for t in mine if t]), abs=5e-4)
         assert float(cells[2]) == pytest.approx(np.mean([t[2] for t in mine if t]), abs=5e-4)
-        misses = [r["target"] for r in rows if r["family"] == family and (_triple(r[default]) or (0, 0, 0))[2] < FRONT_GOAL]
+        misses = [
+            r["target"]
+            for r in rows
+            if r["family"] == family and (_triple(r[default]) or (0, 0, 0))[2] < FRONT_GOAL
+        ]
         assert [m.split(" ")[0] for m in cells[3].split(", ")] == (misses or ["none"])
 
 

@@ -7,9 +7,9 @@ import pickle
 import pytest
 import torch
 
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
+from nasearch.config.registry import EVALUATORS
 from nasearch.evaluation.latency import LatencyEvaluator, measure
-from nasearch.registry import EVALUATORS
 from nasearch.search_spaces.nasbench201.network import build_network
 
 torch.set_num_threads(1)
@@ -21,7 +21,9 @@ def test_latency_of_a_benchmark_cell(nb201_space, nb201_benchmark):
     result = ev.evaluate(arch)
     m = result.metrics
     assert m["latency_ms"] > 0 and m["latency_iqr_ms"] >= 0
-    assert m["params"] == pytest.approx(nb201_benchmark.query(arch, ["cifar10/params"])["cifar10/params"], abs=5e-7)
+    assert m["params"] == pytest.approx(
+        nb201_benchmark.query(arch, ["cifar10/params"])["cifar10/params"], abs=5e-7
+    )
     assert 150 < m["flops"] < 160  # the best NB201 cell: 155.6 MFLOPs at 32x32
     assert result.info == {"device": "cpu", "threads": 1, "batch_size": 1}
     assert result.cost_seconds * 1000 >= m["latency_ms"] * 5
@@ -56,8 +58,15 @@ def test_batch_size_input_shape_and_network_options_reach_the_network(nb201_spac
             net.forward = forward
             return net
 
-    ev = LatencyEvaluator(Recording(), batch_size=4, input_shape=(1, 8, 8), network={"C": 4, "N": 1},
-                          warmup=0, repeats=2, num_threads=1)  # fmt: skip
+    ev = LatencyEvaluator(
+        Recording(),
+        batch_size=4,
+        input_shape=(1, 8, 8),
+        network={"C": 4, "N": 1},
+        warmup=0,
+        repeats=2,
+        num_threads=1,
+    )
     result = ev.evaluate(("nor_conv_3x3",) * 6)
     assert seen == {"num_classes": 10, "in_channels": 1, "C": 4, "N": 1, "batch": (4, 1, 8, 8)}
     assert result.info["batch_size"] == 4
@@ -66,7 +75,9 @@ def test_batch_size_input_shape_and_network_options_reach_the_network(nb201_spac
 def test_threads_are_pinned_during_the_measurement_and_restored(nb201_space):
     torch.set_num_threads(2)
     try:
-        result = LatencyEvaluator(nb201_space, network={"C": 4, "N": 1}, warmup=0, repeats=2).evaluate(("none",) * 6)
+        result = LatencyEvaluator(nb201_space, network={"C": 4, "N": 1}, warmup=0, repeats=2).evaluate(
+            ("none",) * 6
+        )
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(1)
@@ -92,14 +103,19 @@ def test_registry_and_bad_options(nb201_space):
 
 def test_table_accuracy_against_latency_measured_here(nb201_space, nb201_benchmark):
     ev = LatencyEvaluator(
-        nb201_space, network={"C": 4, "N": 1}, warmup=0, repeats=2,
+        nb201_space,
+        network={"C": 4, "N": 1},
+        warmup=0,
+        repeats=2,
         extra_metrics=["cifar10-valid/valid_accuracy"],
         objectives=[["cifar10-valid/valid_accuracy", "maximize"], ["latency_ms", "minimize"]],
-    )  # fmt: skip
+    )
     assert ev.objectives == [("cifar10-valid/valid_accuracy", True), ("latency_ms", False)]
     arch = nb201_space.from_index(6111)
     got = ev.evaluate(arch).metrics["cifar10-valid/valid_accuracy"]
-    assert got == nb201_benchmark.query(arch, ["cifar10-valid/valid_accuracy"])["cifar10-valid/valid_accuracy"]
+    assert (
+        got == nb201_benchmark.query(arch, ["cifar10-valid/valid_accuracy"])["cifar10-valid/valid_accuracy"]
+    )
     with pytest.raises(ConfigError, match="unknown benchmark metric"):
         LatencyEvaluator(nb201_space, extra_metrics=["cifar10/valid_acc"])
     with pytest.raises(ConfigError, match="add table metrics with extra_metrics"):

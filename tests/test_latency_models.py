@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nasearch.devices import load_devices
-from nasearch.errors import ConfigError
-from nasearch.front_metrics import rank_agreement
-from nasearch.registry import EVALUATORS
+from nasearch.api.errors import ConfigError
+from nasearch.config.registry import EVALUATORS
+from nasearch.data.devices import load_devices
+from nasearch.metrics.front import rank_agreement
 from nasearch.search_spaces.nasbench201.benchmark import HELP_DEVICES
 from nasearch.search_spaces.nasbench201.latency_models import (
     DEFAULT_ESTIMATOR,
@@ -30,8 +30,9 @@ def _die_out(target: str) -> list[str]:
 
 
 def test_a_die_leaves_with_every_card_and_setting_on_it() -> None:
-    assert {d for d in HELP_DEVICES if die_of(d) == "TU102"} == {f"{c}_{b}" for c in ("2080ti", "titan_rtx")
-                                                                   for b in (1, 32, 256)}  # fmt: skip
+    assert {d for d in HELP_DEVICES if die_of(d) == "TU102"} == {
+        f"{c}_{b}" for c in ("2080ti", "titan_rtx") for b in (1, 32, 256)
+    }
     assert len([d for d in HELP_DEVICES if die_of(d) == "GP102"]) == 9
     assert die_of("pixel2") == die_of("essential_ph_1") != die_of("pixel3")
     assert die_of("gold_6226") != die_of("gold_6240")
@@ -55,7 +56,11 @@ def test_the_geometric_mean_is_over_the_target_family_by_hand(nb201_space) -> No
     devices = _die_out("gold_6226")
     task = build_task(nb201_space, target, devices)
     cpus = [d for d in devices if load_devices()[d].family == "CPU"]
-    assert [devices[k] for k in GeometricMean().chosen(task)] == cpus == ["gold_6240", "silver_4114", "silver_4210r"]
+    assert (
+        [devices[k] for k in GeometricMean().chosen(task)]
+        == cpus
+        == ["gold_6240", "silver_4114", "silver_4210r"]
+    )
     bench = nb201_space.benchmark()
     cell = 1234
     by_hand = np.prod([bench.column(f"latency/{d}")[cell] for d in cpus]) ** (1 / 3)
@@ -116,16 +121,26 @@ def test_the_evaluator_uses_the_default_estimator_and_few_shot_cells(nb201_space
     bench = nb201_space.benchmark()
     true = np.asarray(bench.column("latency/titan_rtx_32"), dtype=float)
     measured = {nb201_space.to_str(bench.arch(i)): float(true[i]) for i in range(0, 15625, 1500)}
-    few = EVALUATORS.create("hardware_aware", space=nb201_space, device="titan_rtx_32", references=[],
-                            latency_model={"name": "combination"}, measured_cells=measured)  # fmt: skip
+    few = EVALUATORS.create(
+        "hardware_aware",
+        space=nb201_space,
+        device="titan_rtx_32",
+        references=[],
+        latency_model={"name": "combination"},
+        measured_cells=measured,
+    )
     assert isinstance(few.model, FewShotCombination)
     assert not np.allclose(few.predicted, ev.predicted)
 
 
 def test_a_bad_estimator_option_is_one_config_error(nb201_space) -> None:
     with pytest.raises(ConfigError, match="family must be 'same' or 'all'"):
-        EVALUATORS.create("hardware_aware", space=nb201_space, device="titan_rtx_32",
-                          latency_model={"name": "geomean", "family": "gpu"})  # fmt: skip
+        EVALUATORS.create(
+            "hardware_aware",
+            space=nb201_space,
+            device="titan_rtx_32",
+            latency_model={"name": "geomean", "family": "gpu"},
+        )
 
 
 def test_the_shipped_yaml_runs_on_its_default_estimator(tmp_path, monkeypatch) -> None:
@@ -133,8 +148,8 @@ def test_the_shipped_yaml_runs_on_its_default_estimator(tmp_path, monkeypatch) -
     against the oracle and the proxy with the measured latency."""
     from pathlib import Path
 
-    from nasearch.runconfig import load_run_config
-    from nasearch.runner import run
+    from nasearch.config.run_schema import load_run_config
+    from nasearch.search.loop import run
 
     monkeypatch.setenv("NASEARCH_CACHE", str(tmp_path / "cache"))
     yaml = Path(__file__).resolve().parent.parent / "runs" / "nb201_zero_shot_pareto.yaml"

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from nasearch.errors import ConfigError
-from nasearch.graph import ArchGraph
-from nasearch.metrics import kendall_tau, mape
+from nasearch.api.errors import ConfigError
+from nasearch.api.graph import ArchGraph
+from nasearch.config.registry import PREDICTORS
+from nasearch.metrics.ranking import kendall_tau, mape
 from nasearch.predictors.ledgformer import (
     BRANCHES,
     DGSA,
@@ -20,7 +21,6 @@ from nasearch.predictors.ledgformer import (
     fathers_mean_operator,
 )
 from nasearch.predictors.training import PredictorError
-from nasearch.registry import PREDICTORS
 from nasearch.search_spaces.nasbench201.space import NasBench201Space
 
 # The NB201 cell as ops on nodes: 0 input, 1..6 the edges (0,1) (0,2) (1,2) (0,3) (1,3) (2,3), 7 output.
@@ -37,8 +37,9 @@ def test_the_three_masks_on_the_nb201_cell():
     graph = NasBench201Space().to_graph(("nor_conv_3x3",) * 6)
     masks = dgsa_masks(torch.tensor(graph.adjacency, dtype=torch.float32).unsqueeze(0))[0]
     assert masks.shape == (3, 8, 8) and masks.dtype == torch.bool
-    grandfathers = {v: set().union(*(NB201_FATHERS[f] for f in fs)) if fs else set()
-                    for v, fs in NB201_FATHERS.items()}  # fmt: skip
+    grandfathers = {
+        v: set().union(*(NB201_FATHERS[f] for f in fs)) if fs else set() for v, fs in NB201_FATHERS.items()
+    }
     sons = {v: {w for w, fs in NB201_FATHERS.items() if v in fs} for v in NB201_FATHERS}
     assert grandfathers[7] == {0, 1, 2, 3} and grandfathers[6] == {0, 1} and sons[1] == {3, 5}
     for v in range(8):
@@ -55,7 +56,7 @@ def test_masks_are_binarised_and_padding_only_sees_itself():
     node_mask = torch.tensor([[True] * 4 + [False] * 2])
     masks = dgsa_masks(padded, node_mask)[0]
     assert _sets(masks[0, 3]) == {0, 3}
-    assert ((diamond.T @ diamond.T)[3, 0] == 2)  # the count the binarisation removes
+    assert (diamond.T @ diamond.T)[3, 0] == 2  # the count the binarisation removes
     for k in range(3):
         for pad in (4, 5):
             assert _sets(masks[k, pad]) == {pad}
@@ -147,8 +148,16 @@ def test_one_model_over_several_devices_with_hardware(nb201_benchmark, nb201_cel
     # the device changes the prediction: batch 256 is slower than batch 1 on the same GPU
     assert np.median(preds["1080ti_256"] / preds["1080ti_1"]) > 1.5
     # an unseen device described by its attributes gets a finite prediction
-    new = {"vendor": "Nvidia", "kind": "GPU", "precision": "FP32", "peak_tflops": 8.1,
-           "memory_bandwidth_gbs": 320, "architecture": "Turing", "power_w": 70, "batch_size": 32}
+    new = {
+        "vendor": "Nvidia",
+        "kind": "GPU",
+        "precision": "FP32",
+        "peak_tflops": 8.1,
+        "memory_bandwidth_gbs": 320,
+        "architecture": "Turing",
+        "power_w": 70,
+        "batch_size": 32,
+    }
     assert np.isfinite(model.predict(test[:20], hardware=[new] * 20)).all()
     with pytest.raises(PredictorError, match="hardware"):
         model.predict(test[:5])
@@ -163,8 +172,9 @@ def test_graphs_of_other_spaces_with_attrs_and_sizes():
     space = ChainSpace()
     graphs = [space.to_graph(space.sample(rng)) for _ in range(40)]
     # a target that depends on the attrs: total width of the conv blocks
-    y = np.array([sum(a.get("width", 0) for op, a in zip(g.ops, g.attrs) if "conv" in op)
-                  for g in graphs], float)  # fmt: skip
+    y = np.array(
+        [sum(a.get("width", 0) for op, a in zip(g.ops, g.attrs) if "conv" in op) for g in graphs], float
+    )
     chain3 = [[0, 1, 0], [0, 0, 1], [0, 0, 0]]
     small = ArchGraph(["input", "conv", "output"], chain3, [{}, {"kernel": 3, "width": 8}, {}])
     model = LeDGFormer(dim=16, layers=1, epochs=30, seed=0, threads=1).fit(graphs + [small], list(y) + [8.0])
@@ -196,9 +206,11 @@ def test_one_hot_nodes_still_take_hardware_in_words(nb201_benchmark, nb201_cells
     model = LeDGFormer(dim=16, layers=1, epochs=3, node_encoding="onehot", log_target=True, threads=1)
     model.fit(rows, y, hardware=hw)
     assert np.isfinite(model.predict(graphs[100:120], hardware="fpga")).all()
-    assert set(model.text_vectors) == {"Nv GPU FP32 13.4 Turing 250W batch 1",
-                                       "Qcom Phone CPU FP32 0.236 ARM Kryo 385 5W batch 1",
-                                       "Xilinx FPGA INT16 0.36 Xilinx 7-series 10W batch 1"}  # fmt: skip
+    assert set(model.text_vectors) == {
+        "Nv GPU FP32 13.4 Turing 250W batch 1",
+        "Qcom Phone CPU FP32 0.236 ARM Kryo 385 5W batch 1",
+        "Xilinx FPGA INT16 0.36 Xilinx 7-series 10W batch 1",
+    }
 
 
 def test_registered_and_options_are_checked():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from nasearch.devices import DeviceSpec, device_names, load_devices, resolve_device
-from nasearch.errors import ArchError
+from nasearch.api.errors import DeviceError
+from nasearch.data.devices import DeviceSpec, device_names, load_devices, resolve_device
 from nasearch.search_spaces.nasbench201.benchmark import BRP_DEVICE, HELP_DEVICES, METRICS
 
 
@@ -34,9 +34,18 @@ def test_resolve_device_accepts_names_metrics_dicts_and_specs():
     spec = resolve_device("latency/2080ti_32")
     assert spec.name == "2080ti_32" and spec.batch_size == 32
     assert resolve_device(spec) is spec
-    custom = resolve_device({"vendor": "Nvidia", "kind": "GPU", "precision": "FP16", "peak_tflops": "65",
-                             "memory_bandwidth_gbs": 320, "architecture": "Turing", "power_w": 70,
-                             "batch_size": 8})  # fmt: skip
+    custom = resolve_device(
+        {
+            "vendor": "Nvidia",
+            "kind": "GPU",
+            "precision": "FP16",
+            "peak_tflops": "65",
+            "memory_bandwidth_gbs": 320,
+            "architecture": "Turing",
+            "power_w": 70,
+            "batch_size": 8,
+        }
+    )
     assert isinstance(custom, DeviceSpec) and custom.peak_tflops == 65.0 and custom.batch_size == 8
 
 
@@ -45,13 +54,34 @@ def test_resolve_device_accepts_names_metrics_dicts_and_specs():
     [
         ("2080ti_23", "did you mean '2080ti_32'"),
         ({"vendor": "Nvidia", "kind": "GPU"}, "lacks precision"),
-        ({"vendor": "x", "kind": "GPU", "precision": "FP32", "peak_tflops": -1, "memory_bandwidth_gbs": 1,
-          "architecture": "a", "power_w": 1}, "peak_tflops must be a positive number"),
-        ({"vendor": "x", "kind": "GPU", "precision": "FP32", "peak_tflops": 1, "memory_bandwidth_gbs": 1,
-          "architecture": "a", "power_w": 1, "tflops": 3}, "unknown field 'tflops'"),
+        (
+            {
+                "vendor": "x",
+                "kind": "GPU",
+                "precision": "FP32",
+                "peak_tflops": -1,
+                "memory_bandwidth_gbs": 1,
+                "architecture": "a",
+                "power_w": 1,
+            },
+            "peak_tflops must be a positive number",
+        ),
+        (
+            {
+                "vendor": "x",
+                "kind": "GPU",
+                "precision": "FP32",
+                "peak_tflops": 1,
+                "memory_bandwidth_gbs": 1,
+                "architecture": "a",
+                "power_w": 1,
+                "tflops": 3,
+            },
+            "unknown field 'tflops'",
+        ),
         (3.5, "hardware must be a device name"),
     ],
 )
 def test_bad_hardware_gets_one_clear_error(hardware, message):
-    with pytest.raises(ArchError, match=message):
+    with pytest.raises(DeviceError, match=message):
         resolve_device(hardware)

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nasearch.cli import main
+from nasearch.api.errors import ConfigError
+from nasearch.cli.main import main
 from nasearch.compare import CompareConfig, Task, get_protocol
-from nasearch.errors import ConfigError
 from nasearch.search_spaces.nasbench201.space import NasBench201Space
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,9 +25,16 @@ def task(nb201_benchmark):
 
 
 def _config(protocol: str, **options) -> CompareConfig:
-    return CompareConfig(name="t", sizes=[50], predictors={"x": {}}, train_metric="latency/*",
-                         relative_metrics=True, protocol=protocol, test_subsample=400,
-                         protocol_options={"devices": POOL, **options})  # fmt: skip
+    return CompareConfig(
+        name="t",
+        sizes=[50],
+        predictors={"x": {}},
+        train_metric="latency/*",
+        relative_metrics=True,
+        protocol=protocol,
+        test_subsample=400,
+        protocol_options={"devices": POOL, **options},
+    )
 
 
 def test_leave_one_device_out_never_trains_on_the_held_out_device(task):
@@ -50,13 +57,20 @@ def test_leave_one_device_out_never_trains_on_the_held_out_device(task):
 def test_leave_one_chip_out_never_trains_on_any_setting_of_the_held_out_chip(task):
     """All 27 HELP settings: holding out one setting removes every batch size / precision of its
     chip (and a chip shared by two products, Snapdragon 835 in pixel2 and essential_ph_1)."""
-    from nasearch.devices import load_devices
+    from nasearch.data.devices import load_devices
     from nasearch.search_spaces.nasbench201.benchmark import HELP_DEVICES
-    from nasearch.search_spaces.nasbench201.latency_protocols import chip_groups
+    from nasearch.search_spaces.nasbench201.protocols import chip_groups
 
     table = load_devices()
-    config = CompareConfig(name="t", sizes=[30], predictors={"x": {}}, train_metric="latency/*",
-                           relative_metrics=True, protocol="leave_one_chip_out", test_subsample=200)
+    config = CompareConfig(
+        name="t",
+        sizes=[30],
+        predictors={"x": {}},
+        train_metric="latency/*",
+        relative_metrics=True,
+        protocol="leave_one_chip_out",
+        test_subsample=200,
+    )
     splits = list(get_protocol("leave_one_chip_out")(task, 30, 0, config))
     assert [s.info["device"] for s in splits] == list(HELP_DEVICES)
     for split in splits:
@@ -73,11 +87,23 @@ def test_leave_one_chip_out_never_trains_on_any_setting_of_the_held_out_chip(tas
     assert "essential_ph_1" not in by["pixel2"].hardware_train
     # the unseen-setting protocol keeps the chip's other batch sizes: the difference the two measure
     (setting,) = get_protocol("leave_one_setting_out")(
-        task, 30, 0, CompareConfig(name="t", sizes=[30], predictors={"x": {}}, train_metric="latency/*",
-                                   protocol="leave_one_setting_out", protocol_options={"holdout": ["1080ti_1"]}))
+        task,
+        30,
+        0,
+        CompareConfig(
+            name="t",
+            sizes=[30],
+            predictors={"x": {}},
+            train_metric="latency/*",
+            protocol="leave_one_setting_out",
+            protocol_options={"holdout": ["1080ti_1"]},
+        ),
+    )
     assert {"1080ti_32", "1080ti_256"} <= set(setting.hardware_train)
     assert chip_groups(["1080ti_1", "pixel2", "1080ti_32", "essential_ph_1"]) == {
-        table["1080ti_1"].chip: ["1080ti_1", "1080ti_32"], table["pixel2"].chip: ["pixel2", "essential_ph_1"]}
+        table["1080ti_1"].chip: ["1080ti_1", "1080ti_32"],
+        table["pixel2"].chip: ["pixel2", "essential_ph_1"],
+    }
 
 
 def test_few_shot_adds_k_cells_of_the_held_out_device(task):
@@ -107,19 +133,37 @@ def test_bad_protocol_options_are_named(task):
 
 def test_zero_shot_end_to_end_through_nasearch_compare(tmp_path, data_root):
     out = tmp_path / "zs"
-    code = main([
-        "compare", str(REPO / "runs" / "latency_nb201.yaml"), "--out", str(out), "--sizes", "40",
-        "--predictors", "ledgformer,params_linear",
-        "--set", f"protocol_options.devices={POOL}".replace("'", ""),
-        "--set", "protocol_options.holdout=[titan_rtx_1,pixel3]",
-        "--set", "test_subsample=300", "--set", "predictors.ledgformer.epochs=8",
-        "--set", "predictors.ledgformer.dim=16", "--set", "threads=1",
-    ])  # fmt: skip
+    code = main(
+        [
+            "compare",
+            str(REPO / "runs" / "latency_nb201.yaml"),
+            "--out",
+            str(out),
+            "--sizes",
+            "40",
+            "--predictors",
+            "ledgformer,params_linear",
+            "--set",
+            f"protocol_options.devices={POOL}".replace("'", ""),
+            "--set",
+            "protocol_options.holdout=[titan_rtx_1,pixel3]",
+            "--set",
+            "test_subsample=300",
+            "--set",
+            "predictors.ledgformer.epochs=8",
+            "--set",
+            "predictors.ledgformer.dim=16",
+            "--set",
+            "threads=1",
+        ]
+    )
     assert code == 0
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert [(r["predictor"], r["device"]) for r in rows] == [
-        ("ledgformer", "titan_rtx_1"), ("params_linear", "titan_rtx_1"),
-        ("ledgformer", "pixel3"), ("params_linear", "pixel3"),
+        ("ledgformer", "titan_rtx_1"),
+        ("params_linear", "titan_rtx_1"),
+        ("ledgformer", "pixel3"),
+        ("params_linear", "pixel3"),
     ]
     for r in rows:
         assert r["protocol"] == "leave_one_device_out" and r["test_metric"] == f"latency/{r['device']}"
@@ -134,7 +178,7 @@ def test_settings_of_one_held_out_chip_share_one_fit(task, tmp_path):
     """Holding out any setting of a chip trains on the same rows: compare fits once per chip and
     scores that model on each setting (the fit count, not only the timing, says so)."""
     from nasearch.compare import run_compare
-    from nasearch.registry import PREDICTORS
+    from nasearch.config.registry import PREDICTORS
 
     fits = []
     base = PREDICTORS.get("params_linear")
@@ -146,9 +190,16 @@ def test_settings_of_one_held_out_chip_share_one_fit(task, tmp_path):
 
     PREDICTORS.register("counting_linear_test")(Counting)
     try:
-        config = CompareConfig(name="t", sizes=[30], predictors={"c": {}}, train_metric="latency/*",
-                               relative_metrics=True, protocol="leave_one_chip_out", test_subsample=200,
-                               protocol_options={"holdout": ["1080ti_1", "1080ti_32", "1080ti_256", "pixel3"]})
+        config = CompareConfig(
+            name="t",
+            sizes=[30],
+            predictors={"c": {}},
+            train_metric="latency/*",
+            relative_metrics=True,
+            protocol="leave_one_chip_out",
+            test_subsample=200,
+            protocol_options={"holdout": ["1080ti_1", "1080ti_32", "1080ti_256", "pixel3"]},
+        )
         rows = run_compare(config, {"c": ("counting_linear_test", {})}, tmp_path, task, log=lambda s: None)
     finally:
         PREDICTORS._registered.pop("counting_linear_test", None)

@@ -17,43 +17,60 @@ from typing import Any
 import optuna
 import pytest
 
-from nasearch.config import Source
-from nasearch.errors import ConfigError
-from nasearch.runconfig import parse_run_config
-from nasearch.runner import run
+from nasearch.api.errors import ConfigError
+from nasearch.config.loader import Source
+from nasearch.config.run_schema import parse_run_config
 from nasearch.schedulers.store import FIDELITIES_ATTR, SUMMARY_ATTR
-from nasearch.tracking import load_study, storage_url
+from nasearch.search.loop import run
+from nasearch.search.tracking import load_study, storage_url
 
 TESTS = Path(__file__).resolve().parent
 METRIC = "cifar10-valid/valid_accuracy"
 
 
-def _cfg(scheduler: Any, budget: dict[str, Any], name: str = "mf", workers: int = 4,
-         evaluator: str = "benchmark", optimizer: Any = None) -> Any:
+def _cfg(
+    scheduler: Any,
+    budget: dict[str, Any],
+    name: str = "mf",
+    workers: int = 4,
+    evaluator: str = "benchmark",
+    optimizer: Any = None,
+) -> Any:
     data = {
-        "name": name, "seeds": [0], "search_space": {"name": "nasbench201"},
+        "name": name,
+        "seeds": [0],
+        "search_space": {"name": "nasbench201"},
         "evaluator": {"name": evaluator, "metric": METRIC, "test_metric": "cifar10/test_accuracy"},
         "optimizer": optimizer or {"name": "evolution", "population_size": 10, "sample_size": 3},
-        "scheduler": scheduler, "budget": budget, "parallel": {"backend": "serial", "workers": workers},
+        "scheduler": scheduler,
+        "budget": budget,
+        "parallel": {"backend": "serial", "workers": workers},
     }
     return parse_run_config(data, Source("<test>"))
 
 
 def _trials(run_dir: Path, study: str) -> list[Any]:
-    return sorted(load_study(storage_url(None, run_dir), study).get_trials(deepcopy=False), key=lambda t: t.number)
+    return sorted(
+        load_study(storage_url(None, run_dir), study).get_trials(deepcopy=False), key=lambda t: t.number
+    )
 
 
 def _events(trials: list[Any]) -> list[tuple[str, str, float, float]]:
     """Every stored evaluation: (cell, fidelity, value, simulated finish time), in finish order (a cell
     pruned when a session ended and promoted by a later one has a second trial repeating its results)."""
-    out = {(t.user_attrs["key"], f): (t.user_attrs["key"], f, e["value"], e["end"]) for t in trials
-           for f, e in t.user_attrs[FIDELITIES_ATTR].items()}
+    out = {
+        (t.user_attrs["key"], f): (t.user_attrs["key"], f, e["value"], e["end"])
+        for t in trials
+        for f, e in t.user_attrs[FIDELITIES_ATTR].items()
+    }
     return sorted(out.values(), key=lambda e: (e[3], e[0]))
 
 
 def test_asha_run_records_one_trial_per_cell_with_intermediate_values(tmp_path, nb201_benchmark):
     out = tmp_path / "run"
-    (report,) = run(_cfg({"name": "asha", "eta": 3}, {"queries": 60}), out, progress=False, log=lambda m: None)
+    (report,) = run(
+        _cfg({"name": "asha", "eta": 3}, {"queries": 60}), out, progress=False, log=lambda m: None
+    )
     trials = _trials(out, "mf/seed-0")
     assert len({t.user_attrs["key"] for t in trials}) == len(trials) == report.queries
     states = {t.state for t in trials}
@@ -71,7 +88,8 @@ def test_asha_run_records_one_trial_per_cell_with_intermediate_values(tmp_path, 
             # a promotion reruns the 200-epoch table's training in full: the cell paid both runs
             assert events["200"]["sim"] == pytest.approx(row["cifar10-valid/train_time"])
             assert t.user_attrs["cost"]["simulated_seconds"] == pytest.approx(
-                events["12"]["sim"] + events["200"]["sim"])
+                events["12"]["sim"] + events["200"]["sim"]
+            )
             assert events["200"]["start"] >= events["12"]["end"]  # promoted only after its 12-epoch result
         else:
             assert t.user_attrs["fidelity"] == 12.0 and t.values[0] == pytest.approx(row[METRIC + "@12ep"])
@@ -101,8 +119,9 @@ def test_grown_budget_resumes_exactly(tmp_path):
     run(_cfg(sched, {"simulated_seconds": 40_000}), tmp_path / "whole", progress=False, log=lambda m: None)
     run(_cfg(sched, {"simulated_seconds": 15_000}), tmp_path / "part", progress=False, log=lambda m: None)
     first = _events(_trials(tmp_path / "part", "mf/seed-0"))
-    (report,) = run(_cfg(sched, {"simulated_seconds": 40_000}), tmp_path / "part", progress=False,
-                    log=lambda m: None)
+    (report,) = run(
+        _cfg(sched, {"simulated_seconds": 40_000}), tmp_path / "part", progress=False, log=lambda m: None
+    )
     assert report.replayed == len(first)
     whole = _events(_trials(tmp_path / "whole", "mf/seed-0"))
     resumed_trials = _trials(tmp_path / "part", "mf/seed-0")
@@ -138,12 +157,18 @@ parallel: {{backend: serial, workers: 4}}
     cfg.write_text(text)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "nasearch", "run", str(cfg), "--out", str(out), "--no-progress"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nasearch", "run", str(cfg), "--out", str(out), "--no-progress"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.time() + 180
     while time.time() < deadline and proc.poll() is None and _count(out / "study.db") < 40:
         time.sleep(0.05)
-    assert proc.poll() is None, f"the run ended before it could be killed: {proc.stderr.read().decode()[-2000:]}"
+    assert proc.poll() is None, (
+        f"the run ended before it could be killed: {proc.stderr.read().decode()[-2000:]}"
+    )
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     killed = _events(_trials(out, "killmf/seed-0"))
@@ -152,11 +177,13 @@ parallel: {{backend: serial, workers: 4}}
 
     sys.path.insert(0, str(TESTS))
     try:
-        from nasearch.cli import main
+        from nasearch.cli.main import main
 
         assert main(["run", str(cfg), "--out", str(out), "--no-progress", "--set", "evaluator.delay=0"]) == 0
         whole = tmp_path / "whole"
-        assert main(["run", str(cfg), "--out", str(whole), "--no-progress", "--set", "evaluator.delay=0"]) == 0
+        assert (
+            main(["run", str(cfg), "--out", str(whole), "--no-progress", "--set", "evaluator.delay=0"]) == 0
+        )
     finally:
         sys.path.remove(str(TESTS))
     resumed = _events(_trials(out, "killmf/seed-0"))
@@ -167,14 +194,17 @@ parallel: {{backend: serial, workers: 4}}
     assert [e[:3] for e in resumed] == [e[:3] for e in _events(_trials(whole, "killmf/seed-0"))]
 
 
-@pytest.mark.parametrize("block, message", [
-    ({"name": "ashaa"}, "unknown scheduler 'ashaa'"),
-    ({"name": "asha", "etta": 3}, "has no option 'etta'"),
-    ({"name": "asha", "fidelities": [200, 12]}, "strictly ascending"),
-    ({"name": "asha", "fidelities": "12"}, "list of positive epoch counts"),
-    ({"name": "asha", "stop_at_optimum": "yes"}, "true or false"),
-    ({"name": "asha", "seed": 3}, "set by the runner"),
-])
+@pytest.mark.parametrize(
+    "block, message",
+    [
+        ({"name": "ashaa"}, "unknown scheduler 'ashaa'"),
+        ({"name": "asha", "etta": 3}, "has no option 'etta'"),
+        ({"name": "asha", "fidelities": [200, 12]}, "strictly ascending"),
+        ({"name": "asha", "fidelities": "12"}, "list of positive epoch counts"),
+        ({"name": "asha", "stop_at_optimum": "yes"}, "true or false"),
+        ({"name": "asha", "seed": 3}, "set by the runner"),
+    ],
+)
 def test_scheduler_block_errors_name_the_key(block, message):
     with pytest.raises(ConfigError, match=message) as info:
         _cfg(block, {"queries": 5})
@@ -183,8 +213,12 @@ def test_scheduler_block_errors_name_the_key(block, message):
 
 def test_fidelities_the_evaluator_does_not_offer_are_refused(tmp_path):
     with pytest.raises(ConfigError, match="offers fidelities 12, 200; 50 requested"):
-        run(_cfg({"name": "asha", "fidelities": [50, 200]}, {"queries": 5}), tmp_path, progress=False,
-            log=lambda m: None)
+        run(
+            _cfg({"name": "asha", "fidelities": [50, 200]}, {"queries": 5}),
+            tmp_path,
+            progress=False,
+            log=lambda m: None,
+        )
 
 
 def test_an_evaluator_without_fidelities_is_refused(tmp_path):
@@ -195,17 +229,19 @@ def test_an_evaluator_without_fidelities_is_refused(tmp_path):
 
 
 def test_shipped_multifidelity_run_compares_a_scheduler_with_full_fidelity():
-    from nasearch.runconfig import load_run_config, to_dict
+    from nasearch.config.run_schema import load_run_config, to_dict
 
     cfg = load_run_config(str(TESTS.parent / "runs" / "nb201_multifidelity.yaml"))
     assert [(b.label, b.scheduler.name) for b in cfg.optimizers] == [
-        ("full_fidelity", "full"), ("surrogate_scheduler", "surrogate")]
+        ("full_fidelity", "full"),
+        ("surrogate_scheduler", "surrogate"),
+    ]
     assert cfg.optimizers[1].scheduler.options["fidelities"] == [12.0, 200.0]
     assert to_dict(cfg)["optimizer"][1]["scheduler"]["name"] == "surrogate"  # recorded in config.yaml
 
 
 def test_summary_lines_report_time_to_the_optimum(tmp_path, capsys):
-    from nasearch.cli import main
+    from nasearch.cli.main import main
 
     cfg = tmp_path / "mf.yaml"
     cfg.write_text(f"""\
@@ -220,5 +256,7 @@ parallel: {{backend: serial, workers: 2}}
 """)
     assert main(["run", str(cfg), "--out", str(tmp_path / "out"), "--no-progress"]) == 0
     out = capsys.readouterr().out
-    line = next(x for x in out.splitlines() if x.startswith("local_search (seed 0, scheduler full, 2 simulated"))
+    line = next(
+        x for x in out.splitlines() if x.startswith("local_search (seed 0, scheduler full, 2 simulated")
+    )
     assert "simulated time to the optimum" in line and "simulated wall time 16.67 h" in line

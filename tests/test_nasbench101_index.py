@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nasearch.graph import wl_hash
+from nasearch.api.graph import wl_hash
 from nasearch.search_spaces.nasbench101.index import CACHE_NAME, load_index, read_index
 from nasearch.search_spaces.nasbench101.network import count_params
 from nasearch.search_spaces.nasbench101.spec import NUM_CELLS, labels, make_cell, module_hash
@@ -37,11 +37,25 @@ def test_index_has_every_unique_cell_sorted_by_hash(index):
 def test_row0_is_the_smallest_hash_with_its_recorded_params(index, compact):
     # PROVENANCE.md: the record of 00005c14... has 8,555,530 parameters, 0.9206063151359558 test accuracy
     cell = make_cell(
-        [[0, 1, 0, 0, 1, 1, 0], [0, 0, 1, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0, 1], [0, 0, 0, 0, 0, 1, 0],
-         [0, 0, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0]],
-        ["input", "conv3x3-bn-relu", "maxpool3x3", "conv3x3-bn-relu", "conv3x3-bn-relu",
-         "conv1x1-bn-relu", "output"],
-    )  # fmt: skip
+        [
+            [0, 1, 0, 0, 1, 1, 0],
+            [0, 0, 1, 0, 0, 0, 0],
+            [0, 0, 0, 1, 0, 0, 1],
+            [0, 0, 0, 0, 0, 1, 0],
+            [0, 0, 0, 0, 0, 1, 0],
+            [0, 0, 0, 0, 0, 0, 1],
+            [0, 0, 0, 0, 0, 0, 0],
+        ],
+        [
+            "input",
+            "conv3x3-bn-relu",
+            "maxpool3x3",
+            "conv3x3-bn-relu",
+            "conv3x3-bn-relu",
+            "conv1x1-bn-relu",
+            "output",
+        ],
+    )
     assert module_hash(cell) == ROW0_HASH
     assert index.cell(0) == cell
     assert count_params(cell) == 8_555_530
@@ -93,7 +107,7 @@ def test_parameter_count_matches_the_table_on_a_large_random_sample(index, compa
 
 
 def test_cache_is_plain_arrays_and_reloads(index, tmp_path):
-    from nasearch.data import cache_dir
+    from nasearch.data.sources import cache_dir
 
     path = cache_dir() / CACHE_NAME
     assert path.is_file()
@@ -101,7 +115,7 @@ def test_cache_is_plain_arrays_and_reloads(index, tmp_path):
     assert np.array_equal(again.hashes, index.hashes) and np.array_equal(again.bits, index.bits)
     broken = tmp_path / CACHE_NAME
     broken.write_bytes(b"not an npz")
-    from nasearch.errors import DataError
+    from nasearch.api.errors import DataError
 
     with pytest.raises(DataError, match="cannot read the NB101 index cache"):
         read_index(broken)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
 from nasearch.search_spaces.nasbench101.index import load_index
 from nasearch.search_spaces.nasbench101.network import build_network, count_params, vertex_channels
 from nasearch.search_spaces.nasbench101.spec import NUM_CELLS
@@ -18,8 +18,14 @@ def _trainable(model: torch.nn.Module) -> int:
 
 def test_channel_split_gives_the_remainder_to_the_first_feeders():
     # three vertices feed the output: 128 = 43 + 43 + 42; vertex 1 feeds vertex 2 only (takes its 43)
-    matrix = ((0, 1, 0, 1, 1, 0), (0, 0, 1, 0, 0, 0), (0, 0, 0, 0, 0, 1), (0, 0, 0, 0, 0, 1),
-              (0, 0, 0, 0, 0, 1), (0, 0, 0, 0, 0, 0))  # fmt: skip
+    matrix = (
+        (0, 1, 0, 1, 1, 0),
+        (0, 0, 1, 0, 0, 0),
+        (0, 0, 0, 0, 0, 1),
+        (0, 0, 0, 0, 0, 1),
+        (0, 0, 0, 0, 0, 1),
+        (0, 0, 0, 0, 0, 0),
+    )
     assert vertex_channels(64, 128, matrix) == (64, 43, 43, 43, 42, 128)
     assert vertex_channels(256, 512, matrix)[2:5] == (171, 171, 170)
 
@@ -69,5 +75,6 @@ def test_bad_options_are_one_clear_error(cells):
         build_network([1, 2, 3])
     spec = {"matrix": [[0, 1], [0, 0]], "ops": ["input", "output"]}
     net = build_network(spec, stem_channels=8, num_stacks=1)
-    assert _trainable(net) == count_params(cells[0].__class__(((0, 1), (0, 0)), ("input", "output")),
-                                           stem_channels=8, num_stacks=1)  # fmt: skip
+    assert _trainable(net) == count_params(
+        cells[0].__class__(((0, 1), (0, 0)), ("input", "output")), stem_channels=8, num_stacks=1
+    )

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from nasearch.cli import main
-from nasearch.errors import ArchError
-from nasearch.registry import SEARCH_SPACES
+from nasearch.api.errors import ArchError
+from nasearch.cli.main import main
+from nasearch.config.registry import SEARCH_SPACES
 from nasearch.search_spaces.nasbench101.index import load_index
 from nasearch.search_spaces.nasbench101.spec import (
     MAX_EDGES,

@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from nasearch.errors import ArchError
-from nasearch.graph import wl_hash
+from nasearch.api.errors import ArchError
+from nasearch.api.graph import wl_hash
 from nasearch.search_spaces.nasbench101.enumerate import (
     _hash_vertex_count,
     _Hasher,
@@ -27,15 +27,22 @@ from nasearch.search_spaces.nasbench101.spec import (
     make_cell,
     module_hash,
     prune,
-)  # fmt: skip
+)
 
 C3, C1, MP = OPS
 # the README example of google-research/nasbench: an Inception-like cell
 INCEPTION = (
-    [[0, 1, 1, 1, 0, 1, 0], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 1, 0, 0],
-     [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0]],
+    [
+        [0, 1, 1, 1, 0, 1, 0],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 1, 0, 0],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0, 0],
+    ],
     ["input", C1, C3, C3, C3, MP, "output"],
-)  # fmt: skip
+)
 
 
 def test_pruning_removes_vertices_off_every_path():
@@ -113,9 +120,10 @@ def test_vectorised_enumeration_equals_the_official_generator(n):
     """Every labelled full DAG of n vertices, hashed one by one as generate_graphs.py does."""
     bits = full_dag_bits(n)
     brute_bits = [
-        b for b in range(1 << (n * (n - 1) // 2))
+        b
+        for b in range(1 << (n * (n - 1) // 2))
         if bin(b).count("1") <= 9 and _is_full_dag(adjacency_of_bits(np.array([b]), n)[0])
-    ]  # fmt: skip
+    ]
     assert bits.tolist() == brute_bits
     first: dict[str, tuple[int, int]] = {}
     adj = adjacency_of_bits(bits, n)

@@ -14,7 +14,7 @@ import struct
 import numpy as np
 import pytest
 
-from nasearch.errors import DataError
+from nasearch.api.errors import DataError
 from nasearch.search_spaces.nasbench101.index import load_index
 from nasearch.search_spaces.nasbench101.network import count_params
 from nasearch.search_spaces.nasbench101.tfrecord import (
@@ -26,7 +26,7 @@ from nasearch.search_spaces.nasbench101.tfrecord import (
     masked_crc32c,
     parse_row,
     write_records,
-)  # fmt: skip
+)
 
 
 def _proto_classes():
@@ -38,13 +38,19 @@ def _proto_classes():
     )
     T = descriptor_pb2.FieldDescriptorProto
     ev = f.message_type.add(name="EvaluationData")
-    for number, name in enumerate(["current_epoch", "training_time", "train_accuracy", "validation_accuracy",
-                                   "test_accuracy"], start=1):  # fmt: skip
+    for number, name in enumerate(
+        ["current_epoch", "training_time", "train_accuracy", "validation_accuracy", "test_accuracy"], start=1
+    ):
         ev.field.add(name=name, number=number, type=T.TYPE_DOUBLE, label=T.LABEL_OPTIONAL)
     ev.field.add(name="checkpoint_path", number=6, type=T.TYPE_STRING, label=T.LABEL_OPTIONAL)
     mm = f.message_type.add(name="ModelMetrics")
-    mm.field.add(name="evaluation_data", number=1, type=T.TYPE_MESSAGE, label=T.LABEL_REPEATED,
-                 type_name=".nasbench_test.EvaluationData")  # fmt: skip
+    mm.field.add(
+        name="evaluation_data",
+        number=1,
+        type=T.TYPE_MESSAGE,
+        label=T.LABEL_REPEATED,
+        type_name=".nasbench_test.EvaluationData",
+    )
     mm.field.add(name="trainable_parameters", number=2, type=T.TYPE_INT32, label=T.LABEL_OPTIONAL)
     mm.field.add(name="total_time", number=3, type=T.TYPE_DOUBLE, label=T.LABEL_OPTIONAL)
     pool = descriptor_pool.DescriptorPool()
@@ -56,9 +62,14 @@ def _official_record(module_hash, epochs, cell, params, finals, proto_cls) -> by
     """One record exactly as the official files hold it (JSON list, base64 protobuf)."""
     msg = proto_cls(trainable_parameters=params, total_time=1234.5)
     for i, (train, valid, test, time_s) in enumerate([(0.1, 0.1, 0.1, 0.0), *finals]):
-        msg.evaluation_data.add(current_epoch=[0, epochs / 2, epochs][i], training_time=time_s,
-                                train_accuracy=train, validation_accuracy=valid, test_accuracy=test,
-                                checkpoint_path=f"gs://bucket/{module_hash}/model.ckpt-{i}")  # fmt: skip
+        msg.evaluation_data.add(
+            current_epoch=[0, epochs / 2, epochs][i],
+            training_time=time_s,
+            train_accuracy=train,
+            validation_accuracy=valid,
+            test_accuracy=test,
+            checkpoint_path=f"gs://bucket/{module_hash}/model.ckpt-{i}",
+        )
     n = len(cell.ops)
     adjacency = "".join(str(cell.matrix[i][j]) for i in range(n) for j in range(n))
     payload = base64.b64encode(msg.SerializeToString()).decode()
@@ -105,9 +116,14 @@ def test_corrupt_and_truncated_files_raise_clear_errors(tmp_path):
 def test_model_metrics_decoder_reads_protobuf_encoded_messages():
     cls = _proto_classes()
     msg = cls(trainable_parameters=8555530, total_time=3.5)
-    msg.evaluation_data.add(current_epoch=108.0, training_time=1769.13, train_accuracy=1.0,
-                            validation_accuracy=0.9241786599159241, test_accuracy=0.9211738705635071,
-                            checkpoint_path="ckpt")  # fmt: skip
+    msg.evaluation_data.add(
+        current_epoch=108.0,
+        training_time=1769.13,
+        train_accuracy=1.0,
+        validation_accuracy=0.9241786599159241,
+        test_accuracy=0.9211738705635071,
+        checkpoint_path="ckpt",
+    )
     got = ModelMetrics.decode(msg.SerializeToString())
     assert got.trainable_parameters == 8555530 and got.total_time == 3.5
     expected = EvaluationData(108.0, 1769.13, 1.0, 0.9241786599159241, 0.9211738705635071, "ckpt")
@@ -130,8 +146,10 @@ def official_file(tmp_path_factory):
         for epochs in (12, 108):
             for rep in range(3):
                 acc = 0.5 + 0.001 * rep + epochs / 1000 + r / 1e7
-                finals = [(acc, acc - 0.01, acc - 0.02, epochs * 10.0 + rep),
-                          (acc + 0.1, acc + 0.05, acc + 0.04, epochs * 20.0 + rep)]  # fmt: skip
+                finals = [
+                    (acc, acc - 0.01, acc - 0.02, epochs * 10.0 + rep),
+                    (acc + 0.1, acc + 0.05, acc + 0.04, epochs * 20.0 + rep),
+                ]
                 records.append(_official_record(h, epochs, cell, count_params(cell), finals, cls))
     path = tmp_path_factory.mktemp("nb101") / "nasbench_full.tfrecord"
     write_records(path, records)
@@ -158,8 +176,12 @@ def test_benchmark_uses_the_official_file(official_file, data_root, tmp_path, mo
     monkeypatch.setenv("NASEARCH_CACHE", str(tmp_path))
     path, rows = official_file
     bench = NasBench101Benchmark(data_root, official_file=path, index=index)
-    assert {"cifar10/valid_accuracy@108ep", "cifar10/train_time@12ep", "cifar10/test_accuracy",
-            "cifar10/params"} <= set(bench.metrics())  # fmt: skip
+    assert {
+        "cifar10/valid_accuracy@108ep",
+        "cifar10/train_time@12ep",
+        "cifar10/test_accuracy",
+        "cifar10/params",
+    } <= set(bench.metrics())
     r = rows[2]
     names = ["cifar10/valid_accuracy@108ep", "cifar10/test_accuracy@12ep", "cifar10/train_time@108ep"]
     out = bench.query(r, names)
@@ -202,9 +224,14 @@ def test_fast_path_agrees_with_the_wire_decoder(official_file):
         row = parse_row(data)
         final = row.metrics.evaluation_data[2]
         assert final_metrics(data) == (
-            row.module_hash, row.epochs, final.train_accuracy, final.validation_accuracy, final.test_accuracy,
-            final.training_time, row.metrics.trainable_parameters,
-        )  # fmt: skip
+            row.module_hash,
+            row.epochs,
+            final.train_accuracy,
+            final.validation_accuracy,
+            final.test_accuracy,
+            final.training_time,
+            row.metrics.trainable_parameters,
+        )
     with pytest.raises(ValueError):
         bad_payload = base64.b64encode(b"\xff\xff").decode()
         final_metrics(json.dumps(["h", 108, "01", "input,output", bad_payload]).encode())

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nasearch.errors import ArchError, DataError
+from nasearch.api.errors import ArchError, DataError
 from nasearch.search_spaces.nasbench201.benchmark import HELP_DEVICES, NasBench201Benchmark
 from nasearch.search_spaces.nasbench201.space import EDGES, OPS, NasBench201Space, arch_to_str, str_to_arch
 
@@ -24,7 +24,9 @@ BEST_C10 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor
         ("ImageNet16-120/test_accuracy", 47.31, 857),
     ],
 )
-def test_published_optima(nb201_benchmark: NasBench201Benchmark, metric: str, optimum: float, argmax: int) -> None:
+def test_published_optima(
+    nb201_benchmark: NasBench201Benchmark, metric: str, optimum: float, argmax: int
+) -> None:
     column = nb201_benchmark.column(metric)
     assert column.shape == (15625,)
     assert round(float(column.max()), 2) == optimum
@@ -169,7 +171,9 @@ def test_a_data_folder_overrides_a_table_and_the_rest_stay_embedded(data_root: P
     (root / "nasbench201/freerea/cifar100/accuracies.csv").unlink()
     bench = NasBench201Benchmark(root)
     assert bench.query(6111, ["cifar10/test_accuracy"]) == {"cifar10/test_accuracy": 12.5}  # the override
-    assert round(bench.query(6111, ["cifar100/test_accuracy"])["cifar100/test_accuracy"], 2) == 73.22  # embedded
+    assert (
+        round(bench.query(6111, ["cifar100/test_accuracy"])["cifar100/test_accuracy"], 2) == 73.22
+    )  # embedded
 
 
 def test_corrupted_table_gives_one_clear_error(data_root: Path, tmp_path: Path) -> None:
@@ -201,7 +205,15 @@ def test_misaligned_arch_strings_are_detected(data_root: Path, tmp_path: Path) -
 
 def test_no_data_folder_needed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("NASEARCH_DATA", raising=False)
-    assert round(NasBench201Benchmark().query(6111, ["cifar10-valid/valid_accuracy"])["cifar10-valid/valid_accuracy"], 2) == 91.61
+    assert (
+        round(
+            NasBench201Benchmark().query(6111, ["cifar10-valid/valid_accuracy"])[
+                "cifar10-valid/valid_accuracy"
+            ],
+            2,
+        )
+        == 91.61
+    )
     with pytest.raises(DataError, match="does not exist"):
         NasBench201Benchmark(tmp_path / "nope")
     monkeypatch.setenv("NASEARCH_DATA", str(tmp_path / "gone"))

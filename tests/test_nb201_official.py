@@ -13,7 +13,7 @@ import pytest
 import torch
 from nas_201_api.api_utils import ArchResults, ResultsCount
 
-from nasearch.errors import DataError
+from nasearch.api.errors import DataError
 from nasearch.search_spaces.nasbench201.official import OfficialNasBench201Benchmark
 from nasearch.search_spaces.nasbench201.space import NasBench201Space
 
@@ -24,10 +24,24 @@ ARCHS = [
 
 
 def _trial(name: str, seed: int, epochs: int, acc: float, params: float, sets: list[str]) -> ResultsCount:
-    result = ResultsCount(name, None, {e: acc - 10 for e in range(epochs)}, {e: 1.0 for e in range(epochs)},
-                          params, 10 * params, {"arch_str": "x"}, seed, epochs, None)
-    result.update_train_info({e: acc - 10 for e in range(epochs)}, None, {e: 1.0 for e in range(epochs)},
-                             {e: 5.0 for e in range(epochs)})
+    result = ResultsCount(
+        name,
+        None,
+        {e: acc - 10 for e in range(epochs)},
+        {e: 1.0 for e in range(epochs)},
+        params,
+        10 * params,
+        {"arch_str": "x"},
+        seed,
+        epochs,
+        None,
+    )
+    result.update_train_info(
+        {e: acc - 10 for e in range(epochs)},
+        None,
+        {e: 1.0 for e in range(epochs)},
+        {e: 5.0 for e in range(epochs)},
+    )
     accs, losses, times = {}, {}, {}
     for k, s in enumerate(sets):
         for e in range(epochs):
@@ -40,9 +54,12 @@ def _trial(name: str, seed: int, epochs: int, acc: float, params: float, sets: l
 
 def _arch_results(index: int, epochs: int, base: float) -> ArchResults:
     res = ArchResults(index, ARCHS[index])
-    for ds, sets in (("cifar10-valid", ["x-valid", "ori-test"]), ("cifar10", ["ori-test"]),
-                     ("cifar100", ["x-valid", "x-test", "ori-test"]),
-                     ("ImageNet16-120", ["x-valid", "x-test", "ori-test"])):
+    for ds, sets in (
+        ("cifar10-valid", ["x-valid", "ori-test"]),
+        ("cifar10", ["ori-test"]),
+        ("cifar100", ["x-valid", "x-test", "ori-test"]),
+        ("ImageNet16-120", ["x-valid", "x-test", "ori-test"]),
+    ):
         for seed in (777, 888):
             res.update(ds, seed, _trial(ds, seed, epochs, base + index, 0.5 + index, sets))
     return res
@@ -51,7 +68,13 @@ def _arch_results(index: int, epochs: int, base: float) -> ArchResults:
 @pytest.fixture(scope="module")
 def official_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     arch2infos = OrderedDict(
-        (i, {"less": _arch_results(i, 12, 50.0).state_dict(), "full": _arch_results(i, 200, 80.0).state_dict()})
+        (
+            i,
+            {
+                "less": _arch_results(i, 12, 50.0).state_dict(),
+                "full": _arch_results(i, 200, 80.0).state_dict(),
+            },
+        )
         for i in range(len(ARCHS))
     )
     path = tmp_path_factory.mktemp("nb201") / "NAS-Bench-201-v1_1-096897.pth"
@@ -62,11 +85,15 @@ def official_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_reads_metrics_by_string_and_index(official_file: Path) -> None:
     bench = OfficialNasBench201Benchmark(official_file)
     # mean over seeds 777 and 888 of acc + set offset + seed/10
-    rec = bench.query(1, ["cifar10-valid/valid_accuracy", "cifar10-valid/test_accuracy", "cifar100/valid_accuracy"])
+    rec = bench.query(
+        1, ["cifar10-valid/valid_accuracy", "cifar10-valid/test_accuracy", "cifar100/valid_accuracy"]
+    )
     assert rec["cifar10-valid/valid_accuracy"] == pytest.approx(81.0 + 83.25)
     assert rec["cifar10-valid/test_accuracy"] == pytest.approx(82.0 + 83.25)
     assert rec["cifar100/valid_accuracy"] == pytest.approx(81.0 + 83.25)
-    assert bench.query(ARCHS[0], ["cifar10/test_accuracy@12ep"])["cifar10/test_accuracy@12ep"] == pytest.approx(50.0 + 83.25)
+    assert bench.query(ARCHS[0], ["cifar10/test_accuracy@12ep"])[
+        "cifar10/test_accuracy@12ep"
+    ] == pytest.approx(50.0 + 83.25)
     assert bench.query(0, ["cifar10/params"])["cifar10/params"] == pytest.approx(0.5)
     assert bench.query(0, ["cifar10-valid/train_time"])["cifar10-valid/train_time"] == pytest.approx(1000.0)
 

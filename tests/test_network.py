@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from nasearch.data import load_json_table
-from nasearch.errors import ArchError, ConfigError
+from nasearch.api.errors import ArchError, ConfigError
+from nasearch.data.sources import load_json_table
 from nasearch.evaluation.profiling import count_flops, count_params
 from nasearch.search_spaces.nasbench201.network import Cell, build_network
 from nasearch.search_spaces.nasbench201.space import EDGES, OPS, arch_to_str

@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 
 from nasearch.api import Result
-from nasearch.errors import ArchError, ConfigError
-from nasearch.graph import ArchGraph
-from nasearch.registry import PREDICTORS, SEARCH_SPACES
+from nasearch.api.errors import ArchError, ConfigError
+from nasearch.api.graph import ArchGraph
+from nasearch.config.registry import PREDICTORS, SEARCH_SPACES
 from nasearch.search_spaces.examples.chain import ChainSpace
 
 
 def test_suggest_names_the_closest_choice_or_nothing() -> None:
-    from nasearch.errors import suggest
+    from nasearch.api.errors import suggest
 
     assert suggest("dims", ["dim", "layers"]) == "; did you mean 'dim'?"
     assert suggest("zzz", ["dim", "layers"]) == ""
@@ -27,9 +27,15 @@ def test_suggest_names_the_closest_choice_or_nothing() -> None:
 
 @pytest.mark.parametrize(
     ("name", "typo", "meant"),
-    [("nnformer", "dims", "dim"), ("nnformer", "layer", "layers"), ("gin", "dims", "dim"),
-     ("ledgformer", "dims", "dim"), ("random_forest", "n_estimator", "n_estimators"),
-     ("ensemble", "dims", "dim"), ("ensemble", "n_job", "n_jobs")],
+    [
+        ("nnformer", "dims", "dim"),
+        ("nnformer", "layer", "layers"),
+        ("gin", "dims", "dim"),
+        ("ledgformer", "dims", "dim"),
+        ("random_forest", "n_estimator", "n_estimators"),
+        ("ensemble", "dims", "dim"),
+        ("ensemble", "n_job", "n_jobs"),
+    ],
 )
 def test_every_predictor_option_gets_did_you_mean(name: str, typo: str, meant: str) -> None:
     import warnings
@@ -41,13 +47,13 @@ def test_every_predictor_option_gets_did_you_mean(name: str, typo: str, meant: s
 
 
 # --- module paths -------------------------------------------------------------------------------
-SPACE_MODULE = '''
+SPACE_MODULE = """
 from nasearch.search_spaces.examples.chain import ChainSpace
 
 
 class MySpace(ChainSpace):
     name = "mine"
-'''
+"""
 
 
 def _without_cwd_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -62,32 +68,38 @@ def test_module_path_resolves_from_the_config_folder(tmp_path: Path, monkeypatch
     folder.mkdir()
     (folder / "myspace_cfgdir.py").write_text(SPACE_MODULE)
     config = folder / "run.yaml"
-    config.write_text(textwrap.dedent("""
+    config.write_text(
+        textwrap.dedent("""
         name: mine
         search_space: {name: "myspace_cfgdir:MySpace", depth: 3}
         evaluator: {name: latency}
         optimizer: {name: random}
         budget: {queries: 2}
-    """))
+    """)
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     _without_cwd_on_path(monkeypatch)
-    from nasearch.runconfig import load_run_config
+    from nasearch.config.run_schema import load_run_config
 
     cfg = load_run_config(str(config))
     space = SEARCH_SPACES.create(cfg.search_space.name, **cfg.search_space.options)
     assert type(space).__name__ == "MySpace" and space.depth == 3
 
 
-def test_module_path_resolves_from_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_module_path_resolves_from_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "myspace_cwd.py").write_text(SPACE_MODULE)
     monkeypatch.chdir(tmp_path)
     _without_cwd_on_path(monkeypatch)
     assert SEARCH_SPACES.get("myspace_cwd:MySpace").name == "mine"
 
 
-def test_module_path_that_exists_nowhere_says_where_it_looked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_module_path_that_exists_nowhere_says_where_it_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(Exception, match="no_such_module_xyz.*working directory"):
         SEARCH_SPACES.get("no_such_module_xyz:Space")
@@ -110,8 +122,15 @@ def test_a_back_edge_names_the_space_the_method_and_the_cell() -> None:
     from nasearch.optimizers.predictor_evolution import PredictorEvolution
 
     space = BackEdgeSpace(depth=3)
-    opt = PredictorEvolution(space, objectives=[("score", True)], seed=0,
-                             surrogate={"name": "params_linear"}, num_init=2, k=1, pool_size=8)
+    opt = PredictorEvolution(
+        space,
+        objectives=[("score", True)],
+        seed=0,
+        surrogate={"name": "params_linear"},
+        num_init=2,
+        k=1,
+        pool_size=8,
+    )
     with pytest.raises(ArchError) as info:
         for arch in opt.ask(2):
             opt.tell(arch, Result({"score": float(len(space.to_str(arch)))}, 0.0))

@@ -30,7 +30,9 @@ def test_the_notebook_runs_in_a_kernel(tmp_path: Path) -> None:
     (tmp_path / "runs").mkdir()
     shutil.copy(REPO / "runs" / "quickstart.yaml", tmp_path / "runs" / "quickstart.yaml")
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     client.execute()  # raises CellExecutionError, with the cell and its traceback, if any cell fails
     outputs = {i: c.outputs for i, c in enumerate(nb.cells) if c.cell_type == "code"}
     mimes = [set(m for o in outs for m in (o.get("data") or {})) for outs in outputs.values()]

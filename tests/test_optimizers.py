@@ -9,9 +9,9 @@ import pytest
 from search_helpers import RidgeEnsembleSurrogate, RidgeSurrogate
 
 from nasearch.api import Result
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
+from nasearch.config.registry import OPTIMIZERS
 from nasearch.evaluation.benchmark import BenchmarkEvaluator
-from nasearch.registry import OPTIMIZERS
 
 METRIC = "cifar10-valid/valid_accuracy"
 OBJ = [(METRIC, True)]
@@ -98,8 +98,16 @@ def test_guided_search_beats_random_search(nb201_space, evaluator):
 def test_predictor_evolution_queues_the_predicted_best(nb201_space, evaluator):
     """A round's proposals are the candidates the surrogate ranks highest: their true mean
     accuracy beats the mean of the whole candidate pool."""
-    opt = OPTIMIZERS.create("predictor_evolution", space=nb201_space, objectives=OBJ, seed=0,
-                            surrogate=RidgeSurrogate(), num_init=40, k=10, pool_size=200)
+    opt = OPTIMIZERS.create(
+        "predictor_evolution",
+        space=nb201_space,
+        objectives=OBJ,
+        seed=0,
+        surrogate=RidgeSurrogate(),
+        num_init=40,
+        k=10,
+        pool_size=200,
+    )
     drive(opt, evaluator, 40)
     pool = opt._candidates()
     chosen = opt.ask(10)
@@ -112,8 +120,15 @@ def test_predictor_evolution_queues_the_predicted_best(nb201_space, evaluator):
 def test_predictor_local_search_ranks_the_incumbents_neighbours(nb201_space, evaluator):
     """A round proposes unseen neighbours of the best cell, the ones the surrogate ranks highest;
     once that neighbourhood is spent it falls back to the mutation pool instead of stalling."""
-    opt = OPTIMIZERS.create("predictor_local_search", space=nb201_space, objectives=OBJ, seed=0,
-                            surrogate=RidgeSurrogate(), num_init=40, k=3)
+    opt = OPTIMIZERS.create(
+        "predictor_local_search",
+        space=nb201_space,
+        objectives=OBJ,
+        seed=0,
+        surrogate=RidgeSurrogate(),
+        num_init=40,
+        k=3,
+    )
     drive(opt, evaluator, 40)
     incumbent = opt.best(1)[0]
     neighbour_keys = {nb201_space.key(a) for a in nb201_space.neighbours(incumbent)}
@@ -133,8 +148,18 @@ def test_predictor_local_search_ranks_the_incumbents_neighbours(nb201_space, eva
 
 @pytest.mark.parametrize("acquisition", ["its", "ucb", "ei"])
 def test_bayesian_acquisitions_run(acquisition, nb201_space, evaluator):
-    opt = OPTIMIZERS.create("bayesian", space=nb201_space, objectives=OBJ, seed=0, surrogate=RidgeEnsembleSurrogate(),
-                            ensemble_size=1, acquisition=acquisition, num_init=10, k=5, pool_size=40)
+    opt = OPTIMIZERS.create(
+        "bayesian",
+        space=nb201_space,
+        objectives=OBJ,
+        seed=0,
+        surrogate=RidgeEnsembleSurrogate(),
+        ensemble_size=1,
+        acquisition=acquisition,
+        num_init=10,
+        k=5,
+        pool_size=40,
+    )
     archs = drive(opt, evaluator, 25)
     assert len({nb201_space.key(a) for a in archs}) == 25
     assert opt.stats["fits"] >= 2
@@ -147,8 +172,19 @@ def test_bayesian_ranks_candidates_by_mean_and_spread(acquisition, nb201_space, 
     acquisition that ignored it would fail."""
     from scipy.stats import norm
 
-    opt = OPTIMIZERS.create("bayesian", space=nb201_space, objectives=OBJ, seed=0, surrogate=RidgeEnsembleSurrogate(),
-                            ensemble_size=1, acquisition=acquisition, beta=3.0, num_init=30, k=5, pool_size=60)
+    opt = OPTIMIZERS.create(
+        "bayesian",
+        space=nb201_space,
+        objectives=OBJ,
+        seed=0,
+        surrogate=RidgeEnsembleSurrogate(),
+        ensemble_size=1,
+        acquisition=acquisition,
+        beta=3.0,
+        num_init=30,
+        k=5,
+        pool_size=60,
+    )
     drive(opt, evaluator, 30)
     pool = opt._candidates()
     opt._candidates = lambda: pool
@@ -170,9 +206,13 @@ def test_bayesian_ranks_candidates_by_mean_and_spread(acquisition, nb201_space, 
 
 def test_bayesian_refuses_a_surrogate_without_uncertainty(nb201_space):
     with pytest.raises(ConfigError, match="no uncertainty"):
-        OPTIMIZERS.create("bayesian", space=nb201_space, objectives=OBJ, surrogate=RidgeSurrogate(), ensemble_size=1)
+        OPTIMIZERS.create(
+            "bayesian", space=nb201_space, objectives=OBJ, surrogate=RidgeSurrogate(), ensemble_size=1
+        )
     with pytest.raises(ConfigError, match="acquisition"):
-        OPTIMIZERS.create("bayesian", space=nb201_space, objectives=OBJ, surrogate=RidgeSurrogate(), acquisition="pi")
+        OPTIMIZERS.create(
+            "bayesian", space=nb201_space, objectives=OBJ, surrogate=RidgeSurrogate(), acquisition="pi"
+        )
 
 
 def test_guided_optimizers_need_a_surrogate(nb201_space):
@@ -182,8 +222,16 @@ def test_guided_optimizers_need_a_surrogate(nb201_space):
 
 def test_registered_predictor_as_surrogate(nb201_space, evaluator):
     """A surrogate named by registry (with options) is built, seeded and refit each round."""
-    opt = OPTIMIZERS.create("predictor_evolution", space=nb201_space, objectives=OBJ, seed=0,
-                            surrogate={"name": "random_forest", "n_estimators": 20}, num_init=10, k=10, pool_size=50)
+    opt = OPTIMIZERS.create(
+        "predictor_evolution",
+        space=nb201_space,
+        objectives=OBJ,
+        seed=0,
+        surrogate={"name": "random_forest", "n_estimators": 20},
+        num_init=10,
+        k=10,
+        pool_size=50,
+    )
     drive(opt, evaluator, 30)
     assert opt.stats["fits"] == 2
 
@@ -203,7 +251,9 @@ def test_local_search_climbs_and_restarts(nb201_space, evaluator):
     assert any(len(climb) > 1 for climb in climbs)  # and it did climb, not only restart
 
 
-@pytest.mark.parametrize("name, options", [("local_search", {}), ("predictor_local_search", {"surrogate": RidgeSurrogate()})])
+@pytest.mark.parametrize(
+    "name, options", [("local_search", {}), ("predictor_local_search", {"surrogate": RidgeSurrogate()})]
+)
 def test_local_searches_need_neighbours(name, options, nb201_space):
     class NoNeighbours:
         def __getattr__(self, name):
@@ -216,7 +266,9 @@ def test_local_searches_need_neighbours(name, options, nb201_space):
 
 
 def test_evolution_ages_out_the_oldest(nb201_space, evaluator):
-    opt = OPTIMIZERS.create("evolution", space=nb201_space, objectives=OBJ, seed=0, population_size=10, sample_size=3)
+    opt = OPTIMIZERS.create(
+        "evolution", space=nb201_space, objectives=OBJ, seed=0, population_size=10, sample_size=3
+    )
     archs, parents = [], []
     for _ in range(30):
         population = [a for a, _ in opt.population]
@@ -286,16 +338,18 @@ def _mo_hypervolume(name, options, nb201_space, seeds=range(16), queries=60):
 def test_multi_objective_guided_search_beats_random(name, nb201_space):
     """One surrogate per objective, candidates by predicted Pareto rank and crowding (local search:
     the neighbours of a first-front cell)."""
-    guided, opt = _mo_hypervolume(name, {"surrogate": RidgeSurrogate(), "num_init": 10, "k": 5, "pool_size": 60},
-                                  nb201_space)
+    guided, opt = _mo_hypervolume(
+        name, {"surrogate": RidgeSurrogate(), "num_init": 10, "k": 5, "pool_size": 60}, nb201_space
+    )
     rand, _ = _mo_hypervolume("random", {}, nb201_space)
     assert len(opt.surrogates) == 2
     assert guided > rand
 
 
 def test_nsga2_drives_two_objectives_and_beats_random(nb201_space):
-    nsga, opt = _mo_hypervolume("optuna", {"sampler": "nsga2", "sampler_options": {"population_size": 10}},
-                                nb201_space)
+    nsga, opt = _mo_hypervolume(
+        "optuna", {"sampler": "nsga2", "sampler_options": {"population_size": 10}}, nb201_space
+    )
     rand, _ = _mo_hypervolume("random", {}, nb201_space)
     assert [d.name for d in opt.study.directions] == ["MAXIMIZE", "MINIMIZE"]
     assert nsga > rand
@@ -311,8 +365,17 @@ def test_objective_direction_and_nan_are_handled(nb201_space):
 
 def test_multi_objective_bayesian_runs_one_surrogate_per_objective(nb201_space):
     ev = BenchmarkEvaluator(nb201_space, objectives=TWO)
-    opt = OPTIMIZERS.create("bayesian", space=nb201_space, objectives=ev.objectives, seed=0,
-                            surrogate=RidgeEnsembleSurrogate(), ensemble_size=1, num_init=10, k=5, pool_size=40)
+    opt = OPTIMIZERS.create(
+        "bayesian",
+        space=nb201_space,
+        objectives=ev.objectives,
+        seed=0,
+        surrogate=RidgeEnsembleSurrogate(),
+        ensemble_size=1,
+        num_init=10,
+        k=5,
+        pool_size=40,
+    )
     archs = drive(opt, ev, 25)
     assert len({nb201_space.key(a) for a in archs}) == 25
     assert len(opt.surrogates) == 2 and all(s.fits >= 2 for s in opt.surrogates)
@@ -321,8 +384,8 @@ def test_multi_objective_bayesian_runs_one_surrogate_per_objective(nb201_space):
 def test_an_optimizer_refuses_a_space_without_the_capabilities_it_requires():
     """``requires`` names capabilities of ``nasearch.api.CAPABILITIES`` (checked by their Protocol)
     or, for a plug-in's own needs, plain method names."""
+    from nasearch.config.registry import SEARCH_SPACES
     from nasearch.optimizers.random_search import RandomSearch
-    from nasearch.registry import SEARCH_SPACES
 
     chain = SEARCH_SPACES.create("chain")  # neighbours and a categorical encoding, but no enumeration
 

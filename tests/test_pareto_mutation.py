@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from nasearch.api import Result
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
+from nasearch.config.registry import OPTIMIZERS
 from nasearch.optimizers.pareto import pareto_mask
-from nasearch.registry import OPTIMIZERS
 
 OBJ = [("cifar10-valid/valid_accuracy", True), ("latency/titan_rtx_32", False)]
 
@@ -25,8 +25,9 @@ def test_each_child_mutates_a_member_of_the_front_of_everything_told(nb201_space
     for step in range(60):
         (arch,) = opt.ask(1)
         if step >= 8:
-            points = np.asarray([[_result(bench, a).metrics[OBJ[0][0]], -_result(bench, a).metrics[OBJ[1][0]]]
-                                 for a in told])  # fmt: skip
+            points = np.asarray(
+                [[_result(bench, a).metrics[OBJ[0][0]], -_result(bench, a).metrics[OBJ[1][0]]] for a in told]
+            )
             front = [told[i] for i in np.flatnonzero(pareto_mask(points))]
             assert set(opt.front()) == set(front)
             # NB201's mutate changes one edge: the child is one edge away from some front member
@@ -37,7 +38,7 @@ def test_each_child_mutates_a_member_of_the_front_of_everything_told(nb201_space
 
 
 def test_it_finds_more_of_the_front_than_random_in_100_queries(nb201_space) -> None:
-    from nasearch.front_metrics import hypervolume
+    from nasearch.metrics.front import hypervolume
 
     bench = nb201_space.benchmark()
     acc, lat = (np.asarray(bench.column(m), dtype=float) for m, _ in OBJ)
@@ -52,7 +53,9 @@ def test_it_finds_more_of_the_front_than_random_in_100_queries(nb201_space) -> N
             cells.append(bench.index(arch))
         return hypervolume(acc[cells], lat[cells], *ref) / hypervolume(acc, lat, *ref)
 
-    assert np.mean([share("pareto_mutation", s) for s in range(3)]) > np.mean([share("random", s) for s in range(3)])
+    assert np.mean([share("pareto_mutation", s) for s in range(3)]) > np.mean(
+        [share("random", s) for s in range(3)]
+    )
 
 
 def test_bad_num_init_is_one_config_error(nb201_space) -> None:

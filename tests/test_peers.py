@@ -44,7 +44,9 @@ def test_a_repeated_proposal_is_answered_from_memory(nb201_space, nb201_benchmar
     first_arch, (first_score,) = opt.history[0]
     told: list[tuple[str, float]] = []
     real_ask, real_tell = opt._peer_ask, opt._peer_tell
-    proposals = iter([(nb201_space.to_categorical(first_arch), opt._trial(nb201_space.to_categorical(first_arch)))])
+    proposals = iter(
+        [(nb201_space.to_categorical(first_arch), opt._trial(nb201_space.to_categorical(first_arch)))]
+    )
 
     def tell(handle, params, score):
         told.append((nb201_space.key(nb201_space.from_categorical(params)), score))
@@ -69,7 +71,7 @@ def test_smac_runs_its_facade_in_the_loop(nb201_space, nb201_benchmark):
 def test_unknown_searcher_is_one_clear_error(nb201_space):
     pytest.importorskip("syne_tune")
     from benchmarks.peers import SyneTune
-    from nasearch.errors import ConfigError
+    from nasearch.api.errors import ConfigError
 
     with pytest.raises(ConfigError, match="unknown searcher 'gp'.*bore, rea, tpe, botorch"):
         SyneTune(nb201_space, "acc", searcher="gp")
@@ -78,11 +80,14 @@ def test_unknown_searcher_is_one_clear_error(nb201_space):
 def test_peers_join_the_config_s_own_optimizers():
     from benchmarks.bench_optimizers import _with_peers
     from benchmarks.peers import PEERS
-    from nasearch.runconfig import load_run_config
+    from nasearch.config.run_schema import load_run_config
 
     cfg = load_run_config(str(ROOT / "runs" / "compare_optimizers_nb201.yaml"))
     every = _with_peers(cfg, "all")
-    assert [b.label for b in every.optimizers] == [*(b.label for b in cfg.optimizers), *(p["label"] for p in PEERS)]
+    assert [b.label for b in every.optimizers] == [
+        *(b.label for b in cfg.optimizers),
+        *(p["label"] for p in PEERS),
+    ]
     some = _with_peers(cfg, "bore,smac_hpo")
     assert [b.label for b in some.optimizers][-2:] == ["syne_tune_bore", "smac_hpo"]
     with pytest.raises(SystemExit, match="no peer 'hebo'"):

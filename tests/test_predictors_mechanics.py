@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from nasearch import metrics
-from nasearch.errors import ConfigError
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ConfigError
+from nasearch.api.graph import ArchGraph
+from nasearch.metrics import ranking as metrics
 from nasearch.predictors.encoding import EncodedGraphs, OpVocab, flat_encoding, op_counts
 from nasearch.predictors.nnformer import MASK_NAMES, NNFormer, NNFormerModule, node_masks, sequence_masks
 from nasearch.predictors.training import (
@@ -87,7 +87,7 @@ def test_vocab_batches_and_flat_encoding():
     sizes = [sorted(batch.n_nodes.tolist()) for batch, _ in enc.batches(np.arange(3), 8, None)]
     assert sorted(sizes) == [[3], [5, 5]]  # grouped by node count: no padding inside a batch
     padded = EncodedGraphs([DIAMOND, small], vocab, group_by_size=False)
-    (batch, pos), = list(padded.batches(np.arange(2), 8, None))
+    ((batch, pos),) = list(padded.batches(np.arange(2), 8, None))
     assert batch.mask.tolist() == [[True] * 5, [True] * 3 + [False] * 2]
     assert batch.onehot[1, 3:].abs().sum() == 0
     flat = flat_encoding([DIAMOND, small], vocab, max_nodes=5)
@@ -136,13 +136,15 @@ def test_neural_predictors_keep_their_training_defaults():
     defaults once (option_defaults): what every predictor trains with by default is unchanged."""
     import warnings
 
-    from nasearch.registry import PREDICTORS
+    from nasearch.config.registry import PREDICTORS
 
     recipe = dict(epochs=1000, batch_size=32, lr=1e-3, max_steps=16000, rank_weight=1.0)
     expected = {
-        "nnformer": TrainConfig(**recipe), "gin": TrainConfig(**recipe), "mlp": TrainConfig(**recipe),
+        "nnformer": TrainConfig(**recipe),
+        "gin": TrainConfig(**recipe),
+        "mlp": TrainConfig(**recipe),
         "ledgformer": TrainConfig(epochs=200, batch_size=128, lr=1e-3, max_steps=None, rank_weight=0.2),
-    }  # fmt: skip
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # LeDG-Former is experimental
         for name, config in expected.items():
@@ -150,7 +152,9 @@ def test_neural_predictors_keep_their_training_defaults():
             assert predictor.train_config == config, name
             assert (predictor.log_target, predictor.predict_batch_size) == (False, 1024), name
             tuned = PREDICTORS.create(name, log_target=True, predict_batch_size=7, weight_decay=0.5, epochs=3)
-            assert tuned.train_config == TrainConfig(**{**vars(config), "weight_decay": 0.5, "epochs": 3}), name
+            assert tuned.train_config == TrainConfig(**{**vars(config), "weight_decay": 0.5, "epochs": 3}), (
+                name
+            )
             assert (tuned.log_target, tuned.predict_batch_size) == (True, 7), name
 
 
@@ -160,9 +164,20 @@ def test_a_misspelt_shared_option_lists_every_option_in_order():
     message = str(info.value)
     assert message.startswith("NN-Former has no option 'weight_decy'; did you mean 'weight_decay'?")
     listed = message.split("(options: ")[1].rstrip(")").split(", ")
-    assert listed[:9] == ["dim", "layers", "heads", "ffn_ratio", "dropout", "attn_dropout", "sibling_mode",
-                          "group_by_size", "log_target"]
-    assert {"epochs", "predict_batch_size", "validate_every", "seed"} <= set(listed) and len(listed) == len(set(listed))
+    assert listed[:9] == [
+        "dim",
+        "layers",
+        "heads",
+        "ffn_ratio",
+        "dropout",
+        "attn_dropout",
+        "sibling_mode",
+        "group_by_size",
+        "log_target",
+    ]
+    assert {"epochs", "predict_batch_size", "validate_every", "seed"} <= set(listed) and len(listed) == len(
+        set(listed)
+    )
 
 
 def test_bad_options_are_named():
@@ -378,7 +393,9 @@ def test_eval_set_reaches_nnformer_and_ensemble_members_and_bad_ones_are_named(f
     options = dict(dim=16, layers=2, epochs=3, batch_size=16, threads=1, validate_every=2)
     model = NNFormer(**options).fit(graphs[:32], y[:32], eval_set=(graphs[32:], y[32:]))
     assert model.best_step is not None and model.best_step >= 1
-    ensemble = Ensemble(base="nnformer", k=2, **options).fit(graphs[:32], y[:32], eval_set=(graphs[32:], y[32:]))
+    ensemble = Ensemble(base="nnformer", k=2, **options).fit(
+        graphs[:32], y[:32], eval_set=(graphs[32:], y[32:])
+    )
     assert all(m.best_step is not None for m in ensemble.members)
     with pytest.raises(PredictorError, match="eval_set"):
         NNFormer(**options).fit(graphs[:32], y[:32], eval_set=(graphs[32:], y[33:]))

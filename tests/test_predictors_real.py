@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nasearch.metrics import kendall_tau
-from nasearch.registry import PREDICTORS
+from nasearch.config.registry import PREDICTORS
+from nasearch.metrics.ranking import kendall_tau
 
 N_TRAIN = 156  # the paper protocol's 1 %: the first 156 cells in official index order
 
@@ -27,13 +27,26 @@ def _tau(model, nb201) -> float:
 
 
 def test_nnformer_small_fit_beats_chance(nb201):
-    tau = _tau(PREDICTORS.create("nnformer", dim=32, layers=2, epochs=40, batch_size=32, lr=1e-3, rdrop_weight=0.0, threads=1), nb201)
+    tau = _tau(
+        PREDICTORS.create(
+            "nnformer", dim=32, layers=2, epochs=40, batch_size=32, lr=1e-3, rdrop_weight=0.0, threads=1
+        ),
+        nb201,
+    )
     assert tau > 0.5, tau
 
 
 def test_nnformer_official_masks_also_learn(nb201):
     model = PREDICTORS.create(
-        "nnformer", dim=32, layers=2, epochs=40, batch_size=32, lr=1e-3, rdrop_weight=0.0, threads=1, sibling_mode="official"
+        "nnformer",
+        dim=32,
+        layers=2,
+        epochs=40,
+        batch_size=32,
+        lr=1e-3,
+        rdrop_weight=0.0,
+        threads=1,
+        sibling_mode="official",
     )
     assert _tau(model, nb201) > 0.4
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import nasearch
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
 
 OBJECTIVE = "cifar10-valid/valid_accuracy"
 TEST = "cifar10/test_accuracy"
@@ -21,11 +21,14 @@ TEST = "cifar10/test_accuracy"
 
 def _config(name: str = "api", queries: int = 12) -> dict:
     return {
-        "name": name, "seeds": [0, 1], "search_space": {"name": "nasbench201"},
+        "name": name,
+        "seeds": [0, 1],
+        "search_space": {"name": "nasbench201"},
         "evaluator": {"name": "benchmark", "metric": OBJECTIVE, "test_metric": TEST},
         "optimizer": [{"name": "random"}, {"name": "local_search"}],
-        "budget": {"queries": queries}, "parallel": {"backend": "serial"},
-    }  # fmt: skip
+        "budget": {"queries": queries},
+        "parallel": {"backend": "serial"},
+    }
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +41,20 @@ def result(tmp_path_factory):  # type: ignore[no-untyped-def]
 def test_run_from_a_mapping_returns_every_evaluation(result) -> None:  # type: ignore[no-untyped-def]
     trials = result.trials
     assert len(trials) == 2 * 2 * 12
-    for column in ("optimizer", "seed", "query", "trial", "arch", "key", "state", OBJECTIVE, TEST, "fidelity",
-                   "cost_seconds", "simulated_seconds"):
+    for column in (
+        "optimizer",
+        "seed",
+        "query",
+        "trial",
+        "arch",
+        "key",
+        "state",
+        OBJECTIVE,
+        TEST,
+        "fidelity",
+        "cost_seconds",
+        "simulated_seconds",
+    ):
         assert column in trials.columns
     assert set(trials["optimizer"]) == {"random", "local_search"} and set(trials["seed"]) == {0, 1}
     assert set(trials["state"]) == {"COMPLETE"}
@@ -60,7 +75,9 @@ def test_incumbents_agree_with_the_trials_and_the_summary(result) -> None:  # ty
     summary = {(e["label"], e["seed"]): e for e in json.loads((result.run_dir / "summary.json").read_text())}
     for (label, seed), row in inc.iterrows():
         entry = summary[(label, seed)]
-        assert row["arch"] == entry["best_arch"] and row["test_value"] == pytest.approx(entry["incumbent_test"])
+        assert row["arch"] == entry["best_arch"] and row["test_value"] == pytest.approx(
+            entry["incumbent_test"]
+        )
         q = result.queries_to_optimum[(label, seed)]
         assert (None if pd.isna(q) else int(q)) == entry["queries_to_optimum"]
     assert inc["optimum_known"].all()
@@ -75,7 +92,14 @@ def test_load_reads_the_same_folder_back(result) -> None:  # type: ignore[no-unt
 
 
 def test_run_writes_the_same_folder_as_the_cli(result) -> None:  # type: ignore[no-untyped-def]
-    for name in ("config.yaml", "run.json", "summary.json", "study.db", "fingerprint.json", "search_curves.png"):
+    for name in (
+        "config.yaml",
+        "run.json",
+        "summary.json",
+        "study.db",
+        "fingerprint.json",
+        "search_curves.png",
+    ):
         assert (result.run_dir / name).is_file(), name
 
 
@@ -91,7 +115,12 @@ def test_a_bad_mapping_is_one_line_naming_the_key(tmp_path) -> None:  # type: ig
     with pytest.raises(ConfigError) as info:
         nasearch.run(cfg, out=tmp_path / "bad")
     text = str(info.value)
-    assert "\n" not in text and "<config mapping>" in text and "querys" in text and "did you mean 'queries'" in text
+    assert (
+        "\n" not in text
+        and "<config mapping>" in text
+        and "querys" in text
+        and "did you mean 'queries'" in text
+    )
     assert not (tmp_path / "bad").exists()
 
 
@@ -117,8 +146,8 @@ def test_a_trials_fidelity_attribute_is_read(tmp_path) -> None:  # type: ignore[
     cfg = _config("fid", 3)
     cfg["optimizer"], cfg["seeds"] = {"name": "random"}, [0]
     r = nasearch.run(cfg, out=tmp_path / "fid", progress=False)
+    from nasearch.search.tracking import StudyTracker
     from nasearch.search_spaces.nasbench201.space import NasBench201Space
-    from nasearch.tracking import StudyTracker
 
     space = NasBench201Space()
     tracker = StudyTracker(r.storage, "fid/seed-0", r.objectives, space=space)
@@ -140,8 +169,14 @@ def test_the_evaluators_configured_fidelity_fills_the_column(tmp_path) -> None: 
 
 
 def test_compare_from_a_run_returns_rows_and_curves(result, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    cmp = nasearch.compare(from_run=result, predictors=["random_forest"], sizes=[10, 20], seeds=[0, 1],
-                           out=tmp_path / "cmp", log=lambda _: None)
+    cmp = nasearch.compare(
+        from_run=result,
+        predictors=["random_forest"],
+        sizes=[10, 20],
+        seeds=[0, 1],
+        out=tmp_path / "cmp",
+        log=lambda _: None,
+    )
     assert len(cmp.results) == 4 and set(cmp.results["train_size"]) == {10, 20}
     curves = cmp.curves.set_index(["predictor", "train_size"])
     assert (curves["kendall_tau_count"] == 2).all()
@@ -152,8 +187,15 @@ def test_compare_from_a_run_returns_rows_and_curves(result, tmp_path) -> None:  
 
 
 def test_compare_from_a_mapping(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    cfg = {"name": "cmpmap", "sizes": [20], "seeds": [0], "predictors": {"random_forest": {}},
-           "protocol": "random", "test_subsample": 200, "space_options": {"prune_graph": True}}
+    cfg = {
+        "name": "cmpmap",
+        "sizes": [20],
+        "seeds": [0],
+        "predictors": {"random_forest": {}},
+        "protocol": "random",
+        "test_subsample": 200,
+        "space_options": {"prune_graph": True},
+    }
     cmp = nasearch.compare(cfg, out=tmp_path / "m", log=lambda _: None)
     assert len(cmp.results) == 1 and math.isfinite(cmp.results["kendall_tau"].iloc[0])
     with pytest.raises(ConfigError, match="sizes"):
@@ -161,8 +203,10 @@ def test_compare_from_a_mapping(tmp_path) -> None:  # type: ignore[no-untyped-de
 
 
 def test_import_nasearch_stays_cheap() -> None:
-    code = ("import sys, nasearch; heavy = [m for m in ('pandas', 'optuna', 'torch', 'matplotlib', 'ray') "
-            "if m in sys.modules]; print(','.join(heavy)); nasearch.load")
+    code = (
+        "import sys, nasearch; heavy = [m for m in ('pandas', 'optuna', 'torch', 'matplotlib', 'ray') "
+        "if m in sys.modules]; print(','.join(heavy)); nasearch.load"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 
@@ -175,7 +219,7 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
 def test_the_api_reads_a_folder_the_cli_wrote(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import yaml
 
-    from nasearch.cli import main
+    from nasearch.cli.main import main
 
     cfg = _config("cli", 4)
     cfg["seeds"] = [0]

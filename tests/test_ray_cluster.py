@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from nasearch.evaluation.ray_runtime import _stat, descendants
-from nasearch.tracking import COMPLETE, StudyTracker, storage_url
+from nasearch.search.tracking import COMPLETE, StudyTracker, storage_url
 
 pytestmark = pytest.mark.ray
 

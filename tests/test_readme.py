@@ -1,4 +1,4 @@
-"""The README is a front page whose numbers come from BENCHMARKS.md, never typed by hand."""
+"""The README is a front page whose numbers come from the results store behind BENCHMARKS.md, never typed by hand."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 
 from benchmarks.headline import README, headline, render
+from benchmarks.results import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_readme_headline_block_is_what_benchmarks_md_gives() -> None:
+def test_readme_headline_block_is_what_the_results_store_gives() -> None:
     readme = README.read_text()
-    assert render(readme, headline((ROOT / "BENCHMARKS.md").read_text())) == readme, (
+    assert render(readme, headline(Store())) == readme, (
         "README.md's headline block is stale: run python -m benchmarks.headline"
     )
 
@@ -37,7 +38,7 @@ def test_every_docs_page_the_readme_links_exists() -> None:
 def test_out_of_sample_headline_reads_each_table_from_its_section() -> None:
     from benchmarks.headline import OUT_OF_SAMPLE, _row, out_of_sample, section, table
 
-    text = (ROOT / "BENCHMARKS.md").read_text()
+    text = Store()
     cifar10 = section(text, "optimizers_compare_optimizers_nb201_fresh")
     rows = [line for line in out_of_sample(text, cifar10) if line.startswith("| NAS-Bench")]
     assert len(rows) == 1 + len(OUT_OF_SAMPLE)
@@ -56,11 +57,15 @@ def test_search_headline_ratios_recompute_from_their_table_s_rows() -> None:
     row's mean (and restricted mean) ÷ regularized evolution's, whose own ratios are exactly 1.00."""
     from benchmarks.headline import PEERS_SECTION, _row, peers_headline, section, table
 
-    text = section((ROOT / "BENCHMARKS.md").read_text(), PEERS_SECTION)
+    text = section(Store(), PEERS_SECTION)
     rows = table(text, "optimizer", "mean ÷ evolution's [95 % CI]")
     budget = next(h for h in rows[0] if h.startswith("found @ ")).removeprefix("found @ ")
     evolution = _row(rows, "evolution")
-    assert evolution["mean ÷ evolution's [95 % CI]"] == evolution["÷ evolution's [95 % CI]"] == "1.00 [1.00, 1.00]"
+    assert (
+        evolution["mean ÷ evolution's [95 % CI]"]
+        == evolution["÷ evolution's [95 % CI]"]
+        == "1.00 [1.00, 1.00]"
+    )
     assert not evolution["mean queries to optimum"].startswith("≥")  # its long pass found every optimum
 
     def number(cell: str) -> float:
@@ -69,26 +74,38 @@ def test_search_headline_ratios_recompute_from_their_table_s_rows() -> None:
     for row in rows:
         restricted = number(row[f"restricted mean queries @ {budget}"])
         assert number(row["÷ evolution's [95 % CI]"]) == pytest.approx(
-            restricted / number(evolution[f"restricted mean queries @ {budget}"]), abs=0.006)
+            restricted / number(evolution[f"restricted mean queries @ {budget}"]), abs=0.006
+        )
         if row["mean ÷ evolution's [95 % CI]"] != "—":
             assert number(row["mean ÷ evolution's [95 % CI]"]) == pytest.approx(
-                number(row["mean queries to optimum"]) / number(evolution["mean queries to optimum"]), abs=0.006)
+                number(row["mean queries to optimum"]) / number(evolution["mean queries to optimum"]),
+                abs=0.006,
+            )
         assert row["searched on"] == "validation"
     readme_rows = [line for line in peers_headline(text) if line.startswith("| `")]
     assert len(readme_rows) == len(rows)
     assert "Searched on validation" in "\n".join(peers_headline(text))
     for line, row in zip(readme_rows, rows):
         cells = [c.strip() for c in line.strip("|").split("|")]
-        assert cells == [f"`{row['optimizer']}`", row[f"found @ {budget}"], row[f"restricted mean queries @ {budget}"],
-                         row["mean queries to optimum"], row["median queries"], row["mean ÷ evolution's [95 % CI]"]]
+        assert cells == [
+            f"`{row['optimizer']}`",
+            row[f"found @ {budget}"],
+            row[f"restricted mean queries @ {budget}"],
+            row["mean queries to optimum"],
+            row["median queries"],
+            row["mean ÷ evolution's [95 % CI]"],
+        ]
 
 
 def test_out_of_sample_rows_say_which_column_they_searched() -> None:
     from benchmarks.headline import out_of_sample, section
 
-    text = (ROOT / "BENCHMARKS.md").read_text()
-    rows = [line for line in out_of_sample(text, section(text, "optimizers_compare_optimizers_nb201_fresh"))
-            if line.startswith("| NAS-Bench")]
+    text = Store()
+    rows = [
+        line
+        for line in out_of_sample(text, section(text, "optimizers_compare_optimizers_nb201_fresh"))
+        if line.startswith("| NAS-Bench")
+    ]
     searched = [line.strip("|").split("|")[-1].strip() for line in rows]
     assert searched[0] == "validation"  # CIFAR-10: the 200-epoch cifar10-valid column
     assert searched[1:] == ["test: an optimisation benchmark, not a held-out accuracy"] * 3

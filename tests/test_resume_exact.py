@@ -10,12 +10,12 @@ import random
 import pytest
 
 import nasearch.evaluation.pool as pool_module
-from nasearch.cli import main
+from nasearch.cli.main import main
+from nasearch.config.registry import OPTIMIZERS
+from nasearch.config.run_schema import load_run_config
 from nasearch.evaluation.pool import SerialPool
-from nasearch.registry import OPTIMIZERS
-from nasearch.runconfig import load_run_config
-from nasearch.runner import run
-from nasearch.tracking import StudyTracker, storage_url
+from nasearch.search.loop import run
+from nasearch.search.tracking import StudyTracker, storage_url
 
 METRIC = "cifar10-valid/valid_accuracy"
 BUDGET = 40

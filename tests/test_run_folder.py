@@ -15,9 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from nasearch.cli import main
-from nasearch.runlock import RunLock
-from nasearch.tracking import StudyTracker, storage_url
+from nasearch.cli.main import main
+from nasearch.search.lock import RunLock
+from nasearch.search.tracking import StudyTracker, storage_url
 
 TESTS = Path(__file__).resolve().parent
 METRIC = "cifar10-valid/valid_accuracy"
@@ -86,7 +86,7 @@ def test_the_lock_in_one_process(tmp_path):
     try:
         import pytest
 
-        from nasearch.errors import RunLockedError
+        from nasearch.api.errors import RunLockedError
 
         with pytest.raises(RunLockedError, match=f"PID {os.getpid()} on host"):
             RunLock(tmp_path).acquire()
@@ -165,12 +165,18 @@ def test_a_folder_from_before_fingerprints_is_checked_against_its_config(tmp_pat
 def test_a_double_ctrl_c_exits_130_cleanly(tmp_path):
     """The first Ctrl-C unwinds; a second one during the clean-up (here a slow exit handler) exits
     with 130 and one line, not a traceback and status 1 (issue #27)."""
-    cfg = _config(tmp_path, f'{{name: "search_helpers:SlowExitBenchmark", metric: {METRIC}, delay: 0.2}}',
-                  queries=200)
+    cfg = _config(
+        tmp_path, f'{{name: "search_helpers:SlowExitBenchmark", metric: {METRIC}, delay: 0.2}}', queries=200
+    )
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-m", "nasearch", "run", cfg, "--out", str(out), "--no-progress"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nasearch", "run", cfg, "--out", str(out), "--no-progress"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.time() + 120
         while time.time() < deadline and proc.poll() is None and _count(out / "study.db") < 2:
@@ -200,7 +206,9 @@ def test_a_plugin_whose_code_changed_is_warned_about(tmp_path, capsys):
     assert _run(cfg, out) == 0
     code = json.loads((out / "fingerprint.json").read_text())["code"]
     assert code["evaluator"].startswith("myeval_27:MyEval (myeval_27.py sha256 ")
-    assert code["search_space"].startswith("nasearch.search_spaces.nasbench201.space:NasBench201Space (nasearch ")
+    assert code["search_space"].startswith(
+        "nasearch.search_spaces.nasbench201.space:NasBench201Space (nasearch "
+    )
     capsys.readouterr()
     assert _run(cfg, out) == 0
     assert "code computing" not in capsys.readouterr().err  # the same code: no warning

@@ -7,18 +7,24 @@ import json
 import shutil
 from pathlib import Path
 
-from nasearch import tracking
-from nasearch.cli import main
+from nasearch.cli.main import main
 from nasearch.curves import load_run
-from nasearch.tracking import study_names
+from nasearch.search import tracking
+from nasearch.search.tracking import study_names
 
 METRIC = "cifar10-valid/valid_accuracy"
 
 
-def _config(tmp_path: Path, optimizer: str = "random", storage: str | None = None, queries: int = 12,
-            metric: str = METRIC) -> str:
+def _config(
+    tmp_path: Path,
+    optimizer: str = "random",
+    storage: str | None = None,
+    queries: int = 12,
+    metric: str = METRIC,
+) -> str:
     path = tmp_path / f"own-{optimizer}-{queries}-{metric.split('/')[-1]}.yaml"
-    path.write_text(f"""\
+    path.write_text(
+        f"""\
 name: own
 seeds: [0]
 search_space: {{name: nasbench201}}
@@ -26,7 +32,9 @@ evaluator: {{name: benchmark, metric: {metric}}}
 optimizer: {{name: {optimizer}}}
 budget: {{queries: {queries}}}
 parallel: {{backend: serial}}
-""" + (f"storage: {storage}\n" if storage else ""))
+"""
+        + (f"storage: {storage}\n" if storage else "")
+    )
     return str(path)
 
 

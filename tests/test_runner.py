@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from nasearch.cli import main
+from nasearch.cli.main import main
 from nasearch.curves import load_run, queries_to_optimum
-from nasearch.tracking import COMPLETE, FAIL, StudyTracker, load_study, storage_url
+from nasearch.search.tracking import COMPLETE, FAIL, StudyTracker, load_study, storage_url
 
 BASE = """\
 name: {name}
@@ -25,8 +25,14 @@ parallel: {{backend: serial}}
 """
 
 
-def config(tmp_path, name="t", evaluator="benchmark", optimizer="{name: evolution, population_size: 10, sample_size: 3}",
-           queries=30, extra=""):
+def config(
+    tmp_path,
+    name="t",
+    evaluator="benchmark",
+    optimizer="{name: evolution, population_size: 10, sample_size: 3}",
+    queries=30,
+    extra="",
+):
     path = tmp_path / f"{name}.yaml"
     path.write_text(BASE.format(name=name, evaluator=evaluator, optimizer=optimizer, queries=queries) + extra)
     return str(path)
@@ -40,7 +46,9 @@ def run_cli(cfg, out, *sets):
 
 
 def keys_of(out, study):
-    recs = StudyTracker(storage_url(None, out), study, json.loads((out / "run.json").read_text())["objectives"]).records()
+    recs = StudyTracker(
+        storage_url(None, out), study, json.loads((out / "run.json").read_text())["objectives"]
+    ).records()
     return [r.key for r in recs], recs
 
 
@@ -50,7 +58,10 @@ def test_run_records_every_evaluation_and_resumes_without_repeats(tmp_path, caps
     text = capsys.readouterr().out
     assert "evolution" in text and "run folder" in text
     summary = json.loads((out / "summary.json").read_text())
-    assert [(s["study"], s["queries"], s["replayed"]) for s in summary] == [("t/seed-0", 30, 0), ("t/seed-1", 30, 0)]
+    assert [(s["study"], s["queries"], s["replayed"]) for s in summary] == [
+        ("t/seed-0", 30, 0),
+        ("t/seed-1", 30, 0),
+    ]
     keys0, recs0 = keys_of(out, "t/seed-0")
     assert len(keys0) == len(set(keys0)) == 30
     assert all(r.state == COMPLETE and r.simulated_seconds > 0 for r in recs0)
@@ -92,14 +103,21 @@ def test_simulated_time_budget(tmp_path):
 
 
 def test_several_optimizers_in_one_run_and_plot(tmp_path, capsys):
-    cfg = config(tmp_path, name="cmp", queries=40, optimizer="""
+    cfg = config(
+        tmp_path,
+        name="cmp",
+        queries=40,
+        optimizer="""
   - {name: random}
   - {name: local_search, num_init: 5}
-  - {name: predictor_evolution, label: pe, surrogate: {name: "search_helpers:RidgeSurrogate"}, k: 5}""")
+  - {name: predictor_evolution, label: pe, surrogate: {name: "search_helpers:RidgeSurrogate"}, k: 5}""",
+    )
     out = tmp_path / "out"
     assert run_cli(cfg, out) == 0
     studies = load_run(out)
-    assert sorted((s.label, s.seed) for s in studies) == [(lab, s) for lab in ("local_search", "pe", "random") for s in (0, 1)]
+    assert sorted((s.label, s.seed) for s in studies) == [
+        (lab, s) for lab in ("local_search", "pe", "random") for s in (0, 1)
+    ]
     assert all(len(s.records) == 40 for s in studies)
     assert studies[0].optimum == pytest.approx(91.60666665)
     summary = json.loads((out / "summary.json").read_text())
@@ -129,33 +147,42 @@ def test_queries_to_optimum_counts_the_optimum_cell_or_an_isomorph(nb201_space):
     key (an isomorph, whose recorded accuracy differs); best-so-far and regret follow the records."""
     from nasearch.curves import StudyRun, trajectory
     from nasearch.evaluation.benchmark import BenchmarkEvaluator
-    from nasearch.tracking import Record
+    from nasearch.search.tracking import Record
 
-    ev = BenchmarkEvaluator(nb201_space, metric="cifar10-valid/valid_accuracy", test_metric="cifar10/test_accuracy")
+    ev = BenchmarkEvaluator(
+        nb201_space, metric="cifar10-valid/valid_accuracy", test_metric="cifar10/test_accuracy"
+    )
     value, best_arch = ev.optimum()
     assert value == pytest.approx(91.60666665) and nb201_space.index(best_arch) == 6111
     # the optimum has no isomorph; take a cell that has one as the target of this check
     target = ("nor_conv_3x3", "nor_conv_3x3", "none", "skip_connect", "nor_conv_3x3", "none")
-    iso = next(a for a in nb201_space.enumerate_product()
-               if a != target and nb201_space.key(a) == nb201_space.key(target))
+    iso = next(
+        a
+        for a in nb201_space.enumerate_product()
+        if a != target and nb201_space.key(a) == nb201_space.key(target)
+    )
     value = ev.evaluate(target).metrics[ev.objective]
     others = [nb201_space.from_index(i) for i in (0, 1, 2)]
 
     def rec(arch, state=COMPLETE):
         r = ev.evaluate(arch)
-        return Record(0, nb201_space.to_str(arch), nb201_space.key(arch), state, r.metrics, 0.0, r.simulated_seconds)
+        return Record(
+            0, nb201_space.to_str(arch), nb201_space.key(arch), state, r.metrics, 0.0, r.simulated_seconds
+        )
 
     def study(records):
-        return StudyRun("r", "x", 0, ev.objective, True, ev.test_metric, value, nb201_space.key(target),
-                        None, records)
+        return StudyRun(
+            "r", "x", 0, ev.objective, True, ev.test_metric, value, nb201_space.key(target), None, records
+        )
 
     t = trajectory(study([rec(others[0]), rec(others[1], FAIL), rec(iso), rec(others[2])]))
     assert t["found_optimum"].tolist() == [False, False, True, True]
     assert queries_to_optimum(study([rec(others[0]), rec(iso)])) == 2
     assert queries_to_optimum(study([rec(others[0]), rec(others[1])])) is None
     iso_value = ev.evaluate(iso).metrics[ev.objective]
-    assert iso_value != value and t["regret"][-1] == pytest.approx(value - max(
-        iso_value, *(ev.evaluate(a).metrics[ev.objective] for a in (others[0], others[2]))))  # others[1] failed
+    assert iso_value != value and t["regret"][-1] == pytest.approx(
+        value - max(iso_value, *(ev.evaluate(a).metrics[ev.objective] for a in (others[0], others[2])))
+    )  # others[1] failed
 
 
 def test_multi_objective_run_reports_front_and_hypervolume(tmp_path, capsys):
@@ -216,6 +243,11 @@ def test_summary_entries_carry_options_hash_version_and_commit(tmp_path):
     first, second = json.loads((out / "summary.json").read_text())
     assert first["options_hash"] == second["options_hash"] and first["version"]
     options = json.loads(first["options"])
-    assert options["budget"]["queries"] == 12 and "evolution" in json.dumps(options) and "seeds" not in options
+    assert (
+        options["budget"]["queries"] == 12 and "evolution" in json.dumps(options) and "seeds" not in options
+    )
     assert run_cli(cfg, tmp_path / "other", "budget.queries=11") == 0
-    assert json.loads((tmp_path / "other" / "summary.json").read_text())[0]["options_hash"] != first["options_hash"]
+    assert (
+        json.loads((tmp_path / "other" / "summary.json").read_text())[0]["options_hash"]
+        != first["options_hash"]
+    )

@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from nasearch.cli import main
-from nasearch.tracking import COMPLETE, StudyTracker, storage_url
+from nasearch.cli.main import main
+from nasearch.search.tracking import COMPLETE, StudyTracker, storage_url
 
 TESTS = Path(__file__).resolve().parent
 METRIC = "cifar10-valid/valid_accuracy"
@@ -42,8 +42,12 @@ parallel: {{backend: serial}}
     out = tmp_path / "out"
     db = out / "study.db"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-m", "nasearch", "run", str(cfg), "--out", str(out), "--no-progress"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nasearch", "run", str(cfg), "--out", str(out), "--no-progress"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.time() + 120
     before = 0
     while time.time() < deadline and proc.poll() is None:
@@ -51,7 +55,9 @@ parallel: {{backend: serial}}
         if before >= 15:
             break
         time.sleep(0.05)
-    assert proc.poll() is None, f"the run ended before it could be killed: {proc.stderr.read().decode()[-2000:]}"
+    assert proc.poll() is None, (
+        f"the run ended before it could be killed: {proc.stderr.read().decode()[-2000:]}"
+    )
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
@@ -88,8 +94,12 @@ parallel: {{backend: serial}}
     run = ["run", str(cfg), "--out", str(out), "--no-progress"]
     assert main([*run, "--set", "evaluator.delay=0"]) == 0  # session 1: 10 evaluations, summary written
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-m", "nasearch", *run, "--set", "budget.queries=60"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nasearch", *run, "--set", "budget.queries=60"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None and _count(out / "study.db") < 15:
         time.sleep(0.05)
@@ -135,7 +145,9 @@ parallel: {{backend: serial}}
     out = tmp_path / "out"
     run = ["run", str(cfg), "--out", str(out), "--no-progress"]
     assert main(run) == 0
-    monkeypatch.setattr(pool_module, "make_pool", lambda evaluator, backend, **_: InterruptingPool(evaluator, 13))
+    monkeypatch.setattr(
+        pool_module, "make_pool", lambda evaluator, backend, **_: InterruptingPool(evaluator, 13)
+    )
     assert main([*run, "--set", "budget.queries=20"]) == 130  # seed 0: 10 more, seed 1: 3 more, then Ctrl-C
     summary = {s["study"]: s for s in json.loads((out / "summary.json").read_text())}
     assert set(summary) == {"two/seed-0", "two/seed-1"}

@@ -70,8 +70,8 @@ def test_a_lost_worker_task_is_retried(ray_session, nb201_space, bench, tmp_path
 
 @pytest.mark.ray
 def test_run_with_ray_backend_records_failures(ray_session, tmp_path):
-    from nasearch.cli import main
-    from nasearch.tracking import FAIL, StudyTracker, storage_url
+    from nasearch.cli.main import main
+    from nasearch.search.tracking import FAIL, StudyTracker, storage_url
 
     cfg = tmp_path / "ray.yaml"
     cfg.write_text(f"""\
@@ -98,7 +98,7 @@ def test_serial_pool_and_backend_names(bench, nb201_space):
     pool.submit(arch)
     (o,) = pool.wait()
     assert o.result is None and "simulated training crash" in o.error
-    from nasearch.errors import ConfigError
+    from nasearch.api.errors import ConfigError
 
     with pytest.raises(ConfigError, match="unknown backend 'dask'"):
         make_pool(bench, "dask")
@@ -130,7 +130,7 @@ def test_surrogate_refits_run_as_ray_tasks(ray_session, nb201_space, bench):
 
 @pytest.mark.ray
 def test_surrogate_resources_the_cluster_lacks_are_refused(ray_session, bench):
-    from nasearch.errors import ConfigError
+    from nasearch.api.errors import ConfigError
 
     if ray_session.cluster_resources().get("GPU", 0) >= 64:
         pytest.skip("a cluster with 64 GPUs")
@@ -140,7 +140,7 @@ def test_surrogate_resources_the_cluster_lacks_are_refused(ray_session, bench):
 
 @pytest.mark.ray
 def test_run_with_surrogate_refits_on_ray(ray_session, tmp_path):
-    from nasearch.cli import main
+    from nasearch.cli.main import main
 
     cfg = tmp_path / "remote_fit.yaml"
     cfg.write_text(f"""\
@@ -170,8 +170,8 @@ def test_a_task_past_the_timeout_is_cancelled_on_its_worker(ray_session, tmp_pat
     import os
     import time
 
-    from nasearch.cli import main
-    from nasearch.tracking import COMPLETE, FAIL, StudyTracker, storage_url
+    from nasearch.cli.main import main
+    from nasearch.search.tracking import COMPLETE, FAIL, StudyTracker, storage_url
 
     pids = tmp_path / "pids"
     pids.mkdir()
@@ -190,8 +190,10 @@ parallel: {{backend: ray, workers: 2, timeout_s: 10}}
     recs = StudyTracker(storage_url(None, out), "hangray/seed-0", [(METRIC, True)]).records()
     hung = [r for r in recs if r.arch.startswith("|avg_pool_3x3~0|")]
     assert len(recs) == 12 and hung
-    assert all(r.state == FAIL and r.attrs["failure"] == "timeout" and "cancelled on its Ray worker" in r.error
-               for r in hung)
+    assert all(
+        r.state == FAIL and r.attrs["failure"] == "timeout" and "cancelled on its Ray worker" in r.error
+        for r in hung
+    )
     assert all(r.state == COMPLETE for r in recs if r not in hung)
     assert all(r.attrs.get("node") for r in recs if r not in hung)  # the Ray node of each trial
     hung_pids = [int(p.stem) for p in pids.glob("*.pid")]

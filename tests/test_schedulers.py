@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from nasearch.api.errors import ConfigError
 from nasearch.api.fidelity import Job, MultiFidelity
-from nasearch.errors import ConfigError
 from nasearch.schedulers.asha import ASHA
 from nasearch.schedulers.full import FullFidelity
 from nasearch.schedulers.halving import Hyperband, SuccessiveHalving, TopK
@@ -43,7 +43,11 @@ def test_full_fidelity_runs_every_cell_once_at_the_top():
     s = FullFidelity()
     s.bind([12, 200], True)
     got = jobs(s, Proposals(), 3)
-    assert [(j.key, j.fidelity, j.rung) for j in got] == [("c0", 200.0, 1), ("c1", 200.0, 1), ("c2", 200.0, 1)]
+    assert [(j.key, j.fidelity, j.rung) for j in got] == [
+        ("c0", 200.0, 1),
+        ("c1", 200.0, 1),
+        ("c2", 200.0, 1),
+    ]
 
 
 def test_asha_promotes_the_top_third_as_soon_as_it_exists():
@@ -128,12 +132,15 @@ def test_replayed_results_of_unknown_cells_are_accepted():
     assert s.next_job(Proposals()).key == "r2"
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: ASHA(eta=1), "eta"),
-    (lambda: SuccessiveHalving(n_initial=0), "n_initial"),
-    (lambda: TopK(n_low=3, k=5), "cannot exceed"),
-    (lambda: Hyperband(eta="x"), "eta"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: ASHA(eta=1), "eta"),
+        (lambda: SuccessiveHalving(n_initial=0), "n_initial"),
+        (lambda: TopK(n_low=3, k=5), "cannot exceed"),
+        (lambda: Hyperband(eta="x"), "eta"),
+    ],
+)
 def test_bad_options_give_one_clear_error(make, message):
     with pytest.raises(ConfigError, match=message):
         make()
@@ -165,7 +172,7 @@ def test_nb201_benchmark_offers_12_and_200_epochs_from_the_tables(nb201_space):
 
 
 def test_nasearch_spaces_lists_the_schedulers(capsys):
-    from nasearch.cli import main
+    from nasearch.cli.main import main
 
     assert main(["spaces", "--kind", "schedulers"]) == 0
     out = capsys.readouterr().out

@@ -19,7 +19,7 @@ from benchmarks.select_defaults import (
     validation_block,
 )
 from nasearch.compare import CompareConfig, Task
-from nasearch.metrics import MetricError
+from nasearch.metrics.ranking import MetricError
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_the_procedures_never_touch_cells_past_training_and_validation(task):
     # the task the fits see: NaN beyond the visible cells, so a leak cannot pass silently
     visible = VisibleTask(task, np.arange(140))
     assert np.isfinite(visible.column(metric)[:140]).all() and np.isnan(visible.column(metric)[140:]).all()
-    from nasearch.metrics import kendall_tau
+    from nasearch.metrics.ranking import kendall_tau
 
     with pytest.raises(MetricError, match="NaN"):
         kendall_tau(visible.column("cifar10/test_accuracy")[100:200], np.arange(100))
@@ -53,8 +53,17 @@ def test_select_picks_the_best_validation_score_on_a_tiny_grid(task, tmp_path, m
     """Two MLP settings on 60 cells: the one with a sane budget beats 2 optimizer steps on the
     validation block, and the JSON names it with every candidate's score."""
     grid = candidates([2, 300], [1.0], [False])
-    result = select("mlp", grid, sizes=[60], seeds=[0], block=200, base_options={"epochs": 50},
-                    out_dir=tmp_path, tasks={False: task}, log=lambda s: None)
+    result = select(
+        "mlp",
+        grid,
+        sizes=[60],
+        seeds=[0],
+        block=200,
+        base_options={"epochs": 50},
+        out_dir=tmp_path,
+        tasks={False: task},
+        log=lambda s: None,
+    )
     assert result["chosen"] == {"max_steps": 300, "rank_weight": 1.0, "prune_graph": False}
     by = {s["max_steps"]: s["mean_tau"] for s in result["scores"]}
     assert by[300] > by[2] + 0.1 and result["procedure"] == "validation" and result["commit"] is not None
@@ -70,15 +79,38 @@ def test_select_picks_the_best_validation_score_on_a_tiny_grid(task, tmp_path, m
     table = report(json.loads(json.dumps(result)), "cmd")  # as read back from the JSON
     assert "steps=300 rank=1 8-node **(chosen)**" in table and result["scores"][1]["options_hash"] in table
     # a rerun (or a run of more sizes) reads each candidate's rows back instead of fitting again
-    from benchmarks import select_defaults
+    from benchmarks.defaults import selection
 
-    monkeypatch.setattr(select_defaults, "run_compare", lambda *a, **k: pytest.fail("refitted a measured candidate"))
-    again = select("mlp", grid, sizes=[60], seeds=[0], block=200, base_options={"epochs": 50},
-                   out_dir=tmp_path, tasks={False: task}, log=lambda s: None)
-    assert [s["mean_tau"] for s in again["scores"]] == pytest.approx([s["mean_tau"] for s in result["scores"]])
+    monkeypatch.setattr(
+        selection, "run_compare", lambda *a, **k: pytest.fail("refitted a measured candidate")
+    )
+    again = select(
+        "mlp",
+        grid,
+        sizes=[60],
+        seeds=[0],
+        block=200,
+        base_options={"epochs": 50},
+        out_dir=tmp_path,
+        tasks={False: task},
+        log=lambda s: None,
+    )
+    assert [s["mean_tau"] for s in again["scores"]] == pytest.approx(
+        [s["mean_tau"] for s in result["scores"]]
+    )
     monkeypatch.undo()
-    cv = select("mlp", grid, sizes=[60], seeds=[0], procedure="cv", folds=3, base_options={"epochs": 50},
-                out_dir=tmp_path, tasks={False: task}, log=lambda s: None)
+    cv = select(
+        "mlp",
+        grid,
+        sizes=[60],
+        seeds=[0],
+        procedure="cv",
+        folds=3,
+        base_options={"epochs": 50},
+        out_dir=tmp_path,
+        tasks={False: task},
+        log=lambda s: None,
+    )
     assert cv["chosen"]["max_steps"] == 300 and "cross-validation" in cv["validation"]
 
 
@@ -88,15 +120,37 @@ def test_cli_writes_the_chosen_defaults_as_json(tmp_path, monkeypatch):
     out = tmp_path / "chosen.json"
     from benchmarks import report as report_module
 
-    sections = {}
+    sections, stored = {}, {}
     monkeypatch.setattr(select_defaults, "select", lambda *a, **k: {"chosen": {"max_steps": 7}, "a": list(a)})
-    monkeypatch.setattr(select_defaults, "report", lambda result, command: f"chosen {result['chosen']} by {command}")
-    monkeypatch.setattr(report_module, "write_section", lambda name, text: sections.update({name: text}))
-    assert main(["--predictor", "mlp", "--sizes", "30", "--max-steps", "7", "--pruned", "false",
-                 "--out", str(out)]) == 0
+    monkeypatch.setattr(
+        select_defaults, "report", lambda result, command: f"chosen {result['chosen']} by {command}"
+    )
+    monkeypatch.setattr(
+        report_module,
+        "write_section",
+        lambda name, text, data=None: sections.update({name: text}) or stored.update({name: data}),
+    )
+    assert (
+        main(
+            [
+                "--predictor",
+                "mlp",
+                "--sizes",
+                "30",
+                "--max-steps",
+                "7",
+                "--pruned",
+                "false",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     written = json.loads(out.read_text())
     assert written["chosen"] == {"max_steps": 7} and written["a"][0] == "mlp"
     assert sections == {"select_defaults:chosen": f"chosen {{'max_steps': 7}} by {written['command']}"}
+    assert stored["select_defaults:chosen"] == {"result": written}  # the section's file keeps the result
     assert "--max-steps 7" in written["command"]
 
 
@@ -105,21 +159,42 @@ def test_cli_writes_the_chosen_defaults_as_json(tmp_path, monkeypatch):
 
 def _frozen_result(max_steps: int = 40) -> dict:
     """A selection result as the JSON holds it (an MLP choice, so fits take a fraction of a second)."""
-    return {"predictor": "mlp", "chosen": {"max_steps": max_steps, "rank_weight": 1.0, "prune_graph": False},
-            "base_options": {"epochs": 5}, "sizes": [30], "seeds": [0], "commit": "abc123", "command": "c"}
+    return {
+        "predictor": "mlp",
+        "chosen": {"max_steps": max_steps, "rank_weight": 1.0, "prune_graph": False},
+        "base_options": {"epochs": 5},
+        "sizes": [30],
+        "seeds": [0],
+        "commit": "abc123",
+        "command": "c",
+    }
 
 
 def test_frozen_choice_is_scored_on_both_protocols_and_never_refitted(task, tmp_path, monkeypatch):
-    from benchmarks import select_defaults
+    from benchmarks.defaults import frozen as frozen_module
     from benchmarks.select_defaults import save_frozen_row, score_frozen
 
     path = tmp_path / "r.json"
     path.write_text(json.dumps(_frozen_result()))
     n = len(task)
     for protocol in ("paper", "random"):
-        rows = score_frozen(json.loads(path.read_text()), protocol, [30, 40], [0, 1], tmp_path, block=100, task=task,
-                            log=lambda s: None, on_row=lambda r: save_frozen_row(path, r, "cmd"))
-        assert [(r["seed"], r["train_size"]) for r in rows] == [(0, 30), (0, 40), (1, 30), (1, 40)]  # seed-major
+        rows = score_frozen(
+            json.loads(path.read_text()),
+            protocol,
+            [30, 40],
+            [0, 1],
+            tmp_path,
+            block=100,
+            task=task,
+            log=lambda s: None,
+            on_row=lambda r: save_frozen_row(path, r, "cmd"),
+        )
+        assert [(r["seed"], r["train_size"]) for r in rows] == [
+            (0, 30),
+            (0, 40),
+            (1, 30),
+            (1, 40),
+        ]  # seed-major
         assert len({r["options_hash"] for r in rows}) == 1 and all(-1 <= r["kendall_tau"] <= 1 for r in rows)
         if protocol == "paper":  # training cells stay in the test set, the validation block leaves it
             assert [r["n_test"] for r in rows] == [n - 100] * 4
@@ -134,34 +209,55 @@ def test_frozen_choice_is_scored_on_both_protocols_and_never_refitted(task, tmp_
     def no_fit(*a, **k):
         raise AssertionError("refitted a row that was already measured")
 
-    monkeypatch.setattr(select_defaults, "run_compare", no_fit)
+    monkeypatch.setattr(frozen_module, "run_compare", no_fit)
     again = score_frozen(saved, "random", [40, 30], [1], tmp_path, block=100, task=task, log=lambda s: None)
     assert again == [r for r in saved["frozen"]["random"] if r["seed"] == 1][::-1]
     # the JSON lost its rows: each (size, seed)'s results.csv still has them
-    from_csv = score_frozen(_frozen_result(), "paper", [30], [0], tmp_path, block=100, task=task, log=lambda s: None)
+    from_csv = score_frozen(
+        _frozen_result(), "paper", [30], [0], tmp_path, block=100, task=task, log=lambda s: None
+    )
     assert from_csv[0]["kendall_tau"] == pytest.approx(saved["frozen"]["paper"][0]["kendall_tau"])
     # other options (a different step budget) hash differently: that is a new fit
     with pytest.raises(AssertionError, match="refitted"):
-        score_frozen(_frozen_result(max_steps=41), "paper", [30], [0], tmp_path, block=100, task=task,
-                     log=lambda s: None)
+        score_frozen(
+            _frozen_result(max_steps=41),
+            "paper",
+            [30],
+            [0],
+            tmp_path,
+            block=100,
+            task=task,
+            log=lambda s: None,
+        )
 
 
 def test_legacy_test_once_rows_are_reused_only_on_the_paper_protocol(task, tmp_path, monkeypatch):
-    from benchmarks import select_defaults
+    from benchmarks.defaults import frozen as frozen_module
     from benchmarks.select_defaults import frozen_config, score_frozen
     from nasearch.compare import row_options
-    from nasearch.provenance import options_hash
+    from nasearch.data.provenance import options_hash
 
     result = _frozen_result()
     config, options = frozen_config(result, "paper", 30, 0, block=100)
-    legacy = {"train_size": 30, "seed": 0, "kendall_tau": 0.5, "kendall_tau_unseen": 0.4, "n_test": 9,
-              "n_unseen": 8, "options_hash": options_hash(row_options(config, "mlp", options))}
+    legacy = {
+        "train_size": 30,
+        "seed": 0,
+        "kendall_tau": 0.5,
+        "kendall_tau_unseen": 0.4,
+        "n_test": 9,
+        "n_unseen": 8,
+        "options_hash": options_hash(row_options(config, "mlp", options)),
+    }
     result["test_once"] = [legacy]
     fits = []
-    real = select_defaults.run_compare
-    monkeypatch.setattr(select_defaults, "run_compare", lambda *a, **k: fits.append(a[0].protocol) or real(*a, **k))
+    real = frozen_module.run_compare
+    monkeypatch.setattr(
+        frozen_module, "run_compare", lambda *a, **k: fits.append(a[0].protocol) or real(*a, **k)
+    )
     (row,) = score_frozen(result, "paper", [30], [0], tmp_path, block=100, task=task, log=lambda s: None)
-    assert row["kendall_tau"] == 0.5 and row["commit"] == "abc123" and fits == []  # the selection run's commit
+    assert (
+        row["kendall_tau"] == 0.5 and row["commit"] == "abc123" and fits == []
+    )  # the selection run's commit
     score_frozen(result, "random", [30], [0], tmp_path, block=100, task=task, log=lambda s: None)
     assert fits == ["random"]
 
@@ -169,12 +265,26 @@ def test_legacy_test_once_rows_are_reused_only_on_the_paper_protocol(task, tmp_p
 def test_frozen_table_is_mean_and_sample_sd_over_seeds_beside_the_paper():
     from benchmarks.select_defaults import frozen_table
 
-    rows = [{"train_size": 156, "seed": s, "kendall_tau": t, "kendall_tau_unseen": t - 0.01, "n_test": 14601,
-             "n_unseen": 14445, "fit_seconds": 100.0 + s, "options_hash": "h1", "commit": c}
-            for s, t, c in [(0, 0.80, "old"), (1, 0.82, "new"), (2, 0.84, "new")]]
+    rows = [
+        {
+            "train_size": 156,
+            "seed": s,
+            "kendall_tau": t,
+            "kendall_tau_unseen": t - 0.01,
+            "n_test": 14601,
+            "n_unseen": 14445,
+            "fit_seconds": 100.0 + s,
+            "options_hash": "h1",
+            "commit": c,
+        }
+        for s, t, c in [(0, 0.80, "old"), (1, 0.82, "new"), (2, 0.84, "new")]
+    ]
     rows.append({**rows[0], "train_size": 469, "seed": 0, "kendall_tau": 0.86, "kendall_tau_unseen": 0.85})
     table = frozen_table(rows, "paper", "cmd")
-    assert "| 156 | 0.804 | 0.820 ± 0.020 | 0.810 ± 0.020 | 0,1,2 | 101 | 14,601 / 14,445 | h1 | `old`, `new` |" in table
+    assert (
+        "| 156 | 0.804 | 0.820 ± 0.020 | 0.810 ± 0.020 | 0,1,2 | 101 | 14,601 / 14,445 | h1 | `old`, `new` |"
+        in table
+    )
     assert "| 469 | 0.860 | 0.860 | 0.850 | 0 |" in table and "`cmd`" in table
     assert "*: a row of the first" not in table
     rows[0]["fit_seconds"] = None  # a reused legacy row: no fit time, marked
@@ -182,19 +292,38 @@ def test_frozen_table_is_mean_and_sample_sd_over_seeds_beside_the_paper():
     assert "| 0.820 ± 0.020 | 0.810 ± 0.020 | 0*,1,2 | 102 |" in table and "*: a row of the first" in table
 
 
-def test_a_lost_json_is_read_back_from_its_section(task, tmp_path):
-    """report -> result_from_section -> report gives the same text; and the real section of the NB201
-    choice names the options hash the frozen paper-protocol rows are measured with."""
-    from benchmarks.report import BENCHMARKS_MD
-    from benchmarks.select_defaults import frozen_config, result_from_section
+def test_a_lost_json_is_read_back_from_its_stored_section(task, tmp_path):
+    """--rebuild-json writes back the result the section's file keeps (for the real NB201 choice, the one
+    that names the options hash its frozen paper-protocol rows are measured with); and the migration's
+    reader of a legacy section's text gives report's input back (report -> read -> report is the same)."""
+    from benchmarks.defaults.legacy import result_from_section
+    from benchmarks.select_defaults import frozen_config, stored_result
     from nasearch.compare import row_options
-    from nasearch.provenance import options_hash
+    from nasearch.data.provenance import options_hash
 
     grid = candidates([2, 300], [0.2, 1.0], [False])
-    result = select("mlp", grid, sizes=[40, 60], seeds=[0, 1], block=100, base_options={"epochs": 20},
-                    out_dir=tmp_path, tasks={False: task}, log=lambda s: None)
-    result["test_once"] = [{"train_size": 40, "seed": 0, "kendall_tau": 0.51, "kendall_tau_unseen": 0.5,
-                            "n_test": 15525, "n_unseen": 15485, "options_hash": "0123456789"}]
+    result = select(
+        "mlp",
+        grid,
+        sizes=[40, 60],
+        seeds=[0, 1],
+        block=100,
+        base_options={"epochs": 20},
+        out_dir=tmp_path,
+        tasks={False: task},
+        log=lambda s: None,
+    )
+    result["test_once"] = [
+        {
+            "train_size": 40,
+            "seed": 0,
+            "kendall_tau": 0.51,
+            "kendall_tau_unseen": 0.5,
+            "n_test": 15525,
+            "n_unseen": 15485,
+            "options_hash": "0123456789",
+        }
+    ]
     text = report(result, "python -m benchmarks.select_defaults --x 1")
     back = result_from_section(text)
     assert back["chosen"] == result["chosen"] and back["base_options"] == {"epochs": 20}
@@ -202,12 +331,15 @@ def test_a_lost_json_is_read_back_from_its_section(task, tmp_path):
     assert report(back, back["command"]) == text
     with pytest.raises(Exception, match="not a select_defaults section"):
         result_from_section("### something else")
-    real = BENCHMARKS_MD.read_text()
-    section = real.split("<!-- begin select_defaults:nnformer_nb201_pruned -->")[1].split("<!-- end")[0]
-    nb201 = result_from_section(section)
+    nb201 = stored_result("select_defaults:nnformer_nb201_pruned")
     assert nb201["chosen"] == {"max_steps": 16000, "rank_weight": 0.2, "prune_graph": True}
     config, options = frozen_config(nb201, "paper", 156, 0)
     assert nb201["test_once"][0]["options_hash"] == options_hash(row_options(config, "nnformer", options))
+    out = tmp_path / "nnformer_nb201_pruned.json"
+    assert main(["--rebuild-json", "--out", str(out)]) == 0
+    assert json.loads(out.read_text()) == nb201
+    with pytest.raises(Exception, match="no section 'select_defaults:nothing'"):
+        main(["--rebuild-json", "--out", str(tmp_path / "nothing.json")])
 
 
 def test_cli_scores_the_frozen_choice_without_selecting(tmp_path, monkeypatch):
@@ -220,12 +352,32 @@ def test_cli_scores_the_frozen_choice_without_selecting(tmp_path, monkeypatch):
     out.write_text(json.dumps(_frozen_result()))
     calls = []
     monkeypatch.setattr(select_defaults, "select", lambda *a, **k: pytest.fail("--frozen selected again"))
-    monkeypatch.setattr(select_defaults, "score_frozen", lambda result, protocol, sizes, seeds, *a, **k:
-                        calls.append((result["chosen"]["max_steps"], protocol, sizes, seeds)))
+    monkeypatch.setattr(
+        select_defaults,
+        "score_frozen",
+        lambda result, protocol, sizes, seeds, *a, **k: calls.append(
+            (result["chosen"]["max_steps"], protocol, sizes, seeds)
+        ),
+    )
     monkeypatch.setattr(select_defaults, "report", lambda result, command: "")
-    monkeypatch.setattr(report_module, "write_section", lambda name, text: None)
-    assert main(["--frozen", "--score-test", "--test-sizes", "156,1563", "--test-seeds", "0,2",
-                 "--test-protocols", "paper,random", "--out", str(out)]) == 0
+    monkeypatch.setattr(report_module, "write_section", lambda name, text, data=None: None)
+    assert (
+        main(
+            [
+                "--frozen",
+                "--score-test",
+                "--test-sizes",
+                "156,1563",
+                "--test-seeds",
+                "0,2",
+                "--test-protocols",
+                "paper,random",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert calls == [(40, "paper", [156, 1563], [0, 2]), (40, "random", [156, 1563], [0, 2])]
     calls.clear()
     main(["--frozen", "--score-test", "--out", str(out)])  # default: the selection's sizes and seeds, paper
@@ -235,13 +387,23 @@ def test_cli_scores_the_frozen_choice_without_selecting(tmp_path, monkeypatch):
 def test_a_space_without_pruned_cells_selects_and_labels_without_the_option(task, tmp_path):
     """``--pruned none`` (NB101 has no prune_graph option): no space option is passed, no cell label."""
     grid = candidates([2, 300], [1.0], [None])
-    result = select("mlp", grid, sizes=[60], seeds=[0], block=200, base_options={"epochs": 50},
-                    out_dir=tmp_path, tasks={None: task}, log=lambda s: None)
+    result = select(
+        "mlp",
+        grid,
+        sizes=[60],
+        seeds=[0],
+        block=200,
+        base_options={"epochs": 50},
+        out_dir=tmp_path,
+        tasks={None: task},
+        log=lambda s: None,
+    )
     assert result["chosen"] == {"max_steps": 300, "rank_weight": 1.0, "prune_graph": None}
     assert result["space"] == "nasbench201" and (tmp_path / "validation_cells").is_dir()
     table = report(result, "python -m benchmarks.select_defaults --pruned none")
     assert "| steps=300 rank=1 **(chosen)** |" in table
-    from benchmarks.select_defaults import frozen_config, result_from_section
+    from benchmarks.defaults.legacy import result_from_section
+    from benchmarks.select_defaults import frozen_config
 
     assert result_from_section(table)["chosen"] == result["chosen"]
     config, _ = frozen_config({**result, "space": "nasbench101", "test_subsample": 500}, "paper", 172, 0)

@@ -51,7 +51,15 @@ def test_four_workers_hand_built_sequence():
         if nxt:
             clock.submit(*nxt)
     # g starts at 7 (e's worker) and ties d at 8: d, submitted first, returns first
-    assert order == [("b", 0, 4), ("c", 0, 6), ("e", 4, 7), ("d", 0, 8), ("g", 7, 8), ("f", 6, 9), ("a", 0, 10)]
+    assert order == [
+        ("b", 0, 4),
+        ("c", 0, 6),
+        ("e", 4, 7),
+        ("d", 0, 8),
+        ("g", 7, 8),
+        ("f", 6, 9),
+        ("a", 0, 10),
+    ]
 
 
 def test_misuse_is_refused():

@@ -11,8 +11,9 @@ import textwrap
 import numpy as np
 import pytest
 
-from nasearch.devices import device_names
-from nasearch.errors import ArchError
+from nasearch.api.errors import DeviceError
+from nasearch.config.registry import SEARCH_SPACES
+from nasearch.data.devices import device_names
 from nasearch.predictors.text import (
     HARDWARE_NUMBERS,
     NODE_NUMBERS,
@@ -25,7 +26,6 @@ from nasearch.predictors.text import (
     node_template_category,
     register_node_template,
 )
-from nasearch.registry import SEARCH_SPACES
 from nasearch.search_spaces.nasbench201.space import OPS as NB201_OPS
 
 NB101_OPS = ("input", "output", "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3")
@@ -125,10 +125,17 @@ def test_hardware_templates_describe_every_device():
     for d in device_names():
         nums = hardware_numbers(d)
         assert nums.shape == (len(HARDWARE_NUMBERS),) and np.isfinite(nums).all()
-    custom = {"vendor": "Nvidia", "kind": "GPU", "precision": "FP32", "peak_tflops": 8.1,
-              "memory_bandwidth_gbs": 320, "architecture": "Turing", "power_w": 70}
+    custom = {
+        "vendor": "Nvidia",
+        "kind": "GPU",
+        "precision": "FP32",
+        "peak_tflops": 8.1,
+        "memory_bandwidth_gbs": 320,
+        "architecture": "Turing",
+        "power_w": 70,
+    }
     assert hardware_template(custom) == "Nv GPU FP32 8.1 Turing 70W batch 1"
-    with pytest.raises(ArchError, match="peak_tflops"):
+    with pytest.raises(DeviceError, match="peak_tflops"):
         hardware_template({k: v for k, v in custom.items() if k != "peak_tflops"})
 
 
@@ -152,10 +159,16 @@ OFFLINE_SCRIPT = textwrap.dedent(
 
 
 def test_encoder_loads_offline_from_the_installed_package():
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-               HF_ENDPOINT="http://127.0.0.1:9", HF_HOME=os.path.join(os.sep, "nonexistent-hf-home"))
-    proc = subprocess.run([sys.executable, "-c", OFFLINE_SCRIPT], capture_output=True, text=True, env=env,
-                          timeout=240)  # fmt: skip
+    env = dict(
+        os.environ,
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        HF_ENDPOINT="http://127.0.0.1:9",
+        HF_HOME=os.path.join(os.sep, "nonexistent-hf-home"),
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", OFFLINE_SCRIPT], capture_output=True, text=True, env=env, timeout=240
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["shape"] == [4, 384]

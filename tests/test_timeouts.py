@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from nasearch.cli import main
-from nasearch.tracking import COMPLETE, FAIL, StudyTracker, storage_url
+from nasearch.cli.main import main
+from nasearch.search.tracking import COMPLETE, FAIL, StudyTracker, storage_url
 
 METRIC = "cifar10-valid/valid_accuracy"
 
@@ -82,5 +82,7 @@ parallel: {{backend: serial, timeout_s: 1}}
     assert summary["cell_tries"] == 2 and summary["retries_spent"] == first and summary["retried"] == {}
     # --retry-failed forces another try (the cause fixed: they complete)
     assert main([*run, "--retry-failed", "--set", "evaluator.hang_s=0"]) == 0
-    latest = {r.key: r for r in StudyTracker(storage_url(None, out), "budget/seed-0", [(METRIC, True)]).records()}
+    latest = {
+        r.key: r for r in StudyTracker(storage_url(None, out), "budget/seed-0", [(METRIC, True)]).records()
+    }
     assert len(latest) == 10 and all(r.state == COMPLETE for r in latest.values())

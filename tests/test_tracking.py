@@ -8,9 +8,17 @@ import numpy as np
 import pytest
 
 from nasearch.api import Result
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
 from nasearch.evaluation.benchmark import BenchmarkEvaluator
-from nasearch.tracking import COMPLETE, FAIL, StudyTracker, load_study, storage_url, study_name, study_names
+from nasearch.search.tracking import (
+    COMPLETE,
+    FAIL,
+    StudyTracker,
+    load_study,
+    storage_url,
+    study_name,
+    study_names,
+)
 
 METRIC = "cifar10-valid/valid_accuracy"
 
@@ -28,7 +36,9 @@ def test_storage_url_forms(tmp_path):
 def test_records_round_trip_through_sqlite(tmp_path, nb201_space):
     ev = BenchmarkEvaluator(nb201_space, metric=METRIC, test_metric="cifar10/test_accuracy")
     url = storage_url(None, tmp_path)
-    tracker = StudyTracker(url, "t/seed-0", ev.objectives, {"optimizer": "random", "seed": 0}, space=nb201_space)
+    tracker = StudyTracker(
+        url, "t/seed-0", ev.objectives, {"optimizer": "random", "seed": 0}, space=nb201_space
+    )
     rng = np.random.default_rng(0)
     archs = [nb201_space.sample(rng) for _ in range(5)]
     results = [ev.evaluate(a) for a in archs]
@@ -66,9 +76,14 @@ def test_resume_with_another_objective_is_refused(tmp_path, nb201_space):
 
 
 def test_two_objectives_become_study_directions(tmp_path, nb201_space):
-    ev = BenchmarkEvaluator(nb201_space, objectives=[{"metric": METRIC}, {"metric": "latency/pixel3", "direction": "minimize"}])
+    ev = BenchmarkEvaluator(
+        nb201_space, objectives=[{"metric": METRIC}, {"metric": "latency/pixel3", "direction": "minimize"}]
+    )
     tracker = StudyTracker("memory", "mo/seed-0", ev.objectives, space=nb201_space)
     arch = nb201_space.sample(np.random.default_rng(1))
     tracker.record(arch, ev.evaluate(arch))
     assert [d.name for d in tracker.study.directions] == ["MAXIMIZE", "MINIMIZE"]
-    assert tracker.study.trials[0].values == [ev.evaluate(arch).metrics[METRIC], ev.evaluate(arch).metrics["latency/pixel3"]]
+    assert tracker.study.trials[0].values == [
+        ev.evaluate(arch).metrics[METRIC],
+        ev.evaluate(arch).metrics["latency/pixel3"],
+    ]

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from nasearch.errors import ConfigError, DataError
+from nasearch.api.errors import ConfigError, DataError
+from nasearch.config.registry import EVALUATORS
 from nasearch.evaluation.datasets import _split_indices, load_dataset, read_cifar_python_batch
 from nasearch.evaluation.profiling import count_flops, count_params
 from nasearch.evaluation.training import TrainingEvaluator
-from nasearch.registry import EVALUATORS
 from nasearch.search_spaces.nasbench201.network import build_network
 from nasearch.search_spaces.nasbench201.space import NasBench201Space
 
@@ -132,8 +132,15 @@ def test_cifar10_missing_or_truncated_copy_is_named(tmp_path):
 
 def test_training_on_a_local_cifar10_copy(tmp_path, space):
     write_python_layout(tmp_path, per_batch=16)
-    ev = TrainingEvaluator(space, epochs=1, dataset="cifar10", data_path=str(tmp_path), network=TINY,
-                           batch_size=16, dataset_options={"valid_fraction": 0.2})  # fmt: skip
+    ev = TrainingEvaluator(
+        space,
+        epochs=1,
+        dataset="cifar10",
+        data_path=str(tmp_path),
+        network=TINY,
+        batch_size=16,
+        dataset_options={"valid_fraction": 0.2},
+    )
     result = ev.evaluate(CONV)
     assert result.info["dataset"] == "cifar10"
     assert 0 <= result.metrics["valid_accuracy"] <= 100
@@ -182,7 +189,9 @@ def test_registry_builds_it_and_bad_options_are_named(space):
         TrainingEvaluator(space, epochs=0)
     with pytest.raises(ConfigError, match="unknown dataset"):
         TrainingEvaluator(space, dataset="imagenet")
-    with pytest.raises(ConfigError, match="dataset 'cifar10' has no option 'max_trian'; did you mean 'max_train'"):
+    with pytest.raises(
+        ConfigError, match="dataset 'cifar10' has no option 'max_trian'; did you mean 'max_train'"
+    ):
         TrainingEvaluator(space, dataset="cifar10", data_path="/data", dataset_options={"max_trian": 5})
     with pytest.raises(ConfigError, match="needs data_path"):
         TrainingEvaluator(space, dataset="cifar10")
@@ -205,11 +214,17 @@ def test_a_ray_worker_trains_with_its_allotted_cpus(space, ray_local):
 
 def test_multi_objective_training_with_measured_latency(space):
     ev = EVALUATORS.create(
-        "train", space=space, epochs=1, network=TINY, num_threads=1,
+        "train",
+        space=space,
+        epochs=1,
+        network=TINY,
+        num_threads=1,
         latency={"warmup": 1, "repeats": 3},
-        objectives=[{"metric": "valid_accuracy", "direction": "maximize"},
-                    {"metric": "latency_ms", "direction": "minimize"}],
-    )  # fmt: skip
+        objectives=[
+            {"metric": "valid_accuracy", "direction": "maximize"},
+            {"metric": "latency_ms", "direction": "minimize"},
+        ],
+    )
     assert ev.objectives == [("valid_accuracy", True), ("latency_ms", False)]
     result = ev.evaluate(CONV)
     assert result.metrics["latency_ms"] > 0 and 0 <= result.metrics["valid_accuracy"] <= 100
@@ -227,8 +242,9 @@ def test_any_space_with_a_network_trains_nb101_cells_too():
 
     nb101 = NasBench101Space()
     cell = nb101.sample(np.random.default_rng(0))
-    ev = TrainingEvaluator(nb101, epochs=1, network={"stem_channels": 4, "num_stacks": 2, "modules_per_stack": 1},
-                           num_threads=1)  # fmt: skip
+    ev = TrainingEvaluator(
+        nb101, epochs=1, network={"stem_channels": 4, "num_stacks": 2, "modules_per_stack": 1}, num_threads=1
+    )
     result = ev.evaluate(cell)
     assert 0 <= result.metrics["valid_accuracy"] <= 100 and result.metrics["params"] > 0
 

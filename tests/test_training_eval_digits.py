@@ -1,4 +1,5 @@
-"""runs/digits_train.yaml (real training on Ray workers): it validates, and a shortened copy runs end to end through the runner."""
+"""runs/digits_train.yaml (real training on Ray workers): it validates, and a shortened copy runs end to end
+through the runner."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from pathlib import Path
 import optuna
 import torch
 
+from nasearch.config.run_schema import load_run_config
 from nasearch.evaluation.training import TrainingEvaluator
-from nasearch.runconfig import load_run_config
 from nasearch.search_spaces.nasbench201.space import str_to_arch
 
 DIGITS = Path(__file__).resolve().parent.parent / "runs" / "digits_train.yaml"
@@ -18,7 +19,7 @@ torch.set_num_threads(1)
 
 
 def test_digits_config_is_a_real_search_on_two_ray_workers():
-    from nasearch.runner import build_evaluator, build_space
+    from nasearch.search.loop import build_evaluator, build_space
 
     cfg = load_run_config(str(DIGITS))
     assert cfg.parallel.backend == "ray" and cfg.parallel.workers == 2
@@ -29,12 +30,19 @@ def test_digits_config_is_a_real_search_on_two_ray_workers():
 
 
 def test_a_shortened_digits_run_runs_end_to_end(tmp_path):
-    from nasearch.runner import run
+    from nasearch.search.loop import run
 
     cfg = load_run_config(
         str(DIGITS),
-        ["budget.queries=4", "parallel.backend=serial", "evaluator.epochs=1", "evaluator.network={C: 4, N: 1}",
-         "optimizer.num_init=2", "optimizer.k=1", "optimizer.surrogate.epochs=2"],
+        [
+            "budget.queries=4",
+            "parallel.backend=serial",
+            "evaluator.epochs=1",
+            "evaluator.network={C: 4, N: 1}",
+            "optimizer.num_init=2",
+            "optimizer.k=1",
+            "optimizer.surrogate.epochs=2",
+        ],
     )
     reports = run(cfg, tmp_path, progress=False, log=lambda _msg: None)
     assert reports[0].queries == 4 and reports[0].failures == 0

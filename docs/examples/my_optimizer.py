@@ -19,8 +19,9 @@ from nasearch.api import Result
 class MutateBest:
     """Mutate the incumbent; after ``restarts_after`` results without progress, start afresh."""
 
-    def __init__(self, space: Any, objectives: Sequence[tuple[str, bool]], seed: int = 0,
-                 restarts_after: int = 10) -> None:
+    def __init__(
+        self, space: Any, objectives: Sequence[tuple[str, bool]], seed: int = 0, restarts_after: int = 10
+    ) -> None:
         (self.metric, self.maximize), *_ = objectives  # one objective: the first
         self.space = space
         self.rng = np.random.default_rng(seed)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.graph import ArchGraph
+from nasearch.api.graph import ArchGraph
 
 
 class OpCountRidge:

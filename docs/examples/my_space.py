@@ -13,20 +13,25 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import SearchSpace
-from nasearch.errors import ArchError
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ArchError
+from nasearch.api.graph import ArchGraph
 
 Stage = tuple[int, int, int]  # (kernel, expand, depth)
 Arch = tuple[Stage, ...]
 
 
-class StagesSpace(SearchSpace):
+class StagesSpace(SearchSpace[Arch]):
     """``stages`` stages; each picks a kernel, an expansion ratio and a depth."""
 
     name = "stages"
 
-    def __init__(self, stages: int = 4, kernels: list[int] | None = None,
-                 expands: list[int] | None = None, depths: list[int] | None = None) -> None:
+    def __init__(
+        self,
+        stages: int = 4,
+        kernels: list[int] | None = None,
+        expands: list[int] | None = None,
+        depths: list[int] | None = None,
+    ) -> None:
         if stages < 1:
             raise ValueError(f"stages must be >= 1, got {stages}")
         self.stages = int(stages)
@@ -73,8 +78,11 @@ class StagesSpace(SearchSpace):
         if not isinstance(raw, list) or len(raw) != self.stages:
             raise ArchError(f"stages arch {text!r} must list {self.stages} [kernel, expand, depth] stages")
         for i, stage in enumerate(raw):
-            if not (isinstance(stage, list) and len(stage) == 3
-                    and all(v in c for v, c in zip(stage, self._choices))):
+            if not (
+                isinstance(stage, list)
+                and len(stage) == 3
+                and all(v in c for v, c in zip(stage, self._choices))
+            ):
                 raise ArchError(f"stage {i} ({stage!r}) is outside the space {self._choices}")
         return tuple(tuple(int(v) for v in stage) for stage in raw)  # type: ignore[misc]
 
@@ -104,10 +112,14 @@ def _InvertedResidual(width: int, kernel: int, expand: int) -> Any:  # noqa: N80
         def __init__(self) -> None:
             super().__init__()
             self.body = nn.Sequential(
-                nn.Conv2d(width, hidden, 1, bias=False), nn.BatchNorm2d(hidden), nn.ReLU(),
+                nn.Conv2d(width, hidden, 1, bias=False),
+                nn.BatchNorm2d(hidden),
+                nn.ReLU(),
                 nn.Conv2d(hidden, hidden, kernel, padding=kernel // 2, groups=hidden, bias=False),
-                nn.BatchNorm2d(hidden), nn.ReLU(),
-                nn.Conv2d(hidden, width, 1, bias=False), nn.BatchNorm2d(width),
+                nn.BatchNorm2d(hidden),
+                nn.ReLU(),
+                nn.Conv2d(hidden, width, 1, bias=False),
+                nn.BatchNorm2d(width),
             )
 
         def forward(self, x: Any) -> Any:

@@ -9,9 +9,22 @@ Neighbours)`` rather than probing for attributes.
 from __future__ import annotations
 
 from nasearch.api.benchmark import Benchmark, Optimum
+from nasearch.api.errors import (
+    ArchError,
+    ConfigError,
+    DataError,
+    NasearchError,
+    RegistryError,
+    RunLockedError,
+    SetupError,
+    StorageError,
+)
 from nasearch.api.evaluator import Evaluator, KnowsOptimum, MultiObjective, ReferenceScoring, Result
 from nasearch.api.fidelity import Job, MultiFidelity, Scheduler
+from nasearch.api.graph import ArchGraph
+from nasearch.api.objective import Objective, objective_list
 from nasearch.api.optimizer import Optimizer, StatefulOptimizer, UsesFitter
+from nasearch.api.pool import Fitter, Outcome, StartHook, WorkerPool
 from nasearch.api.predictor import (
     FitsAndPredicts,
     Hardware,
@@ -24,7 +37,10 @@ from nasearch.api.predictor import (
 )
 from nasearch.api.space import (
     CAPABILITIES,
+    AnySpace,
+    ArchT,
     BuildsNetwork,
+    Categorical,
     CategoricalEncoding,
     Enumerable,
     HasBenchmark,
@@ -35,22 +51,56 @@ from nasearch.api.space import (
     describe_capabilities,
     has_capability,
 )
-from nasearch.errors import (
-    ArchError,
-    ConfigError,
-    DataError,
-    NasearchError,
-    RegistryError,
-    RunLockedError,
-    SetupError,
-    StorageError,
-)
-from nasearch.graph import ArchGraph
 
 __all__ = [
-    "ArchError", "ArchGraph", "Benchmark", "BuildsNetwork", "CAPABILITIES", "CategoricalEncoding", "ConfigError",
-    "DataError", "Enumerable", "Evaluator", "Job", "MultiFidelity", "Scheduler", "FitsAndPredicts", "HasBenchmark", "Hardware", "Indexable", "KnowsOptimum", "MeanStd",
-    "MultiObjective", "NasearchError", "Neighbours", "OfficialFiles", "Optimizer", "Optimum", "Predictor", "PredictsStd",
-    "ReferenceScoring", "RegistryError", "Result", "RunLockedError", "SearchSpace", "SetupError", "StatefulOptimizer", "StorageError", "Targets",
-    "UsesFitter", "accepts_eval_set", "describe_capabilities", "fit_predictor", "has_capability",
-]  # fmt: skip
+    "AnySpace",
+    "ArchError",
+    "ArchT",
+    "Categorical",
+    "ArchGraph",
+    "Benchmark",
+    "BuildsNetwork",
+    "CAPABILITIES",
+    "CategoricalEncoding",
+    "ConfigError",
+    "DataError",
+    "Enumerable",
+    "Evaluator",
+    "Job",
+    "MultiFidelity",
+    "Scheduler",
+    "FitsAndPredicts",
+    "HasBenchmark",
+    "Hardware",
+    "Indexable",
+    "KnowsOptimum",
+    "MeanStd",
+    "MultiObjective",
+    "NasearchError",
+    "Neighbours",
+    "OfficialFiles",
+    "Optimizer",
+    "Optimum",
+    "Predictor",
+    "PredictsStd",
+    "ReferenceScoring",
+    "RegistryError",
+    "Result",
+    "RunLockedError",
+    "SearchSpace",
+    "SetupError",
+    "StatefulOptimizer",
+    "StorageError",
+    "Targets",
+    "UsesFitter",
+    "Fitter",
+    "Outcome",
+    "StartHook",
+    "WorkerPool",
+    "accepts_eval_set",
+    "describe_capabilities",
+    "fit_predictor",
+    "has_capability",
+    "Objective",
+    "objective_list",
+]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,7 +27,7 @@ class Benchmark(ABC):
     def query(self, arch: Hashable, metrics: Sequence[str] | None = None) -> dict[str, float]:
         """Recorded values of ``metrics`` (all when None) for ``arch``."""
 
-    def record(self, arch: Hashable) -> dict[str, Any]:
+    def record(self, arch: Hashable) -> dict[str, object]:
         """Everything known of ``arch`` as a JSON-ready dict (what ``nasearch query`` prints)."""
         return dict(self.query(arch))
 

@@ -61,7 +61,7 @@ class KnowsOptimum(Protocol):
 class ReferenceScoring(Protocol):
     """An evaluator whose fronts are re-scored by a ground truth and compared with reference runs."""
 
-    def reference_variants(self) -> dict[str, dict[str, Any]]:
+    def reference_variants(self) -> dict[str, dict[str, object]]:
         """``{label: evaluator options}`` of the reference searches; empty for none."""
         ...
 
@@ -69,6 +69,6 @@ class ReferenceScoring(Protocol):
         """The hypervolume reference point, in maximise-space, under the ground truth."""
         ...
 
-    def true_hypervolume(self, front: list[dict[str, Any]], reference: list[float]) -> float:
+    def true_hypervolume(self, front: list[dict[str, object]], reference: list[float]) -> float:
         """Hypervolume of ``front`` (its cells' records) re-scored by the ground truth."""
         ...

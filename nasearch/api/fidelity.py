@@ -14,7 +14,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from nasearch.api.evaluator import Result
 
@@ -87,6 +87,6 @@ class Scheduler(ABC):
         """Keys of cells the scheduler has stopped for good since the last call."""
         return []
 
-    def state(self) -> dict[str, Any]:
+    def state(self) -> dict[str, object]:
         """Diagnostics for the run's report (counts per rung ...)."""
         return {}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Hashable
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Hashable
+from typing import Protocol, runtime_checkable
 
 from nasearch.api.evaluator import Result
+from nasearch.api.pool import Fitter
 
 
 class Optimizer(ABC):
@@ -26,11 +27,11 @@ class StatefulOptimizer(Protocol):
     """An optimizer that resumes exactly: the runner stores ``state_dict()`` (JSON) with every trial,
     taken just before its tell, and restores it after replaying the stored results."""
 
-    def state_dict(self) -> dict[str, Any]:
+    def state_dict(self) -> dict[str, object]:
         """What replaying the told results cannot rebuild (RNG streams, queued proposals, phase)."""
         ...
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    def load_state_dict(self, state: dict[str, object]) -> None:
         """Restore ``state_dict()``'s output."""
         ...
 
@@ -39,6 +40,6 @@ class StatefulOptimizer(Protocol):
 class UsesFitter(Protocol):
     """A surrogate-guided optimizer that can hand its predictor fits to another worker (a GPU)."""
 
-    def use_fitter(self, fitter: Callable[..., Any]) -> None:
+    def use_fitter(self, fitter: Fitter) -> None:
         """Fit surrogates through ``fitter`` from now on."""
         ...

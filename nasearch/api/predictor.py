@@ -13,15 +13,18 @@ from __future__ import annotations
 import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, TypeGuard, TypeVar, runtime_checkable
 
 import numpy as np
 
-from nasearch.graph import ArchGraph
+from nasearch.api.graph import ArchGraph
 
-Hardware = Sequence[Any] | None
+#: per-sample hardware descriptions (a device name, or a dict of its attributes), or None
+Hardware = Sequence[object] | None
 #: training targets, one per graph
 Targets = Sequence[float] | np.ndarray
+#: a validation set for checkpoint selection: ``(graphs, y)`` or ``(graphs, y, hardware)``
+EvalSet = tuple[Sequence[ArchGraph], Targets] | tuple[Sequence[ArchGraph], Targets, Hardware]
 
 
 class MeanStd(NamedTuple):
@@ -47,8 +50,8 @@ class Predictor(ABC):
 class FitsAndPredicts(Protocol):
     """Any object with the predictor methods (a plug-in need not subclass ``Predictor``)."""
 
-    def fit(self, graphs: Sequence[ArchGraph], y: Targets, hardware: Hardware = None) -> Any:
-        """Train on ``graphs`` with targets ``y``."""
+    def fit(self, graphs: Sequence[ArchGraph], y: Targets, hardware: Hardware = None) -> object:
+        """Train on ``graphs`` with targets ``y`` (returning ``self``, by convention)."""
         ...
 
     def predict(self, graphs: Sequence[ArchGraph], hardware: Hardware = None) -> np.ndarray:
@@ -65,16 +68,39 @@ class PredictsStd(Protocol):
         ...
 
 
-def accepts_eval_set(predictor: Any) -> bool:
+#: a predictor being fitted (``fit_predictor`` returns it)
+P = TypeVar("P", bound=FitsAndPredicts)
+
+
+class FitsWithEvalSet(Protocol):
+    """A predictor whose ``fit`` takes a validation set for checkpoint selection."""
+
+    def fit(
+        self,
+        graphs: Sequence[ArchGraph],
+        y: Targets,
+        hardware: Hardware = None,
+        eval_set: EvalSet | None = None,
+    ) -> object:
+        """Train on ``graphs`` with targets ``y``, selecting the checkpoint on ``eval_set``."""
+        ...
+
+
+def accepts_eval_set(predictor: FitsAndPredicts) -> TypeGuard[FitsWithEvalSet]:
     """Whether ``predictor.fit`` takes an ``eval_set`` (a validation set for checkpoint selection)."""
     return "eval_set" in inspect.signature(predictor.fit).parameters
 
 
 def fit_predictor(
-    predictor: Predictor, graphs: Sequence[ArchGraph], y: Targets, hardware: Hardware = None,
-    eval_set: Any = None,
-) -> Predictor:  # fmt: skip
-    """``predictor.fit``, with ``eval_set`` passed when given and the predictor takes one."""
+    predictor: P,
+    graphs: Sequence[ArchGraph],
+    y: Targets,
+    hardware: Hardware = None,
+    eval_set: EvalSet | None = None,
+) -> P:
+    """``predictor.fit``, with ``eval_set`` passed when given and the predictor takes one; ``predictor``."""
     if eval_set is not None and accepts_eval_set(predictor):
-        return predictor.fit(graphs, y, hardware=hardware, eval_set=eval_set)  # type: ignore[call-arg]
-    return predictor.fit(graphs, y, hardware=hardware)
+        predictor.fit(graphs, y, hardware=hardware, eval_set=eval_set)
+    else:
+        predictor.fit(graphs, y, hardware=hardware)
+    return predictor

@@ -3,109 +3,124 @@
 Required of every space: ``sample``, ``mutate``, ``to_graph``, ``key``, ``to_str``, ``from_str``.
 Optional capabilities are small ``runtime_checkable`` Protocols a space may satisfy; whoever needs
 one asks ``isinstance(space, Neighbours)`` (or ``has_capability(space, "neighbours")``).
-Architecture objects are the space's own (hashable) values; optimizers only pass them back.
+Architecture objects are the space's own (hashable) values; optimizers only pass them back. A space
+states its architecture type as ``SearchSpace[Arch]``; the core, which only passes architectures
+through, holds an ``AnySpace``.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar, runtime_checkable
 
 import numpy as np
 
-from nasearch.graph import ArchGraph
+from nasearch.api.graph import ArchGraph
+from nasearch.api.space_calls import to_graph
 
 if TYPE_CHECKING:
     from nasearch.api.benchmark import Benchmark
 
+#: a space's architecture type (any hashable value: a tuple of ops, a frozen dataclass ...)
+ArchT = TypeVar("ArchT", bound=Hashable)
+ArchT_co = TypeVar("ArchT_co", bound=Hashable, covariant=True)
+ArchT_contra = TypeVar("ArchT_contra", bound=Hashable, contravariant=True)
 
-class SearchSpace(ABC):
-    """Base class with the required methods; subclasses add the optional capabilities they have."""
+
+class SearchSpace(ABC, Generic[ArchT]):
+    """Base class with the required methods; subclasses add the optional capabilities they have.
+    Generic over the architecture type: ``class MySpace(SearchSpace[MyArch])``."""
 
     #: registry name of the space, used in tracking and configs
     name: str = ""
 
     @abstractmethod
-    def sample(self, rng: np.random.Generator) -> Hashable:
+    def sample(self, rng: np.random.Generator) -> ArchT:
         """A uniformly random valid architecture."""
 
     @abstractmethod
-    def mutate(self, arch: Hashable, rng: np.random.Generator) -> Hashable:
+    def mutate(self, arch: ArchT, rng: np.random.Generator) -> ArchT:
         """A random valid architecture one mutation away (never ``arch`` itself)."""
 
     @abstractmethod
-    def to_graph(self, arch: Hashable) -> ArchGraph:
+    def to_graph(self, arch: ArchT) -> ArchGraph:
         """The cell as an ArchGraph (what predictors see)."""
 
-    def key(self, arch: Hashable) -> str:
+    def key(self, arch: ArchT) -> str:
         """Equal for isomorphic cells: the de-duplication key."""
-        from nasearch.api.space_calls import to_graph  # a bad graph names this space and the cell
-
-        return to_graph(self, arch).key
+        return to_graph(self, arch).key  # a bad graph names this space and the cell
 
     @abstractmethod
-    def to_str(self, arch: Hashable) -> str:
+    def to_str(self, arch: ArchT) -> str:
         """A string that ``from_str`` parses back: what tracking stores."""
 
     @abstractmethod
-    def from_str(self, text: str) -> Hashable:
+    def from_str(self, text: str) -> ArchT:
         """Parse ``to_str``'s output; an ArchError names what is wrong."""
 
-    def parse(self, text: str) -> Hashable:
+    def parse(self, text: str) -> ArchT:
         """Parse any user-facing form (CLI argument); by default the same as ``from_str``."""
         return self.from_str(text)
 
 
+#: a space whose architecture type the holder does not know (the core: it only passes architectures on)
+AnySpace: TypeAlias = SearchSpace[Any]
+
+
 @runtime_checkable
-class Neighbours(Protocol):
+class Neighbours(Protocol[ArchT]):
     """Every architecture one edit away (local search)."""
 
-    def neighbours(self, arch: Any) -> list[Any]:
+    def neighbours(self, arch: ArchT) -> list[ArchT]:
         """The valid architectures one edit from ``arch``."""
         ...
 
 
 @runtime_checkable
-class Enumerable(Protocol):
+class Enumerable(Protocol[ArchT_co]):
     """The whole space can be listed (predictor comparisons, benchmark optima)."""
 
-    def enumerate(self) -> Iterator[Any]:
+    def enumerate(self) -> Iterator[ArchT_co]:
         """Every architecture, in the space's fixed order."""
         ...
 
 
 @runtime_checkable
-class Indexable(Protocol):
+class Indexable(Protocol[ArchT_co]):
     """An architecture can be fetched by its position in the enumeration order (a table row)."""
 
-    def from_index(self, index: int) -> Any:
+    def from_index(self, index: int) -> ArchT_co:
         """The architecture at ``index`` of ``enumerate()``."""
         ...
 
 
+#: a categorical parameter's value (what Optuna's ``suggest_categorical`` takes)
+Categorical = None | bool | int | float | str
+
+
 @runtime_checkable
-class CategoricalEncoding(Protocol):
+class CategoricalEncoding(Protocol[ArchT]):
     """The space as named categorical parameters (what Optuna's samplers drive)."""
 
-    def categorical_choices(self) -> dict[str, list[Any]]:
+    def categorical_choices(self) -> Mapping[str, Sequence[Categorical]]:
         """Parameter name -> its choices."""
         ...
 
-    def to_categorical(self, arch: Any) -> dict[str, Any]:
+    def to_categorical(self, arch: ArchT) -> Mapping[str, Categorical]:
         """``arch`` as parameter values."""
         ...
 
-    def from_categorical(self, params: dict[str, Any]) -> Any:
+    def from_categorical(self, params: Mapping[str, Categorical]) -> ArchT:
         """Parameter values -> an architecture (an ArchError if they make none)."""
         ...
 
 
 @runtime_checkable
-class BuildsNetwork(Protocol):
+class BuildsNetwork(Protocol[ArchT_contra]):
     """A torch module can be built for an architecture (real training, measured latency)."""
 
-    def network(self, arch: Any, **options: Any) -> Any:
+    def network(self, arch: ArchT_contra, **options: Any) -> Any:
         """The trainable network of ``arch``."""
         ...
 
@@ -126,7 +141,7 @@ class OfficialFiles(Protocol):
 
     @classmethod
     def official_files(cls) -> Mapping[str, Any]:
-        """Fetch name -> ``nasearch.data_fetch.OfficialFile``."""
+        """Fetch name -> ``nasearch.data.fetch.OfficialFile``."""
         ...
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from nasearch.errors import ArchError
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ArchError
+from nasearch.api.graph import ArchGraph
 
 
-def describe_space(space: Any) -> str:
+def describe_space(space: object) -> str:
     """``search space 'chain' (nasearch.search_spaces.examples.chain:ChainSpace)``-style name of a space."""
     cls = type(space)
     name = getattr(space, "name", None)

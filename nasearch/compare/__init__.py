@@ -7,10 +7,12 @@ as they come, so a stopped run keeps what it measured) and a plot to ``curves.pn
 
 Split protocols live in the ``PROTOCOLS`` registry (:mod:`nasearch.compare.protocols`); a module
 adds one with ``@register_protocol("name")``, a package with an entry point of the
-``nasearch.protocols`` group, and a config can name a ``"package.module:function"``. A protocol is called as ``protocol(task, size, seed, config)`` and yields ``Split``s:
+``nasearch.protocols`` group, and a config can name a ``"package.module:function"``. A protocol is
+called as ``protocol(task, size, seed, config)`` and yields ``Split``s:
 
 - ``task`` is a ``Task``: ``task.graphs`` (every cell of the space as an ArchGraph, in the
-  space's enumeration order; ``task.graphs_at(indices)`` builds only those), ``task.column(metric)`` (a benchmark column in the same order),
+  space's enumeration order; ``task.graphs_at(indices)`` builds only those), ``task.column(metric)``
+  (a benchmark column in the same order),
   ``task.space`` and ``task.benchmark``;
 - ``config`` is the whole ``CompareConfig``; ``config.protocol_options`` is a free mapping for the
   protocol's own knobs (e.g. the devices of a leave-one-device-out protocol);
@@ -22,7 +24,7 @@ adds one with ``@register_protocol("name")``, a package with an entry point of t
 Validation cells (``Split.validation``, for checkpoint selection) are never test cells: the built-in
 protocols keep them apart, and ``run_compare`` refuses a split that scores one. Every row ends with
 ``options`` (the resolved predictor options and the config keys that change a score, as JSON),
-``options_hash``, ``version`` and ``commit`` (``nasearch.provenance``), so a table can refuse rows
+``options_hash``, ``version`` and ``commit`` (``nasearch.data.provenance``), so a table can refuse rows
 made under other settings.
 
 The package: :mod:`~nasearch.compare.schema` (the YAML schema), :mod:`~nasearch.compare.task` (the
@@ -36,6 +38,7 @@ import sys
 import types
 from typing import Any
 
+from nasearch.compare.api import compare
 from nasearch.compare.cli import cli_compare, plot_curves
 from nasearch.compare.fitting import CSV_COLUMNS, TRACE_COLUMNS, row_options, run_compare, score
 from nasearch.compare.protocols import (
@@ -54,19 +57,36 @@ from nasearch.compare.schema import CompareConfig, load_config, predictor_specs
 from nasearch.compare.task import Task, build_task
 
 __all__ = [
-    "CSV_COLUMNS", "PROTOCOLS", "TRACE_COLUMNS", "CompareConfig", "Protocol", "Split", "Task", "build_task",
-    "check_split", "cli_compare", "get_protocol", "load_config", "paper_protocol", "plot_curves", "predictor_specs",
-    "random_protocol", "register_protocol", "row_options", "run_compare", "score", "test_cells", "unseen_mask",
-]  # fmt: skip
+    "CSV_COLUMNS",
+    "PROTOCOLS",
+    "TRACE_COLUMNS",
+    "CompareConfig",
+    "Protocol",
+    "Split",
+    "Task",
+    "build_task",
+    "check_split",
+    "cli_compare",
+    "get_protocol",
+    "load_config",
+    "paper_protocol",
+    "plot_curves",
+    "predictor_specs",
+    "random_protocol",
+    "register_protocol",
+    "row_options",
+    "run_compare",
+    "score",
+    "test_cells",
+    "unseen_mask",
+]
 
 
 class _CallablePackage(types.ModuleType):
-    """``nasearch.compare(...)`` is the Python API's ``compare`` (:func:`nasearch.python_api.compare`)
+    """``nasearch.compare(...)`` is the Python API's ``compare`` (:func:`nasearch.compare.api.compare`)
     although ``nasearch.compare`` is also this package: once imported, a package is its parent's attribute."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from nasearch.python_api import compare
-
         return compare(*args, **kwargs)
 
 

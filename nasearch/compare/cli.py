@@ -5,14 +5,22 @@ from __future__ import annotations
 import argparse
 import copy
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from nasearch.api.errors import ConfigError
 from nasearch.compare.fitting import run_compare
+from nasearch.compare.from_run import prepare_from_run
+from nasearch.compare.job import CompareJob
 from nasearch.compare.schema import CompareConfig, load_config, predictor_specs
-from nasearch.compare.task import Task
-from nasearch.errors import ConfigError
+from nasearch.config.loader import Source, apply_overrides, build_dataclass
+from nasearch.config.registry import PREDICTORS
+from nasearch.curves import headless
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+T = TypeVar("T")
 
 
 def plot_curves(rows: list[dict[str, Any]], path: Path, title: str = "") -> Path:
@@ -29,10 +37,8 @@ def plot_curves(rows: list[dict[str, Any]], path: Path, title: str = "") -> Path
 _RANGES = {"kendall_tau": (-1.0, 1.0), "mape": (0.0, None), "acc10": (0.0, 100.0)}
 
 
-def curves_figure(rows: list[dict[str, Any]], title: str = "") -> Any:
+def curves_figure(rows: list[dict[str, Any]], title: str = "") -> Figure:
     """Metric vs training size (log x), mean ± standard error over seeds, one line per predictor."""
-    from nasearch.curves import headless
-
     headless()
     import matplotlib.pyplot as plt
     import pandas as pd
@@ -51,8 +57,12 @@ def curves_figure(rows: list[dict[str, Any]], title: str = "") -> Any:
             seeds = int(stats["count"].max())
             ax.plot(x, stats["mean"], marker="o", label=f"{label} ({seeds} seed{'' if seeds == 1 else 's'})")
             low, high = _RANGES[metric]  # the band stays inside what the score can be
-            ax.fill_between(x, (stats["mean"] - stats["sem"]).clip(low, high),
-                            (stats["mean"] + stats["sem"]).clip(low, high), alpha=0.2)
+            ax.fill_between(
+                x,
+                (stats["mean"] - stats["sem"]).clip(low, high),
+                (stats["mean"] + stats["sem"]).clip(low, high),
+                alpha=0.2,
+            )
         ax.set_xscale("log")
         sizes = sorted(int(v) for v in pd.to_numeric(frame["train_size"]).unique())
         ax.set_xticks(sizes, [str(v) for v in sizes])
@@ -67,7 +77,7 @@ def curves_figure(rows: list[dict[str, Any]], title: str = "") -> Any:
     return fig
 
 
-def csv_list(text: str | None, cast: Callable[[str], Any], what: str) -> list[Any] | None:
+def csv_list(text: str | None, cast: Callable[[str], T], what: str) -> list[T] | None:
     """``--what a,b,c`` as a list of ``cast`` values (None when the flag is absent)."""
     if text is None:
         return None
@@ -77,25 +87,17 @@ def csv_list(text: str | None, cast: Callable[[str], Any], what: str) -> list[An
         raise ConfigError(f"--{what} {text!r}: expected a comma-separated list") from None
 
 
-@dataclass
-class CompareJob:
-    """A validated comparison, ready to fit: what ``nasearch compare`` and ``nasearch.compare`` run."""
-
-    config: CompareConfig
-    specs: dict[str, tuple[str, dict[str, Any]]]
-    out_dir: Path
-    title: str
-    #: the cells to compare on (None: the config's benchmark table)
-    task: Task | None = None
-
-
-def prepare_compare(config: str | Mapping[str, Any] | None = None, *, predictors: Sequence[str] | None = None,
-                    sizes: Sequence[int] | None = None, seeds: Sequence[int] | None = None,
-                    protocol: str | None = None, overrides: Sequence[str] = (),
-                    out: str | Path | None = None) -> CompareJob:
+def prepare_compare(
+    config: str | Mapping[str, object] | None = None,
+    *,
+    predictors: Sequence[str] | None = None,
+    sizes: Sequence[int] | None = None,
+    seeds: Sequence[int] | None = None,
+    protocol: str | None = None,
+    overrides: Sequence[str] = (),
+    out: str | Path | None = None,
+) -> CompareJob:
     """A compare YAML (a path, or the same keys as a mapping) with the command line's overrides applied."""
-    from nasearch.config import Source, apply_overrides, build_dataclass
-
     if config is None:
         raise ConfigError("nasearch compare needs a CONFIG.yaml or --from-run RUN_DIR")
     if isinstance(config, Mapping):
@@ -113,8 +115,6 @@ def prepare_compare(config: str | Mapping[str, Any] | None = None, *, predictors
     specs = predictor_specs(cfg, source)
     if predictors:
         unknown = [n for n in predictors if n not in specs]
-        from nasearch.registry import PREDICTORS
-
         for n in unknown:  # a registry name not in the config: run it with default options
             PREDICTORS.get(n)
             specs[n] = (n, {})
@@ -133,14 +133,33 @@ def execute(job: CompareJob, log: Callable[[str], None] = print) -> list[dict[st
 def cli_compare(args: argparse.Namespace) -> int:
     """``nasearch compare CONFIG.yaml [--predictors a,b] [--sizes ..] [--seeds ..] [--protocol ..] [--out DIR]``."""
     if getattr(args, "from_run", None):  # the cells of a finished run instead of a table
-        from nasearch.compare.from_run import cli_compare_from_run
-
         return cli_compare_from_run(args)
     job = prepare_compare(
-        args.config, predictors=csv_list(args.predictors, str, "predictors"), sizes=csv_list(args.sizes, int, "sizes"),
-        seeds=csv_list(args.seeds, int, "seeds"), protocol=args.protocol,
-        overrides=list(getattr(args, "overrides", []) or []), out=args.out,
-    )  # fmt: skip
+        args.config,
+        predictors=csv_list(args.predictors, str, "predictors"),
+        sizes=csv_list(args.sizes, int, "sizes"),
+        seeds=csv_list(args.seeds, int, "seeds"),
+        protocol=args.protocol,
+        overrides=list(getattr(args, "overrides", []) or []),
+        out=args.out,
+    )
+    rows = execute(job)
+    print(f"wrote {job.out_dir / 'results.csv'} and {job.out_dir / 'curves.png'} ({len(rows)} fits)")
+    return 0
+
+
+def cli_compare_from_run(args: argparse.Namespace) -> int:
+    """``nasearch compare --from-run RUN_DIR [--predictors a,b] [--sizes ..] [--seeds ..] [--set k=v]``."""
+    if getattr(args, "protocol", None) not in (None, "random"):
+        raise ConfigError("--from-run compares on random splits of the run's cells; drop --protocol")
+    job = prepare_from_run(
+        args.from_run,
+        predictors=csv_list(args.predictors, str, "predictors"),
+        sizes=csv_list(args.sizes, int, "sizes"),
+        seeds=csv_list(args.seeds, int, "seeds"),
+        overrides=list(getattr(args, "overrides", []) or []),
+        out=args.out,
+    )
     rows = execute(job)
     print(f"wrote {job.out_dir / 'results.csv'} and {job.out_dir / 'curves.png'} ({len(rows)} fits)")
     return 0

@@ -3,40 +3,62 @@
 from __future__ import annotations
 
 import csv
+import io
+import multiprocessing
+import os
+import pickle
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from nasearch.api import FitsAndPredicts, accepts_eval_set, fit_predictor
 from nasearch.compare.protocols import Split, check_split, get_protocol, unseen_mask
 from nasearch.compare.schema import CompareConfig
 from nasearch.compare.task import Task, build_task
-from nasearch.provenance import provenance
+from nasearch.config.options import accepted_options, call_with_options
+from nasearch.config.registry import PREDICTORS
+from nasearch.data.provenance import provenance, resolved_options
+from nasearch.data.safeio import write_text
+from nasearch.metrics.ranking import evaluate, kendall_tau
 
 CSV_COLUMNS = [
-    "predictor", "protocol", "train_size", "seed", "kendall_tau", "spearman", "mape", "acc10",
-    "fit_seconds", "predict_seconds", "n_test", "n_validation", "train_metric", "test_metric",
-    "kendall_tau_unseen", "n_unseen",
-]  # fmt: skip
+    "predictor",
+    "protocol",
+    "train_size",
+    "seed",
+    "kendall_tau",
+    "spearman",
+    "mape",
+    "acc10",
+    "fit_seconds",
+    "predict_seconds",
+    "n_test",
+    "n_validation",
+    "train_metric",
+    "test_metric",
+    "kendall_tau_unseen",
+    "n_unseen",
+]
 
 
-#: the last columns of every row: where it came from (``nasearch.provenance``)
+#: the last columns of every row: where it came from (``nasearch.data.provenance``)
 TRACE_COLUMNS = ["options", "options_hash", "version", "commit"]
 
 
 def score(y_true: np.ndarray, y_pred: np.ndarray, relative: bool) -> dict[str, float]:
     """The metrics of one fit (MAPE and Acc(10%) only for relative targets)."""
-    from nasearch.metrics import evaluate
-
     return evaluate(y_true, y_pred, relative=relative)
 
 
 def run_compare(
     config: CompareConfig,
-    specs: Mapping[str, tuple[str, Mapping[str, Any]]],
+    specs: Mapping[str, tuple[str, Mapping[str, object]]],
     out_dir: Path,
     task: Task | None = None,
     log: Callable[[str], None] = print,
@@ -54,7 +76,9 @@ def run_compare(
     csv_path = out_dir / "results.csv"
     jobs: list[FitJob] = []
     info_columns: list[str] = []
-    hashes = {label: provenance(row_options(config, name, options)) for label, (name, options) in specs.items()}
+    hashes = {
+        label: provenance(row_options(config, name, options)) for label, (name, options) in specs.items()
+    }
     for size in config.sizes:
         for seed in config.seeds:
             splits = list(protocol(task, size, seed, config))
@@ -69,8 +93,10 @@ def run_compare(
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}
     todo: list[FitJob] = []
     for job in jobs:
-        keys = [_row_key(job.label, job.size, job.seed, hashes[job.label]["options_hash"], s.info)
-                for _, s in job.splits]
+        keys = [
+            _row_key(job.label, job.size, job.seed, hashes[job.label]["options_hash"], s.info)
+            for _, s in job.splits
+        ]
         if all(k in done for k in keys):
             for (index, _), k in zip(job.splits, keys):
                 rows[(job.size, job.seed, index, job.order)] = done[k]
@@ -90,15 +116,24 @@ def run_compare(
                 metrics = score(split.y_test, pred, config.relative)
                 unseen = unseen_mask(split)
                 row = {
-                    "predictor": job.label, "protocol": config.protocol, "train_size": job.size,
-                    "seed": job.seed, "mape": "", "acc10": "", **metrics,
-                    "fit_seconds": round(fit_s, 3), "predict_seconds": round(pred_s, 3),
-                    "n_test": int(split.test.size), "n_validation": eval_n,
+                    "predictor": job.label,
+                    "protocol": config.protocol,
+                    "train_size": job.size,
+                    "seed": job.seed,
+                    "mape": "",
+                    "acc10": "",
+                    **metrics,
+                    "fit_seconds": round(fit_s, 3),
+                    "predict_seconds": round(pred_s, 3),
+                    "n_test": int(split.test.size),
+                    "n_validation": eval_n,
                     "train_metric": config.train_metric,
                     "test_metric": config.target_metric,
                     "kendall_tau_unseen": _tau(split.y_test[unseen], pred[unseen]),
-                    "n_unseen": int(unseen.sum()), **split.info, **hashes[job.label],
-                }  # fmt: skip
+                    "n_unseen": int(unseen.sum()),
+                    **split.info,
+                    **hashes[job.label],
+                }
                 writer.writerow(row)
                 handle.flush()
                 rows[(job.size, job.seed, index, job.order)] = row
@@ -110,8 +145,10 @@ def run_compare(
                 )
     finally:
         handle.close()
-    ordered = [rows[k] for k in sorted(rows, key=lambda k: (config.sizes.index(k[0]), config.seeds.index(k[1]),
-                                                           k[2], k[3]))]
+    ordered = [
+        rows[k]
+        for k in sorted(rows, key=lambda k: (config.sizes.index(k[0]), config.seeds.index(k[1]), k[2], k[3]))
+    ]
     _rewrite(csv_path, columns, ordered)
     return ordered
 
@@ -122,7 +159,7 @@ class FitJob:
 
     label: str
     name: str
-    options: dict[str, Any]
+    options: dict[str, object]
     size: int
     seed: int
     #: (index of the split within its (size, seed), the split)
@@ -144,10 +181,20 @@ def _fit_groups(splits: list[Split]) -> list[list[tuple[int, Split]]]:
 
 #: numeric results.csv columns, to read rows back with their types
 _INT_COLUMNS = ("train_size", "seed", "n_test", "n_validation", "n_unseen")
-_FLOAT_COLUMNS = ("kendall_tau", "spearman", "mape", "acc10", "fit_seconds", "predict_seconds", "kendall_tau_unseen")
+_FLOAT_COLUMNS = (
+    "kendall_tau",
+    "spearman",
+    "mape",
+    "acc10",
+    "fit_seconds",
+    "predict_seconds",
+    "kendall_tau_unseen",
+)
 
 
-def _row_key(label: str, size: Any, seed: Any, options_hash: str, info: Mapping[str, Any]) -> tuple[str, ...]:
+def _row_key(
+    label: str, size: object, seed: object, options_hash: str, info: Mapping[str, object]
+) -> tuple[str, ...]:
     """What identifies a row across runs: predictor label, size, seed, the options hash and the split's info."""
     parts = sorted(f"{k}={v}" for k, v in info.items() if str(v) != "")
     return (str(label), str(size), str(seed), str(options_hash), *parts)
@@ -195,10 +242,6 @@ def _typed(row: dict[str, Any]) -> dict[str, Any]:
 
 def _rewrite(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
     """results.csv in the comparison's order (rows were appended as fits finished)."""
-    import io
-
-    from nasearch.safeio import write_text
-
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
@@ -209,22 +252,17 @@ def _rewrite(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None
 
 def default_workers() -> int:
     """The CPUs this process may use (its affinity mask where the OS has one)."""
-    import os
-
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
 
 
-def _execute(jobs: list[FitJob], task: Task, config: CompareConfig, log: Callable[[str], None]
-             ) -> Iterator[tuple[FitJob, float, list[tuple[np.ndarray, float]], int]]:
+def _execute(
+    jobs: list[FitJob], task: Task, config: CompareConfig, log: Callable[[str], None]
+) -> Iterator[tuple[FitJob, float, list[tuple[np.ndarray, float]], int]]:
     """Run ``jobs``: in this process when one worker (or a predictor class that cannot be sent to
     another process) is all there is, else on a pool of ``workers`` processes; yields as fits finish."""
-    import pickle
-
-    from nasearch.registry import PREDICTORS
-
     workers = min(config.workers or default_workers(), len(jobs))
     factories = {job.name: PREDICTORS.get(job.name) for job in jobs}
     local = []
@@ -236,8 +274,10 @@ def _execute(jobs: list[FitJob], task: Task, config: CompareConfig, log: Callabl
         except (pickle.PicklingError, AttributeError, TypeError):
             local.append(name)
     if workers > 1 and local:
-        log(f"predictor(s) {', '.join(local)} cannot be sent to worker processes (defined in __main__ or inside "
-            "a function): fitting in this process, one at a time")
+        log(
+            f"predictor(s) {', '.join(local)} cannot be sent to worker processes (defined in __main__ or inside "
+            "a function): fitting in this process, one at a time"
+        )
         workers = 1
     if workers <= 1:
         yield from _execute_here(jobs, task, config)
@@ -245,24 +285,26 @@ def _execute(jobs: list[FitJob], task: Task, config: CompareConfig, log: Callabl
     yield from _execute_pool(jobs, task, config, workers, factories)
 
 
-def _payload(job: FitJob, task: Task, factory: Any) -> dict[str, Any]:
+def _payload(job: FitJob, task: Task, factory: Callable[..., object]) -> dict[str, Any]:
     """What a worker needs for one fit: the factory, options, graphs and targets (no task)."""
     split = job.splits[0][1]
     validation = None
     if split.validation is not None:
         validation = (task.graphs_at(split.validation), split.y_validation)
     return {
-        "factory": factory, "name": job.name, "options": _with_seed(factory, job.options, job.seed),
-        "train": task.graphs_at(split.train), "y_train": split.y_train, "hardware_train": split.hardware_train,
-        "validation": validation, "tests": [(task.graphs_at(s.test), s.hardware_test) for _, s in job.splits],
-    }  # fmt: skip
+        "factory": factory,
+        "name": job.name,
+        "options": _with_seed(factory, job.options, job.seed),
+        "train": task.graphs_at(split.train),
+        "y_train": split.y_train,
+        "hardware_train": split.hardware_train,
+        "validation": validation,
+        "tests": [(task.graphs_at(s.test), s.hardware_test) for _, s in job.splits],
+    }
 
 
 def fit_and_predict(payload: dict[str, Any]) -> tuple[float, list[tuple[np.ndarray, float]], int]:
     """One fit and its predictions on every test set: (fit seconds, [(predictions, seconds)], validation cells)."""
-    from nasearch.api import accepts_eval_set, fit_predictor
-    from nasearch.options import call_with_options
-
     model = call_with_options(payload["factory"], payload["options"], f"predictor {payload['name']!r}")
     start = time.perf_counter()
     eval_set = payload["validation"] if accepts_eval_set(model) else None
@@ -276,11 +318,10 @@ def fit_and_predict(payload: dict[str, Any]) -> tuple[float, list[tuple[np.ndarr
     return fit_s, outputs, 0 if eval_set is None else len(eval_set[0])
 
 
-def _execute_here(jobs: list[FitJob], task: Task, config: CompareConfig
-                  ) -> Iterator[tuple[FitJob, float, list[tuple[np.ndarray, float]], int]]:
+def _execute_here(
+    jobs: list[FitJob], task: Task, config: CompareConfig
+) -> Iterator[tuple[FitJob, float, list[tuple[np.ndarray, float]], int]]:
     """Fit one job after the other in this process, with ``config.threads`` torch threads meanwhile."""
-    from nasearch.registry import PREDICTORS
-
     threads = None
     if config.threads is not None:
         import torch
@@ -299,8 +340,6 @@ def _execute_here(jobs: list[FitJob], task: Task, config: CompareConfig
 
 def _init_worker(threads: int | None, path: list[str]) -> None:
     """A fit worker: the parent's import path (plug-ins found through a config's folder), its thread count."""
-    import sys
-
     sys.path[:] = path
     if threads is not None:
         import torch
@@ -308,17 +347,22 @@ def _init_worker(threads: int | None, path: list[str]) -> None:
         torch.set_num_threads(threads)
 
 
-def _execute_pool(jobs: list[FitJob], task: Task, config: CompareConfig, workers: int, factories: dict[str, Any]
-                  ) -> Iterator[tuple[FitJob, float, list[tuple[np.ndarray, float]], int]]:
+def _execute_pool(
+    jobs: list[FitJob],
+    task: Task,
+    config: CompareConfig,
+    workers: int,
+    factories: dict[str, Callable[..., FitsAndPredicts]],
+) -> Iterator[tuple[FitJob, float, list[tuple[np.ndarray, float]], int]]:
     """Fit on ``workers`` fresh processes (spawned: a forked torch can hang); at most two jobs queued
     per worker, so a stop loses little and the driver's memory holds few payloads."""
-    import multiprocessing
-    import sys
-    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
-                               initargs=(config.threads, list(sys.path)))
-    pending: dict[Future[Any], FitJob] = {}
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(config.threads, list(sys.path)),
+    )
+    pending: dict[Future[tuple[float, list[tuple[np.ndarray, float]], int]], FitJob] = {}
     queue = list(jobs)
     finished_all = False
     try:
@@ -337,33 +381,31 @@ def _execute_pool(jobs: list[FitJob], task: Task, config: CompareConfig, workers
 
 def _tau(y_true: np.ndarray, y_pred: np.ndarray) -> float | str:
     """Kendall tau-b, or '' when fewer than 2 cells."""
-    from nasearch.metrics import kendall_tau
-
     return kendall_tau(y_true, y_pred) if y_true.size >= 2 else ""
 
 
-def row_options(config: CompareConfig, name: str, options: Mapping[str, Any]) -> dict[str, Any]:
+def row_options(config: CompareConfig, name: str, options: Mapping[str, object]) -> dict[str, object]:
     """What a results.csv row was measured with: the predictor's options over its constructor's
     defaults (the fit seed left out: it has its own column) and every config key that changes a
     score. Two rows with equal ``options_hash`` differ only in size, seed and held-out device."""
-    from nasearch.provenance import resolved_options
-    from nasearch.registry import PREDICTORS
-
     predictor = {k: v for k, v in resolved_options(PREDICTORS.get(name), options).items() if k != "seed"}
     # ``holdout`` picks which device a row tests (its ``device`` column), as size and seed pick theirs
     protocol_options = {k: v for k, v in config.protocol_options.items() if k != "holdout"}
     return {
-        "predictor": name, "predictor_options": predictor, "space": config.space,
-        "space_options": dict(config.space_options), "protocol": config.protocol,
-        "protocol_options": protocol_options, "train_metric": config.train_metric,
-        "test_metric": config.target_metric, "validation_size": config.validation_size,
+        "predictor": name,
+        "predictor_options": predictor,
+        "space": config.space,
+        "space_options": dict(config.space_options),
+        "protocol": config.protocol,
+        "protocol_options": protocol_options,
+        "train_metric": config.train_metric,
+        "test_metric": config.target_metric,
+        "validation_size": config.validation_size,
         "test_subsample": config.test_subsample,
-    }  # fmt: skip
+    }
 
 
-def _with_seed(factory: Any, options: Mapping[str, Any], seed: int) -> dict[str, Any]:
+def _with_seed(factory: Callable[..., object], options: Mapping[str, object], seed: int) -> dict[str, object]:
     """``options`` plus ``seed=seed`` when the predictor takes a seed (the run's seed wins)."""
-    from nasearch.options import accepted_options
-
     named, var_kw = accepted_options(factory)
     return {**options, "seed": seed} if ("seed" in named or var_kw) else dict(options)

@@ -10,21 +10,25 @@ of the cells; predictors to ``DEFAULT_PREDICTORS``. ``--set`` overrides any comp
 
 from __future__ import annotations
 
-import argparse
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import yaml
 
+from nasearch.api.errors import ConfigError
+from nasearch.compare.job import CompareJob
+from nasearch.compare.schema import CompareConfig, predictor_specs
 from nasearch.compare.task import Task
-from nasearch.errors import ConfigError
-
-if TYPE_CHECKING:
-    from nasearch.compare.cli import CompareJob
+from nasearch.config.loader import Source, apply_overrides, build_dataclass
+from nasearch.config.module_paths import add_config_folder
+from nasearch.config.options import accepted_options
+from nasearch.config.registry import SEARCH_SPACES
+from nasearch.curves import load_run
+from nasearch.search.tracking import COMPLETE
 
 #: predictors compared when ``--predictors`` is not given: two quick baselines and NN-Former
 DEFAULT_PREDICTORS = ("random_forest", "mlp", "nnformer")
@@ -57,22 +61,18 @@ class RunTable:
 class RunTask(Task):
     """A compare Task over the cells of a run (in the order they were first evaluated)."""
 
-    def __init__(self, space: Any, archs: list[Any], table: RunTable) -> None:
+    def __init__(self, space: Any, archs: list[Hashable], table: RunTable) -> None:
         super().__init__(space, table)
         self._archs = archs
 
     @cached_property
-    def archs(self) -> list[Any]:
+    def archs(self) -> list[Hashable]:
         """The evaluated architectures."""
         return self._archs
 
 
 def run_space(run_dir: Path) -> Any:
     """The search space a run used, rebuilt from the ``config.yaml`` the run wrote."""
-    from nasearch.module_paths import add_config_folder
-    from nasearch.options import accepted_options
-    from nasearch.registry import SEARCH_SPACES
-
     path = run_dir / "config.yaml"
     if not path.is_file():
         raise ConfigError(f"{str(run_dir)!r} has no config.yaml: not a run folder written by `nasearch run`")
@@ -92,16 +92,13 @@ def run_space(run_dir: Path) -> Any:
 
 def run_task(run_dir: Path) -> tuple[RunTask, str, str]:
     """The run's evaluated cells as a Task, the objective metric and the run's name."""
-    from nasearch.curves import load_run
-    from nasearch.tracking import COMPLETE
-
     studies = load_run(run_dir)
     if not studies:
         raise ConfigError(f"run folder {str(run_dir)!r} holds no studies")
     objective = studies[0].objective
     space = run_space(run_dir)
     seen: dict[str, int] = {}
-    archs: list[Any] = []
+    archs: list[Hashable] = []
     rows: list[dict[str, float]] = []
     for study in studies:
         for rec in study.records:
@@ -126,15 +123,17 @@ def default_sizes(cells: int) -> list[int]:
     return sorted({max(4, cells // 4), max(4, cells // 2), max(4, (3 * cells) // 4)})
 
 
-def prepare_from_run(run_dir: str | Path, *, predictors: Sequence[str] | None = None,
-                     sizes: Sequence[int] | None = None, seeds: Sequence[int] | None = None,
-                     overrides: Sequence[str] = (), out: str | Path | None = None,
-                     log: Callable[[str], None] = print) -> CompareJob:
+def prepare_from_run(
+    run_dir: str | Path,
+    *,
+    predictors: Sequence[str] | None = None,
+    sizes: Sequence[int] | None = None,
+    seeds: Sequence[int] | None = None,
+    overrides: Sequence[str] = (),
+    out: str | Path | None = None,
+    log: Callable[[str], None] = print,
+) -> CompareJob:
     """The comparison on a finished run's cells, with the defaults of ``--from-run``."""
-    from nasearch.compare.cli import CompareJob
-    from nasearch.compare.schema import CompareConfig, predictor_specs
-    from nasearch.config import Source, apply_overrides, build_dataclass
-
     run_dir = Path(run_dir)
     task, objective, run_name = run_task(run_dir)
     names = list(predictors or DEFAULT_PREDICTORS)
@@ -160,19 +159,3 @@ def prepare_from_run(run_dir: str | Path, *, predictors: Sequence[str] | None = 
     log(f"{len(task)} distinct cells evaluated by run {run_name!r}, target {objective}")
     title = f"{run_name}: predictors on its {len(task)} evaluated cells (random splits, {objective})"
     return CompareJob(config, specs, out_dir, title, task)
-
-
-def cli_compare_from_run(args: argparse.Namespace) -> int:
-    """``nasearch compare --from-run RUN_DIR [--predictors a,b] [--sizes ..] [--seeds ..] [--set k=v]``."""
-    from nasearch.compare.cli import csv_list, execute
-
-    if getattr(args, "protocol", None) not in (None, "random"):
-        raise ConfigError("--from-run compares on random splits of the run's cells; drop --protocol")
-    job = prepare_from_run(
-        args.from_run, predictors=csv_list(args.predictors, str, "predictors"),
-        sizes=csv_list(args.sizes, int, "sizes"), seeds=csv_list(args.seeds, int, "seeds"),
-        overrides=list(getattr(args, "overrides", []) or []), out=args.out,
-    )  # fmt: skip
-    rows = execute(job)
-    print(f"wrote {job.out_dir / 'results.csv'} and {job.out_dir / 'curves.png'} ({len(rows)} fits)")
-    return 0

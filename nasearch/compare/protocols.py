@@ -9,15 +9,15 @@ never test cells: ``check_split`` refuses a split that scores one.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Iterator
 
 import numpy as np
 
+from nasearch.api import Hardware
+from nasearch.api.errors import ConfigError, RegistryError
 from nasearch.compare.schema import CompareConfig
 from nasearch.compare.task import Task
-from nasearch.errors import ConfigError, RegistryError
-from nasearch.registry import Registry
+from nasearch.config.registry import Registry
 
 
 @dataclasses.dataclass
@@ -28,22 +28,22 @@ class Split:
     test: np.ndarray
     y_train: np.ndarray
     y_test: np.ndarray
-    hardware_train: list[Any] | None = None
-    hardware_test: list[Any] | None = None
-    info: dict[str, Any] = dataclasses.field(default_factory=dict)
+    hardware_train: Hardware = None
+    hardware_test: Hardware = None
+    info: dict[str, object] = dataclasses.field(default_factory=dict)
     #: cells for checkpoint selection (``eval_set``) and their train-metric targets, if any
     validation: np.ndarray | None = None
     y_validation: np.ndarray | None = None
     #: splits of one (size, seed) with equal ``fit_key`` train on identical rows: ``run_compare``
     #: fits once and scores the same model on each one's test cells (e.g. the settings of one chip)
-    fit_key: Any = None
+    fit_key: Hashable = None
 
 
 Protocol = Callable[[Task, int, int, CompareConfig], Iterable[Split]]
 
 #: split protocols by name: the built-ins below, ``@register_protocol`` in-process, and entry points of the
 #: ``nasearch.protocols`` group (the NB201 latency protocols, declared in setup.cfg)
-PROTOCOLS = Registry("split protocol", "nasearch.protocols", {})
+PROTOCOLS: Registry[Iterable[Split]] = Registry("split protocol", "nasearch.protocols", {})
 
 
 def register_protocol(name: str) -> Callable[[Protocol], Protocol]:
@@ -101,14 +101,19 @@ def paper_protocol(task: Task, size: int, seed: int, config: CompareConfig) -> I
     yield _split(task, config, train, test, validation)
 
 
-def _split(task: Task, config: CompareConfig, train: np.ndarray, test: np.ndarray, validation: np.ndarray) -> Split:
+def _split(
+    task: Task, config: CompareConfig, train: np.ndarray, test: np.ndarray, validation: np.ndarray
+) -> Split:
     """A Split with targets gathered from the task's columns (no validation set when it is empty)."""
     y_train = task.column(config.train_metric)
     return Split(
-        train, test, y_train[train], task.column(config.target_metric)[test],
+        train,
+        test,
+        y_train[train],
+        task.column(config.target_metric)[test],
         validation=validation if validation.size else None,
         y_validation=y_train[validation] if validation.size else None,
-    )  # fmt: skip
+    )
 
 
 @register_protocol("random")

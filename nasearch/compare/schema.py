@@ -6,8 +6,10 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from nasearch.config import Source, apply_overrides, build_dataclass, load_yaml
-from nasearch.errors import ConfigError, NasearchError
+from nasearch.api.errors import ConfigError, NasearchError
+from nasearch.config.loader import Source, apply_overrides, build_dataclass, load_yaml
+from nasearch.config.options import check_options
+from nasearch.config.registry import PREDICTORS
 
 
 @dataclasses.dataclass
@@ -18,14 +20,14 @@ class CompareConfig:
     sizes: list[int]
     predictors: dict[str, Any]
     space: str = "nasbench201"
-    space_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    space_options: dict[str, object] = dataclasses.field(default_factory=dict)
     data_dir: str | None = None
     #: the target the predictors train on
     train_metric: str = "cifar10-valid/valid_accuracy"
     #: the target they are scored against (default: train_metric)
     test_metric: str | None = None
     protocol: str = "paper"
-    protocol_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    protocol_options: dict[str, object] = dataclasses.field(default_factory=dict)
     seeds: list[int] = dataclasses.field(default_factory=lambda: [0])
     #: score MAPE and Acc(10%) too; None = yes for ``latency/...`` test metrics
     relative_metrics: bool | None = None
@@ -69,12 +71,9 @@ class CompareConfig:
         return self.target_metric.startswith("latency/")
 
 
-def predictor_specs(config: CompareConfig, source: Source) -> dict[str, tuple[str, dict[str, Any]]]:
+def predictor_specs(config: CompareConfig, source: Source) -> dict[str, tuple[str, dict[str, object]]]:
     """label -> (registry name, options); a block may set ``name:`` to reuse a predictor under another label."""
-    from nasearch.options import check_options
-    from nasearch.registry import PREDICTORS
-
-    specs: dict[str, tuple[str, dict[str, Any]]] = {}
+    specs: dict[str, tuple[str, dict[str, object]]] = {}
     for label, block in config.predictors.items():
         where = source.where(f"predictors.{label}")
         if block is None:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from nasearch.api import Enumerable, HasBenchmark
+from nasearch.api.errors import ConfigError, suggest
+from nasearch.api.graph import ArchGraph
 from nasearch.api.space_calls import to_graph
 from nasearch.compare.schema import CompareConfig
-from nasearch.errors import ConfigError, suggest
-from nasearch.graph import ArchGraph
+from nasearch.config.options import call_with_options
+from nasearch.config.registry import SEARCH_SPACES
 
 
 class Task:
@@ -24,7 +26,7 @@ class Task:
         self._columns: dict[str, np.ndarray] = {}
 
     @cached_property
-    def archs(self) -> list[Any]:
+    def archs(self) -> list[Hashable]:
         """Every architecture in the space's enumeration order (the benchmark's column order)."""
         if not isinstance(self.space, Enumerable):
             raise ConfigError(
@@ -68,9 +70,6 @@ class Task:
 
 def build_task(config: CompareConfig) -> Task:
     """The space named by the config, with its benchmark."""
-    from nasearch.options import call_with_options
-    from nasearch.registry import SEARCH_SPACES
-
     options = dict(config.space_options)
     if config.data_dir is not None:
         options.setdefault("data_dir", config.data_dir)

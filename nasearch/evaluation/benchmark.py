@@ -5,34 +5,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Hashable, Mapping, Sequence
-from typing import Any
+from collections.abc import Hashable, Sequence
+from typing import ClassVar
 
-from nasearch.api import Evaluator, HasBenchmark, Indexable, Result
-from nasearch.errors import ConfigError, suggest
-
-
-def _objective_list(objectives: Any) -> list[tuple[str, bool]]:
-    """``[{metric, direction}]`` / ``[[metric, direction]]`` -> ``[(metric, maximize)]``."""
-    out = []
-    for i, item in enumerate(objectives):
-        if isinstance(item, Mapping):
-            unknown = set(item) - {"metric", "direction"}
-            if unknown or "metric" not in item:
-                raise ConfigError(
-                    f"evaluator objectives[{i}]: expected {{metric: NAME, direction: maximize|minimize}}, got {dict(item)!r}"
-                )
-            metric, direction = item["metric"], item.get("direction", "maximize")
-        elif isinstance(item, (list, tuple)) and len(item) == 2:
-            metric, direction = item
-        else:
-            raise ConfigError(f"evaluator objectives[{i}]: expected {{metric, direction}}, got {item!r}")
-        if direction not in ("maximize", "minimize"):
-            raise ConfigError(f"evaluator objectives[{i}]: direction must be maximize or minimize, got {direction!r}")
-        out.append((str(metric), direction == "maximize"))
-    if not out:
-        raise ConfigError("evaluator objectives: give at least one {metric, direction}")
-    return out
+from nasearch.api import AnySpace, Evaluator, HasBenchmark, Indexable, Result
+from nasearch.api.errors import ConfigError, suggest
+from nasearch.api.objective import objective_list
 
 
 class BenchmarkEvaluator(Evaluator):
@@ -46,16 +24,22 @@ class BenchmarkEvaluator(Evaluator):
     default: the ``test_accuracy`` of the same dataset when the table has it). ``cost_metric``
     gives the simulated training seconds (default: the dataset's ``train_time``, else the
     table's only ``*/train_time`` as a proxy, else none); ``extra_metrics`` are recorded too.
+
+    A subclass that computes a metric itself (not a table column) names it in ``computed_metrics``:
+    it may be an objective, and ``evaluate`` never looks it up (the subclass adds its value).
     """
+
+    #: metrics the evaluator computes itself: accepted as objectives, never read from the table
+    computed_metrics: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
-        space: Any,
+        space: AnySpace,
         metric: str = "cifar10-valid/valid_accuracy",
         dataset: str | None = None,
         fidelity: int | None = None,
         maximize: bool = True,
-        objectives: Sequence[Any] | None = None,
+        objectives: Sequence[object] | None = None,
         test_metric: str | None = "auto",
         cost_metric: str | None = "auto",
         extra_metrics: Sequence[str] = (),
@@ -65,11 +49,13 @@ class BenchmarkEvaluator(Evaluator):
                 f"evaluator 'benchmark' needs a search space with benchmark tables; "
                 f"{type(space).__name__} has none (use the real-training evaluator 'train')"
             )
-        self.space = space
+        self.space: HasBenchmark = space
         known = list(space.benchmark().metrics())
         self._known = known
         if objectives:
-            self.objectives = [(self._resolve(m, dataset, fidelity), mx) for m, mx in _objective_list(objectives)]
+            self.objectives = [
+                (self._resolve(m, dataset, fidelity), mx) for m, mx in objective_list(objectives)
+            ]
         else:
             self.objectives = [(self._resolve(metric, dataset, fidelity), bool(maximize))]
         self.objective, self.maximize = self.objectives[0]
@@ -78,8 +64,11 @@ class BenchmarkEvaluator(Evaluator):
         suffix = f"@{fidelity}ep" if fidelity else ""
         self.cost_metric = self._auto(
             cost_metric,
-            [f"{main_dataset}/train_time{suffix}", f"{main_dataset}/train_time",
-             *sorted(m for m in known if m.endswith("/train_time"))],
+            [
+                f"{main_dataset}/train_time{suffix}",
+                f"{main_dataset}/train_time",
+                *sorted(m for m in known if m.endswith("/train_time")),
+            ],
             "cost_metric",
         )
         self.cost_scale = 1.0
@@ -89,7 +78,7 @@ class BenchmarkEvaluator(Evaluator):
                 self.cost_metric, self.cost_scale = per_epoch, float(fidelity)
         self.extra_metrics = [self._check(m, "extra_metrics") for m in extra_metrics]
         names = [m for m, _ in self.objectives] + [self.test_metric, self.cost_metric, *self.extra_metrics]
-        self.metrics = list(dict.fromkeys(m for m in names if m))
+        self.metrics = list(dict.fromkeys(m for m in names if m and m not in self.computed_metrics))
 
     def _check(self, metric: str, what: str) -> str:
         if metric not in self._known:
@@ -100,6 +89,8 @@ class BenchmarkEvaluator(Evaluator):
         return metric
 
     def _resolve(self, metric: str, dataset: str | None, fidelity: int | None) -> str:
+        if metric in self.computed_metrics:
+            return metric
         name = metric if "/" in metric or not dataset else f"{dataset}/{metric}"
         if fidelity:
             low = f"{name}@{fidelity}ep"
@@ -122,8 +113,11 @@ class BenchmarkEvaluator(Evaluator):
         start = time.perf_counter()
         values = self.space.benchmark().query(arch, self.metrics)
         simulated = float(values.get(self.cost_metric, 0.0)) * self.cost_scale if self.cost_metric else 0.0
-        return Result(metrics=dict(values), cost_seconds=time.perf_counter() - start,
-                      simulated_seconds=simulated if simulated == simulated else 0.0)
+        return Result(
+            metrics=dict(values),
+            cost_seconds=time.perf_counter() - start,
+            simulated_seconds=simulated if simulated == simulated else 0.0,
+        )
 
     # --- fidelities (nasearch.api.fidelity.MultiFidelity) -----------------------------------------
     def fidelities(self) -> tuple[float, ...]:
@@ -143,8 +137,10 @@ class BenchmarkEvaluator(Evaluator):
         per-epoch time x epochs. The full fidelity is exactly ``evaluate``."""
         offered = self.fidelities()
         if fidelity not in offered:
-            raise ConfigError(f"evaluator: fidelity {fidelity:g} is not offered (offered: "
-                              f"{', '.join(f'{f:g}' for f in offered) or 'none'})")
+            raise ConfigError(
+                f"evaluator: fidelity {fidelity:g} is not offered (offered: "
+                f"{', '.join(f'{f:g}' for f in offered) or 'none'})"
+            )
         if fidelity == offered[-1]:
             return self.evaluate(arch)
         start = time.perf_counter()
@@ -152,8 +148,12 @@ class BenchmarkEvaluator(Evaluator):
         names = {m + tag: m for m in self.metrics if m + tag in self._known}
         values = self.space.benchmark().query(arch, list(names))
         metrics = {names[k]: float(v) for k, v in values.items()}
-        return Result(metrics=metrics, cost_seconds=time.perf_counter() - start,
-                      simulated_seconds=self._low_cost(arch, fidelity), info={"fidelity": fidelity})
+        return Result(
+            metrics=metrics,
+            cost_seconds=time.perf_counter() - start,
+            simulated_seconds=self._low_cost(arch, fidelity),
+            info={"fidelity": fidelity},
+        )
 
     def _low_cost(self, arch: Hashable, fidelity: float) -> float:
         if not self.cost_metric:

@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.errors import ConfigError, DataError
+from nasearch.api.errors import ConfigError, DataError
+from nasearch.config.options import call_with_options
 
 CIFAR10_TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 CIFAR10_TEST_BATCH = "test_batch"
@@ -95,7 +96,9 @@ def _check_fraction(name: str, value: float) -> float:
 
 
 def _check_max_train(max_train: int | None) -> int | None:
-    if max_train is not None and (isinstance(max_train, bool) or not isinstance(max_train, int) or max_train < 1):
+    if max_train is not None and (
+        isinstance(max_train, bool) or not isinstance(max_train, int) or max_train < 1
+    ):
         raise ConfigError(f"max_train must be a positive integer or null, got {max_train!r}")
     return max_train
 
@@ -117,9 +120,15 @@ def load_digits_dataset(
     train = train[: _check_max_train(max_train)]
     mean, std = _channel_stats(x[train], 16.0)
     return ImageDataset(
-        "digits", Split(x[train], y[train]), Split(x[valid], y[valid]), Split(x[test], y[test]),
-        num_classes=10, pixel_max=16.0, mean=mean, std=std,
-    )  # fmt: skip
+        "digits",
+        Split(x[train], y[train]),
+        Split(x[valid], y[valid]),
+        Split(x[test], y[test]),
+        num_classes=10,
+        pixel_max=16.0,
+        mean=mean,
+        std=std,
+    )
 
 
 class _NumpyOnlyUnpickler(pickle.Unpickler):
@@ -156,7 +165,9 @@ def read_cifar_python_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"CIFAR-10 batch {str(path)!r} lacks the 'data' or 'labels' entry")
     data = np.asarray(data)
     if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
-        raise DataError(f"CIFAR-10 batch {str(path)!r}: 'data' must be uint8 of shape (N, 3072), got {data.dtype} {data.shape}")
+        raise DataError(
+            f"CIFAR-10 batch {str(path)!r}: 'data' must be uint8 of shape (N, 3072), got {data.dtype} {data.shape}"
+        )
     y = np.asarray(labels, dtype=np.int64)
     if y.shape != (data.shape[0],):
         raise DataError(f"CIFAR-10 batch {str(path)!r}: {len(y)} labels for {data.shape[0]} images")
@@ -167,7 +178,9 @@ def read_cifar_binary_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """One batch of the binary layout (label byte + 3,072 pixel bytes per image), numpy only."""
     raw = np.fromfile(path, dtype=np.uint8)
     if raw.size == 0 or raw.size % _CIFAR_RECORD:
-        raise DataError(f"CIFAR-10 batch {str(path)!r}: {raw.size} bytes is not a whole number of {_CIFAR_RECORD}-byte records")
+        raise DataError(
+            f"CIFAR-10 batch {str(path)!r}: {raw.size} bytes is not a whole number of {_CIFAR_RECORD}-byte records"
+        )
     records = raw.reshape(-1, _CIFAR_RECORD)
     return records[:, 1:].reshape(-1, 3, 32, 32).copy(), records[:, 0].astype(np.int64)
 
@@ -223,9 +236,16 @@ def load_cifar10_dataset(
     train_idx = train_idx[: _check_max_train(max_train)]
     mean, std = _channel_stats(x[train_idx], 255.0)
     return ImageDataset(
-        "cifar10", Split(x[train_idx], y[train_idx]), Split(x[valid_idx], y[valid_idx]),
-        Split(x_test, y_test), num_classes=10, pixel_max=255.0, mean=mean, std=std, augmentable=True,
-    )  # fmt: skip
+        "cifar10",
+        Split(x[train_idx], y[train_idx]),
+        Split(x[valid_idx], y[valid_idx]),
+        Split(x_test, y_test),
+        num_classes=10,
+        pixel_max=255.0,
+        mean=mean,
+        std=std,
+        augmentable=True,
+    )
 
 
 #: dataset name -> loader taking the dataset options as keyword arguments
@@ -235,10 +255,8 @@ DATASETS: dict[str, Callable[..., ImageDataset]] = {
 }
 
 
-def load_dataset(name: str, **options: Any) -> ImageDataset:
+def load_dataset(name: str, **options: object) -> ImageDataset:
     """Load dataset ``name`` (``digits``, ``cifar10``) with its options."""
-    from nasearch.options import call_with_options
-
     dataset: ImageDataset = call_with_options(dataset_loader(name), options, f"dataset {name!r}")
     return dataset
 

@@ -11,13 +11,22 @@ from __future__ import annotations
 import multiprocessing
 import signal
 from collections.abc import Callable, Hashable
-from typing import Any
+from multiprocessing.connection import Connection
 
-from nasearch.failures import CRASH, TIMEOUT, classify
+from nasearch.api import Evaluator, Result
+from nasearch.search.failures import CRASH, TIMEOUT, classify
+
+#: checks what ``evaluate`` returned (a TypeError naming the evaluator when it is not a Result)
+Check = Callable[[object, Evaluator], Result]
 
 
-def _child(evaluator: Any, arch: Hashable, conn: Any, check: Callable[[Any, Any], Any],
-           error_text: Callable[[BaseException], str]) -> None:
+def _child(
+    evaluator: Evaluator,
+    arch: Hashable,
+    conn: Connection,
+    check: Check,
+    error_text: Callable[[BaseException], str],
+) -> None:
     try:
         result = check(evaluator.evaluate(arch), evaluator)
         conn.send(("ok", result, None))
@@ -38,8 +47,13 @@ def _exit_text(code: int | None) -> str:
     return f"the process evaluating this cell exited with code {code} without a result (os._exit?)"
 
 
-def evaluate_in_child(evaluator: Any, arch: Hashable, timeout_s: float | None, check: Callable[[Any, Any], Any],
-                      error_text: Callable[[BaseException], str]) -> tuple[Any, str | None, str | None]:
+def evaluate_in_child(
+    evaluator: Evaluator,
+    arch: Hashable,
+    timeout_s: float | None,
+    check: Check,
+    error_text: Callable[[BaseException], str],
+) -> tuple[Result | None, str | None, str | None]:
     """``(result, error, kind)`` of ``evaluator.evaluate(arch)`` run in a forked child."""
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
@@ -50,7 +64,11 @@ def evaluate_in_child(evaluator: Any, arch: Hashable, timeout_s: float | None, c
         if not receive.poll(timeout_s):
             proc.kill()
             proc.join()
-            return None, f"timed out after {timeout_s:g} s (parallel.timeout_s); the child process was killed", TIMEOUT
+            return (
+                None,
+                f"timed out after {timeout_s:g} s (parallel.timeout_s); the child process was killed",
+                TIMEOUT,
+            )
         try:
             status, value, kind = receive.recv()
         except (EOFError, OSError):  # it died without a word

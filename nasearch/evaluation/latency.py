@@ -17,8 +17,9 @@ from typing import Any
 
 import torch
 
-from nasearch.api import BuildsNetwork, Evaluator, HasBenchmark, Result
-from nasearch.errors import ConfigError
+from nasearch.api import AnySpace, BuildsNetwork, Evaluator, HasBenchmark, Result
+from nasearch.api.errors import ConfigError
+from nasearch.api.objective import objective_list
 from nasearch.evaluation.profiling import count_flops, count_params
 from nasearch.evaluation.resources import check_device, check_threads, resolve_device, threads
 
@@ -26,7 +27,7 @@ from nasearch.evaluation.resources import check_device, check_threads, resolve_d
 METRICS = ("latency_ms", "latency_iqr_ms", "params", "flops")
 
 
-def _positive_int(name: str, value: Any) -> int:
+def _positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"LatencyEvaluator option {name} must be a positive integer, got {value!r}")
     return value
@@ -40,18 +41,18 @@ class LatencyEvaluator(Evaluator):
 
     def __init__(
         self,
-        space: Any,
+        space: AnySpace,
         batch_size: int = 1,
         input_shape: Sequence[int] = (3, 32, 32),
         num_classes: int = 10,
-        network: Mapping[str, Any] | None = None,
+        network: Mapping[str, object] | None = None,
         warmup: int = 10,
         repeats: int = 50,
         num_threads: int | None = 1,
         device: str = "cpu",
         seed: int = 0,
         extra_metrics: Sequence[str] = (),
-        objectives: Sequence[Any] | None = None,
+        objectives: Sequence[object] | None = None,
     ) -> None:
         """``input_shape`` is one image (C, H, W): (3, 32, 32) is CIFAR-10, (1, 8, 8) the digits.
         ``network`` goes to ``space.network`` (``C``, ``N`` ...). ``num_threads``: torch CPU
@@ -67,8 +68,12 @@ class LatencyEvaluator(Evaluator):
                 f"method); {type(space).__name__} has none"
             )
         shape = tuple(input_shape) if isinstance(input_shape, (list, tuple)) else ()
-        if len(shape) != 3 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape):
-            raise ConfigError(f"LatencyEvaluator option input_shape must be 3 positive integers (C, H, W), got {input_shape!r}")
+        if len(shape) != 3 or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape
+        ):
+            raise ConfigError(
+                f"LatencyEvaluator option input_shape must be 3 positive integers (C, H, W), got {input_shape!r}"
+            )
         self.space: Any = space
         self.batch_size = _positive_int("batch_size", batch_size)
         self.input_shape: tuple[int, int, int] = (shape[0], shape[1], shape[2])
@@ -89,12 +94,12 @@ class LatencyEvaluator(Evaluator):
             known = set(space.benchmark().metrics())
             unknown = [m for m in self.extra_metrics if m not in known]
             if unknown:
-                raise ConfigError(f"LatencyEvaluator extra_metrics: unknown benchmark metric(s) {', '.join(unknown)}")
+                raise ConfigError(
+                    f"LatencyEvaluator extra_metrics: unknown benchmark metric(s) {', '.join(unknown)}"
+                )
         if objectives:
-            from nasearch.evaluation.benchmark import _objective_list
-
             allowed = {*METRICS, *self.extra_metrics}
-            self.objectives = _objective_list(objectives)
+            self.objectives = objective_list(objectives)
             bad = [m for m, _ in self.objectives if m not in allowed]
             if bad:
                 raise ConfigError(

@@ -1,39 +1,35 @@
 """Run evaluations: a serial backend for debugging, and a Ray pool (local with N workers, or a
 cluster by ``address``). A task that raises comes back as a failure carrying its error and its
-kind (``nasearch.failures``: a set-up failure, or the cell's); a task whose worker dies is
+kind (``nasearch.search.failures``: a set-up failure, or the cell's); a task whose worker dies is
 retried by Ray (``max_retries``) before it counts as ``lost``; a task past ``timeout_s`` is
 cancelled (its worker killed) and comes back as ``timeout``."""
 
 from __future__ import annotations
 
 import signal
+import subprocess
 import sys
 import threading
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
-from nasearch.api import Result
-from nasearch.dashboard import with_times
-from nasearch.errors import ConfigError, Terminated
-from nasearch.failures import CRASH, LOST, SETUP, TIMEOUT, classify
+import numpy as np
 
+from nasearch.api import Evaluator, FitsAndPredicts, Result
+from nasearch.api.errors import ConfigError, Terminated
+from nasearch.api.graph import ArchGraph
+from nasearch.api.pool import Fitter, Outcome, WorkerPool
+from nasearch.evaluation import ray_runtime
+from nasearch.evaluation.isolated import evaluate_in_child
+from nasearch.search.dashboard import with_times
+from nasearch.search.failures import CRASH, LOST, SETUP, TIMEOUT, classify
 
-@dataclass
-class Outcome:
-    """One finished evaluation: the result, or the error text and kind when it failed."""
-
-    ticket: int
-    arch: Hashable
-    result: Result | None
-    error: str | None
-    wall_seconds: float
-    #: failure kind (``nasearch.failures``) when it failed
-    kind: str | None = None
-    #: the Ray node that ran it (None for the serial backend)
-    node: str | None = None
+if TYPE_CHECKING:
+    from ray import ObjectRef
 
 
 class _EvaluationTimeout(BaseException):
@@ -45,7 +41,10 @@ def _timeout_text(timeout_s: float, where: str) -> str:
     return f"timed out after {timeout_s:g} s (parallel.timeout_s); {where}"
 
 
-def _check_result(result: Any, evaluator: Any) -> Result:
+__all__ = ["BACKENDS", "Outcome", "RayPool", "SerialPool", "WorkerPool", "make_pool"]
+
+
+def _check_result(result: object, evaluator: object) -> Result:
     if not isinstance(result, Result):
         raise TypeError(
             f"{type(evaluator).__name__}.evaluate returned {type(result).__name__}, expected "
@@ -67,12 +66,11 @@ class SerialPool:
     ``isolate``: each evaluation runs in a forked child process instead
     (``nasearch.evaluation.isolated``), so an evaluator that exits or crashes fails its cell only.
     ``on_start(arch)``, when set, is called just before an evaluation starts (the runner records
-    the cell in flight there, ``nasearch.inflight``)."""
+    the cell in flight there, ``nasearch.search.inflight``)."""
 
     backend = "serial"
 
-    def __init__(self, evaluator: Any, workers: int = 1, timeout_s: float | None = None,
-                 isolate: bool = False) -> None:
+    def __init__(self, evaluator: Evaluator, timeout_s: float | None = None, isolate: bool = False) -> None:
         self.evaluator = evaluator
         self.capacity = 1
         self.timeout_s = timeout_s
@@ -102,8 +100,12 @@ class SerialPool:
             return [self._isolated(ticket, arch)]
         start, started_at = time.perf_counter(), time.time()
         kind = None
-        alarm = bool(self.timeout_s) and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-        previous: Any = None
+        alarm = (
+            bool(self.timeout_s)
+            and hasattr(signal, "setitimer")
+            and threading.current_thread() is threading.main_thread()
+        )
+        previous: signal.Handlers | Callable[[int, FrameType | None], object] | int | None = None
         try:
             if alarm:
                 previous = signal.signal(signal.SIGALRM, _raise_timeout)
@@ -112,13 +114,21 @@ class SerialPool:
             result = with_times(result, started_at, time.time())  # the dashboard's timeline
             error = None
         except _EvaluationTimeout:
-            result, error, kind = None, _timeout_text(float(self.timeout_s or 0), "the evaluation was interrupted"), TIMEOUT
+            result, error, kind = (
+                None,
+                _timeout_text(float(self.timeout_s or 0), "the evaluation was interrupted"),
+                TIMEOUT,
+            )
         except Exception as exc:  # noqa: BLE001 - any evaluator failure becomes a FAIL trial
             result, error, kind = None, _error_text(exc), classify(exc)
         except SystemExit as exc:
             if isinstance(exc, Terminated):
                 raise
-            result, error, kind = None, f"the evaluator raised {_error_text(exc)} (an exit is a crash here)", CRASH
+            result, error, kind = (
+                None,
+                f"the evaluator raised {_error_text(exc)} (an exit is a crash here)",
+                CRASH,
+            )
         finally:
             if alarm:
                 signal.setitimer(signal.ITIMER_REAL, 0)
@@ -128,17 +138,17 @@ class SerialPool:
         return [Outcome(ticket, arch, result, error, wall, kind)]
 
     def _isolated(self, ticket: int, arch: Hashable) -> Outcome:
-        from nasearch.evaluation.isolated import evaluate_in_child
-
         start, started_at = time.perf_counter(), time.time()
-        result, error, kind = evaluate_in_child(self.evaluator, arch, self.timeout_s, _check_result, _error_text)
+        result, error, kind = evaluate_in_child(
+            self.evaluator, arch, self.timeout_s, _check_result, _error_text
+        )
         if result is not None:
             result = with_times(result, started_at, time.time())
         wall = time.perf_counter() - start
         self.eval_seconds += wall
         return Outcome(ticket, arch, result, error, wall, kind)
 
-    def fitter(self) -> None:
+    def fitter(self) -> Fitter | None:
         """Surrogates fit in the driver with the serial backend."""
         return None
 
@@ -148,16 +158,18 @@ class SerialPool:
 
 #: evaluators already unpickled in this (worker) process, by pool token: a worker loads the
 #: benchmark tables or datasets of an evaluator once, not once per task
-_WORKER_EVALUATORS: dict[str, Any] = {}
+_WORKER_EVALUATORS: dict[str, Evaluator] = {}
 
 
-def _raise_timeout(*_: Any) -> None:
+def _raise_timeout(*_: object) -> None:
     raise _EvaluationTimeout()
 
 
-def _remote_evaluate(
-    token: str, payload: bytes, arch: Hashable
-) -> tuple[Result | None, str | None, str | None, float, str | None]:
+#: what a Ray evaluation task returns: ``(result, error, kind, seconds, node id)``
+_Returned = tuple[Result | None, str | None, str | None, float, str | None]
+
+
+def _remote_evaluate(token: str, payload: bytes, arch: Hashable) -> _Returned:
     """Body of the Ray task: ``(result, error, kind, seconds, node id)``. Evaluator errors are
     returned, not raised (so Ray does not retry them); an evaluator that cannot be unpickled on
     this worker is a set-up failure."""
@@ -177,18 +189,28 @@ def _remote_evaluate(
             try:
                 evaluator = _WORKER_EVALUATORS[token] = cloudpickle.loads(payload)
             except Exception as exc:  # noqa: BLE001 - e.g. the evaluator's module is not importable here
-                return None, f"the evaluator cannot be loaded on this Ray worker: {_error_text(exc)}", SETUP, \
-                    time.perf_counter() - start, node
+                return (
+                    None,
+                    f"the evaluator cannot be loaded on this Ray worker: {_error_text(exc)}",
+                    SETUP,
+                    time.perf_counter() - start,
+                    node,
+                )
         result = with_times(_check_result(evaluator.evaluate(arch), evaluator), started_at, time.time())
         return result, None, None, time.perf_counter() - start, node
     except Exception as exc:  # noqa: BLE001 - recorded as a FAIL trial with its error
         return None, _error_text(exc), classify(exc), time.perf_counter() - start, node
     except SystemExit as exc:  # the evaluator's exit: its cell's crash, not a dead worker retried in vain
-        return None, f"the evaluator raised {_error_text(exc)} (an exit is a crash here)", CRASH, \
-            time.perf_counter() - start, node
+        return (
+            None,
+            f"the evaluator raised {_error_text(exc)} (an exit is a crash here)",
+            CRASH,
+            time.perf_counter() - start,
+            node,
+        )
 
 
-def _remote_fit(member: Any, graphs: list[Any], y: Any) -> Any:
+def _remote_fit(member: FitsAndPredicts, graphs: list[ArchGraph], y: np.ndarray) -> FitsAndPredicts:
     """Ray task: fit one surrogate member on the worker (its GPU when it has one) and return it.
     Torch predictors move their module back to the CPU after fitting, so the driver can unpickle
     the result without a GPU."""
@@ -212,7 +234,7 @@ class RayPool:
 
     def __init__(
         self,
-        evaluator: Any,
+        evaluator: Evaluator,
         workers: int = 2,
         address: str | None = None,
         num_cpus: float = 1.0,
@@ -226,29 +248,37 @@ class RayPool:
             import ray
         except ImportError as exc:  # pragma: no cover - ray is a dependency
             raise ConfigError(f"parallel.backend 'ray' needs the ray package: {exc}") from None
-        from nasearch.evaluation import ray_runtime
-
         self._ray = ray
         self.capacity = int(workers)
         self.timeout_s = timeout_s
         self._log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
         self._started = False
-        self._watchdog: Any = None
+        self._watchdog: subprocess.Popen[bytes] | None = None
         if not ray.is_initialized():
-            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": True,
-                                      "logging_level": "ERROR", "configure_logging": True}
+            kwargs: dict[str, Any] = {
+                "include_dashboard": False,
+                "log_to_driver": True,
+                "logging_level": "ERROR",
+                "configure_logging": True,
+            }
             if address:
                 kwargs["address"] = address
             else:
                 cpus = workers * max(num_cpus, 0.01) + float((surrogate_resources or {}).get("num_cpus", 0))
                 kwargs["num_cpus"] = max(1, int(round(cpus + 0.4999)))
             ray_runtime.quiet_node_loss_messages()
-            on_term = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
+            on_term = (
+                signal.getsignal(signal.SIGTERM)
+                if threading.current_thread() is threading.main_thread()
+                else None
+            )
             try:
                 ray.init(**kwargs)  # local GPUs are detected by Ray itself
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 where = f"the Ray cluster at {address!r}" if address else "a local Ray"
-                raise ConfigError(f"parallel: cannot start or reach {where}: {str(exc).strip().splitlines()[0]}") from None
+                raise ConfigError(
+                    f"parallel: cannot start or reach {where}: {str(exc).strip().splitlines()[0]}"
+                ) from None
             finally:
                 if on_term is not None:  # Ray installs its own SIGTERM handler: the caller's stays in charge
                     signal.signal(signal.SIGTERM, on_term)
@@ -257,7 +287,7 @@ class RayPool:
                 self._watchdog = ray_runtime.start_watchdog()
         self._nodes = ray_runtime.NodeWatch(ray, self._log, max_retries)
         self.surrogate_resources = dict(surrogate_resources) if surrogate_resources else None
-        self._tasks: dict[Any, tuple[int, Hashable, float]] = {}
+        self._tasks: dict[ObjectRef[_Returned], tuple[int, Hashable, float]] = {}
         try:
             if self.surrogate_resources:
                 self._check_resources(self.surrogate_resources, "parallel.surrogate_resources")
@@ -269,8 +299,6 @@ class RayPool:
         self._remote = ray.remote(_remote_evaluate).options(
             num_cpus=num_cpus, num_gpus=num_gpus, max_retries=max_retries, retry_exceptions=False
         )
-        import uuid
-
         from ray import cloudpickle
 
         self._token = uuid.uuid4().hex
@@ -289,7 +317,7 @@ class RayPool:
                     f"{float(have.get(ray_name, 0)):g}; lower it or start Ray where {ray_name}s are"
                 )
 
-    def fitter(self) -> Any:
+    def fitter(self) -> Fitter | None:
         """A surrogate fitter that trains every member as a Ray task with ``surrogate_resources``
         (members of an ensemble in parallel), or None when none were configured."""
         if not self.surrogate_resources:
@@ -301,9 +329,11 @@ class RayPool:
             max_retries=1,
         )
 
-        def fit_on_workers(members: list[Any], graphs: list[Any], y: Any) -> list[Any]:
+        def fit_on_workers(
+            members: list[FitsAndPredicts], graphs: list[ArchGraph], y: np.ndarray
+        ) -> list[FitsAndPredicts]:
             graphs_ref, y_ref = ray.put(graphs), ray.put(y)
-            fitted: list[Any] = ray.get([remote.remote(m, graphs_ref, y_ref) for m in members])
+            fitted: list[FitsAndPredicts] = ray.get([remote.remote(m, graphs_ref, y_ref) for m in members])
             return fitted
 
         return fit_on_workers
@@ -326,8 +356,8 @@ class RayPool:
             return []
         ray = self._ray
         start = time.perf_counter()
-        done: list[Any] = []
-        expired: list[Any] = []
+        done: list[ObjectRef[_Returned]] = []
+        expired: list[ObjectRef[_Returned]] = []
         while not done and not expired:
             now = time.perf_counter()
             step = 2.0  # look at the nodes at least this often
@@ -338,12 +368,16 @@ class RayPool:
                 step = min(step, max(0.0, start + timeout - now))
             done, _ = ray.wait(list(self._tasks), num_returns=1, timeout=step)
             if done and len(self._tasks) > 1:  # collect everything else that is already finished too
-                more, _ = ray.wait([r for r in self._tasks if r not in done], num_returns=len(self._tasks) - 1, timeout=0)
+                more, _ = ray.wait(
+                    [r for r in self._tasks if r not in done], num_returns=len(self._tasks) - 1, timeout=0
+                )
                 done = list(done) + list(more)
             self._nodes.check()
             if self.timeout_s:
                 now = time.perf_counter()
-                expired = [r for r, (_, _, t0) in self._tasks.items() if r not in done and now - t0 >= self.timeout_s]
+                expired = [
+                    r for r, (_, _, t0) in self._tasks.items() if r not in done and now - t0 >= self.timeout_s
+                ]
             if timeout is not None and time.perf_counter() - start >= timeout:
                 break
         self.eval_seconds += time.perf_counter() - start
@@ -355,8 +389,13 @@ class RayPool:
             except Exception as exc:  # noqa: BLE001 - the worker or node was lost, after Ray's retries
                 self._nodes.check(force=True)
                 text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                result, error, kind, wall, node = None, f"{type(exc).__name__}: {text}", LOST, \
-                    time.perf_counter() - submitted, None
+                result, error, kind, wall, node = (
+                    None,
+                    f"{type(exc).__name__}: {text}",
+                    LOST,
+                    time.perf_counter() - submitted,
+                    None,
+                )
             out.append(Outcome(ticket, arch, result, error, wall, kind, node))
         for ref in expired:
             ticket, arch, submitted = self._tasks.pop(ref)
@@ -367,8 +406,6 @@ class RayPool:
 
     def close(self) -> None:
         """Cancel what is in flight; shut down the Ray this pool started (and its watchdog)."""
-        from nasearch.evaluation import ray_runtime
-
         try:
             for ref in list(self._tasks):
                 self._ray.cancel(ref, force=True)
@@ -385,13 +422,15 @@ class RayPool:
 
 
 #: backend name -> pool class
-BACKENDS: dict[str, Callable[..., Any]] = {"serial": SerialPool, "ray": RayPool}
+BACKENDS: dict[str, type[WorkerPool]] = {"serial": SerialPool, "ray": RayPool}
 
 
-def make_pool(evaluator: Any, backend: str = "ray", **options: Any) -> Any:
+def make_pool(evaluator: Evaluator, backend: str = "ray", **options: Any) -> WorkerPool:
     """The pool for ``backend`` ('ray' or 'serial'), given the ``parallel`` config options."""
     if backend not in BACKENDS:
-        raise ConfigError(f"parallel.backend: unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
+        raise ConfigError(
+            f"parallel.backend: unknown backend {backend!r} (choose from {', '.join(BACKENDS)})"
+        )
     if backend == "serial":
         return SerialPool(evaluator, timeout_s=options.get("timeout_s"), isolate=bool(options.get("isolate")))
     return RayPool(evaluator, **options)

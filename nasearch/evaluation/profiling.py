@@ -32,8 +32,8 @@ def _linear(m: nn.Linear, x: torch.Tensor, y: torch.Tensor) -> int:
     return rows * m.in_features * m.out_features + (y.numel() if m.bias is not None else 0)
 
 
-def _pool(m: nn.Module, x: torch.Tensor, y: torch.Tensor) -> int:
-    k: Any = m.kernel_size
+def _pool(m: nn.AvgPool2d | nn.MaxPool2d, x: torch.Tensor, y: torch.Tensor) -> int:
+    k = m.kernel_size
     area = k * k if isinstance(k, int) else k[0] * k[1]
     return area * y.numel()
 

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 #: Ray messages that a lost node or worker produces on the driver; ``NodeWatch`` says it in one line
@@ -58,7 +59,9 @@ def quiet_node_loss_messages() -> None:
 class NodeWatch:
     """Which Ray nodes are alive; ``check`` reports each one lost since the last call, once."""
 
-    def __init__(self, ray: Any, log: Callable[[str], None], max_retries: int, every_s: float = 2.0) -> None:
+    def __init__(
+        self, ray: ModuleType, log: Callable[[str], None], max_retries: int, every_s: float = 2.0
+    ) -> None:
         self._ray = ray
         self._log = log
         self._max_retries = max_retries
@@ -157,7 +160,7 @@ def watchdog(driver: int, every_s: float = 0.5, grace_s: float = 2.0) -> None:
     known: dict[int, int] = {}
     stop = False
 
-    def on_term(*_: Any) -> None:
+    def on_term(*_: object) -> None:
         nonlocal stop
         stop = True
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import torch
 
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
 
 DEVICES = ("auto", "cpu", "cuda")
 

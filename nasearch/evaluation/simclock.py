@@ -6,7 +6,7 @@ and reports simulated wall time. Ties finish in submission order."""
 from __future__ import annotations
 
 import heapq
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -54,6 +54,6 @@ class SimulatedClock(Generic[T]):
         self.now = max(self.now, finish)
         return finish, start, job
 
-    def drain(self) -> list[tuple[float, float, Any]]:
+    def drain(self) -> list[tuple[float, float, T]]:
         """Every running job in return order (the clock ends at the last finish)."""
         return [self.pop() for _ in range(len(self._queue))]

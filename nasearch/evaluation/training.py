@@ -19,22 +19,24 @@ from typing import Any
 import torch
 from torch import nn
 
-from nasearch.api import BuildsNetwork, Evaluator, Result
-from nasearch.errors import ConfigError
+from nasearch.api import AnySpace, BuildsNetwork, Evaluator, Result
+from nasearch.api.errors import ConfigError, NasearchError
+from nasearch.api.objective import objective_list
+from nasearch.config.options import check_options
 from nasearch.evaluation.datasets import ImageDataset, Split, dataset_loader, load_dataset
 from nasearch.evaluation.latency import LatencyEvaluator
 from nasearch.evaluation.profiling import count_flops, count_params
 from nasearch.evaluation.resources import check_device, check_threads, resolve_device, threads
 
 #: datasets loaded in this process, keyed by (name, options): Ray workers reuse them across trials
-_DATA_CACHE: dict[tuple[str, tuple[tuple[str, Any], ...]], ImageDataset] = {}
+_DATA_CACHE: dict[tuple[str, tuple[tuple[str, str], ...]], ImageDataset] = {}
 _DATA_CACHE_SIZE = 2
 
 #: the metrics every evaluation reports (``latency_ms`` too when the latency option is set)
 METRICS = ("valid_accuracy", "valid_loss", "test_accuracy", "train_loss", "train_seconds", "params", "flops")
 
 
-def cached_dataset(name: str, options: Mapping[str, Any]) -> ImageDataset:
+def cached_dataset(name: str, options: Mapping[str, object]) -> ImageDataset:
     """``load_dataset`` memoised per process (a worker loads CIFAR-10 once, not once per trial)."""
     key = (name, tuple(sorted((k, repr(v)) for k, v in options.items())))
     if key not in _DATA_CACHE:
@@ -47,7 +49,9 @@ def cached_dataset(name: str, options: Mapping[str, Any]) -> ImageDataset:
 def _positive(name: str, value: Any, kind: type = int) -> Any:
     ok = not isinstance(value, bool) and isinstance(value, (int, float) if kind is float else int)
     if not ok or value <= 0:
-        raise ConfigError(f"TrainingEvaluator option {name} must be a positive {kind.__name__}, got {value!r}")
+        raise ConfigError(
+            f"TrainingEvaluator option {name} must be a positive {kind.__name__}, got {value!r}"
+        )
     return kind(value)
 
 
@@ -68,11 +72,11 @@ class TrainingEvaluator(Evaluator):
 
     def __init__(
         self,
-        space: Any,
+        space: AnySpace,
         epochs: int = 3,
         dataset: str = "digits",
         data_path: str | None = None,
-        dataset_options: Mapping[str, Any] | None = None,
+        dataset_options: Mapping[str, object] | None = None,
         network: Mapping[str, Any] | None = None,
         batch_size: int = 64,
         learning_rate: float = 0.05,
@@ -84,7 +88,7 @@ class TrainingEvaluator(Evaluator):
         device: str = "auto",
         num_threads: int | None = None,
         latency: Mapping[str, Any] | None = None,
-        objectives: Sequence[Any] | None = None,
+        objectives: Sequence[object] | None = None,
         learning_curve: bool = True,
     ) -> None:
         """``space`` must offer ``network(arch, **network)``; ``dataset`` is ``digits`` (embedded)
@@ -109,17 +113,21 @@ class TrainingEvaluator(Evaluator):
                 f"TrainingEvaluator needs a search space that can build networks (a 'network' "
                 f"method); {type(space).__name__} has none"
             )
-        from nasearch.options import check_options
-
         self.space: Any = space
         self.epochs = _positive("epochs", epochs)
         self.dataset = dataset
         self.dataset_options = dict(dataset_options or {})
         if data_path is not None:
             self.dataset_options["data_path"] = data_path
-        check_options(dataset_loader(dataset), {"split_seed": split_seed, **self.dataset_options}, f"dataset {dataset!r}")
+        check_options(
+            dataset_loader(dataset),
+            {"split_seed": split_seed, **self.dataset_options},
+            f"dataset {dataset!r}",
+        )
         if dataset == "cifar10" and not self.dataset_options.get("data_path"):
-            raise ConfigError("TrainingEvaluator with dataset 'cifar10' needs data_path: the folder holding cifar-10-batches-py")
+            raise ConfigError(
+                "TrainingEvaluator with dataset 'cifar10' needs data_path: the folder holding cifar-10-batches-py"
+            )
         self.network = dict(network or {})
         self._check_network(dataset)
         self.batch_size = _positive("batch_size", batch_size)
@@ -138,13 +146,15 @@ class TrainingEvaluator(Evaluator):
         self.num_threads = check_threads(num_threads)
         self.latency = None if latency is None else dict(latency)
         if self.latency is not None:
-            check_options(LatencyEvaluator, {"space": space, **self.latency}, "TrainingEvaluator option latency")
+            check_options(
+                LatencyEvaluator, {"space": space, **self.latency}, "TrainingEvaluator option latency"
+            )
             LatencyEvaluator(space, **{"network": self.network, **self.latency})  # checks the values
         if objectives:
-            from nasearch.evaluation.benchmark import _objective_list
-
-            known = (set(METRICS) - {"test_accuracy"}) | ({"latency_ms"} if self.latency is not None else set())
-            self.objectives = _objective_list(objectives)
+            known = (set(METRICS) - {"test_accuracy"}) | (
+                {"latency_ms"} if self.latency is not None else set()
+            )
+            self.objectives = objective_list(objectives)
             for metric, _ in self.objectives:
                 if metric not in known:
                     raise ConfigError(
@@ -158,8 +168,6 @@ class TrainingEvaluator(Evaluator):
         """Build one sampled cell's network with the ``network`` options now, so a bad option
         (``C: -4``) is a configuration error before the search, not a failure of every cell."""
         import numpy as np
-
-        from nasearch.errors import NasearchError
 
         options = {"num_classes": 10, "in_channels": 1 if dataset == "digits" else 3, **self.network}
         try:
@@ -220,12 +228,21 @@ class TrainingEvaluator(Evaluator):
             "flops": flops,
             "epochs": float(n_epochs),
         }
-        info: dict[str, Any] = {"dataset": data.name, "device": str(device), "threads": n_threads, "seed": self.seed}
+        info: dict[str, Any] = {
+            "dataset": data.name,
+            "device": str(device),
+            "threads": n_threads,
+            "seed": self.seed,
+        }
         if curve:
             info["intermediate_values"] = curve  # validation accuracy per epoch
         if self.latency is not None:
-            options = {"network": self.network, "input_shape": data.input_shape,
-                       "num_classes": data.num_classes, **self.latency}  # fmt: skip
+            options = {
+                "network": self.network,
+                "input_shape": data.input_shape,
+                "num_classes": data.num_classes,
+                **self.latency,
+            }
             measured = LatencyEvaluator(self.space, **options).evaluate(arch)
             metrics["latency_ms"] = measured.metrics["latency_ms"]
             metrics["latency_iqr_ms"] = measured.metrics["latency_iqr_ms"]
@@ -233,16 +250,23 @@ class TrainingEvaluator(Evaluator):
         return Result(metrics=metrics, cost_seconds=time.perf_counter() - start, info=info)
 
     def _train(
-        self, net: nn.Module, data: ImageDataset, epochs: int, device: torch.device,
+        self,
+        net: nn.Module,
+        data: ImageDataset,
+        epochs: int,
+        device: torch.device,
         on_epoch: Callable[[int], None] | None = None,
     ) -> float:
         x_all, y_all = _to_device(data.train, device)
         norm = _Normalizer(data, device)
         generator = torch.Generator().manual_seed(self.seed)
         optimizer = torch.optim.SGD(
-            net.parameters(), lr=self.learning_rate, momentum=self.momentum,
-            nesterov=self.momentum > 0, weight_decay=self.weight_decay,
-        )  # fmt: skip
+            net.parameters(),
+            lr=self.learning_rate,
+            momentum=self.momentum,
+            nesterov=self.momentum > 0,
+            weight_decay=self.weight_decay,
+        )
         n = len(data.train)
         steps_per_epoch = max(1, n // self.batch_size)
         total = epochs * steps_per_epoch

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeAlias
 
 import numpy as np
 
-from nasearch.api import Optimizer, Result, has_capability
-from nasearch.errors import ConfigError
+from nasearch.api import AnySpace, Optimizer, Result, has_capability
+from nasearch.api.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,14 @@ class Objective:
         return float(value) if self.maximize else -float(value)
 
 
-def as_objectives(objectives: Any) -> list[Objective]:
+#: what an optimizer takes as ``objectives``: a metric name (maximised), an ``Objective``, a
+#: ``(metric, maximize)`` pair, or a sequence of those
+ObjectivesArg: TypeAlias = (
+    "str | Objective | tuple[str, bool] | Sequence[str | Objective | Sequence[object]] | None"
+)
+
+
+def as_objectives(objectives: ObjectivesArg) -> list[Objective]:
     """Accept ``Objective``s, ``(metric, maximize)`` pairs or metric names (maximised)."""
     if objectives is None:
         raise ConfigError("an optimizer needs at least one objective metric")
@@ -66,7 +73,7 @@ class SpaceOptimizer(Optimizer):
     #: the space capabilities the optimizer needs besides the required ones (keys of ``nasearch.api.CAPABILITIES``)
     requires: tuple[str, ...] = ()
 
-    def __init__(self, space: Any, objectives: Any = "objective", seed: int = 0) -> None:
+    def __init__(self, space: AnySpace, objectives: ObjectivesArg = "objective", seed: int = 0) -> None:
         self.space = space
         self.objectives = as_objectives(objectives)
         if len(self.objectives) > 1 and not self.multi_objective:
@@ -115,22 +122,22 @@ class SpaceOptimizer(Optimizer):
         self._observe(arch, scores)
 
     # --- exact resume ---------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
+    def state_dict(self) -> dict[str, object]:
         """What a replay of the told results cannot rebuild, as JSON: the RNG stream, plus what
         subclasses add (``_state``). Resume tells the stored results, then loads this."""
         return {"rng": rng_state(self.rng), **self._state()}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    def load_state_dict(self, state: dict[str, object]) -> None:
         """Restore ``state_dict()``'s output (after the told results were replayed)."""
         if "rng" in state:
             set_rng_state(self.rng, state["rng"])
         self._load_state(state)
 
-    def _state(self) -> dict[str, Any]:
+    def _state(self) -> dict[str, object]:
         """Hook: subclasses' ask-side state (JSON; architectures as ``space.to_str``)."""
         return {}
 
-    def _load_state(self, state: dict[str, Any]) -> None:
+    def _load_state(self, state: dict[str, object]) -> None:
         """Hook: restore ``_state``'s output."""
 
     def _propose(self, n: int) -> Sequence[Hashable]:
@@ -176,19 +183,22 @@ class SpaceOptimizer(Optimizer):
         return [a for a, _ in items[:k]]
 
 
-def rng_state(rng: np.random.Generator) -> dict[str, Any]:
+def rng_state(rng: np.random.Generator) -> dict[str, object]:
     """A numpy Generator's bit-generator state as JSON (PCG64's 128-bit words as strings, which
     any JSON reader keeps exact)."""
-    state: dict[str, Any] = _ints_to_str(rng.bit_generator.state)
+    state = _ints_to_str(rng.bit_generator.state)
+    assert isinstance(state, dict)  # the bit generator's state is a dict
     return state
 
 
-def set_rng_state(rng: np.random.Generator, state: dict[str, Any]) -> None:
+def set_rng_state(rng: np.random.Generator, state: object) -> None:
     """Put ``rng`` back into a state from ``rng_state``."""
-    rng.bit_generator.state = _str_to_ints(state)
+    restored = _str_to_ints(state)
+    assert isinstance(restored, dict)  # a dict in, a dict out
+    rng.bit_generator.state = restored
 
 
-def _ints_to_str(value: Any) -> Any:
+def _ints_to_str(value: object) -> object:
     if isinstance(value, dict):
         return {k: _ints_to_str(v) for k, v in value.items()}
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and abs(int(value)) >= 2**53:
@@ -198,7 +208,7 @@ def _ints_to_str(value: Any) -> Any:
     return value
 
 
-def _str_to_ints(value: Any) -> Any:
+def _str_to_ints(value: object) -> object:
     if isinstance(value, dict):
         if set(value) == {"int"}:
             return int(value["int"])

@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.api import MeanStd
-from nasearch.errors import ConfigError
+from nasearch.api import AnySpace, MeanStd
+from nasearch.api.errors import ConfigError
+from nasearch.optimizers.base import ObjectivesArg
 from nasearch.optimizers.surrogate import SurrogateOptimizer, has_uncertainty, select_pareto
 
 
@@ -47,8 +48,8 @@ class BayesianOptimization(SurrogateOptimizer):
 
     def __init__(
         self,
-        space: Any,
-        objectives: Any = "objective",
+        space: AnySpace,
+        objectives: ObjectivesArg = "objective",
         seed: int = 0,
         *,
         ensemble_size: int = 3,
@@ -68,8 +69,14 @@ class BayesianOptimization(SurrogateOptimizer):
                 "bayesian: the surrogate gives no uncertainty (no predict_std); set "
                 "ensemble_size >= 2 (BANANAS uses 5) or use a predictor with predict_std"
             )
-        super().__init__(space, objectives, seed, ensemble_size=ensemble_size,
-                         random_candidates=random_candidates, **options)
+        super().__init__(
+            space,
+            objectives,
+            seed,
+            ensemble_size=ensemble_size,
+            random_candidates=random_candidates,
+            **options,
+        )
         self.acquisition = acquisition
         self.beta = float(beta)
         self._best_z: list[float] = []

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Hashable, Sequence
-from typing import Any
 
-from nasearch.errors import ConfigError
-from nasearch.optimizers.base import SpaceOptimizer
+from nasearch.api import AnySpace
+from nasearch.api.errors import ConfigError
+from nasearch.optimizers.base import ObjectivesArg, SpaceOptimizer
 
 
 class RegularizedEvolution(SpaceOptimizer):
@@ -20,8 +20,8 @@ class RegularizedEvolution(SpaceOptimizer):
 
     def __init__(
         self,
-        space: Any,
-        objectives: Any = "objective",
+        space: AnySpace,
+        objectives: ObjectivesArg = "objective",
         seed: int = 0,
         population_size: int = 30,
         sample_size: int = 10,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from nasearch.errors import ConfigError
-from nasearch.optimizers.base import SpaceOptimizer
+from nasearch.api import AnySpace, Neighbours
+from nasearch.api.errors import ConfigError
+from nasearch.optimizers.base import ObjectivesArg, SpaceOptimizer
 
 
 class LocalSearch(SpaceOptimizer):
@@ -17,7 +18,9 @@ class LocalSearch(SpaceOptimizer):
 
     requires = ("neighbours",)
 
-    def __init__(self, space: Any, objectives: Any = "objective", seed: int = 0, num_init: int = 10) -> None:
+    def __init__(
+        self, space: AnySpace, objectives: ObjectivesArg = "objective", seed: int = 0, num_init: int = 10
+    ) -> None:
         super().__init__(space, objectives, seed)
         if num_init < 1:
             raise ConfigError(f"local_search: num_init must be >= 1, got {num_init}")
@@ -62,7 +65,11 @@ class LocalSearch(SpaceOptimizer):
                 break
         return out
 
-    def _state(self) -> dict[str, Any]:
+    @property
+    def _neighbours(self) -> Neighbours[Hashable]:
+        return cast("Neighbours[Hashable]", self.space)  # ``requires`` checked it
+
+    def _state(self) -> dict[str, object]:
         to_str = self.space.to_str
         return {
             "phase": self._phase,
@@ -77,7 +84,9 @@ class LocalSearch(SpaceOptimizer):
     def _load_state(self, state: dict[str, Any]) -> None:
         from_str = self.space.from_str
         self._phase = state["phase"]
-        self.current = None if state["current"] is None else (from_str(state["current"][0]), float(state["current"][1]))
+        self.current = (
+            None if state["current"] is None else (from_str(state["current"][0]), float(state["current"][1]))
+        )
         self.restarts = int(state["restarts"])
         self._init_left = int(state["init_left"])
         self._init_keys = list(state["init_keys"])
@@ -105,8 +114,10 @@ class LocalSearch(SpaceOptimizer):
         if self._queue:
             return
         assert self.current is not None
-        neighbours = [(self.space.key(a), a) for a in self.space.neighbours(self.current[0])]
-        around: list[tuple[float, Hashable]] = [(s, a) for k, a in neighbours if (s := self.known.get(k)) is not None]
+        neighbours = [(self.space.key(a), a) for a in self._neighbours.neighbours(self.current[0])]
+        around: list[tuple[float, Hashable]] = [
+            (s, a) for k, a in neighbours if (s := self.known.get(k)) is not None
+        ]
         if around:
             score, arch = max(around, key=lambda item: item[0])
             if score > self.current[1]:
@@ -121,6 +132,6 @@ class LocalSearch(SpaceOptimizer):
     def _climb_from(self, arch: Hashable, score: float) -> None:
         self.current = (arch, score)
         self._phase = "climb"
-        neighbours = list(self.space.neighbours(arch))
+        neighbours = list(self._neighbours.neighbours(arch))
         order = self.rng.permutation(len(neighbours))
         self._queue = [neighbours[i] for i in order]

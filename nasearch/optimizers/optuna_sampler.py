@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
-from typing import Any
+import base64
+from collections.abc import Callable, Hashable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, cast
 
 import numpy as np
 
-from nasearch.api import Result
-from nasearch.errors import ConfigError
-from nasearch.optimizers.base import SpaceOptimizer
+from nasearch.api import AnySpace, CategoricalEncoding, Result
+from nasearch.api.errors import ConfigError
+from nasearch.optimizers.base import ObjectivesArg, SpaceOptimizer
+
+if TYPE_CHECKING:
+    from optuna.samplers import BaseSampler
+    from optuna.trial import Trial
 
 
-def _rng_holders(sampler: Any, depth: int = 0) -> list[Any]:
+class _HoldsRandomState(Protocol):
+    """Optuna's ``LazyRandomState``: a numpy RandomState behind ``rng``."""
+
+    rng: np.random.RandomState
+
+
+def _rng_holders(sampler: object, depth: int = 0) -> list[_HoldsRandomState]:
     """The random states (optuna's ``LazyRandomState``) of a sampler and of the samplers it wraps."""
-    out: list[Any] = []
+    out: list[_HoldsRandomState] = []
     for value in vars(sampler).values():
         if hasattr(value, "rng") and type(value).__name__ == "LazyRandomState":
             out.append(value)
@@ -23,23 +34,40 @@ def _rng_holders(sampler: Any, depth: int = 0) -> list[Any]:
     return out
 
 
-def _random_state_json(rng: np.random.RandomState) -> dict[str, Any]:
+class _RandomStateJSON(TypedDict):
+    """A numpy RandomState's legacy state as JSON (the MT19937 key as base64)."""
+
+    bit_generator: str
+    keys: str
+    pos: int
+    has_gauss: int
+    cached_gaussian: float
+
+
+def _random_state_json(rng: np.random.RandomState) -> _RandomStateJSON:
     """A numpy RandomState (Optuna's samplers use them) as JSON: the MT19937 key as base64."""
-    import base64
-
     name, keys, pos, has_gauss, cached = rng.get_state(legacy=True)
-    return {"bit_generator": str(name), "keys": base64.b64encode(np.asarray(keys, dtype="<u4").tobytes()).decode(),
-            "pos": int(pos), "has_gauss": int(has_gauss), "cached_gaussian": float(cached)}
+    return {
+        "bit_generator": str(name),
+        "keys": base64.b64encode(np.asarray(keys, dtype="<u4").tobytes()).decode(),
+        "pos": int(pos),
+        "has_gauss": int(has_gauss),
+        "cached_gaussian": float(cached),
+    }
 
 
-def _random_state_from_json(value: dict[str, Any]) -> tuple[Any, ...]:
-    import base64
-
+def _random_state_from_json(value: _RandomStateJSON) -> tuple[str, np.ndarray, int, int, float]:
     keys = np.frombuffer(base64.b64decode(value["keys"]), dtype="<u4").astype(np.uint32)
-    return (value["bit_generator"], keys, int(value["pos"]), int(value["has_gauss"]), float(value["cached_gaussian"]))
+    return (
+        value["bit_generator"],
+        keys,
+        int(value["pos"]),
+        int(value["has_gauss"]),
+        float(value["cached_gaussian"]),
+    )
 
 
-def _tpe(seed: int, **options: Any) -> Any:
+def _tpe(seed: int, **options: Any) -> BaseSampler:
     import optuna
 
     options.setdefault("n_startup_trials", 10)
@@ -47,27 +75,27 @@ def _tpe(seed: int, **options: Any) -> Any:
     return optuna.samplers.TPESampler(seed=seed, **options)
 
 
-def _gp(seed: int, **options: Any) -> Any:
+def _gp(seed: int, **options: Any) -> BaseSampler:
     import optuna
 
     return optuna.samplers.GPSampler(seed=seed, **options)
 
 
-def _nsga2(seed: int, **options: Any) -> Any:
+def _nsga2(seed: int, **options: Any) -> BaseSampler:
     import optuna
 
     options.setdefault("population_size", 20)
     return optuna.samplers.NSGAIISampler(seed=seed, **options)
 
 
-def _random(seed: int, **options: Any) -> Any:
+def _random(seed: int, **options: Any) -> BaseSampler:
     import optuna
 
     return optuna.samplers.RandomSampler(seed=seed, **options)
 
 
 #: sampler name -> factory(seed, **options)
-SAMPLERS: dict[str, Callable[..., Any]] = {"tpe": _tpe, "gp": _gp, "nsga2": _nsga2, "random": _random}
+SAMPLERS: dict[str, Callable[..., BaseSampler]] = {"tpe": _tpe, "gp": _gp, "nsga2": _nsga2, "random": _random}
 
 
 class OptunaSampler(SpaceOptimizer):
@@ -82,11 +110,11 @@ class OptunaSampler(SpaceOptimizer):
 
     def __init__(
         self,
-        space: Any,
-        objectives: Any = "objective",
+        space: AnySpace,
+        objectives: ObjectivesArg = "objective",
         seed: int = 0,
         sampler: str = "tpe",
-        sampler_options: dict[str, Any] | None = None,
+        sampler_options: Mapping[str, object] | None = None,
         max_repeats: int = 100,
     ) -> None:
         super().__init__(space, objectives, seed)
@@ -105,16 +133,20 @@ class OptunaSampler(SpaceOptimizer):
         self.max_repeats = max_repeats
         self.distributions: dict[str, optuna.distributions.BaseDistribution] = {
             name: optuna.distributions.CategoricalDistribution(list(choices))
-            for name, choices in space.categorical_choices().items()
+            for name, choices in self._encoding.categorical_choices().items()
         }
         self.study = optuna.create_study(
             directions=["maximize" if o.maximize else "minimize" for o in self.objectives],
             sampler=self.sampler,
         )
-        self._trials: dict[str, Any] = {}
+        self._trials: dict[str, Trial] = {}
         self._known: dict[str, list[float] | None] = {}
 
-    def _state(self) -> dict[str, Any]:
+    @property
+    def _encoding(self) -> CategoricalEncoding[Hashable]:
+        return cast("CategoricalEncoding[Hashable]", self.space)  # ``requires`` checked it
+
+    def _state(self) -> dict[str, object]:
         """The random states of the sampler (and of the samplers it wraps, e.g. TPE's start-up
         random sampler): with the told trials replayed, what makes a resume propose exactly what
         the uninterrupted run would (one evaluation in flight)."""
@@ -147,7 +179,7 @@ class OptunaSampler(SpaceOptimizer):
             arch = None
             for _ in range(self.max_repeats):
                 trial = self.study.ask(self.distributions)
-                candidate = self.space.from_categorical(trial.params)
+                candidate = self._encoding.from_categorical(trial.params)
                 key = self.space.key(candidate)
                 if key not in self.seen:
                     arch = candidate
@@ -159,9 +191,9 @@ class OptunaSampler(SpaceOptimizer):
                 fresh = self.sample_fresh(1)
                 if not fresh:
                     break
-                self.study.enqueue_trial(self.space.to_categorical(fresh[0]))
+                self.study.enqueue_trial(dict(self._encoding.to_categorical(fresh[0])))
                 trial = self.study.ask(self.distributions)
-                arch = self.space.from_categorical(trial.params)
+                arch = self._encoding.from_categorical(trial.params)
                 key = self.space.key(arch)
             self.seen.add(key)
             self.pending[key] = arch
@@ -182,7 +214,7 @@ class OptunaSampler(SpaceOptimizer):
         else:  # replayed from storage: add it as a finished trial
             self.study.add_trial(
                 optuna.trial.create_trial(
-                    params=self.space.to_categorical(arch),
+                    params=dict(self._encoding.to_categorical(arch)),
                     distributions=self.distributions,
                     values=values,
                     state=state,

@@ -7,11 +7,6 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
-    """True when ``a`` is at least as good as ``b`` everywhere and better somewhere (maximising)."""
-    return all(x >= y for x, y in zip(a, b)) and any(x > y for x, y in zip(a, b))
-
-
 def nondominated_ranks(points: np.ndarray) -> np.ndarray:
     """Front index of every point (0 = Pareto front), by repeated peeling (fine for ~1e3 points)."""
     pts = np.asarray(points, dtype=float)

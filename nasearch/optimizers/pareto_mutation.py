@@ -10,12 +10,12 @@ front is the incumbent(s), and it is a (1+1) hill climber.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Any
 
 import numpy as np
 
-from nasearch.errors import ConfigError
-from nasearch.optimizers.base import SpaceOptimizer
+from nasearch.api import AnySpace
+from nasearch.api.errors import ConfigError
+from nasearch.optimizers.base import ObjectivesArg, SpaceOptimizer
 
 
 class ParetoMutation(SpaceOptimizer):
@@ -27,8 +27,8 @@ class ParetoMutation(SpaceOptimizer):
 
     def __init__(
         self,
-        space: Any,
-        objectives: Any = "objective",
+        space: AnySpace,
+        objectives: ObjectivesArg = "objective",
         seed: int = 0,
         num_init: int = 10,
         max_mutation_tries: int = 50,

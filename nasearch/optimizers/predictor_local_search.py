@@ -4,9 +4,11 @@ ranks them, and fall back to predictor-guided evolution once the neighbourhood i
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, cast
 
-from nasearch.errors import ConfigError
+from nasearch.api import AnySpace, Neighbours
+from nasearch.api.errors import ConfigError
+from nasearch.optimizers.base import ObjectivesArg
 from nasearch.optimizers.predictor_evolution import PredictorEvolution
 
 
@@ -28,8 +30,8 @@ class PredictorLocalSearch(PredictorEvolution):
 
     def __init__(
         self,
-        space: Any,
-        objectives: Any = "objective",
+        space: AnySpace,
+        objectives: ObjectivesArg = "objective",
         seed: int = 0,
         *,
         k: int = 3,
@@ -46,7 +48,9 @@ class PredictorLocalSearch(PredictorEvolution):
         pool: list[Hashable] = []
         keys: set[str] = set()
         for incumbent in self._parents()[: self.num_incumbents]:
-            for arch in self.space.neighbours(incumbent):
+            for arch in cast("Neighbours[Hashable]", self.space).neighbours(
+                incumbent
+            ):  # ``requires`` checked it
                 key = self.space.key(arch)
                 if key in self.seen or key in keys:
                     continue

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Any
 
-from nasearch.optimizers.base import SpaceOptimizer
+from nasearch.api import AnySpace
+from nasearch.optimizers.base import ObjectivesArg, SpaceOptimizer
 
 
 class RandomSearch(SpaceOptimizer):
@@ -13,7 +13,7 @@ class RandomSearch(SpaceOptimizer):
 
     multi_objective = True
 
-    def __init__(self, space: Any, objectives: Any = "objective", seed: int = 0) -> None:
+    def __init__(self, space: AnySpace, objectives: ObjectivesArg = "objective", seed: int = 0) -> None:
         super().__init__(space, objectives, seed)
 
     def _propose(self, n: int) -> Sequence[Hashable]:

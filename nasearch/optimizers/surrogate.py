@@ -8,80 +8,36 @@ optimizer's ``stats`` so runs can report surrogate overhead per query.
 
 from __future__ import annotations
 
-import copy
 import time
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
 
-from nasearch.api import FitsAndPredicts, MeanStd, PredictsStd
+from nasearch.api import AnySpace, ArchGraph, FitsAndPredicts, Fitter, MeanStd, PredictsStd
+from nasearch.api.ensemble import combine, derived_seed
+from nasearch.api.errors import ConfigError
 from nasearch.api.space_calls import to_graph
-from nasearch.errors import ConfigError
-from nasearch.optimizers.base import SpaceOptimizer
+from nasearch.config.surrogate import resolve_predictor
+from nasearch.optimizers.base import ObjectivesArg, SpaceOptimizer
+from nasearch.optimizers.pareto import crowding_distance, nondominated_ranks
 
 
-def predictor_spec(spec: Any) -> tuple[str, dict[str, Any]] | Any:
-    """Normalise ``NAME`` / ``{name, options, ...}`` to ``(name, options)``; objects pass through."""
-    if spec is None:
-        raise ConfigError(
-            "a predictor-guided optimizer needs a surrogate, e.g. surrogate: {name: nnformer}"
-        )
-    if isinstance(spec, FitsAndPredicts):
-        return spec
-    if isinstance(spec, str):
-        return spec, {}
-    if isinstance(spec, Mapping):
-        if "name" not in spec:
-            raise ConfigError(f"surrogate {dict(spec)!r} needs a 'name' (a registered predictor)")
-        options = dict(spec.get("options") or {})
-        extra = {k: v for k, v in spec.items() if k not in ("name", "options")}
-        clash = set(extra) & set(options)
-        if clash:
-            raise ConfigError(f"surrogate option(s) {sorted(clash)} given both inline and under 'options'")
-        options.update(extra)
-        return str(spec["name"]), options
-    raise ConfigError(f"surrogate must be a predictor name or a mapping with 'name', got {spec!r}")
-
-
-def make_predictor(spec: Any, seed: int | None = None) -> Any:
-    """A fresh predictor from a spec; ``seed`` is passed when the predictor takes one."""
-    from nasearch.options import accepted_options
-    from nasearch.registry import PREDICTORS
-
-    norm = predictor_spec(spec)
-    if not isinstance(norm, tuple):
-        return copy.deepcopy(norm)
-    name, options = norm
-    factory = PREDICTORS.get(name)
-    named, var_kw = accepted_options(factory)
-    if seed is not None and "seed" not in options and ("seed" in named or var_kw):
-        try:
-            return PREDICTORS.create(name, **options, seed=seed)
-        except ConfigError:
-            if "seed" in named:
-                raise
-    return PREDICTORS.create(name, **options)
-
-
-#: fits a list of fresh predictors on the same data and returns them fitted (in the same order)
-Fitter = Callable[[list[Any], list[Any], np.ndarray], list[Any]]
-
-
-def fit_here(members: list[Any], graphs: list[Any], y: np.ndarray) -> list[Any]:
+def fit_here(members: list[FitsAndPredicts], graphs: list[ArchGraph], y: np.ndarray) -> list[FitsAndPredicts]:
     """The default fitter: fit each member in turn in this process."""
     for member in members:
         member.fit(graphs, y)
     return members
 
 
-def has_uncertainty(spec: Any) -> bool:
-    """Whether the predictor a spec names implements ``predict_std``."""
-    from nasearch.registry import PREDICTORS
+def make_predictor(spec: object, seed: int | None = None) -> FitsAndPredicts:
+    """A fresh predictor from a spec; ``seed`` is passed when the predictor takes one."""
+    return resolve_predictor(spec)(seed)
 
-    norm = predictor_spec(spec)
-    target = PREDICTORS.get(norm[0]) if isinstance(norm, tuple) else norm
-    return isinstance(target, PredictsStd)
+
+def has_uncertainty(spec: object) -> bool:
+    """Whether the predictor a spec names implements ``predict_std``."""
+    return resolve_predictor(spec).has_uncertainty
 
 
 class Surrogate:
@@ -93,46 +49,49 @@ class Surrogate:
     fitter when ``parallel.surrogate_resources`` is set, e.g. a GPU worker).
     """
 
-    def __init__(self, spec: Any, seed: int = 0, ensemble_size: int = 1) -> None:
+    def __init__(self, spec: object, seed: int = 0, ensemble_size: int = 1) -> None:
         if ensemble_size < 1:
             raise ConfigError(f"ensemble_size must be >= 1, got {ensemble_size}")
-        predictor_spec(spec)  # validate early
+        self.factory = resolve_predictor(spec)
         self.spec = spec
         self.seed = seed
         self.ensemble_size = ensemble_size
-        self.members: list[Any] = []
+        self.members: list[FitsAndPredicts] = []
         self.fit_seconds = 0.0
         self.predict_seconds = 0.0
         self.fits = 0
         self.fitter: Fitter = fit_here
 
-    def fit(self, graphs: Sequence[Any], y: Sequence[float]) -> None:
+    def fit(self, graphs: Sequence[ArchGraph], y: Sequence[float]) -> None:
         """Refit from scratch on ``graphs`` and higher-is-better scores ``y``."""
         start = time.perf_counter()
         target = np.asarray(y, dtype=float)
         sd = float(target.std()) or 1.0
         z = (target - target.mean()) / sd
         self.members = [
-            make_predictor(self.spec, seed=self.seed * 1000 + self.fits * 10 + i)
-            for i in range(self.ensemble_size)
+            self.factory(derived_seed(self.seed, self.fits, i)) for i in range(self.ensemble_size)
         ]
         self.members = list(self.fitter(self.members, list(graphs), z))
         self.fit_seconds += time.perf_counter() - start
         self.fits += 1
 
-    def predict(self, graphs: Sequence[Any]) -> MeanStd:
+    def predict(self, graphs: Sequence[ArchGraph]) -> MeanStd:
         """Mean and (ensemble or model) standard deviation; std is None when unavailable."""
         start = time.perf_counter()
         graphs = list(graphs)
-        preds = np.stack([np.asarray(m.predict(graphs), dtype=float).reshape(-1) for m in self.members])
+        preds = [np.asarray(m.predict(graphs), dtype=float).reshape(-1) for m in self.members]
         if len(self.members) > 1:
-            mean, std = preds.mean(axis=0), preds.std(axis=0)
+            out = combine(preds)
         else:
-            mean = preds[0]
             member = self.members[0]
-            std = np.asarray(member.predict_std(graphs), dtype=float).reshape(-1) if isinstance(member, PredictsStd) else None
+            std = (
+                np.asarray(member.predict_std(graphs), dtype=float).reshape(-1)
+                if isinstance(member, PredictsStd)
+                else None
+            )
+            out = MeanStd(preds[0], std)
         self.predict_seconds += time.perf_counter() - start
-        return MeanStd(mean, std)
+        return out
 
 
 class SurrogateOptimizer(SpaceOptimizer):
@@ -144,18 +103,18 @@ class SurrogateOptimizer(SpaceOptimizer):
 
     The options after ``seed`` are keyword-only and declared here once: a subclass declares only
     its own options (and any default it changes) and forwards the rest as ``**options``, which
-    config validation follows (``nasearch.options.accepted_options``).
+    config validation follows (``nasearch.config.options.accepted_options``).
     """
 
     multi_objective = True
 
     def __init__(
         self,
-        space: Any,
-        objectives: Any = "objective",
+        space: AnySpace,
+        objectives: ObjectivesArg = "objective",
         seed: int = 0,
         *,
-        surrogate: Any = None,
+        surrogate: object = None,
         num_init: int = 10,
         k: int = 10,
         num_parents: int = 10,
@@ -165,12 +124,19 @@ class SurrogateOptimizer(SpaceOptimizer):
         ensemble_size: int = 1,
     ) -> None:
         super().__init__(space, objectives, seed)
-        for name, value, low in (("num_init", num_init, 2), ("k", k, 1), ("num_parents", num_parents, 1),
-                                 ("pool_size", pool_size, 1), ("max_edits", max_edits, 1)):
+        for name, value, low in (
+            ("num_init", num_init, 2),
+            ("k", k, 1),
+            ("num_parents", num_parents, 1),
+            ("pool_size", pool_size, 1),
+            ("max_edits", max_edits, 1),
+        ):
             if value < low:
                 raise ConfigError(f"{type(self).__name__}: {name} must be >= {low}, got {value}")
         if random_candidates < 0:
-            raise ConfigError(f"{type(self).__name__}: random_candidates must be >= 0, got {random_candidates}")
+            raise ConfigError(
+                f"{type(self).__name__}: random_candidates must be >= 0, got {random_candidates}"
+            )
         self.surrogates = [
             Surrogate(surrogate, seed=seed * 7 + i, ensemble_size=ensemble_size)
             for i in range(len(self.objectives))
@@ -182,10 +148,13 @@ class SurrogateOptimizer(SpaceOptimizer):
         self.random_candidates = random_candidates
         self.max_edits = max_edits
         self.queue: list[Hashable] = []
-        self._graphs: dict[str, Any] = {}
+        self._graphs: dict[str, ArchGraph] = {}
 
-    def _state(self) -> dict[str, Any]:
-        return {"queue": [self.space.to_str(a) for a in self.queue], "fits": [s.fits for s in self.surrogates]}
+    def _state(self) -> dict[str, object]:
+        return {
+            "queue": [self.space.to_str(a) for a in self.queue],
+            "fits": [s.fits for s in self.surrogates],
+        }
 
     def _load_state(self, state: dict[str, Any]) -> None:
         self.queue = [self.space.from_str(a) for a in state.get("queue", [])]
@@ -197,7 +166,7 @@ class SurrogateOptimizer(SpaceOptimizer):
         for surrogate in self.surrogates:
             surrogate.fitter = fitter
 
-    def _graph(self, arch: Hashable) -> Any:
+    def _graph(self, arch: Hashable) -> ArchGraph:
         # by the exact cell, not its isomorphism key: an isomorph seen earlier (a candidate never
         # evaluated) must not lend its graph, or what the surrogate sees depends on past candidates
         key = self.space.to_str(arch)
@@ -273,8 +242,6 @@ class SurrogateOptimizer(SpaceOptimizer):
     def _parents(self) -> list[Hashable]:
         if len(self.objectives) == 1:
             return self.best(self.num_parents)
-        from nasearch.optimizers.pareto import nondominated_ranks
-
         scored = self.scored()
         points = np.array([s for _, s in scored])
         ranks = nondominated_ranks(points)
@@ -287,8 +254,6 @@ class SurrogateOptimizer(SpaceOptimizer):
 
 def select_pareto(values: np.ndarray, k: int, rng: np.random.Generator) -> list[int]:
     """``k`` indices by non-dominated rank, then crowding distance (NSGA-II survival)."""
-    from nasearch.optimizers.pareto import crowding_distance, nondominated_ranks
-
     ranks = nondominated_ranks(values)
     chosen: list[int] = []
     for front in range(int(ranks.max()) + 1):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Sequence
-from typing import Any
 
+from nasearch.api.errors import ConfigError
 from nasearch.api.fidelity import Job, Propose, Scheduler
-from nasearch.errors import ConfigError
 
 
 def check_eta(name: str, eta: float) -> float:
@@ -85,5 +84,5 @@ class RungScheduler(Scheduler):
         out, self._stopped = self._stopped, []
         return out
 
-    def state(self) -> dict[str, Any]:
+    def state(self) -> dict[str, object]:
         return {f"{f:g}": len(self.done[r]) for r, f in enumerate(self.fidelities)}

@@ -7,19 +7,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from nasearch.config import Source
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
+from nasearch.config.blocks import Block, parse_block
+from nasearch.config.loader import Source
+from nasearch.config.options import accepted_options
+from nasearch.config.registry import SCHEDULERS
 
 #: keys of a scheduler block that the loop reads itself (not constructor options): the fidelity
 #: ladder, and whether to stop once the benchmark's optimum is trained at full fidelity (benchmarks)
 LOOP_KEYS = ("fidelities", "stop_at_optimum")
 
 
-def scheduler_block(raw: Any, key: str, source: Source) -> Any:
+def scheduler_block(raw: object, key: str, source: Source) -> Block:
     """Validate a scheduler block; ``fidelities`` (ascending epochs, a subset of the evaluator's)
     is kept in the block's options and checked against the evaluator when the run starts."""
-    from nasearch.runconfig import _block
-
     if isinstance(raw, str):
         raw = {"name": raw}
     if not isinstance(raw, Mapping):
@@ -29,35 +30,39 @@ def scheduler_block(raw: Any, key: str, source: Source) -> Any:
     if isinstance(rest.get("options"), Mapping):
         rest["options"] = dict(rest["options"])
         loop.update({k: rest["options"].pop(k) for k in LOOP_KEYS if k in rest["options"]})
-    block = _block(rest, key, source, "schedulers")
+    block = parse_block(rest, key, source, "schedulers")
     if "fidelities" in loop:
         block.options["fidelities"] = check_fidelities(loop["fidelities"], f"{key}.fidelities", source)
     if "stop_at_optimum" in loop:
         if not isinstance(loop["stop_at_optimum"], bool):
-            raise ConfigError(f"{source.where(key + '.stop_at_optimum')}: expected true or false, "
-                              f"got {loop['stop_at_optimum']!r}")
+            raise ConfigError(
+                f"{source.where(key + '.stop_at_optimum')}: expected true or false, "
+                f"got {loop['stop_at_optimum']!r}"
+            )
         block.options["stop_at_optimum"] = loop["stop_at_optimum"]
     return block
 
 
 def check_fidelities(value: Any, key: str, source: Source) -> list[float]:
     """A list of at least one positive number of epochs, strictly ascending."""
-    ok = (isinstance(value, list) and value
-          and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in value))
+    ok = (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in value)
+    )
     if not ok:
-        raise ConfigError(f"{source.where(key)}: expected a list of positive epoch counts, e.g. [12, 200], "
-                          f"got {value!r}")
+        raise ConfigError(
+            f"{source.where(key)}: expected a list of positive epoch counts, e.g. [12, 200], got {value!r}"
+        )
     if any(b <= a for a, b in zip(value, value[1:])):
         raise ConfigError(f"{source.where(key)}: fidelities must be strictly ascending, got {value!r}")
     return [float(v) for v in value]
 
 
-def build_scheduler(block: Any, space: Any, seed: int, offered: Sequence[float], maximize: bool,
-                    where: str) -> Any:
+def build_scheduler(
+    block: Block, space: object, seed: int, offered: Sequence[float], maximize: bool, where: str
+) -> Any:
     """The scheduler of ``block``, bound to its fidelity ladder (the config's, else all ``offered``)."""
-    from nasearch.options import accepted_options
-    from nasearch.registry import SCHEDULERS
-
     options = {k: v for k, v in block.options.items() if k not in LOOP_KEYS}
     named, _ = accepted_options(SCHEDULERS.get(block.name))
     for supplied, value in (("space", space), ("seed", seed)):
@@ -72,7 +77,9 @@ def build_scheduler(block: Any, space: Any, seed: int, offered: Sequence[float],
             f"{', '.join(f'{f:g}' for f in missing) or 'none'} requested"
         )
     if ladder[-1] != offered[-1]:
-        raise ConfigError(f"{where}: the fidelities must end at the full one ({offered[-1]:g} epochs), "
-                          f"got {', '.join(f'{f:g}' for f in ladder)}")
+        raise ConfigError(
+            f"{where}: the fidelities must end at the full one ({offered[-1]:g} epochs), "
+            f"got {', '.join(f'{f:g}' for f in ladder)}"
+        )
     scheduler.bind(ladder, maximize)
     return scheduler

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from nasearch.api.errors import ConfigError
 from nasearch.api.fidelity import Job, Propose
-from nasearch.errors import ConfigError
 from nasearch.schedulers.base import RungScheduler, check_eta
 
 
@@ -104,12 +104,14 @@ class SuccessiveHalving(BracketScheduler):
         super().__init__()
         self.eta = check_eta(self.name, eta)
         if n_initial is not None and (isinstance(n_initial, bool) or n_initial < 1):
-            raise ConfigError(f"scheduler {self.name!r}: n_initial must be an integer >= 1, got {n_initial!r}")
+            raise ConfigError(
+                f"scheduler {self.name!r}: n_initial must be an integer >= 1, got {n_initial!r}"
+            )
         self.n_initial = n_initial
 
     def make_bracket(self) -> Bracket:
         k = self.top_rung
-        n = self.n_initial or max(int(round(self.eta ** k)), int(math.ceil(self.eta)))
+        n = self.n_initial or max(int(round(self.eta**k)), int(math.ceil(self.eta)))
         return Bracket(0, [int(n // self.eta**i) for i in range(k + 1)])
 
 

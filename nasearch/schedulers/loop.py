@@ -1,6 +1,6 @@
 """The multi-fidelity loop: ask -> schedule -> evaluate on the simulated clock -> record -> tell.
 
-``nasearch.runner.run_seed`` hands a study here when its optimizer block (or the run) has a
+``nasearch.search.loop.run_seed`` hands a study here when its optimizer block (or the run) has a
 ``scheduler:``. The evaluator must offer fidelities and record training times (a benchmark
 table): each job is looked up at once and put on a ``SimulatedClock`` of ``parallel.workers``
 workers, and results come back in the order those workers would return them. The optimizer is
@@ -23,21 +23,40 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, Protocol
 
-from nasearch.api import Result
+from nasearch.api import AnySpace, Optimizer, Result
+from nasearch.api.errors import ConfigError
 from nasearch.api.fidelity import Job, MultiFidelity
-from nasearch.errors import ConfigError
+from nasearch.config.blocks import Block
+from nasearch.config.run_schema import RunConfig
 from nasearch.evaluation.simclock import SimulatedClock
-from nasearch.run_report import SeedReport, fill_report
 from nasearch.schedulers.config import build_scheduler
 from nasearch.schedulers.store import SUMMARY_ATTR, TrialStore, fkey, stored_result
-from nasearch.trajectory import Incumbent
+from nasearch.search.parts import build_evaluator
+from nasearch.search.report import SeedReport, fill_report
+from nasearch.search.tracking import StudyTracker, load_study
+from nasearch.search.trajectory import Incumbent, OptimumTarget
 
 
-def scheduler_of(ctx: Any, block: Any) -> Any:
+class RunParts(Protocol):
+    """What this loop reads of the run's shared parts (``nasearch.search.loop.SearchContext``)."""
+
+    cfg: RunConfig
+    space: AnySpace
+    test_metric: str | None
+    reference: list[float] | None
+
+    @property
+    def target(self) -> OptimumTarget:
+        """What "found the optimum" means in this run."""
+        ...
+
+
+def scheduler_of(ctx: RunParts, block: Block) -> Block | None:
     """The scheduler block that applies to an optimizer block (its own, else the run's), or None."""
-    return getattr(block, "scheduler", None) or getattr(ctx.cfg, "scheduler", None)
+    found: Block | None = getattr(block, "scheduler", None) or getattr(ctx.cfg, "scheduler", None)
+    return found
 
 
 def _event(result: Result | None, error: str | None, metric: str, start: float, end: float) -> dict[str, Any]:
@@ -47,29 +66,37 @@ def _event(result: Result | None, error: str | None, metric: str, start: float, 
     ok = value is not None and math.isfinite(value)
     out: dict[str, Any] = {
         "metrics": {k: (float(v) if math.isfinite(v) else None) for k, v in result.metrics.items()},
-        "sim": float(result.simulated_seconds), "cost_seconds": float(result.cost_seconds),
-        "start": start, "end": end, "value": float(value) if ok and value is not None else None,
+        "sim": float(result.simulated_seconds),
+        "cost_seconds": float(result.cost_seconds),
+        "start": start,
+        "end": end,
+        "value": float(value) if ok and value is not None else None,
     }
     if not ok:
         out["error"] = f"metric {metric!r} is missing or not finite"
     return out
 
 
-def run_scheduled(ctx: Any, block: Any, seed: int, optimizer: Any, tracker: Any) -> SeedReport:
+def run_scheduled(
+    ctx: RunParts, block: Block, seed: int, optimizer: Optimizer, tracker: StudyTracker
+) -> SeedReport:
     """One study under a scheduler (see the module docstring)."""
-    from nasearch.run_parts import build_evaluator
-
     cfg, space = ctx.cfg, ctx.space
     where = f"{cfg.source.path}: optimizer {block.label or block.name!r}"
     evaluator = build_evaluator(cfg.evaluator, space)
     if not isinstance(evaluator, MultiFidelity) or not evaluator.fidelities():
-        raise ConfigError(f"{where}: a scheduler needs an evaluator that offers fidelities "
-                          f"(e.g. the benchmark evaluator on NAS-Bench-201: 12 and 200 epochs); "
-                          f"{type(evaluator).__name__} offers none")
+        raise ConfigError(
+            f"{where}: a scheduler needs an evaluator that offers fidelities "
+            f"(e.g. the benchmark evaluator on NAS-Bench-201: 12 and 200 epochs); "
+            f"{type(evaluator).__name__} offers none"
+        )
     if len(tracker.objectives) != 1:
-        raise ConfigError(f"{where}: schedulers rank cells by one objective; this run has {len(tracker.objectives)}")
+        raise ConfigError(
+            f"{where}: schedulers rank cells by one objective; this run has {len(tracker.objectives)}"
+        )
     metric, maximize = tracker.objectives[0]
     sched_block = scheduler_of(ctx, block)
+    assert sched_block is not None  # the search loop hands only scheduled studies here
     scheduler = build_scheduler(sched_block, space, seed, list(evaluator.fidelities()), maximize, where)
     workers = int(cfg.parallel.workers)
     store = TrialStore(tracker, space)
@@ -100,8 +127,10 @@ def run_scheduled(ctx: Any, block: Any, seed: int, optimizer: Any, tracker: Any)
         return None
 
     def spent() -> bool:
-        return bool((budget.queries is not None and events >= budget.queries)
-                    or (budget.simulated_seconds is not None and clock.now >= budget.simulated_seconds))
+        return bool(
+            (budget.queries is not None and events >= budget.queries)
+            or (budget.simulated_seconds is not None and clock.now >= budget.simulated_seconds)
+        )
 
     start_wall = time.perf_counter()
     stopped = "budget"
@@ -175,14 +204,22 @@ def run_scheduled(ctx: Any, block: Any, seed: int, optimizer: Any, tracker: Any)
     report.stopped = stopped
     report.queries = len(store.cells)
     report.evaluated = new
-    report.simulated_seconds = sum(float(e.get("sim", 0.0)) for c in store.cells.values() for e in c.events.values())
+    report.simulated_seconds = sum(
+        float(e.get("sim", 0.0)) for c in store.cells.values() for e in c.events.values()
+    )
     fill_report(report, state, ctx.reference)
     epochs = sum(float(f) for c in store.cells.values() for f in c.events)
     summary = {
-        "scheduler": sched_block.name, "workers": workers, "fidelities": list(scheduler.fidelities),
-        "simulated_wall_seconds": clock.now, "simulated_worker_seconds": report.simulated_seconds,
-        "time_to_optimum": found_at, "evaluations": counts, "epochs_trained": epochs,
-        "incumbent_curve": incumbent_curve, "scheduler_state": scheduler.state(),
+        "scheduler": sched_block.name,
+        "workers": workers,
+        "fidelities": list(scheduler.fidelities),
+        "simulated_wall_seconds": clock.now,
+        "simulated_worker_seconds": report.simulated_seconds,
+        "time_to_optimum": found_at,
+        "evaluations": counts,
+        "epochs_trained": epochs,
+        "incumbent_curve": incumbent_curve,
+        "scheduler_state": scheduler.state(),
     }
     store.set_summary(summary)
     return report
@@ -190,8 +227,6 @@ def run_scheduled(ctx: Any, block: Any, seed: int, optimizer: Any, tracker: Any)
 
 def summary_lines(url: str, studies: list[dict[str, Any]]) -> list[str]:
     """``nasearch run``'s lines on scheduled studies: simulated wall time and time to the optimum."""
-    from nasearch.tracking import load_study
-
     lines = []
     for entry in studies:
         try:

@@ -15,11 +15,14 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from nasearch.api import CategoricalEncoding, Result
-from nasearch.safeio import storage_errors
-from nasearch.tracking import COMPLETE, Record
+from nasearch.api import AnySpace, CategoricalEncoding, Result
+from nasearch.data.safeio import storage_errors
+from nasearch.search.tracking import COMPLETE, Record, StudyTracker
+
+if TYPE_CHECKING:
+    from optuna.distributions import BaseDistribution
 
 #: the trial user attribute holding a cell's results per fidelity
 FIDELITIES_ATTR = "fidelities"
@@ -61,18 +64,20 @@ def stored_result(event: dict[str, Any]) -> Result | None:
 class TrialStore:
     """Reads and writes the multi-fidelity trials of one study (through a ``StudyTracker``)."""
 
-    def __init__(self, tracker: Any, space: Any) -> None:
+    def __init__(self, tracker: StudyTracker, space: AnySpace) -> None:
         self.tracker = tracker
         self.study = tracker.study
         self.storage = self.study._storage
         self.study_id = self.study._study_id
         self.space = space
         self.cells: dict[str, Cell] = {}
-        self._distributions: dict[str, Any] | None = None
+        self._distributions: dict[str, BaseDistribution] | None = None
         if isinstance(space, CategoricalEncoding):
             from optuna.distributions import CategoricalDistribution
 
-            self._distributions = {n: CategoricalDistribution(list(o)) for n, o in space.categorical_choices().items()}
+            self._distributions = {
+                n: CategoricalDistribution(list(o)) for n, o in space.categorical_choices().items()
+            }
 
     def load(self) -> dict[str, Cell]:
         """Every stored multi-fidelity cell by key (the latest trial of a key wins)."""
@@ -82,8 +87,9 @@ class TrialStore:
             ua = t.user_attrs
             if FIDELITIES_ATTR not in ua or "key" not in ua:
                 continue
-            self.cells[ua["key"]] = Cell(ua["key"], ua["arch"], t._trial_id, t.number,
-                                         dict(ua[FIDELITIES_ATTR]), t.state.name)
+            self.cells[ua["key"]] = Cell(
+                ua["key"], ua["arch"], t._trial_id, t.number, dict(ua[FIDELITIES_ATTR]), t.state.name
+            )
         return self.cells
 
     def add(self, key: str, arch: Hashable, fidelity: float, event: dict[str, Any]) -> Cell:
@@ -99,15 +105,23 @@ class TrialStore:
                 cell.events[fkey(fidelity)] = event
                 self.storage.set_trial_user_attr(cell.trial_id, FIDELITIES_ATTR, cell.events)
                 if value is not None and math.isfinite(value):
-                    self.storage.set_trial_intermediate_value(cell.trial_id, int(round(fidelity)), float(value))
+                    self.storage.set_trial_intermediate_value(
+                        cell.trial_id, int(round(fidelity)), float(value)
+                    )
                 return cell
             events = dict(cell.events) if cell is not None else {}
             events[fkey(fidelity)] = event
-            steps = {int(round(float(f))): float(e["value"]) for f, e in events.items()
-                     if e.get("value") is not None and math.isfinite(e["value"])}
-            params = self.space.to_categorical(arch) if self._distributions else None
+            steps = {
+                int(round(float(f))): float(e["value"])
+                for f, e in events.items()
+                if e.get("value") is not None and math.isfinite(e["value"])
+            }
+            encoding = cast("CategoricalEncoding[Hashable]", self.space)  # when it has distributions
+            params = dict(encoding.to_categorical(arch)) if self._distributions else None
             trial = optuna.trial.create_trial(
-                state=optuna.trial.TrialState.RUNNING, params=params, distributions=self._distributions,
+                state=optuna.trial.TrialState.RUNNING,
+                params=params,
+                distributions=self._distributions,
                 user_attrs={"arch": self.space.to_str(arch), "key": key, FIDELITIES_ATTR: events},
                 intermediate_values=steps,
             )
@@ -138,8 +152,9 @@ class TrialStore:
             target, state = states.FAIL, "FAIL"
         with storage_errors(f"storage {self.tracker.url}", "record a trial in"):
             self.storage.set_trial_user_attr(cell.trial_id, "metrics", last.get("metrics") or {})
-            self.storage.set_trial_user_attr(cell.trial_id, "cost", {"simulated_seconds": total_sim,
-                                                                      "cost_seconds": total_cost})
+            self.storage.set_trial_user_attr(
+                cell.trial_id, "cost", {"simulated_seconds": total_sim, "cost_seconds": total_cost}
+            )
             self.storage.set_trial_user_attr(cell.trial_id, FIDELITY_ATTR, float(top))
             if last.get("error"):
                 self.storage.set_trial_user_attr(cell.trial_id, "error", str(last["error"])[:2000])
@@ -154,12 +169,19 @@ class TrialStore:
         top = max(cell.events, key=float)
         last = cell.events[top]
         metrics = {k: (math.nan if v is None else float(v)) for k, v in (last.get("metrics") or {}).items()}
-        return Record(cell.number, cell.arch, cell.key, cell.state, metrics,
-                      sum(float(e.get("sim", 0.0)) for e in cell.events.values()),
-                      sum(float(e.get("cost_seconds", 0.0)) for e in cell.events.values()), None,
-                      {FIDELITY_ATTR: float(top)})
+        return Record(
+            cell.number,
+            cell.arch,
+            cell.key,
+            cell.state,
+            metrics,
+            sum(float(e.get("sim", 0.0)) for e in cell.events.values()),
+            sum(float(e.get("cost_seconds", 0.0)) for e in cell.events.values()),
+            None,
+            {FIDELITY_ATTR: float(top)},
+        )
 
-    def set_summary(self, summary: dict[str, Any]) -> None:
+    def set_summary(self, summary: dict[str, object]) -> None:
         """The search's multi-fidelity summary as a study user attribute (read by ``nasearch run``)."""
         with storage_errors(f"storage {self.tracker.url}", "record a summary in"):
             self.study.set_user_attr(SUMMARY_ATTR, summary)

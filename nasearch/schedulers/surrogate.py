@@ -14,14 +14,18 @@ optimizer, a surrogate also picks which cells to start, as in BOHB.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
+from nasearch.api import AnySpace, ArchGraph
+from nasearch.api.errors import ConfigError
 from nasearch.api.space_calls import to_graph
-from nasearch.errors import ConfigError
 from nasearch.schedulers.asha import ASHA
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import RandomForestRegressor
 
 
 class GraphFeatures:
@@ -31,14 +35,14 @@ class GraphFeatures:
         self.ops: dict[str, int] = {}
         self.nodes = 0
 
-    def fit(self, graphs: list[Any]) -> GraphFeatures:
+    def fit(self, graphs: list[ArchGraph]) -> GraphFeatures:
         for g in graphs:
             for op in g.ops:
                 self.ops.setdefault(op, len(self.ops))
             self.nodes = max(self.nodes, len(g.ops))
         return self
 
-    def transform(self, graphs: list[Any]) -> NDArray[np.float64]:
+    def transform(self, graphs: list[ArchGraph]) -> NDArray[np.float64]:
         n, m = self.nodes, len(self.ops)
         out = np.zeros((len(graphs), n * m + n * n))
         for row, g in enumerate(graphs):
@@ -46,7 +50,7 @@ class GraphFeatures:
                 if op in self.ops:
                     out[row, i * m + self.ops[op]] = 1.0
             adj = np.asarray(g.adjacency, dtype=float)[:n, :n]
-            out[row, n * m: n * m + adj.size] = adj.reshape(-1)
+            out[row, n * m : n * m + adj.size] = adj.reshape(-1)
         return out
 
 
@@ -54,17 +58,26 @@ class SurrogateScheduler(ASHA):
     """ASHA with promotions ranked by a multi-fidelity random forest (see the module docstring).
 
     ``eta``: reduction factor (9: chosen on development seeds against 3 and 27 with NB201's 12/200
-    epochs, where a full training costs ~18 low-fidelity ones); ``min_points``: cells with a full-fidelity result needed before the
-    model ranks promotions; ``trees``: forest size; ``seed``: the forest's seed (the runner's seed).
+    epochs, where a full training costs ~18 low-fidelity ones); ``min_points``: cells with a
+    full-fidelity result needed before the model ranks promotions; ``trees``: forest size; ``seed``:
+    the forest's seed (the runner's seed).
     ``space`` is supplied by the runner (the model reads ``space.to_graph``)."""
 
     name = "surrogate"
 
-    def __init__(self, space: Any = None, eta: float = 9.0, min_points: int = 8, trees: int = 50,
-                 seed: int = 0) -> None:
+    def __init__(
+        self,
+        space: AnySpace | None = None,
+        eta: float = 9.0,
+        min_points: int = 8,
+        trees: int = 50,
+        seed: int = 0,
+    ) -> None:
         super().__init__(eta)
         if isinstance(min_points, bool) or not isinstance(min_points, int) or min_points < 2:
-            raise ConfigError(f"scheduler 'surrogate': min_points must be an integer >= 2, got {min_points!r}")
+            raise ConfigError(
+                f"scheduler 'surrogate': min_points must be an integer >= 2, got {min_points!r}"
+            )
         if isinstance(trees, bool) or not isinstance(trees, int) or trees < 1:
             raise ConfigError(f"scheduler 'surrogate': trees must be an integer >= 1, got {trees!r}")
         self.space = space
@@ -72,7 +85,7 @@ class SurrogateScheduler(ASHA):
         self.trees = trees
         self.seed = seed
         self._features: dict[str, NDArray[np.float64]] = {}
-        self._models: dict[int, tuple[int, Any]] = {}
+        self._models: dict[int, tuple[int, RandomForestRegressor]] = {}
         self.fits = 0
 
     def _graph_row(self, key: str, arch: Hashable, encoder: GraphFeatures) -> NDArray[np.float64]:
@@ -88,10 +101,12 @@ class SurrogateScheduler(ASHA):
                 self._enc.fit([to_graph(self.space, self.space.sample(rng)) for _ in range(64)])
         return self._enc
 
-    def _model(self, rung: int) -> Any:
+    def _model(self, rung: int) -> RandomForestRegressor | None:
         """The forest predicting the full-fidelity score from (graph, rung score); None until enough data."""
         top = self.done[self.top_rung]
-        train = [k for k in self.done[rung] if k in top and np.isfinite(top[k]) and np.isfinite(self.done[rung][k])]
+        train = [
+            k for k in self.done[rung] if k in top and np.isfinite(top[k]) and np.isfinite(self.done[rung][k])
+        ]
         if self.space is None or len(train) < self.min_points:
             return None
         cached = self._models.get(rung)
@@ -119,5 +134,5 @@ class SurrogateScheduler(ASHA):
         pred = dict(zip(keys, model.predict(x))) if keys else {}
         return sorted(done, key=lambda k: (-pred.get(k, -np.inf), k))
 
-    def state(self) -> dict[str, Any]:
+    def state(self) -> dict[str, object]:
         return {**super().state(), "model_fits": self.fits}

@@ -11,6 +11,12 @@ registered by entry point in ``setup.cfg``::
 It offers the required methods (sample, mutate, to_graph, key, to_str, from_str) plus
 ``neighbours``, a categorical encoding (so Optuna's samplers can drive it) and ``network`` (a
 torch module, so the real training evaluator can train it). It has no benchmark table.
+
+Test your copy with the checks nasearch runs on its own spaces (docs/plugins.md, "Testing a
+plug-in"; tests/conformance/test_kit.py runs this one)::
+
+    from nasearch.testing import check_space
+    check_space(ChainSpace(depth=2))  # {check: "passed" | "skipped: why"}, or an AssertionError
 """
 
 from __future__ import annotations
@@ -21,14 +27,14 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import SearchSpace
-from nasearch.errors import ArchError
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ArchError
+from nasearch.api.graph import ArchGraph
 
 Block = tuple[str, int, int]
 Arch = tuple[Block, ...]
 
 
-class ChainSpace(SearchSpace):
+class ChainSpace(SearchSpace[Arch]):
     """Chains of ``depth`` blocks, each an op with a kernel size and a width."""
 
     name = "chain"
@@ -81,7 +87,9 @@ class ChainSpace(SearchSpace):
         except (TypeError, json.JSONDecodeError) as exc:
             raise ArchError(f"chain arch {text!r} is not JSON: {exc}") from None
         if not isinstance(raw, list) or len(raw) != self.depth:
-            raise ArchError(f"chain arch {text!r} must be a JSON list of {self.depth} [op, kernel, width] blocks")
+            raise ArchError(
+                f"chain arch {text!r} must be a JSON list of {self.depth} [op, kernel, width] blocks"
+            )
         arch = []
         for i, block in enumerate(raw):
             if not (isinstance(block, list) and len(block) == 3):
@@ -147,15 +155,20 @@ class ChainSpace(SearchSpace):
 def _conv(c_in: int, kernel: int, width: int) -> tuple[Any, int]:
     import torch.nn as nn
 
-    return nn.Sequential(nn.Conv2d(c_in, width, kernel, padding=kernel // 2, bias=False),
-                         nn.BatchNorm2d(width), nn.ReLU()), width
+    return nn.Sequential(
+        nn.Conv2d(c_in, width, kernel, padding=kernel // 2, bias=False), nn.BatchNorm2d(width), nn.ReLU()
+    ), width
 
 
 def _depthwise(c_in: int, kernel: int, width: int) -> tuple[Any, int]:
     import torch.nn as nn
 
-    return nn.Sequential(nn.Conv2d(c_in, c_in, kernel, padding=kernel // 2, groups=c_in, bias=False),
-                         nn.Conv2d(c_in, width, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU()), width
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_in, kernel, padding=kernel // 2, groups=c_in, bias=False),
+        nn.Conv2d(c_in, width, 1, bias=False),
+        nn.BatchNorm2d(width),
+        nn.ReLU(),
+    ), width
 
 
 def _maxpool(c_in: int, kernel: int, width: int) -> tuple[Any, int]:
@@ -172,4 +185,3 @@ def _identity(c_in: int, kernel: int, width: int) -> tuple[Any, int]:
 
 #: op name -> builder(c_in, kernel, width) -> (module, c_out); widths apply to convolutions only
 _LAYERS = {"conv": _conv, "depthwise_conv": _depthwise, "maxpool": _maxpool, "identity": _identity}
-

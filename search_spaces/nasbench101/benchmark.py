@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import Benchmark
-from nasearch.data import DataSources, cache_dir, read_csv
-from nasearch.data_fetch import OfficialFile
-from nasearch.errors import ArchError, DataError, suggest
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ArchError, DataError, suggest
+from nasearch.api.graph import ArchGraph
+from nasearch.data.fetch import OfficialFile
+from nasearch.data.sources import DataSources, cache_dir, read_csv
 from nasearch.search_spaces.nasbench101.index import CellIndex, load_index
 from nasearch.search_spaces.nasbench101.spec import NUM_CELLS, Cell, cell_from_json, cell_to_json, make_cell
 
@@ -101,9 +101,9 @@ class NasBench101Benchmark(Benchmark):
                 raise DataError(f"official NB101 file {str(path)!r} (official_file) does not exist")
             return path
         for name in ("nasbench101_full", "nasbench101_108"):
-            path = self.sources.find_official(OFFICIAL_FILES[name].path)
-            if path is not None:
-                return path
+            found = self.sources.find_official(OFFICIAL_FILES[name].path)
+            if found is not None:
+                return found
         return None
 
     # --- index ----------------------------------------------------------------------------------------
@@ -180,8 +180,10 @@ class NasBench101Benchmark(Benchmark):
         try:
             return self.columns[metric]
         except KeyError:
-            extra = "" if self.official_file else (
-                " (validation accuracy, training time and other budgets need the official tfrecord)"
+            extra = (
+                ""
+                if self.official_file
+                else (" (validation accuracy, training time and other budgets need the official tfrecord)")
             )
             hint = suggest(metric, self.columns, n=3)
             raise ArchError(f"unknown NB101 metric {metric!r}{hint}{extra}") from None

@@ -15,7 +15,7 @@ independent 64-bit multiset fingerprints (random keys summed over neighbours; a 
 between the two is detected and retried with new keys), and MD5 runs once per distinct
 signature, on the exact bytes the official code hashes, split over the available cores. The
 result is bit-identical to ``graph_util.hash_module`` (tests compare it with the one-by-one
-``nasearch.graph.wl_hash``; ``benchmarks/bench_nasbench101.py`` proves the full index).
+``nasearch.api.graph.wl_hash``; ``benchmarks/bench_nasbench101.py`` proves the full index).
 """
 
 from __future__ import annotations
@@ -368,6 +368,11 @@ def enumerate_cells(
     _, first, row_of = np.unique(hexes, return_index=True, return_inverse=True)
     graph_rows = row_of.astype(np.int32)[np.concatenate(all_class)]
     return Enumeration(
-        hexes[first], n_v[first], bits[first], codes[first],
-        np.concatenate(matrix_n), np.concatenate(matrix_bits), graph_rows,
-    )  # fmt: skip
+        hexes[first],
+        n_v[first],
+        bits[first],
+        codes[first],
+        np.concatenate(matrix_n),
+        np.concatenate(matrix_bits),
+        graph_rows,
+    )

@@ -1,7 +1,7 @@
 """The hash -> row index of NAS-Bench-101: row ``i`` is the cell with the ``i``-th smallest module hash.
 
 Built once by :func:`nasearch.search_spaces.nasbench101.enumerate.enumerate_cells` and cached as a plain
-``.npz`` (no pickle) under :func:`nasearch.data.cache_dir`; later loads take milliseconds. Each row
+``.npz`` (no pickle) under :func:`nasearch.data.sources.cache_dir`; later loads take milliseconds. Each row
 stores the first cell (in the official generator's order) that has the row's hash.
 """
 
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from nasearch import cache_check
-from nasearch.data import cache_dir
-from nasearch.errors import DataError
+from nasearch.api.errors import DataError
+from nasearch.data import cache_check
+from nasearch.data.sources import cache_dir
 from nasearch.search_spaces.nasbench101.spec import NUM_CELLS, Cell, decode, encode
 
 CACHE_NAME = "nasbench101_index_v2.npz"
@@ -147,7 +147,7 @@ def save_index(index: CellIndex, path: Path) -> None:
 
 def read_index(path: Path) -> CellIndex:
     """Read a cached index (plain arrays, ``allow_pickle=False``), after checking its content
-    against the sha256 recorded when it was written (``nasearch.cache_check``)."""
+    against the sha256 recorded when it was written (``nasearch.data.cache_check``)."""
     why = cache_check.problem(path)
     if why is not None:
         raise DataError(f"cannot read the NB101 index cache {str(path)!r}: {why}")
@@ -183,7 +183,9 @@ def _load(path: Path | None, build: bool) -> CellIndex | None:
                 index = read_index(path)
             except DataError as exc:  # a damaged, stale or truncated cache: never used, rebuilt
                 damaged = True
-                rebuilt = "; rebuilding it (about 100 s on 2 cores)" if build else "; it is rebuilt on first use"
+                rebuilt = (
+                    "; rebuilding it (about 100 s on 2 cores)" if build else "; it is rebuilt on first use"
+                )
                 cache_check.discard(path, f"{exc}{rebuilt}")
         if index is None:
             if not build:

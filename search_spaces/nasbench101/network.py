@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from nasearch.errors import ConfigError
+from nasearch.api.errors import ConfigError
 from nasearch.search_spaces.nasbench101.spec import Cell, Matrix, cell_from_json, make_cell
 
 #: batch-norm settings of the original (TF momentum 0.997 is torch momentum 0.003)
@@ -108,9 +108,13 @@ def build_network(
     in_channels: int = 3,
 ) -> Any:
     """The NB101 network of a cell as a ``torch.nn.Module`` (defaults: the benchmark's CIFAR-10 net)."""
-    for name, value in (("stem_channels", stem_channels), ("num_stacks", num_stacks),
-                        ("modules_per_stack", modules_per_stack), ("num_classes", num_classes),
-                        ("in_channels", in_channels)):  # fmt: skip
+    for name, value in (
+        ("stem_channels", stem_channels),
+        ("num_stacks", num_stacks),
+        ("modules_per_stack", modules_per_stack),
+        ("num_classes", num_classes),
+        ("in_channels", in_channels),
+    ):
         if not isinstance(value, int) or value < 1:
             raise ConfigError(f"NB101 network option {name} must be a positive integer, got {value!r}")
     from nasearch.search_spaces.nasbench101.torch_modules import NasBench101Network

@@ -11,11 +11,12 @@ import os
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from nasearch import cache_check
-from nasearch.errors import DataError
+from nasearch.api.errors import DataError
+from nasearch.data import cache_check
 from nasearch.search_spaces.nasbench101.index import CellIndex
 from nasearch.search_spaces.nasbench101.tfrecord import final_metrics, iter_records
 
@@ -60,9 +61,9 @@ def decode_official(path: Path, index: CellIndex) -> dict[str, np.ndarray]:
                 total = np.bincount(rows[sel], weights=vals[sel, k], minlength=n)
                 scale = 1.0 if split == "train_time" else 100.0
                 columns[f"cifar10/{split}@{e}ep"] = np.where(count > 0, total / count, np.nan) * scale
-    p = np.full(n, np.nan)
-    p[rows] = np.array(params, dtype=float) / 1e6
-    columns["cifar10/params"] = p
+    params_column = np.full(n, np.nan)
+    params_column[rows] = np.array(params, dtype=float) / 1e6
+    columns["cifar10/params"] = params_column
     if "cifar10/test_accuracy@108ep" in columns:
         columns["cifar10/test_accuracy"] = columns["cifar10/test_accuracy@108ep"]
     return columns
@@ -80,12 +81,14 @@ def load_official(path: Path, index: CellIndex, cache: Path) -> dict[str, np.nda
                     return {name: data[f"c{i}"] for i, name in enumerate(names)}
             except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
                 why = f"unreadable: {exc}"
-        cache_check.discard(target, f"the cached NB101 tables {str(target)!r} are damaged ({why}); decoding again")
+        cache_check.discard(
+            target, f"the cached NB101 tables {str(target)!r} are damaged ({why}); decoding again"
+        )
     columns = decode_official(path, index)
     fd, tmp = tempfile.mkstemp(prefix=target.name, suffix=".tmp.npz", dir=cache)
     os.close(fd)
     try:
-        arrays = {f"c{i}": v for i, v in enumerate(columns.values())}
+        arrays: dict[str, Any] = {f"c{i}": v for i, v in enumerate(columns.values())}  # savez's keywords
         np.savez(tmp, names=np.array(list(columns)), **arrays)
         os.replace(tmp, target)
         cache_check.record(target)

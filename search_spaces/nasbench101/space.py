@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import SearchSpace
-from nasearch.errors import ArchError
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ArchError
+from nasearch.api.graph import ArchGraph
 from nasearch.search_spaces.nasbench101.spec import (
     INPUT,
     MAX_EDGES,
@@ -38,7 +38,7 @@ from nasearch.search_spaces.nasbench101.spec import (
     make_cell,
     module_hash,
     quick_cell,
-)  # fmt: skip
+)
 
 _HASH = re.compile(r"^[0-9a-f]{32}$")
 _PAIRS = tuple((i, j) for j in range(MAX_VERTICES) for i in range(j))
@@ -50,7 +50,7 @@ def _try_cell(matrix: list[list[int]], ops: list[str]) -> Cell | None:
     return quick_cell(matrix, ops)
 
 
-class NasBench101Space(SearchSpace):
+class NasBench101Space(SearchSpace[Cell]):
     """The NAS-Bench-101 space; the benchmark and the row index load lazily."""
 
     name = "nasbench101"

@@ -5,7 +5,7 @@ the last the output) and one op per vertex. As in the original library (``ModelS
 that lie on no input -> output path are pruned first, and the *pruned* cell must have at most 7
 vertices and 9 edges and only the ops conv3x3-bn-relu, conv1x1-bn-relu, maxpool3x3 inside. The
 module hash is ``graph_util.hash_module`` with labels ``[-1, op indices..., -2]``, which
-``nasearch.graph.wl_hash`` implements, so :func:`module_hash` equals the official hash.
+``nasearch.api.graph.wl_hash`` implements, so :func:`module_hash` equals the official hash.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.errors import ArchError
-from nasearch.graph import wl_hash
+from nasearch.api.errors import ArchError
+from nasearch.api.graph import wl_hash
 
 INPUT = "input"
 OUTPUT = "output"
@@ -63,7 +63,7 @@ class Cell:
 def _entry(value: Any) -> int:
     """An adjacency entry: exactly 0 or 1 (a number or bool; 0.9 or "1" is refused, not rounded)."""
     if isinstance(value, (bool, numbers.Real)) and not isinstance(value, str) and value in (0, 1):
-        return int(value)
+        return 1 if value == 1 else 0
     raise ArchError(f"an NB101 matrix entry must be 0 or 1, got {value!r}")
 
 
@@ -175,12 +175,12 @@ def cell_from_json(text: str) -> Cell:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ArchError(
-            f"an NB101 spec must be JSON like {{\"matrix\": [[...]], \"ops\": [...]}}: {exc}"
+            f'an NB101 spec must be JSON like {{"matrix": [[...]], "ops": [...]}}: {exc}'
         ) from None
     except RecursionError:
         raise ArchError(
             f"an NB101 spec is nested too deeply ({len(text):,} characters); it is "
-            "{\"matrix\": [[...]], \"ops\": [...]}: a 7x7 matrix at most"
+            '{"matrix": [[...]], "ops": [...]}: a 7x7 matrix at most'
         ) from None
     if not isinstance(data, dict) or "matrix" not in data or "ops" not in data:
         raise ArchError("an NB101 spec must be a JSON object with the keys 'matrix' and 'ops'")

@@ -15,18 +15,21 @@ from __future__ import annotations
 import base64
 import json
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from nasearch.errors import DataError
+from nasearch.api.errors import DataError
 
 _MASK_DELTA = 0xA282EAD8
 
+_crc32c: Callable[[bytes], int]
 try:
-    from crc32c import crc32c as _crc32c
+    from crc32c import crc32c as _fast_crc32c
+
+    _crc32c = _fast_crc32c
 except ImportError:  # pragma: no cover - exercised only without the package
     _TABLE = []
     for _i in range(256):
@@ -35,11 +38,13 @@ except ImportError:  # pragma: no cover - exercised only without the package
             _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
         _TABLE.append(_c)
 
-    def _crc32c(data: bytes) -> int:
+    def _table_crc32c(data: bytes) -> int:
         crc = 0xFFFFFFFF
         for b in data:
             crc = _TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
         return crc ^ 0xFFFFFFFF
+
+    _crc32c = _table_crc32c
 
 
 def crc32c(data: bytes) -> int:
@@ -139,8 +144,13 @@ class EvaluationData:
     checkpoint_path: str = ""
 
 
-_EVAL_FIELDS = {1: "current_epoch", 2: "training_time", 3: "train_accuracy", 4: "validation_accuracy",
-                5: "test_accuracy"}  # fmt: skip
+_EVAL_FIELDS = {
+    1: "current_epoch",
+    2: "training_time",
+    3: "train_accuracy",
+    4: "validation_accuracy",
+    5: "test_accuracy",
+}
 
 
 @dataclass
@@ -160,7 +170,7 @@ class ModelMetrics:
                 ev = EvaluationData()
                 for n2, v2 in _fields(value):
                     if n2 in _EVAL_FIELDS:
-                        setattr(ev, _EVAL_FIELDS[n2], float(v2))  # type: ignore[arg-type]
+                        setattr(ev, _EVAL_FIELDS[n2], float(v2))
                     elif n2 == 6 and isinstance(v2, bytes):
                         ev.checkpoint_path = v2.decode("utf-8", "replace")
                 out.evaluation_data.append(ev)
@@ -206,8 +216,13 @@ def protobuf_class() -> Any:
         ev.field.add(name=name, number=number, type=field.TYPE_DOUBLE, label=field.LABEL_OPTIONAL)
     ev.field.add(name="checkpoint_path", number=6, type=field.TYPE_STRING, label=field.LABEL_OPTIONAL)
     mm = proto.message_type.add(name="ModelMetrics")
-    mm.field.add(name="evaluation_data", number=1, type=field.TYPE_MESSAGE, label=field.LABEL_REPEATED,
-                 type_name=".nasearch_nb101.EvaluationData")  # fmt: skip
+    mm.field.add(
+        name="evaluation_data",
+        number=1,
+        type=field.TYPE_MESSAGE,
+        label=field.LABEL_REPEATED,
+        type_name=".nasearch_nb101.EvaluationData",
+    )
     mm.field.add(name="trainable_parameters", number=2, type=field.TYPE_INT32, label=field.LABEL_OPTIONAL)
     mm.field.add(name="total_time", number=3, type=field.TYPE_DOUBLE, label=field.LABEL_OPTIONAL)
     pool = descriptor_pool.DescriptorPool()
@@ -232,8 +247,15 @@ def final_metrics(data: bytes) -> tuple[str, int, float, float, float, float, in
         mm = ModelMetrics.decode(raw)
         params = mm.trainable_parameters
         final = mm.evaluation_data[2]
-    return (module_hash, int(epochs), final.train_accuracy, final.validation_accuracy, final.test_accuracy,
-            final.training_time, params)  # fmt: skip
+    return (
+        module_hash,
+        int(epochs),
+        final.train_accuracy,
+        final.validation_accuracy,
+        final.test_accuracy,
+        final.training_time,
+        params,
+    )
 
 
 def _encode_varint(value: int) -> bytes:
@@ -273,8 +295,13 @@ def parse_row(data: bytes) -> Row:
 def format_row(row: Row) -> bytes:
     """The record data the official files hold for ``row`` (inverse of :func:`parse_row`)."""
     adjacency = "".join(str(int(v)) for r in row.matrix for v in r)
-    payload = [row.module_hash, row.epochs, adjacency, ",".join(row.ops),
-               base64.b64encode(row.metrics.encode()).decode("ascii")]  # fmt: skip
+    payload = [
+        row.module_hash,
+        row.epochs,
+        adjacency,
+        ",".join(row.ops),
+        base64.b64encode(row.metrics.encode()).decode("ascii"),
+    ]
     return json.dumps(payload).encode("utf-8")
 
 

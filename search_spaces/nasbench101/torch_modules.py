@@ -66,7 +66,12 @@ class NasBench101Network(nn.Module):
     """Stem, stacks of cells with max-pool and channel doubling between them, global pool, dense head."""
 
     def __init__(
-        self, cell: Cell, stem_channels: int, num_stacks: int, modules_per_stack: int, num_classes: int,
+        self,
+        cell: Cell,
+        stem_channels: int,
+        num_stacks: int,
+        modules_per_stack: int,
+        num_classes: int,
         in_channels: int,
     ) -> None:
         super().__init__()

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import Benchmark
-from nasearch.data import DataSources, read_csv
-from nasearch.data_fetch import OfficialFile
-from nasearch.errors import ArchError, DataError, shown, suggest
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ArchError, DataError, shown, suggest
+from nasearch.api.graph import ArchGraph
+from nasearch.data.fetch import OfficialFile
+from nasearch.data.sources import DataSources, read_csv
 from nasearch.search_spaces.nasbench201.space import (
     _ADJACENCY,
     NUM_CELLS,
@@ -34,12 +34,34 @@ from nasearch.search_spaces.nasbench201.space import (
 DATASETS = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
 
 HELP_DEVICES = (
-    "1080ti_1", "1080ti_32", "1080ti_256", "2080ti_1", "2080ti_32", "2080ti_256",
-    "titan_rtx_1", "titan_rtx_32", "titan_rtx_256", "titanx_1", "titanx_32", "titanx_256",
-    "titanxp_1", "titanxp_32", "titanxp_256", "gold_6226", "gold_6240", "silver_4114",
-    "silver_4210r", "pixel2", "pixel3", "samsung_a50", "samsung_s7", "essential_ph_1",
-    "raspi4", "eyeriss", "fpga",
-)  # fmt: skip
+    "1080ti_1",
+    "1080ti_32",
+    "1080ti_256",
+    "2080ti_1",
+    "2080ti_32",
+    "2080ti_256",
+    "titan_rtx_1",
+    "titan_rtx_32",
+    "titan_rtx_256",
+    "titanx_1",
+    "titanx_32",
+    "titanx_256",
+    "titanxp_1",
+    "titanxp_32",
+    "titanxp_256",
+    "gold_6226",
+    "gold_6240",
+    "silver_4114",
+    "silver_4210r",
+    "pixel2",
+    "pixel3",
+    "samsung_a50",
+    "samsung_s7",
+    "essential_ph_1",
+    "raspi4",
+    "eyeriss",
+    "fpga",
+)
 BRP_DEVICE = "desktop_cpu_i7_7820x"
 
 _OP_SET = frozenset(OPS)
@@ -127,11 +149,17 @@ class Metric:
 
 def _metric_specs() -> dict[str, Metric]:
     specs = {
-        "cifar10-valid/valid_accuracy": Metric("c10valid", "valid-accuracy", description="% on 25k held-out train images, 200 ep"),
-        "cifar10-valid/test_accuracy": Metric("c10valid", "test-accuracy", description="% on the 10k test set, 200 ep, 25k training images"),
+        "cifar10-valid/valid_accuracy": Metric(
+            "c10valid", "valid-accuracy", description="% on 25k held-out train images, 200 ep"
+        ),
+        "cifar10-valid/test_accuracy": Metric(
+            "c10valid", "test-accuracy", description="% on the 10k test set, 200 ep, 25k training images"
+        ),
         "cifar10-valid/train_accuracy": Metric("c10valid", "train-accuracy"),
         "cifar10-valid/valid_loss": Metric("c10valid", "valid-loss"),
-        "cifar10-valid/train_time": Metric("c10valid", "train-all-time", description="simulated seconds for 200 epochs"),
+        "cifar10-valid/train_time": Metric(
+            "c10valid", "train-all-time", description="simulated seconds for 200 epochs"
+        ),
         "cifar10-valid/train_time_per_epoch": Metric("c10valid", "train-per-time"),
         "cifar10-valid/valid_accuracy@12ep": Metric("mini12", "cifar10-val"),
         "cifar10/test_accuracy@12ep": Metric("mini12", "cifar10-test"),
@@ -140,7 +168,7 @@ def _metric_specs() -> dict[str, Metric]:
         "ImageNet16-120/valid_accuracy@12ep": Metric("mini12", "imagenet-val"),
         "ImageNet16-120/test_accuracy@12ep": Metric("mini12", "imagenet-test"),
         f"latency/{BRP_DEVICE}": Metric("brp", "latency_s", scale=1000.0, description="ms"),
-    }  # fmt: skip
+    }
     for ds in ("cifar10", "cifar100", "ImageNet16-120"):
         specs[f"{ds}/test_accuracy"] = Metric(f"acc/{ds}", "accuracy", description="% test, 200 ep")
         # ImageNet16-120 params are raw counts in the source; the others are millions
@@ -223,7 +251,9 @@ class NasBench201Benchmark(Benchmark):
             if not _OP_SET.issuperset(ops):  # a set check, not a string round trip: this is the hot path
                 return str_to_arch(arch_to_str(ops))  # raises an ArchError naming the bad op
             return ops
-        raise ArchError(f"cannot read {shown(arch)} as an NB201 architecture (arch string, index, 6-op tuple or ArchGraph)")
+        raise ArchError(
+            f"cannot read {shown(arch)} as an NB201 architecture (arch string, index, 6-op tuple or ArchGraph)"
+        )
 
     # --- tables -----------------------------------------------------------------------------------
     def _load(self, table_name: str) -> None:
@@ -236,11 +266,15 @@ class NasBench201Benchmark(Benchmark):
         frame = read_csv(path, required, usecols=lambda c: c in set(required))
         idx = frame[table.index_column].to_numpy()
         if not np.issubdtype(idx.dtype, np.integer) or idx.min() < 0 or idx.max() >= NUM_CELLS:
-            raise DataError(f"benchmark table {str(path)!r}: column {table.index_column!r} is not an NB201 index 0..{NUM_CELLS - 1}")
+            raise DataError(
+                f"benchmark table {str(path)!r}: column {table.index_column!r} is not an NB201 index 0..{NUM_CELLS - 1}"
+            )
         if len(np.unique(idx)) != len(idx):
             raise DataError(f"benchmark table {str(path)!r}: duplicate indices in {table.index_column!r}")
         if table.expect_all_rows and len(idx) != NUM_CELLS:
-            raise DataError(f"benchmark table {str(path)!r} has {len(idx)} rows, expected {NUM_CELLS} (truncated file?)")
+            raise DataError(
+                f"benchmark table {str(path)!r} has {len(idx)} rows, expected {NUM_CELLS} (truncated file?)"
+            )
         if table.arch_column:
             self._check_order(path, idx, frame[table.arch_column].tolist())
         for column in wanted:

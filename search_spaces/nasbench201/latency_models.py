@@ -1,7 +1,7 @@
 """Latency estimators for a target device on NAS-Bench-201, and their registry (``latency_model.name``).
 
 An estimator predicts the target's latency (ms) of every NB201 cell from what a hardware-aware
-search may use: the target's *description* (``nasearch/devices.csv`` fields), the measured HELP
+search may use: the target's *description* (``nasearch/data/devices.csv`` fields), the measured HELP
 latency of the *training* devices (every setting whose die is not the target's), the cells' own
 structure (parameter count, op counts) and, in few-shot mode, k cells measured on the target.
 Nothing else of the target is read. Estimators are plug-ins of the registry ``LATENCY_MODELS``
@@ -23,18 +23,27 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from nasearch.devices import DeviceSpec, load_devices
-from nasearch.errors import ConfigError, RegistryError, suggest
-from nasearch.registry import Registry
+from nasearch.api.errors import ConfigError, RegistryError, suggest
+from nasearch.config.registry import Registry
+from nasearch.data.devices import DeviceSpec, load_devices
 
 #: the estimator a ``hardware_aware`` run uses when ``latency_model`` names none
 DEFAULT_ESTIMATOR = "geomean"
 
-LATENCY_MODELS = Registry(
+
+class LatencyModel(Protocol):
+    """What a latency estimator offers: the target's latency (ms) of every cell of ``task``."""
+
+    def estimate(self, task: LatencyTask) -> np.ndarray:
+        """Latency (ms) on the target of every NB201 cell, in the space's enumeration order."""
+        ...
+
+
+LATENCY_MODELS: Registry[LatencyModel] = Registry(
     "latency model",
     "nasearch.latency_models",
     {
@@ -65,8 +74,9 @@ class LatencyTask:
         return int(self.measured.shape[1])
 
 
-def build_task(space: Any, target: DeviceSpec, devices: Sequence[str],
-               shots: Mapping[int, float] | None = None) -> LatencyTask:  # fmt: skip
+def build_task(
+    space: Any, target: DeviceSpec, devices: Sequence[str], shots: Mapping[int, float] | None = None
+) -> LatencyTask:
     """The task for ``target`` with ``devices`` as training devices (their HELP columns)."""
     bench = space.benchmark()
     measured = np.stack([np.asarray(bench.column(f"latency/{d}"), dtype=float) for d in devices])
@@ -115,10 +125,13 @@ class GeometricMean:
 def description_distance(a: DeviceSpec, b: DeviceSpec) -> float:
     """How far two device descriptions are: |log ratio| of peak TFLOPS, bandwidth, power and batch
     size, plus 1 per differing kind, vendor, precision and architecture (kind counts 4)."""
-    numbers = sum(abs(math.log(getattr(a, f) / getattr(b, f)))
-                  for f in ("peak_tflops", "memory_bandwidth_gbs", "power_w", "batch_size"))  # fmt: skip
-    words = 4.0 * (a.kind != b.kind) + sum(float(getattr(a, f) != getattr(b, f))
-                                          for f in ("vendor", "precision", "architecture"))  # fmt: skip
+    numbers = sum(
+        abs(math.log(getattr(a, f) / getattr(b, f)))
+        for f in ("peak_tflops", "memory_bandwidth_gbs", "power_w", "batch_size")
+    )
+    words = 4.0 * (a.kind != b.kind) + sum(
+        float(getattr(a, f) != getattr(b, f)) for f in ("vendor", "precision", "architecture")
+    )
     return float(numbers + words)
 
 
@@ -178,19 +191,29 @@ def measured_shots(space: Any, cells: Mapping[Any, Any] | None) -> dict[int, flo
         try:
             index = bench.index(space.parse(str(cell)))
         except Exception as exc:  # noqa: BLE001 - any parse failure is the same config error
-            raise ConfigError(f"evaluator hardware_aware: measured_cells: {cell!r} is not an NB201 cell ({exc})") from None
+            raise ConfigError(
+                f"evaluator hardware_aware: measured_cells: {cell!r} is not an NB201 cell ({exc})"
+            ) from None
         try:
             ms = float(value)
         except (TypeError, ValueError):
             ms = float("nan")
         if not math.isfinite(ms) or ms <= 0:
-            raise ConfigError(f"evaluator hardware_aware: measured_cells: {cell!r} must map to a positive latency in ms, got {value!r}")
+            raise ConfigError(
+                f"evaluator hardware_aware: measured_cells: {cell!r} must map to a positive latency in ms, "
+                f"got {value!r}"
+            )
         out[int(index)] = ms
     return out
 
 
-def estimator_for(space: Any, target: DeviceSpec, devices: Sequence[str], options: Mapping[str, Any] | None,
-                  shots: Mapping[int, float] | None = None) -> tuple[Any, LatencyTask]:  # fmt: skip
+def estimator_for(
+    space: Any,
+    target: DeviceSpec,
+    devices: Sequence[str],
+    options: Mapping[str, Any] | None,
+    shots: Mapping[int, float] | None = None,
+) -> tuple[Any, LatencyTask]:
     """The estimator ``options['name']`` (default ``DEFAULT_ESTIMATOR``) built from the other options,
     and the task it estimates."""
     opts = dict(options or {})
@@ -199,7 +222,9 @@ def estimator_for(space: Any, target: DeviceSpec, devices: Sequence[str], option
         estimator = LATENCY_MODELS.create(name, **opts)
     except ConfigError as exc:
         text = str(exc)
-        raise ConfigError(text if text.startswith("evaluator") else f"evaluator hardware_aware: latency_model: {text}") from None
+        raise ConfigError(
+            text if text.startswith("evaluator") else f"evaluator hardware_aware: latency_model: {text}"
+        ) from None
     except RegistryError as exc:
         raise ConfigError(f"evaluator hardware_aware: latency_model: {exc}") from None
     return estimator, build_task(space, target, devices, shots)
@@ -210,7 +235,7 @@ class LeDGFormerLatency:
     ``seed``, ``predictor``); trained once per target and training set, then cached."""
 
     def __init__(self, **options: Any) -> None:
-        from nasearch.search_spaces.nasbench201.hardware_aware import MODEL_KEYS
+        from nasearch.search_spaces.nasbench201.evaluators import MODEL_KEYS
 
         unknown = [k for k in options if k not in MODEL_KEYS]
         if unknown:
@@ -221,7 +246,7 @@ class LeDGFormerLatency:
         self.options = dict(options)
 
     def model(self, task: LatencyTask) -> Any:
-        from nasearch.search_spaces.nasbench201.hardware_aware import ZeroShotLatencyModel
+        from nasearch.search_spaces.nasbench201.evaluators import ZeroShotLatencyModel
 
         model = ZeroShotLatencyModel(task.target, self.options)
         model.devices = list(task.devices)  # the task's training devices (its cache key includes them)
@@ -249,7 +274,9 @@ class FewShotCombination:
         d = x_all.shape[0]
         prior = np.full(d, 1.0 / d)
         if task.shots.size < 2:
-            return prior, float(np.mean(_log(task.shot_ms)) - np.mean(x_all[:, task.shots])) if task.shots.size else 0.0
+            return prior, float(
+                np.mean(_log(task.shot_ms)) - np.mean(x_all[:, task.shots])
+            ) if task.shots.size else 0.0
         x = x_all[:, task.shots].T  # (k, d)
         y = _log(task.shot_ms)
         xm, ym = x.mean(axis=0), y.mean()
@@ -263,6 +290,8 @@ class FewShotCombination:
 
     def estimate(self, task: LatencyTask) -> np.ndarray:
         if task.shots.size == 0:
-            raise ConfigError("latency model combination needs measured cells of the target (shots); none given")
+            raise ConfigError(
+                "latency model combination needs measured cells of the target (shots); none given"
+            )
         w, intercept = self.weights(task)
         return np.exp(intercept + w @ _log(task.measured))

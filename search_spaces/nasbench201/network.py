@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from nasearch.errors import ArchError, ConfigError, shown
+from nasearch.api.errors import ArchError, ConfigError, shown
 from nasearch.search_spaces.nasbench201.space import EDGES, OPS, Arch, arch_to_str, str_to_arch
 
 

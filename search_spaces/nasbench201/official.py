@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import Benchmark
-from nasearch.errors import ArchError, DataError
+from nasearch.api.errors import ArchError, DataError
 from nasearch.search_spaces.nasbench201.space import Arch, arch_to_str, str_to_arch
 
 OFFICIAL_FILES = ("NAS-Bench-201-v1_1-096897.pth", "NAS-Bench-201-v1_0-e61699.pth")

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from nasearch.api import SearchSpace
-from nasearch.errors import ArchError, shown
-from nasearch.graph import ArchGraph
+from nasearch.api.errors import ArchError, shown
+from nasearch.api.graph import ArchGraph
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 #: (source node, target node) of each edge, in arch-string order
@@ -66,7 +66,9 @@ def str_to_arch(text: str) -> Arch:
         )
     nodes = s.split("+")
     if len(nodes) != 3:
-        raise ArchError(f"NB201 arch string {shown(text)} has {len(nodes)} node groups separated by '+', expected 3")
+        raise ArchError(
+            f"NB201 arch string {shown(text)} has {len(nodes)} node groups separated by '+', expected 3"
+        )
     ops: list[str] = []
     for node_idx, group in enumerate(nodes, start=1):
         tokens = [t for t in group.split("|") if t]
@@ -77,21 +79,22 @@ def str_to_arch(text: str) -> Arch:
         for src, token in enumerate(tokens):
             m = _TOKEN.match(token)
             if not m:
-                raise ArchError(f"NB201 arch string {shown(text)}: edge {shown(token)} is not of the form 'op~k'")
+                raise ArchError(
+                    f"NB201 arch string {shown(text)}: edge {shown(token)} is not of the form 'op~k'"
+                )
             op, k = m.group(1), int(m.group(2))
             if op not in OPS:
-                raise ArchError(
-                    f"NB201 arch string {shown(text)}: unknown op {op!r} (ops: {', '.join(OPS)})"
-                )
+                raise ArchError(f"NB201 arch string {shown(text)}: unknown op {op!r} (ops: {', '.join(OPS)})")
             if k != src:
                 raise ArchError(
-                    f"NB201 arch string {shown(text)}: edge {shown(token)} into node {node_idx} must come from node {src}"
+                    f"NB201 arch string {shown(text)}: edge {shown(token)} into node {node_idx} must come "
+                    f"from node {src}"
                 )
             ops.append(op)
     return tuple(ops)
 
 
-class NasBench201Space(SearchSpace):
+class NasBench201Space(SearchSpace[Arch]):
     """The 15,625 NAS-Bench-201 cells; official index order comes from the benchmark tables."""
 
     name = "nasbench201"

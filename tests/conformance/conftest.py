@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conformance.recipes import METRIC, TEST_METRIC
-from nasearch.graph import ArchGraph
+from nasearch.api.graph import ArchGraph
 
 
 @pytest.fixture(scope="session")

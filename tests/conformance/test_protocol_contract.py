@@ -1,10 +1,10 @@
 """Every registered split protocol of ``nasearch compare`` against the Split contract, on NB201.
 
-Parametrized over ``PROTOCOLS.names()``: a newly registered protocol is tested at once (and
-fails until it has a recipe below). A split's cells index the task; its targets and hardware
-match its cells; validation cells are never test cells; training cells are not test cells
-(except under ``paper``, which keeps them in its test set as the papers do); and a seed fixes
-the splits.
+Parametrized over ``PROTOCOLS.names()``: a newly registered protocol of ours is tested at once (and
+fails until it has a recipe below); one installed beside nasearch without a recipe is skipped.
+A split's cells index the task; its targets and hardware match its cells; validation cells are never
+test cells; training cells are not test cells (except under ``paper``, which keeps them in its test
+set as the papers do); and a seed fixes the splits.
 """
 
 from __future__ import annotations
@@ -40,11 +40,15 @@ def task(nb201_space, nb201_benchmark) -> Task:
 
 
 def _splits(name: str, task: Task, seed: int) -> list[Split]:
-    options = recipe(
-        RECIPES, "split protocol", name, "RECIPES in tests/conformance/test_protocol_contract.py"
+    options = recipe(RECIPES, PROTOCOLS, name, "RECIPES in tests/conformance/test_protocol_contract.py")
+    config = CompareConfig(
+        name="conformance",
+        sizes=[SIZE],
+        predictors={"params_linear": {}},
+        protocol=name,
+        test_subsample=500,
+        **options,
     )
-    config = CompareConfig(name="conformance", sizes=[SIZE], predictors={"params_linear": {}}, protocol=name,
-                           test_subsample=500, **options)  # fmt: skip
     return list(PROTOCOLS.get(name)(task, SIZE, seed, config))
 
 

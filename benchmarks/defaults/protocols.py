@@ -1,0 +1,69 @@
+"""The split protocols a selection may use (registered with ``nasearch compare``): they read no test cell."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from nasearch.api.errors import ConfigError
+from nasearch.compare import CompareConfig, Split, Task, register_protocol
+
+TRAIN_METRIC = "cifar10-valid/valid_accuracy"
+TEST_METRIC = "cifar10/test_accuracy"
+#: the paper's validation block (cells after the training block)
+PAPER_BLOCK = 1024
+
+
+class VisibleTask(Task):
+    """A task whose columns are NaN outside ``visible`` cells: what a selection procedure may read."""
+
+    def __init__(self, task: Task, visible: np.ndarray) -> None:
+        super().__init__(task.space, task.benchmark)
+        self.__dict__["archs"] = task.archs
+        if "_graph_cache" in task.__dict__:
+            self.__dict__["_graph_cache"] = task.__dict__["_graph_cache"]
+        self.visible = np.zeros(len(task), dtype=bool)
+        self.visible[np.asarray(visible, dtype=int)] = True
+        self._inner = task
+
+    def column(self, metric: str) -> np.ndarray:
+        values = self._inner.column(metric).copy()
+        values[~self.visible] = np.nan
+        return values
+
+
+def _block(config: CompareConfig) -> int:
+    return int(config.protocol_options.get("block", PAPER_BLOCK))
+
+
+@register_protocol("validation_block")
+def validation_block(task: Task, size: int, seed: int, config: CompareConfig) -> Iterator[Split]:
+    """Train on the first ``size`` cells; score on the next ``block`` cells (on the train metric)."""
+    if config.target_metric != config.train_metric:
+        raise ConfigError("validation_block scores the training metric: leave test_metric unset")
+    block = _block(config)
+    if size + block > len(task):
+        raise ConfigError(f"{size} training + {block} validation cells exceed the space ({len(task)})")
+    y = task.column(config.train_metric)
+    train, val = np.arange(size), np.arange(size, size + block)
+    train, val = train[np.isfinite(y[train])], val[np.isfinite(y[val])]
+    yield Split(train, val, y[train], y[val], info={"fold": "block"})
+
+
+@register_protocol("train_cv")
+def train_cv(task: Task, size: int, seed: int, config: CompareConfig) -> Iterator[Split]:
+    """k-fold cross-validation on the first ``size`` cells (``protocol_options.folds``, default 3)."""
+    if config.target_metric != config.train_metric:
+        raise ConfigError("train_cv scores the training metric: leave test_metric unset")
+    folds = int(config.protocol_options.get("folds", 3))
+    if not 2 <= folds <= size // 2:
+        raise ConfigError(f"folds must be between 2 and size / 2, got {folds} for {size} cells")
+    y = task.column(config.train_metric)
+    cells = np.arange(size)
+    cells = cells[np.isfinite(y[cells])]
+    order = np.random.default_rng(seed).permutation(cells)
+    for f, held in enumerate(np.array_split(order, folds)):
+        train = np.sort(np.setdiff1d(cells, held))
+        held = np.sort(held)
+        yield Split(train, held, y[train], y[held], info={"fold": f})

@@ -1,0 +1,217 @@
+"""A selection's BENCHMARKS section: every candidate's validation τ, the choice, the frozen choice's test τ."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.defaults.protocols import TEST_METRIC
+from benchmarks.defaults.selection import _label
+
+#: NN-Former paper, NB201 paper protocol (the sizes it reports)
+PAPER_NB201 = {156: 0.804, 469: 0.860, 781: 0.879, 1563: 0.890}
+#: NN-Former paper, NB101 paper protocol
+PAPER_NB101 = {172: 0.765, 424: 0.809, 4236: 0.877}
+#: space -> (the paper's numbers, cells it scores)
+PAPER = {"nasbench201": (PAPER_NB201, "15,625"), "nasbench101": (PAPER_NB101, "423,624")}
+
+
+def report(result: dict[str, Any], command: str) -> str:
+    """The BENCHMARKS.md section of one selection: every candidate's validation tau, the choice,
+    and (if scored) the frozen choice's test tau beside the paper's."""
+    from benchmarks.report import markdown_table
+
+    sizes = result["sizes"]
+    rows = []
+    for sc in sorted(result["scores"], key=lambda x: -x["mean_tau"]):
+        chosen = all(sc[k] == v for k, v in result["chosen"].items())
+        rows.append(
+            [
+                _label(sc) + (" **(chosen)**" if chosen else ""),
+                *(float({str(k): v for k, v in sc["tau_by_size"].items()}[str(n)]) for n in sizes),
+                float(sc["mean_tau"]),
+                sc["options_hash"],
+            ]
+        )
+    text = [
+        f"### {result['predictor']}: defaults selected on {result['validation']}",
+        "",
+        f"`{command}`. Kendall τ-b on the training metric (`{result['metric']}`) of the validation cells; the "
+        f"fits saw a task whose every column is NaN outside the training and validation cells, so no test cell "
+        f"was read. Fit seeds {result['seeds']}; the candidate with the best mean τ over the sizes wins (ties: "
+        f"the smaller step budget). Options of every other kind: the predictor's defaults"
+        + (f" with {result['base_options']}" if result["base_options"] else "")
+        + f". Commit `{result['commit'] or 'none'}`, nasearch {result['version']}, grid hash `{result['grid_hash']}`.",
+        *(
+            [
+                "",
+                f"Space `{result['space']}`. Its table has one accuracy column (`{result['metric']}`): training, "
+                "validation and test read the same column, on disjoint cells (the selection saw only the training "
+                "cells and the validation block; the *unseen* column below scores cells outside both).",
+            ]
+            if result.get("space", "nasbench201") != "nasbench201"
+            and result.get("test_metric") == result["metric"]
+            else []
+        ),
+        "",
+        markdown_table(["candidate", *(f"validation τ @ {n}" for n in sizes), "mean", "options hash"], rows),
+    ]
+    if result.get("test_once"):
+        test_rows = [
+            [
+                r["train_size"],
+                r["seed"],
+                PAPER_NB201.get(int(r["train_size"]), ""),
+                float(r["kendall_tau"]),
+                float(r["kendall_tau_unseen"]),
+                f"{r['n_test']:,} / {r['n_unseen']:,}",
+                r["options_hash"],
+            ]
+            for r in result["test_once"]
+        ]
+        text += [
+            "",
+            "The chosen setting, frozen, scored once on the test cells (paper protocol: train on the first N "
+            "cells, the next 1024 are the validation block and leave the test set; test metric "
+            "`cifar10/test_accuracy`). *all cells*: every cell but the validation block (the paper's "
+            "protocol, training cells included, but 1024 fewer cells than the paper's 15,625); *unseen*: "
+            "cells outside training and validation. Its options hash differs from the chosen candidate's only "
+            "in protocol, test metric and validation size.",
+            "",
+            markdown_table(
+                [
+                    "train cells",
+                    "fit seed",
+                    "NN-Former paper τ",
+                    "τ, all cells",
+                    "τ, unseen cells",
+                    "cells (all / unseen)",
+                    "options hash",
+                ],
+                test_rows,
+            ),
+        ]
+    for protocol, rows in sorted(result.get("frozen", {}).items(), key=lambda kv: kv[0] != "paper"):
+        table = frozen_table(
+            rows,
+            protocol,
+            result.get("frozen_commands", {}).get(protocol, ""),
+            result.get("space", "nasbench201"),
+            result.get("test_metric", TEST_METRIC),
+        )
+        if result.get("test_subsample"):
+            table = table.replace(
+                " τ: Kendall",
+                f" The test cells are a seeded {result['test_subsample']:,}-cell subset of those. τ: Kendall",
+                1,
+            )
+        text += ["", table]
+    return "\n".join(text)
+
+
+#: what each protocol's frozen-choice table says about its cells
+PROTOCOL_TEXT = {
+    "paper": (
+        "paper protocol: train on the first N cells in official index order; the next 1024 cells pick the "
+        "checkpoint and leave the test set; the seed varies only the fit. *all cells*: every cell but the "
+        "validation block (the paper's protocol keeps the training cells in the test set); *unseen*: cells "
+        "outside training and validation"
+    ),
+    "random": (
+        "random protocol: N training cells and 1024 validation cells (the checkpoint) drawn at random with the "
+        "seed, which varies both the cells and the fit; the test set is every other cell, so *all cells* and "
+        "*unseen* are the same cells"
+    ),
+}
+
+
+def _mean_sd(values: list[float]) -> str:
+    """``mean ± sd`` to 3 decimals (sample sd, n-1; just the value for one seed)."""
+    if len(values) == 1:
+        return f"{values[0]:.3f}"
+    return f"{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}"
+
+
+def frozen_table(
+    rows: list[dict[str, Any]],
+    protocol: str,
+    command: str = "",
+    space: str = "nasbench201",
+    test_metric: str = TEST_METRIC,
+) -> str:
+    """One protocol's test τ of the frozen choice: per options hash and size, mean ± sd over the seeds
+    measured, beside the NN-Former paper's number (its paper protocol), with the rows' commits."""
+    from benchmarks.report import markdown_table
+
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for r in sorted(rows, key=lambda r: (r["options_hash"], r["train_size"], r["seed"])):
+        groups.setdefault((r["options_hash"], int(r["train_size"])), []).append(r)
+    table = []
+    for (digest, size), group in groups.items():
+        unseen = [float(r["kendall_tau_unseen"]) for r in group if r["kendall_tau_unseen"] is not None]
+        fit = [float(r["fit_seconds"]) for r in group if r.get("fit_seconds") is not None]
+        table.append(
+            [
+                size,
+                PAPER.get(space, ({}, ""))[0].get(size, ""),
+                _mean_sd([float(r["kendall_tau"]) for r in group]),
+                _mean_sd(unseen) if unseen else "-",
+                ",".join(f"{r['seed']}{'' if r.get('fit_seconds') is not None else '*'}" for r in group),
+                f"{np.mean(fit):.0f}" if fit else "-",
+                f"{group[0]['n_test']:,} / {group[0]['n_unseen']:,}",
+                digest,
+                ", ".join(dict.fromkeys(f"`{r['commit']}`" for r in group)),
+            ]
+        )
+    cells = PAPER.get(space, ({}, "the space's"))[1]
+    head = (
+        f"**Frozen choice, {protocol} protocol** ({PROTOCOL_TEXT.get(protocol, protocol)}; test metric "
+        f"`{test_metric}`). τ: Kendall τ-b, mean ± sample sd over the fit seeds listed. The NN-Former paper's "
+        f"numbers are for its paper protocol, on all {cells} cells." + (f" `{command}`." if command else "")
+    )
+    if any(r.get("fit_seconds") is None for r in rows):
+        head += (
+            " *: a row of the first `--score-test` (the selection's run and commit), reused: its τ as that "
+            "section printed it (3 decimals), no fit time recorded; fit s is the mean of the other seeds."
+        )
+    return (
+        head
+        + "\n\n"
+        + markdown_table(
+            [
+                "train cells",
+                "NN-Former paper τ",
+                "τ, all cells",
+                "τ, unseen cells",
+                "fit seeds",
+                "fit s (mean)",
+                "cells (all / unseen)",
+                "options hash",
+                "commit",
+            ],
+            table,
+        )
+    )
+
+
+def command_of(result: dict[str, Any], out: Path) -> str:
+    """The invocation that produced ``result``, rebuilt from what it recorded."""
+
+    def values(key: str) -> str:
+        return ",".join(dict.fromkeys(str(sc[key]).lower() for sc in result["scores"]))
+
+    parts = [
+        f"--predictor {result['predictor']}",
+        f"--procedure {result['procedure']}",
+        *([f"--space {result['space']}"] if result.get("space", "nasbench201") != "nasbench201" else []),
+        f"--sizes {','.join(map(str, result['sizes']))}",
+        f"--seeds {','.join(map(str, result['seeds']))}",
+        f"--max-steps {values('max_steps')}",
+        f"--rank-weights {values('rank_weight')}",
+        f"--pruned {values('prune_graph')}",
+    ]
+    if result.get("test_once"):
+        parts.append("--score-test")
+    return "python -m benchmarks.select_defaults " + " ".join(parts) + f" --out {out}"

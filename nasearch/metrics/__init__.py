@@ -1,0 +1,1 @@
+"""Metrics that score predictors (rank correlation) and searches (two-objective fronts)."""

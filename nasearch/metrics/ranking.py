@@ -1,0 +1,88 @@
+"""Ranking and regression metrics for predictors: Kendall tau-b, Spearman, MAPE, Acc(10%).
+
+Stable API (other modules import these): every function takes ``(y_true, y_pred)`` as array-likes
+of equal length and returns a float. ``mape`` and ``acc10`` are in **percent** (as the latency
+papers report them); the correlations are in [-1, 1]. NaN inputs are an error, not silently dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import stats
+
+from nasearch.api.errors import NasearchError
+
+
+class MetricError(NasearchError, ValueError):
+    """Predictions and targets that cannot be compared (length mismatch, NaN, too short)."""
+
+
+def _pair(y_true: ArrayLike, y_pred: ArrayLike, what: str) -> tuple[np.ndarray, np.ndarray]:
+    t = np.asarray(y_true, dtype=float).ravel()
+    p = np.asarray(y_pred, dtype=float).ravel()
+    if t.shape != p.shape:
+        raise MetricError(f"{what}: y_true has {t.size} values but y_pred has {p.size}")
+    if t.size < 2:
+        raise MetricError(f"{what}: needs at least 2 values, got {t.size}")
+    if np.isnan(t).any() or np.isnan(p).any():
+        raise MetricError(f"{what}: y_true or y_pred contains NaN")
+    return t, p
+
+
+def kendall_tau(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Kendall rank correlation, tau-b (ties in either ranking handled), as in the NAS papers."""
+    t, p = _pair(y_true, y_pred, "kendall_tau")
+    if np.ptp(p) == 0 or np.ptp(t) == 0:
+        return 0.0  # a constant ranking carries no order information
+    return float(stats.kendalltau(t, p, variant="b").statistic)
+
+
+def spearman(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Spearman rank correlation rho (Pearson on average ranks)."""
+    t, p = _pair(y_true, y_pred, "spearman")
+    if np.ptp(p) == 0 or np.ptp(t) == 0:
+        return 0.0
+    return float(stats.spearmanr(t, p).statistic)
+
+
+def mape(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Mean absolute percentage error, in percent: ``100 * mean(|pred - true| / |true|)``."""
+    t, p = _pair(y_true, y_pred, "mape")
+    if (t == 0).any():
+        raise MetricError("mape: y_true contains 0, the relative error is undefined")
+    return float(100.0 * np.mean(np.abs(p - t) / np.abs(t)))
+
+
+def acc_within(y_true: ArrayLike, y_pred: ArrayLike, tolerance: float = 0.10) -> float:
+    """Percent of predictions whose relative error ``|pred - true| / |true|`` is at most ``tolerance``."""
+    t, p = _pair(y_true, y_pred, "acc_within")
+    if (t == 0).any():
+        raise MetricError("acc_within: y_true contains 0, the relative error is undefined")
+    return float(100.0 * np.mean(np.abs(p - t) / np.abs(t) <= tolerance))
+
+
+def acc10(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Acc(10%): percent of predictions within 10 % relative error of the truth (latency papers)."""
+    return acc_within(y_true, y_pred, 0.10)
+
+
+#: name -> metric; ``ranking`` metrics apply to every target, ``relative`` ones to latency-like targets
+RANKING_METRICS: dict[str, Callable[[ArrayLike, ArrayLike], float]] = {
+    "kendall_tau": kendall_tau,
+    "spearman": spearman,
+}
+RELATIVE_METRICS: dict[str, Callable[[ArrayLike, ArrayLike], float]] = {
+    "mape": mape,
+    "acc10": acc10,
+}
+
+
+def evaluate(y_true: ArrayLike, y_pred: ArrayLike, relative: bool = False) -> dict[str, float]:
+    """All ranking metrics, plus MAPE and Acc(10%) when ``relative`` (latency-like targets)."""
+    out = {name: fn(y_true, y_pred) for name, fn in RANKING_METRICS.items()}
+    if relative:
+        out.update({name: fn(y_true, y_pred) for name, fn in RELATIVE_METRICS.items()})
+    return out

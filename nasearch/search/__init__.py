@@ -1,0 +1,1 @@
+"""A search run: the loop, its parts, resume, lock, fingerprint, failures, tracking (Optuna) and report."""
