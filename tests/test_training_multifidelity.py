@@ -78,6 +78,17 @@ def test_promotion_trains_only_the_missing_epochs_and_equals_a_straight_training
     assert not path.exists()  # the full fidelity needs no checkpoint: nothing continues it
 
 
+def test_a_step_repeated_after_a_kill_trains_nothing_and_gives_the_same_numbers(
+    space: NasBench201Space, arch: Any, tmp_path: Path
+) -> None:
+    """A process killed after writing the checkpoint but before the loop stored the result reruns the step."""
+    ev = _ev(space, tmp_path)
+    first = ev.evaluate_at(arch, 1)
+    again = ev.evaluate_at(arch, 1)
+    assert (again.info["resumed_from"], again.info["epochs_trained"]) == (1, 0)
+    assert {m: again.metrics[m] for m in SAME} == {m: first.metrics[m] for m in SAME}
+
+
 def test_the_low_fidelity_is_the_first_epochs_of_the_full_schedule(
     space: NasBench201Space, arch: Any, tmp_path: Path
 ) -> None:
