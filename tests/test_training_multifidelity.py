@@ -158,6 +158,7 @@ def test_the_shipped_multifidelity_config_validates() -> None:
 
 
 def test_a_scheduled_search_trains_prunes_and_resumes_without_retraining(tmp_path: Path) -> None:
+    from nasearch.schedulers.loop import summary_lines
     from nasearch.schedulers.store import FIDELITIES_ATTR, SUMMARY_ATTR
     from nasearch.search.loop import run
 
@@ -181,6 +182,13 @@ def test_a_scheduled_search_trains_prunes_and_resumes_without_retraining(tmp_pat
     assert len(steps) == 6 and all(v == 1.0 for v in steps.values())  # a promotion 1 -> 2 trains 1 epoch
     summary = study.user_attrs[SUMMARY_ATTR]
     assert summary["epochs_trained"] == 6.0  # 6 steps of one epoch each, no cell retrained from scratch
+    assert summary["optimum_known"] is False  # no benchmark table: no "time to the optimum" line
+    (line,) = summary_lines(
+        f"sqlite:///{tmp_path / 'study.db'}", [{"study": study.study_name, "label": "r", "seed": 0}]
+    )
+    assert (
+        "optimum" not in line and "simulated wall time" in line and "3.0 full-training equivalents" in line
+    )  # 6 epochs / 2
     states = [t.state for t in trials]
     assert optuna.trial.TrialState.PRUNED in states and optuna.trial.TrialState.COMPLETE in states
     for t in trials:
