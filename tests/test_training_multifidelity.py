@@ -203,3 +203,69 @@ def test_a_scheduled_search_trains_prunes_and_resumes_without_retraining(tmp_pat
     stopped = {t.user_attrs["key"] for t in trials} - complete
     assert len(complete) == 2 and len(stopped) == 2
     assert len(list(folder.rglob("*.pt"))) == len(stopped)  # kept: a grown budget may still promote them
+
+
+def _steps(db: Path) -> dict[tuple[str, str], float]:
+    """Every stored step of the killed/resumed runs: (cell, fidelity) -> value (read-only, while it runs)."""
+    import json
+    import sqlite3
+
+    if not db.exists():
+        return {}
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as con:
+            rows = con.execute(
+                "select t.trial_id, a.key, a.value_json from trials t join trial_user_attributes a "
+                "on a.trial_id = t.trial_id where a.key in ('key', 'fidelities')"
+            ).fetchall()
+    except sqlite3.OperationalError:
+        return {}
+    keys = {tid: json.loads(v) for tid, k, v in rows if k == "key"}
+    return {
+        (keys[tid], f): e["value"]
+        for tid, k, v in rows
+        if k == "fidelities" and tid in keys
+        for f, e in json.loads(v).items()
+    }
+
+
+def test_kill_9_during_real_training_then_resume_loses_and_repeats_nothing(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from nasearch.cli.main import main
+
+    sets = [
+        "evaluator.network={C: 4, N: 1}",
+        "evaluator.epochs=2",
+        "evaluator.fidelities=[1, 2]",
+        "scheduler.eta=2",
+    ]
+    sets.append("budget.queries=9")
+    args = [a for s in sets for a in ("--set", s)]
+    out, whole = tmp_path / "out", tmp_path / "whole"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nasearch", "run", str(MF), "--out", str(out), "--no-progress", *args],
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None and len(_steps(out / "study.db")) < 4:
+        time.sleep(0.05)
+    assert proc.poll() is None, (
+        f"the run ended before it could be killed: {proc.stderr.read().decode()[-2000:]}"
+    )
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    killed = _steps(out / "study.db")
+    assert 4 <= len(killed) < 9
+    assert main(["run", str(MF), "--out", str(out), "--no-progress", *args]) == 0
+    assert main(["run", str(MF), "--out", str(whole), "--no-progress", *args]) == 0
+    resumed = _steps(out / "study.db")
+    assert len(resumed) == 9  # no (cell, fidelity) stored twice
+    assert killed.items() <= resumed.items()  # nothing stored before the kill was lost
+    assert resumed == _steps(whole / "study.db")  # the same steps and numbers as an uninterrupted run
