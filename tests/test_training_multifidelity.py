@@ -162,7 +162,7 @@ def test_a_scheduled_search_trains_prunes_and_resumes_without_retraining(tmp_pat
     from nasearch.schedulers.store import FIDELITIES_ATTR, SUMMARY_ATTR
     from nasearch.search.loop import run
 
-    overrides = ["evaluator.network={C: 4, N: 1}", "evaluator.epochs=2", "evaluator.fidelities=[1, 2]"]
+    overrides = ["evaluator.network={C: 4, N: 1}", "evaluator.epochs=3", "evaluator.fidelities=[1, 3]"]
     overrides.append("scheduler.eta=2")
     cfg = load_run_config(str(MF), [*overrides, "budget.queries=2"])
     first = run(cfg, tmp_path, progress=False, log=lambda _msg: None)  # two cells at 1 epoch, then stop
@@ -179,23 +179,28 @@ def test_a_scheduled_search_trains_prunes_and_resumes_without_retraining(tmp_pat
         for t in trials
         for f, e in t.user_attrs[FIDELITIES_ATTR].items()
     }
-    assert len(steps) == 6 and all(v == 1.0 for v in steps.values())  # a promotion 1 -> 2 trains 1 epoch
+    assert len(steps) == 6 and all(
+        v == {"1": 1.0, "3": 2.0}[f] for (_, f), v in steps.items()
+    )  # 1 -> 3: 2 epochs
     summary = study.user_attrs[SUMMARY_ATTR]
-    assert summary["epochs_trained"] == 6.0  # 6 steps of one epoch each, no cell retrained from scratch
+    assert (
+        summary["epochs_trained"] == 8.0
+    )  # 4 cells x 1 epoch + 2 promotions x 2: none retrained from scratch
     assert summary["optimum_known"] is False  # no benchmark table: no "time to the optimum" line
     (line,) = summary_lines(
         f"sqlite:///{tmp_path / 'study.db'}", [{"study": study.study_name, "label": "r", "seed": 0}]
     )
     assert (
-        "optimum" not in line and "simulated wall time" in line and "3.0 full-training equivalents" in line
-    )  # 6 epochs / 2
+        "optimum" not in line and "simulated wall time" in line and "2.7 full-training equivalents" in line
+    )  # 8 epochs / 3
     states = [t.state for t in trials]
     assert optuna.trial.TrialState.PRUNED in states and optuna.trial.TrialState.COMPLETE in states
     for t in trials:
         assert 1 in t.intermediate_values  # every cell's 1-epoch result
         events = t.user_attrs[FIDELITIES_ATTR]
         if t.state == optuna.trial.TrialState.COMPLETE:
-            assert set(events) == {"1", "2"} and t.intermediate_values[2] == t.value
+            assert set(events) == {"1", "3"} and t.intermediate_values[3] == t.value
+            assert sorted(t.intermediate_values) == [1, 2, 3]  # the promotion's learning curve: epoch 2 too
     # the promoted cells continued from checkpoints in the run folder, which are gone at full fidelity
     folder = tmp_path / "checkpoints"
     assert folder.is_dir()

@@ -352,6 +352,9 @@ class TrainingEvaluator(Evaluator):
         }
         if key is not None:
             info.update(fidelity=float(n_epochs), resumed_from=first, epochs_trained=n_epochs - first)
+            info["intermediate_metric"] = (
+                "valid_accuracy"  # what the learning curve measures (the loop's steps)
+            )
         if curve:
             info["intermediate_values"] = curve  # validation accuracy per epoch
         if self.latency is not None:

@@ -79,6 +79,11 @@ def _event(result: Result | None, error: str | None, metric: str, start: float, 
         "end": end,
         "value": float(value) if ok and value is not None else None,
     }
+    curve = result.info.get("intermediate_values")
+    if (
+        curve and result.info.get("intermediate_metric") == metric
+    ):  # the objective after every epoch of the step
+        out["curve"] = {str(int(k)): float(v) for k, v in curve.items() if math.isfinite(v)}
     if "epochs_trained" in result.info:  # a continuing evaluator: the epochs this step trained
         out["epochs_trained"] = float(result.info["epochs_trained"])
     if not ok:
