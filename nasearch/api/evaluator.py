@@ -14,7 +14,8 @@ class Result:
 
     ``cost_seconds`` is the wall time the evaluation took here; ``simulated_seconds`` is the
     training time the benchmark recorded for this cell (0 for real evaluations, which pay it
-    in ``cost_seconds``).
+    in ``cost_seconds``; a real evaluator's ``MultiFidelity.evaluate_at`` repeats its measured
+    step time here, the time the scheduled loop's clock counts).
     """
 
     metrics: dict[str, float]

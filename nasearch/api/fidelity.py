@@ -3,7 +3,8 @@ that decides at which fidelity each cell runs and which cells are promoted or st
 
 Fidelities are numbers of training epochs. An evaluator offering several (``MultiFidelity``)
 returns, at each, its metrics under the full fidelity's names (so the objective reads the same
-at every rung) and the cost of *that step* in ``Result.simulated_seconds``: a promotion that
+at every rung) and the cost of *that step* in ``Result.simulated_seconds`` (a real evaluator: the
+step's measured seconds, also its ``cost_seconds``): a promotion that
 continues a lower-fidelity run pays only the missing epochs, one that cannot (NAS-Bench-201's
 12- and 200-epoch tables are separate runs) pays the whole run. ``promotion_cost`` states that
 cost model so schedulers and reports can reason about it without evaluating.
@@ -14,6 +15,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from nasearch.api.evaluator import Result
@@ -33,6 +35,15 @@ class MultiFidelity(Protocol):
 
     def promotion_cost(self, arch: Hashable, low: float, high: float) -> float:
         """Seconds it costs to take ``arch`` from fidelity ``low`` (already paid) to ``high``."""
+        ...
+
+
+@runtime_checkable
+class Continues(Protocol):
+    """A multi-fidelity evaluator that continues a cell from its checkpoint at a lower fidelity."""
+
+    def checkpoint_in(self, folder: str | Path) -> None:
+        """Keep the cells' checkpoints in ``folder`` (the run folder's, given by the loop)."""
         ...
 
 

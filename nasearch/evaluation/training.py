@@ -7,13 +7,19 @@ and FLOPs. The default dataset is scikit-learn's embedded digits, so it runs wit
 CIFAR-10 is read from a local copy (``dataset: cifar10``, ``data_path``). Same seed, same
 device and thread count -> the same numbers. Runs on the GPU a Ray worker was given, else on
 its allotted CPUs.
+
+With ``fidelities`` it is a ``MultiFidelity`` evaluator for the schedulers: ``evaluate_at`` trains
+a cell to a number of epochs of its full training, continuing from the cell's checkpoint at a
+lower one (``nasearch.evaluation.checkpoints``), so a promotion trains only the missing epochs.
 """
 
 from __future__ import annotations
 
 import math
+import tempfile
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -23,6 +29,7 @@ from nasearch.api import AnySpace, BuildsNetwork, Evaluator, Result
 from nasearch.api.errors import ConfigError, NasearchError
 from nasearch.api.objective import objective_list
 from nasearch.config.options import check_options
+from nasearch.evaluation import checkpoints
 from nasearch.evaluation.datasets import ImageDataset, Split, dataset_loader, load_dataset
 from nasearch.evaluation.latency import LatencyEvaluator
 from nasearch.evaluation.profiling import count_flops, count_params
@@ -68,7 +75,7 @@ class TrainingEvaluator(Evaluator):
     #: what the run report shows for the incumbent: never the split the search optimised
     test_metric = "test_accuracy"
     #: where and on how many threads it trains: a resumed run may change these
-    operational_options = ("device", "num_threads")
+    operational_options = ("device", "num_threads", "checkpoint_dir")
 
     def __init__(
         self,
@@ -90,6 +97,8 @@ class TrainingEvaluator(Evaluator):
         latency: Mapping[str, Any] | None = None,
         objectives: Sequence[object] | None = None,
         learning_curve: bool = True,
+        fidelities: Sequence[int] | None = None,
+        checkpoint_dir: str | None = None,
     ) -> None:
         """``space`` must offer ``network(arch, **network)``; ``dataset`` is ``digits`` (embedded)
         or ``cifar10`` (``data_path``: the folder holding ``cifar-10-batches-py``).
@@ -106,7 +115,10 @@ class TrainingEvaluator(Evaluator):
         measure validation accuracy after every epoch (one extra pass over the validation split
         per epoch) and return it as the Result's ``info["intermediate_values"]`` (epoch ->
         accuracy), which tracking stores as the trial's intermediate values (the dashboard's
-        learning curves).
+        learning curves). ``fidelities``: the epochs a scheduler may stop a cell at, strictly ascending
+        positive integers ending at ``epochs`` (the full training), e.g. ``[1, 3, 9]`` with ``epochs: 9``;
+        default ``[epochs]``. ``checkpoint_dir``: where ``evaluate_at`` keeps each cell's checkpoint
+        (default: the run folder's ``checkpoints/`` under a scheduler, else a temporary folder).
         """
         if not isinstance(space, BuildsNetwork):
             raise ConfigError(
@@ -144,6 +156,9 @@ class TrainingEvaluator(Evaluator):
         self.split_seed = int(split_seed)
         self.device = check_device(device)
         self.num_threads = check_threads(num_threads)
+        self._fidelities = _check_fidelities(fidelities, self.epochs)
+        self.checkpoint_dir: str | None = None if checkpoint_dir is None else str(checkpoint_dir)
+        self._epoch_seconds: list[float] = []  # training seconds per epoch seen here (promotion_cost)
         self.latency = None if latency is None else dict(latency)
         if self.latency is not None:
             check_options(
@@ -188,9 +203,82 @@ class TrainingEvaluator(Evaluator):
     def evaluate(self, arch: Hashable, epochs: int | None = None) -> Result:
         """Train ``arch`` for ``epochs`` (default: the evaluator's) and measure it."""
         n_epochs = self.epochs if epochs is None else _positive("epochs", epochs)
+        return self._measure(arch, n_epochs, n_epochs, None)
+
+    # --- fidelities (nasearch.api.fidelity.MultiFidelity) -----------------------------------------
+    def fidelities(self) -> tuple[float, ...]:
+        """The epochs a scheduler may stop a cell at (the ``fidelities`` option), ascending; the last is ``epochs``."""
+        return tuple(float(f) for f in self._fidelities)
+
+    def evaluate_at(self, arch: Hashable, fidelity: float) -> Result:
+        """Train ``arch`` to ``fidelity`` epochs of the full training and measure it.
+
+        The learning-rate schedule is always the full one (cosine over ``epochs``), so a cell stopped
+        at E epochs is exactly the first E epochs of its full training, and a promotion continues it
+        from its checkpoint (model, optimizer, schedule and batch-order RNG) and trains only the
+        missing epochs. ``cost_seconds`` (and ``simulated_seconds``, the scheduled loop's clock) is
+        this step's own time; the ``train_seconds`` metric is the cell's training time over all its
+        epochs so far; ``info["epochs_trained"]`` the epochs trained in this step.
+        """
+        if fidelity not in self.fidelities():
+            offered = ", ".join(f"{f:g}" for f in self.fidelities())
+            raise ConfigError(f"evaluator: fidelity {fidelity:g} is not offered (offered: {offered})")
+        key = str(self.space.key(arch))
+        return self._measure(arch, int(fidelity), self.epochs, key)
+
+    def promotion_cost(self, arch: Hashable, low: float, high: float) -> float:
+        """Seconds to take ``arch`` from ``low`` to ``high`` epochs: the missing epochs at this cell's
+        measured seconds per epoch (its checkpoint's), else at the mean epoch trained here; 0 before
+        any epoch is measured. A cell without a checkpoint at ``low`` pays all ``high`` epochs."""
+        state = checkpoints.load(self._folder(), str(self.space.key(arch)), self._identity())
+        if state is not None and int(state["epoch"]) == int(low):
+            seconds = [float(s) for s in state["epoch_seconds"]]
+            missing = high - low
+        else:
+            seconds, missing = self._epoch_seconds, high
+        per_epoch = sum(seconds) / len(seconds) if seconds else 0.0
+        return float(max(0.0, missing) * per_epoch)
+
+    def checkpoint_in(self, folder: str | Path) -> None:
+        """Keep checkpoints in ``folder`` unless the ``checkpoint_dir`` option named one (the loop's run folder)."""
+        if self.checkpoint_dir is None:
+            self.checkpoint_dir = str(folder)
+
+    def _folder(self) -> Path:
+        if self.checkpoint_dir is None:
+            self.checkpoint_dir = tempfile.mkdtemp(prefix="nasearch-checkpoints-")
+        return Path(self.checkpoint_dir)
+
+    def _identity(self) -> str:
+        """What a checkpoint must have been trained under to be continued (not device or threads)."""
+        return repr(
+            (
+                type(self.space).__name__,
+                self.dataset,
+                sorted((k, repr(v)) for k, v in self.dataset_options.items()),
+                sorted((k, repr(v)) for k, v in self.network.items()),
+                self.epochs,
+                self.batch_size,
+                self.learning_rate,
+                self.momentum,
+                self.weight_decay,
+                self.augment,
+                self.seed,
+                self.split_seed,
+            )
+        )
+
+    def _measure(self, arch: Hashable, n_epochs: int, schedule_epochs: int, key: str | None) -> Result:
+        """Train ``arch`` to ``n_epochs`` under a cosine schedule over ``schedule_epochs`` and measure it;
+        with a cell ``key``, continue from and leave a checkpoint (``evaluate_at``)."""
         start = time.perf_counter()
         data = self.data()
         device = resolve_device(self.device)
+        resume: dict[str, Any] | None = None
+        if key is not None:
+            resume = checkpoints.load(self._folder(), key, self._identity())
+            if resume is not None and int(resume["epoch"]) > n_epochs:
+                resume = None  # trained past this fidelity already: a lower rung is trained afresh
         with threads(self.num_threads) as n_threads, torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             if device.type == "cuda":
@@ -200,24 +288,52 @@ class TrainingEvaluator(Evaluator):
             net = self.space.network(arch, **options)
             params = count_params(net)
             flops = count_flops(net, data.input_shape)
+            if resume is not None:
+                net.load_state_dict(resume["model"])
+                torch.set_rng_state(resume["torch_rng"])
             net = net.to(device)
+            first = int(resume["epoch"]) if resume is not None else 0
             trained = time.perf_counter()
             curve: dict[int, float] = {}
             curve_seconds = 0.0
+            epoch_seconds: list[float] = (
+                [float(s) for s in resume["epoch_seconds"]] if resume is not None else []
+            )
+            mark = time.perf_counter()
 
             def on_epoch(epoch: int) -> None:
-                nonlocal curve_seconds
+                nonlocal curve_seconds, mark
+                epoch_seconds.append(time.perf_counter() - mark)
                 if self.learning_curve and epoch < n_epochs:  # the last epoch is measured below
                     t0 = time.perf_counter()
                     curve[epoch] = accuracy(net, data.valid, data, device, self.batch_size * 4)[0]
                     curve_seconds += time.perf_counter() - t0
+                mark = time.perf_counter()
 
-            train_loss = self._train(net, data, n_epochs, device, on_epoch)
+            train_loss, saved = self._train(
+                net, data, n_epochs, device, on_epoch, schedule_epochs=schedule_epochs, resume=resume
+            )
             train_seconds = time.perf_counter() - trained - curve_seconds
             valid, valid_loss = accuracy(net, data.valid, data, device, self.batch_size * 4)
             if self.learning_curve:
                 curve[n_epochs] = valid
             test, _ = accuracy(net, data.test, data, device, self.batch_size * 4)
+            if key is not None:
+                self._epoch_seconds.extend(epoch_seconds[first:])
+                if n_epochs < self.epochs:
+                    saved.update(
+                        key=key,
+                        identity=self._identity(),
+                        epoch=n_epochs,
+                        model={k: v.detach().cpu() for k, v in net.state_dict().items()},
+                        torch_rng=torch.get_rng_state(),
+                        epoch_seconds=epoch_seconds,
+                        train_loss=train_loss,
+                    )
+                    checkpoints.save(self._folder(), key, saved)
+                else:  # the full training: nothing will continue it
+                    checkpoints.remove(self._folder(), key)
+                train_seconds = sum(epoch_seconds)
         metrics = {
             "valid_accuracy": valid,
             "valid_loss": valid_loss,
@@ -234,6 +350,11 @@ class TrainingEvaluator(Evaluator):
             "threads": n_threads,
             "seed": self.seed,
         }
+        if key is not None:
+            info.update(fidelity=float(n_epochs), resumed_from=first, epochs_trained=n_epochs - first)
+            info["intermediate_metric"] = (
+                "valid_accuracy"  # what the learning curve measures (the loop's steps)
+            )
         if curve:
             info["intermediate_values"] = curve  # validation accuracy per epoch
         if self.latency is not None:
@@ -247,7 +368,10 @@ class TrainingEvaluator(Evaluator):
             metrics["latency_ms"] = measured.metrics["latency_ms"]
             metrics["latency_iqr_ms"] = measured.metrics["latency_iqr_ms"]
             info["latency_device"] = measured.info["device"]
-        return Result(metrics=metrics, cost_seconds=time.perf_counter() - start, info=info)
+        cost = time.perf_counter() - start
+        return Result(
+            metrics=metrics, cost_seconds=cost, simulated_seconds=cost if key is not None else 0.0, info=info
+        )
 
     def _train(
         self,
@@ -256,7 +380,13 @@ class TrainingEvaluator(Evaluator):
         epochs: int,
         device: torch.device,
         on_epoch: Callable[[int], None] | None = None,
-    ) -> float:
+        *,
+        schedule_epochs: int | None = None,
+        resume: Mapping[str, Any] | None = None,
+    ) -> tuple[float, dict[str, Any]]:
+        """Train to epoch ``epochs`` (from ``resume``'s epoch, else 0) under a cosine schedule over
+        ``schedule_epochs`` (default ``epochs``); the mean loss of the last epoch and the optimizer,
+        schedule and batch-order RNG states to continue from."""
         x_all, y_all = _to_device(data.train, device)
         norm = _Normalizer(data, device)
         generator = torch.Generator().manual_seed(self.seed)
@@ -269,15 +399,22 @@ class TrainingEvaluator(Evaluator):
         )
         n = len(data.train)
         steps_per_epoch = max(1, n // self.batch_size)
-        total = epochs * steps_per_epoch
+        total = (schedule_epochs or epochs) * steps_per_epoch
         schedule = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
         )
+        first = 0
+        epoch_loss = float("nan")
+        if resume is not None:
+            optimizer.load_state_dict(resume["optimizer"])
+            schedule.load_state_dict(resume["schedule"])
+            generator.set_state(resume["generator"])
+            first = int(resume["epoch"])
+            epoch_loss = float(resume["train_loss"])
         augment = self.augment and data.augmentable
         loss_fn = nn.CrossEntropyLoss()
         net.train()
-        epoch_loss = float("nan")
-        for epoch in range(1, epochs + 1):
+        for epoch in range(first + 1, epochs + 1):
             order = torch.randperm(n, generator=generator).to(device)
             losses = []
             for step in range(steps_per_epoch):  # drop the ragged last batch: BatchNorm needs > 1
@@ -294,10 +431,34 @@ class TrainingEvaluator(Evaluator):
             epoch_loss = float(torch.stack(losses).mean())
             if on_epoch is not None:
                 on_epoch(epoch)  # evaluates in eval mode, then puts the net back in train mode
-        return epoch_loss
+        saved = {
+            "optimizer": optimizer.state_dict(),
+            "schedule": schedule.state_dict(),
+            "generator": generator.get_state(),
+        }
+        return epoch_loss, saved
 
     def __repr__(self) -> str:
         return f"TrainingEvaluator(dataset={self.dataset!r}, epochs={self.epochs}, seed={self.seed})"
+
+
+def _check_fidelities(value: Sequence[int] | None, epochs: int) -> tuple[int, ...]:
+    """The ``fidelities`` option: strictly ascending positive integers ending at ``epochs``."""
+    if value is None:
+        return (epochs,)
+    items = list(value) if isinstance(value, (list, tuple)) else None
+    if not items or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in items):
+        raise ConfigError(
+            f"TrainingEvaluator option fidelities must be a list of positive whole epochs, e.g. [1, 3, 9], "
+            f"got {value!r}"
+        )
+    if any(b <= a for a, b in zip(items, items[1:])):
+        raise ConfigError(f"TrainingEvaluator option fidelities must be strictly ascending, got {items!r}")
+    if items[-1] != epochs:
+        raise ConfigError(
+            f"TrainingEvaluator option fidelities must end at epochs ({epochs}, the full training), got {items!r}"
+        )
+    return tuple(items)
 
 
 class _Normalizer:

@@ -1,9 +1,12 @@
 """The multi-fidelity loop: ask -> schedule -> evaluate on the simulated clock -> record -> tell.
 
 ``nasearch.search.loop.run_seed`` hands a study here when its optimizer block (or the run) has a
-``scheduler:``. The evaluator must offer fidelities and record training times (a benchmark
-table): each job is looked up at once and put on a ``SimulatedClock`` of ``parallel.workers``
-workers, and results come back in the order those workers would return them. The optimizer is
+``scheduler:``. The evaluator must offer fidelities and say what each step costs: a benchmark
+table's recorded training time, or a real evaluator's measured time (the ``train`` evaluator,
+which trains here, in this process, and keeps its checkpoints under ``<run dir>/checkpoints/``).
+Each job is evaluated at once and put on a ``SimulatedClock`` of ``parallel.workers`` workers,
+and results come back in the order those workers would return them. The jobs run in this
+process whatever ``parallel.backend`` says: the loop does not dispatch them to Ray workers. The optimizer is
 told each cell once, at its first result; the scheduler hears every result.
 
 Resume re-drives the search from its start: every evaluation already stored (``TrialStore``) is
@@ -21,13 +24,15 @@ measure the time to it: the rest of the search could not change it).
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Hashable
+from pathlib import Path
 from typing import Any, Protocol
 
 from nasearch.api import AnySpace, Optimizer, Result
 from nasearch.api.errors import ConfigError
-from nasearch.api.fidelity import Job, MultiFidelity
+from nasearch.api.fidelity import Continues, Job, MultiFidelity
 from nasearch.config.blocks import Block
 from nasearch.config.run_schema import RunConfig
 from nasearch.evaluation.simclock import SimulatedClock
@@ -46,6 +51,8 @@ class RunParts(Protocol):
     space: AnySpace
     test_metric: str | None
     reference: list[float] | None
+    #: the run folder (a continuing evaluator keeps its checkpoints under it); None: none
+    run_dir: Path | None
 
     @property
     def target(self) -> OptimumTarget:
@@ -72,6 +79,13 @@ def _event(result: Result | None, error: str | None, metric: str, start: float, 
         "end": end,
         "value": float(value) if ok and value is not None else None,
     }
+    curve = result.info.get("intermediate_values")
+    if (
+        curve and result.info.get("intermediate_metric") == metric
+    ):  # the objective after every epoch of the step
+        out["curve"] = {str(int(k)): float(v) for k, v in curve.items() if math.isfinite(v)}
+    if "epochs_trained" in result.info:  # a continuing evaluator: the epochs this step trained
+        out["epochs_trained"] = float(result.info["epochs_trained"])
     if not ok:
         out["error"] = f"metric {metric!r} is missing or not finite"
     return out
@@ -89,6 +103,10 @@ def run_scheduled(
             f"{where}: a scheduler needs an evaluator that offers fidelities "
             f"(e.g. the benchmark evaluator on NAS-Bench-201: 12 and 200 epochs); "
             f"{type(evaluator).__name__} offers none"
+        )
+    if isinstance(evaluator, Continues) and ctx.run_dir is not None:  # promotions continue from here
+        evaluator.checkpoint_in(
+            Path(ctx.run_dir) / "checkpoints" / re.sub(r"[^A-Za-z0-9_.-]+", "_", tracker.name)
         )
     if len(tracker.objectives) != 1:
         raise ConfigError(
@@ -208,7 +226,9 @@ def run_scheduled(
         float(e.get("sim", 0.0)) for c in store.cells.values() for e in c.events.values()
     )
     fill_report(report, state, ctx.reference)
-    epochs = sum(float(f) for c in store.cells.values() for f in c.events)
+    # epochs trained: a table's fidelities are separate runs (each pays all its epochs); a continuing
+    # evaluator says how many epochs each step trained
+    epochs = sum(float(e.get("epochs_trained", f)) for c in store.cells.values() for f, e in c.events.items())
     summary = {
         "scheduler": sched_block.name,
         "workers": workers,
@@ -216,6 +236,7 @@ def run_scheduled(
         "simulated_wall_seconds": clock.now,
         "simulated_worker_seconds": report.simulated_seconds,
         "time_to_optimum": found_at,
+        "optimum_known": ctx.target.key is not None,
         "evaluations": counts,
         "epochs_trained": epochs,
         "incumbent_curve": incumbent_curve,
@@ -237,10 +258,12 @@ def summary_lines(url: str, studies: list[dict[str, Any]]) -> list[str]:
             continue
         hit = info.get("time_to_optimum")
         found = f"{hit / 3600:.2f} h" if hit is not None else "not reached"
+        # no benchmark optimum (real training): there is no time to it to report
+        to_optimum = f"simulated time to the optimum {found}; " if info.get("optimum_known", True) else ""
         full = float(info["fidelities"][-1]) if info.get("fidelities") else 1.0
         lines.append(
             f"{entry['label']} (seed {entry['seed']}, scheduler {info['scheduler']}, {info['workers']} simulated "
-            f"worker(s)): simulated time to the optimum {found}; simulated wall time "
+            f"worker(s)): {to_optimum}simulated wall time "
             f"{info['simulated_wall_seconds'] / 3600:.2f} h; {info['epochs_trained'] / full:.1f} full-training "
             f"equivalents of epochs"
         )

@@ -3,7 +3,9 @@
 A cell's first result creates its trial (RUNNING, one committed write with the architecture, its
 ``params`` and the result); each further fidelity adds to the trial's ``fidelities`` user
 attribute (the durable truth: ``{epochs: {metrics, cost, start, end, value}}``, one write) and
-then its intermediate value at that epoch (what optuna-dashboard plots as a learning curve).
+then its intermediate value at that epoch (what optuna-dashboard plots as a learning curve; where
+the evaluator measured the objective after every epoch of the step, as real training does, those
+epochs too).
 A cell that reaches the full fidelity ends COMPLETE; one the scheduler stops, or that is left
 unpromoted when the search ends, ends PRUNED with its last value; a failed evaluation ends FAIL.
 Each finished trial carries ``metrics`` and ``cost`` (totals over its fidelities), like a
@@ -30,6 +32,11 @@ FIDELITIES_ATTR = "fidelities"
 FIDELITY_ATTR = "fidelity"
 #: the study user attribute holding the multi-fidelity summary of the search
 SUMMARY_ATTR = "multifidelity"
+
+
+def _curve(event: dict[str, Any]) -> dict[int, float]:
+    """The objective after each epoch of a step, where the evaluator measured it (real training)."""
+    return {int(k): float(v) for k, v in (event.get("curve") or {}).items()}
 
 
 def fkey(fidelity: float) -> str:
@@ -104,6 +111,8 @@ class TrialStore:
             if cell is not None and not cell.finished:
                 cell.events[fkey(fidelity)] = event
                 self.storage.set_trial_user_attr(cell.trial_id, FIDELITIES_ATTR, cell.events)
+                for epoch, between in _curve(event).items():
+                    self.storage.set_trial_intermediate_value(cell.trial_id, epoch, between)
                 if value is not None and math.isfinite(value):
                     self.storage.set_trial_intermediate_value(
                         cell.trial_id, int(round(fidelity)), float(value)
@@ -111,11 +120,14 @@ class TrialStore:
                 return cell
             events = dict(cell.events) if cell is not None else {}
             events[fkey(fidelity)] = event
-            steps = {
-                int(round(float(f))): float(e["value"])
-                for f, e in events.items()
-                if e.get("value") is not None and math.isfinite(e["value"])
-            }
+            steps = {epoch: v for e in events.values() for epoch, v in _curve(e).items()}
+            steps.update(
+                {
+                    int(round(float(f))): float(e["value"])
+                    for f, e in events.items()
+                    if e.get("value") is not None and math.isfinite(e["value"])
+                }
+            )
             encoding = cast("CategoricalEncoding[Hashable]", self.space)  # when it has distributions
             params = dict(encoding.to_categorical(arch)) if self._distributions else None
             trial = optuna.trial.create_trial(

@@ -52,7 +52,8 @@ def open_studies(
             records = tracker.records()
             for rec in records:
                 resume.parse_stored(space, name, rec)
-            check_study_state(run_dir, name, len(records), db_path)
+            stored = len(records) or len(tracker.study.get_trials(deepcopy=False))  # PRUNED cells count too
+            check_study_state(run_dir, name, stored, db_path)
             out[name] = tracker
             pending.append(attrs)
     for tracker, attrs in zip(out.values(), pending):

@@ -1,6 +1,7 @@
 """The Evaluator contract as checks: a typed ``Result``, picklable (Ray ships it) to the same
-metrics, metric names that say their split, objectives that name metrics it returns, and a known
-optimum that is what its cell evaluates to."""
+metrics, metric names that say their split, objectives that name metrics it returns, a known
+optimum that is what its cell evaluates to, and, where it offers fidelities, a ladder whose top is
+``evaluate``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.api import Evaluator, KnowsOptimum, Result
+from nasearch.api import Evaluator, KnowsOptimum, MultiFidelity, NasearchError, Result
 from nasearch.testing.checks import Check, CheckSkipped, check, label, run_checks
 
 #: the data splits a metric computed on data names (``valid_accuracy``, ``cifar10/test_accuracy``)
@@ -137,6 +138,41 @@ def _optimum(case: EvaluatorCase) -> None:
         )
 
 
+@check("fidelities_are_a_ladder_ending_at_evaluate")
+def _fidelities(case: EvaluatorCase) -> None:
+    """Where the evaluator offers fidelities (``MultiFidelity``): positive and strictly ascending;
+    ``evaluate_at`` the full one gives ``evaluate``'s numbers; the lowest returns the objective and a
+    non-negative cost; ``promotion_cost`` is a finite, non-negative number of seconds; a fidelity it
+    does not offer is refused with nasearch's one-line error."""
+    evaluator, objective = case.evaluator, str(case.evaluator.objective)
+    if not isinstance(evaluator, MultiFidelity) or not evaluator.fidelities():
+        raise CheckSkipped(f"{case.name} offers no fidelities")
+    ladder = list(evaluator.fidelities())
+    assert all(f > 0 for f in ladder), f"a fidelity that is not positive: {ladder}"
+    assert all(b > a for a, b in zip(ladder, ladder[1:])), f"fidelities not strictly ascending: {ladder}"
+    low = evaluator.evaluate_at(case.arch, ladder[0])
+    assert isinstance(low, Result) and low.cost_seconds >= 0 and low.simulated_seconds >= 0
+    assert math.isfinite(low.metrics[objective]), "the objective is missing or not finite at the lowest"
+    cost = evaluator.promotion_cost(case.arch, ladder[0], ladder[-1])
+    assert isinstance(cost, int | float) and math.isfinite(cost) and cost >= 0, (
+        f"promotion_cost gave {cost!r}"
+    )
+    full = evaluator.evaluate_at(case.arch, ladder[-1])
+    steady = sorted(set(case.result.metrics) - set(case.noisy))
+    np.testing.assert_allclose(
+        [full.metrics[m] for m in steady],
+        [case.result.metrics[m] for m in steady],
+        rtol=1e-9,
+        err_msg=f"evaluate_at the full fidelity gives other values of {steady} than evaluate",
+    )
+    try:
+        evaluator.evaluate_at(case.arch, ladder[-1] + 0.5)
+    except NasearchError as exc:
+        assert "\n" not in str(exc), "the error is not one line"
+    else:
+        raise AssertionError(f"evaluate_at({ladder[-1] + 0.5:g}), a fidelity not offered, was not refused")
+
+
 #: every check of an evaluator, in the order ``check_evaluator`` runs them
 EVALUATOR_CHECKS: tuple[Check[EvaluatorCase], ...] = (
     _returns_result,
@@ -144,6 +180,7 @@ EVALUATOR_CHECKS: tuple[Check[EvaluatorCase], ...] = (
     _splits,
     _objectives,
     _optimum,
+    _fidelities,
 )
 
 

@@ -4,7 +4,7 @@ metric names that say their split, and objectives that name metrics it returns.
 
 Parametrized over ``EVALUATORS.names()`` × the checks: a newly registered evaluator of ours is tested
 at once (and fails until it has a recipe below); one installed beside nasearch without a recipe is
-skipped. ``train`` and ``latency`` run on a tiny ``chain`` space (the embedded digits, one epoch);
+skipped. ``train`` and ``latency`` run on a tiny ``chain`` space (the embedded digits, 1 and 2 epochs);
 ``hardware_aware`` trains a one-epoch LeDG-Former once.
 """
 
@@ -40,7 +40,8 @@ def _train(request: pytest.FixtureRequest) -> EvaluatorCase:
     ev = EVALUATORS.create(
         "train",
         space=space,
-        epochs=1,
+        epochs=2,
+        fidelities=[1, 2],  # the fidelity check: a promotion continues from a checkpoint
         dataset="digits",
         dataset_options={"max_train": 64},
         batch_size=32,
