@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.search_settings import SEARCH_SURROGATE
+
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "runs" / "out" / "bench_latency_models"
 ACCURACY = "cifar10-valid/valid_accuracy"
@@ -413,15 +415,7 @@ def search(
 #: the shipped YAML's surrogate-guided multi-objective optimizer
 PE_PARETO = {
     "name": "predictor_evolution",
-    "surrogate": {
-        "name": "nnformer",
-        "dim": 16,
-        "layers": 2,
-        "epochs": 30,
-        "batch_size": 32,
-        "lr": 0.001,
-        "threads": 1,
-    },
+    "surrogate": SEARCH_SURROGATE,
     "num_init": 10,
     "k": 10,
 }

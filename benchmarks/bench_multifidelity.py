@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.report import machine_line, markdown_table, write_section
+from benchmarks.search_settings import SEARCH_SURROGATE
 from benchmarks.stats import bootstrap_ratio
 from nasearch.config.loader import Source
 from nasearch.config.run_schema import parse_run_config
@@ -45,15 +46,7 @@ CAP_W4 = 40_000.0
 #: regret is reported at these fractions of the cap
 FRACTIONS = (0.125, 0.25, 0.5, 1.0)
 
-NNFORMER = {
-    "name": "nnformer",
-    "dim": 16,
-    "layers": 2,
-    "epochs": 30,
-    "batch_size": 32,
-    "lr": 0.001,
-    "threads": 1,
-}
+NNFORMER = SEARCH_SURROGATE
 PLS = {"name": "predictor_local_search", "surrogate": NNFORMER, "k": 3}
 #: our method's searcher: the same predictor_local_search, asked for 9 cells per surrogate round (12-epoch
 #: results are cheap and many, so refitting after every 3 would spend the loop on fits)
