@@ -250,7 +250,7 @@ MEMBER_SEED_NOTE = (
     "were measured with the old member-seed rule (`seed·1000 + refit·10 + member`, which collides after 100 "
     "refits). Since #28 (commit a1cfa2e) each member's seed is derived with `numpy.random.SeedSequence`, so a "
     "rerun at a later commit draws other member seeds and its per-seed figures differ; the protocol is "
-    "unchanged, and with the old rule swapped back #28's trials were identical to the earlier code's._"
+    "unchanged._"
 )
 
 
