@@ -48,6 +48,17 @@ class Continues(Protocol):
 
 
 @runtime_checkable
+class FidelityRange(Protocol):
+    """A multi-fidelity evaluator offering every whole epoch of a range: a scheduler derives its rungs
+    from the range with its reduction factor (``nasearch.schedulers.config.rungs``) instead of taking
+    every epoch offered as a rung."""
+
+    def fidelity_range(self) -> tuple[float, float] | None:
+        """``(lowest, full)`` epochs when a range was configured; None when the fidelities are a list."""
+        ...
+
+
+@runtime_checkable
 class RecordedCosts(Protocol):
     """A multi-fidelity evaluator whose step costs are recorded training times (a benchmark table), not
     time spent here: the scheduled loop replays them on its simulated clock whatever ``parallel.backend``

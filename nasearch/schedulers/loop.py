@@ -42,7 +42,7 @@ from typing import Any, Protocol
 
 from nasearch.api import AnySpace, Optimizer, Result
 from nasearch.api.errors import ConfigError
-from nasearch.api.fidelity import Continues, Job, MultiFidelity, Scheduler
+from nasearch.api.fidelity import Continues, FidelityRange, Job, MultiFidelity, Scheduler
 from nasearch.config.blocks import Block
 from nasearch.config.run_schema import Budget, RunConfig
 from nasearch.evaluation.pool import make_pool
@@ -304,7 +304,9 @@ def run_scheduled(
     metric, maximize = tracker.objectives[0]
     sched_block = scheduler_of(ctx, block)
     assert sched_block is not None  # the search loop hands only scheduled studies here
-    scheduler = build_scheduler(sched_block, space, seed, list(evaluator.fidelities()), maximize, where)
+    span = evaluator.fidelity_range() if isinstance(evaluator, FidelityRange) else None
+    offered = list(evaluator.fidelities())
+    scheduler = build_scheduler(sched_block, space, seed, offered, maximize, where, span)
     workers = int(cfg.parallel.workers)
     search = _Search(ctx, block, seed, optimizer, tracker, scheduler, sched_block)
     report = search.report

@@ -36,6 +36,7 @@ from nasearch.config.run_schema import RunConfig, load_run_config, to_dict
 from nasearch.curves import load_run, plot
 from nasearch.data.safeio import make_dir, write_text
 from nasearch.evaluation import pool as evaluation_pool
+from nasearch.schedulers import curves as fidelity_curves
 from nasearch.schedulers.loop import run_scheduled, scheduler_of, summary_lines
 from nasearch.search import inflight, interrupts, resume, run_record
 from nasearch.search.code_version import code_versions
@@ -105,6 +106,7 @@ def cli_run(args: argparse.Namespace) -> int:
         studies = [entry.to_json() for entry in run_record.read(run_dir).studies]
         for line in summary_lines(storage_url(cfg.storage, run_dir), studies):
             print(line)
+        print(fidelity_curves.plot_or_say(run_dir))  # incumbent vs wall time and vs epochs trained
     failures = format_failures(reports)
     if failures:
         print(failures)
