@@ -291,3 +291,12 @@ def test_fidelity_curves_follow_the_incumbent_over_time_and_epochs(tmp_path, nb2
     optimum = nb201_benchmark.query(nb201_benchmark.arch(6111))[METRIC]
     assert frame["regret"].iloc[-1] == pytest.approx(optimum - running[-1], abs=1e-3)
     assert set(frame["clock"]) == {"simulated"}
+
+
+def test_the_python_api_writes_the_fidelity_curves_too(tmp_path):
+    import nasearch
+
+    cfg = _cfg({"name": "asha", "eta": 3}, {"queries": 20})
+    nasearch.run(cfg, out=tmp_path / "run", progress=False, log=lambda m: None)
+    assert (tmp_path / "run" / "fidelity_curves.png").is_file()
+    assert len((tmp_path / "run" / "fidelity_curves.csv").read_text().splitlines()) == 21

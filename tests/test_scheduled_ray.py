@@ -140,7 +140,7 @@ def test_successive_halving_on_ray_waits_for_its_rung(ray_session: Any, tmp_path
 
 
 def test_real_training_on_two_ray_workers_continues_from_checkpoints_in_the_run_folder(
-    ray_session: Any, tmp_path: Path
+    ray_session: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from nasearch.evaluation.training import TrainingEvaluator
     from nasearch.search_spaces.nasbench201.space import NasBench201Space
@@ -154,8 +154,9 @@ def test_real_training_on_two_ray_workers_continues_from_checkpoints_in_the_run_
         "parallel={backend: ray, workers: 2, resources: {num_cpus: 1}}",
     ]
     cfg = load_run_config(str(MF), sets)
+    monkeypatch.chdir(tmp_path)  # a relative run folder: the workers still find its checkpoints
+    (report,) = run(cfg, Path("run"), progress=False, log=lambda m: None)
     run_dir = tmp_path / "run"
-    (report,) = run(cfg, run_dir, progress=False, log=lambda m: None)
     assert report.failures == 0
     study = load_study(storage_url(None, run_dir), report.study)
     summary = study.user_attrs[SUMMARY_ATTR]
