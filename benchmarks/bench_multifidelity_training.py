@@ -205,7 +205,7 @@ def markdown(res: dict[str, Any]) -> list[Any]:
         "",
         verdict + " Digits accuracy saturates (359 validation images, so one image is 0.28 points; many "
         "cells reach 99-100 %): the target is one of a few values, and whether and when ASHA's 1-in-9 "
-        "promotions meet a cell that reaches it decides the ratio. Within the same wall time ASHA trained "
+        "promotions meet a cell that reaches it decides the ratio. Within the same wall time ASHA started "
         f"{min(r['asha']['cells'] for r in res['seeds'])}-{max(r['asha']['cells'] for r in res['seeds'])} "
         "cells against the full search's 16, and the full search's 16 trainings of 9 epochs took "
         f"{min(r['full']['wall_s'] for r in res['seeds']):.0f}-{max(r['full']['wall_s'] for r in res['seeds']):.0f}"
