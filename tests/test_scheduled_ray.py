@@ -73,6 +73,36 @@ def test_only_evaluators_that_train_go_to_the_pool(nb201_space: Any) -> None:
     assert runs_on_pool(real, "ray") and not runs_on_pool(real, "serial")
 
 
+def test_a_table_on_the_ray_backend_stays_on_the_simulated_clock(ray_session: Any, tmp_path: Path) -> None:
+    """Recorded costs are replayed, not run: the same trials, times and summary as with backend serial."""
+    runs = {}
+    for backend in ("ray", "serial"):
+        data = {
+            "name": "tableclock",
+            "seeds": [0],
+            "search_space": {"name": "nasbench201"},
+            "evaluator": {"name": "benchmark", "metric": METRIC},
+            "optimizer": {"name": "random"},
+            "scheduler": {"name": "asha", "eta": 3},
+            "budget": {"queries": 30},
+            "parallel": {"backend": backend, "workers": 2},
+        }
+        cfg = parse_run_config(data, Source("<test>"))
+        run(cfg, tmp_path / backend, progress=False, log=lambda m: None)
+        trials = load_study(storage_url(None, tmp_path / backend), "tableclock/seed-0").get_trials()
+        steps = sorted(
+            (t.user_attrs["key"], f, e["value"], e["start"], e["end"])
+            for t in trials
+            for f, e in t.user_attrs[FIDELITIES_ATTR].items()
+        )
+        summary = load_study(storage_url(None, tmp_path / backend), "tableclock/seed-0").user_attrs[
+            SUMMARY_ATTR
+        ]
+        runs[backend] = (steps, summary)
+    assert runs["ray"] == runs["serial"] and len(runs["ray"][0]) == 30
+    assert "clock" not in runs["ray"][1]  # simulated
+
+
 def test_asha_on_two_ray_workers_handles_results_as_they_finish(
     ray_session: Any, tmp_path: Path, nb201_benchmark: Any
 ) -> None:
