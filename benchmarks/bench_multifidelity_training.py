@@ -45,7 +45,7 @@ from nasearch.search.tracking import load_study, storage_url
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "runs" / "digits_multifidelity.yaml"
 RESULTS = ROOT / "runs" / "out" / "bench_multifidelity_training" / "results.json"
-#: seeds of the reported run, fixed before it ran (development used seeds 0 and 1)
+#: seeds of the reported run, fixed before it ran (development used seed 0 only)
 REPORT_SEEDS = [810, 811, 812]
 EPOCHS = 9
 FIDELITIES = [1, 3, 9]
@@ -193,7 +193,7 @@ def markdown(res: dict[str, Any]) -> list[Any]:
         " work** (wall times are real and include that contention; both searches of a seed ran back to back).",
         "",
         f"`python -m benchmarks.bench_multifidelity_training --seeds {seeds}`: "
-        "seeds chosen before the run (development used seeds 0 and 1). The digits `train` evaluator with "
+        "seeds chosen before the run (development used seed 0 only). The digits `train` evaluator with "
         f"`runs/digits_multifidelity.yaml`'s settings, trained {EPOCHS} epochs, fidelities {FIDELITIES}; "
         f"random search with the same seed in both; `parallel: {{backend: ray, workers: {WORKERS}}}`. Full "
         f"fidelity: {FULL_CELLS} cells trained {EPOCHS} epochs; `T_full` is its wall time, its best validation "
