@@ -23,6 +23,7 @@ from nasearch.compare.api import compare
 from nasearch.config.loader import Source, apply_overrides
 from nasearch.config.run_schema import RunConfig, load_run_config, parse_run_config, to_dict
 from nasearch.curves import plot as write_plot
+from nasearch.schedulers import curves as fidelity_curves
 from nasearch.search.loop import run as run_loop
 from nasearch.search.results import RunResults, plot
 
@@ -77,6 +78,8 @@ def run(
         write_plot(results.runs, run_dir)
     except ConfigError as exc:  # nothing evaluated (every trial failed): no curves, as on the command line
         (log or (lambda msg: print(msg, file=sys.stderr)))(f"no search curves: {exc}")
+    if cfg.scheduler is not None or any(b.scheduler for b in cfg.optimizers):
+        fidelity_curves.plot(run_dir)  # fidelity_curves.png and .csv, as on the command line
     return results
 
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import optuna
 import pytest
 
@@ -260,3 +261,42 @@ parallel: {{backend: serial, workers: 2}}
         x for x in out.splitlines() if x.startswith("local_search (seed 0, scheduler full, 2 simulated")
     )
     assert "simulated time to the optimum" in line and "simulated wall time 16.67 h" in line
+
+
+def test_fidelity_curves_follow_the_incumbent_over_time_and_epochs(tmp_path, nb201_benchmark):
+    """fidelity_curves.csv/png: one row per evaluation in the order results came back, the epochs
+    trained adding up to the summary's, the incumbent the best full-fidelity value so far."""
+    from nasearch.schedulers import curves
+
+    out = tmp_path / "run"
+    run(_cfg({"name": "asha", "eta": 3}, {"queries": 45}), out, progress=False, log=lambda m: None)
+    png, csv = curves.plot(out)
+    assert png == out / "fidelity_curves.png" and png.stat().st_size > 10_000
+    import pandas as pd
+
+    frame = pd.read_csv(csv)
+    trials = _trials(out, "mf/seed-0")
+    events = _events(trials)
+    assert len(frame) == len(events) == 45
+    assert list(frame["wall_seconds"]) == pytest.approx([e[3] for e in events])  # finish order
+    summary = load_study(storage_url(None, out), "mf/seed-0").user_attrs[SUMMARY_ATTR]
+    assert frame["epochs_trained"].iloc[-1] == summary["epochs_trained"]
+    assert (frame["epochs_trained"].diff().dropna() > 0).all()
+    full = [e for e in events if e[1] == "200"]
+    assert full, "ASHA trained no cell at full fidelity"
+    first = events.index(full[0])
+    assert frame["incumbent"].iloc[:first].isna().all()  # none before the first full training
+    running = np.maximum.accumulate([e[2] if e[1] == "200" else -np.inf for e in events][first:])
+    assert list(frame["incumbent"].iloc[first:]) == pytest.approx(list(running))
+    optimum = nb201_benchmark.query(nb201_benchmark.arch(6111))[METRIC]
+    assert frame["regret"].iloc[-1] == pytest.approx(optimum - running[-1], abs=1e-3)
+    assert set(frame["clock"]) == {"simulated"}
+
+
+def test_the_python_api_writes_the_fidelity_curves_too(tmp_path):
+    import nasearch
+
+    cfg = _cfg({"name": "asha", "eta": 3}, {"queries": 20})
+    nasearch.run(cfg, out=tmp_path / "run", progress=False, log=lambda m: None)
+    assert (tmp_path / "run" / "fidelity_curves.png").is_file()
+    assert len((tmp_path / "run" / "fidelity_curves.csv").read_text().splitlines()) == 21

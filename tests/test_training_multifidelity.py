@@ -142,6 +142,65 @@ def test_bad_fidelities_are_one_clear_error(space: NasBench201Space, fidelities:
     assert words in str(err.value) and "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("fidelities", "words"),
+    [
+        ({"min": 0}, "min must be >= 1 and below max"),
+        ({"min": 9}, "min must be >= 1 and below max"),
+        ({"min": 1, "max": 5}, "max must be epochs (9"),
+        ({"min": 1.5}, "whole epochs"),
+        ({"min": "1"}, "whole epochs"),
+        ({}, "whole epochs"),
+        ({"min": 1, "step": 2}, "unknown key(s) step"),
+    ],
+)
+def test_a_bad_range_of_epochs_is_one_clear_error(
+    space: NasBench201Space, fidelities: Any, words: str
+) -> None:
+    with pytest.raises(ConfigError, match="option fidelities: a range is") as err:
+        TrainingEvaluator(space, epochs=9, fidelities=fidelities, network=TINY)
+    assert words in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_range_of_epochs_offers_each_epoch_and_schedulers_derive_their_rungs(
+    space: NasBench201Space,
+) -> None:
+    from nasearch.api.fidelity import FidelityRange
+    from nasearch.config.blocks import Block
+    from nasearch.schedulers.config import build_scheduler, rungs
+
+    ev = TrainingEvaluator(space, epochs=9, fidelities={"min": 1}, network=TINY)
+    assert isinstance(ev, FidelityRange) and ev.fidelity_range() == (1.0, 9.0)
+    assert ev.fidelities() == tuple(float(e) for e in range(1, 10))  # any whole epoch may be asked for
+    assert _ev(space, Path("unused")).fidelity_range() is None  # a list: the list is the ladder
+
+    def ladder(name: str, **options: Any) -> list[float]:
+        block = Block(name=name, options=options)
+        sched = build_scheduler(block, space, 0, list(ev.fidelities()), True, "<test>", ev.fidelity_range())
+        return list(sched.fidelities)
+
+    assert ladder("asha", eta=3) == ladder("successive_halving", eta=3) == [1.0, 3.0, 9.0]
+    assert ladder("hyperband", eta=9) == [1.0, 9.0]
+    assert ladder("top_k", n_low=4, k=2) == [1.0, 9.0]  # no reduction factor: the range's two ends
+    assert ladder("asha", eta=3, fidelities=[2.0, 9.0]) == [2.0, 9.0]  # the block's own list wins
+    # the rule: the full fidelity, then 1/eta of it, 1/eta^2 ... in whole epochs, not below the range's min
+    assert rungs(1, 12, 3) == [1.0, 4.0, 12.0] and rungs(3, 12, 3) == [4.0, 12.0]
+    assert rungs(2, 200, 3) == [2.0, 7.0, 22.0, 67.0, 200.0] and rungs(1, 2, 3) == [1.0, 2.0]
+
+
+def test_a_scheduled_search_over_a_range_of_epochs(tmp_path: Path) -> None:
+    from nasearch.schedulers.store import FIDELITIES_ATTR, SUMMARY_ATTR
+    from nasearch.search.loop import run
+
+    sets = ["evaluator.network={C: 4, N: 1}", "evaluator.epochs=4", "evaluator.fidelities={min: 1}"]
+    cfg = load_run_config(str(MF), [*sets, "scheduler={name: asha, eta: 2}", "budget.queries=7"])
+    (report,) = run(cfg, tmp_path, progress=False, log=lambda _msg: None)
+    study = optuna.load_study(study_name=report.study, storage=f"sqlite:///{tmp_path / 'study.db'}")
+    assert study.user_attrs[SUMMARY_ATTR]["fidelities"] == [1.0, 2.0, 4.0]  # 4, 4/2, 4/4 epochs
+    stored = {f for t in study.get_trials(deepcopy=False) for f in t.user_attrs[FIDELITIES_ATTR]}
+    assert stored <= {"1", "2", "4"} and {"1", "2"} <= stored
+
+
 def test_an_unoffered_fidelity_is_refused(space: NasBench201Space, arch: Any, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="fidelity 2 is not offered"):
         _ev(space, tmp_path).evaluate_at(arch, 2)

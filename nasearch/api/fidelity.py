@@ -47,6 +47,27 @@ class Continues(Protocol):
         ...
 
 
+@runtime_checkable
+class FidelityRange(Protocol):
+    """A multi-fidelity evaluator offering every whole epoch of a range: a scheduler derives its rungs
+    from the range with its reduction factor (``nasearch.schedulers.config.rungs``) instead of taking
+    every epoch offered as a rung."""
+
+    def fidelity_range(self) -> tuple[float, float] | None:
+        """``(lowest, full)`` epochs when a range was configured; None when the fidelities are a list."""
+        ...
+
+
+@runtime_checkable
+class RecordedCosts(Protocol):
+    """A multi-fidelity evaluator whose step costs are recorded training times (a benchmark table), not
+    time spent here: the scheduled loop replays them on its simulated clock whatever ``parallel.backend``
+    says (a lookup gains nothing from a worker, and real completion order would say nothing)."""
+
+    #: True: ``Result.simulated_seconds`` is a recorded cost to replay
+    recorded_costs: bool
+
+
 @dataclass(frozen=True)
 class Job:
     """One evaluation a scheduler asks for: a cell (its key and architecture) at one fidelity."""

@@ -31,6 +31,9 @@ class BenchmarkEvaluator(Evaluator):
 
     #: metrics the evaluator computes itself: accepted as objectives, never read from the table
     computed_metrics: ClassVar[tuple[str, ...]] = ()
+    #: its costs are the table's recorded training times (``nasearch.api.fidelity.RecordedCosts``): a
+    #: scheduled search replays them on the simulated clock, on any backend
+    recorded_costs: bool = True
 
     def __init__(
         self,

@@ -97,7 +97,7 @@ class TrainingEvaluator(Evaluator):
         latency: Mapping[str, Any] | None = None,
         objectives: Sequence[object] | None = None,
         learning_curve: bool = True,
-        fidelities: Sequence[int] | None = None,
+        fidelities: Sequence[int] | Mapping[str, int] | None = None,
         checkpoint_dir: str | None = None,
     ) -> None:
         """``space`` must offer ``network(arch, **network)``; ``dataset`` is ``digits`` (embedded)
@@ -116,7 +116,9 @@ class TrainingEvaluator(Evaluator):
         per epoch) and return it as the Result's ``info["intermediate_values"]`` (epoch ->
         accuracy), which tracking stores as the trial's intermediate values (the dashboard's
         learning curves). ``fidelities``: the epochs a scheduler may stop a cell at, strictly ascending
-        positive integers ending at ``epochs`` (the full training), e.g. ``[1, 3, 9]`` with ``epochs: 9``;
+        positive integers ending at ``epochs`` (the full training), e.g. ``[1, 3, 9]`` with ``epochs: 9``,
+        or a range ``{min: 1, max: 9}`` (``max`` defaults to ``epochs`` and must equal it): every whole
+        epoch in it is offered, and a scheduler derives its rungs from it with its reduction factor;
         default ``[epochs]``. ``checkpoint_dir``: where ``evaluate_at`` keeps each cell's checkpoint
         (default: the run folder's ``checkpoints/`` under a scheduler, else a temporary folder).
         """
@@ -156,7 +158,12 @@ class TrainingEvaluator(Evaluator):
         self.split_seed = int(split_seed)
         self.device = check_device(device)
         self.num_threads = check_threads(num_threads)
-        self._fidelities = _check_fidelities(fidelities, self.epochs)
+        self._range: tuple[int, int] | None = None  # a fidelities: {min, max} range
+        if isinstance(fidelities, Mapping):
+            self._range = _check_range(fidelities, self.epochs)
+            self._fidelities = tuple(range(self._range[0], self._range[1] + 1))
+        else:
+            self._fidelities = _check_fidelities(fidelities, self.epochs)
         self.checkpoint_dir: str | None = None if checkpoint_dir is None else str(checkpoint_dir)
         self._epoch_seconds: list[float] = []  # training seconds per epoch seen here (promotion_cost)
         self.latency = None if latency is None else dict(latency)
@@ -209,6 +216,10 @@ class TrainingEvaluator(Evaluator):
     def fidelities(self) -> tuple[float, ...]:
         """The epochs a scheduler may stop a cell at (the ``fidelities`` option), ascending; the last is ``epochs``."""
         return tuple(float(f) for f in self._fidelities)
+
+    def fidelity_range(self) -> tuple[float, float] | None:
+        """``(min, max)`` of a ``fidelities: {min, max}`` range (schedulers derive their rungs from it), else None."""
+        return None if self._range is None else (float(self._range[0]), float(self._range[1]))
 
     def evaluate_at(self, arch: Hashable, fidelity: float) -> Result:
         """Train ``arch`` to ``fidelity`` epochs of the full training and measure it.
@@ -440,6 +451,31 @@ class TrainingEvaluator(Evaluator):
 
     def __repr__(self) -> str:
         return f"TrainingEvaluator(dataset={self.dataset!r}, epochs={self.epochs}, seed={self.seed})"
+
+
+def _check_range(value: Mapping[str, object], epochs: int) -> tuple[int, int]:
+    """The ``fidelities: {min, max}`` option: whole epochs, 1 <= min < max = epochs (max defaults to epochs)."""
+    low, high = value.get("min"), value.get("max", epochs)
+    unknown = sorted(str(k) for k in value if k not in ("min", "max"))
+    problem = ""
+    if unknown:
+        problem = f"unknown key(s) {', '.join(unknown)}"
+    elif (
+        not (isinstance(low, int) and isinstance(high, int))
+        or isinstance(low, bool)
+        or isinstance(high, bool)
+    ):
+        problem = "min and max must be whole epochs"
+    elif high != epochs:
+        problem = f"max must be epochs ({epochs}, the full training)"
+    elif not 1 <= low < high:
+        problem = "min must be >= 1 and below max"
+    if problem or not isinstance(low, int) or not isinstance(high, int):
+        raise ConfigError(
+            f"TrainingEvaluator option fidelities: a range is {{min: M, max: {epochs}}} (whole epochs, "
+            f"1 <= M < {epochs}); {problem}, got {dict(value)!r}"
+        )
+    return low, high
 
 
 def _check_fidelities(value: Sequence[int] | None, epochs: int) -> tuple[int, ...]:

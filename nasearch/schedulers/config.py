@@ -59,17 +59,42 @@ def check_fidelities(value: Any, key: str, source: Source) -> list[float]:
     return [float(v) for v in value]
 
 
+def rungs(low: float, high: float, eta: float | None) -> list[float]:
+    """The rungs a scheduler takes from a range of whole epochs: the full one, then 1/eta of it, 1/eta^2
+    ... (rounded to whole epochs) while not below ``low``, ascending; ``[low, high]`` without an eta or
+    when the range is narrower than one reduction. E.g. eta 3 over 1-9 epochs: 1, 3, 9; 1-12: 1, 4, 12;
+    3-12: 4, 12; 2-200: 2, 7, 22, 67, 200; 1-2: 1, 2."""
+    if eta is None or not eta > 1:
+        return [float(low), float(high)]
+    out = {float(high)}
+    k = 1
+    while high / eta**k >= low:
+        out.add(float(max(round(high / eta**k), low)))
+        k += 1
+    if len(out) == 1:  # a range narrower than one reduction: its two ends
+        out.add(float(low))
+    return sorted(out)
+
+
 def build_scheduler(
-    block: Block, space: object, seed: int, offered: Sequence[float], maximize: bool, where: str
+    block: Block,
+    space: object,
+    seed: int,
+    offered: Sequence[float],
+    maximize: bool,
+    where: str,
+    span: tuple[float, float] | None = None,
 ) -> Any:
-    """The scheduler of ``block``, bound to its fidelity ladder (the config's, else all ``offered``)."""
+    """The scheduler of ``block``, bound to its fidelity ladder: the config's, else the rungs derived
+    from the evaluator's range ``span`` (``rungs``, with the scheduler's ``eta``), else all ``offered``."""
     options = {k: v for k, v in block.options.items() if k not in LOOP_KEYS}
     named, _ = accepted_options(SCHEDULERS.get(block.name))
     for supplied, value in (("space", space), ("seed", seed)):
         if supplied in named:
             options[supplied] = value
     scheduler = SCHEDULERS.create(block.name, **options)
-    ladder = list(block.options.get("fidelities") or offered)
+    derived = rungs(span[0], span[1], getattr(scheduler, "eta", None)) if span is not None else None
+    ladder = list(block.options.get("fidelities") or derived or offered)
     missing = [f for f in ladder if f not in offered]
     if missing or not ladder:
         raise ConfigError(

@@ -1,24 +1,34 @@
-"""The multi-fidelity loop: ask -> schedule -> evaluate on the simulated clock -> record -> tell.
+"""The multi-fidelity loop: ask -> schedule -> evaluate -> record -> tell, on a simulated clock or on
+the run's workers in real time.
 
 ``nasearch.search.loop.run_seed`` hands a study here when its optimizer block (or the run) has a
 ``scheduler:``. The evaluator must offer fidelities and say what each step costs: a benchmark
-table's recorded training time, or a real evaluator's measured time (the ``train`` evaluator,
-which trains here, in this process, and keeps its checkpoints under ``<run dir>/checkpoints/``).
-Each job is evaluated at once and put on a ``SimulatedClock`` of ``parallel.workers`` workers,
-and results come back in the order those workers would return them. The jobs run in this
-process whatever ``parallel.backend`` says: the loop does not dispatch them to Ray workers. The optimizer is
-told each cell once, at its first result; the scheduler hears every result.
+table's recorded training time, or a real evaluator's measured time (the ``train`` evaluator, which
+keeps its checkpoints under ``<run dir>/checkpoints/``). Two ways to run the jobs:
+
+- **The simulated clock** (``parallel.backend: serial``, and table evaluators on every backend): each
+  job is evaluated at once, in this process, and put on a ``SimulatedClock`` of ``parallel.workers``
+  workers; results come back in the order those workers would return them.
+- **The pool, in real time** (``parallel.backend: ray`` with an evaluator that trains): each job goes
+  to a Ray worker (``nasearch.schedulers.dispatch``), at most ``parallel.workers`` at once, and the
+  scheduler hears each result when its worker finishes it: ASHA promotes and starts cells without
+  waiting, synchronous successive halving and Hyperband wait at their rungs. A promotion continues
+  from the cell's checkpoint in the run folder, whichever worker trained the lower rung.
+
+The optimizer is told each cell once, at its first result; the scheduler hears every result.
 
 Resume re-drives the search from its start: every evaluation already stored (``TrialStore``) is
 reused instead of evaluated or written again, so a killed search loses and repeats nothing,
-promotions included, and, since optimizers, schedulers and the clock are deterministic given
-the seed, the resumed search goes on exactly as the uninterrupted one would. Evaluations that
-were running on a simulated worker when the process died were never stored: they are run again.
+promotions included. On the clock, since optimizers, schedulers and the clock are deterministic given
+the seed, the resumed search goes on exactly as the uninterrupted one would; on the pool, stored
+results are handed back in the order they were first handled, then the search goes on with the real
+workers. Evaluations that were running when the process died were never stored: they are run again.
 
-Budgets: ``budget.simulated_seconds`` is simulated wall time (the clock, W workers);
-``budget.queries`` counts evaluations at any fidelity. ``stop_at_optimum: true`` in the scheduler
-block ends the search once the benchmark's optimum is trained at full fidelity (benchmarks that
-measure the time to it: the rest of the search could not change it).
+Budgets: ``budget.simulated_seconds`` is the search's wall time (the clock's W simulated workers; on
+the pool, real seconds over all sessions); ``budget.queries`` counts evaluations at any fidelity (on
+the pool, no job beyond it is started). ``stop_at_optimum: true`` in the scheduler block ends the
+search once the benchmark's optimum is trained at full fidelity (benchmarks that measure the time to
+it: the rest of the search could not change it).
 """
 
 from __future__ import annotations
@@ -32,12 +42,15 @@ from typing import Any, Protocol
 
 from nasearch.api import AnySpace, Optimizer, Result
 from nasearch.api.errors import ConfigError
-from nasearch.api.fidelity import Continues, Job, MultiFidelity
+from nasearch.api.fidelity import Continues, FidelityRange, Job, MultiFidelity, Scheduler
 from nasearch.config.blocks import Block
-from nasearch.config.run_schema import RunConfig
+from nasearch.config.run_schema import Budget, RunConfig
+from nasearch.evaluation.pool import make_pool
 from nasearch.evaluation.simclock import SimulatedClock
 from nasearch.schedulers.config import build_scheduler
+from nasearch.schedulers.dispatch import ORDER, AtFidelity, PoolDispatch, runs_on_pool
 from nasearch.schedulers.store import SUMMARY_ATTR, TrialStore, fkey, stored_result
+from nasearch.search.failures import SETUP, setup_failure
 from nasearch.search.parts import build_evaluator
 from nasearch.search.report import SeedReport, fill_report
 from nasearch.search.tracking import StudyTracker, load_study
@@ -53,6 +66,8 @@ class RunParts(Protocol):
     reference: list[float] | None
     #: the run folder (a continuing evaluator keeps its checkpoints under it); None: none
     run_dir: Path | None
+    #: the ``parallel`` block as the pool's options (a scheduled search on Ray makes its own pool)
+    pool_options: dict[str, Any]
 
     @property
     def target(self) -> OptimumTarget:
@@ -91,6 +106,178 @@ def _event(result: Result | None, error: str | None, metric: str, start: float, 
     return out
 
 
+class _Search:
+    """One scheduled study's state, shared by both drivers: the store, what the optimizer was told,
+    and the handling of each finished evaluation (record, tell, schedule, finish, the incumbent)."""
+
+    def __init__(
+        self,
+        ctx: RunParts,
+        block: Block,
+        seed: int,
+        optimizer: Optimizer,
+        tracker: StudyTracker,
+        scheduler: Scheduler,
+        sched_block: Block,
+    ) -> None:
+        self.ctx, self.optimizer, self.scheduler, self.sched_block = ctx, optimizer, scheduler, sched_block
+        self.space = ctx.space
+        self.metric = tracker.objectives[0][0]
+        self.store = TrialStore(tracker, ctx.space)
+        self.stored = self.store.load()
+        self.report = SeedReport(tracker.name, block.label or block.name, block.name, seed)
+        self.report.replayed = sum(len(c.events) for c in self.stored.values())
+        self.state = Incumbent(tracker.objectives, ctx.target, ctx.test_metric)
+        self.seen: set[str] = set()
+        self.told: set[str] = set()
+        self.counts: dict[str, int] = {}
+        self.events = 0
+        self.new = 0
+        self.found_at: float | None = None
+        self.incumbent_curve: list[list[float]] = []
+        self.stopped = "budget"
+
+    def propose(self) -> tuple[str, Hashable] | None:
+        """The optimizer's next proposal not seen before, as ``(key, arch)``; None when it has none."""
+        for _ in range(3):
+            for arch in self.optimizer.ask(1):
+                key = self.space.key(arch)
+                if key in self.seen:
+                    self.report.repeats_skipped += 1
+                    continue
+                self.seen.add(key)
+                return key, arch
+        return None
+
+    def memo(self, job: Job) -> dict[str, Any] | None:
+        """The stored result of ``job`` (a resumed search), or None."""
+        cell = self.stored.get(job.key)
+        found: dict[str, Any] | None = cell.events.get(fkey(job.fidelity)) if cell is not None else None
+        return found
+
+    def handle(
+        self,
+        job: Job,
+        result: Result | None,
+        error: str | None,
+        reused: bool,
+        begin: float,
+        end: float,
+        extra: dict[str, Any] | None = None,
+    ) -> bool:
+        """A finished evaluation: store it (unless reused), tell, report, finish; True: stop the search."""
+        event = _event(result, error, self.metric, begin, end)
+        if extra:
+            event.update(extra)
+        if not reused:
+            t0 = time.perf_counter()
+            self.store.add(job.key, job.arch, job.fidelity, event)
+            self.report.tracking_seconds += time.perf_counter() - t0
+            self.new += 1
+        self.events += 1
+        self.counts[fkey(job.fidelity)] = self.counts.get(fkey(job.fidelity), 0) + 1
+        value = event["value"]
+        if job.key not in self.told:
+            self.told.add(job.key)
+            self.optimizer.tell(job.arch, result if value is not None else None)
+        self.scheduler.report(job, value)
+        if value is None or job.rung == len(self.scheduler.fidelities) - 1:  # the top rung
+            rec = self.store.finish(job.key, "COMPLETE" if value is not None else "FAIL")
+            if rec is not None:
+                self.state.update(rec)
+                if self.state.best is not None:
+                    self.incumbent_curve.append([end, self.state.best.metrics.get(self.metric, math.nan)])
+                target = self.ctx.target
+                if self.found_at is None and target.key is not None and job.key == target.key:
+                    self.found_at = end
+                    if self.sched_block.options.get("stop_at_optimum"):
+                        self.stopped = "the optimum is trained at full fidelity"
+                        return True
+            elif value is None:
+                self.report.failures += 1
+        for key in self.scheduler.stopped():
+            self.store.finish(key, "PRUNED")
+        return False
+
+
+def _drive_clock(search: _Search, evaluator: MultiFidelity, budget: Budget, workers: int) -> float:
+    """Evaluate each job at once, in this process, and replay its cost on a simulated clock of
+    ``workers`` workers; the simulated wall time at the end."""
+    scheduler = search.scheduler
+    clock: SimulatedClock[tuple[Job, Result | None, str | None, bool]] = SimulatedClock(workers)
+
+    def spent() -> bool:
+        return bool(
+            (budget.queries is not None and search.events >= budget.queries)
+            or (budget.simulated_seconds is not None and clock.now >= budget.simulated_seconds)
+        )
+
+    while not spent():
+        while clock.free() > 0:
+            job = scheduler.next_job(search.propose)
+            if job is None:
+                break
+            memo = search.memo(job)
+            if memo is not None:
+                result, error, reused = stored_result(memo), memo.get("error"), True
+                cost = float(memo.get("sim", 0.0))
+            else:
+                try:
+                    result, error = evaluator.evaluate_at(job.arch, job.fidelity), None
+                except ConfigError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a cell's failure is a FAIL trial
+                    result, error = None, f"{type(exc).__name__}: {exc}"
+                cost, reused = (result.simulated_seconds if result else 0.0), False
+            clock.submit((job, result, error, reused), cost)
+        if clock.running == 0:
+            search.stopped = "optimizer proposed nothing new (space exhausted?)"
+            break
+        end, begin, (job, result, error, reused) = clock.pop()
+        if budget.simulated_seconds is not None and end > budget.simulated_seconds:
+            clock.now = float(budget.simulated_seconds)
+            break
+        if search.handle(job, result, error, reused, begin, end):
+            break
+    return clock.now
+
+
+def _drive_pool(search: _Search, dispatch: PoolDispatch, budget: Budget) -> float:
+    """Send the jobs to the pool's workers and handle each result when it is finished (stored results
+    of a resumed search first, in their stored order); the search's real wall time at the end."""
+    scheduler = search.scheduler
+    last = 0.0
+
+    def spent() -> bool:
+        return bool(
+            (budget.queries is not None and search.events >= budget.queries)
+            or (budget.simulated_seconds is not None and dispatch.now() >= budget.simulated_seconds)
+        )
+
+    def may_start() -> bool:  # no job beyond the query budget: real training is not thrown away
+        return budget.queries is None or search.events + dispatch.running < budget.queries
+
+    while not spent():
+        while dispatch.free() > 0 and may_start():
+            job = scheduler.next_job(search.propose)
+            if job is None:
+                break
+            dispatch.submit(job, search.memo(job))
+        if dispatch.running == 0:
+            search.stopped = "optimizer proposed nothing new (space exhausted?)"
+            break
+        done = dispatch.pop()
+        if done.kind == SETUP and not done.reused:  # the set-up is broken, not this cell: record nothing
+            raise setup_failure(f"{done.error} [while evaluating {search.space.to_str(done.job.arch)}]")
+        extra: dict[str, Any] = {ORDER: done.order}
+        if done.result is None and done.kind:
+            extra["failure"] = done.kind
+        last = max(last, done.end)
+        if search.handle(done.job, done.result, done.error, done.reused, done.begin, done.end, extra):
+            break
+    return max(last, dispatch.now())
+
+
 def run_scheduled(
     ctx: RunParts, block: Block, seed: int, optimizer: Optimizer, tracker: StudyTracker
 ) -> SeedReport:
@@ -105,8 +292,10 @@ def run_scheduled(
             f"{type(evaluator).__name__} offers none"
         )
     if isinstance(evaluator, Continues) and ctx.run_dir is not None:  # promotions continue from here
+        # an absolute path: Ray workers on this machine read and write the same files whatever their
+        # working directory (a cluster of several machines needs the run folder on a shared file system)
         evaluator.checkpoint_in(
-            Path(ctx.run_dir) / "checkpoints" / re.sub(r"[^A-Za-z0-9_.-]+", "_", tracker.name)
+            Path(ctx.run_dir).resolve() / "checkpoints" / re.sub(r"[^A-Za-z0-9_.-]+", "_", tracker.name)
         )
     if len(tracker.objectives) != 1:
         raise ConfigError(
@@ -115,103 +304,37 @@ def run_scheduled(
     metric, maximize = tracker.objectives[0]
     sched_block = scheduler_of(ctx, block)
     assert sched_block is not None  # the search loop hands only scheduled studies here
-    scheduler = build_scheduler(sched_block, space, seed, list(evaluator.fidelities()), maximize, where)
+    span = evaluator.fidelity_range() if isinstance(evaluator, FidelityRange) else None
+    offered = list(evaluator.fidelities())
+    scheduler = build_scheduler(sched_block, space, seed, offered, maximize, where, span)
     workers = int(cfg.parallel.workers)
-    store = TrialStore(tracker, space)
-    stored = store.load()
-    report = SeedReport(tracker.name, block.label or block.name, block.name, seed)
-    report.replayed = sum(len(c.events) for c in stored.values())
-    clock: SimulatedClock[tuple[Job, Result | None, str | None, bool]] = SimulatedClock(workers)
-    state = Incumbent(tracker.objectives, ctx.target, ctx.test_metric)
-    budget = cfg.budget
-    seen: set[str] = set()
-    told: set[str] = set()
-    counts: dict[str, int] = {}
-    events = 0
-    new = 0
-    found_at: float | None = None
-    incumbent_curve: list[list[float]] = []
+    search = _Search(ctx, block, seed, optimizer, tracker, scheduler, sched_block)
+    report = search.report
+    real = runs_on_pool(evaluator, cfg.parallel.backend)
     fits0 = int((getattr(optimizer, "stats", {}) or {}).get("fits", 0))
-
-    def propose() -> tuple[str, Hashable] | None:
-        for _ in range(3):
-            for arch in optimizer.ask(1):
-                key = space.key(arch)
-                if key in seen:
-                    report.repeats_skipped += 1
-                    continue
-                seen.add(key)
-                return key, arch
-        return None
-
-    def spent() -> bool:
-        return bool(
-            (budget.queries is not None and events >= budget.queries)
-            or (budget.simulated_seconds is not None and clock.now >= budget.simulated_seconds)
-        )
-
     start_wall = time.perf_counter()
-    stopped = "budget"
+    dispatch: PoolDispatch | None = None
     try:
-        while not spent():
-            while clock.free() > 0:
-                job = scheduler.next_job(propose)
-                if job is None:
-                    break
-                cell = stored.get(job.key)
-                memo = cell.events.get(fkey(job.fidelity)) if cell is not None else None
-                if memo is not None:
-                    result, error, reused = stored_result(memo), memo.get("error"), True
-                    cost = float(memo.get("sim", 0.0))
-                else:
-                    try:
-                        result, error = evaluator.evaluate_at(job.arch, job.fidelity), None
-                    except ConfigError:
-                        raise
-                    except Exception as exc:  # noqa: BLE001 - a cell's failure is a FAIL trial
-                        result, error = None, f"{type(exc).__name__}: {exc}"
-                    cost, reused = (result.simulated_seconds if result else 0.0), False
-                clock.submit((job, result, error, reused), cost)
-            if clock.running == 0:
-                stopped = "optimizer proposed nothing new (space exhausted?)"
-                break
-            end, begin, (job, result, error, reused) = clock.pop()
-            if budget.simulated_seconds is not None and end > budget.simulated_seconds:
-                clock.now = float(budget.simulated_seconds)
-                break
-            event = _event(result, error, metric, begin, end)
-            if not reused:
-                t0 = time.perf_counter()
-                store.add(job.key, job.arch, job.fidelity, event)
-                report.tracking_seconds += time.perf_counter() - t0
-                new += 1
-            events += 1
-            counts[fkey(job.fidelity)] = counts.get(fkey(job.fidelity), 0) + 1
-            value = event["value"]
-            if job.key not in told:
-                told.add(job.key)
-                optimizer.tell(job.arch, result if value is not None else None)
-            scheduler.report(job, value)
-            if value is None or job.rung == scheduler.top_rung:
-                rec = store.finish(job.key, "COMPLETE" if value is not None else "FAIL")
-                if rec is not None:
-                    state.update(rec)
-                    if state.best is not None:
-                        incumbent_curve.append([end, state.best.metrics.get(metric, math.nan)])
-                    if found_at is None and ctx.target.key is not None and job.key == ctx.target.key:
-                        found_at = end
-                        if sched_block.options.get("stop_at_optimum"):
-                            stopped = "the optimum is trained at full fidelity"
-                            break
-                elif value is None:
-                    report.failures += 1
-            for key in scheduler.stopped():
-                store.finish(key, "PRUNED")
+        if real:
+            pool = make_pool(AtFidelity(evaluator), cfg.parallel.backend, **ctx.pool_options)
+            offset = max(
+                (float(e.get("end", 0.0)) for c in search.stored.values() for e in c.events.values()),
+                default=0.0,
+            )
+            dispatch = PoolDispatch(pool, offset)
+            workers = dispatch.capacity
+            wall_now = _drive_pool(search, dispatch, cfg.budget)
+            report.eval_wait_seconds = pool.eval_seconds
+        else:
+            wall_now = _drive_clock(search, evaluator, cfg.budget, workers)
     except KeyboardInterrupt:
         report.stopped = "interrupted"
         raise
     finally:
         report.wall_seconds = time.perf_counter() - start_wall
+        if dispatch is not None:
+            dispatch.close()
+    store = search.store
     for key, cell in store.cells.items():  # the search is over: unpromoted cells end PRUNED
         if not cell.finished:
             store.finish(key, "PRUNED")
@@ -219,35 +342,38 @@ def run_scheduled(
     report.surrogate_fit_seconds = float(stats.get("fit_seconds", 0.0))
     report.surrogate_predict_seconds = float(stats.get("predict_seconds", 0.0))
     report.surrogate_fits = int(stats.get("fits", 0)) - fits0
-    report.stopped = stopped
+    report.stopped = search.stopped
     report.queries = len(store.cells)
-    report.evaluated = new
+    report.evaluated = search.new
     report.simulated_seconds = sum(
         float(e.get("sim", 0.0)) for c in store.cells.values() for e in c.events.values()
     )
-    fill_report(report, state, ctx.reference)
+    fill_report(report, search.state, ctx.reference)
     # epochs trained: a table's fidelities are separate runs (each pays all its epochs); a continuing
     # evaluator says how many epochs each step trained
     epochs = sum(float(e.get("epochs_trained", f)) for c in store.cells.values() for f, e in c.events.items())
-    summary = {
+    summary: dict[str, object] = {
         "scheduler": sched_block.name,
         "workers": workers,
         "fidelities": list(scheduler.fidelities),
-        "simulated_wall_seconds": clock.now,
+        "simulated_wall_seconds": wall_now,
         "simulated_worker_seconds": report.simulated_seconds,
-        "time_to_optimum": found_at,
+        "time_to_optimum": search.found_at,
         "optimum_known": ctx.target.key is not None,
-        "evaluations": counts,
+        "evaluations": search.counts,
         "epochs_trained": epochs,
-        "incumbent_curve": incumbent_curve,
+        "incumbent_curve": search.incumbent_curve,
         "scheduler_state": scheduler.state(),
     }
+    if real:  # the times are real seconds on the pool's workers, not a simulated clock's
+        summary["clock"] = "real"
+        summary["backend"] = cfg.parallel.backend
     store.set_summary(summary)
     return report
 
 
 def summary_lines(url: str, studies: list[dict[str, Any]]) -> list[str]:
-    """``nasearch run``'s lines on scheduled studies: simulated wall time and time to the optimum."""
+    """``nasearch run``'s lines on scheduled studies: (simulated or real) wall time and time to the optimum."""
     lines = []
     for entry in studies:
         try:
@@ -257,14 +383,23 @@ def summary_lines(url: str, studies: list[dict[str, Any]]) -> list[str]:
         if not info:
             continue
         hit = info.get("time_to_optimum")
+        full = float(info["fidelities"][-1]) if info.get("fidelities") else 1.0
+        epochs = f"{info['epochs_trained'] / full:.1f} full-training equivalents of epochs"
+        if info.get("clock") == "real":  # on the pool's workers: real seconds, not a simulated clock's
+            found = f"{hit / 60:.1f} min" if hit is not None else "not reached"
+            to_optimum = f"time to the optimum {found}; " if info.get("optimum_known", True) else ""
+            lines.append(
+                f"{entry['label']} (seed {entry['seed']}, scheduler {info['scheduler']}, {info['workers']} "
+                f"{info.get('backend', 'ray')} worker(s)): {to_optimum}wall time "
+                f"{info['simulated_wall_seconds'] / 60:.1f} min; {epochs}"
+            )
+            continue
         found = f"{hit / 3600:.2f} h" if hit is not None else "not reached"
         # no benchmark optimum (real training): there is no time to it to report
         to_optimum = f"simulated time to the optimum {found}; " if info.get("optimum_known", True) else ""
-        full = float(info["fidelities"][-1]) if info.get("fidelities") else 1.0
         lines.append(
             f"{entry['label']} (seed {entry['seed']}, scheduler {info['scheduler']}, {info['workers']} simulated "
             f"worker(s)): {to_optimum}simulated wall time "
-            f"{info['simulated_wall_seconds'] / 3600:.2f} h; {info['epochs_trained'] / full:.1f} full-training "
-            f"equivalents of epochs"
+            f"{info['simulated_wall_seconds'] / 3600:.2f} h; {epochs}"
         )
     return lines

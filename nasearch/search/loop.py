@@ -36,6 +36,7 @@ from nasearch.config.run_schema import RunConfig, load_run_config, to_dict
 from nasearch.curves import load_run, plot
 from nasearch.data.safeio import make_dir, write_text
 from nasearch.evaluation import pool as evaluation_pool
+from nasearch.schedulers import curves as fidelity_curves
 from nasearch.schedulers.loop import run_scheduled, scheduler_of, summary_lines
 from nasearch.search import inflight, interrupts, resume, run_record
 from nasearch.search.code_version import code_versions
@@ -105,6 +106,7 @@ def cli_run(args: argparse.Namespace) -> int:
         studies = [entry.to_json() for entry in run_record.read(run_dir).studies]
         for line in summary_lines(storage_url(cfg.storage, run_dir), studies):
             print(line)
+        print(fidelity_curves.plot_or_say(run_dir))  # incumbent vs wall time and vs epochs trained
     failures = format_failures(reports)
     if failures:
         print(failures)
@@ -164,6 +166,8 @@ class SearchContext:
     run_dir: Path | None = None
     #: the report of the study being searched (summary.json keeps it when the run is interrupted)
     current: SeedReport | None = None
+    #: the pool's options from the ``parallel`` block (a scheduled search on Ray makes its own pool)
+    pool_options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def target(self) -> OptimumTarget:
@@ -222,9 +226,20 @@ def _run_locked(
     store_fingerprint()  # every check that can refuse the run has passed: now the folder's state is written
     _write_run_meta(cfg, run_dir, url, objectives, test_metric, optimum, reference, who)
     previous = previous_summary(run_dir)
-    pool = evaluation_pool.make_pool(evaluator, cfg.parallel.backend, **_pool_options(cfg, log))
+    pool_options = _pool_options(cfg, log)
+    pool = evaluation_pool.make_pool(evaluator, cfg.parallel.backend, **pool_options)
     ctx = SearchContext(
-        cfg, space, pool, objectives, optimum, test_metric, reference, progress, retry_failed, run_dir=run_dir
+        cfg,
+        space,
+        pool,
+        objectives,
+        optimum,
+        test_metric,
+        reference,
+        progress,
+        retry_failed,
+        run_dir=run_dir,
+        pool_options=pool_options,
     )
     reports: list[SeedReport] = []
     try:
@@ -356,7 +371,7 @@ def run_seed(
 ) -> SeedReport:
     """One study: replay stored trials (retrying the cells that failed outside the cell), then
     the ask/evaluate/record/tell loop."""
-    if scheduler_of(ctx, block) is not None:  # multi-fidelity: the scheduler's loop on the simulated clock
+    if scheduler_of(ctx, block) is not None:  # multi-fidelity: the scheduler's loop (simulated clock or pool)
         return run_scheduled(ctx, block, seed, optimizer, tracker)
     space, pool = ctx.space, ctx.pool
 
