@@ -12,7 +12,8 @@ from nasearch.config.registry import OPTIMIZERS
 from nasearch.optimizers.front_ehvi import expected_hvi, front_2d
 from nasearch.optimizers.pareto import hypervolume
 
-ACC, LAT = "cifar10-valid/valid_accuracy", "latency/titan_rtx_32"
+#: a development target of the benchmark (its reported targets are GPUs)
+ACC, LAT = "cifar10-valid/valid_accuracy", "latency/gold_6226"
 OBJ = [(ACC, True), (LAT, False)]
 FOREST = {"name": "random_forest", "n_estimators": 20}
 
@@ -63,7 +64,15 @@ def test_it_looks_the_known_objective_up_and_proposes_unseen_classes(nb201_space
     bench = nb201_space.benchmark()
     lat = np.asarray(bench.column(LAT), dtype=float)
     opt = OPTIMIZERS.create(
-        "front_ehvi", space=nb201_space, objectives=OBJ, seed=1, surrogate=FOREST, num_init=10, k=5
+        "front_ehvi",
+        space=nb201_space,
+        objectives=OBJ,
+        seed=1,
+        surrogate=FOREST,
+        num_init=10,
+        k=5,
+        candidates="all",
+        std_scale=1.0,
     )
     assert isinstance(opt, UsesKnownMetrics)
     asked: list[list[int]] = []
@@ -82,26 +91,48 @@ def test_it_looks_the_known_objective_up_and_proposes_unseen_classes(nb201_space
     assert opt.surrogates[1].fits == 0
 
 
-def test_it_finds_more_of_the_front_than_pareto_mutation_in_60_queries(nb201_space) -> None:
+def test_each_guided_cell_is_a_mutation_of_a_member_of_the_told_front(nb201_space) -> None:
+    from nasearch.optimizers.pareto import pareto_mask
+
+    bench = nb201_space.benchmark()
+    lat = np.asarray(bench.column(LAT), dtype=float)
+    opt = OPTIMIZERS.create("front_ehvi", space=nb201_space, objectives=OBJ, seed=2, surrogate=FOREST, k=1)
+    opt.use_known_metrics(lambda archs: {LAT: lat[[bench.index(a) for a in archs]]})
+    told: list[tuple[str, ...]] = []
+    for step in range(40):
+        (arch,) = opt.ask(1)
+        if step >= 10:  # k = 1: each guided cell comes from a round fitted on everything told so far
+            points = np.asarray(
+                [[_result(bench, a).metrics[ACC], -_result(bench, a).metrics[LAT]] for a in told]
+            )
+            front = [told[i] for i in np.flatnonzero(pareto_mask(points))]
+            assert any(sum(x != y for x, y in zip(arch, parent)) == 1 for parent in front)
+        opt.tell(arch, _result(bench, arch))
+        told.append(arch)
+
+
+def test_it_finds_more_of_the_front_than_pareto_mutation_in_100_queries(nb201_space) -> None:
     from nasearch.metrics.front import hypervolume as exact_hv
 
     bench = nb201_space.benchmark()
     acc, lat = (np.asarray(bench.column(m), dtype=float) for m, _ in OBJ)
     ref = (float(np.median(acc)), float(np.median(lat)))
 
-    def share(name: str, seed: int, **options: object) -> float:
-        opt = OPTIMIZERS.create(name, space=nb201_space, objectives=OBJ, seed=seed, **options)
+    def share(name: str, seed: int) -> float:
+        opt = OPTIMIZERS.create(name, space=nb201_space, objectives=OBJ, seed=seed)
         if isinstance(opt, UsesKnownMetrics):
             opt.use_known_metrics(lambda archs: {LAT: lat[[bench.index(a) for a in archs]]})
         cells = []
-        for _ in range(60):
+        for _ in range(100):
             (arch,) = opt.ask(1)
             opt.tell(arch, _result(bench, arch))
             cells.append(bench.index(arch))
         return exact_hv(acc[cells], lat[cells], *ref) / exact_hv(acc, lat, *ref)
 
-    guided = np.mean([share("front_ehvi", s, surrogate=FOREST) for s in range(2)])
-    assert guided > np.mean([share("pareto_mutation", s) for s in range(2)])
+    seeds = range(3)
+    assert np.mean([share("front_ehvi", s) for s in seeds]) > np.mean(
+        [share("pareto_mutation", s) for s in seeds]
+    )
 
 
 def test_bad_options_are_one_config_error(nb201_space) -> None:
@@ -110,4 +141,8 @@ def test_bad_options_are_one_config_error(nb201_space) -> None:
     with pytest.raises(ConfigError, match="one or two objectives"):
         OPTIMIZERS.create("front_ehvi", space=nb201_space, objectives=[*OBJ, ("x", True)])
     with pytest.raises(ConfigError, match="no uncertainty"):
-        OPTIMIZERS.create("front_ehvi", space=nb201_space, objectives=OBJ, surrogate={"name": "mlp"})
+        OPTIMIZERS.create(
+            "front_ehvi", space=nb201_space, objectives=OBJ, surrogate={"name": "mlp"}, std_scale=1
+        )
+    with pytest.raises(ConfigError, match="candidates must be one of"):
+        OPTIMIZERS.create("front_ehvi", space=nb201_space, objectives=OBJ, candidates="some")
