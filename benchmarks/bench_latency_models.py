@@ -14,10 +14,12 @@ latency of all 15,625 cells; reported (``nasearch/metrics/front.py``):
   reach) as a share of the exact front.
 
 ``few_shot``: k = 10, 20 measured cells of the target, 10 draws each; the ``combination`` estimator
-(its ``ridge`` chosen on HELP's meta-validation devices); mean Spearman ρ over HELP's six
+(its ``ridge`` and ``op_ridge`` chosen on HELP's meta-validation devices); mean Spearman ρ over HELP's six
 meta-test devices, both with HELP's nine meta-training devices and with every other die.
 ``search``: NSGA-II (the shipped YAML's) on the GPU targets, searching the measured latency and the
 default estimator's, scored as shares of the exact front and of the ceiling, at several budgets.
+``front_search``: the surrogate-guided ``front_ehvi`` (the latency looked up, the accuracy learnt) at 100
+queries beside NSGA-II and ``pareto_mutation``, on fresh seeds.
 Writes the ``latency_models*`` sections of BENCHMARKS.md; LeDG-Former fits (one per held-out die,
 the expensive part) are cached in ``runs/out/bench_latency_models/``.
 """
