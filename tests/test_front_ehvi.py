@@ -146,3 +146,18 @@ def test_bad_options_are_one_config_error(nb201_space) -> None:
         )
     with pytest.raises(ConfigError, match="candidates must be one of"):
         OPTIMIZERS.create("front_ehvi", space=nb201_space, objectives=OBJ, candidates="some")
+
+
+def test_the_forest_gives_mean_and_spread_in_one_pass_as_its_two_calls_do(nb201_space) -> None:
+    from nasearch.config.registry import PREDICTORS
+
+    bench = nb201_space.benchmark()
+    acc = np.asarray(bench.column(ACC), dtype=float)
+    rng = np.random.default_rng(0)
+    train, test = rng.choice(15625, size=40, replace=False), rng.choice(15625, size=200, replace=False)
+    graphs = [nb201_space.to_graph(bench.arch(int(i))) for i in train]
+    forest = PREDICTORS.create("random_forest", n_estimators=15, seed=0).fit(graphs, acc[train])
+    query = [nb201_space.to_graph(bench.arch(int(i))) for i in test]
+    mean, std = forest.predict_mean_std(query)
+    np.testing.assert_allclose(mean, forest.predict(query), rtol=1e-9)
+    np.testing.assert_allclose(std, forest.predict_std(query), rtol=1e-9)
