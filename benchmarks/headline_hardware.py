@@ -4,7 +4,9 @@
 Shares of the exact front, not ratios to another noisy search: per device family, the default latency
 estimator's and LeDG-Former's rank agreement and budget-free front share with the whole die held
 out, every target below the 95 % goal named; the few-shot Spearman ρ on HELP's meta-test devices;
-and NSGA-II's share of the one-per-class ceiling by budget. ``benchmarks/headline.py`` calls
+and each search's share of the one-per-class ceiling by budget (NSGA-II, ``pareto_mutation`` and
+``front_ehvi`` from the one run on the same seeds, section ``latency_models_search_front``, when the
+store has it). ``benchmarks/headline.py`` calls
 :func:`hardware_headline`.
 """
 
