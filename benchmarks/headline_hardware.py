@@ -4,7 +4,9 @@
 Shares of the exact front, not ratios to another noisy search: per device family, the default latency
 estimator's and LeDG-Former's rank agreement and budget-free front share with the whole die held
 out, every target below the 95 % goal named; the few-shot Spearman ρ on HELP's meta-test devices;
-and NSGA-II's share of the one-per-class ceiling by budget. ``benchmarks/headline.py`` calls
+and each search's share of the one-per-class ceiling by budget (NSGA-II, ``pareto_mutation`` and
+``front_ehvi`` from the one run on the same seeds, section ``latency_models_search_front``, when the
+store has it). ``benchmarks/headline.py`` calls
 :func:`hardware_headline`.
 """
 
@@ -19,6 +21,7 @@ FEW_SHOT = "latency_models_few_shot"
 SEARCH = "latency_models_search"
 GUIDED = "latency_models_search_guided"
 PARETO_MUTATION = "latency_models_search_pareto_mutation"
+FRONT = "latency_models_search_front"
 FAMILIES = ("GPU", "CPU", "phone", "embedded", "ASIC", "FPGA")
 #: the issue's goal for the budget-free predicted front
 FRONT_GOAL = 0.95
@@ -86,17 +89,24 @@ def hardware_headline(store: Store) -> list[str]:
         *zs_lines,
     ]
     meta = store.load(FEW_SHOT).titled_table("Mean Spearman ρ over HELP's six meta-test devices")
+    estimator = "estimator" in (meta[0] if meta else {})
     out += [
         "",
         "Few-shot latency (k cells measured on the target, the `combination` estimator): mean Spearman ρ over "
         f"HELP's six meta-test devices, 10 draws [95 % CI] (HELP reports 0.932 at k = 10; section `{FEW_SHOT}`):",
         "",
-        "| k | training settings | mean ρ [95 % CI] | ≥ 0.95 |",
-        "|---|---|---|---|",
+        "| k |" + (" settings |" if estimator else "") + " training settings | mean ρ [95 % CI] | ≥ 0.95 |",
+        "|---|" + ("---|" if estimator else "") + "---|---|---|",
     ]
-    out += [f"| {r['k']} | {r['training settings']} | {r['mean [95 % CI]']} | {r['≥ 0.95']} |" for r in meta]
-    runs = [("NSGA-II", SEARCH)]
-    if PARETO_MUTATION in store:
+    out += [
+        f"| {r['k']} |"
+        + (f" {r['estimator']} |" if estimator else "")
+        + f" {r['training settings']} | {r['mean [95 % CI]']} | {r['≥ 0.95']} |"
+        for r in meta
+    ]
+    # one run with every arm on the same fresh seeds when there is one; else the older per-optimizer sections
+    runs = [(None, FRONT)] if FRONT in store else [("NSGA-II", SEARCH)]
+    if FRONT not in store and PARETO_MUTATION in store:
         runs.append(("`pareto_mutation`", PARETO_MUTATION))
     out += [
         "",
@@ -112,8 +122,8 @@ def hardware_headline(store: Store) -> list[str]:
         for r in store.load(key).table("target", "budget reaching 90 %"):
             if "zero-shot" in r["latency searched"]:
                 by_target.setdefault(r["target"], []).append(
-                    f"| {r['target']} | {label} | {r['100 queries']} | {r['200 queries']} | {r['500 queries']} | "
-                    f"{r['budget reaching 90 %']} |"
+                    f"| {r['target']} | {label or r['optimizer']} | {r['100 queries']} | {r['200 queries']} | "
+                    f"{r['500 queries']} | {r['budget reaching 90 %']} |"
                 )
     out += [line for lines in by_target.values() for line in lines]
     if GUIDED in store:

@@ -214,6 +214,17 @@ class RandomForestPredictor(_FlatMixin, Predictor):
         trees = self._tree_predictions(graphs)
         return self.scaler.inverse_std(trees.mean(0), trees.std(0))
 
+    def predict_mean_std(
+        self, graphs: Sequence[ArchGraph], hardware: Hardware = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``predict`` and ``predict_std`` from one encoding and one pass over the trees (the forest's
+        prediction is the mean of its trees)."""
+        if not len(graphs):
+            return np.empty(0), np.empty(0)
+        trees = self._tree_predictions(graphs)
+        mean = trees.mean(0)
+        return self.scaler.inverse(mean), self.scaler.inverse_std(mean, trees.std(0))
+
 
 class ParamsLinearPredictor(Predictor):
     """Ridge regression on cheap cost features (summed node attrs, or op counts): see module doc."""

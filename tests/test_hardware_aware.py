@@ -158,3 +158,41 @@ def test_a_device_given_only_by_attributes_is_searched_without_an_oracle(
     assert report.queries == 10 and report.reference_scores == {}
     assert not (tmp_path / "run" / "latency_true").exists()
     assert report.pareto_front and all(cell[PREDICTED] > 0 for cell in report.pareto_front)
+
+
+def test_the_loop_hands_the_evaluators_known_latency_to_front_ehvi(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the run loop: ``front_ehvi`` gets the evaluator's ``known_values`` (the zero-shot latency of
+    any cell, no evaluation spent) and learns only the accuracy."""
+    from nasearch.optimizers.front_ehvi import FrontEHVI
+
+    monkeypatch.setenv("NASEARCH_CACHE", str(tmp_path / "cache"))
+    lookups: list = []
+    fits: list = []
+    original = FrontEHVI.use_known_metrics
+
+    def spy(self, lookup):  # noqa: ANN001 - the optimizer's own signature
+        lookups.append(lookup)
+        fits.append(self.surrogates)
+        original(self, lookup)
+
+    monkeypatch.setattr(FrontEHVI, "use_known_metrics", spy)
+    cfg = load_run_config(
+        str(YAML),
+        [
+            "seeds=[0]",
+            "budget.queries=25",
+            "evaluator.references=[]",
+            "optimizer={name: front_ehvi, surrogate: {name: random_forest, n_estimators: 10}}",
+        ],
+    )
+    (report,) = run(cfg, tmp_path / "run", progress=False)
+    assert len(lookups) == 1
+    accuracy, latency = fits[0]
+    assert accuracy.fits >= 3 and latency.fits == 0  # 15 guided queries in rounds of 5: latency never learnt
+    evaluator = EVALUATORS.create("hardware_aware", space=_space(), **cfg.evaluator.options)
+    cells = [c["arch"] for c in report.pareto_front]
+    looked_up = np.asarray(lookups[0](cells)[PREDICTED], dtype=float)
+    assert np.allclose(looked_up, [c[PREDICTED] for c in report.pareto_front])
+    assert np.allclose(looked_up, [evaluator.evaluate(a).metrics[PREDICTED] for a in cells])

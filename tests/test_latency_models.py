@@ -104,6 +104,48 @@ def test_the_few_shot_combination_recovers_a_scaled_training_table(nb201_space) 
     assert np.median(np.abs(model.estimate(task) / source - 1)) < 0.02
 
 
+def _op_target(nb201_space, rng: np.random.Generator, k: int) -> tuple[np.ndarray, dict[int, float]]:
+    """A target (a unit-test construction, not a device): 1080ti_32's table times exp(0.3 per 3x3 conv edge
+    - 0.2 per pool edge), which no non-negative combination of the training tables gives; k shots of it."""
+    bench = nb201_space.benchmark()
+    counts = op_counts(nb201_space)
+    source = np.asarray(bench.column("latency/1080ti_32"), dtype=float) * np.exp(
+        0.3 * counts[:, 3] - 0.2 * counts[:, 4]
+    )
+    return source, {int(i): float(source[i]) for i in rng.choice(15625, size=k, replace=False)}
+
+
+def test_the_op_count_correction_recovers_a_per_op_cost_the_devices_lack(nb201_space) -> None:
+    source, shots = _op_target(nb201_space, np.random.default_rng(1), 30)
+    devices = _die_out("titan_rtx_32")
+    task = build_task(nb201_space, load_devices()["titan_rtx_32"], devices, shots)
+    w, _ = FewShotCombination(ridge=0.0, op_ridge=1e-6).weights(task)
+    d = len(devices)
+    per_op = w[d : d + 4] - w[d + 4 :]  # skip, 1x1, 3x3, pool: the + and - columns
+    assert per_op[2] == pytest.approx(0.3, abs=0.02) and per_op[3] == pytest.approx(-0.2, abs=0.02)
+    corrected = FewShotCombination(ridge=0.0, op_ridge=1e-6).estimate(task)
+    plain = FewShotCombination(ridge=0.0).estimate(task)
+    assert rank_agreement(corrected, source).spearman_rho > 0.99 > rank_agreement(plain, source).spearman_rho
+
+
+def test_a_list_of_op_ridges_is_chosen_per_target_by_leave_one_out(nb201_space) -> None:
+    source, shots = _op_target(nb201_space, np.random.default_rng(2), 10)
+    devices = _die_out("titan_rtx_32")
+    target = load_devices()["titan_rtx_32"]
+    model = FewShotCombination(op_ridge=[None, 0.1])
+    assert model.choose_op_ridge(build_task(nb201_space, target, devices, shots)) == 0.1
+    bench = nb201_space.benchmark()
+    plain = 2.0 * np.asarray(bench.column("latency/1080ti_32"), dtype=float)
+    plain_shots = {i: float(plain[i]) for i in shots}
+    assert model.choose_op_ridge(build_task(nb201_space, target, devices, plain_shots)) is None
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, "x", [], [None, -2.0]])
+def test_a_bad_op_ridge_is_one_config_error(bad) -> None:
+    with pytest.raises(ConfigError, match="op_ridge"):
+        FewShotCombination(op_ridge=bad)
+
+
 def test_ten_measured_cells_rank_a_cpu_better_than_no_cell(nb201_space) -> None:
     bench = nb201_space.benchmark()
     true = np.asarray(bench.column("latency/gold_6226"), dtype=float)

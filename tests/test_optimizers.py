@@ -25,6 +25,7 @@ ALL = {
     "bayesian": {"surrogate": RidgeSurrogate(), "ensemble_size": 2, "num_init": 10, "k": 5, "pool_size": 60},
     "optuna": {"sampler": "tpe"},
     "pareto_mutation": {"num_init": 5},
+    "front_ehvi": {"surrogate": RidgeEnsembleSurrogate(), "num_init": 10, "k": 5},
 }
 
 

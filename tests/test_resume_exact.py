@@ -33,6 +33,8 @@ OPTIMIZER_BLOCKS = {
     " ensemble_size: 2, num_init: 10, k: 5, pool_size: 60}",
     "optuna": "{name: optuna, sampler: tpe}",
     "pareto_mutation": "{name: pareto_mutation, num_init: 5}",
+    "front_ehvi": "{name: front_ehvi, surrogate: {name: 'search_helpers:RidgeEnsembleSurrogate'},"
+    " num_init: 10, k: 5}",
 }
 #: optimizers whose proposals after a resume may differ from an uninterrupted run's: none (optuna's
 #: samplers' random states are restored since issue #27)

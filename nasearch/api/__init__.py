@@ -19,11 +19,18 @@ from nasearch.api.errors import (
     SetupError,
     StorageError,
 )
-from nasearch.api.evaluator import Evaluator, KnowsOptimum, MultiObjective, ReferenceScoring, Result
+from nasearch.api.evaluator import (
+    Evaluator,
+    KnownMetrics,
+    KnowsOptimum,
+    MultiObjective,
+    ReferenceScoring,
+    Result,
+)
 from nasearch.api.fidelity import Job, MultiFidelity, Scheduler
 from nasearch.api.graph import ArchGraph
 from nasearch.api.objective import Objective, objective_list
-from nasearch.api.optimizer import Optimizer, StatefulOptimizer, UsesFitter
+from nasearch.api.optimizer import Optimizer, StatefulOptimizer, UsesFitter, UsesKnownMetrics
 from nasearch.api.pool import Fitter, Outcome, StartHook, WorkerPool
 from nasearch.api.predictor import (
     FitsAndPredicts,
@@ -73,6 +80,7 @@ __all__ = [
     "HasBenchmark",
     "Hardware",
     "Indexable",
+    "KnownMetrics",
     "KnowsOptimum",
     "MeanStd",
     "MultiObjective",
@@ -93,6 +101,7 @@ __all__ = [
     "StorageError",
     "Targets",
     "UsesFitter",
+    "UsesKnownMetrics",
     "Fitter",
     "Outcome",
     "StartHook",

@@ -73,3 +73,14 @@ class ReferenceScoring(Protocol):
     def true_hypervolume(self, front: list[dict[str, object]], reference: list[float]) -> float:
         """Hypervolume of ``front`` (its cells' records) re-scored by the ground truth."""
         ...
+
+
+@runtime_checkable
+class KnownMetrics(Protocol):
+    """An evaluator that knows some metrics of any cell without evaluating it (a latency model's
+    prediction, a parameter count): a surrogate-guided optimizer may look them up for every candidate
+    (``nasearch.api.UsesKnownMetrics``) instead of learning them."""
+
+    def known_values(self, archs: Sequence[Hashable]) -> dict[str, Any]:
+        """``{metric: one value per arch}`` for the metrics known without an evaluation."""
+        ...

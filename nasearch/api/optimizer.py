@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Hashable
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from nasearch.api.evaluator import Result
 from nasearch.api.pool import Fitter
@@ -42,4 +42,13 @@ class UsesFitter(Protocol):
 
     def use_fitter(self, fitter: Fitter) -> None:
         """Fit surrogates through ``fitter`` from now on."""
+        ...
+
+
+@runtime_checkable
+class UsesKnownMetrics(Protocol):
+    """An optimizer that looks up the metrics the evaluator knows for free (``nasearch.api.KnownMetrics``)."""
+
+    def use_known_metrics(self, lookup: Callable[[Sequence[Hashable]], Mapping[str, Any]]) -> None:
+        """Look metrics up with ``lookup`` (architectures -> ``{metric: one value each}``) from now on."""
         ...

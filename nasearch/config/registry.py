@@ -181,6 +181,7 @@ OPTIMIZERS: Registry[Optimizer] = Registry(
         "bayesian": "nasearch.optimizers.bayesian:BayesianOptimization",
         "optuna": "nasearch.optimizers.optuna_sampler:OptunaSampler",
         "pareto_mutation": "nasearch.optimizers.pareto_mutation:ParetoMutation",
+        "front_ehvi": "nasearch.optimizers.front_ehvi:FrontEHVI",
     },
     required=("ask", "tell"),
 )

@@ -28,7 +28,15 @@ from typing import Any
 
 import yaml
 
-from nasearch.api import Optimizer, ReferenceScoring, StartHook, UsesFitter, WorkerPool
+from nasearch.api import (
+    KnownMetrics,
+    Optimizer,
+    ReferenceScoring,
+    StartHook,
+    UsesFitter,
+    UsesKnownMetrics,
+    WorkerPool,
+)
 from nasearch.api.errors import ConfigError, Terminated
 from nasearch.api.objective import Objective
 from nasearch.config.blocks import Block
@@ -250,6 +258,8 @@ def _run_locked(
                 fitter = pool.fitter()
                 if fitter is not None and isinstance(optimizer, UsesFitter):
                     optimizer.use_fitter(fitter)
+                if isinstance(evaluator, KnownMetrics) and isinstance(optimizer, UsesKnownMetrics):
+                    optimizer.use_known_metrics(evaluator.known_values)
                 report = run_seed(ctx, block, seed, optimizer, tracker)
                 accumulate_sessions(report, previous.get(report.study))
                 reports.append(report)

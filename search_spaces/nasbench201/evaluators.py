@@ -26,7 +26,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -237,6 +237,15 @@ class HardwareAwareEvaluator(BenchmarkEvaluator):
         index = self.space.benchmark().index(arch)
         result.metrics[PREDICTED] = float(self.predicted[index])
         return result
+
+    def known_values(self, archs: Sequence[Hashable]) -> dict[str, np.ndarray]:
+        """The latency objective of any cells without an evaluation (``nasearch.api.KnownMetrics``): the
+        latency model's prediction (or, for the references, the table's latency or parameter count)."""
+        bench = self.space.benchmark()
+        metric = self.objectives[1][0]
+        rows = np.asarray([bench.index(a) for a in archs], dtype=int)
+        column = self.predicted if metric == PREDICTED else np.asarray(bench.column(metric), dtype=float)
+        return {metric: np.asarray(column[rows], dtype=float)}
 
     # --- honest scoring ---------------------------------------------------------------------------
     def reference_variants(self) -> dict[str, dict[str, Any]]:

@@ -15,7 +15,7 @@ Nothing else of the target is read. Estimators are plug-ins of the registry ``LA
   fitted on the training devices (one intercept each);
 - ``ledgformer``: the LeDG-Former trained on the training devices (``ZeroShotLatencyModel``);
 - ``combination`` (few-shot): a non-negative combination of the training devices' log tables plus
-  an intercept, fitted on the target's k measured cells.
+  an intercept and a per-op-count correction, fitted on the target's k measured cells.
 """
 
 from __future__ import annotations
@@ -257,41 +257,99 @@ class LeDGFormerLatency:
 
 
 class FewShotCombination:
-    """Few-shot: log latency of the target ≈ intercept + Σ w_d · log latency of training device d,
-    w ≥ 0 (non-negative least squares on the k measured cells; ``ridge`` shrinks the weights towards
-    the equal weights of the geometric mean, which is what it predicts with no shots)."""
+    """Few-shot: log latency of the target ≈ intercept + Σ w_d · log latency of training device d
+    (+ Σ g_o · count of op o in the cell, when ``op_ridge`` is set), w ≥ 0 (non-negative least squares
+    on the k measured cells; ``ridge`` shrinks the weights towards the equal weights of the geometric
+    mean, which is what it predicts with no shots; ``op_ridge`` shrinks the per-op corrections g
+    towards 0, and ``None`` leaves them out; ``ridge`` 0.01 and ``op_ridge`` 10 were chosen on HELP's
+    meta-validation devices by ``benchmarks/bench_latency_models.py --parts few_shot``). The op counts
+    let a target whose cost per op differs from every training device's (an accelerator) be corrected
+    with the few cells it has. A list for
+    ``op_ridge`` chooses among its values (``None`` included) per target, by the leave-one-out error
+    of the log latency on the k cells."""
 
-    def __init__(self, ridge: float = 0.01) -> None:
+    def __init__(self, ridge: float = 0.01, op_ridge: float | None | Sequence[float | None] = 10.0) -> None:
         if not ridge >= 0:
             raise ConfigError(f"latency model combination: ridge must be >= 0, got {ridge!r}")
+        choices: list[object] = list(op_ridge) if isinstance(op_ridge, (list, tuple)) else [op_ridge]
+        self.op_ridges: list[float | None] = []
+        for c in choices:
+            if c is not None and not (isinstance(c, (int, float)) and not isinstance(c, bool) and c > 0):
+                raise ConfigError(
+                    f"latency model combination: op_ridge must be > 0, null, or a list of those; got {op_ridge!r}"
+                )
+            self.op_ridges.append(None if c is None else float(c))
+        if not self.op_ridges:
+            raise ConfigError("latency model combination: op_ridge is an empty list")
         self.ridge = float(ridge)
 
-    def weights(self, task: LatencyTask) -> tuple[np.ndarray, float]:
-        """(weights per training device, intercept) fitted on the task's shots."""
+    def _features(self, task: LatencyTask, op_ridge: float | None) -> np.ndarray:
+        """(features, cells): the training devices' log tables, then (with ``op_ridge``) the cells' counts
+        of skip, 1x1, 3x3 and pool edges (``none`` is the rest of the 6), each as +count and -count so
+        that the non-negative fit can give them either sign."""
+        x_all = _log(task.measured)
+        if op_ridge is None:
+            return x_all
+        counts = op_counts(task.space)[:, 1:].T
+        return np.vstack([x_all, counts, -counts])
+
+    def _fit(self, x: np.ndarray, y: np.ndarray, d: int, op_ridge: float | None) -> tuple[np.ndarray, float]:
+        """(weights, intercept) on shots ``x`` (k, features) with log latency ``y``."""
         from scipy.optimize import nnls
 
-        x_all = _log(task.measured)
-        d = x_all.shape[0]
-        prior = np.full(d, 1.0 / d)
-        if task.shots.size < 2:
-            return prior, float(
-                np.mean(_log(task.shot_ms)) - np.mean(x_all[:, task.shots])
-            ) if task.shots.size else 0.0
-        x = x_all[:, task.shots].T  # (k, d)
-        y = _log(task.shot_ms)
+        extra = x.shape[1] - d
+        prior = np.concatenate([np.full(d, 1.0 / d), np.zeros(extra)])
         xm, ym = x.mean(axis=0), y.mean()
         xc, yc = x - xm, y - ym
-        lam = math.sqrt(self.ridge)
-        # ridge towards the prior: stack sqrt(lam) * I rows asking w ≈ prior
-        a = np.vstack([xc, lam * np.eye(d)])
-        b = np.concatenate([yc, lam * prior])
-        w, _ = nnls(a, b)
+        # ridge towards the prior: stack sqrt(lam) * I rows asking w ≈ prior (op corrections ≈ 0)
+        lam = np.concatenate([np.full(d, math.sqrt(self.ridge)), np.full(extra, math.sqrt(op_ridge or 0.0))])
+        w, _ = nnls(np.vstack([xc, np.diag(lam)]), np.concatenate([yc, lam * prior]))
         return w, float(ym - xm @ w)
+
+    def choose_op_ridge(self, task: LatencyTask) -> float | None:
+        """The ``op_ridge`` choice with the least leave-one-out squared error on the shots (the first of
+        equals); the only one when a single value was given."""
+        if len(self.op_ridges) == 1 or task.shots.size < 3:
+            return self.op_ridges[0]
+        y = _log(task.shot_ms)
+        d = len(task.devices)
+        errors = []
+        for op_ridge in self.op_ridges:
+            x = self._features(task, op_ridge)[:, task.shots].T
+            sq = 0.0
+            for i in range(len(y)):
+                rest = np.arange(len(y)) != i
+                w, b = self._fit(x[rest], y[rest], d, op_ridge)
+                sq += float((b + x[i] @ w - y[i]) ** 2)
+            errors.append(sq)
+        return self.op_ridges[int(np.argmin(errors))]
+
+    def fitted(self, task: LatencyTask) -> tuple[np.ndarray, float, float | None]:
+        """(weights per feature of ``_features``: training devices first, then the op counts, if
+        chosen; intercept; the ``op_ridge`` chosen) fitted on the task's shots."""
+        op_ridge = self.choose_op_ridge(task)
+        x_all = self._features(task, op_ridge)
+        d = len(task.devices)
+        if task.shots.size < 2:
+            prior = np.concatenate([np.full(d, 1.0 / d), np.zeros(x_all.shape[0] - d)])
+            shift = (
+                np.mean(_log(task.shot_ms)) - np.mean(x_all[:, task.shots].T @ prior)
+                if task.shots.size
+                else 0
+            )
+            return prior, float(shift), op_ridge
+        w, b = self._fit(x_all[:, task.shots].T, _log(task.shot_ms), d, op_ridge)
+        return w, b, op_ridge
+
+    def weights(self, task: LatencyTask) -> tuple[np.ndarray, float]:
+        """(weights per feature of ``_features``, intercept) fitted on the task's shots."""
+        w, b, _ = self.fitted(task)
+        return w, b
 
     def estimate(self, task: LatencyTask) -> np.ndarray:
         if task.shots.size == 0:
             raise ConfigError(
                 "latency model combination needs measured cells of the target (shots); none given"
             )
-        w, intercept = self.weights(task)
-        return np.exp(intercept + w @ _log(task.measured))
+        w, intercept, op_ridge = self.fitted(task)
+        return np.exp(intercept + w @ self._features(task, op_ridge))

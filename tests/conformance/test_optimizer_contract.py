@@ -39,6 +39,7 @@ RECIPES: dict[str, dict[str, Any]] = {
     },
     "optuna": {"sampler": "tpe", "sampler_options": {"n_startup_trials": 5}},
     "pareto_mutation": {"num_init": 5},
+    "front_ehvi": {"surrogate": TINY_FOREST, "num_init": 8, "k": 4},
 }
 
 #: known defects, by optimizer: the replay check is expected to fail for these (strict xfail); none now
