@@ -95,51 +95,73 @@ def score(hits: list[int | None], cap: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", default=",".join(GRID), help="comma-separated GRID names")
+    parser.add_argument("--seeds", help="comma-separated dev seeds (default: DEV_SEEDS); must be dev seeds")
+    parser.add_argument("--until", help="stop starting seeds after this UTC time (HH:MM)")
     parser.add_argument("--out", help="a JSON of the scores (one file per process)")
     parser.add_argument("--write", help="comma-separated score JSONs: write the selection section")
     args = parser.parse_args()
     if args.write:
         write(args.write.split(","))
         return
+    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else DEV_SEEDS
+    if not set(seeds) <= set(DEV_SEEDS):
+        raise SystemExit(f"--seeds: only development seeds ({DEV_SEEDS[0]}-{DEV_SEEDS[-1]})")
     cfg = load_run_config(CONFIG, [])
-    results: dict[str, Any] = {}
-    for name in args.configs.split(","):
-        start = time.perf_counter()
-        hits = []
-        for seed in DEV_SEEDS:
-            hits.append(queries_to_optimum(cfg, GRID[name], seed, CAP))
-            print(f"{name} seed {seed}: {hits[-1]}", flush=True)
-        results[name] = {**score(hits, CAP), "seconds": time.perf_counter() - start, "commit": git_commit()}
-        print(name, json.dumps(results[name]), flush=True)
+    names = args.configs.split(",")
+    hits: dict[str, dict[int, int | None]] = {n: {} for n in names}
+    seconds = dict.fromkeys(names, 0.0)
+    # every setting on a seed before the next seed: a run cut by --until scores them on the same seeds
+    for seed in seeds:
+        if args.until and time.strftime("%H:%M", time.gmtime()) >= args.until:
+            print(f"stopped at {args.until} UTC before seed {seed}", flush=True)
+            break
+        for name in names:
+            start = time.perf_counter()
+            hits[name][seed] = queries_to_optimum(cfg, GRID[name], seed, CAP)
+            seconds[name] += time.perf_counter() - start
+            print(f"{name} seed {seed}: {hits[name][seed]}", flush=True)
         if args.out:
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.out).write_text(json.dumps(results, indent=1))
+            Path(args.out).write_text(
+                json.dumps(
+                    {n: {"hits": hits[n], "seconds": seconds[n], "commit": git_commit()} for n in names},
+                    indent=1,
+                )
+            )
 
 
 def write(paths: list[str]) -> None:
-    """The selection as its own BENCHMARKS section, from the score files of a finished grid."""
-    results: dict[str, Any] = {}
+    """The selection as its own BENCHMARKS section, from the score files of the grid (several
+    processes, each on its own seeds): every setting scored on the seeds every setting finished."""
+    found: dict[str, dict[int, int | None]] = {n: {} for n in GRID}
+    seconds = dict.fromkeys(GRID, 0.0)
+    commits: set[str] = set()
     for p in paths:
-        results.update(json.loads(Path(p).read_text()))
-    missing = [n for n in GRID if n not in results]
-    if missing:
-        raise SystemExit(f"the grid is not finished: no scores for {', '.join(missing)}")
+        for name, part in json.loads(Path(p).read_text()).items():
+            found[name].update({int(k): v for k, v in part["hits"].items()})
+            seconds[name] += part["seconds"]
+            commits.add(part["commit"])
+    seeds = sorted(set.intersection(*(set(h) for h in found.values())))
+    if len(seeds) < 2:
+        raise SystemExit("the grid is not finished: fewer than 2 seeds ran every setting")
+    results = {
+        n: {**score([found[n][s] for s in seeds], CAP), "seconds": seconds[n] / len(found[n])} for n in GRID
+    }
     order = list(GRID)
     winner = min(order, key=lambda n: (results[n]["restricted_mean"], order.index(n)))
     rows = [
         [
             name,
             f"`{json.dumps(GRID[name]) if GRID[name] else 'shipped'}`",
-            f"{results[name]['found']}/{len(DEV_SEEDS)}",
+            f"{results[name]['found']}/{len(seeds)}",
             f"{results[name]['restricted_mean']:.1f}",
             f"> {CAP}" if results[name]["median"] is None else f"{results[name]['median']:g}",
             f"{float(np.mean([h for h in results[name]['hits'] if h is not None] or [np.nan])):.1f}",
-            f"{results[name]['seconds'] / len(DEV_SEEDS):.0f}",
+            f"{results[name]['seconds']:.0f}",
             "**chosen**" if name == winner else "",
         ]
         for name in order
     ]
-    commits = sorted({results[n]["commit"] for n in order})
     md = [
         "## Optimizers: predictor_local_search selection (dev seeds)",
         "",
@@ -147,7 +169,9 @@ def write(paths: list[str]) -> None:
         "",
         f"`python -m benchmarks.tune_pls`: the grid `benchmarks.tune_pls.GRID`, declared and committed before it "
         f"ran, each setting on top of `{CONFIG}`'s predictor_local_search block, on development seeds "
-        f"{DEV_SEEDS[0]}–{DEV_SEEDS[-1]} (seeds 0–39 were used while developing it; none is a reported seed). "
+        f"{', '.join(map(str, seeds))} (of the declared {DEV_SEEDS[0]}–{DEV_SEEDS[-1]}: the seeds every setting "
+        "finished before the time set for the selection; seeds 0–39 were used while developing it; none is a "
+        "reported seed). "
         f"Searched on `cifar10-valid/valid_accuracy`; each search stops at the optimum (its cell or an "
         f"isomorph) or at {CAP} queries. Restricted mean: the mean of min(queries to the optimum, {CAP}), an "
         "unfound seed counting as the cap. Chosen: the lowest restricted mean (ties: the setting listed first). "
@@ -169,7 +193,7 @@ def write(paths: list[str]) -> None:
         "",
     ]
     print("\n".join(md))
-    write_section("pls_selection", md, measured=[c for c in commits if c])
+    write_section("pls_selection", md, measured=sorted(c for c in commits if c))
 
 
 if __name__ == "__main__":
