@@ -127,7 +127,34 @@ def peers_headline(sec: Section) -> list[str]:
             f"| `{row['optimizer']}` | {row[f'found @ {budget}']} | {row[f'restricted mean queries @ {budget}']} "
             f"| {row['mean queries to optimum']} | {row['median queries']} | {row[ratio]} |"
         )
-    return out
+    return out + best_peer_headline(sec, budget)
+
+
+def best_peer_headline(sec: Section, budget: str) -> list[str]:
+    """``predictor_local_search`` against the best peer of the same run (the section's "Against the best
+    peer" table: both sides from the same ``budget``-query run, each ratio the two numbers beside it
+    divided); nothing for a section measured before that table existed."""
+    try:
+        rows = titled_table(sec, "Against the best peer")
+    except ValueError:
+        return []
+    _, ours, peer, ratio = list(rows[0])
+    stats = {r["statistic"]: r for r in rows}
+    mean, restricted = stats["mean"], stats[f"restricted mean @ {budget}"]
+    return [
+        "",
+        f"Against the best peer of that run ({peer}, the peer row with the lowest restricted mean @ {budget}; "
+        f"`optuna_tpe` counts as a peer), from the {budget}-query run both had: {ours}'s mean queries "
+        f"{mean[ours]} ÷ {peer}'s {mean[peer]} = **{mean[ratio]}**; restricted means {restricted[ours]} ÷ "
+        f"{restricted[peer]} = {restricted[ratio]}; medians {stats['median'][ours]} and "
+        f"{stats['median'][peer]}; found {stats['found'][ours]} and {stats['found'][peer]} ("
+        + (
+            "≤: the peer's mean is censored, so the true ratio is lower; "
+            if mean[ratio].startswith("≤")
+            else ""
+        )
+        + "brackets: paired bootstrap 95 % interval).",
+    ]
 
 
 #: the out-of-sample search sections: the optimizer settings frozen from CIFAR-10's, fresh seeds

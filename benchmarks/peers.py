@@ -167,7 +167,9 @@ class _CategoricalPeer(SpaceOptimizer):
 
 class SyneTune(_CategoricalPeer):
     """A Syne Tune baseline scheduler (``searcher``: bore, rea, tpe, botorch or random) with its
-    defaults, driven through its ``suggest`` / ``on_trial_complete`` interface."""
+    defaults, driven through its ``suggest`` / ``on_trial_complete`` interface. ``searcher_kwargs``:
+    passed to the baseline's searcher where the baseline takes them (``BOTorch``: e.g. its documented
+    ``optimization_strategy``); a row that sets any says so in its legend."""
 
     def __init__(
         self,
@@ -176,6 +178,7 @@ class SyneTune(_CategoricalPeer):
         seed: int = 0,
         searcher: str = "bore",
         max_repeats: int = 100,
+        searcher_kwargs: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(space, objectives, seed, max_repeats)
         if searcher not in SYNE_TUNE_SEARCHERS:
@@ -196,7 +199,10 @@ class SyneTune(_CategoricalPeer):
                     config_space, metrics=["score"], do_minimize=False, random_seed=self.seed
                 )
             else:
-                self.scheduler = cls(config_space, metric="score", do_minimize=False, random_seed=self.seed)
+                extra = {"searcher_kwargs": dict(searcher_kwargs)} if searcher_kwargs else {}
+                self.scheduler = cls(
+                    config_space, metric="score", do_minimize=False, random_seed=self.seed, **extra
+                )
         self._trials = 0
 
     def _trial(self, params: dict[str, Any]) -> Any:
