@@ -99,10 +99,18 @@ def main() -> None:
     parser.add_argument("--until", help="stop starting seeds after this UTC time (HH:MM)")
     parser.add_argument("--out", help="a JSON of the scores (one file per process)")
     parser.add_argument("--write", help="comma-separated score JSONs: write the selection section")
+    parser.add_argument(
+        "--started-at",
+        help="with --write: the clean commit the runs started from, where their files recorded a later "
+        "-dirty one (read by an older version of this script at its first write, not at start)",
+    )
     args = parser.parse_args()
     if args.write:
-        write(args.write.split(","))
+        write(args.write.split(","), args.started_at)
         return
+    commit = git_commit()  # read now: edits to the tree while the grid runs do not relabel it
+    if commit is None or commit.endswith("-dirty"):
+        raise SystemExit(f"the grid runs from a clean commit (the tree is at {commit}): commit first")
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else DEV_SEEDS
     if not set(seeds) <= set(DEV_SEEDS):
         raise SystemExit(f"--seeds: only development seeds ({DEV_SEEDS[0]}-{DEV_SEEDS[-1]})")
@@ -124,13 +132,13 @@ def main() -> None:
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)
             Path(args.out).write_text(
                 json.dumps(
-                    {n: {"hits": hits[n], "seconds": seconds[n], "commit": git_commit()} for n in names},
+                    {n: {"hits": hits[n], "seconds": seconds[n], "commit": commit} for n in names},
                     indent=1,
                 )
             )
 
 
-def write(paths: list[str]) -> None:
+def write(paths: list[str], started_at: str | None = None) -> None:
     """The selection as its own BENCHMARKS section, from the score files of the grid (several
     processes, each on its own seeds): every setting scored on the seeds every setting finished."""
     found: dict[str, dict[int, int | None]] = {n: {} for n in GRID}
@@ -141,6 +149,9 @@ def write(paths: list[str]) -> None:
             found[name].update({int(k): v for k, v in part["hits"].items()})
             seconds[name] += part["seconds"]
             commits.add(part["commit"])
+    recorded = sorted(commits)
+    if started_at:
+        commits = {started_at}
     seeds = sorted(set.intersection(*(set(h) for h in found.values())))
     if len(seeds) < 2:
         raise SystemExit("the grid is not finished: fewer than 2 seeds ran every setting")
@@ -175,7 +186,15 @@ def write(paths: list[str]) -> None:
         f"Searched on `cifar10-valid/valid_accuracy`; each search stops at the optimum (its cell or an "
         f"isomorph) or at {CAP} queries. Restricted mean: the mean of min(queries to the optimum, {CAP}), an "
         "unfound seed counting as the cap. Chosen: the lowest restricted mean (ties: the setting listed first). "
-        "No test cell and no reported seed was read.",
+        "No test cell and no reported seed was read."
+        + (
+            f" The runs started from the clean commit `{started_at}`; their score files recorded "
+            f"{', '.join(f'`{c}`' for c in recorded)}, the tree as it was when the script (then) first read the "
+            "commit, at its first write, while files it does not import were being edited (it reads the commit "
+            "at start now, and refuses a dirty one)."
+            if started_at and recorded != [started_at]
+            else ""
+        ),
         "",
         markdown_table(
             [
