@@ -138,28 +138,36 @@ def main() -> None:
             )
 
 
-def write(paths: list[str], started_at: str | None = None) -> None:
-    """The selection as its own BENCHMARKS section, from the score files of the grid (several
-    processes, each on its own seeds): every setting scored on the seeds every setting finished."""
-    found: dict[str, dict[int, int | None]] = {n: {} for n in GRID}
-    seconds = dict.fromkeys(GRID, 0.0)
+def select(
+    paths: list[str], grid: dict[str, dict[str, Any]] = GRID, cap: int = CAP
+) -> tuple[list[int], dict[str, dict[str, Any]], str, list[str]]:
+    """From the score files of the grid (several processes, each on its own seeds): the seeds every
+    setting finished, each setting's scores on exactly those seeds, the winner (the lowest restricted
+    mean; ties: the setting listed first) and the commits the files recorded."""
+    found: dict[str, dict[int, int | None]] = {n: {} for n in grid}
+    seconds = dict.fromkeys(grid, 0.0)
     commits: set[str] = set()
     for p in paths:
         for name, part in json.loads(Path(p).read_text()).items():
             found[name].update({int(k): v for k, v in part["hits"].items()})
             seconds[name] += part["seconds"]
             commits.add(part["commit"])
-    recorded = sorted(commits)
-    if started_at:
-        commits = {started_at}
     seeds = sorted(set.intersection(*(set(h) for h in found.values())))
     if len(seeds) < 2:
         raise SystemExit("the grid is not finished: fewer than 2 seeds ran every setting")
     results = {
-        n: {**score([found[n][s] for s in seeds], CAP), "seconds": seconds[n] / len(found[n])} for n in GRID
+        n: {**score([found[n][s] for s in seeds], cap), "seconds": seconds[n] / len(found[n])} for n in grid
     }
-    order = list(GRID)
+    order = list(grid)
     winner = min(order, key=lambda n: (results[n]["restricted_mean"], order.index(n)))
+    return seeds, results, winner, sorted(commits)
+
+
+def write(paths: list[str], started_at: str | None = None) -> None:
+    """The selection as its own BENCHMARKS section (``pls_selection``)."""
+    seeds, results, winner, recorded = select(paths)
+    commits = {started_at} if started_at else set(recorded)
+    order = list(GRID)
     rows = [
         [
             name,
