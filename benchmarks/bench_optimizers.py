@@ -636,7 +636,7 @@ def main() -> None:
         f"optimizers_{section}",
         md,
         measured=[c for c in run_commits if c and c != "none"],
-        data={"searched_on": searched.split(" ")[0], "first_seed": args.first_seed},
+        data={"searched_on": searched.split(" ")[0], "first_seed": args.first_seed, "seeds": ran_seeds},
     )
 
 

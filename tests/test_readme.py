@@ -143,3 +143,10 @@ def test_out_of_sample_rows_say_which_column_they_searched() -> None:
     searched = [line.strip("|").split("|")[-1].strip() for line in rows]
     assert searched[0] == "validation"  # CIFAR-10: the 200-epoch cifar10-valid column
     assert searched[1:] == ["test: an optimisation benchmark, not a held-out accuracy"] * 3
+
+
+def test_a_cut_run_s_seeds_are_named_as_they_ran() -> None:
+    from benchmarks.headline import seed_ranges
+
+    assert seed_ranges([605, 600, 601, 602, 607, 608]) == "600–602, 605, 607–608"
+    assert seed_ranges([600]) == "600"
