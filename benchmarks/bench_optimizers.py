@@ -142,6 +142,87 @@ def search_rows(
     return rows
 
 
+#: rows of ours that run a peer library's own algorithm (nasearch's ``optuna`` optimizer wraps Optuna's sampler)
+LIBRARY_ROWS = ("optuna_tpe",)
+
+
+def best_peer_rows(
+    hits: dict[str, dict[int, int | None]],
+    peers: list[str],
+    budget: int,
+    ours: str = "predictor_local_search",
+    n_boot: int = 10_000,
+) -> tuple[str, list[list[object]]]:
+    """``ours`` against the best peer of the same run (the peer row with the lowest restricted mean @
+    ``budget``; ties: the first listed), from the ``budget`` pass only, so both sides had the same
+    queries: one row per statistic with ours, the peer's and ours ÷ the peer's [paired bootstrap 95 %
+    CI]. The restricted mean is exact on both sides; the mean of ours is exact when every seed found
+    it, the peer's is ≥ its restricted mean when one did not (the ratio is then ≤). The best peer's
+    label and the rows; ("", []) when ``ours`` or every peer is missing."""
+    present = [p for p in peers if p in hits]
+    if ours not in hits or not present:
+        return "", []
+    seeds = sorted(hits[ours])
+    for p in present:
+        if sorted(hits[p]) != seeds:
+            raise ValueError(f"{p} ran seeds {sorted(hits[p])}, {ours} {seeds}: not paired")
+    mine = [hits[ours][s] for s in seeds]
+    best = min(
+        present, key=lambda p: (restricted_mean([hits[p][s] for s in seeds], budget), present.index(p))
+    )
+    theirs = [hits[best][s] for s in seeds]
+    a, b = censor(mine, budget), censor(theirs, budget)
+    mine_cut, theirs_cut = None in mine, None in theirs
+    restricted = bootstrap_ratio(a, b, n_boot=n_boot)
+    if mine_cut and theirs_cut:
+        mean_ratio = "—"
+    else:
+        mean_ratio = str(
+            bootstrap_ratio(
+                a, b, n_boot=n_boot, lower_bound=mine_cut, upper_bound=theirs_cut and not mine_cut
+            )
+        )
+    med_a, med_b = median_queries(mine, budget), median_queries(theirs, budget)
+    return best, [
+        [f"restricted mean @ {budget}", f"{a.mean():.1f}", f"{b.mean():.1f}", str(restricted)],
+        [
+            "mean",
+            f"{'≥ ' if mine_cut else ''}{a.mean():.1f}",
+            f"{'≥ ' if theirs_cut else ''}{b.mean():.1f}",
+            mean_ratio,
+        ],
+        [
+            "median",
+            f"> {budget}" if med_a is None else f"{med_a:g}",
+            f"> {budget}" if med_b is None else f"{med_b:g}",
+            "",
+        ],
+        ["found", f"{a.size - mine.count(None)}/{a.size}", f"{b.size - theirs.count(None)}/{b.size}", ""],
+    ]
+
+
+def _best_peer_table(
+    hits: dict[str, dict[int, int | None]],
+    peers: list[str],
+    budget: int,
+    ours: str = "predictor_local_search",
+) -> list[str]:
+    """The best-peer comparison in markdown, with its legend (empty without peers)."""
+    best, rows = best_peer_rows(hits, peers, budget, ours)
+    if not rows:
+        return []
+    return [
+        f"**Against the best peer** (`{best}`: of the peer rows {', '.join(f'`{p}`' for p in peers if p in hits)}, "
+        f"the lowest restricted mean @ {budget}), from the {budget}-query run both had, so each ratio is this "
+        f"table's two numbers beside it divided (paired bootstrap 95 % interval over seeds, 10,000 resamples; ≤ "
+        "when only the peer's mean is censored, a seed that did not find the optimum counting as "
+        f"{budget}).",
+        "",
+        markdown_table(["statistic", f"`{ours}`", f"`{best}`", "ours ÷ the peer's [95 % CI]"], rows),
+        "",
+    ]
+
+
 SEARCH_HEADERS = [
     "optimizer",
     "found @ {budget}",
@@ -545,12 +626,17 @@ def main() -> None:
         extra,
         ["searched on", "options hash", "commit"],
     )
+    if args.peers:
+        from benchmarks.peers import PEERS
+
+        peer_labels = [*LIBRARY_ROWS, *(str(p["label"]) for p in PEERS)]
+        md += _best_peer_table(per_seed_hits, [p for p in peer_labels if p in labels], budget)
     print("\n".join(md))
     write_section(
         f"optimizers_{section}",
         md,
         measured=[c for c in run_commits if c and c != "none"],
-        data={"searched_on": searched.split(" ")[0], "first_seed": args.first_seed},
+        data={"searched_on": searched.split(" ")[0], "first_seed": args.first_seed, "seeds": ran_seeds},
     )
 
 

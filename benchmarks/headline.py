@@ -105,11 +105,13 @@ def peers_headline(sec: Section) -> list[str]:
     budget = next(h for h in rows[0] if h.startswith("found @ ")).removeprefix("found @ ")
     seeds = rows[0][f"found @ {budget}"].split("/")[1]
     first = int(fact(sec, "first_seed") or 0)
+    ran = sec.data.get("seeds") if sec.data else None  # the seeds that finished (a cut run: not a block)
+    which = seed_ranges(ran) if ran else f"{first}–{first + int(seeds) - 1}"
     out = [
         "",
         f"Search: queries until the NAS-Bench-201 CIFAR-10 optimum is first evaluated, ours and the peer libraries "
         f"(Syne Tune, SMAC: `benchmarks/peers.py`; `optuna_tpe` is Optuna's own TPE sampler behind nasearch's `optuna` "
-        f"optimizer) in one run on {seeds} fresh seeds ({first}–{first + int(seeds) - 1}), "
+        f"optimizer) in one run on {seeds} fresh seeds ({which}), "
         f"with the invocation frozen and committed first. Searched on {searched_label(sec)} (200-epoch "
         f"`cifar10-valid` validation accuracy; the test accuracy is reported apart). *Mean queries*: from each "
         "optimizer's longest pass (evolution, local and random search also ran 1000 queries; ≥: some seeds never "
@@ -127,7 +129,45 @@ def peers_headline(sec: Section) -> list[str]:
             f"| `{row['optimizer']}` | {row[f'found @ {budget}']} | {row[f'restricted mean queries @ {budget}']} "
             f"| {row['mean queries to optimum']} | {row['median queries']} | {row[ratio]} |"
         )
-    return out
+    return out + best_peer_headline(sec, budget)
+
+
+def seed_ranges(seeds: list[int]) -> str:
+    """``[600, 601, 602, 605]`` as "600–602, 605"."""
+    runs: list[list[int]] = []
+    for seed in sorted(seeds):
+        if runs and seed == runs[-1][-1] + 1:
+            runs[-1].append(seed)
+        else:
+            runs.append([seed])
+    return ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def best_peer_headline(sec: Section, budget: str) -> list[str]:
+    """``predictor_local_search`` against the best peer of the same run (the section's "Against the best
+    peer" table: both sides from the same ``budget``-query run, each ratio the two numbers beside it
+    divided); nothing for a section measured before that table existed."""
+    try:
+        rows = titled_table(sec, "Against the best peer")
+    except ValueError:
+        return []
+    _, ours, peer, ratio = list(rows[0])
+    stats = {r["statistic"]: r for r in rows}
+    mean, restricted = stats["mean"], stats[f"restricted mean @ {budget}"]
+    return [
+        "",
+        f"Against the best peer of that run ({peer}, the peer row with the lowest restricted mean @ {budget}; "
+        f"`optuna_tpe` counts as a peer), from the {budget}-query run both had: {ours}'s mean queries "
+        f"{mean[ours]} ÷ {peer}'s {mean[peer]} = **{mean[ratio]}**; restricted means {restricted[ours]} ÷ "
+        f"{restricted[peer]} = {restricted[ratio]}; medians {stats['median'][ours]} and "
+        f"{stats['median'][peer]}; found {stats['found'][ours]} and {stats['found'][peer]} ("
+        + (
+            "≤: the peer's mean is censored, so the true ratio is lower; "
+            if mean[ratio].startswith("≤")
+            else ""
+        )
+        + "brackets: paired bootstrap 95 % interval).",
+    ]
 
 
 #: the out-of-sample search sections: the optimizer settings frozen from CIFAR-10's, fresh seeds

@@ -105,7 +105,10 @@ def test_the_headline_reads_a_search_section_s_records_not_its_prose() -> None:
     from benchmarks.results import Section
 
     peers = Store().load(PEERS_SECTION)
-    assert set(peers.data or {}) == {"searched_on", "first_seed"} and searched_label(peers) == "validation"
+    assert (
+        set(peers.data or {}) == {"searched_on", "first_seed", "seeds"}
+        and searched_label(peers) == "validation"
+    )
     assert searched_label(
         Section("x", ["**Searched on validation**"], data={"searched_on": "test"})
     ).startswith("test")

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from benchmarks.bench_optimizers import search_rows, searched_on
+from benchmarks.bench_optimizers import best_peer_rows, search_rows, searched_on
 from benchmarks.stats import RatioCI, bootstrap_ratio, censor, mean_sd, median_queries, restricted_mean
 
 
@@ -105,6 +105,29 @@ def test_search_rows_bound_the_ratio_by_whichever_side_is_censored():
     assert rows["lost"][3].startswith("1.20 ")  # 150 / 125, restricted at the same cap
     with pytest.raises(ValueError, match="bounds nothing"):
         bootstrap_ratio([1, 2], [1, 2], lower_bound=True, upper_bound=True)
+
+
+def test_best_peer_is_the_lowest_restricted_mean_and_its_ratios_divide_the_printed_numbers():
+    hits = {
+        "predictor_local_search": {5: 20, 6: 40, 7: 30},
+        "tpe": {5: 90, 6: None, 7: 60},  # restricted mean 100, censored
+        "bore": {5: 150, 6: 140, 7: 30},  # restricted mean 106.7
+        "evolution": {5: 10, 6: 10, 7: 10},  # not a peer: never the best peer
+    }
+    best, rows = best_peer_rows(hits, ["tpe", "bore", "absent"], budget=150, n_boot=200)
+    assert best == "tpe"
+    table = {r[0]: r for r in rows}
+    assert table["restricted mean @ 150"][1:3] == ["30.0", "100.0"]
+    assert table["restricted mean @ 150"][3].startswith("0.30 [")  # exact on both sides: no bound
+    assert table["mean"][1:3] == ["30.0", "≥ 100.0"]
+    assert table["mean"][3].startswith("≤ 0.30 [")  # the peer's true mean is larger
+    assert table["median"][1:3] == ["30", "90"]
+    assert table["found"][1:3] == ["3/3", "2/3"]
+    both_cut = {"predictor_local_search": {5: None, 6: 10}, "tpe": {5: None, 6: 20}}
+    assert {r[0]: r for r in best_peer_rows(both_cut, ["tpe"], 150, n_boot=50)[1]}["mean"][3] == "—"
+    assert best_peer_rows(hits, ["absent"], 150) == ("", [])
+    with pytest.raises(ValueError, match="not paired"):
+        best_peer_rows({"predictor_local_search": {1: 2, 2: 3}, "tpe": {1: 4}}, ["tpe"], 150)
 
 
 def test_searched_on_says_when_a_search_reads_the_test_column():

@@ -59,6 +59,24 @@ def test_a_repeated_proposal_is_answered_from_memory(nb201_space, nb201_benchmar
     assert told == [(keys[0], first_score)]  # ... but answered with what the table gave
 
 
+def test_botorch_gets_the_searcher_settings_peers_gives_it_and_the_legend_names_them(
+    nb201_space, nb201_benchmark
+):
+    pytest.importorskip("botorch")
+    from benchmarks.peers import PEERS, SyneTune, peer_legend
+
+    block = next(p for p in PEERS if p["label"] == "syne_tune_botorch")
+    opt = SyneTune(nb201_space, "acc", seed=2, searcher="botorch", searcher_kwargs=block["searcher_kwargs"])
+    assert opt.scheduler.searcher.optimization_strategy == "random"
+    assert SyneTune(nb201_space, "acc", searcher="botorch").scheduler.searcher.optimization_strategy == (
+        "gradient"  # the library's default where none is given
+    )
+    keys = _drive(opt, nb201_benchmark, 6)  # past its 3 random initial cells: the GP proposes
+    assert len(set(keys)) == 6
+    assert "`optimization_strategy='random'`" in peer_legend(["syne_tune_botorch"])
+    assert "optimization_strategy" not in peer_legend(["syne_tune_bore", "syne_tune_rea"])
+
+
 def test_smac_runs_its_facade_in_the_loop(nb201_space, nb201_benchmark):
     pytest.importorskip("smac")
     from benchmarks.peers import Smac

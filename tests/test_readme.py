@@ -97,6 +97,40 @@ def test_search_headline_ratios_recompute_from_their_table_s_rows() -> None:
         ]
 
 
+def test_best_peer_ratio_recomputes_from_the_run_s_rows() -> None:
+    """The README's "against the best peer" ratio: the best peer is the peer row of the same table with
+    the lowest restricted mean, and each ratio is the two printed numbers divided."""
+    from benchmarks.bench_optimizers import LIBRARY_ROWS
+    from benchmarks.headline import PEERS_SECTION, best_peer_headline, section, table, titled_table
+    from benchmarks.peers import PEERS
+
+    text = section(Store(), PEERS_SECTION)
+    rows = table(text, "optimizer", "mean ÷ evolution's [95 % CI]")
+    budget = next(h for h in rows[0] if h.startswith("found @ ")).removeprefix("found @ ")
+    restricted = f"restricted mean queries @ {budget}"
+    peers = [r for r in rows if r["optimizer"] in {*LIBRARY_ROWS, *(str(p["label"]) for p in PEERS)}]
+    best = min(peers, key=lambda r: float(r[restricted]))
+    versus = {r["statistic"]: r for r in titled_table(text, "Against the best peer")}
+    ours, peer = "`predictor_local_search`", f"`{best['optimizer']}`"
+    assert peer in versus["mean"]
+    pls = next(r for r in rows if r["optimizer"] == "predictor_local_search")
+    assert versus[f"restricted mean @ {budget}"][ours] == pls[restricted]
+    assert versus[f"restricted mean @ {budget}"][peer] == best[restricted]
+    assert versus["median"][ours] == pls["median queries"]
+
+    def number(cell: str) -> float:
+        return float(cell.lstrip("≥≤ ").split(" ")[0])
+
+    for stat in ("mean", f"restricted mean @ {budget}"):
+        ratio = versus[stat]["ours ÷ the peer's [95 % CI]"]
+        assert number(ratio) == pytest.approx(
+            number(versus[stat][ours]) / number(versus[stat][peer]), abs=0.006
+        )
+    line = "\n".join(best_peer_headline(text, budget))
+    mean_ratio = versus["mean"]["ours ÷ the peer's [95 % CI]"]
+    assert f"= **{mean_ratio}**" in line
+
+
 def test_out_of_sample_rows_say_which_column_they_searched() -> None:
     from benchmarks.headline import out_of_sample, section
 
@@ -109,3 +143,10 @@ def test_out_of_sample_rows_say_which_column_they_searched() -> None:
     searched = [line.strip("|").split("|")[-1].strip() for line in rows]
     assert searched[0] == "validation"  # CIFAR-10: the 200-epoch cifar10-valid column
     assert searched[1:] == ["test: an optimisation benchmark, not a held-out accuracy"] * 3
+
+
+def test_a_cut_run_s_seeds_are_named_as_they_ran() -> None:
+    from benchmarks.headline import seed_ranges
+
+    assert seed_ranges([605, 600, 601, 602, 607, 608]) == "600–602, 605, 607–608"
+    assert seed_ranges([600]) == "600"
