@@ -1,0 +1,177 @@
+"""Zero-cost proxies of every NB201 cell, computed by nasearch: synflow, FLOPs and parameters.
+
+``synflow`` is the score of :func:`nasearch.evaluation.zero_cost.synflow` on the cell's CIFAR-10
+network (``C=16, N=5``, 10 classes, one all-ones 3x32x32 input, BatchNorm removed, |weights|, float64),
+initialised by torch's default initialisation after ``torch.manual_seed(INIT_SEED)``; it needs no
+data. ``flops`` (MFLOPs per 32x32 image, the convention of :mod:`nasearch.evaluation.profiling`)
+and ``params`` (millions) are exact counts of the same network.
+
+The table of all 15,625 cells ships with nasearch (``nasbench201/nasearch/zero_cost.csv``, see
+``PROVENANCE.md`` beside it), so no machine recomputes it; ``python -m
+nasearch.search_spaces.nasbench201.zero_cost build OUT.csv`` recomputes it (about 0.1-0.2 s a cell
+on one CPU core; ``--start/--stop`` compute a slice, ``merge`` joins the slices).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache, lru_cache
+from pathlib import Path
+
+import torch
+
+from nasearch.api.errors import ArchError, DataError
+from nasearch.data.sources import DataSources
+from nasearch.evaluation.profiling import count_flops, count_params
+from nasearch.evaluation.zero_cost import synflow
+from nasearch.search_spaces.nasbench201.network import build_network
+from nasearch.search_spaces.nasbench201.space import OPS, Arch, arch_to_str, str_to_arch
+
+#: the shipped table (a data folder may override it, as any table)
+TABLE = "nasbench201/nasearch/zero_cost.csv"
+SOURCE = "computed by nasearch (nasearch/search_spaces/nasbench201/zero_cost.py)"
+#: the proxies of the table, in column order
+PROXIES: tuple[str, ...] = ("synflow", "flops", "params")
+#: the settings every value of the table was computed with (recorded in its provenance)
+SETTINGS: Mapping[str, object] = {
+    "network": "NB201 CIFAR-10 skeleton, C=16, N=5, num_classes=10",
+    "input": "one all-ones image, 3x32x32",
+    "init": "torch default initialisation after torch.manual_seed(0), per cell",
+    "synflow": "BatchNorm removed, |weights|, float64, sum |w * dR/dw| over Conv2d and Linear weights",
+    "threads": 1,
+}
+INIT_SEED = 0
+INPUT_SHAPE = (3, 32, 32)
+COLUMNS = ("index", "arch", *PROXIES)
+
+
+def cell_proxies(arch: Arch | str) -> dict[str, float]:
+    """The proxies of one cell, computed now (what the shipped table holds for it)."""
+    cell = str_to_arch(arch) if isinstance(arch, str) else arch
+    torch.manual_seed(INIT_SEED)
+    net = build_network(cell)
+    params = count_params(net)
+    return {"synflow": synflow(net, INPUT_SHAPE, inplace=True), "flops": cell_flops(cell), "params": params}
+
+
+@cache
+def _edge_flops() -> tuple[float, tuple[dict[str, float], ...]]:
+    """FLOPs of the all-``none`` network, and per edge what each op adds to them."""
+    base = count_flops(build_network(("none",) * 6), INPUT_SHAPE)
+    added = []
+    for edge in range(6):
+        ops = {}
+        for op in OPS:
+            cell = tuple(op if e == edge else "none" for e in range(6))
+            ops[op] = count_flops(build_network(cell), INPUT_SHAPE) - base
+        added.append(ops)
+    return base, tuple(added)
+
+
+def cell_flops(arch: Arch) -> float:
+    """MFLOPs of the cell's network per 32x32 image: the all-``none`` network's plus what each edge's
+    op adds (every edge op runs once per cell whatever the others are, so the sum is exact; equal to
+    ``count_flops`` of the whole network, which a test checks)."""
+    base, added = _edge_flops()
+    return base + sum(added[e][op] for e, op in enumerate(arch))
+
+
+def compute(archs: Sequence[Arch], start: int = 0, log: bool = False) -> list[dict[str, object]]:
+    """The table rows of ``archs`` (``index`` counts from ``start``), one thread."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    rows: list[dict[str, object]] = []
+    began = time.perf_counter()
+    try:
+        for k, arch in enumerate(archs):
+            rows.append({"index": start + k, "arch": arch_to_str(arch), **cell_proxies(arch)})
+            if log and (k + 1) % 500 == 0:
+                rate = (time.perf_counter() - began) / (k + 1)
+                print(f"{start + k + 1} cells, {rate:.3f} s a cell", file=sys.stderr, flush=True)
+    finally:
+        torch.set_num_threads(old)
+    return rows
+
+
+def write_rows(rows: Iterable[Mapping[str, object]], path: Path) -> None:
+    """Write table rows as CSV (floats with 17 significant digits: a float64 round-trips)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for r in rows:
+            writer.writerow([r["index"], r["arch"], *(repr(float(str(r[p]))) for p in PROXIES)])
+    tmp.replace(path)
+
+
+def read_rows(path: Path) -> list[dict[str, object]]:
+    """Rows of a table file as written by :func:`write_rows`; a DataError names a bad file."""
+    try:
+        with path.open(newline="") as fh:
+            reader = csv.DictReader(fh)
+            if tuple(reader.fieldnames or ()) != COLUMNS:
+                raise DataError(
+                    f"zero-cost table {str(path)!r} has columns {reader.fieldnames}, not {COLUMNS}"
+                )
+            return [
+                {"index": int(r["index"]), "arch": r["arch"], **{p: float(r[p]) for p in PROXIES}}
+                for r in reader
+            ]
+    except (OSError, ValueError, KeyError) as exc:
+        raise DataError(f"cannot read the zero-cost table {str(path)!r}: {exc}") from None
+
+
+class ZeroCostTable:
+    """The proxies of every cell, by arch string (loaded once per data folder)."""
+
+    def __init__(self, rows: Sequence[Mapping[str, object]]) -> None:
+        self.by_arch: dict[str, dict[str, float]] = {
+            str(r["arch"]): {p: float(str(r[p])) for p in PROXIES} for r in rows
+        }
+        if len(self.by_arch) != len(OPS) ** 6:
+            raise DataError(f"the zero-cost table holds {len(self.by_arch)} cells, not all {len(OPS) ** 6}")
+
+    def proxies(self, arch: Arch) -> dict[str, float]:
+        """The proxies of ``arch``."""
+        try:
+            return dict(self.by_arch[arch_to_str(arch)])
+        except KeyError:
+            raise ArchError(f"no zero-cost proxies for NB201 cell {arch_to_str(arch)!r}") from None
+
+
+@lru_cache(maxsize=4)
+def load_table(data_dir: str | None = None) -> ZeroCostTable:
+    """The zero-cost table (a data folder's copy, else the shipped one, checked against its sha256)."""
+    located = DataSources(data_dir).require(TABLE, SOURCE)
+    return ZeroCostTable(read_rows(located.path))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``build OUT.csv [--start I --stop J]`` computes cells I..J-1 (official index order); ``merge OUT
+    PARTS...`` joins slices into one table."""
+    parser = argparse.ArgumentParser(prog="python -m nasearch.search_spaces.nasbench201.zero_cost")
+    parser.add_argument("command", choices=["build", "merge"])
+    parser.add_argument("out", type=Path)
+    parser.add_argument("parts", nargs="*", type=Path)
+    parser.add_argument("--start", type=int, default=0)
+    parser.add_argument("--stop", type=int, default=len(OPS) ** 6)
+    args = parser.parse_args(argv)
+    if args.command == "merge":
+        rows = sorted((r for p in args.parts for r in read_rows(p)), key=lambda r: int(str(r["index"])))
+        if [r["index"] for r in rows] != list(range(len(OPS) ** 6)):
+            raise SystemExit("merge: the parts do not cover every index exactly once")
+        write_rows(rows, args.out)
+        return 0
+    from nasearch.search_spaces.nasbench201.space import NasBench201Space
+
+    archs = NasBench201Space().benchmark().archs[args.start : args.stop]
+    write_rows(compute(archs, args.start, log=True), args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
