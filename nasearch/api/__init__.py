@@ -48,6 +48,7 @@ from nasearch.api.space import (
     Neighbours,
     OfficialFiles,
     SearchSpace,
+    ZeroCostProxies,
     describe_capabilities,
     has_capability,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "NasearchError",
     "Neighbours",
     "OfficialFiles",
+    "ZeroCostProxies",
     "Optimizer",
     "Optimum",
     "Predictor",

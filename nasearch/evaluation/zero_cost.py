@@ -47,8 +47,9 @@ def synflow(module: nn.Module, input_shape: Sequence[int], inplace: bool = False
     total = 0.0
     with torch.no_grad():
         for layer in net.modules():
-            if isinstance(layer, SCORED_LAYERS) and layer.weight.grad is not None:
-                total += float(torch.sum(torch.abs(layer.weight * layer.weight.grad)))
+            weight = getattr(layer, "weight", None) if isinstance(layer, SCORED_LAYERS) else None
+            if isinstance(weight, torch.Tensor) and weight.grad is not None:
+                total += float(torch.sum(torch.abs(weight * weight.grad)))
     return total
 
 

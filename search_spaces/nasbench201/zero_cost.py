@@ -49,52 +49,79 @@ INPUT_SHAPE = (3, 32, 32)
 COLUMNS = ("index", "arch", *PROXIES)
 
 
-def cell_proxies(arch: Arch | str) -> dict[str, float]:
-    """The proxies of one cell, computed now (what the shipped table holds for it)."""
+def cell_synflow(arch: Arch | str) -> float:
+    """The synflow score of one cell's network, computed now (seeded: the same on every call)."""
     cell = str_to_arch(arch) if isinstance(arch, str) else arch
     torch.manual_seed(INIT_SEED)
-    net = build_network(cell)
-    params = count_params(net)
-    return {"synflow": synflow(net, INPUT_SHAPE, inplace=True), "flops": cell_flops(cell), "params": params}
+    return synflow(build_network(cell), INPUT_SHAPE, inplace=True)
 
 
 @cache
-def _edge_flops() -> tuple[float, tuple[dict[str, float], ...]]:
-    """FLOPs of the all-``none`` network, and per edge what each op adds to them."""
-    base = count_flops(build_network(("none",) * 6), INPUT_SHAPE)
+def _edge_costs() -> tuple[dict[str, float], tuple[dict[str, dict[str, float]], ...]]:
+    """FLOPs and parameters of the all-``none`` network, and per edge what each op adds to them."""
+
+    def counts(cell: Arch) -> dict[str, float]:
+        net = build_network(cell)
+        return {"flops": count_flops(net, INPUT_SHAPE), "params": count_params(net)}
+
+    base = counts(("none",) * 6)
     added = []
     for edge in range(6):
         ops = {}
         for op in OPS:
             cell = tuple(op if e == edge else "none" for e in range(6))
-            ops[op] = count_flops(build_network(cell), INPUT_SHAPE) - base
+            ops[op] = {k: v - base[k] for k, v in counts(cell).items()}
         added.append(ops)
     return base, tuple(added)
 
 
-def cell_flops(arch: Arch) -> float:
-    """MFLOPs of the cell's network per 32x32 image: the all-``none`` network's plus what each edge's
-    op adds (every edge op runs once per cell whatever the others are, so the sum is exact; equal to
-    ``count_flops`` of the whole network, which a test checks)."""
-    base, added = _edge_flops()
-    return base + sum(added[e][op] for e, op in enumerate(arch))
+def cell_costs(arch: Arch) -> dict[str, float]:
+    """MFLOPs per 32x32 image and parameters (millions) of the cell's network: the all-``none``
+    network's plus what each edge's op adds. Every edge op is one module that runs once per cell
+    whatever the other edges are, so the sums are exact (a test checks them against ``count_flops``,
+    ``count_params`` and the benchmark's parameter column)."""
+    base, added = _edge_costs()
+    return {k: base[k] + sum(added[e][op][k] for e, op in enumerate(arch)) for k in ("flops", "params")}
 
 
-def compute(archs: Sequence[Arch], start: int = 0, log: bool = False) -> list[dict[str, object]]:
-    """The table rows of ``archs`` (``index`` counts from ``start``), one thread."""
+def representatives(archs: Sequence[Arch]) -> dict[str, int]:
+    """NB201 function class (``NasBench201Space.key``) -> the position of its first cell in ``archs``."""
+    from nasearch.search_spaces.nasbench201.space import NasBench201Space
+
+    space = NasBench201Space()
+    first: dict[str, int] = {}
+    for i, arch in enumerate(archs):
+        first.setdefault(space.key(arch), i)
+    return first
+
+
+def compute_synflow(archs: Sequence[Arch], positions: Sequence[int], log: bool = False) -> dict[int, float]:
+    """Synflow of the cells at ``positions`` of ``archs``, one thread."""
     old = torch.get_num_threads()
     torch.set_num_threads(1)
-    rows: list[dict[str, object]] = []
+    out: dict[int, float] = {}
     began = time.perf_counter()
     try:
-        for k, arch in enumerate(archs):
-            rows.append({"index": start + k, "arch": arch_to_str(arch), **cell_proxies(arch)})
-            if log and (k + 1) % 500 == 0:
+        for k, i in enumerate(positions):
+            out[int(i)] = cell_synflow(archs[i])
+            if log and (k + 1) % 250 == 0:
                 rate = (time.perf_counter() - began) / (k + 1)
-                print(f"{start + k + 1} cells, {rate:.3f} s a cell", file=sys.stderr, flush=True)
+                print(f"{k + 1} of {len(positions)} cells, {rate:.3f} s a cell", file=sys.stderr, flush=True)
     finally:
         torch.set_num_threads(old)
-    return rows
+    return out
+
+
+def table_rows(archs: Sequence[Arch], synflow_of: Mapping[int, float]) -> list[dict[str, object]]:
+    """Every cell's row: synflow from its class's first cell (``synflow_of`` by position), costs exact."""
+    from nasearch.search_spaces.nasbench201.space import NasBench201Space
+
+    space = NasBench201Space()
+    first = representatives(archs)
+    return [
+        {"index": i, "arch": arch_to_str(a), "synflow": synflow_of[first[space.key(a)]], **cell_costs(a)}
+        for i, a in enumerate(archs)
+    ]
 
 
 def write_rows(rows: Iterable[Mapping[str, object]], path: Path) -> None:
@@ -151,25 +178,37 @@ def load_table(data_dir: str | None = None) -> ZeroCostTable:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``build OUT.csv [--start I --stop J]`` computes cells I..J-1 (official index order); ``merge OUT
-    PARTS...`` joins slices into one table."""
+    """``synflow PART.csv --part K --parts P``: synflow of every P-th function class from the K-th
+    (their first cells in official index order); ``merge OUT PART.csv...``: the whole table."""
     parser = argparse.ArgumentParser(prog="python -m nasearch.search_spaces.nasbench201.zero_cost")
-    parser.add_argument("command", choices=["build", "merge"])
+    parser.add_argument("command", choices=["synflow", "merge"])
     parser.add_argument("out", type=Path)
-    parser.add_argument("parts", nargs="*", type=Path)
-    parser.add_argument("--start", type=int, default=0)
-    parser.add_argument("--stop", type=int, default=len(OPS) ** 6)
+    parser.add_argument("inputs", nargs="*", type=Path)
+    parser.add_argument("--part", type=int, default=0)
+    parser.add_argument("--parts", type=int, default=1)
     args = parser.parse_args(argv)
-    if args.command == "merge":
-        rows = sorted((r for p in args.parts for r in read_rows(p)), key=lambda r: int(str(r["index"])))
-        if [r["index"] for r in rows] != list(range(len(OPS) ** 6)):
-            raise SystemExit("merge: the parts do not cover every index exactly once")
-        write_rows(rows, args.out)
-        return 0
     from nasearch.search_spaces.nasbench201.space import NasBench201Space
 
-    archs = NasBench201Space().benchmark().archs[args.start : args.stop]
-    write_rows(compute(archs, args.start, log=True), args.out)
+    archs = NasBench201Space().benchmark().archs
+    if args.command == "merge":
+        synflow_of: dict[int, float] = {}
+        for path in args.inputs:
+            with path.open() as fh:
+                for line in fh.read().split()[1:]:
+                    i, value = line.split(",")
+                    synflow_of[int(i)] = float(value)
+        missing = [i for i in representatives(archs).values() if i not in synflow_of]
+        if missing:
+            raise SystemExit(
+                f"merge: {len(missing)} function classes have no synflow (e.g. cell {missing[0]})"
+            )
+        write_rows(table_rows(archs, synflow_of), args.out)
+        return 0
+    positions = sorted(representatives(archs).values())[args.part :: args.parts]
+    scores = compute_synflow(archs, positions, log=True)
+    tmp = args.out.with_name(args.out.name + ".tmp")
+    tmp.write_text("index,synflow\n" + "".join(f"{i},{v!r}\n" for i, v in sorted(scores.items())))
+    tmp.replace(args.out)
     return 0
 
 
