@@ -49,12 +49,13 @@ def _pretrain(proxies: list[str], steps: int) -> dict[str, Any]:
     return {"pretrain": {"space": PRETRAIN_SPACE, "proxies": proxies, "steps": steps}}
 
 
-#: the declared grid: label -> NN-Former options (the defaults plus these); "none" is the plain default
+#: the declared grid: label -> NN-Former options (the defaults plus these); "none" is the plain default.
+#: Pre-training steps are batches of 128 of the 15,625 cells, rounded up to whole passes (123 batches).
 GRID: dict[str, dict[str, Any]] = {
     "none": {},
-    "synflow 1000 steps": _pretrain(["synflow"], 1000),
-    "synflow 3000 steps": _pretrain(["synflow"], 3000),
-    "synflow+flops+params 1000 steps": _pretrain(["synflow", "flops", "params"], 1000),
+    "synflow 500 steps": _pretrain(["synflow"], 500),
+    "synflow 1500 steps": _pretrain(["synflow"], 1500),
+    "synflow+flops+params 500 steps": _pretrain(["synflow", "flops", "params"], 500),
 }
 
 
