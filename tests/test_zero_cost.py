@@ -98,7 +98,7 @@ def test_costs_are_the_networks_counts_and_the_benchmarks_params(table, nb201_be
 
 
 def test_synflow_ranks_cells_as_naslibs_synflow_does(table):
-    """NAS-Bench-Suite-Zero's synflow (another implementation and initialisation) on its 725 cells."""
+    """NAS-Bench-Suite-Zero's synflow (another implementation and initialisation) on its 724 scored cells."""
     from nasearch.data.sources import load_json_table
 
     raw = load_json_table("nasbench201/naslib/zc_nasbench201.json", "automl/NASLib")["cifar10"]
@@ -106,12 +106,14 @@ def test_synflow_ranks_cells_as_naslibs_synflow_does(table):
     naslib_edges = [(1, 2), (1, 3), (1, 4), (2, 3), (2, 4), (3, 4)]
     ours, theirs = [], []
     for key, value in raw.items():
+        if "synflow" not in value:  # one of the 725 cells has no synflow score there
+            continue
         codes = [int(c) for c in key.strip("()").split(",")]
         by_edge = {(s - 1, d - 1): naslib_ops[c] for (s, d), c in zip(naslib_edges, codes)}
         ours.append(table.by_arch[arch_to_str(tuple(by_edge[e] for e in EDGES))]["synflow"])
         theirs.append(value["synflow"]["score"])
-    assert len(ours) == 725
-    assert spearmanr(ours, theirs).statistic > 0.9
+    assert len(ours) == 724
+    assert spearmanr(ours, theirs).statistic > 0.99
 
 
 def test_the_nb201_space_offers_the_proxies_capability(nb201_space):
