@@ -242,7 +242,9 @@ def part_measure(task: Task, chosen: str, sizes: list[int], render: bool, worker
     return (
         "### Extra-information track: NN-Former with unlabeled pre-training (NB201, selection cells held out)\n\n"
         f"Its own track (the papers report such results apart): the pre-trained predictor sees the zero-cost proxies "
-        f"of every cell besides the labelled ones. Both rows in one run: train on the first N cells in official index "
+        f"of every cell besides the labelled ones. Both rows come from one comparison config (one test set; rows "
+        f"fitted ahead with the same options hash are read back, as `nasearch compare` resumes, so fit times "
+        f"compare only loosely): train on the first N cells in official index "
         f"order (CIFAR-10-valid validation accuracy), Kendall tau-b against CIFAR-10 test accuracy on the test set "
         f"**cells {HELD_OUT}..15624** ({15625 - HELD_OUT:,} cells): all cells minus the {HELD_OUT} the selection read "
         f"(its training and validation cells, which hold every training set here). Fit seeds "
