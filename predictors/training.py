@@ -62,6 +62,7 @@ from nasearch.api import Hardware, Predictor, Targets
 from nasearch.api.errors import ConfigError, NasearchError, suggest
 from nasearch.api.graph import ArchGraph
 from nasearch.metrics.ranking import kendall_tau
+from nasearch.predictors.pretraining import Pretrained, PretrainSpec, pretrained_module
 
 
 class PredictorError(NasearchError, ValueError):
@@ -128,6 +129,9 @@ class PredictOptions:
     log_target: bool = False
     #: graphs per forward pass when predicting
     predict_batch_size: int = 1024
+    #: unlabeled pre-training on every cell of a space before the fit (None: none), e.g.
+    #: ``{"space": "nasbench201", "proxies": ["synflow"], "steps": 2000}``: see ``nasearch.predictors.pretraining``
+    pretrain: dict[str, Any] | None = None
 
 
 #: the default budget of the neural accuracy predictors (NN-Former, GIN, MLP): this many epochs,
@@ -522,6 +526,13 @@ class TorchPredictor(Predictor):
         self.train_config = TrainConfig(**values)
         self.log_target = bool(predict["log_target"])
         self.predict_batch_size = int(predict["predict_batch_size"])
+        self.pretrain = (
+            None
+            if predict["pretrain"] is None
+            else PretrainSpec.parse(predict["pretrain"], self.display_name)
+        )
+        #: with ``pretrain``: where the pre-trained weights are cached and what pre-training cost
+        self.pretrained: Pretrained | None = None
         self.scaler = TargetScaler(log=self.log_target)
         self.module: nn.Module | None = None
         self.history: list[float] = []
@@ -570,10 +581,15 @@ class TorchPredictor(Predictor):
         """
         target = check_fit_inputs(graphs, y, self.display_name)
         graphs = list(graphs)
-        self._prepare(graphs, hardware)
         self.scaler = TargetScaler(log=self.log_target).fit(target)
-        seed_everything(self.train_config.seed)
-        module = self._build_module()
+        if self.pretrain is not None:
+            if hardware is not None:
+                raise ConfigError(f"{self.display_name}: pretrain does not take hardware-conditioned targets")
+            module, self.pretrained = pretrained_module(self, self.pretrain, graphs)
+        else:
+            self._prepare(graphs, hardware)
+            seed_everything(self.train_config.seed)
+            module = self._build_module()
         source = self._encode(graphs, hardware)
         validation = None
         if eval_set is not None:

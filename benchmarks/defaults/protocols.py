@@ -67,3 +67,43 @@ def train_cv(task: Task, size: int, seed: int, config: CompareConfig) -> Iterato
         train = np.sort(np.setdiff1d(cells, held))
         held = np.sort(held)
         yield Split(train, held, y[train], y[held], info={"fold": f})
+
+
+@register_protocol("paper_held_out")
+def paper_held_out(task: Task, size: int, seed: int, config: CompareConfig) -> Iterator[Split]:
+    """The paper protocol with every cell a selection read left out of the test set: train on the
+    first ``size`` cells; test on the cells from ``protocol_options.held_out`` on (the first
+    ``held_out`` cells are those a ``validation_block`` selection at up to ``held_out - block``
+    training cells reads: its training and validation cells). ``seed`` varies only the fit."""
+    held_out = int(config.protocol_options.get("held_out", 0))
+    if held_out < size or held_out >= len(task):
+        raise ConfigError(
+            f"paper_held_out: protocol_options.held_out must be >= the training size ({size}) and "
+            f"smaller than the space ({len(task)}), got {held_out}"
+        )
+    train = np.arange(size)
+    train = train[np.isfinite(task.column(config.train_metric)[train])]
+    test = np.arange(held_out, len(task))
+    test = test[np.isfinite(task.column(config.target_metric)[test])]
+    yield Split(
+        train,
+        test,
+        task.column(config.train_metric)[train],
+        task.column(config.target_metric)[test],
+        info={"test_cells": f"{held_out}..{len(task) - 1}"},
+    )
+
+
+def selection_cells(protocol: str, size: int, n_cells: int, block: int = PAPER_BLOCK) -> np.ndarray:
+    """The cells a selection under ``protocol`` (``validation_block`` or ``train_cv``) at ``size``
+    training cells reads: what every reported test set must leave out."""
+    if protocol == "validation_block":
+        return np.arange(min(size + block, n_cells))
+    if protocol == "train_cv":
+        return np.arange(min(size, n_cells))
+    raise ConfigError(f"no selection protocol {protocol!r} (validation_block, train_cv)")
+
+
+def overlap(test: np.ndarray, read: np.ndarray) -> np.ndarray:
+    """The test cells a selection read (empty: the test set is clean)."""
+    return np.intersect1d(np.asarray(test, dtype=int), np.asarray(read, dtype=int))

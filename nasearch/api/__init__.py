@@ -55,6 +55,7 @@ from nasearch.api.space import (
     Neighbours,
     OfficialFiles,
     SearchSpace,
+    ZeroCostProxies,
     describe_capabilities,
     has_capability,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "NasearchError",
     "Neighbours",
     "OfficialFiles",
+    "ZeroCostProxies",
     "Optimizer",
     "Optimum",
     "Predictor",

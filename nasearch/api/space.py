@@ -145,6 +145,21 @@ class OfficialFiles(Protocol):
         ...
 
 
+@runtime_checkable
+class ZeroCostProxies(Protocol[ArchT_contra]):
+    """Scores of an architecture's untrained network (zero-cost proxies such as synflow, FLOPs,
+    parameters), for every architecture and without any training: unlabeled information a predictor
+    can pre-train on (``pretrain: {space: ...}``, ``nasearch.predictors.pretraining``)."""
+
+    def proxy_names(self) -> Sequence[str]:
+        """The proxies ``proxies`` returns, in a fixed order."""
+        ...
+
+    def proxies(self, arch: ArchT_contra) -> Mapping[str, float]:
+        """Proxy name -> its finite score for ``arch`` (higher: the larger network or stronger signal)."""
+        ...
+
+
 #: capability name (as ``nasearch spaces`` lists it and optimizers require it) -> its Protocol
 CAPABILITIES: dict[str, type] = {
     "neighbours": Neighbours,
@@ -154,6 +169,7 @@ CAPABILITIES: dict[str, type] = {
     "network": BuildsNetwork,
     "benchmark": HasBenchmark,
     "official_files": OfficialFiles,
+    "proxies": ZeroCostProxies,
 }
 
 

@@ -57,7 +57,13 @@ EMBEDDED_TABLES: dict[str, tuple[str, str]] = {
         f"{_MIT} (values: NAS-Bench-101, {_APACHE})",
     ),
     "nasbench101/naslib/zc_nasbench101.json": ("NAS-Bench-Suite-Zero sample via automl/NASLib", _APACHE),
+    "nasbench201/nasearch/zero_cost.csv": (
+        "computed by nasearch (search_spaces/nasbench201/zero_cost.py; see nasearch/PROVENANCE.md)",
+        "MIT (nasearch's own)",
+    ),
 }
+#: tables nasearch computed itself (no master copy): ``build`` keeps the package's, ``embed`` replaces it
+COMPUTED_TABLES: frozenset[str] = frozenset({"nasbench201/nasearch/zero_cost.csv"})
 
 
 @dataclass(frozen=True)
@@ -172,14 +178,20 @@ def build(master: Path, root: Path | None = None) -> list[EmbeddedTable]:
     root = root or EMBEDDED_DIR
     entries: list[EmbeddedTable] = []
     for path, (source, license_) in EMBEDDED_TABLES.items():
-        candidates = [master / path, master / stored_name(path)]
+        if path in COMPUTED_TABLES:
+            master_copy = master / path
+            candidates = [master_copy] if master_copy.is_file() else [root / stored_name(path)]
+        else:
+            candidates = [master / path, master / stored_name(path)]
         found = next((c for c in candidates if c.is_file()), None)
         if found is None:
             raise DataError(f"table {path!r} is not in the master folder {str(master)!r}")
         target = root / stored_name(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         content = read_table_bytes(found)
-        if found.suffix == ".gz":
+        if found.resolve() == target.resolve():
+            pass  # a computed table kept as the package holds it
+        elif found.suffix == ".gz":
             shutil.copyfile(found, target)
         else:
             with (
@@ -212,13 +224,53 @@ def build(master: Path, root: Path | None = None) -> list[EmbeddedTable]:
     return entries
 
 
+def embed(path: str, file: Path, root: Path | None = None) -> EmbeddedTable:
+    """Embed ``file`` as the computed table ``path`` (one of ``COMPUTED_TABLES``) and record it in the
+    manifest, leaving the other entries as they are."""
+    if path not in COMPUTED_TABLES:
+        raise DataError(f"{path!r} is not a table nasearch computes ({', '.join(sorted(COMPUTED_TABLES))})")
+    root = root or EMBEDDED_DIR
+    content = read_table_bytes(file)
+    target = root / stored_name(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as gz:
+        gz.write(content)
+    source, license_ = EMBEDDED_TABLES[path]
+    entry = EmbeddedTable(
+        path=path,
+        stored=stored_name(path),
+        sha256=sha256_of(target),
+        content_sha256=hashlib.sha256(content).hexdigest(),
+        bytes=target.stat().st_size,
+        content_bytes=len(content),
+        rows=count_rows(content, path),
+        source=source,
+        license=license_,
+    )
+    tables = {**_read_manifest(root), path: entry}
+    order = [p for p in EMBEDDED_TABLES if p in tables]
+    manifest = {"format": 1, "tables": [tables[p].__dict__ for p in order]}
+    (root / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    _read_manifest.cache_clear()
+    return entry
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m nasearch.data.manifest build MASTER``: re-embed the tables from a master folder."""
+    """``python -m nasearch.data.manifest build MASTER``: re-embed the tables from a master folder;
+    ``embed TABLE FILE``: embed a table nasearch computed (``COMPUTED_TABLES``)."""
     parser = argparse.ArgumentParser(prog="python -m nasearch.data.manifest")
-    parser.add_argument("command", choices=["build"])
-    parser.add_argument("master", type=Path, help="the master data folder, e.g. ../shared/data")
+    parser.add_argument("command", choices=["build", "embed"])
+    parser.add_argument("paths", nargs="+", help="build: MASTER (e.g. ../shared/data); embed: TABLE FILE")
     args = parser.parse_args(argv)
-    for entry in build(args.master):
+    if args.command == "embed":
+        if len(args.paths) != 2:
+            parser.error("embed takes TABLE FILE, e.g. nasbench201/nasearch/zero_cost.csv zero_cost.csv")
+        entry = embed(args.paths[0], Path(args.paths[1]))
+        print(f"{entry.stored:<62} {entry.bytes / 1e6:6.2f} MB  {entry.rows:>7} rows")
+        return 0
+    if len(args.paths) != 1:
+        parser.error("build takes one MASTER folder")
+    for entry in build(Path(args.paths[0])):
         print(f"{entry.stored:<62} {entry.bytes / 1e6:6.2f} MB  {entry.rows:>7} rows")
     return 0
 

@@ -5,6 +5,7 @@ key is isomorphism-invariant, and each capability the space declares works."""
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -229,6 +230,16 @@ def _official_files(space: Any, arch: Hashable, case: SpaceCase) -> None:
         assert file.url or file.how, f"official file {name!r} says neither a download nor where to get it"
 
 
+def _proxies(space: Any, arch: Hashable, case: SpaceCase) -> None:
+    names = list(space.proxy_names())
+    assert names and len(set(names)) == len(names), f"proxy_names gave {names!r}: none, or repeated"
+    scores = space.proxies(arch)
+    assert list(scores) == names, f"proxies gave {list(scores)}, not proxy_names() {names}"
+    bad = {k: v for k, v in scores.items() if not isinstance(v, float) or not math.isfinite(v)}
+    assert not bad, f"proxies gave values that are no finite float: {bad}"
+    assert space.proxies(arch) == scores, "proxies of one cell differ between two calls"
+
+
 #: capability -> a check on a sampled cell (a capability added to ``nasearch.api.CAPABILITIES`` needs one)
 CAPABILITY_CHECKS: dict[str, Callable[[Any, Hashable, SpaceCase], None]] = {
     "neighbours": _neighbours,
@@ -238,6 +249,7 @@ CAPABILITY_CHECKS: dict[str, Callable[[Any, Hashable, SpaceCase], None]] = {
     "network": _network,
     "benchmark": _benchmark,
     "official_files": _official_files,
+    "proxies": _proxies,
 }
 
 

@@ -235,6 +235,19 @@ class NasBench201Space(SearchSpace[Arch]):
 
         return build_network(arch, **options)
 
+    def proxy_names(self) -> tuple[str, ...]:
+        """The zero-cost proxies of every cell (``zero_cost.PROXIES``: synflow, FLOPs, parameters)."""
+        from nasearch.search_spaces.nasbench201.zero_cost import PROXIES
+
+        return PROXIES
+
+    def proxies(self, arch: Arch) -> dict[str, float]:
+        """The cell's zero-cost proxies, computed by nasearch for all 15,625 cells and shipped
+        (``nasearch.search_spaces.nasbench201.zero_cost``); a data folder may hold its own table."""
+        from nasearch.search_spaces.nasbench201.zero_cost import load_table
+
+        return load_table(self.data_dir).proxies(arch)
+
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_benchmark"] = None  # workers reload tables themselves
