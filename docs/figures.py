@@ -31,7 +31,7 @@ optimizer:
   - {name: evolution}
   - name: predictor_local_search
     surrogate: {name: nnformer, dim: 16, layers: 2, epochs: 30, batch_size: 32, lr: 0.001, threads: 1}
-    k: 3
+    k: 2
 budget: {queries: 100}
 parallel: {backend: serial}
 """

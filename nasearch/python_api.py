@@ -78,7 +78,7 @@ def run(
         write_plot(results.runs, run_dir)
     except ConfigError as exc:  # nothing evaluated (every trial failed): no curves, as on the command line
         (log or (lambda msg: print(msg, file=sys.stderr)))(f"no search curves: {exc}")
-    if cfg.scheduler is not None or any(b.scheduler for b in cfg.optimizers):
+    if cfg.scheduled:
         fidelity_curves.plot(run_dir)  # fidelity_curves.png and .csv, as on the command line
     return results
 

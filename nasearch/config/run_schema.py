@@ -107,6 +107,11 @@ class RunConfig:
     #: which cell runs at which fidelity (None: every cell at full fidelity, the plain loop)
     scheduler: Block | None = None
 
+    @property
+    def scheduled(self) -> bool:
+        """Whether any optimizer runs under a scheduler (the run's or its own block's): a multi-fidelity run."""
+        return self.scheduler is not None or any(b.scheduler for b in self.optimizers)
+
 
 @dataclass
 class _Schema:

@@ -108,9 +108,7 @@ def cli_run(args: argparse.Namespace) -> int:
     optimum_line = _published_optimum(run_dir)
     if optimum_line:
         print(optimum_line)
-    if cfg.scheduler is not None or any(
-        b.scheduler for b in cfg.optimizers
-    ):  # multi-fidelity: simulated times
+    if cfg.scheduled:  # multi-fidelity: simulated times
         studies = [entry.to_json() for entry in run_record.read(run_dir).studies]
         for line in summary_lines(storage_url(cfg.storage, run_dir), studies):
             print(line)
