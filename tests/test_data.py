@@ -59,6 +59,22 @@ def test_every_table_of_the_master_list_is_embedded_with_provenance_and_licenses
     assert verify() == []
 
 
+def test_embedding_a_computed_table_again_reproduces_the_shipped_bytes_and_manifest(tmp_path: Path) -> None:
+    root = tmp_path / "tables"
+    shutil.copytree(EMBEDDED_DIR, root)
+    name = next(iter(data_manifest.COMPUTED_TABLES))
+    plain = tmp_path / "table.csv"
+    plain.write_bytes(data_manifest.read_table_bytes(EMBEDDED_DIR / data_manifest.stored_name(name)))
+    (root / data_manifest.stored_name(name)).unlink()
+    entry = data_manifest.embed(name, plain, root)
+    assert entry == load_manifest()[name]
+    assert (root / data_manifest.MANIFEST_NAME).read_text() == (
+        EMBEDDED_DIR / data_manifest.MANIFEST_NAME
+    ).read_text()
+    with pytest.raises(DataError, match="not a table nasearch computes"):
+        data_manifest.embed(C10, plain, root)
+
+
 def test_lookup_order_is_data_dir_then_env_then_embedded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

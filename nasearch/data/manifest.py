@@ -169,6 +169,35 @@ def verify(root: Path | None = None, content: bool = True) -> list[Problem]:
     return problems
 
 
+def _write_gzip(target: Path, content: bytes) -> None:
+    """Compress ``content`` into ``target`` with a zero timestamp, so the stored bytes are reproducible."""
+    with open(target, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as gz:
+        gz.write(content)
+
+
+def _entry(path: str, target: Path, content: bytes) -> EmbeddedTable:
+    """The manifest entry of the table ``path`` stored at ``target`` with decompressed ``content``."""
+    source, license_ = EMBEDDED_TABLES[path]
+    return EmbeddedTable(
+        path=path,
+        stored=stored_name(path),
+        sha256=sha256_of(target),
+        content_sha256=hashlib.sha256(content).hexdigest(),
+        bytes=target.stat().st_size,
+        content_bytes=len(content),
+        rows=count_rows(content, path),
+        source=source,
+        license=license_,
+    )
+
+
+def _write_manifest(root: Path, entries: list[EmbeddedTable]) -> None:
+    """Write ``entries`` as the manifest of ``root`` and drop the cached reading of it."""
+    manifest = {"format": 1, "tables": [entry.__dict__ for entry in entries]}
+    (root / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    _read_manifest.cache_clear()
+
+
 def build(master: Path, root: Path | None = None) -> list[EmbeddedTable]:
     """Embed every table of ``EMBEDDED_TABLES`` from ``master`` into ``root`` and write the manifest.
 
@@ -177,7 +206,7 @@ def build(master: Path, root: Path | None = None) -> list[EmbeddedTable]:
     """
     root = root or EMBEDDED_DIR
     entries: list[EmbeddedTable] = []
-    for path, (source, license_) in EMBEDDED_TABLES.items():
+    for path in EMBEDDED_TABLES:
         if path in COMPUTED_TABLES:
             master_copy = master / path
             candidates = [master_copy] if master_copy.is_file() else [root / stored_name(path)]
@@ -194,33 +223,15 @@ def build(master: Path, root: Path | None = None) -> list[EmbeddedTable]:
         elif found.suffix == ".gz":
             shutil.copyfile(found, target)
         else:
-            with (
-                open(target, "wb") as raw,
-                gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as gz,
-            ):
-                gz.write(content)
-        entries.append(
-            EmbeddedTable(
-                path=path,
-                stored=stored_name(path),
-                sha256=sha256_of(target),
-                content_sha256=hashlib.sha256(content).hexdigest(),
-                bytes=target.stat().st_size,
-                content_bytes=len(content),
-                rows=count_rows(content, path),
-                source=source,
-                license=license_,
-            )
-        )
+            _write_gzip(target, content)
+        entries.append(_entry(path, target, content))
     for top in sorted({p.split("/")[0] for p in EMBEDDED_TABLES}):
         shutil.copyfile(master / top / "PROVENANCE.md", root / top / "PROVENANCE.md")
         if not (root / top / "LICENSES.md").is_file():
             raise DataError(
                 f"{str(root / top / 'LICENSES.md')!r} is missing: write the sources' license notices"
             )
-    manifest = {"format": 1, "tables": [entry.__dict__ for entry in entries]}
-    (root / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-    _read_manifest.cache_clear()
+    _write_manifest(root, entries)
     return entries
 
 
@@ -233,25 +244,10 @@ def embed(path: str, file: Path, root: Path | None = None) -> EmbeddedTable:
     content = read_table_bytes(file)
     target = root / stored_name(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as gz:
-        gz.write(content)
-    source, license_ = EMBEDDED_TABLES[path]
-    entry = EmbeddedTable(
-        path=path,
-        stored=stored_name(path),
-        sha256=sha256_of(target),
-        content_sha256=hashlib.sha256(content).hexdigest(),
-        bytes=target.stat().st_size,
-        content_bytes=len(content),
-        rows=count_rows(content, path),
-        source=source,
-        license=license_,
-    )
+    _write_gzip(target, content)
+    entry = _entry(path, target, content)
     tables = {**_read_manifest(root), path: entry}
-    order = [p for p in EMBEDDED_TABLES if p in tables]
-    manifest = {"format": 1, "tables": [tables[p].__dict__ for p in order]}
-    (root / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-    _read_manifest.cache_clear()
+    _write_manifest(root, [tables[p] for p in EMBEDDED_TABLES if p in tables])
     return entry
 
 
