@@ -31,6 +31,7 @@ from nasearch.api import AnySpace, ArchGraph, Enumerable, PredictsStd
 from nasearch.api.errors import ConfigError
 from nasearch.api.space_calls import to_graph
 from nasearch.optimizers.base import ObjectivesArg, SpaceOptimizer
+from nasearch.optimizers.cell_features import CellFeatures, FeatureForest, check_features
 from nasearch.optimizers.pareto import nondominated_ranks
 from nasearch.optimizers.surrogate import Surrogate, has_uncertainty
 
@@ -40,6 +41,9 @@ REFERENCES = ("median", "nadir")
 #: where a round's candidates come from -> the space capability it needs
 CANDIDATES: dict[str, str | None] = {"all": "enumerate", "neighbours": "neighbours", "children": None}
 TRANSFORMS = ("rank", "none")
+#: how the first ``num_init`` cells are drawn: uniformly, or one from each quantile bin of a known
+#: objective over the space's cells that beat its reference (the start spread along the front)
+INITS = ("random", "spread")
 
 #: what ``use_known_metrics`` takes: architectures -> {metric: value of each}
 KnownLookup = Callable[[Sequence[Hashable]], Mapping[str, Sequence[float] | np.ndarray]]
@@ -183,6 +187,8 @@ class FrontEHVI(SpaceOptimizer):
         beta: float = 1.0,
         std_scale: float = 0.0,
         transform: str = "rank",
+        features: Sequence[str] | None = None,
+        init: str = "random",
     ) -> None:
         if candidates not in CANDIDATES:
             raise ConfigError(
@@ -208,6 +214,15 @@ class FrontEHVI(SpaceOptimizer):
         if reference not in REFERENCES:
             raise ConfigError(
                 f"front_ehvi: reference must be one of {', '.join(REFERENCES)}, got {reference!r}"
+            )
+        if init not in INITS:
+            raise ConfigError(f"front_ehvi: init must be one of {', '.join(INITS)}, got {init!r}")
+        self.init = init
+        self.features = None if features is None else check_features(features, space)
+        if self.features is not None and surrogate is not None:
+            raise ConfigError(
+                "front_ehvi: give either surrogate (a predictor on the graph) or features (its own forest "
+                "on the cell's features), not both"
             )
         spec = DEFAULT_SURROGATE if surrogate is None else surrogate
         if std_scale > 0 and ensemble_size < 2 and not has_uncertainty(spec):
@@ -236,6 +251,11 @@ class FrontEHVI(SpaceOptimizer):
         self._pool_keys: list[str] = []
         self._pool_graphs: list[ArchGraph] = []
         self._pool_known: dict[int, np.ndarray] | None = None
+        self._cell_features = (
+            None if self.features is None else CellFeatures(space, self.features, self._lookup)
+        )
+        self.forests = [FeatureForest(seed * 7 + i) for i in range(len(self.objectives))]
+        self._init_plan: list[Hashable] | None = None
 
     # --- capabilities -----------------------------------------------------------------------------
     def use_known_metrics(self, lookup: KnownLookup) -> None:
@@ -244,15 +264,24 @@ class FrontEHVI(SpaceOptimizer):
         self._pool_known = None
 
     def _state(self) -> dict[str, object]:
-        return {
+        state: dict[str, object] = {
             "queue": [self.space.to_str(a) for a in self.queue],
             "fits": [s.fits for s in self.surrogates],
         }
+        if self.features is not None:
+            state["forest_fits"] = [f.fits for f in self.forests]
+        if self._init_plan is not None:
+            state["init_plan"] = [self.space.to_str(a) for a in self._init_plan]
+        return state
 
     def _load_state(self, state: dict[str, Any]) -> None:
         self.queue = [self.space.from_str(a) for a in state.get("queue", [])]
         for surrogate, fits in zip(self.surrogates, state.get("fits", [])):
             surrogate.fits = int(fits)
+        for forest, fits in zip(self.forests, state.get("forest_fits", [])):
+            forest.fits = int(fits)
+        if "init_plan" in state:
+            self._init_plan = [self.space.from_str(a) for a in state["init_plan"]]
 
     # --- candidates ---------------------------------------------------------------------------------
     def _pool(self) -> list[Hashable]:
@@ -326,10 +355,30 @@ class FrontEHVI(SpaceOptimizer):
                     out.append(cell)
         return out
 
+    def _spread_plan(self) -> list[Hashable]:
+        """``num_init`` cells, one drawn uniformly from each of ``num_init`` equal-count bins of the first
+        known objective over the space's cells that beat its median (random cells where nothing is
+        known or the space cannot enumerate)."""
+        every = self._pool_known_values() if isinstance(self.space, Enumerable) else {}
+        if not every:
+            return self.sample_fresh(self.num_init)
+        values = every[min(every)]
+        pool = self._pool()
+        ok = np.isfinite(values)
+        better = np.flatnonzero(ok & (values > np.median(values[ok])))
+        order = better[np.argsort(values[better], kind="stable")]
+        return [pool[int(self.rng.choice(b))] for b in np.array_split(order, self.num_init) if len(b)]
+
     # --- ask ----------------------------------------------------------------------------------------
     def _propose(self, n: int) -> Sequence[Hashable]:
         started = len(self.history) + len(self.pending)
         if started < self.num_init:
+            if self.init == "spread":
+                if self._init_plan is None:
+                    self._init_plan = self._spread_plan()
+                plan = [a for a in self._init_plan if self.is_fresh(a)]
+                if plan:
+                    return plan[: min(n, self.num_init - started)]
             return self.sample_fresh(min(n, self.num_init - started))
         if len(self.scored()) < 2:
             return self.sample_fresh(n)
@@ -370,10 +419,20 @@ class FrontEHVI(SpaceOptimizer):
         idx = np.flatnonzero(fresh)
         if not len(idx):
             return []
-        graphs = [to_graph(self.space, a) for a, _ in scored]
-        cand_graphs = (
-            [graphs_of[i] for i in idx] if graphs_of else [to_graph(self.space, pool[i]) for i in idx]
-        )
+        told_cells = [a for a, _ in scored]
+        cand_cells = [pool[int(i)] for i in idx]
+        if self._cell_features is not None:
+            # the pool's rows first (for ``all``: the whole space), so the graph vocabulary sees them all
+            self._cell_features.rows(pool if self.candidates == "all" else cand_cells + told_cells)
+            x_told = self._cell_features.rows(told_cells)
+            x_cand = self._cell_features.rows(cand_cells)
+            graphs: list[ArchGraph] = []
+            cand_graphs: list[ArchGraph] = []
+        else:
+            graphs = [to_graph(self.space, a) for a in told_cells]
+            cand_graphs = (
+                [graphs_of[i] for i in idx] if graphs_of else [to_graph(self.space, a) for a in cand_cells]
+            )
         means, stds = [], []
         for j, surrogate in enumerate(self.surrogates):
             if j in cells_known:
@@ -385,8 +444,15 @@ class FrontEHVI(SpaceOptimizer):
                 y = normal_scores(y)
                 told[:, j] = y
             centre, scale = float(y.mean()), float(y.std()) or 1.0
-            surrogate.fit(graphs, ((y - centre) / scale).tolist())
-            mean, std = _predict(surrogate, cand_graphs)
+            if self._cell_features is not None:
+                start = time.perf_counter()
+                forest = self.forests[j].fit(x_told, (y - centre) / scale)
+                mean, std = forest.predict_mean_std(x_cand)
+                surrogate.fit_seconds += time.perf_counter() - start
+                surrogate.fits = forest.fits
+            else:
+                surrogate.fit(graphs, ((y - centre) / scale).tolist())
+                mean, std = _predict(surrogate, cand_graphs)
             means.append(mean * scale + centre)
             stds.append(std * scale * self.std_scale)
             # the random initial cells' scores: an estimate of the space's median
