@@ -11,7 +11,8 @@ accuracy maximised, the default zero-shot estimator's latency minimised and look
 queries), scored as the benchmark scores it: the hypervolume of the evaluated cells under the target's
 **measured** latency as a share of the one-per-class ceiling. Every setting runs on a seed before the
 next seed starts, so a run cut short compares settings on common seeds. The winner: the highest mean
-share over targets and seeds (ties: the setting listed first). Scores go to ``OUT/scores.json`` (stage 2: ``scores_stage2.json``); the choice is the best over both stages.
+share over targets and seeds (ties: the setting listed first). Scores go to ``OUT/scores.json``
+(stage 2: ``scores_stage2.json``); the choice is the best over both stages.
 """
 
 from __future__ import annotations

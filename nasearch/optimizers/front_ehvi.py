@@ -165,7 +165,11 @@ class FrontEHVI(SpaceOptimizer):
     ``transform``: ``rank`` learns a learnt objective's normal scores (its told values' ranks as
     normal quantiles) and measures its hypervolume on them, robust to a skewed metric (NB201 accuracy
     has a long tail of failed cells); ``none`` learns the values themselves. ``beta``: the optimistic
-    bound's width when no objective is known.
+    bound's width when no objective is known. ``features``: learn each learnt objective with a forest of
+    its own on the cell's free features (``cell_features.FEATURES``: ``graph``, the space's zero-cost
+    ``proxies``, the ``known`` objectives' values) instead of ``surrogate`` on the graph. ``init``:
+    ``random`` start cells, or ``spread``: one from each of ``num_init`` equal-count bins of the known
+    objective over the cells that beat its median (an enumerable space with a known objective).
     """
 
     multi_objective = True
