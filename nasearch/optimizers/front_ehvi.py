@@ -1,6 +1,7 @@
 """Surrogate-guided multi-objective search by hypervolume improvement, with the latency looked up, not learnt.
 
-Each round fits an accuracy surrogate (a 100-tree random forest by default) on every scored cell,
+Each round fits an accuracy model (by default a 100-tree random forest of its own on the cell's graph,
+its op counts and its depth: ``cell_features``) on every scored cell,
 draws candidate cells, and queues the ``k`` that, one after the other, add the most (expected)
 hypervolume to the current front (a greedy batch: each chosen cell joins the front at its predicted
 mean). An objective the evaluator knows for free (``nasearch.api.KnownMetrics``: a latency model's
@@ -13,8 +14,10 @@ Candidates (``candidates``): ``children`` (default: ``pool_size`` mutations of u
 of the told front, i.e. ``pareto_mutation``'s proposals, screened by the surrogate), ``neighbours``
 (every cell one edit from the best-ranked told cells) or ``all`` (one cell per isomorphism class of an
 enumerable space). The defaults (``children``, ``pool_size`` 20, ``std_scale`` 0: the improvement of
-the predicted mean) were chosen on three CPU targets of HELP and development seeds: wider candidate
-sets and the forest's spread led the search to cells the surrogate overrates.
+the predicted mean, ``features`` graph) were chosen on three CPU targets of HELP and development seeds
+(``benchmarks/tune_front_ehvi.py``): wider candidate sets and the forest's spread led the search to
+cells the surrogate overrates, and the zero-cost proxies and the looked-up latency as features, though
+they rank accuracy better over the whole space, ranked a front member's children worse.
 ``benchmarks/bench_latency_models.py --parts front_search`` measures it on the GPU targets.
 """
 
@@ -35,8 +38,11 @@ from nasearch.optimizers.cell_features import CellFeatures, FeatureForest, check
 from nasearch.optimizers.pareto import nondominated_ranks
 from nasearch.optimizers.surrogate import Surrogate, has_uncertainty
 
-#: the surrogate a round fits when the config names none: a random forest, whose trees give the spread
+#: the spec ``surrogate`` stands for when a config names neither it nor ``features`` (the previous default)
 DEFAULT_SURROGATE: dict[str, Any] = {"name": "random_forest", "options": {"n_estimators": 100}}
+#: what the accuracy forest reads when the config names neither ``surrogate`` nor ``features``: the graph
+#: with its op counts and depth (chosen on three CPU targets and development seeds, ``tune_front_ehvi``)
+DEFAULT_FEATURES = ("graph",)
 REFERENCES = ("median", "nadir")
 #: where a round's candidates come from -> the space capability it needs
 CANDIDATES: dict[str, str | None] = {"all": "enumerate", "neighbours": "neighbours", "children": None}
@@ -155,7 +161,7 @@ class FrontEHVI(SpaceOptimizer):
     told front, ``pareto_mutation``'s proposals, of which the acquisition keeps the best ``k``),
     ``neighbours`` (the unseen cells one edit from the ``num_parents`` best-ranked told cells: needs
     ``neighbours``) or ``all`` (one cell per isomorphism class of the whole space: needs ``enumerate``).
-    ``surrogate``: the predictor spec (default a 100-tree random forest); ``ensemble_size``: copies
+    ``surrogate``: a predictor spec on the graph, used instead of ``features`` when given; ``ensemble_size``: copies
     differently seeded (needed when ``std_scale`` > 0 and the predictor has no ``predict_std``).
     ``reference``: the hypervolume reference the acquisition uses, ``median`` (a known objective's
     median over every cell of an enumerable space, or else over the candidates, as a run's reference
@@ -167,7 +173,8 @@ class FrontEHVI(SpaceOptimizer):
     has a long tail of failed cells); ``none`` learns the values themselves. ``beta``: the optimistic
     bound's width when no objective is known. ``features``: learn each learnt objective with a forest of
     its own on the cell's free features (``cell_features.FEATURES``: ``graph``, the space's zero-cost
-    ``proxies``, the ``known`` objectives' values) instead of ``surrogate`` on the graph. ``init``:
+    ``proxies``, the ``known`` objectives' values; default ``DEFAULT_FEATURES``, the graph, unless a
+    ``surrogate`` is named). ``init``:
     ``random`` start cells, or ``spread``: one from each of ``num_init`` equal-count bins of the known
     objective over the cells that beat its median (an enumerable space with a known objective).
     """
@@ -222,6 +229,8 @@ class FrontEHVI(SpaceOptimizer):
         if init not in INITS:
             raise ConfigError(f"front_ehvi: init must be one of {', '.join(INITS)}, got {init!r}")
         self.init = init
+        if features is None and surrogate is None:
+            features = DEFAULT_FEATURES
         self.features = None if features is None else check_features(features, space)
         if self.features is not None and surrogate is not None:
             raise ConfigError(
