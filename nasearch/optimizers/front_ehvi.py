@@ -1,6 +1,7 @@
 """Surrogate-guided multi-objective search by hypervolume improvement, with the latency looked up, not learnt.
 
-Each round fits an accuracy surrogate (a 100-tree random forest by default) on every scored cell,
+Each round fits an accuracy model (by default a 100-tree random forest of its own on the cell's graph,
+its op counts and its depth: ``cell_features``) on every scored cell,
 draws candidate cells, and queues the ``k`` that, one after the other, add the most (expected)
 hypervolume to the current front (a greedy batch: each chosen cell joins the front at its predicted
 mean). An objective the evaluator knows for free (``nasearch.api.KnownMetrics``: a latency model's
@@ -13,8 +14,10 @@ Candidates (``candidates``): ``children`` (default: ``pool_size`` mutations of u
 of the told front, i.e. ``pareto_mutation``'s proposals, screened by the surrogate), ``neighbours``
 (every cell one edit from the best-ranked told cells) or ``all`` (one cell per isomorphism class of an
 enumerable space). The defaults (``children``, ``pool_size`` 20, ``std_scale`` 0: the improvement of
-the predicted mean) were chosen on three CPU targets of HELP and development seeds: wider candidate
-sets and the forest's spread led the search to cells the surrogate overrates.
+the predicted mean, ``features`` graph) were chosen on three CPU targets of HELP and development seeds
+(``benchmarks/tune_front_ehvi.py``): wider candidate sets and the forest's spread led the search to
+cells the surrogate overrates, and the zero-cost proxies and the looked-up latency as features, though
+they rank accuracy better over the whole space, ranked a front member's children worse.
 ``benchmarks/bench_latency_models.py --parts front_search`` measures it on the GPU targets.
 """
 
@@ -31,15 +34,22 @@ from nasearch.api import AnySpace, ArchGraph, Enumerable, PredictsStd
 from nasearch.api.errors import ConfigError
 from nasearch.api.space_calls import to_graph
 from nasearch.optimizers.base import ObjectivesArg, SpaceOptimizer
+from nasearch.optimizers.cell_features import CellFeatures, FeatureForest, check_features
 from nasearch.optimizers.pareto import nondominated_ranks
 from nasearch.optimizers.surrogate import Surrogate, has_uncertainty
 
-#: the surrogate a round fits when the config names none: a random forest, whose trees give the spread
+#: the spec ``surrogate`` stands for when a config names neither it nor ``features`` (the previous default)
 DEFAULT_SURROGATE: dict[str, Any] = {"name": "random_forest", "options": {"n_estimators": 100}}
+#: what the accuracy forest reads when the config names neither ``surrogate`` nor ``features``: the graph
+#: with its op counts and depth (chosen on three CPU targets and development seeds, ``tune_front_ehvi``)
+DEFAULT_FEATURES = ("graph",)
 REFERENCES = ("median", "nadir")
 #: where a round's candidates come from -> the space capability it needs
 CANDIDATES: dict[str, str | None] = {"all": "enumerate", "neighbours": "neighbours", "children": None}
 TRANSFORMS = ("rank", "none")
+#: how the first ``num_init`` cells are drawn: uniformly, or one from each quantile bin of a known
+#: objective over the space's cells that beat its reference (the start spread along the front)
+INITS = ("random", "spread")
 
 #: what ``use_known_metrics`` takes: architectures -> {metric: value of each}
 KnownLookup = Callable[[Sequence[Hashable]], Mapping[str, Sequence[float] | np.ndarray]]
@@ -151,7 +161,7 @@ class FrontEHVI(SpaceOptimizer):
     told front, ``pareto_mutation``'s proposals, of which the acquisition keeps the best ``k``),
     ``neighbours`` (the unseen cells one edit from the ``num_parents`` best-ranked told cells: needs
     ``neighbours``) or ``all`` (one cell per isomorphism class of the whole space: needs ``enumerate``).
-    ``surrogate``: the predictor spec (default a 100-tree random forest); ``ensemble_size``: copies
+    ``surrogate``: a predictor spec on the graph, used instead of ``features`` when given; ``ensemble_size``: copies
     differently seeded (needed when ``std_scale`` > 0 and the predictor has no ``predict_std``).
     ``reference``: the hypervolume reference the acquisition uses, ``median`` (a known objective's
     median over every cell of an enumerable space, or else over the candidates, as a run's reference
@@ -161,7 +171,12 @@ class FrontEHVI(SpaceOptimizer):
     ``transform``: ``rank`` learns a learnt objective's normal scores (its told values' ranks as
     normal quantiles) and measures its hypervolume on them, robust to a skewed metric (NB201 accuracy
     has a long tail of failed cells); ``none`` learns the values themselves. ``beta``: the optimistic
-    bound's width when no objective is known.
+    bound's width when no objective is known. ``features``: learn each learnt objective with a forest of
+    its own on the cell's free features (``cell_features.FEATURES``: ``graph``, the space's zero-cost
+    ``proxies``, the ``known`` objectives' values; default ``DEFAULT_FEATURES``, the graph, unless a
+    ``surrogate`` is named). ``init``:
+    ``random`` start cells, or ``spread``: one from each of ``num_init`` equal-count bins of the known
+    objective over the cells that beat its median (an enumerable space with a known objective).
     """
 
     multi_objective = True
@@ -183,6 +198,8 @@ class FrontEHVI(SpaceOptimizer):
         beta: float = 1.0,
         std_scale: float = 0.0,
         transform: str = "rank",
+        features: Sequence[str] | None = None,
+        init: str = "random",
     ) -> None:
         if candidates not in CANDIDATES:
             raise ConfigError(
@@ -208,6 +225,17 @@ class FrontEHVI(SpaceOptimizer):
         if reference not in REFERENCES:
             raise ConfigError(
                 f"front_ehvi: reference must be one of {', '.join(REFERENCES)}, got {reference!r}"
+            )
+        if init not in INITS:
+            raise ConfigError(f"front_ehvi: init must be one of {', '.join(INITS)}, got {init!r}")
+        self.init = init
+        if features is None and surrogate is None:
+            features = DEFAULT_FEATURES
+        self.features = None if features is None else check_features(features, space)
+        if self.features is not None and surrogate is not None:
+            raise ConfigError(
+                "front_ehvi: give either surrogate (a predictor on the graph) or features (its own forest "
+                "on the cell's features), not both"
             )
         spec = DEFAULT_SURROGATE if surrogate is None else surrogate
         if std_scale > 0 and ensemble_size < 2 and not has_uncertainty(spec):
@@ -236,6 +264,11 @@ class FrontEHVI(SpaceOptimizer):
         self._pool_keys: list[str] = []
         self._pool_graphs: list[ArchGraph] = []
         self._pool_known: dict[int, np.ndarray] | None = None
+        self._cell_features = (
+            None if self.features is None else CellFeatures(space, self.features, self._lookup)
+        )
+        self.forests = [FeatureForest(seed * 7 + i) for i in range(len(self.objectives))]
+        self._init_plan: list[Hashable] | None = None
 
     # --- capabilities -----------------------------------------------------------------------------
     def use_known_metrics(self, lookup: KnownLookup) -> None:
@@ -244,15 +277,24 @@ class FrontEHVI(SpaceOptimizer):
         self._pool_known = None
 
     def _state(self) -> dict[str, object]:
-        return {
+        state: dict[str, object] = {
             "queue": [self.space.to_str(a) for a in self.queue],
             "fits": [s.fits for s in self.surrogates],
         }
+        if self.features is not None:
+            state["forest_fits"] = [f.fits for f in self.forests]
+        if self._init_plan is not None:
+            state["init_plan"] = [self.space.to_str(a) for a in self._init_plan]
+        return state
 
     def _load_state(self, state: dict[str, Any]) -> None:
         self.queue = [self.space.from_str(a) for a in state.get("queue", [])]
         for surrogate, fits in zip(self.surrogates, state.get("fits", [])):
             surrogate.fits = int(fits)
+        for forest, fits in zip(self.forests, state.get("forest_fits", [])):
+            forest.fits = int(fits)
+        if "init_plan" in state:
+            self._init_plan = [self.space.from_str(a) for a in state["init_plan"]]
 
     # --- candidates ---------------------------------------------------------------------------------
     def _pool(self) -> list[Hashable]:
@@ -326,10 +368,30 @@ class FrontEHVI(SpaceOptimizer):
                     out.append(cell)
         return out
 
+    def _spread_plan(self) -> list[Hashable]:
+        """``num_init`` cells, one drawn uniformly from each of ``num_init`` equal-count bins of the first
+        known objective over the space's cells that beat its median (random cells where nothing is
+        known or the space cannot enumerate)."""
+        every = self._pool_known_values() if isinstance(self.space, Enumerable) else {}
+        if not every:
+            return self.sample_fresh(self.num_init)
+        values = every[min(every)]
+        pool = self._pool()
+        ok = np.isfinite(values)
+        better = np.flatnonzero(ok & (values > np.median(values[ok])))
+        order = better[np.argsort(values[better], kind="stable")]
+        return [pool[int(self.rng.choice(b))] for b in np.array_split(order, self.num_init) if len(b)]
+
     # --- ask ----------------------------------------------------------------------------------------
     def _propose(self, n: int) -> Sequence[Hashable]:
         started = len(self.history) + len(self.pending)
         if started < self.num_init:
+            if self.init == "spread":
+                if self._init_plan is None:
+                    self._init_plan = self._spread_plan()
+                plan = [a for a in self._init_plan if self.is_fresh(a)]
+                if plan:
+                    return plan[: min(n, self.num_init - started)]
             return self.sample_fresh(min(n, self.num_init - started))
         if len(self.scored()) < 2:
             return self.sample_fresh(n)
@@ -370,10 +432,20 @@ class FrontEHVI(SpaceOptimizer):
         idx = np.flatnonzero(fresh)
         if not len(idx):
             return []
-        graphs = [to_graph(self.space, a) for a, _ in scored]
-        cand_graphs = (
-            [graphs_of[i] for i in idx] if graphs_of else [to_graph(self.space, pool[i]) for i in idx]
-        )
+        told_cells = [a for a, _ in scored]
+        cand_cells = [pool[int(i)] for i in idx]
+        if self._cell_features is not None:
+            # the pool's rows first (for ``all``: the whole space), so the graph vocabulary sees them all
+            self._cell_features.rows(pool if self.candidates == "all" else cand_cells + told_cells)
+            x_told = self._cell_features.rows(told_cells)
+            x_cand = self._cell_features.rows(cand_cells)
+            graphs: list[ArchGraph] = []
+            cand_graphs: list[ArchGraph] = []
+        else:
+            graphs = [to_graph(self.space, a) for a in told_cells]
+            cand_graphs = (
+                [graphs_of[i] for i in idx] if graphs_of else [to_graph(self.space, a) for a in cand_cells]
+            )
         means, stds = [], []
         for j, surrogate in enumerate(self.surrogates):
             if j in cells_known:
@@ -385,8 +457,15 @@ class FrontEHVI(SpaceOptimizer):
                 y = normal_scores(y)
                 told[:, j] = y
             centre, scale = float(y.mean()), float(y.std()) or 1.0
-            surrogate.fit(graphs, ((y - centre) / scale).tolist())
-            mean, std = _predict(surrogate, cand_graphs)
+            if self._cell_features is not None:
+                start = time.perf_counter()
+                forest = self.forests[j].fit(x_told, (y - centre) / scale)
+                mean, std = forest.predict_mean_std(x_cand)
+                surrogate.fit_seconds += time.perf_counter() - start
+                surrogate.fits = forest.fits
+            else:
+                surrogate.fit(graphs, ((y - centre) / scale).tolist())
+                mean, std = _predict(surrogate, cand_graphs)
             means.append(mean * scale + centre)
             stds.append(std * scale * self.std_scale)
             # the random initial cells' scores: an estimate of the space's median

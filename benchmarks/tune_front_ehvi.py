@@ -1,0 +1,125 @@
+"""Dev-seed selection of ``front_ehvi``'s settings for the hardware-aware search benchmark
+(``bench_latency_models --parts front_search``): a grid declared here and committed before it ran, scored
+only on three CPU targets of HELP (``DEV_TARGETS``) with development seeds (``DEV_SEEDS``), never on the
+GPU targets or seeds the benchmark reports.
+
+    python -m benchmarks.tune_front_ehvi                  # every GRID entry, prints, writes the scores
+    python -m benchmarks.tune_front_ehvi --configs shipped,features
+
+Each (setting, target, seed) is the benchmark's own search (``bench_latency_models.search_order``:
+accuracy maximised, the default zero-shot estimator's latency minimised and looked up, ``BUDGET``
+queries), scored as the benchmark scores it: the hypervolume of the evaluated cells under the target's
+**measured** latency as a share of the one-per-class ceiling. Every setting runs on a seed before the
+next seed starts, so a run cut short compares settings on common seeds. The winner: the highest mean
+share over targets and seeds (ties: the setting listed first). Scores go to ``OUT/scores.json``
+(stage 2: ``scores_stage2.json``); the choice is the best over both stages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+import numpy as np
+
+from benchmarks.bench_latency_models import REPO, Context, estimate, git_state, search_order, training_devices
+
+OUT = REPO / "runs" / "out" / "tune_front_ehvi"
+#: the selection's targets: CPUs of HELP, none of them a reported search target
+DEV_TARGETS = ("gold_6240", "silver_4114", "gold_6226")
+#: development seeds (the previous selection's); the reported blocks start at 5000
+DEV_SEEDS = (1, 2, 3, 4)
+BUDGET = 100
+#: the accuracy model on the cell's free features (graph, zero-cost proxies, looked-up latency)
+FEATURES = ["graph", "proxies", "known"]
+
+#: the grid, declared before it ran: ``front_ehvi`` options (the shipped settings: children, pool 20,
+#: k 5, num_init 10, std_scale 0, a random forest on the graph)
+GRID: dict[str, dict[str, Any]] = {
+    "shipped": {},
+    "features": {"features": FEATURES},
+    "features_k2": {"features": FEATURES, "k": 2},
+    "features_init5": {"features": FEATURES, "num_init": 5},
+    "features_pool40": {"features": FEATURES, "pool_size": 40},
+    "features_std0.3": {"features": FEATURES, "std_scale": 0.3},
+    "features_spread": {"features": FEATURES, "init": "spread"},
+    "features_all": {"features": FEATURES, "candidates": "all"},
+}
+#: stage 2, declared after stage 1's first seed (the free features alone ranked the children worse than the
+#: shipped forest on the graph; the spread start helped them), before it ran: run with ``--stage 2``
+GRID2: dict[str, dict[str, Any]] = {
+    "graph_counts": {"features": ["graph"]},
+    "features_noknown": {"features": ["graph", "proxies"]},
+    "shipped_spread": {"init": "spread"},
+}
+
+
+def select(scores: dict[str, list[float]]) -> str:
+    """The setting with the highest mean share (ties: the first listed in ``scores``)."""
+    best = max(float(np.mean(v)) for v in scores.values())
+    return next(name for name, v in scores.items() if float(np.mean(v)) == best)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from nasearch.metrics.front import hypervolume
+
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.tune_front_ehvi", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--stage", type=int, choices=(1, 2), default=1, help="GRID (1) or GRID2 (2)")
+    parser.add_argument(
+        "--configs", default="", help="comma-separated names of the stage's grid (default all)"
+    )
+    args = parser.parse_args(argv)
+    grid = GRID if args.stage == 1 else GRID2
+    names = [n for n in args.configs.split(",") if n] or list(grid)
+    unknown = [n for n in names if n not in grid]
+    if unknown:
+        raise SystemExit(f"tune_front_ehvi: unknown settings {unknown}; the grid has {', '.join(grid)}")
+    commit, dirty = git_state()
+    if dirty:
+        raise SystemExit("tune_front_ehvi: the tree has uncommitted changes; commit the grid first")
+    ctx = Context()
+    latency = {t: estimate(ctx, "geomean", {}, t, training_devices(ctx, t)) for t in DEV_TARGETS}
+    shares: dict[str, list[float]] = {n: [] for n in names}
+    runs: list[dict[str, Any]] = []
+    OUT.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    for seed in DEV_SEEDS:
+        for target in DEV_TARGETS:
+            ref, ceiling = ctx.reference(target), ctx.exact(target)["ceiling"]
+            for name in names:
+                began = time.perf_counter()
+                order = search_order(ctx, latency[target], {"name": "front_ehvi", **grid[name]}, seed, BUDGET)
+                cells = np.asarray(order, dtype=int)
+                share = hypervolume(ctx.acc[cells], ctx.latency[target][cells], *ref) / ceiling
+                shares[name].append(share)
+                runs.append({"setting": name, "target": target, "seed": seed, "share": share})
+                print(
+                    f"{name} {target} seed {seed}: {share:.3f} ({time.perf_counter() - began:.0f} s)",
+                    flush=True,
+                )
+        summary = {n: round(float(np.mean(v)), 4) for n, v in shares.items()}
+        (OUT / ("scores.json" if args.stage == 1 else "scores_stage2.json")).write_text(
+            json.dumps(
+                {
+                    "commit": commit,
+                    "grid": {n: grid[n] for n in names},
+                    "targets": DEV_TARGETS,
+                    "seeds_done": list(DEV_SEEDS[: DEV_SEEDS.index(seed) + 1]),
+                    "mean_share": summary,
+                    "selected": select(shares),
+                    "runs": runs,
+                    "minutes": round((time.perf_counter() - start) / 60, 1),
+                },
+                indent=1,
+            )
+        )
+        print(f"after seed {seed}: " + ", ".join(f"{n} {v:.3f}" for n, v in summary.items()), flush=True)
+    print(f"selected: {select(shares)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+"""benchmarks/tune_front_ehvi: every declared setting is a valid front_ehvi on NB201, and the choice rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.tune_front_ehvi import GRID, GRID2, select
+from nasearch.config.registry import OPTIMIZERS
+
+OBJ = [("cifar10-valid/valid_accuracy", True), ("latency/gold_6226", False)]
+
+
+@pytest.mark.parametrize("name", [*GRID, *GRID2])
+def test_every_declared_setting_builds_on_nb201(nb201_space, name: str) -> None:
+    options = {**GRID, **GRID2}[name]
+    opt = OPTIMIZERS.create("front_ehvi", space=nb201_space, objectives=OBJ, seed=1, **options)
+    assert opt.features == tuple(options.get("features", ("graph",)))
+
+
+def test_select_takes_the_highest_mean_and_the_first_listed_on_a_tie() -> None:
+    assert select({"a": [0.8, 0.9], "b": [0.9, 0.9], "c": [0.7, 1.0]}) == "b"
+    assert select({"a": [0.5], "b": [0.25, 0.75], "c": [0.5]}) == "a"
