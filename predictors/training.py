@@ -63,6 +63,7 @@ from nasearch.api.errors import ConfigError, NasearchError, suggest
 from nasearch.api.graph import ArchGraph
 from nasearch.metrics.ranking import kendall_tau
 from nasearch.predictors.pretraining import Pretrained, PretrainSpec, pretrained_module
+from nasearch.predictors.proxies import ProxyRidgeModel, ProxySpec
 
 
 class PredictorError(NasearchError, ValueError):
@@ -132,6 +133,9 @@ class PredictOptions:
     #: unlabeled pre-training on every cell of a space before the fit (None: none), e.g.
     #: ``{"space": "nasbench201", "proxies": ["synflow"], "steps": 2000}``: see ``nasearch.predictors.pretraining``
     pretrain: dict[str, Any] | None = None
+    #: blend the prediction with a ridge on a space's zero-cost proxies, fitted on the same cells
+    #: (None: none), e.g. ``{"space": "nasbench201"}``: see ``nasearch.predictors.proxies``
+    proxy_blend: dict[str, Any] | None = None
 
 
 #: the default budget of the neural accuracy predictors (NN-Former, GIN, MLP): this many epochs,
@@ -531,6 +535,13 @@ class TorchPredictor(Predictor):
             if predict["pretrain"] is None
             else PretrainSpec.parse(predict["pretrain"], self.display_name)
         )
+        self.proxy_blend = (
+            None
+            if predict["proxy_blend"] is None
+            else ProxySpec.parse(predict["proxy_blend"], self.display_name)
+        )
+        #: with ``proxy_blend``: the ridge on the proxies, fitted on the training cells
+        self.proxy_model: ProxyRidgeModel | None = None
         #: with ``pretrain``: where the pre-trained weights are cached and what pre-training cost
         self.pretrained: Pretrained | None = None
         self.scaler = TargetScaler(log=self.log_target)
@@ -582,6 +593,14 @@ class TorchPredictor(Predictor):
         target = check_fit_inputs(graphs, y, self.display_name)
         graphs = list(graphs)
         self.scaler = TargetScaler(log=self.log_target).fit(target)
+        self.proxy_model = None
+        if self.proxy_blend is not None:
+            if hardware is not None:
+                raise ConfigError(
+                    f"{self.display_name}: proxy_blend does not take hardware-conditioned targets"
+                )
+            # first: a cell the proxies' space lacks fails before the (long) neural fit
+            self.fit_proxy_blend(self.proxy_blend, graphs, target)
         if self.pretrain is not None:
             if hardware is not None:
                 raise ConfigError(f"{self.display_name}: pretrain does not take hardware-conditioned targets")
@@ -604,9 +623,30 @@ class TorchPredictor(Predictor):
         self.best_step = result.best_step
         return self
 
+    def fit_proxy_blend(self, spec: ProxySpec, graphs: Sequence[ArchGraph], y: Targets) -> None:
+        """Use ``spec`` as the ``proxy_blend``: fit its ridge on ``graphs`` -> ``y`` (the cells the network
+        was fitted on, for a fitted predictor) and keep the network. ``fit`` calls it; a selection over
+        blend settings calls it once a setting instead of refitting the network."""
+        target = check_fit_inputs(graphs, y, self.display_name)
+        model = ProxyRidgeModel(spec, self.display_name).fit(list(graphs), self.scaler.transform(target))
+        self.proxy_blend, self.proxy_model = spec, model
+
     def predict(self, graphs: Sequence[ArchGraph], hardware: Hardware = None) -> np.ndarray:
-        """Predicted targets for ``graphs`` (in the units of ``y``)."""
-        return self.scaler.inverse(self._predict_scaled(graphs, hardware))
+        """Predicted targets for ``graphs`` (in the units of ``y``); with ``proxy_blend``, the blend."""
+        own, proxy = self.predict_parts(graphs, hardware)
+        if proxy is None or self.proxy_blend is None:
+            return self.scaler.inverse(own)
+        weight = self.proxy_blend.weight
+        return self.scaler.inverse((1.0 - weight) * own + weight * proxy)
+
+    def predict_parts(
+        self, graphs: Sequence[ArchGraph], hardware: Hardware = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The two parts of the prediction on the standardised target scale: the network's own, and
+        (with ``proxy_blend``) the proxy ridge's, else None. ``predict`` blends them."""
+        own = self._predict_scaled(graphs, hardware)
+        proxy = None if self.proxy_model is None else self.proxy_model.predict(list(graphs))
+        return own, proxy
 
     def _predict_scaled(self, graphs: Sequence[ArchGraph], hardware: Hardware = None) -> np.ndarray:
         if self.module is None:
