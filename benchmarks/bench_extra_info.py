@@ -4,6 +4,7 @@
     python -m benchmarks.bench_extra_info --part measure    # the choice beside plain NN-Former, 3 fresh fit seeds
     python -m benchmarks.bench_extra_info --part select,measure --render   # tables from the runs' CSVs
     python -m benchmarks.bench_extra_info --part proxies_select     # proxy_grid(): one network fit, validation
+    python -m benchmarks.bench_extra_info --part input_select       # INPUT_GRID: proxies fed to NN-Former
     python -m benchmarks.bench_extra_info --part proxies_measure    # the blend's default, 3 fresh fit seeds
 
 The extra information is unlabeled: the zero-cost proxies nasearch computed for all 15,625 cells
@@ -75,6 +76,15 @@ PROXY_ALPHAS = (1.0, 10.0)
 PROXY_ENCODINGS = (True, False)
 #: fresh fit seeds of ``proxies_measure`` (never used in any section; development used ``SELECT_SEED``)
 PROXY_REPORT_SEEDS = [74, 75, 76]
+
+
+#: the declared grid of ``input_select`` (committed before it ran): NN-Former fed each cell's proxies
+#: (``proxy_input``: log-standardised, plus the zero-synflow indicator, added to the CLS token), fitted and
+#: scored as ``select``'s candidates (same cells, same seed), whose rows it is compared with
+INPUT_GRID: dict[str, dict[str, Any]] = {
+    "proxy input: synflow+flops+params": {"proxy_input": {"space": PROXY_SPACE}},
+    "proxy input: synflow": {"proxy_input": {"space": PROXY_SPACE, "proxies": ["synflow"]}},
+}
 
 
 def proxy_grid() -> list[dict[str, Any]]:
@@ -373,6 +383,71 @@ def part_proxies_select(task: Task, render: bool, commit: str) -> tuple[str, dic
     return text, {"chosen": chosen}
 
 
+def part_input_select(task: Task, render: bool, workers: int) -> tuple[str, dict[str, Any]]:
+    """Fit every ``INPUT_GRID`` candidate at 156 cells on validation, beside ``select``'s stored rows;
+    the table and the choice among all of them."""
+    from benchmarks.report import store_for
+    from benchmarks.results import Table
+
+    visible = VisibleTask(task, np.arange(HELD_OUT))
+    folder = OUT / "input_select"
+    config = CompareConfig(
+        name="extra_info_input_select",
+        sizes=[SELECT_SIZE],
+        seeds=[SELECT_SEED],
+        predictors=dict(INPUT_GRID),
+        protocol="validation_block",
+        train_metric=TRAIN_METRIC,
+        protocol_options={"block": PAPER_BLOCK},
+        threads=1,
+        workers=workers,
+    )
+    specs = {label: ("nnformer", options) for label, options in INPUT_GRID.items()}
+    rows = (
+        pd.read_csv(folder / "results.csv").to_dict("records")
+        if render
+        else run_compare(config, specs, folder, visible, log=_log)
+    )
+    frame = pd.DataFrame(rows)
+    scores: dict[str, tuple[float, str, str]] = {}
+    earlier = store_for().load("predictors:extra_info_select")
+    for block in earlier.blocks:
+        if isinstance(block, Table):
+            for r in block.rows:
+                scores[str(r[0])] = (float(str(r[2])), str(r[1]), str(r[-1]))
+    for label in INPUT_GRID:
+        g = frame[frame.predictor == label]
+        scores[label] = (float(g.kendall_tau.iloc[0]), f"`{INPUT_GRID[label]}`", str(g.options_hash.iloc[0]))
+    # ties (to 3 decimals, as the earlier rows are stored) keep the earlier candidate
+    order = list(scores)
+    best = max(order, key=lambda k: (round(scores[k][0], 3), -order.index(k)))
+    table = markdown_table(
+        ["candidate", "NN-Former options beside the defaults", "validation tau @ 156", "run", "options hash"],
+        [
+            [
+                label,
+                opts,
+                f"{tau:.3f}",
+                "this run" if label in INPUT_GRID else "`predictors:extra_info_select`",
+                h,
+            ]
+            for label, (tau, opts, h) in scores.items()
+        ],
+    )
+    options = INPUT_GRID.get(best, GRID.get(best, {}))
+    text = (
+        "### Extra-information track, zero-cost proxies fed to NN-Former: the choice (NB201, validation cells)\n\n"
+        "The two candidates of `INPUT_GRID` (declared in `benchmarks/bench_extra_info.py`, committed before "
+        "they ran) feed NN-Former each cell's zero-cost proxies (`proxy_input`: log, standardised over all "
+        "15,625 cells, plus a zero-synflow indicator, through a linear map that starts at zero into the CLS "
+        f"token). Fitted like the candidates of `predictors:extra_info_select` (first {SELECT_SIZE} cells, "
+        f"fit seed {SELECT_SEED}, scored on the next {PAPER_BLOCK} cells, CIFAR-10-valid validation "
+        "accuracy; no test cell read), whose stored rows stand beside them. Ties to 3 decimals keep the "
+        f"earlier candidate. **Chosen: {best}.**\n\n" + table
+    )
+    return text, {"chosen": best, "options": options}
+
+
 def _measure_one(seed: int) -> dict[str, Any]:
     """One fit of the chosen track predictor (its defaults) at 156 cells with fit seed ``seed``: the blend's
     and the network part's tau on the test cells, and the fit's seconds."""
@@ -588,6 +663,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{text}\n\n{machine_line()}",
             measured=measured,
             data=data,
+        )
+        _log(text)
+    if "input_select" in parts:
+        text, data = part_input_select(task, args.render, args.workers)
+        measured = _commits([OUT / "input_select" / "results.csv"], commit)
+        write_section(
+            "predictors:extra_info_input_select", f"{text}\n\n{machine_line()}", measured=measured, data=data
         )
         _log(text)
     if "proxies_measure" in parts:

@@ -30,7 +30,7 @@ A cell the space does not hold is one ``ConfigError`` naming it; a space without
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -48,6 +48,7 @@ DEFAULT_ALPHA = 10.0
 DEFAULT_ENCODING = True
 RIDGE_KEYS = ("space", "space_options", "proxies", "alpha", "encoding")
 BLEND_KEYS = (*RIDGE_KEYS, "weight")
+INPUT_KEYS = ("space", "space_options", "proxies")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +67,7 @@ class ProxySpec:
     def parse(cls, value: Mapping[str, Any], owner: str, keys: Sequence[str] = BLEND_KEYS) -> ProxySpec:
         """The spec of a mapping such as ``{space: nasbench201, weight: 0.3}``; a ConfigError names a
         wrong key or value."""
-        what = "proxy_blend" if "weight" in keys else "proxy_ridge"
+        what = "proxy_blend" if "weight" in keys else "proxy_ridge" if "alpha" in keys else "proxy_input"
         if not isinstance(value, Mapping):
             raise ConfigError(
                 f"{owner}: {what} must be a mapping such as {{space: nasbench201}}, got {value!r}"
@@ -188,6 +189,26 @@ def proxy_table(
     return ProxyTable(names, rows, OpVocab.from_graphs(graphs), max(g.n_nodes for g in graphs))
 
 
+class WithProxies:
+    """A batch source whose batches carry their cells' proxy features: ``((inputs, features), positions)``
+    (what a network with ``proxy_input`` is fed: ``model(inputs, features)``)."""
+
+    def __init__(self, source: Any, features: np.ndarray) -> None:
+        self.source, self.features = source, np.asarray(features, dtype=np.float32)
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def batches(
+        self, indices: np.ndarray, batch_size: int, rng: np.random.Generator | None
+    ) -> Iterator[tuple[Any, np.ndarray]]:
+        """The source's batches, each with the features of its items."""
+        import torch
+
+        for inputs, positions in self.source.batches(indices, batch_size, rng):
+            yield (inputs, torch.as_tensor(self.features[positions])), positions
+
+
 class ProxyRidgeModel:
     """Closed-form ridge (intercept unpenalised) of a target on the proxy features of ``spec``."""
 
@@ -270,6 +291,8 @@ __all__ = [
     "ProxyTable",
     "ProxyRidgeModel",
     "ProxyRidgePredictor",
+    "WithProxies",
+    "INPUT_KEYS",
     "log_standardised",
     "proxy_table",
 ]
