@@ -10,9 +10,8 @@ from nasearch.api.errors import ConfigError
 from nasearch.metrics.ranking import kendall_tau
 from nasearch.predictors.nnformer import NNFormer
 from nasearch.predictors.proxies import (
-    DEFAULT_ALPHA,
-    DEFAULT_ENCODING,
-    DEFAULT_WEIGHT,
+    DEFAULT_BLEND,
+    DEFAULT_RIDGE,
     ProxyRidgePredictor,
     ProxySpec,
     log_standardised,
@@ -52,14 +51,29 @@ def test_a_bad_proxy_blend_option_is_one_clear_error(value, message):
         NNFormer(proxy_blend=value)
 
 
-def test_the_defaults_are_the_declared_choice():
+def test_the_defaults_are_the_validation_choice_stored_in_benchmarks():
+    """proxy_blend's defaults are the best blend (weight < 1) of the stored selection, proxy_ridge's the best
+    ridge alone (weight 1); ties go to the smaller weight, as the selection broke them."""
+    from benchmarks.report import store_for
+    from benchmarks.results import Table
+
+    section = store_for().load("predictors:extra_info_proxies_select")
+    table = next(b for b in section.blocks if isinstance(b, Table))
+    rows = []
+    for weight, alpha, encoding, tau in table.rows:
+        w = float(str(weight).split()[0])
+        if w > 0:
+            rows.append((round(float(str(tau)), 4), -w, w, float(str(alpha)), str(encoding) == "yes"))
+    blend = max(r for r in rows if r[2] < 1)
+    ridge = max(r for r in rows if r[2] == 1)
+    assert dict(DEFAULT_BLEND) == {"weight": blend[2], "alpha": blend[3], "encoding": blend[4]}
+    assert dict(DEFAULT_RIDGE) == {"alpha": ridge[3], "encoding": ridge[4]}
     spec = ProxySpec.parse({"space": "nasbench201"}, "nnformer")
-    assert (spec.weight, spec.alpha, spec.encoding, spec.proxies) == (
-        DEFAULT_WEIGHT,
-        DEFAULT_ALPHA,
-        DEFAULT_ENCODING,
-        (),
-    )
+    assert (spec.weight, spec.alpha, spec.encoding, spec.proxies) == (blend[2], blend[3], blend[4], ())
+    ridge_spec = ProxyRidgePredictor("nasbench201").spec
+    assert (ridge_spec.alpha, ridge_spec.encoding) == (ridge[3], ridge[4])
+    # and the selection's own verdict: the network alone beat every blend
+    assert section.data == {"chosen": {"weight": 0.0, "alpha": 1.0, "encoding": True}}
 
 
 def test_log_standardised_marks_non_positive_values_in_their_own_column():
@@ -102,7 +116,7 @@ def test_proxy_ridge_is_the_closed_form_ridge_on_the_table_features(cells):
     from sklearn.linear_model import Ridge
 
     graphs, y = cells
-    model = ProxyRidgePredictor("nasbench201", alpha=3.0).fit(graphs[:150], y[:150])
+    model = ProxyRidgePredictor("nasbench201", alpha=3.0, encoding=True).fit(graphs[:150], y[:150])
     x = proxy_table("nasbench201", (), ()).features(graphs, True, "test")
     z = (y[:150] - y[:150].mean()) / y[:150].std()
     reference = Ridge(alpha=3.0).fit(x[:150], z).predict(x[150:]) * y[:150].std() + y[:150].mean()
@@ -123,7 +137,7 @@ def test_the_blend_is_the_weighted_sum_of_the_network_and_the_ridge(cells):
     # the network part is the plain predictor's network: the option adds a ridge, it changes no weight
     assert np.allclose(blended.scaler.inverse(own), plain.predict(test), atol=1e-5)
     assert np.allclose(blended.predict(test), blended.scaler.inverse(0.6 * own + 0.4 * ridge))
-    alone = ProxyRidgePredictor("nasbench201").fit(train, y[:120])
+    alone = ProxyRidgePredictor("nasbench201", encoding=False).fit(train, y[:120])
     assert np.allclose(blended.scaler.inverse(ridge), alone.predict(test))
     # another setting refits the ridge only
     blended.fit_proxy_blend(ProxySpec.parse({"space": "nasbench201", "weight": 1.0}, "t"), train, y[:120])
@@ -171,3 +185,39 @@ def test_hardware_conditioned_targets_are_refused(cells):
     graphs, y = cells
     with pytest.raises(ConfigError, match="proxy_blend does not take hardware"):
         NNFormer(**TINY, proxy_blend={"space": "nasbench201"}).fit(graphs[:10], y[:10], hardware=["x"] * 10)
+
+
+def test_proxy_input_feeds_the_proxies_to_nnformer(cells):
+    graphs, y = cells
+    model = NNFormer(**TINY, seed=2, proxy_input={"space": "nasbench201"}).fit(graphs[:120], y[:120])
+    assert model.proxy_dim == 4  # log synflow, its zero indicator, log flops, log params
+    extra = model.module.extra
+    assert extra is not None and extra.weight.abs().sum() > 0  # started at zero, learnt from the labels
+    with torch.no_grad():
+        extra.weight.zero_()
+        extra.bias.zero_()
+    # with the map at zero the network is a plain NN-Former: the proxies reach it through that map only
+    alone = model.predict(graphs[120:])
+    plain = NNFormer(**TINY, seed=2)
+    plain._prepare(graphs[:120], None)
+    module = plain._build_module()
+    state = {k: v for k, v in model.module.state_dict().items() if not k.startswith("extra.")}
+    module.load_state_dict(state)
+    plain.module, plain.scaler = module, model.scaler
+    assert np.allclose(alone, plain.predict(graphs[120:]), atol=1e-5)
+
+
+def test_plain_nnformer_has_no_proxy_layer_so_cached_pretraining_keys_hold(cells):
+    model = NNFormer(**TINY).fit(cells[0][:30], cells[1][:30])
+    assert model.module.extra is None and "extra" not in repr(model.module)
+
+
+def test_proxy_input_is_refused_where_it_cannot_apply():
+    from nasearch.predictors.baselines import GINPredictor
+
+    with pytest.raises(ConfigError, match="GIN takes no proxy_input"):
+        GINPredictor(proxy_input={"space": "nasbench201"})
+    with pytest.raises(ConfigError, match="pretrain regresses the proxies that proxy_input feeds in"):
+        NNFormer(proxy_input={"space": "nasbench201"}, pretrain={"space": "nasbench201"})
+    with pytest.raises(ConfigError, match="proxy_input has no key 'weight'"):
+        NNFormer(proxy_input={"space": "nasbench201", "weight": 0.5})
