@@ -46,6 +46,9 @@ from nasearch.predictors.encoding import OpVocab, flat_encoding
 #: ``predictors:extra_info_proxies_select``). Every blend there ranked worse than the network alone
 #: (0.7975 against 0.8174), so the track's choice is no blend; these defaults are the least bad one.
 DEFAULT_BLEND: Mapping[str, Any] = {"weight": 0.15, "alpha": 1.0, "encoding": False}
+#: the default proxies of ``proxy_input``: the choice on validation cells (section
+#: ``predictors:extra_info_input_select``: synflow alone beat all three proxies and pre-training)
+DEFAULT_INPUT_PROXIES: tuple[str, ...] = ("synflow",)
 #: the defaults of ``proxy_ridge``: the best ridge alone (weight 1) of the same grid
 DEFAULT_RIDGE: Mapping[str, Any] = {"alpha": 1.0, "encoding": True}
 RIDGE_KEYS = ("space", "space_options", "proxies", "alpha", "encoding")
@@ -82,7 +85,7 @@ class ProxySpec:
             )
         if not isinstance(value.get("space"), str) or not value["space"]:
             raise ConfigError(f"{owner}: {what} needs space: the name of a space with zero-cost proxies")
-        proxies = value.get("proxies") or ()
+        proxies = value.get("proxies") or (DEFAULT_INPUT_PROXIES if what == "proxy_input" else ())
         if isinstance(proxies, str) or not all(isinstance(p, str) for p in proxies):
             raise ConfigError(f"{owner}: {what}.proxies must be a list of proxy names, got {proxies!r}")
         options = value.get("space_options") or {}
@@ -289,6 +292,7 @@ class ProxyRidgePredictor(Predictor):
 __all__ = [
     "DEFAULT_BLEND",
     "DEFAULT_RIDGE",
+    "DEFAULT_INPUT_PROXIES",
     "ProxySpec",
     "ProxyTable",
     "ProxyRidgeModel",

@@ -11,6 +11,7 @@ from nasearch.metrics.ranking import kendall_tau
 from nasearch.predictors.nnformer import NNFormer
 from nasearch.predictors.proxies import (
     DEFAULT_BLEND,
+    DEFAULT_INPUT_PROXIES,
     DEFAULT_RIDGE,
     ProxyRidgePredictor,
     ProxySpec,
@@ -189,7 +190,8 @@ def test_hardware_conditioned_targets_are_refused(cells):
 
 def test_proxy_input_feeds_the_proxies_to_nnformer(cells):
     graphs, y = cells
-    model = NNFormer(**TINY, seed=2, proxy_input={"space": "nasbench201"}).fit(graphs[:120], y[:120])
+    options = {"space": "nasbench201", "proxies": ["synflow", "flops", "params"]}
+    model = NNFormer(**TINY, seed=2, proxy_input=options).fit(graphs[:120], y[:120])
     assert model.proxy_dim == 4  # log synflow, its zero indicator, log flops, log params
     extra = model.module.extra
     assert extra is not None and extra.weight.abs().sum() > 0  # started at zero, learnt from the labels
@@ -221,3 +223,16 @@ def test_proxy_input_is_refused_where_it_cannot_apply():
         NNFormer(proxy_input={"space": "nasbench201"}, pretrain={"space": "nasbench201"})
     with pytest.raises(ConfigError, match="proxy_input has no key 'weight'"):
         NNFormer(proxy_input={"space": "nasbench201", "weight": 0.5})
+
+
+def test_proxy_input_defaults_to_the_stored_choice(cells):
+    from benchmarks.bench_extra_info import INPUT_GRID
+    from benchmarks.report import store_for
+
+    data = store_for().load("predictors:extra_info_input_select").data or {}
+    chosen = INPUT_GRID[data["chosen"]]["proxy_input"]
+    model = NNFormer(proxy_input={"space": "nasbench201"})
+    assert model.proxy_input is not None
+    assert model.proxy_input.proxies == DEFAULT_INPUT_PROXIES == tuple(chosen["proxies"])
+    fitted = NNFormer(**TINY, proxy_input={"space": "nasbench201"}).fit(cells[0][:30], cells[1][:30])
+    assert fitted.proxy_dim == 2  # log synflow and its zero indicator
