@@ -1,26 +1,29 @@
-"""Zero-cost proxies as predictor inputs: a ridge model on a space's proxies, alone or blended.
+"""Zero-cost proxies as predictor inputs: fed to the network, blended with a ridge, or a ridge alone.
 
 A space that offers ``enumerate`` and the ``ZeroCostProxies`` capability gives every cell's proxies
-(NB201: synflow, FLOPs, parameters; no label, no training). Two ways to use them:
+(NB201: synflow, FLOPs, parameters; no label, no training). Each proxy becomes a feature the same way
+(``log_standardised``: ``log``, standardised over all the space's cells, plus a 0/1 column where it is
+zero). Three ways to use them:
 
-- the ``proxy_ridge`` predictor: ridge regression of the target on the cell's proxies (each one
-  ``log``-transformed and standardised over the space's cells) plus, with ``encoding: true``, the
-  cell's flat encoding (upper-triangular adjacency + one-hot ops). It is the cheap baseline that uses
-  the same information as the blend below (it fits in milliseconds);
+- the ``proxy_input`` option of NN-Former: the features reach the network through a linear map into the
+  CLS token that starts at zero (``WithProxies`` carries them beside each batch). Its default proxy,
+  synflow, was chosen on validation cells (section ``predictors:extra_info_input_select``);
 - the ``proxy_blend`` option of the neural predictors (``nnformer``, ``gin``, ``mlp``): after its own
-  fit, the predictor fits that ridge on the same labelled cells and predicts
-  ``(1 - weight) * own + weight * ridge`` on the standardised target scale. The ridge is fitted on the
-  training cells only; ``weight`` is a setting (its default was chosen on validation cells:
-  ``benchmarks/bench_extra_info.py``, section ``predictors:extra_info_proxies_select``).
+  fit, the predictor fits a ridge on the same labelled cells and predicts
+  ``(1 - weight) * own + weight * ridge`` on the standardised target scale. On NB201 every blend of its
+  grid ranked worse on validation cells than the network alone (``predictors:extra_info_proxies_select``);
+- the ``proxy_ridge`` predictor: that ridge alone (plus, with ``encoding: true``, the cell's flat
+  encoding), the cheap baseline that uses the same information (it fits in milliseconds).
 
-The keys (both):
+The keys:
 
 - ``space`` (required): the registry name of the space whose proxies are read;
 - ``space_options``: its options: use those the predictor's cells come from (``prune_graph``), since
   a cell is found by its graph. Cells whose graphs are equal (a pruned graph can stand for several
-  cells) get the mean of their transformed proxies;
-- ``proxies``: which proxies (default: every one the space offers);
-- ``alpha`` (ridge strength on the standardised features), ``encoding`` (add the flat encoding);
+  cells) get the mean of their features;
+- ``proxies``: which proxies (default: synflow for ``proxy_input``, every one the space offers otherwise);
+- ``alpha`` (ridge strength on the standardised features), ``encoding`` (add the flat encoding):
+  ``proxy_blend`` and ``proxy_ridge``;
 - ``weight`` (``proxy_blend`` only): the ridge's share of the blend, in (0, 1].
 
 A cell the space does not hold is one ``ConfigError`` naming it; a space without proxies is one
