@@ -174,6 +174,7 @@ class NNFormerModule(nn.Module):
         dropout: float = 0.1,
         attn_dropout: float = 0.1,
         sibling_mode: str = "paper",
+        extra_dim: int = 0,
     ) -> None:
         super().__init__()
         if sibling_mode not in SIBLING_MODES:
@@ -193,12 +194,22 @@ class NNFormerModule(nn.Module):
         self.head = nn.Linear(dim, 1)
         nn.init.trunc_normal_(self.cls, std=0.02)
         nn.init.trunc_normal_(self.depth.weight, std=0.02)
+        #: ``extra_dim`` > 0: per-cell features (zero-cost proxies) added to the CLS token through a
+        #: linear map that starts at zero (the network starts as the plain one)
+        self.extra: nn.Linear | None = None
+        if extra_dim > 0:
+            self.extra = nn.Linear(extra_dim, dim)
+            nn.init.zeros_(self.extra.weight)
+            nn.init.zeros_(self.extra.bias)
 
-    def forward(self, batch: GraphBatch) -> torch.Tensor:
+    def forward(self, batch: GraphBatch, extra: torch.Tensor | None = None) -> torch.Tensor:
         b, n = batch.mask.shape
         nodes = self.embed(batch.onehot)
         depth = self.depth(batch.n_nodes.clamp(max=MAX_DEPTH)).unsqueeze(1)
-        x = torch.cat([self.cls.expand(b, 1, -1), nodes, depth], dim=1)
+        cls = self.cls.expand(b, 1, -1)
+        if self.extra is not None and extra is not None:
+            cls = cls + self.extra(extra.to(cls.dtype)).unsqueeze(1)
+        x = torch.cat([cls, nodes, depth], dim=1)
         x = self.in_drop(self.in_norm(x))
         masks = sequence_masks(batch, self.sibling_mode)
         adjacency = torch.zeros(b, n + 2, n + 2, device=x.device)
@@ -229,6 +240,7 @@ class NNFormer(TorchPredictor):
     """
 
     display_name = "NN-Former"
+    takes_proxy_input = True
     #: the accuracy recipe, and R-Drop (the paper's regulariser, off by default) declared as its option
     option_defaults = {**ACCURACY_DEFAULTS, "rdrop_weight": 0.0}
 
@@ -275,6 +287,7 @@ class NNFormer(TorchPredictor):
             self.dropout,
             self.attn_dropout,
             self.sibling_mode,
+            self.proxy_dim,
         )
 
     def _encode(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> EncodedGraphs:

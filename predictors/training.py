@@ -63,6 +63,7 @@ from nasearch.api.errors import ConfigError, NasearchError, suggest
 from nasearch.api.graph import ArchGraph
 from nasearch.metrics.ranking import kendall_tau
 from nasearch.predictors.pretraining import Pretrained, PretrainSpec, pretrained_module
+from nasearch.predictors.proxies import INPUT_KEYS, ProxyRidgeModel, ProxySpec, WithProxies, proxy_table
 
 
 class PredictorError(NasearchError, ValueError):
@@ -132,6 +133,12 @@ class PredictOptions:
     #: unlabeled pre-training on every cell of a space before the fit (None: none), e.g.
     #: ``{"space": "nasbench201", "proxies": ["synflow"], "steps": 2000}``: see ``nasearch.predictors.pretraining``
     pretrain: dict[str, Any] | None = None
+    #: blend the prediction with a ridge on a space's zero-cost proxies, fitted on the same cells
+    #: (None: none), e.g. ``{"space": "nasbench201"}``: see ``nasearch.predictors.proxies``
+    proxy_blend: dict[str, Any] | None = None
+    #: feed the network each cell's zero-cost proxies (None: none), e.g. ``{"space": "nasbench201"}``;
+    #: only networks that take them (NN-Former): see ``nasearch.predictors.proxies``
+    proxy_input: dict[str, Any] | None = None
 
 
 #: the default budget of the neural accuracy predictors (NN-Former, GIN, MLP): this many epochs,
@@ -510,6 +517,8 @@ class TorchPredictor(Predictor):
     #: ``PredictOptions``' and ``TrainConfig``'s and, like its own parameters, are recorded in the
     #: provenance of a compare row (``nasearch.config.options.declared_defaults``)
     option_defaults: ClassVar[Mapping[str, Any]] = {}
+    #: whether the module takes the cells' proxy features (``proxy_input``): ``module(inputs, features)``
+    takes_proxy_input: ClassVar[bool] = False
 
     def __init__(self, **options: Any) -> None:
         """``options``: any of ``keyword_options()``; the others keep this predictor's defaults."""
@@ -531,6 +540,26 @@ class TorchPredictor(Predictor):
             if predict["pretrain"] is None
             else PretrainSpec.parse(predict["pretrain"], self.display_name)
         )
+        self.proxy_blend = (
+            None
+            if predict["proxy_blend"] is None
+            else ProxySpec.parse(predict["proxy_blend"], self.display_name)
+        )
+        self.proxy_input = (
+            None
+            if predict["proxy_input"] is None
+            else ProxySpec.parse(predict["proxy_input"], self.display_name, INPUT_KEYS)
+        )
+        if self.proxy_input is not None and not self.takes_proxy_input:
+            raise ConfigError(f"{self.display_name} takes no proxy_input (nnformer does); use proxy_blend")
+        if self.proxy_input is not None and self.pretrain is not None:
+            raise ConfigError(
+                f"{self.display_name}: pretrain regresses the proxies that proxy_input feeds in: use one of them"
+            )
+        #: with ``proxy_input``: how many proxy features the module takes (0: none)
+        self.proxy_dim = 0
+        #: with ``proxy_blend``: the ridge on the proxies, fitted on the training cells
+        self.proxy_model: ProxyRidgeModel | None = None
         #: with ``pretrain``: where the pre-trained weights are cached and what pre-training cost
         self.pretrained: Pretrained | None = None
         self.scaler = TargetScaler(log=self.log_target)
@@ -582,6 +611,20 @@ class TorchPredictor(Predictor):
         target = check_fit_inputs(graphs, y, self.display_name)
         graphs = list(graphs)
         self.scaler = TargetScaler(log=self.log_target).fit(target)
+        self.proxy_model = None
+        if self.proxy_blend is not None:
+            if hardware is not None:
+                raise ConfigError(
+                    f"{self.display_name}: proxy_blend does not take hardware-conditioned targets"
+                )
+            # first: a cell the proxies' space lacks fails before the (long) neural fit
+            self.fit_proxy_blend(self.proxy_blend, graphs, target)
+        if self.proxy_input is not None:
+            if hardware is not None:
+                raise ConfigError(
+                    f"{self.display_name}: proxy_input does not take hardware-conditioned targets"
+                )
+            self.proxy_dim = self._proxy_features(graphs).shape[1]
         if self.pretrain is not None:
             if hardware is not None:
                 raise ConfigError(f"{self.display_name}: pretrain does not take hardware-conditioned targets")
@@ -590,13 +633,13 @@ class TorchPredictor(Predictor):
             self._prepare(graphs, hardware)
             seed_everything(self.train_config.seed)
             module = self._build_module()
-        source = self._encode(graphs, hardware)
+        source = self._source(graphs, hardware)
         validation = None
         if eval_set is not None:
             val_graphs, val_y, val_hw = unpack_eval_set(eval_set, self.display_name)
-            validation = (self._encode(val_graphs, val_hw), self.scaler.transform(val_y))
+            validation = (self._source(val_graphs, val_hw), self.scaler.transform(val_y))
         result = train_regressor(
-            module, source, self.scaler.transform(target), self.train_config, self._forward, validation
+            module, source, self.scaler.transform(target), self.train_config, self._run, validation
         )
         self.module = result.model.cpu()
         self.history = result.losses
@@ -604,9 +647,51 @@ class TorchPredictor(Predictor):
         self.best_step = result.best_step
         return self
 
+    def _proxy_features(self, graphs: Sequence[ArchGraph]) -> np.ndarray:
+        """The ``proxy_input`` features of ``graphs`` (the space's transformed proxies)."""
+        assert self.proxy_input is not None
+        spec = self.proxy_input
+        return proxy_table(spec.space, spec.space_options, spec.proxies).features(
+            graphs, False, self.display_name
+        )
+
+    def _source(self, graphs: Sequence[ArchGraph], hardware: Hardware) -> BatchSource:
+        """``_encode``, with each cell's proxy features beside it under ``proxy_input``."""
+        source = self._encode(graphs, hardware)
+        return source if self.proxy_input is None else WithProxies(source, self._proxy_features(graphs))
+
+    def _run(self, model: nn.Module, inputs: Any) -> torch.Tensor:
+        """The forward pass of a batch of ``_source``: ``_forward``, or ``model(inputs, features)``."""
+        if self.proxy_input is None:
+            return self._forward(model, inputs)
+        inner, features = inputs
+        out: torch.Tensor = model(inner, features)
+        return out
+
+    def fit_proxy_blend(self, spec: ProxySpec, graphs: Sequence[ArchGraph], y: Targets) -> None:
+        """Use ``spec`` as the ``proxy_blend``: fit its ridge on ``graphs`` -> ``y`` (the cells the network
+        was fitted on, for a fitted predictor) and keep the network. ``fit`` calls it; a selection over
+        blend settings calls it once a setting instead of refitting the network."""
+        target = check_fit_inputs(graphs, y, self.display_name)
+        model = ProxyRidgeModel(spec, self.display_name).fit(list(graphs), self.scaler.transform(target))
+        self.proxy_blend, self.proxy_model = spec, model
+
     def predict(self, graphs: Sequence[ArchGraph], hardware: Hardware = None) -> np.ndarray:
-        """Predicted targets for ``graphs`` (in the units of ``y``)."""
-        return self.scaler.inverse(self._predict_scaled(graphs, hardware))
+        """Predicted targets for ``graphs`` (in the units of ``y``); with ``proxy_blend``, the blend."""
+        own, proxy = self.predict_parts(graphs, hardware)
+        if proxy is None or self.proxy_blend is None:
+            return self.scaler.inverse(own)
+        weight = self.proxy_blend.weight
+        return self.scaler.inverse((1.0 - weight) * own + weight * proxy)
+
+    def predict_parts(
+        self, graphs: Sequence[ArchGraph], hardware: Hardware = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The two parts of the prediction on the standardised target scale: the network's own, and
+        (with ``proxy_blend``) the proxy ridge's, else None. ``predict`` blends them."""
+        own = self._predict_scaled(graphs, hardware)
+        proxy = None if self.proxy_model is None else self.proxy_model.predict(list(graphs))
+        return own, proxy
 
     def _predict_scaled(self, graphs: Sequence[ArchGraph], hardware: Hardware = None) -> np.ndarray:
         if self.module is None:
@@ -614,14 +699,14 @@ class TorchPredictor(Predictor):
         graphs = list(graphs)
         if not graphs:
             return np.empty(0)
-        source = self._encode(graphs, hardware)
+        source = self._source(graphs, hardware)
         device = resolve_device(self.train_config.device)
         threads = self.train_config.threads
         old = torch.get_num_threads()
         if threads is not None:
             torch.set_num_threads(threads)
         try:
-            out = predict_regressor(self.module, source, self.predict_batch_size, device, self._forward)
+            out = predict_regressor(self.module, source, self.predict_batch_size, device, self._run)
         finally:
             if threads is not None:
                 torch.set_num_threads(old)

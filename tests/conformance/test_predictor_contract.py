@@ -28,6 +28,7 @@ RECIPES: dict[str, dict[str, Any]] = {
     "random_forest": {"n_estimators": 8},
     "params_linear": {},
     "ensemble": {"base": "mlp", "k": 2, "hidden": [8], "epochs": 2, "batch_size": 16, "threads": 1},
+    "proxy_ridge": {"space": "nasbench201"},
 }
 pytestmark = pytest.mark.filterwarnings("ignore::nasearch.api.experimental.ExperimentalWarning")
 
