@@ -71,11 +71,19 @@ METHODS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 PEER = "dehb_peer"
 
 
-def config(methods: list[str], seeds: list[int], workers: int, cap: float) -> Any:
-    """The run config of every nasearch method (one optimizer block each, its own scheduler block)."""
+def config(
+    methods: list[str],
+    seeds: list[int],
+    workers: int,
+    cap: float,
+    table: dict[str, tuple[dict[str, Any], dict[str, Any]]] | None = None,
+) -> Any:
+    """The run config of every nasearch method (one optimizer block each, its own scheduler block);
+    ``table``: the methods by label (default ``METHODS``)."""
+    table = METHODS if table is None else table
     blocks = []
     for label in methods:
-        opt, sched = METHODS[label]
+        opt, sched = table[label]
         blocks.append({**opt, "label": label, "scheduler": {**sched, "stop_at_optimum": True}})
     data = {
         "name": f"bench_multifidelity_w{workers}",
@@ -124,12 +132,17 @@ def _dehb_version() -> str:
 
 
 def nasearch_runs(
-    methods: list[str], seeds: list[int], workers: int, cap: float, log: Any
+    methods: list[str],
+    seeds: list[int],
+    workers: int,
+    cap: float,
+    log: Any,
+    table: dict[str, tuple[dict[str, Any], dict[str, Any]]] | None = None,
 ) -> dict[str, dict[int, Any]]:
     """``{label: {seed: summary}}`` from one ``run`` of every method (in-memory tracking)."""
     from nasearch.search.tracking import load_study
 
-    cfg = config(methods, seeds, workers, cap)
+    cfg = config(methods, seeds, workers, cap, table)
     out: dict[str, dict[int, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         reports = run(cfg, Path(tmp) / "run", progress=False, log=log)

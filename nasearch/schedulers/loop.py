@@ -15,7 +15,10 @@ keeps its checkpoints under ``<run dir>/checkpoints/``). Two ways to run the job
   waiting, synchronous successive halving and Hyperband wait at their rungs. A promotion continues
   from the cell's checkpoint in the run folder, whichever worker trained the lower rung.
 
-The optimizer is told each cell once, at its first result; the scheduler hears every result.
+The optimizer is told each cell once, at its first result; the scheduler hears every result. A
+scheduler with ``tell_full`` (the surrogate scheduler) also has the optimizer told each promoted cell's
+full-fidelity result in place of its first (``Retells``), so the proposals climb from the cells that
+are best at full fidelity.
 
 Resume re-drives the search from its start: every evaluation already stored (``TrialStore``) is
 reused instead of evaluated or written again, so a killed search loses and repeats nothing,
@@ -42,7 +45,7 @@ from typing import Any, Protocol
 
 from nasearch.api import AnySpace, Optimizer, Result
 from nasearch.api.errors import ConfigError
-from nasearch.api.fidelity import Continues, FidelityRange, Job, MultiFidelity, Scheduler
+from nasearch.api.fidelity import Continues, FidelityRange, Job, MultiFidelity, Retells, Scheduler
 from nasearch.config.blocks import Block
 from nasearch.config.run_schema import Budget, RunConfig
 from nasearch.evaluation.pool import make_pool
@@ -177,11 +180,14 @@ class _Search:
         self.events += 1
         self.counts[fkey(job.fidelity)] = self.counts.get(fkey(job.fidelity), 0) + 1
         value = event["value"]
+        top = job.rung == len(self.scheduler.fidelities) - 1
         if job.key not in self.told:
             self.told.add(job.key)
             self.optimizer.tell(job.arch, result if value is not None else None)
+        elif top and self.scheduler.tell_full and isinstance(self.optimizer, Retells):
+            self.optimizer.retell(job.arch, result if value is not None else None)
         self.scheduler.report(job, value)
-        if value is None or job.rung == len(self.scheduler.fidelities) - 1:  # the top rung
+        if value is None or top:
             rec = self.store.finish(job.key, "COMPLETE" if value is not None else "FAIL")
             if rec is not None:
                 self.state.update(rec)

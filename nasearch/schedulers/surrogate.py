@@ -28,6 +28,11 @@ if TYPE_CHECKING:
     from sklearn.ensemble import RandomForestRegressor
 
 
+#: what the forest learns: the full-fidelity score itself, or its gain over the rung's score (added back
+#: when ranking: a forest cannot extrapolate past the scores it was trained on, the gain's offset can)
+TARGETS = ("value", "gain")
+
+
 class GraphFeatures:
     """Fixed-length features of ArchGraphs: one-hot op per node position and the adjacency's entries."""
 
@@ -60,7 +65,9 @@ class SurrogateScheduler(ASHA):
     ``eta``: reduction factor (9: chosen on development seeds against 3 and 27 with NB201's 12/200
     epochs, where a full training costs ~18 low-fidelity ones); ``min_points``: cells with a
     full-fidelity result needed before the model ranks promotions; ``trees``: forest size; ``seed``:
-    the forest's seed (the runner's seed).
+    the forest's seed (the runner's seed); ``target``: ``value`` (the forest predicts the full-fidelity
+    score) or ``gain`` (its gain over the rung's score); ``tell_full``: also tell the optimizer each
+    promoted cell's full-fidelity result (``nasearch.api.fidelity.Retells``).
     ``space`` is supplied by the runner (the model reads ``space.to_graph``)."""
 
     name = "surrogate"
@@ -72,8 +79,18 @@ class SurrogateScheduler(ASHA):
         min_points: int = 8,
         trees: int = 50,
         seed: int = 0,
+        target: str = "value",
+        tell_full: bool = False,
     ) -> None:
         super().__init__(eta)
+        if target not in TARGETS:
+            raise ConfigError(
+                f"scheduler 'surrogate': target must be one of {', '.join(TARGETS)}, got {target!r}"
+            )
+        if not isinstance(tell_full, bool):
+            raise ConfigError(f"scheduler 'surrogate': tell_full must be true or false, got {tell_full!r}")
+        self.target = target
+        self.tell_full = tell_full
         if isinstance(min_points, bool) or not isinstance(min_points, int) or min_points < 2:
             raise ConfigError(
                 f"scheduler 'surrogate': min_points must be an integer >= 2, got {min_points!r}"
@@ -116,7 +133,7 @@ class SurrogateScheduler(ASHA):
 
         enc = self._encoder()
         x = np.array([np.append(self._graph_row(k, self.archs[k], enc), self.done[rung][k]) for k in train])
-        y = np.array([top[k] for k in train])
+        y = np.array([top[k] - (self.done[rung][k] if self.target == "gain" else 0.0) for k in train])
         model = RandomForestRegressor(n_estimators=self.trees, min_samples_leaf=2, random_state=self.seed)
         model.fit(x, y)
         self.fits += 1
@@ -131,7 +148,8 @@ class SurrogateScheduler(ASHA):
         enc = self._encoder()
         keys = [k for k in done if np.isfinite(done[k])]
         x = np.array([np.append(self._graph_row(k, self.archs[k], enc), done[k]) for k in keys])
-        pred = dict(zip(keys, model.predict(x))) if keys else {}
+        est = model.predict(x) + (x[:, -1] if self.target == "gain" else 0.0) if keys else []
+        pred = dict(zip(keys, est))
         return sorted(done, key=lambda k: (-pred.get(k, -np.inf), k))
 
     def state(self) -> dict[str, object]:
