@@ -39,6 +39,8 @@ from nasearch.search.loop import run
 
 METRIC = "cifar10-valid/valid_accuracy"
 TEST = "cifar10/test_accuracy"
+#: where a run keeps its results (``--render`` writes the section from them)
+RESULTS = Path(__file__).resolve().parents[1] / "runs" / "out" / "bench_multifidelity" / "results.json"
 #: seeds of the reported run, fixed before it ran (development used seeds 0-8)
 REPORT_SEEDS = list(range(200, 206))
 #: simulated wall-time cap per search with 4 workers (seconds; x4 with one worker)
@@ -69,6 +71,22 @@ METHODS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "surrogate_pls": (PLS_MF, {"name": "surrogate", "eta": ETA}),
 }
 PEER = "dehb_peer"
+
+
+def methods_text() -> str:
+    """What each row ran, for the section."""
+    return (
+        "Methods: `random_full`, `evolution_full`, `pls_full` (predictor_local_search, NN-Former surrogate, k 3) "
+        "evaluate every cell at 200 epochs; `topk_random` evaluates 64 random cells at 12 epochs, trains the best "
+        f"8 fully, and repeats; `hyperband_random` (eta 3) and `asha_random` (eta {ETA}) are model-free; "
+        f"`asha_pls` is ASHA (eta {ETA}) with predictor_local_search (k 9) choosing the starts from 12-epoch "
+        f"results; `surrogate_pls` is the same with our surrogate-guided scheduler (eta {ETA}; promotions ranked "
+        "by a random forest on the cell and its 12-epoch value): the two differ only in the promotion model. "
+        f"`dehb_peer` is DEHB {_dehb_version()} (its own ask/tell, eta 16: exactly the tables' two fidelities). "
+        "Not run, to fit the time: CIFAR-100 and ImageNet16-120 (the 200-epoch tables shipped for them have "
+        "no validation column for every cell), top-k with predictor_local_search as proposer (about 4 min of "
+        "surrogate fits per seed)."
+    )
 
 
 def config(
@@ -287,54 +305,135 @@ def table(
     return markdown_table(headers, rows), figures
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", default=",".join(map(str, REPORT_SEEDS)))
-    parser.add_argument("--workers", default="1,4")
-    parser.add_argument("--methods", default=",".join([*METHODS, PEER]))
-    parser.add_argument("--no-write", action="store_true", help="print, leave BENCHMARKS.md alone")
-    args = parser.parse_args(argv)
-    seeds = [int(s) for s in args.seeds.split(",")]
-    methods = args.methods.split(",")
+def run_seeds(
+    seeds: list[int],
+    workers_list: list[int],
+    methods: list[str],
+    until: str | None,
+    save: Path | None,
+    log: Any,
+) -> tuple[dict[int, dict[str, dict[int, Any]]], list[int]]:
+    """Every method at every W on one seed before the next seed starts (a run cut by ``until``, HH:MM
+    UTC, has every row on the same seeds): ``({W: {label: {seed: summary}}}, seeds finished)``; the
+    results so far are saved to ``save`` after each seed."""
     from nasearch.config.registry import SEARCH_SPACES
     from nasearch.evaluation.benchmark import BenchmarkEvaluator
 
     space = SEARCH_SPACES.create("nasbench201")
     evaluator = BenchmarkEvaluator(space, metric=METRIC, test_metric=TEST)
-    optimum, opt_arch = evaluator.optimum()
+    _, opt_arch = evaluator.optimum()
     target = space.key(opt_arch)
-    commit = git_commit()
+    results: dict[int, dict[str, dict[int, Any]]] = {w: {} for w in workers_list}
+    finished: list[int] = []
+    for seed in seeds:
+        if until and time.strftime("%H:%M", time.gmtime()) >= until:
+            log(f"stopped at {until} UTC before seed {seed}")
+            break
+        t0 = time.time()
+        for workers in workers_list:
+            cap = CAP_W4 * 4 / workers
+            res = nasearch_runs([m for m in methods if m in METHODS], [seed], workers, cap, log)
+            if PEER in methods:
+                res[PEER] = {seed: dehb_run(space, evaluator, seed, workers, cap, target)}
+            for label in methods:
+                results[workers].setdefault(label, {})[seed] = res[label][seed]
+        finished.append(seed)
+        log(f"seed {seed}: {time.time() - t0:.0f} s")
+        if save is not None:
+            save.parent.mkdir(parents=True, exist_ok=True)
+            save.write_text(json.dumps({"results": results, "finished": finished}))
+    return results, finished
+
+
+def load(path: Path) -> tuple[dict[int, dict[str, dict[int, Any]]], list[int]]:
+    """Saved results (``run_seeds``'s), keys back to ints."""
+    raw = json.loads(path.read_text())
+    results = {
+        int(w): {label: {int(s): v for s, v in per.items()} for label, per in by.items()}
+        for w, by in raw["results"].items()
+    }
+    return results, [int(s) for s in raw["finished"]]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", default=",".join(map(str, REPORT_SEEDS)))
+    parser.add_argument("--workers", default="1,4")
+    parser.add_argument("--methods", default=",".join([*METHODS, PEER]))
+    parser.add_argument("--until", help="start no seed after this UTC time (HH:MM); the table says so")
+    parser.add_argument("--no-write", action="store_true", help="print, leave BENCHMARKS.md alone")
+    parser.add_argument(
+        "--render", action="store_true", help=f"write the section from the saved results ({RESULTS})"
+    )
+    args = parser.parse_args(argv)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    methods = args.methods.split(",")
+    workers_list = [int(w) for w in args.workers.split(",")]
+    from nasearch.config.registry import SEARCH_SPACES
+    from nasearch.evaluation.benchmark import BenchmarkEvaluator
+
+    space = SEARCH_SPACES.create("nasbench201")
+    evaluator = BenchmarkEvaluator(space, metric=METRIC, test_metric=TEST)
+    optimum, _ = evaluator.optimum()
     started = time.time()
 
     def log(msg: str) -> None:
         print(msg, flush=True)
 
+    if args.render:
+        raw = json.loads(RESULTS.read_text())
+        results, finished = load(RESULTS)
+        commit, minutes = raw["commit"], raw["minutes"]
+    else:
+        commit = git_commit()
+        save = None if args.no_write else RESULTS
+        if save is not None:
+            save.parent.mkdir(parents=True, exist_ok=True)
+        results, finished = run_seeds(seeds, workers_list, methods, args.until, save, log)
+        minutes = (time.time() - started) / 60
+        if save is not None:
+            data = json.loads(save.read_text()) if save.exists() else {"results": {}, "finished": []}
+            data.update({"commit": commit, "minutes": minutes, "asked": seeds})
+            save.write_text(json.dumps(data))
+    if not finished:
+        raise SystemExit("bench_multifidelity: no seed finished")
     sections = []
     verdict: dict[int, dict[str, Any]] = {}
-    for workers in [int(w) for w in args.workers.split(",")]:
+    for workers in workers_list:
         cap = CAP_W4 * 4 / workers
-        t0 = time.time()
-        results = nasearch_runs([m for m in methods if m in METHODS], seeds, workers, cap, log)
-        if PEER in methods:
-            results[PEER] = {s: dehb_run(space, evaluator, s, workers, cap, target) for s in seeds}
-        text, figures = table(results, workers, cap, optimum, commit)
+        per = {label: {s: results[workers][label][s] for s in finished} for label in methods}
+        text, figures = table(per, workers, cap, optimum, commit)
         verdict[workers] = figures
-        log(f"W={workers}: {time.time() - t0:.0f} s\n{text}")
+        log(f"W={workers}:\n{text}")
         sections.append(
             f"### {workers} simulated worker{'s' if workers > 1 else ''} (cap {cap / 3600:.1f} h)\n\n{text}"
         )
-    minutes = (time.time() - started) / 60
     summary = json.dumps({w: {k: v["median_h"] for k, v in f.items()} for w, f in verdict.items()})
     log(summary)
     if args.no_write:
         return
+    asked = ",".join(map(str, seeds))
+    cut = [s for s in seeds if s not in finished]
+    ran = (
+        f"{len(finished)} seeds ({finished[0]}-{finished[-1]})"
+        if finished == list(range(finished[0], finished[-1] + 1))
+        else f"{len(finished)} seeds ({', '.join(map(str, finished))})"
+    )
+    cut_text = (
+        f" Only {ran} of the {len(seeds)} asked finished by the deadline (`--until {args.until}`); "
+        f"{len(cut)} were not started."
+        if cut
+        else ""
+    )
     body = [
         "## Multi-fidelity search: NB201 CIFAR-10",
         "",
         machine_line() + f" The run took {minutes:.1f} min (2 cores shared with other jobs).",
         "",
-        f"`python -m benchmarks.bench_multifidelity --seeds {args.seeds} --workers {args.workers}`: seeds chosen "
-        "before the run (development used seeds 0-8). Every method searches `cifar10-valid/valid_accuracy` "
+        f"`python -m benchmarks.bench_multifidelity --seeds {asked} --workers {args.workers}"
+        + (f" --until {args.until}" if args.until else "")
+        + f"`: {ran}, chosen before the run (development used seeds 0-8).{cut_text} Every method searches "
+        "`cifar10-valid/valid_accuracy` "
         f"(12-epoch and 200-epoch columns); the optimum is the 200-epoch one ({optimum:.2f}), counted as "
         "reached when its cell is trained at 200 epochs. A simulated clock replays the tables' training times "
         "with W workers and returns results in finish order; the 12- and 200-epoch tables are separate runs, "
@@ -344,20 +443,11 @@ def main(argv: list[str] | None = None) -> None:
         "optimum minus the incumbent's 200-epoch validation accuracy (∞: no cell trained fully yet), median "
         f"over seeds. Incumbent test: the 200-epoch `{TEST}` of the best fully trained cell at the end.",
         "",
-        "Methods: `random_full`, `evolution_full`, `pls_full` (predictor_local_search, NN-Former surrogate, k 3) "
-        "evaluate every cell at 200 epochs; `topk_random` evaluates 64 random cells at 12 epochs, trains the best "
-        f"8 fully, and repeats; `hyperband_random` (eta 3) and `asha_random` (eta {ETA}) are model-free; "
-        f"`asha_pls` is ASHA (eta {ETA}) with predictor_local_search (k 9) choosing the starts from 12-epoch "
-        f"results; `surrogate_pls` is the same with our surrogate-guided scheduler (eta {ETA}; promotions ranked "
-        "by a random forest on the cell and its 12-epoch value): the two differ only in the promotion model. "
-        f"`dehb_peer` is DEHB {_dehb_version()} (its own ask/tell, eta 16: exactly the tables' two fidelities). "
-        "Not run, to fit the time: CIFAR-100 and ImageNet16-120 (the 200-epoch tables shipped for them have "
-        "no validation column for every cell), top-k with predictor_local_search as proposer (about 4 min of "
-        "surrogate fits per seed), more than six seeds.",
+        methods_text(),
         "",
         "\n\n".join(sections),
     ]
-    write_section("multifidelity", body)
+    write_section("multifidelity", body, measured=[commit])
     print(f"wrote the multifidelity section of BENCHMARKS.md ({minutes:.1f} min)")
 
 

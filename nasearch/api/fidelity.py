@@ -133,6 +133,12 @@ class Scheduler(ABC):
         """Keys of cells the scheduler has stopped for good since the last call."""
         return []
 
+    def told_full(self, job: Job, value: float) -> dict[str, tuple[Hashable, float]]:
+        """With ``tell_full``, after ``job`` (a promoted cell) finished at the full fidelity with
+        ``value``: what the optimizer should now hold for each cell whose told result changes,
+        ``{key: (arch, objective value)}``; by default that cell's full-fidelity value."""
+        return {job.key: (job.arch, value)}
+
     def state(self) -> dict[str, object]:
         """Diagnostics for the run's report (counts per rung ...)."""
         return {}

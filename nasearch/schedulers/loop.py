@@ -185,7 +185,11 @@ class _Search:
             self.told.add(job.key)
             self.optimizer.tell(job.arch, result if value is not None else None)
         elif top and self.scheduler.tell_full and isinstance(self.optimizer, Retells):
-            self.optimizer.retell(job.arch, result if value is not None else None)
+            if value is None or result is None:
+                self.optimizer.retell(job.arch, None)
+            else:
+                for arch, told in self.scheduler.told_full(job, value).values():
+                    self.optimizer.retell(arch, Result({**result.metrics, self.metric: told}))
         self.scheduler.report(job, value)
         if value is None or top:
             rec = self.store.finish(job.key, "COMPLETE" if value is not None else "FAIL")
