@@ -93,6 +93,10 @@ def main(argv: list[str] | None = None) -> None:
         first = json.loads(Path(args.first).read_text())
         n = len(hours[next(iter(methods))])
         hours = {**{k: v[:n] for k, v in first["hours"].items()}, **hours}
+    if args.out:
+        Path(args.out).write_text(json.dumps({"seeds": seeds, "hours": hours}, indent=1))
+    if REFERENCE not in hours:
+        return
     ref = np.array(hours[REFERENCE])
     for label, v in hours.items():
         r = np.array(v) / ref
@@ -100,10 +104,6 @@ def main(argv: list[str] | None = None) -> None:
             f"{label:24s} median h {np.median(v):.2f}  median ratio {np.median(r):.2f}  mean ratio {np.mean(r):.2f}"
         )
     print("chosen:", select(hours))
-    if args.out:
-        Path(args.out).write_text(
-            json.dumps({"seeds": seeds, "hours": hours, "chosen": select(hours)}, indent=1)
-        )
 
 
 if __name__ == "__main__":
