@@ -137,6 +137,8 @@ def test_bad_surrogate_options_give_one_clear_error():
         SurrogateScheduler(target="delta")
     with pytest.raises(ConfigError, match="tell_full must be true or false"):
         SurrogateScheduler(tell_full="yes")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="shift_full must be true or false"):
+        SurrogateScheduler(shift_full=1)  # type: ignore[arg-type]
 
 
 def test_a_search_following_re_told_results_resumes_exactly(tmp_path: Path):
@@ -166,3 +168,23 @@ def test_a_search_following_re_told_results_resumes_exactly(tmp_path: Path):
     assert any(f == "200" for _, _, f in first)
     run(_cfg(sched, opt, 30_000), tmp_path / "part", progress=False, log=lambda m: None)
     assert events(tmp_path / "part") == events(tmp_path / "whole")
+
+
+def test_shift_full_re_tells_every_promoted_cell_on_the_12_epoch_scale(nb201_space):
+    """``shift_full``: after a promotion, every promoted cell is re-told its 200-epoch value less the
+    median 200 - 12 epoch gain of the promoted cells, so a mediocre cell trained fully no longer
+    outranks every 12-epoch result; without it, only the finished cell is re-told, unshifted."""
+    sched, values = _fed(nb201_space, "gain")
+    key = next(iter(sched.done[1]))
+    job = Job(key, sched.archs[key], 200.0, 1)
+    assert sched.told_full(job, values[key][1]) == {key: (sched.archs[key], values[key][1])}
+    sched.shift_full = True
+    told = sched.told_full(job, values[key][1])
+    assert set(told) == set(sched.done[1])
+    shift = np.median([values[k][1] - values[k][0] for k in told])
+    assert shift > 0
+    for k, (arch, v) in told.items():
+        assert arch is sched.archs[k] and v == pytest.approx(values[k][1] - shift)
+    lows = [values[k][0] for k in sched.done[0] if k not in told]
+    above = sum(low > min(values[k][1] for k in told) for low in lows)
+    assert sum(low > min(v for _, v in told.values()) for low in lows) > above  # on one scale now
