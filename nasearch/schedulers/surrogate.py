@@ -66,8 +66,9 @@ class SurrogateScheduler(ASHA):
     ``eta``: reduction factor (9: chosen on development seeds against 3 and 27 with NB201's 12/200
     epochs, where a full training costs ~18 low-fidelity ones); ``min_points``: cells with a
     full-fidelity result needed before the model ranks promotions; ``trees``: forest size; ``seed``:
-    the forest's seed (the runner's seed); ``target``: ``value`` (the forest predicts the full-fidelity
-    score) or ``gain`` (its gain over the rung's score); ``tell_full``: also tell the optimizer each
+    the forest's seed (the runner's seed); ``target``: ``gain`` (the forest predicts the gain of the
+    full-fidelity score over the rung's; chosen on development seeds, ``benchmarks/tune_multifidelity``)
+    or ``value`` (the full-fidelity score itself); ``tell_full``: also tell the optimizer each
     promoted cell's full-fidelity result (``nasearch.api.fidelity.Retells``); ``shift_full``: tell it
     on the first rung's scale (``told_full``).
     ``space`` is supplied by the runner (the model reads ``space.to_graph``)."""
@@ -81,7 +82,7 @@ class SurrogateScheduler(ASHA):
         min_points: int = 8,
         trees: int = 50,
         seed: int = 0,
-        target: str = "value",
+        target: str = "gain",
         tell_full: bool = False,
         shift_full: bool = False,
     ) -> None:
