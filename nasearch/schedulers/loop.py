@@ -27,6 +27,11 @@ the seed, the resumed search goes on exactly as the uninterrupted one would; on 
 results are handed back in the order they were first handled, then the search goes on with the real
 workers. Evaluations that were running when the process died were never stored: they are run again.
 
+A job that failed outside its cell (timed out, its Ray worker lost, the process crashed) is evaluated
+again on resume, up to ``parallel.cell_tries`` tries in all, as for unscheduled searches; with
+``--retry-failed``, every failed job. Its new result goes in a new trial of the cell (a FAIL trial is
+final), repeating the cell's other results.
+
 Budgets: ``budget.simulated_seconds`` is the search's wall time (the clock's W simulated workers; on
 the pool, real seconds over all sessions); ``budget.queries`` counts evaluations at any fidelity (on
 the pool, no job beyond it is started). ``stop_at_optimum: true`` in the scheduler block ends the
@@ -53,9 +58,10 @@ from nasearch.evaluation.simclock import SimulatedClock
 from nasearch.schedulers.config import build_scheduler
 from nasearch.schedulers.dispatch import ORDER, AtFidelity, PoolDispatch, runs_on_pool
 from nasearch.schedulers.store import SUMMARY_ATTR, TrialStore, fkey, stored_result
-from nasearch.search.failures import SETUP, setup_failure
+from nasearch.search.failures import RETRIED_ON_RESUME, SETUP, setup_failure
 from nasearch.search.parts import build_evaluator
 from nasearch.search.report import SeedReport, fill_report
+from nasearch.search.resume import TRIES_ATTR
 from nasearch.search.tracking import StudyTracker, load_study
 from nasearch.search.trajectory import Incumbent, OptimumTarget
 
@@ -71,6 +77,8 @@ class RunParts(Protocol):
     run_dir: Path | None
     #: the ``parallel`` block as the pool's options (a scheduled search on Ray makes its own pool)
     pool_options: dict[str, Any]
+    #: ``--retry-failed``: evaluate every failed job again on resume
+    retry_failed: bool
 
     @property
     def target(self) -> OptimumTarget:
@@ -139,6 +147,11 @@ class _Search:
         self.found_at: float | None = None
         self.incumbent_curve: list[list[float]] = []
         self.stopped = "budget"
+        self.max_tries = int(ctx.cfg.parallel.cell_tries)
+        self.retry_all = bool(getattr(ctx, "retry_failed", False))
+        #: (key, fidelity) of stored failures evaluated again this session -> the tries they stood for
+        self.retrying: dict[tuple[str, str], int] = {}
+        self.report.cell_tries = self.max_tries
 
     def propose(self) -> tuple[str, Hashable] | None:
         """The optimizer's next proposal not seen before, as ``(key, arch)``; None when it has none."""
@@ -153,9 +166,24 @@ class _Search:
         return None
 
     def memo(self, job: Job) -> dict[str, Any] | None:
-        """The stored result of ``job`` (a resumed search), or None."""
+        """The stored result of ``job`` (a resumed search), or None: none stored, or a stored failure
+        that is evaluated again. A job that failed outside the cell (timed out, its worker lost, the
+        process crashed: ``RETRIED_ON_RESUME``) is retried until it was tried ``parallel.cell_tries``
+        times in all (its ``tries`` are kept in the event); with ``--retry-failed``, every failed job."""
         cell = self.stored.get(job.key)
         found: dict[str, Any] | None = cell.events.get(fkey(job.fidelity)) if cell is not None else None
+        if found is None or not found.get("error"):
+            return found
+        kind = found.get("failure")
+        tries = int(found.get(TRIES_ATTR) or 1)
+        retried = kind in RETRIED_ON_RESUME
+        if self.retry_all or (retried and tries < self.max_tries):
+            self.retrying[(job.key, fkey(job.fidelity))] = tries
+            what = str(kind or "cell")
+            self.report.retried[what] = self.report.retried.get(what, 0) + 1
+            return None
+        if retried:
+            self.report.retries_spent += 1
         return found
 
     def handle(
@@ -172,6 +200,9 @@ class _Search:
         event = _event(result, error, self.metric, begin, end)
         if extra:
             event.update(extra)
+        before = None if reused else self.retrying.pop((job.key, fkey(job.fidelity)), None)
+        if before is not None:  # a stored failure tried again: the tries so far count
+            event[TRIES_ATTR] = before + 1
         if not reused:
             t0 = time.perf_counter()
             self.store.add(job.key, job.arch, job.fidelity, event)
