@@ -63,30 +63,50 @@ def test_retell_replaces_the_first_result_in_place(nb201_space):
     assert len(opt.history) == 4 and opt.history[-1][1] is None
 
 
-@pytest.mark.parametrize("tell_full", [True, False])
+@pytest.mark.parametrize(("tell_full", "shift_full"), [(True, False), (False, False), (True, True)])
 def test_tell_full_hands_the_optimizer_every_promoted_cells_200_epoch_result(
-    monkeypatch, tmp_path, tell_full
+    monkeypatch, tmp_path, tell_full, shift_full
 ):
     """With ``tell_full`` the loop re-tells each cell trained at 200 epochs after its 12-epoch result,
-    with that 200-epoch result; without it, the optimizer hears only first results."""
+    with that 200-epoch result; without it, the optimizer hears only first results. With
+    ``shift_full`` each promotion re-tells every cell promoted so far, itself included, shifted."""
     calls: list[tuple[str, float]] = []
 
     def spy(self: SpaceOptimizer, arch: Any, result: Any) -> None:
         calls.append((self.space.key(arch), result.metrics[METRIC]))
 
     monkeypatch.setattr(SpaceOptimizer, "retell", spy)
-    sched = {"name": "surrogate", "eta": 3, "min_points": 2, "trees": 5, "tell_full": tell_full}
+    sched = {
+        "name": "surrogate",
+        "eta": 3,
+        "min_points": 2,
+        "trees": 5,
+        "tell_full": tell_full,
+        "shift_full": shift_full,
+    }
     (report,) = run(_cfg(sched, {"name": "random"}), tmp_path, progress=False, log=lambda m: None)
     from nasearch.search.tracking import load_study, storage_url
 
     trials = load_study(storage_url(None, tmp_path), report.study).get_trials(deepcopy=False)
     promoted = {
-        t.user_attrs["key"]: t.user_attrs["fidelities"]["200"]["value"]
+        t.user_attrs["key"]: (
+            t.user_attrs["fidelities"]["12"]["value"],
+            t.user_attrs["fidelities"]["200"]["value"],
+        )
         for t in trials
         if set(t.user_attrs["fidelities"]) == {"12", "200"}
     }
     assert len(promoted) >= 3
-    assert sorted(calls) == (sorted(promoted.items()) if tell_full else [])
+    if not tell_full:
+        assert calls == []
+    elif not shift_full:
+        assert sorted(calls) == sorted((k, full) for k, (_, full) in promoted.items())
+    else:
+        p = len(promoted)
+        assert len(calls) == p * (p + 1) // 2 and {k for k, _ in calls} == set(promoted)
+        shift = np.median([full - low for low, full in promoted.values()])
+        last = dict(calls[-p:])  # the last promotion re-told them all with the final median gain
+        assert last == pytest.approx({k: full - shift for k, (_, full) in promoted.items()})
 
 
 def _fed(space: Any, target: str, n: int = 30) -> tuple[SurrogateScheduler, dict[str, tuple[float, float]]]:

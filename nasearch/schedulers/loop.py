@@ -212,16 +212,17 @@ class _Search:
         self.counts[fkey(job.fidelity)] = self.counts.get(fkey(job.fidelity), 0) + 1
         value = event["value"]
         top = job.rung == len(self.scheduler.fidelities) - 1
-        if job.key not in self.told:
+        first = job.key not in self.told
+        if first:
             self.told.add(job.key)
             self.optimizer.tell(job.arch, result if value is not None else None)
-        elif top and self.scheduler.tell_full and isinstance(self.optimizer, Retells):
+        self.scheduler.report(job, value)
+        if not first and top and self.scheduler.tell_full and isinstance(self.optimizer, Retells):
             if value is None or result is None:
                 self.optimizer.retell(job.arch, None)
-            else:
+            else:  # after the scheduler heard it: what it re-tells may depend on this result
                 for arch, told in self.scheduler.told_full(job, value).values():
                     self.optimizer.retell(arch, Result({**result.metrics, self.metric: told}))
-        self.scheduler.report(job, value)
         if value is None or top:
             rec = self.store.finish(job.key, "COMPLETE" if value is not None else "FAIL")
             if rec is not None:
