@@ -171,6 +171,29 @@ def test_nb201_benchmark_offers_12_and_200_epochs_from_the_tables(nb201_space):
     assert BenchmarkEvaluator(nb201_space, metric=METRIC, fidelity=12).fidelities() == ()
 
 
+def test_cifar100_searches_its_12_epoch_validation_column_beside_the_200_epoch_test_one(nb201_space):
+    """``low_fidelity_metric``: NB201's 200-epoch CIFAR-100 table has no validation column for every
+    cell, so the objective is the 200-epoch test column and its 12-epoch value is read from the
+    12-epoch validation column (not the 12-epoch test column)."""
+    from nasearch.evaluation.benchmark import BenchmarkEvaluator
+
+    test, valid = "cifar100/test_accuracy", "cifar100/valid_accuracy"
+    ev = BenchmarkEvaluator(nb201_space, metric=test, low_fidelity_metric=valid)
+    assert ev.fidelities() == (12.0, 200.0)
+    bench = nb201_space.benchmark()
+    arch = bench.arch(6111)
+    row = bench.query(arch)
+    assert row[valid + "@12ep"] != row[test + "@12ep"]
+    assert ev.evaluate_at(arch, 12).metrics == {test: row[valid + "@12ep"]}
+    assert ev.evaluate_at(arch, 200).metrics[test] == row[test]
+    assert (
+        BenchmarkEvaluator(nb201_space, metric=test).evaluate_at(arch, 12).metrics[test]
+        == row[test + "@12ep"]
+    )
+    with pytest.raises(ConfigError, match="no low-fidelity column of 'cifar100/train_accuracy'"):
+        BenchmarkEvaluator(nb201_space, metric=test, low_fidelity_metric="cifar100/train_accuracy")
+
+
 def test_nasearch_spaces_lists_the_schedulers(capsys):
     from nasearch.cli.main import main
 

@@ -79,6 +79,17 @@ class Job:
     rung: int
 
 
+@runtime_checkable
+class Retells(Protocol):
+    """An optimizer that takes a cell's full-fidelity result in place of the lower-fidelity one it was
+    told first (a scheduled search tells each cell once, at its first result; a scheduler whose
+    ``tell_full`` is true has the loop hand the optimizer every promoted cell's full result too)."""
+
+    def retell(self, arch: Hashable, result: Result | None) -> None:
+        """Replace what was told about ``arch`` with ``result`` (None: the evaluation failed)."""
+        ...
+
+
 #: the loop's way for a scheduler to get a new cell: ``(key, arch)`` of the optimizer's next unseen
 #: proposal, or None when it has nothing new
 Propose = Callable[[], "tuple[str, Hashable] | None"]
@@ -96,6 +107,9 @@ class Scheduler(ABC):
     #: the fidelity ladder, ascending (set by ``bind``)
     fidelities: tuple[float, ...] = ()
     maximize: bool = True
+    #: True: the loop also tells an optimizer that ``Retells`` each cell's full-fidelity result, so
+    #: its proposals follow the full-fidelity incumbent rather than the first rung's
+    tell_full: bool = False
 
     def bind(self, fidelities: Sequence[float], maximize: bool) -> None:
         """Fix the ladder (the evaluator's fidelities, or the config's subset) and the direction."""
@@ -118,6 +132,12 @@ class Scheduler(ABC):
     def stopped(self) -> list[str]:
         """Keys of cells the scheduler has stopped for good since the last call."""
         return []
+
+    def told_full(self, job: Job, value: float) -> dict[str, tuple[Hashable, float]]:
+        """With ``tell_full``, after ``job`` (a promoted cell) finished at the full fidelity with
+        ``value``: what the optimizer should now hold for each cell whose told result changes,
+        ``{key: (arch, objective value)}``; by default that cell's full-fidelity value."""
+        return {job.key: (job.arch, value)}
 
     def state(self) -> dict[str, object]:
         """Diagnostics for the run's report (counts per rung ...)."""

@@ -24,6 +24,11 @@ class BenchmarkEvaluator(Evaluator):
     default: the ``test_accuracy`` of the same dataset when the table has it). ``cost_metric``
     gives the simulated training seconds (default: the dataset's ``train_time``, else the
     table's only ``*/train_time`` as a proxy, else none); ``extra_metrics`` are recorded too.
+    ``low_fidelity_metric``: the column a multi-fidelity search reads the objective from at a low
+    fidelity (its ``@<n>ep`` columns), where the full objective has no low-fidelity twin, or another is
+    wanted: e.g. ``cifar100/valid_accuracy`` (12 epochs) beside the 200-epoch ``cifar100/test_accuracy``
+    (NAS-Bench-201's 200-epoch CIFAR-100 and ImageNet16-120 tables have no validation column for every
+    cell).
 
     A subclass that computes a metric itself (not a table column) names it in ``computed_metrics``:
     it may be an objective, and ``evaluate`` never looks it up (the subclass adds its value).
@@ -46,6 +51,7 @@ class BenchmarkEvaluator(Evaluator):
         test_metric: str | None = "auto",
         cost_metric: str | None = "auto",
         extra_metrics: Sequence[str] = (),
+        low_fidelity_metric: str | None = None,
     ) -> None:
         if not isinstance(space, HasBenchmark):
             raise ConfigError(
@@ -82,6 +88,19 @@ class BenchmarkEvaluator(Evaluator):
         self.extra_metrics = [self._check(m, "extra_metrics") for m in extra_metrics]
         names = [m for m, _ in self.objectives] + [self.test_metric, self.cost_metric, *self.extra_metrics]
         self.metrics = list(dict.fromkeys(m for m in names if m and m not in self.computed_metrics))
+        self.low_fidelity_metric = None
+        if low_fidelity_metric is not None:
+            name = (
+                low_fidelity_metric
+                if "/" in low_fidelity_metric or not dataset
+                else f"{dataset}/{low_fidelity_metric}"
+            )
+            if not any(m.startswith(name + "@") for m in known):
+                raise ConfigError(
+                    f"evaluator low_fidelity_metric: the benchmark has no low-fidelity column of {name!r} "
+                    f"(low-fidelity metrics: {', '.join(m for m in known if '@' in m) or 'none'})"
+                )
+            self.low_fidelity_metric = name
 
     def _check(self, metric: str, what: str) -> str:
         if metric not in self._known:
@@ -130,7 +149,7 @@ class BenchmarkEvaluator(Evaluator):
         full = getattr(self.space.benchmark(), "full_epochs", None)
         if not full or "@" in self.objective:
             return ()
-        pattern = re.compile(re.escape(self.objective) + r"@(\d+)ep$")
+        pattern = re.compile(re.escape(self.low_fidelity_metric or self.objective) + r"@(\d+)ep$")
         low = sorted(int(m.group(1)) for m in map(pattern.match, self._known) if m and int(m.group(1)) < full)
         return (*(float(f) for f in low), float(full))
 
@@ -149,6 +168,9 @@ class BenchmarkEvaluator(Evaluator):
         start = time.perf_counter()
         tag = f"@{int(fidelity)}ep"
         names = {m + tag: m for m in self.metrics if m + tag in self._known}
+        if self.low_fidelity_metric:  # the objective at this fidelity comes from its own column
+            names = {k: m for k, m in names.items() if m != self.objective}
+            names[self.low_fidelity_metric + tag] = self.objective
         values = self.space.benchmark().query(arch, list(names))
         metrics = {names[k]: float(v) for k, v in values.items()}
         return Result(

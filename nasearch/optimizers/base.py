@@ -121,6 +121,19 @@ class SpaceOptimizer(Optimizer):
         self.history.append((arch, scores))
         self._observe(arch, scores)
 
+    def retell(self, arch: Hashable, result: Result | None) -> None:
+        """Replace the scores told for ``arch`` (its first, lower-fidelity result) with ``result``'s, in
+        place in ``history`` (``nasearch.api.fidelity.Retells``): what reads the history (the best cells,
+        the surrogate's training set) sees the full-fidelity result from now on. ``_observe`` is not
+        called again. A cell never told is told now."""
+        key = self.space.key(arch)
+        scores = self.scores(result)
+        for i, (told, _) in enumerate(self.history):
+            if self.space.key(told) == key:
+                self.history[i] = (told, scores)
+                return
+        self.tell(arch, result)
+
     # --- exact resume ---------------------------------------------------------------------------
     def state_dict(self) -> dict[str, object]:
         """What a replay of the told results cannot rebuild, as JSON: the RNG stream, plus what

@@ -15,7 +15,10 @@ keeps its checkpoints under ``<run dir>/checkpoints/``). Two ways to run the job
   waiting, synchronous successive halving and Hyperband wait at their rungs. A promotion continues
   from the cell's checkpoint in the run folder, whichever worker trained the lower rung.
 
-The optimizer is told each cell once, at its first result; the scheduler hears every result.
+The optimizer is told each cell once, at its first result; the scheduler hears every result. A
+scheduler with ``tell_full`` (the surrogate scheduler) also has the optimizer told each promoted cell's
+full-fidelity result in place of its first (``Retells``), so the proposals climb from the cells that
+are best at full fidelity.
 
 Resume re-drives the search from its start: every evaluation already stored (``TrialStore``) is
 reused instead of evaluated or written again, so a killed search loses and repeats nothing,
@@ -23,6 +26,11 @@ promotions included. On the clock, since optimizers, schedulers and the clock ar
 the seed, the resumed search goes on exactly as the uninterrupted one would; on the pool, stored
 results are handed back in the order they were first handled, then the search goes on with the real
 workers. Evaluations that were running when the process died were never stored: they are run again.
+
+A job that failed outside its cell (timed out, its Ray worker lost, the process crashed) is evaluated
+again on resume, up to ``parallel.cell_tries`` tries in all, as for unscheduled searches; with
+``--retry-failed``, every failed job. Its new result goes in a new trial of the cell (a FAIL trial is
+final), repeating the cell's other results.
 
 Budgets: ``budget.simulated_seconds`` is the search's wall time (the clock's W simulated workers; on
 the pool, real seconds over all sessions); ``budget.queries`` counts evaluations at any fidelity (on
@@ -42,7 +50,7 @@ from typing import Any, Protocol
 
 from nasearch.api import AnySpace, Optimizer, Result
 from nasearch.api.errors import ConfigError
-from nasearch.api.fidelity import Continues, FidelityRange, Job, MultiFidelity, Scheduler
+from nasearch.api.fidelity import Continues, FidelityRange, Job, MultiFidelity, Retells, Scheduler
 from nasearch.config.blocks import Block
 from nasearch.config.run_schema import Budget, RunConfig
 from nasearch.evaluation.pool import make_pool
@@ -50,9 +58,10 @@ from nasearch.evaluation.simclock import SimulatedClock
 from nasearch.schedulers.config import build_scheduler
 from nasearch.schedulers.dispatch import ORDER, AtFidelity, PoolDispatch, runs_on_pool
 from nasearch.schedulers.store import SUMMARY_ATTR, TrialStore, fkey, stored_result
-from nasearch.search.failures import SETUP, setup_failure
+from nasearch.search.failures import RETRIED_ON_RESUME, SETUP, setup_failure
 from nasearch.search.parts import build_evaluator
 from nasearch.search.report import SeedReport, fill_report
+from nasearch.search.resume import TRIES_ATTR
 from nasearch.search.tracking import StudyTracker, load_study
 from nasearch.search.trajectory import Incumbent, OptimumTarget
 
@@ -68,6 +77,8 @@ class RunParts(Protocol):
     run_dir: Path | None
     #: the ``parallel`` block as the pool's options (a scheduled search on Ray makes its own pool)
     pool_options: dict[str, Any]
+    #: ``--retry-failed``: evaluate every failed job again on resume
+    retry_failed: bool
 
     @property
     def target(self) -> OptimumTarget:
@@ -136,6 +147,11 @@ class _Search:
         self.found_at: float | None = None
         self.incumbent_curve: list[list[float]] = []
         self.stopped = "budget"
+        self.max_tries = int(ctx.cfg.parallel.cell_tries)
+        self.retry_all = bool(getattr(ctx, "retry_failed", False))
+        #: (key, fidelity) of stored failures evaluated again this session -> the tries they stood for
+        self.retrying: dict[tuple[str, str], int] = {}
+        self.report.cell_tries = self.max_tries
 
     def propose(self) -> tuple[str, Hashable] | None:
         """The optimizer's next proposal not seen before, as ``(key, arch)``; None when it has none."""
@@ -150,9 +166,24 @@ class _Search:
         return None
 
     def memo(self, job: Job) -> dict[str, Any] | None:
-        """The stored result of ``job`` (a resumed search), or None."""
+        """The stored result of ``job`` (a resumed search), or None: none stored, or a stored failure
+        that is evaluated again. A job that failed outside the cell (timed out, its worker lost, the
+        process crashed: ``RETRIED_ON_RESUME``) is retried until it was tried ``parallel.cell_tries``
+        times in all (its ``tries`` are kept in the event); with ``--retry-failed``, every failed job."""
         cell = self.stored.get(job.key)
         found: dict[str, Any] | None = cell.events.get(fkey(job.fidelity)) if cell is not None else None
+        if found is None or not found.get("error"):
+            return found
+        kind = found.get("failure")
+        tries = int(found.get(TRIES_ATTR) or 1)
+        retried = kind in RETRIED_ON_RESUME
+        if self.retry_all or (retried and tries < self.max_tries):
+            self.retrying[(job.key, fkey(job.fidelity))] = tries
+            what = str(kind or "cell")
+            self.report.retried[what] = self.report.retried.get(what, 0) + 1
+            return None
+        if retried:
+            self.report.retries_spent += 1
         return found
 
     def handle(
@@ -169,6 +200,9 @@ class _Search:
         event = _event(result, error, self.metric, begin, end)
         if extra:
             event.update(extra)
+        before = None if reused else self.retrying.pop((job.key, fkey(job.fidelity)), None)
+        if before is not None:  # a stored failure tried again: the tries so far count
+            event[TRIES_ATTR] = before + 1
         if not reused:
             t0 = time.perf_counter()
             self.store.add(job.key, job.arch, job.fidelity, event)
@@ -177,11 +211,19 @@ class _Search:
         self.events += 1
         self.counts[fkey(job.fidelity)] = self.counts.get(fkey(job.fidelity), 0) + 1
         value = event["value"]
-        if job.key not in self.told:
+        top = job.rung == len(self.scheduler.fidelities) - 1
+        first = job.key not in self.told
+        if first:
             self.told.add(job.key)
             self.optimizer.tell(job.arch, result if value is not None else None)
         self.scheduler.report(job, value)
-        if value is None or job.rung == len(self.scheduler.fidelities) - 1:  # the top rung
+        if not first and top and self.scheduler.tell_full and isinstance(self.optimizer, Retells):
+            if value is None or result is None:
+                self.optimizer.retell(job.arch, None)
+            else:  # after the scheduler heard it: what it re-tells may depend on this result
+                for arch, told in self.scheduler.told_full(job, value).values():
+                    self.optimizer.retell(arch, Result({**result.metrics, self.metric: told}))
+        if value is None or top:
             rec = self.store.finish(job.key, "COMPLETE" if value is not None else "FAIL")
             if rec is not None:
                 self.state.update(rec)

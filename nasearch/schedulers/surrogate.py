@@ -21,11 +21,17 @@ from numpy.typing import NDArray
 
 from nasearch.api import AnySpace, ArchGraph
 from nasearch.api.errors import ConfigError
+from nasearch.api.fidelity import Job
 from nasearch.api.space_calls import to_graph
 from nasearch.schedulers.asha import ASHA
 
 if TYPE_CHECKING:
     from sklearn.ensemble import RandomForestRegressor
+
+
+#: what the forest learns: the full-fidelity score itself, or its gain over the rung's score (added back
+#: when ranking: a forest cannot extrapolate past the scores it was trained on, the gain's offset can)
+TARGETS = ("value", "gain")
 
 
 class GraphFeatures:
@@ -60,7 +66,11 @@ class SurrogateScheduler(ASHA):
     ``eta``: reduction factor (9: chosen on development seeds against 3 and 27 with NB201's 12/200
     epochs, where a full training costs ~18 low-fidelity ones); ``min_points``: cells with a
     full-fidelity result needed before the model ranks promotions; ``trees``: forest size; ``seed``:
-    the forest's seed (the runner's seed).
+    the forest's seed (the runner's seed); ``target``: ``gain`` (the forest predicts the gain of the
+    full-fidelity score over the rung's; chosen on development seeds, ``benchmarks/tune_multifidelity``)
+    or ``value`` (the full-fidelity score itself); ``tell_full``: also tell the optimizer each
+    promoted cell's full-fidelity result (``nasearch.api.fidelity.Retells``); ``shift_full``: tell it
+    on the first rung's scale (``told_full``).
     ``space`` is supplied by the runner (the model reads ``space.to_graph``)."""
 
     name = "surrogate"
@@ -72,8 +82,22 @@ class SurrogateScheduler(ASHA):
         min_points: int = 8,
         trees: int = 50,
         seed: int = 0,
+        target: str = "gain",
+        tell_full: bool = False,
+        shift_full: bool = False,
     ) -> None:
         super().__init__(eta)
+        if target not in TARGETS:
+            raise ConfigError(
+                f"scheduler 'surrogate': target must be one of {', '.join(TARGETS)}, got {target!r}"
+            )
+        if not isinstance(tell_full, bool):
+            raise ConfigError(f"scheduler 'surrogate': tell_full must be true or false, got {tell_full!r}")
+        if not isinstance(shift_full, bool):
+            raise ConfigError(f"scheduler 'surrogate': shift_full must be true or false, got {shift_full!r}")
+        self.target = target
+        self.tell_full = tell_full
+        self.shift_full = shift_full
         if isinstance(min_points, bool) or not isinstance(min_points, int) or min_points < 2:
             raise ConfigError(
                 f"scheduler 'surrogate': min_points must be an integer >= 2, got {min_points!r}"
@@ -116,23 +140,48 @@ class SurrogateScheduler(ASHA):
 
         enc = self._encoder()
         x = np.array([np.append(self._graph_row(k, self.archs[k], enc), self.done[rung][k]) for k in train])
-        y = np.array([top[k] for k in train])
+        y = np.array([top[k] - (self.done[rung][k] if self.target == "gain" else 0.0) for k in train])
         model = RandomForestRegressor(n_estimators=self.trees, min_samples_leaf=2, random_state=self.seed)
         model.fit(x, y)
         self.fits += 1
         self._models[rung] = (len(train), model)
         return model
 
-    def ranked(self, rung: int) -> list[str]:
+    def predicted(self, rung: int) -> dict[str, float] | None:
+        """The forest's full-fidelity score of each cell finished at ``rung`` (failures left out);
+        None until it has ``min_points`` cells to learn from."""
         done = self.done[rung]
         model = self._model(rung)
         if model is None:
-            return super().ranked(rung)
+            return None
         enc = self._encoder()
         keys = [k for k in done if np.isfinite(done[k])]
+        if not keys:
+            return {}
         x = np.array([np.append(self._graph_row(k, self.archs[k], enc), done[k]) for k in keys])
-        pred = dict(zip(keys, model.predict(x))) if keys else {}
-        return sorted(done, key=lambda k: (-pred.get(k, -np.inf), k))
+        est = model.predict(x) + (x[:, -1] if self.target == "gain" else 0.0)
+        return {k: float(v) for k, v in zip(keys, est)}
+
+    def ranked(self, rung: int) -> list[str]:
+        pred = self.predicted(rung)
+        if pred is None:
+            return super().ranked(rung)
+        return sorted(self.done[rung], key=lambda k: (-pred.get(k, -np.inf), k))
+
+    def told_full(self, job: Job, value: float) -> dict[str, tuple[Hashable, float]]:
+        """With ``shift_full``: every promoted cell's full-fidelity value less the median gain over its
+        first rung (of the promoted cells so far), so the optimizer compares promoted and unpromoted
+        cells on the first rung's scale (a mediocre cell trained fully does not outrank every 12-epoch
+        result); the gain moves with each promotion, so all promoted cells are re-told."""
+        if not self.shift_full:
+            return super().told_full(job, value)
+        top, low = self.done[self.top_rung], self.done[0]
+        both = [k for k in top if k in low and np.isfinite(top[k]) and np.isfinite(low[k])]
+        if not both:
+            return super().told_full(job, value)
+        shift = float(np.median([top[k] - low[k] for k in both]))
+        sign = 1.0 if self.maximize else -1.0
+        return {k: (self.archs[k], sign * (top[k] - shift)) for k in both}
 
     def state(self) -> dict[str, object]:
         return {**super().state(), "model_fits": self.fits}

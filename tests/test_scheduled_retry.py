@@ -1,0 +1,92 @@
+"""Scheduled searches retry on resume the jobs that failed outside their cell (timed out, worker lost,
+crashed), up to ``parallel.cell_tries`` tries in all, as unscheduled searches do: a stored lost job
+(the state a Ray run leaves) is evaluated again by the resumed search on the real NB201 tables."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nasearch.config.loader import Source
+from nasearch.config.run_schema import parse_run_config
+from nasearch.schedulers.store import FIDELITIES_ATTR
+from nasearch.search.loop import run
+from nasearch.search.tracking import load_study, storage_url
+
+METRIC = "cifar10-valid/valid_accuracy"
+
+
+def _cfg(cell_tries: int = 2) -> Any:
+    data = {
+        "name": "retry",
+        "seeds": [0],
+        "search_space": {"name": "nasbench201"},
+        "evaluator": {"name": "benchmark", "metric": METRIC},
+        "optimizer": {"name": "random"},
+        "scheduler": {"name": "asha", "eta": 3},
+        "budget": {"simulated_seconds": 12_000},
+        "parallel": {"backend": "serial", "workers": 2, "cell_tries": cell_tries},
+    }
+    return parse_run_config(data, Source("<test>"))
+
+
+def _latest(folder: Path) -> dict[str, Any]:
+    """Each cell's latest trial: ``{key: (trial_id, state, events)}``."""
+    trials = load_study(storage_url(None, folder), "retry/seed-0").get_trials(deepcopy=False)
+    out = {}
+    for t in sorted(trials, key=lambda t: t.number):
+        out[t.user_attrs["key"]] = (t._trial_id, t.state.name, t.user_attrs[FIDELITIES_ATTR])
+    return out
+
+
+def _lose(folder: Path, trial_id: int, events: dict[str, Any], tries: int, kind: str | None = "lost") -> None:
+    """Rewrite a stored 12-epoch result as a job lost on its worker (what a Ray run records; ``kind``
+    None: a failure of the cell itself)."""
+    lost = dict(events["12"])
+    for k in ("metrics", "value", "cost_seconds"):
+        lost.pop(k, None)
+    lost.update({"error": "the worker running it died", "value": None, "sim": 0.0})
+    if kind is not None:
+        lost["failure"] = kind
+    if tries > 1:
+        lost["tries"] = tries
+    with sqlite3.connect(folder / "study.db") as con:
+        con.execute(
+            "update trial_user_attributes set value_json = ? where trial_id = ? and key = ?",
+            (json.dumps({**events, "12": lost}), trial_id, FIDELITIES_ATTR),
+        )
+        con.execute("update trials set state = 'FAIL' where trial_id = ?", (trial_id,))
+
+
+def test_a_lost_job_is_retried_on_resume_until_its_tries_are_spent(tmp_path):
+    run(_cfg(), tmp_path, progress=False, log=lambda m: None)
+    cells = _latest(tmp_path)
+    key, (trial_id, _, events) = next((k, c) for k, c in cells.items() if set(c[2]) == {"12"})
+    value = events["12"]["value"]
+    _lose(tmp_path, trial_id, events, tries=1)
+
+    (report,) = run(_cfg(), tmp_path, progress=False, log=lambda m: None)
+    assert report.retried == {"lost": 1} and report.retries_spent == 0
+    new_id, _, again = _latest(tmp_path)[key]
+    assert new_id != trial_id  # a FAIL trial is final: the retry is a new trial of the cell
+    assert again["12"]["value"] == value and again["12"]["tries"] == 2 and "error" not in again["12"]
+
+    _lose(tmp_path, new_id, again, tries=2)  # lost again: its two tries are spent
+    (report,) = run(_cfg(), tmp_path, progress=False, log=lambda m: None)
+    assert report.retried == {} and report.retries_spent == 1
+    assert _latest(tmp_path)[key][0] == new_id
+
+
+@pytest.mark.parametrize(("cell_tries", "kind", "spent"), [(1, "lost", 1), (2, None, 0)])
+def test_no_retry_with_one_try_nor_for_the_cells_own_failure(tmp_path, cell_tries, kind, spent):
+    run(_cfg(cell_tries), tmp_path, progress=False, log=lambda m: None)
+    cells = _latest(tmp_path)
+    key, (trial_id, _, events) = next((k, c) for k, c in cells.items() if set(c[2]) == {"12"})
+    _lose(tmp_path, trial_id, events, tries=1, kind=kind)
+    (report,) = run(_cfg(cell_tries), tmp_path, progress=False, log=lambda m: None)
+    assert report.retried == {} and report.retries_spent == spent
+    assert _latest(tmp_path)[key][0] == trial_id
