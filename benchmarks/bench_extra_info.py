@@ -133,29 +133,34 @@ def pretrain_all(grid: dict[str, dict[str, Any]], out: Path, workers: int) -> di
     return {str(r.label): float(r.seconds) for r in known.itertuples()}
 
 
-def part_select(task: Task, render: bool, workers: int) -> tuple[str, dict[str, Any]]:
-    """Fit every candidate at 156 cells on validation; the table and the choice."""
-    visible = VisibleTask(task, np.arange(HELD_OUT))
-    folder = OUT / "select"
-    pretrain_s = {} if render else pretrain_all(GRID, folder, workers)
+def _validation_fits(
+    name: str, grid: dict[str, dict[str, Any]], folder: Path, task: Task, render: bool, workers: int
+) -> pd.DataFrame:
+    """Every NN-Former candidate of ``grid`` fitted at 156 cells and scored on the validation cells
+    (the selection's block, never a test cell); with ``render``, the rows a previous run saved."""
+    if render:
+        return pd.DataFrame(pd.read_csv(folder / "results.csv").to_dict("records"))
     config = CompareConfig(
-        name="extra_info_select",
+        name=name,
         sizes=[SELECT_SIZE],
         seeds=[SELECT_SEED],
-        predictors=dict(GRID),
+        predictors=dict(grid),
         protocol="validation_block",
         train_metric=TRAIN_METRIC,
         protocol_options={"block": PAPER_BLOCK},
         threads=1,
         workers=workers,
     )
-    specs = {label: ("nnformer", options) for label, options in GRID.items()}
-    rows = (
-        pd.read_csv(folder / "results.csv").to_dict("records")
-        if render
-        else run_compare(config, specs, folder, visible, log=_log)
-    )
-    frame = pd.DataFrame(rows)
+    specs = {label: ("nnformer", options) for label, options in grid.items()}
+    visible = VisibleTask(task, np.arange(HELD_OUT))
+    return pd.DataFrame(run_compare(config, specs, folder, visible, log=_log))
+
+
+def part_select(task: Task, render: bool, workers: int) -> tuple[str, dict[str, Any]]:
+    """Fit every candidate at 156 cells on validation; the table and the choice."""
+    folder = OUT / "select"
+    pretrain_s = {} if render else pretrain_all(GRID, folder, workers)
+    frame = _validation_fits("extra_info_select", GRID, folder, task, render, workers)
     record = folder / "pretrain.csv"
     if record.is_file():
         for r in pd.read_csv(record).itertuples():
@@ -389,26 +394,9 @@ def part_input_select(task: Task, render: bool, workers: int) -> tuple[str, dict
     from benchmarks.report import store_for
     from benchmarks.results import Table
 
-    visible = VisibleTask(task, np.arange(HELD_OUT))
-    folder = OUT / "input_select"
-    config = CompareConfig(
-        name="extra_info_input_select",
-        sizes=[SELECT_SIZE],
-        seeds=[SELECT_SEED],
-        predictors=dict(INPUT_GRID),
-        protocol="validation_block",
-        train_metric=TRAIN_METRIC,
-        protocol_options={"block": PAPER_BLOCK},
-        threads=1,
-        workers=workers,
+    frame = _validation_fits(
+        "extra_info_input_select", INPUT_GRID, OUT / "input_select", task, render, workers
     )
-    specs = {label: ("nnformer", options) for label, options in INPUT_GRID.items()}
-    rows = (
-        pd.read_csv(folder / "results.csv").to_dict("records")
-        if render
-        else run_compare(config, specs, folder, visible, log=_log)
-    )
-    frame = pd.DataFrame(rows)
     scores: dict[str, tuple[float, str, str]] = {}
     earlier = store_for().load("predictors:extra_info_select")
     for block in earlier.blocks:

@@ -40,6 +40,7 @@ from nasearch.api.graph import ArchGraph
 from nasearch.api.space_calls import to_graph
 from nasearch.data import cache_check
 from nasearch.data.sources import cache_dir
+from nasearch.predictors.space_option import check_space_option
 
 KEYS = ("space", "space_options", "proxies", "steps", "batch_size", "lr", "seed")
 
@@ -59,18 +60,7 @@ class PretrainSpec:
     @classmethod
     def parse(cls, value: Mapping[str, Any], owner: str = "predictor") -> PretrainSpec:
         """The spec of a ``pretrain`` mapping; a ConfigError names a wrong key or value."""
-        if not isinstance(value, Mapping):
-            raise ConfigError(
-                f"{owner}: pretrain must be a mapping such as {{space: nasbench201}}, got {value!r}"
-            )
-        unknown = [k for k in value if k not in KEYS]
-        if unknown:
-            raise ConfigError(
-                f"{owner}: pretrain has no key {unknown[0]!r}{suggest(str(unknown[0]), KEYS)} "
-                f"(keys: {', '.join(KEYS)})"
-            )
-        if not isinstance(value.get("space"), str) or not value["space"]:
-            raise ConfigError(f"{owner}: pretrain needs space: the name of a space with zero-cost proxies")
+        check_space_option(value, owner, "pretrain", KEYS)
         proxies = value.get("proxies", ["synflow"])
         if isinstance(proxies, str) or not proxies or not all(isinstance(p, str) for p in proxies):
             raise ConfigError(f"{owner}: pretrain.proxies must be a non-empty list of names, got {proxies!r}")

@@ -44,6 +44,7 @@ from nasearch.api.errors import ConfigError, suggest
 from nasearch.api.graph import ArchGraph
 from nasearch.api.space_calls import to_graph
 from nasearch.predictors.encoding import OpVocab, flat_encoding
+from nasearch.predictors.space_option import check_space_option
 
 #: the defaults of ``proxy_blend``: the best blend of its grid on validation cells (section
 #: ``predictors:extra_info_proxies_select``). Every blend there ranked worse than the network alone
@@ -76,18 +77,7 @@ class ProxySpec:
         """The spec of a mapping such as ``{space: nasbench201, weight: 0.3}``; a ConfigError names a
         wrong key or value."""
         what = "proxy_blend" if "weight" in keys else "proxy_ridge" if "alpha" in keys else "proxy_input"
-        if not isinstance(value, Mapping):
-            raise ConfigError(
-                f"{owner}: {what} must be a mapping such as {{space: nasbench201}}, got {value!r}"
-            )
-        unknown = [k for k in value if k not in keys]
-        if unknown:
-            raise ConfigError(
-                f"{owner}: {what} has no key {unknown[0]!r}{suggest(str(unknown[0]), keys)} "
-                f"(keys: {', '.join(keys)})"
-            )
-        if not isinstance(value.get("space"), str) or not value["space"]:
-            raise ConfigError(f"{owner}: {what} needs space: the name of a space with zero-cost proxies")
+        check_space_option(value, owner, what, keys)
         proxies = value.get("proxies") or (DEFAULT_INPUT_PROXIES if what == "proxy_input" else ())
         if isinstance(proxies, str) or not all(isinstance(p, str) for p in proxies):
             raise ConfigError(f"{owner}: {what}.proxies must be a list of proxy names, got {proxies!r}")
