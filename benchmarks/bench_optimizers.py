@@ -142,6 +142,18 @@ def search_rows(
     return rows
 
 
+def search_figures(studies: list[Any], checkpoints: list[int]) -> tuple[dict[int, int | None], list[str]]:
+    """One optimizer's studies: its queries to the optimum per seed and the incumbent's test value
+    (mean ± sd over seeds) at each checkpoint. A search stopped at the optimum (``budget.stop_at_optimum``)
+    reads as run to its budget: its incumbent cannot change after it (``nasearch.curves.trajectory``)."""
+    hits = {s.seed: queries_to_optimum(s) for s in studies}
+    paths = [trajectory(s) for s in studies]
+    tests = [
+        _mean_sd([t["incumbent_test"][q - 1] for t in paths if len(t["query"]) >= q]) for q in checkpoints
+    ]
+    return hits, tests
+
+
 #: rows of ours that run a peer library's own algorithm (nasearch's ``optuna`` optimizer wraps Optuna's sampler)
 LIBRARY_ROWS = ("optuna_tpe",)
 
@@ -455,14 +467,9 @@ def main() -> None:
     for label in labels:
         rs = [r for r in reports if r.label == label]
         ss = [s for s in studies if s.label == label]
-        hits = [queries_to_optimum(s) for s in ss]
-        per_seed_hits[label] = {s.seed: h for s, h in zip(ss, hits)}
+        per_seed_hits[label], tests = search_figures(ss, checkpoints)
+        hits = list(per_seed_hits[label].values())
         commits[label] = ", ".join(f"`{c}`" for c in sorted({r.commit or "none" for r in rs}))
-        tests = []
-        for q in checkpoints:
-            tests.append(
-                _mean_sd([trajectory(s)["incumbent_test"][q - 1] for s in ss if len(s.records) >= q])
-            )
         fits = sum(r.surrogate_fits for r in rs)
         fit_round = sum(r.surrogate_fit_seconds for r in rs) / fits if fits else None
         overhead = float(

@@ -37,3 +37,20 @@ def test_settings_are_scored_on_the_seeds_every_setting_finished(tmp_path: Path)
 def test_the_grid_holds_the_shipped_setting_and_tunes_on_development_seeds_only() -> None:
     assert GRID["shipped"] == {}
     assert set(DEV_SEEDS) <= set(range(40))  # the block development used, never a reported one (100+)
+
+
+def test_a_later_round_merges_surrogate_options_into_the_shipped_block() -> None:
+    """GRID_2's pre-trained setting keeps every other option of the config's NN-Former (dim, epochs, …)."""
+    from benchmarks.tune_pls import CONFIG, GRID_2, GRIDS, block_for
+    from nasearch.config.run_schema import load_run_config
+
+    cfg = load_run_config(CONFIG)
+    shipped = block_for(cfg, GRID_2["shipped"])
+    pretrained = block_for(cfg, GRID_2["pretrain"])
+    assert pretrained.options["surrogate"] == {
+        **shipped.options["surrogate"],
+        "pretrain": {"space": "nasbench201", "proxies": ["synflow"], "steps": 500},
+    }
+    assert "pretrain" not in shipped.options["surrogate"]  # the merge copied, it did not alias
+    assert block_for(cfg, GRID_2["k1"]).options["k"] == 1 and shipped.options["k"] == 2
+    assert GRIDS["pls_selection"] is GRID and GRID_2["shipped"] == {}
