@@ -576,6 +576,14 @@ def main() -> None:
         "± sd: the sample standard deviation (n − 1) over seeds.",
         "",
     ]
+    if cfg.budget.stop_at_optimum:
+        md += [
+            "Every search (ours, the peers' and the long pass) stopped once it had evaluated the optimum "
+            "(`budget.stop_at_optimum`): the tables read it as run to its budget, its incumbent being unable to "
+            "change after the optimum (`tests/test_stop_at_optimum.py`), so every figure but the wall, overhead "
+            "and surrogate times is what the full budget gives; those times cover the queries up to the optimum.",
+            "",
+        ]
     if searched.startswith("test"):
         md += [
             "This table has no validation column at the fidelity searched, so the search reads the test column "
