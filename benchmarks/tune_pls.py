@@ -32,6 +32,7 @@ import numpy as np
 
 from benchmarks.report import machine_line, markdown_table, write_section
 from benchmarks.stats import median_queries, restricted_mean
+from nasearch.config.blocks import check_surrogate
 from nasearch.config.run_schema import load_run_config
 from nasearch.data.provenance import git_commit
 from nasearch.search.parts import build_evaluator, build_optimizer, build_space, evaluator_objectives
@@ -82,6 +83,8 @@ def block_for(cfg: Any, options: dict[str, Any]) -> Any:
             block.options[key] = {**current, **copy.deepcopy(value)}
         else:
             block.options[key] = copy.deepcopy(value)
+    if "surrogate" in options:  # the optimizer is built from the block's resolved surrogate: resolve it again
+        block.surrogate = check_surrogate(block.options["surrogate"], "surrogate", cfg.source)
     return block
 
 

@@ -43,6 +43,7 @@ def test_a_later_round_merges_surrogate_options_into_the_shipped_block() -> None
     """GRID_2's pre-trained setting keeps every other option of the config's NN-Former (dim, epochs, …)."""
     from benchmarks.tune_pls import CONFIG, GRID_2, GRIDS, block_for
     from nasearch.config.run_schema import load_run_config
+    from nasearch.search.parts import build_evaluator, build_optimizer, build_space, evaluator_objectives
 
     cfg = load_run_config(CONFIG)
     shipped = block_for(cfg, GRID_2["shipped"])
@@ -52,5 +53,11 @@ def test_a_later_round_merges_surrogate_options_into_the_shipped_block() -> None
         "pretrain": {"space": "nasbench201", "proxies": ["synflow"], "steps": 500},
     }
     assert "pretrain" not in shipped.options["surrogate"]  # the merge copied, it did not alias
+    # the optimizer is built from the block's resolved surrogate: the pre-trained setting reaches the predictor
+    space = build_space(cfg)
+    objectives = evaluator_objectives(build_evaluator(cfg.evaluator, space))
+    built = build_optimizer(pretrained, space, objectives, 0).surrogates[0].factory(0)
+    assert built.pretrain is not None and built.pretrain.steps == 500
+    assert build_optimizer(shipped, space, objectives, 0).surrogates[0].factory(0).pretrain is None
     assert block_for(cfg, GRID_2["k1"]).options["k"] == 1 and shipped.options["k"] == 2
     assert GRIDS["pls_selection"] is GRID and GRID_2["shipped"] == {}
