@@ -128,6 +128,7 @@ def main() -> None:
     parser.add_argument("--until", help="stop starting seeds after this UTC time (HH:MM)")
     parser.add_argument("--out", help="a JSON of the scores (one file per process)")
     parser.add_argument("--write", help="comma-separated score JSONs: write the selection section")
+    parser.add_argument("--note", default="", help="with --write: a sentence on how the runs went")
     parser.add_argument(
         "--started-at",
         help="with --write: the clean commit the runs started from, where their files recorded a later "
@@ -136,7 +137,7 @@ def main() -> None:
     args = parser.parse_args()
     grid = GRIDS[args.grid]
     if args.write:
-        write(args.write.split(","), args.started_at, args.grid)
+        write(args.write.split(","), args.started_at, args.grid, args.note)
         return
     commit = git_commit()  # read now: edits to the tree while the grid runs do not relabel it
     if commit is None or commit.endswith("-dirty"):
@@ -199,7 +200,9 @@ def select(
     return seeds, results, winner, sorted(commits)
 
 
-def write(paths: list[str], started_at: str | None = None, section: str = "pls_selection") -> None:
+def write(
+    paths: list[str], started_at: str | None = None, section: str = "pls_selection", note: str = ""
+) -> None:
     """The selection as its own BENCHMARKS section (``section``: the grid's round)."""
     grid = GRIDS[section]
     for p in paths:
@@ -245,7 +248,8 @@ def write(paths: list[str], started_at: str | None = None, section: str = "pls_s
             "at start now, and refuses a dirty one)."
             if started_at and recorded != [started_at]
             else ""
-        ),
+        )
+        + (f" {note}" if note else ""),
         "",
         markdown_table(
             [
