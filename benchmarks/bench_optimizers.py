@@ -612,8 +612,14 @@ def main() -> None:
     md += [markdown_table(headers, rows), ""]
     surrogate_blocks = [b for b in cfg.optimizers if "surrogate" in b.options]
     if surrogate_blocks:
+        kinds = {json.dumps(b.options["surrogate"], sort_keys=True) for b in surrogate_blocks}
+        named = (
+            f"`{surrogate_blocks[0].options['surrogate']}`"
+            if len(kinds) == 1
+            else "; ".join(f"`{b.label or b.name}`: `{b.options['surrogate']}`" for b in surrogate_blocks)
+        )
         md.append(
-            f"Surrogate: `{surrogate_blocks[0].options['surrogate']}`; loop overhead excludes surrogate fit and "
+            f"Surrogate: {named}; loop overhead excludes surrogate fit and "
             "predict time and evaluation time; it includes asking, de-duplication and the committed SQLite write."
         )
         md.append("")
