@@ -2,9 +2,14 @@
 (``runs/compare_optimizers_nb201.yaml``): a grid declared here and committed before it ran, scored only
 on development seeds (``DEV_SEEDS``, never a reported block), by queries to the optimum.
 
-    python -m benchmarks.tune_pls                     # every GRID entry on DEV_SEEDS, prints, writes nothing
-    python -m benchmarks.tune_pls --configs k2,k5 --out runs/out/tune_pls/part1.json
+    python -m benchmarks.tune_pls                     # the latest grid on DEV_SEEDS, prints, writes nothing
+    python -m benchmarks.tune_pls --configs k2,k5 --grid pls_selection --out runs/out/tune_pls/part1.json
     python -m benchmarks.tune_pls --write runs/out/tune_pls/part1.json,runs/out/tune_pls/part2.json
+
+Each round of the selection is its own grid (``GRIDS``, by the BENCHMARKS section it writes), declared
+and committed before it ran: ``pls_selection`` (``GRID``) chose k 2 over the optimizer's default k 3;
+``pls_selection_2`` (``GRID_2``) puts k 1 and a surrogate pre-trained on the space's synflow proxy
+(``nasearch.predictors.pretraining``, the extra-information track's choice: 500 steps) against it.
 
 Each (setting, seed) is the benchmark's own search (the config's block with the setting's options,
 the same space, evaluator and seed), asked one cell at a time and stopped once the optimum (its cell or
@@ -27,6 +32,7 @@ import numpy as np
 
 from benchmarks.report import machine_line, markdown_table, write_section
 from benchmarks.stats import median_queries, restricted_mean
+from nasearch.config.blocks import check_surrogate
 from nasearch.config.run_schema import load_run_config
 from nasearch.data.provenance import git_commit
 from nasearch.search.parts import build_evaluator, build_optimizer, build_space, evaluator_objectives
@@ -49,16 +55,36 @@ GRID: dict[str, dict[str, Any]] = {
     "incumbents2": {"num_incumbents": 2},
 }
 
+#: the second round, declared before it ran, on top of the config's block as it ships after the first
+#: round (k 2): k 1 (a refit after every query) and the NN-Former pre-trained on NB201's synflow proxy
+#: (every cell, no label; ``surrogate`` options merge into the config's surrogate block)
+GRID_2: dict[str, dict[str, Any]] = {
+    "shipped": {},
+    "k1": {"k": 1},
+    "pretrain": {"surrogate": {"pretrain": {"space": "nasbench201", "proxies": ["synflow"], "steps": 500}}},
+}
+
+#: every round's grid, by the section its selection writes
+GRIDS: dict[str, dict[str, dict[str, Any]]] = {"pls_selection": GRID, "pls_selection_2": GRID_2}
+
 
 def block_for(cfg: Any, options: dict[str, Any]) -> Any:
-    """The config's predictor_local_search block with ``options`` on top."""
+    """The config's predictor_local_search block with ``options`` on top (a ``surrogate`` mapping
+    merges into the block's surrogate options)."""
     import copy
 
     blocks = [b for b in cfg.optimizers if b.name == "predictor_local_search"]
     if not blocks:
         raise SystemExit(f"{CONFIG} has no predictor_local_search block")
     block = copy.deepcopy(blocks[0])
-    block.options.update(options)
+    for key, value in options.items():
+        current = block.options.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            block.options[key] = {**current, **copy.deepcopy(value)}
+        else:
+            block.options[key] = copy.deepcopy(value)
+    if "surrogate" in options:  # the optimizer is built from the block's resolved surrogate: resolve it again
+        block.surrogate = check_surrogate(block.options["surrogate"], "surrogate", cfg.source)
     return block
 
 
@@ -94,19 +120,24 @@ def score(hits: list[int | None], cap: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--configs", default=",".join(GRID), help="comma-separated GRID names")
+    parser.add_argument(
+        "--grid", default="pls_selection_2", choices=list(GRIDS), help="which round's grid (its section)"
+    )
+    parser.add_argument("--configs", help="comma-separated names of the grid's settings (default: all)")
     parser.add_argument("--seeds", help="comma-separated dev seeds (default: DEV_SEEDS); must be dev seeds")
     parser.add_argument("--until", help="stop starting seeds after this UTC time (HH:MM)")
     parser.add_argument("--out", help="a JSON of the scores (one file per process)")
     parser.add_argument("--write", help="comma-separated score JSONs: write the selection section")
+    parser.add_argument("--note", default="", help="with --write: a sentence on how the runs went")
     parser.add_argument(
         "--started-at",
         help="with --write: the clean commit the runs started from, where their files recorded a later "
         "-dirty one (read by an older version of this script at its first write, not at start)",
     )
     args = parser.parse_args()
+    grid = GRIDS[args.grid]
     if args.write:
-        write(args.write.split(","), args.started_at)
+        write(args.write.split(","), args.started_at, args.grid, args.note)
         return
     commit = git_commit()  # read now: edits to the tree while the grid runs do not relabel it
     if commit is None or commit.endswith("-dirty"):
@@ -115,7 +146,10 @@ def main() -> None:
     if not set(seeds) <= set(DEV_SEEDS):
         raise SystemExit(f"--seeds: only development seeds ({DEV_SEEDS[0]}-{DEV_SEEDS[-1]})")
     cfg = load_run_config(CONFIG, [])
-    names = args.configs.split(",")
+    names = args.configs.split(",") if args.configs else list(grid)
+    unknown = [n for n in names if n not in grid]
+    if unknown:
+        raise SystemExit(f"--configs: {args.grid} has no setting {unknown[0]!r} (it has {', '.join(grid)})")
     hits: dict[str, dict[int, int | None]] = {n: {} for n in names}
     seconds = dict.fromkeys(names, 0.0)
     # every setting on a seed before the next seed: a run cut by --until scores them on the same seeds
@@ -125,14 +159,17 @@ def main() -> None:
             break
         for name in names:
             start = time.perf_counter()
-            hits[name][seed] = queries_to_optimum(cfg, GRID[name], seed, CAP)
+            hits[name][seed] = queries_to_optimum(cfg, grid[name], seed, CAP)
             seconds[name] += time.perf_counter() - start
             print(f"{name} seed {seed}: {hits[name][seed]}", flush=True)
         if args.out:
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)
             Path(args.out).write_text(
                 json.dumps(
-                    {n: {"hits": hits[n], "seconds": seconds[n], "commit": commit} for n in names},
+                    {
+                        n: {"hits": hits[n], "seconds": seconds[n], "commit": commit, "grid": args.grid}
+                        for n in names
+                    },
                     indent=1,
                 )
             )
@@ -163,15 +200,22 @@ def select(
     return seeds, results, winner, sorted(commits)
 
 
-def write(paths: list[str], started_at: str | None = None) -> None:
-    """The selection as its own BENCHMARKS section (``pls_selection``)."""
-    seeds, results, winner, recorded = select(paths)
+def write(
+    paths: list[str], started_at: str | None = None, section: str = "pls_selection", note: str = ""
+) -> None:
+    """The selection as its own BENCHMARKS section (``section``: the grid's round)."""
+    grid = GRIDS[section]
+    for p in paths:
+        rounds = {part.get("grid", "pls_selection") for part in json.loads(Path(p).read_text()).values()}
+        if rounds != {section}:
+            raise SystemExit(f"{p}: scores of grid {', '.join(sorted(rounds))}, not {section}")
+    seeds, results, winner, recorded = select(paths, grid)
     commits = {started_at} if started_at else set(recorded)
-    order = list(GRID)
+    order = list(grid)
     rows = [
         [
             name,
-            f"`{json.dumps(GRID[name]) if GRID[name] else 'shipped'}`",
+            f"`{json.dumps(grid[name]) if grid[name] else 'shipped'}`",
             f"{results[name]['found']}/{len(seeds)}",
             f"{results[name]['restricted_mean']:.1f}",
             f"> {CAP}" if results[name]["median"] is None else f"{results[name]['median']:g}",
@@ -182,12 +226,14 @@ def write(paths: list[str], started_at: str | None = None) -> None:
         for name in order
     ]
     md = [
-        "## Optimizers: predictor_local_search selection (dev seeds)",
+        "## Optimizers: predictor_local_search selection (dev seeds)"
+        + ("" if section == "pls_selection" else f", round {section.rsplit('_', 1)[-1]}"),
         "",
         machine_line(),
         "",
-        f"`python -m benchmarks.tune_pls`: the grid `benchmarks.tune_pls.GRID`, declared and committed before it "
-        f"ran, each setting on top of `{CONFIG}`'s predictor_local_search block, on development seeds "
+        f"`python -m benchmarks.tune_pls --grid {section}`: the grid `benchmarks.tune_pls.GRIDS[{section!r}]`, "
+        f"declared and committed before it ran, each setting on top of `{CONFIG}`'s predictor_local_search "
+        "block, on development seeds "
         f"{', '.join(map(str, seeds))} (of the declared {DEV_SEEDS[0]}–{DEV_SEEDS[-1]}: the seeds every setting "
         "finished before the time set for the selection; seeds 0–39 were used while developing it; none is a "
         "reported seed). "
@@ -202,7 +248,8 @@ def write(paths: list[str], started_at: str | None = None) -> None:
             "at start now, and refuses a dirty one)."
             if started_at and recorded != [started_at]
             else ""
-        ),
+        )
+        + (f" {note}" if note else ""),
         "",
         markdown_table(
             [
@@ -220,7 +267,7 @@ def write(paths: list[str], started_at: str | None = None) -> None:
         "",
     ]
     print("\n".join(md))
-    write_section("pls_selection", md, measured=sorted(c for c in commits if c))
+    write_section(section, md, measured=sorted(c for c in commits if c))
 
 
 if __name__ == "__main__":

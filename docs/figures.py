@@ -30,7 +30,9 @@ optimizer:
   - {name: random}
   - {name: evolution}
   - name: predictor_local_search
-    surrogate: {name: nnformer, dim: 16, layers: 2, epochs: 30, batch_size: 32, lr: 0.001, threads: 1}
+    surrogate:
+      {name: nnformer, dim: 16, layers: 2, epochs: 30, batch_size: 32, lr: 0.001, threads: 1,
+       pretrain: {space: nasbench201, proxies: [synflow], steps: 500}}
     k: 2
 budget: {queries: 100}
 parallel: {backend: serial}

@@ -26,7 +26,7 @@ from nasearch.api.objective import stored_objectives
 from nasearch.data.safeio import make_dir, write_bytes, write_text
 from nasearch.search import run_record
 from nasearch.search.tracking import Record, load_study, read_records, study_names
-from nasearch.search.trajectory import Incumbent, KnownOptimum, OptimumTarget, replay
+from nasearch.search.trajectory import EXTEND_ATTR, Incumbent, KnownOptimum, OptimumTarget, replay
 from nasearch.search.trajectory import queries_to_optimum as trajectory_queries_to_optimum
 
 if TYPE_CHECKING:
@@ -52,6 +52,8 @@ class StudyRun:
     records: list[Record]
     #: the run folder it was read from (two folders of one config name stay apart)
     folder: str = ""
+    #: ``budget.stop_at_optimum``'s query budget: a search stopped at the optimum reads as if it ran this long
+    extend_to: int | None = None
 
 
 def load_run(run_dir: str | Path) -> list[StudyRun]:
@@ -83,6 +85,7 @@ def load_run(run_dir: str | Path) -> list[StudyRun]:
                 test_optimum=optimum.test_value,
                 records=read_records(study),
                 folder=str(run_dir),
+                extend_to=int(attrs[EXTEND_ATTR]) if attrs.get(EXTEND_ATTR) is not None else None,
             )
         )
     return out
@@ -108,6 +111,14 @@ def trajectory(study: StudyRun) -> dict[str, np.ndarray]:
         best[i] = state.best_value
         test_value = state.best_test
         test[i] = np.nan if test_value is None else test_value
+    if study.extend_to is not None and n and found[-1] and n < study.extend_to:
+        # stopped at the optimum (budget.stop_at_optimum): the incumbent, chosen on the searched column,
+        # cannot change after it, so the remaining queries repeat the last state and spend no time
+        pad = study.extend_to - n
+        best, test, sim, measured, found = (
+            np.concatenate([a, np.repeat(a[-1:], pad)]) for a in (best, test, sim, measured, found)
+        )
+        n = study.extend_to
     sign = 1.0 if study.maximize else -1.0
     regret = sign * (study.optimum - best) if study.optimum is not None else np.full(n, np.nan)
     return {

@@ -80,7 +80,9 @@ def test_a_recursive_alias_is_refused(tmp_path):
 def test_ordinary_aliases_still_work():
     data, source = load_yaml(REPO / "runs" / "compare_optimizers_nb201.yaml")
     guided = [o for o in data["optimizer"] if "surrogate" in o]
-    assert len(guided) >= 2 and all(o["surrogate"] == guided[0]["surrogate"] for o in guided)
+    aliased = [o for o in guided if "pretrain" not in o["surrogate"]]  # predictor_local_search's is its own
+    assert len(aliased) >= 2 and all(o["surrogate"] == aliased[0]["surrogate"] for o in aliased)
+    assert aliased[0]["surrogate"]["dim"] == 16  # the anchor's mapping, read through the alias
 
 
 def test_a_config_that_is_not_utf8(tmp_path, capsys):

@@ -3,6 +3,7 @@ seeds every setting finished, the lowest restricted mean wins, ties to the setti
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -37,3 +38,33 @@ def test_settings_are_scored_on_the_seeds_every_setting_finished(tmp_path: Path)
 def test_the_grid_holds_the_shipped_setting_and_tunes_on_development_seeds_only() -> None:
     assert GRID["shipped"] == {}
     assert set(DEV_SEEDS) <= set(range(40))  # the block development used, never a reported one (100+)
+
+
+def test_a_later_round_merges_surrogate_options_into_the_shipped_block() -> None:
+    """A setting's ``surrogate`` options merge into the config's NN-Former (dim, epochs, … stay) and reach
+    the predictor the optimizer builds (it is built from the block's resolved surrogate)."""
+    from benchmarks.tune_pls import CONFIG, GRID_2, GRIDS, block_for
+    from nasearch.config.run_schema import load_run_config
+    from nasearch.search.parts import build_evaluator, build_optimizer, build_space, evaluator_objectives
+
+    cfg = load_run_config(CONFIG)
+    before = copy.deepcopy([b.options for b in cfg.optimizers])
+    plain = block_for(cfg, {"surrogate": {"pretrain": None}})
+    pretrained = block_for(cfg, GRID_2["pretrain"])
+    assert plain.options["surrogate"] == {**pretrained.options["surrogate"], "pretrain": None}
+    assert pretrained.options["surrogate"]["pretrain"] == {
+        "space": "nasbench201",
+        "proxies": ["synflow"],
+        "steps": 500,
+    }
+    assert [b.options for b in cfg.optimizers] == before  # the merge copied, it did not alias
+    space = build_space(cfg)
+    objectives = evaluator_objectives(build_evaluator(cfg.evaluator, space))
+
+    def predictor(block):  # the NN-Former the optimizer would fit
+        return build_optimizer(block, space, objectives, 0).surrogates[0].factory(0)
+
+    assert predictor(plain).pretrain is None
+    assert predictor(pretrained).pretrain is not None and predictor(pretrained).pretrain.steps == 500
+    assert block_for(cfg, GRID_2["k1"]).options["k"] == 1 and plain.options["k"] == 2
+    assert GRIDS["pls_selection"] is GRID and GRID_2["shipped"] == {}

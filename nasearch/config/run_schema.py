@@ -22,10 +22,14 @@ from nasearch.schedulers.config import scheduler_block
 @dataclass
 class Budget:
     """When a seed stops: after ``queries`` evaluations and/or ``simulated_seconds`` of recorded
-    training time (whichever comes first)."""
+    training time (whichever comes first), or, with ``stop_at_optimum``, once the benchmark's optimum
+    (its cell or an isomorph) is evaluated: the incumbent, chosen on the searched column, cannot change
+    after that, so a search's figures stay what the full budget gives (``nasearch.search.trajectory``
+    extends its trajectory to ``queries``) at a fraction of the cost."""
 
     queries: int | None = None
     simulated_seconds: float | None = None
+    stop_at_optimum: bool = False
 
     def __post_init__(self) -> None:
         if self.queries is None and self.simulated_seconds is None:
@@ -34,6 +38,15 @@ class Budget:
             raise ValueError(f"budget.queries must be >= 1, got {self.queries}")
         if self.simulated_seconds is not None and self.simulated_seconds <= 0:
             raise ValueError(f"budget.simulated_seconds must be > 0, got {self.simulated_seconds}")
+        if not isinstance(self.stop_at_optimum, bool):
+            raise ValueError(f"budget.stop_at_optimum: expected true or false, got {self.stop_at_optimum!r}")
+
+    def as_dict(self) -> dict[str, object]:
+        """As plain data; ``stop_at_optimum`` only when set (the options hash of every run without it stays)."""
+        out: dict[str, object] = {"queries": self.queries, "simulated_seconds": self.simulated_seconds}
+        if self.stop_at_optimum:
+            out["stop_at_optimum"] = True
+        return out
 
 
 @dataclass
@@ -218,7 +231,7 @@ def to_dict(cfg: RunConfig) -> dict[str, object]:
             }
             for b in cfg.optimizers
         ],
-        "budget": dataclasses.asdict(cfg.budget),
+        "budget": cfg.budget.as_dict(),
         "parallel": dataclasses.asdict(cfg.parallel),
         "storage": cfg.storage,
         "output": cfg.output,

@@ -232,7 +232,7 @@ class _Search:
                 target = self.ctx.target
                 if self.found_at is None and target.key is not None and job.key == target.key:
                     self.found_at = end
-                    if self.sched_block.options.get("stop_at_optimum"):
+                    if self.sched_block.options.get("stop_at_optimum") or self.ctx.cfg.budget.stop_at_optimum:
                         self.stopped = "the optimum is trained at full fidelity"
                         return True
             elif value is None:

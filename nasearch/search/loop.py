@@ -65,6 +65,7 @@ from nasearch.search.parts import (
 )
 from nasearch.search.references import score_against_references
 from nasearch.search.report import (
+    AT_OPTIMUM,
     SeedReport,
     accumulate_sessions,
     fill_report,
@@ -77,7 +78,7 @@ from nasearch.search.report import (
 from nasearch.search.run_record import RunRecord, StudyEntry
 from nasearch.search.studies import open_studies
 from nasearch.search.tracking import StudyTracker, storage_url, study_name
-from nasearch.search.trajectory import Incumbent, KnownOptimum, OptimumTarget
+from nasearch.search.trajectory import Incumbent, KnownOptimum, OptimumTarget, check_stop_at_optimum
 
 
 def cli_run(args: argparse.Namespace) -> int:
@@ -226,6 +227,7 @@ def _run_locked(
         cfg, run_dir, evaluator, objectives, allow_config_change, log, space
     )
     optimum = optimum_info(evaluator, space, objectives, log)
+    check_stop_at_optimum(cfg.budget, objectives, optimum)
     test_metric = evaluator_test_metric(evaluator)
     reference = reference_point(cfg, evaluator, objectives, log)
     trackers = open_studies(cfg, run_dir, url, who, objectives, space, test_metric, optimum)
@@ -412,6 +414,9 @@ def run_seed(
             or (budget.simulated_seconds is not None and simulated >= budget.simulated_seconds)
         )
 
+    def at_optimum() -> bool:  # budget.stop_at_optimum: no new cell once the optimum is evaluated
+        return budget.stop_at_optimum and state.found_at is not None
+
     bar = _progress(ctx.progress, budget.queries, done, f"{report.label} seed {seed}")
     start = time.perf_counter()
     eval_wait0 = pool.eval_seconds
@@ -419,10 +424,12 @@ def run_seed(
     empty_asks = 0
     setup_failure = None
     try:
-        while not spent():
+        while not spent() and not (at_optimum() and pool.in_flight == 0):
             free = pool.capacity - pool.in_flight
             if budget.queries is not None:
                 free = min(free, budget.queries - done - pool.in_flight)
+            if at_optimum():  # the cells already in flight are recorded, none is started
+                free = 0
             while free > 0 and retry:  # cells that failed outside the cell go first
                 arch, _ = retry.pop(0)
                 key = space.key(arch)
@@ -481,6 +488,8 @@ def run_seed(
                 raise setup_failure_error(
                     f"{setup_failure.error} [while evaluating {space.to_str(setup_failure.arch)}]"
                 )
+        if at_optimum():
+            report.stopped = AT_OPTIMUM
     except KeyboardInterrupt:
         report.stopped = "interrupted"
         raise

@@ -21,6 +21,9 @@ from nasearch.search.failures import KIND_WORDS
 from nasearch.search.references import format_scores
 from nasearch.search.trajectory import Incumbent
 
+#: ``SeedReport.stopped`` of a search that ended at the optimum (``budget.stop_at_optimum``)
+AT_OPTIMUM = "at the optimum (budget.stop_at_optimum)"
+
 
 @dataclass
 class SeedReport:
@@ -47,6 +50,7 @@ class SeedReport:
     surrogate_fits: int = 0
     loop_overhead_per_query: float | None = None
     repeats_skipped: int = 0
+    #: why the search ended: "budget", ``AT_OPTIMUM``, or what cut it short
     stopped: str = "budget"
     pareto_front: list[dict[str, object]] = field(default_factory=list)
     hypervolume: float | None = None
@@ -170,7 +174,7 @@ def format_reports(reports: list[SeedReport], cfg: RunConfig) -> str:
                 lines.append(
                     f"  seed {r.seed}: Pareto front of {len(r.pareto_front)} cells, hypervolume {r.hypervolume:.4g}"
                 )
-            if r.stopped != "budget":
+            if r.stopped not in ("budget", AT_OPTIMUM):  # both are the plan; anything else is news
                 lines.append(f"  seed {r.seed}: stopped: {r.stopped}")
     scores = format_scores(reports)
     if scores:

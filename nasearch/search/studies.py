@@ -19,7 +19,7 @@ from nasearch.data.safeio import storage_errors
 from nasearch.search import resume
 from nasearch.search.ownership import RunIdentity, check_owner, check_study_state, claim
 from nasearch.search.tracking import StudyTracker, study_name
-from nasearch.search.trajectory import KnownOptimum
+from nasearch.search.trajectory import KnownOptimum, stop_attrs
 
 
 def open_studies(
@@ -46,6 +46,7 @@ def open_studies(
                 "search_space": cfg.search_space.name,
                 "test_metric": test_metric,
                 **optimum.attrs(),
+                **stop_attrs(cfg),
             }
             tracker = StudyTracker(url, name, objectives, space=space)
             check_owner(tracker.study, name, url, who)

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nasearch.api.errors import ConfigError
+from nasearch.config.run_schema import Budget, RunConfig
 from nasearch.search.tracking import COMPLETE, Record
 
 
@@ -129,6 +131,33 @@ class Incumbent:
         return None if value is None else float(value)
 
 
+#: the study attribute that says a search stopped at the optimum is read as if it ran this many queries
+EXTEND_ATTR = "stop_at_optimum_budget"
+
+
+def stop_attrs(cfg: RunConfig) -> dict[str, int]:
+    """The study attributes of ``budget.stop_at_optimum``: the query budget a stopped search's trajectory
+    is extended to (none without the option, without a query budget, or under a scheduler, whose
+    queries count evaluations at every fidelity)."""
+    budget = cfg.budget
+    if budget.stop_at_optimum and budget.queries is not None and not cfg.scheduled:
+        return {EXTEND_ATTR: budget.queries}
+    return {}
+
+
+def check_stop_at_optimum(budget: Budget, objectives: Sequence[object], optimum: KnownOptimum) -> None:
+    """Refuse ``budget.stop_at_optimum`` where "found the optimum" means nothing: several objectives (a
+    front has no single optimum) or an evaluator that knows no optimum (the search would never stop)."""
+    if not budget.stop_at_optimum:
+        return
+    if len(objectives) > 1:
+        raise ConfigError("budget.stop_at_optimum: a multi-objective run has no single optimum to stop at")
+    if not optimum.target(True).known:
+        raise ConfigError(
+            "budget.stop_at_optimum: the evaluator knows no optimum (only a lookup table does): remove it"
+        )
+
+
 def replay(records: Iterable[Record], incumbent: Incumbent) -> Iterable[Incumbent]:
     """Tell ``incumbent`` each record in turn, yielding it after each (the per-query states)."""
     for rec in records:
@@ -146,4 +175,13 @@ def queries_to_optimum(
     return incumbent.found_at
 
 
-__all__ = ["Incumbent", "KnownOptimum", "OptimumTarget", "queries_to_optimum", "replay"]
+__all__ = [
+    "EXTEND_ATTR",
+    "Incumbent",
+    "KnownOptimum",
+    "OptimumTarget",
+    "check_stop_at_optimum",
+    "queries_to_optimum",
+    "replay",
+    "stop_attrs",
+]
