@@ -81,7 +81,7 @@ def headline(store: Store | None = None) -> str:
 
 
 #: the search section with the peer libraries in the same run (fresh seeds, frozen invocation)
-PEERS_SECTION = "optimizers_compare_optimizers_nb201_peers"
+PEERS_SECTION = "optimizers_compare_optimizers_nb201_peers_7100"
 
 
 def fact(sec: Section, key: str) -> Any:
