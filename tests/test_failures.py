@@ -246,3 +246,15 @@ def test_failure_classification():
     assert [classify(e) for e in (ArchError("x"), RuntimeError("x"), ZeroDivisionError(), MemoryError())] == [
         CELL
     ] * 4
+
+
+def test_which_stored_failures_a_resume_retries():
+    """The one predicate both loops (plain and scheduled) ask: kinds not the cell's fault are retried
+    within the retry budget; a cell's own failure only with --retry-failed."""
+    from nasearch.search.failures import CELL, CRASH, LOST, TIMEOUT, retried_on_resume
+
+    assert [retried_on_resume(k, 1, 2) for k in (TIMEOUT, LOST, CRASH, CELL, None)] == [True] * 3 + [
+        False
+    ] * 2
+    assert not retried_on_resume(TIMEOUT, 2, 2) and retried_on_resume(TIMEOUT, 9, None)
+    assert retried_on_resume(CELL, 5, 2, retry_all=True)

@@ -12,10 +12,11 @@ import pytest
 from benchmarks.bench_optimizers import search_figures, search_rows
 from nasearch.api.errors import ConfigError
 from nasearch.cli.main import main
+from nasearch.config.blocks import Block
 from nasearch.config.run_schema import Budget, load_run_config, to_dict
 from nasearch.curves import load_run, trajectory
 from nasearch.search.report import AT_OPTIMUM
-from nasearch.search.trajectory import KnownOptimum, check_stop_at_optimum
+from nasearch.search.trajectory import KnownOptimum, check_stop_at_optimum, stops_at_optimum
 
 CONFIG = """\
 name: stop
@@ -125,3 +126,16 @@ def test_refused_where_there_is_no_single_known_optimum():
         check_stop_at_optimum(on, ["a"], KnownOptimum())
     check_stop_at_optimum(on, ["a"], KnownOptimum(91.0, "k"))
     check_stop_at_optimum(Budget(queries=10), ["a", "b"], KnownOptimum())
+
+
+def test_a_scheduler_blocks_switch_is_the_same_switch_and_refused_alike():
+    """``stop_at_optimum`` in a scheduler block stops that block's search as the budget's does, and is
+    refused where the budget's would be (it once was read by the scheduled loop only, unchecked)."""
+    off, on = Budget(queries=10), Budget(queries=10, stop_at_optimum=True)
+    sched = Block("surrogate", {"stop_at_optimum": True})
+    plain = Block("surrogate", {})
+    assert stops_at_optimum(off, sched) and stops_at_optimum(on, plain) and stops_at_optimum(on)
+    assert not stops_at_optimum(off, plain) and not stops_at_optimum(off)
+    with pytest.raises(ConfigError, match="scheduler stop_at_optimum: the evaluator knows no optimum"):
+        check_stop_at_optimum(off, ["a"], KnownOptimum(), [plain, sched])
+    check_stop_at_optimum(off, ["a"], KnownOptimum(), [plain, None])

@@ -123,7 +123,11 @@ class RunConfig:
     @property
     def scheduled(self) -> bool:
         """Whether any optimizer runs under a scheduler (the run's or its own block's): a multi-fidelity run."""
-        return self.scheduler is not None or any(b.scheduler for b in self.optimizers)
+        return any(self.scheduler_for(b) is not None for b in self.optimizers)
+
+    def scheduler_for(self, block: Block) -> Block | None:
+        """The scheduler block that applies to an optimizer block: its own, else the run's (None: none)."""
+        return block.scheduler or self.scheduler
 
 
 @dataclass

@@ -34,7 +34,8 @@ final), repeating the cell's other results.
 
 Budgets: ``budget.simulated_seconds`` is the search's wall time (the clock's W simulated workers; on
 the pool, real seconds over all sessions); ``budget.queries`` counts evaluations at any fidelity (on
-the pool, no job beyond it is started). ``stop_at_optimum: true`` in the scheduler block ends the
+the pool, no job beyond it is started). ``budget.stop_at_optimum``, or ``stop_at_optimum: true`` in
+the scheduler block (the same switch for that block: ``trajectory.stops_at_optimum``), ends the
 search once the benchmark's optimum is trained at full fidelity (benchmarks that measure the time to
 it: the rest of the search could not change it).
 """
@@ -58,12 +59,12 @@ from nasearch.evaluation.simclock import SimulatedClock
 from nasearch.schedulers.config import build_scheduler
 from nasearch.schedulers.dispatch import ORDER, AtFidelity, PoolDispatch, runs_on_pool
 from nasearch.schedulers.store import SUMMARY_ATTR, TrialStore, fkey, stored_result
-from nasearch.search.failures import RETRIED_ON_RESUME, SETUP, setup_failure
+from nasearch.search.failures import RETRIED_ON_RESUME, SETUP, retried_on_resume, setup_failure
 from nasearch.search.parts import build_evaluator
 from nasearch.search.report import SeedReport, fill_report
 from nasearch.search.resume import TRIES_ATTR
 from nasearch.search.tracking import StudyTracker, load_study
-from nasearch.search.trajectory import Incumbent, OptimumTarget
+from nasearch.search.trajectory import Incumbent, OptimumTarget, stops_at_optimum
 
 
 class RunParts(Protocol):
@@ -84,12 +85,6 @@ class RunParts(Protocol):
     def target(self) -> OptimumTarget:
         """What "found the optimum" means in this run."""
         ...
-
-
-def scheduler_of(ctx: RunParts, block: Block) -> Block | None:
-    """The scheduler block that applies to an optimizer block (its own, else the run's), or None."""
-    found: Block | None = getattr(block, "scheduler", None) or getattr(ctx.cfg, "scheduler", None)
-    return found
 
 
 def _event(result: Result | None, error: str | None, metric: str, start: float, end: float) -> dict[str, Any]:
@@ -176,13 +171,12 @@ class _Search:
             return found
         kind = found.get("failure")
         tries = int(found.get(TRIES_ATTR) or 1)
-        retried = kind in RETRIED_ON_RESUME
-        if self.retry_all or (retried and tries < self.max_tries):
+        if retried_on_resume(kind, tries, self.max_tries, self.retry_all):
             self.retrying[(job.key, fkey(job.fidelity))] = tries
             what = str(kind or "cell")
             self.report.retried[what] = self.report.retried.get(what, 0) + 1
             return None
-        if retried:
+        if kind in RETRIED_ON_RESUME:
             self.report.retries_spent += 1
         return found
 
@@ -232,7 +226,7 @@ class _Search:
                 target = self.ctx.target
                 if self.found_at is None and target.key is not None and job.key == target.key:
                     self.found_at = end
-                    if self.sched_block.options.get("stop_at_optimum") or self.ctx.cfg.budget.stop_at_optimum:
+                    if stops_at_optimum(self.ctx.cfg.budget, self.sched_block):
                         self.stopped = "the optimum is trained at full fidelity"
                         return True
             elif value is None:
@@ -344,7 +338,7 @@ def run_scheduled(
             f"{where}: schedulers rank cells by one objective; this run has {len(tracker.objectives)}"
         )
     metric, maximize = tracker.objectives[0]
-    sched_block = scheduler_of(ctx, block)
+    sched_block = ctx.cfg.scheduler_for(block)
     assert sched_block is not None  # the search loop hands only scheduled studies here
     span = evaluator.fidelity_range() if isinstance(evaluator, FidelityRange) else None
     offered = list(evaluator.fidelities())

@@ -41,6 +41,16 @@ CRASH = "crash"
 RETRIED_ON_RESUME = frozenset({TIMEOUT, LOST, CRASH})
 
 
+def retried_on_resume(kind: str | None, tries: int, max_tries: int | None, retry_all: bool = False) -> bool:
+    """Whether a resumed run evaluates a stored failure again: every failure with ``retry_all``
+    (``--retry-failed``), else one of a kind in ``RETRIED_ON_RESUME`` tried fewer than ``max_tries``
+    times (``parallel.cell_tries``; None: no limit). The one place this is decided, for unscheduled
+    and scheduled searches alike."""
+    if retry_all:
+        return True
+    return kind in RETRIED_ON_RESUME and (max_tries is None or tries < max_tries)
+
+
 def classify(exc: BaseException) -> str:
     """``setup`` or ``cell`` for an exception an evaluator raised (see the module docstring)."""
     if isinstance(exc, ArchError):
@@ -150,6 +160,7 @@ __all__ = [
     "LOST",
     "CRASH",
     "RETRIED_ON_RESUME",
+    "retried_on_resume",
     "classify",
     "summarise",
     "failure_kind",

@@ -45,7 +45,7 @@ from nasearch.curves import load_run, plot
 from nasearch.data.safeio import make_dir, write_text
 from nasearch.evaluation import pool as evaluation_pool
 from nasearch.schedulers import curves as fidelity_curves
-from nasearch.schedulers.loop import run_scheduled, scheduler_of, summary_lines
+from nasearch.schedulers.loop import run_scheduled, summary_lines
 from nasearch.search import inflight, interrupts, resume, run_record
 from nasearch.search.code_version import code_versions
 from nasearch.search.failures import SETUP, format_failures, summarise
@@ -227,7 +227,7 @@ def _run_locked(
         cfg, run_dir, evaluator, objectives, allow_config_change, log, space
     )
     optimum = optimum_info(evaluator, space, objectives, log)
-    check_stop_at_optimum(cfg.budget, objectives, optimum)
+    check_stop_at_optimum(cfg.budget, objectives, optimum, [cfg.scheduler_for(b) for b in cfg.optimizers])
     test_metric = evaluator_test_metric(evaluator)
     reference = reference_point(cfg, evaluator, objectives, log)
     trackers = open_studies(cfg, run_dir, url, who, objectives, space, test_metric, optimum)
@@ -381,7 +381,9 @@ def run_seed(
 ) -> SeedReport:
     """One study: replay stored trials (retrying the cells that failed outside the cell), then
     the ask/evaluate/record/tell loop."""
-    if scheduler_of(ctx, block) is not None:  # multi-fidelity: the scheduler's loop (simulated clock or pool)
+    if (
+        ctx.cfg.scheduler_for(block) is not None
+    ):  # multi-fidelity: the scheduler's loop (simulated clock or pool)
         return run_scheduled(ctx, block, seed, optimizer, tracker)
     space, pool = ctx.space, ctx.pool
 

@@ -15,7 +15,7 @@ evaluates them again, and they count against the budget once; each such cell has
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,7 @@ import numpy as np
 from nasearch.api import Optimizer, StatefulOptimizer
 from nasearch.api.errors import ConfigError, NasearchError
 from nasearch.optimizers.base import rng_state, set_rng_state
-from nasearch.search.failures import RETRIED_ON_RESUME, failure_kind
+from nasearch.search.failures import RETRIED_ON_RESUME, failure_kind, retried_on_resume
 from nasearch.search.tracking import Record
 
 #: the trial user attribute holding the optimizer's state
@@ -79,15 +79,13 @@ class ReplayPlan:
 def plan(
     records: Sequence[Record],
     retry_all_failed: bool = False,
-    retry_kinds: Collection[str] = RETRIED_ON_RESUME,
     max_tries: int | None = None,
 ) -> ReplayPlan:
     """Split stored records into those replayed and those retried.
 
     A cell recorded more than once (a failure retried by an earlier resume) is represented by its
-    latest trial. Failed trials of a kind in ``retry_kinds`` are retried instead of replayed while
-    the cell was evaluated fewer than ``max_tries`` times (its retry budget; None: no limit), and
-    every failed trial with ``retry_all_failed``."""
+    latest trial. A failed trial is retried instead of replayed where ``failures.retried_on_resume``
+    says so (its kind, the cell's tries against ``max_tries``, ``retry_all_failed``)."""
     latest: dict[str, int] = {}
     tries: dict[str, int] = {}
     for i, rec in enumerate(records):
@@ -97,13 +95,13 @@ def plan(
     for i, rec in enumerate(records):
         if latest[rec.key] != i:
             continue  # superseded by a later trial of the same cell
-        retried_kind = rec.state != "COMPLETE" and failure_kind(rec) in retry_kinds
-        within_budget = max_tries is None or tries[rec.key] < max_tries
-        if rec.state != "COMPLETE" and (retry_all_failed or (retried_kind and within_budget)):
+        failed = rec.state != "COMPLETE"
+        kind = failure_kind(rec) if failed else None
+        if failed and retried_on_resume(kind, tries[rec.key], max_tries, retry_all_failed):
             out.retry.append(rec)
         else:
             out.tell.append(rec)
-            if retried_kind:
+            if failed and kind in RETRIED_ON_RESUME:
                 out.exhausted.append(rec)
     if records:
         out.state = records[-1].attrs.get(STATE_ATTR)

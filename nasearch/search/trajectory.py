@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nasearch.api.errors import ConfigError
+from nasearch.config.blocks import Block
 from nasearch.config.run_schema import Budget, RunConfig
 from nasearch.search.tracking import COMPLETE, Record
 
@@ -145,17 +146,29 @@ def stop_attrs(cfg: RunConfig) -> dict[str, int]:
     return {}
 
 
-def check_stop_at_optimum(budget: Budget, objectives: Sequence[object], optimum: KnownOptimum) -> None:
-    """Refuse ``budget.stop_at_optimum`` where "found the optimum" means nothing: several objectives (a
-    front has no single optimum) or an evaluator that knows no optimum (the search would never stop)."""
-    if not budget.stop_at_optimum:
+def stops_at_optimum(budget: Budget, scheduler: Block | None = None) -> bool:
+    """Whether a search ends once it has evaluated the benchmark's optimum: ``budget.stop_at_optimum``,
+    or, for a scheduled optimizer block, ``stop_at_optimum`` in its scheduler block (the same switch,
+    set for that block only). The one place this is decided."""
+    return budget.stop_at_optimum or bool(scheduler is not None and scheduler.options.get("stop_at_optimum"))
+
+
+def check_stop_at_optimum(
+    budget: Budget,
+    objectives: Sequence[object],
+    optimum: KnownOptimum,
+    schedulers: Sequence[Block | None] = (),
+) -> None:
+    """Refuse ``stop_at_optimum`` (the budget's, or a scheduler block's in ``schedulers``) where "found
+    the optimum" means nothing: several objectives (a front has no single optimum) or an evaluator
+    that knows no optimum (the search would never stop)."""
+    if not any(stops_at_optimum(budget, s) for s in (None, *schedulers)):
         return
+    where = "budget.stop_at_optimum" if budget.stop_at_optimum else "scheduler stop_at_optimum"
     if len(objectives) > 1:
-        raise ConfigError("budget.stop_at_optimum: a multi-objective run has no single optimum to stop at")
+        raise ConfigError(f"{where}: a multi-objective run has no single optimum to stop at")
     if not optimum.target(True).known:
-        raise ConfigError(
-            "budget.stop_at_optimum: the evaluator knows no optimum (only a lookup table does): remove it"
-        )
+        raise ConfigError(f"{where}: the evaluator knows no optimum (only a lookup table does): remove it")
 
 
 def replay(records: Iterable[Record], incumbent: Incumbent) -> Iterable[Incumbent]:
@@ -181,6 +194,7 @@ __all__ = [
     "KnownOptimum",
     "OptimumTarget",
     "check_stop_at_optimum",
+    "stops_at_optimum",
     "queries_to_optimum",
     "replay",
     "stop_attrs",
