@@ -40,7 +40,7 @@ import numpy as np
 
 from benchmarks.freeze import check_frozen, freeze_path, write_freeze
 from benchmarks.report import machine_line, markdown_table, write_section
-from benchmarks.stats import bootstrap_ratio, censor, median_queries, restricted_mean
+from benchmarks.stats import bootstrap_ratio, bounded_ratio, censor, median_queries, restricted_mean
 from benchmarks.stats import mean_sd as _mean_sd
 from nasearch.config.run_schema import load_run_config
 from nasearch.curves import load_run, queries_to_optimum, trajectory
@@ -117,14 +117,7 @@ def search_rows(
         restricted = censor(at_budget, budget)
         ratio_budget = bootstrap_ratio(restricted, ref_budget, n_boot=n_boot)
         longest = censor(values, cap)
-        if cut and ref_cut:
-            ratio_mean = "—"
-        else:
-            ratio_mean = str(
-                bootstrap_ratio(
-                    longest, ref_long, n_boot=n_boot, lower_bound=cut, upper_bound=ref_cut and not cut
-                )
-            )
+        ratio_mean = bounded_ratio(longest, ref_long, cut, ref_cut, n_boot=n_boot)
         median = median_queries(values, cap)
         rows.append(
             [
@@ -186,14 +179,7 @@ def best_peer_rows(
     a, b = censor(mine, budget), censor(theirs, budget)
     mine_cut, theirs_cut = None in mine, None in theirs
     restricted = bootstrap_ratio(a, b, n_boot=n_boot)
-    if mine_cut and theirs_cut:
-        mean_ratio = "—"
-    else:
-        mean_ratio = str(
-            bootstrap_ratio(
-                a, b, n_boot=n_boot, lower_bound=mine_cut, upper_bound=theirs_cut and not mine_cut
-            )
-        )
+    mean_ratio = bounded_ratio(a, b, mine_cut, theirs_cut, n_boot=n_boot)
     med_a, med_b = median_queries(mine, budget), median_queries(theirs, budget)
     return best, [
         [f"restricted mean @ {budget}", f"{a.mean():.1f}", f"{b.mean():.1f}", str(restricted)],

@@ -30,10 +30,11 @@ def restricted_mean(hits: Sequence[int | None], cap: int) -> float:
     return float(np.mean(np.minimum(censor(hits, cap), cap)))
 
 
-def median_queries(hits: Sequence[int | None], cap: int) -> float | None:
-    """The median of the queries to the optimum, exact where the seeds in the middle found it
+def median_queries(hits: Sequence[float | None], cap: float) -> float | None:
+    """The median of the queries (or time) to the optimum, exact where the seeds in the middle found it
     within ``cap`` (the unfound seeds are the slowest, so their exact values do not matter); None
-    when the median lies beyond ``cap``."""
+    when the median lies beyond ``cap``: it is censored. The one place a table decides whether a
+    median is observed (``bench_optimizers``, ``bench_multifidelity``)."""
     values = np.array([np.inf if h is None or h > cap else float(h) for h in hits])
     med = float(np.median(values)) if values.size else np.inf
     return med if np.isfinite(med) else None
@@ -62,8 +63,18 @@ class RatioCI:
     upper_bound: bool = False
 
     def __str__(self) -> str:
-        sign = "≥ " if self.lower_bound else "≤ " if self.upper_bound else ""
+        sign = ratio_mark(self.lower_bound, self.upper_bound) or ""
         return f"{sign}{self.point:.2f} [{self.low:.2f}, {self.high:.2f}]"
+
+
+def ratio_mark(x_censored: bool, ref_censored: bool) -> str | None:
+    """The mark a ratio ``stat(x) / stat(ref)`` carries by which side's statistic is censored (a lower
+    bound: an unfound seed counted at the cap): "≥ " when only ``x``'s is, "≤ " when only ``ref``'s is,
+    "" when neither is, None when both are (a lower bound over a lower bound bounds nothing: the ratio
+    is unknown). The one place the tables decide a ratio's mark."""
+    if x_censored and ref_censored:
+        return None
+    return "≥ " if x_censored else "≤ " if ref_censored else ""
 
 
 def bootstrap_ratio(
@@ -100,4 +111,35 @@ def bootstrap_ratio(
     return RatioCI(float(stat(a) / stat(b)), float(low), float(high), lower_bound, upper_bound)
 
 
-__all__ = ["RatioCI", "bootstrap_ratio", "censor", "mean_sd", "median_queries", "restricted_mean"]
+#: what a ratio prints when both of its sides are censored: it bounds nothing, so it is unknown
+UNKNOWN_RATIO = "—"
+
+
+def bounded_ratio(
+    x: Sequence[float],
+    ref: Sequence[float],
+    x_censored: bool,
+    ref_censored: bool,
+    stat: Callable[[np.ndarray], float] = np.mean,
+    n_boot: int = 10_000,
+) -> str:
+    """``stat(x) / stat(ref)`` [paired bootstrap 95 % CI] as a table prints it, marked by which side's
+    statistic is censored (a lower bound, an unfound seed counted at the cap): "≥" when only ``x``'s
+    is, "≤" when only ``ref``'s is, ``UNKNOWN_RATIO`` when both are (a lower bound over a lower bound
+    bounds nothing; ``ratio_mark``)."""
+    if ratio_mark(x_censored, ref_censored) is None:
+        return UNKNOWN_RATIO
+    return str(bootstrap_ratio(x, ref, stat, n_boot=n_boot, lower_bound=x_censored, upper_bound=ref_censored))
+
+
+__all__ = [
+    "UNKNOWN_RATIO",
+    "RatioCI",
+    "bootstrap_ratio",
+    "bounded_ratio",
+    "censor",
+    "mean_sd",
+    "median_queries",
+    "ratio_mark",
+    "restricted_mean",
+]

@@ -1,4 +1,4 @@
-"""A slow multi-fidelity lookup for the kill test (importable as ``mf_helpers:SlowMultiFidelity``)."""
+"""Slow multi-fidelity lookups for the scheduled Ray, kill and retry tests (``mf_helpers:NAME`` in a config)."""
 
 from __future__ import annotations
 
@@ -49,3 +49,31 @@ class RealTimeLookup(SlowMultiFidelity):
         result = BenchmarkEvaluator.evaluate_at(self, arch, fidelity)
         time.sleep(self.delay + self.scale * result.simulated_seconds)
         return result
+
+
+class HangsOnce(RealTimeLookup):
+    """The real-time lookup whose ``hang_at``-th evaluation to start (counted over every worker and
+    session in the ``starts`` folder, one file per start, named by its number and holding its job)
+    sleeps ``hang_s`` first: one job that runs past a timeout on its first try, and only then."""
+
+    operational_options = ("delay", "scale", "trace", "starts", "hang_at", "hang_s")
+
+    def __init__(
+        self, space: Any, starts: str = "", hang_at: int = 0, hang_s: float = 60.0, **options: Any
+    ) -> None:
+        super().__init__(space, **options)
+        self.starts, self.hang_at, self.hang_s = starts, hang_at, hang_s
+
+    def evaluate_at(self, arch: Hashable, fidelity: float) -> Result:
+        job = f"{self.space.key(arch)}@{fidelity:g}"
+        number = 1
+        while True:  # the next free number: exclusive creation orders the starts across processes
+            try:
+                with open(Path(self.starts, str(number)), "x") as f:
+                    f.write(job)
+                break
+            except FileExistsError:
+                number += 1
+        if number == self.hang_at:
+            time.sleep(self.hang_s)
+        return super().evaluate_at(arch, fidelity)

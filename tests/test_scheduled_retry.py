@@ -1,6 +1,7 @@
 """Scheduled searches retry on resume the jobs that failed outside their cell (timed out, worker lost,
 crashed), up to ``parallel.cell_tries`` tries in all, as unscheduled searches do: a stored lost job
-(the state a Ray run leaves) is evaluated again by the resumed search on the real NB201 tables."""
+(the state a Ray run leaves) is evaluated again by the resumed search on the real NB201 tables, and so is
+a job that ran past ``parallel.timeout_s`` on a real Ray worker."""
 
 from __future__ import annotations
 
@@ -90,3 +91,67 @@ def test_no_retry_with_one_try_nor_for_the_cells_own_failure(tmp_path, cell_trie
     (report,) = run(_cfg(cell_tries), tmp_path, progress=False, log=lambda m: None)
     assert report.retried == {} and report.retries_spent == spent
     assert _latest(tmp_path)[key][0] == trial_id
+
+
+@pytest.fixture
+def ray_session(ray_local: Any) -> Any:
+    """The session's local Ray (2 CPUs); the test evaluator travels to its workers by value."""
+    import mf_helpers
+
+    ray_local.cloudpickle.register_pickle_by_value(mf_helpers)
+    return ray_local
+
+
+def _ray_cfg(starts: Path, hang_at: int, timeout_s: float | None, queries: int = 6) -> Any:
+    evaluator = {"name": "mf_helpers:HangsOnce", "metric": METRIC, "starts": str(starts), "hang_at": hang_at}
+    data = {
+        "name": "retry",
+        "seeds": [0],
+        "search_space": {"name": "nasbench201"},
+        "evaluator": evaluator,
+        "optimizer": {"name": "random"},
+        "scheduler": {"name": "asha", "eta": 3},
+        "budget": {"queries": queries},
+        "parallel": {"backend": "ray", "workers": 2, "resources": {"num_cpus": 1}, "timeout_s": timeout_s},
+    }
+    return parse_run_config(data, Source("<test>"))
+
+
+def _jobs(folder: Path) -> dict[str, dict[str, Any]]:
+    """Each job's event in its cell's latest trial: ``{"key@fidelity": event}``."""
+    return {f"{key}@{f}": e for key, (_, _, events) in _latest(folder).items() for f, e in events.items()}
+
+
+@pytest.mark.ray
+def test_a_job_timed_out_on_a_ray_worker_is_retried_on_resume(ray_session: Any, tmp_path: Path) -> None:
+    """A scheduled job that runs past ``parallel.timeout_s`` on a Ray worker is cancelled (its worker
+    killed) and stored as timed out; the resumed search evaluates it again on a worker, and nothing
+    else. The job that hangs is the last of the session to start, and a run before it leaves both
+    workers warm (nasearch imported, the table loaded), so the other jobs finish well inside 3 s even on
+    a loaded machine; one that did not would be a timeout retried the same way, which the test allows."""
+    warm = tmp_path / "warm"
+    warm.mkdir()
+    run(_ray_cfg(warm, 0, None, queries=4), tmp_path / "warm_run", progress=False, log=lambda m: None)
+
+    starts, folder = tmp_path / "starts", tmp_path / "run"
+    starts.mkdir()
+    (report,) = run(_ray_cfg(starts, 6, 3.0), folder, progress=False, log=lambda m: None)
+    first = _jobs(folder)
+    hung = (starts / "6").read_text()
+    assert len(first) == 6 == len(list(starts.iterdir()))  # the budget: the hung job started last
+    timed_out = {job for job, e in first.items() if e.get("failure") == "timeout"}
+    assert hung in timed_out
+    assert all("cancelled on its Ray worker" in first[job]["error"] for job in timed_out)
+
+    (report,) = run(_ray_cfg(starts, 6, None), folder, progress=False, log=lambda m: None)
+    assert report.retried == {"timeout": len(timed_out)} and report.retries_spent == 0
+    again = _jobs(folder)
+    assert again.keys() == first.keys()
+    for job, event in again.items():
+        if job in timed_out:  # evaluated again, a new result that counts its two tries
+            assert "error" not in event and event["tries"] == 2 and event["value"] is not None
+        else:
+            assert event == first[job]  # replayed as stored
+    # only the timed-out jobs started again on the workers
+    restarted = [p.read_text() for p in starts.iterdir() if int(p.name) > 6]
+    assert sorted(restarted) == sorted(timed_out)

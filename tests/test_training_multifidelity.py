@@ -201,6 +201,78 @@ def test_a_scheduled_search_over_a_range_of_epochs(tmp_path: Path) -> None:
     assert stored <= {"1", "2", "4"} and {"1", "2"} <= stored
 
 
+def test_a_range_in_the_scheduler_block_gives_its_rungs(space: NasBench201Space) -> None:
+    """``scheduler.fidelities: {min, max}``: the scheduler's rungs from the block's range with its eta
+    (``max`` defaulting to the evaluator's full fidelity), over the epochs the train evaluator offers,
+    a list or a range; rungs it does not offer, or a range not ending at the full training, refused."""
+    from nasearch.config.loader import Source
+    from nasearch.schedulers.config import build_scheduler, scheduler_block
+
+    def ladder(ev: TrainingEvaluator, block: dict[str, Any]) -> list[float]:
+        parsed = scheduler_block(block, "scheduler", Source("<test>"))
+        span = ev.fidelity_range()
+        return list(build_scheduler(parsed, space, 0, list(ev.fidelities()), True, "<test>", span).fidelities)
+
+    every = TrainingEvaluator(space, epochs=9, fidelities={"min": 1}, network=TINY)  # offers 1..9
+    assert ladder(every, {"name": "asha", "eta": 3}) == [1.0, 3.0, 9.0]  # the evaluator's range
+    assert ladder(every, {"name": "asha", "eta": 3, "fidelities": {"min": 3}}) == [3.0, 9.0]  # the block's
+    assert ladder(every, {"name": "asha", "eta": 2, "fidelities": {"min": 2, "max": 9}}) == [2.0, 4.0, 9.0]
+    assert ladder(every, {"name": "top_k", "n_low": 4, "k": 2, "fidelities": {"min": 5}}) == [5.0, 9.0]
+    listed = TrainingEvaluator(space, epochs=9, fidelities=[1, 3, 9], network=TINY)
+    assert ladder(listed, {"name": "successive_halving", "eta": 3, "fidelities": {"min": 3}}) == [3.0, 9.0]
+    for block, words in [
+        ({"name": "asha", "eta": 2, "fidelities": {"min": 1}}, "offers fidelities 1, 3, 9; 2, 4 requested"),
+        ({"name": "asha", "eta": 3, "fidelities": {"min": 1, "max": 3}}, "must end at the full one (9"),
+        ({"name": "asha", "eta": 3, "fidelities": {"min": 9}}, "{min: 9} must be below the full fidelity"),
+    ]:
+        with pytest.raises(ConfigError, match="<test>: ") as err:
+            ladder(listed, block)
+        assert words in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("{min: 0}", "min must be >= 1 and below max"),
+        ("{min: 3, max: 3}", "min must be >= 1 and below max"),
+        ("{min: 1.5}", "min and max must be whole epochs"),
+        ("{min: true}", "min and max must be whole epochs"),
+        ("{max: 3}", "min and max must be whole epochs"),
+        ("{min: 1, step: 2}", "unknown key(s) step"),
+    ],
+)
+def test_a_bad_range_in_the_scheduler_block_is_one_clear_error(
+    value: str, words: str, tmp_path: Path
+) -> None:
+    text = MF.read_text().replace(
+        "scheduler: {name: successive_halving, eta: 3}", f"scheduler:\n  name: asha\n  fidelities: {value}"
+    )
+    assert "fidelities: {" in text
+    cfg = tmp_path / "range.yaml"
+    cfg.write_text(text)
+    with pytest.raises(
+        ConfigError, match=r"key 'scheduler\.fidelities' \(line \d+\): a range of epochs is"
+    ) as err:
+        load_run_config(str(cfg))
+    assert words in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_scheduled_search_over_the_scheduler_blocks_range(tmp_path: Path) -> None:
+    """The shipped digits config with a range in its scheduler block: the search trains at its rungs."""
+    from nasearch.schedulers.store import FIDELITIES_ATTR, SUMMARY_ATTR
+    from nasearch.search.loop import run
+
+    sets = ["evaluator.network={C: 4, N: 1}", "evaluator.epochs=4", "evaluator.fidelities=[1, 2, 4]"]
+    cfg = load_run_config(
+        str(MF), [*sets, "scheduler={name: asha, eta: 2, fidelities: {min: 2}}", "budget.queries=3"]
+    )
+    (report,) = run(cfg, tmp_path, progress=False, log=lambda _msg: None)
+    study = optuna.load_study(study_name=report.study, storage=f"sqlite:///{tmp_path / 'study.db'}")
+    assert study.user_attrs[SUMMARY_ATTR]["fidelities"] == [2.0, 4.0]  # 4 and 4/2 epochs, not 1
+    stored = {f for t in study.get_trials(deepcopy=False) for f in t.user_attrs[FIDELITIES_ATTR]}
+    assert "2" in stored and stored <= {"2", "4"} and report.failures == 0
+
+
 def test_an_unoffered_fidelity_is_refused(space: NasBench201Space, arch: Any, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="fidelity 2 is not offered"):
         _ev(space, tmp_path).evaluate_at(arch, 2)

@@ -19,8 +19,9 @@ LOOP_KEYS = ("fidelities", "stop_at_optimum")
 
 
 def scheduler_block(raw: object, key: str, source: Source) -> Block:
-    """Validate a scheduler block; ``fidelities`` (ascending epochs, a subset of the evaluator's)
-    is kept in the block's options and checked against the evaluator when the run starts."""
+    """Validate a scheduler block; ``fidelities`` (ascending epochs, a subset of the evaluator's, or a
+    ``{min, max}`` range the scheduler takes its rungs from) is kept in the block's options and checked
+    against the evaluator when the run starts."""
     if isinstance(raw, str):
         raw = {"name": raw}
     if not isinstance(raw, Mapping):
@@ -43,8 +44,10 @@ def scheduler_block(raw: object, key: str, source: Source) -> Block:
     return block
 
 
-def check_fidelities(value: Any, key: str, source: Source) -> list[float]:
-    """A list of at least one positive number of epochs, strictly ascending."""
+def check_fidelities(value: Any, key: str, source: Source) -> list[float] | dict[str, float]:
+    """A list of at least one positive number of epochs, strictly ascending, or a range (``check_range``)."""
+    if isinstance(value, Mapping):
+        return check_range(value, key, source)
     ok = (
         isinstance(value, list)
         and value
@@ -52,11 +55,33 @@ def check_fidelities(value: Any, key: str, source: Source) -> list[float]:
     )
     if not ok:
         raise ConfigError(
-            f"{source.where(key)}: expected a list of positive epoch counts, e.g. [12, 200], got {value!r}"
+            f"{source.where(key)}: expected a list of positive epoch counts, e.g. [12, 200], or a range "
+            f"{{min: M, max: N}}, got {value!r}"
         )
     if any(b <= a for a, b in zip(value, value[1:])):
         raise ConfigError(f"{source.where(key)}: fidelities must be strictly ascending, got {value!r}")
     return [float(v) for v in value]
+
+
+def check_range(value: Mapping[Any, Any], key: str, source: Source) -> dict[str, float]:
+    """A range of whole epochs ``{min: M, max: N}`` (``max`` optional: the evaluator's full fidelity),
+    1 <= M < N: the scheduler takes its rungs from it with its reduction factor (``rungs``), as from an
+    evaluator that offers a range; one error line naming what is wrong."""
+    low, high = value.get("min"), value.get("max")
+    unknown = sorted(str(k) for k in value if k not in ("min", "max"))
+    problem = ""
+    if unknown:
+        problem = f"unknown key(s) {', '.join(unknown)}"
+    elif type(low) is not int or (high is not None and type(high) is not int):  # not bool, nor 1.5
+        problem = "min and max must be whole epochs"
+    elif low < 1 or (high is not None and low >= high):
+        problem = "min must be >= 1 and below max"
+    if problem or not isinstance(low, int):
+        raise ConfigError(
+            f"{source.where(key)}: a range of epochs is {{min: M, max: N}} (whole epochs, 1 <= M < N; max "
+            f"defaults to the evaluator's full fidelity); {problem}, got {dict(value)!r}"
+        )
+    return {"min": float(low), **({"max": float(high)} if isinstance(high, int) else {})}
 
 
 def rungs(low: float, high: float, eta: float | None) -> list[float]:
@@ -85,16 +110,30 @@ def build_scheduler(
     where: str,
     span: tuple[float, float] | None = None,
 ) -> Any:
-    """The scheduler of ``block``, bound to its fidelity ladder: the config's, else the rungs derived
-    from the evaluator's range ``span`` (``rungs``, with the scheduler's ``eta``), else all ``offered``."""
+    """The scheduler of ``block``, bound to its fidelity ladder: the config's list, else the rungs
+    derived (``rungs``, with the scheduler's ``eta``) from the config's ``{min, max}`` range (``max``
+    defaulting to the full fidelity offered) or from the evaluator's range ``span``, else all ``offered``."""
     options = {k: v for k, v in block.options.items() if k not in LOOP_KEYS}
     named, _ = accepted_options(SCHEDULERS.get(block.name))
     for supplied, value in (("space", space), ("seed", seed)):
         if supplied in named:
             options[supplied] = value
     scheduler = SCHEDULERS.create(block.name, **options)
-    derived = rungs(span[0], span[1], getattr(scheduler, "eta", None)) if span is not None else None
-    ladder = list(block.options.get("fidelities") or derived or offered)
+    eta = getattr(scheduler, "eta", None)
+    asked = block.options.get("fidelities")
+    if isinstance(asked, Mapping):  # a range in the block: its rungs (over the evaluator's range, if any)
+        if not offered:
+            raise ConfigError(
+                f"{where}: the evaluator offers no fidelities; a range {dict(asked)!r} requested"
+            )
+        low, high = float(asked["min"]), float(asked.get("max", offered[-1]))
+        if low >= high:
+            raise ConfigError(
+                f"{where}: fidelities {{min: {low:g}}} must be below the full fidelity ({high:g} epochs)"
+            )
+        asked = rungs(low, high, eta)
+    derived = rungs(span[0], span[1], eta) if span is not None else None
+    ladder = list(asked or derived or offered)
     missing = [f for f in ladder if f not in offered]
     if missing or not ladder:
         raise ConfigError(
