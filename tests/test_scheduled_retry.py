@@ -80,6 +80,9 @@ def test_a_lost_job_is_retried_on_resume_until_its_tries_are_spent(tmp_path):
     (report,) = run(_cfg(), tmp_path, progress=False, log=lambda m: None)
     assert report.retried == {} and report.retries_spent == 1
     assert _latest(tmp_path)[key][0] == new_id
+    # the failure the resume replays is in the report, as for an unscheduled search
+    assert report.failures == 1 and report.failure_kinds == {"lost": 1}
+    assert report.errors[0]["error"] == "the worker running it died"
 
 
 @pytest.mark.parametrize(("cell_tries", "kind", "spent"), [(1, "lost", 1), (2, None, 0)])
@@ -91,6 +94,7 @@ def test_no_retry_with_one_try_nor_for_the_cells_own_failure(tmp_path, cell_trie
     (report,) = run(_cfg(cell_tries), tmp_path, progress=False, log=lambda m: None)
     assert report.retried == {} and report.retries_spent == spent
     assert _latest(tmp_path)[key][0] == trial_id
+    assert report.failures == 1 and report.failure_kinds == {kind or "cell": 1}
 
 
 @pytest.fixture
@@ -141,6 +145,7 @@ def test_a_job_timed_out_on_a_ray_worker_is_retried_on_resume(ray_session: Any, 
     assert len(first) == 6 == len(list(starts.iterdir()))  # the budget: the hung job started last
     timed_out = {job for job, e in first.items() if e.get("failure") == "timeout"}
     assert hung in timed_out
+    assert report.failures == len(timed_out) and report.failure_kinds == {"timeout": len(timed_out)}
     assert all("cancelled on its Ray worker" in first[job]["error"] for job in timed_out)
 
     (report,) = run(_ray_cfg(starts, 6, None), folder, progress=False, log=lambda m: None)

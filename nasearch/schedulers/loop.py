@@ -46,6 +46,7 @@ import math
 import re
 import time
 from collections.abc import Hashable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -59,7 +60,7 @@ from nasearch.evaluation.simclock import SimulatedClock
 from nasearch.schedulers.config import build_scheduler
 from nasearch.schedulers.dispatch import ORDER, AtFidelity, PoolDispatch, runs_on_pool
 from nasearch.schedulers.store import SUMMARY_ATTR, TrialStore, fkey, stored_result
-from nasearch.search.failures import RETRIED_ON_RESUME, SETUP, retried_on_resume, setup_failure
+from nasearch.search.failures import RETRIED_ON_RESUME, SETUP, retried_on_resume, setup_failure, summarise
 from nasearch.search.parts import build_evaluator
 from nasearch.search.report import SeedReport, fill_report
 from nasearch.search.resume import TRIES_ATTR
@@ -85,6 +86,16 @@ class RunParts(Protocol):
     def target(self) -> OptimumTarget:
         """What "found the optimum" means in this run."""
         ...
+
+
+@dataclass
+class FailedJob:
+    """A failed job as ``failures.summarise`` reads a stored trial: its error, cell and failure kind."""
+
+    error: str | None
+    arch: str
+    attrs: dict[str, Any]
+    state: str = "FAIL"
 
 
 def _event(result: Result | None, error: str | None, metric: str, start: float, end: float) -> dict[str, Any]:
@@ -142,6 +153,8 @@ class _Search:
         self.found_at: float | None = None
         self.incumbent_curve: list[list[float]] = []
         self.stopped = "budget"
+        #: the jobs that failed (stored or new), summarised into the report when the search ends
+        self.failed: list[FailedJob] = []
         self.max_tries = int(ctx.cfg.parallel.cell_tries)
         self.retry_all = bool(getattr(ctx, "retry_failed", False))
         #: (key, fidelity) of stored failures evaluated again this session -> the tries they stood for
@@ -230,7 +243,11 @@ class _Search:
                         self.stopped = "the optimum is trained at full fidelity"
                         return True
             elif value is None:
-                self.report.failures += 1
+                kind = event.get("failure")
+                if reused:  # a stored failure replayed: its kind as stored
+                    kind = self.stored[job.key].events[fkey(job.fidelity)].get("failure")
+                arch = self.space.to_str(job.arch)
+                self.failed.append(FailedJob(event.get("error"), arch, {"failure": kind}))
         for key in self.scheduler.stopped():
             self.store.finish(key, "PRUNED")
         return False
@@ -385,6 +402,8 @@ def run_scheduled(
         float(e.get("sim", 0.0)) for c in store.cells.values() for e in c.events.values()
     )
     fill_report(report, search.state, ctx.reference)
+    failed = summarise(search.failed)  # a failed job ends its cell FAIL with no Record for the incumbent
+    report.failures, report.failure_kinds, report.errors = failed.count, failed.kinds, failed.errors
     # epochs trained: a table's fidelities are separate runs (each pays all its epochs); a continuing
     # evaluator says how many epochs each step trained
     epochs = sum(float(e.get("epochs_trained", f)) for c in store.cells.values() for f, e in c.events.items())
