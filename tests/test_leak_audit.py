@@ -14,6 +14,7 @@ from benchmarks.defaults.leaks import (
 )
 from benchmarks.defaults.protocols import PAPER_BLOCK
 from benchmarks.results import Section, Table
+from nasearch.api.errors import ConfigError
 from nasearch.compare import CompareConfig, Task, build_task
 
 
@@ -80,8 +81,6 @@ def test_the_audit_finds_an_overlap_and_passes_a_clean_test_set(sections, task):
 
 
 def test_a_frozen_table_without_its_protocol_is_refused():
-    from nasearch.api.errors import ConfigError
-
     table = Table(["train cells", "fit seeds"], [["156", "0,1"]])
     with pytest.raises(ConfigError, match="without its protocol line"):
         reported_splits([Section("select_defaults:x", ["no protocol here", table], data={"result": {}})])
@@ -119,3 +118,21 @@ def test_the_paper_protocols_own_training_cells_are_counted_apart(sections, task
 def test_no_reported_test_set_holds_a_cell_a_selection_read(sections, task):
     leaks = [leak for leak in audit(sections, {"nasbench201": task}) if leak.beyond_training]
     assert not leaks, "\n".join(leak.line() for leak in leaks)
+
+
+def test_random_held_out_draws_as_random_and_scores_no_read_cell(sections, task):
+    """The leak-free random protocol: the same training and validation cells as ``random`` at each seed,
+    its test set less every cell the NB201 selections read; the audit finds nothing in it."""
+    from benchmarks.defaults.protocols import random_held_out
+
+    read = selection_reads(sections, "nasbench201", len(task))
+    for seed in (0, 1):
+        plain = ReportedSplit("t", "nasbench201", "random", 469, seed)
+        held = ReportedSplit("t", "nasbench201", "random_held_out", 469, seed, held_out=int(read.max()) + 1)
+        (train, test), (train_h, test_h) = plain.split(task), held.split(task)
+        assert np.array_equal(train, train_h)
+        assert np.array_equal(test_h, test[test > read.max()])
+        assert np.intersect1d(test_h, read).size == 0 and test_h.size > 12_000
+    config = CompareConfig(name="t", sizes=[2], predictors={"x": {}}, protocol="random_held_out")
+    with pytest.raises(ConfigError, match="held_out must be between 1 and"):
+        next(iter(random_held_out(task, 156, 0, config)))

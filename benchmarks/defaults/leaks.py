@@ -78,9 +78,9 @@ class ReportedSplit:
             protocol=self.protocol,
             train_metric=train_metric,
             test_metric=test_metric,
-            validation_size=PAPER_BLOCK if self.protocol in ("paper", "random") else 0,
+            validation_size=0 if self.protocol == "paper_held_out" else PAPER_BLOCK,
             test_subsample=self.test_subsample,
-            protocol_options={"held_out": self.held_out} if self.protocol == "paper_held_out" else {},
+            protocol_options={"held_out": self.held_out} if self.held_out else {},
         )
         split = next(iter(get_protocol(self.protocol)(task, self.size, self.seed, config)))
         test = np.asarray(split.test, dtype=int)
