@@ -7,6 +7,7 @@
     python -m benchmarks.bench_extra_info --part input_select       # INPUT_GRID: proxies fed to NN-Former
     python -m benchmarks.bench_extra_info --part proxies_measure    # the blend's default, 3 fresh fit seeds
     python -m benchmarks.bench_extra_info --part pretrain_measure   # the pre-trained runner-up, same seeds
+    python -m benchmarks.bench_extra_info --part combo_select       # COMBO_GRID: pre-training + proxy input
 
 The extra information is unlabeled: the zero-cost proxies nasearch computed for all 15,625 cells
 (``NasBench201Space.proxies``: synflow, FLOPs, parameters; no image and no accuracy). ``pretrain``
@@ -106,10 +107,12 @@ def warm_pretraining(options: dict[str, Any]) -> tuple[float, bool]:
     """Pre-train (or load) the weights of ``options`` once, before the fits read them from the cache:
     the seconds pre-training took (0 when they were cached) and whether they were loaded."""
     from nasearch.predictors.nnformer import NNFormer
-    from nasearch.predictors.pretraining import pretrained_module
+    from nasearch.predictors.pretraining import pretrained_module, space_cells
 
     predictor = NNFormer(**options, threads=1)
     assert predictor.pretrain is not None
+    if predictor.proxy_input is not None:  # the module's shape holds the input map, as ``fit`` builds it
+        predictor.proxy_dim = predictor._proxy_features(space_cells(predictor.pretrain).graphs[:1]).shape[1]
     _, done = pretrained_module(predictor, predictor.pretrain, [])
     return done.seconds, done.loaded
 
@@ -667,6 +670,69 @@ def part_proxies_measure(task: Task, render: bool, commit: str, workers: int) ->
     )
 
 
+#: the declared grid of ``combo_select`` (committed before it ran): both kinds of extra information at once,
+#: the chosen proxy input on the chosen pre-training (pre-training runs blind to the proxies, its target),
+#: fitted and scored as ``select``'s candidates, beside every stored candidate of ``input_select``
+COMBO_GRID: dict[str, dict[str, Any]] = {
+    "synflow 500 steps + proxy input: synflow": {
+        **GRID[PROXY_BASE],
+        **INPUT_GRID["proxy input: synflow"],
+    },
+}
+
+
+def part_combo_select(task: Task, render: bool, workers: int) -> tuple[str, dict[str, Any]]:
+    """Fit ``COMBO_GRID`` at 156 cells on validation, beside ``input_select``'s stored rows; the choice."""
+    from benchmarks.report import store_for
+    from benchmarks.results import Table
+
+    folder = OUT / "combo_select"
+    pretrain_s = {} if render else pretrain_all(COMBO_GRID, folder, 1)
+    frame = _validation_fits("extra_info_combo_select", COMBO_GRID, folder, task, render, workers)
+    scores: dict[str, tuple[float, str, str, str]] = {}
+    for block in store_for().load("predictors:extra_info_input_select").blocks:
+        if isinstance(block, Table):
+            for r in block.rows:
+                scores[str(r[0])] = (
+                    float(str(r[2])),
+                    str(r[1]),
+                    str(r[-1]),
+                    "`predictors:extra_info_input_select`",
+                )
+    for label in COMBO_GRID:
+        g = frame[frame.predictor == label]
+        scores[label] = (
+            float(g.kendall_tau.iloc[0]),
+            f"`{COMBO_GRID[label]}`",
+            str(g.options_hash.iloc[0]),
+            "this run",
+        )
+    # ties (to 3 decimals, as the earlier rows are stored) keep the earlier candidate
+    order = list(scores)
+    best = max(order, key=lambda k: (round(scores[k][0], 3), -order.index(k)))
+    table = markdown_table(
+        ["candidate", "NN-Former options beside the defaults", "validation tau @ 156", "run", "options hash"],
+        [[label, opts, f"{tau:.3f}", run, h] for label, (tau, opts, h, run) in scores.items()],
+    )
+    seconds = pretrain_s.get(next(iter(COMBO_GRID)))
+    text = (
+        "### Extra-information track, pre-training and proxy input together: the choice (NB201, validation "
+        "cells)\n\n"
+        "The candidate of `COMBO_GRID` (declared in `benchmarks/bench_extra_info.py`, committed before it ran) "
+        "is NN-Former with both kinds of extra information: the pre-training of `predictors:extra_info_select` "
+        "(run blind to the proxies, its target: the input map stays at zero until the fine-tune) and the proxy "
+        f"input of `predictors:extra_info_input_select`. Fitted like their candidates (first {SELECT_SIZE} "
+        f"cells, fit seed {SELECT_SEED}, scored on the next {PAPER_BLOCK} cells, CIFAR-10-valid validation "
+        "accuracy; no test cell read), whose stored rows stand beside it. Ties to 3 decimals keep the earlier "
+        "candidate."
+        + ("" if not seconds else f" Pre-training took {seconds:.0f} s once (one thread, shared cores).")
+        + f" **Chosen: {best}.**\n\n"
+        + table
+    )
+    options = COMBO_GRID.get(best, INPUT_GRID.get(best, GRID.get(best, {})))
+    return text, {"chosen": best, "options": options}
+
+
 #: ``pretrain_measure``: the pre-trained network (``select``'s choice, the runner-up of ``input_select``) on
 #: the fit seeds and test cells of ``proxies_measure``, so the two kinds of extra information stand paired.
 #: Fixed before it ran; it re-selects nothing. pretrain + proxy_input together is refused by the options
@@ -824,6 +890,13 @@ def main(argv: list[str] | None = None) -> int:
         text = part_proxies_measure(task, args.render, commit, args.workers)
         measured = _commits([OUT / "proxies_measure" / "results.csv"], commit)
         write_section("predictors:extra_info_proxies", f"{text}\n\n{machine_line()}", measured=measured)
+        _log(text)
+    if "combo_select" in parts:
+        text, data = part_combo_select(task, args.render, args.workers)
+        measured = _commits([OUT / "combo_select" / "results.csv"], commit)
+        write_section(
+            "predictors:extra_info_combo_select", f"{text}\n\n{machine_line()}", measured=measured, data=data
+        )
         _log(text)
     if "pretrain_measure" in parts:
         text = part_pretrain_measure(args.render, commit, args.workers)
