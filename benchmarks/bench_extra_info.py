@@ -688,6 +688,10 @@ def part_combo_select(task: Task, render: bool, workers: int) -> tuple[str, dict
 
     folder = OUT / "combo_select"
     pretrain_s = {} if render else pretrain_all(COMBO_GRID, folder, 1)
+    if render and (folder / "pretrain.csv").is_file():
+        pretrain_s = {
+            str(r.label): float(r.seconds) for r in pd.read_csv(folder / "pretrain.csv").itertuples()
+        }
     frame = _validation_fits("extra_info_combo_select", COMBO_GRID, folder, task, render, workers)
     scores: dict[str, tuple[float, str, str, str]] = {}
     for block in store_for().load("predictors:extra_info_input_select").blocks:
