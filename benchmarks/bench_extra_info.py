@@ -739,8 +739,7 @@ def part_combo_select(task: Task, render: bool, workers: int) -> tuple[str, dict
 
 #: ``pretrain_measure``: the pre-trained network (``select``'s choice, the runner-up of ``input_select``) on
 #: the fit seeds and test cells of ``proxies_measure``, so the two kinds of extra information stand paired.
-#: Fixed before it ran; it re-selects nothing. pretrain + proxy_input together is refused by the options
-#: (``TorchPredictor``: pretrain regresses the proxies that proxy_input feeds in), so it is not a row.
+#: Fixed before it ran; it re-selects nothing (pretrain + proxy_input together: ``combo_select``).
 PRETRAIN_LABEL = f"nnformer + {PROXY_BASE} pre-training"
 
 
@@ -821,7 +820,7 @@ def part_pretrain_measure(render: bool, commit: str, workers: int) -> str:
     paired += (
         f" The same fits on the {int(fits.n_clean.iloc[0]):,} test cells from {defaults_read_until()} on (leaving "
         "out also the cells the selection of NN-Former's package defaults read, `select_defaults:"
-        "nnformer_nb201_8node`: " + " / ".join(f"{t:.4f}" for t in clean) + f", mean {clean.mean():.3f}."
+        "nnformer_nb201_8node`): " + " / ".join(f"{t:.4f}" for t in clean) + f", mean {clean.mean():.3f}."
     )
     mean = float(taus.mean())
     goal = f"**met** ({mean:.3f})" if mean >= 0.85 else f"**missed** ({mean:.3f}, short by {0.85 - mean:.3f})"
@@ -832,13 +831,15 @@ def part_pretrain_measure(render: bool, commit: str, workers: int) -> str:
         f"fitted with fit seeds {seeds} on the same training cells and scored on the same test cells as "
         f"`predictors:extra_info_proxies` (first {SELECT_SIZE} cells, CIFAR-10-valid validation accuracy; Kendall "
         f"tau-b against CIFAR-10 test accuracy on **cells {HELD_OUT}..15624**, {int(fits.n_test.iloc[0]):,} "
-        "cells, none read by any selection), whose two NN-Former rows stand below it as stored. This row was "
-        "fixed before it ran and changes no choice: the validation choice stays proxy input. Pre-training "
-        "together with proxy input is refused by the options (pretrain regresses the proxies that proxy_input "
-        "feeds in), so it has no row." + paired + f" Goal (issue #23): >= 0.85 at {SELECT_SIZE} cells: "
-        f"{goal}. One torch thread a fit, {workers} at a time, under nice on the shared 2 cores; the "
-        "pre-trained weights are cached, so the fit seconds hold no pre-training.\n\n"
-        + markdown_table([*headers, "options hash"], rows)
+        f"cells, none read by the track's own choices; cells {HELD_OUT}..{defaults_read_until() - 1} were read "
+        "by the selection of the package defaults, see `python -m benchmarks.defaults.leaks`), whose two "
+        "NN-Former rows stand below it as stored. This row was fixed before it ran and changes no choice: the "
+        "validation choice stays proxy input (both together: `predictors:extra_info_combo_select`)."
+        + paired
+        + f" Goal (issue #23): >= 0.85 at {SELECT_SIZE} cells: "
+        f"{goal}. One torch thread a fit, under nice on the shared 2 cores (the stored rows ran under "
+        "other load: fit seconds compare loosely); the pre-trained weights are cached, so the fit seconds "
+        "hold no pre-training.\n\n" + markdown_table([*headers, "options hash"], rows)
     )
 
 
