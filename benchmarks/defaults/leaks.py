@@ -33,6 +33,7 @@ EXTRA_INFO_SELECTIONS = (
     "predictors:extra_info_select",
     "predictors:extra_info_input_select",
     "predictors:extra_info_proxies_select",
+    "predictors:extra_info_combo_select",
 )
 EXTRA_INFO_TRACKS = (
     "predictors:extra_info",
