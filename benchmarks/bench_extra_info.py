@@ -6,6 +6,8 @@
     python -m benchmarks.bench_extra_info --part proxies_select     # proxy_grid(): one network fit, validation
     python -m benchmarks.bench_extra_info --part input_select       # INPUT_GRID: proxies fed to NN-Former
     python -m benchmarks.bench_extra_info --part proxies_measure    # the blend's default, 3 fresh fit seeds
+    python -m benchmarks.bench_extra_info --part pretrain_measure   # the pre-trained runner-up, same seeds
+    python -m benchmarks.bench_extra_info --part combo_select       # COMBO_GRID: pre-training + proxy input
 
 The extra information is unlabeled: the zero-cost proxies nasearch computed for all 15,625 cells
 (``NasBench201Space.proxies``: synflow, FLOPs, parameters; no image and no accuracy). ``pretrain``
@@ -105,10 +107,12 @@ def warm_pretraining(options: dict[str, Any]) -> tuple[float, bool]:
     """Pre-train (or load) the weights of ``options`` once, before the fits read them from the cache:
     the seconds pre-training took (0 when they were cached) and whether they were loaded."""
     from nasearch.predictors.nnformer import NNFormer
-    from nasearch.predictors.pretraining import pretrained_module
+    from nasearch.predictors.pretraining import pretrained_module, space_cells
 
     predictor = NNFormer(**options, threads=1)
     assert predictor.pretrain is not None
+    if predictor.proxy_input is not None:  # the module's shape holds the input map, as ``fit`` builds it
+        predictor.proxy_dim = predictor._proxy_features(space_cells(predictor.pretrain).graphs[:1]).shape[1]
     _, done = pretrained_module(predictor, predictor.pretrain, [])
     return done.seconds, done.loaded
 
@@ -457,14 +461,27 @@ def _measure_one(job: tuple[str, dict[str, Any], int]) -> dict[str, Any]:
     seconds = time.perf_counter() - start
     g_test = task.graphs_at(test)
     own, proxy = model.predict_parts(g_test)
+    pred = model.predict(g_test)
+    clean = test >= defaults_read_until()
     return {
         "predictor": label,
         "seed": seed,
-        "tau": kendall_tau(y_test[test], model.predict(g_test)),
+        "tau": kendall_tau(y_test[test], pred),
+        "tau_clean": kendall_tau(y_test[test][clean], pred[clean]),
+        "n_clean": int(clean.sum()),
         "network_tau": kendall_tau(y_test[test], own) if proxy is not None else float("nan"),
         "fit_seconds": seconds,
         "n_test": int(test.size),
     }
+
+
+def defaults_read_until() -> int:
+    """One past the last cell the selection of NN-Former's NB201 package defaults read (stored section
+    ``select_defaults:nnformer_nb201_8node``: its largest training size plus the validation block)."""
+    from benchmarks.report import store_for
+
+    result = (store_for().load("select_defaults:nnformer_nb201_8node").data or {})["result"]
+    return int(max(result["sizes"])) + PAPER_BLOCK
 
 
 def _baselines(task: Task) -> list[dict[str, Any]]:
@@ -653,6 +670,179 @@ def part_proxies_measure(task: Task, render: bool, commit: str, workers: int) ->
     )
 
 
+#: the declared grid of ``combo_select`` (committed before it ran): both kinds of extra information at once,
+#: the chosen proxy input on the chosen pre-training (pre-training runs blind to the proxies, its target),
+#: fitted and scored as ``select``'s candidates, beside every stored candidate of ``input_select``
+COMBO_GRID: dict[str, dict[str, Any]] = {
+    "synflow 500 steps + proxy input: synflow": {
+        **GRID[PROXY_BASE],
+        **INPUT_GRID["proxy input: synflow"],
+    },
+}
+
+
+def part_combo_select(task: Task, render: bool, workers: int) -> tuple[str, dict[str, Any]]:
+    """Fit ``COMBO_GRID`` at 156 cells on validation, beside ``input_select``'s stored rows; the choice."""
+    from benchmarks.report import store_for
+    from benchmarks.results import Table
+
+    folder = OUT / "combo_select"
+    pretrain_s = {} if render else pretrain_all(COMBO_GRID, folder, 1)
+    if render and (folder / "pretrain.csv").is_file():
+        pretrain_s = {
+            str(r.label): float(r.seconds) for r in pd.read_csv(folder / "pretrain.csv").itertuples()
+        }
+    frame = _validation_fits("extra_info_combo_select", COMBO_GRID, folder, task, render, workers)
+    scores: dict[str, tuple[float, str, str, str]] = {}
+    for block in store_for().load("predictors:extra_info_input_select").blocks:
+        if isinstance(block, Table):
+            for r in block.rows:
+                scores[str(r[0])] = (
+                    float(str(r[2])),
+                    str(r[1]),
+                    str(r[-1]),
+                    "`predictors:extra_info_input_select`",
+                )
+    for label in COMBO_GRID:
+        g = frame[frame.predictor == label]
+        scores[label] = (
+            float(g.kendall_tau.iloc[0]),
+            f"`{COMBO_GRID[label]}`",
+            str(g.options_hash.iloc[0]),
+            "this run",
+        )
+    # ties (to 3 decimals, as the earlier rows are stored) keep the earlier candidate
+    order = list(scores)
+    best = max(order, key=lambda k: (round(scores[k][0], 3), -order.index(k)))
+    table = markdown_table(
+        ["candidate", "NN-Former options beside the defaults", "validation tau @ 156", "run", "options hash"],
+        [[label, opts, f"{tau:.3f}", run, h] for label, (tau, opts, h, run) in scores.items()],
+    )
+    seconds = pretrain_s.get(next(iter(COMBO_GRID)))
+    text = (
+        "### Extra-information track, pre-training and proxy input together: the choice (NB201, validation "
+        "cells)\n\n"
+        "The candidate of `COMBO_GRID` (declared in `benchmarks/bench_extra_info.py`, committed before it ran) "
+        "is NN-Former with both kinds of extra information: the pre-training of `predictors:extra_info_select` "
+        "(run blind to the proxies, its target: the input map stays at zero until the fine-tune) and the proxy "
+        f"input of `predictors:extra_info_input_select`. Fitted like their candidates (first {SELECT_SIZE} "
+        f"cells, fit seed {SELECT_SEED}, scored on the next {PAPER_BLOCK} cells, CIFAR-10-valid validation "
+        "accuracy; no test cell read), whose stored rows stand beside it. Ties to 3 decimals keep the earlier "
+        "candidate."
+        + ("" if not seconds else f" Pre-training took {seconds:.0f} s once (one thread, shared cores).")
+        + f" **Chosen: {best}.**\n\n"
+        + table
+    )
+    options = COMBO_GRID.get(best, INPUT_GRID.get(best, GRID.get(best, {})))
+    return text, {"chosen": best, "options": options}
+
+
+#: ``pretrain_measure``: the pre-trained network (``select``'s choice, the runner-up of ``input_select``) on
+#: the fit seeds and test cells of ``proxies_measure``, so the two kinds of extra information stand paired.
+#: Fixed before it ran; it re-selects nothing (pretrain + proxy_input together: ``combo_select``).
+PRETRAIN_LABEL = f"nnformer + {PROXY_BASE} pre-training"
+
+
+def part_pretrain_measure(render: bool, commit: str, workers: int) -> str:
+    """The pre-trained NN-Former at 156 cells on ``PROXY_REPORT_SEEDS`` beside the stored rows of
+    ``predictors:extra_info_proxies`` (proxy input and plain, the same seeds and test cells); the text."""
+    from benchmarks.report import store_for
+    from benchmarks.results import Table
+    from nasearch.compare.fitting import row_options
+    from nasearch.data.provenance import provenance
+
+    folder = OUT / "pretrain_measure"
+    record = folder / "results.csv"
+    options = GRID[PROXY_BASE]
+    if not render:
+        from concurrent.futures import ProcessPoolExecutor
+
+        pretrain_s = pretrain_all({PROXY_BASE: options}, OUT / "select", 1).get(PROXY_BASE)
+        _log(f"pre-training {PROXY_BASE}: {pretrain_s} s as first measured in this cache")
+        jobs = [(PRETRAIN_LABEL, options, seed) for seed in PROXY_REPORT_SEEDS]
+        rows = []
+        with ProcessPoolExecutor(max(1, min(workers, len(jobs)))) as pool:
+            for fit in pool.map(_measure_one, jobs):
+                _log(f"seed {fit['seed']}: tau {fit['tau']:.4f}, fit {fit['fit_seconds']:.0f} s")
+                rows.append({"kind": "fit", **fit, "commit": commit})
+                folder.mkdir(parents=True, exist_ok=True)
+                pd.DataFrame(rows).to_csv(record, index=False)
+    fits = pd.read_csv(record).sort_values("seed")
+    if sorted(fits.seed) != PROXY_REPORT_SEEDS:
+        raise SystemExit(
+            f"{record}: fits for seeds {sorted(fits.seed)}, not {PROXY_REPORT_SEEDS}: run it again"
+        )
+    taus = fits.tau.to_numpy(dtype=float)
+    config = CompareConfig(
+        name="extra_info",
+        sizes=[SELECT_SIZE],
+        seeds=PROXY_REPORT_SEEDS,
+        predictors={"x": {}},
+        protocol="paper_held_out",
+        train_metric=TRAIN_METRIC,
+        test_metric=TEST_METRIC,
+        protocol_options={"held_out": HELD_OUT},
+    )
+    seeds = "/".join(map(str, PROXY_REPORT_SEEDS))
+    h = provenance(row_options(config, "nnformer", options))["options_hash"]
+    headers = [
+        "predictor",
+        "extra information",
+        "tau @ 156 (mean ± sd)",
+        "per fit seed",
+        "fit seeds",
+        "fit s",
+    ]
+    rows: list[list[Any]] = [
+        [
+            PRETRAIN_LABEL,
+            f"`{options}`",
+            f"{taus.mean():.3f} ± {taus.std(ddof=1):.3f}",
+            " / ".join(f"{t:.4f}" for t in taus),
+            seeds,
+            f"{fits.fit_seconds.mean():.0f}",
+            h,
+        ]
+    ]
+    paired = ""
+    stored = store_for().load("predictors:extra_info_proxies")
+    for block in stored.blocks:
+        if isinstance(block, Table):
+            for r in block.rows[:2]:
+                rows.append([f"{r[0]} (section `predictors:extra_info_proxies`)", *r[1:]])
+                other = np.array([float(v) for v in str(r[3]).split(" / ")])
+                paired += f" Pre-trained minus {r[0]}, by seed: " + " / ".join(
+                    f"{d:+.4f}" for d in taus - other
+                )
+                paired += f" (mean {float((taus - other).mean()):+.4f})."
+            break
+    clean = fits.tau_clean.to_numpy(dtype=float)
+    paired += (
+        f" The same fits on the {int(fits.n_clean.iloc[0]):,} test cells from {defaults_read_until()} on (leaving "
+        "out also the cells the selection of NN-Former's package defaults read, `select_defaults:"
+        "nnformer_nb201_8node`): " + " / ".join(f"{t:.4f}" for t in clean) + f", mean {clean.mean():.3f}."
+    )
+    mean = float(taus.mean())
+    goal = f"**met** ({mean:.3f})" if mean >= 0.85 else f"**missed** ({mean:.3f}, short by {0.85 - mean:.3f})"
+    return (
+        "### Extra-information track, pre-training on the proxy seeds (NB201, selection cells held out)\n\n"
+        f"The pre-trained NN-Former (`{options}`, the choice of `predictors:extra_info_select` and the runner-up "
+        "of `predictors:extra_info_input_select` on validation cells, 0.817 against 0.820 for proxy input) "
+        f"fitted with fit seeds {seeds} on the same training cells and scored on the same test cells as "
+        f"`predictors:extra_info_proxies` (first {SELECT_SIZE} cells, CIFAR-10-valid validation accuracy; Kendall "
+        f"tau-b against CIFAR-10 test accuracy on **cells {HELD_OUT}..15624**, {int(fits.n_test.iloc[0]):,} "
+        f"cells, none read by the track's own choices; cells {HELD_OUT}..{defaults_read_until() - 1} were read "
+        "by the selection of the package defaults, see `python -m benchmarks.defaults.leaks`), whose two "
+        "NN-Former rows stand below it as stored. This row was fixed before it ran and changes no choice: the "
+        "validation choice stays proxy input (both together: `predictors:extra_info_combo_select`)."
+        + paired
+        + f" Goal (issue #23): >= 0.85 at {SELECT_SIZE} cells: "
+        f"{goal}. One torch thread a fit, under nice on the shared 2 cores (the stored rows ran under "
+        "other load: fit seconds compare loosely); the pre-trained weights are cached, so the fit seconds "
+        "hold no pre-training.\n\n" + markdown_table([*headers, "options hash"], rows)
+    )
+
+
 def _commits(paths: list[Path], fallback: str) -> list[str]:
     """The commits the rows of ``paths`` were measured at."""
     found = {str(c) for p in paths for c in pd.read_csv(p).get("commit", pd.Series(dtype=str)).dropna()}
@@ -705,6 +895,18 @@ def main(argv: list[str] | None = None) -> int:
         text = part_proxies_measure(task, args.render, commit, args.workers)
         measured = _commits([OUT / "proxies_measure" / "results.csv"], commit)
         write_section("predictors:extra_info_proxies", f"{text}\n\n{machine_line()}", measured=measured)
+        _log(text)
+    if "combo_select" in parts:
+        text, data = part_combo_select(task, args.render, args.workers)
+        measured = _commits([OUT / "combo_select" / "results.csv"], commit)
+        write_section(
+            "predictors:extra_info_combo_select", f"{text}\n\n{machine_line()}", measured=measured, data=data
+        )
+        _log(text)
+    if "pretrain_measure" in parts:
+        text = part_pretrain_measure(args.render, commit, args.workers)
+        measured = _commits([OUT / "pretrain_measure" / "results.csv"], commit)
+        write_section("predictors:extra_info_pretrained", f"{text}\n\n{machine_line()}", measured=measured)
         _log(text)
     if "measure" in parts:
         if chosen is None:

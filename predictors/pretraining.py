@@ -17,6 +17,10 @@ The pre-trained weights depend only on these settings and the module's shape, no
 cells or the fit seed, so they are cached: ``<cache>/pretrained/<hash>.pt``, with its sha256 recorded
 and checked (``nasearch.data.cache_check``; a damaged file is retrained with one log line). The
 first fit pays the pre-training (``Pretrained.seconds``), later fits load it.
+
+With ``proxy_input`` as well (NN-Former), pre-training never feeds the proxies, whose rank is its
+target: it runs the module without them, so the input map stays at its zero start (and the cache key
+holds the map's shape); the fine-tune on the labelled cells then feeds them.
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ zero). Three ways to use them:
 
 - the ``proxy_input`` option of NN-Former: the features reach the network through a linear map into the
   CLS token that starts at zero (``WithProxies`` carries them beside each batch). Its default proxy,
-  synflow, was chosen on validation cells (section ``predictors:extra_info_input_select``);
+  synflow, was chosen on validation cells (section ``predictors:extra_info_input_select``). With
+  ``pretrain`` too, pre-training runs without the features (their rank is its target) and the fine-tune
+  feeds them;
 - the ``proxy_blend`` option of the neural predictors (``nnformer``, ``gin``, ``mlp``): after its own
   fit, the predictor fits a ridge on the same labelled cells and predicts
   ``(1 - weight) * own + weight * ridge`` on the standardised target scale. On NB201 every blend of its

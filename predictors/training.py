@@ -552,10 +552,6 @@ class TorchPredictor(Predictor):
         )
         if self.proxy_input is not None and not self.takes_proxy_input:
             raise ConfigError(f"{self.display_name} takes no proxy_input (nnformer does); use proxy_blend")
-        if self.proxy_input is not None and self.pretrain is not None:
-            raise ConfigError(
-                f"{self.display_name}: pretrain regresses the proxies that proxy_input feeds in: use one of them"
-            )
         #: with ``proxy_input``: how many proxy features the module takes (0: none)
         self.proxy_dim = 0
         #: with ``proxy_blend``: the ridge on the proxies, fitted on the training cells

@@ -122,3 +122,20 @@ def test_a_space_without_proxies_is_refused(cache, labelled):
             NNFormer(**TINY, pretrain={"space": "no_proxies_space"}).fit(*labelled)
     finally:
         SEARCH_SPACES.unregister("no_proxies_space")
+
+
+def test_pretrain_with_proxy_input_pretrains_blind_to_the_proxies(cache, labelled):
+    """Pre-training regresses the proxies' rank, so it must not see them: the cached pre-trained weights
+    keep the input map at its zero start; the fine-tune on the labels then learns it. The cache key
+    differs from the plain pre-training's (the module holds the map)."""
+    graphs, y = labelled
+    model = NNFormer(**TINY, pretrain=PRETRAIN, proxy_input={"space": "nasbench201"}).fit(graphs, y)
+    assert model.pretrained is not None and not model.pretrained.loaded
+    state = torch.load(model.pretrained.path, map_location="cpu", weights_only=True)
+    assert state["extra.weight"].abs().sum() == 0 and state["extra.bias"].abs().sum() == 0
+    assert model.module.extra is not None and model.module.extra.weight.abs().sum() > 0
+    plain = NNFormer(**TINY, pretrain=PRETRAIN).fit(graphs, y)
+    assert plain.pretrained is not None and plain.pretrained.path != model.pretrained.path
+    again = NNFormer(**TINY, pretrain=PRETRAIN, proxy_input={"space": "nasbench201"}).fit(graphs, y)
+    assert again.pretrained is not None and again.pretrained.loaded
+    assert np.allclose(again.predict(graphs), model.predict(graphs), atol=1e-5)

@@ -219,8 +219,6 @@ def test_proxy_input_is_refused_where_it_cannot_apply():
 
     with pytest.raises(ConfigError, match="GIN takes no proxy_input"):
         GINPredictor(proxy_input={"space": "nasbench201"})
-    with pytest.raises(ConfigError, match="pretrain regresses the proxies that proxy_input feeds in"):
-        NNFormer(proxy_input={"space": "nasbench201"}, pretrain={"space": "nasbench201"})
     with pytest.raises(ConfigError, match="proxy_input has no key 'weight'"):
         NNFormer(proxy_input={"space": "nasbench201", "weight": 0.5})
 

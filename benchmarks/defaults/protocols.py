@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import numpy as np
 
 from nasearch.api.errors import ConfigError
-from nasearch.compare import CompareConfig, Split, Task, register_protocol
+from nasearch.compare import CompareConfig, Split, Task, random_protocol, register_protocol
 
 TRAIN_METRIC = "cifar10-valid/valid_accuracy"
 TEST_METRIC = "cifar10/test_accuracy"
@@ -92,6 +93,30 @@ def paper_held_out(task: Task, size: int, seed: int, config: CompareConfig) -> I
         task.column(config.target_metric)[test],
         info={"test_cells": f"{held_out}..{len(task) - 1}"},
     )
+
+
+@register_protocol("random_held_out")
+def random_held_out(task: Task, size: int, seed: int, config: CompareConfig) -> Iterator[Split]:
+    """The random protocol with every cell a selection read left out of the test set: training and
+    validation cells drawn with ``seed`` exactly as ``random`` draws them (from all cells: training on a
+    cell a selection read leaks nothing); the test set is ``random``'s less the cells before
+    ``protocol_options.held_out`` (the cells a ``validation_block`` selection reads, ``selection_cells``)."""
+    held_out = int(config.protocol_options.get("held_out", 0))
+    if not 0 < held_out < len(task):
+        raise ConfigError(
+            f"random_held_out: protocol_options.held_out must be between 1 and the space's {len(task)} cells "
+            f"(the first cell no selection read), got {held_out}"
+        )
+    for split in random_protocol(task, size, seed, config):
+        if split.hardware_test is not None:
+            raise ConfigError("random_held_out: accuracy targets only (no hardware-conditioned tasks)")
+        keep = split.test >= held_out
+        yield dataclasses.replace(
+            split,
+            test=split.test[keep],
+            y_test=split.y_test[keep],
+            info={**split.info, "test_cells": f"random's from {held_out} on"},
+        )
 
 
 def selection_cells(protocol: str, size: int, n_cells: int, block: int = PAPER_BLOCK) -> np.ndarray:
