@@ -24,7 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.bench_latency_models import REPO, Context, estimate, git_state, search_order, training_devices
+from benchmarks.bench_latency_models import (
+    PRETRAINED_SURROGATE,
+    REPO,
+    Context,
+    estimate,
+    git_state,
+    search_order,
+    training_devices,
+)
 
 OUT = REPO / "runs" / "out" / "tune_front_ehvi"
 #: the selection's targets: CPUs of HELP, none of them a reported search target
@@ -56,16 +64,7 @@ GRID2: dict[str, dict[str, Any]] = {
 }
 #: predictor_local_search's shipped surrogate (runs/quickstart.yaml): NN-Former pre-trained once on every
 #: cell's synflow proxy (no labels), fine-tuned on the told cells each round
-PRETRAINED: dict[str, Any] = {
-    "name": "nnformer",
-    "dim": 16,
-    "layers": 2,
-    "epochs": 30,
-    "batch_size": 32,
-    "lr": 0.001,
-    "threads": 1,
-    "pretrain": {"space": "nasbench201", "proxies": ["synflow"], "steps": 500},
-}
+PRETRAINED = PRETRAINED_SURROGATE
 #: stage 3, declared before it ran (after a timing run of ``graph``, ``pretrained`` and the current defaults
 #: with ``candidates: neighbours`` on gold_6240, seed 1): a stronger accuracy surrogate (the pre-trained
 #: NN-Former), more candidates for it to screen, and a start spread along the latency with the shipped
