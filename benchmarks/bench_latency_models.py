@@ -458,8 +458,9 @@ PRETRAINED_SURROGATE: dict[str, Any] = {
     "threads": 1,
     "pretrain": {"space": "nasbench201", "proxies": ["synflow"], "steps": 500},
 }
-#: the surrogate-guided search with the latency looked up: its settings, chosen on CPU targets and dev seeds
-#: (``--parts front_search`` measures it on the GPU targets)
+#: the surrogate-guided search with the latency looked up: the settings the dev selection chose on CPU targets
+#: and dev seeds (``--parts front_search`` measures them on the GPU targets). On the fresh seeds 5020-5024 they
+#: did worse than FRONT_EHVI_PREVIOUS on every GPU target, so runs/nb201_zero_shot_pareto.yaml ships that
 FRONT_EHVI: dict[str, Any] = {"name": "front_ehvi", "surrogate": PRETRAINED_SURROGATE, "pool_size": 100}
 #: how FRONT_EHVI's settings were chosen (printed in the section)
 FRONT_EHVI_CHOICE = (
@@ -475,7 +476,8 @@ FRONT_EHVI_CHOICE = (
 )
 #: the seeds ``--parts front_search`` reports: a block used by no other section and in no development
 FRONT_SEED_BASE = 5020
-#: the settings ``front_ehvi`` shipped before (its forest on the graph, pool 20), measured beside the choice
+#: the settings ``front_ehvi`` shipped before (its forest on the graph, pool 20), measured beside the choice;
+#: the class default and, since the fresh seeds 5020-5024, again the shipped YAML's
 FRONT_EHVI_PREVIOUS: dict[str, Any] = {"name": "front_ehvi"}
 
 
@@ -817,7 +819,7 @@ def main(argv: list[str] | None = None) -> None:
             "",
             stamp + f" `--seeds {args.seeds}`, {(time.perf_counter() - start) / 60:.1f} min.",
             "",
-            f"`front_ehvi` with its shipped settings (`{FRONT_EHVI}`: {FRONT_EHVI_CHOICE}) searches "
+            f"`front_ehvi` with the dev selection's settings (`{FRONT_EHVI}`: {FRONT_EHVI_CHOICE}) searches "
             "CIFAR-10-valid accuracy and the default zero-shot estimator's latency, which it looks up for "
             "every candidate cell (the evaluator's `known_values`) while it learns only the accuracy; beside "
             f"it, with the same fresh seeds {FRONT_SEED_BASE}–{FRONT_SEED_BASE + args.seeds - 1}: NSGA-II "

@@ -25,15 +25,15 @@ def test_select_takes_the_highest_mean_and_the_first_listed_on_a_tie() -> None:
     assert select({"a": [0.5], "b": [0.25, 0.75], "c": [0.5]}) == "a"
 
 
-def test_the_benchmark_and_the_shipped_yaml_run_the_selected_setting() -> None:
-    """The frozen choice (stage 3's ``pretrained_pool100``) is what ``front_search`` measures and what
-    runs/nb201_zero_shot_pareto.yaml ships, so the reported figures are the shipped optimizer's."""
+def test_the_benchmark_measures_the_selection_and_the_yaml_ships_the_better_on_fresh_seeds() -> None:
+    """``front_search`` measures the frozen choice (stage 3's ``pretrained_pool100``) beside the previous
+    defaults; runs/nb201_zero_shot_pareto.yaml ships the previous defaults, which did better on the fresh
+    seeds 5020-5024 (BENCHMARKS.md, ``latency_models_search_front``)."""
     from benchmarks.bench_latency_models import FRONT_EHVI, FRONT_EHVI_PREVIOUS, REPO
     from nasearch.config.run_schema import load_run_config
 
-    chosen = GRID3["pretrained_pool100"]
-    assert {k: v for k, v in FRONT_EHVI.items() if k != "name"} == chosen
+    assert {k: v for k, v in FRONT_EHVI.items() if k != "name"} == GRID3["pretrained_pool100"]
     assert FRONT_EHVI_PREVIOUS == {"name": "front_ehvi", **GRID3["graph"]}
     cfg = load_run_config(str(REPO / "runs" / "nb201_zero_shot_pareto.yaml"), [])
     (block,) = [b for b in cfg.optimizers if b.name == "front_ehvi"]
-    assert block.options == chosen
+    assert block.options == GRID3["graph"]
