@@ -12,7 +12,7 @@ queries), scored as the benchmark scores it: the hypervolume of the evaluated ce
 **measured** latency as a share of the one-per-class ceiling. Every setting runs on a seed before the
 next seed starts, so a run cut short compares settings on common seeds. The winner: the highest mean
 share over targets and seeds (ties: the setting listed first). Scores go to ``OUT/scores.json``
-(stage 2: ``scores_stage2.json``); the choice is the best over both stages.
+(stage N > 1: ``scores_stageN.json``); the choice is the best over the stages.
 """
 
 from __future__ import annotations
@@ -24,7 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.bench_latency_models import REPO, Context, estimate, git_state, search_order, training_devices
+from benchmarks.bench_latency_models import (
+    PRETRAINED_SURROGATE,
+    REPO,
+    Context,
+    estimate,
+    git_state,
+    search_order,
+    training_devices,
+)
 
 OUT = REPO / "runs" / "out" / "tune_front_ehvi"
 #: the selection's targets: CPUs of HELP, none of them a reported search target
@@ -54,6 +62,27 @@ GRID2: dict[str, dict[str, Any]] = {
     "features_noknown": {"features": ["graph", "proxies"]},
     "shipped_spread": {"init": "spread"},
 }
+#: predictor_local_search's shipped surrogate (runs/quickstart.yaml): NN-Former pre-trained once on every
+#: cell's synflow proxy (no labels), fine-tuned on the told cells each round
+PRETRAINED = PRETRAINED_SURROGATE
+#: stage 3, declared before it ran (after a timing run of ``graph``, ``pretrained`` and the current defaults
+#: with ``candidates: neighbours`` on gold_6240, seed 1): a stronger accuracy surrogate (the pre-trained
+#: NN-Former), more candidates for it to screen, and a start spread along the latency with the shipped
+#: forest; the current defaults first (ties keep them). Run with ``--stage 3``
+GRID3: dict[str, dict[str, Any]] = {
+    "graph": {},
+    "graph_spread": {"init": "spread"},
+    "pretrained": {"surrogate": PRETRAINED},
+    "pretrained_pool100": {"surrogate": PRETRAINED, "pool_size": 100},
+}
+#: stage 4, declared after stage 3 (the pre-trained surrogate gained from a larger pool: 0.882 with pool 100
+#: against 0.777 with 20, after 3 of 4 seeds), before it ran: a pool of 300 children (about every one-edit
+#: neighbour of the told front) for the pre-trained surrogate, and pool 100 for the shipped forest
+GRID4: dict[str, dict[str, Any]] = {
+    "pretrained_pool300": {"surrogate": PRETRAINED, "pool_size": 300},
+    "graph_pool100": {"pool_size": 100},
+}
+GRIDS = {1: GRID, 2: GRID2, 3: GRID3, 4: GRID4}
 
 
 def select(scores: dict[str, list[float]]) -> str:
@@ -68,12 +97,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.tune_front_ehvi", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--stage", type=int, choices=(1, 2), default=1, help="GRID (1) or GRID2 (2)")
+    parser.add_argument(
+        "--stage", type=int, choices=tuple(GRIDS), default=1, help="GRID, GRID2, GRID3 or GRID4"
+    )
     parser.add_argument(
         "--configs", default="", help="comma-separated names of the stage's grid (default all)"
     )
     args = parser.parse_args(argv)
-    grid = GRID if args.stage == 1 else GRID2
+    grid = GRIDS[args.stage]
     names = [n for n in args.configs.split(",") if n] or list(grid)
     unknown = [n for n in names if n not in grid]
     if unknown:
@@ -102,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
                     flush=True,
                 )
         summary = {n: round(float(np.mean(v)), 4) for n, v in shares.items()}
-        (OUT / ("scores.json" if args.stage == 1 else "scores_stage2.json")).write_text(
+        (OUT / ("scores.json" if args.stage == 1 else f"scores_stage{args.stage}.json")).write_text(
             json.dumps(
                 {
                     "commit": commit,

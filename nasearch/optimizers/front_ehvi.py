@@ -18,6 +18,9 @@ the predicted mean, ``features`` graph) were chosen on three CPU targets of HELP
 (``benchmarks/tune_front_ehvi.py``): wider candidate sets and the forest's spread led the search to
 cells the surrogate overrates, and the zero-cost proxies and the looked-up latency as features, though
 they rank accuracy better over the whole space, ranked a front member's children worse.
+predictor_local_search's NN-Former pre-trained on every cell's synflow proxy, screening ``pool_size`` 100
+children, ranked first on the development targets (stage 3) but did worse than the forest on the GPU
+targets' fresh seeds, with a wider spread over seeds; it stays an option (``surrogate``), not a default.
 ``benchmarks/bench_latency_models.py --parts front_search`` measures it on the GPU targets.
 """
 
