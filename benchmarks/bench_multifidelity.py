@@ -206,6 +206,21 @@ def method_options(label: str, workers: int, cap: float, task: Task = TASKS["cif
     }
 
 
+def check_peer_installed(methods: list[str]) -> None:
+    """Refuse, before any seed runs, a run whose methods include the DEHB peer without the ``peers``
+    extra (its import would otherwise fail only after every other method of the first seeds ran)."""
+    if PEER not in methods:
+        return
+    try:
+        import ConfigSpace  # noqa: F401
+        import dehb  # noqa: F401
+    except ImportError as exc:
+        raise SystemExit(
+            f"bench_multifidelity: {PEER} needs the peers extra (pip install -e '.[peers]'): {exc}; "
+            f"or leave it out with --methods"
+        ) from None
+
+
 def _dehb_version() -> str:
     try:
         from importlib.metadata import version
@@ -583,6 +598,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else list(task.seeds)
     methods = args.methods.split(",")
+    if not args.render:
+        check_peer_installed(methods)
     workers_list = [int(w) for w in args.workers.split(",")]
     _, evaluator = evaluator_of(task)
     optimum, _ = evaluator.optimum()

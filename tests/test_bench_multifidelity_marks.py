@@ -149,3 +149,15 @@ def test_the_stored_cifar10_ratios_are_exact_where_both_medians_are_observed():
             r[RATIO_HEADER] in (REFERENCE_CELL, UNKNOWN_RATIO) or r[RATIO_HEADER].startswith("≤ ")
             for r in records.values()
         )
+
+
+def test_a_run_with_the_dehb_peer_but_no_peers_extra_is_refused_before_any_seed(monkeypatch):
+    """The peer's import once failed only after every other method of the first seeds had run."""
+    import sys
+
+    from benchmarks.bench_multifidelity import check_peer_installed, main
+
+    monkeypatch.setitem(sys.modules, "dehb", None)  # import dehb raises ImportError
+    check_peer_installed(["pls_full", "surrogate_pls"])  # no peer asked: nothing to check
+    with pytest.raises(SystemExit, match="dehb_peer needs the peers extra"):
+        main(["--seeds", "0", "--methods", "pls_full,dehb_peer", "--no-write"])
