@@ -618,11 +618,9 @@ def main() -> None:
         for r in long_reports:
             long_hits.setdefault(r.label, {})[r.seed] = r.queries_to_optimum
         for label in long_hits:
-            commits[label] = ", ".join(
-                sorted(
-                    {commits[label], *(f"`{r.commit or 'none'}`" for r in long_reports if r.label == label)}
-                )
-            )
+            short_pass = commits[label].split(", ")  # the 150-query pass's commits, each listed once
+            long_pass = (f"`{r.commit or 'none'}`" for r in long_reports if r.label == label)
+            commits[label] = ", ".join(sorted({*short_pass, *long_pass}))
     short = searched.split(" (")[0] + (searched.split(")")[-1] if searched.startswith("test") else "")
     extra = {label: [short, trace["options_hash"], commits[label]] for label in labels}
     md += _search_table(
