@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from benchmarks.bench_latency_models import FRONT_LABEL_NOTE
 from benchmarks.results import Section, Store
 
 ZERO_SHOT = "latency_models_zero_shot"
@@ -126,6 +127,8 @@ def hardware_headline(store: Store) -> list[str]:
                     f"{r['500 queries']} | {r['budget reaching 90 %']} |"
                 )
     out += [line for lines in by_target.values() for line in lines]
+    if FRONT in store and FRONT_LABEL_NOTE in store.load(FRONT).notes:
+        out += ["", FRONT_LABEL_NOTE]
     if GUIDED in store:
         guided = store.load(GUIDED).table("target", "100 queries")
         out += [
