@@ -63,6 +63,7 @@ from benchmarks.defaults.section import (
     PROTOCOL_TEXT,
     command_of,
     frozen_table,
+    leaky_taus,
     report,
 )
 from benchmarks.defaults.selection import _csv_rows, _label, candidates, measure, select
@@ -118,6 +119,16 @@ def rescored(result: dict[str, Any], source: str, section: str) -> dict[str, Any
         return result
     kept = {k: v for k, v in result.items() if k not in ("test_once", "frozen", "frozen_commands", "command")}
     return {**kept, "frozen_from": source}
+
+
+def with_leaky(result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` with, when it rescores a stored choice (``frozen_from``), the τ that choice scored on
+    its own (leaky) test sets, read from that section (``leaky``), for the tables to show beside."""
+    if not result.get("frozen_from"):
+        return result
+    from benchmarks.results import Store
+
+    return {**result, "leaky": leaky_taus(Store().load(result["frozen_from"]))}
 
 
 def _first_unread(space: str) -> int:
@@ -200,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{source} -> {out}")
         return 0
     if args.render:
-        result = json.loads(out.read_text())
+        result = with_leaky(json.loads(out.read_text()))
         write_section(
             section, report(result, result.get("command") or command_of(result, out)), data={"result": result}
         )
@@ -260,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
                 on_row=lambda row: save_frozen_row(out, row, command),
                 held_out=held_out or 0,
             )
-    result = json.loads(out.read_text())  # with the rows of runs of other protocols writing it too
+    result = with_leaky(json.loads(out.read_text()))  # with the rows of other protocols' runs too
     write_section(
         section, report(result, result.get("command") or command_of(result, out)), data={"result": result}
     )

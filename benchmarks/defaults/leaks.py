@@ -156,16 +156,20 @@ def _seeds(text: str) -> list[int]:
 
 
 def _frozen(section: Section) -> Iterator[ReportedSplit]:
-    """The test sets of a ``select_defaults`` section: its ``--score-test`` table and each frozen table."""
+    """The test sets of a ``select_defaults`` section: its ``--score-test`` table and each frozen table
+    (a held-out protocol's first test cell read from its line: "test cells from cell N on")."""
     space = _space(section)
     protocol = ""
     subsample = None
+    held_out = 0
     for block in section.blocks:
         if isinstance(block, str):
             found = re.search(r"\*\*Frozen choice, (\w+) protocol\*\*", block)
             protocol = found.group(1) if found else ""
             sub = re.search(r"seeded ([\d,]+)-cell subset", block)
             subsample = int(sub.group(1).replace(",", "")) if sub else None
+            first = re.search(r"test cells from cell ([\d,]+) on", block)
+            held_out = int(first.group(1).replace(",", "")) if first else 0
             continue
         if not isinstance(block, Table):
             continue
@@ -187,6 +191,7 @@ def _frozen(section: Section) -> Iterator[ReportedSplit]:
                         seed,
                         column,
                         subsample,
+                        held_out,
                     )
 
 
