@@ -50,7 +50,8 @@ def section_of(name: str, body: str) -> Section:
         notes.append(note)
         rest = rest[len(note) + 2 :]
     section = Section(name, blocks_of(heading + newline + rest), notes, measured, written)
-    if name.startswith("select_defaults:"):
+    if name.startswith("select_defaults:") and "defaults selected on" in heading:
+        # a selection's section (a rescoring, ``--from-section``, came after the store: never migrated)
         section.data = {"result": result_from_section(section.markdown())}
     elif name.startswith("optimizers_"):
         section.data = search_facts(section.markdown())

@@ -48,6 +48,7 @@ from benchmarks.defaults.frozen import (
     score_frozen,
 )
 from benchmarks.defaults.protocols import (
+    HELD_OUT_PROTOCOLS,
     PAPER_BLOCK,
     TEST_METRIC,
     TRAIN_METRIC,
@@ -62,6 +63,7 @@ from benchmarks.defaults.section import (
     PROTOCOL_TEXT,
     command_of,
     frozen_table,
+    leaky_taus,
     report,
 )
 from benchmarks.defaults.selection import _csv_rows, _label, candidates, measure, select
@@ -110,6 +112,34 @@ def stored_result(section: str) -> dict[str, Any]:
     return dict(data["result"])
 
 
+def rescored(result: dict[str, Any], source: str, section: str) -> dict[str, Any]:
+    """``result`` (stored selection ``source``) as the JSON of ``section``: itself when they are one
+    section, else its choice alone (``frozen_from`` names it; no test rows) for ``--frozen`` to rescore."""
+    if source == section:
+        return result
+    kept = {k: v for k, v in result.items() if k not in ("test_once", "frozen", "frozen_commands", "command")}
+    return {**kept, "frozen_from": source}
+
+
+def with_leaky(result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` with, when it rescores a stored choice (``frozen_from``), the τ that choice scored on
+    its own (leaky) test sets, read from that section (``leaky``), for the tables to show beside."""
+    if not result.get("frozen_from"):
+        return result
+    from benchmarks.results import Store
+
+    return {**result, "leaky": leaky_taus(Store().load(result["frozen_from"]))}
+
+
+def _first_unread(space: str) -> int:
+    """One past every cell a stored selection of ``space`` read (the leak audit's ``selection_reads``)."""
+    from benchmarks.defaults.leaks import first_unread, stored_sections
+    from nasearch.compare import CompareConfig, build_task
+
+    task = build_task(CompareConfig(name=space, space=space, sizes=[2], predictors={"x": {}}))
+    return first_unread(stored_sections(), space, len(task))
+
+
 def _floats(text: str) -> list[float]:
     return [float(x) for x in text.split(",") if x.strip()]
 
@@ -145,7 +175,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--test-sizes", help="training sizes of --score-test (default: --sizes)")
     parser.add_argument("--test-seeds", help="fit seeds of --score-test (default: --seeds)")
-    parser.add_argument("--test-protocols", default="paper", help="comma-separated: paper, random")
+    parser.add_argument(
+        "--test-protocols",
+        default="paper",
+        help="comma-separated: paper, random, paper_held_out, random_held_out (any registered protocol)",
+    )
+    parser.add_argument(
+        "--held-out",
+        type=int,
+        help="a held-out protocol's first test cell (default: one past every cell a stored selection read)",
+    )
     parser.add_argument("--out", default="runs/out/select_defaults/nnformer_nb201.json")
     parser.add_argument(
         "--render", action="store_true", help="no fits: write the BENCHMARKS.md section of --out"
@@ -155,6 +194,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="no fits: write --out back from its BENCHMARKS.md section (when the JSON is lost)",
     )
+    parser.add_argument(
+        "--from-section",
+        help="with --rebuild-json: the stored selection whose frozen choice --out rescores (its own section "
+        "then selects nothing and holds only the rescored rows)",
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
     section = f"select_defaults:{out.stem}"
@@ -162,11 +206,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.rebuild_json:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(stored_result(section), indent=2))
-        print(f"{section} -> {out}")
+        source = args.from_section or section
+        out.write_text(json.dumps(rescored(stored_result(source), source, section), indent=2))
+        print(f"{source} -> {out}")
         return 0
     if args.render:
-        result = json.loads(out.read_text())
+        result = with_leaky(json.loads(out.read_text()))
         write_section(
             section, report(result, result.get("command") or command_of(result, out)), data={"result": result}
         )
@@ -211,7 +256,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.score_test:
         test_sizes = [int(x) for x in _floats(args.test_sizes or ",".join(map(str, result["sizes"])))]
         test_seeds = [int(x) for x in _floats(args.test_seeds or ",".join(map(str, result["seeds"])))]
-        for protocol in [p.strip() for p in args.test_protocols.split(",") if p.strip()]:
+        protocols = [p.strip() for p in args.test_protocols.split(",") if p.strip()]
+        held_out = args.held_out
+        if held_out is None and any(p in HELD_OUT_PROTOCOLS for p in protocols):
+            held_out = _first_unread(result.get("space", "nasbench201"))
+        for protocol in protocols:
             score_frozen(
                 result,
                 protocol,
@@ -220,8 +269,9 @@ def main(argv: list[str] | None = None) -> int:
                 out.parent / out.stem,
                 args.block,
                 on_row=lambda row: save_frozen_row(out, row, command),
+                held_out=held_out or 0,
             )
-    result = json.loads(out.read_text())  # with the rows of runs of other protocols writing it too
+    result = with_leaky(json.loads(out.read_text()))  # with the rows of other protocols' runs too
     write_section(
         section, report(result, result.get("command") or command_of(result, out)), data={"result": result}
     )

@@ -408,3 +408,108 @@ def test_a_space_without_pruned_cells_selects_and_labels_without_the_option(task
     assert result_from_section(table)["chosen"] == result["chosen"]
     config, _ = frozen_config({**result, "space": "nasbench101", "test_subsample": 500}, "paper", 172, 0)
     assert config.space_options == {} and config.space == "nasbench101" and config.test_subsample == 500
+
+
+def test_the_held_out_protocols_score_the_frozen_choice_past_the_read_cells(task, tmp_path):
+    """--test-protocols random_held_out / paper_held_out: the same fit as random / paper (same training
+    and validation cells), scored only on cells from ``held_out`` on; the row says which cell that is."""
+    from benchmarks.select_defaults import frozen_config, score_frozen
+    from nasearch.api.errors import ConfigError
+    from nasearch.compare import get_protocol
+
+    n, held_out = len(task), 1493
+    quiet = {"block": 100, "task": task, "log": lambda s: None}
+    for protocol, plain in (("random_held_out", "random"), ("paper_held_out", "paper")):
+        (row,) = score_frozen(_frozen_result(), protocol, [40], [1], tmp_path, held_out=held_out, **quiet)
+        config, _ = frozen_config(_frozen_result(), protocol, 40, 1, 100, held_out)
+        split = next(iter(get_protocol(protocol)(task, 40, 1, config)))
+        base = next(
+            iter(get_protocol(plain)(task, 40, 1, frozen_config(_frozen_result(), plain, 40, 1, 100)[0]))
+        )
+        assert np.array_equal(split.train, base.train) and np.array_equal(split.validation, base.validation)
+        assert split.test.min() >= held_out and row["held_out"] == held_out
+        assert row["n_test"] == row["n_unseen"] == split.test.size
+        assert row["n_test"] == np.setdiff1d(np.arange(held_out, n), base.validation).size - (
+            np.isin(base.train, np.arange(held_out, n)).sum()
+        )
+        with pytest.raises(ConfigError, match="held_out"):
+            score_frozen(_frozen_result(), protocol, [40], [2], tmp_path, **quiet)
+
+
+def test_cli_takes_held_out_from_the_audits_selection_reads(tmp_path, monkeypatch):
+    """A held-out protocol's first test cell is one past every cell a stored NB201 selection read
+    (1493 today), unless --held-out names one; plain protocols get none."""
+    from benchmarks import report as report_module
+    from benchmarks import select_defaults
+
+    out = tmp_path / "chosen.json"
+    out.write_text(json.dumps(_frozen_result()))
+    calls = []
+    monkeypatch.setattr(
+        select_defaults,
+        "score_frozen",
+        lambda result, protocol, *a, held_out=0, **k: calls.append((protocol, held_out)),
+    )
+    monkeypatch.setattr(select_defaults, "report", lambda result, command: "")
+    monkeypatch.setattr(report_module, "write_section", lambda name, text, data=None: None)
+    args = ["--frozen", "--score-test", "--out", str(out), "--test-protocols"]
+    assert main([*args, "random_held_out,paper"]) == 0
+    assert calls == [("random_held_out", 1493), ("paper", 1493)]
+    calls.clear()
+    main([*args, "paper_held_out", "--held-out", "2000"])
+    assert calls == [("paper_held_out", 2000)]
+
+
+def test_a_rescored_choice_keeps_every_setting_and_its_section_is_audited_clean(tmp_path):
+    """--rebuild-json --from-section: the stored NB201 choice alone (no test rows), whose frozen fits
+    hash as the stored section's; its section selects nothing (reads no cell), shows each held-out τ
+    beside the stored leaky one, and the leak audit reads its tables and finds them clean."""
+    from benchmarks.defaults.leaks import audit, reported_splits, selection_reads, stored_sections
+    from benchmarks.results import Section, blocks_of
+    from benchmarks.select_defaults import frozen_config, rescored, stored_result, with_leaky
+    from nasearch.compare import build_task, row_options
+    from nasearch.data.provenance import options_hash
+
+    source = "select_defaults:nnformer_nb201_pruned"
+    out = tmp_path / "nnformer_nb201_pruned_leak_free.json"
+    assert main(["--rebuild-json", "--from-section", source, "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    stored = stored_result(source)
+    assert result["frozen_from"] == source and result["chosen"] == stored["chosen"]
+    assert not {"test_once", "frozen", "command"} & set(result) and rescored(stored, source, source) == stored
+    config, options = frozen_config(result, "paper", 156, 0)
+    assert options_hash(row_options(config, "nnformer", options)) == stored["test_once"][0]["options_hash"]
+    row = {
+        "protocol": "random_held_out",
+        "train_size": 156,
+        "seed": 0,
+        "kendall_tau": 0.8,
+        "kendall_tau_unseen": 0.8,
+        "n_test": 13_000,
+        "n_unseen": 13_000,
+        "fit_seconds": 1.0,
+        "options_hash": "h",
+        "commit": "c",
+        "held_out": 1493,
+    }
+    result = with_leaky({**result, "frozen": {"random_held_out": [row, {**row, "train_size": 469}]}})
+    assert result["leaky"]["random"]["156"].startswith("0.805 ± 0.004 (seeds 0,1,2)")
+    text = report(result, "cmd")
+    assert f"the frozen choice of `{source}`" in text and "validation τ @" not in text
+    assert "| 156 | 0.804 | 0.800 | 0.800 | 0.805 ± 0.004 (seeds 0,1,2) | 0 |" in text
+    assert "cells 1,493..15,624" in text
+    section = Section(
+        "select_defaults:nnformer_nb201_pruned_leak_free", blocks_of(text), data={"result": result}
+    )
+    splits = [s for s in reported_splits([section]) if s.section == section.name]
+    assert {(s.protocol, s.size, s.held_out) for s in splits} == {
+        ("random_held_out", n, 1493) for n in (156, 469)
+    }
+    task = build_task(CompareConfig(name="nb201", sizes=[2], predictors={"x": {}}))
+    sections = [s for s in stored_sections() if s.name != section.name]
+    assert selection_reads([*sections, section], "nasbench201", len(task)).size == 1493
+    assert [
+        leak
+        for leak in audit([*sections, section], {"nasbench201": task})
+        if leak.split.section == section.name
+    ] == []

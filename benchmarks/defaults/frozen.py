@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.defaults.protocols import PAPER_BLOCK, TEST_METRIC, TRAIN_METRIC
+from benchmarks.defaults.protocols import PAPER_BLOCK, TEST_METRIC, TRAIN_METRIC, held_out_options
 from benchmarks.defaults.selection import _csv_rows, _space_options
 from nasearch.compare import CompareConfig, Task, build_task, row_options, run_compare
 from nasearch.data.provenance import options_hash
@@ -28,10 +28,11 @@ FROZEN_KEYS = (
 
 
 def frozen_config(
-    result: dict[str, Any], protocol: str, size: int, seed: int, block: int = PAPER_BLOCK
+    result: dict[str, Any], protocol: str, size: int, seed: int, block: int = PAPER_BLOCK, held_out: int = 0
 ) -> tuple[CompareConfig, dict[str, Any]]:
     """The compare config and predictor options that score ``result``'s frozen choice at one size and
-    seed on ``protocol``'s test cells (``block`` validation cells, disjoint from them, pick the checkpoint)."""
+    seed on ``protocol``'s test cells (``block`` validation cells, disjoint from them, pick the checkpoint;
+    a held-out protocol's test set starts at cell ``held_out``)."""
     chosen = result["chosen"]
     options = {
         **result["base_options"],
@@ -51,6 +52,7 @@ def frozen_config(
         validation_size=block,
         space_options=_space_options(chosen["prune_graph"]),
         test_subsample=result.get("test_subsample"),
+        protocol_options=held_out_options(protocol, held_out),
     )
     return config, options
 
@@ -94,19 +96,21 @@ def score_frozen(
     task: Task | None = None,
     log: Any = print,
     on_row: Any = None,
+    held_out: int = 0,
 ) -> list[dict[str, Any]]:
     """Score ``result``'s frozen choice on ``protocol``'s test cells at every size and seed (seed-major,
     so a stopped run has every size at its first seeds); one fit per (size, seed) into
     ``out_dir/frozen_<protocol>/n<size>_seed<seed>/results.csv``. A row already measured with the same
     options hash, size and seed (``result['frozen']``, the legacy ``test_once`` rows, that results.csv)
-    is reused, not refitted. ``on_row(row)`` is called as each row lands."""
+    is reused, not refitted. ``on_row(row)`` is called as each row lands. ``held_out``: the first test
+    cell of a held-out protocol (``HELD_OUT_PROTOCOLS``)."""
     known = list(result.get("frozen", {}).get(protocol, []))
     if protocol == "paper":  # the first --score-test scored the paper protocol, under this key
         known += [_frozen_row(r, protocol, result.get("commit") or "") for r in result.get("test_once", [])]
     rows = []
     for seed in seeds:
         for size in sizes:
-            config, options = frozen_config(result, protocol, size, seed, block)
+            config, options = frozen_config(result, protocol, size, seed, block, held_out)
             want = options_hash(row_options(config, result["predictor"], options))
             cell_dir = out_dir / f"frozen_{protocol}" / f"n{size}_seed{seed}"
             row = _known_row(known, want, size, seed)
@@ -124,6 +128,7 @@ def score_frozen(
                     config, {"selected": (result["predictor"], options)}, cell_dir, task, log=log
                 )
                 row = _frozen_row(fitted, protocol)
+            row = {**row, **held_out_options(protocol, held_out)}
             rows.append(row)
             if on_row is not None:
                 on_row(row)

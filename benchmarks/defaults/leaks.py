@@ -132,12 +132,22 @@ def selection_reads(sections: Iterable[Section], space: str, n_cells: int) -> np
     read: list[np.ndarray] = []
     for section in sections:
         result = _result(section)
-        if section.name.startswith("select_defaults:") and _space(section) == space:
+        selected = section.name.startswith("select_defaults:") and "frozen_from" not in result
+        if selected and _space(section) == space:
             protocol = "validation_block" if result["procedure"] == "validation" else "train_cv"
             read.append(selection_cells(protocol, max(int(n) for n in result["sizes"]), n_cells))
         if section.name in EXTRA_INFO_SELECTIONS and space == "nasbench201":
             read.append(selection_cells("validation_block", EXTRA_INFO_SELECT_SIZE, n_cells))
     return np.unique(np.concatenate(read)) if read else np.zeros(0, dtype=int)
+
+
+def first_unread(sections: Iterable[Section], space: str, n_cells: int) -> int:
+    """The first cell past every cell a stored selection of ``space`` read: the ``held_out`` of a
+    held-out protocol whose test set no selection touched (the reads must be the cells before it)."""
+    read = selection_reads(sections, space, n_cells)
+    if not np.array_equal(read, np.arange(read.size)):
+        raise ConfigError(f"the selections of {space} read cells that are not one block from cell 0")
+    return int(read.size)
 
 
 def _seeds(text: str) -> list[int]:
@@ -146,16 +156,20 @@ def _seeds(text: str) -> list[int]:
 
 
 def _frozen(section: Section) -> Iterator[ReportedSplit]:
-    """The test sets of a ``select_defaults`` section: its ``--score-test`` table and each frozen table."""
+    """The test sets of a ``select_defaults`` section: its ``--score-test`` table and each frozen table
+    (a held-out protocol's first test cell read from its line: "test cells from cell N on")."""
     space = _space(section)
     protocol = ""
     subsample = None
+    held_out = 0
     for block in section.blocks:
         if isinstance(block, str):
             found = re.search(r"\*\*Frozen choice, (\w+) protocol\*\*", block)
             protocol = found.group(1) if found else ""
             sub = re.search(r"seeded ([\d,]+)-cell subset", block)
             subsample = int(sub.group(1).replace(",", "")) if sub else None
+            first = re.search(r"test cells from cell ([\d,]+) on", block)
+            held_out = int(first.group(1).replace(",", "")) if first else 0
             continue
         if not isinstance(block, Table):
             continue
@@ -177,6 +191,7 @@ def _frozen(section: Section) -> Iterator[ReportedSplit]:
                         seed,
                         column,
                         subsample,
+                        held_out,
                     )
 
 

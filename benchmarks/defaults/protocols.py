@@ -75,22 +75,28 @@ def paper_held_out(task: Task, size: int, seed: int, config: CompareConfig) -> I
     """The paper protocol with every cell a selection read left out of the test set: train on the
     first ``size`` cells; test on the cells from ``protocol_options.held_out`` on (the first
     ``held_out`` cells are those a ``validation_block`` selection at up to ``held_out - block``
-    training cells reads: its training and validation cells). ``seed`` varies only the fit."""
+    training cells reads: its training and validation cells). With ``validation_size`` the cells after
+    the training block pick the checkpoint, as ``paper``'s do. ``seed`` varies only the fit."""
     held_out = int(config.protocol_options.get("held_out", 0))
-    if held_out < size or held_out >= len(task):
+    if held_out < size + config.validation_size or held_out >= len(task):
         raise ConfigError(
-            f"paper_held_out: protocol_options.held_out must be >= the training size ({size}) and "
-            f"smaller than the space ({len(task)}), got {held_out}"
+            f"paper_held_out: protocol_options.held_out must be >= the training size ({size}) plus "
+            f"validation_size ({config.validation_size}) and smaller than the space ({len(task)}), got {held_out}"
         )
+    y_train = task.column(config.train_metric)
     train = np.arange(size)
-    train = train[np.isfinite(task.column(config.train_metric)[train])]
+    train = train[np.isfinite(y_train[train])]
+    validation = np.arange(size, size + config.validation_size)
+    validation = validation[np.isfinite(y_train[validation])]
     test = np.arange(held_out, len(task))
     test = test[np.isfinite(task.column(config.target_metric)[test])]
     yield Split(
         train,
         test,
-        task.column(config.train_metric)[train],
+        y_train[train],
         task.column(config.target_metric)[test],
+        validation=validation if validation.size else None,
+        y_validation=y_train[validation] if validation.size else None,
         info={"test_cells": f"{held_out}..{len(task) - 1}"},
     )
 
@@ -117,6 +123,17 @@ def random_held_out(task: Task, size: int, seed: int, config: CompareConfig) -> 
             y_test=split.y_test[keep],
             info={**split.info, "test_cells": f"random's from {held_out} on"},
         )
+
+
+#: the held-out protocols (test set from ``protocol_options.held_out`` on) -> the protocol each mirrors
+#: with the cells a selection read left in its test set
+HELD_OUT_PROTOCOLS = {"paper_held_out": "paper", "random_held_out": "random"}
+
+
+def held_out_options(protocol: str, held_out: int) -> dict[str, object]:
+    """The ``protocol_options`` that score ``protocol`` past the first ``held_out`` cells (none for a
+    protocol that is not held out)."""
+    return {"held_out": held_out} if protocol in HELD_OUT_PROTOCOLS else {}
 
 
 def selection_cells(protocol: str, size: int, n_cells: int, block: int = PAPER_BLOCK) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.defaults.protocols import TEST_METRIC
+from benchmarks.defaults.protocols import HELD_OUT_PROTOCOLS, TEST_METRIC
 from benchmarks.defaults.selection import _label
 
 #: NN-Former paper, NB201 paper protocol (the sizes it reports)
@@ -23,6 +23,8 @@ def report(result: dict[str, Any], command: str) -> str:
     and (if scored) the frozen choice's test tau beside the paper's."""
     from benchmarks.report import markdown_table
 
+    if result.get("frozen_from"):
+        return "\n".join([*rescored_header(result, command), *_frozen_tables(result)])
     sizes = result["sizes"]
     rows = []
     for sc in sorted(result["scores"], key=lambda x: -x["mean_tau"]):
@@ -93,6 +95,31 @@ def report(result: dict[str, Any], command: str) -> str:
                 test_rows,
             ),
         ]
+    return "\n".join([*text, *_frozen_tables(result)])
+
+
+def rescored_header(result: dict[str, Any], command: str) -> list[str]:
+    """The head of a section that rescores the frozen choice of ``result['frozen_from']`` (selects nothing)."""
+    chosen = ", ".join(f"{k}={v}" for k, v in result["chosen"].items())
+    return [
+        f"### {result['predictor']}: the frozen choice of `{result['frozen_from']}`, rescored on leak-free "
+        "test sets",
+        "",
+        f"Nothing is selected here: the choice ({chosen}; every other option the predictor's default"
+        + (f" with {result['base_options']}" if result["base_options"] else "")
+        + f") is the one section `{result['frozen_from']}` selected (commit `{result['commit'] or 'none'}`, grid "
+        f"hash `{result['grid_hash']}`), frozen; each fit is that section's fit at the same size and seed, with "
+        "the same training and validation cells. Only the test set changes: a held-out protocol's test set "
+        "leaves out every cell a stored selection of the space read (the leak audit's `selection_reads`, "
+        "`python -m benchmarks.defaults.leaks`). *leaky τ*: the same choice, sizes and fit seeds on the "
+        "protocol's own test set, which holds cells the selection read (section "
+        f"`{result['frozen_from']}`, its *unseen* column). `{command}`.",
+    ]
+
+
+def _frozen_tables(result: dict[str, Any]) -> list[str]:
+    """Each protocol's frozen-choice table of ``result`` (paper first), a blank line before each."""
+    text = []
     for protocol, rows in sorted(result.get("frozen", {}).items(), key=lambda kv: kv[0] != "paper"):
         table = frozen_table(
             rows,
@@ -100,6 +127,7 @@ def report(result: dict[str, Any], command: str) -> str:
             result.get("frozen_commands", {}).get(protocol, ""),
             result.get("space", "nasbench201"),
             result.get("test_metric", TEST_METRIC),
+            result.get("leaky", {}).get(HELD_OUT_PROTOCOLS.get(protocol, ""), {}),
         )
         if result.get("test_subsample"):
             table = table.replace(
@@ -108,7 +136,7 @@ def report(result: dict[str, Any], command: str) -> str:
                 1,
             )
         text += ["", table]
-    return "\n".join(text)
+    return text
 
 
 #: what each protocol's frozen-choice table says about its cells
@@ -123,6 +151,18 @@ PROTOCOL_TEXT = {
         "random protocol: N training cells and 1024 validation cells (the checkpoint) drawn at random with the "
         "seed, which varies both the cells and the fit; the test set is every other cell, so *all cells* and "
         "*unseen* are the same cells"
+    ),
+    "paper_held_out": (
+        "paper protocol, leak-free: train on the first N cells in official index order; the next 1024 cells "
+        "pick the checkpoint; the test cells are cells {first:,}..{last:,} (test cells from cell {first:,} "
+        "on: every cell a selection read left out, training and validation cells with them); the seed "
+        "varies only the fit"
+    ),
+    "random_held_out": (
+        "random protocol, leak-free: the random protocol's N training and 1024 validation cells (drawn "
+        "with the seed, which varies both the cells and the fit); the test cells are cells {first:,}..{last:,} "
+        "less the training and validation cells (test cells from cell {first:,} on: every cell a selection "
+        "read left out)"
     ),
 }
 
@@ -140,9 +180,12 @@ def frozen_table(
     command: str = "",
     space: str = "nasbench201",
     test_metric: str = TEST_METRIC,
+    leaky: dict[str, str] | None = None,
 ) -> str:
     """One protocol's test τ of the frozen choice: per options hash and size, mean ± sd over the seeds
-    measured, beside the NN-Former paper's number (its paper protocol), with the rows' commits."""
+    measured, beside the NN-Former paper's number (its paper protocol), with the rows' commits; with
+    ``leaky`` (size -> the τ the same choice scored on a test set that holds cells a selection read),
+    that τ in a column beside."""
     from benchmarks.report import markdown_table
 
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
@@ -158,6 +201,7 @@ def frozen_table(
                 PAPER.get(space, ({}, ""))[0].get(size, ""),
                 _mean_sd([float(r["kendall_tau"]) for r in group]),
                 _mean_sd(unseen) if unseen else "-",
+                *([leaky.get(str(size), "-")] if leaky else []),
                 ",".join(f"{r['seed']}{'' if r.get('fit_seconds') is not None else '*'}" for r in group),
                 f"{np.mean(fit):.0f}" if fit else "-",
                 f"{group[0]['n_test']:,} / {group[0]['n_unseen']:,}",
@@ -166,8 +210,11 @@ def frozen_table(
             ]
         )
     cells = PAPER.get(space, ({}, "the space's"))[1]
+    first = int(rows[0].get("held_out") or 0) if rows else 0
+    last = int(cells.replace(",", "")) - 1 if cells.replace(",", "").isdigit() else 0
+    what = PROTOCOL_TEXT.get(protocol, protocol).format(first=first, last=last)
     head = (
-        f"**Frozen choice, {protocol} protocol** ({PROTOCOL_TEXT.get(protocol, protocol)}; test metric "
+        f"**Frozen choice, {protocol} protocol** ({what}; test metric "
         f"`{test_metric}`). τ: Kendall τ-b, mean ± sample sd over the fit seeds listed. The NN-Former paper's "
         f"numbers are for its paper protocol, on all {cells} cells." + (f" `{command}`." if command else "")
     )
@@ -185,6 +232,7 @@ def frozen_table(
                 "NN-Former paper τ",
                 "τ, all cells",
                 "τ, unseen cells",
+                *([f"leaky τ ({HELD_OUT_PROTOCOLS.get(protocol, protocol)} protocol)"] if leaky else []),
                 "fit seeds",
                 "fit s (mean)",
                 "cells (all / unseen)",
@@ -198,6 +246,8 @@ def frozen_table(
 
 def command_of(result: dict[str, Any], out: Path) -> str:
     """The invocation that produced ``result``, rebuilt from what it recorded."""
+    if result.get("frozen_from"):  # a rescoring: its JSON came from the stored choice
+        return f"python -m benchmarks.select_defaults --rebuild-json --from-section {result['frozen_from']} --out {out}"
 
     def values(key: str) -> str:
         return ",".join(dict.fromkeys(str(sc[key]).lower() for sc in result["scores"]))
@@ -215,3 +265,25 @@ def command_of(result: dict[str, Any], out: Path) -> str:
     if result.get("test_once"):
         parts.append("--score-test")
     return "python -m benchmarks.select_defaults " + " ".join(parts) + f" --out {out}"
+
+
+def leaky_taus(section: Any) -> dict[str, dict[str, str]]:
+    """Per protocol and training size, the *unseen* τ (mean ± sd, with its fit seeds) of a stored
+    selection section's frozen tables: the figures a held-out rescoring stands beside."""
+    import re
+
+    from benchmarks.results import Table
+
+    out: dict[str, dict[str, str]] = {}
+    protocol = ""
+    for block in section.blocks:
+        if isinstance(block, str):
+            found = re.search(r"\*\*Frozen choice, (\w+) protocol\*\*", block)
+            protocol = found.group(1) if found else ""
+        elif isinstance(block, Table) and protocol and "fit seeds" in block.headers:
+            for row in block.rows:
+                cell = dict(zip(block.headers, row))
+                out.setdefault(protocol, {})[str(cell["train cells"])] = (
+                    f"{cell['τ, unseen cells']} (seeds {cell['fit seeds']})"
+                )
+    return out
