@@ -51,6 +51,21 @@ HELD_OUT = SELECT_SIZE + PAPER_BLOCK
 PRETRAIN_SPACE = "nasbench201"
 
 
+def report_config() -> CompareConfig:
+    """The split the extra-information tracks report on: the paper protocol at ``SELECT_SIZE`` with the
+    test set from ``HELD_OUT`` on, over the report seeds (its options hash is the rows')."""
+    return CompareConfig(
+        name="extra_info",
+        sizes=[SELECT_SIZE],
+        seeds=PROXY_REPORT_SEEDS,
+        predictors={"x": {}},
+        protocol="paper_held_out",
+        train_metric=TRAIN_METRIC,
+        test_metric=TEST_METRIC,
+        protocol_options={"held_out": HELD_OUT},
+    )
+
+
 def _pretrain(proxies: list[str], steps: int) -> dict[str, Any]:
     return {"pretrain": {"space": PRETRAIN_SPACE, "proxies": proxies, "steps": steps}}
 
@@ -571,16 +586,7 @@ def part_proxies_measure(task: Task, render: bool, commit: str, workers: int) ->
     frame = pd.read_csv(record)
     fits = frame[frame.kind == "fit"].sort_values("seed")
     base = frame[frame.kind == "baseline"]
-    config = CompareConfig(
-        name="extra_info",
-        sizes=[SELECT_SIZE],
-        seeds=PROXY_REPORT_SEEDS,
-        predictors={"x": {}},
-        protocol="paper_held_out",
-        train_metric=TRAIN_METRIC,
-        test_metric=TEST_METRIC,
-        protocol_options={"held_out": HELD_OUT},
-    )
+    config = report_config()
     seeds = "/".join(map(str, PROXY_REPORT_SEEDS))
     n_test = int(fits.n_test.iloc[0])
 
@@ -773,16 +779,7 @@ def part_pretrain_measure(render: bool, commit: str, workers: int) -> str:
             f"{record}: fits for seeds {sorted(fits.seed)}, not {PROXY_REPORT_SEEDS}: run it again"
         )
     taus = fits.tau.to_numpy(dtype=float)
-    config = CompareConfig(
-        name="extra_info",
-        sizes=[SELECT_SIZE],
-        seeds=PROXY_REPORT_SEEDS,
-        predictors={"x": {}},
-        protocol="paper_held_out",
-        train_metric=TRAIN_METRIC,
-        test_metric=TEST_METRIC,
-        protocol_options={"held_out": HELD_OUT},
-    )
+    config = report_config()
     seeds = "/".join(map(str, PROXY_REPORT_SEEDS))
     h = provenance(row_options(config, "nnformer", options))["options_hash"]
     headers = [
@@ -866,48 +863,38 @@ def main(argv: list[str] | None = None) -> int:
     task = build_task(CompareConfig(name="nb201", sizes=[2], predictors={"x": {}}))
     start = time.perf_counter()
     chosen = None
+
+    def publish(part: str, section: str, text: str, data: dict[str, Any] | None = None) -> None:
+        """Write ``text`` as ``section``, its rows' commits read from the part's CSV."""
+        measured = _commits([OUT / part / "results.csv"], commit)
+        write_section(section, f"{text}\n\n{machine_line()}", measured=measured, data=data)
+        _log(text)
+
     if "select" in parts:
         text, data = part_select(task, args.render, args.workers)
         chosen = data["chosen"]
-        measured = _commits([OUT / "select" / "results.csv"], commit)
-        write_section(
-            "predictors:extra_info_select", f"{text}\n\n{machine_line()}", measured=measured, data=data
-        )
-        _log(text)
+        publish("select", "predictors:extra_info_select", text, data)
     if "proxies_select" in parts:
         text, data = part_proxies_select(task, args.render, commit)
-        measured = _commits([OUT / "proxies_select" / "results.csv"], commit)
-        write_section(
-            "predictors:extra_info_proxies_select",
-            f"{text}\n\n{machine_line()}",
-            measured=measured,
-            data=data,
-        )
-        _log(text)
+        publish("proxies_select", "predictors:extra_info_proxies_select", text, data)
     if "input_select" in parts:
         text, data = part_input_select(task, args.render, args.workers)
-        measured = _commits([OUT / "input_select" / "results.csv"], commit)
-        write_section(
-            "predictors:extra_info_input_select", f"{text}\n\n{machine_line()}", measured=measured, data=data
-        )
-        _log(text)
+        publish("input_select", "predictors:extra_info_input_select", text, data)
     if "proxies_measure" in parts:
-        text = part_proxies_measure(task, args.render, commit, args.workers)
-        measured = _commits([OUT / "proxies_measure" / "results.csv"], commit)
-        write_section("predictors:extra_info_proxies", f"{text}\n\n{machine_line()}", measured=measured)
-        _log(text)
+        publish(
+            "proxies_measure",
+            "predictors:extra_info_proxies",
+            part_proxies_measure(task, args.render, commit, args.workers),
+        )
     if "combo_select" in parts:
         text, data = part_combo_select(task, args.render, args.workers)
-        measured = _commits([OUT / "combo_select" / "results.csv"], commit)
-        write_section(
-            "predictors:extra_info_combo_select", f"{text}\n\n{machine_line()}", measured=measured, data=data
-        )
-        _log(text)
+        publish("combo_select", "predictors:extra_info_combo_select", text, data)
     if "pretrain_measure" in parts:
-        text = part_pretrain_measure(args.render, commit, args.workers)
-        measured = _commits([OUT / "pretrain_measure" / "results.csv"], commit)
-        write_section("predictors:extra_info_pretrained", f"{text}\n\n{machine_line()}", measured=measured)
-        _log(text)
+        publish(
+            "pretrain_measure",
+            "predictors:extra_info_pretrained",
+            part_pretrain_measure(args.render, commit, args.workers),
+        )
     if "measure" in parts:
         if chosen is None:
             from benchmarks.report import store_for

@@ -449,13 +449,7 @@ def search(
 #: predictor_local_search's shipped surrogate (runs/quickstart.yaml): NN-Former pre-trained once (cached) on
 #: every cell's synflow proxy, no labels, fine-tuned on the told cells each round
 PRETRAINED_SURROGATE: dict[str, Any] = {
-    "name": "nnformer",
-    "dim": 16,
-    "layers": 2,
-    "epochs": 30,
-    "batch_size": 32,
-    "lr": 0.001,
-    "threads": 1,
+    **SEARCH_SURROGATE,
     "pretrain": {"space": "nasbench201", "proxies": ["synflow"], "steps": 500},
 }
 #: the surrogate-guided search with the latency looked up: the settings the dev selection chose on CPU targets
