@@ -42,7 +42,7 @@ from benchmarks.report import (
 )
 from benchmarks.results import Cell, Table
 from benchmarks.search_settings import SEARCH_SURROGATE
-from benchmarks.stats import UNKNOWN_RATIO, bounded_ratio, median_queries, ratio_mark
+from benchmarks.stats import UNKNOWN_RATIO, bounded_ratio, median_queries, ratio_mark, unmarked
 from nasearch.config.loader import Source
 from nasearch.config.run_schema import parse_run_config
 from nasearch.data.provenance import git_commit, options_hash
@@ -422,10 +422,6 @@ def _hits_of(found: Cell) -> list[float | None]:
     return [0.0] * k + [None] * (n - k)
 
 
-def _bare(cell: Cell) -> str:
-    return str(cell).removeprefix("≥ ").removeprefix("≤ ")
-
-
 def remark_rows(headers: list[str], rows: list[list[Cell]]) -> list[list[Cell]]:
     """A stored table's rows with their bound marks derived again, as ``table`` derives them, from its
     counts of seeds that reached the optimum: the figures are kept; a ratio whose sides are both
@@ -443,11 +439,11 @@ def remark_rows(headers: list[str], rows: list[list[Cell]]) -> list[list[Cell]]:
         hits = _hits_of(row[found])
         cut = median_queries(hits, math.inf) is None
         new = list(row)
-        new[med] = f"{'≥ ' if cut else ''}{_bare(row[med])}"
-        new[mean] = f"{'≥ ' if None in hits else ''}{_bare(row[mean])}"
+        new[med] = f"{'≥ ' if cut else ''}{unmarked(row[med])}"
+        new[mean] = f"{'≥ ' if None in hits else ''}{unmarked(row[mean])}"
         if row[ratio] != REFERENCE_CELL:
             mark = ratio_mark(cut, ref_cut)
-            new[ratio] = UNKNOWN_RATIO if mark is None else f"{mark}{_bare(row[ratio])}"
+            new[ratio] = UNKNOWN_RATIO if mark is None else f"{mark}{unmarked(row[ratio])}"
         out.append(new)
     return out
 

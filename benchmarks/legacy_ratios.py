@@ -14,6 +14,7 @@ from pathlib import Path
 
 from benchmarks.report import BENCHMARKS_MD, mark_sections, store_for
 from benchmarks.results import Table
+from benchmarks.stats import unmarked
 
 #: the sections whose ratio columns divide by evolution's 1000-query pass
 LEGACY_SECTIONS = (
@@ -29,7 +30,7 @@ REFERENCE = "evolution"
 
 def number(cell: object) -> float:
     """A printed figure without its bound mark (``≥ 112.2`` -> 112.2)."""
-    return float(str(cell).replace("≥", "").replace(">", "").strip())
+    return float(unmarked(cell))
 
 
 def ratio_table(tables: list[Table]) -> Table:

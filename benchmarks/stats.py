@@ -132,7 +132,20 @@ def bounded_ratio(
     return str(bootstrap_ratio(x, ref, stat, n_boot=n_boot, lower_bound=x_censored, upper_bound=ref_censored))
 
 
+#: the bound marks a printed figure may start with (≥ a lower bound, ≤ an upper one, > beyond a cap)
+BOUND_MARKS = ("≥ ", "≤ ", "> ")
+
+
+def unmarked(cell: object) -> str:
+    """A printed figure without its bound mark (``≥ 112.2`` -> ``112.2``)."""
+    text = str(cell)
+    for mark in BOUND_MARKS:
+        text = text.removeprefix(mark)
+    return text
+
+
 __all__ = [
+    "BOUND_MARKS",
     "UNKNOWN_RATIO",
     "RatioCI",
     "bootstrap_ratio",
@@ -142,4 +155,5 @@ __all__ = [
     "median_queries",
     "ratio_mark",
     "restricted_mean",
+    "unmarked",
 ]

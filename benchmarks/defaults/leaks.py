@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.bench_extra_info import SELECT_SIZE as EXTRA_INFO_SELECT_SIZE
 from benchmarks.defaults.protocols import PAPER_BLOCK, TRAIN_METRIC, overlap, selection_cells
 from benchmarks.results import Section, Table
 from nasearch.api.errors import ConfigError
@@ -40,8 +41,6 @@ EXTRA_INFO_TRACKS = (
     "predictors:extra_info_proxies",
     "predictors:extra_info_pretrained",
 )
-#: the training size of every extra-information choice (``bench_extra_info.SELECT_SIZE``)
-EXTRA_INFO_SELECT_SIZE = 156
 #: the metric each space's selections and figures train on and score
 METRICS = {
     "nasbench201": (TRAIN_METRIC, "cifar10/test_accuracy"),
