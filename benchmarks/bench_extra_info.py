@@ -51,6 +51,18 @@ HELD_OUT = SELECT_SIZE + PAPER_BLOCK
 PRETRAIN_SPACE = "nasbench201"
 
 
+#: the columns of an extra-information track's table
+TRACK_HEADERS = [
+    "predictor",
+    "extra information",
+    "tau @ 156 (mean ± sd)",
+    "per fit seed",
+    "fit seeds",
+    "fit s",
+    "options hash",
+]
+
+
 def report_config() -> CompareConfig:
     """The split the extra-information tracks report on: the paper protocol at ``SELECT_SIZE`` with the
     test set from ``HELD_OUT`` on, over the report seeds (its options hash is the rows')."""
@@ -603,15 +615,7 @@ def part_proxies_measure(task: Task, render: bool, commit: str, workers: int) ->
         full = {"space": spec.space, "weight": spec.weight, "alpha": spec.alpha, "encoding": spec.encoding}
         return {**options, "proxy_blend": full}
 
-    headers = [
-        "predictor",
-        "extra information",
-        "tau @ 156 (mean ± sd)",
-        "per fit seed",
-        "fit seeds",
-        "fit s",
-        "options hash",
-    ]
+    headers = TRACK_HEADERS
     rows: list[list[Any]] = []
     taus: dict[str, np.ndarray] = {}
     for label, options in specs.items():
@@ -782,14 +786,7 @@ def part_pretrain_measure(render: bool, commit: str, workers: int) -> str:
     config = report_config()
     seeds = "/".join(map(str, PROXY_REPORT_SEEDS))
     h = provenance(row_options(config, "nnformer", options))["options_hash"]
-    headers = [
-        "predictor",
-        "extra information",
-        "tau @ 156 (mean ± sd)",
-        "per fit seed",
-        "fit seeds",
-        "fit s",
-    ]
+    headers = TRACK_HEADERS
     rows: list[list[Any]] = [
         [
             PRETRAIN_LABEL,
@@ -836,7 +833,7 @@ def part_pretrain_measure(render: bool, commit: str, workers: int) -> str:
         + f" Goal (issue #23): >= 0.85 at {SELECT_SIZE} cells: "
         f"{goal}. One torch thread a fit, under nice on the shared 2 cores (the stored rows ran under "
         "other load: fit seconds compare loosely); the pre-trained weights are cached, so the fit seconds "
-        "hold no pre-training.\n\n" + markdown_table([*headers, "options hash"], rows)
+        "hold no pre-training.\n\n" + markdown_table(headers, rows)
     )
 
 
