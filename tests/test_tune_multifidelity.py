@@ -54,3 +54,17 @@ def test_the_reference_is_predictor_local_search_as_it_ships() -> None:
     assert set(GRID4) == {"plain_proposer", "pretrained_proposer"}
     assert "pretrain" in GRID4["pretrained_proposer"][0]["surrogate"]
     assert "pretrain" not in GRID4["plain_proposer"][0]["surrogate"]
+
+
+def test_stage_4s_choice_is_the_proposer_the_benchmark_and_the_shipped_run_use() -> None:
+    """Stage 4 chose the pre-trained proposer (dev seeds 0-8): both multi-fidelity rows and the shipped
+    run's scheduler arm propose with it, k 9."""
+    from benchmarks.tune_multifidelity import GRID4
+    from nasearch.config.run_schema import load_run_config
+
+    chosen = GRID4["pretrained_proposer"][0]
+    assert METHODS["surrogate_pls"][0] == METHODS["asha_pls"][0] == chosen
+    cfg = load_run_config(str(Path(__file__).resolve().parent.parent / "runs" / "nb201_multifidelity.yaml"))
+    arm = cfg.optimizers[1]
+    assert arm.label == "surrogate_scheduler"
+    assert {k: arm.options[k] for k in ("surrogate", "k")} == {"surrogate": chosen["surrogate"], "k": 9}
