@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.search_settings import SEARCH_SURROGATE
+from benchmarks.search_settings import PRETRAINED_SURROGATE, SEARCH_SURROGATE
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "runs" / "out" / "bench_latency_models"
@@ -446,12 +446,6 @@ def search(
     return rows
 
 
-#: predictor_local_search's shipped surrogate (runs/quickstart.yaml): NN-Former pre-trained once (cached) on
-#: every cell's synflow proxy, no labels, fine-tuned on the told cells each round
-PRETRAINED_SURROGATE: dict[str, Any] = {
-    **SEARCH_SURROGATE,
-    "pretrain": {"space": "nasbench201", "proxies": ["synflow"], "steps": 500},
-}
 #: the surrogate-guided search with the latency looked up: the settings the dev selection chose on CPU targets
 #: and dev seeds (``--parts front_search`` measures them on the GPU targets). On the fresh seeds 5020-5024 they
 #: did worse than FRONT_EHVI_PREVIOUS on every GPU target, so runs/nb201_zero_shot_pareto.yaml ships that

@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from benchmarks.bench_latency_models import (
-    PRETRAINED_SURROGATE,
     REPO,
     Context,
     estimate,
@@ -33,6 +32,7 @@ from benchmarks.bench_latency_models import (
     search_order,
     training_devices,
 )
+from benchmarks.search_settings import PRETRAINED_SURROGATE
 
 OUT = REPO / "runs" / "out" / "tune_front_ehvi"
 #: the selection's targets: CPUs of HELP, none of them a reported search target

@@ -31,3 +31,40 @@ def test_the_grid_runs_on_development_seeds_only_and_its_choice_is_shipped() -> 
 
     cfg = load_run_config(str(Path(__file__).resolve().parent.parent / "runs" / "nb201_multifidelity.yaml"))
     assert cfg.optimizers[1].scheduler.options["target"] == "gain"
+
+
+def test_the_reference_is_predictor_local_search_as_it_ships() -> None:
+    """The benchmark's full-fidelity reference and stage 4's are the shipped runs' predictor_local_search
+    block (k 2, the NN-Former pre-trained on synflow), one source for all: a change to the shipped YAML
+    without the settings (or back) fails here."""
+    from benchmarks.search_settings import SHIPPED_PLS
+    from benchmarks.tune_multifidelity import GRID4, table
+    from nasearch.config.run_schema import load_run_config
+
+    runs = Path(__file__).resolve().parent.parent / "runs"
+    assert METHODS[REFERENCE][0] is SHIPPED_PLS and table(4)[REFERENCE] == METHODS[REFERENCE]
+    assert SHIPPED_PLS["k"] == 2 and SHIPPED_PLS["surrogate"]["pretrain"]["proxies"] == ["synflow"]
+    for name in ("quickstart", "compare_optimizers_nb201", "nb201_multifidelity"):
+        block = next(
+            b for b in load_run_config(str(runs / f"{name}.yaml")).optimizers if b.name == SHIPPED_PLS["name"]
+        )
+        assert {k: block.options[k] for k in ("surrogate", "k")} == {
+            k: v for k, v in SHIPPED_PLS.items() if k != "name"
+        }, name
+    assert set(GRID4) == {"plain_proposer", "pretrained_proposer"}
+    assert "pretrain" in GRID4["pretrained_proposer"][0]["surrogate"]
+    assert "pretrain" not in GRID4["plain_proposer"][0]["surrogate"]
+
+
+def test_stage_4s_choice_is_the_proposer_the_benchmark_and_the_shipped_run_use() -> None:
+    """Stage 4 chose the pre-trained proposer (dev seeds 0-8): both multi-fidelity rows and the shipped
+    run's scheduler arm propose with it, k 9."""
+    from benchmarks.tune_multifidelity import GRID4
+    from nasearch.config.run_schema import load_run_config
+
+    chosen = GRID4["pretrained_proposer"][0]
+    assert METHODS["surrogate_pls"][0] == METHODS["asha_pls"][0] == chosen
+    cfg = load_run_config(str(Path(__file__).resolve().parent.parent / "runs" / "nb201_multifidelity.yaml"))
+    arm = cfg.optimizers[1]
+    assert arm.label == "surrogate_scheduler"
+    assert {k: arm.options[k] for k in ("surrogate", "k")} == {"surrogate": chosen["surrogate"], "k": 9}
