@@ -292,6 +292,43 @@ def test_frozen_table_is_mean_and_sample_sd_over_seeds_beside_the_paper():
     assert "| 0.820 ± 0.020 | 0.810 ± 0.020 | 0*,1,2 | 102 |" in table and "*: a row of the first" in table
 
 
+def test_a_leak_free_table_states_each_sizes_distance_to_the_issue_goal():
+    """On a held-out protocol each size's mean τ (as printed) is set against issue #23's goal for the
+    space: met or missed and by how much, only over the full 3 fit seeds; a leaky protocol states none."""
+    from benchmarks.select_defaults import frozen_table
+
+    def rows(size: int, taus: list[float]) -> list[dict]:
+        return [
+            {
+                "train_size": size,
+                "seed": s,
+                "kendall_tau": t,
+                "kendall_tau_unseen": t,
+                "n_test": 13_000,
+                "n_unseen": 13_000,
+                "fit_seconds": 1.0,
+                "options_hash": "h",
+                "commit": "c",
+                "held_out": 1493,
+            }
+            for s, t in enumerate(taus)
+        ]
+
+    measured = rows(156, [0.80, 0.81, 0.82]) + rows(781, [0.886, 0.888, 0.890]) + rows(1563, [0.9])
+    table = frozen_table(measured, "random_held_out")
+    assert "| 156 | 0.804 | 0.810 ± 0.010 | 0.810 ± 0.010 | 0.820 | -0.010 (misses) | 0,1,2 |" in table
+    assert "| 781 | 0.879 | 0.888 ± 0.002 | 0.888 ± 0.002 | 0.885 | +0.003 (meets) |" in table
+    assert "| 1563 | 0.890 | 0.900 | 0.900 | 0.890 | - (1 of 3 seeds) | 0 |" in table
+    assert "*issue #23 goal*" in table
+    nb101 = frozen_table(
+        [{**r, "train_size": 172} for r in rows(0, [0.77, 0.76, 0.765])],
+        "paper_held_out",
+        space="nasbench101",
+    )
+    assert "| 172 | 0.765 | 0.765 ± 0.005 | 0.765 ± 0.005 | 0.765 | +0.000 (meets) |" in nb101
+    assert "goal" not in frozen_table(measured, "random")
+
+
 def test_a_lost_json_is_read_back_from_its_stored_section(task, tmp_path):
     """--rebuild-json writes back the result the section's file keeps (for the real NB201 choice, the one
     that names the options hash its frozen paper-protocol rows are measured with); and the migration's
@@ -496,7 +533,9 @@ def test_a_rescored_choice_keeps_every_setting_and_its_section_is_audited_clean(
     assert result["leaky"]["random"]["156"].startswith("0.805 ± 0.004 (seeds 0,1,2)")
     text = report(result, "cmd")
     assert f"the frozen choice of `{source}`" in text and "validation τ @" not in text
-    assert "| 156 | 0.804 | 0.800 | 0.800 | 0.805 ± 0.004 (seeds 0,1,2) | 0 |" in text
+    assert (
+        "| 156 | 0.804 | 0.800 | 0.800 | 0.805 ± 0.004 (seeds 0,1,2) | 0.820 | - (1 of 3 seeds) | 0 |" in text
+    )
     assert "cells 1,493..15,624" in text
     section = Section(
         "select_defaults:nnformer_nb201_pruned_leak_free", blocks_of(text), data={"result": result}
