@@ -336,6 +336,22 @@ def test_a_leak_free_table_states_each_sizes_distance_to_the_issue_goal():
     assert "goal" not in frozen_table(measured, "random")
 
 
+def test_the_stored_leak_free_section_states_each_sizes_distance_to_the_goal():
+    """The stored leak-free NB201 rescoring: every random_held_out size (156 to 1563, 3 fit seeds) prints
+    issue #23's goal and its printed mean τ less that goal, met or missed."""
+    from benchmarks.defaults.section import GOAL
+    from benchmarks.results import Store
+
+    section = Store().load("select_defaults:nnformer_nb201_pruned_leak_free")
+    rows = section.titled_table("Frozen choice, random_held_out protocol")
+    assert [int(r["train cells"]) for r in rows] == sorted(GOAL["nasbench201"])
+    for r in rows:
+        goal = GOAL["nasbench201"][int(r["train cells"])]
+        diff = round(float(r["τ, all cells"].split(" ")[0]) - goal, 3)
+        assert r["issue #23 goal"] == f"{goal:.3f}" and r["fit seeds"] == "0,1,2"
+        assert r["τ − goal"] == f"{diff:+.3f} ({'meets' if diff >= 0 else 'misses'})"
+
+
 def test_a_lost_json_is_read_back_from_its_stored_section(task, tmp_path):
     """--rebuild-json writes back the result the section's file keeps (for the real NB201 choice, the one
     that names the options hash its frozen paper-protocol rows are measured with); and the migration's
