@@ -139,14 +139,14 @@ def test_random_held_out_draws_as_random_and_scores_no_read_cell(sections, task)
 
 
 def test_the_stored_leak_free_rescoring_is_audited_and_clean(sections, task):
-    """The leak-free section of the NB201 default (random_held_out at 156 and 469, paper_held_out at 156,
-    3 fit seeds each, test cells from 1493 on) is read by the audit, and none of its splits holds a
-    cell any selection read; it selects nothing, so the read cells stay 0..1492."""
+    """The leak-free section of the NB201 default (random_held_out at 156, 469, 781 and 1563,
+    paper_held_out at 156 and 469, 3 fit seeds each, test cells from 1493 on) is read by the audit, and none of
+    its splits holds a cell any selection read; it selects nothing, so the read cells stay 0..1492."""
     name = "select_defaults:nnformer_nb201_pruned_leak_free"
     splits = [s for s in reported_splits(sections) if s.section == name]
     assert {(s.protocol, s.size, s.seed, s.held_out) for s in splits} == {
-        *(("random_held_out", n, seed, 1493) for n in (156, 469) for seed in (0, 1, 2)),
-        *(("paper_held_out", 156, seed, 1493) for seed in (0, 1, 2)),
+        *(("random_held_out", n, seed, 1493) for n in (156, 469, 781, 1563) for seed in (0, 1, 2)),
+        *(("paper_held_out", n, seed, 1493) for n in (156, 469) for seed in (0, 1, 2)),
     }
     assert selection_reads(sections, "nasbench201", len(task)).size == 1493
     assert [leak for leak in audit(sections, {"nasbench201": task}) if leak.split.section == name] == []

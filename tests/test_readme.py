@@ -35,6 +35,24 @@ def test_every_docs_page_the_readme_links_exists() -> None:
         assert (ROOT / target).is_file(), target
 
 
+def test_nb201_random_column_is_the_leak_free_sections_random_held_out_table() -> None:
+    """The headline's NB201 random-protocol τ is the leak-free rescoring's (test cells no selection read),
+    size by size, never the leaky random table of the selection's own section."""
+    from benchmarks.headline import LEAK_FREE_NB201, headline, section, titled_table
+
+    store = Store()
+    free = titled_table(section(store, LEAK_FREE_NB201), "Frozen choice, random_held_out protocol")
+    want = {r["train cells"]: r["τ, all cells"] for r in free if len(r["fit seeds"].split(",")) >= 3}
+    rows = [
+        line.strip("|").split("|")
+        for line in headline(store).splitlines()
+        if line.startswith("| NAS-Bench-201 |")
+    ]
+    got = {cells[1].strip(): cells[5].strip() for cells in rows}
+    assert want and {n: got[n] for n in want} == want
+    assert all(tau == "—" for n, tau in got.items() if n not in want)
+
+
 def test_out_of_sample_headline_reads_each_table_from_its_section() -> None:
     from benchmarks.headline import OUT_OF_SAMPLE, _row, out_of_sample, section, table
 

@@ -16,6 +16,14 @@ PAPER_NB201 = {156: 0.804, 469: 0.860, 781: 0.879, 1563: 0.890}
 PAPER_NB101 = {172: 0.765, 424: 0.809, 4236: 0.877}
 #: space -> (the paper's numbers, cells it scores)
 PAPER = {"nasbench201": (PAPER_NB201, "15,625"), "nasbench101": (PAPER_NB101, "423,624")}
+#: issue #23's goal per space and training size: the mean τ over ``GOAL_SEEDS`` fit seeds that a leak-free
+#: figure of settings chosen without test cells must reach (set on the paper protocol; it must hold under
+#: the random protocol with the selection's cells excluded too)
+GOAL = {
+    "nasbench201": {156: 0.82, 469: 0.87, 781: 0.885, 1563: 0.890},
+    "nasbench101": {172: 0.765, 424: 0.809, 4236: 0.880},
+}
+GOAL_SEEDS = 3
 
 
 def report(result: dict[str, Any], command: str) -> str:
@@ -167,6 +175,17 @@ PROTOCOL_TEXT = {
 }
 
 
+def against_goal(taus: list[float], goal: float | None) -> str:
+    """``taus``' mean as printed (3 decimals) less ``goal``, signed, with "meets" or "misses"; a dash
+    (with the seed count) when there is no goal or fewer than ``GOAL_SEEDS`` seeds."""
+    if goal is None:
+        return "-"
+    if len(taus) < GOAL_SEEDS:
+        return f"- ({len(taus)} of {GOAL_SEEDS} seeds)"
+    diff = round(round(float(np.mean(taus)), 3) - goal, 3)
+    return f"{diff:+.3f} ({'meets' if diff >= 0 else 'misses'})"
+
+
 def _mean_sd(values: list[float]) -> str:
     """``mean ± sd`` to 3 decimals (sample sd, n-1; just the value for one seed)."""
     if len(values) == 1:
@@ -185,23 +204,26 @@ def frozen_table(
     """One protocol's test τ of the frozen choice: per options hash and size, mean ± sd over the seeds
     measured, beside the NN-Former paper's number (its paper protocol), with the rows' commits; with
     ``leaky`` (size -> the τ the same choice scored on a test set that holds cells a selection read),
-    that τ in a column beside."""
+    that τ in a column beside; on a held-out (leak-free) protocol, issue #23's goal and the distance to it."""
     from benchmarks.report import markdown_table
 
+    goals = GOAL.get(space, {}) if protocol in HELD_OUT_PROTOCOLS else {}
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for r in sorted(rows, key=lambda r: (r["options_hash"], r["train_size"], r["seed"])):
         groups.setdefault((r["options_hash"], int(r["train_size"])), []).append(r)
     table = []
     for (digest, size), group in groups.items():
+        taus = [float(r["kendall_tau"]) for r in group]
         unseen = [float(r["kendall_tau_unseen"]) for r in group if r["kendall_tau_unseen"] is not None]
         fit = [float(r["fit_seconds"]) for r in group if r.get("fit_seconds") is not None]
         table.append(
             [
                 size,
                 PAPER.get(space, ({}, ""))[0].get(size, ""),
-                _mean_sd([float(r["kendall_tau"]) for r in group]),
+                _mean_sd(taus),
                 _mean_sd(unseen) if unseen else "-",
                 *([leaky.get(str(size), "-")] if leaky else []),
+                *([goals.get(size, "-"), against_goal(taus, goals.get(size))] if goals else []),
                 ",".join(f"{r['seed']}{'' if r.get('fit_seconds') is not None else '*'}" for r in group),
                 f"{np.mean(fit):.0f}" if fit else "-",
                 f"{group[0]['n_test']:,} / {group[0]['n_unseen']:,}",
@@ -218,6 +240,11 @@ def frozen_table(
         f"`{test_metric}`). τ: Kendall τ-b, mean ± sample sd over the fit seeds listed. The NN-Former paper's "
         f"numbers are for its paper protocol, on all {cells} cells." + (f" `{command}`." if command else "")
     )
+    if goals:
+        head += (
+            f" *issue #23 goal*: the mean τ over {GOAL_SEEDS} fit seeds a leak-free figure must reach; "
+            "*τ − goal*: the mean of *τ, all cells* as printed less the goal (≥ 0: met)."
+        )
     if any(r.get("fit_seconds") is None for r in rows):
         head += (
             " *: a row of the first `--score-test` (the selection's run and commit), reused: its τ as that "
@@ -233,6 +260,7 @@ def frozen_table(
                 "τ, all cells",
                 "τ, unseen cells",
                 *([f"leaky τ ({HELD_OUT_PROTOCOLS.get(protocol, protocol)} protocol)"] if leaky else []),
+                *(["issue #23 goal", "τ − goal"] if goals else []),
                 "fit seeds",
                 "fit s (mean)",
                 "cells (all / unseen)",
