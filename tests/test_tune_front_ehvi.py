@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.tune_front_ehvi import GRID, GRID2, GRID3, GRID4, select
+from benchmarks.tune_front_ehvi import GRID, GRID2, GRID3, GRID4, GRID5, select
 from nasearch.config.registry import OPTIMIZERS
 
 OBJ = [("cifar10-valid/valid_accuracy", True), ("latency/gold_6226", False)]
 
 
-@pytest.mark.parametrize("name", [*GRID, *GRID2, *GRID3, *GRID4])
+@pytest.mark.parametrize("name", [*GRID, *GRID2, *GRID3, *GRID4, *GRID5])
 def test_every_declared_setting_builds_on_nb201(nb201_space, name: str) -> None:
-    options = {**GRID, **GRID2, **GRID3, **GRID4}[name]
+    options = {**GRID, **GRID2, **GRID3, **GRID4, **GRID5}[name]
     opt = OPTIMIZERS.create("front_ehvi", space=nb201_space, objectives=OBJ, seed=1, **options)
     if "surrogate" in options:  # a named predictor replaces the feature forest
         assert opt.features is None and opt.surrogates[0].spec == options["surrogate"]
