@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 
 from benchmarks.bench_latency_models import (
-    PRETRAINED_SURROGATE,
     REPO,
     SEARCH_TARGETS,
     Context,
@@ -35,6 +34,7 @@ from benchmarks.bench_latency_models import (
     search_order,
     training_devices,
 )
+from benchmarks.search_settings import SEARCH_SURROGATE
 
 OUT = REPO / "runs" / "out" / "tune_front_ehvi"
 #: the selection's targets: CPUs of HELP, none of them a reported search target
@@ -66,7 +66,10 @@ GRID2: dict[str, dict[str, Any]] = {
 }
 #: predictor_local_search's shipped surrogate (runs/quickstart.yaml): NN-Former pre-trained once on every
 #: cell's synflow proxy (no labels), fine-tuned on the told cells each round
-PRETRAINED = PRETRAINED_SURROGATE
+PRETRAINED: dict[str, Any] = {
+    **SEARCH_SURROGATE,
+    "pretrain": {"space": "nasbench201", "proxies": ["synflow"], "steps": 500},
+}
 #: stage 3, declared before it ran (after a timing run of ``graph``, ``pretrained`` and the current defaults
 #: with ``candidates: neighbours`` on gold_6240, seed 1): a stronger accuracy surrogate (the pre-trained
 #: NN-Former), more candidates for it to screen, and a start spread along the latency with the shipped
