@@ -503,6 +503,17 @@ def front_search(ctx: Context, seeds: int, default_estimator: str) -> tuple[list
             f"{target}: shipped `front_ehvi` {goal:.3f} at 100 queries, {verdict}; matched by "
             + ", ".join(matched)
         )
+    arm = {
+        label: [float(r[4].split(" ")[0]) for r in rows if r[1] == label]
+        for label in (SHIPPED_FRONT_LABEL, PREVIOUS_FRONT_LABEL)
+    }
+    above = sum(a > b for a, b in zip(arm[SHIPPED_FRONT_LABEL], arm[PREVIOUS_FRONT_LABEL]))
+    notes.append(
+        f"over the {len(SEARCH_TARGETS)} targets: shipped {np.mean(arm[SHIPPED_FRONT_LABEL]):.3f} against "
+        f"{np.mean(arm[PREVIOUS_FRONT_LABEL]):.3f} for the previously shipped setting on the same seeds, above "
+        f"it on {above} of {len(SEARCH_TARGETS)} targets; the goal is met on "
+        f"{sum(v >= SEARCH_GOAL for v in arm[SHIPPED_FRONT_LABEL])} of {len(SEARCH_TARGETS)}"
+    )
     return rows, notes
 
 
