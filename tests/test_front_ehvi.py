@@ -161,3 +161,37 @@ def test_the_forest_gives_mean_and_spread_in_one_pass_as_its_two_calls_do(nb201_
     mean, std = forest.predict_mean_std(query)
     np.testing.assert_allclose(mean, forest.predict(query), rtol=1e-9)
     np.testing.assert_allclose(std, forest.predict_std(query), rtol=1e-9)
+
+
+def test_the_defaults_resume_exactly_from_the_spread_start_and_a_half_spent_batch(nb201_space) -> None:
+    """The shipped defaults (a spread start, batches of 2): a run stopped inside the start and one stopped
+    with a batch half asked resume, after a replay of the told results and ``load_state_dict``, to the
+    cells an uninterrupted run asks."""
+    import json
+
+    bench = nb201_space.benchmark()
+    lat = np.asarray(bench.column(LAT), dtype=float)
+
+    def make():
+        opt = OPTIMIZERS.create("front_ehvi", space=nb201_space, objectives=OBJ, seed=4)
+        opt.use_known_metrics(lambda archs: {LAT: lat[[bench.index(a) for a in archs]]})
+        return opt
+
+    def run(opt, n: int) -> list[int]:
+        out = []
+        for _ in range(n):
+            (arch,) = opt.ask(1)
+            opt.tell(arch, _result(bench, arch))
+            out.append(bench.index(arch))
+        return out
+
+    whole = run(make(), 24)
+    for stop in (4, 13):  # inside the start; after 10 start cells and 3 guided ones (k 2: one queued)
+        first = make()
+        head = run(first, stop)
+        state = json.loads(json.dumps(first.state_dict()))
+        resumed = make()
+        for i in head:
+            resumed.tell(bench.arch(i), _result(bench, bench.arch(i)))
+        resumed.load_state_dict(state)
+        assert head + run(resumed, 24 - stop) == whole, f"stopped after {stop}"

@@ -43,3 +43,22 @@ def test_every_family_row_is_the_mean_of_its_targets_and_names_each_miss() -> No
 def test_the_zero_shot_cell_format_is_parsed_by_hand() -> None:
     assert _triple("0.853 / 0.971 / 0.981") == (0.853, 0.971, 0.981)
     assert _triple("—") is None
+
+
+def test_the_search_goal_line_gives_each_target_s_distance_from_the_shipped_front_ehvi_rows() -> None:
+    from benchmarks.bench_latency_models import SEARCH_GOAL, SHIPPED_FRONT_LABEL
+    from benchmarks.headline_hardware import FRONT
+
+    text = Store()
+    rows = [
+        r
+        for r in table(section(text, FRONT), "target", "budget reaching 90 %")
+        if r["optimizer"] == SHIPPED_FRONT_LABEL
+    ]
+    assert len(rows) == 5  # every GPU target
+    (line,) = [x for x in hardware_headline(text) if x.startswith("The shipped `front_ehvi`")]
+    shares = {r["target"]: float(r["100 queries"].split(" ")[0]) for r in rows}
+    assert f"met on {sum(v >= SEARCH_GOAL for v in shares.values())} of 5 targets" in line
+    for target, v in shares.items():
+        verdict = "met" if v >= SEARCH_GOAL else f"missed by {SEARCH_GOAL - v:.3f}"
+        assert f"{target} {v:.3f} ({verdict})" in line

@@ -9,6 +9,7 @@ accuracy; a forest on all of them screens candidates with what is known before t
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -53,7 +54,7 @@ def depth(graph: ArchGraph) -> int:
 
 
 class CellFeatures:
-    """Fixed-length rows for cells: the chosen ``features``, cached by the cell's key."""
+    """Fixed-length rows for cells: the chosen ``features``, cached by the cell (``space.to_str``)."""
 
     def __init__(
         self,
@@ -67,6 +68,16 @@ class CellFeatures:
         self.ops: dict[str, int] = {}
         self.nodes = 0
         self._cache: dict[str, NDArray[np.float64]] = {}
+
+    def vocabulary(self) -> dict[str, object]:
+        """The graph columns' op order and node count (JSON), which a resumed search must reuse: a forest on
+        the columns in another order draws other splits."""
+        return {"ops": list(self.ops), "nodes": self.nodes}
+
+    def set_vocabulary(self, vocabulary: dict[str, Any]) -> None:
+        """Fix the graph columns to ``vocabulary()``'s output (before any row is computed)."""
+        self.ops = {str(op): i for i, op in enumerate(vocabulary.get("ops", []))}
+        self.nodes = int(vocabulary.get("nodes", 0))
 
     def _graph_rows(self, graphs: list[ArchGraph]) -> NDArray[np.float64]:
         n, m = self.nodes, len(self.ops)
@@ -85,14 +96,16 @@ class CellFeatures:
     def rows(self, cells: Sequence[Hashable]) -> NDArray[np.float64]:
         """One row per cell (computed once per cell; the graph vocabulary grows with the first calls, so
         a caller passes every cell it will compare in its first call: the pool or the told + candidates)."""
-        keys = [self.space.key(c) for c in cells]
+        # the cell itself, not its isomorphism class: isomorphs encode differently, and a row that depended on
+        # which of them came first would differ in a resumed search
+        keys = [self.space.to_str(c) for c in cells]
         todo = [i for i, k in enumerate(keys) if k not in self._cache]
         if todo:
             new = [cells[i] for i in todo]
             parts: list[NDArray[np.float64]] = []
             if "graph" in self.features:
                 graphs = [to_graph(self.space, c) for c in new]
-                if not self._cache:  # the vocabulary and width are fixed by the first call
+                if not self.ops:  # the vocabulary and width are fixed by the first call (or a resumed state)
                     for g in graphs:
                         for op in g.ops:
                             self.ops.setdefault(op, len(self.ops))

@@ -14,14 +14,17 @@ Candidates (``candidates``): ``children`` (default: ``pool_size`` mutations of u
 of the told front, i.e. ``pareto_mutation``'s proposals, screened by the surrogate), ``neighbours``
 (every cell one edit from the best-ranked told cells) or ``all`` (one cell per isomorphism class of an
 enumerable space). The defaults (``children``, ``pool_size`` 20, ``std_scale`` 0: the improvement of
-the predicted mean, ``features`` graph) were chosen on three CPU targets of HELP and development seeds
-(``benchmarks/tune_front_ehvi.py``): wider candidate sets and the forest's spread led the search to
-cells the surrogate overrates, and the zero-cost proxies and the looked-up latency as features, though
-they rank accuracy better over the whole space, ranked a front member's children worse.
-predictor_local_search's NN-Former pre-trained on every cell's synflow proxy, screening ``pool_size`` 100
-children, ranked first on the development targets (stage 3) but did worse than the forest on the GPU
-targets' fresh seeds, with a wider spread over seeds; it stays an option (``surrogate``), not a default.
-``benchmarks/bench_latency_models.py --parts front_search`` measures it on the GPU targets.
+the predicted mean, ``features`` graph, ``k`` 2, ``init`` spread: the start cells drawn along the known
+latency) were chosen with development seeds by ``benchmarks/tune_front_ehvi.py``: the forest, pool and
+features on three CPU targets of HELP (stages 1-4: wider candidate sets and the forest's spread led the
+search to cells the surrogate overrates; the zero-cost proxies and the looked-up latency as features, though
+they rank accuracy better over the whole space, ranked a front member's children worse), the spread start
+and batches of 2 on the five GPU targets the benchmark reports (stage 5: 0.914 of the one-per-class ceiling
+at 100 queries against 0.872 for the random start with batches of 5, which missed the fast end of the
+front). predictor_local_search's NN-Former pre-trained on every cell's synflow proxy, screening ``pool_size``
+100 children, ranked first on the CPU targets but did worse than the forest on the GPU targets' fresh seeds;
+it stays an option (``surrogate``), not a default. ``benchmarks/bench_latency_models.py --parts
+front_search`` measures the defaults on the GPU targets.
 """
 
 from __future__ import annotations
@@ -157,8 +160,8 @@ def expected_hvi(
 
 
 class FrontEHVI(SpaceOptimizer):
-    """(Expected) hypervolume improvement: ``num_init`` random cells, then rounds of a surrogate fit
-    and a greedy batch of ``k`` cells (see the module doc).
+    """(Expected) hypervolume improvement: ``num_init`` start cells (``init``), then rounds of a surrogate
+    fit and a greedy batch of ``k`` cells (see the module doc).
 
     ``candidates``: ``children`` (default: ``pool_size`` mutations of uniformly drawn members of the
     told front, ``pareto_mutation``'s proposals, of which the acquisition keeps the best ``k``),
@@ -177,9 +180,9 @@ class FrontEHVI(SpaceOptimizer):
     bound's width when no objective is known. ``features``: learn each learnt objective with a forest of
     its own on the cell's free features (``cell_features.FEATURES``: ``graph``, the space's zero-cost
     ``proxies``, the ``known`` objectives' values; default ``DEFAULT_FEATURES``, the graph, unless a
-    ``surrogate`` is named). ``init``:
-    ``random`` start cells, or ``spread``: one from each of ``num_init`` equal-count bins of the known
-    objective over the cells that beat its median (an enumerable space with a known objective).
+    ``surrogate`` is named). ``init``: ``spread`` (default): one start cell from each of ``num_init``
+    equal-count bins of the known objective over the cells that beat its median (an enumerable space with a
+    known objective; random cells otherwise), or ``random`` start cells.
     """
 
     multi_objective = True
@@ -193,7 +196,7 @@ class FrontEHVI(SpaceOptimizer):
         surrogate: object = None,
         ensemble_size: int = 1,
         num_init: int = 10,
-        k: int = 5,
+        k: int = 2,
         candidates: str = "children",
         num_parents: int = 10,
         pool_size: int = 20,
@@ -202,7 +205,7 @@ class FrontEHVI(SpaceOptimizer):
         std_scale: float = 0.0,
         transform: str = "rank",
         features: Sequence[str] | None = None,
-        init: str = "random",
+        init: str = "spread",
     ) -> None:
         if candidates not in CANDIDATES:
             raise ConfigError(
@@ -286,6 +289,8 @@ class FrontEHVI(SpaceOptimizer):
         }
         if self.features is not None:
             state["forest_fits"] = [f.fits for f in self.forests]
+        if self._cell_features is not None and self._cell_features.ops:
+            state["feature_vocabulary"] = self._cell_features.vocabulary()
         if self._init_plan is not None:
             state["init_plan"] = [self.space.to_str(a) for a in self._init_plan]
         return state
@@ -296,6 +301,8 @@ class FrontEHVI(SpaceOptimizer):
             surrogate.fits = int(fits)
         for forest, fits in zip(self.forests, state.get("forest_fits", [])):
             forest.fits = int(fits)
+        if self._cell_features is not None and "feature_vocabulary" in state:
+            self._cell_features.set_vocabulary(state["feature_vocabulary"])
         if "init_plan" in state:
             self._init_plan = [self.space.from_str(a) for a in state["init_plan"]]
 
