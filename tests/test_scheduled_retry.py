@@ -130,16 +130,19 @@ def _jobs(folder: Path) -> dict[str, dict[str, Any]]:
 def test_a_job_timed_out_on_a_ray_worker_is_retried_on_resume(ray_session: Any, tmp_path: Path) -> None:
     """A scheduled job that runs past ``parallel.timeout_s`` on a Ray worker is cancelled (its worker
     killed) and stored as timed out; the resumed search evaluates it again on a worker, and nothing
-    else. The job that hangs is the last of the session to start, and a run before it leaves both
-    workers warm (nasearch imported, the table loaded), so the other jobs finish well inside 3 s even on
-    a loaded machine; one that did not would be a timeout retried the same way, which the test allows."""
+    else. The job that hangs (60 s) is the last of the session to start, and a run before it leaves both
+    workers warm (nasearch imported, the table loaded), so the other jobs finish well inside the 20 s
+    timeout even on a loaded machine. The timeout counts from submission and a timed-out worker restarts
+    cold, so a tight timeout (3 s failed once with two CI runs sharing 2 cores) could cancel a job before it
+    started and leave the budget short of the hung job; a job that did time out after starting would be
+    retried the same way, which the test allows."""
     warm = tmp_path / "warm"
     warm.mkdir()
     run(_ray_cfg(warm, 0, None, queries=4), tmp_path / "warm_run", progress=False, log=lambda m: None)
 
     starts, folder = tmp_path / "starts", tmp_path / "run"
     starts.mkdir()
-    (report,) = run(_ray_cfg(starts, 6, 3.0), folder, progress=False, log=lambda m: None)
+    (report,) = run(_ray_cfg(starts, 6, 20.0), folder, progress=False, log=lambda m: None)
     first = _jobs(folder)
     hung = (starts / "6").read_text()
     assert len(first) == 6 == len(list(starts.iterdir()))  # the budget: the hung job started last
