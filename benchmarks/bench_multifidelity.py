@@ -37,6 +37,7 @@ from benchmarks.report import (
     machine_line,
     mark_sections,
     markdown_table,
+    past,
     store_for,
     write_section,
 )
@@ -582,7 +583,7 @@ def one_seed(
 ) -> tuple[int, dict[int, dict[str, Any]] | None, float]:
     """Every method at every W on ``seed``: ``(seed, {W: {label: summary}}, seconds)``; None when the
     clock is past ``until`` (HH:MM UTC) as the seed would start."""
-    if until and time.strftime("%H:%M", time.gmtime()) >= until:
+    if past(until):
         return seed, None, 0.0
     space, evaluator = evaluator_of(task)
     _, opt_arch = evaluator.optimum()

@@ -41,6 +41,12 @@ class DirtyTree(SystemExit):
     """A section would record figures from (or be written at) a tree with uncommitted changes."""
 
 
+def past(until: str | None) -> bool:
+    """Whether the UTC clock has reached ``until`` (HH:MM; None: never): where a long benchmark run stops
+    starting new seeds (``--until``)."""
+    return bool(until) and time.strftime("%H:%M", time.gmtime()) >= str(until)
+
+
 def head_commit(folder: Path) -> str | None:
     """The 12-digit HEAD commit of the git checkout holding ``folder`` (None outside one)."""
     import subprocess

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.bench_multifidelity import CAP_W4, METHODS, NNFORMER, nasearch_runs
+from benchmarks.report import past
 from benchmarks.search_settings import PRETRAINED_SURROGATE
 
 DEV_SEEDS = list(range(9))
@@ -89,7 +90,7 @@ def table(stage: int = 1) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
 def seed_hours(seed: int, stage: int, until: str | None) -> tuple[int, dict[str, float] | None, float]:
     """Every setting of ``stage`` on ``seed`` at 4 workers: ``(seed, {label: hours to the optimum, the cap
     where unreached}, seconds)``; None when the clock is past ``until`` (HH:MM UTC) as the seed would start."""
-    if until and time.strftime("%H:%M", time.gmtime()) >= until:
+    if past(until):
         return seed, None, 0.0
     methods = table(stage)
     t0 = time.time()

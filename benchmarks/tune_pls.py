@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.report import machine_line, markdown_table, write_section
+from benchmarks.report import machine_line, markdown_table, past, write_section
 from benchmarks.stats import median_queries, restricted_mean
 from nasearch.config.blocks import check_surrogate
 from nasearch.config.run_schema import load_run_config
@@ -154,7 +154,7 @@ def main() -> None:
     seconds = dict.fromkeys(names, 0.0)
     # every setting on a seed before the next seed: a run cut by --until scores them on the same seeds
     for seed in seeds:
-        if args.until and time.strftime("%H:%M", time.gmtime()) >= args.until:
+        if past(args.until):
             print(f"stopped at {args.until} UTC before seed {seed}", flush=True)
             break
         for name in names:
