@@ -9,11 +9,12 @@ table the Snapdragon phones. ``blend`` predicts the target's standardised log la
 ``z_d`` each training device's standardised log table, ``w_d ∝ exp(-distance(target, d) / h)`` (``h`` 0:
 the nearest device only; ``inf``: every device alike) with the description distance's batch-size term
 multiplied by ``batch_weight``, and ``z_pf`` the standardised params/FLOPs fit on the training devices;
-the grid holds the baselines ``nearest_device`` (h 0, alpha 0, batch weight 1), the mean of every
-table (h inf, alpha 0) and ``params_flops`` (alpha 1). Its recipe (h, alpha, batch weight) is chosen for
-each target from what the training devices show: every training device in turn is a pseudo-target with
-its own die held out too, each recipe is scored by Kendall τ on it (on a fixed sample of cells), and
-the recipe with the best mean τ wins, the pseudo-targets weighted by ``exp(-distance(target, u) /
+the grid holds the baselines ``nearest_device`` (h 0, alpha 0, batch weight 1) and ``params_flops``
+(alpha 1), and h inf (alpha 0) is the mean of every standardised table (``geomean_all`` without the
+tables' spreads as weights). Its recipe (h, alpha, batch weight) is chosen for each target from what
+the training devices show: every training device in turn is a pseudo-target with its own die held
+out too (as the target's is), each recipe is scored by Kendall τ on it (on a fixed sample of cells),
+and the recipe with the best mean τ wins, the pseudo-targets weighted by ``exp(-distance(target, u) /
 selection_bandwidth)`` (so a batch-256 GPU target follows what worked on batch-256 GPUs). The
 target's measurements are never read. The latency in ms: ``exp(mean + std * z)``, mean and std of the
 log tables averaged with the weights ``w``. The grid below was declared before it ran.
@@ -136,9 +137,10 @@ class DescribedBlend:
         self.selection_cells = selection_cells
 
     def recipe_scores(self, task: LatencyTask) -> tuple[list[str], np.ndarray]:
-        """(pseudo-targets, τ (pseudo-targets, recipes)): each training device with its die held out,
-        predicted by every recipe from the rest, τ on the fixed cell sample; a device alone on no other
-        die (nothing left to train on) is left out."""
+        """(pseudo-targets, τ (pseudo-targets, recipes)): each training device with its die held out (as
+        the target's is; only itself when the target's die is in training, nothing when the target's own
+        table is), predicted by every recipe from the rest, τ on the fixed cell sample; a device with
+        nothing left to train on is left out."""
         from scipy.stats import kendalltau
 
         table = load_devices()
@@ -148,9 +150,23 @@ class DescribedBlend:
         z = _standardise(logs)
         rng = np.random.default_rng(0)
         sample = np.sort(rng.choice(task.cells, size=min(self.selection_cells, task.cells), replace=False))
+        # the inner hold-out mirrors the outer one: a whole die when the target's die is not in training
+        # (zero-shot on a die never seen), the pseudo-target setting alone when another setting of the
+        # target's die is, nothing when the target's own table is
+        mode = (
+            "die"
+            if die_of(task.target) not in dies
+            else "self"
+            if task.target.name not in task.devices
+            else "none"
+        )
         pseudo, rows = [], []
         for u, spec in enumerate(specs):
-            rest = [k for k in range(len(specs)) if dies[k] != dies[u]]
+            rest = [
+                k
+                for k in range(len(specs))
+                if (dies[k] != dies[u] if mode == "die" else k != u if mode == "self" else True)
+            ]
             if not rest:
                 continue
             z_pf = _standardise(params_flops_log(task.space, task.measured[rest]))
@@ -175,8 +191,8 @@ class DescribedBlend:
         means = votes @ scores / votes.sum()
         return self.grid[int(np.argmax(means))], means
 
-    def estimate(self, task: LatencyTask) -> np.ndarray:
-        recipe, _ = self.choose(task)
+    def predict(self, task: LatencyTask, recipe: Recipe) -> np.ndarray:
+        """Latency (ms) of every cell on the target under ``recipe``."""
         table = load_devices()
         weights = kernel_weights(task.target, [table[d] for d in task.devices], recipe)
         logs = _log(task.measured)
@@ -186,3 +202,6 @@ class DescribedBlend:
         mean = float(weights @ logs.mean(axis=1))
         std = float(weights @ logs.std(axis=1))
         return np.exp(mean + std * _standardise(z))
+
+    def estimate(self, task: LatencyTask) -> np.ndarray:
+        return self.predict(task, self.choose(task)[0])
