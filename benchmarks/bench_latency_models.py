@@ -730,7 +730,7 @@ def zero_shot_markdown(
         + (
             f" (it was `geomean`; the issue's rule for a switch, more targets where its τ is above the best "
             f"model-free baseline's than `geomean` has ({tau_wins} against {geo_best}) and a higher mean front share, "
-            f"holds on these rows; the margin in mean front share is {margin:.3f})"
+            f"holds on these rows; the margin in mean front share is {margin:.4f})"
             if DEFAULT_ESTIMATOR == BLEND
             else ""
         )
