@@ -62,3 +62,19 @@ def test_the_search_goal_line_gives_each_target_s_distance_from_the_shipped_fron
     for target, v in shares.items():
         verdict = "met" if v >= SEARCH_GOAL else f"missed by {SEARCH_GOAL - v:.3f}"
         assert f"{target} {v:.3f} ({verdict})" in line
+
+
+def test_the_blend_wins_per_family_are_recounted_from_the_estimators_taus() -> None:
+    from benchmarks.bench_latency_models import BLEND
+    from benchmarks.bench_latency_models import ZERO_SHOT as BASELINES
+
+    text = Store()
+    rows = table(section(text, ZERO_SHOT), "target", "ledgformer")
+    header = next(line for line in hardware_headline(text) if line.startswith("| family"))
+    column = _cells(header).index(f"`{BLEND}` τ > best model-free τ")
+    lines = [line for line in hardware_headline(text) if line.startswith("| ") and " (" in _cells(line)[0]]
+    for line in lines[1:]:
+        family = _cells(line)[0].split(" (")[0]
+        mine = [r for r in rows if r["family"] == family]
+        wins = sum(_triple(r[BLEND])[0] > max(_triple(r[b])[0] for b in BASELINES) for r in mine)
+        assert _cells(line)[column] == f"{wins} of {len(mine)}"

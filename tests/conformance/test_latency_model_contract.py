@@ -23,6 +23,7 @@ RECIPES: dict[str, tuple[dict[str, Any], bool]] = {
     "geomean": ({}, False),
     "nearest_device": ({}, False),
     "params_flops": ({}, False),
+    "blend": ({}, False),
     "combination": ({}, True),
     "ledgformer": (
         {

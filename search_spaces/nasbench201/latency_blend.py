@@ -1,0 +1,207 @@
+"""The ``blend`` zero-shot latency estimator: the model-free baselines' ingredients, mixed per target.
+
+No model-free baseline wins everywhere on a die never seen (``bench_latency_models --parts zero_shot``):
+the nearest device's table wins most GPUs, the params/FLOPs fit the batch-256 GPUs, the mean of every
+table the Snapdragon phones. ``blend`` predicts the target's standardised log latency as
+
+    z = (1 - alpha) * standardise(sum_d w_d z_d) + alpha * z_pf,
+
+``z_d`` each training device's standardised log table, ``w_d ∝ exp(-distance(target, d) / h)`` (``h`` 0:
+the nearest device only; ``inf``: every device alike) with the description distance's batch-size term
+multiplied by ``batch_weight``, and ``z_pf`` the standardised params/FLOPs fit on the training devices;
+the grid holds the baselines ``nearest_device`` (h 0, alpha 0, batch weight 1) and ``params_flops``
+(alpha 1), and h inf (alpha 0) is the mean of every standardised table (``geomean_all`` without the
+tables' spreads as weights). Its recipe (h, alpha, batch weight) is chosen for each target from what
+the training devices show: every training device in turn is a pseudo-target with its own die held
+out too (as the target's is), each recipe is scored by Kendall τ on it (on a fixed sample of cells),
+and the recipe with the best mean τ wins, the pseudo-targets weighted by ``exp(-distance(target, u) /
+selection_bandwidth)`` (so a batch-256 GPU target follows what worked on batch-256 GPUs). The
+target's measurements are never read. The latency in ms: ``exp(mean + std * z)``, mean and std of the
+log tables averaged with the weights ``w``. The grid below was declared before it ran.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nasearch.api.errors import ConfigError
+from nasearch.data.devices import DeviceSpec, load_devices
+from nasearch.search_spaces.nasbench201.latency_models import (
+    LatencyTask,
+    _log,
+    description_distance,
+    die_of,
+    params_flops_log,
+)
+
+#: kernel bandwidths over the description distance (0: the nearest device; inf: every device alike)
+BANDWIDTHS: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0, math.inf)
+#: weights of the params/FLOPs fit in the blend (1: the fit alone)
+PF_WEIGHTS: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
+#: multipliers of the batch-size term of the description distance
+BATCH_WEIGHTS: tuple[float, ...] = (1.0, 4.0)
+#: how fast a pseudo-target's vote fades with its description distance from the target (fixed a priori)
+SELECTION_BANDWIDTH = 1.0
+#: cells (a fixed random sample, seed 0) on which the pseudo-targets' τ is computed
+SELECTION_CELLS = 3000
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One point of the grid: kernel bandwidth, params/FLOPs weight, batch-size weight."""
+
+    bandwidth: float
+    pf_weight: float
+    batch_weight: float
+
+
+def distance(a: DeviceSpec, b: DeviceSpec, batch_weight: float = 1.0) -> float:
+    """``description_distance`` with its batch-size term (|log ratio|) multiplied by ``batch_weight``."""
+    return description_distance(a, b) + (batch_weight - 1.0) * abs(math.log(a.batch_size / b.batch_size))
+
+
+def _standardise(x: np.ndarray) -> np.ndarray:
+    """(x - mean) / std along the last axis (std 0 counts as 1)."""
+    std = x.std(axis=-1, keepdims=True)
+    return np.asarray((x - x.mean(axis=-1, keepdims=True)) / np.where(std > 0, std, 1.0), dtype=float)
+
+
+def kernel_weights(target: DeviceSpec, devices: Sequence[DeviceSpec], recipe: Recipe) -> np.ndarray:
+    """Weights (summing to 1) of ``devices`` for ``target``: exp(-distance / bandwidth); bandwidth 0 puts
+    all weight on the nearest (the first by name of equals), inf spreads it evenly."""
+    dist = np.asarray([distance(target, d, recipe.batch_weight) for d in devices])
+    if recipe.bandwidth == 0:
+        w = np.zeros(len(devices))
+        w[min(range(len(devices)), key=lambda k: (dist[k], devices[k].name))] = 1.0
+        return w
+    if math.isinf(recipe.bandwidth):
+        return np.full(len(devices), 1.0 / len(devices))
+    w = np.exp(-(dist - dist.min()) / recipe.bandwidth)
+    return np.asarray(w / w.sum(), dtype=float)
+
+
+def blend_z(z: np.ndarray, z_pf: np.ndarray, weights: np.ndarray, recipe: Recipe) -> np.ndarray:
+    """The blend's standardised log latency from the devices' ``z`` (devices, cells) and ``z_pf``."""
+    mixed = _standardise(weights @ z) if recipe.pf_weight < 1 else np.zeros_like(z_pf)
+    return np.asarray((1 - recipe.pf_weight) * mixed + recipe.pf_weight * z_pf, dtype=float)
+
+
+def _float_list(name: str, values: Any, low: float) -> tuple[float, ...]:
+    """``values`` as a non-empty tuple of floats >= ``low`` (``inf`` allowed), or one config error."""
+    items = list(values) if isinstance(values, (list, tuple)) else [values]
+    try:
+        out = tuple(float(v) for v in items)
+    except (TypeError, ValueError):
+        out = ()
+    if not out or any(not v >= low for v in out):
+        raise ConfigError(
+            f"latency model blend: {name} must be a non-empty list of numbers >= {low}, got {values!r}"
+        )
+    return out
+
+
+class DescribedBlend:
+    """Registry entry ``blend``: see the module docstring; the grid's lists can be given as options."""
+
+    def __init__(
+        self,
+        bandwidths: Sequence[float] = BANDWIDTHS,
+        pf_weights: Sequence[float] = PF_WEIGHTS,
+        batch_weights: Sequence[float] = BATCH_WEIGHTS,
+        selection_bandwidth: float = SELECTION_BANDWIDTH,
+        selection_cells: int = SELECTION_CELLS,
+    ) -> None:
+        pf = _float_list("pf_weights", pf_weights, 0.0)
+        if any(v > 1 for v in pf):
+            raise ConfigError(f"latency model blend: pf_weights must lie in [0, 1], got {pf_weights!r}")
+        self.grid = [
+            Recipe(h, a, b)
+            for b in _float_list("batch_weights", batch_weights, 0.0)
+            for h in _float_list("bandwidths", bandwidths, 0.0)
+            for a in pf
+        ]
+        if not (isinstance(selection_bandwidth, (int, float)) and selection_bandwidth > 0):
+            raise ConfigError(
+                f"latency model blend: selection_bandwidth must be > 0, got {selection_bandwidth!r}"
+            )
+        if not (isinstance(selection_cells, int) and selection_cells >= 10):
+            raise ConfigError(
+                f"latency model blend: selection_cells must be an integer >= 10, got {selection_cells!r}"
+            )
+        self.selection_bandwidth = float(selection_bandwidth)
+        self.selection_cells = selection_cells
+
+    def recipe_scores(self, task: LatencyTask) -> tuple[list[str], np.ndarray]:
+        """(pseudo-targets, τ (pseudo-targets, recipes)): each training device with its die held out (as
+        the target's is; only itself when the target's die is in training, nothing when the target's own
+        table is), predicted by every recipe from the rest, τ on the fixed cell sample; a device with
+        nothing left to train on is left out."""
+        from scipy.stats import kendalltau
+
+        table = load_devices()
+        specs = [table[d] for d in task.devices]
+        dies = [die_of(s) for s in specs]
+        logs = _log(task.measured)
+        z = _standardise(logs)
+        rng = np.random.default_rng(0)
+        sample = np.sort(rng.choice(task.cells, size=min(self.selection_cells, task.cells), replace=False))
+        # the inner hold-out mirrors the outer one: a whole die when the target's die is not in training
+        # (zero-shot on a die never seen), the pseudo-target setting alone when another setting of the
+        # target's die is, nothing when the target's own table is
+        mode = (
+            "die"
+            if die_of(task.target) not in dies
+            else "self"
+            if task.target.name not in task.devices
+            else "none"
+        )
+        pseudo, rows = [], []
+        for u, spec in enumerate(specs):
+            rest = [
+                k
+                for k in range(len(specs))
+                if (dies[k] != dies[u] if mode == "die" else k != u if mode == "self" else True)
+            ]
+            if not rest:
+                continue
+            z_pf = _standardise(params_flops_log(task.space, task.measured[rest]))
+            truth = logs[u, sample]
+            row = []
+            for recipe in self.grid:
+                w = kernel_weights(spec, [specs[k] for k in rest], recipe)
+                pred = blend_z(z[rest], z_pf, w, recipe)
+                row.append(float(kendalltau(pred[sample], truth).statistic))
+            pseudo.append(task.devices[u])
+            rows.append(row)
+        return pseudo, np.asarray(rows, dtype=float).reshape(len(pseudo), len(self.grid))
+
+    def choose(self, task: LatencyTask) -> tuple[Recipe, np.ndarray]:
+        """(the recipe with the best pseudo-target-weighted mean τ, the first of equals; those means)."""
+        pseudo, scores = self.recipe_scores(task)
+        if not pseudo:
+            return self.grid[0], np.full(len(self.grid), float("nan"))
+        table = load_devices()
+        dist = np.asarray([description_distance(task.target, table[u]) for u in pseudo])
+        votes = np.exp(-(dist - dist.min()) / self.selection_bandwidth)
+        means = votes @ scores / votes.sum()
+        return self.grid[int(np.argmax(means))], means
+
+    def predict(self, task: LatencyTask, recipe: Recipe) -> np.ndarray:
+        """Latency (ms) of every cell on the target under ``recipe``."""
+        table = load_devices()
+        weights = kernel_weights(task.target, [table[d] for d in task.devices], recipe)
+        logs = _log(task.measured)
+        z = blend_z(
+            _standardise(logs), _standardise(params_flops_log(task.space, task.measured)), weights, recipe
+        )
+        mean = float(weights @ logs.mean(axis=1))
+        std = float(weights @ logs.std(axis=1))
+        return np.exp(mean + std * _standardise(z))
+
+    def estimate(self, task: LatencyTask) -> np.ndarray:
+        return self.predict(task, self.choose(task)[0])
