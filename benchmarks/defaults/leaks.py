@@ -24,6 +24,7 @@ import numpy as np
 
 from benchmarks.bench_extra_info import SELECT_SIZE as EXTRA_INFO_SELECT_SIZE
 from benchmarks.defaults.protocols import PAPER_BLOCK, TRAIN_METRIC, overlap, selection_cells
+from benchmarks.defaults.section import TEST_CELLS
 from benchmarks.results import Section, Table
 from nasearch.api.errors import ConfigError
 from nasearch.compare import CompareConfig, Task, build_task, get_protocol
@@ -60,8 +61,11 @@ class ReportedSplit:
     #: which of the row's columns: ``all`` (the protocol's test set) or ``unseen`` (less training/validation)
     column: str = "all"
     test_subsample: int | None = None
-    #: ``paper_held_out``: the first test cell
+    #: a held-out protocol's first test cell
     held_out: int = 0
+    #: the validation cells the figure's fit read after its training cells (the frozen tables' 1024;
+    #: the extra-information tracks read none): a ``paper_held_out`` test set must start past them
+    validation_size: int = PAPER_BLOCK
 
     def cells(self, task: Task) -> np.ndarray:
         """The test cells of this figure, as its protocol draws them from ``task``."""
@@ -78,7 +82,7 @@ class ReportedSplit:
             protocol=self.protocol,
             train_metric=train_metric,
             test_metric=test_metric,
-            validation_size=0 if self.protocol == "paper_held_out" else PAPER_BLOCK,
+            validation_size=self.validation_size,
             test_subsample=self.test_subsample,
             protocol_options={"held_out": self.held_out} if self.held_out else {},
         )
@@ -154,9 +158,17 @@ def _seeds(text: str) -> list[int]:
     return [int(s) for s in re.findall(r"\d+", str(text))]
 
 
+def _first_cell(cell: dict[str, str], line: int) -> int:
+    """A held-out row's first test cell: its *test cells* column (``first..last``), else ``line``
+    (what a section rendered before that column printed on its protocol line)."""
+    found = re.match(r"([\d,]+)\.\.", str(cell.get(TEST_CELLS, "")))
+    return int(found.group(1).replace(",", "")) if found else line
+
+
 def _frozen(section: Section) -> Iterator[ReportedSplit]:
     """The test sets of a ``select_defaults`` section: its ``--score-test`` table and each frozen table
-    (a held-out protocol's first test cell read from its line: "test cells from cell N on")."""
+    (a held-out protocol's first test cell read from each row's *test cells*, or in sections rendered
+    before that column from the protocol line: "test cells from cell N on")."""
     space = _space(section)
     protocol = ""
     subsample = None
@@ -190,7 +202,7 @@ def _frozen(section: Section) -> Iterator[ReportedSplit]:
                         seed,
                         column,
                         subsample,
-                        held_out,
+                        _first_cell(cell, held_out),
                     )
 
 
@@ -205,7 +217,13 @@ def _tracks(section: Section) -> Iterator[ReportedSplit]:
             sizes = sorted({int(m) for h in block.headers for m in re.findall(r"tau @ (\d+)", h)})
             for size in sizes:
                 yield ReportedSplit(
-                    section.name, "nasbench201", "paper_held_out", size, 0, held_out=int(found.group(1))
+                    section.name,
+                    "nasbench201",
+                    "paper_held_out",
+                    size,
+                    0,
+                    held_out=int(found.group(1)),
+                    validation_size=0,
                 )
 
 

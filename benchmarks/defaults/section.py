@@ -162,15 +162,15 @@ PROTOCOL_TEXT = {
     ),
     "paper_held_out": (
         "paper protocol, leak-free: train on the first N cells in official index order; the next 1024 cells "
-        "pick the checkpoint; the test cells are cells {first:,}..{last:,} (test cells from cell {first:,} "
-        "on: every cell a selection read left out, training and validation cells with them); the seed "
-        "varies only the fit"
+        "pick the checkpoint; the test cells are the row's *test cells*, from the first cell past both every "
+        "cell a stored selection of the space read and the row's own N training and 1024 validation cells; "
+        "the seed varies only the fit"
     ),
     "random_held_out": (
         "random protocol, leak-free: the random protocol's N training and 1024 validation cells (drawn "
-        "with the seed, which varies both the cells and the fit); the test cells are cells {first:,}..{last:,} "
-        "less the training and validation cells (test cells from cell {first:,} on: every cell a selection "
-        "read left out)"
+        "with the seed, which varies both the cells and the fit); the test cells are the row's *test cells* "
+        "(from the first cell past every cell a stored selection of the space read) less the training and "
+        "validation cells"
     ),
 }
 
@@ -207,7 +207,10 @@ def frozen_table(
     that τ in a column beside; on a held-out (leak-free) protocol, issue #23's goal and the distance to it."""
     from benchmarks.report import markdown_table
 
-    goals = GOAL.get(space, {}) if protocol in HELD_OUT_PROTOCOLS else {}
+    held_out = protocol in HELD_OUT_PROTOCOLS
+    goals = GOAL.get(space, {}) if held_out else {}
+    cells = PAPER.get(space, ({}, "the space's"))[1]
+    last = int(cells.replace(",", "")) - 1 if cells.replace(",", "").isdigit() else 0
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for r in sorted(rows, key=lambda r: (r["options_hash"], r["train_size"], r["seed"])):
         groups.setdefault((r["options_hash"], int(r["train_size"])), []).append(r)
@@ -226,15 +229,13 @@ def frozen_table(
                 *([goals.get(size, "-"), against_goal(taus, goals.get(size))] if goals else []),
                 ",".join(f"{r['seed']}{'' if r.get('fit_seconds') is not None else '*'}" for r in group),
                 f"{np.mean(fit):.0f}" if fit else "-",
+                *([held_out_cells(group[0], last)] if held_out else []),
                 f"{group[0]['n_test']:,} / {group[0]['n_unseen']:,}",
                 digest,
                 ", ".join(dict.fromkeys(f"`{r['commit']}`" for r in group)),
             ]
         )
-    cells = PAPER.get(space, ({}, "the space's"))[1]
-    first = int(rows[0].get("held_out") or 0) if rows else 0
-    last = int(cells.replace(",", "")) - 1 if cells.replace(",", "").isdigit() else 0
-    what = PROTOCOL_TEXT.get(protocol, protocol).format(first=first, last=last)
+    what = PROTOCOL_TEXT.get(protocol, protocol)
     head = (
         f"**Frozen choice, {protocol} protocol** ({what}; test metric "
         f"`{test_metric}`). τ: Kendall τ-b, mean ± sample sd over the fit seeds listed. The NN-Former paper's "
@@ -263,6 +264,7 @@ def frozen_table(
                 *(["issue #23 goal", "τ − goal"] if goals else []),
                 "fit seeds",
                 "fit s (mean)",
+                *([TEST_CELLS] if held_out else []),
                 "cells (all / unseen)",
                 "options hash",
                 "commit",
@@ -270,6 +272,15 @@ def frozen_table(
             table,
         )
     )
+
+
+#: the column of a held-out protocol's frozen table that gives each row's test cells (``first..last``)
+TEST_CELLS = "test cells"
+
+
+def held_out_cells(row: dict[str, Any], last: int) -> str:
+    """A held-out row's test cells as the table prints them: ``first..last`` (its ``held_out`` on)."""
+    return f"{int(row['held_out']):,}..{last:,}" if row.get("held_out") else "-"
 
 
 def command_of(result: dict[str, Any], out: Path) -> str:
