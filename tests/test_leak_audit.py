@@ -80,6 +80,44 @@ def test_the_audit_finds_an_overlap_and_passes_a_clean_test_set(sections, task):
     assert np.intersect1d(clean.cells(task), read).size == 0
 
 
+def test_a_paper_held_out_split_must_start_past_its_own_validation_cells(sections, task):
+    """On the real NB201 split at 781 and 1563 cells: a test set from the first unread cell (1493) would
+    hold the figure's own validation block (781..1804, 1563..2586), so the audit refuses to rebuild it;
+    from ``first_test_cell`` on (1805, 2587) it holds no cell any selection or the figure's fit read."""
+    from benchmarks.defaults.protocols import first_test_cell
+
+    read = selection_reads(sections, "nasbench201", len(task))
+    for size in (781, 1563):
+        with pytest.raises(ConfigError, match="held_out must be >= the training size"):
+            ReportedSplit("t", "nasbench201", "paper_held_out", size, 0, held_out=read.size).cells(task)
+        first = first_test_cell("paper_held_out", size, read.size)
+        train, test = ReportedSplit("t", "nasbench201", "paper_held_out", size, 0, held_out=first).split(task)
+        assert first == size + PAPER_BLOCK and test.min() == first and test.size == len(task) - first
+        assert np.intersect1d(test, read).size == 0 and np.intersect1d(test, np.arange(first)).size == 0
+
+
+def test_the_audit_reads_each_rows_first_test_cell_and_the_older_protocol_line():
+    """A held-out frozen table's rows each give their test cells (``first..last``); a section rendered
+    before that column gives one first cell on its protocol line ("test cells from cell N on")."""
+    line = "**Frozen choice, paper_held_out protocol** (... test cells from cell 1,493 on ...)"
+    per_row = Table(
+        ["train cells", "fit seeds", "test cells"],
+        [["156", "0", "1,493..15,624"], ["781", "1", "1,805..15,624"]],
+    )
+    older = Table(["train cells", "fit seeds"], [["469", "2"]])
+    splits = reported_splits(
+        [
+            Section("select_defaults:a", [line, per_row], data={"result": {}}),
+            Section("select_defaults:b", [line, older], data={"result": {}}),
+        ]
+    )
+    assert {(s.section, s.size, s.seed, s.held_out) for s in splits} == {
+        ("select_defaults:a", 156, 0, 1493),
+        ("select_defaults:a", 781, 1, 1805),
+        ("select_defaults:b", 469, 2, 1493),
+    }
+
+
 def test_a_frozen_table_without_its_protocol_is_refused():
     table = Table(["train cells", "fit seeds"], [["156", "0,1"]])
     with pytest.raises(ConfigError, match="without its protocol line"):
