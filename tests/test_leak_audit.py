@@ -179,9 +179,9 @@ def test_a_superseded_section_names_its_stored_successor_and_is_audited_through_
 
 def test_what_leaks_today_is_nb101_and_the_extra_information_tracks(sections, task):
     """With the NB201 default's test tables superseded by the leak-free rescoring, the leaks beyond a
-    figure's own training cells left in the store: the NB101 default's test tables (its selection's
-    training cells in the random protocol's test sets) and the extra-information tracks (cells 1180..1492,
-    which the NB201 default's selection read at 469, in their test sets at 156)."""
+    figure's own training cells left in the store: the NB101 default's paper-protocol test sets at 172
+    cells (cells of its selection's blocks in the 50,000-cell test subset) and the extra-information
+    tracks (cells 1180..1492, which the NB201 default's selection read at 469, in their test sets at 156)."""
     tasks = {
         "nasbench201": task,
         "nasbench101": build_task(
@@ -194,6 +194,7 @@ def test_what_leaks_today_is_nb101_and_the_extra_information_tracks(sections, ta
         *(f"predictors:extra_info{s}" for s in ("", "_proxies", "_pretrained")),
     }
     assert {leak.beyond_training for leak in leaks if leak.split.space == "nasbench201"} == {313}
+    assert {leak.split.size for leak in leaks if leak.split.space == "nasbench101"} == {172}
 
 
 @pytest.mark.xfail(
