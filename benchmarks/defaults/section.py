@@ -201,7 +201,8 @@ def frozen_table(
     test_metric: str = TEST_METRIC,
     leaky: dict[str, str] | None = None,
 ) -> str:
-    """One protocol's test τ of the frozen choice: per options hash and size, mean ± sd over the seeds
+    """One protocol's test τ of the frozen choice: per size and options hash (in size order: a
+    paper_held_out row's first test cell, part of its hash, changes with the size), mean ± sd over the seeds
     measured, beside the NN-Former paper's number (its paper protocol), with the rows' commits; with
     ``leaky`` (size -> the τ the same choice scored on a test set that holds cells a selection read),
     that τ in a column beside; on a held-out (leak-free) protocol, issue #23's goal and the distance to it."""
@@ -212,7 +213,7 @@ def frozen_table(
     cells = PAPER.get(space, ({}, "the space's"))[1]
     last = int(cells.replace(",", "")) - 1 if cells.replace(",", "").isdigit() else 0
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
-    for r in sorted(rows, key=lambda r: (r["options_hash"], r["train_size"], r["seed"])):
+    for r in sorted(rows, key=lambda r: (int(r["train_size"]), r["options_hash"], r["seed"])):
         groups.setdefault((r["options_hash"], int(r["train_size"])), []).append(r)
     table = []
     for (digest, size), group in groups.items():
