@@ -525,6 +525,16 @@ def test_paper_held_out_tests_each_size_past_its_own_training_and_validation_cel
         "| 1,805..15,624 | 13,000 / 13,000 | a |"
     )
     assert "test cells from cell" not in table  # no one first cell on the protocol line
+    rows = [
+        _held_out_row(protocol="paper_held_out", train_size=n, held_out=h)
+        for n, h in ((469, 1493), (781, 1805))
+    ]
+    leaky = frozen_table(rows, "paper_held_out", leaky={"469": "0.9", "781": "0.9"})
+    assert "At 469 and 781 cells the test cells are the paper protocol's *unseen* cells" in leaky
+    assert "At 781 cells the test cells" in frozen_table(rows[1:], "paper_held_out", leaky={"781": "0.9"})
+    assert "At 156" not in frozen_table(
+        [{**rows[0], "train_size": 156}], "paper_held_out", leaky={"156": "0.9"}
+    )
 
 
 def test_cli_takes_held_out_from_the_audits_selection_reads(tmp_path, monkeypatch):

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.defaults.protocols import HELD_OUT_PROTOCOLS, TEST_METRIC
+from benchmarks.defaults.protocols import HELD_OUT_PROTOCOLS, PAPER_BLOCK, TEST_METRIC
 from benchmarks.defaults.selection import _label
 
 #: NN-Former paper, NB201 paper protocol (the sizes it reports)
@@ -247,6 +247,14 @@ def frozen_table(
             f" *issue #23 goal*: the mean τ over {GOAL_SEEDS} fit seeds a leak-free figure must reach; "
             "*τ − goal*: the mean of *τ, all cells* as printed less the goal (≥ 0: met)."
         )
+    same = [str(n) for n in sorted({int(r["train_size"]) for r in rows if _unseen_cells_are_held_out(r)})]
+    if leaky and same:
+        sizes = same[0] if len(same) == 1 else f"{', '.join(same[:-1])} and {same[-1]}"
+        head += (
+            f" At {sizes} cells the test cells are the paper protocol's *unseen* cells (its "
+            "first cell past the row's own validation block is past every cell a selection read too), so "
+            "*leaky τ* there scores the same cells as this row, none of them read by a selection."
+        )
     if any(r.get("fit_seconds") is None for r in rows):
         head += (
             " *: a row of the first `--score-test` (the selection's run and commit), reused: its τ as that "
@@ -272,6 +280,15 @@ def frozen_table(
             ],
             table,
         )
+    )
+
+
+def _unseen_cells_are_held_out(row: dict[str, Any]) -> bool:
+    """Whether a paper_held_out ``row`` tests from just past its own training and validation cells: the
+    paper protocol's *unseen* cells at the same size and seed."""
+    return (
+        row["protocol"] == "paper_held_out"
+        and int(row.get("held_out") or 0) == int(row["train_size"]) + PAPER_BLOCK
     )
 
 
