@@ -287,7 +287,7 @@ def _unseen_cells_are_held_out(row: dict[str, Any]) -> bool:
     """Whether a paper_held_out ``row`` tests from just past its own training and validation cells: the
     paper protocol's *unseen* cells at the same size and seed."""
     return (
-        row["protocol"] == "paper_held_out"
+        row.get("protocol") == "paper_held_out"
         and int(row.get("held_out") or 0) == int(row["train_size"]) + PAPER_BLOCK
     )
 
