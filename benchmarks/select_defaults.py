@@ -183,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--held-out",
         type=int,
-        help="a held-out protocol's first test cell (default: one past every cell a stored selection read)",
+        help="a held-out protocol's first test cell at the smallest sizes (default: one past every cell a stored "
+        "selection read); paper_held_out's is past each size's training and validation cells too",
     )
     parser.add_argument("--out", default="runs/out/select_defaults/nnformer_nb201.json")
     parser.add_argument(

@@ -6,11 +6,14 @@ import numpy as np
 import pytest
 
 from benchmarks.defaults.leaks import (
+    SUPERSEDED,
     ReportedSplit,
     audit,
     reported_splits,
     selection_reads,
     stored_sections,
+    superseded_errors,
+    superseded_note,
 )
 from benchmarks.defaults.protocols import PAPER_BLOCK
 from benchmarks.results import Section, Table
@@ -80,6 +83,44 @@ def test_the_audit_finds_an_overlap_and_passes_a_clean_test_set(sections, task):
     assert np.intersect1d(clean.cells(task), read).size == 0
 
 
+def test_a_paper_held_out_split_must_start_past_its_own_validation_cells(sections, task):
+    """On the real NB201 split at 781 and 1563 cells: a test set from the first unread cell (1493) would
+    hold the figure's own validation block (781..1804, 1563..2586), so the audit refuses to rebuild it;
+    from ``first_test_cell`` on (1805, 2587) it holds no cell any selection or the figure's fit read."""
+    from benchmarks.defaults.protocols import first_test_cell
+
+    read = selection_reads(sections, "nasbench201", len(task))
+    for size in (781, 1563):
+        with pytest.raises(ConfigError, match="held_out must be >= the training size"):
+            ReportedSplit("t", "nasbench201", "paper_held_out", size, 0, held_out=read.size).cells(task)
+        first = first_test_cell("paper_held_out", size, read.size)
+        train, test = ReportedSplit("t", "nasbench201", "paper_held_out", size, 0, held_out=first).split(task)
+        assert first == size + PAPER_BLOCK and test.min() == first and test.size == len(task) - first
+        assert np.intersect1d(test, read).size == 0 and np.intersect1d(test, np.arange(first)).size == 0
+
+
+def test_the_audit_reads_each_rows_first_test_cell_and_the_older_protocol_line():
+    """A held-out frozen table's rows each give their test cells (``first..last``); a section rendered
+    before that column gives one first cell on its protocol line ("test cells from cell N on")."""
+    line = "**Frozen choice, paper_held_out protocol** (... test cells from cell 1,493 on ...)"
+    per_row = Table(
+        ["train cells", "fit seeds", "test cells"],
+        [["156", "0", "1,493..15,624"], ["781", "1", "1,805..15,624"]],
+    )
+    older = Table(["train cells", "fit seeds"], [["469", "2"]])
+    splits = reported_splits(
+        [
+            Section("select_defaults:a", [line, per_row], data={"result": {}}),
+            Section("select_defaults:b", [line, older], data={"result": {}}),
+        ]
+    )
+    assert {(s.section, s.size, s.seed, s.held_out) for s in splits} == {
+        ("select_defaults:a", 156, 0, 1493),
+        ("select_defaults:a", 781, 1, 1805),
+        ("select_defaults:b", 469, 2, 1493),
+    }
+
+
 def test_a_frozen_table_without_its_protocol_is_refused():
     table = Table(["train cells", "fit seeds"], [["156", "0,1"]])
     with pytest.raises(ConfigError, match="without its protocol line"):
@@ -87,10 +128,11 @@ def test_a_frozen_table_without_its_protocol_is_refused():
 
 
 def test_todays_leaks_are_in_both_protocols_and_the_extra_information_track(sections, task):
-    """What the audit finds in today's store (issue #23's first leak): the NB201 select_defaults test
-    tables of both protocols and the extra-information tracks hold cells the selections read beyond
-    their own training cells; the paper protocol's *unseen* cells only at 156 (1180..1492)."""
-    leaks = [leak for leak in audit(sections, {"nasbench201": task}) if leak.beyond_training]
+    """What the audit finds in today's store with no section superseded (issue #23's first leak): the
+    NB201 select_defaults test tables of both protocols and the extra-information tracks hold cells the
+    selections read beyond their own training cells; the paper protocol's *unseen* cells only at 156
+    (1180..1492)."""
+    leaks = [leak for leak in audit(sections, {"nasbench201": task}, superseded={}) if leak.beyond_training]
     found = {(leak.split.section, leak.split.protocol, leak.split.column) for leak in leaks}
     name = "select_defaults:nnformer_nb201_pruned"
     assert {(name, "paper", "unseen"), (name, "random", "all")} <= found
@@ -104,16 +146,63 @@ def test_todays_leaks_are_in_both_protocols_and_the_extra_information_track(sect
 def test_the_paper_protocols_own_training_cells_are_counted_apart(sections, task):
     """At 469 cells and above, the paper protocol's *all cells* hold only the figure's own training
     cells among those read: counted, and not a selection's leak."""
-    leaks = audit(sections, {"nasbench201": task})
+    leaks = audit(sections, {"nasbench201": task}, superseded={})
     big = [leak for leak in leaks if leak.split.protocol == "paper" and leak.split.size >= 469]
     assert big and all(leak.shared == leak.own_training == min(leak.split.size, 1493) for leak in big)
+
+
+def test_a_superseded_section_names_its_stored_successor_and_is_audited_through_it(sections, task):
+    """Each ``SUPERSEDED`` section is stored, says under its heading which section superseded it, and
+    its successor is stored and audited: the audit skips the superseded section's splits, no other's,
+    and its selection still counts among the cells read."""
+    assert superseded_errors(sections) == []
+    old, new = "select_defaults:nnformer_nb201_pruned", "select_defaults:nnformer_nb201_pruned_leak_free"
+    assert SUPERSEDED[old] == new
+    found = {leak.split.section for leak in audit(sections, {"nasbench201": task})}
+    assert old not in found and old in {
+        leak.split.section for leak in audit(sections, {"nasbench201": task}, {})
+    }
+    assert selection_reads([s for s in sections if s.name == old], "nasbench201", len(task)).size == 1493
+    by_name = {s.name: s for s in sections}
+    unmarked = Section(old, ["### heading", "text"])
+    assert superseded_errors([unmarked, by_name[new]]) == [
+        f"section {old!r} does not say it is superseded by {new!r} (python -m benchmarks.defaults.leaks --mark)"
+    ]
+    assert superseded_errors([by_name[old]]) == [
+        f"section {old!r}: its successor {new!r} is not a stored, audited section"
+    ]
+    assert superseded_errors([by_name[new]], {"select_defaults:gone": new}) == [
+        "superseded section 'select_defaults:gone' is not stored"
+    ]
+    assert superseded_note(new) in by_name[old].markdown()
+
+
+def test_what_leaks_today_is_nb101_and_the_extra_information_tracks(sections, task):
+    """With the NB201 default's test tables superseded by the leak-free rescoring, the leaks beyond a
+    figure's own training cells left in the store: the NB101 default's paper-protocol test sets at 172
+    cells (cells of its selection's blocks in the 50,000-cell test subset) and the extra-information
+    tracks (cells 1180..1492, which the NB201 default's selection read at 469, in their test sets at 156)."""
+    tasks = {
+        "nasbench201": task,
+        "nasbench101": build_task(
+            CompareConfig(name="nb101", space="nasbench101", sizes=[2], predictors={"x": {}})
+        ),
+    }
+    leaks = [leak for leak in audit(sections, tasks) if leak.beyond_training]
+    assert {leak.split.section for leak in leaks} == {
+        "select_defaults:nnformer_nb101",
+        *(f"predictors:extra_info{s}" for s in ("", "_proxies", "_pretrained")),
+    }
+    assert {leak.beyond_training for leak in leaks if leak.split.space == "nasbench201"} == {313}
+    assert {leak.split.size for leak in leaks if leak.split.space == "nasbench101"} == {172}
 
 
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
-    reason="issue #23: today's reported NB201 test sets hold cells the selections read; this test must "
-    "pass (and the marker go) once every reported figure is re-measured on leak-free splits",
+    reason="issue #23: the NB101 default's test tables and the extra-information tracks (paper_held_out "
+    "at 156 from cell 1180) hold cells the selections read; this test must pass (and the marker go) once "
+    "each is superseded by, or re-measured on, a leak-free split",
 )
 def test_no_reported_test_set_holds_a_cell_a_selection_read(sections, task):
     leaks = [leak for leak in audit(sections, {"nasbench201": task}) if leak.beyond_training]
@@ -139,14 +228,16 @@ def test_random_held_out_draws_as_random_and_scores_no_read_cell(sections, task)
 
 
 def test_the_stored_leak_free_rescoring_is_audited_and_clean(sections, task):
-    """The leak-free section of the NB201 default (random_held_out at 156, 469, 781 and 1563,
-    paper_held_out at 156 and 469, 3 fit seeds each, test cells from 1493 on) is read by the audit, and none of
-    its splits holds a cell any selection read; it selects nothing, so the read cells stay 0..1492."""
+    """The leak-free section of the NB201 default (random_held_out and paper_held_out at 156, 469, 781
+    and 1563, 3 fit seeds each; test cells from 1493 on, paper_held_out's at 781 and 1563 from past their
+    own validation blocks, 1805 and 2587) is read by the audit, and none of its splits holds a cell any
+    selection read; it selects nothing, so the read cells stay 0..1492."""
     name = "select_defaults:nnformer_nb201_pruned_leak_free"
     splits = [s for s in reported_splits(sections) if s.section == name]
+    first = {156: 1493, 469: 1493, 781: 1805, 1563: 2587}
     assert {(s.protocol, s.size, s.seed, s.held_out) for s in splits} == {
-        *(("random_held_out", n, seed, 1493) for n in (156, 469, 781, 1563) for seed in (0, 1, 2)),
-        *(("paper_held_out", n, seed, 1493) for n in (156, 469) for seed in (0, 1, 2)),
+        *(("random_held_out", n, seed, 1493) for n in first for seed in (0, 1, 2)),
+        *(("paper_held_out", n, seed, first[n]) for n in first for seed in (0, 1, 2)),
     }
     assert selection_reads(sections, "nasbench201", len(task)).size == 1493
     assert [leak for leak in audit(sections, {"nasbench201": task}) if leak.split.section == name] == []

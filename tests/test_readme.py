@@ -35,22 +35,25 @@ def test_every_docs_page_the_readme_links_exists() -> None:
         assert (ROOT / target).is_file(), target
 
 
-def test_nb201_random_column_is_the_leak_free_sections_random_held_out_table() -> None:
-    """The headline's NB201 random-protocol τ is the leak-free rescoring's (test cells no selection read),
-    size by size, never the leaky random table of the selection's own section."""
+def test_nb201_rows_are_the_leak_free_sections_held_out_tables() -> None:
+    """The headline's NB201 τ are the leak-free rescoring's (test cells no selection read), size by size:
+    the paper-protocol columns its paper_held_out table, the random column its random_held_out table
+    (a size without 3 fit seeds prints —), never the superseded section's leaky tables."""
     from benchmarks.headline import LEAK_FREE_NB201, headline, section, titled_table
 
     store = Store()
-    free = titled_table(section(store, LEAK_FREE_NB201), "Frozen choice, random_held_out protocol")
-    want = {r["train cells"]: r["τ, all cells"] for r in free if len(r["fit seeds"].split(",")) >= 3}
     rows = [
         line.strip("|").split("|")
         for line in headline(store).splitlines()
         if line.startswith("| NAS-Bench-201 |")
     ]
-    got = {cells[1].strip(): cells[5].strip() for cells in rows}
-    assert want and {n: got[n] for n in want} == want
-    assert all(tau == "—" for n, tau in got.items() if n not in want)
+    got = {cells[1].strip(): [c.strip() for c in cells[3:6]] for cells in rows}
+    for protocol, columns in (("paper_held_out", (0, 1)), ("random_held_out", (2,))):
+        free = titled_table(section(store, LEAK_FREE_NB201), f"Frozen choice, {protocol} protocol")
+        want = {r["train cells"]: r["τ, all cells"] for r in free if len(r["fit seeds"].split(",")) >= 3}
+        assert want and all(got[n][c] == tau for n, tau in want.items() for c in columns)
+        assert all(got[n][c] == "—" for n in got if n not in want for c in columns)
+    assert list(got) == ["156", "469", "781", "1563"]
 
 
 def test_out_of_sample_headline_reads_each_table_from_its_section() -> None:

@@ -496,6 +496,47 @@ def test_the_held_out_protocols_score_the_frozen_choice_past_the_read_cells(task
             score_frozen(_frozen_result(), protocol, [40], [2], tmp_path, **quiet)
 
 
+def test_paper_held_out_tests_each_size_past_its_own_training_and_validation_cells(task, tmp_path):
+    """The first test cell is decided per size: one past every cell a selection read and, on the paper
+    protocol, past the size's own training and validation cells (random's are drawn, not a block);
+    each row records its own, and the table prints each row's test cells."""
+    from benchmarks.defaults.protocols import first_test_cell
+    from benchmarks.select_defaults import frozen_table, score_frozen
+
+    quiet = {"block": 100, "task": task, "log": lambda s: None}
+    rows = score_frozen(_frozen_result(), "paper_held_out", [40, 400], [1], tmp_path, held_out=300, **quiet)
+    assert [(r["train_size"], r["held_out"]) for r in rows] == [(40, 300), (400, 500)]
+    assert rows[0]["options_hash"] != rows[1]["options_hash"]  # the first test cell is a setting of the row
+    (row,) = score_frozen(_frozen_result(), "random_held_out", [400], [1], tmp_path, held_out=300, **quiet)
+    assert row["held_out"] == 300
+    assert [first_test_cell("paper_held_out", n, 1493) for n in (156, 469, 781, 1563)] == [1493] * 2 + [
+        1805,
+        2587,
+    ]
+    assert first_test_cell("paper", 781, 1493) == 0
+    table = frozen_table(
+        [
+            _held_out_row(protocol="paper_held_out", train_size=n, held_out=h, options_hash=digest)
+            for n, h, digest in ((781, 1805, "a"), (469, 1493, "b"))
+        ],
+        "paper_held_out",
+    )
+    assert table.index("| 1,493..15,624 | 13,000 / 13,000 | b |") < table.index(
+        "| 1,805..15,624 | 13,000 / 13,000 | a |"
+    )
+    assert "test cells from cell" not in table  # no one first cell on the protocol line
+    rows = [
+        _held_out_row(protocol="paper_held_out", train_size=n, held_out=h)
+        for n, h in ((469, 1493), (781, 1805))
+    ]
+    leaky = frozen_table(rows, "paper_held_out", leaky={"469": "0.9", "781": "0.9"})
+    assert "At 469 and 781 cells the test cells are the paper protocol's *unseen* cells" in leaky
+    assert "At 781 cells the test cells" in frozen_table(rows[1:], "paper_held_out", leaky={"781": "0.9"})
+    assert "At 156" not in frozen_table(
+        [{**rows[0], "train_size": 156}], "paper_held_out", leaky={"156": "0.9"}
+    )
+
+
 def test_cli_takes_held_out_from_the_audits_selection_reads(tmp_path, monkeypatch):
     """A held-out protocol's first test cell is one past every cell a stored NB201 selection read
     (1493 today), unless --held-out names one; plain protocols get none."""
@@ -547,7 +588,7 @@ def test_a_rescored_choice_keeps_every_setting_and_its_section_is_audited_clean(
     assert (
         "| 156 | 0.804 | 0.800 | 0.800 | 0.805 ± 0.004 (seeds 0,1,2) | 0.820 | - (1 of 3 seeds) | 0 |" in text
     )
-    assert "cells 1,493..15,624" in text
+    assert "| 1,493..15,624 |" in text
     section = Section(
         "select_defaults:nnformer_nb201_pruned_leak_free", blocks_of(text), data={"result": result}
     )

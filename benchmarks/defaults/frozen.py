@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.defaults.protocols import PAPER_BLOCK, TEST_METRIC, TRAIN_METRIC, held_out_options
+from benchmarks.defaults.protocols import (
+    PAPER_BLOCK,
+    TEST_METRIC,
+    TRAIN_METRIC,
+    first_test_cell,
+    held_out_options,
+)
 from benchmarks.defaults.selection import _csv_rows, _space_options
 from nasearch.compare import CompareConfig, Task, build_task, row_options, run_compare
 from nasearch.data.provenance import options_hash
@@ -102,15 +109,17 @@ def score_frozen(
     so a stopped run has every size at its first seeds); one fit per (size, seed) into
     ``out_dir/frozen_<protocol>/n<size>_seed<seed>/results.csv``. A row already measured with the same
     options hash, size and seed (``result['frozen']``, the legacy ``test_once`` rows, that results.csv)
-    is reused, not refitted. ``on_row(row)`` is called as each row lands. ``held_out``: the first test
-    cell of a held-out protocol (``HELD_OUT_PROTOCOLS``)."""
+    is reused, not refitted. ``on_row(row)`` is called as each row lands. ``held_out``: one past every
+    cell a stored selection read; a held-out protocol (``HELD_OUT_PROTOCOLS``) tests from
+    ``first_test_cell`` on at each size, which each row records (``held_out``)."""
     known = list(result.get("frozen", {}).get(protocol, []))
     if protocol == "paper":  # the first --score-test scored the paper protocol, under this key
         known += [_frozen_row(r, protocol, result.get("commit") or "") for r in result.get("test_once", [])]
     rows = []
     for seed in seeds:
         for size in sizes:
-            config, options = frozen_config(result, protocol, size, seed, block, held_out)
+            first = first_test_cell(protocol, size, held_out, block)
+            config, options = frozen_config(result, protocol, size, seed, block, first)
             want = options_hash(row_options(config, result["predictor"], options))
             cell_dir = out_dir / f"frozen_{protocol}" / f"n{size}_seed{seed}"
             row = _known_row(known, want, size, seed)
@@ -128,7 +137,7 @@ def score_frozen(
                     config, {"selected": (result["predictor"], options)}, cell_dir, task, log=log
                 )
                 row = _frozen_row(fitted, protocol)
-            row = {**row, **held_out_options(protocol, held_out)}
+            row = {**row, **held_out_options(protocol, first)}
             rows.append(row)
             if on_row is not None:
                 on_row(row)
@@ -137,17 +146,20 @@ def score_frozen(
 
 def save_frozen_row(path: Path, row: dict[str, Any], command: str) -> None:
     """Add ``row`` to the JSON at ``path`` under ``frozen[protocol]`` (replacing one of the same hash, size
-    and seed), re-reading the file first so that runs of other protocols writing it keep their rows."""
-    result = json.loads(path.read_text())
-    protocol = row["protocol"]
-    rows = [
-        r
-        for r in result.setdefault("frozen", {}).get(protocol, [])
-        if (r["options_hash"], r["train_size"], r["seed"])
-        != (row["options_hash"], row["train_size"], row["seed"])
-    ]
-    result["frozen"][protocol] = sorted(rows + [row], key=lambda r: (r["train_size"], r["seed"]))
-    result.setdefault("frozen_commands", {})[protocol] = command
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=2))
-    tmp.replace(path)
+    and seed), re-reading the file first so that runs of other protocols writing it keep their rows; the
+    read and the write hold a lock (``<path>.lock``), so two runs writing one file lose no row."""
+    with path.with_suffix(".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = json.loads(path.read_text())
+        protocol = row["protocol"]
+        rows = [
+            r
+            for r in result.setdefault("frozen", {}).get(protocol, [])
+            if (r["options_hash"], r["train_size"], r["seed"])
+            != (row["options_hash"], row["train_size"], row["seed"])
+        ]
+        result["frozen"][protocol] = sorted(rows + [row], key=lambda r: (r["train_size"], r["seed"]))
+        result.setdefault("frozen_commands", {})[protocol] = command
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(result, indent=2))
+        tmp.replace(path)

@@ -10,7 +10,10 @@ and counts the cells it shares with ``selection_reads``. Not covered: sections t
 (``bench_predictors``' tables state their test set, all cells or every cell not trained on, but not
 their seeds).
 
-    python -m benchmarks.defaults.leaks        # one line per reported split that holds a read cell
+A section superseded by a leak-free one (``SUPERSEDED``) is audited through its successor.
+
+    python -m benchmarks.defaults.leaks          # one line per reported split that holds a read cell
+    python -m benchmarks.defaults.leaks --mark   # write each superseded section's note under its heading
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 
 from benchmarks.bench_extra_info import SELECT_SIZE as EXTRA_INFO_SELECT_SIZE
 from benchmarks.defaults.protocols import PAPER_BLOCK, TRAIN_METRIC, overlap, selection_cells
+from benchmarks.defaults.section import TEST_CELLS
 from benchmarks.results import Section, Table
 from nasearch.api.errors import ConfigError
 from nasearch.compare import CompareConfig, Task, build_task, get_protocol
@@ -41,6 +45,13 @@ EXTRA_INFO_TRACKS = (
     "predictors:extra_info_proxies",
     "predictors:extra_info_pretrained",
 )
+#: a section whose reported test sets hold cells a selection read -> the section that re-measured its
+#: figures on leak-free test sets. The audit checks the successor in its place; the superseded section
+#: stays stored (its selection still read its cells: ``selection_reads`` counts it) and must say, under
+#: its heading, which section superseded it (``superseded_note``; ``--mark`` writes that note)
+SUPERSEDED = {
+    "select_defaults:nnformer_nb201_pruned": "select_defaults:nnformer_nb201_pruned_leak_free",
+}
 #: the metric each space's selections and figures train on and score
 METRICS = {
     "nasbench201": (TRAIN_METRIC, "cifar10/test_accuracy"),
@@ -60,8 +71,11 @@ class ReportedSplit:
     #: which of the row's columns: ``all`` (the protocol's test set) or ``unseen`` (less training/validation)
     column: str = "all"
     test_subsample: int | None = None
-    #: ``paper_held_out``: the first test cell
+    #: a held-out protocol's first test cell
     held_out: int = 0
+    #: the validation cells the figure's fit read after its training cells (the frozen tables' 1024;
+    #: the extra-information tracks read none): a ``paper_held_out`` test set must start past them
+    validation_size: int = PAPER_BLOCK
 
     def cells(self, task: Task) -> np.ndarray:
         """The test cells of this figure, as its protocol draws them from ``task``."""
@@ -78,7 +92,7 @@ class ReportedSplit:
             protocol=self.protocol,
             train_metric=train_metric,
             test_metric=test_metric,
-            validation_size=0 if self.protocol == "paper_held_out" else PAPER_BLOCK,
+            validation_size=self.validation_size,
             test_subsample=self.test_subsample,
             protocol_options={"held_out": self.held_out} if self.held_out else {},
         )
@@ -154,9 +168,17 @@ def _seeds(text: str) -> list[int]:
     return [int(s) for s in re.findall(r"\d+", str(text))]
 
 
+def _first_cell(cell: dict[str, Any], line: int) -> int:
+    """A held-out row's first test cell: its *test cells* column (``first..last``), else ``line``
+    (what a section rendered before that column printed on its protocol line)."""
+    found = re.match(r"([\d,]+)\.\.", str(cell.get(TEST_CELLS, "")))
+    return int(found.group(1).replace(",", "")) if found else line
+
+
 def _frozen(section: Section) -> Iterator[ReportedSplit]:
     """The test sets of a ``select_defaults`` section: its ``--score-test`` table and each frozen table
-    (a held-out protocol's first test cell read from its line: "test cells from cell N on")."""
+    (a held-out protocol's first test cell read from each row's *test cells*, or in sections rendered
+    before that column from the protocol line: "test cells from cell N on")."""
     space = _space(section)
     protocol = ""
     subsample = None
@@ -190,7 +212,7 @@ def _frozen(section: Section) -> Iterator[ReportedSplit]:
                         seed,
                         column,
                         subsample,
-                        held_out,
+                        _first_cell(cell, held_out),
                     )
 
 
@@ -205,7 +227,13 @@ def _tracks(section: Section) -> Iterator[ReportedSplit]:
             sizes = sorted({int(m) for h in block.headers for m in re.findall(r"tau @ (\d+)", h)})
             for size in sizes:
                 yield ReportedSplit(
-                    section.name, "nasbench201", "paper_held_out", size, 0, held_out=int(found.group(1))
+                    section.name,
+                    "nasbench201",
+                    "paper_held_out",
+                    size,
+                    0,
+                    held_out=int(found.group(1)),
+                    validation_size=0,
                 )
 
 
@@ -221,12 +249,42 @@ def reported_splits(sections: Iterable[Section]) -> list[ReportedSplit]:
     return list(dict.fromkeys(splits))
 
 
-def audit(sections: list[Section], tasks: dict[str, Task]) -> list[Leak]:
-    """The reported splits (of the spaces in ``tasks``) that hold a cell any selection of their space read."""
+def superseded_note(successor: str) -> str:
+    """The line under a superseded section's heading that names the section whose figures replace its own."""
+    return (
+        f"_Superseded by section `{successor}`: the test sets of this section's test figures hold cells a "
+        "selection read (the leak audit, `python -m benchmarks.defaults.leaks`); cite that section's "
+        "figures, measured on test sets that leave those cells out._"
+    )
+
+
+def superseded_errors(sections: Iterable[Section], superseded: dict[str, str] = SUPERSEDED) -> list[str]:
+    """One line per broken entry of ``superseded``: a superseded section or successor that is not stored,
+    a successor that is itself superseded, a superseded section whose text does not name its successor."""
+    stored = {section.name: section for section in sections}
+    errors = []
+    for old, new in superseded.items():
+        if old not in stored:
+            errors.append(f"superseded section {old!r} is not stored")
+        elif new not in stored or new in superseded:
+            errors.append(f"section {old!r}: its successor {new!r} is not a stored, audited section")
+        elif superseded_note(new) not in stored[old].markdown():
+            errors.append(
+                f"section {old!r} does not say it is superseded by {new!r} "
+                "(python -m benchmarks.defaults.leaks --mark)"
+            )
+    return errors
+
+
+def audit(
+    sections: list[Section], tasks: dict[str, Task], superseded: dict[str, str] = SUPERSEDED
+) -> list[Leak]:
+    """The reported splits (of the spaces in ``tasks``) that hold a cell any selection of their space read,
+    but those of a ``superseded`` section (its successor's are audited in their place)."""
     leaks = []
     reads = {space: selection_reads(sections, space, len(task)) for space, task in tasks.items()}
     for split in reported_splits(sections):
-        if split.space not in tasks:
+        if split.space not in tasks or split.section in superseded:
             continue
         train, test = split.split(tasks[split.space])
         shared = overlap(test, reads[split.space])
@@ -244,8 +302,28 @@ def stored_sections() -> list[Section]:
     return [store.load(name) for name in store.names()]
 
 
-def main() -> int:
+def mark_superseded(superseded: dict[str, str] = SUPERSEDED) -> list[str]:
+    """Put ``superseded_note`` under the heading of each superseded section (once); the sections marked."""
+    from benchmarks.report import mark_sections
+
+    marked = []
+    for old, new in superseded.items():
+        marked += mark_sections([old], superseded_note(new))
+    return marked
+
+
+def main(argv: list[str] | None = None) -> int:
+    import sys
+
+    if (argv if argv is not None else sys.argv[1:]) == ["--mark"]:
+        print("marked:", ", ".join(mark_superseded()) or "nothing new")
+        return 0
     sections = stored_sections()
+    errors = superseded_errors(sections)
+    for line in errors:
+        print(line)
+    for old, new in SUPERSEDED.items():
+        print(f"{old}: superseded by {new} (audited in its place)")
     spaces = sorted({s.space for s in reported_splits(sections)})
     tasks = {
         space: build_task(CompareConfig(name=space, space=space, sizes=[2], predictors={"x": {}}))
@@ -259,7 +337,7 @@ def main() -> int:
         f"{len(leaks)} reported splits hold cells a selection read; {len(leaked)} of them hold such cells "
         "beyond their own training cells"
     )
-    return 1 if leaked else 0
+    return 1 if leaked or errors else 0
 
 
 if __name__ == "__main__":

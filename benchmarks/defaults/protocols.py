@@ -136,6 +136,19 @@ def held_out_options(protocol: str, held_out: int) -> dict[str, object]:
     return {"held_out": held_out} if protocol in HELD_OUT_PROTOCOLS else {}
 
 
+def first_test_cell(protocol: str, size: int, unread: int, block: int = PAPER_BLOCK) -> int:
+    """The first test cell of held-out ``protocol`` at ``size`` training cells: ``unread`` (one past
+    every cell a stored selection read) and, for ``paper_held_out``, past the figure's own training and
+    ``block`` validation cells, which precede its test cells (0 for a protocol that is not held out)."""
+    if protocol not in HELD_OUT_PROTOCOLS:
+        return 0
+    if unread < 1:
+        raise ConfigError(
+            f"{protocol}: held_out (one past every cell a selection read) must be >= 1, got {unread}"
+        )
+    return max(unread, size + block) if HELD_OUT_PROTOCOLS[protocol] == "paper" else unread
+
+
 def selection_cells(protocol: str, size: int, n_cells: int, block: int = PAPER_BLOCK) -> np.ndarray:
     """The cells a selection under ``protocol`` (``validation_block`` or ``train_cv``) at ``size``
     training cells reads: what every reported test set must leave out."""

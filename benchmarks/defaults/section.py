@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.defaults.protocols import HELD_OUT_PROTOCOLS, TEST_METRIC
+from benchmarks.defaults.protocols import HELD_OUT_PROTOCOLS, PAPER_BLOCK, TEST_METRIC
 from benchmarks.defaults.selection import _label
 
 #: NN-Former paper, NB201 paper protocol (the sizes it reports)
@@ -162,15 +162,15 @@ PROTOCOL_TEXT = {
     ),
     "paper_held_out": (
         "paper protocol, leak-free: train on the first N cells in official index order; the next 1024 cells "
-        "pick the checkpoint; the test cells are cells {first:,}..{last:,} (test cells from cell {first:,} "
-        "on: every cell a selection read left out, training and validation cells with them); the seed "
-        "varies only the fit"
+        "pick the checkpoint; the test cells are the row's *test cells*, from the first cell past both every "
+        "cell a stored selection of the space read and the row's own N training and 1024 validation cells; "
+        "the seed varies only the fit"
     ),
     "random_held_out": (
         "random protocol, leak-free: the random protocol's N training and 1024 validation cells (drawn "
-        "with the seed, which varies both the cells and the fit); the test cells are cells {first:,}..{last:,} "
-        "less the training and validation cells (test cells from cell {first:,} on: every cell a selection "
-        "read left out)"
+        "with the seed, which varies both the cells and the fit); the test cells are the row's *test cells* "
+        "(from the first cell past every cell a stored selection of the space read) less the training and "
+        "validation cells"
     ),
 }
 
@@ -201,15 +201,19 @@ def frozen_table(
     test_metric: str = TEST_METRIC,
     leaky: dict[str, str] | None = None,
 ) -> str:
-    """One protocol's test τ of the frozen choice: per options hash and size, mean ± sd over the seeds
+    """One protocol's test τ of the frozen choice: per size and options hash (in size order: a
+    paper_held_out row's first test cell, part of its hash, changes with the size), mean ± sd over the seeds
     measured, beside the NN-Former paper's number (its paper protocol), with the rows' commits; with
     ``leaky`` (size -> the τ the same choice scored on a test set that holds cells a selection read),
     that τ in a column beside; on a held-out (leak-free) protocol, issue #23's goal and the distance to it."""
     from benchmarks.report import markdown_table
 
-    goals = GOAL.get(space, {}) if protocol in HELD_OUT_PROTOCOLS else {}
+    held_out = protocol in HELD_OUT_PROTOCOLS
+    goals = GOAL.get(space, {}) if held_out else {}
+    cells = PAPER.get(space, ({}, "the space's"))[1]
+    last = int(cells.replace(",", "")) - 1 if cells.replace(",", "").isdigit() else 0
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
-    for r in sorted(rows, key=lambda r: (r["options_hash"], r["train_size"], r["seed"])):
+    for r in sorted(rows, key=lambda r: (int(r["train_size"]), r["options_hash"], r["seed"])):
         groups.setdefault((r["options_hash"], int(r["train_size"])), []).append(r)
     table = []
     for (digest, size), group in groups.items():
@@ -226,15 +230,13 @@ def frozen_table(
                 *([goals.get(size, "-"), against_goal(taus, goals.get(size))] if goals else []),
                 ",".join(f"{r['seed']}{'' if r.get('fit_seconds') is not None else '*'}" for r in group),
                 f"{np.mean(fit):.0f}" if fit else "-",
+                *([held_out_cells(group[0], last)] if held_out else []),
                 f"{group[0]['n_test']:,} / {group[0]['n_unseen']:,}",
                 digest,
                 ", ".join(dict.fromkeys(f"`{r['commit']}`" for r in group)),
             ]
         )
-    cells = PAPER.get(space, ({}, "the space's"))[1]
-    first = int(rows[0].get("held_out") or 0) if rows else 0
-    last = int(cells.replace(",", "")) - 1 if cells.replace(",", "").isdigit() else 0
-    what = PROTOCOL_TEXT.get(protocol, protocol).format(first=first, last=last)
+    what = PROTOCOL_TEXT.get(protocol, protocol)
     head = (
         f"**Frozen choice, {protocol} protocol** ({what}; test metric "
         f"`{test_metric}`). τ: Kendall τ-b, mean ± sample sd over the fit seeds listed. The NN-Former paper's "
@@ -244,6 +246,14 @@ def frozen_table(
         head += (
             f" *issue #23 goal*: the mean τ over {GOAL_SEEDS} fit seeds a leak-free figure must reach; "
             "*τ − goal*: the mean of *τ, all cells* as printed less the goal (≥ 0: met)."
+        )
+    same = [str(n) for n in sorted({int(r["train_size"]) for r in rows if _unseen_cells_are_held_out(r)})]
+    if leaky and same:
+        sizes = same[0] if len(same) == 1 else f"{', '.join(same[:-1])} and {same[-1]}"
+        head += (
+            f" At {sizes} cells the test cells are the paper protocol's *unseen* cells (its "
+            "first cell past the row's own validation block is past every cell a selection read too), so "
+            "*leaky τ* there scores the same cells as this row, none of them read by a selection."
         )
     if any(r.get("fit_seconds") is None for r in rows):
         head += (
@@ -263,6 +273,7 @@ def frozen_table(
                 *(["issue #23 goal", "τ − goal"] if goals else []),
                 "fit seeds",
                 "fit s (mean)",
+                *([TEST_CELLS] if held_out else []),
                 "cells (all / unseen)",
                 "options hash",
                 "commit",
@@ -270,6 +281,24 @@ def frozen_table(
             table,
         )
     )
+
+
+def _unseen_cells_are_held_out(row: dict[str, Any]) -> bool:
+    """Whether a paper_held_out ``row`` tests from just past its own training and validation cells: the
+    paper protocol's *unseen* cells at the same size and seed."""
+    return (
+        row.get("protocol") == "paper_held_out"
+        and int(row.get("held_out") or 0) == int(row["train_size"]) + PAPER_BLOCK
+    )
+
+
+#: the column of a held-out protocol's frozen table that gives each row's test cells (``first..last``)
+TEST_CELLS = "test cells"
+
+
+def held_out_cells(row: dict[str, Any], last: int) -> str:
+    """A held-out row's test cells as the table prints them: ``first..last`` (its ``held_out`` on)."""
+    return f"{int(row['held_out']):,}..{last:,}" if row.get("held_out") else "-"
 
 
 def command_of(result: dict[str, Any], out: Path) -> str:
