@@ -11,6 +11,9 @@ conv-BN-ReLU projections, and a vertex with more channels than its successor is 
 :func:`count_params` computes the trainable-parameter count without torch; it equals the
 benchmark's ``cifar10/params`` on every one of the 423,624 cells
 (``python -m benchmarks.bench_nasbench101`` checks them all) and the torch module's count.
+:func:`count_flops` computes the forward FLOPs per 32x32 image the same way, in the convention of
+``nasearch.evaluation.profiling.count_flops`` (which it equals on the torch module): cheap enough for
+every cell (the space's zero-cost proxies), where building 423,624 networks is not.
 """
 
 from __future__ import annotations
@@ -86,6 +89,51 @@ def count_params(
     return total + c_prev * num_classes + num_classes
 
 
+def _module_flops(cell: Cell, c_in: int, c_out: int, area: int) -> int:
+    """FLOPs of one module on ``area`` positions: convs' multiply-accumulates, 3 per BatchNorm output
+    element, 9 per 3x3 max-pool output element (``profiling.FLOP_RULES``)."""
+    matrix, n = cell.matrix, cell.n_vertices
+    vc = vertex_channels(c_in, c_out, matrix)
+
+    def conv_bn(c_a: int, c_b: int, k: int) -> int:
+        return (k * k * c_a * c_b + 3 * c_b) * area
+
+    total = 0
+    for t in range(1, n - 1):
+        c = vc[t]
+        if matrix[0][t]:
+            total += conv_bn(c_in, c, 1)
+        k = _KERNEL[cell.ops[t]]
+        total += conv_bn(c, c, k) if k else 9 * c * area
+    if matrix[0][n - 1]:
+        total += conv_bn(c_in, c_out, 1)
+    return total
+
+
+def count_flops(
+    cell: Cell,
+    stem_channels: int = 128,
+    num_stacks: int = 3,
+    modules_per_stack: int = 3,
+    num_classes: int = 10,
+    in_channels: int = 3,
+    image_size: int = 32,
+) -> float:
+    """Forward FLOPs per image of :func:`build_network`, in millions (as ``profiling.count_flops``)."""
+    area = image_size * image_size
+    total = (9 * in_channels * stem_channels + 3 * stem_channels) * area
+    c_prev = stem_channels
+    for stack in range(num_stacks):
+        c = stem_channels * 2**stack
+        if stack > 0:  # the 2x2 max-pool halves each side
+            area //= 4
+            total += 4 * c_prev * area
+        for module in range(modules_per_stack):
+            total += _module_flops(cell, c_prev if module == 0 else c, c, area)
+        c_prev = c
+    return (total + c_prev * num_classes + num_classes) / 1e6
+
+
 def as_cell(spec: Any) -> Cell:
     """A Cell from a Cell, a ``{"matrix", "ops"}`` dict or its JSON text (pruned and checked)."""
     if isinstance(spec, Cell):
@@ -124,4 +172,4 @@ def build_network(
     )
 
 
-__all__: Sequence[str] = ("build_network", "count_params", "vertex_channels", "as_cell")
+__all__: Sequence[str] = ("build_network", "count_flops", "count_params", "vertex_channels", "as_cell")
