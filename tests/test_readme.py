@@ -168,3 +168,40 @@ def test_a_cut_run_s_seeds_are_named_as_they_ran() -> None:
 
     assert seed_ranges([605, 600, 601, 602, 607, 608]) == "600–602, 605, 607–608"
     assert seed_ranges([600]) == "600"
+
+
+def test_nb101_leak_free_clause_names_only_sizes_measured_on_three_fit_seeds(tmp_path) -> None:
+    """The headline's NB101 leak-free clause reads the rescoring's paper_held_out table: a size with 3 fit
+    seeds is named with its τ as printed, a size with fewer is left out, and no section means no clause."""
+    from benchmarks.defaults.section import frozen_table
+    from benchmarks.headline import LEAK_FREE_NB101, nb101_leak_free
+    from benchmarks.results import Section, blocks_of
+
+    def row(size: int, seed: int, tau: float) -> dict:
+        return {
+            "protocol": "paper_held_out",
+            "train_size": size,
+            "seed": seed,
+            "kendall_tau": tau,
+            "kendall_tau_unseen": tau,
+            "n_test": 418_364,
+            "n_unseen": 418_364,
+            "fit_seconds": 1.0,
+            "options_hash": "h",
+            "commit": "c",
+            "held_out": 5260,
+        }
+
+    rows = [row(172, s, t) for s, t in enumerate([0.73, 0.74, 0.75])] + [row(424, 0, 0.79)]
+    text = frozen_table(rows, "paper_held_out", space="nasbench101")
+
+    class OneSection:
+        def __contains__(self, name: object) -> bool:
+            return name == LEAK_FREE_NB101
+
+        def load(self, name: str) -> Section:
+            return Section(name, blocks_of(text))
+
+    clause = nb101_leak_free(OneSection())  # type: ignore[arg-type]
+    assert "0.740 ± 0.010 at 172" in clause and "at 424" not in clause
+    assert nb101_leak_free(Store(tmp_path)) == ""
