@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks.bench_extra_info import pretrain_all
+from benchmarks.bench_extra_info import _commits, pretrain_all
 from benchmarks.defaults.protocols import PAPER_BLOCK, VisibleTask
 from benchmarks.report import machine_line, markdown_table, write_section
 from nasearch.compare import CompareConfig, Task, build_task, run_compare
@@ -255,11 +255,6 @@ def part_measure(task: Task, chosen: str, render: bool) -> str:
     )
 
 
-def _commits(path: Path, fallback: str) -> list[str]:
-    found = {str(c) for c in pd.read_csv(path).get("commit", pd.Series(dtype=str)).dropna()}
-    return sorted(found) or [fallback]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", default="select,measure", help="comma-separated: select, measure")
@@ -280,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     if "select" in parts:
         text, data = part_select(task, args.render, args.workers)
         chosen = data["chosen"]
-        measured = _commits(OUT / "select" / "results.csv", commit)
+        measured = _commits([OUT / "select" / "results.csv"], commit)
         write_section(
             "predictors:extra_info_nb101_select", f"{text}\n\n{machine_line()}", measured=measured, data=data
         )
@@ -291,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
 
             chosen = str((store_for().load("predictors:extra_info_nb101_select").data or {})["chosen"])
         text = part_measure(task, chosen, args.render)
-        measured = _commits(OUT / "measure" / "results.csv", commit)
+        measured = _commits([OUT / "measure" / "results.csv"], commit)
         write_section("predictors:extra_info_nb101", f"{text}\n\n{machine_line()}", measured=measured)
         _log(text)
     return 0

@@ -18,7 +18,7 @@ every cell (the space's zero-cost proxies), where building 423,624 networks is n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -70,6 +70,16 @@ def _module_params(cell: Cell, c_in: int, c_out: int) -> int:
     return total
 
 
+def _modules(stem_channels: int, num_stacks: int, modules_per_stack: int) -> Iterator[tuple[int, int, int]]:
+    """(stack, input channels, output channels) of every module of the network, in order."""
+    c_prev = stem_channels
+    for stack in range(num_stacks):
+        c = stem_channels * 2**stack
+        for module in range(modules_per_stack):
+            yield stack, c_prev if module == 0 else c, c
+        c_prev = c
+
+
 def count_params(
     cell: Cell,
     stem_channels: int = 128,
@@ -80,13 +90,10 @@ def count_params(
 ) -> int:
     """Trainable parameters of :func:`build_network` (convs without bias, BN scale and shift, dense)."""
     total = 9 * in_channels * stem_channels + 2 * stem_channels
-    c_prev = stem_channels
-    for stack in range(num_stacks):
-        c = stem_channels * 2**stack
-        for module in range(modules_per_stack):
-            total += _module_params(cell, c_prev if module == 0 else c, c)
-        c_prev = c
-    return total + c_prev * num_classes + num_classes
+    for _, c_in, c_out in _modules(stem_channels, num_stacks, modules_per_stack):
+        total += _module_params(cell, c_in, c_out)
+    c_last = stem_channels * 2 ** (num_stacks - 1)
+    return total + c_last * num_classes + num_classes
 
 
 def _module_flops(cell: Cell, c_in: int, c_out: int, area: int) -> int:
@@ -120,18 +127,14 @@ def count_flops(
     image_size: int = 32,
 ) -> float:
     """Forward FLOPs per image of :func:`build_network`, in millions (as ``profiling.count_flops``)."""
-    area = image_size * image_size
-    total = (9 * in_channels * stem_channels + 3 * stem_channels) * area
-    c_prev = stem_channels
-    for stack in range(num_stacks):
-        c = stem_channels * 2**stack
-        if stack > 0:  # the 2x2 max-pool halves each side
-            area //= 4
-            total += 4 * c_prev * area
-        for module in range(modules_per_stack):
-            total += _module_flops(cell, c_prev if module == 0 else c, c, area)
-        c_prev = c
-    return (total + c_prev * num_classes + num_classes) / 1e6
+    total = (9 * in_channels * stem_channels + 3 * stem_channels) * image_size**2
+    for stack, c_in, c_out in _modules(stem_channels, num_stacks, modules_per_stack):
+        area = (image_size // 2**stack) ** 2
+        if stack > 0 and c_in != c_out:  # a stack's first module: the 2x2 max-pool before it
+            total += 4 * c_in * area
+        total += _module_flops(cell, c_in, c_out, area)
+    c_last = stem_channels * 2 ** (num_stacks - 1)
+    return (total + c_last * num_classes + num_classes) / 1e6
 
 
 def as_cell(spec: Any) -> Cell:
