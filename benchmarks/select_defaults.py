@@ -112,13 +112,40 @@ def stored_result(section: str) -> dict[str, Any]:
     return dict(data["result"])
 
 
+def recorded_settings(result: dict[str, Any]) -> dict[str, Any]:
+    """The space and metrics that ``result``'s recorded command ran with, and its test subset (a result
+    rebuilt from a section's text kept the defaults instead: NB201's metrics, no space): empty when it
+    recorded no command."""
+    import shlex
+
+    words = shlex.split(str(result.get("command") or ""))
+    if words[:3] != ["python", "-m", "benchmarks.select_defaults"]:
+        return {}
+    args = build_parser().parse_args(words[3:])
+    return {
+        "space": args.space,
+        "metric": args.train_metric,
+        "test_metric": args.test_metric,
+        "test_subsample": args.test_subsample,
+    }
+
+
 def rescored(result: dict[str, Any], source: str, section: str) -> dict[str, Any]:
     """``result`` (stored selection ``source``) as the JSON of ``section``: itself when they are one
-    section, else its choice alone (``frozen_from`` names it; no test rows) for ``--frozen`` to rescore."""
+    section, else its choice alone (``frozen_from`` names it; no test rows) for ``--frozen`` to rescore,
+    with the space and metrics its command ran with; its test subset (if any) becomes ``leaky_subsample``
+    (what the leaky figures were scored on): the rescoring scores every test cell."""
     if source == section:
         return result
     kept = {k: v for k, v in result.items() if k not in ("test_once", "frozen", "frozen_commands", "command")}
-    return {**kept, "frozen_from": source}
+    settings = recorded_settings(result)
+    subsample = settings.pop("test_subsample", None)
+    return {
+        **kept,
+        **settings,
+        **({"leaky_subsample": subsample} if subsample else {}),
+        "frozen_from": source,
+    }
 
 
 def with_leaky(result: dict[str, Any]) -> dict[str, Any]:
@@ -144,7 +171,8 @@ def _floats(text: str) -> list[float]:
     return [float(x) for x in text.split(",") if x.strip()]
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line (``recorded_settings`` reads a stored command with it too)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--predictor", default="nnformer")
     parser.add_argument(
@@ -200,7 +228,11 @@ def main(argv: list[str] | None = None) -> int:
         help="with --rebuild-json: the stored selection whose frozen choice --out rescores (its own section "
         "then selects nothing and holds only the rescored rows)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     out = Path(args.out)
     section = f"select_defaults:{out.stem}"
     from benchmarks.report import write_section

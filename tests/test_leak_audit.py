@@ -31,6 +31,13 @@ def sections() -> list[Section]:
     return stored_sections()
 
 
+@pytest.fixture(scope="module")
+def tasks(task: Task) -> dict[str, Task]:
+    """Both spaces' tasks: every stored figure's test set is audited."""
+    nb101 = CompareConfig(name="nb101", space="nasbench101", sizes=[2], predictors={"x": {}})
+    return {"nasbench201": task, "nasbench101": build_task(nb101)}
+
+
 def _by_section(leaks: list) -> dict[str, int]:
     out: dict[str, int] = {}
     for leak in leaks:
@@ -165,10 +172,11 @@ def test_a_superseded_section_names_its_stored_successor_and_is_audited_through_
     assert selection_reads([s for s in sections if s.name == old], "nasbench201", len(task)).size == 1493
     by_name = {s.name: s for s in sections}
     unmarked = Section(old, ["### heading", "text"])
-    assert superseded_errors([unmarked, by_name[new]]) == [
+    one = {old: new}
+    assert superseded_errors([unmarked, by_name[new]], one) == [
         f"section {old!r} does not say it is superseded by {new!r} (python -m benchmarks.defaults.leaks --mark)"
     ]
-    assert superseded_errors([by_name[old]]) == [
+    assert superseded_errors([by_name[old]], one) == [
         f"section {old!r}: its successor {new!r} is not a stored, audited section"
     ]
     assert superseded_errors([by_name[new]], {"select_defaults:gone": new}) == [
@@ -177,35 +185,26 @@ def test_a_superseded_section_names_its_stored_successor_and_is_audited_through_
     assert superseded_note(new) in by_name[old].markdown()
 
 
-def test_what_leaks_today_is_nb101_and_the_extra_information_tracks(sections, task):
-    """With the NB201 default's test tables superseded by the leak-free rescoring, the leaks beyond a
-    figure's own training cells left in the store: the NB101 default's paper-protocol test sets at 172
-    cells (cells of its selection's blocks in the 50,000-cell test subset) and the extra-information
-    tracks (cells 1180..1492, which the NB201 default's selection read at 469, in their test sets at 156)."""
-    tasks = {
-        "nasbench201": task,
-        "nasbench101": build_task(
-            CompareConfig(name="nb101", space="nasbench101", sizes=[2], predictors={"x": {}})
-        ),
-    }
+def test_what_leaks_today_is_the_extra_information_tracks(sections, tasks):
+    """With the NB201 and NB101 defaults' test tables superseded by their leak-free rescorings, the leaks
+    beyond a figure's own training cells left in the store are the extra-information tracks' (cells
+    1180..1492, which the NB201 default's selection read at 469, in their test sets at 156)."""
     leaks = [leak for leak in audit(sections, tasks) if leak.beyond_training]
     assert {leak.split.section for leak in leaks} == {
-        "select_defaults:nnformer_nb101",
-        *(f"predictors:extra_info{s}" for s in ("", "_proxies", "_pretrained")),
+        f"predictors:extra_info{s}" for s in ("", "_proxies", "_pretrained")
     }
-    assert {leak.beyond_training for leak in leaks if leak.split.space == "nasbench201"} == {313}
-    assert {leak.split.size for leak in leaks if leak.split.space == "nasbench101"} == {172}
+    assert {leak.beyond_training for leak in leaks} == {313}
 
 
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
-    reason="issue #23: the NB101 default's test tables and the extra-information tracks (paper_held_out "
-    "at 156 from cell 1180) hold cells the selections read; this test must pass (and the marker go) once "
-    "each is superseded by, or re-measured on, a leak-free split",
+    reason="issue #23: the extra-information tracks (paper_held_out at 156 from cell 1180) hold cells the "
+    "NB201 default's selection read; this test must pass (and the marker go) once each is superseded by, "
+    "or re-measured on, a leak-free split",
 )
-def test_no_reported_test_set_holds_a_cell_a_selection_read(sections, task):
-    leaks = [leak for leak in audit(sections, {"nasbench201": task}) if leak.beyond_training]
+def test_no_reported_test_set_holds_a_cell_a_selection_read(sections, tasks):
+    leaks = [leak for leak in audit(sections, tasks) if leak.beyond_training]
     assert not leaks, "\n".join(leak.line() for leak in leaks)
 
 

@@ -8,7 +8,12 @@ import torch
 
 from nasearch.api.errors import ConfigError
 from nasearch.search_spaces.nasbench101.index import load_index
-from nasearch.search_spaces.nasbench101.network import build_network, count_params, vertex_channels
+from nasearch.search_spaces.nasbench101.network import (
+    build_network,
+    count_flops,
+    count_params,
+    vertex_channels,
+)
 from nasearch.search_spaces.nasbench101.spec import NUM_CELLS
 
 
@@ -56,6 +61,28 @@ def test_torch_parameter_count_equals_the_benchmark_at_full_size(data_root, cell
     for cell in cells[-6:]:
         net = build_network(cell)
         assert _trainable(net) == round(bench.query(cell, ["cifar10/params"])["cifar10/params"] * 1e6)
+
+
+def test_the_flop_formula_equals_the_profiler_on_the_torch_network(data_root, cells):
+    """count_flops (what the space's ``flops`` proxy is) equals profiling.count_flops of the built network,
+    small and at full size (the remainder cells included); the ``params`` proxy is the benchmark's column."""
+    from nasearch.evaluation.profiling import count_flops as profiled
+    from nasearch.search_spaces.nasbench101.benchmark import NasBench101Benchmark
+    from nasearch.search_spaces.nasbench101.space import NasBench101Space
+
+    small = {"stem_channels": 8, "num_stacks": 2, "modules_per_stack": 2, "num_classes": 5}
+    for cell in cells:
+        assert count_flops(cell, **small) == pytest.approx(
+            profiled(build_network(cell, **small), (3, 32, 32))
+        )
+    bench = NasBench101Benchmark(data_root, index=load_index())
+    space = NasBench101Space()
+    for cell in cells[-3:]:
+        assert count_flops(cell) == pytest.approx(profiled(build_network(cell), (3, 32, 32)))
+        proxies = space.proxies(cell)
+        assert list(proxies) == list(space.proxy_names()) == ["flops", "params"]
+        assert proxies["params"] == pytest.approx(bench.query(cell, ["cifar10/params"])["cifar10/params"])
+        assert proxies["flops"] == count_flops(cell)
 
 
 def test_forward_and_backward_on_a_small_network(cells):

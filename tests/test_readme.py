@@ -171,3 +171,21 @@ def test_a_cut_run_s_seeds_are_named_as_they_ran() -> None:
 
     assert seed_ranges([605, 600, 601, 602, 607, 608]) == "600–602, 605, 607–608"
     assert seed_ranges([600]) == "600"
+
+
+def test_nb101_rows_are_the_leak_free_sections_paper_held_out_table() -> None:
+    """The headline's NB101 τ are the leak-free rescoring's (every cell past those a selection read, no
+    subset), size by size, in both paper-protocol columns; never the superseded section's subset rows."""
+    from benchmarks.headline import LEAK_FREE_NB101, headline, section, titled_table
+
+    store = Store()
+    free = titled_table(section(store, LEAK_FREE_NB101), "Frozen choice, paper_held_out protocol")
+    want = {r["train cells"]: r["τ, all cells"] for r in free if len(r["fit seeds"].split(",")) >= 3}
+    rows = [
+        [c.strip() for c in line.strip("|").split("|")]
+        for line in headline(store).splitlines()
+        if line.startswith("| NAS-Bench-101 |") and line.count("|") == 7
+    ]
+    got = {cells[1]: cells[3:5] for cells in rows}
+    assert list(got) == ["172", "424", "4236"]
+    assert all(got[n] == [tau, tau] for n, tau in want.items()) and set(want) == set(got)

@@ -604,3 +604,37 @@ def test_a_rescored_choice_keeps_every_setting_and_its_section_is_audited_clean(
         for leak in audit([*sections, section], {"nasbench201": task})
         if leak.split.section == section.name
     ] == []
+
+
+def test_a_rescored_nb101_choice_runs_on_its_own_space_and_metric_over_every_test_cell(tmp_path):
+    """The stored NB101 selection was rebuilt from its section's text (NB201's metric, no space): its
+    rescoring takes the space, metrics and test subset from the command it recorded. Its paper fits with
+    that subset hash as the stored rows (the same fits); the held-out rescoring scores every test cell and
+    its section says which subset the leaky figures beside it were scored on."""
+    from benchmarks.select_defaults import frozen_config, recorded_settings, stored_result
+    from nasearch.compare import row_options
+    from nasearch.data.provenance import options_hash
+
+    source = "select_defaults:nnformer_nb101"
+    stored = stored_result(source)
+    assert recorded_settings(stored) == {
+        "space": "nasbench101",
+        "metric": "cifar10/test_accuracy",
+        "test_metric": "cifar10/test_accuracy",
+        "test_subsample": 50000,
+    }
+    assert recorded_settings({"command": "python something"}) == {}
+    out = tmp_path / "nnformer_nb101_leak_free.json"
+    assert main(["--rebuild-json", "--from-section", source, "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert (result["space"], result["metric"], result["leaky_subsample"]) == (
+        "nasbench101",
+        "cifar10/test_accuracy",
+        50000,
+    )
+    config, options = frozen_config({**result, "test_subsample": 50000}, "paper", 172, 0)
+    assert options_hash(row_options(config, "nnformer", options)) == "c5ba07b57c"
+    config, _ = frozen_config(result, "paper_held_out", 172, 0, held_out=5260)
+    assert config.test_subsample is None and config.train_metric == "cifar10/test_accuracy"
+    text = report(result, "cmd")
+    assert "scored on a seeded 50,000-cell subset of that test set" in text

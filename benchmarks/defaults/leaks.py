@@ -51,6 +51,7 @@ EXTRA_INFO_TRACKS = (
 #: its heading, which section superseded it (``superseded_note``; ``--mark`` writes that note)
 SUPERSEDED = {
     "select_defaults:nnformer_nb201_pruned": "select_defaults:nnformer_nb201_pruned_leak_free",
+    "select_defaults:nnformer_nb101": "select_defaults:nnformer_nb101_leak_free",
 }
 #: the metric each space's selections and figures train on and score
 METRICS = {

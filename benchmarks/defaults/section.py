@@ -121,7 +121,14 @@ def rescored_header(result: dict[str, Any], command: str) -> list[str]:
         "leaves out every cell a stored selection of the space read (the leak audit's `selection_reads`, "
         "`python -m benchmarks.defaults.leaks`). *leaky τ*: the same choice, sizes and fit seeds on the "
         "protocol's own test set, which holds cells the selection read (section "
-        f"`{result['frozen_from']}`, its *unseen* column). `{command}`.",
+        f"`{result['frozen_from']}`, its *unseen* column"
+        + (
+            f", scored on a seeded {result['leaky_subsample']:,}-cell subset of that test set; the held-out "
+            "protocols here score every test cell"
+            if result.get("leaky_subsample")
+            else ""
+        )
+        + f"). `{command}`.",
     ]
 
 

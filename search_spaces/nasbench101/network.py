@@ -11,11 +11,14 @@ conv-BN-ReLU projections, and a vertex with more channels than its successor is 
 :func:`count_params` computes the trainable-parameter count without torch; it equals the
 benchmark's ``cifar10/params`` on every one of the 423,624 cells
 (``python -m benchmarks.bench_nasbench101`` checks them all) and the torch module's count.
+:func:`count_flops` computes the forward FLOPs per 32x32 image the same way, in the convention of
+``nasearch.evaluation.profiling.count_flops`` (which it equals on the torch module): cheap enough for
+every cell (the space's zero-cost proxies), where building 423,624 networks is not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -67,6 +70,16 @@ def _module_params(cell: Cell, c_in: int, c_out: int) -> int:
     return total
 
 
+def _modules(stem_channels: int, num_stacks: int, modules_per_stack: int) -> Iterator[tuple[int, int, int]]:
+    """(stack, input channels, output channels) of every module of the network, in order."""
+    c_prev = stem_channels
+    for stack in range(num_stacks):
+        c = stem_channels * 2**stack
+        for module in range(modules_per_stack):
+            yield stack, c_prev if module == 0 else c, c
+        c_prev = c
+
+
 def count_params(
     cell: Cell,
     stem_channels: int = 128,
@@ -77,13 +90,51 @@ def count_params(
 ) -> int:
     """Trainable parameters of :func:`build_network` (convs without bias, BN scale and shift, dense)."""
     total = 9 * in_channels * stem_channels + 2 * stem_channels
-    c_prev = stem_channels
-    for stack in range(num_stacks):
-        c = stem_channels * 2**stack
-        for module in range(modules_per_stack):
-            total += _module_params(cell, c_prev if module == 0 else c, c)
-        c_prev = c
-    return total + c_prev * num_classes + num_classes
+    for _, c_in, c_out in _modules(stem_channels, num_stacks, modules_per_stack):
+        total += _module_params(cell, c_in, c_out)
+    c_last = stem_channels * 2 ** (num_stacks - 1)
+    return total + c_last * num_classes + num_classes
+
+
+def _module_flops(cell: Cell, c_in: int, c_out: int, area: int) -> int:
+    """FLOPs of one module on ``area`` positions: convs' multiply-accumulates, 3 per BatchNorm output
+    element, 9 per 3x3 max-pool output element (``profiling.FLOP_RULES``)."""
+    matrix, n = cell.matrix, cell.n_vertices
+    vc = vertex_channels(c_in, c_out, matrix)
+
+    def conv_bn(c_a: int, c_b: int, k: int) -> int:
+        return (k * k * c_a * c_b + 3 * c_b) * area
+
+    total = 0
+    for t in range(1, n - 1):
+        c = vc[t]
+        if matrix[0][t]:
+            total += conv_bn(c_in, c, 1)
+        k = _KERNEL[cell.ops[t]]
+        total += conv_bn(c, c, k) if k else 9 * c * area
+    if matrix[0][n - 1]:
+        total += conv_bn(c_in, c_out, 1)
+    return total
+
+
+def count_flops(
+    cell: Cell,
+    stem_channels: int = 128,
+    num_stacks: int = 3,
+    modules_per_stack: int = 3,
+    num_classes: int = 10,
+    in_channels: int = 3,
+    image_size: int = 32,
+) -> float:
+    """Forward FLOPs per image of :func:`build_network`, in millions (as ``profiling.count_flops``)."""
+    total = (9 * in_channels * stem_channels + 3 * stem_channels) * image_size**2
+    for stack, c_in, c_out in _modules(stem_channels, num_stacks, modules_per_stack):
+        area = (image_size // 2**stack) ** 2
+        if stack > 0 and c_in != c_out:  # a stack's first module: the 2x2 max-pool before it
+            total += 4 * c_in * area
+        total += _module_flops(cell, c_in, c_out, area)
+    c_last = stem_channels * 2 ** (num_stacks - 1)
+    return (total + c_last * num_classes + num_classes) / 1e6
 
 
 def as_cell(spec: Any) -> Cell:
@@ -124,4 +175,4 @@ def build_network(
     )
 
 
-__all__: Sequence[str] = ("build_network", "count_params", "vertex_channels", "as_cell")
+__all__: Sequence[str] = ("build_network", "count_flops", "count_params", "vertex_channels", "as_cell")

@@ -41,6 +41,8 @@ from nasearch.search_spaces.nasbench101.spec import (
 )
 
 _HASH = re.compile(r"^[0-9a-f]{32}$")
+#: the zero-cost proxies ``proxies`` gives for every cell (exact counts, see ``network.py``)
+PROXIES: tuple[str, ...] = ("flops", "params")
 _PAIRS = tuple((i, j) for j in range(MAX_VERTICES) for i in range(j))
 SAMPLING = ("uniform", "nasbench")
 
@@ -274,6 +276,19 @@ class NasBench101Space(SearchSpace[Cell]):
         from nasearch.search_spaces.nasbench101.network import build_network
 
         return build_network(arch, **options)
+
+    def proxy_names(self) -> tuple[str, ...]:
+        """The zero-cost proxies of every cell (``PROXIES``): FLOPs and parameters of its CIFAR-10 network."""
+        return PROXIES
+
+    def proxies(self, arch: Cell) -> dict[str, float]:
+        """The cell's zero-cost proxies, counted exactly from the cell without building its network
+        (``network.count_flops``, ``network.count_params``: MFLOPs per 32x32 image, millions of
+        parameters, the units of NB201's proxies); no data, no training. Synflow is not among them: on
+        one CPU core it costs seconds a cell (``docs/predictors.md``), days for all 423,624."""
+        from nasearch.search_spaces.nasbench101.network import count_flops, count_params
+
+        return {"flops": count_flops(arch), "params": count_params(arch) / 1e6}
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
