@@ -36,6 +36,7 @@ from nasearch.search_spaces.nasbench201.latency_models import (
     _log,
     description_distance,
     die_of,
+    params_flops_features,
     params_flops_log,
 )
 
@@ -160,6 +161,7 @@ class DescribedBlend:
             if task.target.name not in task.devices
             else "none"
         )
+        features = params_flops_features(task.space)  # one read for every pseudo-target
         pseudo, rows = [], []
         for u, spec in enumerate(specs):
             rest = [
@@ -169,7 +171,7 @@ class DescribedBlend:
             ]
             if not rest:
                 continue
-            z_pf = _standardise(params_flops_log(task.space, task.measured[rest]))
+            z_pf = _standardise(params_flops_log(features, task.measured[rest]))
             truth = logs[u, sample]
             row = []
             for recipe in self.grid:
@@ -197,7 +199,10 @@ class DescribedBlend:
         weights = kernel_weights(task.target, [table[d] for d in task.devices], recipe)
         logs = _log(task.measured)
         z = blend_z(
-            _standardise(logs), _standardise(params_flops_log(task.space, task.measured)), weights, recipe
+            _standardise(logs),
+            _standardise(params_flops_log(params_flops_features(task.space), task.measured)),
+            weights,
+            recipe,
         )
         mean = float(weights @ logs.mean(axis=1))
         std = float(weights @ logs.std(axis=1))

@@ -173,12 +173,16 @@ def nb201_flops(space: Any) -> np.ndarray:
     return np.asarray((counts[:, 3] * conv3 + counts[:, 2] * conv1 + counts[:, 4] * pool) / 1e6, dtype=float)
 
 
-def params_flops_log(space: Any, measured: np.ndarray) -> np.ndarray:
-    """log latency of every cell = intercept + a * params + b * FLOPs, the slopes shared by the devices
-    of ``measured`` (devices, cells) and fitted by least squares on their log tables."""
-    bench = space.benchmark()
-    params = np.asarray(bench.column("cifar10/params"), dtype=float)
-    x = np.column_stack([params, nb201_flops(space)])
+def params_flops_features(space: Any) -> np.ndarray:
+    """(cells, 2): every cell's parameter count and FLOPs, the inputs of ``params_flops_log``."""
+    params = np.asarray(space.benchmark().column("cifar10/params"), dtype=float)
+    return np.column_stack([params, nb201_flops(space)])
+
+
+def params_flops_log(x: np.ndarray, measured: np.ndarray) -> np.ndarray:
+    """log latency of every cell = intercept + a * params + b * FLOPs (``x``: ``params_flops_features``),
+    the slopes shared by the devices of ``measured`` (devices, cells) and fitted by least squares on
+    their log tables."""
     y = _log(measured)
     keep = np.isfinite(y).all(axis=0) & np.isfinite(x).all(axis=1)
     xc = x[keep] - x[keep].mean(axis=0)
@@ -192,7 +196,7 @@ class ParamsFlops:
     """log latency = device intercept + a * params + b * FLOPs, least squares on the training devices."""
 
     def estimate(self, task: LatencyTask) -> np.ndarray:
-        return np.exp(params_flops_log(task.space, task.measured))
+        return np.exp(params_flops_log(params_flops_features(task.space), task.measured))
 
 
 def measured_shots(space: Any, cells: Mapping[Any, Any] | None) -> dict[int, float]:
