@@ -48,6 +48,11 @@ PF_WEIGHTS: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
 BATCH_WEIGHTS: tuple[float, ...] = (1.0, 4.0)
 #: how fast a pseudo-target's vote fades with its description distance from the target (fixed a priori)
 SELECTION_BANDWIDTH = 1.0
+#: multiplier of the batch-size term in the distance that weights the pseudo-targets' votes
+VOTE_BATCH_WEIGHT = 1.0
+#: what leaves training with a pseudo-target when the target's die is not in training: its die, or itself
+HOLDOUTS = ("die", "self")
+HOLDOUT = "die"
 #: cells (a fixed random sample, seed 0) on which the pseudo-targets' τ is computed
 SELECTION_CELLS = 3000
 
@@ -92,6 +97,73 @@ def blend_z(z: np.ndarray, z_pf: np.ndarray, weights: np.ndarray, recipe: Recipe
     return np.asarray((1 - recipe.pf_weight) * mixed + recipe.pf_weight * z_pf, dtype=float)
 
 
+def held_out(u: int, dies: Sequence[str], holdout: str) -> frozenset[int]:
+    """Which settings leave training when setting ``u`` is a pseudo-target: its whole die (``die``), itself
+    (``self``) or none (``none``: the target's own table is in training)."""
+    if holdout == "die":
+        return frozenset(k for k, d in enumerate(dies) if d == dies[u])
+    return frozenset({u}) if holdout == "self" else frozenset()
+
+
+def vote_means(
+    target: DeviceSpec,
+    pseudo: Sequence[DeviceSpec],
+    scores: np.ndarray,
+    bandwidth: float,
+    batch_weight: float,
+) -> np.ndarray:
+    """Each recipe's mean τ over the pseudo-targets (``scores``: (pseudo-targets, recipes)), weighted by
+    exp(-distance(target, u, batch_weight) / bandwidth) (``inf``: every pseudo-target alike)."""
+    if math.isinf(bandwidth):
+        return np.asarray(scores.mean(axis=0), dtype=float)
+    dist = np.asarray([distance(target, u, batch_weight) for u in pseudo])
+    votes = np.exp(-(dist - dist.min()) / bandwidth)
+    return np.asarray(votes @ scores / votes.sum(), dtype=float)
+
+
+class RecipeTaus:
+    """τ of every grid recipe's prediction of one setting from the settings outside a held-out set, on a
+    cell sample, cached per (setting, held-out set): what blend's recipe choice reads, and what the nested
+    choice of its selection rule (``latency_blend_rules``) reads again for many held-out sets."""
+
+    def __init__(
+        self,
+        specs: Sequence[DeviceSpec],
+        measured: np.ndarray,
+        features: np.ndarray,
+        grid: Sequence[Recipe],
+        sample: np.ndarray,
+    ) -> None:
+        self.specs = list(specs)
+        self.measured = measured
+        self.logs = _log(measured)
+        self.z = _standardise(self.logs)
+        self.features = features
+        self.grid = list(grid)
+        self.sample = sample
+        self._taus: dict[tuple[int, frozenset[int]], np.ndarray] = {}
+        self._pf: dict[frozenset[int], np.ndarray] = {}
+
+    def taus(self, x: int, held: frozenset[int]) -> np.ndarray:
+        """(recipes,): τ on the sample of each recipe predicting setting ``x`` from every setting not in
+        ``held`` (the params/FLOPs fit on those too)."""
+        key = (x, held)
+        if key not in self._taus:
+            from scipy.stats import kendalltau
+
+            rest = [k for k in range(len(self.specs)) if k not in held]
+            if held not in self._pf:
+                self._pf[held] = _standardise(params_flops_log(self.features, self.measured[rest]))
+            truth = self.logs[x, self.sample]
+            row = []
+            for recipe in self.grid:
+                w = kernel_weights(self.specs[x], [self.specs[k] for k in rest], recipe)
+                pred = blend_z(self.z[rest], self._pf[held], w, recipe)
+                row.append(float(kendalltau(pred[self.sample], truth).statistic))
+            self._taus[key] = np.asarray(row, dtype=float)
+        return self._taus[key]
+
+
 def _float_list(name: str, values: Any, low: float) -> tuple[float, ...]:
     """``values`` as a non-empty tuple of floats >= ``low`` (``inf`` allowed), or one config error."""
     items = list(values) if isinstance(values, (list, tuple)) else [values]
@@ -116,6 +188,8 @@ class DescribedBlend:
         batch_weights: Sequence[float] = BATCH_WEIGHTS,
         selection_bandwidth: float = SELECTION_BANDWIDTH,
         selection_cells: int = SELECTION_CELLS,
+        vote_batch_weight: float = VOTE_BATCH_WEIGHT,
+        holdout: str = HOLDOUT,
     ) -> None:
         pf = _float_list("pf_weights", pf_weights, 0.0)
         if any(v > 1 for v in pf):
@@ -130,57 +204,56 @@ class DescribedBlend:
             raise ConfigError(
                 f"latency model blend: selection_bandwidth must be > 0, got {selection_bandwidth!r}"
             )
+        if not (isinstance(vote_batch_weight, (int, float)) and vote_batch_weight >= 0):
+            raise ConfigError(
+                f"latency model blend: vote_batch_weight must be >= 0, got {vote_batch_weight!r}"
+            )
+        if holdout not in HOLDOUTS:
+            raise ConfigError(f"latency model blend: holdout must be one of {HOLDOUTS}, got {holdout!r}")
         if not (isinstance(selection_cells, int) and selection_cells >= 10):
             raise ConfigError(
                 f"latency model blend: selection_cells must be an integer >= 10, got {selection_cells!r}"
             )
         self.selection_bandwidth = float(selection_bandwidth)
         self.selection_cells = selection_cells
+        self.vote_batch_weight = float(vote_batch_weight)
+        self.holdout = holdout
 
     def recipe_scores(self, task: LatencyTask) -> tuple[list[str], np.ndarray]:
         """(pseudo-targets, τ (pseudo-targets, recipes)): each training device with its die held out (as
-        the target's is; only itself when the target's die is in training, nothing when the target's own
-        table is), predicted by every recipe from the rest, τ on the fixed cell sample; a device with
-        nothing left to train on is left out."""
-        from scipy.stats import kendalltau
-
+        the target's is; only itself when the target's die is in training or ``holdout`` is ``self``,
+        nothing when the target's own table is), predicted by every recipe from the rest, τ on the fixed
+        cell sample; a device with nothing left to train on is left out."""
         table = load_devices()
         specs = [table[d] for d in task.devices]
         dies = [die_of(s) for s in specs]
-        logs = _log(task.measured)
-        z = _standardise(logs)
-        rng = np.random.default_rng(0)
-        sample = np.sort(rng.choice(task.cells, size=min(self.selection_cells, task.cells), replace=False))
         # the inner hold-out mirrors the outer one: a whole die when the target's die is not in training
-        # (zero-shot on a die never seen), the pseudo-target setting alone when another setting of the
-        # target's die is, nothing when the target's own table is
-        mode = (
-            "die"
+        # (zero-shot on a die never seen; ``holdout: self`` holds out the pseudo-target setting alone),
+        # the pseudo-target setting alone when another setting of the target's die is, nothing when the
+        # target's own table is
+        holdout = (
+            self.holdout
             if die_of(task.target) not in dies
             else "self"
             if task.target.name not in task.devices
             else "none"
         )
-        features = params_flops_features(task.space)  # one read for every pseudo-target
+        taus = RecipeTaus(
+            specs, task.measured, params_flops_features(task.space), self.grid, self.sample(task)
+        )
         pseudo, rows = [], []
-        for u, spec in enumerate(specs):
-            rest = [
-                k
-                for k in range(len(specs))
-                if (dies[k] != dies[u] if mode == "die" else k != u if mode == "self" else True)
-            ]
-            if not rest:
+        for u in range(len(specs)):
+            held = held_out(u, dies, holdout)
+            if len(held) == len(specs):
                 continue
-            z_pf = _standardise(params_flops_log(features, task.measured[rest]))
-            truth = logs[u, sample]
-            row = []
-            for recipe in self.grid:
-                w = kernel_weights(spec, [specs[k] for k in rest], recipe)
-                pred = blend_z(z[rest], z_pf, w, recipe)
-                row.append(float(kendalltau(pred[sample], truth).statistic))
             pseudo.append(task.devices[u])
-            rows.append(row)
+            rows.append(taus.taus(u, held))
         return pseudo, np.asarray(rows, dtype=float).reshape(len(pseudo), len(self.grid))
+
+    def sample(self, task: LatencyTask) -> np.ndarray:
+        """The fixed random sample (seed 0) of ``selection_cells`` cells the pseudo-targets' τ is taken on."""
+        rng = np.random.default_rng(0)
+        return np.sort(rng.choice(task.cells, size=min(self.selection_cells, task.cells), replace=False))
 
     def choose(self, task: LatencyTask) -> tuple[Recipe, np.ndarray]:
         """(the recipe with the best pseudo-target-weighted mean τ, the first of equals; those means)."""
@@ -188,9 +261,9 @@ class DescribedBlend:
         if not pseudo:
             return self.grid[0], np.full(len(self.grid), float("nan"))
         table = load_devices()
-        dist = np.asarray([description_distance(task.target, table[u]) for u in pseudo])
-        votes = np.exp(-(dist - dist.min()) / self.selection_bandwidth)
-        means = votes @ scores / votes.sum()
+        means = vote_means(
+            task.target, [table[u] for u in pseudo], scores, self.selection_bandwidth, self.vote_batch_weight
+        )
         return self.grid[int(np.argmax(means))], means
 
     def predict(self, task: LatencyTask, recipe: Recipe) -> np.ndarray:
