@@ -22,15 +22,17 @@ log tables averaged with the weights ``w``. The grid below was declared before i
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from nasearch.api.errors import ConfigError
 from nasearch.data.devices import DeviceSpec, load_devices
+from nasearch.metrics.ranking import kendall_taus
 from nasearch.search_spaces.nasbench201.latency_models import (
     LatencyTask,
     _log,
@@ -39,6 +41,9 @@ from nasearch.search_spaces.nasbench201.latency_models import (
     params_flops_features,
     params_flops_log,
 )
+
+if TYPE_CHECKING:
+    from nasearch.search_spaces.nasbench201.latency_blend_rules import SelectionRule
 
 #: kernel bandwidths over the description distance (0: the nearest device; inf: every device alike)
 BANDWIDTHS: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0, math.inf)
@@ -53,6 +58,13 @@ VOTE_BATCH_WEIGHT = 1.0
 #: what leaves training with a pseudo-target when the target's die is not in training: its die, or itself
 HOLDOUTS = ("die", "self")
 HOLDOUT = "die"
+#: how the selection rule is set: by the options above (``fixed``), or per target by nested
+#: leave-one-die-out among ``latency_blend_rules.RULES`` (``nested``)
+SELECTIONS = ("fixed", "nested")
+SELECTION = "fixed"
+#: how many training sets' recipe-τ caches are kept (one per held-out die in a benchmark pass)
+_SHARED_TAUS = 4
+_TAUS: dict[tuple[Any, ...], RecipeTaus] = {}
 #: cells (a fixed random sample, seed 0) on which the pseudo-targets' τ is computed
 SELECTION_CELLS = 3000
 
@@ -94,6 +106,11 @@ def kernel_weights(target: DeviceSpec, devices: Sequence[DeviceSpec], recipe: Re
 def blend_z(z: np.ndarray, z_pf: np.ndarray, weights: np.ndarray, recipe: Recipe) -> np.ndarray:
     """The blend's standardised log latency from the devices' ``z`` (devices, cells) and ``z_pf``."""
     mixed = _standardise(weights @ z) if recipe.pf_weight < 1 else np.zeros_like(z_pf)
+    return mix(mixed, z_pf, recipe)
+
+
+def mix(mixed: np.ndarray, z_pf: np.ndarray, recipe: Recipe) -> np.ndarray:
+    """``(1 - alpha) * mixed + alpha * z_pf``: the tables' standardised mix blended with the fit."""
     return np.asarray((1 - recipe.pf_weight) * mixed + recipe.pf_weight * z_pf, dtype=float)
 
 
@@ -142,25 +159,24 @@ class RecipeTaus:
         self.grid = list(grid)
         self.sample = sample
         self._taus: dict[tuple[int, frozenset[int]], np.ndarray] = {}
-        self._pf: dict[frozenset[int], np.ndarray] = {}
 
     def taus(self, x: int, held: frozenset[int]) -> np.ndarray:
         """(recipes,): τ on the sample of each recipe predicting setting ``x`` from every setting not in
         ``held`` (the params/FLOPs fit on those too)."""
         key = (x, held)
         if key not in self._taus:
-            from scipy.stats import kendalltau
-
             rest = [k for k in range(len(self.specs)) if k not in held]
-            if held not in self._pf:
-                self._pf[held] = _standardise(params_flops_log(self.features, self.measured[rest]))
-            truth = self.logs[x, self.sample]
-            row = []
-            for recipe in self.grid:
-                w = kernel_weights(self.specs[x], [self.specs[k] for k in rest], recipe)
-                pred = blend_z(self.z[rest], self._pf[held], w, recipe)
-                row.append(float(kendalltau(pred[self.sample], truth).statistic))
-            self._taus[key] = np.asarray(row, dtype=float)
+            rest_specs = [self.specs[k] for k in rest]
+            z_pf = _standardise(params_flops_log(self.features, self.measured[rest]))[self.sample]
+            mixes: dict[tuple[float, float], np.ndarray] = {}  # the tables' mix per (h, b), on the sample
+            preds = np.empty((len(self.grid), self.sample.size))
+            for i, recipe in enumerate(self.grid):
+                kernel = (recipe.bandwidth, recipe.batch_weight)
+                if recipe.pf_weight < 1 and kernel not in mixes:
+                    w = kernel_weights(self.specs[x], rest_specs, recipe)
+                    mixes[kernel] = _standardise(w @ self.z[rest])[self.sample]
+                preds[i] = mix(mixes.get(kernel, np.zeros_like(z_pf)), z_pf, recipe)
+            self._taus[key] = kendall_taus(self.logs[x, self.sample], preds)
         return self._taus[key]
 
 
@@ -190,6 +206,7 @@ class DescribedBlend:
         selection_cells: int = SELECTION_CELLS,
         vote_batch_weight: float = VOTE_BATCH_WEIGHT,
         holdout: str = HOLDOUT,
+        selection: str = SELECTION,
     ) -> None:
         pf = _float_list("pf_weights", pf_weights, 0.0)
         if any(v > 1 for v in pf):
@@ -210,6 +227,10 @@ class DescribedBlend:
             )
         if holdout not in HOLDOUTS:
             raise ConfigError(f"latency model blend: holdout must be one of {HOLDOUTS}, got {holdout!r}")
+        if selection not in SELECTIONS:
+            raise ConfigError(
+                f"latency model blend: selection must be one of {SELECTIONS}, got {selection!r}"
+            )
         if not (isinstance(selection_cells, int) and selection_cells >= 10):
             raise ConfigError(
                 f"latency model blend: selection_cells must be an integer >= 10, got {selection_cells!r}"
@@ -218,37 +239,75 @@ class DescribedBlend:
         self.selection_cells = selection_cells
         self.vote_batch_weight = float(vote_batch_weight)
         self.holdout = holdout
+        self.selection = selection
 
-    def recipe_scores(self, task: LatencyTask) -> tuple[list[str], np.ndarray]:
+    def recipe_scores(
+        self, task: LatencyTask, rule: SelectionRule | None = None
+    ) -> tuple[list[str], np.ndarray]:
         """(pseudo-targets, τ (pseudo-targets, recipes)): each training device with its die held out (as
-        the target's is; only itself when the target's die is in training or ``holdout`` is ``self``,
-        nothing when the target's own table is), predicted by every recipe from the rest, τ on the fixed
-        cell sample; a device with nothing left to train on is left out."""
-        table = load_devices()
-        specs = [table[d] for d in task.devices]
-        dies = [die_of(s) for s in specs]
+        the target's is; only itself when the target's die is in training or the rule's ``holdout`` is
+        ``self``, nothing when the target's own table is), predicted by every recipe from the rest, τ on
+        the fixed cell sample; a device with nothing left to train on is left out. ``rule``: the
+        selection rule (default ``self.rule(task)``)."""
+        rule = rule or self.rule(task)
+        dies = [die_of(d) for d in task.devices]
         # the inner hold-out mirrors the outer one: a whole die when the target's die is not in training
         # (zero-shot on a die never seen; ``holdout: self`` holds out the pseudo-target setting alone),
         # the pseudo-target setting alone when another setting of the target's die is, nothing when the
         # target's own table is
         holdout = (
-            self.holdout
+            rule.holdout
             if die_of(task.target) not in dies
             else "self"
             if task.target.name not in task.devices
             else "none"
         )
-        taus = RecipeTaus(
-            specs, task.measured, params_flops_features(task.space), self.grid, self.sample(task)
-        )
+        taus = self.taus(task)
         pseudo, rows = [], []
-        for u in range(len(specs)):
+        for u in range(len(dies)):
             held = held_out(u, dies, holdout)
-            if len(held) == len(specs):
+            if len(held) == len(dies):
                 continue
             pseudo.append(task.devices[u])
             rows.append(taus.taus(u, held))
         return pseudo, np.asarray(rows, dtype=float).reshape(len(pseudo), len(self.grid))
+
+    def taus(self, task: LatencyTask) -> RecipeTaus:
+        """The recipes' τ cache over the task's training tables, shared by the tasks with the same tables
+        (every setting of one held-out die; the last ``_SHARED_TAUS`` kept)."""
+        key = (
+            tuple(task.devices),
+            hashlib.sha1(np.ascontiguousarray(task.measured).tobytes()).hexdigest(),
+            tuple(self.grid),
+            self.selection_cells,
+        )
+        if key not in _TAUS:
+            table = load_devices()
+            _TAUS[key] = RecipeTaus(
+                [table[d] for d in task.devices],
+                task.measured,
+                params_flops_features(task.space),
+                self.grid,
+                self.sample(task),
+            )
+            while len(_TAUS) > _SHARED_TAUS:
+                _TAUS.pop(next(iter(_TAUS)))
+        return _TAUS[key]
+
+    def rule(self, task: LatencyTask) -> SelectionRule:
+        """The selection rule: the options' (``selection: fixed``), or the candidate of
+        ``latency_blend_rules.RULES`` with the best nested leave-one-die-out score over the task's
+        training settings (``selection: nested``; the target's measurements are never read)."""
+        from nasearch.search_spaces.nasbench201.latency_blend_rules import (
+            SelectionRule,
+            choose_rule,
+            nested_scores,
+        )
+
+        if self.selection == "fixed":
+            return SelectionRule(self.selection_bandwidth, self.vote_batch_weight, self.holdout)
+        dies = [die_of(d) for d in task.devices]
+        return choose_rule(nested_scores(self.taus(task), dies, range(len(dies))))
 
     def sample(self, task: LatencyTask) -> np.ndarray:
         """The fixed random sample (seed 0) of ``selection_cells`` cells the pseudo-targets' τ is taken on."""
@@ -256,13 +315,15 @@ class DescribedBlend:
         return np.sort(rng.choice(task.cells, size=min(self.selection_cells, task.cells), replace=False))
 
     def choose(self, task: LatencyTask) -> tuple[Recipe, np.ndarray]:
-        """(the recipe with the best pseudo-target-weighted mean τ, the first of equals; those means)."""
-        pseudo, scores = self.recipe_scores(task)
+        """(the recipe with the best pseudo-target-weighted mean τ under the selection rule, the first of
+        equals; those means)."""
+        rule = self.rule(task)
+        pseudo, scores = self.recipe_scores(task, rule)
         if not pseudo:
             return self.grid[0], np.full(len(self.grid), float("nan"))
         table = load_devices()
         means = vote_means(
-            task.target, [table[u] for u in pseudo], scores, self.selection_bandwidth, self.vote_batch_weight
+            task.target, [table[u] for u in pseudo], scores, rule.selection_bandwidth, rule.vote_batch_weight
         )
         return self.grid[int(np.argmax(means))], means
 
