@@ -62,9 +62,9 @@ HOLDOUT = "die"
 #: leave-one-die-out among ``latency_blend_rules.RULES`` (``nested``)
 SELECTIONS = ("fixed", "nested")
 SELECTION = "fixed"
-#: how many training sets' recipe-τ caches are kept (one per held-out die in a benchmark pass)
-_SHARED_TAUS = 4
-_TAUS: dict[tuple[Any, ...], RecipeTaus] = {}
+#: how many (setting, training tables) rows of recipe τ are kept before the cache starts again
+_SHARED_TAUS = 200_000
+_TAUS: dict[tuple[Any, ...], np.ndarray] = {}
 #: cells (a fixed random sample, seed 0) on which the pseudo-targets' τ is computed
 SELECTION_CELLS = 3000
 
@@ -140,8 +140,9 @@ def vote_means(
 
 class RecipeTaus:
     """τ of every grid recipe's prediction of one setting from the settings outside a held-out set, on a
-    cell sample, cached per (setting, held-out set): what blend's recipe choice reads, and what the nested
-    choice of its selection rule (``latency_blend_rules``) reads again for many held-out sets."""
+    cell sample: what blend's recipe choice reads, and what the nested choice of its selection rule
+    (``latency_blend_rules``) reads again for many held-out sets. Cached by content (the settings' names
+    and tables, the grid, the sample), so tasks that hold the same tables share it."""
 
     def __init__(
         self,
@@ -158,14 +159,22 @@ class RecipeTaus:
         self.features = features
         self.grid = list(grid)
         self.sample = sample
-        self._taus: dict[tuple[int, frozenset[int]], np.ndarray] = {}
+        digest = hashlib.sha1(
+            repr((self.grid, sample.tolist())).encode() + np.ascontiguousarray(features).tobytes()
+        ).hexdigest()
+        self._ids = [
+            (spec.name, hashlib.sha1(np.ascontiguousarray(row).tobytes()).hexdigest(), digest)
+            for spec, row in zip(self.specs, measured)
+        ]
 
     def taus(self, x: int, held: frozenset[int]) -> np.ndarray:
         """(recipes,): τ on the sample of each recipe predicting setting ``x`` from every setting not in
         ``held`` (the params/FLOPs fit on those too)."""
-        key = (x, held)
-        if key not in self._taus:
-            rest = [k for k in range(len(self.specs)) if k not in held]
+        rest = [k for k in range(len(self.specs)) if k not in held]
+        key = (self._ids[x], frozenset(self._ids[k] for k in rest))
+        if key not in _TAUS:
+            if len(_TAUS) >= _SHARED_TAUS:
+                _TAUS.clear()
             rest_specs = [self.specs[k] for k in rest]
             z_pf = _standardise(params_flops_log(self.features, self.measured[rest]))[self.sample]
             mixes: dict[tuple[float, float], np.ndarray] = {}  # the tables' mix per (h, b), on the sample
@@ -176,8 +185,8 @@ class RecipeTaus:
                     w = kernel_weights(self.specs[x], rest_specs, recipe)
                     mixes[kernel] = _standardise(w @ self.z[rest])[self.sample]
                 preds[i] = mix(mixes.get(kernel, np.zeros_like(z_pf)), z_pf, recipe)
-            self._taus[key] = kendall_taus(self.logs[x, self.sample], preds)
-        return self._taus[key]
+            _TAUS[key] = kendall_taus(self.logs[x, self.sample], preds)
+        return _TAUS[key]
 
 
 def _float_list(name: str, values: Any, low: float) -> tuple[float, ...]:
@@ -273,26 +282,15 @@ class DescribedBlend:
         return pseudo, np.asarray(rows, dtype=float).reshape(len(pseudo), len(self.grid))
 
     def taus(self, task: LatencyTask) -> RecipeTaus:
-        """The recipes' τ cache over the task's training tables, shared by the tasks with the same tables
-        (every setting of one held-out die; the last ``_SHARED_TAUS`` kept)."""
-        key = (
-            tuple(task.devices),
-            hashlib.sha1(np.ascontiguousarray(task.measured).tobytes()).hexdigest(),
-            tuple(self.grid),
-            self.selection_cells,
+        """The recipes' τ over the task's training tables (shared by content across tasks)."""
+        table = load_devices()
+        return RecipeTaus(
+            [table[d] for d in task.devices],
+            task.measured,
+            params_flops_features(task.space),
+            self.grid,
+            self.sample(task),
         )
-        if key not in _TAUS:
-            table = load_devices()
-            _TAUS[key] = RecipeTaus(
-                [table[d] for d in task.devices],
-                task.measured,
-                params_flops_features(task.space),
-                self.grid,
-                self.sample(task),
-            )
-            while len(_TAUS) > _SHARED_TAUS:
-                _TAUS.pop(next(iter(_TAUS)))
-        return _TAUS[key]
 
     def rule(self, task: LatencyTask) -> SelectionRule:
         """The selection rule: the options' (``selection: fixed``), or the candidate of
