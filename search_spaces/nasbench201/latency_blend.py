@@ -15,9 +15,14 @@ tables' spreads as weights). Its recipe (h, alpha, batch weight) is chosen for e
 the training devices show: every training device in turn is a pseudo-target with its own die held
 out too (as the target's is), each recipe is scored by Kendall τ on it (on a fixed sample of cells),
 and the recipe with the best mean τ wins, the pseudo-targets weighted by ``exp(-distance(target, u) /
-selection_bandwidth)`` (so a batch-256 GPU target follows what worked on batch-256 GPUs). The
-target's measurements are never read. The latency in ms: ``exp(mean + std * z)``, mean and std of the
-log tables averaged with the weights ``w``. The grid below was declared before it ran.
+selection_bandwidth)`` (so a batch-256 GPU target follows what worked on batch-256 GPUs). How the
+pseudo-targets' τ become one recipe is the *selection rule* (vote bandwidth, batch weight in the vote
+distance, inner hold-out ``die`` or ``self``): by default (``selection: nested``) it is itself chosen per
+target among the candidates of ``latency_blend_rules.RULES`` by nested leave-one-die-out over the
+training settings (``benchmarks/select_blend_rule.py`` found that no one rule is every die's choice, the
+declared condition for this default); ``selection: fixed`` applies the options' rule. The target's
+measurements are never read. The latency in ms: ``exp(mean + std * z)``, mean and std of the log tables
+averaged with the weights ``w``. The grid below was declared before it ran.
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ HOLDOUT = "die"
 #: how the selection rule is set: by the options above (``fixed``), or per target by nested
 #: leave-one-die-out among ``latency_blend_rules.RULES`` (``nested``)
 SELECTIONS = ("fixed", "nested")
-SELECTION = "fixed"
+SELECTION = "nested"
 #: how many (setting, training tables) rows of recipe τ are kept before the cache starts again
 _SHARED_TAUS = 200_000
 _TAUS: dict[tuple[Any, ...], np.ndarray] = {}

@@ -54,8 +54,8 @@ class SelectionRule:
         return f"{self.selection_bandwidth:g} / {self.vote_batch_weight:g} / {self.holdout}"
 
 
-#: the rule blend used before this selection (the first: ties keep it)
-PREVIOUS_RULE = SelectionRule(1.0, 1.0, "die")
+#: the rule blend used before this selection, ``selection: fixed``'s default (the first: ties keep it)
+PREVIOUS_RULE = SelectionRule(SELECTION_BANDWIDTH, VOTE_BATCH_WEIGHT, HOLDOUT)
 #: the candidates, declared (and committed) before their nested scores were computed
 RULES: tuple[SelectionRule, ...] = (
     PREVIOUS_RULE,
@@ -67,8 +67,6 @@ RULES: tuple[SelectionRule, ...] = (
         if SelectionRule(s, b, h) != PREVIOUS_RULE
     ),
 )
-#: the rule blend applies by default (``latency_blend``'s constants)
-DEFAULT_RULE = SelectionRule(SELECTION_BANDWIDTH, VOTE_BATCH_WEIGHT, HOLDOUT)
 
 
 def rule_recipe(
