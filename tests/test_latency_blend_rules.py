@@ -133,3 +133,20 @@ def test_nested_selection_applies_the_rule_with_the_best_nested_score(nb201_spac
     fixed = DescribedBlend(**SMALL, **rule.options())  # type: ignore[arg-type]
     assert blend.choose(task)[0] == fixed.choose(task)[0]
     np.testing.assert_array_equal(blend.estimate(task), fixed.estimate(task))
+
+
+def test_the_default_selection_follows_the_stored_nested_choice() -> None:
+    """select_blend_rule's declared policy: one rule for every die becomes the fixed default, otherwise
+    blend chooses the rule per target (``selection: nested``)."""
+    from benchmarks.results import Store
+
+    data = Store().load("latency_blend_rule").data or {}
+    choices = data["choices"]
+    assert len(choices) == len({die_of(d) for d in HELP_DEVICES})  # every die was an outer hold-out
+    blend = DescribedBlend()
+    if data["unanimous"]:
+        rule = next(r for r in RULES if r.label() == next(iter(choices.values())))
+        assert blend.selection == "fixed"
+        assert SelectionRule(blend.selection_bandwidth, blend.vote_batch_weight, blend.holdout) == rule
+    else:
+        assert len(set(choices.values())) > 1 and blend.selection == "nested"
