@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -41,9 +42,10 @@ class SelectionRule:
     vote_batch_weight: float
     holdout: str
 
-    def options(self) -> dict[str, float | str]:
-        """The ``blend`` options that apply this rule."""
+    def options(self) -> dict[str, Any]:
+        """The ``blend`` options that apply this rule (``selection: fixed``)."""
         return {
+            "selection": "fixed",
             "selection_bandwidth": self.selection_bandwidth,
             "vote_batch_weight": self.vote_batch_weight,
             "holdout": self.holdout,
@@ -77,10 +79,11 @@ def rule_recipe(
     ``target``'s die and its own hold-out."""
     outside = frozenset(range(len(dies))) - frozenset(universe)
     base = outside | held_out(target, dies, "die")
-    pseudo = [v for v in universe if v not in base]
+    held = {v: base | held_out(v, dies, rule.holdout) for v in universe if v not in base}
+    pseudo = [v for v, h in held.items() if len(h) < len(dies)]  # each with something to train on
     if not pseudo:
         return 0
-    scores = np.stack([taus.taus(v, base | held_out(v, dies, rule.holdout)) for v in pseudo])
+    scores = np.stack([taus.taus(v, held[v]) for v in pseudo])
     means = vote_means(
         taus.specs[target],
         [taus.specs[v] for v in pseudo],
