@@ -40,6 +40,41 @@ def kendall_tau(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     return float(stats.kendalltau(t, p, variant="b").statistic)
 
 
+def kendall_taus(y_true: ArrayLike, preds: ArrayLike) -> np.ndarray:
+    """Kendall tau-b of each row of ``preds`` (rows, n) against one ``y_true`` (n,), as
+    ``scipy.stats.kendalltau`` computes it, the truth's ranks found once: what ``blend`` needs when it
+    scores every recipe of its grid on a pseudo-target (NaN where either ranking is constant)."""
+    from scipy.stats._stats import _kendall_dis  # scipy's own discordant-pair count
+
+    t = np.asarray(y_true, dtype=float).ravel()
+    rows = np.asarray(preds, dtype=float).reshape(-1, t.size)
+    order = np.argsort(t)
+    t_rank = np.r_[True, t[order][1:] != t[order][:-1]].cumsum(dtype=np.intp)
+    total = t.size * (t.size - 1) // 2
+
+    def ties(ranks: np.ndarray) -> int:
+        cnt = np.bincount(ranks).astype("int64", copy=False)
+        return int((cnt * (cnt - 1) // 2).sum())
+
+    t_ties = ties(t_rank)
+    out = np.full(rows.shape[0], np.nan)
+    for i, row in enumerate(rows):
+        x = row[order]
+        perm = np.argsort(x, kind="mergesort")
+        x, y = x[perm], t_rank[perm]
+        x = np.r_[True, x[1:] != x[:-1]].cumsum(dtype=np.intp)
+        dis = _kendall_dis(x, y)
+        obs = np.r_[True, (x[1:] != x[:-1]) | (y[1:] != y[:-1]), True]
+        cnt = np.diff(np.nonzero(obs)[0]).astype("int64", copy=False)
+        joint = int((cnt * (cnt - 1) // 2).sum())
+        x_ties = ties(x)
+        if x_ties == total or t_ties == total:
+            continue
+        tau = (total - x_ties - t_ties + joint - 2 * dis) / np.sqrt(total - x_ties) / np.sqrt(total - t_ties)
+        out[i] = min(1.0, max(-1.0, float(tau)))
+    return out
+
+
 def spearman(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Spearman rank correlation rho (Pearson on average ranks)."""
     t, p = _pair(y_true, y_pred, "spearman")

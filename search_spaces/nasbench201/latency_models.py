@@ -16,7 +16,8 @@ Nothing else of the target is read. Estimators are plug-ins of the registry ``LA
 - ``blend``: a blend of the training devices' standardised log tables (weights from a kernel over the
   description distance) and the params/FLOPs fit, whose recipe (bandwidth, params/FLOPs weight, batch
   weight) is chosen per target by leave-one-die-out over the training devices, each pseudo-target
-  weighted by how near its description is to the target's;
+  weighted by how near its description is to the target's, and the rule of that choice by nested
+  leave-one-die-out (``latency_blend_rules``);
 - ``ledgformer``: the LeDG-Former trained on the training devices (``ZeroShotLatencyModel``);
 - ``combination`` (few-shot): a non-negative combination of the training devices' log tables plus
   an intercept and a per-op-count correction, fitted on the target's k measured cells.
