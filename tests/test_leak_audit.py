@@ -185,25 +185,23 @@ def test_a_superseded_section_names_its_stored_successor_and_is_audited_through_
     assert superseded_note(new) in by_name[old].markdown()
 
 
-def test_what_leaks_today_is_the_extra_information_tracks(sections, tasks):
-    """With the NB201 and NB101 defaults' test tables superseded by their leak-free rescorings, the leaks
-    beyond a figure's own training cells left in the store are the extra-information tracks' (cells
-    1180..1492, which the NB201 default's selection read at 469, in their test sets at 156)."""
-    leaks = [leak for leak in audit(sections, tasks) if leak.beyond_training]
-    assert {leak.split.section for leak in leaks} == {
-        f"predictors:extra_info{s}" for s in ("", "_proxies", "_pretrained")
-    }
+def test_the_earlier_extra_information_tracks_leak_and_their_successor_does_not(sections, tasks):
+    """Without their entries in ``SUPERSEDED``, the earlier NB201 extra-information tracks (8-node
+    default, cells from 1180 on) hold 313 cells the NB201 default's selection read (1180..1492, read at
+    469); their successor, rebuilt on the pruned default and scored from cell 1493 on, holds none."""
+    earlier = {f"predictors:extra_info{s}" for s in ("", "_proxies", "_pretrained")}
+    assert all(SUPERSEDED[name] == "predictors:extra_info_nb201" for name in earlier)
+    kept = {old: new for old, new in SUPERSEDED.items() if old not in earlier}
+    leaks = [leak for leak in audit(sections, tasks, kept) if leak.beyond_training]
+    assert {leak.split.section for leak in leaks} == earlier
     assert {leak.beyond_training for leak in leaks} == {313}
+    track = [s for s in reported_splits(sections) if s.section == "predictors:extra_info_nb201"]
+    assert [(s.protocol, s.size, s.held_out) for s in track] == [("paper_held_out", 156, 1493)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue #23: the extra-information tracks (paper_held_out at 156 from cell 1180) hold cells the "
-    "NB201 default's selection read; this test must pass (and the marker go) once each is superseded by, "
-    "or re-measured on, a leak-free split",
-)
 def test_no_reported_test_set_holds_a_cell_a_selection_read(sections, tasks):
+    """Issue #23: no stored figure of either space, superseded sections audited through their
+    successors, is scored on a cell any selection of its space read."""
     leaks = [leak for leak in audit(sections, tasks) if leak.beyond_training]
     assert not leaks, "\n".join(leak.line() for leak in leaks)
 

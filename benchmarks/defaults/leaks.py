@@ -32,18 +32,21 @@ from benchmarks.results import Section, Table
 from nasearch.api.errors import ConfigError
 from nasearch.compare import CompareConfig, Task, build_task, get_protocol
 
-#: the extra-information sections (``benchmarks/bench_extra_info.py``): their choices read cells on
-#: validation, and their tracks score the cells from ``held_out`` on
+#: the NB201 extra-information sections (``benchmarks/bench_extra_info.py``, and on the pruned default
+#: ``benchmarks/bench_extra_info_nb201.py``): their choices read cells on validation (the first 156 and
+#: the next 1024), and their tracks score the cells from ``held_out`` on
 EXTRA_INFO_SELECTIONS = (
     "predictors:extra_info_select",
     "predictors:extra_info_input_select",
     "predictors:extra_info_proxies_select",
     "predictors:extra_info_combo_select",
+    "predictors:extra_info_nb201_select",
 )
 EXTRA_INFO_TRACKS = (
     "predictors:extra_info",
     "predictors:extra_info_proxies",
     "predictors:extra_info_pretrained",
+    "predictors:extra_info_nb201",
 )
 #: a section whose reported test sets hold cells a selection read -> the section that re-measured its
 #: figures on leak-free test sets. The audit checks the successor in its place; the superseded section
@@ -52,6 +55,11 @@ EXTRA_INFO_TRACKS = (
 SUPERSEDED = {
     "select_defaults:nnformer_nb201_pruned": "select_defaults:nnformer_nb201_pruned_leak_free",
     "select_defaults:nnformer_nb101": "select_defaults:nnformer_nb101_leak_free",
+    # the earlier NB201 extra-information tracks (the 8-node default, test cells from 1180 on): the track
+    # rebuilt on the pruned default, test cells from 1493 on
+    "predictors:extra_info": "predictors:extra_info_nb201",
+    "predictors:extra_info_proxies": "predictors:extra_info_nb201",
+    "predictors:extra_info_pretrained": "predictors:extra_info_nb201",
 }
 #: the metric each space's selections and figures train on and score
 METRICS = {
