@@ -284,11 +284,15 @@ class NasBench101Space(SearchSpace[Cell]):
     def proxies(self, arch: Cell) -> dict[str, float]:
         """The cell's zero-cost proxies, counted exactly from the cell without building its network
         (``network.count_flops``, ``network.count_params``: MFLOPs per 32x32 image, millions of
-        parameters, the units of NB201's proxies); no data, no training. Synflow is not among them: on
-        one CPU core it costs seconds a cell (``docs/predictors.md``), days for all 423,624."""
-        from nasearch.search_spaces.nasbench101.network import count_flops, count_params
+        parameters, the units of NB201's proxies); no data, no training. Read from the table of every
+        cell (``proxy_cache``: counted once, under 2 minutes on one core, then cached on disk). Synflow is
+        not among them: on one CPU core it costs seconds a cell (``docs/predictors.md``), days for all 423,624."""
+        from nasearch.search_spaces.nasbench101.proxy_cache import load_proxies
 
-        return {"flops": count_flops(arch), "params": count_params(arch) / 1e6}
+        row = self.cell_index().row_of_cell(arch)
+        if row < 0:
+            raise ArchError(f"not an NB101 cell (no row holds it): {cell_to_json(arch)}")
+        return load_proxies().of_row(row)
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
