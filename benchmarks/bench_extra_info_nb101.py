@@ -64,8 +64,8 @@ def _input(proxies: list[str]) -> dict[str, Any]:
 
 #: the declared grid: label -> NN-Former options beside ``BASE`` (small: each fit and each pass over the
 #: 423,624 cells costs minutes on the shared cores). Pre-training: ``steps: 2000`` of 128 cells, which the
-#: shared loop rounds up to whole passes: one pass over the 423,624 cells, 3,310 batches (the target, the
-#: proxies' mean rank, is a function of the cell). The last candidate holds both
+#: shared loop rounds up to whole passes: one pass over the 423,624 cells, 3,314 batches grouped by cell
+#: size (the target, the proxies' mean rank, is a function of the cell). The last candidate holds both
 #: (added before the grid first ran: with 2 fits side by side it costs no extra wall time over three).
 GRID: dict[str, dict[str, Any]] = {
     "none": {},
@@ -174,7 +174,8 @@ def part_select(task: Task, render: bool, workers: int) -> tuple[str, dict[str, 
         f"{cost.synflow_min:.1f} to {cost.synflow_max:.1f} s; the network is built at full size, 128 stem "
         f"channels), about {cost.synflow_mean * 423_624 / 86_400:.0f} core-days for every cell. `pretrain` "
         "regresses the standardised rank of the named proxies (the mean rank for both) over all 423,624 cells "
-        "first (one pass, 3,310 batches of 128 cells), with no accuracy label; its weights are cached, so the "
+        "first (one pass: 3,314 batches of at most 128 cells, grouped by cell size), with no accuracy label; "
+        "its weights are cached, so the "
         "pre-train seconds are paid once per "
         "setting. `proxy_input` feeds the fit each cell's log-standardised proxies. One torch thread, the 2 "
         f"cores shared with other jobs. **Chosen: {best}.**\n\n" + table
