@@ -110,11 +110,13 @@ def proxy_cost(task: Task) -> dict[str, float]:
     }
 
 
-def part_select(task: Task, render: bool, workers: int) -> tuple[str, dict[str, Any]]:
-    """Fit every candidate at ``SELECT_SIZE`` cells on validation; the section text and the choice."""
+def part_select(task: Task | None, render: bool, workers: int) -> tuple[str, dict[str, Any]]:
+    """Fit every candidate at ``SELECT_SIZE`` cells on validation; the section text and the choice (with
+    ``render``, from the run's CSVs: no task needed)."""
     folder = OUT / "select"
     grid = {label: options_of(label) for label in GRID}
     if not render:
+        assert task is not None, "select: fits need the task"
         cost = proxy_cost(task)
         folder.mkdir(parents=True, exist_ok=True)
         pd.DataFrame([cost]).to_csv(folder / "cost.csv", index=False)
@@ -202,11 +204,13 @@ def measure_config(labels: list[str], workers: int = 1) -> CompareConfig:
     )
 
 
-def part_measure(task: Task, chosen: str, render: bool, workers: int = 1) -> str:
-    """The choice beside the plain default on the report seeds; the section text."""
+def part_measure(task: Task | None, chosen: str, render: bool, workers: int = 1) -> str:
+    """The choice beside the plain default on the report seeds; the section text (with ``render``, from
+    the run's CSVs: no task needed)."""
     folder = OUT / "measure"
     labels = list(dict.fromkeys(["none", chosen]))
     if not render:
+        assert task is not None, "measure: fits need the task"
         config = measure_config(labels, workers)
         run_compare(config, {k: ("nnformer", options_of(k)) for k in labels}, folder, task, log=_log)
     frame = pd.read_csv(folder / "results.csv")
@@ -273,9 +277,11 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     parts = [p.strip() for p in args.part.split(",") if p.strip()]
-    task = build_task(
-        CompareConfig(name=SPACE, space=SPACE, sizes=[2], predictors={"x": {}}, train_metric=METRIC)
-    )
+    task = None  # building the NB101 task takes minutes; rendering reads CSVs only
+    if not args.render:
+        task = build_task(
+            CompareConfig(name=SPACE, space=SPACE, sizes=[2], predictors={"x": {}}, train_metric=METRIC)
+        )
     chosen = None
     if "select" in parts:
         text, data = part_select(task, args.render, args.workers)
