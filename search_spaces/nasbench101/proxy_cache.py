@@ -9,9 +9,7 @@ a damaged file is counted again with one log line), and with the seconds the cou
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import threading
 import time
 import zipfile
@@ -76,17 +74,7 @@ def read_proxies(path: Path) -> ProxyCounts:
 
 def save_proxies(counts: ProxyCounts, path: Path) -> None:
     """Write atomically (a temporary file renamed into place), so parallel writers never clash."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp.npz", dir=path.parent)
-    os.close(fd)
-    try:
-        np.savez(tmp, values=counts.values, seconds=np.float64(counts.seconds))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-        cache_check.record(path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    cache_check.write_npz(path, {"values": counts.values, "seconds": np.float64(counts.seconds)})
 
 
 def load_proxies(path: Path | None = None) -> ProxyCounts:
