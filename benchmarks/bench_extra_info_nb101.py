@@ -63,12 +63,15 @@ def _input(proxies: list[str]) -> dict[str, Any]:
 
 
 #: the declared grid: label -> NN-Former options beside ``BASE`` (small: each fit and each pass over the
-#: 423,624 cells costs minutes on the shared cores). Pre-training: 2000 batches of 128 cells (0.6 of a
-#: pass; the target, the proxies' mean rank, is a function of the cell).
+#: 423,624 cells costs minutes on the shared cores). Pre-training: ``steps: 2000`` of 128 cells, which the
+#: shared loop rounds up to whole passes: one pass over the 423,624 cells, 3,314 batches grouped by cell
+#: size (the target, the proxies' mean rank, is a function of the cell). The last candidate holds both
+#: (added before the grid first ran: with 2 fits side by side it costs no extra wall time over three).
 GRID: dict[str, dict[str, Any]] = {
     "none": {},
     "pretrain flops+params": _pretrain(["flops", "params"]),
     "proxy input flops+params": _input(["flops", "params"]),
+    "pretrain + proxy input flops+params": {**_pretrain(["flops", "params"]), **_input(["flops", "params"])},
 }
 
 
@@ -82,18 +85,17 @@ def _log(text: str) -> None:
 
 
 def proxy_cost(task: Task) -> dict[str, float]:
-    """Seconds for FLOPs and parameters of every cell (the count, one core), and synflow's seconds a
-    cell on ``SYNFLOW_CELLS`` evenly spaced cells (``nasearch.evaluation.zero_cost.synflow`` on the
-    cell's network, built here; one torch thread)."""
+    """Seconds the count of FLOPs and parameters of every cell took (one core; recorded with the table
+    when ``proxy_cache`` counted it, which every fit then reads), and synflow's seconds a cell on
+    ``SYNFLOW_CELLS`` evenly spaced cells (``nasearch.evaluation.zero_cost.synflow`` on the cell's
+    network, built here; one torch thread)."""
     import torch
 
     from nasearch.evaluation.zero_cost import synflow
+    from nasearch.search_spaces.nasbench101.proxy_cache import load_proxies
 
     space = task.space
-    start = time.perf_counter()
-    for arch in task.archs:
-        space.proxies(arch)  # type: ignore[attr-defined]
-    counted = time.perf_counter() - start
+    counted = load_proxies().seconds
     times = []
     for row in np.linspace(0, len(task) - 1, SYNFLOW_CELLS).astype(int):
         start = time.perf_counter()
@@ -108,15 +110,17 @@ def proxy_cost(task: Task) -> dict[str, float]:
     }
 
 
-def part_select(task: Task, render: bool, workers: int) -> tuple[str, dict[str, Any]]:
-    """Fit every candidate at ``SELECT_SIZE`` cells on validation; the section text and the choice."""
+def part_select(task: Task | None, render: bool, workers: int) -> tuple[str, dict[str, Any]]:
+    """Fit every candidate at ``SELECT_SIZE`` cells on validation; the section text and the choice (with
+    ``render``, from the run's CSVs: no task needed)."""
     folder = OUT / "select"
     grid = {label: options_of(label) for label in GRID}
     if not render:
+        assert task is not None, "select: fits need the task"
         cost = proxy_cost(task)
         folder.mkdir(parents=True, exist_ok=True)
         pd.DataFrame([cost]).to_csv(folder / "cost.csv", index=False)
-        pretrain_all(grid, folder, 1)
+        pretrain_all(grid, folder, workers)
         config = CompareConfig(
             name="extra_info_nb101_select",
             space=SPACE,
@@ -166,19 +170,22 @@ def part_select(task: Task, render: bool, workers: int) -> tuple[str, dict[str, 
         "against the same metric (Kendall tau-b); no fit sees another cell's label and no test cell is read. "
         "The proxies are NB101's zero-cost proxies of every cell (`NasBench101Space.proxies`: FLOPs and "
         "parameters of the cell's CIFAR-10 network, counted exactly from the cell, no data): "
-        f"{cost.count_seconds:.0f} s for all 423,624 cells on one shared core. Synflow is left out: on "
+        f"{cost.count_seconds:.0f} s for all 423,624 cells on one shared core, counted once and cached on disk "
+        "(`search_spaces/nasbench101/proxy_cache.py`; every fit reads the table). Synflow is left out: on "
         f"{SYNFLOW_CELLS} evenly spaced cells it took {cost.synflow_mean:.1f} s a cell (from "
         f"{cost.synflow_min:.1f} to {cost.synflow_max:.1f} s; the network is built at full size, 128 stem "
         f"channels), about {cost.synflow_mean * 423_624 / 86_400:.0f} core-days for every cell. `pretrain` "
         "regresses the standardised rank of the named proxies (the mean rank for both) over all 423,624 cells "
-        "first, with no accuracy label; its weights are cached, so the pre-train seconds are paid once per "
+        "first (one pass: 3,314 batches of at most 128 cells, grouped by cell size), with no accuracy label; "
+        "its weights are cached, so the "
+        "pre-train seconds are paid once per "
         "setting. `proxy_input` feeds the fit each cell's log-standardised proxies. One torch thread, the 2 "
         f"cores shared with other jobs. **Chosen: {best}.**\n\n" + table
     )
     return text, {"chosen": best, "options": GRID[best]}
 
 
-def measure_config(labels: list[str]) -> CompareConfig:
+def measure_config(labels: list[str], workers: int = 1) -> CompareConfig:
     """The comparison ``measure`` runs: the paper protocol at ``SELECT_SIZE`` on cells ``HELD_OUT``.. over
     the report seeds, the checkpoint picked on the next 1024 cells (``select_defaults``' frozen fits)."""
     return CompareConfig(
@@ -193,16 +200,18 @@ def measure_config(labels: list[str]) -> CompareConfig:
         validation_size=PAPER_BLOCK,
         protocol_options={"held_out": HELD_OUT},
         threads=1,
-        workers=1,
+        workers=workers,
     )
 
 
-def part_measure(task: Task, chosen: str, render: bool) -> str:
-    """The choice beside the plain default on the report seeds; the section text."""
+def part_measure(task: Task | None, chosen: str, render: bool, workers: int = 1) -> str:
+    """The choice beside the plain default on the report seeds; the section text (with ``render``, from
+    the run's CSVs: no task needed)."""
     folder = OUT / "measure"
     labels = list(dict.fromkeys(["none", chosen]))
     if not render:
-        config = measure_config(labels)
+        assert task is not None, "measure: fits need the task"
+        config = measure_config(labels, workers)
         run_compare(config, {k: ("nnformer", options_of(k)) for k in labels}, folder, task, log=_log)
     frame = pd.read_csv(folder / "results.csv")
     rows, taus = [], {}
@@ -259,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", default="select,measure", help="comma-separated: select, measure")
     parser.add_argument("--render", action="store_true", help="no fits: the tables from the runs' CSVs")
-    parser.add_argument("--workers", type=int, default=1, help="select: fits side by side")
+    parser.add_argument("--workers", type=int, default=1, help="fits (and pre-trainings) side by side")
     args = parser.parse_args(argv)
     from nasearch.data.provenance import git_commit
 
@@ -268,9 +277,11 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     parts = [p.strip() for p in args.part.split(",") if p.strip()]
-    task = build_task(
-        CompareConfig(name=SPACE, space=SPACE, sizes=[2], predictors={"x": {}}, train_metric=METRIC)
-    )
+    task = None  # building the NB101 task takes minutes; rendering reads CSVs only
+    if not args.render:
+        task = build_task(
+            CompareConfig(name=SPACE, space=SPACE, sizes=[2], predictors={"x": {}}, train_metric=METRIC)
+        )
     chosen = None
     if "select" in parts:
         text, data = part_select(task, args.render, args.workers)
@@ -285,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks.report import store_for
 
             chosen = str((store_for().load("predictors:extra_info_nb101_select").data or {})["chosen"])
-        text = part_measure(task, chosen, args.render)
+        text = part_measure(task, chosen, args.render, args.workers)
         measured = _commits([OUT / "measure" / "results.csv"], commit)
         write_section("predictors:extra_info_nb101", f"{text}\n\n{machine_line()}", measured=measured)
         _log(text)

@@ -11,7 +11,9 @@ with its usual loop. Any space that offers ``enumerate`` and ``proxies`` can be 
   standardised rank over the space's cells, and the target is their mean (ranks: the proxies span
   many orders of magnitude, and only their order matters);
 - ``steps`` (default 2000), ``batch_size`` (128), ``lr`` (1e-3), ``seed`` (0): the pre-training run
-  (the shared loop's warm-up/cosine, EMA and loss, with the fine-tune's ``rank_weight``).
+  (the shared loop's warm-up/cosine, EMA and loss, with the fine-tune's ``rank_weight``). The loop
+  trains whole passes, so ``steps`` rounds up to one: on NB201 (123 batches a pass) 500 steps run 615
+  batches; on NB101 (3,314 batches a pass, grouped by cell size) any ``steps`` up to 3,314 runs one pass.
 
 The pre-trained weights depend only on these settings and the module's shape, not on the labelled
 cells or the fit seed, so they are cached: ``<cache>/pretrained/<hash>.pt``, with its sha256 recorded

@@ -105,3 +105,20 @@ def test_bad_options_are_one_clear_error(cells):
     assert _trainable(net) == count_params(
         cells[0].__class__(((0, 1), (0, 0)), ("input", "output")), stem_channels=8, num_stacks=1
     )
+
+
+def test_the_proxy_cache_round_trips_and_refuses_a_damaged_file(tmp_path):
+    """The cached table of every cell's proxies reads back as written (values and the count's seconds);
+    a truncated file is one DataError naming the cache, never read as proxies."""
+    from nasearch.api.errors import DataError
+    from nasearch.search_spaces.nasbench101.proxy_cache import ProxyCounts, read_proxies, save_proxies
+
+    counts = ProxyCounts(np.arange(NUM_CELLS * 2, dtype=np.float64).reshape(-1, 2), 12.5)
+    path = tmp_path / "proxies.npz"
+    save_proxies(counts, path)
+    back = read_proxies(path)
+    assert np.array_equal(back.values, counts.values) and back.seconds == 12.5
+    assert back.of_row(3) == {"flops": 6.0, "params": 7.0}
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(DataError, match="NB101 proxy cache"):
+        read_proxies(path)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from nasearch.data.manifest import sha256_of
 
@@ -35,6 +36,26 @@ def record(path: Path, digest: str | None = None) -> None:
     tmp.write_text(value + "\n", encoding="ascii")
     os.replace(tmp, side)
     _remember(path)
+
+
+def write_npz(path: Path, arrays: Mapping[str, Any]) -> None:
+    """Write cache entry ``path`` as a plain ``.npz`` of ``arrays`` atomically (a temporary file renamed
+    into place, so parallel writers never clash) and record its sha256."""
+    import tempfile
+
+    import numpy as np
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp.npz", dir=path.parent)
+    os.close(fd)
+    try:
+        np.savez(tmp, **arrays)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+        record(path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def _key(path: Path) -> tuple[str, int, int]:
@@ -110,4 +131,4 @@ def verify_cache(root: Path) -> list[tuple[Path, str]]:
     return bad
 
 
-__all__ = ["SUFFIX", "sidecar", "record", "problem", "discard", "entries", "verify_cache"]
+__all__ = ["SUFFIX", "sidecar", "record", "write_npz", "problem", "discard", "entries", "verify_cache"]

@@ -7,9 +7,7 @@ stores the first cell (in the official generator's order) that has the row's has
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import threading
 import time
 import zipfile
@@ -132,17 +130,7 @@ def build_index(progress: bool = False) -> CellIndex:
 
 def save_index(index: CellIndex, path: Path) -> None:
     """Write atomically (a temporary file renamed into place), so parallel builders never clash."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp.npz", dir=path.parent)
-    os.close(fd)
-    try:
-        np.savez(tmp, **{name: getattr(index, name) for name in _ARRAYS})
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-        cache_check.record(path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    cache_check.write_npz(path, {name: getattr(index, name) for name in _ARRAYS})
 
 
 def read_index(path: Path) -> CellIndex:

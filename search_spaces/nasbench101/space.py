@@ -75,6 +75,7 @@ class NasBench101Space(SearchSpace[Cell]):
         self.official_file = official_file
         self._benchmark: Any = None
         self._index: Any = None
+        self._proxies: Any = None
 
     # --- required ---------------------------------------------------------------------------------
     def sample(self, rng: np.random.Generator) -> Cell:
@@ -284,14 +285,21 @@ class NasBench101Space(SearchSpace[Cell]):
     def proxies(self, arch: Cell) -> dict[str, float]:
         """The cell's zero-cost proxies, counted exactly from the cell without building its network
         (``network.count_flops``, ``network.count_params``: MFLOPs per 32x32 image, millions of
-        parameters, the units of NB201's proxies); no data, no training. Synflow is not among them: on
-        one CPU core it costs seconds a cell (``docs/predictors.md``), days for all 423,624."""
-        from nasearch.search_spaces.nasbench101.network import count_flops, count_params
+        parameters, the units of NB201's proxies); no data, no training. Read from the table of every
+        cell (``proxy_cache``: counted once, under 2 minutes on one core, then cached on disk). Synflow is
+        not among them: on one CPU core it costs seconds a cell (``docs/predictors.md``), days for all 423,624."""
+        if self._proxies is None:  # read once per instance: callers ask for every cell, one proxy at a time
+            from nasearch.search_spaces.nasbench101.proxy_cache import load_proxies
 
-        return {"flops": count_flops(arch), "params": count_params(arch) / 1e6}
+            self._proxies = load_proxies()
+        row = self.cell_index().row_of_cell(arch)
+        if row < 0:
+            raise ArchError(f"not an NB101 cell (no row holds it): {cell_to_json(arch)}")
+        return self._proxies.of_row(row)
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_benchmark"] = None  # workers reload tables themselves
         state["_index"] = None
+        state["_proxies"] = None
         return state
