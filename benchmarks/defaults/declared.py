@@ -9,10 +9,11 @@ DECLARED: dict[str, tuple[str, ...]] = {
     # LeDG-Former on NB201 (issue #23): its step budget, loss balance and cells (pruned or the 8-node
     # cells) chosen on the validation block after 469 training cells (cells 0..1492, the cells NN-Former's
     # selection read: no new cell is read), with NN-Former's accuracy recipe for the rest of the loop
-    # (1000 epochs, batch 32; LeDG-Former's lr is 1e-3 already); NN-Former's grid of steps and rank weight,
-    # with pruned against 8-node cells. One size (469, where the step budget binds: 15,000 steps against
-    # 4000; at 156 the 1000 epochs end at 5000) and one fit seed: what a 2-core share allowed. Scored on
-    # paper_held_out at 469 / 781 / 1563 (fit seeds 0, 1, 2), beside NN-Former's leak-free figures.
+    # (1000 epochs, batch 32; LeDG-Former's lr is 1e-3 already); NN-Former's grid of steps and rank weight
+    # on pruned cells (those of runs/predictors_nb201.yaml). One size (469, where the step budget binds:
+    # 15,000 steps against 4000; at 156 the 1000 epochs end at 5000), one fit seed, no 8-node cells: what
+    # a quarter of 2 shared cores allowed (declared first with 8-node cells too, cut before any fit ended).
+    # Scored on paper_held_out at 469 / 781 / 1563 (fit seeds 0, 1, 2), beside NN-Former's leak-free figures.
     "ledgformer_nb201": (
         "--predictor",
         "ledgformer",
@@ -27,7 +28,7 @@ DECLARED: dict[str, tuple[str, ...]] = {
         "--rank-weights",
         "0.2,1",
         "--pruned",
-        "true,false",
+        "true",
         "--base-options",
         '{"epochs": 1000, "batch_size": 32}',
         "--beside",
