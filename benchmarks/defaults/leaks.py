@@ -52,6 +52,8 @@ EXTRA_INFO_TRACKS = (
 SUPERSEDED = {
     "select_defaults:nnformer_nb201_pruned": "select_defaults:nnformer_nb201_pruned_leak_free",
     "select_defaults:nnformer_nb101": "select_defaults:nnformer_nb101_leak_free",
+    # LeDG-Former's legacy accuracy rows (all 15,625 cells, seed 0, settings chosen on test cells)
+    "ledgformer-accuracy": "select_defaults:ledgformer_nb201",
 }
 #: the metric each space's selections and figures train on and score
 METRICS = {
