@@ -249,6 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--render", action="store_true", help="no fits: write the BENCHMARKS.md section of --out"
     )
     parser.add_argument(
+        "--note",
+        action="append",
+        help="with --render: a paragraph the section prints after its tables (repeat for more; replaces "
+        "the recorded notes)",
+    )
+    parser.add_argument(
         "--rebuild-json",
         action="store_true",
         help="no fits: write --out back from its BENCHMARKS.md section (when the JSON is lost)",
@@ -289,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{source} -> {out}")
         return 0
     if args.render:
+        if args.note:
+            out.write_text(json.dumps({**json.loads(out.read_text()), "notes": args.note}, indent=2))
         result = with_leaky(json.loads(out.read_text()))
         write_section(
             section, report(result, result.get("command") or command_of(result, out)), data={"result": result}

@@ -664,3 +664,13 @@ def test_a_ledgformer_table_sets_its_own_paper_and_goal_and_nnformers_tau_on_the
     assert "| - | 0.892 | - (1 of 3 seeds) |" in table  # 1563: the other row tested other cells
     assert "section `select_defaults:x`" in table
     assert "NN-Former paper τ" in frozen_table(rows, "paper_held_out")  # the default stays NN-Former's
+
+
+def test_a_recorded_note_is_a_paragraph_after_the_tables():
+    """``--note`` (stored as the result's ``notes``) prints each note as its own paragraph at the end."""
+    from benchmarks.select_defaults import report, stored_result
+
+    result = stored_result("select_defaults:ledgformer_nb201")
+    text = report({**result, "notes": ["first note", "second note"]}, "cmd")
+    assert text.endswith("\n\nfirst note\n\nsecond note")
+    assert "note" not in report(result, "cmd").split("| options hash |")[-1]

@@ -54,7 +54,7 @@ def report(result: dict[str, Any], command: str) -> str:
     from benchmarks.report import markdown_table
 
     if result.get("frozen_from"):
-        return "\n".join([*rescored_header(result, command), *_frozen_tables(result)])
+        return "\n".join([*rescored_header(result, command), *_frozen_tables(result), *_notes(result)])
     sizes = result["sizes"]
     rows = []
     for sc in sorted(result["scores"], key=lambda x: -x["mean_tau"]):
@@ -125,7 +125,13 @@ def report(result: dict[str, Any], command: str) -> str:
                 test_rows,
             ),
         ]
-    return "\n".join([*text, *_frozen_tables(result)])
+    return "\n".join([*text, *_frozen_tables(result), *_notes(result)])
+
+
+def _notes(result: dict[str, Any]) -> list[str]:
+    """The notes recorded with ``result`` (``--note``: what the figures mean, e.g. why a goal is missed),
+    a paragraph each after the tables."""
+    return [line for note in result.get("notes", []) for line in ("", str(note))]
 
 
 def rescored_header(result: dict[str, Any], command: str) -> list[str]:
