@@ -48,16 +48,7 @@ PREDICTED = "latency/zero_shot"
 DEFAULT_MODEL: dict[str, Any] = {
     "train_cells": 100,
     "seed": 0,
-    # LeDG-Former's settings before its accuracy defaults were chosen (rank_weight 0.2, no step cap), stated
-    "predictor": {
-        "log_target": True,
-        "epochs": 30,
-        "batch_size": 128,
-        "lr": 1e-3,
-        "rank_weight": 0.2,
-        "max_steps": None,
-        "threads": 1,
-    },
+    "predictor": {"log_target": True, "epochs": 30, "batch_size": 128, "lr": 1e-3, "threads": 1},
 }
 MODEL_KEYS = tuple(DEFAULT_MODEL)
 
