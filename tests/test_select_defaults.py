@@ -674,3 +674,31 @@ def test_a_recorded_note_is_a_paragraph_after_the_tables():
     text = report({**result, "notes": ["first note", "second note"]}, "cmd")
     assert text.endswith("\n\nfirst note\n\nsecond note")
     assert "note" not in report(result, "cmd").split("| options hash |")[-1]
+
+
+def test_ledgformers_package_defaults_are_its_stored_nb201_choice():
+    """LeDG-Former with no options is the setting its NB201 selection chose and froze: at every scored
+    size its default options hash is the stored rows' (the choice's options resolve to the defaults)."""
+    import warnings
+
+    from benchmarks.defaults.protocols import first_test_cell
+    from benchmarks.select_defaults import frozen_config, stored_result
+    from nasearch.compare import row_options
+    from nasearch.data.provenance import options_hash
+
+    result = stored_result("select_defaults:ledgformer_nb201")
+    rows = result["frozen"]["paper_held_out"]
+    assert rows and result["chosen"]["prune_graph"] is True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # LeDG-Former is experimental
+        for row in rows:
+            size = int(row["train_size"])
+            config, options = frozen_config(
+                result,
+                "paper_held_out",
+                size,
+                int(row["seed"]),
+                held_out=first_test_cell("paper_held_out", size, 1493),
+            )
+            assert options_hash(row_options(config, "ledgformer", {})) == row["options_hash"], size
+            assert row_options(config, "ledgformer", {}) == row_options(config, "ledgformer", options)
