@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +63,10 @@ from benchmarks.defaults.section import (
     PAPER_NB201,
     PROTOCOL_TEXT,
     command_of,
+    frozen_cells,
     frozen_table,
     leaky_taus,
+    paper_of,
     report,
 )
 from benchmarks.defaults.selection import _csv_rows, _label, candidates, measure, select
@@ -116,8 +119,6 @@ def recorded_settings(result: dict[str, Any]) -> dict[str, Any]:
     """The space and metrics that ``result``'s recorded command ran with, and its test subset (a result
     rebuilt from a section's text kept the defaults instead: NB201's metrics, no space): empty when it
     recorded no command."""
-    import shlex
-
     words = shlex.split(str(result.get("command") or ""))
     if words[:3] != ["python", "-m", "benchmarks.select_defaults"]:
         return {}
@@ -150,12 +151,18 @@ def rescored(result: dict[str, Any], source: str, section: str) -> dict[str, Any
 
 def with_leaky(result: dict[str, Any]) -> dict[str, Any]:
     """``result`` with, when it rescores a stored choice (``frozen_from``), the τ that choice scored on
-    its own (leaky) test sets, read from that section (``leaky``), for the tables to show beside."""
-    if not result.get("frozen_from"):
-        return result
+    its own (leaky) test sets, read from that section (``leaky``), and, when it names a section to stand
+    beside (``beside``, e.g. another predictor's), that section's τ per protocol and size with its test
+    cells (``beside_taus``, ``beside_name``), for the tables to show beside."""
     from benchmarks.results import Store
 
-    return {**result, "leaky": leaky_taus(Store().load(result["frozen_from"]))}
+    if result.get("frozen_from"):
+        result = {**result, "leaky": leaky_taus(Store().load(result["frozen_from"]))}
+    if result.get("beside"):
+        other = Store().load(result["beside"])
+        name = paper_of(str(((other.data or {}).get("result") or {}).get("predictor", "")), "")[0]
+        result = {**result, "beside_taus": frozen_cells(other, "τ, all cells"), "beside_name": name}
+    return result
 
 
 def _first_unread(space: str) -> int:
@@ -167,6 +174,17 @@ def _first_unread(space: str) -> int:
     return first_unread(stored_sections(), space, len(task))
 
 
+def _base_options(text: str) -> dict[str, Any]:
+    """``--base-options``: a JSON object of predictor options."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"--base-options must be a JSON object, got {text!r} ({err.msg})") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"--base-options must be a JSON object, got {text!r}")
+    return value
+
+
 def _floats(text: str) -> list[float]:
     return [float(x) for x in text.split(",") if x.strip()]
 
@@ -174,6 +192,9 @@ def _floats(text: str) -> list[float]:
 def build_parser() -> argparse.ArgumentParser:
     """The command line (``recorded_settings`` reads a stored command with it too)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--declared", help="a declared selection (benchmarks/defaults/declared.py); see declared_argv"
+    )
     parser.add_argument("--predictor", default="nnformer")
     parser.add_argument(
         "--space", default="nasbench201", help="an enumerable space with tables (nasbench101)"
@@ -183,6 +204,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--test-metric", default=TEST_METRIC, help="what --score-test scores (kept in the JSON)"
     )
     parser.add_argument("--test-subsample", type=int, help="score on a seeded subset of this many test cells")
+    parser.add_argument(
+        "--base-options",
+        default="{}",
+        help="JSON: the predictor's options besides the grid's, the same for every candidate",
+    )
+    parser.add_argument(
+        "--beside",
+        help="a stored select_defaults section whose τ on the same test cells the frozen tables show beside",
+    )
     parser.add_argument("--procedure", choices=("validation", "cv"), default="validation")
     parser.add_argument("--sizes", default="156,469")
     parser.add_argument("--seeds", default="0")
@@ -219,6 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--render", action="store_true", help="no fits: write the BENCHMARKS.md section of --out"
     )
     parser.add_argument(
+        "--note",
+        action="append",
+        help="with --render: a paragraph the section prints after its tables (repeat for more; replaces "
+        "the recorded notes)",
+    )
+    parser.add_argument(
         "--rebuild-json",
         action="store_true",
         help="no fits: write --out back from its BENCHMARKS.md section (when the JSON is lost)",
@@ -231,7 +267,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def declared_argv(argv: list[str]) -> list[str]:
+    """``argv`` with ``--declared NAME`` replaced by that selection's declared arguments (``DECLARED``)."""
+    from benchmarks.defaults.declared import DECLARED
+
+    if "--declared" not in argv:
+        return argv
+    at = argv.index("--declared")
+    if at + 1 >= len(argv) or argv[at + 1] not in DECLARED:
+        raise ConfigError(f"--declared needs one of: {', '.join(DECLARED)}")
+    return [*argv[:at], *DECLARED[argv[at + 1]], *argv[at + 2 :]]
+
+
 def main(argv: list[str] | None = None) -> int:
+    import sys
+
+    argv = declared_argv(list(argv if argv is not None else sys.argv[1:]))
     args = build_parser().parse_args(argv)
     out = Path(args.out)
     section = f"select_defaults:{out.stem}"
@@ -244,22 +295,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{source} -> {out}")
         return 0
     if args.render:
+        if args.note:
+            out.write_text(json.dumps({**json.loads(out.read_text()), "notes": args.note}, indent=2))
         result = with_leaky(json.loads(out.read_text()))
         write_section(
             section, report(result, result.get("command") or command_of(result, out)), data={"result": result}
         )
         return 0
-    import sys
-
     import torch
 
     torch.set_num_threads(1)
     git_commit()  # read now: later edits to the tree do not relabel this run
-    command = "python -m benchmarks.select_defaults " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python -m benchmarks.select_defaults " + shlex.join(argv)
     if args.frozen:
         if not out.exists():
             raise ConfigError(f"--frozen reads the choice from {out}, which does not exist (select first)")
         result = json.loads(out.read_text())
+        if args.beside and result.get("beside") != args.beside:
+            result["beside"] = args.beside
+            out.write_text(json.dumps(result, indent=2))
     else:
         sizes = [int(x) for x in _floats(args.sizes)]
         seeds = [int(x) for x in _floats(args.seeds)]
@@ -280,9 +334,12 @@ def main(argv: list[str] | None = None) -> int:
             out_dir=out.parent / out.stem,
             space=args.space,
             train_metric=args.train_metric,
+            base_options=_base_options(args.base_options),
         )
         # how the frozen choice will be scored is fixed with it
         result.update(command=command, test_metric=args.test_metric, test_subsample=args.test_subsample)
+        if args.beside:
+            result["beside"] = args.beside
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2))
         print(json.dumps(result["chosen"]), f"-> {out}")

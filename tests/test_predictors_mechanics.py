@@ -143,7 +143,7 @@ def test_neural_predictors_keep_their_training_defaults():
         "nnformer": TrainConfig(**recipe),
         "gin": TrainConfig(**recipe),
         "mlp": TrainConfig(**recipe),
-        "ledgformer": TrainConfig(epochs=200, batch_size=128, lr=1e-3, max_steps=None, rank_weight=0.2),
+        "ledgformer": TrainConfig(**{**recipe, "max_steps": 16000, "rank_weight": 0.2}),
     }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # LeDG-Former is experimental

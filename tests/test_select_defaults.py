@@ -638,3 +638,68 @@ def test_a_rescored_nb101_choice_runs_on_its_own_space_and_metric_over_every_tes
     assert config.test_subsample is None and config.train_metric == "cifar10/test_accuracy"
     text = report(result, "cmd")
     assert "scored on a seeded 50,000-cell subset of that test set" in text
+
+
+def test_a_ledgformer_table_sets_its_own_paper_and_goal_and_nnformers_tau_on_the_same_cells_beside():
+    """A LeDG-Former frozen table prints LeDG-Former's paper τ (not NN-Former's) and, leak-free, its paper
+    level as the goal; the *beside* column shows another section's τ only where its row's test cells are
+    this row's."""
+    from benchmarks.bench_ledgformer import PAPER_TAU
+    from benchmarks.defaults.section import Beside
+    from benchmarks.select_defaults import frozen_table
+
+    rows = [
+        _held_out_row(protocol="paper_held_out", train_size=781, seed=s, kendall_tau=t, held_out=1805)
+        for s, t in enumerate([0.87, 0.88, 0.89])
+    ] + [_held_out_row(protocol="paper_held_out", train_size=1563, held_out=2587)]
+    beside = Beside(
+        "select_defaults:x",
+        "NN-Former",
+        {"781": ("0.878 ± 0.003 (seeds 0,1,2)", "1,805..15,624"), "1563": ("0.886", "1,493..15,624")},
+    )
+    table = frozen_table(rows, "paper_held_out", predictor="ledgformer", beside=beside)
+    assert "| train cells | LeDG-Former paper τ |" in table and "NN-Former τ, same test cells" in table
+    assert f"| 781 | {PAPER_TAU[781]} | 0.880 ± 0.010 |" in table
+    assert f"| 0.878 ± 0.003 (seeds 0,1,2) | {PAPER_TAU[781]} | -0.001 (misses) | 0,1,2 |" in table
+    assert "| - | 0.892 | - (1 of 3 seeds) |" in table  # 1563: the other row tested other cells
+    assert "section `select_defaults:x`" in table
+    assert "NN-Former paper τ" in frozen_table(rows, "paper_held_out")  # the default stays NN-Former's
+
+
+def test_a_recorded_note_is_a_paragraph_after_the_tables():
+    """``--note`` (stored as the result's ``notes``) prints each note as its own paragraph at the end."""
+    from benchmarks.select_defaults import report, stored_result
+
+    result = stored_result("select_defaults:ledgformer_nb201")
+    text = report({**result, "notes": ["first note", "second note"]}, "cmd")
+    assert text.endswith("\n\nfirst note\n\nsecond note")
+    assert report(result, "cmd").endswith(result["notes"][-1])  # the stored section's own note
+    assert report({k: v for k, v in result.items() if k != "notes"}, "cmd").endswith("|")  # a table ends it
+
+
+def test_ledgformers_package_defaults_are_its_stored_nb201_choice():
+    """LeDG-Former with no options is the setting its NB201 selection chose and froze: at every scored
+    size its default options hash is the stored rows' (the choice's options resolve to the defaults)."""
+    import warnings
+
+    from benchmarks.defaults.protocols import first_test_cell
+    from benchmarks.select_defaults import frozen_config, stored_result
+    from nasearch.compare import row_options
+    from nasearch.data.provenance import options_hash
+
+    result = stored_result("select_defaults:ledgformer_nb201")
+    rows = result["frozen"]["paper_held_out"]
+    assert rows and result["chosen"]["prune_graph"] is True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # LeDG-Former is experimental
+        for row in rows:
+            size = int(row["train_size"])
+            config, options = frozen_config(
+                result,
+                "paper_held_out",
+                size,
+                int(row["seed"]),
+                held_out=first_test_cell("paper_held_out", size, 1493),
+            )
+            assert options_hash(row_options(config, "ledgformer", {})) == row["options_hash"], size
+            assert row_options(config, "ledgformer", {}) == row_options(config, "ledgformer", options)

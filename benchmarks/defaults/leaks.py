@@ -60,6 +60,8 @@ SUPERSEDED = {
     "predictors:extra_info": "predictors:extra_info_nb201",
     "predictors:extra_info_proxies": "predictors:extra_info_nb201",
     "predictors:extra_info_pretrained": "predictors:extra_info_nb201",
+    # LeDG-Former's legacy accuracy rows (all 15,625 cells, seed 0, settings chosen on test cells)
+    "ledgformer-accuracy": "select_defaults:ledgformer_nb201",
 }
 #: the metric each space's selections and figures train on and score
 METRICS = {

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from benchmarks.bench_ledgformer import PAPER_TAU as PAPER_LEDGFORMER_NB201
 from benchmarks.defaults.protocols import HELD_OUT_PROTOCOLS, PAPER_BLOCK, TEST_METRIC
 from benchmarks.defaults.selection import _label
 
@@ -16,6 +18,12 @@ PAPER_NB201 = {156: 0.804, 469: 0.860, 781: 0.879, 1563: 0.890}
 PAPER_NB101 = {172: 0.765, 424: 0.809, 4236: 0.877}
 #: space -> (the paper's numbers, cells it scores)
 PAPER = {"nasbench201": (PAPER_NB201, "15,625"), "nasbench101": (PAPER_NB101, "423,624")}
+#: predictor -> (the name its tables print, space -> (its paper's numbers, cells they score)): a selection's
+#: tables set the predictor's own paper beside its figures
+PAPERS: dict[str, tuple[str, dict[str, tuple[dict[int, float], str]]]] = {
+    "nnformer": ("NN-Former", PAPER),
+    "ledgformer": ("LeDG-Former", {"nasbench201": (PAPER_LEDGFORMER_NB201, "15,625")}),
+}
 #: issue #23's goal per space and training size: the mean τ over ``GOAL_SEEDS`` fit seeds that a leak-free
 #: figure of settings chosen without test cells must reach (set on the paper protocol; it must hold under
 #: the random protocol with the selection's cells excluded too)
@@ -24,6 +32,20 @@ GOAL = {
     "nasbench101": {172: 0.765, 424: 0.809, 4236: 0.880},
 }
 GOAL_SEEDS = 3
+#: predictor -> space -> the goal its leak-free figures are set against (``GOAL`` for NN-Former); issue #23
+#: asks LeDG-Former for its paper's level
+GOALS: dict[str, dict[str, dict[int, float]]] = {
+    "nnformer": GOAL,
+    "ledgformer": {"nasbench201": PAPER_LEDGFORMER_NB201},
+}
+
+
+def paper_of(predictor: str, space: str) -> tuple[str, dict[int, float], str]:
+    """The name ``predictor``'s tables print, its paper's τ on ``space`` per training size (empty when the
+    paper reports none) and the cells they score (NN-Former's paper for a predictor without one)."""
+    name, spaces = PAPERS.get(predictor, PAPERS["nnformer"])
+    taus, cells = spaces.get(space, ({}, PAPER.get(space, ({}, "the space's"))[1]))
+    return name, taus, cells
 
 
 def report(result: dict[str, Any], command: str) -> str:
@@ -32,7 +54,7 @@ def report(result: dict[str, Any], command: str) -> str:
     from benchmarks.report import markdown_table
 
     if result.get("frozen_from"):
-        return "\n".join([*rescored_header(result, command), *_frozen_tables(result)])
+        return "\n".join([*rescored_header(result, command), *_frozen_tables(result), *_notes(result)])
     sizes = result["sizes"]
     rows = []
     for sc in sorted(result["scores"], key=lambda x: -x["mean_tau"]):
@@ -103,7 +125,13 @@ def report(result: dict[str, Any], command: str) -> str:
                 test_rows,
             ),
         ]
-    return "\n".join([*text, *_frozen_tables(result)])
+    return "\n".join([*text, *_frozen_tables(result), *_notes(result)])
+
+
+def _notes(result: dict[str, Any]) -> list[str]:
+    """The notes recorded with ``result`` (``--note``: what the figures mean, e.g. why a goal is missed),
+    a paragraph each after the tables."""
+    return [line for note in result.get("notes", []) for line in ("", str(note))]
 
 
 def rescored_header(result: dict[str, Any], command: str) -> list[str]:
@@ -143,6 +171,8 @@ def _frozen_tables(result: dict[str, Any]) -> list[str]:
             result.get("space", "nasbench201"),
             result.get("test_metric", TEST_METRIC),
             result.get("leaky", {}).get(HELD_OUT_PROTOCOLS.get(protocol, ""), {}),
+            result["predictor"],
+            _beside(result, protocol),
         )
         if result.get("test_subsample"):
             table = table.replace(
@@ -152,6 +182,15 @@ def _frozen_tables(result: dict[str, Any]) -> list[str]:
             )
         text += ["", table]
     return text
+
+
+def _beside(result: dict[str, Any], protocol: str) -> Beside | None:
+    """The column of ``result['beside']`` (a stored section, read into ``beside_taus`` by ``with_leaky``) on
+    ``protocol``, if any."""
+    if not result.get("beside_taus", {}).get(protocol):
+        return None
+    taus = {size: (str(text), str(cells)) for size, (text, cells) in result["beside_taus"][protocol].items()}
+    return Beside(result["beside"], str(result.get("beside_name", result["beside"])), taus)
 
 
 #: what each protocol's frozen-choice table says about its cells
@@ -207,17 +246,21 @@ def frozen_table(
     space: str = "nasbench201",
     test_metric: str = TEST_METRIC,
     leaky: dict[str, str] | None = None,
+    predictor: str = "nnformer",
+    beside: Beside | None = None,
 ) -> str:
     """One protocol's test τ of the frozen choice: per size and options hash (in size order: a
     paper_held_out row's first test cell, part of its hash, changes with the size), mean ± sd over the seeds
-    measured, beside the NN-Former paper's number (its paper protocol), with the rows' commits; with
-    ``leaky`` (size -> the τ the same choice scored on a test set that holds cells a selection read),
-    that τ in a column beside; on a held-out (leak-free) protocol, issue #23's goal and the distance to it."""
+    measured, beside ``predictor``'s paper's number (its paper protocol; NN-Former's for a predictor
+    without one), with the rows' commits; with ``leaky`` (size -> the τ the same choice scored on a test set
+    that holds cells a selection read), that τ in a column beside; with ``beside``, another stored
+    section's τ on the same test cells; on a held-out (leak-free) protocol, the predictor's goal
+    (``GOALS``) and the distance to it."""
     from benchmarks.report import markdown_table
 
     held_out = protocol in HELD_OUT_PROTOCOLS
-    goals = GOAL.get(space, {}) if held_out else {}
-    cells = PAPER.get(space, ({}, "the space's"))[1]
+    goals = GOALS.get(predictor, GOAL).get(space, {}) if held_out else {}
+    name, paper, cells = paper_of(predictor, space)
     last = int(cells.replace(",", "")) - 1 if cells.replace(",", "").isdigit() else 0
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for r in sorted(rows, key=lambda r: (int(r["train_size"]), r["options_hash"], r["seed"])):
@@ -230,10 +273,11 @@ def frozen_table(
         table.append(
             [
                 size,
-                PAPER.get(space, ({}, ""))[0].get(size, ""),
+                paper.get(size, ""),
                 _mean_sd(taus),
                 _mean_sd(unseen) if unseen else "-",
                 *([leaky.get(str(size), "-")] if leaky else []),
+                *([beside.at(size, held_out_cells(group[0], last))] if beside else []),
                 *([goals.get(size, "-"), against_goal(taus, goals.get(size))] if goals else []),
                 ",".join(f"{r['seed']}{'' if r.get('fit_seconds') is not None else '*'}" for r in group),
                 f"{np.mean(fit):.0f}" if fit else "-",
@@ -246,9 +290,11 @@ def frozen_table(
     what = PROTOCOL_TEXT.get(protocol, protocol)
     head = (
         f"**Frozen choice, {protocol} protocol** ({what}; test metric "
-        f"`{test_metric}`). τ: Kendall τ-b, mean ± sample sd over the fit seeds listed. The NN-Former paper's "
+        f"`{test_metric}`). τ: Kendall τ-b, mean ± sample sd over the fit seeds listed. The {name} paper's "
         f"numbers are for its paper protocol, on all {cells} cells." + (f" `{command}`." if command else "")
     )
+    if beside:
+        head += " " + beside.text
     if goals:
         head += (
             f" *issue #23 goal*: the mean τ over {GOAL_SEEDS} fit seeds a leak-free figure must reach; "
@@ -273,10 +319,11 @@ def frozen_table(
         + markdown_table(
             [
                 "train cells",
-                "NN-Former paper τ",
+                f"{name} paper τ",
                 "τ, all cells",
                 "τ, unseen cells",
                 *([f"leaky τ ({HELD_OUT_PROTOCOLS.get(protocol, protocol)} protocol)"] if leaky else []),
+                *([beside.header] if beside else []),
                 *(["issue #23 goal", "τ − goal"] if goals else []),
                 "fit seeds",
                 "fit s (mean)",
@@ -331,14 +378,14 @@ def command_of(result: dict[str, Any], out: Path) -> str:
     return "python -m benchmarks.select_defaults " + " ".join(parts) + f" --out {out}"
 
 
-def leaky_taus(section: Any) -> dict[str, dict[str, str]]:
-    """Per protocol and training size, the *unseen* τ (mean ± sd, with its fit seeds) of a stored
-    selection section's frozen tables: the figures a held-out rescoring stands beside."""
+def frozen_cells(section: Any, column: str) -> dict[str, dict[str, tuple[str, str]]]:
+    """Per protocol and training size, ``column`` of a stored selection section's frozen tables (mean ± sd,
+    with its fit seeds) and the row's test cells (``-`` where its table has no such column)."""
     import re
 
     from benchmarks.results import Table
 
-    out: dict[str, dict[str, str]] = {}
+    out: dict[str, dict[str, tuple[str, str]]] = {}
     protocol = ""
     for block in section.blocks:
         if isinstance(block, str):
@@ -348,6 +395,47 @@ def leaky_taus(section: Any) -> dict[str, dict[str, str]]:
             for row in block.rows:
                 cell = dict(zip(block.headers, row))
                 out.setdefault(protocol, {})[str(cell["train cells"])] = (
-                    f"{cell['τ, unseen cells']} (seeds {cell['fit seeds']})"
+                    f"{cell[column]} (seeds {cell['fit seeds']})",
+                    str(cell.get(TEST_CELLS, "-")),
                 )
     return out
+
+
+def leaky_taus(section: Any) -> dict[str, dict[str, str]]:
+    """Per protocol and training size, the *unseen* τ (mean ± sd, with its fit seeds) of a stored
+    selection section's frozen tables: the figures a held-out rescoring stands beside."""
+    return {
+        protocol: {size: text for size, (text, _) in sizes.items()}
+        for protocol, sizes in frozen_cells(section, "τ, unseen cells").items()
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class Beside:
+    """Another stored section's *τ, all cells* per training size on one protocol, with each row's test
+    cells (``frozen_cells``): a column beside a frozen table, filled where the test cells are the same."""
+
+    #: the section the figures come from
+    section: str
+    #: the name of the predictor it scored (the column's head)
+    name: str
+    #: training size -> (τ as that section printed it, with its fit seeds; its row's test cells)
+    taus: dict[str, tuple[str, str]]
+
+    @property
+    def header(self) -> str:
+        """The column's head."""
+        return f"{self.name} τ, same test cells"
+
+    @property
+    def text(self) -> str:
+        """What the column holds, for the table's head."""
+        return (
+            f"*{self.header}*: *τ, all cells* of section `{self.section}` (its fit seeds) on this protocol, "
+            "where its row's test cells are this row's (a dash where they differ or it has no row)."
+        )
+
+    def at(self, size: int, cells: str) -> str:
+        """The figure at ``size`` when its test cells are ``cells``, else a dash."""
+        tau, theirs = self.taus.get(str(size), ("-", ""))
+        return tau if theirs == cells else "-"
