@@ -44,10 +44,12 @@ def kendall_taus(y_true: ArrayLike, preds: ArrayLike) -> np.ndarray:
     """Kendall tau-b of each row of ``preds`` (rows, n) against one ``y_true`` (n,), as
     ``scipy.stats.kendalltau`` computes it, the truth's ranks found once: what ``blend`` needs when it
     scores every recipe of its grid on a pseudo-target (NaN where either ranking is constant)."""
-    from scipy.stats._stats import _kendall_dis  # scipy's own discordant-pair count
-
     t = np.asarray(y_true, dtype=float).ravel()
     rows = np.asarray(preds, dtype=float).reshape(-1, t.size)
+    try:
+        from scipy.stats._stats import _kendall_dis  # scipy's own discordant-pair count (private)
+    except ImportError:  # a scipy that moved it: the same values, one full kendalltau a row
+        return np.array([stats.kendalltau(row, t).statistic for row in rows], dtype=float)
     order = np.argsort(t)
     t_rank = np.r_[True, t[order][1:] != t[order][:-1]].cumsum(dtype=np.intp)
     total = t.size * (t.size - 1) // 2
