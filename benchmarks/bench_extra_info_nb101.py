@@ -34,7 +34,14 @@ import pandas as pd
 
 from benchmarks.bench_extra_info import _commits, pretrain_all
 from benchmarks.defaults.protocols import PAPER_BLOCK, VisibleTask
-from benchmarks.report import machine_line, markdown_table, write_section
+from benchmarks.extra_info_tables import (
+    goal_line,
+    measure_rows,
+    measure_table,
+    paired_differences,
+    select_table,
+)
+from benchmarks.report import machine_line, write_section
 from nasearch.compare import CompareConfig, Task, build_task, run_compare
 
 OUT = Path("runs/out/bench_extra_info_nb101")
@@ -135,32 +142,8 @@ def part_select(task: Task | None, render: bool, workers: int) -> tuple[str, dic
         )
         visible = VisibleTask(task, np.arange(SELECT_SIZE + PAPER_BLOCK))
         run_compare(config, {k: ("nnformer", v) for k, v in grid.items()}, folder, visible, log=_log)
-    frame = pd.read_csv(folder / "results.csv")
     cost = pd.read_csv(folder / "cost.csv").iloc[0]
-    pretrain_s = {str(r.label): float(r.seconds) for r in pd.read_csv(folder / "pretrain.csv").itertuples()}
-    tau = {label: float(frame.loc[frame.predictor == label, "kendall_tau"].iloc[0]) for label in GRID}
-    best = max(GRID, key=lambda k: (round(tau[k], 4), k == "none"))
-    table = markdown_table(
-        [
-            "candidate",
-            "NN-Former options beside the default",
-            f"validation tau @ {SELECT_SIZE}",
-            "pre-train s",
-            "fit s",
-            "options hash",
-        ],
-        [
-            [
-                label,
-                f"`{GRID[label]}`" if GRID[label] else "(none: the plain default)",
-                tau[label],
-                f"{pretrain_s[label]:.0f}" if label in pretrain_s else "",
-                f"{float(frame.loc[frame.predictor == label, 'fit_seconds'].iloc[0]):.0f}",
-                str(frame.loc[frame.predictor == label, "options_hash"].iloc[0]),
-            ]
-            for label in GRID
-        ],
-    )
+    best, table = select_table(folder, GRID, SELECT_SIZE)
     text = (
         "### Extra-information track: the choice (NB101, on validation cells only)\n\n"
         "The grid below was declared in `benchmarks/bench_extra_info_nb101.py` (`GRID`) and committed before it "
@@ -214,29 +197,11 @@ def part_measure(task: Task | None, chosen: str, render: bool, workers: int = 1)
         config = measure_config(labels, workers)
         run_compare(config, {k: ("nnformer", options_of(k)) for k in labels}, folder, task, log=_log)
     frame = pd.read_csv(folder / "results.csv")
-    rows, taus = [], {}
-    for label in labels:
-        g = frame[frame.predictor == label].sort_values("seed")
-        taus[label] = g.kendall_tau.to_numpy(dtype=float)
-        rows.append(
-            [
-                "nnformer (plain default)" if label == "none" else f"nnformer + {label} (chosen)",
-                f"`{GRID[label]}`" if GRID[label] else "none",
-                f"{taus[label].mean():.3f} ± {taus[label].std(ddof=1):.3f}",
-                " / ".join(f"{t:.3f}" for t in taus[label]),
-                "/".join(map(str, g.seed)),
-                f"{g.fit_seconds.mean():.0f}",
-                f"{int(g.n_test.iloc[0]):,}",
-                str(g.options_hash.iloc[0]),
-            ]
-        )
-    mean = float(taus[chosen].mean())
-    diff = round(round(mean, 3) - GOAL, 3)
-    goal = f"**{'met' if diff >= 0 else 'missed'}**: {mean:.3f}, {diff:+.3f} from the goal"
+    rows, taus = measure_rows(frame, labels, GRID)
+    goal = goal_line(taus[chosen], GOAL)
     paired = ""
     if chosen != "none":
-        by_seed = " / ".join(f"{d:+.3f}" for d in taus[chosen] - taus["none"])
-        paired = f" The choice minus the plain default, by seed: {by_seed}."
+        paired = f" The choice minus the plain default, by seed: {paired_differences(taus, chosen)}."
     return (
         "### Extra-information track: NN-Former with the zero-cost proxies of every cell (NB101, leak-free)\n\n"
         "Its own track (the papers report such results apart): the choice of "
@@ -247,20 +212,7 @@ def part_measure(task: Task | None, chosen: str, render: bool, workers: int = 1)
         "set of `select_defaults:nnformer_nb101_leak_free`). Fit seeds "
         f"{', '.join(map(str, REPORT_SEEDS))} (fresh; the selection used {SELECT_SEED}); the training cells are "
         f"fixed, so a seed varies only the fit.{paired} Goal (issue #23): >= {GOAL:.2f} at {SELECT_SIZE} cells "
-        f"with extra information: {goal}.\n\n"
-        + markdown_table(
-            [
-                "predictor",
-                "extra information",
-                f"tau @ {SELECT_SIZE} (mean ± sd)",
-                "per fit seed",
-                "fit seeds",
-                "fit s",
-                "test cells",
-                "options hash",
-            ],
-            rows,
-        )
+        f"with extra information: {goal}.\n\n" + measure_table(rows, SELECT_SIZE)
     )
 
 

@@ -36,7 +36,14 @@ import pandas as pd
 
 from benchmarks.bench_extra_info import _commits, pretrain_all
 from benchmarks.defaults.protocols import PAPER_BLOCK, TEST_METRIC, TRAIN_METRIC, VisibleTask
-from benchmarks.report import machine_line, markdown_table, write_section
+from benchmarks.extra_info_tables import (
+    goal_line,
+    measure_rows,
+    measure_table,
+    paired_differences,
+    select_table,
+)
+from benchmarks.report import machine_line, write_section
 from nasearch.compare import CompareConfig, Task, build_task, run_compare
 from nasearch.metrics.ranking import kendall_tau
 
@@ -117,34 +124,7 @@ def part_select(task: Task, render: bool, workers: int) -> tuple[str, dict[str, 
         visible = VisibleTask(task, np.arange(SELECT_SIZE + PAPER_BLOCK))
         config = select_config(list(GRID), workers)
         run_compare(config, {k: ("nnformer", v) for k, v in grid.items()}, folder, visible, log=_log)
-    frame = pd.read_csv(folder / "results.csv")
-    record = folder / "pretrain.csv"
-    pretrain_s = (
-        {str(r.label): float(r.seconds) for r in pd.read_csv(record).itertuples()} if record.is_file() else {}
-    )
-    tau = {label: float(frame.loc[frame.predictor == label, "kendall_tau"].iloc[0]) for label in GRID}
-    best = max(GRID, key=lambda k: (round(tau[k], 4), k == "none"))
-    table = markdown_table(
-        [
-            "candidate",
-            "NN-Former options beside the default",
-            f"validation tau @ {SELECT_SIZE}",
-            "pre-train s",
-            "fit s",
-            "options hash",
-        ],
-        [
-            [
-                label,
-                f"`{GRID[label]}`" if GRID[label] else "(none: the plain default)",
-                tau[label],
-                f"{pretrain_s[label]:.0f}" if label in pretrain_s else "",
-                f"{float(frame.loc[frame.predictor == label, 'fit_seconds'].iloc[0]):.0f}",
-                str(frame.loc[frame.predictor == label, "options_hash"].iloc[0]),
-            ]
-            for label in GRID
-        ],
-    )
+    best, table = select_table(folder, GRID, SELECT_SIZE)
     text = (
         "### Extra-information track: the choice (NB201, pruned default, on validation cells only)\n\n"
         "The grid below was declared in `benchmarks/bench_extra_info_nb201.py` (`GRID`) and committed before it "
@@ -205,30 +185,13 @@ def part_measure(task: Task, chosen: str, render: bool, commit: str) -> str:
         pd.DataFrame(rows).to_csv(folder / "model_free.csv", index=False)
     frame = pd.read_csv(folder / "results.csv")
     free = pd.read_csv(folder / "model_free.csv")
-    rows, taus = [], {}
-    for label in labels:
-        g = frame[frame.predictor == label].sort_values("seed")
-        taus[label] = g.kendall_tau.to_numpy(dtype=float)
-        rows.append(
-            [
-                "nnformer (plain default)" if label == "none" else f"nnformer + {label} (chosen)",
-                f"`{GRID[label]}`" if GRID[label] else "none",
-                f"{taus[label].mean():.3f} ± {taus[label].std(ddof=1):.3f}",
-                " / ".join(f"{t:.3f}" for t in taus[label]),
-                "/".join(map(str, g.seed)),
-                f"{g.fit_seconds.mean():.0f}",
-                f"{int(g.n_test.iloc[0]):,}",
-                str(g.options_hash.iloc[0]),
-            ]
-        )
+    rows, taus = measure_rows(frame, labels, GRID)
     for r in free.itertuples():
         rows.append([f"{r.proxy} alone (model-free)", "the test cell's proxy, no fit", f"{r.tau:.3f}"])
         rows[-1] += ["", "", "", f"{int(r.n_test):,}", ""]
-    mean = float(taus[chosen].mean())
-    diff = round(round(mean, 3) - GOAL, 3)
-    goal = f"**{'met' if diff >= 0 else 'missed'}**: {mean:.3f}, {diff:+.3f} from the goal"
+    goal = goal_line(taus[chosen], GOAL)
     if chosen != "none":
-        by_seed = " / ".join(f"{d:+.3f}" for d in taus[chosen] - taus["none"])
+        by_seed = paired_differences(taus, chosen)
         what = (
             f"the choice of `{SECTION_SELECT}` beside the plain frozen default (pruned cells, "
             "`select_defaults:nnformer_nb201_pruned`), in one comparison config (one test set, the same fits' "
@@ -251,19 +214,7 @@ def part_measure(task: Task, chosen: str, render: bool, commit: str) -> str:
         "71-76); the training cells are fixed, so a seed varies only the fit. The model-free rows "
         "rank the same test cells by one proxy each. Goal (issue #23): >= "
         f"{GOAL:.2f} at {SELECT_SIZE} cells with extra information: {goal}.\n\n"
-        + markdown_table(
-            [
-                "predictor",
-                "extra information",
-                f"tau @ {SELECT_SIZE} (mean ± sd)",
-                "per fit seed",
-                "fit seeds",
-                "fit s",
-                "test cells",
-                "options hash",
-            ],
-            rows,
-        )
+        + measure_table(rows, SELECT_SIZE)
     )
 
 
