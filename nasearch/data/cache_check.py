@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,6 @@ def record(path: Path, digest: str | None = None) -> None:
 def write_npz(path: Path, arrays: Mapping[str, Any]) -> None:
     """Write cache entry ``path`` as a plain ``.npz`` of ``arrays`` atomically (a temporary file renamed
     into place, so parallel writers never clash) and record its sha256."""
-    import tempfile
-
     import numpy as np
 
     path.parent.mkdir(parents=True, exist_ok=True)
