@@ -276,7 +276,7 @@ def zero_shot(
         }
         task = build_task(ctx.space, table[target], devices)
         rule = blend.rule(task)  # reads the training settings only (nested leave-one-die-out)
-        recipe, _ = blend.choose(task)
+        recipe, _ = blend.choose(task, rule)
         scores[BLEND] = ctx.score(target, blend.predict(task, recipe))
         if target in ledg:
             scores["ledgformer"] = ctx.score(target, ledg[target])

@@ -256,14 +256,16 @@ class DescribedBlend:
         self.selection = selection
 
     def recipe_scores(
-        self, task: LatencyTask, rule: SelectionRule | None = None
+        self, task: LatencyTask, rule: SelectionRule | None = None, taus: RecipeTaus | None = None
     ) -> tuple[list[str], np.ndarray]:
         """(pseudo-targets, τ (pseudo-targets, recipes)): each training device with its die held out (as
         the target's is; only itself when the target's die is in training or the rule's ``holdout`` is
         ``self``, nothing when the target's own table is), predicted by every recipe from the rest, τ on
         the fixed cell sample; a device with nothing left to train on is left out. ``rule``: the
-        selection rule (default ``self.rule(task)``)."""
-        rule = rule or self.rule(task)
+        selection rule (default ``self.rule(task)``); ``taus``: the task's ``RecipeTaus`` when the caller
+        holds them already."""
+        taus = taus or self.taus(task)
+        rule = rule or self.rule(task, taus)
         dies = [die_of(d) for d in task.devices]
         # the inner hold-out mirrors the outer one: a whole die when the target's die is not in training
         # (zero-shot on a die never seen; ``holdout: self`` holds out the pseudo-target setting alone),
@@ -276,7 +278,6 @@ class DescribedBlend:
             if task.target.name not in task.devices
             else "none"
         )
-        taus = self.taus(task)
         pseudo, rows = [], []
         for u in range(len(dies)):
             held = held_out(u, dies, holdout)
@@ -297,10 +298,11 @@ class DescribedBlend:
             self.sample(task),
         )
 
-    def rule(self, task: LatencyTask) -> SelectionRule:
+    def rule(self, task: LatencyTask, taus: RecipeTaus | None = None) -> SelectionRule:
         """The selection rule: the options' (``selection: fixed``), or the candidate of
         ``latency_blend_rules.RULES`` with the best nested leave-one-die-out score over the task's
-        training settings (``selection: nested``; the target's measurements are never read)."""
+        training settings (``selection: nested``; the target's measurements are never read; ``taus``: the
+        task's ``RecipeTaus`` when the caller holds them already)."""
         from nasearch.search_spaces.nasbench201.latency_blend_rules import (
             SelectionRule,
             choose_rule,
@@ -310,18 +312,20 @@ class DescribedBlend:
         if self.selection == "fixed":
             return SelectionRule(self.selection_bandwidth, self.vote_batch_weight, self.holdout)
         dies = [die_of(d) for d in task.devices]
-        return choose_rule(nested_scores(self.taus(task), dies, range(len(dies))))
+        return choose_rule(nested_scores(taus or self.taus(task), dies, range(len(dies))))
 
     def sample(self, task: LatencyTask) -> np.ndarray:
         """The fixed random sample (seed 0) of ``selection_cells`` cells the pseudo-targets' τ is taken on."""
         rng = np.random.default_rng(0)
         return np.sort(rng.choice(task.cells, size=min(self.selection_cells, task.cells), replace=False))
 
-    def choose(self, task: LatencyTask) -> tuple[Recipe, np.ndarray]:
+    def choose(self, task: LatencyTask, rule: SelectionRule | None = None) -> tuple[Recipe, np.ndarray]:
         """(the recipe with the best pseudo-target-weighted mean τ under the selection rule, the first of
-        equals; those means)."""
-        rule = self.rule(task)
-        pseudo, scores = self.recipe_scores(task, rule)
+        equals; those means). ``rule``: the selection rule when the caller chose it already (else
+        ``self.rule(task)``); the task's training tables are hashed and read once for both."""
+        taus = self.taus(task)
+        rule = rule or self.rule(task, taus)
+        pseudo, scores = self.recipe_scores(task, rule, taus)
         if not pseudo:
             return self.grid[0], np.full(len(self.grid), float("nan"))
         table = load_devices()
