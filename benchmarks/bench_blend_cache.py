@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
     from benchmarks.bench_latency_models import git_state
-    from benchmarks.report import machine_line, markdown_table, write_section
+    from benchmarks.report import machine_line, markdown_table, paragraphs, write_section
 
     commit, dirty = git_state()
     if (dirty or args.latency_model is not None) and not args.no_write:
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print("\n\n".join(str(p) for p in parts))
     if not args.no_write:
-        write_section("latency_blend_cache", parts, measured=[commit])
+        write_section("latency_blend_cache", paragraphs(parts), measured=[commit])
     return 0
 
 
