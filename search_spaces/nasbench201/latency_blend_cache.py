@@ -155,8 +155,7 @@ def cached_choice(
     if path is not None and not damaged:
         say(
             f"nasearch: blend: choosing the recipe for {task.target.name!r} from {len(task.devices)} training "
-            f"settings ({blend.selection} selection; minutes on 2 cores when nested; once, cached at "
-            f"{path.parent})"
+            f"settings ({blend.selection} selection; once for these inputs, cached at {path.parent})"
         )
     choice = compute()
     if path is not None:
