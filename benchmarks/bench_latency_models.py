@@ -275,8 +275,8 @@ def zero_shot(
             for name, opts in ZERO_SHOT.items()
         }
         task = build_task(ctx.space, table[target], devices)
-        rule = blend.rule(task)  # reads the training settings only (nested leave-one-die-out)
-        recipe, _ = blend.choose(task, rule)
+        chosen = blend.choice(task)  # reads the training settings only (nested leave-one-die-out; cached)
+        rule, recipe = chosen.rule, chosen.recipe
         scores[BLEND] = ctx.score(target, blend.predict(task, recipe))
         if target in ledg:
             scores["ledgformer"] = ctx.score(target, ledg[target])

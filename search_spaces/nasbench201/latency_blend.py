@@ -20,9 +20,11 @@ pseudo-targets' τ become one recipe is the *selection rule* (vote bandwidth, ba
 distance, inner hold-out ``die`` or ``self``): by default (``selection: nested``) it is itself chosen per
 target among the candidates of ``latency_blend_rules.RULES`` by nested leave-one-die-out over the
 training settings (``benchmarks/select_blend_rule.py`` found that no one rule is every die's choice, the
-declared condition for this default); ``selection: fixed`` applies the options' rule. The target's
-measurements are never read. The latency in ms: ``exp(mean + std * z)``, mean and std of the log tables
-averaged with the weights ``w``. The grid below was declared before it ran.
+declared condition for this default); ``selection: fixed`` applies the options' rule. The choice (rule,
+recipe, the recipes' means) is a function of what it reads, so it is kept on disk by content
+(``latency_blend_cache``; ``cache: false`` computes it every time). The target's measurements are never
+read. The latency in ms: ``exp(mean + std * z)``, mean and std of the log tables averaged with the
+weights ``w``. The grid below was declared before it ran.
 """
 
 from __future__ import annotations
@@ -81,6 +83,16 @@ class Recipe:
     bandwidth: float
     pf_weight: float
     batch_weight: float
+
+
+@dataclass(frozen=True, eq=False)
+class BlendChoice:
+    """What ``blend`` chooses for one target: the selection rule, the recipe it picks, and every grid
+    recipe's pseudo-target-weighted mean τ under that rule (NaN when no pseudo-target is left)."""
+
+    rule: SelectionRule
+    recipe: Recipe
+    means: np.ndarray
 
 
 def distance(a: DeviceSpec, b: DeviceSpec, batch_weight: float = 1.0) -> float:
@@ -221,6 +233,7 @@ class DescribedBlend:
         vote_batch_weight: float = VOTE_BATCH_WEIGHT,
         holdout: str = HOLDOUT,
         selection: str = SELECTION,
+        cache: bool = True,
     ) -> None:
         pf = _float_list("pf_weights", pf_weights, 0.0)
         if any(v > 1 for v in pf):
@@ -252,8 +265,11 @@ class DescribedBlend:
         self.selection_bandwidth = float(selection_bandwidth)
         self.selection_cells = selection_cells
         self.vote_batch_weight = float(vote_batch_weight)
+        if not isinstance(cache, bool):
+            raise ConfigError(f"latency model blend: cache must be true or false, got {cache!r}")
         self.holdout = holdout
         self.selection = selection
+        self.cache = cache
 
     def recipe_scores(
         self, task: LatencyTask, rule: SelectionRule | None = None, taus: RecipeTaus | None = None
@@ -321,18 +337,34 @@ class DescribedBlend:
 
     def choose(self, task: LatencyTask, rule: SelectionRule | None = None) -> tuple[Recipe, np.ndarray]:
         """(the recipe with the best pseudo-target-weighted mean τ under the selection rule, the first of
-        equals; those means). ``rule``: the selection rule when the caller chose it already (else
-        ``self.rule(task)``); the task's training tables are hashed and read once for both."""
+        equals; those means). ``rule``: the selection rule when the caller chose it already (computed
+        then, not cached); else the options' choice, ``choice(task)``."""
+        chosen = self.choice(task) if rule is None else self._compute(task, rule)
+        return chosen.recipe, chosen.means
+
+    def choice(self, task: LatencyTask) -> BlendChoice:
+        """The selection rule, recipe and means the options choose for ``task``: read from the cache
+        folder when an entry for exactly these inputs is there (``latency_blend_cache``), else computed
+        (and stored, unless ``cache: false``)."""
+        if not self.cache:
+            return self._compute(task)
+        from nasearch.search_spaces.nasbench201.latency_blend_cache import cached_choice
+
+        return cached_choice(self, task, lambda: self._compute(task))
+
+    def _compute(self, task: LatencyTask, rule: SelectionRule | None = None) -> BlendChoice:
+        """The choice computed from the task's training tables (hashed and read once for the rule and
+        the recipe scores); ``rule``: the selection rule when given, else ``self.rule(task)``."""
         taus = self.taus(task)
         rule = rule or self.rule(task, taus)
         pseudo, scores = self.recipe_scores(task, rule, taus)
         if not pseudo:
-            return self.grid[0], np.full(len(self.grid), float("nan"))
+            return BlendChoice(rule, self.grid[0], np.full(len(self.grid), float("nan")))
         table = load_devices()
         means = vote_means(
             task.target, [table[u] for u in pseudo], scores, rule.selection_bandwidth, rule.vote_batch_weight
         )
-        return self.grid[int(np.argmax(means))], means
+        return BlendChoice(rule, self.grid[int(np.argmax(means))], means)
 
     def predict(self, task: LatencyTask, recipe: Recipe) -> np.ndarray:
         """Latency (ms) of every cell on the target under ``recipe``."""
