@@ -36,8 +36,9 @@ PREDICTOR_DEFAULTS: dict[bool, dict[str, dict[str, object]]] = {
     True: {"nnformer": {"max_steps": 16000, "rank_weight": 0.2}},
     False: {"nnformer": {"max_steps": 16000, "rank_weight": 1.0}},
 }
-#: the cell encoding those selections chose (pruned beat 8-node cells for every predictor at 156):
-#: a comparison on an accuracy target that names no ``prune_graph`` gets it; searches never do
+#: the cell encoding those selections chose (on the same validation cells, the best pruned candidate's
+#: mean tau 0.871 against the best 8-node one's 0.863): a comparison on an accuracy target that names
+#: no ``prune_graph`` gets it; searches never do
 CHOSEN_SPACE_OPTIONS: dict[str, object] = {"prune_graph": True}
 
 _TOKEN = re.compile(r"^([a-z0-9_]+)~(\d+)$")
