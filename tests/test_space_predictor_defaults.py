@@ -219,3 +219,26 @@ def test_a_space_whose_defaults_are_wrong_is_refused_with_one_line() -> None:
 def test_compare_config_defaults_are_unchanged_for_a_space_that_carries_none() -> None:
     config = CompareConfig(name="c", sizes=[6], predictors={"x": {}}, space="chain")
     assert with_chosen_space_options(config)[0] is config
+
+
+def test_compare_from_run_gets_the_runs_spaces_defaults_under_its_own_options(tmp_path: Path) -> None:
+    """``--from-run`` knows the run's space: its predictor defaults apply under the options given
+    (``max_steps: 300`` of ``--from-run``'s defaults), and the cells stay the run's own (pruned here)."""
+    import nasearch
+    from nasearch.compare.from_run import prepare_from_run
+
+    run = {
+        "name": "pruned",
+        "search_space": {"name": "nasbench201", "prune_graph": True},
+        "evaluator": {"name": "benchmark", "metric": ACCURACY["nasbench201"]},
+        "optimizer": {"name": "random"},
+        "budget": {"queries": 12},
+        "parallel": {"backend": "serial"},
+    }
+    nasearch.run(run, out=tmp_path / "run", progress=False, log=lambda _: None)
+    job = prepare_from_run(tmp_path / "run", predictors=["nnformer", "mlp"], log=lambda _: None)
+    assert job.specs == {
+        "nnformer": ("nnformer", {"max_steps": 300, "rank_weight": 0.2}),
+        "mlp": ("mlp", {"max_steps": 300}),
+    }
+    assert job.task is not None and job.task.space.prune_graph is True
