@@ -162,48 +162,8 @@ def test_shipped_nb201_config_is_valid():
     cfg, source = load_config(str(REPO / "runs" / "predictors_nb201.yaml"))
     specs = predictor_specs(cfg, source)
     assert cfg.protocol == "paper" and cfg.sizes == [156, 469, 781, 1563]
-    assert specs["nnformer_official"] == ("nnformer", {"sibling_mode": "official", "rank_weight": 0.2})
-
-
-@pytest.mark.parametrize(
-    ("config", "section"),
-    [
-        ("predictors_nb201.yaml", "select_defaults:nnformer_nb201_pruned"),
-        ("predictors_nb101.yaml", "select_defaults:nnformer_nb101"),
-    ],
-)
-def test_shipped_config_runs_nnformer_with_its_spaces_selected_choice(config, section):
-    """`nasearch compare runs/<config> --predictors nnformer` with no other option fits the setting the
-    space's stored selection chose (issue #23: the defaults are the choice)."""
-    from benchmarks.select_defaults import stored_result
-    from nasearch.compare import load_config, predictor_specs
-    from nasearch.config.registry import PREDICTORS
-
-    cfg, source = load_config(str(REPO / "runs" / config))
-    name, options = predictor_specs(cfg, source)["nnformer"]
-    train = PREDICTORS.create(name, **options).train_config
-    chosen = stored_result(section)["chosen"]
-    assert (train.max_steps, train.rank_weight) == (chosen["max_steps"], chosen["rank_weight"])
-    assert cfg.space_options.get("prune_graph") == chosen["prune_graph"]
-    from nasearch.compare import build_task
-
-    graphs = build_task(cfg).graphs_at(range(200))  # cells reach the predictors without `none` nodes
-    assert all("none" not in g.ops for g in graphs) and any(g.n_nodes < 8 for g in graphs)
-
-
-def test_shipped_nb101_config_gives_every_neural_model_the_same_rebalanced_loss():
-    from nasearch.compare import load_config, predictor_specs
-    from nasearch.config.registry import PREDICTORS
-
-    cfg, source = load_config(str(REPO / "runs" / "predictors_nb101.yaml"))
-    specs = predictor_specs(cfg, source)
-    assert cfg.space == "nasbench101" and cfg.protocol == "paper" and cfg.sizes == [172, 424, 4236]
-    budgets = []
-    for label in ("nnformer", "gin", "mlp"):
-        name, options = specs[label]
-        budgets.append(PREDICTORS.create(name, **options).train_config)
-    assert {b.rank_weight for b in budgets} == {10.0}
-    assert len({(b.epochs, b.max_steps) for b in budgets}) == 1
+    # the chosen settings come from the space (tests/test_space_predictor_defaults.py), not repeated here
+    assert specs["nnformer_official"] == ("nnformer", {"sibling_mode": "official"})
 
 
 def test_validation_cells_follow_the_training_cells_and_reach_predictors_that_take_them(task, tmp_path):

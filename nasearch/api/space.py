@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar, runtime_checkable
 
 import numpy as np
@@ -160,6 +161,31 @@ class ZeroCostProxies(Protocol[ArchT_contra]):
         ...
 
 
+@dataclass(frozen=True)
+class PredictorSettings:
+    """A space's own settings for the predictors evaluated on it (``PredictorDefaults``): what its
+    selection chose, which a comparison applies under the options a user gives explicitly and over
+    the predictor's own defaults."""
+
+    #: predictor registry name -> its options on this space (only those the space sets)
+    options: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    #: the space's own constructor options the settings were chosen with (e.g. a cell encoding):
+    #: ``nasearch compare`` sets those its config does not name; a search never does
+    space_options: Mapping[str, object] = field(default_factory=dict)
+
+
+@runtime_checkable
+class PredictorDefaults(Protocol):
+    """The space carries its own predictor defaults: the settings chosen on its validation cells,
+    which ``nasearch compare`` (CLI and Python) fits where a config leaves an option out. Precedence:
+    explicit options > these > the predictor's own ``option_defaults``. The surrogates of
+    predictor-guided searches never read them (they keep their own small, fast settings)."""
+
+    def predictor_defaults(self, metric: str) -> PredictorSettings:
+        """The settings for predictors trained on ``metric`` (empty where the space chose none)."""
+        ...
+
+
 #: capability name (as ``nasearch spaces`` lists it and optimizers require it) -> its Protocol
 CAPABILITIES: dict[str, type] = {
     "neighbours": Neighbours,
@@ -170,6 +196,7 @@ CAPABILITIES: dict[str, type] = {
     "benchmark": HasBenchmark,
     "official_files": OfficialFiles,
     "proxies": ZeroCostProxies,
+    "predictor_defaults": PredictorDefaults,
 }
 
 

@@ -27,9 +27,14 @@ protocols keep them apart, and ``run_compare`` refuses a split that scores one. 
 ``options_hash``, ``version`` and ``commit`` (``nasearch.data.provenance``), so a table can refuse rows
 made under other settings.
 
+A space's own predictor defaults (``nasearch.api.PredictorDefaults``) fill in what a config leaves
+out: explicit options > the space's > the predictor's own (:mod:`~nasearch.compare.defaults`), and the
+rows record the resolved options.
+
 The package: :mod:`~nasearch.compare.schema` (the YAML schema), :mod:`~nasearch.compare.task` (the
-cells and columns), :mod:`~nasearch.compare.protocols` (splits), :mod:`~nasearch.compare.fitting`
-(fits and rows) and :mod:`~nasearch.compare.cli` (the command and its plot).
+cells and columns), :mod:`~nasearch.compare.defaults` (the space's choice where a config says nothing),
+:mod:`~nasearch.compare.protocols` (splits), :mod:`~nasearch.compare.fitting` (fits and rows) and
+:mod:`~nasearch.compare.cli` (the command and its plot).
 """
 
 from __future__ import annotations

@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from nasearch.api.errors import ConfigError
+from nasearch.compare.defaults import resolve_specs, with_chosen_space_options
 from nasearch.compare.fitting import run_compare
 from nasearch.compare.from_run import prepare_from_run
 from nasearch.compare.job import CompareJob
 from nasearch.compare.schema import CompareConfig, load_config, predictor_specs
+from nasearch.compare.task import build_task
 from nasearch.config.loader import Source, apply_overrides, build_dataclass
 from nasearch.config.registry import PREDICTORS
 from nasearch.curves import headless
@@ -97,7 +99,8 @@ def prepare_compare(
     overrides: Sequence[str] = (),
     out: str | Path | None = None,
 ) -> CompareJob:
-    """A compare YAML (a path, or the same keys as a mapping) with the command line's overrides applied."""
+    """A compare YAML (a path, or the same keys as a mapping) with the command line's overrides applied,
+    and the space's predictor defaults where it names no option (``nasearch.compare.defaults``)."""
     if config is None:
         raise ConfigError("nasearch compare needs a CONFIG.yaml or --from-run RUN_DIR")
     if isinstance(config, Mapping):
@@ -119,8 +122,12 @@ def prepare_compare(
             PREDICTORS.get(n)
             specs[n] = (n, {})
         specs = {n: specs[n] for n in predictors}
+    # the space's choice where the config says nothing (nasearch.compare.defaults): rows record it
+    cfg, space = with_chosen_space_options(cfg)
+    specs = resolve_specs(specs, space, cfg.train_metric)
     out_dir = Path(out) if out else Path("runs") / "out" / cfg.name
-    return CompareJob(cfg, specs, out_dir, f"{cfg.name} ({cfg.protocol} protocol, {cfg.target_metric})")
+    title = f"{cfg.name} ({cfg.protocol} protocol, {cfg.target_metric})"
+    return CompareJob(cfg, specs, out_dir, title, build_task(cfg, space))
 
 
 def execute(job: CompareJob, log: Callable[[str], None] = print) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ import numpy as np
 import yaml
 
 from nasearch.api.errors import ConfigError
+from nasearch.compare.defaults import resolve_specs
 from nasearch.compare.job import CompareJob
 from nasearch.compare.schema import CompareConfig, predictor_specs
 from nasearch.compare.task import Task
@@ -154,7 +155,8 @@ def prepare_from_run(
         raise ConfigError(
             f"training size(s) {too_big} not smaller than the run's {len(task)} evaluated cells"
         )
-    specs = predictor_specs(config, source)
+    # the run's space's predictor defaults under the options given (its cells stay the run's)
+    specs = resolve_specs(predictor_specs(config, source), task.space, config.train_metric)
     out_dir = Path(out) if out else run_dir / "predictors"
     log(f"{len(task)} distinct cells evaluated by run {run_name!r}, target {objective}")
     title = f"{run_name}: predictors on its {len(task)} evaluated cells (random splits, {objective})"

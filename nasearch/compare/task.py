@@ -68,12 +68,17 @@ class Task:
         return self._columns[metric]
 
 
-def build_task(config: CompareConfig) -> Task:
-    """The space named by the config, with its benchmark."""
+def build_space(config: CompareConfig) -> Any:
+    """The space named by the config, with its ``space_options`` (and ``data_dir``)."""
     options = dict(config.space_options)
     if config.data_dir is not None:
         options.setdefault("data_dir", config.data_dir)
-    space = call_with_options(SEARCH_SPACES.get(config.space), options, f"search space {config.space!r}")
+    return call_with_options(SEARCH_SPACES.get(config.space), options, f"search space {config.space!r}")
+
+
+def build_task(config: CompareConfig, space: Any = None) -> Task:
+    """The space named by the config (or ``space``, built from it already), with its benchmark."""
+    space = build_space(config) if space is None else space
     if not isinstance(space, HasBenchmark):
         raise ConfigError(
             f"search space {config.space!r} has no benchmark tables to compare predictors on; "

@@ -1,6 +1,7 @@
 """The SearchSpace contract as checks: sampled and mutated cells are valid and round-trip through
 their strings, a mutation never returns its parent's key, a bad string is an ``ArchError``, the graph
-key is isomorphism-invariant, and each capability the space declares works."""
+key is isomorphism-invariant, and each capability the space declares works (its predictor defaults
+name registered predictors, options they take and values they accept, for every benchmark metric)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.api import CAPABILITIES, ArchError, ArchGraph, Benchmark, describe_capabilities
+from nasearch.api import (
+    CAPABILITIES,
+    ArchError,
+    ArchGraph,
+    Benchmark,
+    ConfigError,
+    HasBenchmark,
+    describe_capabilities,
+)
+from nasearch.config.space_defaults import check_predictor_settings
 from nasearch.data.fetch import OfficialFile
 from nasearch.testing.checks import Check, CheckSkipped, check, label, raises, run_checks
 
@@ -240,6 +250,16 @@ def _proxies(space: Any, arch: Hashable, case: SpaceCase) -> None:
     assert space.proxies(arch) == scores, "proxies of one cell differ between two calls"
 
 
+def _predictor_defaults(space: Any, arch: Hashable, case: SpaceCase) -> None:
+    """The space's predictor defaults for each metric of its benchmark pass ``check_predictor_settings``."""
+    metrics = space.benchmark().metrics() if isinstance(space, HasBenchmark) else ["accuracy"]
+    for metric in metrics:  # registered predictors, options they take, values they accept
+        try:
+            check_predictor_settings(space, space.predictor_defaults(metric), metric)
+        except ConfigError as exc:
+            raise AssertionError(str(exc)) from None
+
+
 #: capability -> a check on a sampled cell (a capability added to ``nasearch.api.CAPABILITIES`` needs one)
 CAPABILITY_CHECKS: dict[str, Callable[[Any, Hashable, SpaceCase], None]] = {
     "neighbours": _neighbours,
@@ -250,6 +270,7 @@ CAPABILITY_CHECKS: dict[str, Callable[[Any, Hashable, SpaceCase], None]] = {
     "benchmark": _benchmark,
     "official_files": _official_files,
     "proxies": _proxies,
+    "predictor_defaults": _predictor_defaults,
 }
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.api import SearchSpace
+from nasearch.api import PredictorSettings, SearchSpace
 from nasearch.api.errors import ArchError
 from nasearch.api.graph import ArchGraph
 from nasearch.search_spaces.nasbench101.spec import (
@@ -45,6 +45,21 @@ _HASH = re.compile(r"^[0-9a-f]{32}$")
 PROXIES: tuple[str, ...] = ("flops", "params")
 _PAIRS = tuple((i, j) for j in range(MAX_VERTICES) for i in range(j))
 SAMPLING = ("uniform", "nasbench")
+
+#: NN-Former's step budget on NB101, chosen on validation cells (BENCHMARKS.md
+#: ``select_defaults:nnformer_nb101``; a later selection of the budget at 4236 cells changes it here)
+NNFORMER_MAX_STEPS = 16000
+#: the weight of the pairwise-difference loss on NB101, whose accuracies spread less than NB201's (std
+#: 0.05-0.06 over the training sets): NN-Former's chosen on validation cells
+#: (``select_defaults:nnformer_nb101``); GIN and MLP share it (their ``*_rank10`` rows, BENCHMARKS.md)
+RANK_WEIGHT = 10.0
+#: the predictor settings of NB101 accuracy targets: what ``nasearch compare`` fits where a config
+#: names no option (the record of the choice)
+PREDICTOR_DEFAULTS: dict[str, dict[str, object]] = {
+    "nnformer": {"max_steps": NNFORMER_MAX_STEPS, "rank_weight": RANK_WEIGHT},
+    "gin": {"rank_weight": RANK_WEIGHT},
+    "mlp": {"rank_weight": RANK_WEIGHT},
+}
 
 
 def _try_cell(matrix: list[list[int]], ops: list[str]) -> Cell | None:
@@ -296,6 +311,10 @@ class NasBench101Space(SearchSpace[Cell]):
         if row < 0:
             raise ArchError(f"not an NB101 cell (no row holds it): {cell_to_json(arch)}")
         return self._proxies.of_row(row)
+
+    def predictor_defaults(self, metric: str) -> PredictorSettings:
+        """``PREDICTOR_DEFAULTS`` for predictors of an accuracy; none for other targets."""
+        return PredictorSettings(PREDICTOR_DEFAULTS if "accuracy" in metric else {})
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

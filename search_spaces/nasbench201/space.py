@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from nasearch.api import SearchSpace
+from nasearch.api import PredictorSettings, SearchSpace
 from nasearch.api.errors import ArchError, shown
 from nasearch.api.graph import ArchGraph
 
@@ -26,6 +26,20 @@ EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2
 NUM_CELLS = len(OPS) ** len(EDGES)
 
 Arch = tuple[str, ...]
+
+#: the predictor settings chosen on NB201's validation cells for accuracy targets, by the cells they
+#: see (``prune_graph``): the record of the choice, what ``nasearch compare`` fits where a config names
+#: no option. Pruned cells: BENCHMARKS.md ``select_defaults:nnformer_nb201_pruned`` (16,000 steps,
+#: ``rank_weight`` 0.2); 8-node cells: ``select_defaults:nnformer_nb201_8node`` (16,000 steps, 1.0).
+#: LeDG-Former's choice on pruned cells (``select_defaults:ledgformer_nb201``) is its package default.
+PREDICTOR_DEFAULTS: dict[bool, dict[str, dict[str, object]]] = {
+    True: {"nnformer": {"max_steps": 16000, "rank_weight": 0.2}},
+    False: {"nnformer": {"max_steps": 16000, "rank_weight": 1.0}},
+}
+#: the cell encoding those selections chose (on the same validation cells, the best pruned candidate's
+#: mean tau 0.871 against the best 8-node one's 0.863): a comparison on an accuracy target that names
+#: no ``prune_graph`` gets it; searches never do
+CHOSEN_SPACE_OPTIONS: dict[str, object] = {"prune_graph": True}
 
 _TOKEN = re.compile(r"^([a-z0-9_]+)~(\d+)$")
 
@@ -247,6 +261,14 @@ class NasBench201Space(SearchSpace[Arch]):
         from nasearch.search_spaces.nasbench201.zero_cost import load_table
 
         return load_table(self.data_dir).proxies(arch)
+
+    def predictor_defaults(self, metric: str) -> PredictorSettings:
+        """The settings NB201's selections chose for predictors of an accuracy (``PREDICTOR_DEFAULTS``
+        for this space's cells, and ``CHOSEN_SPACE_OPTIONS``); none for other targets (latency: all
+        8 nodes, since the ops off the input-output paths still run on the device)."""
+        if "accuracy" not in metric:
+            return PredictorSettings()
+        return PredictorSettings(PREDICTOR_DEFAULTS[self.prune_graph], CHOSEN_SPACE_OPTIONS)
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

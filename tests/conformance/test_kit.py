@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nasearch.api import ArchError, Evaluator, Result
+from nasearch.api import ArchError, Evaluator, PredictorSettings, Result
 from nasearch.search_spaces.examples.chain import ChainSpace
 from nasearch.testing import (
     SPACE_CHECKS,
@@ -64,6 +64,28 @@ class ValueErrorOnBadStrings(ChainSpace):
 class MutateKeepsTheKey(ChainSpace):
     def mutate(self, arch: Any, rng: np.random.Generator) -> Any:
         return arch
+
+
+class ChosenSettings(ChainSpace):
+    """A chain space carrying predictor defaults: ``predictors`` and ``space_options`` as given."""
+
+    def __init__(self, predictors: Any = None, space_options: Any = None, depth: int = 2) -> None:
+        super().__init__(depth=depth)
+        self.chosen = PredictorSettings(predictors or {}, space_options or {})
+
+    def predictor_defaults(self, metric: str) -> PredictorSettings:
+        return self.chosen
+
+
+def test_a_spaces_predictor_defaults_must_name_registered_predictors_and_valid_options() -> None:
+    good = ChosenSettings({"nnformer": {"rank_weight": 0.5}, "mlp": {}}, {"depth": 2}, depth=2)
+    assert check_space(good)["capability_predictor_defaults"] == "passed"
+    with _fails("capability_predictor_defaults", "unknown predictor 'nnformr'"):
+        check_space(ChosenSettings({"nnformr": {}}, depth=2))
+    with _fails("capability_predictor_defaults", "rank_weigth"):
+        check_space(ChosenSettings({"nnformer": {"rank_weigth": 0.5}}, depth=2))
+    with _fails("capability_predictor_defaults", "'prune'"):
+        check_space(ChosenSettings({}, {"prune": True}, depth=2))
 
 
 def test_a_space_that_breaks_the_contract_fails_the_named_check() -> None:
