@@ -43,6 +43,10 @@ DECLARED: dict[str, tuple[str, ...]] = {
     # selection's 10. Chosen on the validation block after the 4236 training cells (cells 4236..5259, inside
     # the 5,260 cells the leak-free NB101 figures already leave out: no new cell is read); ties go to the
     # smaller budget. Scored frozen on paper_held_out at 4236 from cell 5,260 on, fit seeds 0, 1, 2.
+    # Correction, written after the selection ran (the grid and arguments are unchanged): NB101's batches
+    # are grouped by cell size, so an epoch is 7 batches at 172 cells (7,000 steps: the same fit under any
+    # budget here) but 17 at 424 (17,000 steps: 16,000 cut the stored fits to 942 epochs, 64,000 does not),
+    # so the stored 424 figure is the 16,000-step fit's, not this choice's, until 424 is scored too.
     "nnformer_nb101_steps": (
         "--predictor",
         "nnformer",
