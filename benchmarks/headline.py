@@ -59,9 +59,10 @@ def headline(store: Store | None = None) -> str:
     steps = leak_free_rows(section(store, NB101_STEPS), "paper_held_out")
     nb101.update(steps)
     where_steps = (
-        f"; NAS-Bench-101 at {' and '.join(steps)} cells: section `{NB101_STEPS}`, the 64,000-step budget chosen "
-        "on validation; at the other sizes the rows are the 16,000-step choice's: at 172 cells the same fit (1000 "
-        "epochs end at 7,000 steps), at 424 cells 942 epochs where the default now trains 1000, not yet rescored"
+        f"; NAS-Bench-101 at {' and '.join(steps)} cells: section `{NB101_STEPS}`, its step budget "
+        f"({fact(section(store, NB101_STEPS), 'result')['chosen']['max_steps']:,}) chosen on validation; at the "
+        "other sizes the rows are the earlier choice's, which that section's note says are the same fit (172) or "
+        "not yet rescored (424)"
         if steps
         else ""
     )
@@ -130,7 +131,7 @@ def extra_info_headline(store: Store) -> list[str]:
         "no selection read (*none*: no candidate beat the plain default on validation, so the figure is the plain "
         "default's on the track's own seeds):",
         "",
-        "| table | N | extra information chosen | τ (mean ± sd) | per fit seed | issue #23 goal |",
+        "| track | N | extra information chosen | τ (mean ± sd) | per fit seed | issue #23 goal |",
         "|---|---|---|---|---|---|",
     ]
     for table_name, name in EXTRA_INFO.items():
@@ -143,7 +144,7 @@ def extra_info_headline(store: Store) -> list[str]:
         if goal is None:
             raise ValueError(f"section {name!r} states no issue #23 goal")
         out.append(
-            f"| {table_name} | {n} | {chosen['extra information']} | {chosen[tau_header]} | "
+            f"| {table_name} + extra information | {n} | {chosen['extra information']} | {chosen[tau_header]} | "
             f"{chosen['per fit seed']} | ≥ {goal.group(1)} |"
         )
     return out
