@@ -56,11 +56,12 @@ def headline(store: Store | None = None) -> str:
     paper = leak_free_rows(leak_free, "paper_held_out")
     rows = titled_table(leak_free, "Frozen choice, random_held_out protocol")
     nb101 = leak_free_rows(section(store, LEAK_FREE_NB101), "paper_held_out")
-    steps = leak_free_rows(section(store, NB101_STEPS), "paper_held_out")
+    steps_section = section(store, NB101_STEPS)
+    steps = leak_free_rows(steps_section, "paper_held_out")
     nb101.update(steps)
     where_steps = (
         f"; NAS-Bench-101 at {' and '.join(steps)} cells: section `{NB101_STEPS}`, its step budget "
-        f"({fact(section(store, NB101_STEPS), 'result')['chosen']['max_steps']:,}) chosen on validation; at the "
+        f"({fact(steps_section, 'result')['chosen']['max_steps']:,}) chosen on validation; at the "
         "other sizes the rows are the earlier choice's, which that section's note says are the same fit (172) or "
         "not yet rescored (424)"
         if steps

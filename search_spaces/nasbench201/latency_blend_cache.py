@@ -67,13 +67,8 @@ def choice_key(blend: DescribedBlend, task: LatencyTask) -> str:
     blob = json.dumps(
         {
             "code": choosing_code(),
-            "options": {
-                "selection": blend.selection,
-                "selection_bandwidth": blend.selection_bandwidth,
-                "vote_batch_weight": blend.vote_batch_weight,
-                "holdout": blend.holdout,
-                "selection_cells": blend.selection_cells,
-            },
+            # every option the instance holds (a new one joins the key by itself), but whether to cache
+            "options": {k: v for k, v in vars(blend).items() if k not in ("grid", "cache")},
             "grid": repr(blend.grid),
             "rules": repr(RULES),
             "target": dataclasses.asdict(task.target),
